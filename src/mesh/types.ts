@@ -1,0 +1,117 @@
+/**
+ * The mesh's public types: a room of peers connected pairwise over WebRTC data
+ * channels. Upper layers (`src/yjs`, `src/lockstep`, `src/media`) and apps depend only
+ * on these types, never on a transport or on simple-peer.
+ */
+import type { MeshpartyError } from '../util/errors.js';
+
+/** A peer id as assigned by the relay. */
+export type PeerId = string;
+
+/** Delivery guarantees of a channel. */
+export type Reliability =
+  /** Reliable and ordered per peer: control messages, documents, snapshots. */
+  | 'reliable'
+  /** Unordered, no retransmission: game inputs (senders add their own redundancy). */
+  | 'unreliable';
+
+/** What the room knows about one connected peer. */
+export interface PeerInfo {
+  readonly id: PeerId;
+  /** Smoothed round-trip time from heartbeats, in ms; undefined until measured. */
+  readonly rttMs: number | undefined;
+}
+
+/** Connection state of the room as a whole. */
+export type RoomStatus =
+  /** Connecting to the relay for the first time. */
+  | 'connecting'
+  /** Joined at the relay (peer connections may still be forming). */
+  | 'connected'
+  /** The relay is gone; existing peer connections keep working; rejoining with backoff. */
+  | 'reconnecting'
+  /** `leave()` was called or a fatal error happened. */
+  | 'closed';
+
+/** A message received on a channel. */
+export interface ChannelMessage {
+  readonly from: PeerId;
+  readonly data: Uint8Array;
+}
+
+/** Events of a {@link Channel}. */
+export interface ChannelEvents {
+  message: ChannelMessage;
+}
+
+/**
+ * A named channel multiplexed over the peer connections of a room. Every upper layer
+ * takes its own name (`yjs:<doc>`, `lockstep`, `chat`, ...) so they never see each
+ * other's bytes.
+ *
+ * @example
+ * ```ts
+ * const chat = room.channel('chat');
+ * chat.on('message', ({ from, data }) => console.log(from, new TextDecoder().decode(data)));
+ * chat.broadcast(new TextEncoder().encode('hello'));
+ * ```
+ */
+export interface Channel {
+  readonly name: string;
+  readonly reliability: Reliability;
+  /**
+   * Send to one peer. Reliable channels queue behind backpressure and never drop or
+   * reorder; the promise resolves once the whole message is handed to the data channel.
+   * Rejects with a MeshpartyError (`unknown-peer`, `message-too-large`, `closed`).
+   */
+  send(to: PeerId, data: Uint8Array): Promise<void>;
+  /** Send to every connected peer. */
+  broadcast(data: Uint8Array): Promise<void>;
+  /** Subscribe to channel events; returns the unsubscribe function. */
+  on<K extends keyof ChannelEvents>(event: K, listener: (value: ChannelEvents[K]) => void): () => void;
+  /** Bytes queued on this channel towards `to`, not yet handed to the data channel. */
+  queuedBytes(to: PeerId): number;
+}
+
+/** Events of a {@link Room}. */
+export interface RoomEvents {
+  /** A peer connection opened (the peer is now in `room.peers`). */
+  'peer-joined': PeerInfo;
+  /** A peer connection closed for good (left, vanished, or failed and not recovered). */
+  'peer-left': { id: PeerId; reason: string };
+  /** The room's connection state changed. */
+  status: RoomStatus;
+  /** Something went wrong; `code` is stable (e.g. `room-full`, `wrong-password`). */
+  error: MeshpartyError;
+  /** A peer's RTT was measured (heartbeat reply). */
+  rtt: { id: PeerId; rttMs: number };
+}
+
+/**
+ * A joined room: the local peer and its open connections to the others.
+ *
+ * @example
+ * ```ts
+ * const room = await joinRoom({ relay: 'ws://127.0.0.1:4444', room: 'demo' });
+ * room.on('peer-joined', (p) => room.send(p.id, new TextEncoder().encode('hi')));
+ * ```
+ */
+export interface Room {
+  /** The room's name. */
+  readonly name: string;
+  /** This peer's id (assigned by the relay; stable across relay reconnects). */
+  readonly selfId: PeerId;
+  /** Peers with an open connection, by id. */
+  readonly peers: ReadonlyMap<PeerId, PeerInfo>;
+  readonly status: RoomStatus;
+  /** Subscribe to room events; returns the unsubscribe function. */
+  on<K extends keyof RoomEvents>(event: K, listener: (value: RoomEvents[K]) => void): () => void;
+  /** Get (creating on first use) a named channel. The same name returns the same channel. */
+  channel(name: string, options?: { reliability?: Reliability }): Channel;
+  /** Send on the default reliable channel (`default`) to one peer. */
+  send(to: PeerId, data: Uint8Array): Promise<void>;
+  /** Send on the default reliable channel to every connected peer. */
+  broadcast(data: Uint8Array): Promise<void>;
+  /** Close every peer connection and leave the relay room. Idempotent. */
+  leave(): Promise<void>;
+}

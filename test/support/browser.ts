@@ -1,0 +1,31 @@
+import { chromium, type Browser } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDebianPackage } from './system-package.js';
+
+/** Flags checked on this kind of machine (see ../shared/DESIGN.md). */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+/**
+ * Launch Debian's Chromium headless through playwright-core (never a downloaded
+ * browser). Installs the `chromium` package first when missing and running as root.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  const executablePath = ensureDebianPackage('/usr/bin/chromium', 'chromium');
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...extraArgs, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'mp-chromium-'))}`],
+  });
+}

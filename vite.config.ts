@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+import { resolve } from 'node:path';
+
+// One config for the demos' dev server (root: demos/) and for vitest (test/).
+export default defineConfig({
+  root: resolve(import.meta.dirname, 'demos'),
+  server: { host: '127.0.0.1' },
+  build: { outDir: resolve(import.meta.dirname, 'dist/demos'), emptyOutDir: true },
+  test: {
+    root: import.meta.dirname,
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    // Two cores: real-WebRTC and browser tests are CPU-bound; more workers only add jitter.
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
