@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/util/clock.js';
+
+describe('ManualClock', () => {
+  it('runs due timers in time order, ties in creation order, with now() at the due time', () => {
+    const c = new ManualClock();
+    const log: string[] = [];
+    c.setTimeout(() => log.push(`b@${c.now()}`), 20);
+    c.setTimeout(() => log.push(`a@${c.now()}`), 10);
+    c.setTimeout(() => log.push(`c@${c.now()}`), 20);
+    const cancelled = c.setTimeout(() => log.push('never'), 5);
+    c.clearTimeout(cancelled);
+    c.advance(15);
+    expect(log).toEqual(['a@10']);
+    c.advance(100);
+    expect(log).toEqual(['a@10', 'b@20', 'c@20']);
+    expect(c.now()).toBe(115);
+    expect(c.pending).toBe(0);
+  });
+
+  it('runs timers scheduled while advancing when they fall due in the same advance', () => {
+    const c = new ManualClock();
+    const at: number[] = [];
+    const tick = () => {
+      at.push(c.now());
+      if (at.length < 5) c.setTimeout(tick, 16);
+    };
+    c.setTimeout(tick, 16);
+    c.advance(1000);
+    expect(at).toEqual([16, 32, 48, 64, 80]);
+  });
+
+  it('advanceAsync lets awaited continuations run between due times', async () => {
+    const c = new ManualClock();
+    const log: number[] = [];
+    c.setTimeout(async () => {
+      await Promise.resolve();
+      log.push(c.now());
+      c.setTimeout(() => log.push(c.now()), 10);
+    }, 10);
+    await c.advanceAsync(50);
+    expect(log).toEqual([10, 20]);
+  });
+});
