@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     root: import.meta.dirname,
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     pool: 'forks',
     // Two cores: real-WebRTC and browser tests are CPU-bound; more workers only add jitter.
     maxWorkers: 2,
