@@ -1,0 +1,31 @@
+/**
+ * Memory of another process, read the same way for every server a benchmark compares,
+ * so the figures are comparable whatever language or runtime the server uses.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Resident set size of process `pid` in bytes, from `/proc/<pid>/status` (Linux). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/**
+ * RSS of `pid` once it has stopped moving: samples every `everyMs` until two samples
+ * in a row differ by under 1 %, or `maxMs` passes. Memory right after a burst of work
+ * still includes garbage the process has not collected yet; waiting a little for it
+ * settles treats every server alike.
+ */
+export async function settledRssBytes(pid: number, everyMs = 200, maxMs = 3000): Promise<number> {
+  let last = rssBytes(pid);
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    const now = rssBytes(pid);
+    if (Math.abs(now - last) < last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}

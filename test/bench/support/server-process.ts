@@ -1,0 +1,107 @@
+/**
+ * Start a server as a separate Node process for a benchmark, wait until it listens,
+ * and stop it for sure afterwards. Each server in its own process means its memory
+ * and CPU are its own, and a benchmark can compare servers that cannot share a process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+
+export interface ServerProcessOptions {
+  /** For messages only, e.g. `y-webrtc bin/server.js`. */
+  name: string;
+  /** Script and its arguments, run as `node [...execArgv] ...args`. */
+  args: string[];
+  execArgv?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The port it will listen on; omit when `readyLine` reports it. */
+  port?: number;
+  /**
+   * Called with each stdout line; returns true (port given) or the port number once
+   * the server says it is listening.
+   */
+  readyLine: (line: string) => boolean | number;
+  /** Give up after this long. */
+  timeoutMs?: number;
+}
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Spawn the server and resolve once it printed its ready line and accepts TCP on 127.0.0.1. */
+export async function startServerProcess(o: ServerProcessOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(o.execArgv ?? []), ...o.args], {
+    cwd: o.cwd,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+
+  const stop = (graceMs = 3000): Promise<void> =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(
+        () => reject(new Error(`${o.name}: not ready after ${o.timeoutMs ?? 20_000} ms\n${stderr}`)),
+        o.timeoutMs ?? 20_000,
+      );
+      child.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`${o.name} exited (${code ?? sig}) before it was ready\n${stderr}`));
+      });
+      child.stdout?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const r = o.readyLine(line);
+          const p = typeof r === 'number' ? r : r ? o.port : undefined;
+          if (p !== undefined) {
+            clearTimeout(timer);
+            resolve(p);
+          }
+        }
+      });
+    });
+    child.stdout?.resume();
+    await waitForTcp(port, 5000);
+    if (child.pid === undefined) throw new Error(`${o.name}: no pid`);
+    return { name: o.name, pid: child.pid, port, child, stop };
+  } catch (err) {
+    await stop(500);
+    throw err;
+  }
+}
+
+/** Resolve once 127.0.0.1:`port` accepts a TCP connection. */
+export async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`127.0.0.1:${port} not accepting after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
