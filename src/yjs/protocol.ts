@@ -1,0 +1,168 @@
+/**
+ * The wire format of one document channel (`yjs:<name>`). Every message is fully decoded
+ * and checked here before anything is applied, so a malformed message is dropped whole
+ * and never half-applied. The grammar is in PROTOCOL.md ("Co-editing (Yjs)").
+ *
+ * ```
+ * message    = syncStep1 | syncStep2 | update | awareness
+ * syncStep1  = 0x00 kind:varUint stateVector:varBytes   (kind 0 = hello, 1 = recheck)
+ * syncStep2  = 0x01 update:varBytes
+ * update     = 0x02 update:varBytes
+ * awareness  = 0x03 awarenessUpdate:varBytes            (y-protocols awareness encoding)
+ * ```
+ */
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import * as Y from 'yjs';
+
+/** Message tags (first varUint of every message). */
+export enum YjsTag {
+  SyncStep1 = 0,
+  SyncStep2 = 1,
+  Update = 2,
+  Awareness = 3,
+}
+
+/**
+ * Why a step 1 was sent. A `hello` is sent once per peer connection and is always
+ * answered; a `recheck` follows our answer to a peer's hello and is answered only if we
+ * never answered a step 1 from that peer (our hello was lost because the peer's provider
+ * did not exist yet), so the usual case costs no second document transfer.
+ */
+export enum Step1Kind {
+  Hello = 0,
+  Recheck = 1,
+}
+
+/** A decoded, validated message. */
+export type YjsMessage =
+  | { tag: YjsTag.SyncStep1; kind: Step1Kind; stateVector: Uint8Array }
+  | { tag: YjsTag.SyncStep2; update: Uint8Array }
+  | { tag: YjsTag.Update; update: Uint8Array }
+  | { tag: YjsTag.Awareness; update: Uint8Array; entries: AwarenessEntry[] };
+
+/** One client's entry in an awareness update. */
+export interface AwarenessEntry {
+  clientId: number;
+  clock: number;
+  state: Record<string, unknown> | null;
+}
+
+/** Size limits a receiver enforces. */
+export interface YjsLimits {
+  /** Largest document update accepted (step 2 or incremental), in bytes. */
+  maxUpdateBytes: number;
+  /** Largest awareness update accepted, in bytes. */
+  maxAwarenessBytes: number;
+}
+
+/** Default limits: the mesh's default message limit for updates, 1 MiB for presence. */
+export const DEFAULT_YJS_LIMITS: YjsLimits = { maxUpdateBytes: 64 * 1024 * 1024, maxAwarenessBytes: 1024 * 1024 };
+
+/** Encode a sync step 1 (our state vector). */
+export function encodeSyncStep1(kind: Step1Kind, stateVector: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, YjsTag.SyncStep1);
+  encoding.writeVarUint(e, kind);
+  encoding.writeVarUint8Array(e, stateVector);
+  return encoding.toUint8Array(e);
+}
+
+/** Encode a sync step 2 or an incremental update. */
+export function encodeUpdate(tag: YjsTag.SyncStep2 | YjsTag.Update, update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, tag);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+/** Encode an awareness message around a y-protocols awareness update. */
+export function encodeAwareness(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, YjsTag.Awareness);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+/** The result of decoding: a message, or the reason it was dropped. */
+export type DecodeResult = { ok: true; message: YjsMessage } | { ok: false; reason: string };
+
+/**
+ * Decode and validate one message completely. Never throws: anything malformed,
+ * oversized or with trailing bytes comes back as `{ ok: false, reason }`.
+ */
+export function decodeYjsMessage(bytes: Uint8Array, limits: YjsLimits = DEFAULT_YJS_LIMITS): DecodeResult {
+  try {
+    const d = decoding.createDecoder(bytes);
+    const tag = decoding.readVarUint(d);
+    let message: YjsMessage;
+    switch (tag) {
+      case YjsTag.SyncStep1: {
+        const kind = decoding.readVarUint(d);
+        if (kind !== Step1Kind.Hello && kind !== Step1Kind.Recheck) return fail(`unknown step 1 kind ${kind}`);
+        const stateVector = decoding.readVarUint8Array(d);
+        if (stateVector.length > 1024 * 1024) return fail('state vector too large');
+        Y.decodeStateVector(stateVector);
+        message = { tag, kind, stateVector };
+        break;
+      }
+      case YjsTag.SyncStep2:
+      case YjsTag.Update: {
+        const update = decoding.readVarUint8Array(d);
+        if (update.length > limits.maxUpdateBytes) return fail(`update of ${update.length} bytes exceeds ${limits.maxUpdateBytes}`);
+        const problem = checkUpdate(update);
+        if (problem) return fail(problem);
+        message = { tag, update };
+        break;
+      }
+      case YjsTag.Awareness: {
+        const update = decoding.readVarUint8Array(d);
+        if (update.length > limits.maxAwarenessBytes) return fail(`awareness update of ${update.length} bytes exceeds ${limits.maxAwarenessBytes}`);
+        const entries = decodeAwarenessEntries(update);
+        if (typeof entries === 'string') return fail(entries);
+        message = { tag, update, entries };
+        break;
+      }
+      default:
+        return fail(`unknown message tag ${tag}`);
+    }
+    if (decoding.hasContent(d)) return fail('trailing bytes after message');
+    return { ok: true, message };
+  } catch (err) {
+    return fail(`malformed message: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parse a whole Yjs update (every struct and the delete set) without applying it.
+ * Returns a reason when it is malformed. Yjs integrates structs before it reads the
+ * delete set, so applying an unchecked update could leave half of it applied.
+ */
+export function checkUpdate(update: Uint8Array): string | undefined {
+  try {
+    Y.decodeUpdate(update);
+    return undefined;
+  } catch (err) {
+    return `malformed update: ${(err as Error).message}`;
+  }
+}
+
+function decodeAwarenessEntries(update: Uint8Array): AwarenessEntry[] | string {
+  const d = decoding.createDecoder(update);
+  const count = decoding.readVarUint(d);
+  if (count > 10_000) return `awareness update lists ${count} clients`;
+  const entries: AwarenessEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const clientId = decoding.readVarUint(d);
+    const clock = decoding.readVarUint(d);
+    const state: unknown = JSON.parse(decoding.readVarString(d));
+    if (state !== null && (typeof state !== 'object' || Array.isArray(state))) return 'awareness state is not an object or null';
+    entries.push({ clientId, clock, state: state as Record<string, unknown> | null });
+  }
+  if (decoding.hasContent(d)) return 'trailing bytes after awareness update';
+  return entries;
+}
+
+function fail(reason: string): DecodeResult {
+  return { ok: false, reason };
+}

@@ -1,0 +1,336 @@
+/**
+ * A Yjs provider over a meshparty room: syncs one Y.Doc with every peer of the room on
+ * its own channel (`yjs:<name>`), so several documents share one room and its
+ * connections. Sync is y-protocols' two steps (state vector, then only what is
+ * missing), updates follow as they happen (merged while a channel is busy), presence is
+ * y-protocols awareness.
+ */
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import type { Channel, PeerId, Room, RoomStatus } from '../mesh/types.js';
+import { Emitter } from '../util/emitter.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { MeshpartyError } from '../util/errors.js';
+import {
+  DEFAULT_YJS_LIMITS,
+  Step1Kind,
+  YjsTag,
+  decodeYjsMessage,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeUpdate,
+  type YjsLimits,
+} from './protocol.js';
+import { PeerOutbox, type OutboxStats } from './outbox.js';
+import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
+import { cutOffPeer } from './cut-off.js';
+
+/** Options of {@link createYjsProvider}. */
+export interface YjsProviderOptions {
+  /** The document's name in the room; peers with the same name share the document. */
+  name: string;
+  /** Presence to share; a new Awareness on `doc` when omitted. */
+  awareness?: Awareness;
+  /** Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence). */
+  limits?: Partial<YjsLimits>;
+  /** Bad messages from one peer before it is disconnected (default 3). */
+  maxStrikes?: number;
+  /** Say which documents we serve on the room's catalog channel (default true; the keeper listens). */
+  announce?: boolean;
+  /** Timers (default: the real clock). */
+  clock?: Clock;
+  /** Where dropped messages and send failures are reported (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/** Connection summary emitted as `status` (a superset of y-webrtc's `{ connected }`). */
+export interface YjsProviderStatus {
+  connected: boolean;
+  status: RoomStatus;
+  /** Peers currently connected in the room. */
+  peers: number;
+}
+
+/** Events of a {@link MeshpartyProvider}. */
+export interface YjsProviderEvents {
+  /** Every connected peer answered our sync request (true), or a new peer has not yet (false). */
+  synced: { synced: boolean };
+  status: YjsProviderStatus;
+  /** One peer answered our sync request. */
+  'peer-synced': { peer: PeerId };
+  /** A message from a peer was dropped; nothing of it was applied. */
+  dropped: { from: PeerId; reason: string };
+}
+
+interface PeerSync {
+  outbox: PeerOutbox;
+  /** It answered our step 1 with a step 2. */
+  synced: boolean;
+  /** We answered one of its step 1s (so a recheck needs no answer). */
+  answered: boolean;
+  /** Awareness client ids it spoke for, removed when it leaves. */
+  clients: Set<number>;
+}
+
+/**
+ * A Yjs provider over a meshparty room, close to y-webrtc's `WebrtcProvider`: it has
+ * `doc`, `awareness`, `synced`, `on('synced' | 'status')` and `destroy()`. It does not
+ * own the room: `destroy()` leaves the room open for other documents.
+ *
+ * @example
+ * ```ts
+ * const room = await joinRoom({ relay: 'ws://127.0.0.1:4444', room: 'notes' });
+ * const doc = new Y.Doc();
+ * const provider = new MeshpartyProvider(room, doc, { name: 'main' });
+ * provider.on('synced', ({ synced }) => console.log('synced', synced));
+ * ```
+ */
+export class MeshpartyProvider {
+  readonly room: Room;
+  readonly doc: Y.Doc;
+  readonly name: string;
+  readonly awareness: Awareness;
+  /** Messages and bytes this provider has sent (all peers). */
+  readonly stats: OutboxStats = { messages: 0, bytes: 0 };
+
+  #channel: Channel;
+  #limits: YjsLimits;
+  #maxStrikes: number;
+  #clock: Clock;
+  #log: (message: string) => void;
+  #events = new Emitter<YjsProviderEvents>();
+  #peers = new Map<PeerId, PeerSync>();
+  #strikes = new Map<PeerId, number>();
+  #blocked = new Set<PeerId>();
+  #synced = false;
+  #destroyed = false;
+  #announce: boolean;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(room: Room, doc: Y.Doc, options: YjsProviderOptions) {
+    if (!options.name || options.name.length > MAX_DOC_NAME_LENGTH) {
+      throw new MeshpartyError('invalid-doc-name', `document name must be 1..${MAX_DOC_NAME_LENGTH} characters`);
+    }
+    this.room = room;
+    this.doc = doc;
+    this.name = options.name;
+    this.awareness = options.awareness ?? new Awareness(doc);
+    this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
+    this.#maxStrikes = options.maxStrikes ?? 3;
+    this.#clock = options.clock ?? realClock();
+    this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
+    this.#announce = options.announce ?? true;
+    this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
+
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
+      if (origin === this) return; // came from a peer; every peer sends its own edits to everyone
+      for (const peer of this.#peers.values()) peer.outbox.update(update);
+    };
+    doc.on('update', onUpdate);
+    this.#unsubscribe.push(() => doc.off('update', onUpdate));
+
+    const onAwareness = ({ added, updated, removed }: AwarenessChanges, origin: unknown) => {
+      if (origin === this) return;
+      const self = this.awareness.clientID;
+      if (![...added, ...updated, ...removed].includes(self)) return;
+      for (const peer of this.#peers.values()) peer.outbox.awareness(() => this.#encodeLocalAwareness());
+    };
+    this.awareness.on('update', onAwareness);
+    this.#unsubscribe.push(() => this.awareness.off('update', onAwareness));
+
+    this.#unsubscribe.push(
+      this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
+      room.on('peer-joined', ({ id }) => {
+        this.#ensurePeer(id);
+        this.#emitStatus();
+      }),
+      room.on('peer-left', ({ id }) => {
+        this.#removePeer(id);
+        this.#emitStatus();
+      }),
+      room.on('status', () => this.#emitStatus()),
+    );
+    if (this.#announce) {
+      const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
+      const announce = encodeAnnounce([this.name]);
+      catalog.broadcast(announce).catch(() => {});
+      this.#unsubscribe.push(room.on('peer-joined', ({ id }) => void catalog.send(id, announce).catch(() => {})));
+    }
+    for (const id of room.peers.keys()) this.#ensurePeer(id);
+  }
+
+  /** True when every connected peer has answered our sync request. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Peers this document is connected to, and whether each has answered our sync request. */
+  get peers(): ReadonlyMap<PeerId, { synced: boolean }> {
+    return new Map([...this.#peers].map(([id, p]) => [id, { synced: p.synced }]));
+  }
+
+  /** True when nothing is queued or in flight towards any peer. */
+  get idle(): boolean {
+    return [...this.#peers.values()].every((p) => p.outbox.idle);
+  }
+
+  /** Subscribe to provider events; returns the unsubscribe function. */
+  on<K extends keyof YjsProviderEvents>(event: K, listener: (value: YjsProviderEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Stop syncing: tell peers our presence is gone, drop queues, unsubscribe. Idempotent; the room stays open. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const off of this.#unsubscribe) off();
+    const self = this.awareness.clientID;
+    if (this.awareness.getLocalState() !== null) removeAwarenessStates(this.awareness, [self], this);
+    const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) : undefined;
+    for (const [id, peer] of this.#peers) {
+      peer.outbox.close();
+      if (goodbye) this.#channel.send(id, goodbye).catch(() => {});
+      this.#removeRemoteAwareness(peer);
+    }
+    this.#peers.clear();
+    this.#events.clear();
+  }
+
+  #ensurePeer(id: PeerId): PeerSync | undefined {
+    if (this.#destroyed || this.#blocked.has(id) || id === this.room.selfId) return undefined;
+    let peer = this.#peers.get(id);
+    if (peer) return peer;
+    const outbox = new PeerOutbox(
+      { send: (bytes) => this.#channel.send(id, bytes), queuedBytes: () => this.#channel.queuedBytes(id) },
+      this.#clock,
+      this.stats,
+      (err) => this.#log(`send to ${id} failed: ${(err as Error)?.message ?? String(err)}`),
+    );
+    peer = { outbox, synced: false, answered: false, clients: new Set() };
+    this.#peers.set(id, peer);
+    outbox.control(encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)));
+    if (this.awareness.getLocalState() !== null) outbox.awareness(() => this.#encodeLocalAwareness());
+    this.#setSynced(false);
+    return peer;
+  }
+
+  #removePeer(id: PeerId): void {
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    peer.outbox.close();
+    this.#peers.delete(id);
+    this.#removeRemoteAwareness(peer);
+    this.#recomputeSynced();
+  }
+
+  #removeRemoteAwareness(peer: PeerSync): void {
+    const gone = [...peer.clients].filter((c) => c !== this.awareness.clientID);
+    if (gone.length > 0) removeAwarenessStates(this.awareness, gone, this);
+  }
+
+  #receive(from: PeerId, data: Uint8Array): void {
+    if (this.#destroyed || this.#blocked.has(from)) return;
+    const decoded = decodeYjsMessage(data, this.#limits);
+    if (!decoded.ok) return this.#strike(from, decoded.reason);
+    const m = decoded.message;
+    // A message can race the room's peer-left; apply its edits but open no new session.
+    const peer = this.#peers.get(from) ?? (this.room.peers.has(from) ? this.#ensurePeer(from) : undefined);
+    if (!peer) {
+      if (m.tag === YjsTag.SyncStep2 || m.tag === YjsTag.Update) this.#apply(from, m.update);
+      return;
+    }
+    switch (m.tag) {
+      case YjsTag.SyncStep1:
+        if (m.kind === Step1Kind.Hello || !peer.answered) {
+          peer.answered = true;
+          peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)));
+        }
+        if (m.kind === Step1Kind.Hello) peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)));
+        break;
+      case YjsTag.SyncStep2:
+      case YjsTag.Update:
+        this.#apply(from, m.update);
+        if (m.tag === YjsTag.SyncStep2 && !peer.synced) {
+          peer.synced = true;
+          this.#events.emit('peer-synced', { peer: from });
+          this.#recomputeSynced();
+        }
+        break;
+      case YjsTag.Awareness:
+        for (const e of m.entries) peer.clients.add(e.clientId);
+        try {
+          applyAwarenessUpdate(this.awareness, m.update, this);
+        } catch (err) {
+          this.#log(`presence listener failed: ${(err as Error).message}`);
+        }
+        break;
+    }
+  }
+
+  #apply(from: PeerId, update: Uint8Array): void {
+    try {
+      Y.applyUpdate(this.doc, update, this);
+    } catch (err) {
+      // The update was checked whole before this, so this is an observer's error, not the peer's.
+      this.#log(`applying an update from ${from} threw: ${(err as Error).message}`);
+    }
+  }
+
+  #strike(from: PeerId, reason: string): void {
+    this.#log(`dropped a message from ${from}: ${reason}`);
+    this.#events.emit('dropped', { from, reason });
+    const strikes = (this.#strikes.get(from) ?? 0) + 1;
+    this.#strikes.set(from, strikes);
+    if (strikes < this.#maxStrikes) return;
+    this.#blocked.add(from);
+    this.#removePeer(from);
+    this.#log(`disconnecting ${from} after ${strikes} bad messages`);
+    cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`);
+  }
+
+  #encodeLocalAwareness(): Uint8Array | undefined {
+    const self = this.awareness.clientID;
+    if (!this.awareness.meta.has(self)) return undefined;
+    return encodeAwareness(encodeAwarenessUpdate(this.awareness, [self]));
+  }
+
+  #recomputeSynced(): void {
+    if (this.#peers.size === 0) return; // alone: keep what we had
+    this.#setSynced([...this.#peers.values()].every((p) => p.synced));
+  }
+
+  #setSynced(synced: boolean): void {
+    if (synced === this.#synced) return;
+    this.#synced = synced;
+    this.#events.emit('synced', { synced });
+  }
+
+  #emitStatus(): void {
+    if (this.#destroyed) return;
+    this.#events.emit('status', {
+      connected: this.room.status === 'connected' || this.#peers.size > 0,
+      status: this.room.status,
+      peers: this.room.peers.size,
+    });
+  }
+}
+
+interface AwarenessChanges {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}
+
+/**
+ * Sync `doc` with every peer of `room` under `options.name`.
+ *
+ * @example
+ * ```ts
+ * const doc = new Y.Doc();
+ * const provider = createYjsProvider(room, doc, { name: 'notes' });
+ * provider.awareness.setLocalStateField('user', { name: 'Ada', color: '#f80' });
+ * ```
+ */
+export function createYjsProvider(room: Room, doc: Y.Doc, options: YjsProviderOptions): MeshpartyProvider {
+  return new MeshpartyProvider(room, doc, options);
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createYjsProvider, MeshpartyProvider } from '../../src/yjs/provider.js';
+import { YjsTag, encodeUpdate, encodeAwareness } from '../../src/yjs/protocol.js';
+import { waitFor } from '../support/net.js';
+import { FakeHub } from './fake-room.js';
+
+const quiet = () => {};
+
+describe('yjs provider (fake room)', () => {
+  it('syncs existing content both ways, then live edits, and reports synced', async () => {
+    const hub = new FakeHub();
+    const a = hub.join('a');
+    const docA = new Y.Doc();
+    docA.getText('t').insert(0, 'from a;');
+    const pa = createYjsProvider(a, docA, { name: 'd', log: quiet });
+    const b = hub.join('b');
+    const docB = new Y.Doc();
+    docB.getText('t').insert(0, 'from b;');
+    const pb = createYjsProvider(b, docB, { name: 'd', log: quiet });
+    await waitFor(() => pa.synced && pb.synced, 'both synced');
+    expect(docA.getText('t').toString()).toBe(docB.getText('t').toString());
+    expect(docA.getText('t').toString()).toContain('from a;');
+    expect(docA.getText('t').toString()).toContain('from b;');
+    docB.getText('t').insert(0, 'live ');
+    await waitFor(() => docA.getText('t').toString().startsWith('live '), 'live edit');
+    pa.destroy();
+    pb.destroy();
+  });
+
+  it('keeps two documents in one room apart', async () => {
+    const hub = new FakeHub();
+    const rooms = [hub.join('a'), hub.join('b')];
+    const docs = rooms.map(() => [new Y.Doc(), new Y.Doc()] as const);
+    const providers = rooms.flatMap((r, i) => [
+      createYjsProvider(r, docs[i]![0], { name: 'one', log: quiet }),
+      createYjsProvider(r, docs[i]![1], { name: 'two', log: quiet }),
+    ]);
+    docs[0]![0].getText('t').insert(0, 'first');
+    docs[1]![1].getText('t').insert(0, 'second');
+    await waitFor(() => docs[1]![0].getText('t').toString() === 'first' && docs[0]![1].getText('t').toString() === 'second', 'both docs');
+    expect(docs[1]![1].getText('t').toString()).toBe('second');
+    expect(docs[0]![0].getText('t').toString()).toBe('first');
+    providers.forEach((p) => p.destroy());
+  });
+
+  it('merges keystrokes typed while a send is in flight instead of sending one message each', async () => {
+    const hub = new FakeHub();
+    const rooms = ['a', 'b', 'c'].map((id) => hub.join(id));
+    const docs = rooms.map(() => new Y.Doc());
+    const providers = rooms.map((r, i) => new MeshpartyProvider(r, docs[i]!, { name: 'd', log: quiet }));
+    await waitFor(() => providers.every((p) => p.synced && p.idle), 'synced');
+    const before = hub.sent.filter((s) => s.from === 'a' && s.channel === 'yjs:d').length;
+    const text = docs[0]!.getText('t');
+    for (let i = 0; i < 500; i++) text.insert(text.length, String.fromCharCode(97 + (i % 26)));
+    await waitFor(() => docs.every((d) => d.getText('t').length === 500), 'all typed text');
+    const messages = hub.sent.filter((s) => s.from === 'a' && s.channel === 'yjs:d').length - before;
+    // 500 keystrokes x 2 peers would be 1000 messages; merging sends a handful.
+    expect(messages).toBeLessThanOrEqual(6);
+    expect(docs[2]!.getText('t').toString()).toBe(text.toString());
+    providers.forEach((p) => p.destroy());
+  });
+
+  it('removes presence of a peer that leaves and of a provider that is destroyed', async () => {
+    const hub = new FakeHub();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => hub.join(id));
+    const pa = createYjsProvider(a!, new Y.Doc(), { name: 'd', log: quiet });
+    const pb = createYjsProvider(b!, new Y.Doc(), { name: 'd', log: quiet });
+    const pc = createYjsProvider(c!, new Y.Doc(), { name: 'd', log: quiet });
+    pb.awareness.setLocalStateField('user', { name: 'Bea' });
+    pc.awareness.setLocalStateField('user', { name: 'Cy' });
+    await waitFor(() => pa.awareness.getStates().size === 3, 'three presences');
+    await c!.leave();
+    await waitFor(() => pa.awareness.getStates().size === 2, 'presence of c removed');
+    pb.destroy();
+    await waitFor(() => pa.awareness.getStates().size === 1, 'presence of destroyed b removed');
+    pa.destroy();
+    pc.destroy();
+  });
+
+  it('drops malformed and oversized messages whole and disconnects a repeat offender', async () => {
+    const hub = new FakeHub();
+    const a = hub.join('a');
+    const bad = hub.join('bad');
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'keep');
+    const dropped: string[] = [];
+    const pa = createYjsProvider(a, doc, { name: 'd', log: quiet, limits: { maxUpdateBytes: 1000 } });
+    pa.on('dropped', ({ reason }) => dropped.push(reason));
+    const ch = bad.channel('yjs:d');
+    // A real update with a truncated tail: structs parse, the delete set does not.
+    const other = new Y.Doc();
+    other.getText('t').insert(0, 'evil');
+    const full = Y.encodeStateAsUpdate(other);
+    await ch.send('a', encodeUpdate(YjsTag.Update, full.slice(0, full.length - 1)));
+    await ch.send('a', encodeUpdate(YjsTag.Update, new Uint8Array(2000)));
+    await waitFor(() => dropped.length === 2, 'two drops');
+    expect(doc.getText('t').toString()).toBe('keep');
+    expect(a.disconnected).toEqual([]);
+    await ch.send('a', encodeAwareness(new TextEncoder().encode('garbage')));
+    await waitFor(() => a.disconnected.length === 1, 'offender disconnected');
+    expect(a.disconnected[0]!.id).toBe('bad');
+    expect(dropped).toHaveLength(3);
+    expect(dropped[1]).toMatch(/exceeds 1000/);
+    expect(doc.getText('t').toString()).toBe('keep');
+    pa.destroy();
+  });
+});
