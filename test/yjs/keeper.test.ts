@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { createKeeper } from '../../src/yjs/keeper/keeper.js';
+import { createYjsProvider } from '../../src/yjs/provider.js';
+import { CATALOG_CHANNEL } from '../../src/yjs/catalog.js';
+import { waitFor } from '../support/net.js';
+import { FakeHub } from './fake-room.js';
+
+const quiet = () => {};
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('keeper (fake room)', () => {
+  it('learns documents from announcements, keeps them across its restart, and serves a peer that is alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const alice = hub.join('alice');
+    const doc = new Y.Doc();
+    const p = createYjsProvider(alice, doc, { name: 'notes', log: quiet });
+    doc.getText('t').insert(0, 'remember me');
+    await waitFor(() => keeper.docs('r').get('notes')?.getText('t').toString() === 'remember me', 'keeper has the doc');
+    p.destroy();
+    await alice.leave();
+    await keeper.close();
+    await hub.rooms.get('keeper')?.leave();
+
+    const keeper2 = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    expect(keeper2.docs('r').get('notes')?.getText('t').toString()).toBe('remember me');
+    const bob = hub.join('bob');
+    const doc2 = new Y.Doc();
+    const p2 = createYjsProvider(bob, doc2, { name: 'notes', log: quiet });
+    await waitFor(() => p2.synced, 'bob synced with the keeper');
+    expect(doc2.getText('t').toString()).toBe('remember me');
+    expect(p2.awareness.getStates().size).toBe(1); // the keeper has no presence
+    p2.destroy();
+    await keeper2.close();
+  });
+
+  it('survives garbage on the catalog and document channels', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const logs: string[] = [];
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: (m) => logs.push(m) });
+    const evil = hub.join('evil');
+    await evil.channel(CATALOG_CHANNEL).send('keeper', new Uint8Array([5, 200, 1]));
+    const good = hub.join('good');
+    const p = createYjsProvider(good, new Y.Doc(), { name: 'd', log: quiet });
+    await waitFor(() => keeper.docs('r').has('d'), 'keeper keeps d');
+    await evil.channel('yjs:d').send('keeper', new Uint8Array([2, 10, 1, 2, 3]));
+    await evil.channel('yjs:d').send('keeper', new Uint8Array([99]));
+    await waitFor(() => logs.filter((l) => l.includes('dropped')).length >= 3, 'drops logged');
+    p.doc.getText('t').insert(0, 'still fine');
+    await waitFor(() => keeper.docs('r').get('d')?.getText('t').toString() === 'still fine', 'keeper still works');
+    p.destroy();
+    await keeper.close();
+  });
+});
