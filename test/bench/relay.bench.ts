@@ -1,0 +1,329 @@
+/**
+ * Relay benchmark: meshparty's relay against y-webrtc's own `bin/server.js`, one after
+ * the other in this run, on the same work. Each server runs in its own process (memory
+ * is read from /proc for both); the load-generating clients run here, and parse every
+ * frame they get, as real clients must.
+ *
+ * 1. Join storm: ROOMS rooms of 8 peers, every client joins at once.
+ *    meshparty: `join` (answered with `joined`, and `peer-joined` to the others).
+ *    y-webrtc: `subscribe` then `publish` an announce, exactly as y-webrtc clients do;
+ *    every subscriber of the topic, the sender included, receives it.
+ *    Then, as a second step, every pair that met exchanges one offer and one answer
+ *    (the least a WebRTC connection needs; real sessions add ICE candidates).
+ *    meshparty: `signal` with `to`; y-webrtc: `publish` to the topic with `to` inside,
+ *    delivered to every subscriber. Figures: time for each step, and frames the relay
+ *    sent per join (frames received by all clients / joins) for each step.
+ * 2. Steady signal load: each peer sends SIGNALS signals (ICE candidates) round-robin to
+ *    the other peers of its room, in rounds. Figures: frames clients received per
+ *    second, and signals delivered to their intended recipient per second.
+ * 3. Memory per connection: settled RSS after the storm minus settled RSS before any
+ *    client connected, divided by the connections, read from /proc for both servers.
+ *
+ * Env: BENCH_RELAY_ROOMS (default 50), BENCH_RELAY_SIGNALS (per peer, default 40).
+ */
+import { resolve } from 'node:path';
+import { report, type BenchRow } from './harness.js';
+import { settledRssBytes } from './support/process-memory.js';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
+import { freePort } from '../support/net.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const ROOMS = Number(process.env.BENCH_RELAY_ROOMS ?? 50);
+const PEERS_PER_ROOM = 8;
+const SIGNALS_PER_PEER = Number(process.env.BENCH_RELAY_SIGNALS ?? 40);
+const SIGNALS_PER_ROUND = 4;
+const CONNECTIONS = ROOMS * PEERS_PER_ROOM;
+const PHASE_TIMEOUT_MS = 40_000;
+
+/** A typical trickled ICE candidate, the most frequent signal in a real session. */
+const CANDIDATE = {
+  type: 'candidate',
+  candidate: {
+    candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.17 51234 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag q8Zk network-cost 999',
+    sdpMLineIndex: 0,
+    sdpMid: '0',
+  },
+};
+/** A data-channel-only session description is a few hundred bytes; this stands in for one. */
+const SDP = 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n' +
+  'a=msid-semantic: WMS\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n' +
+  'a=ice-ufrag:q8Zk\r\na=ice-pwd:Yf3uKq1bq0v0dA7xLx6m3E2p\r\na=ice-options:trickle\r\n' +
+  'a=fingerprint:sha-256 5B:1A:9C:77:0E:2F:64:D1:83:3A:AF:11:C2:49:E8:5D:60:7B:92:0C:4E:D3:21:F6:8A:3B:55:C9:17:E0:AD:42\r\n' +
+  'a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n';
+
+/** One peer of the load: which room it is in and what it has learnt. */
+interface LoadPeer {
+  client: LoadClient;
+  room: string;
+  /** Its id: assigned by the relay (meshparty) or chosen by the client (y-webrtc). */
+  id: string;
+  /** Ids of room members it has heard of. */
+  known: Set<string>;
+  /** Ids it is the one to send an offer to (it heard of them joining after it). */
+  offerTo: Set<string>;
+  /** Ids it has exchanged an offer and answer with. */
+  connected: Set<string>;
+  /** Signals it received that were addressed to it (steady phase). */
+  delivered: number;
+}
+
+/** How one relay is driven: the two protocols differ only here. */
+interface Dialect {
+  name: string;
+  start(): Promise<ServerProcess>;
+  /** Send what joins `peer` to its room. */
+  join(peer: LoadPeer): void;
+  /** The frame handler for the storm (join, then offer/answer). */
+  stormHandler(peer: LoadPeer): (text: string) => void;
+  /** True once every peer has learnt of every other peer of its room. */
+  discovered(rooms: LoadPeer[][]): boolean;
+  /** Send one signal; `data` is an SDP or candidate object. */
+  signal(from: LoadPeer, to: string, data: object): void;
+  /** The frame handler for the steady phase. */
+  steadyHandler(peer: LoadPeer): (text: string) => void;
+  /** Frames the relay sends out for one signal in a room of `roomSize`. */
+  framesPerSignal(roomSize: number): number;
+}
+
+/** Answer an offer, or complete a handshake on an answer (shared by both dialects). */
+function onHandshakeSignal(d: Dialect, peer: LoadPeer, from: string, data: { type?: string }): void {
+  if (data.type === 'offer') {
+    // Both sides may have offered (y-webrtc: both heard the other's announce). Like
+    // y-webrtc's glare token, exactly one side wins: here the higher id answers.
+    if (peer.offerTo.has(from) && peer.id < from) return;
+    d.signal(peer, from, { type: 'answer', sdp: SDP });
+    peer.connected.add(from);
+  } else if (data.type === 'answer') peer.connected.add(from);
+}
+
+const meshparty: Dialect = {
+  name: 'meshparty',
+  start: () =>
+    startServerProcess({
+      name: 'meshparty relay',
+      cwd: root,
+      execArgv: ['--import', 'tsx'],
+      args: [resolve(import.meta.dirname, 'support/meshparty-relay-main.ts')],
+      env: {
+        // All load clients share 127.0.0.1, so the per-IP cap (default 64) must allow
+        // all of them; the message rate (default 100/s, burst 200) is raised so the
+        // bench measures forwarding, not the limiter. Other limits stay at defaults.
+        MESHPARTY_RELAY_OPTIONS: JSON.stringify({
+          maxConnectionsPerIp: CONNECTIONS + 100,
+          messagesPerSecond: 100_000,
+          messageBurst: 100_000,
+        }),
+      },
+      readyLine: (line) => {
+        try {
+          const m = JSON.parse(line) as { event?: string; port?: number };
+          return m.event === 'listening' && typeof m.port === 'number' ? m.port : false;
+        } catch {
+          return false;
+        }
+      },
+    }),
+  join: (peer) => peer.client.send({ type: 'join', v: 1, room: peer.room }),
+  stormHandler: (peer) => (text) => {
+    const m = JSON.parse(text) as { type: string; peerId?: string; peers?: string[]; from?: string; data?: object; code?: string };
+    if (m.type === 'joined') {
+      peer.id = m.peerId!;
+      for (const p of m.peers ?? []) peer.known.add(p);
+    } else if (m.type === 'peer-joined') {
+      peer.known.add(m.peerId!);
+      peer.offerTo.add(m.peerId!);
+    } else if (m.type === 'signal') onHandshakeSignal(meshparty, peer, m.from!, m.data!);
+    else if (m.type === 'error') throw new Error(`meshparty relay refused: ${text}`);
+  },
+  discovered: (rooms) => rooms.every((r) => r.every((p) => p.id !== '' && p.known.size === r.length - 1)),
+  signal: (from, to, data) => from.client.send({ type: 'signal', room: from.room, to, data }),
+  steadyHandler: (peer) => (text) => {
+    const m = JSON.parse(text) as { type: string };
+    if (m.type === 'signal') peer.delivered++;
+  },
+  framesPerSignal: () => 1,
+};
+
+const yWebrtc: Dialect = {
+  name: 'y-webrtc bin/server.js',
+  async start() {
+    const port = await freePort();
+    return startServerProcess({
+      name: 'y-webrtc bin/server.js',
+      cwd: root,
+      args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
+      env: { PORT: String(port) },
+      port,
+      readyLine: (line) => line.includes('Signaling server running'),
+    });
+  },
+  join(peer) {
+    // Exactly what y-webrtc's SignalingConn sends on connect.
+    peer.client.send({ type: 'subscribe', topics: [peer.room] });
+    peer.client.send({ type: 'publish', topic: peer.room, data: { type: 'announce', from: peer.id } });
+  },
+  stormHandler: (peer) => (text) => {
+    const m = JSON.parse(text) as { type: string; data?: { type?: string; from?: string; to?: string; signal?: object } };
+    const data = m.data;
+    if (m.type !== 'publish' || !data || data.from === peer.id) return;
+    if (data.type === 'announce') {
+      // The hearer of an announce is the one who offers, as in y-webrtc.
+      peer.known.add(data.from!);
+      peer.offerTo.add(data.from!);
+    } else if (data.type === 'signal' && data.to === peer.id) onHandshakeSignal(yWebrtc, peer, data.from!, data.signal!);
+  },
+  // A y-webrtc pair meets when either one hears the other's announce (the hearer then
+  // offers). One of them always does: the server handles each client's subscribe
+  // before its publish, so whoever subscribed first hears the other's announce.
+  discovered: (rooms) =>
+    rooms.every((r) => r.every((a) => r.every((b) => a === b || a.known.has(b.id) || b.known.has(a.id)))),
+  signal: (from, to, data) =>
+    from.client.send({ type: 'publish', topic: from.room, data: { to, from: from.id, type: 'signal', token: 0.5, signal: data } }),
+  steadyHandler: (peer) => (text) => {
+    const m = JSON.parse(text) as { data?: { to?: string } };
+    if (m.data?.to === peer.id) peer.delivered++;
+  },
+  framesPerSignal: (roomSize) => roomSize,
+};
+
+interface Figures {
+  discoveryMs: number;
+  framesPerJoin: number;
+  handshakeMs: number;
+  handshakeFramesPerJoin: number;
+  bytesPerConnection: number;
+  steadyMs: number;
+  framesPerSecond: number;
+  signalsPerSecond: number;
+}
+
+async function measure(d: Dialect): Promise<Figures> {
+  const server = await d.start();
+  let clients: LoadClient[] = [];
+  try {
+    const idleRss = await settledRssBytes(server.pid);
+    clients = await openClients(`ws://127.0.0.1:${server.port}`, CONNECTIONS);
+    const rooms: LoadPeer[][] = [];
+    for (let r = 0; r < ROOMS; r++) {
+      rooms.push(
+        clients.slice(r * PEERS_PER_ROOM, (r + 1) * PEERS_PER_ROOM).map((client) => ({
+          client,
+          room: `bench-room-${r}`,
+          id: d === yWebrtc ? `peer-${client.index}` : '',
+          known: new Set<string>(),
+          offerTo: new Set<string>(),
+          connected: new Set<string>(),
+          delivered: 0,
+        })),
+      );
+    }
+    const peers = rooms.flat();
+    for (const p of peers) p.client.onFrame = d.stormHandler(p);
+
+    // 1a. join storm: everyone joins at once
+    resetCounts(clients);
+    const t0 = performance.now();
+    for (const p of peers) d.join(p);
+    await until(() => d.discovered(rooms), `${d.name}: join storm`, PHASE_TIMEOUT_MS);
+    const discoveryMs = performance.now() - t0;
+    // Frames still in flight when discovery completed belong to this step too.
+    await settle(() => totalFrames(clients));
+    const framesPerJoin = totalFrames(clients) / peers.length;
+
+    // 1b. every pair that met exchanges an offer and an answer
+    resetCounts(clients);
+    const t1 = performance.now();
+    for (const p of peers) for (const to of p.offerTo) d.signal(p, to, { type: 'offer', sdp: SDP });
+    await until(() => peers.every((p) => p.connected.size === PEERS_PER_ROOM - 1), `${d.name}: handshakes`, PHASE_TIMEOUT_MS);
+    const handshakeMs = performance.now() - t1;
+    await settle(() => totalFrames(clients));
+    const handshakeFramesPerJoin = totalFrames(clients) / peers.length;
+    const joinedRss = await settledRssBytes(server.pid);
+
+    // 2. steady signal load, in rounds so the relay's send buffers stay bounded
+    resetCounts(clients);
+    for (const p of peers) p.client.onFrame = d.steadyHandler(p);
+    const rounds = Math.ceil(SIGNALS_PER_PEER / SIGNALS_PER_ROUND);
+    const signals = peers.length * rounds * SIGNALS_PER_ROUND;
+    const delivered = (): number => peers.reduce((s, p) => s + p.delivered, 0);
+    const t2 = performance.now();
+    let sent = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const room of rooms) {
+        for (let i = 0; i < room.length; i++) {
+          for (let k = 0; k < SIGNALS_PER_ROUND; k++) {
+            const to = room[(i + 1 + ((round * SIGNALS_PER_ROUND + k) % (room.length - 1))) % room.length]!;
+            d.signal(room[i]!, to.id, CANDIDATE);
+          }
+        }
+      }
+      sent += peers.length * SIGNALS_PER_ROUND;
+      await until(() => delivered() >= sent, `${d.name}: round ${round} delivered`, PHASE_TIMEOUT_MS, 1);
+    }
+    const expectedFrames = signals * d.framesPerSignal(PEERS_PER_ROOM);
+    await until(() => totalFrames(clients) >= expectedFrames, `${d.name}: every fan-out frame`, PHASE_TIMEOUT_MS, 1);
+    const steadyMs = performance.now() - t2;
+    if (delivered() !== signals) throw new Error(`${d.name}: ${delivered()} of ${signals} signals delivered`);
+
+    return {
+      discoveryMs,
+      framesPerJoin,
+      handshakeMs,
+      handshakeFramesPerJoin,
+      bytesPerConnection: (joinedRss - idleRss) / CONNECTIONS,
+      steadyMs,
+      framesPerSecond: totalFrames(clients) / (steadyMs / 1000),
+      signalsPerSecond: signals / (steadyMs / 1000),
+    };
+  } finally {
+    closeClients(clients);
+    await server.stop();
+  }
+}
+
+/** Wait until `count()` has not changed for 200 ms (bounded at 5 s). */
+async function settle(count: () => number): Promise<void> {
+  let last = -1;
+  const deadline = Date.now() + 5000;
+  while (count() !== last && Date.now() < deadline) {
+    last = count();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.error('relay bench: over its 3 minute budget, giving up');
+  process.exit(1);
+}, 180_000);
+watchdog.unref();
+
+// Baseline first, then meshparty, in one run on the same work.
+const base = await measure(yWebrtc);
+console.log(`${yWebrtc.name}:`, base);
+const ours = await measure(meshparty);
+console.log(`${meshparty.name}:`, ours);
+
+const storm = `join storm, ${ROOMS} rooms x ${PEERS_PER_ROOM} peers (${CONNECTIONS} connections)`;
+const handshake = `${storm}, then one offer + answer per pair`;
+const steady = `steady load, ${SIGNALS_PER_PEER} ICE candidates per peer to its room-mates (${CONNECTIONS * SIGNALS_PER_PEER} signals)`;
+const row = (c: string, metric: string, unit: string, better: 'higher' | 'lower', m: number, b: number, note?: string): BenchRow => ({
+  bench: 'relay',
+  case: c,
+  metric,
+  unit,
+  meshparty: m,
+  baseline: b,
+  baselineName: yWebrtc.name,
+  better,
+  ...(note ? { note } : {}),
+});
+report([
+  row(storm, 'time until every peer knows its room', 'ms', 'lower', ours.discoveryMs, base.discoveryMs),
+  row(storm, 'frames sent by the relay per join', 'frames', 'lower', ours.framesPerJoin, base.framesPerJoin, 'join/announce only'),
+  row(handshake, 'time until every pair exchanged offer+answer', 'ms', 'lower', ours.handshakeMs, base.handshakeMs),
+  row(handshake, 'frames sent by the relay per join', 'frames', 'lower', ours.handshakeFramesPerJoin, base.handshakeFramesPerJoin, 'offers and answers only; y-webrtc fans each out to the room'),
+  row(storm, 'memory per connection (server RSS delta)', 'bytes', 'lower', ours.bytesPerConnection, base.bytesPerConnection, 'VmRSS, settled, after storm minus idle'),
+  row(steady, 'frames delivered to clients per second', 'frames/s', 'higher', ours.framesPerSecond, base.framesPerSecond, 'y-webrtc fans every signal out to the whole room'),
+  row(steady, 'signals delivered to their recipient per second', 'signals/s', 'higher', ours.signalsPerSecond, base.signalsPerSecond),
+]);
