@@ -1,0 +1,109 @@
+/**
+ * The editor demo: one shared document in CodeMirror 6 (y-codemirror.next) with remote
+ * cursors, a presence list, a chat, connection status and peer count. The room and
+ * password come from the link; the text is kept in IndexedDB, so a reload (even
+ * offline) keeps it, and edits made offline sync when peers are back.
+ */
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { EditorView, basicSetup } from 'codemirror';
+import { yCollab } from 'y-codemirror.next';
+import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
+import { readRoomLink, relayUrl } from './link.js';
+import { loadIdentity, saveName } from './identity.js';
+import { showPresence } from './presence.js';
+import { bindChat, type ChatMessage } from './chat.js';
+
+/** The relay's default port (`npx meshparty signal` listens there unless told otherwise). */
+const DEFAULT_RELAY_PORT = 4444;
+const DOC_NAME = 'main';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const link = readRoomLink(location, history);
+const relay = relayUrl(location, DEFAULT_RELAY_PORT);
+const me = loadIdentity(localStorage);
+
+const doc = new Y.Doc();
+const text = doc.getText('text');
+const chat = doc.getArray<ChatMessage>('chat');
+const awareness = new Awareness(doc);
+awareness.setLocalStateField('user', me);
+const persistence = new IndexeddbPersistence(`meshparty:${link.room}:${DOC_NAME}`, doc);
+const undoManager = new Y.UndoManager(text);
+
+new EditorView({
+  doc: '',
+  extensions: [basicSetup, EditorView.lineWrapping, yCollab(text, awareness, { undoManager })],
+  parent: $('editor'),
+});
+showPresence(awareness, $('presence'));
+bindChat(chat, $('chat-log'), $<HTMLFormElement>('chat-form'), $<HTMLInputElement>('chat-input'), () => me);
+
+const nameInput = $<HTMLInputElement>('name');
+nameInput.value = me.name;
+nameInput.addEventListener('change', () => {
+  me.name = nameInput.value.trim() || me.name;
+  saveName(localStorage, me.name);
+  awareness.setLocalStateField('user', { ...me });
+});
+$('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
+
+const statusEl = $('status');
+const peerCountEl = $('peer-count');
+function showStatus(state: string, label: string, peers: number): void {
+  statusEl.dataset.state = state;
+  statusEl.textContent = label;
+  peerCountEl.textContent = `${peers} ${peers === 1 ? 'peer' : 'peers'}`;
+}
+
+let room: Room | undefined;
+let provider: MeshpartyProvider | undefined;
+
+/** Join the room, retrying with backoff while the relay is unreachable (the page works offline meanwhile). */
+async function connect(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      showStatus('connecting', 'connecting…', 0);
+      room = await joinRoom({ relay, room: link.room, password: link.password });
+      break;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'wrong-password') return showStatus('error', 'wrong password for this room', 0);
+      showStatus('offline', 'offline — edits are kept and will sync', 0);
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
+    }
+  }
+  const joined = room!;
+  joined.on('error', (err) => showStatus('error', err.message, joined.peers.size));
+  provider = createYjsProvider(joined, doc, { name: DOC_NAME, awareness });
+  const render = () =>
+    showStatus(
+      joined.status === 'connected' ? 'connected' : joined.status === 'closed' ? 'offline' : 'connecting',
+      joined.status === 'connected' ? (provider!.synced || joined.peers.size === 0 ? 'connected' : 'syncing…') : joined.status,
+      joined.peers.size,
+    );
+  provider.on('status', render);
+  provider.on('synced', render);
+  render();
+}
+
+void persistence.whenSynced.then(() => connect());
+
+/** For tests and the console: the document and connection at a glance. */
+(window as unknown as Record<string, unknown>).meshpartyEditor = {
+  doc,
+  text: () => text.toString(),
+  peers: () => room?.peers.size ?? 0,
+  synced: () => provider?.synced ?? false,
+  persisted: persistence.whenSynced.then(() => true),
+  /** The text as stored in IndexedDB right now (read through a second, throwaway doc). */
+  storedText: async () => {
+    const probe = new Y.Doc();
+    const reader = new IndexeddbPersistence(`meshparty:${link.room}:${DOC_NAME}`, probe);
+    await reader.whenSynced;
+    const stored = probe.getText('text').toString();
+    await reader.destroy();
+    return stored;
+  },
+};
