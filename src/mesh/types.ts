@@ -114,4 +114,11 @@ export interface Room {
   broadcast(data: Uint8Array): Promise<void>;
   /** Close every peer connection and leave the relay room. Idempotent. */
   leave(): Promise<void>;
+  /**
+   * Close the connection to one peer that misbehaves (e.g. keeps sending malformed
+   * messages on an upper layer's channel) and do not reconnect to it until it leaves and
+   * rejoins the room. Optional so rooms written before it still type-check; upper layers
+   * call it as `room.disconnect?.(id, reason)`.
+   */
+  disconnect?(peer: PeerId, reason: string): void;
 }

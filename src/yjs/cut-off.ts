@@ -3,12 +3,10 @@
  */
 import type { PeerId, Room } from '../mesh/types.js';
 
-/** Ask the room to close its connection to `peer`, when the room can. */
+/** Ask the room to close its connection to `peer`, when the room can (`Room.disconnect` is optional). */
 export function cutOffPeer(room: Room, peer: PeerId, reason: string): void {
-  const disconnect = (room as Room & { disconnect?: (id: PeerId, reason: string) => unknown }).disconnect;
-  if (typeof disconnect !== 'function') return;
   try {
-    void Promise.resolve(disconnect.call(room, peer, reason)).catch(() => {});
+    room.disconnect?.(peer, reason);
   } catch {
     // the room refused; the provider already ignores this peer
   }
