@@ -1,0 +1,86 @@
+/**
+ * One client's WebSocket as the relay sees it: its ids, the rooms and topics it is in,
+ * its rate limit and strike record, and guarded sending (a client whose send buffer
+ * grows past the cap is dropped rather than buffered without bound).
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { PeerId, ServerMessage } from '../src/signaling-client/protocol.js';
+import type { ResolvedOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** A fresh relay-assigned peer id: 16 URL-safe characters, 96 random bits. */
+export const newPeerId = (): PeerId => randomBytes(12).toString('base64url');
+
+/** Why the relay itself ended a connection (for logs and metrics). */
+export type DropReason = 'slow-consumer' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused';
+
+export class ClientConnection {
+  /** This connection's relay-assigned peer id, used in every room it joins without `peerId`. */
+  readonly id: PeerId = newPeerId();
+  /** Room -> this connection's peer id in that room. */
+  readonly rooms = new Map<string, PeerId>();
+  readonly topics = new Set<string>();
+  readonly bucket: TokenBucket;
+  readonly openedAt: number;
+  /** Set by the heartbeat, cleared by pong or any frame. */
+  alive = true;
+  /** True once the relay stopped serving this connection (closing or closed). */
+  ended = false;
+  dropReason: DropReason | undefined;
+  refusals = 0;
+  #strikeTimes: number[] = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ip: string,
+    private readonly options: ResolvedOptions,
+    /** Called for every frame actually handed to the socket. */
+    private readonly onSent: () => void,
+    /** Called when this connection is dropped for exceeding its send buffer. */
+    private readonly onSlowConsumer: (conn: ClientConnection) => void,
+  ) {
+    this.openedAt = options.now();
+    this.bucket = new TokenBucket(options.messagesPerSecond, options.messageBurst, options.now);
+  }
+
+  /** Serialise and send a protocol message. */
+  send(message: ServerMessage): void {
+    this.sendFrame(JSON.stringify(message));
+  }
+
+  /** Send an already serialised frame, unless the client is too far behind. */
+  sendFrame(frame: string): void {
+    if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount + frame.length > this.options.maxBufferedBytes) {
+      this.onSlowConsumer(this);
+      return;
+    }
+    this.ws.send(frame);
+    this.onSent();
+  }
+
+  /** Record one refused message; true when the strike limit is reached within the window. */
+  strike(): boolean {
+    this.refusals++;
+    const now = this.options.now();
+    const times = this.#strikeTimes;
+    times.push(now);
+    while (times.length > 0 && times[0]! <= now - this.options.strikeWindowMs) times.shift();
+    return times.length >= this.options.strikeLimit;
+  }
+
+  /** Stop serving: close with `code` (the socket is terminated if the close handshake stalls). */
+  end(reason: DropReason, code: number, text: string, graceMs = 2000): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.dropReason = reason;
+    if (code === 0) {
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(code, text);
+    // ws waits 30 s for the peer's close frame; an abusive peer should not hold a socket that long.
+    setTimeout(() => this.ws.terminate(), graceMs).unref();
+  }
+}

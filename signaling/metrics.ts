@@ -1,0 +1,52 @@
+/**
+ * The relay's counters, served as JSON on `GET /metrics` and by `server.metrics()`.
+ */
+import type { RelayErrorCode } from '../src/signaling-client/protocol.js';
+
+/** A snapshot of the relay's counters. */
+export interface RelayMetrics {
+  /** Open WebSocket connections right now. */
+  connections: number;
+  /** Rooms (meshparty) with at least one member right now. */
+  rooms: number;
+  /** y-webrtc topics with at least one subscriber right now. */
+  topics: number;
+  /** Frames received since start. */
+  messagesIn: number;
+  /** Frames sent since start. */
+  messagesOut: number;
+  /** Refusals since start, by error code (connection refusals included). */
+  rejections: Partial<Record<RelayErrorCode, number>>;
+  /** Connections dropped because their send buffer went over `maxBufferedBytes`. */
+  slowConsumerDrops: number;
+  /** Connections terminated because they missed a heartbeat. */
+  heartbeatDrops: number;
+  /** Connections accepted since start. */
+  connectionsTotal: number;
+  uptimeSeconds: number;
+}
+
+/** Mutable counters owned by one relay instance. */
+export class MetricsCounters {
+  messagesIn = 0;
+  messagesOut = 0;
+  slowConsumerDrops = 0;
+  heartbeatDrops = 0;
+  connectionsTotal = 0;
+  readonly rejections: Partial<Record<RelayErrorCode, number>> = {};
+  /** Refusals since the last aggregated log line. */
+  pendingRejections: Partial<Record<RelayErrorCode, number>> = {};
+
+  reject(code: RelayErrorCode): void {
+    this.rejections[code] = (this.rejections[code] ?? 0) + 1;
+    this.pendingRejections[code] = (this.pendingRejections[code] ?? 0) + 1;
+  }
+
+  /** Take the refusals counted since the last call (for the aggregated log line). */
+  drainPending(): Partial<Record<RelayErrorCode, number>> | undefined {
+    const pending = this.pendingRejections;
+    if (Object.keys(pending).length === 0) return undefined;
+    this.pendingRejections = {};
+    return pending;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Everything a relay can be configured with, and the safe defaults. Every limit is here,
+ * in one place, so the CLI, PROTOCOL.md and the tests agree on names.
+ */
+import type { RelayLogger } from './logger.js';
+import type { RoomDirectory } from './room-directory.js';
+
+/** Limits a relay enforces. All optional in {@link SignalingServerOptions}; see {@link DEFAULT_LIMITS}. */
+export interface RelayLimits {
+  /** Largest accepted frame in bytes; bigger ones get `frame-too-large` and close 1009. */
+  maxFrameBytes: number;
+  /** Sustained messages per second per connection (token bucket refill rate). */
+  messagesPerSecond: number;
+  /** Messages a connection may send in a burst (token bucket size). */
+  messageBurst: number;
+  /** Rooms plus y-webrtc topics one connection may be in at once. */
+  maxRoomsPerConnection: number;
+  /** Members of one room (or subscribers of one topic). */
+  maxPeersPerRoom: number;
+  /** Longest room or topic name, in UTF-16 code units. */
+  maxRoomNameLength: number;
+  /** Open WebSocket connections in total; more are refused with `server-full`, close 1013. */
+  maxConnections: number;
+  /** Open connections from one IP address; more are refused with close 1008. */
+  maxConnectionsPerIp: number;
+  /** Bytes that may wait in one client's send buffer; over it the client is dropped. */
+  maxBufferedBytes: number;
+  /** Refused messages (error frames) within `strikeWindowMs` before a connection is closed for `abuse`. */
+  strikeLimit: number;
+  strikeWindowMs: number;
+}
+
+/** The defaults: sized for a public relay serving small rooms of browsers. */
+export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
+  maxFrameBytes: 64 * 1024,
+  messagesPerSecond: 100,
+  messageBurst: 200,
+  maxRoomsPerConnection: 32,
+  maxPeersPerRoom: 64,
+  maxRoomNameLength: 256,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 64,
+  maxBufferedBytes: 1024 * 1024,
+  strikeLimit: 20,
+  strikeWindowMs: 10_000,
+});
+
+/**
+ * Options of `createSignalingServer`.
+ *
+ * @example
+ * ```ts
+ * const server = await createSignalingServer({ host: '127.0.0.1', port: 4444, maxPeersPerRoom: 8 });
+ * ```
+ */
+export interface SignalingServerOptions extends Partial<RelayLimits> {
+  /** Interface to listen on; default `127.0.0.1`. Use `0.0.0.0` to serve a network. */
+  host?: string;
+  /** TCP port; `0` lets the OS choose (read it back from `address.port`). Default 4444. */
+  port?: number;
+  /** With a secret, `join` needs a room token signed with it (see `createRoomToken`). */
+  secret?: string;
+  /**
+   * With a secret, y-webrtc `subscribe`/`publish` are refused (`token-required`), since
+   * y-webrtc clients cannot send tokens. Set this to let them through anyway.
+   */
+  allowUnauthenticatedTopics?: boolean;
+  /** If set, only WebSocket upgrades whose `Origin` header is in this list are accepted. */
+  allowedOrigins?: string[];
+  /** How often each connection is pinged; one missed pong and it is terminated. Default 30 s. */
+  heartbeatIntervalMs?: number;
+  /** How often aggregated refusal counts are logged (never one line per frame). Default 10 s. */
+  logIntervalMs?: number;
+  /** Structured log sink; default JSON lines on stderr. */
+  logger?: RelayLogger;
+  /** Room membership and delivery; default in-memory (one process). */
+  rooms?: RoomDirectory;
+  /** Clock in ms since the epoch, for token expiry and rate limits (tests). */
+  now?: () => number;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions extends RelayLimits {
+  host: string;
+  port: number;
+  secret: string | undefined;
+  allowUnauthenticatedTopics: boolean;
+  allowedOrigins: ReadonlySet<string> | undefined;
+  heartbeatIntervalMs: number;
+  logIntervalMs: number;
+  now: () => number;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+/** Fill defaults and check that every limit is a positive number (throws RangeError). */
+export function resolveOptions(options: SignalingServerOptions): ResolvedOptions {
+  const limits = { ...DEFAULT_LIMITS } as RelayLimits;
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof RelayLimits)[]) {
+    const given = options[key];
+    if (given !== undefined) limits[key] = positiveInt(key, given);
+  }
+  const port = options.port ?? 4444;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
+  return {
+    ...limits,
+    host: options.host ?? '127.0.0.1',
+    port,
+    secret: options.secret || undefined,
+    allowUnauthenticatedTopics: options.allowUnauthenticatedTopics ?? false,
+    allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
+    heartbeatIntervalMs: positiveInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
+    logIntervalMs: positiveInt('logIntervalMs', options.logIntervalMs ?? 10_000),
+    now: options.now ?? Date.now,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Turn one text frame into a typed client message, or say exactly why not. Only shapes
+ * and types are checked here; limits and room state are the relay's business.
+ */
+import type { ClientMessage, RelayErrorCode } from '../src/signaling-client/protocol.js';
+
+/** The outcome of parsing one frame. */
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: RelayErrorCode; reason: string; room?: string };
+
+const fail = (code: RelayErrorCode, reason: string, room?: unknown): ParseResult =>
+  typeof room === 'string' ? { ok: false, code, reason, room } : { ok: false, code, reason };
+
+const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((t) => typeof t === 'string');
+
+/**
+ * Parse a frame's text. Never throws.
+ *
+ * @example
+ * ```ts
+ * const r = parseClientFrame('{"type":"ping"}');
+ * if (r.ok) handle(r.message); else refuse(r.code, r.reason);
+ * ```
+ */
+export function parseClientFrame(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('bad-json', 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('bad-json', 'frame is not a JSON object');
+  }
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'join':
+      if (typeof m.room !== 'string' || !isOptionalString(m.token) || !isOptionalString(m.peerId)) {
+        return fail('bad-message', 'join needs room: string, optional token: string, optional peerId: string', m.room);
+      }
+      // `v` is checked by the relay, so a wrong or missing one is `version-mismatch`.
+      return { ok: true, message: m as unknown as ClientMessage };
+    case 'leave':
+      if (typeof m.room !== 'string') return fail('bad-message', 'leave needs room: string');
+      return { ok: true, message: m as unknown as ClientMessage };
+    case 'signal':
+      if (typeof m.room !== 'string' || typeof m.to !== 'string' || m.data === undefined) {
+        return fail('bad-message', 'signal needs room: string, to: string and data', m.room);
+      }
+      return { ok: true, message: m as unknown as ClientMessage };
+    case 'subscribe':
+    case 'unsubscribe':
+      if (!isStringArray(m.topics)) return fail('bad-message', `${m.type} needs topics: string[]`);
+      return { ok: true, message: m as unknown as ClientMessage };
+    case 'publish':
+      if (typeof m.topic !== 'string') return fail('bad-message', 'publish needs topic: string');
+      return { ok: true, message: m as unknown as ClientMessage };
+    case 'ping':
+      return { ok: true, message: { type: 'ping' } };
+    default:
+      return fail(typeof m.type === 'string' ? 'unknown-type' : 'bad-message', 'unknown or missing message type');
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The relay's protocol logic: one handler per client message, plus what happens when a
+ * connection goes away. It talks to sockets only through ClientConnection and to rooms
+ * only through RoomDirectory. Nothing here throws out of `onFrame`.
+ */
+import {
+  CLOSE_CODES,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type JoinMessage,
+  type PublishMessage,
+  type RelayErrorCode,
+  type SignalOutMessage,
+} from '../src/signaling-client/protocol.js';
+import { newPeerId, type ClientConnection } from './client-connection.js';
+import type { RelayLogger } from './logger.js';
+import type { MetricsCounters } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
+import { parseClientFrame } from './parse.js';
+import type { RoomDirectory } from './room-directory.js';
+import { verifyRoomToken } from './tokens.js';
+
+const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class RelayProtocol {
+  constructor(
+    private readonly options: ResolvedOptions,
+    /** meshparty rooms: member id = the peer id in that room. */
+    private readonly rooms: RoomDirectory,
+    /** y-webrtc topics: member id = the connection id. A separate namespace from rooms. */
+    private readonly topics: RoomDirectory,
+    private readonly counters: MetricsCounters,
+    private readonly log: RelayLogger,
+  ) {}
+
+  /** Handle one WebSocket frame from `conn`. Never throws. */
+  onFrame(conn: ClientConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (conn.ended) return;
+    this.counters.messagesIn++;
+    conn.alive = true;
+    try {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (bytes.length > this.options.maxFrameBytes) {
+        this.counters.reject('frame-too-large');
+        conn.send({ type: 'error', code: 'frame-too-large', message: `frame over ${this.options.maxFrameBytes} bytes` });
+        conn.end('frame-too-large', CLOSE_CODES.messageTooBig, 'frame too large');
+        return;
+      }
+      if (isBinary) return this.refuse(conn, 'binary-frame', 'binary frames are not part of the protocol');
+      if (!conn.bucket.take()) return this.refuse(conn, 'rate-limited', 'over the message rate limit');
+      const parsed = parseClientFrame(bytes.toString('utf8'));
+      if (!parsed.ok) return this.refuse(conn, parsed.code, parsed.reason, parsed.room);
+      this.dispatch(conn, parsed.message);
+    } catch (err) {
+      // A bug here must cost one message, not the process.
+      this.log({ level: 'error', event: 'handler-error', conn: conn.id, error: String(err) });
+    }
+  }
+
+  /** Take `conn` out of every room and topic, telling the rooms' other members. */
+  onClose(conn: ClientConnection, announce: boolean): void {
+    for (const [room, peerId] of conn.rooms) {
+      this.rooms.remove(room, peerId);
+      if (announce) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-left', room, peerId }));
+    }
+    conn.rooms.clear();
+    for (const topic of conn.topics) this.topics.remove(topic, conn.id);
+    conn.topics.clear();
+  }
+
+  private dispatch(conn: ClientConnection, m: ClientMessage): void {
+    switch (m.type) {
+      case 'join':
+        return this.join(conn, m);
+      case 'leave': {
+        const peerId = conn.rooms.get(m.room);
+        if (peerId === undefined) return this.refuse(conn, 'not-in-room', 'not in that room', m.room);
+        conn.rooms.delete(m.room);
+        this.rooms.remove(m.room, peerId);
+        this.rooms.broadcast(m.room, JSON.stringify({ type: 'peer-left', room: m.room, peerId }));
+        return;
+      }
+      case 'signal':
+        return this.signal(conn, m);
+      case 'subscribe':
+        return this.subscribe(conn, m.topics);
+      case 'unsubscribe':
+        for (const topic of m.topics) {
+          if (conn.topics.delete(topic)) this.topics.remove(topic, conn.id);
+        }
+        return;
+      case 'publish':
+        return this.publish(conn, m);
+      case 'ping':
+        return conn.send({ type: 'pong' });
+    }
+  }
+
+  private join(conn: ClientConnection, m: JoinMessage): void {
+    const { room } = m;
+    if (m.v !== PROTOCOL_VERSION) {
+      return this.refuse(conn, 'version-mismatch', `this relay speaks meshparty protocol v${PROTOCOL_VERSION}`, room);
+    }
+    if (!this.validName(room)) {
+      return this.refuse(conn, 'room-name-invalid', `room name must be 1-${this.options.maxRoomNameLength} characters`, room);
+    }
+    if (this.options.secret) {
+      const refusal = verifyRoomToken({ secret: this.options.secret, room, token: m.token, nowMs: this.options.now() });
+      if (refusal) return this.refuse(conn, refusal, 'room token refused', room);
+    }
+    if (conn.rooms.has(room)) return this.refuse(conn, 'already-joined', 'already in that room', room);
+    if (conn.rooms.size + conn.topics.size >= this.options.maxRoomsPerConnection) {
+      return this.refuse(conn, 'too-many-rooms', `at most ${this.options.maxRoomsPerConnection} rooms per connection`, room);
+    }
+    let peerId: string;
+    if (m.peerId !== undefined) {
+      if (!PEER_ID_PATTERN.test(m.peerId)) return this.refuse(conn, 'peer-id-invalid', 'peerId must be 1-64 of [A-Za-z0-9_-]', room);
+      if (this.rooms.has(room, m.peerId)) return this.refuse(conn, 'peer-id-taken', 'another connection holds that peerId here', room);
+      peerId = m.peerId;
+    } else {
+      // Someone may have proposed our default id in this room; then this room gets a fresh one.
+      peerId = this.rooms.has(room, conn.id) ? newPeerId() : conn.id;
+    }
+    if (this.rooms.size(room) >= this.options.maxPeersPerRoom) {
+      return this.refuse(conn, 'room-full', `room has ${this.options.maxPeersPerRoom} peers`, room);
+    }
+    const peers = this.rooms.members(room);
+    this.rooms.add(room, { id: peerId, deliver: (frame) => conn.sendFrame(frame) });
+    conn.rooms.set(room, peerId);
+    conn.send({ type: 'joined', v: PROTOCOL_VERSION, room, peerId, peers });
+    this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+  }
+
+  private signal(conn: ClientConnection, m: SignalOutMessage): void {
+    const from = conn.rooms.get(m.room);
+    if (from === undefined) return this.refuse(conn, 'not-in-room', 'not in that room', m.room);
+    // `from` is stamped here, whatever the client put in its frame.
+    const frame = JSON.stringify({ type: 'signal', room: m.room, from, data: m.data });
+    if (!this.rooms.sendTo(m.room, m.to, frame)) this.refuse(conn, 'unknown-peer', 'no such peer in that room', m.room);
+  }
+
+  private subscribe(conn: ClientConnection, topics: string[]): void {
+    if (!this.topicsAllowed()) return this.refuse(conn, 'token-required', 'this relay needs room tokens; y-webrtc topics are disabled');
+    // One refusal per frame at most: a frame naming 1000 bad topics must not earn 1000 error frames.
+    let refusal: { code: RelayErrorCode; reason: string; room: string } | undefined;
+    for (const topic of topics) {
+      if (conn.topics.has(topic)) continue; // y-webrtc resubscribes freely; that is fine
+      if (!this.validName(topic)) {
+        refusal ??= { code: 'room-name-invalid', reason: `topic must be 1-${this.options.maxRoomNameLength} characters`, room: topic };
+      } else if (conn.rooms.size + conn.topics.size >= this.options.maxRoomsPerConnection) {
+        refusal ??= { code: 'too-many-rooms', reason: `at most ${this.options.maxRoomsPerConnection} rooms per connection`, room: topic };
+      } else if (this.topics.size(topic) >= this.options.maxPeersPerRoom) {
+        refusal ??= { code: 'room-full', reason: `topic has ${this.options.maxPeersPerRoom} subscribers`, room: topic };
+      } else {
+        this.topics.add(topic, { id: conn.id, deliver: (frame) => conn.sendFrame(frame) });
+        conn.topics.add(topic);
+      }
+    }
+    if (refusal) this.refuse(conn, refusal.code, refusal.reason, refusal.room);
+  }
+
+  private publish(conn: ClientConnection, m: PublishMessage): void {
+    if (!this.topicsAllowed()) return this.refuse(conn, 'token-required', 'this relay needs room tokens; y-webrtc topics are disabled');
+    // y-webrtc's server lets anyone publish anywhere; we require a subscription (its
+    // clients always subscribe first) so a stranger cannot spray frames into a topic.
+    if (!conn.topics.has(m.topic)) return this.refuse(conn, 'not-in-room', 'publish needs a subscription to the topic', m.topic);
+    // As y-webrtc: forward the whole message to every subscriber, sender included, with `clients`.
+    const frame = JSON.stringify({ ...m, clients: this.topics.size(m.topic) });
+    this.topics.broadcast(m.topic, frame);
+  }
+
+  private topicsAllowed(): boolean {
+    return !this.options.secret || this.options.allowUnauthenticatedTopics;
+  }
+
+  private validName(name: string): boolean {
+    return name.length > 0 && name.length <= this.options.maxRoomNameLength;
+  }
+
+  /** Answer a refused message with an error frame; cut off repeat offenders. */
+  private refuse(conn: ClientConnection, code: RelayErrorCode, message: string, room?: string): void {
+    this.counters.reject(code);
+    if (room === undefined) conn.send({ type: 'error', code, message });
+    // Echo the room so clients can match the refusal, but never echo an oversized name back.
+    else conn.send({ type: 'error', code, message, room: room.slice(0, this.options.maxRoomNameLength) });
+    if (conn.strike()) {
+      this.counters.reject('abuse');
+      conn.send({ type: 'error', code: 'abuse', message: 'too many refused messages; closing' });
+      conn.end('abuse', CLOSE_CODES.policyViolation, 'abuse');
+    }
+  }
+}

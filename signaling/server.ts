@@ -1,0 +1,239 @@
+/**
+ * The relay process surface: one HTTP server on one port that upgrades WebSockets to the
+ * relay protocol and answers `GET /health` and `GET /metrics`. Connection-level limits
+ * (origin, totals, per IP), the heartbeat, aggregated logging and graceful shutdown
+ * live here; message handling lives in RelayProtocol.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE_CODES, type RelayErrorCode } from '../src/signaling-client/protocol.js';
+import { ClientConnection } from './client-connection.js';
+import { createJsonLogger } from './logger.js';
+import { MetricsCounters, type RelayMetrics } from './metrics.js';
+import { resolveOptions, type SignalingServerOptions } from './options.js';
+import { RelayProtocol } from './relay-protocol.js';
+import { InMemoryRoomDirectory } from './room-directory.js';
+
+/** A running relay. */
+export interface SignalingServer {
+  /** Where it listens; `url` is the WebSocket URL clients connect to. */
+  readonly address: { host: string; port: number; url: string };
+  /** A snapshot of the counters (the same JSON as `GET /metrics`). */
+  metrics(): RelayMetrics;
+  /** Stop accepting, close every client with 1001, and resolve once all is shut. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Refusal {
+  code: RelayErrorCode;
+  close: number;
+  message: string;
+}
+
+/** `::ffff:127.0.0.1` and `127.0.0.1` are one client. */
+const normaliseIp = (ip: string | undefined): string => (ip ?? 'unknown').replace(/^::ffff:/, '');
+
+/**
+ * Start a signaling relay; resolves once it is listening.
+ *
+ * @example
+ * ```ts
+ * const relay = await createSignalingServer({ port: 0, maxPeersPerRoom: 8 });
+ * console.log(relay.address.url); // ws://127.0.0.1:54321
+ * await relay.close();
+ * ```
+ */
+export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const opts = resolveOptions(options);
+  const log = options.logger ?? createJsonLogger();
+  const counters = new MetricsCounters();
+  const rooms = options.rooms ?? new InMemoryRoomDirectory();
+  const topics = new InMemoryRoomDirectory();
+  const protocol = new RelayProtocol(opts, rooms, topics, counters, log);
+  const startedAt = opts.now();
+
+  const live = new Set<ClientConnection>();
+  const refused = new Set<WebSocket>();
+  const perIp = new Map<string, number>();
+  let closing: Promise<void> | undefined;
+
+  const metrics = (): RelayMetrics => ({
+    connections: live.size,
+    rooms: rooms.roomCount(),
+    topics: topics.roomCount(),
+    messagesIn: counters.messagesIn,
+    messagesOut: counters.messagesOut,
+    rejections: { ...counters.rejections },
+    slowConsumerDrops: counters.slowConsumerDrops,
+    heartbeatDrops: counters.heartbeatDrops,
+    connectionsTotal: counters.connectionsTotal,
+    uptimeSeconds: Math.round((opts.now() - startedAt) / 1000),
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    // The hard ceiling, enforced by ws before a frame is buffered. Frames between
+    // maxFrameBytes and this are still read so the client can be told `frame-too-large`.
+    maxPayload: opts.maxFrameBytes * 2,
+    perMessageDeflate: false, // compression would let a small frame inflate past our limits
+    clientTracking: false,
+  });
+
+  const onSent = (): void => {
+    counters.messagesOut++;
+  };
+  const onSlowConsumer = (conn: ClientConnection): void => {
+    if (conn.ended) return;
+    counters.slowConsumerDrops++;
+    log({ level: 'warn', event: 'slow-consumer-dropped', conn: conn.id, ip: conn.ip, buffered: conn.ws.bufferedAmount });
+    conn.end('slow-consumer', 0, '');
+  };
+
+  const accept = (ws: WebSocket, ip: string): void => {
+    const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
+    live.add(conn);
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    counters.connectionsTotal++;
+    log({ level: 'info', event: 'connection-open', conn: conn.id, ip });
+    ws.on('message', (data, isBinary) => protocol.onFrame(conn, data, isBinary));
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws already closes the socket; the frame-size ceiling is the one we count.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') counters.reject('frame-too-large');
+      log({ level: 'warn', event: 'socket-error', conn: conn.id, code: err.code ?? 'unknown' });
+    });
+    ws.on('close', (code, reason) => {
+      live.delete(conn);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+      protocol.onClose(conn, !closing);
+      log({
+        level: 'info',
+        event: 'connection-close',
+        conn: conn.id,
+        ip,
+        code,
+        reason: conn.dropReason ?? (reason.toString('utf8').slice(0, 64) || 'client'),
+        refusals: conn.refusals,
+        seconds: Math.round((opts.now() - conn.openedAt) / 1000),
+      });
+    });
+  };
+
+  const refuseConnection = (ws: WebSocket, refusal: Refusal): void => {
+    counters.reject(refusal.code);
+    refused.add(ws);
+    ws.on('error', () => {});
+    ws.on('close', () => refused.delete(ws));
+    ws.send(JSON.stringify({ type: 'error', code: refusal.code, message: refusal.message }));
+    ws.close(refusal.close, refusal.code);
+    setTimeout(() => ws.terminate(), 2000).unref();
+  };
+
+  const connectionRefusal = (req: IncomingMessage, ip: string): Refusal | undefined => {
+    if (opts.allowedOrigins && !opts.allowedOrigins.has(req.headers.origin ?? '')) {
+      return { code: 'origin-not-allowed', close: CLOSE_CODES.policyViolation, message: 'Origin not allowed' };
+    }
+    if (live.size >= opts.maxConnections) {
+      return { code: 'server-full', close: CLOSE_CODES.tryAgainLater, message: 'relay is full; try again later' };
+    }
+    if ((perIp.get(ip) ?? 0) >= opts.maxConnectionsPerIp) {
+      return { code: 'too-many-connections-from-ip', close: CLOSE_CODES.policyViolation, message: 'too many connections from your address' };
+    }
+    return undefined;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => {}); // a reset mid-handshake is the client's problem, not ours
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    const ip = normaliseIp(req.socket.remoteAddress);
+    const refusal = connectionRefusal(req, ip);
+    // ws completes the upgrade synchronously here, so the counts checked above still hold.
+    wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip)));
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && path === '/health') return json(200, { ok: true });
+    if (req.method === 'GET' && path === '/metrics') return json(200, metrics());
+    json(404, { error: 'not-found' });
+  };
+
+  const http = createServer(onRequest);
+  http.on('upgrade', onUpgrade);
+  http.on('clientError', (_err, socket) => socket.destroy());
+
+  const heartbeat = setInterval(() => {
+    for (const conn of live) {
+      if (conn.ended) continue;
+      if (!conn.alive) {
+        counters.heartbeatDrops++;
+        conn.end('heartbeat', 0, '');
+        continue;
+      }
+      conn.alive = false;
+      try {
+        conn.ws.ping();
+      } catch {
+        conn.end('heartbeat', 0, '');
+      }
+    }
+  }, opts.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  const flushRefusals = (): void => {
+    const pending = counters.drainPending();
+    if (pending) log({ level: 'warn', event: 'refusals', counts: pending });
+  };
+  const logTimer = setInterval(flushRefusals, opts.logIntervalMs);
+  logTimer.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port, opts.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  http.on('error', (err) => log({ level: 'error', event: 'http-error', error: String(err) }));
+
+  const bound = http.address();
+  const port = typeof bound === 'object' && bound ? bound.port : opts.port;
+  const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const address = { host: opts.host, port, url: `ws://${urlHost}:${port}` };
+  log({ level: 'info', event: 'start', url: address.url, secret: Boolean(opts.secret) });
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(heartbeat);
+    clearInterval(logTimer);
+    const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+    const sockets = [...[...live].map((c) => c.ws), ...refused];
+    const allClosed = Promise.all(
+      sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise<void>((resolve) => ws.once('close', () => resolve())))),
+    );
+    for (const conn of live) conn.end('shutdown', CLOSE_CODES.goingAway, 'server shutting down', 1500);
+    http.closeAllConnections(); // idle keep-alive HTTP connections would hold close() open
+    await allClosed;
+    await httpClosed;
+    wss.close();
+    flushRefusals();
+    log({ level: 'info', event: 'stop', url: address.url, connectionsTotal: counters.connectionsTotal });
+  };
+
+  return {
+    address,
+    metrics,
+    close: () => (closing ??= shutdown()),
+  };
+}
