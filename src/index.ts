@@ -8,3 +8,17 @@ export * from './lockstep/index.js';
 // --- yjs (co-editing) ---
 export { createYjsProvider, MeshpartyProvider } from './yjs/index.js';
 export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus, YjsLimits } from './yjs/index.js';
+
+// --- mesh (rooms, channels, in-memory network for tests) ---
+export { createMesh } from './mesh/create-mesh.js';
+export type { MeshOptions } from './mesh/create-mesh.js';
+export { createMemoryNetwork } from './mesh/memory-network.js';
+export type { MemoryNetwork, MemoryNetworkOptions, MemoryJoinOptions } from './mesh/memory-network.js';
+export type { LinkConditions } from './transport/memory.js';
+export type { Room, RoomEvents, RoomStatus, Channel, ChannelEvents, ChannelMessage, PeerId, PeerInfo, Reliability } from './mesh/types.js';
+export type { Logger } from './mesh/logger.js';
+export { MeshpartyError } from './util/errors.js';
+export { ManualClock, realClock } from './util/clock.js';
+export type { Clock } from './util/clock.js';
+export { createRng } from './util/rng.js';
+export type { Rng } from './util/rng.js';

@@ -1,0 +1,43 @@
+/**
+ * A named channel: a thin handle that tags outgoing messages with the channel's wire id
+ * and receives the messages the mesh routes to it.
+ */
+import { Emitter } from '../util/emitter.js';
+import { channelId } from './frame.js';
+import type { Channel, ChannelEvents, PeerId, Reliability } from './types.js';
+
+/** What a channel needs from its room. */
+export interface ChannelHost {
+  sendOn(channel: MeshChannel, to: PeerId, data: Uint8Array): Promise<void>;
+  broadcastOn(channel: MeshChannel, data: Uint8Array): Promise<void>;
+  queuedOn(channel: MeshChannel, to: PeerId): number;
+}
+
+export class MeshChannel implements Channel {
+  readonly id: number;
+  readonly events = new Emitter<ChannelEvents>();
+
+  constructor(
+    readonly name: string,
+    readonly reliability: Reliability,
+    private readonly host: ChannelHost,
+  ) {
+    this.id = channelId(name);
+  }
+
+  send(to: PeerId, data: Uint8Array): Promise<void> {
+    return this.host.sendOn(this, to, data);
+  }
+
+  broadcast(data: Uint8Array): Promise<void> {
+    return this.host.broadcastOn(this, data);
+  }
+
+  on<K extends keyof ChannelEvents>(event: K, listener: (value: ChannelEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  queuedBytes(to: PeerId): number {
+    return this.host.queuedOn(this, to);
+  }
+}

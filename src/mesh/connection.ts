@@ -1,0 +1,181 @@
+/**
+ * One live connection attempt to one remote peer: its transport, reliable send queue,
+ * chunk reassembly and heartbeat bookkeeping. The mesh owns the policy (who connects,
+ * when to retry, which channel gets a message); this class only speaks the frame
+ * protocol over one transport and reports what happened through its hooks.
+ */
+import type { Clock } from '../util/clock.js';
+import { MeshpartyError } from '../util/errors.js';
+import type { PeerTransport } from '../transport/types.js';
+import { Reassembler, fitsOneFrame } from './chunking.js';
+import { decodeFrame, encodeBye, encodeHeartbeat, encodeMsg } from './frame.js';
+import { SendQueue } from './send-queue.js';
+import type { Reliability } from './types.js';
+
+export interface ConnectionHooks {
+  onSignal(conn: Connection, data: unknown): void;
+  onOpen(conn: Connection): void;
+  /** The transport closed (remote, failure, or timeout); not called after dispose(). */
+  onGone(conn: Connection, reason: string): void;
+  onMessage(conn: Connection, channel: number, reliability: Reliability, data: Uint8Array): void;
+  onRtt(conn: Connection, sampleMs: number): void;
+  onBye(conn: Connection): void;
+  /** A malformed frame was dropped. */
+  onBad(conn: Connection, reason: string): void;
+  onTransportError(conn: Connection, err: MeshpartyError): void;
+}
+
+export interface ConnectionOptions {
+  clock: Clock;
+  maxMessageBytes: number;
+  /** Bytes the transport may buffer before the queue waits for `drain`; default 4x its maxMessageSize. */
+  highWaterMark?: number;
+  maxQueuedBytes: number;
+}
+
+export class Connection {
+  isOpen = false;
+  wasOpen = false;
+  /** Clock time of the last frame received (any frame counts as a sign of life). */
+  lastHeard = 0;
+  strikes = 0;
+  queue: SendQueue | undefined;
+  #reassembler: Reassembler;
+  #offs: Array<() => void> = [];
+  #pingSeq = 0;
+  #disposed = false;
+
+  constructor(
+    readonly transport: PeerTransport,
+    readonly session: string,
+    private readonly options: ConnectionOptions,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.#reassembler = new Reassembler(options.maxMessageBytes);
+    const t = transport;
+    this.#offs.push(
+      t.on('signal', (data) => !this.#disposed && hooks.onSignal(this, data)),
+      t.on('open', () => this.#onOpen()),
+      t.on('frame', ({ reliability, data }) => this.#onFrame(reliability, data)),
+      t.on('drain', ({ reliability }) => reliability === 'reliable' && this.queue?.pump()),
+      t.on('error', (err) => !this.#disposed && hooks.onTransportError(this, err)),
+      t.on('close', ({ reason }) => {
+        if (this.#disposed) return;
+        this.#dispose(new MeshpartyError('peer-left', `connection to ${t.remoteId} closed: ${reason}`));
+        hooks.onGone(this, reason);
+      }),
+    );
+  }
+
+  get remoteId(): string {
+    return this.transport.remoteId;
+  }
+
+  /** Send one message (already checked against maxMessageBytes by the mesh). */
+  send(reliability: Reliability, channel: number, data: Uint8Array): Promise<void> {
+    if (!this.isOpen || !this.queue) return Promise.reject(new MeshpartyError('unknown-peer', `no open connection to ${this.remoteId}`));
+    if (reliability === 'reliable') return this.queue.enqueue(channel, data);
+    if (!fitsOneFrame(data.byteLength, this.transport.maxMessageSize)) {
+      return Promise.reject(
+        new MeshpartyError('message-too-large', `unreliable message of ${data.byteLength} bytes does not fit one ${this.transport.maxMessageSize}-byte frame`, {
+          bytes: data.byteLength,
+          maxFrame: this.transport.maxMessageSize,
+        }),
+      );
+    }
+    // Unreliable data may be dropped: when the channel is backed up, newer inputs matter more.
+    if (this.transport.bufferedAmount('unreliable') > this.#highWaterMark()) return Promise.resolve();
+    try {
+      this.transport.send('unreliable', encodeMsg(channel, data));
+    } catch {
+      // A failing transport reports itself through `error`/`close`; an unreliable send may be lost.
+    }
+    return Promise.resolve();
+  }
+
+  ping(now: number): void {
+    this.#sendControl(encodeHeartbeat('ping', this.#pingSeq++, now));
+  }
+
+  bye(): void {
+    this.#sendControl(encodeBye());
+  }
+
+  /** Tear down without reporting `onGone` (the mesh already knows). Idempotent. */
+  dispose(reason: string, err?: MeshpartyError): void {
+    if (this.#disposed) return;
+    this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: ${reason}`));
+    this.transport.destroy(err);
+  }
+
+  #dispose(err: MeshpartyError): void {
+    this.#disposed = true;
+    this.isOpen = false;
+    this.queue?.fail(err);
+    this.#reassembler.clear();
+    for (const off of this.#offs) off();
+    this.#offs = [];
+  }
+
+  #highWaterMark(): number {
+    return this.options.highWaterMark ?? Math.max(4 * this.transport.maxMessageSize, 2 * this.transport.lowWaterMark);
+  }
+
+  #onOpen(): void {
+    if (this.#disposed || this.isOpen) return;
+    this.isOpen = this.wasOpen = true;
+    this.lastHeard = this.options.clock.now();
+    this.queue = new SendQueue(this.transport, {
+      highWaterMark: this.#highWaterMark(),
+      maxQueuedBytes: this.options.maxQueuedBytes,
+      onSendError: (err) => {
+        const e = err instanceof MeshpartyError ? err : new MeshpartyError('send-failed', String(err));
+        this.hooks.onTransportError(this, e);
+        this.transport.destroy(e);
+      },
+    });
+    this.hooks.onOpen(this);
+  }
+
+  /** Heartbeats and goodbyes skip the queue: they are single tiny frames and must not wait behind bulk data. */
+  #sendControl(frame: Uint8Array): void {
+    if (!this.isOpen) return;
+    try {
+      this.transport.send('reliable', frame);
+    } catch {
+      // The transport reports its own failure; a lost heartbeat is what timeouts are for.
+    }
+  }
+
+  #onFrame(reliability: Reliability, data: Uint8Array): void {
+    if (this.#disposed) return;
+    this.lastHeard = this.options.clock.now();
+    const f = decodeFrame(data);
+    switch (f.kind) {
+      case 'bad':
+        return this.hooks.onBad(this, f.reason);
+      case 'msg':
+        return this.hooks.onMessage(this, f.channel, reliability, f.payload);
+      case 'chunk-first':
+      case 'chunk-next': {
+        if (reliability !== 'reliable') return this.hooks.onBad(this, 'chunk on the unreliable channel');
+        const r =
+          f.kind === 'chunk-first'
+            ? this.#reassembler.first(f.channel, f.msgId, f.total, f.payload)
+            : this.#reassembler.next(f.msgId, f.payload);
+        if (r.kind === 'complete') return this.hooks.onMessage(this, r.channel, reliability, r.data);
+        if (r.kind === 'bad') return this.hooks.onBad(this, r.reason);
+        return;
+      }
+      case 'ping':
+        return this.#sendControl(encodeHeartbeat('pong', f.seq, f.sentAt));
+      case 'pong': {
+        const sample = this.options.clock.now() - f.sentAt;
+        if (sample < 0 || sample > 600_000) return this.hooks.onBad(this, `pong with impossible time (${sample} ms)`);
+        return this.hooks.onRtt(this, sample);
+      }
+      case 'bye':
+        return this.hooks.onBye(this);
+    }
+  }
+}

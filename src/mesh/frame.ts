@@ -1,0 +1,140 @@
+/**
+ * The peer-to-peer frame codec: pure `encode*` / `decodeFrame` functions over the bytes
+ * one transport frame carries. PROTOCOL.md ("Peer-to-peer framing") is the normative
+ * layout; this file is its mirror and must change with it.
+ *
+ * Every frame starts with one kind byte. Integers are big-endian.
+ *
+ *   MSG          0x01 | channel u32 | payload                      a whole message
+ *   CHUNK_FIRST  0x02 | channel u32 | msgId u32 | total u32 | payload   first chunk
+ *   CHUNK_NEXT   0x03 | msgId u32 | payload                        later chunks, in order
+ *   PING         0x10 | seq u32 | sentAt f64                       heartbeat
+ *   PONG         0x11 | seq u32 | sentAt f64                       echo of a PING
+ *   BYE          0x12                                              leaving on purpose
+ *
+ * A channel is named on the wire by the 32-bit FNV-1a hash of its UTF-8 name, so no
+ * per-pair handshake is needed and the unreliable channel never depends on a lost
+ * "open" message; a room refuses two names with the same hash.
+ */
+
+export const FrameKind = {
+  msg: 0x01,
+  chunkFirst: 0x02,
+  chunkNext: 0x03,
+  ping: 0x10,
+  pong: 0x11,
+  bye: 0x12,
+} as const;
+
+/** Header bytes of a MSG frame. */
+export const MSG_HEADER = 5;
+/** Header bytes of a CHUNK_FIRST frame. */
+export const CHUNK_FIRST_HEADER = 13;
+/** Header bytes of a CHUNK_NEXT frame. */
+export const CHUNK_NEXT_HEADER = 5;
+/** Bytes of a PING or PONG frame. */
+export const HEARTBEAT_BYTES = 13;
+
+/** A decoded frame, or the reason it is malformed. */
+export type Frame =
+  | { kind: 'msg'; channel: number; payload: Uint8Array }
+  | { kind: 'chunk-first'; channel: number; msgId: number; total: number; payload: Uint8Array }
+  | { kind: 'chunk-next'; msgId: number; payload: Uint8Array }
+  | { kind: 'ping'; seq: number; sentAt: number }
+  | { kind: 'pong'; seq: number; sentAt: number }
+  | { kind: 'bye' }
+  | { kind: 'bad'; reason: string };
+
+const utf8 = new TextEncoder();
+
+/** The wire id of a channel name: 32-bit FNV-1a over its UTF-8 bytes. */
+export function channelId(name: string): number {
+  let h = 0x811c9dc5;
+  for (const b of utf8.encode(name)) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+/** A MSG frame: a whole message for `channel`. */
+export function encodeMsg(channel: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(MSG_HEADER + payload.byteLength);
+  out[0] = FrameKind.msg;
+  view(out).setUint32(1, channel);
+  out.set(payload, MSG_HEADER);
+  return out;
+}
+
+/** A CHUNK_FIRST frame: opens message `msgId` of `total` bytes with its first part. */
+export function encodeChunkFirst(channel: number, msgId: number, total: number, part: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CHUNK_FIRST_HEADER + part.byteLength);
+  const v = view(out);
+  out[0] = FrameKind.chunkFirst;
+  v.setUint32(1, channel);
+  v.setUint32(5, msgId);
+  v.setUint32(9, total);
+  out.set(part, CHUNK_FIRST_HEADER);
+  return out;
+}
+
+/** A CHUNK_NEXT frame: the next part of message `msgId`. */
+export function encodeChunkNext(msgId: number, part: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CHUNK_NEXT_HEADER + part.byteLength);
+  out[0] = FrameKind.chunkNext;
+  view(out).setUint32(1, msgId);
+  out.set(part, CHUNK_NEXT_HEADER);
+  return out;
+}
+
+/** A PING (or, with `pong`, its echo). */
+export function encodeHeartbeat(kind: 'ping' | 'pong', seq: number, sentAt: number): Uint8Array {
+  const out = new Uint8Array(HEARTBEAT_BYTES);
+  const v = view(out);
+  out[0] = kind === 'ping' ? FrameKind.ping : FrameKind.pong;
+  v.setUint32(1, seq >>> 0);
+  v.setFloat64(5, sentAt);
+  return out;
+}
+
+/** A BYE frame. */
+export function encodeBye(): Uint8Array {
+  return Uint8Array.of(FrameKind.bye);
+}
+
+/** Decode one frame; never throws (malformed input yields `{ kind: 'bad', reason }`). */
+export function decodeFrame(data: Uint8Array): Frame {
+  if (data.byteLength === 0) return { kind: 'bad', reason: 'empty frame' };
+  const v = view(data);
+  const need = (n: number, what: string): Frame | undefined =>
+    data.byteLength < n ? { kind: 'bad', reason: `truncated ${what} (${data.byteLength} < ${n} bytes)` } : undefined;
+  switch (data[0]) {
+    case FrameKind.msg:
+      return need(MSG_HEADER, 'msg') ?? { kind: 'msg', channel: v.getUint32(1), payload: data.subarray(MSG_HEADER) };
+    case FrameKind.chunkFirst:
+      return (
+        need(CHUNK_FIRST_HEADER, 'chunk-first') ?? {
+          kind: 'chunk-first',
+          channel: v.getUint32(1),
+          msgId: v.getUint32(5),
+          total: v.getUint32(9),
+          payload: data.subarray(CHUNK_FIRST_HEADER),
+        }
+      );
+    case FrameKind.chunkNext:
+      return need(CHUNK_NEXT_HEADER, 'chunk-next') ?? { kind: 'chunk-next', msgId: v.getUint32(1), payload: data.subarray(CHUNK_NEXT_HEADER) };
+    case FrameKind.ping:
+    case FrameKind.pong: {
+      if (data.byteLength !== HEARTBEAT_BYTES) return { kind: 'bad', reason: `heartbeat of ${data.byteLength} bytes` };
+      const sentAt = v.getFloat64(5);
+      if (!Number.isFinite(sentAt)) return { kind: 'bad', reason: 'heartbeat time not finite' };
+      return { kind: data[0] === FrameKind.ping ? 'ping' : 'pong', seq: v.getUint32(1), sentAt };
+    }
+    case FrameKind.bye:
+      return data.byteLength === 1 ? { kind: 'bye' } : { kind: 'bad', reason: 'bye with trailing bytes' };
+    default:
+      return { kind: 'bad', reason: `unknown frame kind 0x${data[0]!.toString(16)}` };
+  }
+}
