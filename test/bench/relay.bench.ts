@@ -16,22 +16,27 @@
  * 2. Steady signal load: each peer sends SIGNALS signals (ICE candidates) round-robin to
  *    the other peers of its room, in rounds. Figures: frames clients received per
  *    second, and signals delivered to their intended recipient per second.
- * 3. Memory per connection: settled RSS after the storm minus settled RSS before any
- *    client connected, divided by the connections, read from /proc for both servers.
+ * 3. Memory per connection: RSS after the storm minus RSS before any client connected,
+ *    divided by the connections; read from /proc for both servers, each time after a
+ *    full GC triggered from outside (see support/gc-on-signal.cjs).
  *
- * Env: BENCH_RELAY_ROOMS (default 50), BENCH_RELAY_SIGNALS (per peer, default 40).
+ * Both servers are measured REPEATS times, alternating; each figure is the median.
+ *
+ * Env: BENCH_RELAY_ROOMS (default 100), BENCH_RELAY_SIGNALS (per peer, default 80),
+ * BENCH_RELAY_REPEATS (default 3).
  */
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
-import { settledRssBytes } from './support/process-memory.js';
+import { collectedRssBytes, GC_ON_SIGNAL_ARGS } from './support/process-memory.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
 import { freePort } from '../support/net.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const ROOMS = Number(process.env.BENCH_RELAY_ROOMS ?? 50);
+const ROOMS = Number(process.env.BENCH_RELAY_ROOMS ?? 100);
 const PEERS_PER_ROOM = 8;
-const SIGNALS_PER_PEER = Number(process.env.BENCH_RELAY_SIGNALS ?? 40);
+const SIGNALS_PER_PEER = Number(process.env.BENCH_RELAY_SIGNALS ?? 80);
+const REPEATS = Number(process.env.BENCH_RELAY_REPEATS ?? 3);
 const SIGNALS_PER_ROUND = 4;
 const CONNECTIONS = ROOMS * PEERS_PER_ROOM;
 const PHASE_TIMEOUT_MS = 40_000;
@@ -103,7 +108,7 @@ const meshparty: Dialect = {
     startServerProcess({
       name: 'meshparty relay',
       cwd: root,
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...GC_ON_SIGNAL_ARGS, '--import', 'tsx'],
       args: [resolve(import.meta.dirname, 'support/meshparty-relay-main.ts')],
       env: {
         // All load clients share 127.0.0.1, so the per-IP cap (default 64) must allow
@@ -152,6 +157,7 @@ const yWebrtc: Dialect = {
     return startServerProcess({
       name: 'y-webrtc bin/server.js',
       cwd: root,
+      execArgv: [...GC_ON_SIGNAL_ARGS],
       args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
       env: { PORT: String(port) },
       port,
@@ -202,7 +208,7 @@ async function measure(d: Dialect): Promise<Figures> {
   const server = await d.start();
   let clients: LoadClient[] = [];
   try {
-    const idleRss = await settledRssBytes(server.pid);
+    const idleRss = await collectedRssBytes(server.pid);
     clients = await openClients(`ws://127.0.0.1:${server.port}`, CONNECTIONS);
     const rooms: LoadPeer[][] = [];
     for (let r = 0; r < ROOMS; r++) {
@@ -239,7 +245,7 @@ async function measure(d: Dialect): Promise<Figures> {
     const handshakeMs = performance.now() - t1;
     await settle(() => totalFrames(clients));
     const handshakeFramesPerJoin = totalFrames(clients) / peers.length;
-    const joinedRss = await settledRssBytes(server.pid);
+    const joinedRss = await collectedRssBytes(server.pid);
 
     // 2. steady signal load, in rounds so the relay's send buffers stay bounded
     resetCounts(clients);
@@ -293,16 +299,34 @@ async function settle(count: () => number): Promise<void> {
 }
 
 const watchdog = setTimeout(() => {
-  console.error('relay bench: over its 3 minute budget, giving up');
+  console.error('relay bench: over its 4 minute budget, giving up');
   process.exit(1);
-}, 180_000);
+}, 240_000);
 watchdog.unref();
 
-// Baseline first, then meshparty, in one run on the same work.
-const base = await measure(yWebrtc);
-console.log(`${yWebrtc.name}:`, base);
-const ours = await measure(meshparty);
-console.log(`${meshparty.name}:`, ours);
+// Both servers, alternating, REPEATS times in one run on the same work; each figure is
+// the median of its repeats (the machine is shared, single runs are noisy).
+const runs: Record<'base' | 'ours', Figures[]> = { base: [], ours: [] };
+for (let i = 0; i < REPEATS; i++) {
+  for (const [key, d] of [['base', yWebrtc], ['ours', meshparty]] as const) {
+    const f = await measure(d);
+    runs[key].push(f);
+    console.log(`run ${i + 1}/${REPEATS} ${d.name}: ${JSON.stringify(f, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+  }
+}
+const median = (xs: Figures[]): Figures => {
+  const pick = (k: keyof Figures): number => {
+    const v = xs.map((x) => x[k]).sort((p, q) => p - q);
+    return v[Math.floor(v.length / 2)]!;
+  };
+  return Object.fromEntries((Object.keys(xs[0]!) as (keyof Figures)[]).map((k) => [k, pick(k)])) as unknown as Figures;
+};
+const spread = (xs: Figures[], k: keyof Figures): string => {
+  const v = xs.map((x) => x[k]);
+  return `${Math.round(Math.min(...v))}-${Math.round(Math.max(...v))}`;
+};
+const base = median(runs.base);
+const ours = median(runs.ours);
 
 const storm = `join storm, ${ROOMS} rooms x ${PEERS_PER_ROOM} peers (${CONNECTIONS} connections)`;
 const handshake = `${storm}, then one offer + answer per pair`;
@@ -323,7 +347,7 @@ report([
   row(storm, 'frames sent by the relay per join', 'frames', 'lower', ours.framesPerJoin, base.framesPerJoin, 'join/announce only'),
   row(handshake, 'time until every pair exchanged offer+answer', 'ms', 'lower', ours.handshakeMs, base.handshakeMs),
   row(handshake, 'frames sent by the relay per join', 'frames', 'lower', ours.handshakeFramesPerJoin, base.handshakeFramesPerJoin, 'offers and answers only; y-webrtc fans each out to the room'),
-  row(storm, 'memory per connection (server RSS delta)', 'bytes', 'lower', ours.bytesPerConnection, base.bytesPerConnection, 'VmRSS, settled, after storm minus idle'),
+  row(storm, 'memory per connection (server RSS delta)', 'bytes', 'lower', ours.bytesPerConnection, base.bytesPerConnection, `VmRSS after a full GC, after storm minus idle; runs: ours ${spread(runs.ours, 'bytesPerConnection')}, y-webrtc ${spread(runs.base, 'bytesPerConnection')}`),
   row(steady, 'frames delivered to clients per second', 'frames/s', 'higher', ours.framesPerSecond, base.framesPerSecond, 'y-webrtc fans every signal out to the whole room'),
   row(steady, 'signals delivered to their recipient per second', 'signals/s', 'higher', ours.signalsPerSecond, base.signalsPerSecond),
 ]);

@@ -3,6 +3,13 @@
  * so the figures are comparable whatever language or runtime the server uses.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Node flags that let {@link collectedRssBytes} trigger a full GC in a server process
+ * from outside. Pass them as `execArgv` to every server a benchmark compares.
+ */
+export const GC_ON_SIGNAL_ARGS: readonly string[] = ['--expose-gc', '--require', resolve(import.meta.dirname, 'gc-on-signal.cjs')];
 
 /** Resident set size of process `pid` in bytes, from `/proc/<pid>/status` (Linux). */
 export function rssBytes(pid: number): number {
@@ -28,4 +35,14 @@ export async function settledRssBytes(pid: number, everyMs = 200, maxMs = 3000):
     last = now;
   }
   return last;
+}
+
+/**
+ * RSS of a server started with {@link GC_ON_SIGNAL_ARGS}, after asking it for a full
+ * garbage collection (SIGUSR2) and letting its memory settle.
+ */
+export async function collectedRssBytes(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 300));
+  return settledRssBytes(pid);
 }
