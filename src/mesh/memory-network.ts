@@ -5,7 +5,7 @@
  * because it builds meshes; the parts it wires are `transport/memory.ts` and
  * `signaling-client/memory-signaling.ts`.
  */
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, ManualClock, realClock } from '../util/clock.js';
 import { createRng } from '../util/rng.js';
 import { MemoryRelay } from '../signaling-client/memory-signaling.js';
 import { type LinkConditions, MemoryWire } from '../transport/memory.js';
@@ -58,6 +58,11 @@ export interface MemoryNetwork {
   openConnections(): number;
   /** Let every zero-delay delivery run (macrotask turns until nothing is in flight; bounded). */
   settle(): Promise<void>;
+  /**
+   * Simulated time (the network's clock must be a {@link ManualClock}): settle, advance
+   * `ms` running every timer in order with promise continuations in between, settle again.
+   */
+  advance(ms: number): Promise<void>;
 }
 
 /**
@@ -69,10 +74,10 @@ export interface MemoryNetwork {
  * const net = createMemoryNetwork({ seed: 42, clock, latencyMs: 30, jitterMs: 10, loss: 0.05 });
  * const a = net.join('game', { peerId: 'a' });
  * const b = net.join('game', { peerId: 'b' });
- * await clock.advanceAsync(1000); // connections open in simulated time
+ * await net.advance(1000); // connections open in simulated time
  * a.channel('inputs', { reliability: 'unreliable' }).broadcast(new Uint8Array([1]));
  * net.partition([['a'], ['b']]); // both see peer-left
- * net.heal(); await clock.advanceAsync(10_000); // reconnected
+ * net.heal(); await net.advance(10_000); // reconnected
  * ```
  */
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
@@ -85,6 +90,14 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     for (;;) {
       const id = `p${Math.floor(ids.next() * 36 ** 6).toString(36).padStart(6, '0')}`;
       if (!used.has(id)) return id;
+    }
+  };
+
+  const settle = async () => {
+    let quiet = 0;
+    for (let turn = 0; turn < 10_000 && quiet < 3; turn++) {
+      await new Promise<void>((r) => setImmediate(r));
+      quiet = wire.pending === 0 && relay.pending === 0 ? quiet + 1 : 0;
     }
   };
 
@@ -113,12 +126,12 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     },
     setRelayUp: (up) => relay.setUp(up),
     openConnections: () => wire.openConnections(),
-    async settle() {
-      let quiet = 0;
-      for (let turn = 0; turn < 10_000 && quiet < 3; turn++) {
-        await new Promise<void>((r) => setImmediate(r));
-        quiet = wire.pending === 0 && relay.pending === 0 ? quiet + 1 : 0;
-      }
+    settle,
+    async advance(ms) {
+      if (!(clock instanceof ManualClock)) throw new TypeError('advance() needs a network created with a ManualClock');
+      await settle();
+      await clock.advanceAsync(ms);
+      await settle();
     },
   };
 }

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { Reassembler, messageFrames } from '../../src/mesh/chunking.js';
+import {
+  CHUNK_FIRST_HEADER,
+  CHUNK_NEXT_HEADER,
+  MSG_HEADER,
+  channelId,
+  decodeFrame,
+  encodeChunkFirst,
+  encodeChunkNext,
+  encodeHeartbeat,
+  encodeMsg,
+} from '../../src/mesh/frame.js';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import type { Room } from '../../src/mesh/types.js';
+import { createRng } from '../../src/util/rng.js';
+import { waitFor } from '../support/net.js';
+
+const FRAME = 16 * 1024;
+
+function randomBytes(n: number, seed: number): Uint8Array {
+  const rng = createRng(seed);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.int(256);
+  return out;
+}
+
+/** Reassemble the frames of one message with a fresh Reassembler; returns the message. */
+function roundTrip(data: Uint8Array, maxFrame: number, limit = 1 << 30): { frames: Uint8Array[]; out: Uint8Array | undefined } {
+  const ch = channelId('x');
+  const frames = [...messageFrames(ch, 7, data, maxFrame)];
+  const r = new Reassembler(limit);
+  let out: Uint8Array | undefined;
+  for (const f of frames) {
+    const d = decodeFrame(f);
+    if (d.kind === 'msg') out = d.payload;
+    else if (d.kind === 'chunk-first' || d.kind === 'chunk-next') {
+      const res = d.kind === 'chunk-first' ? r.first(d.channel, d.msgId, d.total, d.payload) : r.next(d.msgId, d.payload);
+      if (res.kind === 'complete') out = res.data;
+      else expect(res.kind).toBe('pending');
+    } else throw new Error(`unexpected ${d.kind}`);
+  }
+  return { frames, out };
+}
+
+describe('frame codec', () => {
+  it('round-trips every frame kind and names channels by a stable 32-bit hash', () => {
+    expect(channelId('default')).toBe(channelId('default'));
+    expect(channelId('a')).not.toBe(channelId('b'));
+    // FNV-1a 32 of "a" is a published test vector.
+    expect(channelId('a')).toBe(0xe40c292c);
+    expect(decodeFrame(encodeMsg(5, Uint8Array.of(1, 2)))).toEqual({ kind: 'msg', channel: 5, payload: Uint8Array.of(1, 2) });
+    expect(decodeFrame(encodeChunkFirst(5, 9, 100, Uint8Array.of(3)))).toEqual({
+      kind: 'chunk-first',
+      channel: 5,
+      msgId: 9,
+      total: 100,
+      payload: Uint8Array.of(3),
+    });
+    expect(decodeFrame(encodeChunkNext(9, Uint8Array.of(4)))).toEqual({ kind: 'chunk-next', msgId: 9, payload: Uint8Array.of(4) });
+    expect(decodeFrame(encodeHeartbeat('ping', 3, 12.5))).toEqual({ kind: 'ping', seq: 3, sentAt: 12.5 });
+    expect(decodeFrame(encodeHeartbeat('pong', 4, 1))).toEqual({ kind: 'pong', seq: 4, sentAt: 1 });
+  });
+
+  it('reports malformed frames instead of throwing', () => {
+    const bad = [new Uint8Array(0), Uint8Array.of(0x01, 0, 0), Uint8Array.of(0x02, 0, 0, 0, 0, 0), Uint8Array.of(0x03), Uint8Array.of(0x10, 1), Uint8Array.of(0x7f), Uint8Array.of(0x12, 0)];
+    for (const b of bad) expect(decodeFrame(b).kind).toBe('bad');
+    const nan = encodeHeartbeat('ping', 1, 0);
+    new DataView(nan.buffer).setFloat64(5, Number.NaN);
+    expect(decodeFrame(nan).kind).toBe('bad');
+  });
+});
+
+describe('chunking', () => {
+  it('splits and reassembles sizes around the frame boundaries, each frame within maxFrame', () => {
+    const one = FRAME - MSG_HEADER;
+    const firstPart = FRAME - CHUNK_FIRST_HEADER;
+    const nextPart = FRAME - CHUNK_NEXT_HEADER;
+    const sizes = [0, 1, one - 1, one, one + 1, firstPart + nextPart, firstPart + nextPart + 1, 5 * FRAME + 3];
+    for (const [i, n] of sizes.entries()) {
+      const data = randomBytes(n, i);
+      const { frames, out } = roundTrip(data, FRAME);
+      expect(out, `size ${n}`).toEqual(data);
+      for (const f of frames) expect(f.byteLength).toBeLessThanOrEqual(FRAME);
+      expect(frames.length, `size ${n}`).toBe(n <= one ? 1 : 1 + Math.ceil((n - firstPart) / nextPart));
+    }
+  });
+
+  it('refuses a chunk stream announcing more than the limit, then drops its later chunks quietly', () => {
+    const r = new Reassembler(1000);
+    expect(r.first(1, 1, 1001, new Uint8Array(10)).kind).toBe('bad');
+    expect(r.next(1, new Uint8Array(10)).kind).toBe('discarded');
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('refuses a stream that runs past its announced total, and chunks of unknown messages', () => {
+    const r = new Reassembler(1000);
+    expect(r.first(1, 1, 20, new Uint8Array(15)).kind).toBe('pending');
+    expect(r.next(1, new Uint8Array(6)).kind).toBe('bad');
+    expect(r.next(2, new Uint8Array(1)).kind).toBe('bad');
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('bounds the number of messages open at once', () => {
+    const r = new Reassembler(1000, 2);
+    expect(r.first(1, 1, 10, new Uint8Array(1)).kind).toBe('pending');
+    expect(r.first(1, 2, 10, new Uint8Array(1)).kind).toBe('pending');
+    expect(r.first(1, 3, 10, new Uint8Array(1)).kind).toBe('bad');
+  });
+
+  it('keeps interleaved chunk streams apart', () => {
+    const r = new Reassembler(1000);
+    r.first(1, 1, 4, Uint8Array.of(1, 1));
+    r.first(2, 2, 4, Uint8Array.of(2, 2));
+    expect(r.next(2, Uint8Array.of(2, 2))).toEqual({ kind: 'complete', channel: 2, data: Uint8Array.of(2, 2, 2, 2) });
+    expect(r.next(1, Uint8Array.of(1, 1))).toEqual({ kind: 'complete', channel: 1, data: Uint8Array.of(1, 1, 1, 1) });
+  });
+});
+
+describe('big messages over the mesh', () => {
+  async function pair(maxMessageBytes: number): Promise<{ a: Room; b: Room }> {
+    const net = createMemoryNetwork({ maxMessageSize: FRAME, mesh: { maxMessageBytes, logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await waitFor(() => a.peers.size === 1 && b.peers.size === 1, 'connected');
+    return { a, b };
+  }
+
+  it('delivers 0 bytes, boundary sizes and exactly maxMessageBytes intact and in order; refuses one byte more', async () => {
+    const limit = 300_000;
+    const { a, b } = await pair(limit);
+    const got: Uint8Array[] = [];
+    b.channel('big').on('message', ({ data }) => got.push(data));
+    const sizes = [0, FRAME - MSG_HEADER, FRAME - MSG_HEADER + 1, 3 * FRAME, limit];
+    const sent = sizes.map((n, i) => randomBytes(n, 100 + i));
+    await Promise.all(sent.map((d) => a.channel('big').send('b', d)));
+    await waitFor(() => got.length === sent.length, 'all messages');
+    expect(got.map((g) => g.byteLength)).toEqual(sizes);
+    for (let i = 0; i < sent.length; i++) expect(got[i]).toEqual(sent[i]);
+    await expect(a.channel('big').send('b', new Uint8Array(limit + 1))).rejects.toMatchObject({ code: 'message-too-large' });
+    await expect(a.channel('big').broadcast(new Uint8Array(limit + 1))).rejects.toMatchObject({ code: 'message-too-large' });
+    await a.leave();
+    await b.leave();
+  });
+
+  it('refuses an unreliable message larger than one frame, and delivers one that fits', async () => {
+    const { a, b } = await pair(1 << 20);
+    const fast = a.channel('inputs', { reliability: 'unreliable' });
+    const got: number[] = [];
+    b.channel('inputs', { reliability: 'unreliable' }).on('message', ({ data }) => got.push(data.byteLength));
+    await expect(fast.send('b', new Uint8Array(FRAME))).rejects.toMatchObject({ code: 'message-too-large' });
+    await fast.send('b', new Uint8Array(FRAME - MSG_HEADER));
+    await waitFor(() => got.length === 1, 'unreliable message');
+    expect(got).toEqual([FRAME - MSG_HEADER]);
+    await a.leave();
+    await b.leave();
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import type { Room } from '../../src/mesh/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+const fullMesh = (rooms: Room[]) => rooms.every((r) => r.peers.size === rooms.length - 1);
+
+function setup(ids: string[], latencyMs = 0) {
+  const clock = new ManualClock();
+  const net = createMemoryNetwork({ clock, latencyMs, mesh: { logger: silentLogger() } });
+  const rooms = new Map(ids.map((id) => [id, net.join('r', { peerId: id })]));
+  const left: Array<{ at: string; id: string; reason: string; t: number }> = [];
+  const joined: Array<{ at: string; id: string }> = [];
+  for (const [at, room] of rooms) {
+    room.on('peer-left', ({ id, reason }) => left.push({ at, id, reason, t: clock.now() }));
+    room.on('peer-joined', ({ id }) => joined.push({ at, id }));
+  }
+  return { clock, net, rooms, all: [...rooms.values()], left, joined };
+}
+
+describe('heartbeats and liveness', () => {
+  it('measures a smoothed RTT per peer from heartbeats', async () => {
+    const { net, rooms, all } = setup(['a', 'b'], 40);
+    const samples: number[] = [];
+    rooms.get('a')!.on('rtt', ({ id, rttMs }) => id === 'b' && samples.push(rttMs));
+    await net.advance(3000);
+    expect(fullMesh(all)).toBe(true);
+    expect(samples.length).toBeGreaterThanOrEqual(4);
+    // 40 ms each way, so 80 ms round trip, in simulated time.
+    expect(rooms.get('a')!.peers.get('b')!.rttMs).toBeCloseTo(80, 5);
+    expect(rooms.get('b')!.peers.get('a')!.rttMs).toBeCloseTo(80, 5);
+    // A slower link moves the smoothed figure gradually, not in one jump.
+    net.setLink('a', 'b', { latencyMs: 140 });
+    await net.advance(1100);
+    const mid = rooms.get('a')!.peers.get('b')!.rttMs!;
+    expect(mid).toBeGreaterThan(80);
+    expect(mid).toBeLessThan(280);
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('reports a vanished peer as peer-left on every other peer within 3 s, and does not reconnect to it', async () => {
+    const { net, clock, all, left } = setup(['a', 'b', 'c', 'd']);
+    await net.advance(1000);
+    expect(fullMesh(all)).toBe(true);
+    const t0 = clock.now();
+    net.disconnect('c');
+    await net.advance(5000);
+    const aboutC = left.filter((l) => l.id === 'c');
+    expect(aboutC.map((l) => l.at).sort()).toEqual(['a', 'b', 'd']);
+    for (const l of aboutC) {
+      expect(l.reason).toBe('timeout');
+      expect(l.t - t0).toBeLessThan(3000);
+    }
+    await net.advance(30_000);
+    expect(net.openConnections()).toBe(3); // a, b, d among themselves
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('reports a peer that leaves on purpose at once (goodbye), with no reconnect', async () => {
+    const { net, rooms, all, left } = setup(['a', 'b', 'c']);
+    await net.advance(1000);
+    await rooms.get('b')!.leave();
+    await net.settle();
+    expect(left.filter((l) => l.id === 'b').map((l) => `${l.at}:${l.reason}`).sort()).toEqual(['a:left', 'c:left']);
+    await net.advance(20_000);
+    expect(net.openConnections()).toBe(1);
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('reconnects after a partition heals, with exactly one connection per pair', async () => {
+    const { net, all, left, joined } = setup(['a', 'b', 'c', 'd', 'e'], 5);
+    await net.advance(1000);
+    expect(net.openConnections()).toBe(10);
+    net.partition([['a', 'b'], ['c', 'd', 'e']]);
+    await net.advance(1000);
+    // Cross-group pairs: 2 * 3 = 6, each seen from both sides.
+    expect(left).toHaveLength(12);
+    expect(net.openConnections()).toBe(4);
+    await net.advance(20_000); // retries while partitioned do not connect
+    expect(net.openConnections()).toBe(4);
+    joined.length = 0;
+    net.heal();
+    await net.advance(20_000);
+    expect(fullMesh(all)).toBe(true);
+    expect(net.openConnections()).toBe(10);
+    expect(joined).toHaveLength(12);
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('keeps peer connections working through a relay outage and rejoins after it', async () => {
+    const { net, rooms, all, left } = setup(['a', 'b', 'c']);
+    await net.advance(1000);
+    const statuses: string[] = [];
+    rooms.get('a')!.on('status', (s) => statuses.push(s));
+    net.setRelayUp(false);
+    await net.advance(10_000);
+    expect(rooms.get('a')!.status).toBe('reconnecting');
+    expect(left).toHaveLength(0);
+    expect(fullMesh(all)).toBe(true);
+    const got: string[] = [];
+    rooms.get('c')!.channel('x').on('message', ({ from }) => got.push(from));
+    await rooms.get('a')!.channel('x').send('c', new Uint8Array([1]));
+    await net.advance(100);
+    expect(got).toEqual(['a']);
+    net.setRelayUp(true);
+    await net.advance(10_000);
+    expect(statuses).toEqual(['reconnecting', 'connected']);
+    expect(left).toHaveLength(0);
+    expect(net.openConnections()).toBe(3);
+    // A newcomer after the outage still meets everyone.
+    const d = net.join('r', { peerId: 'd' });
+    await net.advance(1000);
+    expect(fullMesh([...all, d])).toBe(true);
+    expect(net.openConnections()).toBe(6);
+    await Promise.all([...all, d].map((r) => r.leave()));
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { createMesh } from '../../src/mesh/create-mesh.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
+import type { Room } from '../../src/mesh/types.js';
+import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
+import type { Signaling } from '../../src/signaling-client/types.js';
+import { MemoryWire } from '../../src/transport/memory.js';
+import type { MeshpartyError } from '../../src/util/errors.js';
+import { waitFor } from '../support/net.js';
+
+/** A room whose outgoing signals are recorded, as the relay would see them. */
+function world() {
+  const relay = new MemoryRelay();
+  const wire = new MemoryWire();
+  const seenByRelay: unknown[] = [];
+  const join = (id: string, password?: string) => {
+    const inner = relay.client('room', id);
+    const signaling: Signaling = {
+      get status() {
+        return inner.status;
+      },
+      join: () => inner.join(),
+      close: () => inner.close(),
+      on: (e, l) => inner.on(e, l),
+      sendSignal: (to, data) => {
+        seenByRelay.push(structuredClone(data));
+        inner.sendSignal(to, data);
+      },
+    };
+    const room = createMesh({ room: 'room', signaling, transports: wire.factory(id), password, logger: silentLogger() });
+    const errors: MeshpartyError[] = [];
+    room.on('error', (e) => errors.push(e));
+    return { room, errors };
+  };
+  return { join, seenByRelay, wire };
+}
+
+const closeAll = (rooms: Room[]) => Promise.all(rooms.map((r) => r.leave()));
+
+describe('signal encryption', () => {
+  it('round-trips with the same password and pair, fails with another password, pair or a tampered text', async () => {
+    const k = await deriveSignalKey('pw', 'room');
+    const other = await deriveSignalKey('pw2', 'room');
+    const otherRoom = await deriveSignalKey('pw', 'room2');
+    const text = await sealSignal(k, 'a', 'b', { s: '1', d: { sdp: 'v=0' } });
+    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(text).not.toContain('v=0');
+    expect(await openSignal(k, 'a', 'b', text)).toEqual({ s: '1', d: { sdp: 'v=0' } });
+    await expect(openSignal(other, 'a', 'b', text)).rejects.toThrow();
+    await expect(openSignal(otherRoom, 'a', 'b', text)).rejects.toThrow();
+    await expect(openSignal(k, 'c', 'b', text)).rejects.toThrow(); // replayed as if from another member
+    const flipped = text.slice(0, 20) + (text[20] === 'A' ? 'B' : 'A') + text.slice(21);
+    await expect(openSignal(k, 'a', 'b', flipped)).rejects.toThrow();
+    // Two seals of the same value differ (random IV).
+    expect(await sealSignal(k, 'a', 'b', 1)).not.toBe(await sealSignal(k, 'a', 'b', 1));
+  });
+
+  it('connects peers with the same password while the relay sees only ciphertext', async () => {
+    const w = world();
+    const rooms = ['a', 'b', 'c'].map((id) => w.join(id, 's3cret').room);
+    await waitFor(() => rooms.every((r) => r.peers.size === 2), 'full mesh with a password');
+    expect(w.seenByRelay.length).toBeGreaterThan(0);
+    for (const s of w.seenByRelay) expect(typeof s).toBe('string');
+    expect(JSON.stringify(w.seenByRelay)).not.toMatch(/offer|answer|ref/);
+    await closeAll(rooms);
+  });
+
+  for (const [label, newcomer] of [
+    ['the newcomer sorts first (it offers)', '0-newcomer'],
+    ['the newcomer sorts last (it is offered to)', 'z-newcomer'],
+  ] as const) {
+    it(`refuses a wrong password with wrong-password and no connection when ${label}`, async () => {
+      const w = world();
+      const a = w.join('m', 'right');
+      const b = w.join('n', 'right');
+      await waitFor(() => a.room.peers.size === 1 && b.room.peers.size === 1, 'a and b connected');
+      const bad = w.join(newcomer, 'wrong');
+      const statuses: string[] = [];
+      bad.room.on('status', (s) => statuses.push(s));
+      await waitFor(() => bad.errors.length > 0, 'wrong-password error', 10_000);
+      expect(bad.errors.map((e) => e.code)).toEqual(['wrong-password']);
+      expect(bad.room.status).toBe('closed');
+      expect(bad.room.peers.size).toBe(0);
+      expect(a.errors).toEqual([]);
+      expect(b.errors).toEqual([]);
+      expect(a.room.peers.size).toBe(1);
+      expect(b.room.peers.size).toBe(1);
+      expect(w.wire.openConnections()).toBe(1);
+      await closeAll([a.room, b.room, bad.room]);
+    });
+  }
+
+  it('treats a missing password in a password room (and the reverse) as wrong-password', async () => {
+    const w = world();
+    const a = w.join('m', 'right');
+    await waitFor(() => a.room.selfId === 'm', 'a joined');
+    const none = w.join('a-none');
+    await waitFor(() => none.errors.length > 0, 'error for the peer without password');
+    expect(none.errors[0]!.code).toBe('wrong-password');
+
+    const w2 = world();
+    const open = w2.join('m');
+    await waitFor(() => open.room.selfId === 'm', 'open room joined');
+    const locked = w2.join('z-locked', 'pw');
+    await waitFor(() => locked.errors.length > 0, 'error for the peer with a password');
+    expect(locked.errors[0]!.code).toBe('wrong-password');
+    expect(open.errors).toEqual([]);
+    await closeAll([a.room, none.room, open.room, locked.room]);
+  });
+});
