@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import type { SignalingServerOptions } from '../options.js';
+import { createSignalingServer } from '../server.js';
+import { numberOption, type Subcommand } from './subcommand.js';
+
+/** CLI flag -> numeric option of createSignalingServer. */
+const NUMERIC_FLAGS = {
+  port: 'port',
+  'max-frame-bytes': 'maxFrameBytes',
+  rate: 'messagesPerSecond',
+  burst: 'messageBurst',
+  'max-rooms': 'maxRoomsPerConnection',
+  'max-peers': 'maxPeersPerRoom',
+  'max-room-name': 'maxRoomNameLength',
+  'max-connections': 'maxConnections',
+  'max-connections-per-ip': 'maxConnectionsPerIp',
+  'max-buffered-bytes': 'maxBufferedBytes',
+  'strike-limit': 'strikeLimit',
+  'heartbeat-ms': 'heartbeatIntervalMs',
+} as const satisfies Record<string, keyof SignalingServerOptions>;
+
+/** `meshparty signal [options]`: run the relay until SIGTERM/SIGINT. */
+export const signalCommand: Subcommand = {
+  summary: 'run the signaling relay (WebSocket + GET /health, /metrics)',
+  usage: [
+    'Usage: meshparty signal [--port 4444] [--host 127.0.0.1] [options]',
+    '',
+    '  --host H                  interface to listen on (default 127.0.0.1; 0.0.0.0 for a network)',
+    '  --port N                  TCP port (default 4444, or env PORT; 0 = any free port)',
+    '  --secret S                require room tokens signed with S (or env MESHPARTY_RELAY_SECRET)',
+    '  --allow-unauthenticated-topics  with a secret, still serve y-webrtc subscribe/publish',
+    '  --allowed-origins A,B     only accept WebSocket upgrades from these Origins',
+    '  --max-frame-bytes N       largest frame (default 65536)',
+    '  --rate N --burst N        messages per second per connection, and burst (default 100, 200)',
+    '  --max-rooms N             rooms + topics per connection (default 32)',
+    '  --max-peers N             peers per room (default 64)',
+    '  --max-room-name N         longest room name (default 256)',
+    '  --max-connections N       connections in total (default 10000)',
+    '  --max-connections-per-ip N  (default 64)',
+    '  --max-buffered-bytes N    send buffer cap per client before it is dropped (default 1048576)',
+    '  --strike-limit N          refused messages in 10 s before a connection is closed (default 20)',
+    '  --heartbeat-ms N          ping interval; a client missing one pong is dropped (default 30000)',
+    '',
+    'Logs are JSON lines on stderr. SIGTERM/SIGINT close every client with 1001 and exit.',
+  ].join('\n'),
+  async run(args) {
+    const numeric = Object.fromEntries(Object.keys(NUMERIC_FLAGS).map((k) => [k, { type: 'string' as const }]));
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...numeric,
+        host: { type: 'string' },
+        secret: { type: 'string' },
+        'allowed-origins': { type: 'string' },
+        'allow-unauthenticated-topics': { type: 'boolean' },
+      },
+      strict: true,
+    });
+    const raw = values as Record<string, string | boolean | undefined>;
+    const options: SignalingServerOptions = {
+      host: values.host,
+      secret: values.secret ?? process.env.MESHPARTY_RELAY_SECRET,
+      allowUnauthenticatedTopics: values['allow-unauthenticated-topics'],
+      allowedOrigins: values['allowed-origins']?.split(',').map((o) => o.trim()).filter(Boolean),
+    };
+    for (const [flag, key] of Object.entries(NUMERIC_FLAGS)) {
+      const n = numberOption(flag, raw[flag] as string | undefined);
+      if (n !== undefined) options[key] = n;
+    }
+    options.port ??= numberOption('PORT', process.env.PORT) ?? 4444;
+
+    const server = await createSignalingServer(options);
+    console.log(`meshparty relay listening on ${server.address.url} (health: http://${server.address.url.slice(5)}/health)`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        void server.close().then(resolve);
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    return 0;
+  },
+};

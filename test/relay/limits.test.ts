@@ -1,0 +1,202 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/net.js';
+import { RelayTestClient, startRelay } from './client.js';
+
+type Relay = Awaited<ReturnType<typeof startRelay>>;
+let current: Relay | undefined;
+const relayWith = async (opts: Parameters<typeof startRelay>[0] = {}): Promise<Relay> => (current = await startRelay(opts));
+afterEach(async () => {
+  await current?.stop();
+  current = undefined;
+});
+
+describe('relay limits: each one is hit and reported with its code', () => {
+  it('frame size: error frame-too-large, then close 1009', async () => {
+    const r = await relayWith({ maxFrameBytes: 1024 });
+    const a = await r.connect();
+    a.send({ type: 'ping', pad: 'x'.repeat(1100) });
+    expect(await a.nextOf('error')).toMatchObject({ code: 'frame-too-large' });
+    expect((await a.closed).code).toBe(1009);
+    // Far over the limit: ws cuts it off before buffering it, still 1009 and still counted.
+    const b = await r.connect();
+    b.send({ type: 'ping', pad: 'x'.repeat(10_000) });
+    expect((await b.closed).code).toBe(1009);
+    await waitFor(() => r.relay.metrics().rejections['frame-too-large'] === 2, 'both oversize frames counted');
+    // A frame at the limit is fine.
+    const c = await r.connect();
+    const pad = 'x'.repeat(1024 - JSON.stringify({ type: 'ping', pad: '' }).length);
+    c.send({ type: 'ping', pad });
+    expect(await c.next()).toEqual({ type: 'pong' });
+  });
+
+  it('message rate: a token bucket refuses with rate-limited', async () => {
+    // A rate this low never refills during the test, so exactly `burst` frames pass.
+    const r = await relayWith({ messagesPerSecond: 0.001, messageBurst: 5 });
+    const a = await r.connect();
+    for (let i = 0; i < 8; i++) a.send({ type: 'ping' });
+    for (let i = 0; i < 8; i++) await a.next();
+    expect(a.received.filter((m) => m.type === 'pong')).toHaveLength(5);
+    expect(a.received.filter((m) => m.code === 'rate-limited')).toHaveLength(3);
+    expect(r.relay.metrics().rejections['rate-limited']).toBe(3);
+  });
+
+  it('rooms per connection: rooms and topics both count', async () => {
+    const r = await relayWith({ maxRoomsPerConnection: 2 });
+    const a = await r.connect();
+    expect(await a.join('one')).toMatchObject({ type: 'joined' });
+    a.send({ type: 'subscribe', topics: ['topic-a'] });
+    expect(await a.join('two')).toMatchObject({ type: 'error', code: 'too-many-rooms' });
+    a.send({ type: 'subscribe', topics: ['topic-b'] });
+    expect(await a.nextOf('error')).toMatchObject({ code: 'too-many-rooms', room: 'topic-b' });
+    a.send({ type: 'leave', room: 'one' });
+    expect(await a.join('two')).toMatchObject({ type: 'joined' });
+  });
+
+  it('peers per room: room-full for rooms and topics', async () => {
+    const r = await relayWith({ maxPeersPerRoom: 2 });
+    const [a, b, c] = [await r.connect(), await r.connect(), await r.connect()];
+    await a.join('r');
+    await b.join('r');
+    expect(await c.join('r')).toMatchObject({ type: 'error', code: 'room-full', room: 'r' });
+    for (const x of [a, b, c]) x.send({ type: 'subscribe', topics: ['t'] });
+    expect(await c.nextOf('error')).toMatchObject({ code: 'room-full', room: 't' });
+    expect(r.relay.metrics().rejections['room-full']).toBe(2);
+  });
+
+  it('room name length: empty and too-long names are refused', async () => {
+    const r = await relayWith({ maxRoomNameLength: 8 });
+    const a = await r.connect();
+    expect(await a.join('12345678')).toMatchObject({ type: 'joined' });
+    a.send({ type: 'join', v: 1, room: '123456789' });
+    // The refused name is echoed cut to the limit, never at full length.
+    expect(await a.nextOf('error')).toMatchObject({ code: 'room-name-invalid', room: '12345678' });
+    a.send({ type: 'join', v: 1, room: '' });
+    expect(await a.nextOf('error')).toMatchObject({ code: 'room-name-invalid' });
+    a.send({ type: 'subscribe', topics: ['x'.repeat(9)] });
+    expect(await a.nextOf('error')).toMatchObject({ code: 'room-name-invalid', room: 'x'.repeat(8) });
+  });
+
+  it('total connections: server-full, close 1013', async () => {
+    const r = await relayWith({ maxConnections: 2 });
+    await r.connect();
+    await r.connect();
+    const third = new RelayTestClient(r.relay.address.url);
+    expect(await third.nextOf('error')).toMatchObject({ code: 'server-full' });
+    expect((await third.closed).code).toBe(1013);
+    expect(r.relay.metrics()).toMatchObject({ connections: 2, rejections: { 'server-full': 1 } });
+  });
+
+  it('connections per IP: too-many-connections-from-ip, close 1008', async () => {
+    const r = await relayWith({ maxConnectionsPerIp: 2 });
+    const first = await r.connect();
+    await r.connect();
+    const third = new RelayTestClient(r.relay.address.url);
+    expect(await third.nextOf('error')).toMatchObject({ code: 'too-many-connections-from-ip' });
+    expect((await third.closed).code).toBe(1008);
+    // A slot frees when a connection ends.
+    first.close();
+    await waitFor(() => r.relay.metrics().connections === 1, 'first connection gone');
+    await r.connect();
+  });
+
+  it('origin allowlist: other origins are refused with 1008', async () => {
+    const r = await relayWith({ allowedOrigins: ['https://ok.example'] });
+    const bad = new RelayTestClient(r.relay.address.url, { origin: 'https://evil.example' });
+    expect(await bad.nextOf('error')).toMatchObject({ code: 'origin-not-allowed' });
+    expect((await bad.closed).code).toBe(1008);
+    const none = new RelayTestClient(r.relay.address.url);
+    expect((await none.closed).code).toBe(1008);
+    const good = await r.connect({ origin: 'https://ok.example' });
+    good.send({ type: 'ping' });
+    expect(await good.next()).toEqual({ type: 'pong' });
+  });
+
+  it('slow consumer: a client that stops reading is dropped at the buffer cap', async () => {
+    const r = await relayWith({ maxBufferedBytes: 256 * 1024, messagesPerSecond: 1e6, messageBurst: 1e6, strikeLimit: 1e6 });
+    const sender = await r.connect();
+    const slow = await r.connect();
+    await sender.join('r');
+    const slowId = (await slow.join('r')).peerId;
+    // Stop reading: the kernel buffers fill, then the relay's send buffer grows.
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const data = 'x'.repeat(30_000);
+    for (let round = 0; round < 400 && r.relay.metrics().slowConsumerDrops === 0; round++) {
+      for (let i = 0; i < 10; i++) sender.send({ type: 'signal', room: 'r', to: slowId, data });
+      sender.send({ type: 'ping' });
+      await sender.nextOf('pong');
+    }
+    expect(r.relay.metrics().slowConsumerDrops).toBe(1);
+    expect(await sender.nextOf('peer-left')).toMatchObject({ peerId: slowId });
+    expect(r.logs.some((l) => l.event === 'slow-consumer-dropped')).toBe(true);
+    // The sender is unaffected.
+    sender.send({ type: 'ping' });
+    expect(await sender.nextOf('pong')).toEqual({ type: 'pong' });
+  });
+
+  it('heartbeat: a client that does not answer pings is terminated; a live one stays', async () => {
+    const r = await relayWith({ heartbeatIntervalMs: 100 });
+    const silent = await r.connect({ autoPong: false });
+    const live = await r.connect();
+    await live.join('r');
+    await silent.join('r');
+    await silent.closed;
+    expect(await live.nextOf('peer-left')).toMatchObject({ room: 'r' });
+    expect(r.relay.metrics().heartbeatDrops).toBe(1);
+    // The live client has answered several rounds of pings by now and is still served.
+    live.send({ type: 'ping' });
+    expect(await live.nextOf('pong')).toEqual({ type: 'pong' });
+    expect(live.ws.readyState).toBe(live.ws.OPEN);
+  });
+});
+
+describe('relay: bad input', () => {
+  it('answers each kind of bad frame with its stable code', async () => {
+    const r = await relayWith();
+    const a = await r.connect();
+    const cases: [unknown, string][] = [
+      ['{not json', 'bad-json'],
+      ['[1,2]', 'bad-json'],
+      ['"a string"', 'bad-json'],
+      ['null', 'bad-json'],
+      [{ type: 'join', v: 1, room: 5 }, 'bad-message'],
+      [{ type: 'join', v: 1, room: 'r', token: 7 }, 'bad-message'],
+      [{ type: 'signal', room: 'r', to: 3, data: 1 }, 'bad-message'],
+      [{ type: 'signal', room: 'r', to: 'x' }, 'bad-message'],
+      [{ type: 'subscribe', topics: 'r' }, 'bad-message'],
+      [{ type: 'subscribe', topics: ['ok', 4] }, 'bad-message'],
+      [{ type: 'publish', topic: {} }, 'bad-message'],
+      [{ type: 'leave' }, 'bad-message'],
+      [{ noType: true }, 'bad-message'],
+      [{ type: 'teleport' }, 'unknown-type'],
+      [{ type: 'leave', room: 'never-joined' }, 'not-in-room'],
+      [{ type: 'signal', room: 'never-joined', to: 'x', data: 1 }, 'not-in-room'],
+      [{ type: 'publish', topic: 'not-subscribed', data: 1 }, 'not-in-room'],
+    ];
+    for (const [frame, code] of cases) {
+      a.send(frame);
+      expect(await a.nextOf('error'), JSON.stringify(frame)).toMatchObject({ code });
+    }
+    a.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await a.nextOf('error')).toMatchObject({ code: 'binary-frame' });
+    // Still served.
+    a.send({ type: 'ping' });
+    expect(await a.nextOf('pong')).toEqual({ type: 'pong' });
+  });
+
+  it('closes a repeat offender with 1008 and abuse; others notice nothing', async () => {
+    const r = await relayWith({ strikeLimit: 5 });
+    const good = await r.connect();
+    const bad = await r.connect();
+    const goodId = (await good.join('r')).peerId;
+    await bad.join('r');
+    for (let i = 0; i < 5; i++) bad.send('garbage');
+    expect(await bad.nextOf('error', 'abuse')).toMatchObject({ code: 'abuse' });
+    expect((await bad.closed).code).toBe(1008);
+    expect(r.relay.metrics().rejections).toMatchObject({ 'bad-json': 5, abuse: 1 });
+    // The good client only sees the offender leave.
+    await good.nextOf('peer-left');
+    good.send({ type: 'signal', room: 'r', to: goodId, data: 'self' });
+    expect(await good.nextOf('signal')).toMatchObject({ from: goodId, data: 'self' });
+    expect(good.received.map((m) => m.type)).toEqual(['joined', 'peer-joined', 'peer-left', 'signal']);
+  });
+});

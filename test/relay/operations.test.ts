@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyRoomToken } from '../../signaling/index.js';
+import { freePort, waitFor } from '../support/net.js';
+import { RelayTestClient, startRelay } from './client.js';
+
+type Relay = Awaited<ReturnType<typeof startRelay>>;
+let current: Relay | undefined;
+afterEach(async () => {
+  await current?.stop();
+  current = undefined;
+});
+
+const httpUrl = (wsUrl: string, path: string): string => wsUrl.replace(/^ws:/, 'http:') + path;
+const BIN = resolve(import.meta.dirname, '../../bin/meshparty.js');
+
+describe('relay operations', () => {
+  it('serves /health, /metrics and 404 on the WebSocket port', async () => {
+    current = await startRelay();
+    const { url } = current.relay.address;
+    const health = await fetch(httpUrl(url, '/health'));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
+
+    const a = await current.connect();
+    await a.join('r');
+    a.send('not json');
+    await a.nextOf('error');
+    const metrics = await (await fetch(httpUrl(url, '/metrics'))).json();
+    expect(metrics).toMatchObject({ connections: 1, rooms: 1, topics: 0, messagesIn: 2, messagesOut: 2, rejections: { 'bad-json': 1 } });
+    expect((await fetch(httpUrl(url, '/nope'))).status).toBe(404);
+  });
+
+  it('closes every client with 1001 on close(), then refuses new ones', async () => {
+    const r = (current = await startRelay());
+    const a = await r.connect();
+    const b = await r.connect();
+    await a.join('r');
+    await b.join('r');
+    await r.relay.close();
+    expect((await a.closed).code).toBe(1001);
+    expect((await b.closed).code).toBe(1001);
+    // Shutdown does not announce departures to clients that are being closed anyway.
+    expect(a.received.filter((m) => m.type === 'peer-left')).toEqual([]);
+    await r.relay.close(); // idempotent
+    const late = new RelayTestClient(r.relay.address.url);
+    await expect(late.opened).rejects.toThrow();
+    const events = r.logs.map((l) => l.event);
+    expect(events[0]).toBe('start');
+    expect(events.at(-1)).toBe('stop');
+    expect(events.filter((e) => e === 'connection-close')).toHaveLength(2);
+  });
+
+  it('never writes signal or publish payloads to the log', async () => {
+    const r = (current = await startRelay({ logIntervalMs: 10 }));
+    const a = await r.connect();
+    const b = await r.connect();
+    await a.join('r');
+    const bId = (await b.join('r')).peerId;
+    const secretish = 'v=0 o=- 4611731400430051336 SECRET-SDP-MARKER';
+    a.send({ type: 'signal', room: 'r', to: bId, data: { sdp: secretish } });
+    await b.nextOf('signal');
+    a.send({ type: 'signal', room: 'r', to: 'nobody', data: { sdp: secretish } });
+    await a.nextOf('error');
+    a.send(`{"type":"signal","room":"r","to":"${bId}","data":"${secretish}"`); // truncated JSON
+    await a.nextOf('error');
+    a.send({ type: 'subscribe', topics: ['t'] });
+    a.send({ type: 'publish', topic: 't', data: secretish });
+    await a.nextOf('publish');
+    await waitFor(() => r.logs.some((l) => l.event === 'refusals'), 'aggregated refusal line');
+    await r.relay.close();
+    const text = r.logs.map((l) => JSON.stringify(l)).join('\n');
+    expect(text).not.toContain('SECRET-SDP-MARKER');
+    // Refusals are aggregated counts, not one line per frame.
+    expect(r.logs.find((l) => l.event === 'refusals')).toMatchObject({ counts: { 'unknown-peer': 1, 'bad-json': 1 } });
+  });
+
+  it('CLI: `meshparty signal` answers /health and exits cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'signal', '--host', '127.0.0.1', '--port', String(port), '--max-peers', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      const url = `ws://127.0.0.1:${port}`;
+      await waitFor(
+        () => fetch(httpUrl(url, '/health')).then((r) => r.ok, () => false),
+        'CLI relay /health',
+        30_000,
+        100,
+      );
+      // The flag reached the relay: a third peer does not fit.
+      const clients = [await RelayTestClient.open(url), await RelayTestClient.open(url), await RelayTestClient.open(url)];
+      await clients[0]!.join('r');
+      await clients[1]!.join('r');
+      expect(await clients[2]!.join('r')).toMatchObject({ code: 'room-full' });
+      child.kill('SIGTERM');
+      expect((await clients[0]!.closed).code).toBe(1001);
+      expect(await exited).toBe(0);
+      const events = stderr.trim().split('\n').map((l) => JSON.parse(l).event);
+      expect(events[0]).toBe('start');
+      expect(events.at(-1)).toBe('stop');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('CLI: `meshparty token` prints a token the relay accepts', async () => {
+    const child = spawn(process.execPath, [BIN, 'token', '--secret', 's3', '--room', 'lobby', '--ttl', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    expect(await new Promise((res) => child.on('exit', res))).toBe(0);
+    const token = out.trim();
+    expect(verifyRoomToken({ secret: 's3', room: 'lobby', token })).toBeNull();
+    const payload = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    expect(payload.room).toBe('lobby');
+    expect(Math.abs(payload.exp - (Date.now() / 1000 + 120))).toBeLessThan(30);
+    expect(verifyRoomToken({ secret: 'other', room: 'lobby', token })).toBe('token-invalid');
+  });
+});
