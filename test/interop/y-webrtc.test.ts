@@ -2,7 +2,8 @@
  * An unchanged y-webrtc `WebrtcProvider` works against meshparty's relay: two providers,
  * each in its own Node process (y-webrtc allows one provider per room per process),
  * find each other through the relay's y-webrtc compatible `subscribe`/`publish`,
- * connect over real WebRTC (@roamhq/wrtc) and sync a Y.Text both ways.
+ * connect over real WebRTC (@roamhq/wrtc) and sync a Y.Text both ways. Once without
+ * and once with y-webrtc's `password` (then its signaling payloads are base64 ciphertext).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignalingServer } from '../../signaling/index.js';
@@ -11,7 +12,10 @@ import { waitFor } from '../support/net.js';
 
 type Relay = Awaited<ReturnType<typeof createSignalingServer>>;
 
-describe('y-webrtc interop: unchanged WebrtcProvider against the meshparty relay', () => {
+describe.each([
+  { mode: 'plain signaling', password: undefined },
+  { mode: 'password (encrypted signaling)', password: 'correct horse battery' },
+])('y-webrtc interop: unchanged WebrtcProvider against the meshparty relay, $mode', ({ password }) => {
   let relay: Relay;
   const peers: YWebrtcPeerProcess[] = [];
   let a: YWebrtcPeerProcess;
@@ -22,8 +26,8 @@ describe('y-webrtc interop: unchanged WebrtcProvider against the meshparty relay
     const url = `ws://127.0.0.1:${relay.address.port}`;
     // A room name no other test uses; y-webrtc derives nothing else from it here.
     const room = `interop-${process.pid}-${Date.now()}`;
-    a = startYWebrtcPeer('A', url, room);
-    b = startYWebrtcPeer('B', url, room);
+    a = startYWebrtcPeer('A', url, room, password);
+    b = startYWebrtcPeer('B', url, room, password);
     peers.push(a, b);
     await Promise.all(peers.map((p) => p.waitFor((e) => e.event === 'ready', 'provider ready', 60_000)));
   });

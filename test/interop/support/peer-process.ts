@@ -31,12 +31,12 @@ export interface YWebrtcPeerProcess {
   stderr(): string;
 }
 
-/** Start a y-webrtc peer for `room` against `signalingUrl`. */
-export function startYWebrtcPeer(name: string, signalingUrl: string, room: string): YWebrtcPeerProcess {
+/** Start a y-webrtc peer for `room` against `signalingUrl` (with y-webrtc's `password` when given). */
+export function startYWebrtcPeer(name: string, signalingUrl: string, room: string, password?: string): YWebrtcPeerProcess {
   const child: ChildProcess = fork(script, [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, SIGNALING_URL: signalingUrl, ROOM: room, NAME: name },
+    env: { ...process.env, SIGNALING_URL: signalingUrl, ROOM: room, NAME: name, PASSWORD: password ?? '' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const events: PeerEvent[] = [];

@@ -3,7 +3,8 @@
  * `test/interop/y-webrtc.test.ts`. y-webrtc keeps its rooms in a module-level map, so a
  * second provider for the same room needs a second process: that is why this exists.
  *
- * Env: SIGNALING_URL (ws://127.0.0.1:PORT), ROOM, NAME (for log lines only).
+ * Env: SIGNALING_URL (ws://127.0.0.1:PORT), ROOM, NAME (for log lines only), and
+ * optionally PASSWORD (y-webrtc then encrypts its signaling: `data` becomes base64).
  * IPC in:  { cmd: 'insert', index, text } | { cmd: 'exit' }
  * IPC out: { event: 'ready' } | { event: 'text', value } (after every doc change)
  *          | { event: 'peers', webrtcPeers: string[] } | { event: 'error', message }
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const text = doc.getText('t');
   const provider = new WebrtcProvider(room, doc, {
     signaling: [signalingUrl],
+    password: process.env.PASSWORD || undefined,
     peerOpts: { wrtc },
   });
 
