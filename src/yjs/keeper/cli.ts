@@ -1,0 +1,65 @@
+/**
+ * `meshparty keeper --relay ws://... --room R [--room R2 ...] --dir ./data [--password P]`
+ *
+ * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC (@roamhq/wrtc)
+ * through the relay, stores every document it hears of under `--dir`, and serves them to
+ * peers who join when nobody else is online.
+ */
+import { parseArgs } from 'node:util';
+import { createKeeper, type Keeper } from './keeper.js';
+import type { FsyncPolicy } from './update-log.js';
+import type { Room } from '../../mesh/types.js';
+
+/** Parsed command line of the keeper. */
+export interface KeeperArgs {
+  relay: string;
+  rooms: string[];
+  dir: string;
+  password: string | undefined;
+  fsync: FsyncPolicy;
+}
+
+const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never]`;
+
+/** Parse the keeper's arguments; throws an Error carrying the usage line when they are wrong. */
+export function parseKeeperArgs(argv: string[]): KeeperArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      relay: { type: 'string' },
+      room: { type: 'string', multiple: true },
+      dir: { type: 'string' },
+      password: { type: 'string' },
+      fsync: { type: 'string', default: 'always' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(USAGE);
+  if (!values.relay || !values.room?.length || !values.dir) throw new Error(`--relay, --room and --dir are required\n${USAGE}`);
+  if (values.fsync !== 'always' && values.fsync !== 'never') throw new Error(`--fsync must be always or never\n${USAGE}`);
+  return { relay: values.relay, rooms: values.room, dir: values.dir, password: values.password, fsync: values.fsync };
+}
+
+/** How the keeper joins a room over WebRTC; injected so this module stays free of platform imports. */
+export type JoinOverRelay = (options: { relay: string; room: string; password?: string }) => Promise<Room>;
+
+/**
+ * Start a keeper from command-line arguments; resolves with it once every room is joined.
+ *
+ * @example
+ * ```ts
+ * const keeper = await runKeeperCli(process.argv.slice(3), join);
+ * ```
+ */
+export async function runKeeperCli(argv: string[], join: JoinOverRelay): Promise<Keeper> {
+  const args = parseKeeperArgs(argv);
+  const keeper = await createKeeper({
+    rooms: args.rooms,
+    dir: args.dir,
+    fsync: args.fsync,
+    join: (room) => join({ relay: args.relay, room, password: args.password }),
+  });
+  console.log(`[meshparty keeper] keeping ${args.rooms.join(', ')} in ${args.dir} via ${args.relay}`);
+  return keeper;
+}
