@@ -89,6 +89,8 @@ interface Dialect {
   steadyHandler(peer: LoadPeer): (text: string) => void;
   /** Frames the relay sends out for one signal in a room of `roomSize`. */
   framesPerSignal(roomSize: number): number;
+  /** Frames the server says it sent, when it can say (cross-checks the clients' count). */
+  framesSentByServer?(server: ServerProcess): Promise<number>;
 }
 
 /** Answer an offer, or complete a handshake on an answer (shared by both dialects). */
@@ -148,6 +150,10 @@ const meshparty: Dialect = {
     if (m.type === 'signal') peer.delivered++;
   },
   framesPerSignal: () => 1,
+  async framesSentByServer(server) {
+    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    return ((await res.json()) as { messagesOut: number }).messagesOut;
+  },
 };
 
 const yWebrtc: Dialect = {
@@ -236,6 +242,7 @@ async function measure(d: Dialect): Promise<Figures> {
     // Frames still in flight when discovery completed belong to this step too.
     await settle(() => totalFrames(clients));
     const framesPerJoin = totalFrames(clients) / peers.length;
+    let framesCounted = totalFrames(clients);
 
     // 1b. every pair that met exchanges an offer and an answer
     resetCounts(clients);
@@ -245,6 +252,7 @@ async function measure(d: Dialect): Promise<Figures> {
     const handshakeMs = performance.now() - t1;
     await settle(() => totalFrames(clients));
     const handshakeFramesPerJoin = totalFrames(clients) / peers.length;
+    framesCounted += totalFrames(clients);
     const joinedRss = await collectedRssBytes(server.pid);
 
     // 2. steady signal load, in rounds so the relay's send buffers stay bounded
@@ -271,6 +279,12 @@ async function measure(d: Dialect): Promise<Figures> {
     await until(() => totalFrames(clients) >= expectedFrames, `${d.name}: every fan-out frame`, PHASE_TIMEOUT_MS, 1);
     const steadyMs = performance.now() - t2;
     if (delivered() !== signals) throw new Error(`${d.name}: ${delivered()} of ${signals} signals delivered`);
+    framesCounted += totalFrames(clients);
+    if (d.framesSentByServer) {
+      const sentByServer = await d.framesSentByServer(server);
+      const verdict = sentByServer === framesCounted ? 'agree' : 'DISAGREE';
+      console.log(`${d.name}: server's messagesOut ${sentByServer}, frames the clients counted ${framesCounted} (${verdict})`);
+    }
 
     return {
       discoveryMs,
