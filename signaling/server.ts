@@ -162,7 +162,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      // Any page may ask whether the relay is up (the demos' landing page does).
+      const cors = path === '/health' ? { 'access-control-allow-origin': '*' } : {};
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
       res.end(JSON.stringify(body));
     };
     if (req.method === 'GET' && path === '/health') return json(200, { ok: true });
