@@ -44,14 +44,19 @@ export async function connectRawPair(): Promise<RawPair> {
 }
 
 /**
- * Send `totalBytes` in `chunkBytes` pieces with bufferedAmount flow control (keep the
- * buffer between `lowWater` and `highWater`, resume on `bufferedamountlow`) and resolve
- * with the elapsed milliseconds once the receiver has counted every byte.
+ * Send `totalBytes` in `chunkBytes` pieces with bufferedAmount flow control (fill the
+ * buffer up to `highWater`, then wait until it drains) and resolve with the elapsed
+ * milliseconds once the receiver has counted every byte.
+ *
+ * @roamhq/wrtc has neither `bufferedAmountLowThreshold` nor `bufferedamountlow`, so the
+ * sender re-checks on `setImmediate` while the buffer is full (the event is used where
+ * the implementation has it).
  */
-export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: number, highWater = 8 << 20, lowWater = 2 << 20): Promise<number> {
+export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: number, highWater = 8 << 20): Promise<number> {
   const { send, recv } = pair;
   const chunk = new Uint8Array(chunkBytes);
   for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
+  const hasLowEvent = typeof send.bufferedAmountLowThreshold === 'number';
   return new Promise((resolve, reject) => {
     let received = 0;
     let sent = 0;
@@ -65,15 +70,18 @@ export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: numbe
         resolve(performance.now() - start);
       }
     };
-    send.bufferedAmountLowThreshold = lowWater;
     const pump = (): void => {
       while (sent < totalBytes && send.bufferedAmount <= highWater) {
         const n = Math.min(chunkBytes, totalBytes - sent);
         send.send(n === chunkBytes ? chunk : chunk.subarray(0, n));
         sent += n;
       }
+      if (sent < totalBytes && !hasLowEvent) setImmediate(pump);
     };
-    send.onbufferedamountlow = pump;
+    if (hasLowEvent) {
+      send.bufferedAmountLowThreshold = highWater >> 2;
+      send.onbufferedamountlow = pump;
+    }
     pump();
   });
 }
