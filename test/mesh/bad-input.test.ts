@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { encodeChunkFirst, encodeChunkNext, encodeMsg, channelId } from '../../src/mesh/frame.js';
+import type { Logger } from '../../src/mesh/logger.js';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import type { PeerTransport } from '../../src/transport/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { waitFor } from '../support/net.js';
+
+/** A peer that speaks just enough signaling to get a raw transport to `a`, then sends whatever it likes. */
+async function rogueNextTo(maxStrikes: number) {
+  const warnings: Array<{ message: string; detail?: Record<string, unknown> }> = [];
+  const logger: Logger = { debug: () => {}, warn: (message, detail) => warnings.push({ message, detail }) };
+  const net = createMemoryNetwork({ clock: new ManualClock(), mesh: { maxMessageBytes: 100_000, maxStrikes } });
+  const a = net.join('r', { peerId: 'a', logger });
+  const signaling = net.relay.client('r', 'z');
+  let transport: PeerTransport | undefined;
+  let offers = 0;
+  signaling.on('signal', ({ from, data }) => {
+    const env = data as { s?: string; d?: unknown };
+    if (!env.s) return;
+    if (!transport || (transport as { session?: string }).session !== env.s) {
+      offers++;
+      transport = net.wire.factory('z').create({ localId: 'z', remoteId: from, initiator: false });
+      (transport as unknown as { session: string }).session = env.s;
+      const session = env.s;
+      transport.on('signal', (d) => signaling.sendSignal(from, { s: session, d }));
+    }
+    transport.signal(env.d);
+  });
+  signaling.join();
+  await net.advance(100);
+  expect(a.peers.has('z')).toBe(true);
+  return { net, a, rogue: () => transport!, warnings, offers: () => offers, signaling };
+}
+
+describe('bad input from a peer', () => {
+  it('drops malformed frames with a logged reason, keeps the connection for a few, and never throws into the app', async () => {
+    const { net, a, rogue, warnings, signaling } = await rogueNextTo(10);
+    const got: string[] = [];
+    a.channel('chat').on('message', ({ data }) => got.push(new TextDecoder().decode(data)));
+    const t = rogue();
+    const chat = channelId('chat');
+    t.send('reliable', Uint8Array.of(0x7f, 1, 2)); // unknown kind
+    t.send('reliable', Uint8Array.of(0x01, 0, 0)); // truncated MSG header
+    t.send('reliable', encodeChunkNext(99, Uint8Array.of(1))); // chunk of a message never started
+    t.send('reliable', encodeChunkFirst(chat, 1, 200_000, new Uint8Array(10))); // announces more than maxMessageBytes
+    t.send('reliable', encodeChunkNext(1, new Uint8Array(10))); // ...its later chunks are dropped quietly
+    t.send('unreliable', encodeChunkFirst(chat, 2, 100, new Uint8Array(10))); // chunks on the unreliable channel
+    t.send('reliable', encodeMsg(channelId('never-opened'), Uint8Array.of(1))); // unknown channel: dropped, no strike
+    t.send('reliable', encodeMsg(chat, new TextEncoder().encode('still here')));
+    await net.settle();
+    expect(got).toEqual(['still here']);
+    const reasons = warnings.filter((w) => w.message.includes('bad input')).map((w) => String(w.detail?.reason));
+    expect(reasons).toHaveLength(5);
+    expect(reasons.join('\n')).toMatch(/unknown frame kind 0x7f/);
+    expect(reasons.join('\n')).toMatch(/truncated msg/);
+    expect(reasons.join('\n')).toMatch(/unknown message 99/);
+    expect(reasons.join('\n')).toMatch(/over the 100000-byte limit/);
+    expect(reasons.join('\n')).toMatch(/unreliable/);
+    expect(a.peers.has('z')).toBe(true);
+    signaling.close();
+    await a.leave();
+  });
+
+  it('cuts off a repeat offender: peer-left "misbehaving", and no reconnect while it stays in the room', async () => {
+    const { net, a, rogue, offers, signaling } = await rogueNextTo(5);
+    const left: string[] = [];
+    a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    for (let i = 0; i < 5; i++) rogue().send('reliable', Uint8Array.of(0x7f));
+    await net.settle();
+    expect(left).toEqual(['z:misbehaving']);
+    expect(a.peers.size).toBe(0);
+    const before = offers();
+    await net.advance(30_000); // many retry periods: a must not offer again
+    expect(offers()).toBe(before);
+    expect(net.openConnections()).toBe(0);
+    signaling.close();
+    await a.leave();
+  });
+});
+
+describe('room capacity', () => {
+  it('refuses a newcomer over maxPeers with room-full, and the others stay connected', async () => {
+    const net = createMemoryNetwork({ mesh: { maxPeers: 3 } });
+    const rooms = ['a', 'b', 'c'].map((id) => net.join('r', { peerId: id }));
+    await waitFor(() => rooms.every((r) => r.peers.size === 2), 'three peers connected');
+    const d = net.join('r', { peerId: '0' });
+    const errors: string[] = [];
+    d.on('error', (e) => errors.push(e.code));
+    await waitFor(() => d.status === 'closed', 'newcomer closed');
+    expect(errors).toEqual(['room-full']);
+    expect(net.openConnections()).toBe(3);
+    await Promise.all(rooms.map((r) => r.leave()));
+  });
+
+  it('existing peers do not connect past their maxPeers even to a newcomer that ignores it', async () => {
+    const net = createMemoryNetwork({ clock: new ManualClock(), mesh: { maxPeers: 2, logger: { debug() {}, warn() {} } } });
+    const a = net.join('r', { peerId: 'b' });
+    const b = net.join('r', { peerId: 'c' });
+    await net.advance(100);
+    expect(a.peers.size === 1 && b.peers.size === 1).toBe(true);
+    const greedy1 = net.join('r', { peerId: 'a', maxPeers: 16 }); // sorts first: it offers
+    const greedy2 = net.join('r', { peerId: 'd', maxPeers: 16 }); // sorts last: would be offered to
+    await net.advance(30_000);
+    expect(a.peers.size).toBe(1);
+    expect(b.peers.size).toBe(1);
+    expect([...greedy1.peers.keys()]).toEqual(['d']);
+    await Promise.all([a, b, greedy1, greedy2].map((r) => r.leave()));
+  });
+
+  it('passes the relay\'s own room-full through as an error and closes', async () => {
+    const net = createMemoryNetwork({ roomLimit: 2 });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    const c = net.join('r', { peerId: 'c' });
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
+    await waitFor(() => c.status === 'closed', 'c closed');
+    expect(errors).toEqual(['room-full']);
+    await waitFor(() => a.peers.size === 1, 'a and b connected');
+    await Promise.all([a, b, c].map((r) => r.leave()));
+  });
+});
