@@ -28,7 +28,7 @@
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { collectedRssBytes, GC_ON_SIGNAL_ARGS } from './support/process-memory.js';
-import { startServerProcess, type ServerProcess } from './support/server-process.js';
+import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from './support/server-process.js';
 import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
 import { freePort } from '../support/net.js';
 
@@ -163,7 +163,7 @@ const yWebrtc: Dialect = {
     return startServerProcess({
       name: 'y-webrtc bin/server.js',
       cwd: root,
-      execArgv: [...GC_ON_SIGNAL_ARGS],
+      execArgv: [...GC_ON_SIGNAL_ARGS, ...LOOPBACK_ONLY_ARGS],
       args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
       env: { PORT: String(port) },
       port,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { WebSocket } from 'ws';
 import { createSignalingServer } from '../../signaling/index.js';
-import { startServerProcess, type ServerProcess } from '../bench/support/server-process.js';
+import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from '../bench/support/server-process.js';
 import { freePort } from '../support/net.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -97,6 +97,7 @@ describe('y-webrtc protocol parity with y-webrtc bin/server.js', () => {
     baseline = await startServerProcess({
       name: 'y-webrtc bin/server.js',
       cwd: root,
+      execArgv: [...LOOPBACK_ONLY_ARGS],
       args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
       env: { PORT: String(port) },
       port,

@@ -5,6 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { resolve } from 'node:path';
+
+/**
+ * Node flags that make a server which listens on a bare port bind 127.0.0.1 instead of
+ * every interface, without changing its code (see listen-on-loopback.cjs). For
+ * third-party servers run unchanged, such as y-webrtc's `bin/server.js`.
+ */
+export const LOOPBACK_ONLY_ARGS: readonly string[] = ['--require', resolve(import.meta.dirname, 'listen-on-loopback.cjs')];
 
 export interface ServerProcessOptions {
   /** For messages only, e.g. `y-webrtc bin/server.js`. */
