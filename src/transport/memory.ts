@@ -239,6 +239,18 @@ export class MemoryWire {
     this.#groups = undefined;
   }
 
+  /**
+   * The connection between `a` and `b` fails. With `only`, just that peer's side notices
+   * (its transport closes; the other side learns through heartbeats or signaling), as
+   * when one end's network stack gives up first.
+   */
+  fail(a: PeerId, b: PeerId, only?: PeerId): void {
+    for (const ep of [...this.#endpoints.values()]) {
+      if (ep.state === 'closed' || pairKey(ep.localId, ep.remoteId) !== pairKey(a, b)) continue;
+      if (only === undefined || ep.localId === only) ep.closeWith('connection failed');
+    }
+  }
+
   /** `peerId` vanishes: nothing more is delivered to or from it, and nobody is told. */
   disconnect(peerId: PeerId): void {
     this.#vanished.add(peerId);

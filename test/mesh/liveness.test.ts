@@ -116,3 +116,32 @@ describe('heartbeats and liveness', () => {
     await Promise.all([...all, d].map((r) => r.leave()));
   });
 });
+
+describe('failure recovery', () => {
+  for (const [label, only] of [
+    ['both sides see the failure', undefined],
+    ['only the initiator sees it', 'a'],
+    ['only the responder sees it', 'b'],
+  ] as const) {
+    it(`re-establishes a failed connection through signaling, once, when ${label}`, async () => {
+      const { net, clock, rooms, left, joined } = setup(['a', 'b', 'c'], 5);
+      await net.advance(1000);
+      expect(net.openConnections()).toBe(3);
+      joined.length = 0;
+      const t0 = clock.now();
+      net.wire.fail('a', 'b', only);
+      await net.advance(10_000);
+      expect(net.openConnections()).toBe(3);
+      expect(left.map((l) => `${l.at}<-${l.id}`).sort()).toEqual(['a<-b', 'b<-a']);
+      expect(joined.map((j) => `${j.at}<-${j.id}`).sort()).toEqual(['a<-b', 'b<-a']);
+      // Recovered well before a heartbeat timeout would have noticed.
+      for (const l of left) expect(l.t - t0).toBeLessThan(1000);
+      const got: string[] = [];
+      rooms.get('b')!.channel('x').on('message', ({ from }) => got.push(from));
+      await rooms.get('a')!.channel('x').send('b', new Uint8Array([1]));
+      await net.advance(50);
+      expect(got).toEqual(['a']);
+      await Promise.all([...rooms.values()].map((r) => r.leave()));
+    });
+  }
+});
