@@ -1,0 +1,281 @@
+/**
+ * The WebRTC {@link PeerTransport}, over simple-peer: one RTCPeerConnection per remote
+ * peer carrying two data channels.
+ *  - reliable ordered: simple-peer's own channel (it drives offer/answer/ICE for it);
+ *  - unordered unreliable (`ordered: false, maxRetransmits: 0`): a pre-negotiated
+ *    channel (`negotiated: true` with a fixed id) created on both sides on simple-peer's
+ *    RTCPeerConnection, so it needs no second connection and no extra signaling.
+ * `open` fires once both channels are open; `maxMessageSize` comes from the negotiated
+ * SCTP limit, capped by `maxFrameBytes`.
+ */
+import SimplePeer from '#simple-peer';
+import type { Instance as SimplePeerInstance } from 'simple-peer';
+import { type Clock, realClock } from '../util/clock.js';
+import { Emitter } from '../util/emitter.js';
+import { MeshpartyError } from '../util/errors.js';
+import type { PeerId, Reliability } from '../mesh/types.js';
+import { ChannelPressure } from './channel-pressure.js';
+import { fromSimplePeerError, signalProblem } from './simple-peer-errors.js';
+import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
+
+/** A WebRTC implementation: the browser's globals, or e.g. `@roamhq/wrtc` in Node. */
+export interface WebRtcImplementation {
+  RTCPeerConnection: unknown;
+  RTCSessionDescription: unknown;
+  RTCIceCandidate: unknown;
+}
+
+/** Options of {@link createSimplePeerTransports}. */
+export interface SimplePeerTransportOptions {
+  /** WebRTC implementation; default: the browser's globals. In Node pass `@roamhq/wrtc`. */
+  wrtc?: WebRtcImplementation;
+  /**
+   * STUN/TURN servers. Default none: peers on the same host or LAN connect; peers behind
+   * different NATs need at least a STUN server (and a TURN server for strict NATs).
+   */
+  iceServers?: RTCIceServer[];
+  /**
+   * Largest frame, bytes (default 64 KiB), further capped by the connection's negotiated
+   * SCTP max message size. In Node 64 KiB frames move a big message faster than 16 KiB
+   * ones and nearly as fast as 256 KiB ones, while keeping a small control message from
+   * waiting long behind a chunk on the reliable channel.
+   */
+  maxFrameBytes?: number;
+  /** `drain` threshold, bytes (default 256 KiB). */
+  lowWaterMark?: number;
+  /** Stream id of the pre-negotiated unreliable channel; both sides must agree (default 1000). */
+  unreliableChannelId?: number;
+  /** Where `bufferedamountlow` does not exist (Node's wrtc), poll this often while above the mark (default 2 ms). */
+  pollIntervalMs?: number;
+  /** Timers for backpressure polling (default: the real clock). */
+  clock?: Clock;
+  /** Where dropped signals and frames are reported (default: console warnings). */
+  logger?: { warn(message: string, detail?: Record<string, unknown>): void };
+}
+
+const DEFAULT_MAX_FRAME = 64 * 1024;
+/** What browsers accept without negotiation; used if the SCTP transport reports nothing. */
+const SAFE_FRAME = 16 * 1024;
+
+/** The RTCDataChannel members used here (browser and wrtc alike). */
+interface DataChannelLike {
+  readonly readyState: string;
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold?: number;
+  binaryType: string;
+  onopen: (() => void) | null;
+  onclose: (() => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: Uint8Array): void;
+  close(): void;
+}
+
+interface PeerConnectionLike {
+  createDataChannel(label: string, init: RTCDataChannelInit): DataChannelLike;
+  readonly sctp?: { maxMessageSize?: number } | null;
+}
+
+/** simple-peer's private members this file relies on (stable across simple-peer 9.x). */
+interface SimplePeerInternals {
+  _pc: PeerConnectionLike | null;
+  _channel: DataChannelLike | null;
+}
+
+/** A Node Buffer or any byte view, as a plain Uint8Array over the same memory (no copy). */
+function asBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+class SimplePeerTransport implements PeerTransport {
+  readonly #events = new Emitter<PeerTransportEvents>();
+  readonly #peer: SimplePeerInstance & SimplePeerInternals;
+  readonly #unreliable: DataChannelLike;
+  #pressure: Record<Reliability, ChannelPressure> | undefined;
+  #reliable: DataChannelLike | undefined;
+  #connected = false;
+  #open = false;
+  #destroyed = false;
+  #maxMessageSize = SAFE_FRAME;
+
+  constructor(
+    readonly remoteId: PeerId,
+    readonly initiator: boolean,
+    private readonly opts: Required<Omit<SimplePeerTransportOptions, 'wrtc' | 'iceServers'>> & SimplePeerTransportOptions,
+  ) {
+    const peer = new SimplePeer({
+      initiator,
+      wrtc: opts.wrtc as SimplePeer.Options['wrtc'],
+      config: { iceServers: opts.iceServers ?? [] },
+      trickle: true,
+    }) as SimplePeerInstance & SimplePeerInternals;
+    this.#peer = peer;
+    const pc = peer._pc;
+    if (!pc) throw new MeshpartyError('webrtc-unsupported', 'RTCPeerConnection could not be created');
+    // Created now, before simple-peer's first offer (it waits a microtask); a negotiated
+    // channel needs no SDP of its own, only the SCTP association simple-peer's channel sets up.
+    this.#unreliable = pc.createDataChannel('meshparty-unreliable', {
+      negotiated: true,
+      id: opts.unreliableChannelId,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.#unreliable.binaryType = 'arraybuffer';
+    this.#unreliable.onopen = () => this.#maybeOpen();
+    this.#unreliable.onmessage = (ev) => this.#receive('unreliable', ev.data);
+    this.#unreliable.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
+    this.#unreliable.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
+
+    peer.on('signal', (data) => {
+      if (!this.#destroyed) this.#events.emit('signal', data);
+    });
+    peer.on('connect', () => {
+      this.#connected = true;
+      this.#maybeOpen();
+    });
+    peer.on('data', (data: unknown) => this.#receive('reliable', data));
+    peer.on('error', (err) => this.destroy(fromSimplePeerError(err)));
+    peer.on('close', () => this.destroy());
+  }
+
+  get maxMessageSize(): number {
+    return this.#maxMessageSize;
+  }
+
+  get lowWaterMark(): number {
+    return this.opts.lowWaterMark;
+  }
+
+  signal(data: unknown): void {
+    if (this.#destroyed) return;
+    const problem = signalProblem(data);
+    if (problem) {
+      this.opts.logger.warn('dropped a malformed WebRTC signal', { peer: this.remoteId, problem });
+      return;
+    }
+    try {
+      this.#peer.signal(data as SimplePeer.SignalData);
+    } catch (err) {
+      this.opts.logger.warn('WebRTC refused a signal', { peer: this.remoteId, error: String(err) });
+    }
+  }
+
+  send(reliability: Reliability, data: Uint8Array): void {
+    if (!this.#open || this.#destroyed || !this.#pressure) {
+      throw new MeshpartyError('not-open', `transport to ${this.remoteId} is not open`, { peer: this.remoteId });
+    }
+    if (!(data instanceof Uint8Array)) throw new MeshpartyError('bad-argument', 'frame must be a Uint8Array');
+    if (data.byteLength > this.#maxMessageSize) {
+      throw new MeshpartyError('frame-too-large', `frame of ${data.byteLength} bytes over ${this.#maxMessageSize}`, {
+        bytes: data.byteLength,
+        maxMessageSize: this.#maxMessageSize,
+      });
+    }
+    const channel = reliability === 'reliable' ? this.#reliable! : this.#unreliable;
+    try {
+      channel.send(data);
+    } catch (err) {
+      // A browser throws when its send buffer (16 MiB in Chromium) is full or the channel is closing.
+      throw new MeshpartyError('send-failed', `data channel refused a frame: ${String(err)}`, { peer: this.remoteId });
+    }
+    this.#pressure[reliability].sent(data.byteLength);
+  }
+
+  bufferedAmount(reliability: Reliability): number {
+    return this.#pressure?.[reliability].amount ?? 0;
+  }
+
+  on<K extends keyof PeerTransportEvents>(event: K, listener: (value: PeerTransportEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  destroy(err?: MeshpartyError): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#open = false;
+    this.#pressure?.reliable.stop();
+    this.#pressure?.unreliable.stop();
+    const u = this.#unreliable;
+    u.onopen = u.onclose = u.onerror = u.onmessage = null;
+    try {
+      u.close();
+    } catch {
+      // Already closed with its connection.
+    }
+    this.#peer.removeAllListeners();
+    this.#peer.on('error', () => {}); // a late error from simple-peer's own teardown must not be unhandled
+    this.#peer.destroy();
+    // Like simple-peer: events after the current call stack, `error` first.
+    queueMicrotask(() => {
+      if (err) this.#events.emit('error', err);
+      this.#events.emit('close', { reason: err ? err.code : 'closed' });
+      this.#events.clear();
+    });
+  }
+
+  #maybeOpen(): void {
+    if (this.#open || this.#destroyed || !this.#connected || this.#unreliable.readyState !== 'open') return;
+    const reliable = this.#peer._channel;
+    const sctpMax = this.#peer._pc?.sctp?.maxMessageSize;
+    if (!reliable) return this.destroy(new MeshpartyError('data-channel-failed', 'simple-peer has no data channel'));
+    this.#reliable = reliable;
+    // Infinity (or 0 on some stacks) means "no limit announced"; the frame cap still applies.
+    const negotiated = typeof sctpMax === 'number' && sctpMax > 0 ? sctpMax : SAFE_FRAME;
+    this.#maxMessageSize = Math.min(this.opts.maxFrameBytes, negotiated);
+    const pressure = (rel: Reliability, ch: DataChannelLike) =>
+      new ChannelPressure(ch, this.opts.lowWaterMark, this.opts.clock, this.opts.pollIntervalMs, () => {
+        if (!this.#destroyed) this.#events.emit('drain', { reliability: rel });
+      });
+    this.#pressure = { reliable: pressure('reliable', reliable), unreliable: pressure('unreliable', this.#unreliable) };
+    this.#open = true;
+    this.#events.emit('open', undefined);
+  }
+
+  #receive(reliability: Reliability, data: unknown): void {
+    if (this.#destroyed) return;
+    const bytes = asBytes(data);
+    if (!bytes) {
+      this.opts.logger.warn('dropped a non-binary data-channel message', { peer: this.remoteId, reliability });
+      return;
+    }
+    this.#events.emit('frame', { reliability, data: bytes });
+  }
+}
+
+/**
+ * WebRTC transports for {@link createMesh}: one RTCPeerConnection per remote peer with a
+ * reliable ordered and an unordered unreliable data channel.
+ *
+ * @example
+ * ```ts
+ * // Node: inject a WebRTC implementation.
+ * import wrtc from '@roamhq/wrtc';
+ * const transports = createSimplePeerTransports({ wrtc });
+ * // Browser: the globals are used; add STUN for peers behind NATs.
+ * const web = createSimplePeerTransports({ iceServers: [{ urls: 'stun:stun.example.org:3478' }] });
+ * ```
+ */
+export function createSimplePeerTransports(options: SimplePeerTransportOptions = {}): PeerTransportFactory {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+  if (!(maxFrameBytes >= 1024)) throw new MeshpartyError('bad-argument', `maxFrameBytes must be at least 1024, got ${maxFrameBytes}`);
+  const opts = {
+    ...options,
+    maxFrameBytes,
+    lowWaterMark: options.lowWaterMark ?? 256 * 1024,
+    unreliableChannelId: options.unreliableChannelId ?? 1000,
+    pollIntervalMs: options.pollIntervalMs ?? 2,
+    clock: options.clock ?? realClock(),
+    logger: options.logger ?? { warn: (message: string, detail?: Record<string, unknown>) => console.warn(`[meshparty] ${message}`, detail ?? '') },
+  };
+  return {
+    create: ({ remoteId, initiator }) => {
+      try {
+        return new SimplePeerTransport(remoteId, initiator, opts);
+      } catch (err) {
+        throw fromSimplePeerError(err);
+      }
+    },
+  };
+}
