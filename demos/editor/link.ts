@@ -20,12 +20,15 @@ export function readRoomLink(location: Location, history: History): RoomLink {
 }
 
 /**
- * The relay's WebSocket URL: `?relay=` when given (scripts/start.ts passes it), else the
- * page's host on the relay's default port.
+ * The relay's WebSocket URL, as every demo finds it (README, "How demo pages find the
+ * relay"): `?relay=`, then `VITE_MESHPARTY_RELAY` from `npm start`, then the page's host
+ * on the relay's default port.
  */
 export function relayUrl(location: Location, defaultPort: number): string {
   const fromQuery = new URLSearchParams(location.search).get('relay');
   if (fromQuery) return fromQuery;
+  const fromEnv = (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_MESHPARTY_RELAY;
+  if (fromEnv) return fromEnv;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.hostname}:${defaultPort}`;
 }
