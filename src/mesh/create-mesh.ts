@@ -43,6 +43,12 @@ export interface MeshOptions {
   maxStrikes?: number;
   /** Bytes one peer's reliable queue may hold before `send` rejects with `queue-full` (default 256 MiB). */
   maxQueuedBytes?: number;
+  /**
+   * Bytes a data channel may buffer before the queue waits for `drain` (default: the larger of
+   * 4 x the transport's maxMessageSize and 2 x its lowWaterMark). Higher can add throughput on
+   * long fat links at the cost of latency for later messages.
+   */
+  highWaterMarkBytes?: number;
   /** Time source for heartbeats, timeouts and retries (default: the real clock). */
   clock?: Clock;
   /** Where dropped input and recoveries are reported (default: warnings to the console). */
@@ -190,7 +196,12 @@ export function createMesh(options: MeshOptions): Room {
   const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection => {
     clearTimers(r);
     const transport = transports.create({ localId: selfId, remoteId: r.id, initiator });
-    const conn = new Connection(transport, session, { clock, maxMessageBytes: opts.maxMessageBytes, maxQueuedBytes: opts.maxQueuedBytes }, hooks);
+    const conn = new Connection(
+      transport,
+      session,
+      { clock, maxMessageBytes: opts.maxMessageBytes, maxQueuedBytes: opts.maxQueuedBytes, highWaterMark: options.highWaterMarkBytes },
+      hooks,
+    );
     r.conn = conn;
     r.connectTimer = clock.setTimeout(() => {
       r.connectTimer = undefined;

@@ -52,6 +52,11 @@ export interface MemoryNetwork {
   heal(): void;
   /** The peer vanishes without a goodbye (like a killed process): others detect it by heartbeat timeout. */
   disconnect(peerId: PeerId): void;
+  /**
+   * Undo `disconnect`: the id is reachable again, so a new `join()` with the same `peerId`
+   * acts like a restarted process (the old mesh should be `leave()`d first; its goodbye is lost).
+   */
+  restore(peerId: PeerId): void;
   /** Relay outage (`false`) and recovery (`true`); peer connections are unaffected. */
   setRelayUp(up: boolean): void;
   /** Open peer connections in the network, each pair once. */
@@ -124,6 +129,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       wire.disconnect(peerId);
       relay.vanish(peerId);
     },
+    restore: (peerId) => wire.restore(peerId),
     setRelayUp: (up) => relay.setUp(up),
     openConnections: () => wire.openConnections(),
     settle,

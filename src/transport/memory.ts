@@ -256,6 +256,11 @@ export class MemoryWire {
     this.#vanished.add(peerId);
   }
 
+  /** Undo `disconnect(peerId)`: its network is back (e.g. the process restarted with the same id). */
+  restore(peerId: PeerId): void {
+    this.#vanished.delete(peerId);
+  }
+
   /** True when `a` can reach `b` now. */
   reachable(a: PeerId, b: PeerId): boolean {
     if (this.#vanished.has(a) || this.#vanished.has(b)) return false;

@@ -145,3 +145,28 @@ describe('failure recovery', () => {
     });
   }
 });
+
+describe('restarted peer', () => {
+  it('a peer that restarts with the same id is reconnected at once, not after a heartbeat timeout', async () => {
+    const { net, clock, rooms, left, joined } = setup(['a', 'b', 'c'], 5);
+    await net.advance(1000);
+    // Process "b" dies without a goodbye, then comes back under the same id.
+    net.disconnect('b');
+    await rooms.get('b')!.leave();
+    net.restore('b');
+    const t0 = clock.now();
+    joined.length = 0;
+    const b2 = net.join('r', { peerId: 'b' });
+    const b2joined: string[] = [];
+    b2.on('peer-joined', ({ id }) => b2joined.push(id));
+    await net.advance(400);
+    // a (the initiator towards b) drops its stale connection on b2's request and re-offers;
+    // c (the responder towards b) replaces its stale one when b2's fresh offer arrives.
+    expect(b2joined.sort()).toEqual(['a', 'c']);
+    expect(joined.filter((j) => j.id === 'b').map((j) => j.at).sort()).toEqual(['a', 'c']);
+    for (const l of left.filter((l) => l.id === 'b' && l.at !== 'b')) expect(l.t - t0).toBeLessThan(400);
+    await net.advance(10_000);
+    expect(net.openConnections()).toBe(3);
+    await Promise.all([rooms.get('a')!, rooms.get('c')!, b2].map((r) => r.leave()));
+  });
+});
