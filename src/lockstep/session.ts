@@ -1,0 +1,857 @@
+/**
+ * A lockstep session: binds a pure {@link Game} to a mesh {@link Room} and a clock.
+ *
+ * Every tick (60 Hz by default) a player samples its input for frame `frame + delay`
+ * and sends every input the receiver has not acknowledged on the unreliable channel
+ * (so a lost packet is repaired by the next one, without a retransmission timeout); a
+ * frame is stepped only once every active player's input for it is in. Control
+ * (start, join, leave, snapshots, hashes) goes on the reliable channel. Wire format and
+ * agreement rules: PROTOCOL.md, "Lockstep wire format".
+ */
+import type { PeerId, Room } from '../mesh/types.js';
+import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
+import { Emitter } from '../util/emitter.js';
+import { MeshpartyError } from '../util/errors.js';
+import { ByteReader } from './bytes.js';
+import { DropAgreement } from './drop-agreement.js';
+import type { Game } from './game.js';
+import { HashBook, type HashVerdict } from './hash-book.js';
+import { InputStream } from './input-stream.js';
+import { Recorder, type Recording } from './replay.js';
+import { Simulation } from './simulation.js';
+import { type Control, Kind, type Role, type SessionConfig, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from './wire.js';
+
+/** Options of {@link createLockstepSession}. */
+export interface LockstepSessionOptions<S, I> {
+  room: Room;
+  game: Game<S, I>;
+  /** Time source (default: the real clock). Tests pass a ManualClock. */
+  clock?: Clock;
+  /** Simulation ticks per second (default 60). Set by the peer that starts. */
+  tickHz?: number;
+  /**
+   * Frames between sampling an input and stepping it (default 2). `'auto'` picks
+   * `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured RTTs when starting.
+   */
+  inputDelay?: number | 'auto';
+  /** Exchange a state hash every K frames (default 10). */
+  hashEvery?: number;
+  /** Join as a spectator: receive inputs, never send any (default false). */
+  spectator?: boolean;
+  /** As coordinator, admit peers who arrive mid-game (default true). */
+  admitLateJoiners?: boolean;
+  /** Most players at once; further joiners become spectators (default 8). */
+  maxPlayers?: number;
+  /** Channel name prefix, so one room can hold several sessions (default `lockstep`). */
+  channel?: string;
+  /** Sampled every tick for the local input; otherwise the last `setInput` value is used. */
+  input?: () => I;
+  /** Where dropped messages and protocol oddities are reported (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/** Events of a {@link LockstepSession}. */
+export interface LockstepEvents {
+  started: { frame: number; players: PeerId[]; spectators: PeerId[]; seed: number; inputDelay: number; tickHz: number };
+  /** A frame was stepped; `frame` is the new frame number (state is `session.state`). */
+  frame: { frame: number };
+  /** A tick could not step `frame` for lack of these players' inputs (once per frame). */
+  stall: { frame: number; waitingOn: PeerId[] };
+  /** Members computed different states at `frame`. */
+  desync: { frame: number; hashes: Record<PeerId, number>; dump(): Promise<Record<PeerId, Uint8Array | undefined>> };
+  'player-joined': { peer: PeerId; atFrame: number; role: Role };
+  'player-left': { peer: PeerId; atFrame: number };
+  stopped: { reason: string };
+}
+
+/** Figures for an overlay or a benchmark. */
+export interface LockstepStats {
+  frame: number;
+  tickHz: number;
+  inputDelay: number;
+  players: PeerId[];
+  spectators: PeerId[];
+  stalls: number;
+  desyncs: number;
+  /** Estimated frames this peer runs ahead of the slowest player (positive: ahead). */
+  frameAdvantage: number;
+  rttMs: Record<PeerId, number | undefined>;
+  inputBytesSent: number;
+  inputPacketsSent: number;
+}
+
+/** The handle returned by {@link createLockstepSession}. */
+export interface LockstepSession<S, I> {
+  readonly selfId: PeerId;
+  /** `lobby` before start, `joining` while a late joiner waits for its snapshot. */
+  readonly status: 'lobby' | 'joining' | 'running' | 'stopped';
+  readonly role: Role;
+  readonly frame: number;
+  /** The current state (undefined before start). Read it to draw; never mutate it. */
+  readonly state: S | undefined;
+  readonly players: readonly PeerId[];
+  readonly spectators: readonly PeerId[];
+  readonly inputDelay: number;
+  /** Set the local input used from the next tick on. */
+  setInput(input: I): void;
+  /**
+   * Start the game (call on one peer). Players default to this peer plus every
+   * connected peer whose session said it is a player; the rest watch.
+   */
+  start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
+  stats(): LockstepStats;
+  /** Everything needed to replay this session with `playReplay`. */
+  recording(): Recording;
+  /** This peer's hash of a hashed frame (every `hashEvery`), while remembered. */
+  hashAt(frame: number): number | undefined;
+  /** This peer's serialized state at a recent hashed frame. */
+  stateAt(frame: number): Uint8Array | undefined;
+  /** Ask a peer for its serialized state at a recent hashed frame (desync forensics). */
+  requestState(peer: PeerId, frame: number, timeoutMs?: number): Promise<Uint8Array | undefined>;
+  on<K extends keyof LockstepEvents>(event: K, listener: (value: LockstepEvents[K]) => void): () => void;
+  /** Leave the game (others drop this player at an agreed frame) and stop ticking. */
+  leave(): void;
+}
+
+const KEEP_STATES = 16;
+/** Plain code-unit order: the same on every engine (never localeCompare). */
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const MAX_BAD = 100;
+
+/**
+ * Create a lockstep session over a room.
+ *
+ * @example
+ * ```ts
+ * const session = createLockstepSession({ room, game: lightCycles, inputDelay: 'auto' });
+ * session.on('frame', () => draw(session.state!));
+ * session.on('desync', (d) => console.error('desync at', d.frame, d.hashes));
+ * keyboard.onChange((buttons) => session.setInput(buttons));
+ * if (isHost) session.start();
+ * ```
+ */
+export function createLockstepSession<S, I>(options: LockstepSessionOptions<S, I>): LockstepSession<S, I> {
+  return new Session(options);
+}
+
+class Session<S, I> implements LockstepSession<S, I> {
+  readonly selfId: PeerId;
+  status: 'lobby' | 'joining' | 'running' | 'stopped' = 'lobby';
+  role: Role;
+
+  readonly #room: Room;
+  readonly #game: Game<S, I>;
+  readonly #clock: Clock;
+  readonly #opts: LockstepSessionOptions<S, I>;
+  readonly #events = new Emitter<LockstepEvents>();
+  readonly #in;
+  readonly #ctl;
+  readonly #log: (m: string) => void;
+  readonly #byteLength: number | undefined;
+  readonly #neutral: Uint8Array;
+  #offs: Array<() => void> = [];
+
+  #config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };
+  #gen = 0;
+  #sim: Simulation<S, I> | undefined;
+  #recorder: Recorder | undefined;
+  #localInput: Uint8Array;
+
+  /** Input streams of players (including this peer's own), by player. */
+  #streams = new Map<PeerId, InputStream>();
+  /** Next frame this peer will sample an input for. */
+  #myNext = 0;
+  /** Peers this peer sends inputs to, with the next frame each still needs. */
+  #receivers = new Map<PeerId, number>();
+  /** Next input frame each player announced (first + count of its latest packet). */
+  #remoteNext = new Map<PeerId, number>();
+  #spectators = new Set<PeerId>();
+  /** Frame from which each member computes the state (start or join frame). */
+  #since = new Map<PeerId, number>();
+  #joinsAt = new Map<number, PeerId[]>();
+  #dropsAt = new Map<number, PeerId[]>();
+  #leaving = new Set<PeerId>();
+  #dropped = new Set<PeerId>();
+  #reportSentTo = new Map<PeerId, PeerId>();
+  #agreements = new Map<PeerId, DropAgreement>();
+  /** Coordinator: joins proposed and not yet acknowledged by every member. */
+  #pendingJoins = new Map<PeerId, { atFrame: number; acks: Set<PeerId>; expect: Set<PeerId>; role: Role }>();
+  /** Coordinator: snapshots to send when the simulation reaches a frame. */
+  #snapshotsAt = new Map<number, PeerId[]>();
+  /** The coordinator that admitted us (our coordinator until the snapshot arrives). */
+  #joinedVia: PeerId | undefined;
+  #hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[] }>();
+  #hashes: HashBook;
+  #localHashes = new Map<number, number>();
+  #states = new Map<number, Uint8Array>();
+  #stateWaiters = new Map<string, Array<(s: Uint8Array | undefined) => void>>();
+  #bad = new Map<PeerId, number>();
+
+  #timer: TimerHandle | undefined;
+  #nextTickAt = 0;
+  #stalledAt = -1;
+  #stalls = 0;
+  #desyncs = 0;
+  #advantage = 0;
+  #inputBytes = 0;
+  #inputPackets = 0;
+  #ticks = 0;
+
+  constructor(opts: LockstepSessionOptions<S, I>) {
+    this.#opts = opts;
+    this.#room = opts.room;
+    this.#game = opts.game;
+    this.#clock = opts.clock ?? realClock();
+    this.selfId = opts.room.selfId;
+    this.role = opts.spectator ? 'spectator' : 'player';
+    this.#log = opts.log ?? ((m) => console.warn(`[lockstep ${this.selfId}] ${m}`));
+    this.#byteLength = opts.game.input.byteLength;
+    this.#neutral = opts.game.input.encode(opts.game.input.neutral);
+    this.#localInput = this.#neutral;
+    this.#hashes = new HashBook(this.selfId);
+    const prefix = opts.channel ?? 'lockstep';
+    this.#in = this.#room.channel(`${prefix}:in`, { reliability: 'unreliable' });
+    this.#ctl = this.#room.channel(`${prefix}:ctl`, { reliability: 'reliable' });
+    this.#offs.push(
+      this.#in.on('message', ({ from, data }) => this.#guard(from, () => this.#onInput(from, data))),
+      this.#ctl.on('message', ({ from, data }) => this.#guard(from, () => this.#onControl(from, data))),
+      this.#room.on('peer-joined', () => this.#sayHello()),
+      this.#room.on('peer-left', ({ id }) => this.#guard(id, () => this.#onPeerLeft(id))),
+    );
+    this.#sayHello();
+  }
+
+  // ---- public API -------------------------------------------------------------------
+
+  get frame(): number {
+    return this.#sim?.frame ?? 0;
+  }
+  get state(): S | undefined {
+    return this.#sim?.state;
+  }
+  get players(): readonly PeerId[] {
+    return this.#sim?.players ?? [];
+  }
+  get spectators(): readonly PeerId[] {
+    return [...this.#spectators];
+  }
+  get inputDelay(): number {
+    return this.#config.delay;
+  }
+
+  on<K extends keyof LockstepEvents>(event: K, listener: (value: LockstepEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  setInput(input: I): void {
+    this.#localInput = this.#game.input.encode(input);
+  }
+
+  start(options: { seed?: number; players?: PeerId[]; spectators?: PeerId[] } = {}): void {
+    if (this.status !== 'lobby') throw new MeshpartyError('already-started', `session is ${this.status}`);
+    const connected = [...this.#room.peers.keys()];
+    const hello = (p: PeerId) => this.#hellos.get(p);
+    const players =
+      options.players ?? [...(this.role === 'player' ? [this.selfId] : []), ...connected.filter((p) => hello(p)?.role === 'player' && !hello(p)!.started)];
+    const spectators =
+      options.spectators ?? [...(this.role === 'spectator' ? [this.selfId] : []), ...connected.filter((p) => hello(p)?.role === 'spectator' && !hello(p)!.started)];
+    const max = this.#opts.maxPlayers ?? 8;
+    const seated = players.slice(0, max);
+    const watching = [...spectators, ...players.slice(max)].filter((p) => !seated.includes(p));
+    if (seated.length === 0) throw new MeshpartyError('no-players', 'a session needs at least one player');
+    const tickHz = this.#opts.tickHz ?? 60;
+    const config: SessionConfig = {
+      seed: (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0,
+      tickHz,
+      delay: this.#chooseDelay(tickHz, [...seated, ...watching]),
+      hashEvery: this.#opts.hashEvery ?? 10,
+    };
+    const gen = (config.seed ^ (config.seed >>> 8) ^ (config.seed >>> 16) ^ (config.seed >>> 24)) & 0xff;
+    const msg: Control = { kind: Kind.start, gen, startFrame: 0, players: seated, spectators: watching, ...config };
+    for (const p of [...seated, ...watching]) if (p !== this.selfId) this.#sendCtl(p, msg);
+    this.#begin(msg);
+  }
+
+  stats(): LockstepStats {
+    const rttMs: Record<PeerId, number | undefined> = {};
+    for (const [id, p] of this.#room.peers) rttMs[id] = p.rttMs;
+    return {
+      frame: this.frame,
+      tickHz: this.#config.tickHz,
+      inputDelay: this.#config.delay,
+      players: [...this.players],
+      spectators: this.spectators as PeerId[],
+      stalls: this.#stalls,
+      desyncs: this.#desyncs,
+      frameAdvantage: this.#advantage,
+      rttMs,
+      inputBytesSent: this.#inputBytes,
+      inputPacketsSent: this.#inputPackets,
+    };
+  }
+
+  recording(): Recording {
+    if (!this.#recorder) throw new MeshpartyError('not-started', 'nothing recorded before start');
+    return this.#recorder.recording();
+  }
+
+  hashAt(frame: number): number | undefined {
+    return this.#localHashes.get(frame);
+  }
+
+  stateAt(frame: number): Uint8Array | undefined {
+    return this.#states.get(frame);
+  }
+
+  requestState(peer: PeerId, frame: number, timeoutMs = 5000): Promise<Uint8Array | undefined> {
+    if (peer === this.selfId) return Promise.resolve(this.stateAt(frame));
+    return new Promise((resolve) => {
+      const key = `${peer}\u0000${frame}`;
+      let done = false;
+      const finish = (s: Uint8Array | undefined) => {
+        if (done) return;
+        done = true;
+        this.#clock.clearTimeout(timer);
+        resolve(s);
+      };
+      const timer = this.#clock.setTimeout(() => finish(undefined), timeoutMs);
+      const list = this.#stateWaiters.get(key) ?? [];
+      list.push(finish);
+      this.#stateWaiters.set(key, list);
+      this.#sendCtl(peer, { kind: Kind.stateReq, gen: this.#gen, frame });
+    });
+  }
+
+  leave(): void {
+    if (this.status === 'stopped') return;
+    if (this.status === 'running' || this.status === 'joining') {
+      for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId });
+    }
+    this.#stop('left');
+  }
+
+  // ---- starting and joining ---------------------------------------------------------
+
+  #chooseDelay(tickHz: number, members: PeerId[]): number {
+    const d = this.#opts.inputDelay ?? 2;
+    if (d !== 'auto') return Math.max(0, Math.min(60, Math.round(d)));
+    const rtts = members.map((p) => this.#room.peers.get(p)?.rttMs).filter((r): r is number => typeof r === 'number');
+    const maxRtt = rtts.length ? Math.max(...rtts) : 0;
+    return Math.max(2, Math.min(15, Math.ceil(maxRtt / 2 / (1000 / tickHz)) + 2));
+  }
+
+  #begin(m: Extract<Control, { kind: typeof Kind.start }>): void {
+    this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    this.#gen = m.gen;
+    this.role = m.players.includes(this.selfId) ? 'player' : 'spectator';
+    for (const p of m.players) this.#streams.set(p, new InputStream(m.startFrame, m.delay, this.#neutral));
+    for (const p of m.spectators) this.#spectators.add(p);
+    for (const p of [...m.players, ...m.spectators]) {
+      this.#since.set(p, m.startFrame);
+      if (p !== this.selfId) this.#receivers.set(p, m.startFrame + m.delay);
+    }
+    this.#myNext = m.startFrame + m.delay;
+    this.#recorder = new Recorder({ game: this.#game.name, seed: m.seed, startFrame: m.startFrame, players: m.players });
+    const rec = this.#recorder;
+    this.#sim = Simulation.start(this.#game, m.seed, m.players, m.startFrame, (f) => rec.step(f));
+    this.#running();
+  }
+
+  #running(): void {
+    this.status = 'running';
+    const sim = this.#sim!;
+    if (sim.frame % this.#config.hashEvery === 0) this.#hashFrame();
+    this.#events.emit('started', {
+      frame: sim.frame,
+      players: [...sim.players],
+      spectators: [...this.#spectators],
+      seed: this.#config.seed,
+      inputDelay: this.#config.delay,
+      tickHz: this.#config.tickHz,
+    });
+    this.#schedule(true);
+  }
+
+  #sayHello(): void {
+    if (this.status === 'stopped') return;
+    const msg: Control = { kind: Kind.hello, role: this.role, started: this.status !== 'lobby', connected: [...this.#room.peers.keys()] };
+    for (const p of this.#room.peers.keys()) this.#sendCtl(p, msg);
+  }
+
+  /** Coordinator: propose a join frame for a peer who arrived mid-game. */
+  #maybeAdmit(peer: PeerId): void {
+    const sim = this.#sim;
+    if (this.status !== 'running' || !sim || this.#coordinator() !== this.selfId) return;
+    if ((this.#opts.admitLateJoiners ?? true) === false) return;
+    const hello = this.#hellos.get(peer);
+    if (!hello || hello.started || this.#isMember(peer) || this.#pendingJoins.has(peer) || this.#dropped.has(peer)) return;
+    const others = this.#members();
+    if (!others.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with everyone yet
+    const seats = sim.players.length + [...this.#pendingJoins.values()].filter((j) => j.role === 'player').length;
+    const role: Role = hello.role === 'player' && seats < (this.#opts.maxPlayers ?? 8) ? 'player' : 'spectator';
+    const frameMs = 1000 / this.#config.tickHz;
+    const maxRtt = Math.max(0, ...others.map((p) => this.#room.peers.get(p)?.rttMs ?? 100));
+    // Far enough ahead that every member hears of it before anyone could step it.
+    const atFrame = Math.max(this.#myNext, sim.frame + this.#config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4;
+    const msg: Control = { kind: Kind.join, gen: this.#gen, peer, role, atFrame, ...this.#config, members: [this.selfId, ...others] };
+    for (const p of [...others, peer]) this.#sendCtl(p, msg);
+    this.#pendingJoins.set(peer, { atFrame, role, acks: new Set(), expect: new Set(others) });
+    this.#applyJoin(peer, role, atFrame);
+    const at = this.#snapshotsAt.get(atFrame) ?? [];
+    at.push(peer);
+    this.#snapshotsAt.set(atFrame, at);
+  }
+
+  /** Every member: from `atFrame` on, `peer` plays (or watches). */
+  #applyJoin(peer: PeerId, role: Role, atFrame: number): void {
+    if (role === 'player') {
+      const list = this.#joinsAt.get(atFrame) ?? [];
+      if (!list.includes(peer)) list.push(peer);
+      this.#joinsAt.set(atFrame, list);
+      this.#streams.set(peer, new InputStream(atFrame, this.#config.delay, this.#neutral));
+    } else {
+      this.#spectators.add(peer);
+    }
+    this.#receivers.set(peer, atFrame);
+    this.#since.set(peer, atFrame);
+    if (role === 'spectator') this.#events.emit('player-joined', { peer, atFrame, role });
+  }
+
+  /** The late joiner itself: learn the session, wait for the snapshot. */
+  #onJoinSelf(from: PeerId, m: Extract<Control, { kind: typeof Kind.join }>): void {
+    if (this.status !== 'lobby') return;
+    this.status = 'joining';
+    this.#joinedVia = from;
+    this.#gen = m.gen;
+    this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    this.role = m.role;
+    for (const p of m.members) {
+      this.#since.set(p, 0);
+      if (p === this.selfId) continue;
+      this.#receivers.set(p, m.atFrame + m.delay);
+      this.#streams.set(p, new InputStream(m.atFrame));
+    }
+    if (m.role === 'player') this.#streams.set(this.selfId, new InputStream(m.atFrame, m.delay, this.#neutral));
+    this.#myNext = m.atFrame + m.delay;
+    this.#schedule(true); // send acks while waiting, so senders know what reached us
+  }
+
+  #onSnapshot(m: Extract<Control, { kind: typeof Kind.snapshot }>): void {
+    if (this.status !== 'joining' || m.gen !== this.#gen) return;
+    this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    for (const s of m.spectators) this.#spectators.add(s);
+    // The coordinator's lists are authoritative (they include any join we heard of first).
+    this.#joinsAt.clear();
+    this.#dropsAt.clear();
+    for (const [f, p] of m.joins) {
+      this.#since.set(p, f);
+      const list = this.#joinsAt.get(f) ?? [];
+      if (!list.includes(p)) list.push(p);
+      this.#joinsAt.set(f, list);
+      if (p !== this.selfId) this.#streams.set(p, new InputStream(f, m.delay, this.#neutral));
+    }
+    for (const [f, p] of m.drops) {
+      const list = this.#dropsAt.get(f) ?? [];
+      if (!list.includes(p)) list.push(p);
+      this.#dropsAt.set(f, list);
+    }
+    for (const p of [...this.#streams.keys()]) {
+      if (!m.players.includes(p) && !m.joins.some(([, j]) => j === p)) this.#streams.delete(p);
+    }
+    const state = this.#game.deserialize(m.state);
+    this.#recorder = new Recorder({ game: this.#game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state });
+    const rec = this.#recorder;
+    this.#sim = new Simulation(this.#game, state, m.frame, m.players, (f) => rec.step(f));
+    this.#running();
+  }
+
+  // ---- leaving ----------------------------------------------------------------------
+
+  #onPeerLeft(id: PeerId): void {
+    this.#hellos.delete(id);
+    if (this.status !== 'running' && this.status !== 'joining') return;
+    if (this.#spectators.has(id)) {
+      this.#spectators.delete(id);
+      this.#receivers.delete(id);
+      this.#judge(this.#hashes.forget(id));
+      this.#events.emit('player-left', { peer: id, atFrame: this.frame });
+    } else {
+      this.#playerGone(id);
+    }
+    this.#pendingJoinsForget(id);
+    this.#tryDecideDrops();
+  }
+
+  #pendingJoinsForget(id: PeerId): void {
+    for (const j of this.#pendingJoins.values()) j.expect.delete(id);
+  }
+
+  /** A player left or vanished (seen by us or announced by another member). */
+  #playerGone(id: PeerId): void {
+    if (!this.#streams.has(id) || this.#leaving.has(id) || this.#dropped.has(id)) return;
+    if (id === this.selfId) return this.#stop('dropped');
+    this.#leaving.add(id);
+    this.#streams.get(id)!.frozen = true;
+    this.#receivers.delete(id);
+    for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: id });
+    this.#judge(this.#hashes.forget(id));
+    this.#pendingJoinsForget(id);
+    this.#sendReports();
+  }
+
+  /** Send our report on every pending leaver to the current coordinator. */
+  #sendReports(): void {
+    const coord = this.#coordinator();
+    if (!coord) return;
+    for (const leaver of this.#leaving) {
+      if (this.#reportSentTo.get(leaver) === coord) continue;
+      this.#reportSentTo.set(leaver, coord);
+      const s = this.#streams.get(leaver)!;
+      const base = Math.max(s.start, s.next - 256);
+      const inputs = s.range(base, s.next);
+      if (coord === this.selfId) this.#onReport(this.selfId, { kind: Kind.report, gen: this.#gen, leaver, next: s.next, base, inputs });
+      else this.#sendCtl(coord, { kind: Kind.report, gen: this.#gen, leaver, next: s.next, base, inputs });
+    }
+  }
+
+  #onReport(from: PeerId, m: Extract<Control, { kind: typeof Kind.report }>): void {
+    if (this.#dropped.has(m.leaver)) return;
+    let a = this.#agreements.get(m.leaver);
+    if (!a) this.#agreements.set(m.leaver, (a = new DropAgreement(m.leaver)));
+    a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
+    // We may not have noticed the departure ourselves yet.
+    this.#playerGone(m.leaver);
+    this.#tryDecideDrops();
+  }
+
+  #tryDecideDrops(): void {
+    if (this.#coordinator() !== this.selfId) return;
+    const frame = this.#sim?.frame ?? 0;
+    // Peers still waiting for their join frame have nothing to report.
+    const expected = [this.selfId, ...this.#members()].filter((p) => !this.#leaving.has(p) && (p === this.selfId || this.#isComputing(p, frame)));
+    for (const [leaver, a] of this.#agreements) {
+      const d = a.decide(expected);
+      if (!d) continue;
+      this.#agreements.delete(leaver);
+      const msg: Control = { kind: Kind.drop, gen: this.#gen, leaver, ...d };
+      for (const p of this.#members()) this.#sendCtl(p, msg);
+      this.#applyDrop(msg);
+    }
+  }
+
+  #applyDrop(m: Extract<Control, { kind: typeof Kind.drop }>): void {
+    if (this.#dropped.has(m.leaver)) return;
+    if (m.leaver === this.selfId) return this.#stop('dropped');
+    const s = this.#streams.get(m.leaver);
+    if (!s) return;
+    if (this.#sim && m.atFrame < this.#sim.frame) this.#log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.#sim.frame}`);
+    m.inputs.forEach((b, i) => s.put(m.base + i, b, true));
+    const list = this.#dropsAt.get(m.atFrame) ?? [];
+    if (!list.includes(m.leaver)) list.push(m.leaver);
+    this.#dropsAt.set(m.atFrame, list);
+    this.#dropped.add(m.leaver);
+    this.#leaving.delete(m.leaver);
+    this.#receivers.delete(m.leaver);
+    this.#agreements.delete(m.leaver);
+  }
+
+  // ---- the tick ---------------------------------------------------------------------
+
+  #schedule(reset = false): void {
+    if (this.status === 'stopped') return;
+    const frameMs = 1000 / this.#config.tickHz;
+    const now = this.#clock.now();
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    // A peer ahead of the slowest player stretches its tick a little (time sync).
+    const stretch = this.#advantage > 1 ? Math.min(0.5, 0.1 * (this.#advantage - 1)) : 0;
+    this.#nextTickAt = reset ? now + frameMs : this.#nextTickAt + frameMs * (1 + stretch);
+    if (now - this.#nextTickAt > 5 * frameMs) this.#nextTickAt = now; // was suspended: do not burst
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, this.#nextTickAt - now));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (this.status === 'stopped') return;
+    try {
+      if (this.status === 'running') {
+        this.#advantage = this.#estimateAdvantage();
+        const steps = this.#advantage < -2 ? 2 : 1;
+        for (let k = 0; k < steps; k++) {
+          this.#produceInputs();
+          if (!this.#tryStep()) break;
+        }
+        this.#produceInputs();
+        if (++this.#ticks % 30 === 0) for (const p of this.#hellos.keys()) this.#maybeAdmit(p);
+      }
+      this.#sendInputs();
+    } catch (err) {
+      this.#log(`tick failed: ${(err as Error).stack ?? err}`);
+    }
+    this.#schedule();
+  }
+
+  #gateFrame(): number {
+    let gate = Infinity;
+    for (const [peer, j] of this.#pendingJoins) {
+      for (const p of [...j.expect]) if (!this.#room.peers.has(p) || this.#leaving.has(p)) j.expect.delete(p);
+      if ([...j.expect].every((p) => j.acks.has(p))) {
+        if (j.role === 'spectator') this.#pendingJoins.delete(peer);
+        continue;
+      }
+      gate = Math.min(gate, j.atFrame);
+    }
+    return gate;
+  }
+
+  #produceInputs(): void {
+    const mine = this.#streams.get(this.selfId);
+    if (!mine || this.role !== 'player' || !this.#sim) return;
+    if (this.#opts.input) this.setInput(this.#opts.input());
+    const limit = Math.min(this.#sim.frame + this.#config.delay, this.#gateFrame() - 1);
+    while (this.#myNext <= limit) mine.put(this.#myNext++, this.#localInput);
+  }
+
+  #tryStep(): boolean {
+    const sim = this.#sim!;
+    const f = sim.frame;
+    // Sorted, so peers that learned of two joins (or drops) in different orders agree.
+    const joined = [...(this.#joinsAt.get(f) ?? [])].sort(byId);
+    const left = [...(this.#dropsAt.get(f) ?? [])].sort(byId);
+    const need = sim.playersAfter(joined, left);
+    const missing = need.filter((p) => !this.#streams.get(p)?.has(f));
+    if (missing.length) {
+      if (this.#stalledAt !== f) {
+        this.#stalledAt = f;
+        this.#stalls++;
+        this.#events.emit('stall', { frame: f, waitingOn: missing });
+      }
+      return false;
+    }
+    sim.advance(new Map(need.map((p) => [p, this.#streams.get(p)!.get(f)!])), joined, left);
+    this.#joinsAt.delete(f);
+    this.#dropsAt.delete(f);
+    for (const p of joined) {
+      this.#pendingJoins.delete(p);
+      this.#events.emit('player-joined', { peer: p, atFrame: f, role: 'player' });
+    }
+    for (const p of left) {
+      this.#streams.delete(p);
+      this.#dropped.delete(p);
+      this.#judge(this.#hashes.forget(p));
+      this.#events.emit('player-left', { peer: p, atFrame: f });
+    }
+    if (sim.frame % this.#config.hashEvery === 0) this.#hashFrame();
+    if ((sim.frame & 255) === 0) {
+      for (const s of this.#streams.values()) s.prune(sim.frame - 512);
+      this.#hashes.prune(sim.frame - 1200);
+    }
+    const snap = this.#snapshotsAt.get(sim.frame);
+    if (snap) {
+      this.#snapshotsAt.delete(sim.frame);
+      for (const p of snap) this.#sendSnapshot(p);
+    }
+    this.#events.emit('frame', { frame: sim.frame });
+    return true;
+  }
+
+  #sendSnapshot(to: PeerId): void {
+    const sim = this.#sim!;
+    const pairs = (m: Map<number, PeerId[]>) => [...m].flatMap(([f, ps]) => ps.map((p) => [f, p] as [number, PeerId]));
+    this.#sendCtl(to, {
+      kind: Kind.snapshot,
+      gen: this.#gen,
+      frame: sim.frame,
+      ...this.#config,
+      players: [...sim.players],
+      spectators: [...this.#spectators],
+      joins: pairs(this.#joinsAt),
+      drops: pairs(this.#dropsAt),
+      state: sim.serialize(),
+    });
+  }
+
+  #estimateAdvantage(): number {
+    const sim = this.#sim!;
+    const frameMs = 1000 / this.#config.tickHz;
+    let slowest = Infinity;
+    for (const p of sim.players) {
+      if (p === this.selfId || this.#leaving.has(p)) continue;
+      const next = this.#remoteNext.get(p);
+      if (next === undefined) continue;
+      const oneWay = (this.#room.peers.get(p)?.rttMs ?? 0) / 2 / frameMs;
+      slowest = Math.min(slowest, next - this.#config.delay + oneWay);
+    }
+    return slowest === Infinity ? 0 : sim.frame - slowest;
+  }
+
+  #sendInputs(): void {
+    const mine = this.#streams.get(this.selfId);
+    for (const [to, acked] of this.#receivers) {
+      if (!this.#room.peers.has(to)) continue;
+      let first = this.#myNext;
+      let inputs: Uint8Array[] = [];
+      if (mine && this.role === 'player') {
+        first = Math.max(acked, mine.start, this.#myNext - 255);
+        inputs = mine.range(first, this.#myNext);
+      }
+      const ack = this.#streams.get(to)?.next ?? 0;
+      const bytes = encodeInputPacket({ gen: this.#gen, ack, first, inputs }, this.#byteLength);
+      this.#inputBytes += bytes.length;
+      this.#inputPackets++;
+      this.#in.send(to, bytes).catch(() => {});
+    }
+  }
+
+  // ---- hashes -----------------------------------------------------------------------
+
+  #hashFrame(): void {
+    const sim = this.#sim!;
+    const frame = sim.frame;
+    const state = sim.serialize();
+    const hash = this.#game.hash(sim.state) >>> 0;
+    this.#localHashes.set(frame, hash);
+    this.#states.set(frame, state);
+    for (const f of this.#states.keys()) if (this.#states.size > KEEP_STATES) this.#states.delete(f);
+    for (const f of this.#localHashes.keys()) if (this.#localHashes.size > 1024) this.#localHashes.delete(f);
+    this.#recorder?.hash(frame, hash);
+    const members = this.#members().filter((p) => !this.#leaving.has(p) && this.#isComputing(p, frame));
+    for (const p of members) this.#sendCtl(p, { kind: Kind.hash, gen: this.#gen, frame, hash });
+    this.#judge([this.#hashes.local(frame, hash, members)]);
+  }
+
+  /** Whether `peer` computes the state at `frame` (joiners only from their join frame). */
+  #isComputing(peer: PeerId, frame: number): boolean {
+    return (this.#since.get(peer) ?? Infinity) <= frame;
+  }
+
+  #judge(verdicts: Array<HashVerdict | undefined>): void {
+    for (const v of verdicts) {
+      if (!v || v.equal) continue;
+      this.#desyncs++;
+      const peers = Object.keys(v.hashes);
+      this.#events.emit('desync', {
+        frame: v.frame,
+        hashes: v.hashes,
+        dump: async () => Object.fromEntries(await Promise.all(peers.map(async (p) => [p, await this.requestState(p, v.frame)] as const))),
+      });
+    }
+  }
+
+  // ---- receiving --------------------------------------------------------------------
+
+  #guard(from: PeerId, fn: () => void): void {
+    if ((this.#bad.get(from) ?? 0) >= MAX_BAD) return;
+    try {
+      fn();
+    } catch (err) {
+      this.#badMessage(from, err instanceof MeshpartyError ? err.message : String((err as Error)?.stack ?? err));
+    }
+  }
+
+  #badMessage(from: PeerId, reason: string): void {
+    const n = (this.#bad.get(from) ?? 0) + 1;
+    this.#bad.set(from, n);
+    this.#log(`dropped a message from ${from}: ${reason}${n >= MAX_BAD ? ' (ignoring this peer from now on)' : ''}`);
+  }
+
+  #onInput(from: PeerId, data: Uint8Array): void {
+    if (this.status !== 'running' && this.status !== 'joining') return;
+    const r = new ByteReader(data);
+    if (r.u8() !== Kind.input) throw new MeshpartyError('bad-message', 'not an input packet');
+    const p = decodeInputPacket(r, this.#byteLength);
+    if (p.gen !== this.#gen) return; // a previous session's packet still in flight
+    const acked = this.#receivers.get(from);
+    if (acked !== undefined && p.ack > acked) this.#receivers.set(from, Math.min(p.ack, this.#myNext));
+    const s = this.#streams.get(from);
+    if (!s || from === this.selfId) return;
+    if (p.inputs.length === 0) return;
+    if (p.first > s.next + 1024) throw new MeshpartyError('bad-message', `input frame ${p.first} far ahead of ${s.next}`);
+    for (const b of p.inputs) this.#game.input.decode(b); // validate before storing any
+    p.inputs.forEach((b, i) => s.put(p.first + i, b));
+    const next = p.first + p.inputs.length;
+    if (next > (this.#remoteNext.get(from) ?? -1)) this.#remoteNext.set(from, next);
+  }
+
+  #onControl(from: PeerId, data: Uint8Array): void {
+    const m = decodeControl(data);
+    if (m.kind === Kind.hello) {
+      this.#hellos.set(from, { role: m.role, started: m.started, connected: m.connected });
+      this.#maybeAdmit(from);
+      return;
+    }
+    if (m.kind === Kind.start) {
+      if (this.status === 'lobby' && (m.players.includes(this.selfId) || m.spectators.includes(this.selfId))) this.#begin(m);
+      return;
+    }
+    if (m.kind === Kind.join && m.peer === this.selfId) return this.#onJoinSelf(from, m);
+    if (m.kind === Kind.snapshot) return this.#onSnapshot(m);
+    if (m.gen !== this.#gen || this.status === 'lobby' || this.status === 'stopped') return;
+    switch (m.kind) {
+      case Kind.join:
+        if (this.#isMember(m.peer) || this.#dropped.has(m.peer)) return;
+        if (this.#sim && m.atFrame <= this.#sim.frame) this.#log(`join of ${m.peer} at ${m.atFrame} arrived at frame ${this.#sim.frame}`);
+        this.#applyJoin(m.peer, m.role, m.atFrame);
+        this.#sendCtl(from, { kind: Kind.joinAck, gen: this.#gen, peer: m.peer, atFrame: m.atFrame });
+        return;
+      case Kind.joinAck:
+        this.#pendingJoins.get(m.peer)?.acks.add(from);
+        return;
+      case Kind.hash:
+        return this.#judge([this.#hashes.remote(from, m.frame, m.hash)]);
+      case Kind.leave:
+        if (m.peer === this.selfId) return; // someone lost us; the coordinator's drop decides
+        if (this.#spectators.has(m.peer)) return this.#onPeerLeft(m.peer);
+        return this.#playerGone(m.peer);
+      case Kind.report:
+        return this.#onReport(from, m);
+      case Kind.drop:
+        return this.#applyDrop(m);
+      case Kind.stateReq:
+        return this.#sendCtl(from, { kind: Kind.stateRes, gen: this.#gen, frame: m.frame, state: this.stateAt(m.frame) });
+      case Kind.stateRes: {
+        const key = `${from}\u0000${m.frame}`;
+        const waiters = this.#stateWaiters.get(key);
+        this.#stateWaiters.delete(key);
+        for (const w of waiters ?? []) w(m.state);
+        return;
+      }
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------
+
+  /** Every other peer in the session (players, joiners, spectators), not yet dropped. */
+  #members(): PeerId[] {
+    const out = new Set<PeerId>([...this.#streams.keys(), ...this.#spectators, ...this.#receivers.keys()]);
+    out.delete(this.selfId);
+    for (const p of this.#dropped) out.delete(p);
+    return [...out];
+  }
+
+  #isMember(peer: PeerId): boolean {
+    return peer === this.selfId || this.#streams.has(peer) || this.#spectators.has(peer);
+  }
+
+  /** The lowest-id player that is not leaving (plain code-unit order, same on every peer). */
+  #coordinator(): PeerId | undefined {
+    if (!this.#sim) return this.#joinedVia && !this.#leaving.has(this.#joinedVia) ? this.#joinedVia : undefined;
+    const candidates = [...(this.#sim?.players ?? [])].filter((p) => !this.#leaving.has(p) && !this.#dropped.has(p));
+    candidates.sort(byId);
+    return candidates[0];
+  }
+
+  #sendCtl(to: PeerId, m: Control): void {
+    if (!this.#room.peers.has(to)) return;
+    this.#ctl.send(to, encodeControl(m)).catch((err: unknown) => this.#log(`control to ${to} failed: ${(err as Error).message}`));
+  }
+
+  #stop(reason: string): void {
+    if (this.status === 'stopped') return;
+    this.status = 'stopped';
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const off of this.#offs) off();
+    this.#offs = [];
+    this.#events.emit('stopped', { reason });
+  }
+}
