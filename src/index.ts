@@ -22,3 +22,12 @@ export { ManualClock, realClock } from './util/clock.js';
 export type { Clock } from './util/clock.js';
 export { createRng } from './util/rng.js';
 export type { Rng } from './util/rng.js';
+
+// --- joining over WebRTC (relay client + simple-peer transport) ---
+export { joinRoom } from './mesh/join-room.js';
+export type { JoinRoomOptions } from './mesh/join-room.js';
+export { createWebSocketSignaling } from './signaling-client/websocket-signaling.js';
+export type { WebSocketSignalingOptions, WebSocketConstructor, WebSocketLike } from './signaling-client/websocket-signaling.js';
+export type { BackoffOptions } from './signaling-client/backoff.js';
+export { createSimplePeerTransports } from './transport/simple-peer.js';
+export type { SimplePeerTransportOptions, WebRtcImplementation } from './transport/simple-peer.js';

@@ -1,0 +1,101 @@
+/**
+ * `joinRoom`: the one call an app makes to join a room over real WebRTC. It wires the
+ * relay client (`signaling-client/websocket-signaling.ts`) and the WebRTC transport
+ * (`transport/simple-peer.ts`) into {@link createMesh}, and resolves once the relay has
+ * let us in, so "relay unreachable", "room full" and "token refused" are rejections the
+ * app can show, not events it might miss.
+ */
+import { MeshpartyError } from '../util/errors.js';
+import type { BackoffOptions } from '../signaling-client/backoff.js';
+import { type WebSocketConstructor, createWebSocketSignaling } from '../signaling-client/websocket-signaling.js';
+import { type SimplePeerTransportOptions, type WebRtcImplementation, createSimplePeerTransports } from '../transport/simple-peer.js';
+import { type MeshOptions, createMesh } from './create-mesh.js';
+import type { PeerId, Room } from './types.js';
+
+/** Options of {@link joinRoom}. */
+export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' | 'transports'> {
+  /** The relay's WebSocket URL, e.g. `wss://relay.example.org` or `ws://127.0.0.1:4444`. */
+  relay: string;
+  /** Room name. Everyone with the same relay, room (and password) meets. */
+  room: string;
+  /** Room token, when the relay has a secret (see the relay's `createRoomToken`). */
+  token?: string;
+  /** STUN/TURN servers (default none: same host or LAN only). */
+  iceServers?: RTCIceServer[];
+  /** WebRTC implementation; default the browser's. In Node pass `@roamhq/wrtc`. */
+  wrtc?: WebRtcImplementation;
+  /** WebSocket implementation; default the global one. In Node 20 pass `ws`. */
+  WebSocket?: WebSocketConstructor;
+  /** Ask the relay for this peer id instead of a generated one. */
+  peerId?: PeerId;
+  /** Relay reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). */
+  backoff?: BackoffOptions;
+  /** Failed attempts to reach the relay before rejecting with `relay-unreachable` (default 5). */
+  connectAttempts?: number;
+  /** Transport tuning (frame size, drain threshold); rarely needed. */
+  transport?: Omit<SimplePeerTransportOptions, 'wrtc' | 'iceServers' | 'clock' | 'logger'>;
+}
+
+/**
+ * Join a room: connect to the relay, then to every peer in the room over WebRTC data
+ * channels. Resolves once the relay has accepted us (peers then appear through
+ * `peer-joined`). Rejects with a {@link MeshpartyError} whose `code` is
+ * `relay-unreachable`, `room-full`, `token-required`/`token-invalid`/`token-expired`/
+ * `token-wrong-room`, `webrtc-unsupported` or `websocket-unavailable`. A wrong password
+ * cannot be known before peers answer: it arrives as an `error` event with code
+ * `wrong-password` (within seconds), and the room closes.
+ *
+ * @example
+ * ```ts
+ * // Node
+ * import wrtc from '@roamhq/wrtc';
+ * import WebSocket from 'ws';
+ * const room = await joinRoom({ relay: 'ws://127.0.0.1:4444', room: 'demo', wrtc, WebSocket });
+ *
+ * // Browser
+ * const room = await joinRoom({ relay: 'wss://relay.example.org', room: 'demo', password: 'pw',
+ *   iceServers: [{ urls: 'stun:stun.example.org:3478' }] });
+ * room.on('peer-joined', ({ id }) => room.send(id, new TextEncoder().encode('hello')));
+ * room.on('error', (err) => console.error(err.code, err.message));
+ * ```
+ */
+export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
+  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, ...meshOptions } = options;
+  if (typeof relay !== 'string' || !/^wss?:\/\//.test(relay)) {
+    throw new MeshpartyError('bad-argument', `relay must be a ws:// or wss:// URL, got ${JSON.stringify(relay)}`);
+  }
+  if (typeof options.room !== 'string' || options.room.length === 0) throw new MeshpartyError('bad-argument', 'room must be a non-empty string');
+  if (!wrtc && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
+    throw new MeshpartyError('webrtc-unsupported', 'no WebRTC here: pass `wrtc` (e.g. @roamhq/wrtc in Node)');
+  }
+  const signaling = createWebSocketSignaling({
+    url: relay,
+    room: options.room,
+    token,
+    WebSocket,
+    peerId,
+    backoff,
+    maxInitialAttempts: connectAttempts ?? 5,
+    clock: options.clock,
+    logger: options.logger,
+  });
+  const transports = createSimplePeerTransports({ ...transport, wrtc, iceServers, clock: options.clock, logger: options.logger });
+  const room = createMesh({ ...meshOptions, signaling, transports });
+
+  return new Promise<Room>((resolve, reject) => {
+    const offs: Array<() => void> = [];
+    const settle = (err?: MeshpartyError) => {
+      for (const off of offs) off();
+      if (!err) return resolve(room);
+      void room.leave();
+      reject(err);
+    };
+    offs.push(
+      room.on('status', (s) => {
+        if (s === 'connected') settle();
+        else if (s === 'closed') settle(new MeshpartyError('closed', `room "${options.room}" closed while joining`));
+      }),
+      room.on('error', (err) => settle(err)),
+    );
+  });
+}

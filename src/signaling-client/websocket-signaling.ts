@@ -1,0 +1,350 @@
+/**
+ * The relay client: a {@link Signaling} over one WebSocket, speaking meshparty v1
+ * (PROTOCOL.md). It joins one room, reports who comes and goes, carries addressed
+ * signals, keeps NATs and proxies awake with application pings, and when the relay goes
+ * away it reconnects with exponential backoff and jitter and rejoins under the peer id it
+ * was given the first time, so the mesh's existing peer connections stay valid.
+ */
+import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
+import { Emitter } from '../util/emitter.js';
+import { MeshpartyError } from '../util/errors.js';
+import type { PeerId } from '../mesh/types.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type ClientMessage, type JoinMessage, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
+import type { Signaling, SignalingEvents, SignalingStatus } from './types.js';
+
+/** The WebSocket members used here: the browser's WebSocket and `ws` both fit. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- event types differ between the DOM and `ws`; only `data` is read */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: any) => void) | null;
+  onmessage: ((ev: any) => void) | null;
+  onclose: ((ev: any) => void) | null;
+  onerror: ((ev: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s default export in Node. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of {@link createWebSocketSignaling}. */
+export interface WebSocketSignalingOptions {
+  /** The relay's URL, e.g. `wss://relay.example.org` or `ws://127.0.0.1:4444`. */
+  url: string;
+  /** Room to join. */
+  room: string;
+  /** Room token, when the relay has a secret. */
+  token?: string;
+  /** WebSocket implementation; default `globalThis.WebSocket` (in Node pass `ws`). */
+  WebSocket?: WebSocketConstructor;
+  /** Ask for this peer id instead of letting the relay choose one. */
+  peerId?: PeerId;
+  /** Reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). */
+  backoff?: BackoffOptions;
+  /**
+   * Give up with `relay-unreachable` after this many failed attempts in a row before
+   * the first successful join (default: never). Once joined, reconnecting never gives up.
+   */
+  maxInitialAttempts?: number;
+  /** Application ping period while joined (default 20 s). */
+  pingIntervalMs?: number;
+  /** The connection counts as dead when nothing arrived for this long (default 2.5 pings). */
+  silenceTimeoutMs?: number;
+  /** Timers (default: the real clock). */
+  clock?: Clock;
+  /** Jitter source in [0, 1) (default Math.random). */
+  random?: () => number;
+  /** Where dropped frames and refusals of single messages are reported (default: console warnings). */
+  logger?: { warn(message: string, detail?: Record<string, unknown>): void };
+}
+
+/** Relay refusals of `join` that retrying cannot fix. */
+const FATAL_CODES = new Set([
+  'room-full',
+  'token-required',
+  'token-invalid',
+  'token-expired',
+  'token-wrong-room',
+  'version-mismatch',
+  'room-name-invalid',
+  'peer-id-invalid',
+  'too-many-rooms',
+  'origin-not-allowed',
+  'abuse',
+]);
+
+/** How long a rejoin keeps asking for its old id while the relay still holds it (a stale connection). */
+const PEER_ID_TAKEN_PATIENCE_MS = 60_000;
+
+const OPEN = 1;
+
+class WebSocketSignaling implements Signaling {
+  readonly #events = new Emitter<SignalingEvents>();
+  readonly #opts: WebSocketSignalingOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: { warn(message: string, detail?: Record<string, unknown>): void };
+  readonly #WebSocket: WebSocketConstructor;
+  #status: SignalingStatus = 'connecting';
+  #ws: WebSocketLike | undefined;
+  #started = false;
+  #joined = false;
+  #everJoined = false;
+  /** The id to ask for on (re)join: the option, then whatever the relay gave us. */
+  #peerId: PeerId | undefined;
+  #attempt = 0;
+  #retryTimer: TimerHandle | undefined;
+  #pingTimer: TimerHandle | undefined;
+  #lastHeard = 0;
+  #takenSince: number | undefined;
+
+  constructor(opts: WebSocketSignalingOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? realClock();
+    this.#random = opts.random ?? Math.random;
+    this.#log = opts.logger ?? { warn: (m, d) => console.warn(`[meshparty] ${m}`, d ?? '') };
+    this.#peerId = opts.peerId;
+    const ctor = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!ctor) throw new MeshpartyError('websocket-unavailable', 'no WebSocket implementation: pass one (e.g. `ws` in Node)');
+    this.#WebSocket = ctor;
+  }
+
+  get status(): SignalingStatus {
+    return this.#status;
+  }
+
+  join(): void {
+    if (this.#started || this.#status === 'closed') return;
+    this.#started = true;
+    this.#connect();
+  }
+
+  sendSignal(to: PeerId, data: unknown): void {
+    if (!this.#joined) return; // Dropped, not queued: the mesh re-signals after a rejoin.
+    this.#send({ type: 'signal', room: this.#opts.room, to, data });
+  }
+
+  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  close(): void {
+    if (this.#status === 'closed') return;
+    if (this.#joined) this.#send({ type: 'leave', room: this.#opts.room });
+    this.#teardownSocket(1000);
+    this.#clearTimers();
+    this.#setStatus('closed');
+    this.#events.clear();
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  #connect(): void {
+    this.#retryTimer = undefined;
+    if (this.#status === 'closed') return;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.#WebSocket(this.#opts.url);
+    } catch (err) {
+      // A malformed URL cannot get better by retrying.
+      return this.#fatal(new MeshpartyError('bad-relay-url', `cannot open a WebSocket to ${this.#opts.url}: ${String(err)}`));
+    }
+    this.#ws = ws;
+    ws.onopen = () => {
+      if (this.#ws !== ws) return;
+      this.#heard();
+      const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room };
+      if (this.#opts.token !== undefined) join.token = this.#opts.token;
+      if (this.#peerId !== undefined) join.peerId = this.#peerId;
+      this.#send(join);
+      this.#schedulePing();
+    };
+    ws.onmessage = (ev: { data: unknown }) => {
+      if (this.#ws === ws) this.#onFrame(ev.data);
+    };
+    ws.onerror = () => {
+      // Always followed by `close`, which decides what happens next.
+    };
+    ws.onclose = () => {
+      if (this.#ws === ws) this.#lost();
+    };
+  }
+
+  /** The socket is gone (closed, failed to open, or went silent): retry later. */
+  #lost(): void {
+    this.#teardownSocket();
+    if (this.#status === 'closed') return;
+    const wasJoined = this.#joined;
+    this.#joined = false;
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
+    if (wasJoined) this.#attempt = 0;
+    if (this.#everJoined) this.#setStatus('reconnecting');
+    const max = this.#opts.maxInitialAttempts;
+    if (!this.#everJoined && max !== undefined && this.#attempt + 1 >= max) {
+      return this.#fatal(
+        new MeshpartyError('relay-unreachable', `could not join at ${this.#opts.url} after ${this.#attempt + 1} attempts`, {
+          url: this.#opts.url,
+          attempts: this.#attempt + 1,
+        }),
+      );
+    }
+    this.#retry();
+  }
+
+  #retry(): void {
+    if (this.#retryTimer !== undefined || this.#status === 'closed') return;
+    const delay = backoffDelay(this.#attempt++, this.#opts.backoff ?? {}, this.#random);
+    this.#retryTimer = this.#clock.setTimeout(() => this.#connect(), delay);
+  }
+
+  #teardownSocket(code?: number): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#ws = undefined;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.onerror = () => {}; // a late error of a socket we dropped is of no interest
+    try {
+      if (ws.readyState <= OPEN) ws.close(code);
+    } catch {
+      // Closing a socket that never opened can throw in some implementations.
+    }
+  }
+
+  #fatal(err: MeshpartyError): void {
+    if (this.#status === 'closed') return;
+    this.#events.emit('error', err);
+    this.close();
+  }
+
+  // ------------------------------------------------------------------ liveness
+
+  #heard(): void {
+    this.#lastHeard = this.#clock.now();
+  }
+
+  #schedulePing(): void {
+    const every = this.#opts.pingIntervalMs ?? 20_000;
+    this.#pingTimer = this.#clock.setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (!this.#ws || this.#status === 'closed') return;
+      const silence = this.#opts.silenceTimeoutMs ?? every * 2.5;
+      if (this.#clock.now() - this.#lastHeard > silence) {
+        this.#log.warn('relay went silent; reconnecting', { url: this.#opts.url });
+        return this.#lost();
+      }
+      this.#send({ type: 'ping' });
+      this.#schedulePing();
+    }, every);
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
+    this.#retryTimer = this.#pingTimer = undefined;
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  #send(message: ClientMessage): void {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== OPEN) return;
+    try {
+      ws.send(JSON.stringify(message));
+    } catch (err) {
+      this.#log.warn('could not send to the relay', { error: String(err) });
+    }
+  }
+
+  #onFrame(raw: unknown): void {
+    this.#heard();
+    let m: ServerMessage;
+    try {
+      const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw as ArrayBuffer | Uint8Array);
+      m = JSON.parse(text) as ServerMessage;
+    } catch {
+      return this.#log.warn('dropped a relay frame that is not JSON');
+    }
+    if (typeof m !== 'object' || m === null || typeof m.type !== 'string') return this.#log.warn('dropped a relay frame without a type');
+    const room = this.#opts.room;
+    switch (m.type) {
+      case 'joined':
+        if (m.room !== room || typeof m.peerId !== 'string' || !Array.isArray(m.peers)) return this.#log.warn('dropped a malformed `joined`');
+        return this.#onJoined(m.peerId, m.peers.filter((p): p is string => typeof p === 'string' && p !== m.peerId));
+      case 'peer-joined':
+      case 'peer-left':
+        if (m.room !== room || typeof m.peerId !== 'string' || !this.#joined) return;
+        if (m.peerId === this.#peerId) return;
+        return this.#events.emit(m.type, m.peerId);
+      case 'signal':
+        if (m.room !== room || typeof m.from !== 'string' || !this.#joined) return;
+        return this.#events.emit('signal', { from: m.from, data: m.data });
+      case 'pong':
+        return;
+      case 'error':
+        return this.#onRelayError(String(m.code), String(m.message ?? ''));
+      default:
+        return; // y-webrtc frames and future types are not ours.
+    }
+  }
+
+  #onJoined(selfId: PeerId, peers: PeerId[]): void {
+    this.#peerId = selfId;
+    this.#joined = true;
+    this.#everJoined = true;
+    this.#attempt = 0;
+    this.#takenSince = undefined;
+    this.#events.emit('joined', { selfId, peers });
+    this.#setStatus('connected');
+  }
+
+  #onRelayError(code: string, message: string): void {
+    if (code === 'peer-id-taken' && !this.#joined) return this.#onPeerIdTaken(message);
+    if (FATAL_CODES.has(code) && (!this.#joined || code === 'abuse')) {
+      return this.#fatal(new MeshpartyError(code, `relay refused to join room "${this.#opts.room}": ${message}`, { room: this.#opts.room }));
+    }
+    // Refusals of single messages (a signal to a peer who just left, rate limits) cost that message only.
+    this.#log.warn('relay refused a message', { code, message });
+  }
+
+  /**
+   * The relay still holds our id: after a network blip it has not yet noticed that our old
+   * connection died. Keep asking (with backoff) for a while, then take a new id; the mesh
+   * reconnects everyone under it. An id the app chose itself is never given up.
+   */
+  #onPeerIdTaken(message: string): void {
+    const now = this.#clock.now();
+    this.#takenSince ??= now;
+    if (!this.#everJoined) {
+      return this.#fatal(new MeshpartyError('peer-id-taken', `relay refused peer id "${this.#peerId}": ${message}`, { peerId: this.#peerId }));
+    }
+    if (now - this.#takenSince > PEER_ID_TAKEN_PATIENCE_MS && this.#opts.peerId === undefined) {
+      this.#log.warn('giving up our old peer id; rejoining under a new one', { peerId: this.#peerId });
+      this.#peerId = undefined;
+    }
+    this.#teardownSocket(1000);
+    this.#retry();
+  }
+
+  #setStatus(next: SignalingStatus): void {
+    if (this.#status === next) return;
+    this.#status = next;
+    this.#events.emit('status', next);
+  }
+}
+
+/**
+ * A {@link Signaling} over the meshparty relay's WebSocket protocol.
+ *
+ * @example
+ * ```ts
+ * import WebSocket from 'ws'; // Node; browsers use the global WebSocket
+ * const signaling = createWebSocketSignaling({ url: 'ws://127.0.0.1:4444', room: 'demo', WebSocket });
+ * signaling.on('joined', ({ selfId, peers }) => console.log(selfId, peers));
+ * signaling.join();
+ * ```
+ */
+export function createWebSocketSignaling(options: WebSocketSignalingOptions): Signaling {
+  return new WebSocketSignaling(options);
+}
