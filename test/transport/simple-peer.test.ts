@@ -1,0 +1,158 @@
+/**
+ * The WebRTC transport over real @roamhq/wrtc pairs in this process: the shared
+ * acceptance suite, plus what only this implementation promises (one RTCPeerConnection
+ * carrying both channels, SCTP-sized frames, plain Uint8Array frames, bad signals dropped).
+ */
+import wrtc from '@roamhq/wrtc';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SimplePeerTransportOptions, type WebRtcImplementation, createSimplePeerTransports } from '../../src/transport/simple-peer.js';
+import { fromSimplePeerError, signalProblem } from '../../src/transport/simple-peer-errors.js';
+import type { PeerTransport } from '../../src/transport/types.js';
+import { MeshpartyError } from '../../src/util/errors.js';
+import { waitFor } from '../support/net.js';
+import { crossWire, runTransportAcceptance } from './acceptance.js';
+
+const quiet = { warn: () => {} };
+
+function pair(options: SimplePeerTransportOptions = {}) {
+  const factory = createSimplePeerTransports({ wrtc, logger: quiet, ...options });
+  const a = factory.create({ localId: 'a', remoteId: 'b', initiator: true });
+  const b = factory.create({ localId: 'b', remoteId: 'a', initiator: false });
+  return { a, b };
+}
+
+runTransportAcceptance('simple-peer + @roamhq/wrtc', async () => {
+  const { a, b } = pair();
+  crossWire(a, b);
+  return { a, b, cleanup: () => (a.destroy(), b.destroy()) };
+});
+
+/** wrtc with every RTCPeerConnection and createDataChannel call recorded. */
+function recordingWrtc() {
+  const connections: unknown[] = [];
+  const channels: Array<{ label: string; init: RTCDataChannelInit | undefined }> = [];
+  const Base = wrtc.RTCPeerConnection as unknown as new (config?: unknown) => { createDataChannel(label: string, init?: RTCDataChannelInit): unknown };
+  class RecordingPeerConnection extends Base {
+    constructor(config?: unknown) {
+      super(config);
+      connections.push(this);
+    }
+    override createDataChannel(label: string, init?: RTCDataChannelInit) {
+      channels.push({ label, init });
+      return super.createDataChannel(label, init);
+    }
+  }
+  const impl = { ...wrtc, RTCPeerConnection: RecordingPeerConnection } as unknown as WebRtcImplementation;
+  return { impl, connections, channels };
+}
+
+async function opened(...ts: PeerTransport[]) {
+  let n = 0;
+  for (const t of ts) t.on('open', () => n++);
+  await waitFor(() => n === ts.length, 'transports open', 15_000);
+}
+
+describe('simple-peer transport specifics', () => {
+  const live: PeerTransport[] = [];
+  afterEach(() => {
+    for (const t of live.splice(0)) t.destroy();
+  });
+
+  it('carries both channels on one RTCPeerConnection per side; the second one is unordered without retransmits', async () => {
+    const rec = recordingWrtc();
+    const { a, b } = pair({ wrtc: rec.impl });
+    live.push(a, b);
+    crossWire(a, b);
+    await opened(a, b);
+    expect(rec.connections).toHaveLength(2);
+    const unreliable = rec.channels.filter((c) => c.init?.negotiated);
+    expect(unreliable).toHaveLength(2); // one per side, pre-negotiated: no extra signaling
+    for (const c of unreliable) expect(c.init).toMatchObject({ ordered: false, maxRetransmits: 0, id: 1000 });
+    // simple-peer's own (reliable, ordered) channel is created by the initiator only.
+    expect(rec.channels.filter((c) => !c.init?.negotiated)).toHaveLength(1);
+  });
+
+  it('sizes frames from the negotiated SCTP limit, capped by maxFrameBytes', async () => {
+    const def = pair();
+    const big = pair({ maxFrameBytes: 4 * 1024 * 1024 });
+    live.push(def.a, def.b, big.a, big.b);
+    crossWire(def.a, def.b);
+    crossWire(big.a, big.b);
+    await opened(def.a, def.b, big.a, big.b);
+    expect(def.a.maxMessageSize).toBe(64 * 1024);
+    // wrtc negotiates 256 KiB; asking for more gets the connection's limit, not a broken send.
+    expect(big.a.maxMessageSize).toBe(256 * 1024);
+    expect(big.b.maxMessageSize).toBe(256 * 1024);
+    const got: Uint8Array[] = [];
+    big.b.on('frame', (f) => got.push(f.data));
+    big.a.send('reliable', new Uint8Array(256 * 1024).fill(7));
+    await waitFor(() => got.length === 1, 'a 256 KiB frame');
+    expect(got[0]!.byteLength).toBe(256 * 1024);
+  });
+
+  it('hands frames over as plain Uint8Array (not Node Buffers) on both reliabilities', async () => {
+    const { a, b } = pair();
+    live.push(a, b);
+    crossWire(a, b);
+    await opened(a, b);
+    const got: Array<{ reliability: string; data: Uint8Array }> = [];
+    b.on('frame', (f) => got.push(f));
+    a.send('reliable', Uint8Array.of(1, 2, 3));
+    for (let i = 0; i < 5; i++) a.send('unreliable', Uint8Array.of(9));
+    await waitFor(() => got.some((f) => f.reliability === 'reliable') && got.some((f) => f.reliability === 'unreliable'), 'frames');
+    for (const f of got) {
+      expect(Object.getPrototypeOf(f.data)).toBe(Uint8Array.prototype);
+      expect(Buffer.isBuffer(f.data)).toBe(false);
+    }
+  });
+
+  it('drops malformed signals from the remote without throwing, and still connects', async () => {
+    const warnings: string[] = [];
+    const factory = createSimplePeerTransports({ wrtc, logger: { warn: (m) => warnings.push(m) } });
+    const a = factory.create({ localId: 'a', remoteId: 'b', initiator: true });
+    const b = factory.create({ localId: 'b', remoteId: 'a', initiator: false });
+    live.push(a, b);
+    const closes: string[] = [];
+    b.on('close', ({ reason }) => closes.push(reason));
+    for (const bad of [null, 'not json {', 42, [], { type: 'offer' }, { type: 'bogus' }, { candidate: 5 }, { type: 'answer', sdp: 7 }]) {
+      expect(() => b.signal(bad)).not.toThrow();
+    }
+    expect(warnings.length).toBe(8);
+    crossWire(a, b);
+    await opened(a, b);
+    expect(closes).toEqual([]);
+  });
+
+  it('reports a remote that goes away as close on this side', async () => {
+    const { a, b } = pair();
+    live.push(a, b);
+    crossWire(a, b);
+    await opened(a, b);
+    const reasons: string[] = [];
+    b.on('close', ({ reason }) => reasons.push(reason));
+    a.destroy();
+    await waitFor(() => reasons.length === 1, 'remote close', 15_000);
+  });
+});
+
+describe('simple-peer error mapping and signal checks', () => {
+  it('maps simple-peer codes to stable meshparty codes and keeps the original', () => {
+    const e = fromSimplePeerError(Object.assign(new Error('Ice connection failed.'), { code: 'ERR_ICE_CONNECTION_FAILURE' }));
+    expect(e).toBeInstanceOf(MeshpartyError);
+    expect(e.code).toBe('ice-failed');
+    expect(e.detail).toEqual({ cause: 'ERR_ICE_CONNECTION_FAILURE' });
+    expect(fromSimplePeerError(Object.assign(new Error('x'), { code: 'ERR_CONNECTION_FAILURE' })).code).toBe('connection-failed');
+    expect(fromSimplePeerError(new Error('no code')).code).toBe('transport-failed');
+    const own = new MeshpartyError('mine', 'kept');
+    expect(fromSimplePeerError(own)).toBe(own);
+  });
+
+  it('accepts the signals simple-peer emits and names what is wrong with others', () => {
+    expect(signalProblem({ type: 'offer', sdp: 'v=0\r\n' })).toBeUndefined();
+    expect(signalProblem({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } })).toBeUndefined();
+    expect(signalProblem({ type: 'renegotiate', renegotiate: true })).toBeUndefined();
+    expect(signalProblem({ type: 'offer', sdp: 'x'.repeat(300 * 1024) })).toBe('sdp missing or too long');
+    expect(signalProblem('{"type":"offer"}')).toBe('not an object');
+    expect(signalProblem({})).toBe('neither a description nor a candidate');
+  });
+});
