@@ -21,7 +21,7 @@ export interface HashVerdict {
 export class HashBook {
   #entries = new Map<number, Entry>();
 
-  constructor(private readonly selfId: PeerId) {}
+  constructor(private readonly self: () => PeerId) {}
 
   #entry(frame: number): Entry {
     let e = this.#entries.get(frame);
@@ -33,7 +33,7 @@ export class HashBook {
   local(frame: number, hash: number, expected: Iterable<PeerId>): HashVerdict | undefined {
     const e = this.#entry(frame);
     e.local = hash;
-    e.expected = new Set([...expected].filter((p) => p !== this.selfId));
+    e.expected = new Set([...expected].filter((p) => p !== this.self()));
     return this.#judge(frame, e);
   }
 
@@ -63,7 +63,7 @@ export class HashBook {
     if (e.local === undefined || !e.expected) return undefined;
     for (const p of e.expected) if (!e.got.has(p)) return undefined;
     this.#entries.delete(frame);
-    const hashes: Record<PeerId, number> = { [this.selfId]: e.local };
+    const hashes: Record<PeerId, number> = { [this.self()]: e.local };
     let equal = true;
     for (const p of e.expected) {
       const h = e.got.get(p)!;

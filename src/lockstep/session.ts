@@ -113,7 +113,7 @@ export interface LockstepSession<S, I> {
   leave(): void;
 }
 
-const KEEP_STATES = 16;
+const KEEP_STATES = 32;
 /** Plain code-unit order: the same on every engine (never localeCompare). */
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const MAX_BAD = 100;
@@ -135,7 +135,6 @@ export function createLockstepSession<S, I>(options: LockstepSessionOptions<S, I
 }
 
 class Session<S, I> implements LockstepSession<S, I> {
-  readonly selfId: PeerId;
   status: 'lobby' | 'joining' | 'running' | 'stopped' = 'lobby';
   role: Role;
 
@@ -202,13 +201,12 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#room = opts.room;
     this.#game = opts.game;
     this.#clock = opts.clock ?? realClock();
-    this.selfId = opts.room.selfId;
     this.role = opts.spectator ? 'spectator' : 'player';
     this.#log = opts.log ?? ((m) => console.warn(`[lockstep ${this.selfId}] ${m}`));
     this.#byteLength = opts.game.input.byteLength;
     this.#neutral = opts.game.input.encode(opts.game.input.neutral);
     this.#localInput = this.#neutral;
-    this.#hashes = new HashBook(this.selfId);
+    this.#hashes = new HashBook(() => this.selfId);
     const prefix = opts.channel ?? 'lockstep';
     this.#in = this.#room.channel(`${prefix}:in`, { reliability: 'unreliable' });
     this.#ctl = this.#room.channel(`${prefix}:ctl`, { reliability: 'reliable' });
@@ -222,6 +220,11 @@ class Session<S, I> implements LockstepSession<S, I> {
   }
 
   // ---- public API -------------------------------------------------------------------
+
+  /** Read from the room each time: a room learns its id from the relay after it is created. */
+  get selfId(): PeerId {
+    return this.#room.selfId;
+  }
 
   get frame(): number {
     return this.#sim?.frame ?? 0;
