@@ -28,7 +28,7 @@ export interface ConnectionHooks {
 export interface ConnectionOptions {
   clock: Clock;
   maxMessageBytes: number;
-  /** Bytes the transport may buffer before the queue waits for `drain`; default 4x its maxMessageSize. */
+  /** Bytes the transport may buffer before the queue waits for `drain` (default: see #highWaterMark). */
   highWaterMark?: number;
   maxQueuedBytes: number;
 }
@@ -118,7 +118,9 @@ export class Connection {
   }
 
   #highWaterMark(): number {
-    return this.options.highWaterMark ?? Math.max(4 * this.transport.maxMessageSize, 2 * this.transport.lowWaterMark);
+    // 1 MiB floor: with @roamhq/wrtc a 512 KiB window left a 64 MiB transfer well short of
+    // raw data-channel speed; the cost is that a control message may wait ~20 ms behind bulk data.
+    return this.options.highWaterMark ?? Math.max(1 << 20, 4 * this.transport.maxMessageSize, 2 * this.transport.lowWaterMark);
   }
 
   #onOpen(): void {

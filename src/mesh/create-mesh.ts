@@ -44,9 +44,9 @@ export interface MeshOptions {
   /** Bytes one peer's reliable queue may hold before `send` rejects with `queue-full` (default 256 MiB). */
   maxQueuedBytes?: number;
   /**
-   * Bytes a data channel may buffer before the queue waits for `drain` (default: the larger of
-   * 4 x the transport's maxMessageSize and 2 x its lowWaterMark). Higher can add throughput on
-   * long fat links at the cost of latency for later messages.
+   * Bytes a data channel may buffer before the queue waits for `drain` (default: the largest of
+   * 1 MiB, 4 x the transport's maxMessageSize and 2 x its lowWaterMark). Higher can add
+   * throughput on long fat links at the cost of latency for later messages.
    */
   highWaterMarkBytes?: number;
   /** Time source for heartbeats, timeouts and retries (default: the real clock). */

@@ -69,7 +69,7 @@ describe('backpressure', () => {
       },
     });
     const join = (id: string): Room =>
-      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: watched(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000 });
+      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: watched(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000, highWaterMarkBytes: 64 * 1024 });
     return { join, maxBuffered: () => maxBuffered };
   }
 
@@ -101,8 +101,9 @@ describe('backpressure', () => {
     await Promise.all(sends);
     expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(bulk.queuedBytes('b')).toBe(0);
-    // High-water mark: 4 x 16 KiB frames; one more frame may be handed over at the edge.
-    expect(maxBuffered()).toBeLessThanOrEqual(4 * 16 * 1024 + 16 * 1024);
+    // High-water mark 64 KiB; one more 16 KiB frame may be handed over at the edge.
+    expect(maxBuffered()).toBeLessThanOrEqual(64 * 1024 + 16 * 1024);
+    expect(maxBuffered()).toBeGreaterThan(32 * 1024);
     await a.leave();
     await b.leave();
   });
