@@ -4,12 +4,14 @@
  */
 import { signalCommand } from './commands/signal-command.js';
 import { tokenCommand } from './commands/token-command.js';
+import { keeperCommand } from '../src/yjs/keeper/cli.js';
 import type { Subcommand } from './commands/subcommand.js';
 
 /** Every subcommand of the `meshparty` CLI, by name. */
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   signal: signalCommand,
   token: tokenCommand,
+  keeper: keeperCommand,
 };
 
 function help(): string {

@@ -45,6 +45,45 @@ export function parseKeeperArgs(argv: string[]): KeeperArgs {
 export type JoinOverRelay = (options: { relay: string; room: string; password?: string }) => Promise<Room>;
 
 /**
+ * The `keeper` entry of the `meshparty` CLI table (same shape as the relay's
+ * `Subcommand`, written out so this layer does not import from `signaling/`). Runs until
+ * SIGINT/SIGTERM, then closes the keeper (flushing every log) and resolves to 0.
+ */
+export const keeperCommand = {
+  summary: 'keep documents of rooms on disk and serve them to peers (a Node peer over WebRTC)',
+  usage: [
+    USAGE,
+    '',
+    '  --relay URL        the relay to join through (ws://...)',
+    '  --room NAME        a room to keep (repeat for several)',
+    '  --dir DIR          where documents are stored: one append-only log per document',
+    '  --password P       the rooms\' password (signals are end-to-end encrypted with it)',
+    '  --fsync always|never  fsync after every batch of appends (default always)',
+  ].join('\n'),
+  async run(args: string[]): Promise<number> {
+    const join = await webrtcJoin();
+    const keeper = await runKeeperCli(args, join);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await keeper.close();
+    return 0;
+  },
+};
+
+/** joinRoom over real WebRTC in Node: @roamhq/wrtc and ws, loaded only when the keeper runs. */
+async function webrtcJoin(): Promise<JoinOverRelay> {
+  const [{ joinRoom }, wrtc, { WebSocket }] = await Promise.all([
+    import('../../mesh/join-room.js'),
+    import('@roamhq/wrtc').then((m) => m.default),
+    import('ws'),
+  ]);
+  return (o) => joinRoom({ ...o, wrtc, WebSocket: WebSocket as never });
+}
+
+/**
  * Start a keeper from command-line arguments; resolves with it once every room is joined.
  *
  * @example

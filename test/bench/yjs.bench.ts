@@ -1,0 +1,200 @@
+/**
+ * Yjs benchmark: meshparty's provider against y-webrtc 10.3.0 on the same work, in one
+ * run. Every peer of both systems is its own Node process (y-webrtc cannot hold two
+ * providers of one room in a process), both over @roamhq/wrtc, each with its own relay
+ * (meshparty's, and y-webrtc's bin/server.js), all on 127.0.0.1.
+ *
+ *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
+ *  - late joiner: one peer holds a 1 MB / 16 MB document, a new peer joins; time until it has it all;
+ *  - trace: one of 4 peers replays the real editing trace (seph-blog1 by Joseph Gentle,
+ *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
+ *
+ * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only.
+ */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { report, type BenchRow } from './harness.js';
+import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from './support/server-process.js';
+import { freePort } from '../support/net.js';
+import { startPeerProcess, type PeerProcess } from '../yjs/support/peer-process.js';
+import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
+
+type Mode = 'meshparty' | 'y-webrtc';
+const root = resolve(import.meta.dirname, '../..');
+const quick = !!process.env.BENCH_QUICK;
+const SIZES = quick ? [4] : [4, 8, 16];
+const SAMPLES = 40;
+
+async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProcess }> {
+  if (mode === 'y-webrtc') {
+    const port = await freePort();
+    const server = await startServerProcess({
+      name: 'y-webrtc bin/server.js',
+      cwd: root,
+      execArgv: [...LOOPBACK_ONLY_ARGS],
+      args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
+      env: { PORT: String(port) },
+      port,
+      readyLine: (line) => line.includes('Signaling server running'),
+    });
+    return { url: `ws://127.0.0.1:${port}`, server };
+  }
+  const server = await startServerProcess({
+    name: 'meshparty relay',
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    args: [resolve(import.meta.dirname, 'support/meshparty-relay-main.ts')],
+    env: { MESHPARTY_RELAY_OPTIONS: JSON.stringify({ messagesPerSecond: 10_000, messageBurst: 10_000 }) },
+    readyLine: (line) => {
+      try {
+        const m = JSON.parse(line) as { event?: string; port?: number };
+        return m.event === 'listening' && typeof m.port === 'number' ? m.port : false;
+      } catch {
+        return false;
+      }
+    },
+  });
+  return { url: `ws://127.0.0.1:${server.port}`, server };
+}
+
+/** Start `n` peers in `room` and wait until each sees the n-1 others. */
+async function startPeers(mode: Mode, url: string, room: string, n: number, timeoutMs: number): Promise<PeerProcess[]> {
+  const peers = Array.from({ length: n }, (_, i) => startPeerProcess(`${mode}-${i}`, { MODE: mode, RELAY: url, ROOM: room }));
+  await Promise.all(peers.map((p) => p.waitFor((e) => e.event === 'peers' && e.count === n - 1, `${n - 1} peers`, timeoutMs)));
+  return peers;
+}
+
+async function stopAll(peers: PeerProcess[]): Promise<void> {
+  await Promise.all(peers.map((p) => p.stop()));
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/** One key set on one peer; resolves with the time until every other peer has it (ms). */
+async function markLatency(peers: PeerProcess[], from: number, k: string, timeoutMs = 20_000): Promise<number> {
+  const marks = peers.map((p) => p.events.length);
+  const sent = peers[from]!.request({ cmd: 'mark', k }, 'marked', timeoutMs);
+  const seen = peers.map((p, i) => (i === from ? undefined : p.waitFor((e) => e.event === 'seen' && e.k === k, `seen ${k}`, timeoutMs, marks[i])));
+  const at = (await sent).at as number;
+  const arrivals = await Promise.all(seen.filter(Boolean));
+  return Math.max(...arrivals.map((e) => e!.at as number)) - at;
+}
+
+async function latency(mode: Mode, n: number): Promise<{ p50: number; p99: number } | string> {
+  const { url, server } = await startRelay(mode);
+  let peers: PeerProcess[] = [];
+  try {
+    peers = await startPeers(mode, url, `lat-${n}`, n, 120_000);
+    for (let w = 0; w < 3; w++) await markLatency(peers, w % n, `warm${w}`, 60_000); // everyone synced
+    const samples: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      samples.push(await markLatency(peers, i % n, `k${i}`));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  } catch (err) {
+    return `failed: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await stopAll(peers);
+    await server.stop();
+  }
+}
+
+async function lateJoiner(mode: Mode, bytes: number): Promise<number | string> {
+  const { url, server } = await startRelay(mode);
+  const peers: PeerProcess[] = [];
+  try {
+    const holder = startPeerProcess(`${mode}-holder`, { MODE: mode, RELAY: url, ROOM: 'late' });
+    peers.push(holder);
+    await holder.waitFor((e) => e.event === 'ready', 'ready');
+    await holder.request({ cmd: 'fill', bytes }, 'filled', 60_000);
+    const started = Date.now();
+    const joiner = startPeerProcess(`${mode}-joiner`, { MODE: mode, RELAY: url, ROOM: 'late' });
+    peers.push(joiner);
+    await joiner.waitFor((e) => e.event === 'ready', 'ready');
+    await joiner.request({ cmd: 'expect', length: bytes }, 'reached', 60_000);
+    const elapsed = Date.now() - started;
+    const [a, b] = await Promise.all([holder.request({ cmd: 'hash' }, 'hash'), joiner.request({ cmd: 'hash' }, 'hash')]);
+    if (a.value !== b.value) return 'failed: content differs';
+    return elapsed;
+  } catch (err) {
+    return `failed: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await stopAll(peers);
+    await server.stop();
+  }
+}
+
+async function traceBytes(mode: Mode): Promise<{ bytes: number; frames: number; ms: number } | string> {
+  const { url, server } = await startRelay(mode);
+  let peers: PeerProcess[] = [];
+  try {
+    peers = await startPeers(mode, url, 'trace', 4, 120_000);
+    await markLatency(peers, 0, 'warm', 60_000);
+    const before = await Promise.all(peers.map((p) => p.request({ cmd: 'stats' }, 'stats')));
+    const end = loadTrace().endContent;
+    const want = createHash('sha256').update(end).digest('hex');
+    const started = Date.now();
+    await peers[0]!.request({ cmd: 'replay', path: TRACE_PATH }, 'replayed', 600_000);
+    for (const p of peers) {
+      const deadline = Date.now() + 300_000;
+      while ((await p.request({ cmd: 'hash' }, 'hash')).value !== want) {
+        if (Date.now() > deadline) return `failed: ${p.name} never reached endContent`;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const ms = Date.now() - started;
+    const after = await Promise.all(peers.map((p) => p.request({ cmd: 'stats' }, 'stats')));
+    const sum = (xs: Array<Record<string, unknown>>, k: string) => xs.reduce((n, x) => n + (x[k] as number), 0);
+    return { bytes: sum(after, 'bytes') - sum(before, 'bytes'), frames: sum(after, 'frames') - sum(before, 'frames'), ms };
+  } catch (err) {
+    return `failed: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await stopAll(peers);
+    await server.stop();
+  }
+}
+
+const num = (r: unknown, k: string) => (typeof r === 'object' && r !== null ? ((r as Record<string, number>)[k] ?? null) : null);
+const why = (...rs: unknown[]) => rs.filter((r) => typeof r === 'string').join('; ') || undefined;
+
+const rows: BenchRow[] = [];
+const base = { bench: 'yjs', baselineName: 'y-webrtc 10.3.0' };
+for (const n of SIZES) {
+  const ours = await latency('meshparty', n);
+  const theirs = await latency('y-webrtc', n);
+  console.log(`latency N=${n}`, ours, theirs);
+  for (const p of ['p50', 'p99'] as const) {
+    rows.push({ ...base, case: `edit to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: why(ours, theirs) });
+  }
+}
+for (const mb of quick ? [1] : [1, 16]) {
+  const bytes = mb * 1024 * 1024;
+  const ours = await lateJoiner('meshparty', bytes);
+  const theirs = await lateJoiner('y-webrtc', bytes);
+  console.log(`late joiner ${mb} MB`, ours, theirs);
+  rows.push({
+    ...base,
+    case: `late joiner, ${mb} MB document`,
+    metric: 'time to receive it all',
+    unit: 'ms',
+    better: 'lower',
+    meshparty: typeof ours === 'number' ? ours : null,
+    baseline: typeof theirs === 'number' ? theirs : null,
+    note: [typeof ours === 'string' ? `meshparty ${ours}` : '', typeof theirs === 'string' ? `y-webrtc ${theirs} (it sends each message in one data-channel frame)` : ''].filter(Boolean).join('; ') || undefined,
+  });
+}
+{
+  const ours = await traceBytes('meshparty');
+  const theirs = await traceBytes('y-webrtc');
+  console.log('trace', ours, theirs);
+  const note = why(ours, theirs);
+  rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'bytes sent, all peers', unit: 'bytes', better: 'lower', meshparty: num(ours, 'bytes'), baseline: num(theirs, 'bytes'), note });
+  rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'data-channel frames sent, all peers', unit: 'frames', better: 'lower', meshparty: num(ours, 'frames'), baseline: num(theirs, 'frames'), note });
+  rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'time until all peers have endContent', unit: 'ms', better: 'lower', meshparty: num(ours, 'ms'), baseline: num(theirs, 'ms'), note });
+}
+report(rows);
+process.exit(0);

@@ -1,0 +1,152 @@
+/**
+ * One Yjs peer in its own process for the Yjs WebRTC tests and `test/bench/yjs.bench.ts`: either meshparty's
+ * provider over joinRoom, or y-webrtc's WebrtcProvider (which can hold only one provider
+ * per room per process, so every peer of both systems gets its own process, alike).
+ * Both use @roamhq/wrtc; its RTCDataChannel.send is wrapped here to count the bytes and
+ * frames each system actually puts on the wire.
+ *
+ * Env: MODE (meshparty | y-webrtc), RELAY (ws://...), ROOM, DOC (meshparty document name, default bench).
+ * IPC in:  { cmd: 'mark', k } | { cmd: 'fill', bytes } | { cmd: 'expect', length }
+ *        | { cmd: 'replay', path } | { cmd: 'stats' } | { cmd: 'text' } | { cmd: 'hash' } | { cmd: 'exit' }
+ * IPC out: { event: 'ready' } | { event: 'peers', count } | { event: 'marked', k, at }
+ *        | { event: 'seen', k, at } | { event: 'reached', length, at } | { event: 'replayed', at }
+ *        | { event: 'stats', bytes, frames } | { event: 'text', value } | { event: 'hash', value, length }
+ *        | { event: 'synced', synced } (meshparty) | { event: 'filled', length } | { event: 'error', message }
+ * Times are `performance.timeOrigin + performance.now()`, comparable across processes.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import wrtc from '@roamhq/wrtc';
+
+(globalThis as { WebSocket?: unknown }).WebSocket = WebSocket; // y-webrtc's signaling uses the global
+
+const send = (msg: object): void => {
+  if (process.connected) process.send?.(msg);
+};
+const now = () => performance.timeOrigin + performance.now();
+
+const wire = { bytes: 0, frames: 0 };
+const dcProto = wrtc.RTCDataChannel.prototype as unknown as { send(data: unknown): void };
+const originalSend = dcProto.send;
+dcProto.send = function (this: unknown, data: unknown) {
+  wire.frames++;
+  wire.bytes += typeof data === 'string' ? Buffer.byteLength(data) : ((data as ArrayBufferView | ArrayBuffer).byteLength ?? 0);
+  return originalSend.call(this, data);
+};
+
+type Command =
+  | { cmd: 'mark'; k: string }
+  | { cmd: 'fill'; bytes: number }
+  | { cmd: 'expect'; length: number }
+  | { cmd: 'replay'; path: string }
+  | { cmd: 'stats' }
+  | { cmd: 'text' }
+  | { cmd: 'hash' }
+  | { cmd: 'exit' };
+
+async function main(): Promise<void> {
+  const { MODE, RELAY, ROOM } = process.env;
+  if (!RELAY || !ROOM) throw new Error('RELAY and ROOM are required');
+  const doc = new Y.Doc();
+  const text = doc.getText('t');
+  const marks = doc.getMap<number>('marks');
+  let destroy: () => void;
+
+  if (MODE === 'y-webrtc') {
+    const { WebrtcProvider } = await import('y-webrtc');
+    const provider = new WebrtcProvider(ROOM, doc, { signaling: [RELAY], peerOpts: { wrtc } } as never);
+    provider.on('peers', ({ webrtcPeers }: { webrtcPeers: string[] }) => send({ event: 'peers', count: webrtcPeers.length }));
+    destroy = () => provider.destroy();
+  } else {
+    const { joinRoom } = await import('../../../src/index.js');
+    const { createYjsProvider } = await import('../../../src/yjs/provider.js');
+    const room = await joinRoom({ relay: RELAY, room: ROOM, wrtc, WebSocket } as never);
+    const provider = createYjsProvider(room, doc, { name: process.env.DOC ?? 'bench' });
+    provider.on('synced', ({ synced }) => send({ event: 'synced', synced }));
+    const report = () => send({ event: 'peers', count: room.peers.size });
+    room.on('peer-joined', report);
+    room.on('peer-left', report);
+    destroy = () => {
+      provider.destroy();
+      void room.leave();
+    };
+  }
+
+  marks.observe((e) => {
+    if (e.transaction.local) return;
+    const at = now();
+    for (const k of e.keysChanged) send({ event: 'seen', k, at });
+  });
+  let expected = Infinity;
+  text.observe(() => {
+    if (text.length >= expected) {
+      send({ event: 'reached', length: text.length, at: now() });
+      expected = Infinity;
+    }
+  });
+
+  process.on('message', (m: Command) => {
+    switch (m.cmd) {
+      case 'mark':
+        marks.set(m.k, 1);
+        send({ event: 'marked', k: m.k, at: now() });
+        break;
+      case 'fill': {
+        // In 64 KiB inserts, so the document is many items like a real one, not one string.
+        const chunk = 'x'.repeat(64 * 1024);
+        for (let n = 0; n < m.bytes; n += chunk.length) text.insert(text.length, chunk.slice(0, Math.min(chunk.length, m.bytes - n)));
+        send({ event: 'filled', length: text.length });
+        break;
+      }
+      case 'expect':
+        expected = m.length;
+        if (text.length >= expected) {
+          send({ event: 'reached', length: text.length, at: now() });
+          expected = Infinity;
+        }
+        break;
+      case 'replay':
+        void replay(text, m.path).then(() => send({ event: 'replayed', at: now() }));
+        break;
+      case 'stats':
+        send({ event: 'stats', bytes: wire.bytes, frames: wire.frames });
+        break;
+      case 'text':
+        send({ event: 'text', value: text.toString() });
+        break;
+      case 'hash':
+        send({ event: 'hash', value: createHash('sha256').update(text.toString()).digest('hex'), length: text.length });
+        break;
+      case 'exit':
+        destroy();
+        setTimeout(() => process.exit(0), 50);
+        break;
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ event: 'ready' });
+}
+
+/** Replay the editing trace (Joseph Gentle, editing-traces, CC BY 4.0): one transaction per event-loop turn, as typing would arrive. */
+async function replay(text: Y.Text, path: string): Promise<void> {
+  const trace = JSON.parse(gunzipSync(readFileSync(path)).toString()) as { startContent: string; txns: Array<{ patches: Array<[number, number, string]> }> };
+  const doc = text.doc!;
+  if (trace.startContent) text.insert(0, trace.startContent);
+  for (let i = 0; i < trace.txns.length; i++) {
+    doc.transact(() => {
+      for (const [pos, del, ins] of trace.txns[i]!.patches) {
+        if (del > 0) text.delete(pos, del);
+        if (ins) text.insert(pos, ins);
+      }
+    });
+    if (i % 10 === 9) await new Promise((r) => setImmediate(r));
+  }
+}
+
+main().catch((err: unknown) => {
+  send({ event: 'error', message: String(err instanceof Error ? err.stack : err) });
+  process.exit(1);
+});
