@@ -431,13 +431,19 @@ export function createMesh(options: MeshOptions): Room {
 
   // ------------------------------------------------------------------ heartbeats
 
+  let lastTick = clock.now();
   const heartbeat = () => {
     heartbeatTimer = undefined;
     if (closed) return;
     const now = clock.now();
+    // A tick far behind schedule means this process stalled (GC, a busy loop, a suspended
+    // tab): frames from peers may be waiting unread, so silence proves nothing this round.
+    const stalled = now - lastTick > 2 * opts.heartbeatIntervalMs;
+    lastTick = now;
     for (const r of [...remotes.values()]) {
       const conn = r.conn;
       if (!conn?.isOpen) continue;
+      if (stalled) conn.lastHeard = Math.max(conn.lastHeard, now - opts.heartbeatIntervalMs);
       if (now - conn.lastHeard > opts.peerTimeoutMs) drop(r, 'timeout', true);
       else conn.ping(now);
     }

@@ -170,3 +170,32 @@ describe('restarted peer', () => {
     await Promise.all([rooms.get('a')!, rooms.get('c')!, b2].map((r) => r.leave()));
   });
 });
+
+describe('local stalls', () => {
+  it('does not time peers out when this process itself stalled past the timeout', async () => {
+    // A clock whose now() can jump while timers stay where they were: what a blocked
+    // event loop sees when it resumes (every timer late, peers' frames still unread).
+    const base = new ManualClock();
+    let jump = 0;
+    const clock = { now: () => base.now() + jump, setTimeout: base.setTimeout.bind(base), clearTimeout: base.clearTimeout.bind(base) };
+    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    const left: string[] = [];
+    a.on('peer-left', ({ id }) => left.push(id));
+    b.on('peer-left', ({ id }) => left.push(id));
+    await net.settle();
+    await base.advanceAsync(1000);
+    expect(net.openConnections()).toBe(1);
+    jump += 10_000;
+    await base.advanceAsync(3000);
+    expect(left).toEqual([]);
+    expect(net.openConnections()).toBe(1);
+    // A peer that really went silent is still timed out after the stall.
+    net.disconnect('b');
+    await base.advanceAsync(3000);
+    expect(left).toContain('b');
+    await a.leave();
+    await b.leave();
+  });
+});
