@@ -1,0 +1,237 @@
+/**
+ * The relay client against a real relay started in-test on a free loopback port: joining,
+ * addressed signals, reconnect with backoff and rejoin under the same id after the relay
+ * restarts on the same port, and fatal refusals surfacing as MeshpartyError codes.
+ * A scripted fake relay covers what a real one never does (garbage frames, silence).
+ */
+import WebSocket, { WebSocketServer } from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer, type SignalingServerOptions } from '../../signaling/index.js';
+import { createWebSocketSignaling, type WebSocketSignalingOptions } from '../../src/signaling-client/websocket-signaling.js';
+import type { Signaling, SignalingStatus } from '../../src/signaling-client/types.js';
+import { createRng } from '../../src/util/rng.js';
+import type { MeshpartyError } from '../../src/util/errors.js';
+import { freePort, waitFor } from '../support/net.js';
+
+const quiet = { warn: () => {} };
+const fastBackoff = { initialMs: 30, maxMs: 200 };
+
+/** A client plus everything it reported, for assertions. */
+function observe(s: Signaling) {
+  const seen = {
+    joined: [] as Array<{ selfId: string; peers: string[] }>,
+    peerJoined: [] as string[],
+    peerLeft: [] as string[],
+    signals: [] as Array<{ from: string; data: unknown }>,
+    statuses: [] as SignalingStatus[],
+    errors: [] as MeshpartyError[],
+  };
+  s.on('joined', (j) => seen.joined.push(j));
+  s.on('peer-joined', (p) => seen.peerJoined.push(p));
+  s.on('peer-left', (p) => seen.peerLeft.push(p));
+  s.on('signal', (m) => seen.signals.push(m));
+  s.on('status', (st) => seen.statuses.push(st));
+  s.on('error', (e) => seen.errors.push(e));
+  return seen;
+}
+
+describe('WebSocket signaling against a real relay', () => {
+  const relays: SignalingServer[] = [];
+  const clients: Signaling[] = [];
+  const servers: WebSocketServer[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(relays.splice(0).map((r) => r.close()));
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  });
+
+  async function relay(options: SignalingServerOptions = {}) {
+    const r = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
+    relays.push(r);
+    return r;
+  }
+
+  function client(url: string, room: string, extra: Partial<WebSocketSignalingOptions> = {}) {
+    const s = createWebSocketSignaling({ url, room, WebSocket, backoff: fastBackoff, random: createRng(7).next, logger: quiet, ...extra });
+    clients.push(s);
+    const seen = observe(s);
+    s.join();
+    return { s, seen };
+  }
+
+  it('joins, learns who is there, and sees others come and go', async () => {
+    const r = await relay();
+    const a = client(r.address.url, 'room-1');
+    await waitFor(() => a.s.status === 'connected', 'a joined');
+    expect(a.seen.joined).toHaveLength(1);
+    expect(a.seen.joined[0]!.peers).toEqual([]);
+    const aId = a.seen.joined[0]!.selfId;
+    expect(aId).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+
+    const b = client(r.address.url, 'room-1');
+    await waitFor(() => b.s.status === 'connected', 'b joined');
+    const bId = b.seen.joined[0]!.selfId;
+    expect(b.seen.joined[0]!.peers).toEqual([aId]);
+    await waitFor(() => a.seen.peerJoined.includes(bId), 'a hears of b');
+    expect(a.seen.statuses).toEqual(['connected']);
+
+    b.s.close();
+    await waitFor(() => a.seen.peerLeft.includes(bId), 'a hears b left');
+    expect(b.s.status).toBe('closed');
+  });
+
+  it('delivers a signal only to the peer it is addressed to, stamped with the sender', async () => {
+    const r = await relay();
+    const [a, b, c] = [client(r.address.url, 'room-2'), client(r.address.url, 'room-2'), client(r.address.url, 'room-2')];
+    await waitFor(() => [a, b, c].every((x) => x.s.status === 'connected'), 'all joined');
+    const [aId, bId] = [a.seen.joined[0]!.selfId, b.seen.joined[0]!.selfId];
+    a.s.sendSignal(bId, { type: 'offer', sdp: 'opaque' });
+    c.s.sendSignal(aId, 'ciphertext-as-a-string');
+    await waitFor(() => b.seen.signals.length === 1 && a.seen.signals.length === 1, 'signals delivered');
+    expect(b.seen.signals[0]).toEqual({ from: aId, data: { type: 'offer', sdp: 'opaque' } });
+    expect(a.seen.signals[0]!.data).toBe('ciphertext-as-a-string');
+    // c was neither addressed nor did it get a copy; a second probe proves delivery had time to happen.
+    a.s.sendSignal(bId, 'probe');
+    await waitFor(() => b.seen.signals.length === 2, 'probe');
+    expect(c.seen.signals).toEqual([]);
+  });
+
+  it('reconnects with backoff after the relay dies and rejoins under the same id when it is back on the same port', async () => {
+    const port = await freePort();
+    let r = await relay({ port });
+    const a = client(r.address.url, 'room-3');
+    const b = client(r.address.url, 'room-3');
+    await waitFor(() => a.s.status === 'connected' && b.s.status === 'connected', 'both joined');
+    const ids = [a.seen.joined[0]!.selfId, b.seen.joined[0]!.selfId];
+
+    await r.close();
+    relays.splice(relays.indexOf(r), 1);
+    await waitFor(() => a.s.status === 'reconnecting' && b.s.status === 'reconnecting', 'both reconnecting');
+    // Let a few attempts fail against the closed port (backoff keeps trying).
+    await new Promise((res) => setTimeout(res, 300));
+    expect(a.s.status).toBe('reconnecting');
+
+    r = await relay({ port });
+    await waitFor(() => a.s.status === 'connected' && b.s.status === 'connected', 'both rejoined', 10_000);
+    expect(a.seen.joined.map((j) => j.selfId)).toEqual([ids[0], ids[0]]);
+    expect(b.seen.joined.map((j) => j.selfId)).toEqual([ids[1], ids[1]]);
+    expect(a.seen.statuses).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(r.metrics().connections).toBe(2);
+    expect(r.metrics().rooms).toBe(1);
+    // Signals flow again under the old ids.
+    a.s.sendSignal(ids[1]!, 'after-restart');
+    await waitFor(() => b.seen.signals.some((m) => m.data === 'after-restart' && m.from === ids[0]), 'signal after restart');
+    expect(a.seen.errors).toEqual([]);
+  });
+
+  it('gives up with relay-unreachable after maxInitialAttempts when nothing listens', async () => {
+    const port = await freePort();
+    const a = client(`ws://127.0.0.1:${port}`, 'room-4', { maxInitialAttempts: 3 });
+    await waitFor(() => a.s.status === 'closed', 'gave up');
+    expect(a.seen.errors.map((e) => e.code)).toEqual(['relay-unreachable']);
+    expect(a.seen.errors[0]!.detail).toMatchObject({ attempts: 3 });
+  });
+
+  it('surfaces fatal refusals with the relay code and stops: room-full, token errors, peer-id-taken', async () => {
+    const small = await relay({ maxPeersPerRoom: 1 });
+    const first = client(small.address.url, 'full');
+    await waitFor(() => first.s.status === 'connected', 'first joined');
+    const second = client(small.address.url, 'full');
+    await waitFor(() => second.s.status === 'closed', 'second refused');
+    expect(second.seen.errors.map((e) => e.code)).toEqual(['room-full']);
+
+    const guarded = await relay({ secret: 'test-secret' });
+    const none = client(guarded.address.url, 'vip');
+    const forged = client(guarded.address.url, 'vip', { token: 'forged.token' });
+    const otherRoom = client(guarded.address.url, 'vip', { token: createRoomToken({ secret: 'test-secret', room: 'elsewhere', expiresInSeconds: 60 }) });
+    const good = client(guarded.address.url, 'vip', { token: createRoomToken({ secret: 'test-secret', room: 'vip', expiresInSeconds: 60 }) });
+    await waitFor(() => [none, forged, otherRoom].every((c) => c.s.status === 'closed') && good.s.status === 'connected', 'token outcomes');
+    expect(none.seen.errors.map((e) => e.code)).toEqual(['token-required']);
+    expect(forged.seen.errors.map((e) => e.code)).toEqual(['token-invalid']);
+    expect(otherRoom.seen.errors.map((e) => e.code)).toEqual(['token-wrong-room']);
+    expect(good.seen.errors).toEqual([]);
+
+    const holder = client(small.address.url, 'ids', { peerId: 'alice' });
+    await waitFor(() => holder.s.status === 'connected', 'alice joined');
+    const impostor = client(small.address.url, 'ids2', { peerId: 'alice' }); // another room: fine
+    await waitFor(() => impostor.s.status === 'connected', 'alice in another room');
+    const twin = client((await relay()).address.url, 'ids', { peerId: 'bob' });
+    await waitFor(() => twin.s.status === 'connected', 'bob joined');
+    const clash = client(relays.at(-1)!.address.url, 'ids', { peerId: 'bob' });
+    await waitFor(() => clash.s.status === 'closed', 'clash refused');
+    expect(clash.seen.errors.map((e) => e.code)).toEqual(['peer-id-taken']);
+  });
+
+  /** A scripted relay: answers `join` with `reply(join)` and records what it saw. */
+  async function fakeRelay(reply: (join: Record<string, unknown>, ws: WebSocket) => void) {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    servers.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    const frames: Array<Record<string, unknown>> = [];
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString()) as Record<string, unknown>;
+        frames.push(m);
+        if (m.type === 'join') reply(m, ws);
+      });
+    });
+    const port = (wss.address() as { port: number }).port;
+    return { url: `ws://127.0.0.1:${port}`, frames, connections: () => connections };
+  }
+
+  it('reports version-mismatch as fatal and sends join with v, room and token', async () => {
+    const fake = await fakeRelay((_j, ws) => ws.send(JSON.stringify({ type: 'error', code: 'version-mismatch', message: 'v2 only' })));
+    const a = client(fake.url, 'room-v', { token: 't0k' });
+    await waitFor(() => a.s.status === 'closed', 'refused');
+    expect(a.seen.errors.map((e) => e.code)).toEqual(['version-mismatch']);
+    expect(fake.frames[0]).toEqual({ type: 'join', v: 1, room: 'room-v', token: 't0k' });
+  });
+
+  it('drops garbage frames from the relay without throwing, then works normally', async () => {
+    const fake = await fakeRelay((j, ws) => {
+      for (const junk of ['not json', '42', 'null', '{"no":"type"}', '{"type":"joined","room":"room-g"}', '{"type":"signal","room":"room-g"}', '{"type":"mystery"}']) ws.send(junk);
+      ws.send(Buffer.from([1, 2, 3]));
+      ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'me', peers: ['x', 7, 'me'] }));
+      ws.send(JSON.stringify({ type: 'signal', room: j.room, from: 'x', data: { ok: true } }));
+    });
+    const warnings: string[] = [];
+    const a = client(fake.url, 'room-g', { logger: { warn: (m) => warnings.push(m) } });
+    await waitFor(() => a.seen.signals.length === 1, 'the valid signal');
+    expect(a.seen.joined).toEqual([{ selfId: 'me', peers: ['x'] }]);
+    expect(a.seen.errors).toEqual([]);
+    expect(warnings.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('pings while joined and reconnects when the relay goes silent', async () => {
+    // Answers join, never pongs: the client must notice the silence and reconnect.
+    const fake = await fakeRelay((j, ws) => ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p1', peers: [] })));
+    const a = client(fake.url, 'room-s', { pingIntervalMs: 40, silenceTimeoutMs: 150 });
+    await waitFor(() => fake.frames.some((f) => f.type === 'ping'), 'a ping');
+    await waitFor(() => fake.connections() >= 2, 'reconnect after silence', 10_000);
+    await waitFor(() => a.seen.joined.length >= 2, 'rejoined');
+    expect(fake.frames.filter((f) => f.type === 'join')[1]).toMatchObject({ peerId: 'p1' });
+  });
+
+  it('on rejoin, waits out peer-id-taken (a stale connection the relay still holds) instead of failing', async () => {
+    let joins = 0;
+    const fake = await fakeRelay((j, ws) => {
+      joins++;
+      if (joins === 1) {
+        ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'keep-me', peers: [] }));
+        setTimeout(() => ws.terminate(), 20); // network blip
+      } else if (joins <= 3) {
+        ws.send(JSON.stringify({ type: 'error', code: 'peer-id-taken', message: 'held by another connection', room: j.room }));
+      } else {
+        ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: j.peerId, peers: [] }));
+      }
+    });
+    const a = client(fake.url, 'room-t');
+    await waitFor(() => a.seen.joined.length === 2, 'rejoined after the id was released', 10_000);
+    expect(a.seen.joined.map((x) => x.selfId)).toEqual(['keep-me', 'keep-me']);
+    expect(fake.frames.filter((f) => f.type === 'join').slice(1).every((f) => f.peerId === 'keep-me')).toBe(true);
+    expect(a.seen.errors).toEqual([]);
+    expect(a.s.status).toBe('connected');
+  });
+});
