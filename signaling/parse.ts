@@ -12,6 +12,29 @@ export type ParseResult =
 const fail = (code: RelayErrorCode, reason: string, room?: unknown): ParseResult =>
   typeof room === 'string' ? { ok: false, code, reason, room } : { ok: false, code, reason };
 
+/**
+ * Deepest nesting a frame may have. Real frames nest a few levels (an SDP object inside
+ * a signal); deeper ones only serve to blow the stack of JSON.stringify when forwarded.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True if `text` nests arrays/objects deeper than `max` (string contents ignored). One pass, no allocation. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((t) => typeof t === 'string');
@@ -26,6 +49,7 @@ const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every
  * ```
  */
 export function parseClientFrame(text: string): ParseResult {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return fail('bad-message', `nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -39,7 +39,7 @@ export class RelayProtocol {
     this.counters.messagesIn++;
     conn.alive = true;
     try {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (bytes.length > this.options.maxFrameBytes) {
         this.counters.reject('frame-too-large');
         conn.send({ type: 'error', code: 'frame-too-large', message: `frame over ${this.options.maxFrameBytes} bytes` });
@@ -52,8 +52,9 @@ export class RelayProtocol {
       if (!parsed.ok) return this.refuse(conn, parsed.code, parsed.reason, parsed.room);
       this.dispatch(conn, parsed.message);
     } catch (err) {
-      // A bug here must cost one message, not the process.
-      this.log({ level: 'error', event: 'handler-error', conn: conn.id, error: String(err) });
+      // A bug here must cost one message, not the process (and never log the payload).
+      this.log({ level: 'error', event: 'handler-error', conn: conn.id, error: err instanceof Error ? err.name : 'unknown' });
+      this.refuse(conn, 'bad-message', 'message could not be handled');
     }
   }
 
