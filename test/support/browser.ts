@@ -1,7 +1,4 @@
 import { chromium, type Browser } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ensureDebianPackage } from './system-package.js';
 
 /** Flags checked on this kind of machine (see ../shared/DESIGN.md). */
@@ -26,6 +23,8 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({
     executablePath,
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...extraArgs, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'mp-chromium-'))}`],
+    // No --user-data-dir: playwright-core refuses it in launch() and already gives every
+    // launch a fresh temporary profile of its own.
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
 }
