@@ -92,6 +92,9 @@ interface RemotePeer {
 
 const DEFAULT_CHANNEL = 'default';
 
+/** Relay refusals that happen in normal operation (races with peers leaving); logged, not emitted. */
+const ROUTINE_RELAY_REFUSALS = new Set(['unknown-peer', 'not-in-room']);
+
 /**
  * Join a room as a mesh peer. Returns at once; peers appear through `peer-joined` as
  * their connections open. Normally reached through `joinRoom()` (WebRTC) or
@@ -520,7 +523,10 @@ export function createMesh(options: MeshOptions): Room {
   const offs = [
     signaling.on('status', mapStatus),
     signaling.on('error', (err) => {
-      if (!closed) events.emit('error', err);
+      if (closed) return;
+      // A signal to a peer that has just left is refused by the relay: routine, not the app's concern.
+      if (ROUTINE_RELAY_REFUSALS.has(err.code)) return log.debug('relay refused a signal', { code: err.code });
+      events.emit('error', err);
     }),
     signaling.on('joined', onJoined),
     signaling.on('peer-joined', (id) => {

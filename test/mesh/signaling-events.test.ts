@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { createMesh } from '../../src/mesh/create-mesh.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import type { Signaling, SignalingEvents, SignalingStatus } from '../../src/signaling-client/types.js';
+import { MemoryWire } from '../../src/transport/memory.js';
+import { Emitter } from '../../src/util/emitter.js';
+import { MeshpartyError } from '../../src/util/errors.js';
+
+/** A signaling driven by the test. */
+function fakeSignaling() {
+  const events = new Emitter<SignalingEvents>();
+  let status: SignalingStatus = 'connecting';
+  const sent: Array<{ to: string; data: unknown }> = [];
+  let closes = 0;
+  const s: Signaling = {
+    get status() {
+      return status;
+    },
+    join: () => {},
+    sendSignal: (to, data) => sent.push({ to, data }),
+    on: (e, l) => events.on(e, l),
+    close: () => void closes++,
+  };
+  const setStatus = (next: SignalingStatus) => {
+    status = next;
+    events.emit('status', next);
+  };
+  return { s, events, sent, setStatus, closes: () => closes };
+}
+
+describe('signaling events seen by the room', () => {
+  it('mirrors signaling status, passes real errors through, keeps routine relay refusals quiet, and closes when signaling gives up', () => {
+    const f = fakeSignaling();
+    const room = createMesh({ room: 'r', signaling: f.s, transports: new MemoryWire().factory('me'), logger: silentLogger() });
+    const statuses: string[] = [];
+    const errors: string[] = [];
+    room.on('status', (s) => statuses.push(s));
+    room.on('error', (e) => errors.push(e.code));
+    expect(room.status).toBe('connecting');
+    f.setStatus('connected');
+    f.events.emit('joined', { selfId: 'me', peers: [] });
+    expect(room.selfId).toBe('me');
+    f.setStatus('reconnecting');
+    f.events.emit('error', new MeshpartyError('unknown-peer', 'signal to a peer that left'));
+    f.events.emit('error', new MeshpartyError('token-expired', 'token expired'));
+    f.setStatus('connected');
+    f.setStatus('closed');
+    expect(statuses).toEqual(['connected', 'reconnecting', 'connected', 'closed']);
+    expect(errors).toEqual(['token-expired']);
+    expect(room.status).toBe('closed');
+    expect(f.closes()).toBe(1);
+  });
+
+  it('a responder asks an initiator it has no connection to for an offer; malformed signals are dropped', () => {
+    const f = fakeSignaling();
+    const room = createMesh({ room: 'r', signaling: f.s, transports: new MemoryWire().factory('m'), logger: silentLogger() });
+    f.events.emit('joined', { selfId: 'm', peers: ['a', 'z'] });
+    // 'a' sorts first: it offers, we only nudge it. 'z' sorts last: we offer (after a microtask).
+    expect(f.sent).toEqual([{ to: 'a', data: { r: null } }]);
+    const errors: string[] = [];
+    room.on('error', (e) => errors.push(e.code));
+    for (const junk of [null, 42, [], { s: '' }, { s: 'x'.repeat(65), d: 1 }, { r: 5 }, { s: 'ok', d: 'not a memory signal' }]) {
+      f.events.emit('signal', { from: 'a', data: junk });
+    }
+    expect(room.peers.size).toBe(0);
+    expect(room.status).not.toBe('closed');
+    expect(errors).toEqual([]);
+    // A ciphertext (a string) from an older peer in a room without password: our password is the wrong one.
+    f.events.emit('signal', { from: 'a', data: 'c2VjcmV0' });
+    expect(errors).toEqual(['wrong-password']);
+    expect(f.sent.at(-1)).toEqual({ to: 'a', data: { x: 1 } });
+    expect(room.status).toBe('closed');
+  });
+});
