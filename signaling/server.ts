@@ -31,6 +31,9 @@ interface Refusal {
   message: string;
 }
 
+/** Refused sockets still closing; past this many, further refusals skip the error frame. */
+const MAX_PENDING_REFUSALS = 256;
+
 /** `::ffff:127.0.0.1` and `127.0.0.1` are one client. */
 const normaliseIp = (ip: string | undefined): string => (ip ?? 'unknown').replace(/^::ffff:/, '');
 
@@ -155,6 +158,12 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     }
     const ip = normaliseIp(req.socket.remoteAddress);
     const refusal = connectionRefusal(req, ip);
+    if (refusal && refused.size >= MAX_PENDING_REFUSALS) {
+      // Under a connection flood, explaining each refusal costs more than it helps.
+      counters.reject(refusal.code);
+      socket.destroy();
+      return;
+    }
     // ws completes the upgrade synchronously here, so the counts checked above still hold.
     wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip)));
   };
