@@ -69,6 +69,9 @@ export const keeperCommand = {
       process.once('SIGTERM', stop);
     });
     await keeper.close();
+    // @roamhq/wrtc keeps native handles alive after every connection is closed; the
+    // logs are flushed and closed by now, so leave explicitly.
+    setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
 };
