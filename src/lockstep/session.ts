@@ -682,7 +682,9 @@ class Session<S, I> implements LockstepSession<S, I> {
       const next = this.#remoteNext.get(p);
       if (next === undefined) continue;
       const oneWay = (this.#room.peers.get(p)?.rttMs ?? 0) / 2 / frameMs;
-      slowest = Math.min(slowest, next - this.#config.delay + oneWay);
+      // After a tick a player has sampled up to frame + delay, so next = frame + delay + 1;
+      // its packet is one-way latency old, so it is that much further on by now.
+      slowest = Math.min(slowest, next - this.#config.delay - 1 + oneWay);
     }
     return slowest === Infinity ? 0 : sim.frame - slowest;
   }
