@@ -1,0 +1,67 @@
+/**
+ * One mesh peer in its own process, for integration tests: real WebRTC (@roamhq/wrtc),
+ * real relay client (ws). Controlled over the Node IPC channel (the parent forks it with
+ * `--import tsx`); every room event goes back to the parent with a wall-clock timestamp
+ * so the parent can measure across processes. Exits when the parent goes away.
+ *
+ * Parent -> child: {cmd:'join', relay, room, password?} | {cmd:'broadcast', text} |
+ *                  {cmd:'state'} | {cmd:'leave'}
+ * Child -> parent: {ev:'ready'} | {ev:'joined', selfId} | {ev:'join-failed', code} |
+ *                  {ev:'peer-joined'|'peer-left', id, t} | {ev:'status', status, t} |
+ *                  {ev:'error', code} | {ev:'message', from, text} | {ev:'state', ...}
+ */
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { joinRoom } from '../../src/mesh/join-room.js';
+import type { Room } from '../../src/mesh/types.js';
+import { MeshpartyError } from '../../src/util/errors.js';
+
+type Command =
+  | { cmd: 'join'; relay: string; room: string; password?: string }
+  | { cmd: 'broadcast'; text: string }
+  | { cmd: 'state' }
+  | { cmd: 'leave' };
+
+const send = (m: Record<string, unknown>) => process.send?.(m);
+const quiet = { debug: () => {}, warn: () => {} };
+let room: Room | undefined;
+
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (raw) => {
+  const m = raw as Command;
+  void handle(m).catch((err) => send({ ev: 'crash', error: String(err) }));
+});
+
+async function handle(m: Command): Promise<void> {
+  switch (m.cmd) {
+    case 'join': {
+      try {
+        room = await joinRoom({ relay: m.relay, room: m.room, password: m.password, wrtc, WebSocket, logger: quiet, backoff: { initialMs: 100, maxMs: 1000 } });
+      } catch (err) {
+        send({ ev: 'join-failed', code: err instanceof MeshpartyError ? err.code : String(err) });
+        return;
+      }
+      const r = room;
+      r.on('peer-joined', ({ id }) => send({ ev: 'peer-joined', id, t: Date.now() }));
+      r.on('peer-left', ({ id, reason }) => send({ ev: 'peer-left', id, reason, t: Date.now() }));
+      r.on('status', (status) => send({ ev: 'status', status, t: Date.now() }));
+      r.on('error', (err) => send({ ev: 'error', code: err.code }));
+      r.channel('chat').on('message', ({ from, data }) => send({ ev: 'message', from, text: new TextDecoder().decode(data) }));
+      send({ ev: 'joined', selfId: r.selfId });
+      return;
+    }
+    case 'broadcast':
+      await room?.channel('chat').broadcast(new TextEncoder().encode(m.text));
+      return;
+    case 'state':
+      send({ ev: 'state', selfId: room?.selfId, status: room?.status, peers: room ? [...room.peers.keys()] : [] });
+      return;
+    case 'leave':
+      await room?.leave();
+      send({ ev: 'left' });
+      return;
+  }
+}
+
+send({ ev: 'ready' });
