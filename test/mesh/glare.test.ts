@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createMesh } from '../../src/mesh/create-mesh.js';
 import { shouldInitiate } from '../../src/mesh/glare.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
+import type { Signaling } from '../../src/signaling-client/types.js';
+import { MemoryWire } from '../../src/transport/memory.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -80,5 +85,33 @@ describe('glare rule', () => {
     await a.leave();
     await b.leave();
     expect(a.status).toBe('closed');
+  });
+});
+
+describe('glare under duplicated signals', () => {
+  it('still forms exactly one connection per pair when the relay delivers every signal twice', async () => {
+    const relay = new MemoryRelay();
+    const wire = new MemoryWire();
+    const rooms = ['d', 'a', 'c', 'b', 'e'].map((id) => {
+      const inner = relay.client('r', id);
+      const doubled: Signaling = {
+        get status() {
+          return inner.status;
+        },
+        join: () => inner.join(),
+        close: () => inner.close(),
+        on: (e, l) => inner.on(e, l),
+        sendSignal: (to, data) => {
+          inner.sendSignal(to, data);
+          inner.sendSignal(to, data);
+        },
+      };
+      return createMesh({ room: 'r', signaling: doubled, transports: wire.factory(id), logger: silentLogger(), heartbeatIntervalMs: 60_000 });
+    });
+    await waitFor(() => fullMesh(rooms), 'full mesh despite duplicates');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(wire.openConnections()).toBe(10);
+    expect(fullMesh(rooms)).toBe(true);
+    await Promise.all(rooms.map((r) => r.leave()));
   });
 });
