@@ -1,7 +1,7 @@
 /**
  * `npm start`: the relay and the demos' Vite dev server in one process, with both URLs
  * printed. The relay takes RELAY_PORT / PORT or 4444, or any free port when that one is
- * taken. Demo pages learn the relay URL two ways (see README "Relay"): the `?relay=`
+ * taken; the dev server takes DEMO_PORT or Vite's default. Demo pages learn the relay URL two ways (see README "Relay"): the `?relay=`
  * query parameter of the printed links, and `import.meta.env.VITE_MESHPARTY_RELAY`.
  */
 import { resolve } from 'node:path';
@@ -26,7 +26,17 @@ async function main(): Promise<void> {
   const relay = await startRelay();
   // Vite exposes VITE_* variables to pages as import.meta.env.*; set before the server loads.
   process.env.VITE_MESHPARTY_RELAY = relay.address.url;
-  const vite = await createViteServer({ configFile: resolve(repo, 'vite.config.ts') });
+  // DEMO_PORT picks the dev server's port (tests pass a free one); else Vite's default,
+  // moving up when taken.
+  const demoPort = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : undefined;
+  const vite = await createViteServer({
+    configFile: resolve(repo, 'vite.config.ts'),
+    ...(demoPort ? { server: { port: demoPort, strictPort: true } } : {}),
+  });
+  // Vite installs its own SIGTERM (and stdin end) handler that exits once Vite alone has
+  // closed, with code 143. This script owns the process: it closes both servers, then exits 0.
+  process.removeAllListeners('SIGTERM');
+  process.stdin.removeAllListeners('end');
   await vite.listen();
   const pageBase = vite.resolvedUrls?.local[0] ?? `http://127.0.0.1:${vite.config.server.port}/`;
   const q = `?relay=${encodeURIComponent(relay.address.url)}`;

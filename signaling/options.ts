@@ -75,6 +75,8 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   logger?: RelayLogger;
   /** Room membership and delivery; default in-memory (one process). */
   rooms?: RoomDirectory;
+  /** The same for y-webrtc topics (a separate namespace); default in-memory. */
+  topics?: RoomDirectory;
   /** Clock in ms since the epoch, for token expiry and rate limits (tests). */
   now?: () => number;
 }

@@ -52,7 +52,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const log = options.logger ?? createJsonLogger();
   const counters = new MetricsCounters();
   const rooms = options.rooms ?? new InMemoryRoomDirectory();
-  const topics = new InMemoryRoomDirectory();
+  const topics = options.topics ?? new InMemoryRoomDirectory();
   const protocol = new RelayProtocol(opts, rooms, topics, counters, log);
   const startedAt = opts.now();
 
