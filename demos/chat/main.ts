@@ -1,0 +1,182 @@
+/**
+ * The chat demo: join a room through the relay, then talk to every peer straight over
+ * WebRTC data channels. Uses only meshparty's public API.
+ *
+ * Open `chat/#room=NAME` (add `&password=...` for an encrypted room) in two windows.
+ */
+import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
+import { decodeChatMessage, encodeChatMessage, MAX_NAME_LENGTH, type ChatMessage } from './chat-message.js';
+import { errorText } from './error-text.js';
+import { randomName, readRoomLink, relayUrl, writeRoomLink } from './room-link.js';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const ui = {
+  status: $('status'),
+  selfId: $('self-id'),
+  share: $<HTMLButtonElement>('share'),
+  joinForm: $<HTMLFormElement>('join-form'),
+  room: $<HTMLInputElement>('room'),
+  name: $<HTMLInputElement>('name'),
+  password: $<HTMLInputElement>('password'),
+  error: $('error'),
+  roomView: $('room-view'),
+  log: $('log'),
+  sendForm: $<HTMLFormElement>('send-form'),
+  message: $<HTMLInputElement>('message'),
+  peers: $('peers'),
+  peerCount: $('peer-count'),
+};
+
+const relay = relayUrl(location);
+const names = new Map<PeerId, string>();
+let room: Room | null = null;
+
+function showStatus(state: RoomStatus | 'idle', text: string): void {
+  ui.status.dataset.state = state;
+  ui.status.textContent = text;
+}
+
+function showError(code: string | null, text = ''): void {
+  ui.error.hidden = code === null;
+  ui.error.dataset.code = code ?? '';
+  ui.error.textContent = text;
+}
+
+function logLine(kind: 'chat' | 'system', text: string, who?: string): void {
+  const li = document.createElement('li');
+  li.className = kind;
+  if (who !== undefined) {
+    const span = document.createElement('span');
+    span.className = 'who';
+    span.textContent = who;
+    li.append(span);
+  }
+  li.append(document.createTextNode(text));
+  ui.log.append(li);
+  ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+const nameOf = (id: PeerId): string => names.get(id) ?? id.slice(0, 8);
+
+function renderPeers(r: Room): void {
+  ui.peers.replaceChildren(
+    ...[...r.peers.values()].map((p) => {
+      const li = document.createElement('li');
+      li.dataset.peerId = p.id;
+      const who = document.createElement('span');
+      who.textContent = `${nameOf(p.id)} · connected`;
+      const rtt = document.createElement('span');
+      rtt.className = 'rtt';
+      rtt.textContent = p.rttMs === undefined ? 'rtt …' : `rtt ${p.rttMs.toFixed(0)} ms`;
+      li.append(who, rtt);
+      return li;
+    }),
+  );
+  ui.peerCount.textContent = String(r.peers.size);
+}
+
+const STATUS_TEXT: Record<RoomStatus, string> = {
+  connecting: 'connecting to the relay…',
+  connected: 'connected',
+  reconnecting: 'relay lost, reconnecting… (peers stay connected)',
+  closed: 'left the room',
+};
+
+function bindRoom(r: Room, myName: string): void {
+  const chat = r.channel('chat');
+  const send = (to: PeerId | null, m: ChatMessage): void => {
+    const bytes = encodeChatMessage(m);
+    // A send only fails when that peer is already gone; its peer-left says so.
+    void (to === null ? chat.broadcast(bytes) : chat.send(to, bytes)).catch((err: unknown) =>
+      console.warn('chat: send failed', err),
+    );
+  };
+
+  r.on('status', (s) => {
+    showStatus(s, STATUS_TEXT[s]);
+    if (s === 'reconnecting') showError('relay-reconnecting', `The relay at ${relay} is unreachable; retrying. Chat with peers already here keeps working.`);
+    else if (s === 'connected' && ui.error.dataset.code === 'relay-reconnecting') showError(null);
+    ui.message.disabled = s === 'closed';
+  });
+  r.on('error', (err) => {
+    showError(err.code, errorText(err.code, err.message, relay));
+    logLine('system', `error: ${err.code}`);
+  });
+  r.on('peer-joined', (p) => {
+    send(p.id, { t: 'hello', name: myName });
+    logLine('system', `${nameOf(p.id)} connected`);
+    renderPeers(r);
+  });
+  r.on('peer-left', ({ id, reason }) => {
+    logLine('system', `${nameOf(id)} left (${reason})`);
+    names.delete(id);
+    renderPeers(r);
+  });
+  r.on('rtt', () => renderPeers(r));
+  chat.on('message', ({ from, data }) => {
+    const m = decodeChatMessage(data);
+    if (typeof m === 'string') {
+      console.warn(`chat: dropped a message from ${from}: ${m}`);
+      return;
+    }
+    if (m.t === 'hello') {
+      const before = nameOf(from);
+      names.set(from, m.name);
+      if (before !== m.name) logLine('system', `${before} is ${m.name}`);
+      renderPeers(r);
+    } else {
+      logLine('chat', m.text, nameOf(from));
+    }
+  });
+
+  ui.sendForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = ui.message.value.trim();
+    if (!text) return;
+    send(null, { t: 'say', text });
+    logLine('chat', text, `${myName} (you)`);
+    ui.message.value = '';
+  });
+  addEventListener('pagehide', () => void r.leave());
+}
+
+async function join(roomName: string, myName: string, password: string | undefined): Promise<void> {
+  showError(null);
+  showStatus('connecting', STATUS_TEXT.connecting);
+  ui.joinForm.querySelector('button')!.disabled = true;
+  try {
+    room = await joinRoom({ relay, room: roomName, ...(password ? { password } : {}) });
+  } catch (err) {
+    const e = err instanceof MeshpartyError ? err : new MeshpartyError('join-failed', String(err));
+    showStatus('closed', 'not joined');
+    showError(e.code, errorText(e.code, e.message, relay));
+    ui.joinForm.querySelector('button')!.disabled = false;
+    return;
+  }
+  const invite = writeRoomLink(location, history, { room: roomName, password });
+  ui.joinForm.hidden = true;
+  ui.roomView.hidden = false;
+  ui.share.hidden = false;
+  ui.share.onclick = () => void navigator.clipboard?.writeText(invite).then(() => (ui.share.textContent = 'Link copied'));
+  ui.selfId.textContent = room.selfId;
+  ui.message.disabled = false;
+  ui.sendForm.querySelector('button')!.disabled = false;
+  document.title = `${roomName} · meshparty chat`;
+  bindRoom(room, myName);
+  showStatus(room.status, STATUS_TEXT[room.status]);
+  logLine('system', `joined "${roomName}" as ${myName}${password ? ' (encrypted signaling)' : ''}`);
+  renderPeers(room);
+  ui.message.focus();
+}
+
+const link = readRoomLink(location);
+ui.room.value = link.room ?? randomName('room');
+ui.name.value = randomName('guest');
+ui.password.value = link.password ?? '';
+ui.joinForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const myName = ui.name.value.trim().slice(0, MAX_NAME_LENGTH) || randomName('guest');
+  void join(ui.room.value.trim(), myName, ui.password.value || undefined);
+});
+// A shared link (room in the hash) joins at once; otherwise the form waits for the user.
+if (link.room) ui.joinForm.requestSubmit();

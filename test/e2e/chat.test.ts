@@ -1,0 +1,121 @@
+/**
+ * The chat demo in headless Chromium (Debian's chromium through playwright-core): two
+ * tabs join one room through our relay and talk over WebRTC data channels, from the
+ * Vite dev server and from a production `vite build`. Vite runs with no config file at
+ * all, so this also proves meshparty needs no polyfills or plugins in a user's page.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+import { openChat, type ChatPage } from './support/chat-page.js';
+import { buildDemos, startDevServer, startPreview, startRelay, type Served } from './support/demo-servers.js';
+
+let browser: Browser;
+let relay: SignalingServer;
+const opened: ChatPage[] = [];
+let roomSeq = 0;
+const nextRoom = (): string => `e2e-chat-${process.pid}-${roomSeq++}`;
+
+async function open(baseUrl: string, room: string, password?: string): Promise<ChatPage> {
+  const p = await openChat(browser, { baseUrl, relay: relay.address.url, room, ...(password ? { password } : {}) });
+  opened.push(p);
+  return p;
+}
+
+/** Two tabs in one room see each other, then each says something the other shows. */
+async function chatBothWays(baseUrl: string): Promise<[ChatPage, ChatPage]> {
+  const room = nextRoom();
+  const a = await open(baseUrl, room);
+  const b = await open(baseUrl, room);
+  await a.waitForPeers(1);
+  await b.waitForPeers(1);
+  // Each lists the other by id: the connection is between these two, not to a ghost.
+  expect(await a.page.getAttribute('#peers li[data-peer-id]', 'data-peer-id')).toBe(await b.selfId());
+  expect(await b.page.getAttribute('#peers li[data-peer-id]', 'data-peer-id')).toBe(await a.selfId());
+
+  await a.say('hello from A');
+  await b.waitForMessage('hello from A');
+  await b.say('and back from B ✓');
+  await a.waitForMessage('and back from B ✓');
+  return [a, b];
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(opened.map((p) => p.page.close()));
+  await browser?.close();
+  await relay?.close();
+});
+
+describe('chat demo on the Vite dev server', () => {
+  let dev: Served;
+  beforeAll(async () => {
+    dev = await startDevServer();
+  });
+  afterAll(async () => {
+    await dev?.close();
+  });
+
+  it('two tabs connect through the relay and exchange messages both ways', async () => {
+    const [a, b] = await chatBothWays(dev.url);
+    // The RTT column fills in from heartbeats.
+    await a.page.waitForFunction(() => /rtt \d+ ms/.test(document.querySelector('#peers .rtt')?.textContent ?? ''), null, {
+      timeout: 20_000,
+    });
+    await expect(a.page.textContent('#status')).resolves.toBe('connected');
+    expect(a.pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('a tab with the wrong password shows a clear error and connects to no one', async () => {
+    const room = nextRoom();
+    const a = await open(dev.url, room, 'right horse battery');
+    await a.page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', null, { timeout: 20_000 });
+    const b = await open(dev.url, room, 'wrong password');
+    const text = await b.waitForError('wrong-password');
+    expect(text).toMatch(/wrong password/i);
+    expect(await b.page.locator('#peers li[data-peer-id]').count()).toBe(0);
+    expect(await a.page.locator('#peers li[data-peer-id]').count()).toBe(0);
+    expect(a.pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
+  });
+
+  it('a relay that is not there is shown as such, not as a hang', async () => {
+    const page = await openChat(browser, { baseUrl: dev.url, relay: 'ws://127.0.0.1:9', room: nextRoom() });
+    opened.push(page);
+    const text = await page.waitForError('relay-unreachable', 45_000);
+    expect(text).toContain('ws://127.0.0.1:9');
+    expect(page.pageErrors).toEqual([]);
+  }, 60_000);
+});
+
+describe('chat demo from a production build', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'meshparty-demos-build-'));
+  let served: Served;
+  beforeAll(async () => {
+    await buildDemos(outDir, ['chat/index.html']);
+    served = await startPreview(outDir);
+  }, 180_000);
+  afterAll(async () => {
+    await served?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('builds with a plain Vite config and the built page chats both ways', async () => {
+    // The bundle carries simple-peer's browser build, not its Node entry.
+    const assets = readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js'));
+    const js = assets.map((f) => readFileSync(join(outDir, 'assets', f), 'utf8')).join('\n');
+    expect(js).not.toMatch(/__vite-browser-external/);
+    const [a, b] = await chatBothWays(served.url);
+    expect(a.pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
+  });
+});
