@@ -196,9 +196,16 @@ export function createMesh(options: MeshOptions): Room {
     startConnection(r, true, newSessionId());
   };
 
-  const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection => {
+  const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection | undefined => {
     clearTimers(r);
-    const transport = transports.create({ localId: selfId, remoteId: r.id, initiator });
+    let transport;
+    try {
+      transport = transports.create({ localId: selfId, remoteId: r.id, initiator });
+    } catch (err) {
+      // A setup problem (no WebRTC implementation, bad ICE config): retrying cannot help.
+      events.emit('error', new MeshpartyError('transport-failed', `cannot create a connection to ${r.id}: ${String(err)}`, { peer: r.id }));
+      return undefined;
+    }
     const conn = new Connection(
       transport,
       session,
@@ -391,7 +398,7 @@ export function createMesh(options: MeshOptions): Room {
     r.left = false;
     if (!hasRoomFor(r)) return log.warn('room at maxPeers: refusing a connection', { peer: r.id, maxPeers: opts.maxPeers });
     drop(r, 'replaced', false);
-    startConnection(r, false, env.s).transport.signal(env.d);
+    startConnection(r, false, env.s)?.transport.signal(env.d);
   };
 
   const onJoined = ({ selfId: id, peers }: { selfId: PeerId; peers: PeerId[] }) => {

@@ -71,4 +71,20 @@ describe('signaling events seen by the room', () => {
     expect(f.sent.at(-1)).toEqual({ to: 'a', data: { x: 1 } });
     expect(room.status).toBe('closed');
   });
+
+  it('reports a transport that cannot be created as transport-failed instead of throwing', () => {
+    const f = fakeSignaling();
+    const transports = {
+      create: () => {
+        throw new Error('no RTCPeerConnection in this environment');
+      },
+    };
+    const room = createMesh({ room: 'r', signaling: f.s, transports, logger: silentLogger() });
+    const errors: string[] = [];
+    room.on('error', (e) => errors.push(e.code));
+    f.events.emit('joined', { selfId: 'm', peers: ['z'] });
+    expect(errors).toEqual(['transport-failed']);
+    expect(room.peers.size).toBe(0);
+    void room.leave();
+  });
 });
