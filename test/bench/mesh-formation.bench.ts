@@ -1,0 +1,187 @@
+/**
+ * Mesh formation: how long N peers, each its own Node process, take to reach a full
+ * mesh (every peer connected to every other) with meshparty (`joinRoom` over our relay)
+ * and with y-webrtc 10.3.0 (`WebrtcProvider` over its own bin/server.js), in one run.
+ *
+ * The clock starts when every process is spawned, has loaded its modules and warmed
+ * the WebRTC binding, and is told to join at the same instant; it stops when the last
+ * peer sees N-1 open connections. The same processes serve both libraries, rounds
+ * alternate between them, and each figure is the median of ROUNDS rounds.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { report, type BenchRow } from './harness.js';
+import { startServerProcess } from './support/server-process.js';
+import { freePort } from '../support/net.js';
+import { createSignalingServer, silentLogger } from '../../signaling/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const peerScript = resolve(import.meta.dirname, 'support/mesh-formation-peer.ts');
+// Env overrides are for profiling one case; the defaults are the benchmark.
+const SIZES = (process.env.MESH_FORMATION_SIZES ?? '4,8,16').split(',').map(Number);
+const KINDS = (process.env.MESH_FORMATION_KINDS ?? 'meshparty,y-webrtc').split(',') as Kind[];
+const ROUNDS = Number(process.env.MESH_FORMATION_ROUNDS ?? 3);
+/** A formation that takes longer than this counts as failed (reported, not waited on). */
+const FORMATION_TIMEOUT_MS = 30_000;
+const BENCH_DEADLINE = Date.now() + 170_000;
+
+type Kind = 'meshparty' | 'y-webrtc';
+type Msg = { event: 'ready' } | { event: 'full'; at: number } | { event: 'left'; open: number } | { event: 'error'; message: string };
+
+interface Peer {
+  child: ChildProcess;
+  next(match: (m: Msg) => boolean, timeoutMs: number): Promise<Msg>;
+}
+
+function spawnPeer(i: number): Peer {
+  const child = fork(peerScript, [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-3000)));
+  const inbox: Msg[] = [];
+  const waiters = new Set<() => void>();
+  child.on('message', (m: Msg) => {
+    if (m.event === 'error') console.error(`peer ${i}: ${m.message}`);
+    inbox.push(m);
+    for (const w of [...waiters]) w();
+  });
+  child.on('exit', () => {
+    for (const w of [...waiters]) w();
+  });
+  const next: Peer['next'] = (match, timeoutMs) =>
+    new Promise((done, fail) => {
+      const check = (): void => {
+        const at = inbox.findIndex(match);
+        if (at >= 0) {
+          const [m] = inbox.splice(at, 1);
+          finish();
+          done(m!);
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          finish();
+          fail(new Error(`peer ${i} exited\n${stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        fail(new Error(`peer ${i}: timed out after ${timeoutMs} ms\n${stderr}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, next };
+}
+
+/** One formation: returns ms from the join command to the last peer's full mesh, or null. */
+async function formOnce(peers: Peer[], kind: Kind, url: string, room: string): Promise<number | null> {
+  const n = peers.length;
+  const fulls = peers.map((p) => p.next((m) => m.event === 'full' || m.event === 'error', FORMATION_TIMEOUT_MS));
+  const t0 = performance.timeOrigin + performance.now();
+  for (const p of peers) p.child.send({ cmd: 'join', kind, url, room, n });
+  const results = await Promise.allSettled(fulls);
+  let last: number | null = 0;
+  for (const r of results) {
+    if (r.status === 'rejected' || r.value.event !== 'full') last = null;
+    else if (last !== null) last = Math.max(last, r.value.at - t0);
+  }
+  for (const p of peers) p.child.send({ cmd: 'leave' });
+  const left = await Promise.allSettled(peers.map((p) => p.next((m) => m.event === 'left', 10_000)));
+  if (last === null) {
+    // Say how far it got: open connections per peer when the round was given up.
+    const open = left.map((r) => (r.status === 'fulfilled' && r.value.event === 'left' ? r.value.open : '?'));
+    console.log(`  ${kind} N=${n}: open connections per peer at give-up: ${open.join(' ')}`);
+  }
+  // Let the previous round's connections finish closing before the next clock starts.
+  await new Promise((r) => setTimeout(r, 500));
+  return last;
+}
+
+/**
+ * Median over every round, a round without a full mesh counting as slower than any that
+ * formed (y-webrtc often leaves a pair unconnected at N = 16). If the median itself falls
+ * on such a round, the figure is the give-up time: a lower bound, said in the note.
+ */
+const median = (xs: number[], failed: number): number | null => {
+  const all = [...[...xs].sort((a, b) => a - b), ...Array<number>(failed).fill(FORMATION_TIMEOUT_MS)];
+  if (all.length === 0) return null;
+  const m = all.length >> 1;
+  return all.length % 2 ? all[m]! : (all[m - 1]! + all[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+  const yPort = await freePort();
+  const yServer = await startServerProcess({
+    name: 'y-webrtc bin/server.js',
+    cwd: root,
+    execArgv: ['--require', resolve(import.meta.dirname, 'support/listen-on-loopback.cjs')],
+    args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
+    env: { PORT: String(yPort) },
+    port: yPort,
+    readyLine: (line) => line.includes('Signaling server running'),
+  });
+  const urls: Record<Kind, string> = { meshparty: relay.address.url, 'y-webrtc': `ws://127.0.0.1:${yPort}` };
+  const all = Array.from({ length: Math.max(...SIZES) }, (_, i) => spawnPeer(i));
+  const rows: BenchRow[] = [];
+  try {
+    await Promise.all(all.map((p) => p.next((m) => m.event === 'ready', 120_000)));
+    let roomSeq = 0;
+    for (const n of SIZES) {
+      const peers = all.slice(0, n);
+      const times: Record<Kind, number[]> = { meshparty: [], 'y-webrtc': [] };
+      const failures: Record<Kind, number> = { meshparty: 0, 'y-webrtc': 0 };
+      for (let round = 0; round < ROUNDS && Date.now() < BENCH_DEADLINE; round++) {
+        // Alternate which library goes first so neither always runs on a warmer machine.
+        const order = round % 2 ? [...KINDS].reverse() : KINDS;
+        for (const kind of order) {
+          const ms = await formOnce(peers, kind, urls[kind], `formation-${n}-${roomSeq++}`);
+          if (ms === null) failures[kind]++;
+          else times[kind].push(ms);
+          console.log(`N=${n} ${kind} round ${round}: ${ms === null ? 'no full mesh' : `${ms.toFixed(0)} ms`}`);
+        }
+      }
+      const fail = (k: Kind) =>
+        failures[k] ? `${failures[k]} round(s) without a full mesh in ${FORMATION_TIMEOUT_MS / 1000} s (counted as ${FORMATION_TIMEOUT_MS} ms)` : '';
+      rows.push({
+        bench: 'mesh-formation',
+        case: `${n} peers, separate processes`,
+        metric: 'time to full mesh (median)',
+        unit: 'ms',
+        meshparty: median(times.meshparty, failures.meshparty),
+        baseline: median(times['y-webrtc'], failures['y-webrtc']),
+        baselineName: 'y-webrtc 10.3.0',
+        better: 'lower',
+        note: [
+          `${times.meshparty.length}+${times['y-webrtc'].length} rounds`,
+          `meshparty ${times.meshparty.map((t) => t.toFixed(0)).join('/')}`,
+          `y-webrtc ${times['y-webrtc'].map((t) => t.toFixed(0)).join('/')}`,
+          fail('meshparty') && `meshparty: ${fail('meshparty')}`,
+          fail('y-webrtc') && `y-webrtc: ${fail('y-webrtc')}`,
+        ]
+          .filter(Boolean)
+          .join('; '),
+      });
+    }
+  } finally {
+    for (const p of all) if (p.child.connected) p.child.send({ cmd: 'exit' });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await yServer.stop();
+    await relay.close();
+  }
+  report(rows);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
