@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const index = players.indexOf(ID);
   const frames = Number(FRAMES);
   const room = await joinRoom({ relay: RELAY, room: ROOM, peerId: ID, wrtc, WebSocket } as never);
-  const session = createLockstepSession({ room, game: lightCycles, input: () => scriptedButtons(session.frame, index) });
+  let frameNow = 0;
+  const session = createLockstepSession({ room, game: lightCycles, input: () => scriptedButtons(frameNow, index) });
+  session.on('frame', ({ frame }) => (frameNow = frame));
   let startedAt = 0;
   session.on('started', () => {
     startedAt = performance.now();

@@ -1,0 +1,140 @@
+/**
+ * The light-cycles demo page: joins the room from the link, runs the lobby, then plays
+ * in deterministic lockstep (src/lockstep) with Phaser drawing the state. The rules are
+ * in light-cycles.ts (pure, integer maths); this file only wires things together.
+ */
+import { createLockstepSession, joinRoom, type LockstepSession, type Room } from '../../src/index.js';
+import { bindKeyboard } from './keyboard.js';
+import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
+import { readRoom, relayUrl } from './link.js';
+import { Lobby } from './lobby.js';
+import { formatOverlay } from './overlay.js';
+import { createArena, slotCss, type ArenaView } from './renderer.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const roomName = readRoom(location, history);
+const relay = relayUrl(location);
+const savedName = localStorage.getItem('meshparty:game:name') ?? `Rider-${Math.random().toString(36).slice(2, 6)}`;
+
+let room: Room | undefined;
+let session: LockstepSession<LightCyclesState, CycleInput> | undefined;
+let lobby: Lobby | undefined;
+let arena: ArenaView | undefined;
+let lastDesync: number | undefined;
+
+function setStatus(state: string, text: string): void {
+  const el = $('status');
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+function renderLobby(): void {
+  if (!lobby || !room) return;
+  const list = $('lobby-list');
+  list.replaceChildren(
+    ...[room.selfId, ...room.peers.keys()].map((id) => {
+      const li = document.createElement('li');
+      const entry = id === room!.selfId ? lobby!.me : lobby!.entries.get(id);
+      li.textContent = `${lobby!.nameOf(id)}${id === room!.selfId ? ' (you)' : ''}${id === lobby!.hostId ? ' — host' : ''}`;
+      if (entry?.ready) li.className = 'ready';
+      return li;
+    }),
+  );
+  $('ready').textContent = lobby.me.ready ? 'Not ready' : "I'm ready";
+  const start = $<HTMLButtonElement>('start');
+  start.hidden = !lobby.isHost;
+  start.disabled = lobby.readyPlayers().length === 0;
+  $('lobby-hint').textContent = lobby.isHost ? 'You are the host: start when your friends are ready.' : `Waiting for ${lobby.nameOf(lobby.hostId)} (host) to start.`;
+}
+
+function renderScores(state: LightCyclesState): void {
+  const rows = [...state.cycles].sort((a, b) => b.score - a.score);
+  $('scores').replaceChildren(
+    ...rows.map((c) => {
+      const li = document.createElement('li');
+      li.textContent = `${lobby?.nameOf(c.id) ?? c.id}${c.id === room?.selfId ? ' (you)' : ''}: ${c.score}${c.waiting ? ' — next round' : c.alive ? '' : ' — out'}`;
+      if (c.slot >= 0) li.style.color = slotCss(c.slot);
+      return li;
+    }),
+  );
+}
+
+async function showArena(): Promise<void> {
+  $('lobby').hidden = true;
+  $('arena-wrap').hidden = false;
+  arena ??= await createArena($('arena'));
+}
+
+async function main(): Promise<void> {
+  setStatus('connecting', `connecting to ${relay}…`);
+  try {
+    room = await joinRoom({ relay, room: roomName });
+  } catch (err) {
+    setStatus('error', `cannot join: ${(err as Error).message}`);
+    return;
+  }
+  const joined = room;
+  setStatus('connected', `room ${roomName}`);
+  joined.on('status', (s) => setStatus(s === 'connected' ? 'connected' : 'connecting', s === 'connected' ? `room ${roomName}` : s));
+  joined.on('error', (err) => setStatus('error', err.message));
+
+  lobby = new Lobby(joined, savedName);
+  lobby.onChange(renderLobby);
+  joined.on('peer-joined', renderLobby);
+  joined.on('peer-left', renderLobby);
+  renderLobby();
+  const nameInput = $<HTMLInputElement>('name');
+  nameInput.value = savedName;
+  nameInput.addEventListener('change', () => {
+    const name = nameInput.value.trim() || savedName;
+    localStorage.setItem('meshparty:game:name', name);
+    lobby!.set({ name });
+  });
+  $('ready').addEventListener('click', () => lobby!.set({ ready: !lobby!.me.ready }));
+  $('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
+
+  const s = createLockstepSession({ room: joined, game: lightCycles, inputDelay: 'auto', hashEvery: 10 });
+  session = s;
+  bindKeyboard(window, (input) => s.setInput(input));
+  $('start').addEventListener('click', () => {
+    if (s.status !== 'lobby') return;
+    s.start({ players: lobby!.readyPlayers() });
+  });
+  s.on('started', () => void showArena());
+  s.on('frame', () => {
+    if (!s.state) return;
+    arena?.draw(s.state, (id) => lobby!.nameOf(id), joined.selfId);
+  });
+  s.on('desync', (d) => {
+    lastDesync = d.frame;
+    console.error(`desync at frame ${d.frame}`, d.hashes);
+  });
+  s.on('stopped', ({ reason }) => setStatus('error', `game stopped: ${reason}`));
+
+  setInterval(() => {
+    if (s.status === 'running' || s.status === 'joining') {
+      $('overlay').textContent = formatOverlay(s.stats(), (id) => lobby!.nameOf(id), lastDesync);
+      if (s.state) renderScores(s.state);
+    }
+  }, 250);
+}
+
+void main();
+
+/** For the e2e test and the console: the game at a glance. */
+(window as unknown as Record<string, unknown>).__meshpartyGame = {
+  selfId: () => room?.selfId,
+  peers: () => room?.peers.size ?? 0,
+  status: () => session?.status ?? 'connecting',
+  isHost: () => lobby?.isHost ?? false,
+  frame: () => session?.frame ?? 0,
+  /** This page's hash of a hashed frame (every 10th), or undefined. */
+  hashAt: (frame: number) => session?.hashAt(frame),
+  /** The latest hashed frame and its hash. */
+  hash: () => {
+    const f = Math.floor((session?.frame ?? 0) / 10) * 10;
+    return { frame: f, hash: session?.hashAt(f) };
+  },
+  desyncs: () => session?.stats().desyncs ?? 0,
+  stalls: () => session?.stats().stalls ?? 0,
+};

@@ -1,0 +1,86 @@
+/**
+ * The light-cycles demo in headless Chromium: two pages (separate browser contexts) from
+ * a Vite dev server started here, one relay started here, WebRTC between the pages. Both
+ * get ready in the lobby, the host starts, and they play in lockstep for 600+ frames
+ * with equal state hashes while one of them steers.
+ */
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+
+type Relay = Awaited<ReturnType<typeof createSignalingServer>>;
+const repo = resolve(import.meta.dirname, '../..');
+
+let browser: Browser;
+let relay: Relay;
+let vite: ViteDevServer;
+
+beforeAll(async () => {
+  relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {} });
+  vite = await createServer({ configFile: resolve(repo, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false }, logLevel: 'error' });
+  await vite.listen();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await vite?.close();
+  await relay?.close();
+});
+
+const game = <T>(page: Page, fn: string, arg?: unknown): Promise<T> =>
+  page.evaluate(([f, a]) => (window as unknown as { __meshpartyGame: Record<string, (x?: unknown) => unknown> }).__meshpartyGame[f as string]!(a) as T, [fn, arg] as const);
+
+describe('light-cycles demo in headless Chromium', () => {
+  it('two pages play in lockstep for at least 600 frames with equal hashes', async () => {
+    const base = vite.resolvedUrls!.local[0]!;
+    const url = `${base}game/?relay=${encodeURIComponent(relay.address.url)}#room=e2e-game-${process.pid}`;
+    const pages: Page[] = [];
+    const errors: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await (await browser.newContext()).newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(url);
+      pages.push(page);
+    }
+    for (const p of pages) await p.waitForFunction(() => (window as any).__meshpartyGame?.peers() === 1, null, { timeout: 60_000 });
+
+    for (const p of pages) await p.click('#ready');
+    const hostIndex = (await game<boolean>(pages[0]!, 'isHost')) ? 0 : 1;
+    const host = pages[hostIndex]!;
+    await host.waitForFunction(() => !(document.querySelector('#start') as HTMLButtonElement).disabled, null, { timeout: 20_000 });
+    // Both ready as seen by the host, then start.
+    await host.waitForFunction(() => document.querySelectorAll('#lobby-list li.ready').length === 2, null, { timeout: 20_000 });
+    await host.click('#start');
+    for (const p of pages) await p.waitForFunction(() => (window as any).__meshpartyGame.status() === 'running', null, { timeout: 30_000 });
+    await expect(pages[0]!.locator('#arena canvas').count()).resolves.toBe(1);
+
+    // The non-host steers a little, so real inputs cross the mesh.
+    const steer = pages[1 - hostIndex]!;
+    for (const key of ['ArrowUp', 'ArrowRight', 'ArrowDown', 'ArrowLeft']) {
+      await steer.keyboard.down(key);
+      await steer.waitForTimeout(150);
+      await steer.keyboard.up(key);
+    }
+    for (const p of pages) await p.waitForFunction(() => (window as any).__meshpartyGame.frame() >= 610, null, { timeout: 120_000 });
+
+    let compared = 0;
+    for (let f = 0; f <= 600; f += 10) {
+      const [a, b] = await Promise.all(pages.map((p) => game<number | undefined>(p, 'hashAt', f)));
+      expect([f, a]).toEqual([f, b]);
+      expect(typeof a).toBe('number');
+      compared++;
+    }
+    expect(compared).toBe(61);
+    for (const p of pages) expect(await game<number>(p, 'desyncs')).toBe(0);
+    expect(errors).toEqual([]);
+    // The overlay shows the figures it promises.
+    await expect(pages[0]!.textContent('#overlay')).resolves.toMatch(/input delay \d+ frames[\s\S]*stalls\s+\d+[\s\S]*RTT/);
+  }, 240_000);
+});
