@@ -68,8 +68,17 @@ describe('backpressure', () => {
         return t;
       },
     });
-    const join = (id: string): Room =>
-      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: watched(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000, highWaterMarkBytes: 64 * 1024 });
+    const join = (id: string, maxQueuedBytes?: number): Room =>
+      createMesh({
+        room: 'r',
+        clock,
+        signaling: relay.client('r', id),
+        transports: watched(id),
+        heartbeatIntervalMs: 60_000,
+        peerTimeoutMs: 600_000,
+        highWaterMarkBytes: 64 * 1024,
+        maxQueuedBytes,
+      });
     return { join, maxBuffered: () => maxBuffered };
   }
 
@@ -125,5 +134,26 @@ describe('backpressure', () => {
     for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'peer-left' });
     expect(a.peers.size).toBe(0);
     await a.leave();
+  });
+
+  it('refuses a message that would overfill the bounded queue with queue-full, and keeps everything it accepted in order', async () => {
+    const clock = new ManualClock();
+    const { join } = slowPair(clock);
+    const a = join('a', 300_000);
+    const b = join('b');
+    await settle();
+    await clock.advanceAsync(200);
+    const got: number[] = [];
+    b.channel('bulk').on('message', ({ data }) => got.push(data[0]!));
+    const sends = Array.from({ length: 60 }, (_, i) => a.channel('bulk').send('b', new Uint8Array(10_000).fill(i)));
+    const settled = Promise.allSettled(sends);
+    for (let i = 0; i < 100; i++) await clock.advanceAsync(20);
+    const results = (await settled).map((x) => (x.status === 'fulfilled' ? 'ok' : (x.reason as { code: string }).code));
+    expect(results.filter((r) => r === 'queue-full').length).toBeGreaterThan(0);
+    expect(results.filter((r) => r !== 'ok' && r !== 'queue-full')).toEqual([]);
+    const accepted = results.flatMap((r, i) => (r === 'ok' ? [i] : []));
+    expect(got).toEqual(accepted);
+    await a.leave();
+    await b.leave();
   });
 });
