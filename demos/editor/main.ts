@@ -7,7 +7,7 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { EditorView, basicSetup } from 'codemirror';
+import { EditorView, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
 import { yCollab } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
 import { readRoomLink, relayUrl } from './link.js';
@@ -34,7 +34,9 @@ const undoManager = new Y.UndoManager(text);
 
 new EditorView({
   doc: '',
-  extensions: [basicSetup, EditorView.lineWrapping, yCollab(text, awareness, { undoManager })],
+  // Only @codemirror/view and /state are installed (the `codemirror` package here is v5),
+  // so the setup is spelled out; undo/redo keys come with yCollab's undo manager.
+  extensions: [lineNumbers(), drawSelection(), highlightActiveLine(), EditorView.lineWrapping, yCollab(text, awareness, { undoManager })],
   parent: $('editor'),
 });
 showPresence(awareness, $('presence'));

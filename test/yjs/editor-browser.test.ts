@@ -1,0 +1,119 @@
+/**
+ * The editor demo (demos/editor) in headless Chromium: three people (separate browser
+ * contexts, so separate IndexedDB) co-edit one document over WebRTC through our relay,
+ * see each other's presence and chat; then, with the relay stopped and the others gone,
+ * a reloaded page still shows the text (y-indexeddb).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { SignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
+
+let browser: Browser;
+let relay: SignalingServer | undefined;
+let dev: Served;
+const contexts: BrowserContext[] = [];
+
+interface EditorPage {
+  page: Page;
+  errors: string[];
+}
+
+async function openEditor(room: string): Promise<EditorPage> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
+  await page.goto(`${dev.url}editor/?relay=${encodeURIComponent(relay!.address.url)}#room=${encodeURIComponent(room)}`);
+  await page.waitForSelector('.cm-content');
+  return { page, errors };
+}
+
+/** The text the editor shows, without the remote cursors' name labels drawn inside it. */
+const shownText = (p: EditorPage) =>
+  p.page.evaluate(() => {
+    const content = document.querySelector('.cm-content')!.cloneNode(true) as HTMLElement;
+    content.querySelectorAll('.cm-ySelectionCaret').forEach((c) => c.remove());
+    return [...content.querySelectorAll('.cm-line')].map((l) => (l.textContent ?? '').replace(/\u2060/g, '')).join('\n');
+  });
+/** Names on the remote cursors this page draws. */
+const cursorNames = (p: EditorPage) => p.page.evaluate(() => [...document.querySelectorAll('.cm-ySelectionInfo')].map((e) => e.textContent ?? ''));
+
+const textOf = (p: EditorPage) => p.page.evaluate(() => (window as unknown as { meshpartyEditor: { text(): string } }).meshpartyEditor.text());
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  relay = await startRelay();
+  dev = await startDevServer();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(contexts.map((c) => c.close()));
+  await browser?.close();
+  await relay?.close();
+  await dev?.close();
+});
+
+describe('editor demo in Chromium', () => {
+  it('three pages co-edit and converge, with presence and chat; a page reloaded offline keeps its text', async () => {
+    const room = `editor-${process.pid}`;
+    const pages = [await openEditor(room), await openEditor(room), await openEditor(room)];
+    for (const p of pages) await p.page.waitForFunction(() => document.getElementById('peer-count')?.textContent === '2 peers', null, { timeout: 60_000 });
+
+    // Everyone types at once, each at the start of the document.
+    await Promise.all(
+      pages.map(async (p, i) => {
+        await p.page.click('.cm-content');
+        await p.page.keyboard.press('Control+Home');
+        await p.page.keyboard.type(`line from person ${i}\n`, { delay: 5 });
+      }),
+    );
+    await pages[0]!.page.waitForFunction(
+      () => [0, 1, 2].every((i) => (window as unknown as { meshpartyEditor: { text(): string } }).meshpartyEditor.text().includes(`line from person ${i}\n`)),
+      null,
+      { timeout: 30_000 },
+    );
+    const converged = async () => new Set(await Promise.all(pages.map(textOf))).size === 1;
+    for (let i = 0; i < 300 && !(await converged()); i++) await new Promise((r) => setTimeout(r, 100));
+    const finalText = await textOf(pages[0]!);
+    for (const p of pages) expect(await textOf(p)).toBe(finalText);
+    for (let i = 0; i < 3; i++) expect(finalText).toContain(`line from person ${i}\n`);
+    // What people see: the same text in every editor, everyone in the presence list.
+    const names = await Promise.all(pages.map((p) => p.page.inputValue('#name')));
+    for (const [i, p] of pages.entries()) {
+      expect(await shownText(p)).toBe(finalText);
+      await p.page.waitForFunction(() => document.querySelectorAll('#presence li').length === 3, null, { timeout: 20_000 });
+      // The other two people's cursors, labelled with their names.
+      expect((await cursorNames(p)).sort()).toEqual(names.filter((_, j) => j !== i).sort());
+    }
+
+    // Chat beside the document.
+    await pages[1]!.page.fill('#chat-input', 'hi all');
+    await pages[1]!.page.click('#chat-form button[type=submit]');
+    for (const p of [pages[0]!, pages[2]!]) {
+      await p.page.waitForFunction(() => document.getElementById('chat-log')?.textContent?.includes('hi all'), null, { timeout: 20_000 });
+    }
+
+    // Offline: the others leave, the relay stops; page 0 reloads and keeps its text.
+    const solo = pages[0]!;
+    await solo.page.waitForFunction(
+      async (want) => (await (window as unknown as { meshpartyEditor: { storedText(): Promise<string> } }).meshpartyEditor.storedText()) === want,
+      finalText,
+      { timeout: 20_000, polling: 200 },
+    );
+    await Promise.all([contexts[1]!.close(), contexts[2]!.close()]);
+    await relay!.close();
+    relay = undefined;
+    await solo.page.reload();
+    await solo.page.waitForFunction(
+      (want) => (window as unknown as { meshpartyEditor?: { text(): string } }).meshpartyEditor?.text() === want,
+      finalText,
+      { timeout: 20_000 },
+    );
+    expect(await shownText(solo)).toBe(finalText);
+    await solo.page.waitForFunction(() => document.getElementById('status')?.dataset.state !== 'connected', null, { timeout: 20_000 });
+    for (const p of pages) expect(p.errors).toEqual([]);
+  }, 180_000);
+});
