@@ -23,10 +23,11 @@ const KINDS = (process.env.MESH_FORMATION_KINDS ?? 'meshparty,y-webrtc').split('
 const ROUNDS = Number(process.env.MESH_FORMATION_ROUNDS ?? 3);
 /** A formation that takes longer than this counts as failed (reported, not waited on). */
 const FORMATION_TIMEOUT_MS = 30_000;
+const TRACE = process.env.MESH_FORMATION_TRACE === '1';
 const BENCH_DEADLINE = Date.now() + 170_000;
 
 type Kind = 'meshparty' | 'y-webrtc';
-type Msg = { event: 'ready' } | { event: 'full'; at: number } | { event: 'left'; open: number } | { event: 'error'; message: string };
+type Msg = { event: 'ready' } | { event: 'full'; at: number; joinedAt: number; steps: number[] } | { event: 'left'; open: number } | { event: 'error'; message: string };
 
 interface Peer {
   child: ChildProcess;
@@ -51,6 +52,8 @@ function spawnPeer(i: number): Peer {
   child.on('exit', () => {
     for (const w of [...waiters]) w();
   });
+  // A send racing the child's exit fails asynchronously; the exit handling covers it.
+  child.on('error', (err) => console.error(`peer ${i}: ${err.message}`));
   const next: Peer['next'] = (match, timeoutMs) =>
     new Promise((done, fail) => {
       const check = (): void => {
@@ -85,6 +88,16 @@ async function formOnce(peers: Peer[], kind: Kind, url: string, room: string): P
   const t0 = performance.timeOrigin + performance.now();
   for (const p of peers) p.child.send({ cmd: 'join', kind, url, room, n });
   const results = await Promise.allSettled(fulls);
+  if (TRACE) {
+    // Per peer: joined at the relay (meshparty only), first connection, last connection.
+    const rel = (t: number | undefined) => (t ? (t - t0).toFixed(0) : '-');
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled' && r.value.event === 'full') {
+        const v = r.value;
+        console.log(`  ${kind} N=${n} peer ${i}: joined ${rel(v.joinedAt)} first ${rel(v.steps[0])} conns ${v.steps.map(rel).join(',')}`);
+      }
+    }
+  }
   let last: number | null = 0;
   for (const r of results) {
     if (r.status === 'rejected' || r.value.event !== 'full') last = null;
@@ -132,6 +145,9 @@ async function main(): Promise<void> {
   try {
     await Promise.all(all.map((p) => p.next((m) => m.event === 'ready', 120_000)));
     let roomSeq = 0;
+    // One unmeasured round per library on every process: first calls (WebSocket, JIT,
+    // the relays' code paths) cost tens of ms and would land on whoever goes first.
+    for (const kind of KINDS) await formOnce(all, kind, urls[kind], `formation-warmup-${roomSeq++}`);
     for (const n of SIZES) {
       const peers = all.slice(0, n);
       const times: Record<Kind, number[]> = { meshparty: [], 'y-webrtc': [] };

@@ -6,7 +6,7 @@
  * it sees a full mesh, on the shared wall clock.
  *
  * IPC in:  { cmd: 'join', kind: 'meshparty' | 'y-webrtc', url, room, n } | { cmd: 'leave' } | { cmd: 'exit' }
- * IPC out: { event: 'ready' } | { event: 'full', at } | { event: 'left', open } | { event: 'error', message }
+ * IPC out: { event: 'ready' } | { event: 'full', at, joinedAt, steps } | { event: 'left', open } | { event: 'error', message }
  */
 import { WebSocket } from 'ws';
 
@@ -38,17 +38,24 @@ async function main(): Promise<void> {
   let openCount = (): number => 0;
   let poll: ReturnType<typeof setInterval> | null = null;
 
+  /** When the open-connection count first reached 1, 2, ... (for profiling). */
+  let steps: number[] = [];
+  let joinedAt = 0;
   const watch = (open: () => number, n: number): void => {
     openCount = open;
+    steps = [];
     poll = setInterval(() => {
-      if (open() < n - 1) return;
-      send({ event: 'full', at: now() });
+      const k = open();
+      while (steps.length < k) steps.push(now());
+      if (k < n - 1) return;
+      send({ event: 'full', at: now(), joinedAt, steps });
       if (poll) clearInterval(poll);
       poll = null;
     }, POLL_MS);
   };
 
   const join = async (c: Extract<Command, { cmd: 'join' }>): Promise<void> => {
+    joinedAt = 0;
     if (c.kind === 'y-webrtc') {
       const doc = new Y.Doc();
       const provider = new WebrtcProvider(c.room, doc, { signaling: [c.url], peerOpts: { wrtc } });
@@ -64,7 +71,9 @@ async function main(): Promise<void> {
         doc.destroy();
       };
     } else {
+      joinedAt = 0;
       const room = await joinRoom({ relay: c.url, room: c.room, wrtc, WebSocket });
+      joinedAt = now();
       watch(() => room.peers.size, c.n);
       leave = () => room.leave();
     }
