@@ -1,7 +1,7 @@
 /**
  * `npm start`: the relay and the demos' Vite dev server in one process, with both URLs
  * printed. The relay takes RELAY_PORT / PORT or 4444, or any free port when that one is
- * taken; the dev server takes DEMO_PORT or Vite's default. Demo pages learn the relay URL two ways (see README "Relay"): the `?relay=`
+ * taken; the dev server takes DEMO_PORT (0 = any free port) or Vite's default. Demo pages learn the relay URL two ways (see README "Relay"): the `?relay=`
  * query parameter of the printed links, and `import.meta.env.VITE_MESHPARTY_RELAY`.
  */
 import { resolve } from 'node:path';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const demoPort = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : undefined;
   const vite = await createViteServer({
     configFile: resolve(repo, 'vite.config.ts'),
-    ...(demoPort ? { server: { port: demoPort, strictPort: true } } : {}),
+    ...(demoPort !== undefined ? { server: { port: demoPort, strictPort: true } } : {}),
   });
   // Vite installs its own SIGTERM (and stdin end) handler that exits once Vite alone has
   // closed, with code 143. This script owns the process: it closes both servers, then exits 0.

@@ -21,7 +21,7 @@ export interface RelayLimits {
   maxRoomNameLength: number;
   /** Open WebSocket connections in total; more are refused with `server-full`, close 1013. */
   maxConnections: number;
-  /** Open connections from one IP address; more are refused with close 1008. */
+  /** Open connections from one IP address (IPv6: one /64); more are refused with close 1008. */
   maxConnectionsPerIp: number;
   /** Bytes that may wait in one client's send buffer; over it the client is dropped. */
   maxBufferedBytes: number;
@@ -65,6 +65,12 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
    * y-webrtc clients cannot send tokens. Set this to let them through anyway.
    */
   allowUnauthenticatedTopics?: boolean;
+  /**
+   * Behind a reverse proxy: count and log clients by the last `X-Forwarded-For` entry
+   * (the one the proxy appended) instead of the proxy's own address. Only set this when
+   * every connection comes through your proxy, or clients can pick their own address.
+   */
+  trustProxy?: boolean;
   /** If set, only WebSocket upgrades whose `Origin` header is in this list are accepted. */
   allowedOrigins?: string[];
   /** How often each connection is pinged; one missed pong and it is terminated. Default 30 s. */
@@ -87,6 +93,7 @@ export interface ResolvedOptions extends RelayLimits {
   port: number;
   secret: string | undefined;
   allowUnauthenticatedTopics: boolean;
+  trustProxy: boolean;
   allowedOrigins: ReadonlySet<string> | undefined;
   heartbeatIntervalMs: number;
   logIntervalMs: number;
@@ -113,6 +120,7 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     port,
     secret: options.secret || undefined,
     allowUnauthenticatedTopics: options.allowUnauthenticatedTopics ?? false,
+    trustProxy: options.trustProxy ?? false,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     heartbeatIntervalMs: positiveInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
     logIntervalMs: positiveInt('logIntervalMs', options.logIntervalMs ?? 10_000),

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, type RelayErrorCode } from '../src/signaling-client/protocol.js';
+import { clientAddress } from './client-address.js';
 import { ClientConnection } from './client-connection.js';
 import { createJsonLogger } from './logger.js';
 import { MetricsCounters, type RelayMetrics } from './metrics.js';
@@ -33,9 +34,6 @@ interface Refusal {
 
 /** Refused sockets still closing; past this many, further refusals skip the error frame. */
 const MAX_PENDING_REFUSALS = 256;
-
-/** `::ffff:127.0.0.1` and `127.0.0.1` are one client. */
-const normaliseIp = (ip: string | undefined): string => (ip ?? 'unknown').replace(/^::ffff:/, '');
 
 /**
  * Start a signaling relay; resolves once it is listening.
@@ -156,7 +154,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       socket.destroy();
       return;
     }
-    const ip = normaliseIp(req.socket.remoteAddress);
+    const ip = clientAddress(req, opts.trustProxy);
     const refusal = connectionRefusal(req, ip);
     if (refusal && refused.size >= MAX_PENDING_REFUSALS) {
       // Under a connection flood, explaining each refusal costs more than it helps.

@@ -30,13 +30,14 @@ export const signalCommand: Subcommand = {
     '  --secret S                require room tokens signed with S (or env MESHPARTY_RELAY_SECRET)',
     '  --allow-unauthenticated-topics  with a secret, still serve y-webrtc subscribe/publish',
     '  --allowed-origins A,B     only accept WebSocket upgrades from these Origins',
+    '  --trust-proxy             behind a reverse proxy: the client is the last X-Forwarded-For entry',
     '  --max-frame-bytes N       largest frame (default 65536)',
     '  --rate N --burst N        messages per second per connection, and burst (default 100, 200)',
     '  --max-rooms N             rooms + topics per connection (default 32)',
     '  --max-peers N             peers per room (default 64)',
     '  --max-room-name N         longest room name (default 256)',
     '  --max-connections N       connections in total (default 10000)',
-    '  --max-connections-per-ip N  (default 64)',
+    '  --max-connections-per-ip N  per IPv4 address or IPv6 /64 (default 64)',
     '  --max-buffered-bytes N    send buffer cap per client before it is dropped (default 1048576)',
     '  --strike-limit N          refused messages in 10 s before a connection is closed (default 20)',
     '  --heartbeat-ms N          ping interval; a client missing one pong is dropped (default 30000)',
@@ -53,6 +54,7 @@ export const signalCommand: Subcommand = {
         secret: { type: 'string' },
         'allowed-origins': { type: 'string' },
         'allow-unauthenticated-topics': { type: 'boolean' },
+        'trust-proxy': { type: 'boolean' },
       },
       strict: true,
     });
@@ -61,6 +63,7 @@ export const signalCommand: Subcommand = {
       host: values.host,
       secret: values.secret ?? process.env.MESHPARTY_RELAY_SECRET,
       allowUnauthenticatedTopics: values['allow-unauthenticated-topics'],
+      trustProxy: values['trust-proxy'],
       allowedOrigins: values['allowed-origins']?.split(',').map((o) => o.trim()).filter(Boolean),
     };
     for (const [flag, key] of Object.entries(NUMERIC_FLAGS)) {

@@ -99,6 +99,19 @@ describe('relay limits: each one is hit and reported with its code', () => {
     await r.connect();
   });
 
+  it('connections per IP behind a proxy: counted by the last X-Forwarded-For entry', async () => {
+    const r = await relayWith({ maxConnectionsPerIp: 1, trustProxy: true });
+    const viaProxy = (client: string) => ({ headers: { 'x-forwarded-for': `6.6.6.6, ${client}` } });
+    await r.connect(viaProxy('10.0.0.1'));
+    await r.connect(viaProxy('10.0.0.2')); // another client, same proxy: allowed
+    const again = new RelayTestClient(r.relay.address.url, viaProxy('10.0.0.1'));
+    expect(await again.nextOf('error')).toMatchObject({ code: 'too-many-connections-from-ip' });
+    // Same /64, different host: one IPv6 client.
+    await r.connect(viaProxy('2001:db8:1:2::1'));
+    const sameNet = new RelayTestClient(r.relay.address.url, viaProxy('2001:db8:1:2:ffff::9'));
+    expect(await sameNet.nextOf('error')).toMatchObject({ code: 'too-many-connections-from-ip' });
+  });
+
   it('origin allowlist: other origins are refused with 1008', async () => {
     const r = await relayWith({ allowedOrigins: ['https://ok.example'] });
     const bad = new RelayTestClient(r.relay.address.url, { origin: 'https://evil.example' });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyRoomToken } from '../../signaling/index.js';
-import { freePort, waitFor } from '../support/net.js';
+import { waitFor } from '../support/net.js';
 import { RelayTestClient, startRelay } from './client.js';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
@@ -81,21 +81,22 @@ describe('relay operations', () => {
   });
 
   it('CLI: `meshparty signal` answers /health and exits cleanly on SIGTERM', async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'signal', '--host', '127.0.0.1', '--port', String(port), '--max-peers', '2'], {
+    // --port 0: the relay takes a free port and prints its URL (no race for a port).
+    const child = spawn(process.execPath, [BIN, 'signal', '--host', '127.0.0.1', '--port', '0', '--max-peers', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res((exitCode = code))));
     try {
-      const url = `ws://127.0.0.1:${port}`;
-      await waitFor(
-        () => fetch(httpUrl(url, '/health')).then((r) => r.ok, () => false),
-        'CLI relay /health',
-        30_000,
-        100,
-      );
+      const url: string = (await waitFor(() => {
+        if (exitCode !== undefined) throw new Error(`CLI exited with ${exitCode}: ${stderr}`);
+        return /listening on (ws:\/\/\S+)/.exec(stdout)?.[1];
+      }, 'the CLI to print its URL', 60_000, 50))!;
+      expect(await (await fetch(httpUrl(url, '/health'))).json()).toEqual({ ok: true });
       // The flag reached the relay: a third peer does not fit.
       const clients = [await RelayTestClient.open(url), await RelayTestClient.open(url), await RelayTestClient.open(url)];
       await clients[0]!.join('r');

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { addressKey } from '../../signaling/client-address.js';
+
+describe('addressKey (what maxConnectionsPerIp counts)', () => {
+  it('keeps IPv4, unwraps IPv4-mapped IPv6, groups IPv6 by /64', () => {
+    expect(addressKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(addressKey('::ffff:cb00:7109')).toBe('203.0.113.9');
+    expect(addressKey('::1')).toBe('::1');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressKey('2001:DB8:0001:0002::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('not an address')).toBe('not an address');
+  });
+});
