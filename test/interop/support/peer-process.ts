@@ -27,8 +27,8 @@ export interface YWebrtcPeerProcess {
   insert(index: number, text: string): void;
   /** Ask it to exit; SIGKILL if it has not after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
-  /** stderr output, for failure messages. */
-  stderr(): string;
+  /** Its events, y-webrtc log and stderr (tails), for failure messages. */
+  diagnostics(): string;
 }
 
 /** Start a y-webrtc peer for `room` against `signalingUrl` (with y-webrtc's `password` when given). */
@@ -36,15 +36,19 @@ export function startYWebrtcPeer(name: string, signalingUrl: string, room: strin
   const child: ChildProcess = fork(script, [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, SIGNALING_URL: signalingUrl, ROOM: room, NAME: name, PASSWORD: password ?? '' },
+    // LOG=y-webrtc turns on y-webrtc's own log lines (lib0/logging); kept for failure messages.
+    env: { ...process.env, SIGNALING_URL: signalingUrl, ROOM: room, NAME: name, PASSWORD: password ?? '', LOG: 'y-webrtc' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const events: PeerEvent[] = [];
   const waiters = new Set<() => void>();
   let err = '';
+  let out = '';
   let exited: string | null = null;
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  child.stdout?.resume();
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+  const diagnostics = (): string =>
+    `\n-- ${name} events: ${JSON.stringify(events).slice(-1500)}\n-- ${name} y-webrtc log:\n${out}\n-- ${name} stderr:\n${err}`;
   child.on('message', (m: PeerEvent) => {
     events.push(m);
     for (const w of [...waiters]) w();
@@ -61,10 +65,10 @@ export function startYWebrtcPeer(name: string, signalingUrl: string, room: strin
         const failed = events.find((e) => e.event === 'error');
         if (hit) done(() => resolveWait(hit));
         else if (failed && failed.event === 'error') done(() => reject(new Error(`${name} failed: ${failed.message}`)));
-        else if (exited) done(() => reject(new Error(`${name} ${exited} while waiting for ${what}\n${err}`)));
+        else if (exited) done(() => reject(new Error(`${name} ${exited} while waiting for ${what}${diagnostics()}`)));
       };
       const timer = setTimeout(
-        () => done(() => reject(new Error(`${name}: timed out after ${timeoutMs} ms waiting for ${what}\n${err}`))),
+        () => done(() => reject(new Error(`${name}: timed out after ${timeoutMs} ms waiting for ${what}${diagnostics()}`))),
         timeoutMs,
       );
       const done = (fn: () => void): void => {
@@ -88,7 +92,7 @@ export function startYWebrtcPeer(name: string, signalingUrl: string, room: strin
     },
     waitFor,
     insert: (index, text) => child.send({ cmd: 'insert', index, text }),
-    stderr: () => err,
+    diagnostics,
     stop: (graceMs = 3000) =>
       new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
