@@ -32,6 +32,7 @@ export class PeerOutbox {
   #inFlight = false;
   #closed = false;
   #timer: TimerHandle | undefined;
+  #soon = false;
 
   constructor(
     private readonly sink: OutboxSink,
@@ -43,19 +44,19 @@ export class PeerOutbox {
   /** Queue a sync message (step 1 / step 2); these go out in order, unmerged. */
   control(message: Uint8Array): void {
     this.#control.push(message);
-    this.#pump();
+    this.#pumpSoon();
   }
 
   /** Queue a document update; merged with any other update still waiting. */
   update(update: Uint8Array): void {
     this.#updates.push(update);
-    this.#pump();
+    this.#pumpSoon();
   }
 
   /** Mark presence as changed; `encode` is called when it is actually sent, so only the latest state goes. */
   awareness(encode: () => Uint8Array | undefined): void {
     this.#awareness = encode;
-    this.#pump();
+    this.#pumpSoon();
   }
 
   /** True when nothing is waiting and nothing is in flight. */
@@ -70,6 +71,16 @@ export class PeerOutbox {
     this.#updates = [];
     this.#awareness = undefined;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+  }
+
+  /** Pump at the end of this turn, so every update of one synchronous burst leaves as one message. */
+  #pumpSoon(): void {
+    if (this.#soon) return;
+    this.#soon = true;
+    queueMicrotask(() => {
+      this.#soon = false;
+      this.#pump();
+    });
   }
 
   #pump(): void {
