@@ -88,6 +88,42 @@ describe('chat demo on the Vite dev server', () => {
     expect(b.pageErrors).toEqual([]);
   });
 
+  it('while the relay is down the tabs say so and keep chatting; they rejoin when it is back', async () => {
+    const ownRelay = await startRelay();
+    const port = ownRelay.address.port;
+    let restarted: SignalingServer | undefined;
+    try {
+      const room = nextRoom();
+      const viaOwn = (): Promise<ChatPage> =>
+        openChat(browser, { baseUrl: dev.url, relay: ownRelay.address.url, room }).then((p) => (opened.push(p), p));
+      const a = await viaOwn();
+      const b = await viaOwn();
+      await a.waitForPeers(1);
+      await b.waitForPeers(1);
+
+      await ownRelay.close();
+      await a.waitForStatus('reconnecting');
+      await b.waitForStatus('reconnecting');
+      expect(await a.page.getAttribute('#error', 'data-code')).toBe('relay-reconnecting');
+      expect(await a.page.isVisible('#error')).toBe(true);
+      // The data channels do not need the relay.
+      await a.say('said while the relay is down');
+      await b.waitForMessage('said while the relay is down');
+
+      restarted = await startRelay(port);
+      await a.waitForStatus('connected');
+      await b.waitForStatus('connected');
+      expect(await a.page.isVisible('#error')).toBe(false);
+      expect(await a.page.locator('#peers li[data-peer-id]').count()).toBe(1);
+      await b.say('and after it came back');
+      await a.waitForMessage('and after it came back');
+      expect(a.pageErrors).toEqual([]);
+      expect(b.pageErrors).toEqual([]);
+    } finally {
+      await restarted?.close();
+    }
+  });
+
   it('a relay that is not there is shown as such, not as a hang', async () => {
     const page = await openChat(browser, { baseUrl: dev.url, relay: 'ws://127.0.0.1:9', room: nextRoom() });
     opened.push(page);

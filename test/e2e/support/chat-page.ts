@@ -18,6 +18,8 @@ export interface ChatPage {
   waitForMessage(text: string, timeoutMs?: number): Promise<void>;
   /** Wait until the error banner shows `code`; resolves with its text. */
   waitForError(code: string, timeoutMs?: number): Promise<string>;
+  /** Wait until the status badge is in `state` (`connected`, `reconnecting`, ...). */
+  waitForStatus(state: string, timeoutMs?: number): Promise<void>;
   selfId(): Promise<string>;
 }
 
@@ -71,6 +73,10 @@ export async function openChat(
       );
       return (await page.textContent('#error')) ?? '';
     },
+    waitForStatus: (state, timeoutMs = 30_000) =>
+      wait(`waiting for status ${state}`, () =>
+        page.waitForFunction((s) => document.getElementById('status')?.dataset.state === s, state, { timeout: timeoutMs }),
+      ),
     selfId: async () => (await page.textContent('#self-id')) ?? '',
   };
 }

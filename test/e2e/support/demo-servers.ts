@@ -26,8 +26,9 @@ const plain = (extra: InlineConfig): InlineConfig => ({
   ...extra,
 });
 
-export function startRelay(): Promise<SignalingServer> {
-  return createSignalingServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+/** Our relay; `port` 0 (the default) lets the OS pick, a given one restarts a relay in place. */
+export function startRelay(port = 0): Promise<SignalingServer> {
+  return createSignalingServer({ host: '127.0.0.1', port, logger: silentLogger });
 }
 
 /** The demos from source through Vite's dev server. */
