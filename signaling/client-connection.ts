@@ -15,6 +15,7 @@ export const newPeerId = (): PeerId => randomBytes(12).toString('base64url');
 /** Why the relay itself ended a connection (for logs and metrics). */
 export type DropReason = 'slow-consumer' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused';
 
+/** The relay's state for one open WebSocket (internal to `signaling/`). */
 export class ClientConnection {
   /** This connection's relay-assigned peer id, used in every room it joins without `peerId`. */
   readonly id: PeerId = newPeerId();

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createSignalingServer, createRoomToken } from 'meshparty/signaling';
+ * import { createSignalingServer, createRoomToken } from './signaling/index.js';
  * const relay = await createSignalingServer({ port: 4444, secret: 's3cret' });
  * const token = createRoomToken({ secret: 's3cret', room: 'lobby', expiresInSeconds: 3600 });
  * ```

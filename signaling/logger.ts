@@ -10,7 +10,14 @@
 /** Severity of a log entry. */
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** One structured log entry, before it is serialised. */
+/**
+ * One structured log entry, before it is serialised.
+ *
+ * @example
+ * ```ts
+ * const entry: LogEntry = { level: 'warn', event: 'refusals', counts: { 'bad-json': 3 } };
+ * ```
+ */
 export interface LogEntry {
   level: LogLevel;
   /** A stable event name such as `start`, `connection-open`, `refusals`. */

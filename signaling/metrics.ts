@@ -3,7 +3,15 @@
  */
 import type { RelayErrorCode } from '../src/signaling-client/protocol.js';
 
-/** A snapshot of the relay's counters. */
+/**
+ * A snapshot of the relay's counters.
+ *
+ * @example
+ * ```ts
+ * const { connections, rejections } = relay.metrics();
+ * if ((rejections['rate-limited'] ?? 0) > 1000) console.warn('someone is flooding');
+ * ```
+ */
 export interface RelayMetrics {
   /** Open WebSocket connections right now. */
   connections: number;

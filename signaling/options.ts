@@ -5,7 +5,15 @@
 import type { RelayLogger } from './logger.js';
 import type { RoomDirectory } from './room-directory.js';
 
-/** Limits a relay enforces. All optional in {@link SignalingServerOptions}; see {@link DEFAULT_LIMITS}. */
+/**
+ * Limits a relay enforces. All optional in {@link SignalingServerOptions}; see {@link DEFAULT_LIMITS}.
+ *
+ * @example
+ * ```ts
+ * const limits: Partial<RelayLimits> = { maxPeersPerRoom: 8, messagesPerSecond: 50 };
+ * await createSignalingServer({ port: 0, ...limits });
+ * ```
+ */
 export interface RelayLimits {
   /** Largest accepted frame in bytes; bigger ones get `frame-too-large` and close 1009. */
   maxFrameBytes: number;
@@ -30,7 +38,14 @@ export interface RelayLimits {
   strikeWindowMs: number;
 }
 
-/** The defaults: sized for a public relay serving small rooms of browsers. */
+/**
+ * The defaults: sized for a public relay serving small rooms of browsers.
+ *
+ * @example
+ * ```ts
+ * await createSignalingServer({ maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes * 2 });
+ * ```
+ */
 export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxFrameBytes: 64 * 1024,
   messagesPerSecond: 100,

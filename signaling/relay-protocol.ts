@@ -22,6 +22,7 @@ import { verifyRoomToken } from './tokens.js';
 
 const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
   constructor(
     private readonly options: ResolvedOptions,

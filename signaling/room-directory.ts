@@ -6,7 +6,14 @@
  * publishes remote deliveries fire-and-forget, which keeps per-sender order.
  */
 
-/** Someone who can receive frames: a connection's presence in one room or topic. */
+/**
+ * Someone who can receive frames: a connection's presence in one room or topic.
+ *
+ * @example
+ * ```ts
+ * const member: DirectoryMember = { id: peerId, deliver: (frame) => socket.send(frame) };
+ * ```
+ */
 export interface DirectoryMember {
   /** Unique within the room (the peer id for rooms, the connection id for topics). */
   readonly id: string;
@@ -14,7 +21,17 @@ export interface DirectoryMember {
   deliver(frame: string): void;
 }
 
-/** Who is in which room, and delivery to them. */
+/**
+ * Who is in which room, and delivery to them. Pass one as the `rooms` option to change
+ * where membership lives (e.g. shared between relay instances).
+ *
+ * @example
+ * ```ts
+ * const rooms: RoomDirectory = new InMemoryRoomDirectory();
+ * const relay = await createSignalingServer({ port: 0, rooms });
+ * rooms.members('lobby'); // peer ids in join order
+ * ```
+ */
 export interface RoomDirectory {
   /** Add `member` to `room`; false if that id is already there. */
   add(room: string, member: DirectoryMember): boolean;

@@ -16,7 +16,15 @@ import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { RelayProtocol } from './relay-protocol.js';
 import { InMemoryRoomDirectory } from './room-directory.js';
 
-/** A running relay. */
+/**
+ * A running relay, from {@link createSignalingServer}.
+ *
+ * @example
+ * ```ts
+ * const relay: SignalingServer = await createSignalingServer({ port: 0 });
+ * new WebSocket(relay.address.url);
+ * ```
+ */
 export interface SignalingServer {
   /** Where it listens; `url` is the WebSocket URL clients connect to. */
   readonly address: { host: string; port: number; url: string };

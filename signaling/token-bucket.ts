@@ -2,6 +2,13 @@
  * A token bucket: `burst` tokens, refilled at `ratePerSecond`. Each accepted message takes
  * one token. Time comes from an injected clock so tests can drive it.
  */
+/**
+ * @example
+ * ```ts
+ * const bucket = new TokenBucket(100, 200, Date.now);
+ * if (!bucket.take()) refuse('rate-limited');
+ * ```
+ */
 export class TokenBucket {
   #tokens: number;
   #last: number;
