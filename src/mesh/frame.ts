@@ -59,11 +59,24 @@ export function channelId(name: string): number {
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
+// Hand-rolled big-endian u32 access: MSG frames are the hot path (every game input), and
+// a DataView per frame costs more than the frame's own bytes.
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
 /** A MSG frame: a whole message for `channel`. */
 export function encodeMsg(channel: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(MSG_HEADER + payload.byteLength);
   out[0] = FrameKind.msg;
-  view(out).setUint32(1, channel);
+  writeU32(out, 1, channel);
   out.set(payload, MSG_HEADER);
   return out;
 }
@@ -71,11 +84,10 @@ export function encodeMsg(channel: number, payload: Uint8Array): Uint8Array {
 /** A CHUNK_FIRST frame: opens message `msgId` of `total` bytes with its first part. */
 export function encodeChunkFirst(channel: number, msgId: number, total: number, part: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHUNK_FIRST_HEADER + part.byteLength);
-  const v = view(out);
   out[0] = FrameKind.chunkFirst;
-  v.setUint32(1, channel);
-  v.setUint32(5, msgId);
-  v.setUint32(9, total);
+  writeU32(out, 1, channel);
+  writeU32(out, 5, msgId);
+  writeU32(out, 9, total);
   out.set(part, CHUNK_FIRST_HEADER);
   return out;
 }
@@ -84,7 +96,7 @@ export function encodeChunkFirst(channel: number, msgId: number, total: number, 
 export function encodeChunkNext(msgId: number, part: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHUNK_NEXT_HEADER + part.byteLength);
   out[0] = FrameKind.chunkNext;
-  view(out).setUint32(1, msgId);
+  writeU32(out, 1, msgId);
   out.set(part, CHUNK_NEXT_HEADER);
   return out;
 }
@@ -104,36 +116,40 @@ export function encodeBye(): Uint8Array {
   return Uint8Array.of(FrameKind.bye);
 }
 
+const truncated = (what: string, got: number, need: number): Frame => ({
+  kind: 'bad',
+  reason: `truncated ${what} (${got} < ${need} bytes)`,
+});
+
 /** Decode one frame; never throws (malformed input yields `{ kind: 'bad', reason }`). */
 export function decodeFrame(data: Uint8Array): Frame {
-  if (data.byteLength === 0) return { kind: 'bad', reason: 'empty frame' };
-  const v = view(data);
-  const need = (n: number, what: string): Frame | undefined =>
-    data.byteLength < n ? { kind: 'bad', reason: `truncated ${what} (${data.byteLength} < ${n} bytes)` } : undefined;
+  const n = data.byteLength;
+  if (n === 0) return { kind: 'bad', reason: 'empty frame' };
   switch (data[0]) {
     case FrameKind.msg:
-      return need(MSG_HEADER, 'msg') ?? { kind: 'msg', channel: v.getUint32(1), payload: data.subarray(MSG_HEADER) };
+      if (n < MSG_HEADER) return truncated('msg', n, MSG_HEADER);
+      return { kind: 'msg', channel: readU32(data, 1), payload: data.subarray(MSG_HEADER) };
     case FrameKind.chunkFirst:
-      return (
-        need(CHUNK_FIRST_HEADER, 'chunk-first') ?? {
-          kind: 'chunk-first',
-          channel: v.getUint32(1),
-          msgId: v.getUint32(5),
-          total: v.getUint32(9),
-          payload: data.subarray(CHUNK_FIRST_HEADER),
-        }
-      );
+      if (n < CHUNK_FIRST_HEADER) return truncated('chunk-first', n, CHUNK_FIRST_HEADER);
+      return {
+        kind: 'chunk-first',
+        channel: readU32(data, 1),
+        msgId: readU32(data, 5),
+        total: readU32(data, 9),
+        payload: data.subarray(CHUNK_FIRST_HEADER),
+      };
     case FrameKind.chunkNext:
-      return need(CHUNK_NEXT_HEADER, 'chunk-next') ?? { kind: 'chunk-next', msgId: v.getUint32(1), payload: data.subarray(CHUNK_NEXT_HEADER) };
+      if (n < CHUNK_NEXT_HEADER) return truncated('chunk-next', n, CHUNK_NEXT_HEADER);
+      return { kind: 'chunk-next', msgId: readU32(data, 1), payload: data.subarray(CHUNK_NEXT_HEADER) };
     case FrameKind.ping:
     case FrameKind.pong: {
-      if (data.byteLength !== HEARTBEAT_BYTES) return { kind: 'bad', reason: `heartbeat of ${data.byteLength} bytes` };
-      const sentAt = v.getFloat64(5);
+      if (n !== HEARTBEAT_BYTES) return { kind: 'bad', reason: `heartbeat of ${n} bytes` };
+      const sentAt = view(data).getFloat64(5);
       if (!Number.isFinite(sentAt)) return { kind: 'bad', reason: 'heartbeat time not finite' };
-      return { kind: data[0] === FrameKind.ping ? 'ping' : 'pong', seq: v.getUint32(1), sentAt };
+      return { kind: data[0] === FrameKind.ping ? 'ping' : 'pong', seq: readU32(data, 1), sentAt };
     }
     case FrameKind.bye:
-      return data.byteLength === 1 ? { kind: 'bye' } : { kind: 'bad', reason: 'bye with trailing bytes' };
+      return n === 1 ? { kind: 'bye' } : { kind: 'bad', reason: 'bye with trailing bytes' };
     default:
       return { kind: 'bad', reason: `unknown frame kind 0x${data[0]!.toString(16)}` };
   }

@@ -307,7 +307,9 @@ export class MemoryWire {
     const reliability = wire.kind === 'frame' ? wire.reliability : 'reliable';
     from.buffered[reliability] += bytes;
     if (from.buffered[reliability] > this.lowWaterMark) from.aboveLowWater[reliability] = true;
-    const delay = c.latencyMs + (c.jitterMs > 0 ? this.rng.next() * c.jitterMs : 0);
+    // Whole milliseconds: deliveries due at the same ms share one timer turn, which keeps
+    // long simulated runs (thousands of frames, many peers) cheap under ManualClock.advanceAsync.
+    const delay = Math.ceil(c.latencyMs + (c.jitterMs > 0 ? this.rng.next() * c.jitterMs : 0));
     const now = this.clock.now();
     if (reliability === 'unreliable') {
       const lost = c.loss > 0 && this.rng.chance(c.loss);
