@@ -124,6 +124,23 @@ describe('chat demo on the Vite dev server', () => {
     }
   });
 
+  it('a full room is refused with a clear message', async () => {
+    const small = await startRelay(0, { maxPeersPerRoom: 1 });
+    try {
+      const room = nextRoom();
+      const a = await openChat(browser, { baseUrl: dev.url, relay: small.address.url, room });
+      opened.push(a);
+      await a.waitForStatus('connected');
+      const b = await openChat(browser, { baseUrl: dev.url, relay: small.address.url, room });
+      opened.push(b);
+      expect(await b.waitForError('room-full')).toMatch(/room is full/i);
+      expect(await b.page.isVisible('#join-form')).toBe(true);
+      expect(b.pageErrors).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a relay that is not there is shown as such, not as a hang', async () => {
     const page = await openChat(browser, { baseUrl: dev.url, relay: 'ws://127.0.0.1:9', room: nextRoom() });
     opened.push(page);

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { build, createServer, preview, type InlineConfig } from 'vite';
-import { createSignalingServer, silentLogger, type SignalingServer } from '../../../signaling/index.js';
+import { createSignalingServer, silentLogger, type RelayLimits, type SignalingServer } from '../../../signaling/index.js';
 
 export const demosRoot = resolve(import.meta.dirname, '../../../demos');
 
@@ -27,8 +27,8 @@ const plain = (extra: InlineConfig): InlineConfig => ({
 });
 
 /** Our relay; `port` 0 (the default) lets the OS pick, a given one restarts a relay in place. */
-export function startRelay(port = 0): Promise<SignalingServer> {
-  return createSignalingServer({ host: '127.0.0.1', port, logger: silentLogger });
+export function startRelay(port = 0, limits: Partial<RelayLimits> = {}): Promise<SignalingServer> {
+  return createSignalingServer({ host: '127.0.0.1', port, logger: silentLogger, ...limits });
 }
 
 /** The demos from source through Vite's dev server. */
