@@ -30,6 +30,8 @@ export class ClientConnection {
   ended = false;
   dropReason: DropReason | undefined;
   refusals = 0;
+  /** Called once when the relay ends this connection, before the socket has closed. */
+  onEnd: (() => void) | undefined;
   #strikeTimes: number[] = [];
 
   constructor(
@@ -76,6 +78,9 @@ export class ClientConnection {
     if (this.ended) return;
     this.ended = true;
     this.dropReason = reason;
+    // Leave the rooms now: the close handshake may take a while, and nobody should
+    // keep signalling a peer the relay has already given up on.
+    this.onEnd?.();
     if (code === 0) {
       this.ws.terminate();
       return;

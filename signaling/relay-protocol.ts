@@ -61,13 +61,16 @@ export class RelayProtocol {
 
   /** Take `conn` out of every room and topic, telling the rooms' other members. */
   onClose(conn: ClientConnection, announce: boolean): void {
-    for (const [room, peerId] of conn.rooms) {
+    // Detach first: an announcement may drop another (slow) member and re-enter here.
+    const rooms = [...conn.rooms];
+    const topics = [...conn.topics];
+    conn.rooms.clear();
+    conn.topics.clear();
+    for (const topic of topics) this.topics.remove(topic, conn.id);
+    for (const [room, peerId] of rooms) {
       this.rooms.remove(room, peerId);
       if (announce) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-left', room, peerId }));
     }
-    conn.rooms.clear();
-    for (const topic of conn.topics) this.topics.remove(topic, conn.id);
-    conn.topics.clear();
   }
 
   private dispatch(conn: ClientConnection, m: ClientMessage): void {

@@ -101,6 +101,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const accept = (ws: WebSocket, ip: string): void => {
     const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
+    conn.onEnd = () => protocol.onClose(conn, !closing);
     live.add(conn);
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     counters.connectionsTotal++;
@@ -119,7 +120,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);
-      protocol.onClose(conn, !closing);
+      conn.ended = true;
+      protocol.onClose(conn, !closing); // a no-op if the relay ended it and already left its rooms
       log({
         level: 'info',
         event: 'connection-close',
