@@ -43,16 +43,20 @@ export async function connectRawPair(): Promise<RawPair> {
   };
 }
 
+/** How the sender waits while the buffer is full: re-check on `setImmediate`, or every `n` ms. */
+export type RawWait = 'immediate' | number;
+
 /**
  * Send `totalBytes` in `chunkBytes` pieces with bufferedAmount flow control (fill the
  * buffer up to `highWater`, then wait until it drains) and resolve with the elapsed
  * milliseconds once the receiver has counted every byte.
  *
  * @roamhq/wrtc has neither `bufferedAmountLowThreshold` nor `bufferedamountlow`, so the
- * sender re-checks on `setImmediate` while the buffer is full (the event is used where
- * the implementation has it).
+ * sender re-checks while the buffer is full (`wait`); the event is used where the
+ * implementation has it. Stay well under 16 MiB buffered: libwebrtc closes a channel
+ * whose send buffer overflows.
  */
-export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: number, highWater = 8 << 20): Promise<number> {
+export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: number, highWater = 4 << 20, wait: RawWait = 'immediate'): Promise<number> {
   const { send, recv } = pair;
   const chunk = new Uint8Array(chunkBytes);
   for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
@@ -76,7 +80,10 @@ export function rawTransfer(pair: RawPair, totalBytes: number, chunkBytes: numbe
         send.send(n === chunkBytes ? chunk : chunk.subarray(0, n));
         sent += n;
       }
-      if (sent < totalBytes && !hasLowEvent) setImmediate(pump);
+      if (sent < totalBytes && !hasLowEvent) {
+        if (wait === 'immediate') setImmediate(pump);
+        else setTimeout(pump, wait);
+      }
     };
     if (hasLowEvent) {
       send.bufferedAmountLowThreshold = highWater >> 2;
