@@ -62,6 +62,8 @@ class MemoryEndpoint implements PeerTransport {
   /** Bytes of the outgoing reliable lane (for `drain` edge detection). */
   aboveLowWater = { reliable: false, unreliable: false };
   readonly out = new Lane();
+  conditions: Required<LinkConditions> | undefined;
+  conditionsVersion = -1;
 
   constructor(
     readonly wire: MemoryWire,
@@ -192,6 +194,7 @@ export class MemoryWire {
   readonly rng: Rng;
   #defaults: Required<LinkConditions>;
   #links = new Map<string, LinkConditions>();
+  #linksVersion = 0;
   #endpoints = new Map<number, MemoryEndpoint>();
   #nextRef = 1;
   #groups: Map<PeerId, number> | undefined;
@@ -220,6 +223,18 @@ export class MemoryWire {
   /** Set the conditions of the link between `a` and `b` (both directions). */
   setLink(a: PeerId, b: PeerId, conditions: LinkConditions): void {
     this.#links.set(pairKey(a, b), conditions);
+    this.#linksVersion++;
+  }
+
+  /** The link conditions of `ep`, cached per endpoint until the next `setLink` (hot path). */
+  #conditions(ep: MemoryEndpoint): Required<LinkConditions> {
+    if (ep.conditionsVersion !== this.#linksVersion || !ep.conditions) {
+      const link = this.#links.get(pairKey(ep.localId, ep.remoteId)) ?? {};
+      const d = this.#defaults;
+      ep.conditions = { latencyMs: link.latencyMs ?? d.latencyMs, jitterMs: link.jitterMs ?? d.jitterMs, loss: link.loss ?? d.loss };
+      ep.conditionsVersion = this.#linksVersion;
+    }
+    return ep.conditions;
   }
 
   /**
@@ -303,7 +318,7 @@ export class MemoryWire {
   send(from: MemoryEndpoint, wire: Wire, bytes: number): void {
     const to = from.peer;
     if (!to) return;
-    const c = { ...this.#defaults, ...this.#links.get(pairKey(from.localId, from.remoteId)) };
+    const c = this.#conditions(from);
     const reliability = wire.kind === 'frame' ? wire.reliability : 'reliable';
     from.buffered[reliability] += bytes;
     if (from.buffered[reliability] > this.lowWaterMark) from.aboveLowWater[reliability] = true;
