@@ -66,6 +66,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const refused = new Set<WebSocket>();
   const perIp = new Map<string, number>();
   let closing: Promise<void> | undefined;
+  /** Set as shutdown starts: departures are not announced to clients being closed anyway. */
+  let shuttingDown = false;
 
   const metrics = (): RelayMetrics => ({
     connections: live.size,
@@ -101,7 +103,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const accept = (ws: WebSocket, ip: string): void => {
     const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
-    conn.onEnd = () => protocol.onClose(conn, !closing);
+    conn.onEnd = () => protocol.onClose(conn, !shuttingDown);
     live.add(conn);
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     counters.connectionsTotal++;
@@ -121,7 +123,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);
       conn.ended = true;
-      protocol.onClose(conn, !closing); // a no-op if the relay ended it and already left its rooms
+      protocol.onClose(conn, !shuttingDown); // a no-op if the relay ended it and already left its rooms
       log({
         level: 'info',
         event: 'connection-close',
@@ -160,7 +162,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => {}); // a reset mid-handshake is the client's problem, not ours
-    if (closing) {
+    if (shuttingDown) {
       socket.destroy();
       return;
     }
@@ -234,6 +236,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   log({ level: 'info', event: 'start', url: address.url, secret: Boolean(opts.secret) });
 
   const shutdown = async (): Promise<void> => {
+    shuttingDown = true;
     clearInterval(heartbeat);
     clearInterval(logTimer);
     const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
