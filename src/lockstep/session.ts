@@ -261,6 +261,8 @@ class Session<S, I> implements LockstepSession<S, I> {
     const max = this.#opts.maxPlayers ?? 8;
     const seated = players.slice(0, max);
     const watching = [...spectators, ...players.slice(max)].filter((p) => !seated.includes(p));
+    // The starter always takes part: it watches when it did not seat itself.
+    if (!seated.includes(this.selfId) && !watching.includes(this.selfId)) watching.push(this.selfId);
     if (seated.length === 0) throw new MeshpartyError('no-players', 'a session needs at least one player');
     const tickHz = this.#opts.tickHz ?? 60;
     const config: SessionConfig = {

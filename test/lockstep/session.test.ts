@@ -156,6 +156,51 @@ describe('lockstep session on the in-memory network (simulated time, 5% loss, 50
     for (const s of rest) s.leave();
   });
 
+  it('the coordinator vanishes, then the next one too, while the drop is being agreed: the last two keep agreeing', async () => {
+    const { clock, net } = await lossyNetwork(15);
+    const rooms = await connect(net, ['a', 'b', 'c', 'd']);
+    const sessions = rooms.map((r, i) => walkSession(r, clock, i));
+    const [, , c, d] = sessions as [Walk, Walk, Walk, Walk];
+    const left = collect(sessions, 'player-left');
+    const desyncs = collect(sessions, 'desync');
+    await net.advance(200);
+    // c starts, with an explicit order; a (lowest id) is the coordinator.
+    c.start({ seed: 3, players: ['c', 'a', 'd', 'b'] });
+    await runUntil(net, sessions, 300);
+    net.disconnect('a');
+    await net.advance(40);
+    net.disconnect('b');
+    const target = Math.max(c.frame, d.frame) + 900;
+    await runUntil(net, [c, d], target);
+    expect(c.players).toEqual(['c', 'd']);
+    expect(d.players).toEqual(['c', 'd']);
+    for (const who of ['a', 'b']) {
+      const at = [2, 3].map((i) => left[i]!.find((x) => x.peer === who)?.atFrame);
+      expect(typeof at[0]).toBe('number');
+      expect(at[1]).toBe(at[0]);
+    }
+    const hc = new Map(c.recording().hashes);
+    const hd = new Map(d.recording().hashes);
+    for (let f = 0; f <= target; f += 10) expect([f, hc.get(f)]).toEqual([f, hd.get(f)]);
+    expect(desyncs.flat()).toEqual([]);
+    expect(playReplay(makeWalkGame(), d.recording()).mismatches).toEqual([]);
+    c.leave();
+    d.leave();
+  });
+
+  it('a starter that is not among the players watches (and still sees every frame)', async () => {
+    const { clock, net } = await lossyNetwork(16);
+    const rooms = await connect(net, ['a', 'b', 'c']);
+    const sessions = rooms.map((r, i) => walkSession(r, clock, i));
+    await net.advance(200);
+    sessions[0]!.start({ seed: 8, players: ['b', 'c'] });
+    await runUntil(net, sessions, 300);
+    expect(sessions[0]!.role).toBe('spectator');
+    expect(sessions[1]!.spectators).toEqual(['a']);
+    expect(sessions.map((s) => s.hashAt(300))).toEqual(sessions.map(() => sessions[1]!.hashAt(300)));
+    for (const s of sessions) s.leave();
+  });
+
   it('drops malformed packets with a logged reason, cuts off a repeat offender and keeps running', async () => {
     const { clock, net } = await lossyNetwork(14);
     const rooms = await connect(net, ['a', 'b', 'x']);
