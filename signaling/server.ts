@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, type RelayErrorCode } from '../src/signaling-client/protocol.js';
 import { clientAddress } from './client-address.js';
 import { ClientConnection } from './client-connection.js';
-import { createJsonLogger } from './logger.js';
+import { createJsonLogger, type RelayLogger } from './logger.js';
 import { MetricsCounters, type RelayMetrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { RelayProtocol } from './relay-protocol.js';
@@ -55,7 +55,15 @@ const MAX_PENDING_REFUSALS = 256;
  */
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const opts = resolveOptions(options);
-  const log = options.logger ?? createJsonLogger();
+  const sink = options.logger ?? createJsonLogger();
+  // A throwing logger must not take a connection handler (or the process) down with it.
+  const log: RelayLogger = (entry) => {
+    try {
+      sink(entry);
+    } catch {
+      /* dropped */
+    }
+  };
   const counters = new MetricsCounters();
   const rooms = options.rooms ?? new InMemoryRoomDirectory();
   const topics = options.topics ?? new InMemoryRoomDirectory();
