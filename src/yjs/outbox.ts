@@ -2,7 +2,10 @@
  * What one provider still has to send to one peer. One message is in flight at a time;
  * while the channel is busy, document updates pile up and are merged (Y.mergeUpdates)
  * into a single message, and presence keeps only its latest state. So a fast typist
- * costs one message per peer per round trip of the channel, not one per keystroke.
+ * costs one message per peer per round trip of the channel, not one per keystroke. An
+ * update made while the channel is idle leaves at once (inside the edit's own call), so
+ * merging never adds latency; a synchronous burst becomes two messages: its first
+ * update, then the rest merged.
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -32,7 +35,6 @@ export class PeerOutbox {
   #inFlight = false;
   #closed = false;
   #timer: TimerHandle | undefined;
-  #soon = false;
 
   constructor(
     private readonly sink: OutboxSink,
@@ -44,19 +46,19 @@ export class PeerOutbox {
   /** Queue a sync message (step 1 / step 2); these go out in order, unmerged. */
   control(message: Uint8Array): void {
     this.#control.push(message);
-    this.#pumpSoon();
+    this.#pump();
   }
 
   /** Queue a document update; merged with any other update still waiting. */
   update(update: Uint8Array): void {
     this.#updates.push(update);
-    this.#pumpSoon();
+    this.#pump();
   }
 
   /** Mark presence as changed; `encode` is called when it is actually sent, so only the latest state goes. */
   awareness(encode: () => Uint8Array | undefined): void {
     this.#awareness = encode;
-    this.#pumpSoon();
+    this.#pump();
   }
 
   /** True when nothing is waiting and nothing is in flight. */
@@ -71,16 +73,6 @@ export class PeerOutbox {
     this.#updates = [];
     this.#awareness = undefined;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-  }
-
-  /** Pump at the end of this turn, so every update of one synchronous burst leaves as one message. */
-  #pumpSoon(): void {
-    if (this.#soon) return;
-    this.#soon = true;
-    queueMicrotask(() => {
-      this.#soon = false;
-      this.#pump();
-    });
   }
 
   #pump(): void {

@@ -105,6 +105,8 @@ export class MeshpartyProvider {
   #synced = false;
   #destroyed = false;
   #announce: boolean;
+  /** We created the Awareness, so we stop its renewal timer on destroy. */
+  #ownsAwareness: boolean;
   #unsubscribe: Array<() => void> = [];
 
   constructor(room: Room, doc: Y.Doc, options: YjsProviderOptions) {
@@ -115,6 +117,7 @@ export class MeshpartyProvider {
     this.doc = doc;
     this.name = options.name;
     this.awareness = options.awareness ?? new Awareness(doc);
+    this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#maxStrikes = options.maxStrikes ?? 3;
     this.#clock = options.clock ?? realClock();
@@ -128,6 +131,9 @@ export class MeshpartyProvider {
     };
     doc.on('update', onUpdate);
     this.#unsubscribe.push(() => doc.off('update', onUpdate));
+    const onDocDestroy = () => this.destroy();
+    doc.on('destroy', onDocDestroy);
+    this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
 
     const onAwareness = ({ added, updated, removed }: AwarenessChanges, origin: unknown) => {
       if (origin === this) return;
@@ -179,7 +185,11 @@ export class MeshpartyProvider {
     return this.#events.on(event, listener);
   }
 
-  /** Stop syncing: tell peers our presence is gone, drop queues, unsubscribe. Idempotent; the room stays open. */
+  /**
+   * Stop syncing: tell peers our presence is gone, drop queues, unsubscribe (and destroy
+   * the Awareness if the provider created it). Idempotent; the room stays open. Called
+   * by itself when the doc is destroyed.
+   */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
@@ -194,6 +204,7 @@ export class MeshpartyProvider {
     }
     this.#peers.clear();
     this.#events.clear();
+    if (this.#ownsAwareness) this.awareness.destroy();
   }
 
   #ensurePeer(id: PeerId): PeerSync | undefined {

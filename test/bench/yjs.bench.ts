@@ -59,7 +59,15 @@ async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProc
 
 /** Start `n` peers in `room` and wait until each sees the n-1 others. */
 async function startPeers(mode: Mode, url: string, room: string, n: number, timeoutMs: number): Promise<PeerProcess[]> {
-  const peers = Array.from({ length: n }, (_, i) => startPeerProcess(`${mode}-${i}`, { MODE: mode, RELAY: url, ROOM: room }));
+  // One after another, for both systems alike: y-webrtc's glare handling deadlocks under
+  // wrtc when two peers offer to each other at once (see test/interop).
+  const peers: PeerProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = startPeerProcess(`${mode}-${i}`, { MODE: mode, RELAY: url, ROOM: room });
+    peers.push(p);
+    await p.waitFor((e) => e.event === 'ready', 'ready', timeoutMs);
+    await new Promise((r) => setTimeout(r, 300));
+  }
   await Promise.all(peers.map((p) => p.waitFor((e) => e.event === 'peers' && e.count === n - 1, `${n - 1} peers`, timeoutMs)));
   return peers;
 }

@@ -90,10 +90,14 @@ async function main(): Promise<void> {
 
   process.on('message', (m: Command) => {
     switch (m.cmd) {
-      case 'mark':
+      case 'mark': {
+        // The edit's time is taken before the edit: y-webrtc sends inside `set`, so a time
+        // taken after it would hide its whole send path (and once came out negative).
+        const at = now();
         marks.set(m.k, 1);
-        send({ event: 'marked', k: m.k, at: now() });
+        send({ event: 'marked', k: m.k, at });
         break;
+      }
       case 'fill': {
         // In 64 KiB inserts, so the document is many items like a real one, not one string.
         const chunk = 'x'.repeat(64 * 1024);
