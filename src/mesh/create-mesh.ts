@@ -335,6 +335,8 @@ export function createMesh(options: MeshOptions): Room {
   const onSignal = ({ from, data }: { from: PeerId; data: unknown }) => {
     if (closed || from === selfId) return;
     const r = remote(from);
+    // Already known to use another password: one notice was enough.
+    if (r.mismatch) return;
     if (isUndecryptableNotice(data)) return passwordMismatch(r, false);
     if (!key) {
       if (typeof data === 'string') return passwordMismatch(r, true);
@@ -348,7 +350,8 @@ export function createMesh(options: MeshOptions): Room {
         if (typeof data !== 'string') throw new Error('plaintext signal in a password room');
         plain = await openSignal(await key, from, to, data);
       } catch {
-        return passwordMismatch(r, true);
+        if (!r.mismatch) passwordMismatch(r, true);
+        return;
       }
       if (!closed) onEnvelope(r, plain);
     });

@@ -14,6 +14,7 @@ function world() {
   const relay = new MemoryRelay();
   const wire = new MemoryWire();
   const seenByRelay: unknown[] = [];
+  const notices: string[] = [];
   const join = (id: string, password?: string) => {
     const inner = relay.client('room', id);
     const signaling: Signaling = {
@@ -25,6 +26,7 @@ function world() {
       on: (e, l) => inner.on(e, l),
       sendSignal: (to, data) => {
         seenByRelay.push(structuredClone(data));
+        if (typeof data === 'object' && data !== null && (data as { x?: number }).x === 1) notices.push(`${id}>${to}`);
         inner.sendSignal(to, data);
       },
     };
@@ -33,7 +35,7 @@ function world() {
     room.on('error', (e) => errors.push(e));
     return { room, errors };
   };
-  return { join, seenByRelay, wire };
+  return { join, seenByRelay, notices, wire, relay };
 }
 
 const closeAll = (rooms: Room[]) => Promise.all(rooms.map((r) => r.leave()));
@@ -107,5 +109,27 @@ describe('signal encryption', () => {
     expect(locked.errors[0]!.code).toBe('wrong-password');
     expect(open.errors).toEqual([]);
     await closeAll([a.room, none.room, open.room, locked.room]);
+  });
+
+  it('tells a newer peer with another password once, however many signals it sends, and never connects to it', async () => {
+    const w = world();
+    const older = w.join('m', 'right');
+    await waitFor(() => older.room.selfId === 'm', 'joined');
+    // A raw client in the same room sending undecryptable signals, as a peer with another key would.
+    const relay = w.relay;
+    expect(relay).toBeDefined();
+    const intruder = relay!.client('room', 'z');
+    const notices: unknown[] = [];
+    intruder.on('signal', ({ data }) => notices.push(data));
+    intruder.join();
+    await waitFor(() => older.room.peers.size === 0 && intruder.status === 'connected', 'intruder joined');
+    for (let i = 0; i < 5; i++) intruder.sendSignal('m', 'bm90LWEtcmVhbC1jaXBoZXJ0ZXh0LWZvci10aGlzLWtleQ');
+    await waitFor(() => notices.some((n) => (n as { x?: number }).x === 1), 'a notice');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(notices.filter((n) => (n as { x?: number }).x === 1)).toHaveLength(1);
+    expect(older.errors).toEqual([]);
+    expect(older.room.status).not.toBe('closed');
+    intruder.close();
+    await older.room.leave();
   });
 });
