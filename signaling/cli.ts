@@ -2,6 +2,8 @@
  * `meshparty <subcommand> [options]`. Each subcommand is one entry in {@link SUBCOMMANDS};
  * adding one (e.g. `keeper`) means adding a file under `commands/` and one line here.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { signalCommand } from './commands/signal-command.js';
 import { tokenCommand } from './commands/token-command.js';
 import { keeperCommand } from '../src/yjs/keeper/cli.js';
@@ -52,6 +54,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // `npm run signal -- --port 4444` runs this file directly.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   process.exitCode = await main(['signal', ...process.argv.slice(2)]);
 }
