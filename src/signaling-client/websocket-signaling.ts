@@ -10,6 +10,7 @@ import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { PeerId } from '../mesh/types.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type PacerOptions, SendPacer } from './send-pacer.js';
 import { type ClientMessage, type JoinMessage, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from './types.js';
 
@@ -51,6 +52,8 @@ export interface WebSocketSignalingOptions {
   pingIntervalMs?: number;
   /** The connection counts as dead when nothing arrived for this long (default 2.5 pings). */
   silenceTimeoutMs?: number;
+  /** Client-side rate limit for outgoing frames, under the relay's (default 50/s, burst 100). */
+  rate?: PacerOptions;
   /** Timers (default: the real clock). */
   clock?: Clock;
   /** Jitter source in [0, 1) (default Math.random). */
@@ -98,6 +101,7 @@ class WebSocketSignaling implements Signaling {
   #pingTimer: TimerHandle | undefined;
   #lastHeard = 0;
   #takenSince: number | undefined;
+  readonly #pacer: SendPacer<ClientMessage>;
 
   constructor(opts: WebSocketSignalingOptions) {
     this.#opts = opts;
@@ -108,6 +112,9 @@ class WebSocketSignaling implements Signaling {
     const ctor = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!ctor) throw new MeshpartyError('websocket-unavailable', 'no WebSocket implementation: pass one (e.g. `ws` in Node)');
     this.#WebSocket = ctor;
+    this.#pacer = new SendPacer<ClientMessage>(this.#clock, opts.rate ?? {}, (m) => this.#sendNow(m), (n) =>
+      this.#log.warn('dropped signals: too many waiting for the relay rate limit', { count: n }),
+    );
   }
 
   get status(): SignalingStatus {
@@ -200,6 +207,7 @@ class WebSocketSignaling implements Signaling {
   }
 
   #teardownSocket(code?: number): void {
+    this.#pacer.clear(); // frames for a connection that is gone; the mesh re-signals after the rejoin
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = undefined;
@@ -247,7 +255,13 @@ class WebSocketSignaling implements Signaling {
 
   // ------------------------------------------------------------------ frames
 
+  /** Every frame goes through the pacer, so the relay never refuses one for rate. */
   #send(message: ClientMessage): void {
+    if (!this.#ws || this.#ws.readyState !== OPEN) return;
+    this.#pacer.push(message);
+  }
+
+  #sendNow(message: ClientMessage): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== OPEN) return;
     try {

@@ -14,6 +14,7 @@ import { type Clock, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { PeerId, Reliability } from '../mesh/types.js';
+import { CandidateBatcher, unbatch } from './candidate-batcher.js';
 import { ChannelPressure } from './channel-pressure.js';
 import { fromSimplePeerError, signalProblem } from './simple-peer-errors.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
@@ -47,7 +48,11 @@ export interface SimplePeerTransportOptions {
   unreliableChannelId?: number;
   /** Where `bufferedamountlow` does not exist (Node's wrtc), poll this often while above the mark (default 2 ms). */
   pollIntervalMs?: number;
-  /** Timers for backpressure polling (default: the real clock). */
+  /** Candidates gathered within this window go to the remote as one signal (default 20 ms). */
+  candidateBatchMs?: number;
+  /** Also send ICE-TCP candidates (default false: UDP only, far fewer signals). */
+  iceTcp?: boolean;
+  /** Timers for backpressure polling and candidate batching (default: the real clock). */
   clock?: Clock;
   /** Where dropped signals and frames are reported (default: console warnings). */
   logger?: { warn(message: string, detail?: Record<string, unknown>): void };
@@ -99,6 +104,7 @@ class SimplePeerTransport implements PeerTransport {
   #open = false;
   #destroyed = false;
   #maxMessageSize = SAFE_FRAME;
+  readonly #outbox: CandidateBatcher;
 
   constructor(
     readonly remoteId: PeerId,
@@ -112,6 +118,9 @@ class SimplePeerTransport implements PeerTransport {
       trickle: true,
     }) as SimplePeerInstance & SimplePeerInternals;
     this.#peer = peer;
+    this.#outbox = new CandidateBatcher(opts.clock, opts.candidateBatchMs, opts.iceTcp, (signal) => {
+      if (!this.#destroyed) this.#events.emit('signal', signal);
+    });
     const pc = peer._pc;
     if (!pc) throw new MeshpartyError('webrtc-unsupported', 'RTCPeerConnection could not be created');
     // Created now, before simple-peer's first offer (it waits a microtask); a negotiated
@@ -128,9 +137,7 @@ class SimplePeerTransport implements PeerTransport {
     this.#unreliable.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
     this.#unreliable.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
 
-    peer.on('signal', (data) => {
-      if (!this.#destroyed) this.#events.emit('signal', data);
-    });
+    peer.on('signal', (data) => this.#outbox.push(data));
     peer.on('connect', () => {
       this.#connected = true;
       this.#maybeOpen();
@@ -150,15 +157,19 @@ class SimplePeerTransport implements PeerTransport {
 
   signal(data: unknown): void {
     if (this.#destroyed) return;
-    const problem = signalProblem(data);
-    if (problem) {
-      this.opts.logger.warn('dropped a malformed WebRTC signal', { peer: this.remoteId, problem });
-      return;
-    }
-    try {
-      this.#peer.signal(data as SimplePeer.SignalData);
-    } catch (err) {
-      this.opts.logger.warn('WebRTC refused a signal', { peer: this.remoteId, error: String(err) });
+    const signals = unbatch(data);
+    if (!signals) return this.opts.logger.warn('dropped a malformed candidate batch', { peer: this.remoteId });
+    for (const one of signals) {
+      const problem = signalProblem(one);
+      if (problem) {
+        this.opts.logger.warn('dropped a malformed WebRTC signal', { peer: this.remoteId, problem });
+        continue;
+      }
+      try {
+        this.#peer.signal(one as SimplePeer.SignalData);
+      } catch (err) {
+        this.opts.logger.warn('WebRTC refused a signal', { peer: this.remoteId, error: String(err) });
+      }
     }
   }
 
@@ -195,6 +206,7 @@ class SimplePeerTransport implements PeerTransport {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#open = false;
+    this.#outbox.stop();
     this.#pressure?.reliable.stop();
     this.#pressure?.unreliable.stop();
     const u = this.#unreliable;
@@ -266,6 +278,8 @@ export function createSimplePeerTransports(options: SimplePeerTransportOptions =
     lowWaterMark: options.lowWaterMark ?? 256 * 1024,
     unreliableChannelId: options.unreliableChannelId ?? 1000,
     pollIntervalMs: options.pollIntervalMs ?? 2,
+    candidateBatchMs: options.candidateBatchMs ?? 20,
+    iceTcp: options.iceTcp ?? false,
     clock: options.clock ?? realClock(),
     logger: options.logger ?? { warn: (message: string, detail?: Record<string, unknown>) => console.warn(`[meshparty] ${message}`, detail ?? '') },
   };

@@ -123,6 +123,42 @@ describe('simple-peer transport specifics', () => {
     expect(closes).toEqual([]);
   });
 
+  it('sends candidates in batches, UDP only, so a connection costs the relay a handful of messages', async () => {
+    const { a, b } = pair();
+    live.push(a, b);
+    const sent: Array<{ type?: string; candidates?: Array<{ candidate: string }> }> = [];
+    a.on('signal', (s) => sent.push(s as (typeof sent)[number]));
+    b.on('signal', (s) => sent.push(s as (typeof sent)[number]));
+    crossWire(a, b);
+    await opened(a, b);
+    // Candidates may also ride inside the SDP, so the pair can open before a batch is out.
+    await waitFor(() => sent.filter((s) => s.type === 'candidates').length >= 2, 'candidate batches from both sides');
+    await new Promise((r) => setTimeout(r, 200)); // let any straggler batch show up before counting
+    const batches = sent.filter((s) => s.type === 'candidates');
+    const candidates = batches.flatMap((s) => s.candidates ?? []);
+    expect(sent.filter((s) => s.type === 'offer' || s.type === 'answer')).toHaveLength(2);
+    expect(sent.length).toBe(2 + batches.length);
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(batches.length).toBeLessThan(candidates.length + 1);
+    expect(batches.length).toBeLessThanOrEqual(6);
+    for (const c of candidates) expect(c.candidate.split(' ')[2]).toBe('udp');
+  });
+
+  it('drops malformed candidate batches without throwing', async () => {
+    const warnings: string[] = [];
+    const factory = createSimplePeerTransports({ wrtc, logger: { warn: (m) => warnings.push(m) } });
+    const t = factory.create({ localId: 'b', remoteId: 'a', initiator: false });
+    live.push(t);
+    for (const bad of [
+      { type: 'candidates', candidates: 'nope' },
+      { type: 'candidates', candidates: [{ candidate: 7 }] },
+      { type: 'candidates', candidates: Array.from({ length: 65 }, () => ({ candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host' })) },
+    ]) {
+      expect(() => t.signal(bad)).not.toThrow();
+    }
+    expect(warnings).toEqual(Array(3).fill('dropped a malformed candidate batch'));
+  });
+
   it('reports a remote that goes away as close on this side', async () => {
     const { a, b } = pair();
     live.push(a, b);
