@@ -135,7 +135,11 @@ describe('y-webrtc interop: providers come back after the meshparty relay restar
     // Back means subscribed and announced again (2 frames each). A and B are still
     // connected peer to peer, so their announces cause no new offers between them.
     await explained(
-      waitFor(() => restarted.metrics().topics === 1 && restarted.metrics().messagesIn >= 4, 'A and B back on the relay', 30_000),
+      waitFor(
+        () => restarted.metrics().connections === 2 && restarted.metrics().topics === 1 && restarted.metrics().messagesIn >= 4,
+        'A and B back on the relay',
+        30_000,
+      ),
       peers,
       restarted,
     );
@@ -144,6 +148,9 @@ describe('y-webrtc interop: providers come back after the meshparty relay restar
     await explained(c.waitFor((e) => e.event === 'text' && e.value === 'before restart', 'the document in newcomer C', 20_000), peers, relay);
     c.insert(0, 'C: ');
     await explained(a.waitFor((e) => e.event === 'text' && e.value === 'C: before restart', "C's edit in A", 20_000), peers, relay);
-    expect(restarted.metrics().messagesIn).toBeGreaterThan(0);
+    // All three on the one topic of the restarted relay, nothing refused.
+    const m = restarted.metrics();
+    expect([m.connections, m.topics]).toEqual([3, 1]);
+    expect(m.rejections).toEqual({});
   }, 150_000);
 });
