@@ -8,7 +8,6 @@ export { Simulation, type SteppedFrame } from './simulation.js';
 export { syncTest, type SyncTestOptions, type SyncTestResult } from './sync-test.js';
 export { decodeRecording, encodeRecording, playReplay, Recorder, type RecordedFrame, type Recording, type ReplayResult } from './replay.js';
 export type { PeerId } from '../mesh/types.js';
-export {
-  createLockstepSession, type LockstepEvents, type LockstepSession, type LockstepSessionOptions, type LockstepStats,
-} from './session.js';
+export { createLockstepSession } from './session.js';
+export type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 export type { Role } from './wire.js';

@@ -1,0 +1,101 @@
+/**
+ * The public shape of a lockstep session: its options, events, figures and handle.
+ * The implementation is `session.ts`.
+ */
+import type { PeerId, Room } from '../mesh/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Game } from './game.js';
+import type { Recording } from './replay.js';
+import type { Role } from './wire.js';
+
+/** Options of {@link createLockstepSession}. */
+export interface LockstepSessionOptions<S, I> {
+  room: Room;
+  game: Game<S, I>;
+  /** Time source (default: the real clock). Tests pass a ManualClock. */
+  clock?: Clock;
+  /** Simulation ticks per second (default 60). Set by the peer that starts. */
+  tickHz?: number;
+  /**
+   * Frames between sampling an input and stepping it (default 2). `'auto'` picks
+   * `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured RTTs when starting.
+   */
+  inputDelay?: number | 'auto';
+  /** Exchange a state hash every K frames (default 10). */
+  hashEvery?: number;
+  /** Join as a spectator: receive inputs, never send any (default false). */
+  spectator?: boolean;
+  /** As coordinator, admit peers who arrive mid-game (default true). */
+  admitLateJoiners?: boolean;
+  /** Most players at once; further joiners become spectators (default 8). */
+  maxPlayers?: number;
+  /** Channel name prefix, so one room can hold several sessions (default `lockstep`). */
+  channel?: string;
+  /** Sampled every tick for the local input; otherwise the last `setInput` value is used. */
+  input?: () => I;
+  /** Where dropped messages and protocol oddities are reported (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/** Events of a {@link LockstepSession}. */
+export interface LockstepEvents {
+  started: { frame: number; players: PeerId[]; spectators: PeerId[]; seed: number; inputDelay: number; tickHz: number };
+  /** A frame was stepped; `frame` is the new frame number (state is `session.state`). */
+  frame: { frame: number };
+  /** A tick could not step `frame` for lack of these players' inputs (once per frame). */
+  stall: { frame: number; waitingOn: PeerId[] };
+  /** Members computed different states at `frame`. */
+  desync: { frame: number; hashes: Record<PeerId, number>; dump(): Promise<Record<PeerId, Uint8Array | undefined>> };
+  'player-joined': { peer: PeerId; atFrame: number; role: Role };
+  'player-left': { peer: PeerId; atFrame: number };
+  stopped: { reason: string };
+}
+
+/** Figures for an overlay or a benchmark. */
+export interface LockstepStats {
+  frame: number;
+  tickHz: number;
+  inputDelay: number;
+  players: PeerId[];
+  spectators: PeerId[];
+  stalls: number;
+  desyncs: number;
+  /** Estimated frames this peer runs ahead of the slowest player (positive: ahead). */
+  frameAdvantage: number;
+  rttMs: Record<PeerId, number | undefined>;
+  inputBytesSent: number;
+  inputPacketsSent: number;
+}
+
+/** The handle returned by {@link createLockstepSession}. */
+export interface LockstepSession<S, I> {
+  readonly selfId: PeerId;
+  /** `lobby` before start, `joining` while a late joiner waits for its snapshot. */
+  readonly status: 'lobby' | 'joining' | 'running' | 'stopped';
+  readonly role: Role;
+  readonly frame: number;
+  /** The current state (undefined before start). Read it to draw; never mutate it. */
+  readonly state: S | undefined;
+  readonly players: readonly PeerId[];
+  readonly spectators: readonly PeerId[];
+  readonly inputDelay: number;
+  /** Set the local input used from the next tick on. */
+  setInput(input: I): void;
+  /**
+   * Start the game (call on one peer). Players default to this peer plus every
+   * connected peer whose session said it is a player; the rest watch.
+   */
+  start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
+  stats(): LockstepStats;
+  /** Everything needed to replay this session with `playReplay`. */
+  recording(): Recording;
+  /** This peer's hash of a hashed frame (every `hashEvery`), while remembered. */
+  hashAt(frame: number): number | undefined;
+  /** This peer's serialized state at a recent hashed frame. */
+  stateAt(frame: number): Uint8Array | undefined;
+  /** Ask a peer for its serialized state at a recent hashed frame (desync forensics). */
+  requestState(peer: PeerId, frame: number, timeoutMs?: number): Promise<Uint8Array | undefined>;
+  on<K extends keyof LockstepEvents>(event: K, listener: (value: LockstepEvents[K]) => void): () => void;
+  /** Leave the game (others drop this player at an agreed frame) and stop ticking. */
+  leave(): void;
+}
