@@ -22,6 +22,14 @@ import { verifyRoomToken } from './tokens.js';
 
 const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Refusals a well-behaved client runs into through races, not misbehaviour: ICE candidates
+ * still in flight to a peer that just left, signals sent while rejoining after a relay
+ * restart, a rejoin before the relay noticed the old connection died. They are answered
+ * but are not strikes (the rate limit still bounds them).
+ */
+const RACE_CODES: ReadonlySet<RelayErrorCode> = new Set(['unknown-peer', 'not-in-room', 'peer-id-taken']);
+
 /** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
   constructor(
@@ -188,7 +196,7 @@ export class RelayProtocol {
     if (room === undefined) conn.send({ type: 'error', code, message });
     // Echo the room so clients can match the refusal, but never echo an oversized name back.
     else conn.send({ type: 'error', code, message, room: room.slice(0, this.options.maxRoomNameLength) });
-    if (conn.strike()) {
+    if (!RACE_CODES.has(code) && conn.strike()) {
       this.counters.reject('abuse');
       conn.send({ type: 'error', code: 'abuse', message: 'too many refused messages; closing' });
       conn.end('abuse', CLOSE_CODES.policyViolation, 'abuse');

@@ -201,6 +201,21 @@ describe('relay: bad input', () => {
     expect(await a.nextOf('pong')).toEqual({ type: 'pong' });
   });
 
+  it('does not count race refusals (signal to a peer that just left) as strikes', async () => {
+    const r = await relayWith({ strikeLimit: 5 });
+    const a = await r.connect();
+    const b = await r.connect();
+    await a.join('r');
+    const bId = (await b.join('r')).peerId;
+    b.close();
+    await a.nextOf('peer-left');
+    for (let i = 0; i < 20; i++) a.send({ type: 'signal', room: 'r', to: bId, data: { candidate: i } });
+    for (let i = 0; i < 20; i++) expect(await a.nextOf('error')).toMatchObject({ code: 'unknown-peer' });
+    a.send({ type: 'ping' });
+    expect(await a.nextOf('pong')).toEqual({ type: 'pong' });
+    expect(r.relay.metrics().rejections.abuse).toBeUndefined();
+  });
+
   it('closes a repeat offender with 1008 and abuse; others notice nothing', async () => {
     const r = await relayWith({ strikeLimit: 5 });
     const good = await r.connect();
