@@ -124,6 +124,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#ctl.on('message', ({ from, data }) => this.#guard(from, () => this.#onControl(from, data))),
       this.#room.on('peer-joined', () => this.#sayHello()),
       this.#room.on('peer-left', ({ id }) => this.#guard(id, () => this.#onPeerLeft(id))),
+      this.#room.on('status', (status) => status === 'closed' && this.#stop('room-closed')),
     );
     this.#sayHello();
   }

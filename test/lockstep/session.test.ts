@@ -126,11 +126,20 @@ describe('lockstep session on the in-memory network (simulated time, 5% loss, 50
     expect(joinFrames[0]).toBeGreaterThan(300);
     expect(e.players).toContain('e');
 
+    // A spectator arrives too: it watches from an agreed frame, sends no inputs.
+    const fRoom = net.join('game', { peerId: 'f' });
+    const f = walkSession(fRoom, clock, 6, { spectator: true });
+    await runUntil(net, [f], 520);
+    expect(f.role).toBe('spectator');
+    expect(f.players).toEqual(a.players);
+    expect(a.spectators).toEqual(['w', 'f']);
+    expect(f.stats().inputBytesSent).toBeLessThan(e.stats().inputBytesSent);
+
     // c vanishes (like a killed tab); d leaves politely.
     net.disconnect('c');
     d.leave();
     await rooms[3]!.leave();
-    const rest = [a, b, watcher, e];
+    const rest = [a, b, watcher, e, f];
     const target = Math.max(...rest.map((s) => s.frame)) + 600;
     await runUntil(net, rest, target);
 
@@ -144,7 +153,7 @@ describe('lockstep session on the in-memory network (simulated time, 5% loss, 50
     // Equal hashes at every hashed frame the remaining peers have in common, after the joiner's start.
     const recs = rest.map((s) => new Map(s.recording().hashes));
     let compared = 0;
-    for (const [frame, h] of recs[3]!) {
+    for (const [frame, h] of recs[4]!) {
       if (frame > target) break;
       for (const r of recs) expect([frame, r.get(frame)]).toEqual([frame, h]);
       compared++;
