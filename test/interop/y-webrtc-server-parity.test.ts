@@ -35,6 +35,11 @@ const SCRIPT: Step[] = [
   [0, { type: 'publish', topic: 'room-b', data: { type: 'announce', from: 'peer-0' } }],
   [0, { type: 'subscribe', topics: ['room-c'] }],
   [0, { type: 'publish', topic: 'room-c', data: { type: 'announce', from: 'peer-0' } }],
+  [1, { type: 'subscribe', topics: [] }],
+  [1, { type: 'subscribe', topics: ['room-a', 'room-c', 'room-c'] }], // back in, and a duplicate
+  [1, { type: 'publish', topic: 'room-c', data: { type: 'announce', from: 'peer-1' } }],
+  [0, { type: 'publish', topic: 'room-a', data: { type: 'announce', from: 'peer-0' } }],
+  [2, { type: 'unsubscribe', topics: [] }],
 ];
 
 /** A client that records every frame it gets, and can wait for its next `pong`. */
