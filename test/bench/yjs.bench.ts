@@ -57,11 +57,10 @@ async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProc
   return { url: `ws://127.0.0.1:${server.port}`, server };
 }
 
-/** Start `n` peers in `room` and wait until each sees the n-1 others. */
-async function startPeers(mode: Mode, url: string, room: string, n: number, timeoutMs: number): Promise<PeerProcess[]> {
+/** Start `n` peers in `room` (into `peers`, so the caller stops them even on failure) and wait until each sees the n-1 others. */
+async function startPeers(mode: Mode, url: string, room: string, n: number, timeoutMs: number, peers: PeerProcess[]): Promise<PeerProcess[]> {
   // One after another, for both systems alike: y-webrtc's glare handling deadlocks under
   // wrtc when two peers offer to each other at once (see test/interop).
-  const peers: PeerProcess[] = [];
   for (let i = 0; i < n; i++) {
     const p = startPeerProcess(`${mode}-${i}`, { MODE: mode, RELAY: url, ROOM: room });
     peers.push(p);
@@ -93,9 +92,9 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
 
 async function latency(mode: Mode, n: number): Promise<{ p50: number; p99: number } | string> {
   const { url, server } = await startRelay(mode);
-  let peers: PeerProcess[] = [];
+  const peers: PeerProcess[] = [];
   try {
-    peers = await startPeers(mode, url, `lat-${n}`, n, 120_000);
+    await startPeers(mode, url, `lat-${n}`, n, 120_000, peers);
     for (let w = 0; w < 3; w++) await markLatency(peers, w % n, `warm${w}`, 60_000); // everyone synced
     const samples: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -138,9 +137,9 @@ async function lateJoiner(mode: Mode, bytes: number): Promise<number | string> {
 
 async function traceBytes(mode: Mode): Promise<{ bytes: number; frames: number; ms: number } | string> {
   const { url, server } = await startRelay(mode);
-  let peers: PeerProcess[] = [];
+  const peers: PeerProcess[] = [];
   try {
-    peers = await startPeers(mode, url, 'trace', 4, 120_000);
+    await startPeers(mode, url, 'trace', 4, 120_000, peers);
     await markLatency(peers, 0, 'warm', 60_000);
     const before = await Promise.all(peers.map((p) => p.request({ cmd: 'stats' }, 'stats')));
     const end = loadTrace().endContent;
@@ -149,7 +148,7 @@ async function traceBytes(mode: Mode): Promise<{ bytes: number; frames: number; 
     await peers[0]!.request({ cmd: 'replay', path: TRACE_PATH }, 'replayed', 600_000);
     for (const p of peers) {
       const deadline = Date.now() + 300_000;
-      while ((await p.request({ cmd: 'hash' }, 'hash')).value !== want) {
+      while ((await p.request({ cmd: 'hash' }, 'hash', 300_000)).value !== want) {
         if (Date.now() > deadline) return `failed: ${p.name} never reached endContent`;
         await new Promise((r) => setTimeout(r, 200));
       }
