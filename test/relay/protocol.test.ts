@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryRoomDirectory, type DirectoryMember } from '../../signaling/index.js';
 import { startRelay, type RelayTestClient } from './client.js';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
@@ -130,6 +131,40 @@ describe('relay: meshparty v1 membership', () => {
     const a = await r.connect();
     a.send({ type: 'ping' });
     expect(await a.next()).toEqual({ type: 'pong' });
+  });
+});
+
+describe('relay: room directory', () => {
+  it('keeps membership and delivery behind the injected RoomDirectory', async () => {
+    const calls: string[] = [];
+    class RecordingDirectory extends InMemoryRoomDirectory {
+      override add(room: string, member: DirectoryMember): boolean {
+        calls.push(`add ${room}`);
+        return super.add(room, member);
+      }
+      override remove(room: string, memberId: string): boolean {
+        calls.push(`remove ${room}`);
+        return super.remove(room, memberId);
+      }
+      override sendTo(room: string, memberId: string, frame: string): boolean {
+        calls.push(`sendTo ${room}`);
+        return super.sendTo(room, memberId, frame);
+      }
+      override broadcast(room: string, frame: string, exceptId?: string): number {
+        calls.push(`broadcast ${room}`);
+        return super.broadcast(room, frame, exceptId);
+      }
+    }
+    const rooms = new RecordingDirectory();
+    const r = await relayWith({ rooms });
+    const [a, b] = await joinAll(r, 'd', 2);
+    a!.client.send({ type: 'signal', room: 'd', to: b!.id, data: 1 });
+    await b!.client.nextOf('signal');
+    b!.client.send({ type: 'leave', room: 'd' });
+    await a!.client.nextOf('peer-left');
+    expect(calls).toEqual(['add d', 'broadcast d', 'add d', 'broadcast d', 'sendTo d', 'remove d', 'broadcast d']);
+    expect(rooms.members('d')).toEqual([a!.id]);
+    expect(r.relay.metrics().rooms).toBe(1);
   });
 });
 
