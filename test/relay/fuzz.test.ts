@@ -174,6 +174,9 @@ describe('relay fuzz', () => {
         expect(m.rejections[code], code).toBeGreaterThan(0);
       }
       expect(logs.filter((l) => l.event === 'handler-error')).toEqual([]);
+      // Nothing leaks: once the abusers are gone only the good clients and their room remain.
+      await waitFor(() => relay.metrics().connections === 2, 'abusive connections to be gone', 15_000);
+      expect(relay.metrics()).toMatchObject({ connections: 2, rooms: 1, topics: 0 });
     } finally {
       await stop();
     }
