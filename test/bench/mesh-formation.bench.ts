@@ -31,6 +31,7 @@ type Msg = { event: 'ready' } | { event: 'full'; at: number; joinedAt: number; s
 
 interface Peer {
   child: ChildProcess;
+  alive(): boolean;
   next(match: (m: Msg) => boolean, timeoutMs: number): Promise<Msg>;
 }
 
@@ -49,7 +50,8 @@ function spawnPeer(i: number): Peer {
     inbox.push(m);
     for (const w of [...waiters]) w();
   });
-  child.on('exit', () => {
+  child.on('exit', (code, signal) => {
+    if (code !== 0) console.error(`peer ${i} exited (${code ?? signal}):\n${stderr.slice(-1500)}`);
     for (const w of [...waiters]) w();
   });
   // A send racing the child's exit fails asynchronously; the exit handling covers it.
@@ -78,11 +80,14 @@ function spawnPeer(i: number): Peer {
       waiters.add(check);
       check();
     });
-  return { child, next };
+  return { child, next, alive: () => child.exitCode === null && child.signalCode === null };
 }
 
-/** One formation: returns ms from the join command to the last peer's full mesh, or null. */
-async function formOnce(peers: Peer[], kind: Kind, url: string, room: string): Promise<number | null> {
+/**
+ * One formation: ms from the join command to the last peer's full mesh (null if it did
+ * not form), and how many peer processes died (crashed) during the round.
+ */
+async function formOnce(peers: Peer[], kind: Kind, url: string, room: string): Promise<{ ms: number | null; crashed: number }> {
   const n = peers.length;
   const fulls = peers.map((p) => p.next((m) => m.event === 'full' || m.event === 'error', FORMATION_TIMEOUT_MS));
   const t0 = performance.timeOrigin + performance.now();
@@ -112,7 +117,18 @@ async function formOnce(peers: Peer[], kind: Kind, url: string, room: string): P
   }
   // Let the previous round's connections finish closing before the next clock starts.
   await new Promise((r) => setTimeout(r, 500));
-  return last;
+  return { ms: last, crashed: peers.filter((p) => !p.alive()).length };
+}
+
+/** Replace peer processes that died (a native WebRTC crash on teardown, say) with fresh, ready ones. */
+async function respawnDead(all: Peer[]): Promise<void> {
+  const fresh: Promise<unknown>[] = [];
+  for (const [i, p] of all.entries()) {
+    if (p.alive()) continue;
+    all[i] = spawnPeer(i);
+    fresh.push(all[i]!.next((m) => m.event === 'ready', 120_000));
+  }
+  await Promise.all(fresh);
 }
 
 /**
@@ -147,16 +163,21 @@ async function main(): Promise<void> {
     let roomSeq = 0;
     // One unmeasured round per library on every process: first calls (WebSocket, JIT,
     // the relays' code paths) cost tens of ms and would land on whoever goes first.
-    for (const kind of KINDS) await formOnce(all, kind, urls[kind], `formation-warmup-${roomSeq++}`);
+    const crashes: Record<Kind, number> = { meshparty: 0, 'y-webrtc': 0 };
+    for (const kind of KINDS) {
+      crashes[kind] += (await formOnce(all, kind, urls[kind], `formation-warmup-${roomSeq++}`)).crashed;
+      await respawnDead(all);
+    }
     for (const n of SIZES) {
-      const peers = all.slice(0, n);
       const times: Record<Kind, number[]> = { meshparty: [], 'y-webrtc': [] };
       const failures: Record<Kind, number> = { meshparty: 0, 'y-webrtc': 0 };
       for (let round = 0; round < ROUNDS && Date.now() < BENCH_DEADLINE; round++) {
         // Alternate which library goes first so neither always runs on a warmer machine.
         const order = round % 2 ? [...KINDS].reverse() : KINDS;
         for (const kind of order) {
-          const ms = await formOnce(peers, kind, urls[kind], `formation-${n}-${roomSeq++}`);
+          const { ms, crashed } = await formOnce(all.slice(0, n), kind, urls[kind], `formation-${n}-${roomSeq++}`);
+          crashes[kind] += crashed;
+          await respawnDead(all);
           if (ms === null) failures[kind]++;
           else times[kind].push(ms);
           console.log(`N=${n} ${kind} round ${round}: ${ms === null ? 'no full mesh' : `${ms.toFixed(0)} ms`}`);
@@ -179,6 +200,8 @@ async function main(): Promise<void> {
           `y-webrtc ${times['y-webrtc'].map((t) => t.toFixed(0)).join('/')}`,
           fail('meshparty') && `meshparty: ${fail('meshparty')}`,
           fail('y-webrtc') && `y-webrtc: ${fail('y-webrtc')}`,
+          crashes.meshparty + crashes['y-webrtc'] > 0 &&
+            `peer processes that crashed so far (replaced): meshparty ${crashes.meshparty}, y-webrtc ${crashes['y-webrtc']}`,
         ]
           .filter(Boolean)
           .join('; '),
