@@ -1,0 +1,73 @@
+/**
+ * joinRoom's promise: resolves once the relay has let us in, rejects with a clear
+ * MeshpartyError code when it cannot (unreachable relay, full room, refused token, no
+ * WebRTC, bad arguments) and leaves nothing running behind.
+ */
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
+import { joinRoom, type JoinRoomOptions } from '../../src/mesh/join-room.js';
+import type { Room } from '../../src/mesh/types.js';
+import { freePort, waitFor } from '../support/net.js';
+
+const quiet = { debug: () => {}, warn: () => {} };
+
+describe('joinRoom', () => {
+  const relays: SignalingServer[] = [];
+  const rooms: Room[] = [];
+  afterEach(async () => {
+    await Promise.all(rooms.splice(0).map((r) => r.leave()));
+    await Promise.all(relays.splice(0).map((r) => r.close()));
+  });
+
+  async function relay(options: Parameters<typeof createSignalingServer>[0] = {}) {
+    const r = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
+    relays.push(r);
+    return r;
+  }
+  const join = async (o: Partial<JoinRoomOptions> & { relay: string }) => {
+    const room = await joinRoom({ room: 'j', wrtc, WebSocket, logger: quiet, backoff: { initialMs: 20, maxMs: 50 }, ...o });
+    rooms.push(room);
+    return room;
+  };
+
+  it('resolves joined (selfId set, status connected) and the room works', async () => {
+    const r = await relay();
+    const a = await join({ relay: r.address.url });
+    expect(a.status).toBe('connected');
+    expect(a.selfId).toMatch(/^[A-Za-z0-9_-]+$/);
+    const b = await join({ relay: r.address.url });
+    await waitFor(() => a.peers.has(b.selfId), 'a sees b', 30_000);
+  });
+
+  it('rejects relay-unreachable after connectAttempts when nothing listens', async () => {
+    const port = await freePort();
+    await expect(join({ relay: `ws://127.0.0.1:${port}`, connectAttempts: 3 })).rejects.toMatchObject({ code: 'relay-unreachable', detail: { attempts: 3 } });
+  });
+
+  it('rejects room-full from the relay, and from maxPeers when the room already has that many', async () => {
+    const small = await relay({ maxPeersPerRoom: 1 });
+    await join({ relay: small.address.url });
+    await expect(join({ relay: small.address.url })).rejects.toMatchObject({ code: 'room-full' });
+
+    const big = await relay();
+    await join({ relay: big.address.url, maxPeers: 2 });
+    await join({ relay: big.address.url, maxPeers: 2 });
+    await expect(join({ relay: big.address.url, maxPeers: 2 })).rejects.toMatchObject({ code: 'room-full' });
+  });
+
+  it('rejects refused tokens with the relay code, and admits a valid one', async () => {
+    const r = await relay({ secret: 's3cret' });
+    await expect(join({ relay: r.address.url })).rejects.toMatchObject({ code: 'token-required' });
+    await expect(join({ relay: r.address.url, token: 'x.y' })).rejects.toMatchObject({ code: 'token-invalid' });
+    const ok = await join({ relay: r.address.url, token: createRoomToken({ secret: 's3cret', room: 'j', expiresInSeconds: 60 }) });
+    expect(ok.status).toBe('connected');
+  });
+
+  it('rejects bad arguments and a missing WebRTC up front', async () => {
+    await expect(joinRoom({ relay: 'http://nope', room: 'j', wrtc, WebSocket })).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(joinRoom({ relay: 'ws://127.0.0.1:1', room: '', wrtc, WebSocket })).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(joinRoom({ relay: 'ws://127.0.0.1:1', room: 'j', WebSocket })).rejects.toMatchObject({ code: 'webrtc-unsupported' });
+  });
+});
