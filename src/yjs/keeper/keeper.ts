@@ -92,7 +92,11 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
         say(`room ${roomName}, document ${JSON.stringify(name)}: skipping a stored record: ${problem}`);
         continue;
       }
-      Y.applyUpdate(doc, u, FROM_DISK);
+      try {
+        Y.applyUpdate(doc, u, FROM_DISK);
+      } catch (err) {
+        say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
+      }
     }
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== FROM_DISK) log.append(update);
@@ -113,7 +117,13 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
         catalog.on('message', ({ from, data }) => {
           const names = decodeAnnounce(data);
           if (typeof names === 'string') return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
-          for (const n of names) keepDoc(roomName, room, n);
+          for (const n of names) {
+            try {
+              keepDoc(roomName, room, n);
+            } catch (err) {
+              say(`room ${roomName}: cannot keep ${JSON.stringify(n)}: ${(err as Error).message}`);
+            }
+          }
         }),
       );
       for (const name of storedDocNames(join(options.dir, hex(roomName)))) keepDoc(roomName, room, name);

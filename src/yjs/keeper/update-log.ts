@@ -98,7 +98,14 @@ export class UpdateLog {
     this.#pending.push(update);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        // A full disk must not crash the keeper: keep the batch and try again with the next append.
+        this.options.log?.(`${this.path}: write failed, will retry: ${(err as Error).message}`);
+      }
+    });
   }
 
   /** Write every queued update now. */
@@ -106,8 +113,8 @@ export class UpdateLog {
     this.#scheduled = false;
     if (this.#closed || this.#pending.length === 0) return;
     const batch = encodeRecords(this.#pending);
-    this.#pending = [];
     writeSync(this.#fd, batch, 0, batch.length, this.#size);
+    this.#pending = [];
     this.#size += batch.length;
     if ((this.options.fsync ?? 'always') === 'always') fsyncSync(this.#fd);
     const threshold = Math.max(this.options.compactBytes ?? 4 * 1024 * 1024, 2 * this.#baseSize);
@@ -135,7 +142,11 @@ export class UpdateLog {
   /** Flush and close. Idempotent. */
   close(): void {
     if (this.#closed) return;
-    this.flush();
+    try {
+      this.flush();
+    } catch (err) {
+      this.options.log?.(`${this.path}: final write failed, ${this.#pending.length} updates lost: ${(err as Error).message}`);
+    }
     this.#closed = true;
     closeSync(this.#fd);
   }
