@@ -384,6 +384,7 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   #onPeerLeft(id: PeerId): void {
     this.#hellos.delete(id);
+    if (this.status === 'joining' && id === this.#joinedVia) return this.#rejoin();
     if (this.status !== 'running' && this.status !== 'joining') return;
     if (this.#spectators.has(id)) {
       this.#spectators.delete(id);
@@ -399,6 +400,27 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   #pendingJoinsForget(id: PeerId): void {
     for (const j of this.#pendingJoins.values()) j.expect.delete(id);
+  }
+
+  /**
+   * The coordinator that admitted us vanished before sending our snapshot: leave (the
+   * others drop us at an agreed frame, as for any player) and ask again from the lobby;
+   * the next coordinator admits us at a new frame.
+   */
+  #rejoin(): void {
+    for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId });
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const c of [this.#streams, this.#receivers, this.#remoteNext, this.#since, this.#joinsAt, this.#dropsAt, this.#reportSentTo, this.#agreements, this.#pendingJoins, this.#snapshotsAt, this.#localHashes, this.#states]) c.clear();
+    for (const c of [this.#spectators, this.#leaving, this.#dropped]) c.clear();
+    this.#hashes = new HashBook(() => this.selfId);
+    this.#sim = undefined;
+    this.#recorder = undefined;
+    this.#joinedVia = undefined;
+    this.#gen = 0;
+    this.role = this.#opts.spectator ? 'spectator' : 'player';
+    this.status = 'lobby';
+    this.#sayHello();
   }
 
   /** A player left or vanished (seen by us or announced by another member). */

@@ -197,6 +197,41 @@ describe('lockstep session on the in-memory network (simulated time, 5% loss, 50
     d.leave();
   });
 
+  it('a joiner whose coordinator vanishes before the snapshot is dropped, asks again and is admitted by the next coordinator', async () => {
+    const { clock, net } = await lossyNetwork(17);
+    const rooms = await connect(net, ['a', 'b', 'c']);
+    const sessions = rooms.map((r, i) => walkSession(r, clock, i));
+    const [, b, c] = sessions as [Walk, Walk, Walk];
+    await net.advance(200);
+    b.start({ seed: 21 });
+    await runUntil(net, sessions, 200);
+    const eRoom = net.join('game', { peerId: 'e' });
+    const e = walkSession(eRoom, clock, 4);
+    const statuses: string[] = [];
+    for (let i = 0; i < 2000 && e.status !== 'joining'; i++) await net.advance(5);
+    expect(e.status).toBe('joining');
+    net.disconnect('a'); // the coordinator, before it reaches the join frame
+    for (let i = 0; i < 600 && e.status !== 'running'; i++) {
+      await net.advance(50);
+      if (statuses.at(-1) !== e.status) statuses.push(e.status);
+    }
+    expect(statuses).toContain('lobby'); // it went back and asked again
+    expect(e.status).toBe('running');
+    const target = Math.max(b.frame, c.frame, e.frame) + 300;
+    await runUntil(net, [b, c, e], target);
+    expect([...b.players].sort()).toEqual(['b', 'c', 'e']);
+    for (const s of [c, e]) expect(s.players).toEqual(b.players);
+    const recs = [b, c, e].map((s) => new Map(s.recording().hashes));
+    let compared = 0;
+    for (const [frame, h] of recs[2]!) {
+      if (frame > target) break;
+      for (const r of recs) expect([frame, r.get(frame)]).toEqual([frame, h]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(20);
+    for (const s of [b, c, e]) s.leave();
+  });
+
   it('a starter that is not among the players watches (and still sees every frame)', async () => {
     const { clock, net } = await lossyNetwork(16);
     const rooms = await connect(net, ['a', 'b', 'c']);
