@@ -66,6 +66,7 @@ export class ClientConnection {
   /** Record one refused message; true when the strike limit is reached within the window. */
   strike(): boolean {
     this.refusals++;
+    if (this.options.strikeLimit === Infinity) return false;
     const now = this.options.now();
     const times = this.#strikeTimes;
     times.push(now);

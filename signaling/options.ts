@@ -7,6 +7,7 @@ import type { RoomDirectory } from './room-directory.js';
 
 /**
  * Limits a relay enforces. All optional in {@link SignalingServerOptions}; see {@link DEFAULT_LIMITS}.
+ * Each must be a positive number; `Infinity` turns a limit off.
  *
  * @example
  * ```ts
@@ -115,17 +116,24 @@ export interface ResolvedOptions extends RelayLimits {
   now: () => number;
 }
 
-function positiveInt(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+/** Limits must be positive; `Infinity` means "no limit". */
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
 }
 
-/** Fill defaults and check that every limit is a positive number (throws RangeError). */
+/** Timer periods must be finite: Node turns an over-large delay into 1 ms. */
+function interval(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value > 0) || value > 2 ** 31 - 1) throw new RangeError(`${name} must be 1..2147483647 ms, got ${value}`);
+  return value;
+}
+
+/** Fill defaults and check that every limit is a positive number or Infinity (throws RangeError). */
 export function resolveOptions(options: SignalingServerOptions): ResolvedOptions {
   const limits = { ...DEFAULT_LIMITS } as RelayLimits;
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof RelayLimits)[]) {
     const given = options[key];
-    if (given !== undefined) limits[key] = positiveInt(key, given);
+    if (given !== undefined) limits[key] = positive(key, given);
   }
   const port = options.port ?? 4444;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
@@ -137,8 +145,8 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     allowUnauthenticatedTopics: options.allowUnauthenticatedTopics ?? false,
     trustProxy: options.trustProxy ?? false,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
-    heartbeatIntervalMs: positiveInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
-    logIntervalMs: positiveInt('logIntervalMs', options.logIntervalMs ?? 10_000),
+    heartbeatIntervalMs: interval('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
+    logIntervalMs: interval('logIntervalMs', options.logIntervalMs ?? 10_000),
     now: options.now ?? Date.now,
   };
 }

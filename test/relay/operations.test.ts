@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyRoomToken } from '../../signaling/index.js';
+import { createSignalingServer, verifyRoomToken } from '../../signaling/index.js';
 import { waitFor } from '../support/net.js';
 import { RelayTestClient, startRelay } from './client.js';
 
@@ -30,6 +30,19 @@ describe('relay operations', () => {
     const metrics = await (await fetch(httpUrl(url, '/metrics'))).json();
     expect(metrics).toMatchObject({ connections: 1, rooms: 1, topics: 0, messagesIn: 2, messagesOut: 2, rejections: { 'bad-json': 1 } });
     expect((await fetch(httpUrl(url, '/nope'))).status).toBe(404);
+  });
+
+  it('refuses nonsensical options', async () => {
+    await expect(createSignalingServer({ port: 0, maxPeersPerRoom: 0 })).rejects.toThrow(RangeError);
+    await expect(createSignalingServer({ port: 0, messagesPerSecond: Number.NaN })).rejects.toThrow(/messagesPerSecond/);
+    await expect(createSignalingServer({ port: 0, heartbeatIntervalMs: Infinity })).rejects.toThrow(/heartbeatIntervalMs/);
+    await expect(createSignalingServer({ port: 70_000 })).rejects.toThrow(/port/);
+    // Infinity is "no limit" for limits (not for timer periods).
+    current = await startRelay({ maxConnectionsPerIp: Infinity, strikeLimit: Infinity });
+    const a = await current.connect();
+    for (let i = 0; i < 50; i++) a.send('junk');
+    for (let i = 0; i < 50; i++) await a.nextOf('error', 'bad-json');
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
   });
 
   it('closes every client with 1001 on close(), then refuses new ones', async () => {
