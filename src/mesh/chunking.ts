@@ -4,8 +4,8 @@
  * A message that fits in one frame travels as MSG. A larger one (reliable channels
  * only) travels as CHUNK_FIRST (carrying the total length, so the receiver can refuse
  * an oversized stream before buffering it) followed by CHUNK_NEXT frames. The sender's
- * per-peer queue sends one message's chunks back to back, but the receiver keys partial
- * messages by msgId, so interleaving would also be understood.
+ * queue interleaves chunks of different channels' messages (see send-queue.ts), so the
+ * receiver keys partial messages by msgId.
  */
 import { CHUNK_FIRST_HEADER, CHUNK_NEXT_HEADER, MSG_HEADER, encodeChunkFirst, encodeChunkNext, encodeMsg } from './frame.js';
 

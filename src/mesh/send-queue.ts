@@ -1,15 +1,23 @@
 /**
- * The reliable send queue of one peer connection: messages are split into frames lazily
+ * The reliable send queue of one peer connection. Messages are split into frames lazily
  * and handed to the transport while its reliable `bufferedAmount` is at or below the
  * high-water mark; above it the queue waits for the transport's `drain`. Nothing is
- * dropped or reordered; each message's promise resolves once its last frame is handed
- * over. Messages are sent one after another, so chunks of different messages never
- * interleave on the wire.
+ * dropped; each message's promise resolves once its last frame is handed over.
+ *
+ * Order: each channel is a FIFO (its messages arrive in the order sent). Channels take
+ * turns frame by frame, so a chat line or a game's control message does not wait behind
+ * a 64 MiB document on another channel; chunks of different channels' messages may
+ * therefore interleave on the wire (receivers key partial messages by msgId). At most
+ * {@link MAX_OPEN_STREAMS} chunked messages are in flight at once, matching the
+ * receiver's bound.
  */
 import { MeshpartyError } from '../util/errors.js';
 import type { PeerTransport } from '../transport/types.js';
-import { messageFrames } from './chunking.js';
+import { fitsOneFrame, messageFrames } from './chunking.js';
 import { CHUNK_FIRST_HEADER, CHUNK_NEXT_HEADER, FrameKind, MSG_HEADER } from './frame.js';
+
+/** Chunked messages a sender interleaves at most (the receiver accepts 8). */
+export const MAX_OPEN_STREAMS = 4;
 
 interface Job {
   channel: number;
@@ -17,8 +25,31 @@ interface Job {
   /** Payload bytes not yet handed to the transport. */
   remaining: number;
   frames: Generator<Uint8Array> | undefined;
+  chunked: boolean;
   resolve: () => void;
   reject: (err: MeshpartyError) => void;
+}
+
+/** One channel's FIFO of messages. */
+class Lane {
+  jobs: Job[] = [];
+  head = 0;
+
+  get first(): Job | undefined {
+    return this.jobs[this.head];
+  }
+
+  shift(): void {
+    this.jobs[this.head++] = undefined as unknown as Job;
+    if (this.head > 1024 && this.head * 2 > this.jobs.length) {
+      this.jobs = this.jobs.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get empty(): boolean {
+    return this.head >= this.jobs.length;
+  }
 }
 
 const headerOf = (frame: Uint8Array) =>
@@ -34,9 +65,11 @@ export interface SendQueueOptions {
 }
 
 export class SendQueue {
-  #jobs: Job[] = [];
-  #head = 0;
+  /** Lanes with pending messages, in turn order (the next to send is first). */
+  #turns: Lane[] = [];
+  #lanes = new Map<number, Lane>();
   #nextMsgId = 0;
+  #openStreams = 0;
   #queued = 0;
   #byChannel = new Map<number, number>();
   #pumping = false;
@@ -59,7 +92,11 @@ export class SendQueue {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.#jobs.push({ channel, data, remaining: data.byteLength, frames: undefined, resolve, reject });
+      let lane = this.#lanes.get(channel);
+      if (!lane) this.#lanes.set(channel, (lane = new Lane()));
+      if (lane.empty) this.#turns.push(lane);
+      const chunked = !fitsOneFrame(data.byteLength, this.transport.maxMessageSize);
+      lane.jobs.push({ channel, data, remaining: data.byteLength, frames: undefined, chunked, resolve, reject });
       this.#count(channel, data.byteLength);
       this.pump();
     });
@@ -70,36 +107,48 @@ export class SendQueue {
     return channel === undefined ? this.#queued : (this.#byChannel.get(channel) ?? 0);
   }
 
-  /** Hand frames over until the transport is full or the queue is empty. */
+  /** Hand frames over, one per channel in turn, until the transport is full or the queue is empty. */
   pump(): void {
     if (this.#pumping || this.#failed) return;
     this.#pumping = true;
     try {
-      while (this.#head < this.#jobs.length) {
+      let skipped = 0;
+      while (this.#turns.length > 0 && skipped < this.#turns.length) {
         if (this.transport.bufferedAmount('reliable') > this.options.highWaterMark) return; // `drain` calls pump again
-        const job = this.#jobs[this.#head]!;
-        job.frames ??= messageFrames(job.channel, this.#nextMsgId++ >>> 0, job.data, this.transport.maxMessageSize);
+        const lane = this.#turns.shift()!;
+        const job = lane.first!;
+        if (!job.frames) {
+          // A new chunked message waits while enough streams are open; single frames never wait.
+          if (job.chunked && this.#openStreams >= MAX_OPEN_STREAMS) {
+            this.#turns.push(lane);
+            skipped++;
+            continue;
+          }
+          if (job.chunked) this.#openStreams++;
+          job.frames = messageFrames(job.channel, this.#nextMsgId++ >>> 0, job.data, this.transport.maxMessageSize);
+        }
+        skipped = 0;
         const step = job.frames.next();
         if (!step.done) {
           try {
             this.transport.send('reliable', step.value);
           } catch (err) {
+            this.#turns.unshift(lane);
             this.options.onSendError(err);
             return;
           }
           const payload = step.value.byteLength - headerOf(step.value);
           job.remaining -= payload;
           this.#count(job.channel, -payload);
-          // Every message yields at least one frame; once its bytes are all out it is done.
-          if (job.remaining > 0) continue;
         }
-        this.#jobs[this.#head++] = undefined as unknown as Job;
-        this.#count(job.channel, -job.remaining);
-        job.resolve();
-        if (this.#head > 1024 && this.#head * 2 > this.#jobs.length) {
-          this.#jobs = this.#jobs.slice(this.#head);
-          this.#head = 0;
+        // Every message yields at least one frame; once its bytes are all out it is done.
+        if (step.done || job.remaining <= 0) {
+          lane.shift();
+          if (job.chunked) this.#openStreams--;
+          this.#count(job.channel, -job.remaining);
+          job.resolve();
         }
+        if (!lane.empty) this.#turns.push(lane);
       }
     } finally {
       this.#pumping = false;
@@ -110,9 +159,9 @@ export class SendQueue {
   fail(err: MeshpartyError): void {
     if (this.#failed) return;
     this.#failed = err;
-    const pending = this.#jobs.slice(this.#head);
-    this.#jobs = [];
-    this.#head = 0;
+    const pending = this.#turns.flatMap((lane) => lane.jobs.slice(lane.head));
+    this.#turns = [];
+    this.#lanes.clear();
     this.#queued = 0;
     this.#byChannel.clear();
     for (const job of pending) job.reject(err);

@@ -157,3 +157,30 @@ describe('backpressure', () => {
     await b.leave();
   });
 });
+
+describe('channels share a connection fairly', () => {
+  it('a small message on one channel overtakes a large one on another; each channel keeps its own order', async () => {
+    const clock = new ManualClock();
+    const wire = new MemoryWire({ clock, latencyMs: 5, maxMessageSize: 16 * 1024, lowWaterMark: 16 * 1024 });
+    const relay = new MemoryRelay();
+    const join = (id: string) =>
+      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: wire.factory(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000, highWaterMarkBytes: 32 * 1024 });
+    const a = join('a');
+    const b = join('b');
+    await settle();
+    await clock.advanceAsync(100);
+    const order: string[] = [];
+    b.channel('doc').on('message', ({ data }) => order.push(`doc:${data.byteLength}`));
+    b.channel('chat').on('message', ({ data }) => order.push(`chat:${dec(data)}`));
+    const big = a.channel('doc').send('b', new Uint8Array(2_000_000));
+    const small = a.channel('doc').send('b', new Uint8Array(10));
+    const chat = [1, 2, 3].map((i) => a.channel('chat').send('b', enc(String(i))));
+    await settle();
+    for (let i = 0; i < 400 && order.length < 5; i++) await clock.advanceAsync(5);
+    await Promise.all([big, small, ...chat]);
+    // Chat goes first (it only waits for its turn); the doc channel keeps its own order.
+    expect(order).toEqual(['chat:1', 'chat:2', 'chat:3', 'doc:2000000', 'doc:10']);
+    await a.leave();
+    await b.leave();
+  });
+});

@@ -144,6 +144,19 @@ describe('big messages over the mesh', () => {
     await b.leave();
   });
 
+  it('interleaves chunked messages of many channels at once (more than the open-stream limit), all intact', async () => {
+    const { a, b } = await pair(1 << 20);
+    const got = new Map<string, Uint8Array[]>();
+    const names = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
+    for (const n of names) b.channel(n).on('message', ({ data }) => got.set(n, [...(got.get(n) ?? []), data]));
+    const sent = new Map(names.map((n, i) => [n, [randomBytes(100_000 + i, 300 + i), randomBytes(40_000, 400 + i)]]));
+    await Promise.all(names.flatMap((n) => sent.get(n)!.map((d) => a.channel(n).send('b', d))));
+    await waitFor(() => names.every((n) => got.get(n)?.length === 2), 'every message on every channel');
+    for (const n of names) expect(got.get(n)).toEqual(sent.get(n));
+    await a.leave();
+    await b.leave();
+  });
+
   it('refuses an unreliable message larger than one frame, and delivers one that fits', async () => {
     const { a, b } = await pair(1 << 20);
     const fast = a.channel('inputs', { reliability: 'unreliable' });
