@@ -73,13 +73,14 @@ describe('simple-peer transport specifics', () => {
   });
 
   it('sizes frames from the negotiated SCTP limit, capped by maxFrameBytes', async () => {
-    const def = pair();
+    const small = pair({ maxFrameBytes: 32 * 1024 });
     const big = pair({ maxFrameBytes: 4 * 1024 * 1024 });
-    live.push(def.a, def.b, big.a, big.b);
-    crossWire(def.a, def.b);
+    live.push(small.a, small.b, big.a, big.b);
+    crossWire(small.a, small.b);
     crossWire(big.a, big.b);
-    await opened(def.a, def.b, big.a, big.b);
-    expect(def.a.maxMessageSize).toBe(64 * 1024);
+    await opened(small.a, small.b, big.a, big.b);
+    expect(small.a.maxMessageSize).toBe(32 * 1024);
+    expect(small.b.maxMessageSize).toBe(32 * 1024);
     // wrtc negotiates 256 KiB; asking for more gets the connection's limit, not a broken send.
     expect(big.a.maxMessageSize).toBe(256 * 1024);
     expect(big.b.maxMessageSize).toBe(256 * 1024);
