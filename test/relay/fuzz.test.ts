@@ -119,7 +119,7 @@ describe('relay fuzz', () => {
       // Frames the relay actually read from abusers (frames still in flight when it closes
       // a connection are never read, so count at the relay, not at the sender).
       const abuseReceived = (): number => relay.metrics().messagesIn - sent.a - sent.b - 2;
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 40_000; // a bound, not an expectation: it takes ~1-3 s
       const abuser = async (): Promise<void> => {
         while (abuseReceived() < TARGET_FRAMES && Date.now() < deadline) {
           const ws = new WebSocket(relay.address.url);
@@ -180,5 +180,5 @@ describe('relay fuzz', () => {
     } finally {
       await stop();
     }
-  });
+  }, 120_000);
 });
