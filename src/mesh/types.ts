@@ -99,7 +99,11 @@ export interface RoomEvents {
 export interface Room {
   /** The room's name. */
   readonly name: string;
-  /** This peer's id (assigned by the relay; stable across relay reconnects). */
+  /**
+   * This peer's id (assigned by the relay; stable across relay reconnects). Empty until
+   * the relay has accepted the first join (`joinRoom()` resolves after that; a
+   * `createMemoryNetwork().join()` room has it a microtask later).
+   */
   readonly selfId: PeerId;
   /** Peers with an open connection, by id. */
   readonly peers: ReadonlyMap<PeerId, PeerInfo>;
