@@ -1,15 +1,17 @@
 /**
  * The relay process surface: one HTTP server on one port that upgrades WebSockets to the
- * relay protocol and answers `GET /health` and `GET /metrics`. Connection-level limits
- * (origin, totals, per IP), the heartbeat, aggregated logging and graceful shutdown
- * live here; message handling lives in RelayProtocol.
+ * relay protocol (and serves `http-routes.ts`). Wiring, the heartbeat, aggregated logging
+ * and graceful shutdown live here; who may connect is `admission.ts`, message handling
+ * is `relay-protocol.ts`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_CODES, type RelayErrorCode } from '../src/signaling-client/protocol.js';
+import { CLOSE_CODES } from '../src/signaling-client/protocol.js';
+import { Admission, type Refusal } from './admission.js';
 import { clientAddress } from './client-address.js';
 import { ClientConnection } from './client-connection.js';
+import { createHttpHandler } from './http-routes.js';
 import { createJsonLogger, type RelayLogger } from './logger.js';
 import { MetricsCounters, type RelayMetrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
@@ -32,12 +34,6 @@ export interface SignalingServer {
   metrics(): RelayMetrics;
   /** Stop accepting, close every client with 1001, and resolve once all is shut. Idempotent. */
   close(): Promise<void>;
-}
-
-interface Refusal {
-  code: RelayErrorCode;
-  close: number;
-  message: string;
 }
 
 /** Refused sockets still closing; past this many, further refusals skip the error frame. */
@@ -72,7 +68,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const live = new Set<ClientConnection>();
   const refused = new Set<WebSocket>();
-  const perIp = new Map<string, number>();
+  const admission = new Admission(opts);
   let closing: Promise<void> | undefined;
   /** Set as shutdown starts: departures are not announced to clients being closed anyway. */
   let shuttingDown = false;
@@ -113,7 +109,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
     conn.onEnd = () => protocol.onClose(conn, !shuttingDown);
     live.add(conn);
-    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    admission.opened(ip);
     counters.connectionsTotal++;
     log({ level: 'info', event: 'connection-open', conn: conn.id, ip });
     ws.on('message', (data, isBinary) => protocol.onFrame(conn, data, isBinary));
@@ -127,9 +123,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     });
     ws.on('close', (code, reason) => {
       live.delete(conn);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
+      admission.closed(ip);
       conn.ended = true;
       protocol.onClose(conn, !shuttingDown); // a no-op if the relay ended it and already left its rooms
       log({
@@ -155,19 +149,6 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     setTimeout(() => ws.terminate(), 2000).unref();
   };
 
-  const connectionRefusal = (req: IncomingMessage, ip: string): Refusal | undefined => {
-    if (opts.allowedOrigins && !opts.allowedOrigins.has(req.headers.origin ?? '')) {
-      return { code: 'origin-not-allowed', close: CLOSE_CODES.policyViolation, message: 'Origin not allowed' };
-    }
-    if (live.size >= opts.maxConnections) {
-      return { code: 'server-full', close: CLOSE_CODES.tryAgainLater, message: 'relay is full; try again later' };
-    }
-    if ((perIp.get(ip) ?? 0) >= opts.maxConnectionsPerIp) {
-      return { code: 'too-many-connections-from-ip', close: CLOSE_CODES.policyViolation, message: 'too many connections from your address' };
-    }
-    return undefined;
-  };
-
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => {}); // a reset mid-handshake is the client's problem, not ours
     if (shuttingDown) {
@@ -175,7 +156,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       return;
     }
     const ip = clientAddress(req, opts.trustProxy);
-    const refusal = connectionRefusal(req, ip);
+    const refusal = admission.check(req, ip, live.size);
     if (refusal && refused.size >= MAX_PENDING_REFUSALS) {
       // Under a connection flood, explaining each refusal costs more than it helps.
       counters.reject(refusal.code);
@@ -186,20 +167,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip)));
   };
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
-    const json = (status: number, body: unknown): void => {
-      // Any page may ask whether the relay is up (the demos' landing page does).
-      const cors = path === '/health' ? { 'access-control-allow-origin': '*' } : {};
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'GET' && path === '/health') return json(200, { ok: true });
-    if (req.method === 'GET' && path === '/metrics') return json(200, metrics());
-    json(404, { error: 'not-found' });
-  };
-
-  const http = createServer(onRequest);
+  const http = createServer(createHttpHandler(metrics));
   http.on('upgrade', onUpgrade);
   http.on('clientError', (_err, socket) => socket.destroy());
 
