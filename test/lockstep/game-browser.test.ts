@@ -2,7 +2,8 @@
  * The light-cycles demo in headless Chromium: two pages (separate browser contexts) from
  * a Vite dev server started here, one relay started here, WebRTC between the pages. Both
  * get ready in the lobby, the host starts, and they play in lockstep for 600+ frames
- * with equal state hashes while one of them steers.
+ * with equal state hashes while one of them steers; then a third page opens the link
+ * mid-game, is admitted without the lobby and agrees with them.
  */
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -35,7 +36,7 @@ const game = <T>(page: Page, fn: string, arg?: unknown): Promise<T> =>
   page.evaluate(([f, a]) => (window as unknown as { __meshpartyGame: Record<string, (x?: unknown) => unknown> }).__meshpartyGame[f as string]!(a) as T, [fn, arg] as const);
 
 describe('light-cycles demo in headless Chromium', () => {
-  it('two pages play in lockstep for at least 600 frames with equal hashes', async () => {
+  it('two pages play in lockstep for at least 600 frames with equal hashes; a third joins mid-game and agrees', async () => {
     const base = vite.resolvedUrls!.local[0]!;
     const url = `${base}game/?relay=${encodeURIComponent(relay.address.url)}#room=e2e-game-${process.pid}`;
     const pages: Page[] = [];
@@ -82,5 +83,21 @@ describe('light-cycles demo in headless Chromium', () => {
     expect(errors).toEqual([]);
     // The overlay shows the figures it promises.
     await expect(pages[0]!.textContent('#overlay')).resolves.toMatch(/input delay \d+ frames[\s\S]*stalls\s+\d+[\s\S]*RTT/);
-  }, 240_000);
+
+    // A friend opens the link mid-game: admitted without the lobby, plays in agreement.
+    const late = await (await browser.newContext()).newPage();
+    late.on('pageerror', (e) => errors.push(e.message));
+    await late.goto(url);
+    await late.waitForFunction(() => (window as any).__meshpartyGame.status() === 'running', null, { timeout: 60_000 });
+    const from = Math.ceil((await game<number>(late, 'frame')) / 10) * 10;
+    const until = from + 200;
+    for (const p of [...pages, late]) await p.waitForFunction((f) => (window as any).__meshpartyGame.frame() >= f, until + 5, { timeout: 120_000 });
+    for (let f = from; f <= until; f += 10) {
+      const hs = await Promise.all([...pages, late].map((p) => game<number | undefined>(p, 'hashAt', f)));
+      expect([f, ...hs]).toEqual([f, hs[0], hs[0], hs[0]]);
+      expect(typeof hs[0]).toBe('number');
+    }
+    await expect(late.textContent('#scores')).resolves.toMatch(/\(you\)/);
+    expect(errors).toEqual([]);
+  }, 360_000);
 });
