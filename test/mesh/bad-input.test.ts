@@ -121,3 +121,25 @@ describe('room capacity', () => {
     await Promise.all([a, b, c].map((r) => r.leave()));
   });
 });
+
+describe('Room.disconnect (upper layers cutting off a peer)', () => {
+  it('closes the connection, reports peer-left, and does not reconnect until the peer leaves and rejoins', async () => {
+    const net = createMemoryNetwork({ clock: new ManualClock(), mesh: { logger: { debug() {}, warn() {} } } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await net.advance(100);
+    const left: string[] = [];
+    a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    a.disconnect!('b', 'bad yjs update');
+    await net.advance(30_000);
+    expect(left).toEqual(['b:disconnected: bad yjs update']);
+    expect(a.peers.size).toBe(0);
+    expect(net.openConnections()).toBe(0);
+    await b.leave();
+    const b2 = net.join('r', { peerId: 'b' });
+    await net.advance(1000);
+    expect([...a.peers.keys()]).toEqual(['b']);
+    await a.leave();
+    await b2.leave();
+  });
+});
