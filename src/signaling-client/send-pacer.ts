@@ -15,6 +15,15 @@ export interface PacerOptions {
   maxQueued?: number;
 }
 
+/**
+ * A token bucket in front of a send function, with a bounded FIFO behind it.
+ *
+ * @example
+ * ```ts
+ * const pacer = new SendPacer<string>(realClock(), { perSecond: 50, burst: 100 }, (f) => ws.send(f), () => {});
+ * pacer.push(JSON.stringify(frame));
+ * ```
+ */
 export class SendPacer<T> {
   #tokens: number;
   #last: number;

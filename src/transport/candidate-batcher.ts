@@ -26,7 +26,15 @@ export const MAX_CANDIDATES_PER_BATCH = 64;
 
 const isTcp = (c: CandidateInit) => c.candidate.split(' ')[2]?.toLowerCase() === 'tcp';
 
-/** Collects outgoing signals; descriptions go at once, candidates once per window. */
+/**
+ * Collects outgoing signals; descriptions go at once, candidates once per window.
+ *
+ * @example
+ * ```ts
+ * const outbox = new CandidateBatcher(realClock(), 20, false, (s) => sendToRemote(s));
+ * peer.on('signal', (s) => outbox.push(s));
+ * ```
+ */
 export class CandidateBatcher {
   #pending: CandidateInit[] = [];
   #timer: TimerHandle | undefined;
@@ -74,6 +82,11 @@ export class CandidateBatcher {
 /**
  * The signals simple-peer should be fed for one incoming signal: a batch becomes one
  * `{ candidate }` each; anything else passes as it is. Undefined for a malformed batch.
+ *
+ * @example
+ * ```ts
+ * for (const s of unbatch(incoming) ?? []) peer.signal(s);
+ * ```
  */
 export function unbatch(signal: unknown): unknown[] | undefined {
   const s = signal as Partial<CandidateBatch> | null;

@@ -18,6 +18,16 @@ export interface PressuredChannel {
   removeEventListener?(type: 'bufferedamountlow', listener: () => void): void;
 }
 
+/**
+ * Tracks one channel's outgoing bytes and calls `onDrain` on the falling edge.
+ *
+ * @example
+ * ```ts
+ * const p = new ChannelPressure(channel, 256 * 1024, realClock(), 2, () => pump());
+ * channel.send(frame); p.sent(frame.byteLength);
+ * if (p.amount > highWaterMark) return; // wait for pump() to be called
+ * ```
+ */
 export class ChannelPressure {
   /** Bytes sent during the current task, not yet visible in `bufferedAmount`. */
   #unsettled = 0;
