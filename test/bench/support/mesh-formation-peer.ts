@@ -6,7 +6,7 @@
  * it sees a full mesh, on the shared wall clock.
  *
  * IPC in:  { cmd: 'join', kind: 'meshparty' | 'y-webrtc', url, room, n } | { cmd: 'leave' } | { cmd: 'exit' }
- * IPC out: { event: 'ready' } | { event: 'full', at, joinedAt, steps } | { event: 'left', open } | { event: 'error', message }
+ * IPC out: { event: 'ready' } | { event: 'full', at, joinedAt, steps, cpuMs } | { event: 'left', open } | { event: 'error', message }
  */
 import { WebSocket } from 'ws';
 
@@ -22,6 +22,11 @@ const send = (msg: object): void => {
   if (process.connected) process.send?.(msg);
 };
 const now = (): number => performance.timeOrigin + performance.now();
+/** This process's CPU time in ms (user + system, all threads, WebRTC's included). */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Polled at the same period for both libraries so neither gets a finer clock. */
 const POLL_MS = 5;
@@ -41,6 +46,7 @@ async function main(): Promise<void> {
   /** When the open-connection count first reached 1, 2, ... (for profiling). */
   let steps: number[] = [];
   let joinedAt = 0;
+  let cpuAtJoin = 0;
   const watch = (open: () => number, n: number): void => {
     openCount = open;
     steps = [];
@@ -48,7 +54,7 @@ async function main(): Promise<void> {
       const k = open();
       while (steps.length < k) steps.push(now());
       if (k < n - 1) return;
-      send({ event: 'full', at: now(), joinedAt, steps });
+      send({ event: 'full', at: now(), joinedAt, steps, cpuMs: cpuMs() - cpuAtJoin });
       if (poll) clearInterval(poll);
       poll = null;
     }, POLL_MS);
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
 
   const join = async (c: Extract<Command, { cmd: 'join' }>): Promise<void> => {
     joinedAt = 0;
+    cpuAtJoin = cpuMs();
     if (c.kind === 'y-webrtc') {
       const doc = new Y.Doc();
       const provider = new WebrtcProvider(c.room, doc, { signaling: [c.url], peerOpts: { wrtc } });
