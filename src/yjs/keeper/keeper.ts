@@ -8,19 +8,27 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import type { Room } from '../../mesh/types.js';
+import { joinRoom, type JoinRoomOptions } from '../../mesh/join-room.js';
+import { MeshpartyError } from '../../util/errors.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
 import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
 import { checkUpdate } from '../protocol.js';
 import { UpdateLog, type FsyncPolicy } from './update-log.js';
 
 /** Options of {@link createKeeper}. */
-export interface KeeperOptions {
+export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   /** Rooms to join and keep. */
-  rooms: string[];
+  rooms?: string[];
+  /** One room to join and keep (same as `rooms: [room]`). */
+  room?: string;
   /** Where documents are stored (`<dir>/<room hex>/<doc hex>.ylog`). */
   dir: string;
-  /** How to join a room (e.g. `(room) => joinRoom({ relay, room, password, wrtc, WebSocket })`). */
-  join: (room: string) => Promise<Room> | Room;
+  /**
+   * How to join a room. Default: `joinRoom({ ...options, room })` with the joinRoom
+   * options given here (`relay`, `password`, `wrtc`, `WebSocket`, ...). Tests pass the
+   * in-memory network's `join`.
+   */
+  join?: (room: string) => Promise<Room> | Room;
   fsync?: FsyncPolicy;
   /** Log size that triggers compaction (default 4 MiB). */
   compactBytes?: number;
@@ -56,15 +64,23 @@ interface KeptDoc {
  *
  * @example
  * ```ts
- * const keeper = await createKeeper({
- *   rooms: ['notes'],
- *   dir: './data',
- *   join: (room) => joinRoom({ relay: 'ws://127.0.0.1:4444', room, wrtc, WebSocket }),
- * });
+ * import wrtc from '@roamhq/wrtc';
+ * import { WebSocket } from 'ws';
+ * const keeper = await createKeeper({ room: 'notes', dir: './data', relay: 'ws://127.0.0.1:4444', wrtc, WebSocket });
  * process.on('SIGINT', () => keeper.close());
  * ```
  */
 export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
+  // Everything that is not a keeper option is passed on to joinRoom.
+  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, log: _l, ...joinOptions } = options;
+  const roomNames = [...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])];
+  if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
+  const joinOne =
+    customJoin ??
+    ((room: string) => {
+      if (!joinOptions.relay) throw new MeshpartyError('bad-argument', 'createKeeper needs `join` or the joinRoom options (`relay`, `wrtc`, `WebSocket`)');
+      return joinRoom({ ...joinOptions, relay: joinOptions.relay, room });
+    });
   const say = options.log ?? ((m: string) => console.log(`[meshparty keeper] ${m}`));
   const maxDocs = options.maxDocsPerRoom ?? 1000;
   const kept = new Map<string, Map<string, KeptDoc>>();
@@ -108,9 +124,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   };
 
   try {
-    for (const roomName of options.rooms) {
+    for (const roomName of roomNames) {
       kept.set(roomName, new Map());
-      const room = await options.join(roomName);
+      const room = await joinOne(roomName);
       rooms.push(room);
       const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
       offs.push(
