@@ -174,15 +174,19 @@ async function main(): Promise<void> {
     // One unmeasured round per library on every process: first calls (WebSocket, JIT,
     // the relays' code paths) cost tens of ms and would land on whoever goes first.
     const crashes: Record<Kind, number> = { meshparty: 0, 'y-webrtc': 0 };
+    // Warm up in rooms of 4 (a big room could stall y-webrtc and waste the time budget).
     for (const kind of KINDS) {
-      crashes[kind] += (await formOnce(all, kind, urls[kind], `formation-warmup-${roomSeq++}`)).crashed;
+      const groups = Array.from({ length: Math.ceil(all.length / 4) }, (_, g) => all.slice(g * 4, g * 4 + 4));
+      const warm = await Promise.all(groups.map((g) => formOnce(g, kind, urls[kind], `formation-warmup-${roomSeq++}`)));
+      crashes[kind] += warm.reduce((sum, w) => sum + w.crashed, 0);
       await respawnDead(all);
     }
     for (const n of SIZES) {
       const times: Record<Kind, number[]> = { meshparty: [], 'y-webrtc': [] };
       const cpus: Record<Kind, number[]> = { meshparty: [], 'y-webrtc': [] };
       const failures: Record<Kind, number> = { meshparty: 0, 'y-webrtc': 0 };
-      for (let round = 0; round < ROUNDS && Date.now() < BENCH_DEADLINE; round++) {
+      // Every size gets at least one round, even past the deadline.
+      for (let round = 0; round < ROUNDS && (round === 0 || Date.now() < BENCH_DEADLINE); round++) {
         // Alternate which library goes first so neither always runs on a warmer machine.
         const order = round % 2 ? [...KINDS].reverse() : KINDS;
         for (const kind of order) {
