@@ -37,6 +37,12 @@ export interface MeshOptions {
   heartbeatIntervalMs?: number;
   /** A connection silent this long is closed and its peer reported `peer-left` (default 2250 ms). */
   peerTimeoutMs?: number;
+  /**
+   * When the relay reports that a peer with an open connection left, it is probed; no
+   * frame from it within this long means it is gone (default 1000 ms). A killed process
+   * drops its relay socket at once, so this beats waiting out `peerTimeoutMs`.
+   */
+  leftProbeMs?: number;
   /** A connection not open after this long is abandoned and retried (default 15 s). */
   connectTimeoutMs?: number;
   /** Malformed frames tolerated from one connection before it is cut (default 10). */
@@ -60,6 +66,7 @@ const DEFAULTS = {
   maxMessageBytes: 64 * 1024 * 1024,
   heartbeatIntervalMs: 500,
   peerTimeoutMs: 2250,
+  leftProbeMs: 1000,
   connectTimeoutMs: 15_000,
   maxStrikes: 10,
   maxQueuedBytes: 256 * 1024 * 1024,
@@ -463,6 +470,28 @@ export function createMesh(options: MeshOptions): Room {
     heartbeatTimer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
   };
 
+  /**
+   * The relay says `r` left, but its connection is open: the relay may be the one in
+   * trouble, so ask the peer itself. Silence since the hint means it is gone. A probe
+   * that fires late (this process stalled) gives the peer one more window, since its
+   * answer may be waiting unread.
+   */
+  const probeLeaver = (r: RemotePeer, conn: Connection) => {
+    const since = clock.now();
+    conn.ping(since);
+    const check = (due: number, retried: boolean) => {
+      if (closed || r.conn !== conn || !conn.isOpen || r.inRoom || conn.lastHeard > since) return;
+      const late = clock.now() - due > opts.heartbeatIntervalMs;
+      if (late && !retried) {
+        conn.ping(clock.now());
+        clock.setTimeout(() => check(clock.now(), true), opts.leftProbeMs);
+        return;
+      }
+      drop(r, 'vanished', true);
+    };
+    clock.setTimeout(() => check(since + opts.leftProbeMs, false), opts.leftProbeMs);
+  };
+
   // ------------------------------------------------------------------ channels
 
   const tooLarge = (data: Uint8Array) =>
@@ -549,10 +578,12 @@ export function createMesh(options: MeshOptions): Room {
     signaling.on('peer-left', (id) => {
       const r = remotes.get(id);
       if (!r) return;
-      // An open connection is kept: the relay may be the one in trouble. Heartbeats decide.
+      // An open connection is kept unless the peer itself stays silent: the relay may be
+      // the one in trouble.
       r.inRoom = false;
       r.banned = r.mismatch = false;
-      if (r.conn && !r.conn.isOpen) drop(r, 'left-room', false);
+      if (r.conn?.isOpen) probeLeaver(r, r.conn);
+      else if (r.conn) drop(r, 'left-room', false);
       if (!r.conn) forget(r);
     }),
     signaling.on('signal', onSignal),

@@ -119,6 +119,19 @@ export class MemoryRelay {
     }
   }
 
+  /**
+   * The relay drops `peerId`'s connection (others see `peer-left`) while the peer itself
+   * lives on: its client reconnects and rejoins, as after a relay-side heartbeat miss.
+   */
+  kick(peerId: PeerId): void {
+    for (const c of this.#clients) {
+      if (c.peerId !== peerId || c.status === 'closed' || !c.member) continue;
+      this.remove(c, true);
+      this.later(() => c.status !== 'closed' && c.setStatus('reconnecting'));
+      this.later(() => this.admit(c));
+    }
+  }
+
   /** @internal */
   later(fn: () => void): void {
     this.#pending++;

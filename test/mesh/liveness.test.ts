@@ -49,11 +49,39 @@ describe('heartbeats and liveness', () => {
     const aboutC = left.filter((l) => l.id === 'c');
     expect(aboutC.map((l) => l.at).sort()).toEqual(['a', 'b', 'd']);
     for (const l of aboutC) {
-      expect(l.reason).toBe('timeout');
-      expect(l.t - t0).toBeLessThan(3000);
+      // The relay saw its socket go, so the others probe it and give up after leftProbeMs.
+      expect(l.reason).toBe('vanished');
+      expect(l.t - t0).toBeLessThan(1500);
     }
     await net.advance(30_000);
     expect(net.openConnections()).toBe(3); // a, b, d among themselves
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('times out a peer the relay still believes in within 3 s (heartbeats alone)', async () => {
+    const { net, clock, all, left } = setup(['a', 'b', 'c']);
+    await net.advance(1000);
+    expect(fullMesh(all)).toBe(true);
+    const t0 = clock.now();
+    net.wire.disconnect('c'); // its data channels go silent; its relay socket stays
+    await net.advance(5000);
+    const aboutC = left.filter((l) => l.id === 'c');
+    expect(aboutC.map((l) => l.at).sort()).toEqual(['a', 'b']);
+    for (const l of aboutC) {
+      expect(l.reason).toBe('timeout');
+      expect(l.t - t0).toBeLessThan(3000);
+    }
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
+  it('keeps a live peer whose relay connection dropped: it answers the probe', async () => {
+    const { net, all, left } = setup(['a', 'b', 'c'], 20);
+    await net.advance(1000);
+    expect(fullMesh(all)).toBe(true);
+    net.relay.kick('c');
+    await net.advance(5000);
+    expect(left).toEqual([]);
+    expect(fullMesh(all)).toBe(true);
     await Promise.all(all.map((r) => r.leave()));
   });
 
