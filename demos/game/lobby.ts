@@ -17,6 +17,7 @@ export class Lobby {
   #me: LobbyEntry;
   #listeners = new Set<() => void>();
   #channel;
+  #timer: ReturnType<typeof setInterval>;
 
   constructor(private readonly room: Room, name: string) {
     this.#me = { name: name.slice(0, MAX_NAME), ready: false };
@@ -28,6 +29,14 @@ export class Lobby {
       this.#changed();
     });
     void this.#channel.broadcast(this.#encode()).catch(() => {});
+    // Repeat now and then: an announcement sent the instant a connection opens can be lost
+    // if the other end is not open yet.
+    this.#timer = setInterval(() => void this.#channel.broadcast(this.#encode()).catch(() => {}), 2000);
+  }
+
+  /** Stop announcing (the game has started). */
+  close(): void {
+    clearInterval(this.#timer);
   }
 
   get me(): LobbyEntry {

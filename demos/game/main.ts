@@ -100,7 +100,10 @@ async function main(): Promise<void> {
     if (s.status !== 'lobby') return;
     s.start({ players: lobby!.readyPlayers() });
   });
-  s.on('started', () => void showArena());
+  s.on('started', () => {
+    lobby!.close();
+    void showArena();
+  });
   s.on('frame', () => {
     if (!s.state) return;
     arena?.draw(s.state, (id) => lobby!.nameOf(id), joined.selfId);

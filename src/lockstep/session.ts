@@ -96,6 +96,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   #bad = new Map<PeerId, number>();
 
   #timer: TimerHandle | undefined;
+  #helloTimer: TimerHandle | undefined;
   #nextTickAt = 0;
   #stalledAt = -1;
   #stalls = 0;
@@ -289,6 +290,14 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   #sayHello(): void {
     if (this.status === 'stopped') return;
+    // In the lobby, repeat every second: a hello sent the instant a connection opens can
+    // reach the other side before its end of the connection is open, and be lost.
+    if (this.status === 'lobby' && this.#helloTimer === undefined) {
+      this.#helloTimer = this.#clock.setTimeout(() => {
+        this.#helloTimer = undefined;
+        if (this.status === 'lobby') this.#sayHello();
+      }, 1000);
+    }
     const msg: Control = { kind: Kind.hello, role: this.role, started: this.status !== 'lobby', connected: [...this.#room.peers.keys()] };
     for (const p of this.#room.peers.keys()) this.#sendCtl(p, msg);
   }
@@ -298,6 +307,8 @@ class Session<S, I> implements LockstepSession<S, I> {
     const sim = this.#sim;
     if (this.status !== 'running' || !sim || this.#coordinator() !== this.selfId) return;
     if ((this.#opts.admitLateJoiners ?? true) === false) return;
+    // Its hello can arrive before our end of the connection is open; a join sent now would be lost.
+    if (!this.#room.peers.has(peer)) return;
     const hello = this.#hellos.get(peer);
     if (!hello || hello.started || this.#isMember(peer) || this.#pendingJoins.has(peer) || this.#dropped.has(peer)) return;
     const others = this.#members();
@@ -788,7 +799,9 @@ class Session<S, I> implements LockstepSession<S, I> {
     if (this.status === 'stopped') return;
     this.status = 'stopped';
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#helloTimer !== undefined) this.#clock.clearTimeout(this.#helloTimer);
     this.#timer = undefined;
+    this.#helloTimer = undefined;
     for (const off of this.#offs) off();
     this.#offs = [];
     this.#events.emit('stopped', { reason });

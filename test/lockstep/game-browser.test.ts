@@ -88,7 +88,16 @@ describe('light-cycles demo in headless Chromium', () => {
     const late = await (await browser.newContext()).newPage();
     late.on('pageerror', (e) => errors.push(e.message));
     await late.goto(url);
-    await late.waitForFunction(() => (window as any).__meshpartyGame.status() === 'running', null, { timeout: 60_000 });
+    // Generous: on a loaded machine a third page running Phaser takes a while to load and connect.
+    await late
+      .waitForFunction(() => (window as any).__meshpartyGame?.status() === 'running', null, { timeout: 150_000 })
+      .catch(async (err: Error) => {
+        const seen = await late.evaluate(() => {
+          const g = (window as any).__meshpartyGame;
+          return g ? { status: g.status(), peers: g.peers(), frame: g.frame() } : 'no hook yet';
+        });
+        throw new Error(`late page not running: ${JSON.stringify(seen)}; ${err.message}`);
+      });
     const from = Math.ceil((await game<number>(late, 'frame')) / 10) * 10;
     const until = from + 200;
     for (const p of [...pages, late]) await p.waitForFunction((f) => (window as any).__meshpartyGame.frame() >= f, until + 5, { timeout: 120_000 });
@@ -99,5 +108,5 @@ describe('light-cycles demo in headless Chromium', () => {
     }
     await expect(late.textContent('#scores')).resolves.toMatch(/\(you\)/);
     expect(errors).toEqual([]);
-  }, 360_000);
+  }, 480_000);
 });
