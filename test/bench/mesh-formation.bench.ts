@@ -13,7 +13,6 @@ import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { startServerProcess } from './support/server-process.js';
 import { freePort } from '../support/net.js';
-import { createSignalingServer, silentLogger } from '../../signaling/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const peerScript = resolve(import.meta.dirname, 'support/mesh-formation-peer.ts');
@@ -154,7 +153,17 @@ const median = (xs: number[], failed: number): number | null => {
 };
 
 async function main(): Promise<void> {
-  const relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
+  // Both relays in their own process, started the way their users start them, so
+  // neither shares a CPU queue with this driver.
+  const relay = await startServerProcess({
+    name: 'meshparty signal',
+    cwd: root,
+    args: [resolve(root, 'bin/meshparty.js'), 'signal', '--host', '127.0.0.1', '--port', '0'],
+    readyLine: (line) => {
+      const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+      return m ? Number(m[1]) : false;
+    },
+  });
   const yPort = await freePort();
   const yServer = await startServerProcess({
     name: 'y-webrtc bin/server.js',
@@ -165,7 +174,7 @@ async function main(): Promise<void> {
     port: yPort,
     readyLine: (line) => line.includes('Signaling server running'),
   });
-  const urls: Record<Kind, string> = { meshparty: relay.address.url, 'y-webrtc': `ws://127.0.0.1:${yPort}` };
+  const urls: Record<Kind, string> = { meshparty: `ws://127.0.0.1:${relay.port}`, 'y-webrtc': `ws://127.0.0.1:${yPort}` };
   const all = Array.from({ length: Math.max(...SIZES) }, (_, i) => spawnPeer(i));
   const rows: BenchRow[] = [];
   try {
@@ -239,7 +248,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
     for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await yServer.stop();
-    await relay.close();
+    await relay.stop();
   }
   report(rows);
 }
