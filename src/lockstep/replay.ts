@@ -31,7 +31,18 @@ export interface Recording {
   readonly hashes: ReadonlyArray<readonly [number, number]>;
 }
 
-/** Builds a {@link Recording} from a simulation's steps. */
+/**
+ * Builds a {@link Recording} from a simulation's steps (the session uses one; use it
+ * directly to record a local or single-player simulation).
+ *
+ * @example
+ * ```ts
+ * const rec = new Recorder({ game: game.name, seed, startFrame: 0, players });
+ * const sim = Simulation.start(game, seed, players, 0, (f) => rec.step(f));
+ * sim.advance(inputs); rec.hash(sim.frame, sim.hash());
+ * save(encodeRecording(rec.recording()));
+ * ```
+ */
 export class Recorder {
   readonly frames: RecordedFrame[] = [];
   readonly hashes: Array<readonly [number, number]> = [];
@@ -130,7 +141,14 @@ export function encodeRecording(rec: Recording): Uint8Array {
   return w.finish();
 }
 
-/** Decode {@link encodeRecording}'s bytes; throws MeshpartyError `bad-recording`. */
+/**
+ * Decode {@link encodeRecording}'s bytes; throws MeshpartyError `bad-recording`.
+ *
+ * @example
+ * ```ts
+ * const result = playReplay(lightCycles, decodeRecording(await file.bytes()));
+ * ```
+ */
 export function decodeRecording(bytes: Uint8Array): Recording {
   try {
     const r = new ByteReader(bytes);
