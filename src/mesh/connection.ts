@@ -33,6 +33,10 @@ export interface ConnectionOptions {
   maxQueuedBytes: number;
 }
 
+/** Bounds on frames held before `open` (a well-behaved remote sends a few at most). */
+const MAX_EARLY_FRAMES = 256;
+const MAX_EARLY_BYTES = 8 << 20;
+
 export class Connection {
   isOpen = false;
   wasOpen = false;
@@ -44,6 +48,13 @@ export class Connection {
   #offs: Array<() => void> = [];
   #pingSeq = 0;
   #disposed = false;
+  /**
+   * Frames that arrived before this side saw `open`: the remote may see both channels
+   * open first and start sending. Held (bounded) and delivered right after `onOpen`, so
+   * the app always hears `peer-joined` before that peer's first message.
+   */
+  #early: Array<{ reliability: Reliability; data: Uint8Array }> = [];
+  #earlyBytes = 0;
 
   constructor(
     readonly transport: PeerTransport,
@@ -113,6 +124,7 @@ export class Connection {
     this.isOpen = false;
     this.queue?.fail(err);
     this.#reassembler.clear();
+    this.#early = [];
     for (const off of this.#offs) off();
     this.#offs = [];
   }
@@ -137,6 +149,10 @@ export class Connection {
       },
     });
     this.hooks.onOpen(this);
+    const early = this.#early;
+    this.#early = [];
+    this.#earlyBytes = 0;
+    for (const f of early) this.#onFrame(f.reliability, f.data);
   }
 
   /** Heartbeats and goodbyes skip the queue: they are single tiny frames and must not wait behind bulk data. */
@@ -152,6 +168,14 @@ export class Connection {
   #onFrame(reliability: Reliability, data: Uint8Array): void {
     if (this.#disposed) return;
     this.lastHeard = this.options.clock.now();
+    if (!this.isOpen) {
+      if (this.#early.length >= MAX_EARLY_FRAMES || this.#earlyBytes + data.byteLength > MAX_EARLY_BYTES) {
+        return this.hooks.onBad(this, 'too many frames before the connection opened');
+      }
+      this.#early.push({ reliability, data });
+      this.#earlyBytes += data.byteLength;
+      return;
+    }
     const f = decodeFrame(data);
     switch (f.kind) {
       case 'bad':
