@@ -5,11 +5,13 @@
  * (meshparty's, and y-webrtc's bin/server.js), all on 127.0.0.1.
  *
  *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
+ *    both systems run at once and samples alternate, so both see the same machine load;
  *  - late joiner: one peer holds a 1 MB / 16 MB document, a new peer joins; time until it has it all;
  *  - trace: one of 4 peers replays the real editing trace (seph-blog1 by Joseph Gentle,
  *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
  *
- * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only.
+ * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only,
+ * BENCH_YJS=latency,late,trace to pick parts.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -22,8 +24,10 @@ import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
 type Mode = 'meshparty' | 'y-webrtc';
 const root = resolve(import.meta.dirname, '../..');
 const quick = !!process.env.BENCH_QUICK;
-const SIZES = quick ? [4] : [4, 8, 16];
-const SAMPLES = 40;
+const SIZES = process.env.BENCH_YJS_N ? process.env.BENCH_YJS_N.split(',').map(Number) : quick ? [4] : [4, 8, 16];
+const SAMPLES = 60;
+/** `BENCH_YJS=latency` (or late, trace) runs only those parts. */
+const parts = (process.env.BENCH_YJS ?? 'latency,late,trace').split(',');
 
 async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProcess }> {
   if (mode === 'y-webrtc') {
@@ -90,24 +94,45 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
   return Math.max(...arrivals.map((e) => e!.at as number)) - at;
 }
 
-async function latency(mode: Mode, n: number): Promise<{ p50: number; p99: number } | string> {
-  const { url, server } = await startRelay(mode);
-  const peers: PeerProcess[] = [];
+/**
+ * Both systems' N peers run at the same time and samples alternate between them, so
+ * both see the same machine load (on a shared 2-core machine, load swings dominate
+ * latency; measuring one system after the other compared two different machines).
+ */
+async function latencyBoth(n: number): Promise<Record<Mode, { p50: number; p99: number } | string>> {
+  const modes: Mode[] = ['meshparty', 'y-webrtc'];
+  const relays: Array<{ url: string; server: ServerProcess }> = [];
+  const peers: Record<Mode, PeerProcess[]> = { meshparty: [], 'y-webrtc': [] };
+  const samples: Record<Mode, number[]> = { meshparty: [], 'y-webrtc': [] };
+  const failed: Partial<Record<Mode, string>> = {};
   try {
-    await startPeers(mode, url, `lat-${n}`, n, 120_000, peers);
-    for (let w = 0; w < 3; w++) await markLatency(peers, w % n, `warm${w}`, 60_000); // everyone synced
-    const samples: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) {
-      samples.push(await markLatency(peers, i % n, `k${i}`));
-      await new Promise((r) => setTimeout(r, 20));
+    for (const mode of modes) {
+      const relay = await startRelay(mode);
+      relays.push(relay);
+      try {
+        await startPeers(mode, relay.url, `lat-${n}`, n, 120_000, peers[mode]);
+        for (let w = 0; w < 3; w++) await markLatency(peers[mode], w % n, `warm${w}`, 60_000); // everyone synced
+      } catch (err) {
+        failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
+      }
     }
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
-  } catch (err) {
-    return `failed: ${(err as Error).message.split('\n')[0]}`;
+    for (let i = 0; i < SAMPLES; i++) {
+      for (const mode of i % 2 === 0 ? modes : [...modes].reverse()) {
+        if (failed[mode]) continue;
+        try {
+          samples[mode].push(await markLatency(peers[mode], i % n, `k${i}`));
+        } catch (err) {
+          failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   } finally {
-    await stopAll(peers);
-    await server.stop();
+    await Promise.all(modes.map((m) => stopAll(peers[m])));
+    await Promise.all(relays.map((r) => r.server.stop()));
   }
+  const result = (m: Mode) => failed[m] ?? { p50: percentile(samples[m], 50), p99: percentile(samples[m], 99) };
+  return { meshparty: result('meshparty'), 'y-webrtc': result('y-webrtc') };
 }
 
 /** Time from starting the joiner's process until it has the whole document, and from its first peer connection until then (ms). */
@@ -173,15 +198,14 @@ const why = (...rs: unknown[]) => rs.filter((r) => typeof r === 'string').join('
 
 const rows: BenchRow[] = [];
 const base = { bench: 'yjs', baselineName: 'y-webrtc 10.3.0' };
-for (const n of SIZES) {
-  const ours = await latency('meshparty', n);
-  const theirs = await latency('y-webrtc', n);
+for (const n of parts.includes('latency') ? SIZES : []) {
+  const { meshparty: ours, 'y-webrtc': theirs } = await latencyBoth(n);
   console.log(`latency N=${n}`, ours, theirs);
   for (const p of ['p50', 'p99'] as const) {
     rows.push({ ...base, case: `edit to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: why(ours, theirs) });
   }
 }
-for (const mb of quick ? [1] : [1, 16]) {
+for (const mb of !parts.includes('late') ? [] : quick ? [1] : [1, 16]) {
   const bytes = mb * 1024 * 1024;
   const ours = await lateJoiner('meshparty', bytes);
   const theirs = await lateJoiner('y-webrtc', bytes);
@@ -191,7 +215,7 @@ for (const mb of quick ? [1] : [1, 16]) {
     rows.push({ ...base, case: `late joiner, ${mb} MB document`, metric, unit: 'ms', better: 'lower', meshparty: num(ours, key), baseline: num(theirs, key), note });
   }
 }
-{
+if (parts.includes('trace')) {
   const ours = await traceBytes('meshparty');
   const theirs = await traceBytes('y-webrtc');
   console.log('trace', ours, theirs);

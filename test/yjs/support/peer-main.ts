@@ -63,7 +63,10 @@ async function main(): Promise<void> {
   } else {
     const { joinRoom } = await import('../../../src/index.js');
     const { createYjsProvider } = await import('../../../src/yjs/provider.js');
-    const room = await joinRoom({ relay: RELAY, room: ROOM, wrtc, WebSocket } as never);
+    // MESH_HEARTBEAT_MS: experiments on the cost of heartbeats in crowded rooms (default: the mesh's).
+    const heartbeat = Number(process.env.MESH_HEARTBEAT_MS) || undefined;
+    const timing = heartbeat ? { heartbeatIntervalMs: heartbeat, peerTimeoutMs: heartbeat * 4.5 } : {};
+    const room = await joinRoom({ relay: RELAY, room: ROOM, wrtc, WebSocket, ...timing } as never);
     const provider = createYjsProvider(room, doc, { name: process.env.DOC ?? 'bench' });
     provider.on('synced', ({ synced }) => send({ event: 'synced', synced }));
     const report = () => send({ event: 'peers', count: room.peers.size });
