@@ -225,6 +225,12 @@ async function main(): Promise<void> {
           `y-webrtc ${times['y-webrtc'].map((t) => t.toFixed(0)).join('/')}`,
           fail('meshparty') && `meshparty: ${fail('meshparty')}`,
           fail('y-webrtc') && `y-webrtc: ${fail('y-webrtc')}`,
+          (failures.meshparty || failures['y-webrtc']) &&
+            `ratio over formed rounds only: ${
+              times.meshparty.length && times['y-webrtc'].length
+                ? (median(times.meshparty, 0)! / median(times['y-webrtc'], 0)!).toFixed(2)
+                : 'n/a'
+            }`,
           crashes.meshparty + crashes['y-webrtc'] > 0 &&
             `peer processes that crashed so far (replaced): meshparty ${crashes.meshparty}, y-webrtc ${crashes['y-webrtc']}`,
         ]
