@@ -1,8 +1,10 @@
 /**
- * Relay benchmark: meshparty's relay against y-webrtc's own `bin/server.js`, one after
- * the other in this run, on the same work. Each server runs in its own process (memory
- * is read from /proc for both); the load-generating clients run here, and parse every
- * frame they get, as real clients must.
+ * Relay benchmark: meshparty's relay against y-webrtc's own `bin/server.js`, in one run,
+ * on the same work. Each server runs in its own process (memory is read from /proc for
+ * both); the load-generating clients run here, and parse every frame they get, as real
+ * clients must. Both servers are up at once; each phase runs on one, then the other,
+ * and the steady load alternates round by round, so the machine's load (it is shared)
+ * hits both alike.
  *
  * 1. Join storm: ROOMS rooms of 8 peers, every client joins at once.
  *    meshparty: `join` (answered with `joined`, and `peer-joined` to the others).
@@ -14,13 +16,14 @@
  *    delivered to every subscriber. Figures: time for each step, and frames the relay
  *    sent per join (frames received by all clients / joins) for each step.
  * 2. Steady signal load: each peer sends SIGNALS signals (ICE candidates) round-robin to
- *    the other peers of its room, in rounds. Figures: frames clients received per
+ *    the other peers of its room, in rounds; a round ends when every frame it caused has
+ *    arrived. Figures (over the sum of round times): frames clients received per
  *    second, and signals delivered to their intended recipient per second.
  * 3. Memory per connection: RSS after the storm minus RSS before any client connected,
  *    divided by the connections; read from /proc for both servers, each time after a
  *    full GC triggered from outside (see support/gc-on-signal.cjs).
  *
- * Both servers are measured REPEATS times, alternating; each figure is the median.
+ * All of it is repeated REPEATS times (who goes first alternates); each figure is the median.
  * On a busy machine it stops repeating once another pair of runs would take it past
  * ~2 minutes, and reports the medians of the runs it has (the note says how many).
  *
@@ -212,12 +215,24 @@ interface Figures {
   signalsPerSecond: number;
 }
 
-async function measure(d: Dialect): Promise<Figures> {
+/** One server under load: its process, its clients and what they learnt. */
+interface Load {
+  d: Dialect;
+  server: ServerProcess;
+  clients: LoadClient[];
+  rooms: LoadPeer[][];
+  peers: LoadPeer[];
+  idleRss: number;
+  /** Frames the clients received over every phase (cross-checked with the server). */
+  framesCounted: number;
+}
+
+/** Start `d`'s server, read its idle memory, connect every client. */
+async function setUp(d: Dialect): Promise<Load> {
   const server = await d.start();
-  let clients: LoadClient[] = [];
   try {
     const idleRss = await collectedRssBytes(server.pid);
-    clients = await openClients(`ws://127.0.0.1:${server.port}`, CONNECTIONS);
+    const clients = await openClients(`ws://127.0.0.1:${server.port}`, CONNECTIONS);
     const rooms: LoadPeer[][] = [];
     for (let r = 0; r < ROOMS; r++) {
       rooms.push(
@@ -232,75 +247,112 @@ async function measure(d: Dialect): Promise<Figures> {
         })),
       );
     }
-    const peers = rooms.flat();
-    for (const p of peers) p.client.onFrame = d.stormHandler(p);
-
-    // 1a. join storm: everyone joins at once
-    resetCounts(clients);
-    const t0 = performance.now();
-    for (const p of peers) d.join(p);
-    await until(() => d.discovered(rooms), `${d.name}: join storm`, PHASE_TIMEOUT_MS);
-    const discoveryMs = performance.now() - t0;
-    // Frames still in flight when discovery completed belong to this step too.
-    await settle(() => totalFrames(clients));
-    const framesPerJoin = totalFrames(clients) / peers.length;
-    let framesCounted = totalFrames(clients);
-
-    // 1b. every pair that met exchanges an offer and an answer
-    resetCounts(clients);
-    const t1 = performance.now();
-    for (const p of peers) for (const to of p.offerTo) d.signal(p, to, { type: 'offer', sdp: SDP });
-    await until(() => peers.every((p) => p.connected.size === PEERS_PER_ROOM - 1), `${d.name}: handshakes`, PHASE_TIMEOUT_MS);
-    const handshakeMs = performance.now() - t1;
-    await settle(() => totalFrames(clients));
-    const handshakeFramesPerJoin = totalFrames(clients) / peers.length;
-    framesCounted += totalFrames(clients);
-    const joinedRss = await collectedRssBytes(server.pid);
-
-    // 2. steady signal load, in rounds so the relay's send buffers stay bounded
-    resetCounts(clients);
-    for (const p of peers) p.client.onFrame = d.steadyHandler(p);
-    const rounds = Math.ceil(SIGNALS_PER_PEER / SIGNALS_PER_ROUND);
-    const signals = peers.length * rounds * SIGNALS_PER_ROUND;
-    const delivered = (): number => peers.reduce((s, p) => s + p.delivered, 0);
-    const t2 = performance.now();
-    let sent = 0;
-    for (let round = 0; round < rounds; round++) {
-      for (const room of rooms) {
-        for (let i = 0; i < room.length; i++) {
-          for (let k = 0; k < SIGNALS_PER_ROUND; k++) {
-            const to = room[(i + 1 + ((round * SIGNALS_PER_ROUND + k) % (room.length - 1))) % room.length]!;
-            d.signal(room[i]!, to.id, CANDIDATE);
-          }
-        }
-      }
-      sent += peers.length * SIGNALS_PER_ROUND;
-      await until(() => delivered() >= sent, `${d.name}: round ${round} delivered`, PHASE_TIMEOUT_MS, 1);
-    }
-    const expectedFrames = signals * d.framesPerSignal(PEERS_PER_ROOM);
-    await until(() => totalFrames(clients) >= expectedFrames, `${d.name}: every fan-out frame`, PHASE_TIMEOUT_MS, 1);
-    const steadyMs = performance.now() - t2;
-    if (delivered() !== signals) throw new Error(`${d.name}: ${delivered()} of ${signals} signals delivered`);
-    framesCounted += totalFrames(clients);
-    if (d.framesSentByServer) {
-      const sentByServer = await d.framesSentByServer(server);
-      const verdict = sentByServer === framesCounted ? 'agree' : 'DISAGREE';
-      console.log(`${d.name}: server's messagesOut ${sentByServer}, frames the clients counted ${framesCounted} (${verdict})`);
-    }
-
-    return {
-      discoveryMs,
-      framesPerJoin,
-      handshakeMs,
-      handshakeFramesPerJoin,
-      bytesPerConnection: (joinedRss - idleRss) / CONNECTIONS,
-      steadyMs,
-      framesPerSecond: totalFrames(clients) / (steadyMs / 1000),
-      signalsPerSecond: signals / (steadyMs / 1000),
-    };
-  } finally {
-    closeClients(clients);
+    return { d, server, clients, rooms, peers: rooms.flat(), idleRss, framesCounted: 0 };
+  } catch (err) {
     await server.stop();
+    throw err;
+  }
+}
+
+async function tearDown(load: Load | undefined): Promise<void> {
+  if (!load) return;
+  closeClients(load.clients);
+  await load.server.stop();
+}
+
+/** The join storm and the offer/answer step; then the server's memory. */
+async function runStorm(load: Load): Promise<Pick<Figures, 'discoveryMs' | 'framesPerJoin' | 'handshakeMs' | 'handshakeFramesPerJoin' | 'bytesPerConnection'>> {
+  const { d, clients, rooms, peers } = load;
+  for (const p of peers) p.client.onFrame = d.stormHandler(p);
+
+  // 1a. everyone joins at once
+  resetCounts(clients);
+  const t0 = performance.now();
+  for (const p of peers) d.join(p);
+  await until(() => d.discovered(rooms), `${d.name}: join storm`, PHASE_TIMEOUT_MS);
+  const discoveryMs = performance.now() - t0;
+  // Frames still in flight when discovery completed belong to this step too.
+  await settle(() => totalFrames(clients));
+  const framesPerJoin = totalFrames(clients) / peers.length;
+  load.framesCounted += totalFrames(clients);
+
+  // 1b. every pair that met exchanges an offer and an answer
+  resetCounts(clients);
+  const t1 = performance.now();
+  for (const p of peers) for (const to of p.offerTo) d.signal(p, to, { type: 'offer', sdp: SDP });
+  await until(() => peers.every((p) => p.connected.size === PEERS_PER_ROOM - 1), `${d.name}: handshakes`, PHASE_TIMEOUT_MS);
+  const handshakeMs = performance.now() - t1;
+  await settle(() => totalFrames(clients));
+  const handshakeFramesPerJoin = totalFrames(clients) / peers.length;
+  load.framesCounted += totalFrames(clients);
+
+  const joinedRss = await collectedRssBytes(load.server.pid);
+  return { discoveryMs, framesPerJoin, handshakeMs, handshakeFramesPerJoin, bytesPerConnection: (joinedRss - load.idleRss) / CONNECTIONS };
+}
+
+/**
+ * One round of the steady load: every peer sends SIGNALS_PER_ROUND candidates; returns
+ * the ms until the relay delivered all of them and every fan-out frame they caused.
+ */
+async function steadyRound(load: Load, round: number): Promise<number> {
+  const { d, clients, rooms, peers } = load;
+  if (round === 0) for (const p of peers) p.client.onFrame = d.steadyHandler(p);
+  resetCounts(clients);
+  const deliveredBefore = peers.reduce((s, p) => s + p.delivered, 0);
+  const signals = peers.length * SIGNALS_PER_ROUND;
+  const t = performance.now();
+  for (const room of rooms) {
+    for (let i = 0; i < room.length; i++) {
+      for (let k = 0; k < SIGNALS_PER_ROUND; k++) {
+        const to = room[(i + 1 + ((round * SIGNALS_PER_ROUND + k) % (room.length - 1))) % room.length]!;
+        d.signal(room[i]!, to.id, CANDIDATE);
+      }
+    }
+  }
+  const expectedFrames = signals * d.framesPerSignal(PEERS_PER_ROOM);
+  await until(() => totalFrames(clients) >= expectedFrames, `${d.name}: round ${round}`, PHASE_TIMEOUT_MS, 1);
+  const ms = performance.now() - t;
+  const delivered = peers.reduce((s, p) => s + p.delivered, 0) - deliveredBefore;
+  if (delivered !== signals) throw new Error(`${d.name}: round ${round}: ${delivered} of ${signals} signals reached their recipient`);
+  load.framesCounted += totalFrames(clients);
+  return ms;
+}
+
+/**
+ * One repeat: both servers up at once (each in its own process, so memory stays
+ * separate), each phase run on one then the other, and the steady load interleaved
+ * round by round, so a change in the machine's load hits both alike.
+ */
+async function measurePair(first: Dialect, second: Dialect): Promise<Map<Dialect, Figures>> {
+  let a: Load | undefined;
+  let b: Load | undefined;
+  try {
+    a = await setUp(first);
+    b = await setUp(second);
+    const stormA = await runStorm(a);
+    const stormB = await runStorm(b);
+    const rounds = Math.ceil(SIGNALS_PER_PEER / SIGNALS_PER_ROUND);
+    let msA = 0;
+    let msB = 0;
+    for (let r = 0; r < rounds; r++) {
+      msA += await steadyRound(a, r);
+      msB += await steadyRound(b, r);
+    }
+    const signals = CONNECTIONS * rounds * SIGNALS_PER_ROUND;
+    const figures = new Map<Dialect, Figures>();
+    for (const [load, st, ms] of [[a, stormA, msA], [b, stormB, msB]] as const) {
+      const frames = signals * load.d.framesPerSignal(PEERS_PER_ROOM);
+      figures.set(load.d, { ...st, steadyMs: ms, framesPerSecond: frames / (ms / 1000), signalsPerSecond: signals / (ms / 1000) });
+      if (load.d.framesSentByServer) {
+        const sentByServer = await load.d.framesSentByServer(load.server);
+        const verdict = sentByServer === load.framesCounted ? 'agree' : 'DISAGREE';
+        console.log(`${load.d.name}: server's messagesOut ${sentByServer}, frames the clients counted ${load.framesCounted} (${verdict})`);
+      }
+    }
+    return figures;
+  } finally {
+    await tearDown(a);
+    await tearDown(b);
   }
 }
 
@@ -334,8 +386,11 @@ for (let i = 0; i < REPEATS; i++) {
     break;
   }
   const pairStart = performance.now();
+  // Who goes first alternates between repeats.
+  const order = i % 2 === 0 ? ([yWebrtc, meshparty] as const) : ([meshparty, yWebrtc] as const);
+  const figures = await measurePair(...order);
   for (const [key, d] of [['base', yWebrtc], ['ours', meshparty]] as const) {
-    const f = await measure(d);
+    const f = figures.get(d)!;
     runs[key].push(f);
     console.log(`run ${i + 1}/${REPEATS} ${d.name}: ${JSON.stringify(f, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
   }
