@@ -51,6 +51,11 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // If this process ends without stop() (a watchdog's process.exit, a crash), take the
+  // server with it: children are not killed with their parent otherwise.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
 
   const stop = (graceMs = 3000): Promise<void> =>
     new Promise((done) => {
