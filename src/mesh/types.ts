@@ -4,16 +4,11 @@
  * on these types, never on a transport or on simple-peer.
  */
 import type { MeshpartyError } from '../util/errors.js';
+import type { PeerId } from '../signaling-client/protocol.js';
+import type { Reliability } from '../transport/types.js';
 
-/** A peer id as assigned by the relay. */
-export type PeerId = string;
-
-/** Delivery guarantees of a channel. */
-export type Reliability =
-  /** Reliable and ordered per peer: control messages, documents, snapshots. */
-  | 'reliable'
-  /** Unordered, no retransmission: game inputs (senders add their own redundancy). */
-  | 'unreliable';
+/** Peer ids come from the relay protocol; reliabilities from the transport below. */
+export type { PeerId, Reliability };
 
 /** What the room knows about one connected peer. */
 export interface PeerInfo {

@@ -8,7 +8,7 @@
  */
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
-import type { PeerId } from '../mesh/types.js';
+import type { PeerId } from './protocol.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from './types.js';
 
 /** Options of a {@link MemoryRelay}. */

@@ -5,7 +5,7 @@
  * signaling implementation only ever carries opaque data.
  */
 import type { MeshpartyError } from '../util/errors.js';
-import type { PeerId } from '../mesh/types.js';
+import type { PeerId } from './protocol.js';
 
 /** Connection state of a signaling client. */
 export type SignalingStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';

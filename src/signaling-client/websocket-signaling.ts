@@ -8,7 +8,7 @@
 import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
-import type { PeerId } from '../mesh/types.js';
+import type { PeerId } from './protocol.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { type PacerOptions, SendPacer } from './send-pacer.js';
 import { type ClientMessage, type JoinMessage, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';

@@ -16,7 +16,8 @@ import { type Clock, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import { type Rng, createRng } from '../util/rng.js';
-import type { PeerId, Reliability } from '../mesh/types.js';
+import type { PeerId } from '../signaling-client/protocol.js';
+import type { Reliability } from './types.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
 
 /** Conditions of the simulated link between two peers. */

@@ -5,7 +5,14 @@
  * shared acceptance suite in `test/transport/acceptance.ts`.
  */
 import type { MeshpartyError } from '../util/errors.js';
-import type { PeerId, Reliability } from '../mesh/types.js';
+import type { PeerId } from '../signaling-client/protocol.js';
+
+/** Delivery guarantees of a channel. */
+export type Reliability =
+  /** Reliable and ordered per peer: control messages, documents, snapshots. */
+  | 'reliable'
+  /** Unordered, no retransmission: game inputs (senders add their own redundancy). */
+  | 'unreliable';
 
 /** Events of a {@link PeerTransport}. */
 export interface PeerTransportEvents {
