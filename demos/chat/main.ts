@@ -7,7 +7,8 @@
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
 import { decodeChatMessage, encodeChatMessage, MAX_NAME_LENGTH, type ChatMessage } from './chat-message.js';
 import { errorText } from './error-text.js';
-import { randomName, readRoomLink, relayUrl, writeRoomLink } from './room-link.js';
+import { randomName, readRoomLink, writeRoomLink } from './room-link.js';
+import { relayUrl } from '../shared/relay-url.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {

@@ -19,16 +19,3 @@ export function readRoomLink(location: Location, history: History): RoomLink {
   return { room, password: params.get('password') || undefined };
 }
 
-/**
- * The relay's WebSocket URL, as every demo finds it (README, "How demo pages find the
- * relay"): `?relay=`, then `VITE_MESHPARTY_RELAY` from `npm start`, then the page's host
- * on the relay's default port.
- */
-export function relayUrl(location: Location, defaultPort: number): string {
-  const fromQuery = new URLSearchParams(location.search).get('relay');
-  if (fromQuery) return fromQuery;
-  const fromEnv = (import.meta as { env?: Record<string, string | undefined> }).env?.VITE_MESHPARTY_RELAY;
-  if (fromEnv) return fromEnv;
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.hostname}:${defaultPort}`;
-}

@@ -10,18 +10,18 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { EditorView, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
 import { yCollab } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
-import { readRoomLink, relayUrl } from './link.js';
+import { readRoomLink } from './link.js';
+import { relayUrl } from '../shared/relay-url.js';
 import { loadIdentity, saveName } from './identity.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
 
 /** The relay's default port (`npx meshparty signal` listens there unless told otherwise). */
-const DEFAULT_RELAY_PORT = 4444;
 const DOC_NAME = 'main';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const link = readRoomLink(location, history);
-const relay = relayUrl(location, DEFAULT_RELAY_PORT);
+const relay = relayUrl(location);
 const me = loadIdentity(localStorage);
 
 const doc = new Y.Doc();

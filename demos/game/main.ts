@@ -6,7 +6,8 @@
 import { createLockstepSession, joinRoom, type LockstepSession, type Room } from '../../src/index.js';
 import { bindKeyboard } from './keyboard.js';
 import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
-import { readRoom, relayUrl } from './link.js';
+import { readRoom } from './link.js';
+import { relayUrl } from '../shared/relay-url.js';
 import { Lobby } from './lobby.js';
 import { formatOverlay } from './overlay.js';
 import { createArena, slotCss, type ArenaView } from './renderer.js';
