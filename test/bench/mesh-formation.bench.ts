@@ -11,8 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
-import { startServerProcess } from './support/server-process.js';
-import { freePort } from '../support/net.js';
+import { startServerProcess, startYWebrtcServer } from './support/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const peerScript = resolve(import.meta.dirname, 'support/mesh-formation-peer.ts');
@@ -164,16 +163,8 @@ async function main(): Promise<void> {
       return m ? Number(m[1]) : false;
     },
   });
-  const yPort = await freePort();
-  const yServer = await startServerProcess({
-    name: 'y-webrtc bin/server.js',
-    cwd: root,
-    execArgv: ['--require', resolve(import.meta.dirname, 'support/listen-on-loopback.cjs')],
-    args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
-    env: { PORT: String(yPort) },
-    port: yPort,
-    readyLine: (line) => line.includes('Signaling server running'),
-  });
+  const yServer = await startYWebrtcServer(root);
+  const yPort = yServer.port;
   const urls: Record<Kind, string> = { meshparty: `ws://127.0.0.1:${relay.port}`, 'y-webrtc': `ws://127.0.0.1:${yPort}` };
   const all = Array.from({ length: Math.max(...SIZES) }, (_, i) => spawnPeer(i));
   const rows: BenchRow[] = [];

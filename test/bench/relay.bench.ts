@@ -33,9 +33,8 @@
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { collectedRssBytes, GC_ON_SIGNAL_ARGS } from './support/process-memory.js';
-import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from './support/server-process.js';
+import { startServerProcess, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
-import { freePort } from '../support/net.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const ROOMS = Number(process.env.BENCH_RELAY_ROOMS ?? 100);
@@ -164,16 +163,7 @@ const meshparty: Dialect = {
 const yWebrtc: Dialect = {
   name: 'y-webrtc bin/server.js',
   async start() {
-    const port = await freePort();
-    return startServerProcess({
-      name: 'y-webrtc bin/server.js',
-      cwd: root,
-      execArgv: [...GC_ON_SIGNAL_ARGS, ...LOOPBACK_ONLY_ARGS],
-      args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
-      env: { PORT: String(port) },
-      port,
-      readyLine: (line) => line.includes('Signaling server running'),
-    });
+    return startYWebrtcServer(root, GC_ON_SIGNAL_ARGS);
   },
   join(peer) {
     // Exactly what y-webrtc's SignalingConn sends on connect.

@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
-import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from './support/server-process.js';
-import { freePort } from '../support/net.js';
+import { startServerProcess, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { startPeerProcess, type PeerProcess } from '../yjs/support/peer-process.js';
 import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
 
@@ -31,17 +30,8 @@ const parts = (process.env.BENCH_YJS ?? 'latency,late,trace').split(',');
 
 async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProcess }> {
   if (mode === 'y-webrtc') {
-    const port = await freePort();
-    const server = await startServerProcess({
-      name: 'y-webrtc bin/server.js',
-      cwd: root,
-      execArgv: [...LOOPBACK_ONLY_ARGS],
-      args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
-      env: { PORT: String(port) },
-      port,
-      readyLine: (line) => line.includes('Signaling server running'),
-    });
-    return { url: `ws://127.0.0.1:${port}`, server };
+    const server = await startYWebrtcServer(root);
+    return { url: `ws://127.0.0.1:${server.port}`, server };
   }
   const server = await startServerProcess({
     name: 'meshparty relay',

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { WebSocket } from 'ws';
 import { createSignalingServer } from '../../signaling/index.js';
-import { LOOPBACK_ONLY_ARGS, startServerProcess, type ServerProcess } from '../bench/support/server-process.js';
-import { freePort } from '../support/net.js';
+import { type ServerProcess, startYWebrtcServer } from '../bench/support/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -98,16 +97,7 @@ describe('y-webrtc protocol parity with y-webrtc bin/server.js', () => {
   let relay: Awaited<ReturnType<typeof createSignalingServer>>;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseline = await startServerProcess({
-      name: 'y-webrtc bin/server.js',
-      cwd: root,
-      execArgv: [...LOOPBACK_ONLY_ARGS],
-      args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
-      env: { PORT: String(port) },
-      port,
-      readyLine: (line) => line.includes('Signaling server running'),
-    });
+    baseline = await startYWebrtcServer(root);
     relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {} });
   });
 

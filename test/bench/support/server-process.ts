@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import { freePort } from '../../support/net.js';
 
 /**
  * Node flags that make a server which listens on a bare port bind 127.0.0.1 instead of
@@ -117,4 +118,23 @@ export async function waitForTcp(port: number, timeoutMs: number): Promise<void>
     if (Date.now() > deadline) throw new Error(`127.0.0.1:${port} not accepting after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * y-webrtc 10.3.0's own signaling server (`node_modules/y-webrtc/bin/server.js`), run
+ * unchanged in its own process on 127.0.0.1: the baseline of the relay, formation and
+ * Yjs benchmarks and of the interop parity test. `extraExecArgv` adds Node flags (e.g.
+ * GC_ON_SIGNAL_ARGS for memory readings).
+ */
+export async function startYWebrtcServer(root: string, extraExecArgv: readonly string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServerProcess({
+    name: 'y-webrtc bin/server.js',
+    cwd: root,
+    execArgv: [...extraExecArgv, ...LOOPBACK_ONLY_ARGS],
+    args: [resolve(root, 'node_modules/y-webrtc/bin/server.js')],
+    env: { PORT: String(port) },
+    port,
+    readyLine: (line) => line.includes('Signaling server running'),
+  });
 }
