@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, verifyRoomToken } from '../../signaling/index.js';
 import { waitFor } from '../support/net.js';
+import { spawnNode } from '../support/node-process.js';
 import { RelayTestClient, startRelay } from './client.js';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
@@ -95,20 +96,10 @@ describe('relay operations', () => {
 
   it('CLI: `meshparty signal` answers /health and exits cleanly on SIGTERM', async () => {
     // --port 0: the relay takes a free port and prints its URL (no race for a port).
-    const child = spawn(process.execPath, [BIN, 'signal', '--host', '127.0.0.1', '--port', '0', '--max-peers', '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res((exitCode = code))));
+    const cli = spawnNode([BIN, 'signal', '--host', '127.0.0.1', '--port', '0', '--max-peers', '2']);
+    const { child, exited } = cli;
     try {
-      const url: string = (await waitFor(() => {
-        if (exitCode !== undefined) throw new Error(`CLI exited with ${exitCode}: ${stderr}`);
-        return /listening on (ws:\/\/\S+)/.exec(stdout)?.[1];
-      }, 'the CLI to print its URL', 60_000, 50))!;
+      const url = await cli.waitForOutput((out) => /listening on (ws:\/\/\S+)/.exec(out)?.[1], 'the CLI to print its URL');
       expect(await (await fetch(httpUrl(url, '/health'))).json()).toEqual({ ok: true });
       // The flag reached the relay: a third peer does not fit.
       const clients = [await RelayTestClient.open(url), await RelayTestClient.open(url), await RelayTestClient.open(url)];
@@ -118,7 +109,7 @@ describe('relay operations', () => {
       child.kill('SIGTERM');
       expect((await clients[0]!.closed).code).toBe(1001);
       expect(await exited).toBe(0);
-      const events = stderr.trim().split('\n').map((l) => JSON.parse(l).event);
+      const events = cli.stderr().trim().split('\n').map((l) => JSON.parse(l).event);
       expect(events[0]).toBe('start');
       expect(events.at(-1)).toBe('stop');
     } finally {

@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/net.js';
+import { spawnNode } from '../support/node-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
 describe('npm start (scripts/start.ts)', () => {
   it('serves the landing page and the relay, prints both URLs, and stops on SIGTERM', async () => {
     // Port 0 for both: each server takes a free port and the script prints where.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      cwd: root,
-      env: { ...process.env, RELAY_PORT: '0', DEMO_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res((exitCode = code))));
+    const start = spawnNode(['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: { ...process.env, RELAY_PORT: '0', DEMO_PORT: '0' } });
+    const { child, exited } = start;
     try {
-      await waitFor(() => {
-        if (exitCode !== undefined) throw new Error(`start.ts exited with ${exitCode}: ${stderr}`);
-        return stdout.includes('Ctrl+C');
-      }, 'start.ts to print its URLs', 60_000, 100);
+      await start.waitForOutput((out) => out.includes('Ctrl+C'), 'start.ts to print its URLs');
+      const stdout = start.stdout();
       const relayUrl = /relay\s+(ws:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
       const demosUrl = /demos\s+(http:\/\/\S+\/)\?relay=(\S+)/.exec(stdout);
       expect(relayUrl).toBeDefined();
