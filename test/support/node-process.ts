@@ -29,7 +29,7 @@ export function spawnNode(args: string[], options: { cwd?: string; env?: NodeJS.
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    waitForOutput: async (match, what, timeoutMs = 60_000) =>
+    waitForOutput: async <T,>(match: (stdout: string) => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> =>
       (await waitFor(
         () => {
           if (exitCode !== undefined) throw new Error(`process exited with ${exitCode} while waiting for ${what}: ${stderr}`);
