@@ -472,24 +472,24 @@ export function createMesh(options: MeshOptions): Room {
 
   /**
    * The relay says `r` left, but its connection is open: the relay may be the one in
-   * trouble, so ask the peer itself. Silence since the hint means it is gone. A probe
-   * that fires late (this process stalled) gives the peer one more window, since its
-   * answer may be waiting unread.
+   * trouble, so ask the peer itself, one window of `leftProbeMs` at a time, for as long
+   * as the relay does not have it back. A window with no frame from it means it is gone.
+   * A window that heard something (an answer, or a frame already in flight from a peer
+   * that has just died) starts the next one. A check that runs late (this process
+   * stalled) gets one more window, since the answer may be waiting unread.
    */
   const probeLeaver = (r: RemotePeer, conn: Connection) => {
-    const since = clock.now();
-    conn.ping(since);
-    const check = (due: number, retried: boolean) => {
-      if (closed || r.conn !== conn || !conn.isOpen || r.inRoom || conn.lastHeard > since) return;
-      const late = clock.now() - due > opts.heartbeatIntervalMs;
-      if (late && !retried) {
-        conn.ping(clock.now());
-        clock.setTimeout(() => check(clock.now(), true), opts.leftProbeMs);
-        return;
-      }
-      drop(r, 'vanished', true);
+    const window = (since: number) => {
+      conn.ping(since);
+      const due = since + opts.leftProbeMs;
+      clock.setTimeout(() => {
+        if (closed || r.conn !== conn || !conn.isOpen || r.inRoom) return;
+        const now = clock.now();
+        if (conn.lastHeard > since || now - due > opts.heartbeatIntervalMs) return window(now);
+        drop(r, 'vanished', true);
+      }, opts.leftProbeMs);
     };
-    clock.setTimeout(() => check(since + opts.leftProbeMs, false), opts.leftProbeMs);
+    window(clock.now());
   };
 
   // ------------------------------------------------------------------ channels

@@ -74,6 +74,25 @@ describe('heartbeats and liveness', () => {
     await Promise.all(all.map((r) => r.leave()));
   });
 
+  it('keeps probing after a window that heard the peer, and drops it at the first silent one', async () => {
+    const { net, clock, all, left } = setup(['a', 'b', 'c'], 5);
+    await net.advance(1000);
+    expect(fullMesh(all)).toBe(true);
+    const t0 = clock.now();
+    net.relay.vanish('c'); // the relay loses c, which still answers for a while ...
+    await net.advance(500);
+    net.wire.disconnect('c'); // ... and then dies for good
+    await net.advance(5000);
+    const aboutC = left.filter((l) => l.id === 'c');
+    expect(aboutC.map((l) => l.at).sort()).toEqual(['a', 'b']);
+    for (const l of aboutC) {
+      // First window heard c; the second is silent: ~2 s, before the heartbeat timeout.
+      expect(l.reason).toBe('vanished');
+      expect(l.t - t0).toBeLessThanOrEqual(2100);
+    }
+    await Promise.all(all.map((r) => r.leave()));
+  });
+
   it('keeps a live peer whose relay connection dropped: it answers the probe', async () => {
     const { net, all, left } = setup(['a', 'b', 'c'], 20);
     await net.advance(1000);
