@@ -23,6 +23,10 @@ import { Simulation } from './simulation.js';
 import { type Control, Kind, type Role, type SessionConfig, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from './wire.js';
 
 const KEEP_STATES = 32;
+/** Decided drops and reports for admissions not (yet) known are kept this many at most. */
+const KEEP_ADMISSION_RECORDS = 64;
+/** Names one admission of a peer: a peer dropped and admitted again is another admission. */
+const admissionKey = (peer: PeerId, since: number) => `${peer}\u0000${since}`;
 /** Plain code-unit order: the same on every engine (never localeCompare). */
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const MAX_BAD = 100;
@@ -81,14 +85,27 @@ class Session<S, I> implements LockstepSession<S, I> {
   #leaving = new Set<PeerId>();
   #dropped = new Set<PeerId>();
   #reportSentTo = new Map<PeerId, PeerId>();
-  #agreements = new Map<PeerId, DropAgreement>();
+  /** Coordinator: reports by admission (key of leaver and its `since`). */
+  #agreements = new Map<string, DropAgreement>();
+  /** Every drop this peer applied, by admission: answers a late report, applies to a join heard late. */
+  #decidedDrops = new Map<string, Extract<Control, { kind: typeof Kind.drop }>>();
+  /** Leaves of admissions this peer has not heard of yet (their join may still be on its way). */
+  #earlyLeaves = new Set<string>();
+  /** Who proposed each member's admission, for members admitted while this peer played. */
+  #proposer = new Map<PeerId, PeerId>();
+  /** Joins of a peer still here under an earlier admission: applied once that one is stepped out. */
+  #deferredJoins: Array<{ from: PeerId; m: Extract<Control, { kind: typeof Kind.join }> }> = [];
+  /** Highest join frame of each peer this peer has applied: a hello older than it is stale. */
+  #lastAdmission = new Map<PeerId, number>();
+  /** Earliest join frame this peer accepts: past every frame of an admission it already left. */
+  #notBefore = 0;
   /** Coordinator: joins proposed and not yet acknowledged by every member. */
   #pendingJoins = new Map<PeerId, { atFrame: number; acks: Set<PeerId>; expect: Set<PeerId>; role: Role }>();
   /** Coordinator: snapshots to send when the simulation reaches a frame. */
   #snapshotsAt = new Map<number, PeerId[]>();
   /** The coordinator that admitted us (our coordinator until the snapshot arrives). */
   #joinedVia: PeerId | undefined;
-  #hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[] }>();
+  #hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number }>();
   #hashes: HashBook;
   #localHashes = new Map<number, number>();
   #states = new Map<number, Uint8Array>();
@@ -241,7 +258,8 @@ class Session<S, I> implements LockstepSession<S, I> {
   leave(): void {
     if (this.status === 'stopped') return;
     if (this.status === 'running' || this.status === 'joining') {
-      for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId });
+      const since = this.#since.get(this.selfId) ?? 0;
+      for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId, since });
     }
     this.#stop('left');
   }
@@ -298,7 +316,7 @@ class Session<S, I> implements LockstepSession<S, I> {
         if (this.status === 'lobby') this.#sayHello();
       }, 1000);
     }
-    const msg: Control = { kind: Kind.hello, role: this.role, started: this.status !== 'lobby', connected: [...this.#room.peers.keys()] };
+    const msg: Control = { kind: Kind.hello, role: this.role, started: this.status !== 'lobby', connected: [...this.#room.peers.keys()], after: this.#notBefore };
     for (const p of this.#room.peers.keys()) this.#sendCtl(p, msg);
   }
 
@@ -311,6 +329,11 @@ class Session<S, I> implements LockstepSession<S, I> {
     if (!this.#room.peers.has(peer)) return;
     const hello = this.#hellos.get(peer);
     if (!hello || hello.started || this.#isMember(peer) || this.#pendingJoins.has(peer) || this.#dropped.has(peer)) return;
+    // A hello older than the peer's last admission we know of says nothing about now.
+    if (hello.after <= (this.#lastAdmission.get(peer) ?? -1)) return;
+    // While a drop is being agreed, a join sent now could reach a member before the drop
+    // it must follow (the drop may cancel an earlier admission of this very peer).
+    if (this.#leaving.size > 0) return;
     const others = this.#members();
     if (!others.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with everyone yet
     const seats = sim.players.length + [...this.#pendingJoins.values()].filter((j) => j.role === 'player').length;
@@ -318,18 +341,22 @@ class Session<S, I> implements LockstepSession<S, I> {
     const frameMs = 1000 / this.#config.tickHz;
     const maxRtt = Math.max(0, ...others.map((p) => this.#room.peers.get(p)?.rttMs ?? 100));
     // Far enough ahead that every member hears of it before anyone could step it.
-    const atFrame = Math.max(this.#myNext, sim.frame + this.#config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4;
-    const msg: Control = { kind: Kind.join, gen: this.#gen, peer, role, atFrame, ...this.#config, members: [this.selfId, ...others] };
+    // Never below `after`: frames of an earlier admission of this peer may still be in flight.
+    const atFrame = Math.max(Math.max(this.#myNext, sim.frame + this.#config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4, hello.after);
+    const members = [this.selfId, ...others].map((p) => [this.#since.get(p) ?? 0, p] as [number, PeerId]);
+    const msg: Control = { kind: Kind.join, gen: this.#gen, peer, role, atFrame, ...this.#config, members };
     for (const p of [...others, peer]) this.#sendCtl(p, msg);
     this.#pendingJoins.set(peer, { atFrame, role, acks: new Set(), expect: new Set(others) });
-    this.#applyJoin(peer, role, atFrame);
+    this.#applyJoin(peer, role, atFrame, this.selfId);
     const at = this.#snapshotsAt.get(atFrame) ?? [];
     at.push(peer);
     this.#snapshotsAt.set(atFrame, at);
   }
 
-  /** Every member: from `atFrame` on, `peer` plays (or watches). */
-  #applyJoin(peer: PeerId, role: Role, atFrame: number): void {
+  /** Every member: from `atFrame` on, `peer` plays (or watches); `proposer` is the coordinator that admitted it. */
+  #applyJoin(peer: PeerId, role: Role, atFrame: number, proposer: PeerId): void {
+    this.#proposer.set(peer, proposer);
+    this.#lastAdmission.set(peer, Math.max(atFrame, this.#lastAdmission.get(peer) ?? 0));
     if (role === 'player') {
       const list = this.#joinsAt.get(atFrame) ?? [];
       if (!list.includes(peer)) list.push(peer);
@@ -345,14 +372,25 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   /** The late joiner itself: learn the session, wait for the snapshot. */
   #onJoinSelf(from: PeerId, m: Extract<Control, { kind: typeof Kind.join }>): void {
-    if (this.status !== 'lobby') return;
+    if (this.status === 'stopped') return;
+    if (this.#joinedVia === from && this.#since.get(this.selfId) === m.atFrame) return; // the same admission again
+    if (this.status !== 'lobby' || m.atFrame < this.#notBefore) {
+      // An admission proposed from a stale hello (we are in another admission, or its frame
+      // could meet packets of one we left): refuse it like a player leaving, so every member
+      // drops it at an agreed frame instead of waiting for our inputs.
+      this.#log(`refusing admission at ${m.atFrame} from ${from} (${this.status}, not before ${this.#notBefore})`);
+      const leave: Control = { kind: Kind.leave, gen: m.gen, peer: this.selfId, since: m.atFrame };
+      for (const [, p] of m.members) if (p !== this.selfId) this.#sendCtl(p, leave);
+      return;
+    }
     this.status = 'joining';
     this.#joinedVia = from;
     this.#gen = m.gen;
     this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.role = m.role;
-    for (const p of m.members) {
-      this.#since.set(p, 0);
+    this.#since.set(this.selfId, m.atFrame);
+    for (const [since, p] of m.members) {
+      this.#since.set(p, since);
       if (p === this.selfId) continue;
       this.#receivers.set(p, m.atFrame + m.delay);
       this.#streams.set(p, new InputStream(m.atFrame));
@@ -363,7 +401,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   }
 
   #onSnapshot(m: Extract<Control, { kind: typeof Kind.snapshot }>): void {
-    if (this.status !== 'joining' || m.gen !== this.#gen) return;
+    if (this.status !== 'joining' || m.gen !== this.#gen || m.frame !== this.#since.get(this.selfId)) return;
     this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     for (const s of m.spectators) this.#spectators.add(s);
     // The coordinator's lists are authoritative (they include any join we heard of first).
@@ -393,10 +431,89 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   // ---- leaving ----------------------------------------------------------------------
 
+  /** Every member: a join proposed by the coordinator `from`. */
+  #onJoin(from: PeerId, m: Extract<Control, { kind: typeof Kind.join }>): void {
+    const current = this.#since.get(m.peer);
+    if (current === m.atFrame && this.#isMember(m.peer)) {
+      this.#sendCtl(from, { kind: Kind.joinAck, gen: this.#gen, peer: m.peer, atFrame: m.atFrame });
+      return;
+    }
+    // A join from a proposer already leaving or dropped is refused: unacknowledged, the
+    // proposer never sends an input for the join frame, so no member can step it, and the
+    // proposer's drop cancels it everywhere (see #applyDrop).
+    if (!this.#streams.has(from) || this.#leaving.has(from) || this.#dropped.has(from)) {
+      this.#log(`ignoring join of ${m.peer} at ${m.atFrame}: its proposer ${from} is leaving`);
+      return;
+    }
+    // Still here under an earlier admission (its drop not stepped yet): apply it after.
+    if (this.#isMember(m.peer) || this.#dropped.has(m.peer)) {
+      this.#deferredJoins.push({ from, m });
+      return;
+    }
+    if (this.#sim && m.atFrame <= this.#sim.frame) this.#log(`join of ${m.peer} at ${m.atFrame} arrived at frame ${this.#sim.frame}`);
+    this.#applyJoin(m.peer, m.role, m.atFrame, from);
+    this.#hellos.delete(m.peer); // only a hello sent after this admission may start another
+    this.#sendCtl(from, { kind: Kind.joinAck, gen: this.#gen, peer: m.peer, atFrame: m.atFrame });
+    const key = admissionKey(m.peer, m.atFrame);
+    const decided = this.#decidedDrops.get(key);
+    if (decided) {
+      this.#decidedDrops.delete(key);
+      this.#applyDrop(decided);
+    } else if (this.#earlyLeaves.delete(key) || !this.#room.peers.has(m.peer)) {
+      // It left before we heard of it: announce it like any departure.
+      this.#departed(m.peer);
+    }
+  }
+
+  /** Joins deferred behind an earlier admission of the same peer, once that one is gone. */
+  #flushDeferredJoins(): void {
+    if (this.#deferredJoins.length === 0) return;
+    const list = this.#deferredJoins;
+    this.#deferredJoins = [];
+    for (const { from, m } of list) this.#onJoin(from, m);
+  }
+
+  /**
+   * A join whose proposer is dropped at or before its frame never happened: the proposer
+   * sends no input for the join frame until every member acknowledged the join, so a
+   * drop frame at or before it means some member may never have heard of it, and no member
+   * stepped it. Every member applies the same drop, so every member cancels the same joins.
+   */
+  #cancelJoin(peer: PeerId): void {
+    const since = this.#since.get(peer);
+    this.#log(`cancelling the join of ${peer} at ${since}: its proposer was dropped first`);
+    const wasSpectator = this.#spectators.delete(peer);
+    this.#streams.delete(peer);
+    this.#receivers.delete(peer);
+    this.#remoteNext.delete(peer);
+    this.#since.delete(peer);
+    this.#proposer.delete(peer);
+    this.#leaving.delete(peer);
+    this.#reportSentTo.delete(peer);
+    this.#pendingJoins.delete(peer);
+    if (since !== undefined) this.#agreements.delete(admissionKey(peer, since));
+    for (const lists of [this.#joinsAt, this.#snapshotsAt]) {
+      for (const [f, ps] of lists) {
+        const rest = ps.filter((p) => p !== peer);
+        if (rest.length) lists.set(f, rest);
+        else lists.delete(f);
+      }
+    }
+    this.#judge(this.#hashes.forget(peer));
+    if (wasSpectator) this.#events.emit('player-left', { peer, atFrame: since ?? this.frame });
+  }
+
+  /** Another peer's connection closed. */
   #onPeerLeft(id: PeerId): void {
     this.#hellos.delete(id);
-    if (this.status === 'joining' && id === this.#joinedVia) return this.#rejoin();
+    if (this.status === 'joining' && id === this.#joinedVia) return this.#rejoin(true, `${id}, who admitted us, left before our snapshot`);
     if (this.status !== 'running' && this.status !== 'joining') return;
+    this.#departed(id);
+    this.#tryDecideDrops();
+  }
+
+  /** A member is gone: a spectator simply stops being sent to; a player is dropped at an agreed frame. */
+  #departed(id: PeerId): void {
     if (this.#spectators.has(id)) {
       this.#spectators.delete(id);
       this.#receivers.delete(id);
@@ -406,7 +523,6 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#playerGone(id);
     }
     this.#pendingJoinsForget(id);
-    this.#tryDecideDrops();
   }
 
   #pendingJoinsForget(id: PeerId): void {
@@ -414,16 +530,24 @@ class Session<S, I> implements LockstepSession<S, I> {
   }
 
   /**
-   * The coordinator that admitted us vanished before sending our snapshot: leave (the
-   * others drop us at an agreed frame, as for any player) and ask again from the lobby;
-   * the next coordinator admits us at a new frame.
+   * Back to the lobby to be admitted again: the coordinator that admitted us vanished
+   * before sending our snapshot (`announce`: tell the members, who drop us at an agreed
+   * frame as for any player), or our join was cancelled (the members cancel it themselves).
    */
-  #rejoin(): void {
-    for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId });
+  #rejoin(announce: boolean, why: string): void {
+    this.#log(`back to the lobby: ${why}`);
+    const since = this.#since.get(this.selfId) ?? 0;
+    if (announce) for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: this.selfId, since });
+    // Packets of this admission may still be in flight: the next one must start past every
+    // frame they name (our inputs, and what we acknowledged of others').
+    let last = Math.max(this.#myNext, since + this.#config.delay, this.#sim?.frame ?? 0);
+    for (const s of this.#streams.values()) last = Math.max(last, s.next);
+    this.#notBefore = Math.max(this.#notBefore, last + 1);
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const c of [this.#streams, this.#receivers, this.#remoteNext, this.#since, this.#joinsAt, this.#dropsAt, this.#reportSentTo, this.#agreements, this.#pendingJoins, this.#snapshotsAt, this.#localHashes, this.#states]) c.clear();
-    for (const c of [this.#spectators, this.#leaving, this.#dropped]) c.clear();
+    for (const c of [this.#streams, this.#receivers, this.#remoteNext, this.#since, this.#joinsAt, this.#dropsAt, this.#reportSentTo, this.#agreements, this.#pendingJoins, this.#snapshotsAt, this.#localHashes, this.#states, this.#decidedDrops, this.#proposer]) c.clear();
+    for (const c of [this.#spectators, this.#leaving, this.#dropped, this.#earlyLeaves]) c.clear();
+    this.#deferredJoins = [];
     this.#hashes = new HashBook(() => this.selfId);
     this.#sim = undefined;
     this.#recorder = undefined;
@@ -441,10 +565,26 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#leaving.add(id);
     this.#streams.get(id)!.frozen = true;
     this.#receivers.delete(id);
-    for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: id });
+    const since = this.#since.get(id) ?? 0;
+    for (const p of this.#members()) this.#sendCtl(p, { kind: Kind.leave, gen: this.#gen, peer: id, since });
     this.#judge(this.#hashes.forget(id));
     this.#pendingJoinsForget(id);
     this.#sendReports();
+  }
+
+  /** A member announced that `peer` (admitted at `since`) left. */
+  #onLeave(m: Extract<Control, { kind: typeof Kind.leave }>): void {
+    if (m.peer === this.selfId) return; // someone lost us; the coordinator's drop decides
+    const current = this.#since.get(m.peer);
+    if (current === undefined || !this.#isMember(m.peer)) {
+      // Its join may still be on its way to us; remember the leave for it (bounded).
+      this.#earlyLeaves.add(admissionKey(m.peer, m.since));
+      for (const k of this.#earlyLeaves) if (this.#earlyLeaves.size > KEEP_ADMISSION_RECORDS) this.#earlyLeaves.delete(k);
+      return;
+    }
+    if (current !== m.since) return; // about an earlier admission of the same peer
+    this.#departed(m.peer);
+    this.#tryDecideDrops();
   }
 
   /** Send our report on every pending leaver to the current coordinator. */
@@ -457,16 +597,26 @@ class Session<S, I> implements LockstepSession<S, I> {
       const s = this.#streams.get(leaver)!;
       const base = Math.max(s.start, s.next - 256);
       const inputs = s.range(base, s.next);
-      if (coord === this.selfId) this.#onReport(this.selfId, { kind: Kind.report, gen: this.#gen, leaver, next: s.next, base, inputs });
-      else this.#sendCtl(coord, { kind: Kind.report, gen: this.#gen, leaver, next: s.next, base, inputs });
+      const report: Control = { kind: Kind.report, gen: this.#gen, leaver, since: this.#since.get(leaver) ?? 0, next: s.next, base, inputs };
+      if (coord === this.selfId) this.#onReport(this.selfId, report);
+      else this.#sendCtl(coord, report);
     }
   }
 
   #onReport(from: PeerId, m: Extract<Control, { kind: typeof Kind.report }>): void {
-    if (this.#dropped.has(m.leaver)) return;
-    let a = this.#agreements.get(m.leaver);
-    if (!a) this.#agreements.set(m.leaver, (a = new DropAgreement(m.leaver)));
+    const key = admissionKey(m.leaver, m.since);
+    const decided = this.#decidedDrops.get(key);
+    if (decided) {
+      // Decided already (perhaps by a coordinator that vanished before telling `from`).
+      if (from !== this.selfId) this.#sendCtl(from, decided);
+      return;
+    }
+    let a = this.#agreements.get(key);
+    if (!a) this.#agreements.set(key, (a = new DropAgreement(m.leaver)));
     a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
+    for (const k of this.#agreements.keys()) if (this.#agreements.size > KEEP_ADMISSION_RECORDS && k !== key) this.#agreements.delete(k);
+    // A report on an admission we do not know (yet) is kept: the join may still be coming.
+    if (this.#since.get(m.leaver) !== m.since || !this.#isMember(m.leaver)) return;
     // We may not have noticed the departure ourselves yet.
     this.#playerGone(m.leaver);
     this.#tryDecideDrops();
@@ -477,21 +627,32 @@ class Session<S, I> implements LockstepSession<S, I> {
     const frame = this.#sim?.frame ?? 0;
     // Peers still waiting for their join frame have nothing to report.
     const expected = [this.selfId, ...this.#members()].filter((p) => !this.#leaving.has(p) && (p === this.selfId || this.#isComputing(p, frame)));
-    for (const [leaver, a] of this.#agreements) {
-      const d = a.decide(expected);
-      if (!d) continue;
-      this.#agreements.delete(leaver);
-      const msg: Control = { kind: Kind.drop, gen: this.#gen, leaver, ...d };
-      for (const p of this.#members()) this.#sendCtl(p, msg);
+    for (const leaver of [...this.#leaving]) {
+      const since = this.#since.get(leaver) ?? 0;
+      const key = admissionKey(leaver, since);
+      const a = this.#agreements.get(key);
+      const d = a?.decide(expected);
+      if (!a || !d) continue;
+      this.#agreements.delete(key);
+      const msg: Extract<Control, { kind: typeof Kind.drop }> = { kind: Kind.drop, gen: this.#gen, leaver, since, ...d };
+      // Reporters we do not count as members (a joiner whose join we never heard of) learn it too.
+      for (const p of new Set([...this.#members(), ...a.reports.keys()])) if (p !== this.selfId) this.#sendCtl(p, msg);
       this.#applyDrop(msg);
     }
   }
 
   #applyDrop(m: Extract<Control, { kind: typeof Kind.drop }>): void {
+    const key = admissionKey(m.leaver, m.since);
+    if (this.#since.get(m.leaver) !== m.since) {
+      // Not an admission we know (yet): keep it for a join that arrives late.
+      if (m.leaver !== this.selfId) this.#remember(key, m);
+      return;
+    }
     if (this.#dropped.has(m.leaver)) return;
     if (m.leaver === this.selfId) return this.#stop('dropped');
     const s = this.#streams.get(m.leaver);
     if (!s) return;
+    this.#remember(key, m);
     if (this.#sim && m.atFrame < this.#sim.frame) this.#log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.#sim.frame}`);
     m.inputs.forEach((b, i) => s.put(m.base + i, b, true));
     const list = this.#dropsAt.get(m.atFrame) ?? [];
@@ -500,7 +661,18 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#dropped.add(m.leaver);
     this.#leaving.delete(m.leaver);
     this.#receivers.delete(m.leaver);
-    this.#agreements.delete(m.leaver);
+    this.#agreements.delete(key);
+    // Joins the leaver proposed for its drop frame or later are cancelled, here as everywhere.
+    for (const [peer, proposer] of [...this.#proposer]) {
+      if (proposer === m.leaver && (this.#since.get(peer) ?? -1) >= m.atFrame && peer !== this.selfId) this.#cancelJoin(peer);
+    }
+    if (this.#joinedVia === m.leaver && (this.#since.get(this.selfId) ?? -1) >= m.atFrame) return this.#rejoin(false, `our join at ${this.#since.get(this.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`);
+    this.#flushDeferredJoins();
+  }
+
+  #remember(key: string, m: Extract<Control, { kind: typeof Kind.drop }>): void {
+    this.#decidedDrops.set(key, m);
+    for (const k of this.#decidedDrops.keys()) if (this.#decidedDrops.size > KEEP_ADMISSION_RECORDS) this.#decidedDrops.delete(k);
   }
 
   // ---- the tick ---------------------------------------------------------------------
@@ -585,9 +757,13 @@ class Session<S, I> implements LockstepSession<S, I> {
     for (const p of left) {
       this.#streams.delete(p);
       this.#dropped.delete(p);
+      this.#since.delete(p);
+      this.#proposer.delete(p);
+      this.#remoteNext.delete(p);
       this.#judge(this.#hashes.forget(p));
       this.#events.emit('player-left', { peer: p, atFrame: f });
     }
+    if (left.length) this.#flushDeferredJoins();
     if (sim.frame % this.#config.hashEvery === 0) this.#hashFrame();
     if ((sim.frame & 255) === 0) {
       for (const s of this.#streams.values()) s.prune(sim.frame - 512);
@@ -725,7 +901,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   #onControl(from: PeerId, data: Uint8Array): void {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
-      this.#hellos.set(from, { role: m.role, started: m.started, connected: m.connected });
+      this.#hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after });
       this.#maybeAdmit(from);
       return;
     }
@@ -738,20 +914,14 @@ class Session<S, I> implements LockstepSession<S, I> {
     if (m.gen !== this.#gen || this.status === 'lobby' || this.status === 'stopped') return;
     switch (m.kind) {
       case Kind.join:
-        if (this.#isMember(m.peer) || this.#dropped.has(m.peer)) return;
-        if (this.#sim && m.atFrame <= this.#sim.frame) this.#log(`join of ${m.peer} at ${m.atFrame} arrived at frame ${this.#sim.frame}`);
-        this.#applyJoin(m.peer, m.role, m.atFrame);
-        this.#sendCtl(from, { kind: Kind.joinAck, gen: this.#gen, peer: m.peer, atFrame: m.atFrame });
-        return;
+        return this.#onJoin(from, m);
       case Kind.joinAck:
         this.#pendingJoins.get(m.peer)?.acks.add(from);
         return;
       case Kind.hash:
         return this.#judge([this.#hashes.remote(from, m.frame, m.hash)]);
       case Kind.leave:
-        if (m.peer === this.selfId) return; // someone lost us; the coordinator's drop decides
-        if (this.#spectators.has(m.peer)) return this.#onPeerLeft(m.peer);
-        return this.#playerGone(m.peer);
+        return this.#onLeave(m);
       case Kind.report:
         return this.#onReport(from, m);
       case Kind.drop:

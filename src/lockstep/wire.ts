@@ -24,6 +24,13 @@ export const Kind = {
   stateRes: 12,
 } as const;
 
+/**
+ * Version of the control grammar, carried by `hello`. 2: admissions are named by their
+ * join frame (`since` in leave/report/drop, `join.members` as (since, id) pairs) and hello
+ * carries `after`; a peer speaking another version is refused (its hellos are bad messages).
+ */
+export const LOCKSTEP_WIRE_VERSION = 2;
+
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
 const byteRole = (b: number): Role => {
@@ -99,9 +106,24 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Control messages (reliable channel). */
 export type Control =
-  | { kind: typeof Kind.hello; role: Role; started: boolean; connected: PeerId[] }
+  | {
+      kind: typeof Kind.hello;
+      role: Role;
+      started: boolean;
+      connected: PeerId[];
+      /** Earliest join frame this peer accepts (past every frame of an admission it left); 0 if never admitted. */
+      after: number;
+    }
   | ({ kind: typeof Kind.start; gen: number; startFrame: number; players: PeerId[]; spectators: PeerId[] } & SessionConfig)
-  | ({ kind: typeof Kind.join; gen: number; peer: PeerId; role: Role; atFrame: number; members: PeerId[] } & SessionConfig)
+  | ({
+      kind: typeof Kind.join;
+      gen: number;
+      peer: PeerId;
+      role: Role;
+      atFrame: number;
+      /** Every member with its admission frame (start frame or join frame): [since, id]. */
+      members: Array<[number, PeerId]>;
+    } & SessionConfig)
   | { kind: typeof Kind.joinAck; gen: number; peer: PeerId; atFrame: number }
   | ({
       kind: typeof Kind.snapshot;
@@ -115,9 +137,10 @@ export type Control =
       state: Uint8Array;
     } & SessionConfig)
   | { kind: typeof Kind.hash; gen: number; frame: number; hash: number }
-  | { kind: typeof Kind.leave; gen: number; peer: PeerId }
-  | { kind: typeof Kind.report; gen: number; leaver: PeerId; next: number; base: number; inputs: Uint8Array[] }
-  | { kind: typeof Kind.drop; gen: number; leaver: PeerId; atFrame: number; base: number; inputs: Uint8Array[] }
+  /** `since` names the admission (its start or join frame): a leave from an earlier admission of the same peer is stale. */
+  | { kind: typeof Kind.leave; gen: number; peer: PeerId; since: number }
+  | { kind: typeof Kind.report; gen: number; leaver: PeerId; since: number; next: number; base: number; inputs: Uint8Array[] }
+  | { kind: typeof Kind.drop; gen: number; leaver: PeerId; since: number; atFrame: number; base: number; inputs: Uint8Array[] }
   | { kind: typeof Kind.stateReq; gen: number; frame: number }
   | { kind: typeof Kind.stateRes; gen: number; frame: number; state: Uint8Array | undefined };
 
@@ -160,8 +183,9 @@ export function encodeControl(m: Control): Uint8Array {
   const w = new ByteWriter().u8(m.kind);
   switch (m.kind) {
     case Kind.hello:
-      w.u8(roleByte(m.role)).u8(m.started ? 1 : 0);
+      w.u8(LOCKSTEP_WIRE_VERSION).u8(roleByte(m.role)).u8(m.started ? 1 : 0);
       writeIds(w, m.connected);
+      w.varint(m.after);
       break;
     case Kind.start:
       w.u8(m.gen).varint(m.startFrame);
@@ -172,7 +196,7 @@ export function encodeControl(m: Control): Uint8Array {
     case Kind.join:
       w.u8(m.gen).string(m.peer).u8(roleByte(m.role)).varint(m.atFrame);
       writeConfig(w, m);
-      writeIds(w, m.members);
+      writePairs(w, m.members);
       break;
     case Kind.joinAck:
       w.u8(m.gen).string(m.peer).varint(m.atFrame);
@@ -190,14 +214,14 @@ export function encodeControl(m: Control): Uint8Array {
       w.u8(m.gen).varint(m.frame).u32(m.hash);
       break;
     case Kind.leave:
-      w.u8(m.gen).string(m.peer);
+      w.u8(m.gen).string(m.peer).varint(m.since);
       break;
     case Kind.report:
-      w.u8(m.gen).string(m.leaver).varint(m.next).varint(m.base);
+      w.u8(m.gen).string(m.leaver).varint(m.since).varint(m.next).varint(m.base);
       writeInputs(w, m.inputs);
       break;
     case Kind.drop:
-      w.u8(m.gen).string(m.leaver).varint(m.atFrame).varint(m.base);
+      w.u8(m.gen).string(m.leaver).varint(m.since).varint(m.atFrame).varint(m.base);
       writeInputs(w, m.inputs);
       break;
     case Kind.stateReq:
@@ -217,9 +241,12 @@ export function decodeControl(bytes: Uint8Array): Control {
   const kind = r.u8();
   let m: Control;
   switch (kind) {
-    case Kind.hello:
-      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r) };
+    case Kind.hello: {
+      const version = r.u8();
+      if (version !== LOCKSTEP_WIRE_VERSION) throw new MeshpartyError('bad-message', `lockstep wire version ${version}, this peer speaks ${LOCKSTEP_WIRE_VERSION}`);
+      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint() };
       break;
+    }
     case Kind.start: {
       const gen = r.u8();
       const startFrame = r.varint();
@@ -231,7 +258,7 @@ export function decodeControl(bytes: Uint8Array): Control {
       const peer = r.string();
       const role = byteRole(r.u8());
       const atFrame = r.varint();
-      m = { kind, gen, peer, role, atFrame, ...readConfig(r), members: readIds(r) };
+      m = { kind, gen, peer, role, atFrame, ...readConfig(r), members: readPairs(r) };
       break;
     }
     case Kind.joinAck:
@@ -248,13 +275,13 @@ export function decodeControl(bytes: Uint8Array): Control {
       m = { kind, gen: r.u8(), frame: r.varint(), hash: r.u32() };
       break;
     case Kind.leave:
-      m = { kind, gen: r.u8(), peer: r.string() };
+      m = { kind, gen: r.u8(), peer: r.string(), since: r.varint() };
       break;
     case Kind.report:
-      m = { kind, gen: r.u8(), leaver: r.string(), next: r.varint(), base: r.varint(), inputs: readInputs(r) };
+      m = { kind, gen: r.u8(), leaver: r.string(), since: r.varint(), next: r.varint(), base: r.varint(), inputs: readInputs(r) };
       break;
     case Kind.drop:
-      m = { kind, gen: r.u8(), leaver: r.string(), atFrame: r.varint(), base: r.varint(), inputs: readInputs(r) };
+      m = { kind, gen: r.u8(), leaver: r.string(), since: r.varint(), atFrame: r.varint(), base: r.varint(), inputs: readInputs(r) };
       break;
     case Kind.stateReq:
       m = { kind, gen: r.u8(), frame: r.varint() };

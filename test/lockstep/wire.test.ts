@@ -3,7 +3,7 @@ import { ByteReader } from '../../src/lockstep/bytes.js';
 import { DropAgreement } from '../../src/lockstep/drop-agreement.js';
 import { HashBook } from '../../src/lockstep/hash-book.js';
 import { InputStream } from '../../src/lockstep/input-stream.js';
-import { type Control, Kind, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from '../../src/lockstep/wire.js';
+import { type Control, Kind, LOCKSTEP_WIRE_VERSION, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from '../../src/lockstep/wire.js';
 
 const b = (...xs: number[]) => new Uint8Array(xs);
 
@@ -46,15 +46,15 @@ describe('input packets', () => {
 describe('control messages', () => {
   const config = { seed: 0xdeadbeef, tickHz: 60, delay: 3, hashEvery: 10 };
   const all: Control[] = [
-    { kind: Kind.hello, role: 'spectator', started: true, connected: ['a', 'b'] },
+    { kind: Kind.hello, role: 'spectator', started: true, connected: ['a', 'b'], after: 777 },
     { kind: Kind.start, gen: 3, startFrame: 0, players: ['a', 'b'], spectators: ['w'], ...config },
-    { kind: Kind.join, gen: 3, peer: 'e', role: 'player', atFrame: 420, members: ['a', 'b', 'w'], ...config },
+    { kind: Kind.join, gen: 3, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
     { kind: Kind.joinAck, gen: 3, peer: 'e', atFrame: 420 },
     { kind: Kind.snapshot, gen: 3, frame: 420, players: ['a', 'b'], spectators: ['w'], joins: [[420, 'e']], drops: [[430, 'b']], state: b(1, 2, 3), ...config },
     { kind: Kind.hash, gen: 3, frame: 440, hash: 0xffffffff },
-    { kind: Kind.leave, gen: 3, peer: 'b' },
-    { kind: Kind.report, gen: 3, leaver: 'b', next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
-    { kind: Kind.drop, gen: 3, leaver: 'b', atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
+    { kind: Kind.leave, gen: 3, peer: 'b', since: 310 },
+    { kind: Kind.report, gen: 3, leaver: 'b', since: 310, next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
+    { kind: Kind.drop, gen: 3, leaver: 'b', since: 310, atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
     { kind: Kind.stateReq, gen: 3, frame: 440 },
     { kind: Kind.stateRes, gen: 3, frame: 440, state: b(7) },
     { kind: Kind.stateRes, gen: 3, frame: 450, state: undefined },
@@ -70,7 +70,9 @@ describe('control messages', () => {
       for (let n = 0; n < bytes.length; n++) expect(() => decodeControl(bytes.subarray(0, n))).toThrow();
     }
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
-    expect(() => decodeControl(b(Kind.hello, 2, 0, 0))).toThrow(/bad role/);
+    expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
+    // A peer speaking the version before admissions were named is refused, not misread.
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 2/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });
