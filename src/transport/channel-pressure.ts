@@ -5,7 +5,7 @@
  * Why not just `channel.bufferedAmount` and `bufferedamountlow`: in Node's
  * `@roamhq/wrtc` the event never fires and `bufferedAmount` is updated asynchronously
  * (it still reads 0 right after a burst of `send()`s in the same task). So bytes sent
- * during the current task are counted here until the task ends, and where the event is
+ * are counted here until a reading taken in a later task, and where the event is
  * missing the channel is polled while it is above the mark. Browsers get the event.
  */
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -21,6 +21,15 @@ export interface PressuredChannel {
 /**
  * Tracks one channel's outgoing bytes and calls `onDrain` on the falling edge.
  *
+ * `amount` is an upper bound, not a fresh reading: reading `bufferedAmount` from wrtc is
+ * a blocking call into WebRTC's own thread (measured ~20 µs idle and several times that
+ * on a loaded machine, per read), and the send path used to make two such reads per
+ * message, which cost more than the sends themselves when one edit goes to 7 peers.
+ * The native buffer only shrinks between our own `send()`s, so the last reading plus
+ * every byte sent since is a safe bound; the channel is read again only once that bound
+ * passes the low-water mark (a timer later, when the reading includes those bytes), and
+ * then while it stays above.
+ *
  * @example
  * ```ts
  * const p = new ChannelPressure(channel, 256 * 1024, realClock(), 2, () => pump());
@@ -29,14 +38,15 @@ export interface PressuredChannel {
  * ```
  */
 export class ChannelPressure {
-  /** Bytes sent during the current task, not yet visible in `bufferedAmount`. */
-  #unsettled = 0;
-  #settleScheduled = false;
+  /** `bufferedAmount` at the last reading (0 before any). */
+  #read = 0;
+  /** Bytes sent since the last reading. */
+  #sinceRead = 0;
   #above = false;
-  #pollTimer: TimerHandle | undefined;
+  #timer: TimerHandle | undefined;
   #stopped = false;
   readonly #hasEvent: boolean;
-  readonly #onLow = () => this.#check();
+  readonly #onLow = () => this.#refresh();
 
   constructor(
     private readonly channel: PressuredChannel,
@@ -53,56 +63,50 @@ export class ChannelPressure {
     }
   }
 
-  /** Bytes handed to the channel and not yet sent. */
+  /** At least the bytes handed to the channel and not yet sent (see the class comment). */
   get amount(): number {
-    return this.channel.bufferedAmount + this.#unsettled;
+    return this.#read + this.#sinceRead;
   }
 
-  /** Record a `send()` of `bytes`; call right after the channel accepted it. */
+  /** Record a `send()` of `bytes`; call right after the channel accepted it. Never reads the channel. */
   sent(bytes: number): void {
-    this.#unsettled += bytes;
-    if (!this.#settleScheduled) {
-      this.#settleScheduled = true;
-      // A macrotask later the native side has seen these bytes (or already sent them).
-      this.clock.setTimeout(() => {
-        this.#settleScheduled = false;
-        this.#unsettled = 0;
-        this.#check();
-      }, 0);
-    }
+    this.#sinceRead += bytes;
     if (!this.#above && this.amount > this.lowWaterMark) {
       this.#above = true;
-      this.#schedulePoll();
+      // A macrotask later the native side has seen these bytes (or already sent them).
+      this.#schedule(0);
     }
   }
 
   /** Stop timers and listeners (the channel is closing). */
   stop(): void {
     this.#stopped = true;
-    if (this.#pollTimer !== undefined) this.clock.clearTimeout(this.#pollTimer);
-    this.#pollTimer = undefined;
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.#hasEvent) this.channel.removeEventListener?.('bufferedamountlow', this.#onLow);
   }
 
-  #schedulePoll(): void {
-    // With the event, polling is only a safety net against a missed edge; without it, the mechanism.
-    if (this.#stopped || this.#pollTimer !== undefined) return;
-    const every = this.#hasEvent ? Math.max(50, this.pollIntervalMs) : this.pollIntervalMs;
-    this.#pollTimer = this.clock.setTimeout(() => {
-      this.#pollTimer = undefined;
-      this.#check();
-    }, every);
+  #schedule(ms: number): void {
+    if (this.#stopped || this.#timer !== undefined) return;
+    this.#timer = this.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#refresh();
+    }, ms);
   }
 
-  #check(): void {
+  /** Read the channel (only ever from a timer or its event, never in the task that sent) and report a drain. */
+  #refresh(): void {
     if (this.#stopped || !this.#above) return;
+    this.#read = this.channel.bufferedAmount;
+    this.#sinceRead = 0;
     if (this.amount <= this.lowWaterMark) {
       this.#above = false;
-      if (this.#pollTimer !== undefined) this.clock.clearTimeout(this.#pollTimer);
-      this.#pollTimer = undefined;
+      if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
       this.onDrain();
     } else {
-      this.#schedulePoll();
+      // With the event, polling is only a safety net against a missed edge; without it, the mechanism.
+      this.#schedule(this.#hasEvent ? Math.max(50, this.pollIntervalMs) : this.pollIntervalMs);
     }
   }
 }
