@@ -8,19 +8,18 @@
  * (start, join, leave, snapshots, hashes) goes on the reliable channel. Wire format and
  * agreement rules: PROTOCOL.md, "Lockstep wire format".
  */
-import type { PeerId, Room } from '../mesh/types.js';
+import type { Channel, PeerId, Room } from '../mesh/types.js';
 import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
-import { ByteReader } from './bytes.js';
 import { DropAgreement } from './drop-agreement.js';
 import type { Game } from './game.js';
 import { HashBook, type HashVerdict } from './hash-book.js';
 import { InputStream } from './input-stream.js';
 import { Recorder, type Recording } from './replay.js';
 import { Simulation } from './simulation.js';
-import { type Control, Kind, type Role, type SessionConfig, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from './wire.js';
+import { type Control, Kind, type Role, type SessionConfig, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket, generationOf, inputChannelName, resolveInputPacket } from './wire.js';
 
 const KEEP_STATES = 32;
 /** Decided drops and reports for admissions not (yet) known are kept this many at most. */
@@ -56,7 +55,10 @@ class Session<S, I> implements LockstepSession<S, I> {
   readonly #clock: Clock;
   readonly #opts: LockstepSessionOptions<S, I>;
   readonly #events = new Emitter<LockstepEvents>();
-  readonly #in;
+  /** The input channel of the current generation (see inputChannelName), once it is known. */
+  #in: Channel | undefined;
+  #offInput: (() => void) | undefined;
+  readonly #prefix: string;
   readonly #ctl;
   readonly #log: (m: string) => void;
   readonly #byteLength: number | undefined;
@@ -134,11 +136,10 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#neutral = opts.game.input.encode(opts.game.input.neutral);
     this.#localInput = this.#neutral;
     this.#hashes = new HashBook(() => this.selfId);
-    const prefix = opts.channel ?? 'lockstep';
-    this.#in = this.#room.channel(`${prefix}:in`, { reliability: 'unreliable' });
+    const prefix = (this.#prefix = opts.channel ?? 'lockstep');
     this.#ctl = this.#room.channel(`${prefix}:ctl`, { reliability: 'reliable' });
     this.#offs.push(
-      this.#in.on('message', ({ from, data }) => this.#guard(from, () => this.#onInput(from, data))),
+      () => this.#offInput?.(),
       this.#ctl.on('message', ({ from, data }) => this.#guard(from, () => this.#onControl(from, data))),
       this.#room.on('peer-joined', () => this.#sayHello()),
       this.#room.on('peer-left', ({ id }) => this.#guard(id, () => this.#onPeerLeft(id))),
@@ -199,7 +200,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       delay: this.#chooseDelay(tickHz, [...seated, ...watching]),
       hashEvery: this.#opts.hashEvery ?? 10,
     };
-    const gen = (config.seed ^ (config.seed >>> 8) ^ (config.seed >>> 16) ^ (config.seed >>> 24)) & 0xff;
+    const gen = generationOf(config.seed);
     const msg: Control = { kind: Kind.start, gen, startFrame: 0, players: seated, spectators: watching, ...config };
     for (const p of [...seated, ...watching]) if (p !== this.selfId) this.#sendCtl(p, msg);
     this.#begin(msg);
@@ -274,9 +275,17 @@ class Session<S, I> implements LockstepSession<S, I> {
     return Math.max(2, Math.min(15, Math.ceil(maxRtt / 2 / (1000 / tickHz)) + 2));
   }
 
+  /** Listen on the input channel of generation `gen` (and no longer on any other). */
+  #useGeneration(gen: number): void {
+    this.#gen = gen;
+    this.#offInput?.();
+    const ch = (this.#in = this.#room.channel(inputChannelName(this.#prefix, gen), { reliability: 'unreliable' }));
+    this.#offInput = ch.on('message', ({ from, data }) => this.#guard(from, () => this.#onInput(from, data)));
+  }
+
   #begin(m: Extract<Control, { kind: typeof Kind.start }>): void {
     this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
-    this.#gen = m.gen;
+    this.#useGeneration(m.gen);
     this.role = m.players.includes(this.selfId) ? 'player' : 'spectator';
     for (const p of m.players) this.#streams.set(p, new InputStream(m.startFrame, m.delay, this.#neutral));
     for (const p of m.spectators) this.#spectators.add(p);
@@ -385,7 +394,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     }
     this.status = 'joining';
     this.#joinedVia = from;
-    this.#gen = m.gen;
+    this.#useGeneration(m.gen);
     this.#config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.role = m.role;
     this.#since.set(this.selfId, m.atFrame);
@@ -553,6 +562,9 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#recorder = undefined;
     this.#joinedVia = undefined;
     this.#gen = 0;
+    this.#offInput?.();
+    this.#offInput = undefined;
+    this.#in = undefined;
     this.role = this.#opts.spectator ? 'spectator' : 'player';
     this.status = 'lobby';
     this.#sayHello();
@@ -820,11 +832,12 @@ class Session<S, I> implements LockstepSession<S, I> {
         first = Math.max(acked, mine.start, this.#myNext - 255);
         inputs = mine.range(first, this.#myNext);
       }
-      const ack = this.#streams.get(to)?.next ?? 0;
-      const bytes = encodeInputPacket({ gen: this.#gen, ack, first, inputs }, this.#byteLength);
+      // A receiver without inputs (a spectator) is acknowledged nothing: ack = end costs no byte.
+      const ack = this.#streams.get(to)?.next ?? first + inputs.length;
+      const bytes = encodeInputPacket({ ack, first, inputs }, this.#byteLength);
       this.#inputBytes += bytes.length;
       this.#inputPackets++;
-      this.#in.send(to, bytes).catch(() => {});
+      this.#in?.send(to, bytes).catch(() => {});
     }
   }
 
@@ -882,16 +895,19 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   #onInput(from: PeerId, data: Uint8Array): void {
     if (this.status !== 'running' && this.status !== 'joining') return;
-    const r = new ByteReader(data);
-    if (r.u8() !== Kind.input) throw new MeshpartyError('bad-message', 'not an input packet');
-    const p = decodeInputPacket(r, this.#byteLength);
-    if (p.gen !== this.#gen) return; // a previous session's packet still in flight
+    const raw = decodeInputPacket(data, this.#byteLength);
+    const s = this.#streams.get(from);
+    // The sender's next frame as we expect it: the first of its inputs we lack, or for a
+    // peer without inputs (a spectator) its fixed next frame, join frame + delay.
+    const since = this.#since.get(from);
+    const ref = s ? s.next : since !== undefined ? since + this.#config.delay : undefined;
+    if (ref === undefined) return; // not a member (yet)
+    const p = resolveInputPacket(raw, ref);
+    if (!p) throw new MeshpartyError('bad-message', 'input frames before 0');
     const acked = this.#receivers.get(from);
     if (acked !== undefined && p.ack > acked) this.#receivers.set(from, Math.min(p.ack, this.#myNext));
-    const s = this.#streams.get(from);
     if (!s || from === this.selfId) return;
     if (p.inputs.length === 0) return;
-    if (p.first > s.next + 1024) throw new MeshpartyError('bad-message', `input frame ${p.first} far ahead of ${s.next}`);
     for (const b of p.inputs) this.#game.input.decode(b); // validate before storing any
     p.inputs.forEach((b, i) => s.put(p.first + i, b));
     const next = p.first + p.inputs.length;

@@ -25,11 +25,12 @@ export const Kind = {
 } as const;
 
 /**
- * Version of the control grammar, carried by `hello`. 2: admissions are named by their
- * join frame (`since` in leave/report/drop, `join.members` as (since, id) pairs) and hello
- * carries `after`; a peer speaking another version is refused (its hellos are bad messages).
+ * Version of the lockstep wire format, carried by `hello`; a peer speaking another version
+ * is refused (its hellos are bad messages). 2: admissions are named by their join frame
+ * (`since` in leave/report/drop, `join.members` as (since, id) pairs) and hello carries
+ * `after`. 3: input packets have a 2-byte head and travel on a channel per generation.
  */
-export const LOCKSTEP_WIRE_VERSION = 2;
+export const LOCKSTEP_WIRE_VERSION = 3;
 
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
@@ -53,48 +54,115 @@ export interface SessionConfig {
  * the sender will produce, which is how the receiver estimates the sender's frame.
  */
 export interface InputPacket {
-  gen: number;
   ack: number;
   first: number;
   inputs: Uint8Array[];
 }
 
+/** An input packet as read off the wire, before its frame numbers are resolved. */
+export interface RawInputPacket {
+  /** `end mod 2048`, where `end = first + inputs.length`. */
+  tag: number;
+  /** `ack - end`. */
+  ackDelta: number;
+  inputs: Uint8Array[];
+}
+
 /**
- * Encode an input packet; runs of identical inputs are written once
- * (`runLength, input`), so a held button costs one run whatever the window size.
- * `byteLength` is the codec's fixed input size, or undefined for length-prefixed inputs.
+ * Input packets of a session travel on their own unreliable channel, named after the
+ * session's generation: packets of an earlier session still in flight arrive on another
+ * channel and never meet this one, and no packet spends a byte on it.
+ */
+export function inputChannelName(prefix: string, gen: number): string {
+  return `${prefix}:in:${gen}`;
+}
+
+/** The generation of a session started with `seed` (a byte, in start/join/snapshot and the input channel name). */
+export function generationOf(seed: number): number {
+  return (seed ^ (seed >>> 8) ^ (seed >>> 16) ^ (seed >>> 24)) & 0xff;
+}
+
+const TAG_MOD = 2048;
+/** A resolved `end` lies within this many frames of the receiver's reference (17 s at 60 Hz either way). */
+export const INPUT_FRAME_WINDOW = TAG_MOD / 2;
+const MAX_COUNT = 255;
+const ACK_ESCAPE = 15;
+const zigzag = (v: number) => (v >= 0 ? v * 2 : -v * 2 - 1);
+const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+const repeated = (bits: Uint8Array, i: number) => (bits[(i - 1) >> 3]! & (1 << ((i - 1) & 7))) !== 0;
+
+/**
+ * Encode an input packet (PROTOCOL.md, "Lockstep wire format"). Two bytes of head: the
+ * sender's next frame modulo 2048 (the receiver knows it to within a few frames, so 11
+ * bits resolve it), a repeat flag and the ack relative to that frame (escaped when far).
+ * Without repeats the inputs follow and their count is the packet's length; with
+ * repeats a count and a bitmap of "same as the one before" come first, so a held input
+ * costs one bit per frame. `byteLength` is the codec's fixed input size, or undefined
+ * for length-prefixed inputs.
  */
 export function encodeInputPacket(p: InputPacket, byteLength: number | undefined): Uint8Array {
-  const w = new ByteWriter(16 + p.inputs.length * ((byteLength ?? 4) + 1));
-  w.u8(Kind.input).u8(p.gen).varint(p.first).svarint(p.ack - p.first).u8(p.inputs.length);
-  let i = 0;
-  while (i < p.inputs.length) {
-    const cur = p.inputs[i]!;
-    let run = 1;
-    while (run < 255 && i + run < p.inputs.length && equalBytes(p.inputs[i + run]!, cur)) run++;
-    w.u8(run);
-    if (byteLength === undefined) w.bytes(cur);
-    else w.raw(cur);
-    i += run;
+  const n = p.inputs.length;
+  if (n > MAX_COUNT) throw new MeshpartyError('bad-message', `at most ${MAX_COUNT} inputs per packet`);
+  const end = p.first + n;
+  const bits = new Uint8Array(n > 1 ? (n + 6) >> 3 : 0);
+  let anyRepeat = false;
+  for (let i = 1; i < n; i++) {
+    if (!equalBytes(p.inputs[i]!, p.inputs[i - 1]!)) continue;
+    bits[(i - 1) >> 3]! |= 1 << ((i - 1) & 7);
+    anyRepeat = true;
+  }
+  const ack = zigzag(p.ack - end);
+  const w = new ByteWriter(8 + n * ((byteLength ?? 4) + 1));
+  w.u16(((end % TAG_MOD) << 5) | (anyRepeat ? 16 : 0) | Math.min(ack, ACK_ESCAPE));
+  if (ack >= ACK_ESCAPE) w.varint(ack);
+  if (anyRepeat) w.u8(n).raw(bits);
+  for (let i = 0; i < n; i++) {
+    if (anyRepeat && i > 0 && repeated(bits, i)) continue;
+    if (byteLength === undefined) w.bytes(p.inputs[i]!);
+    else w.raw(p.inputs[i]!);
   }
   return w.finish();
 }
 
-export function decodeInputPacket(r: ByteReader, byteLength: number | undefined): InputPacket {
-  const gen = r.u8();
-  const first = r.varint();
-  const ack = first + r.svarint();
-  const count = r.u8();
+/** Decode the bytes of an input packet completely; throws `bad-message`. */
+export function decodeInputPacket(bytes: Uint8Array, byteLength: number | undefined): RawInputPacket {
+  const r = new ByteReader(bytes);
+  const head = r.u16();
+  let ack = head & 15;
+  if (ack === ACK_ESCAPE) ack = r.varint();
   const inputs: Uint8Array[] = [];
-  while (inputs.length < count) {
-    const run = r.u8();
-    if (run === 0 || inputs.length + run > count) throw new MeshpartyError('bad-message', 'bad input run length');
-    const bytes = (byteLength === undefined ? r.bytes() : r.raw(byteLength)).slice();
-    for (let k = 0; k < run; k++) inputs.push(bytes);
+  const read = () => (byteLength === undefined ? r.bytes() : r.raw(byteLength)).slice();
+  if (head & 16) {
+    const n = r.u8();
+    if (n < 2) throw new MeshpartyError('bad-message', 'repeat flag without inputs to repeat');
+    const bits = r.raw((n + 6) >> 3);
+    if ((n - 1) & 7 && bits[bits.length - 1]! >> ((n - 1) & 7)) throw new MeshpartyError('bad-message', 'repeat bits past the last input');
+    for (let i = 0; i < n; i++) inputs.push(i > 0 && repeated(bits, i) ? inputs[i - 1]! : read());
+    r.end();
+  } else if (byteLength !== undefined) {
+    if (byteLength === 0 || r.remaining % byteLength !== 0) throw new MeshpartyError('bad-message', 'input bytes are not a whole number of inputs');
+    while (r.remaining > 0) inputs.push(read());
+  } else {
+    while (r.remaining > 0) inputs.push(read());
   }
-  r.end();
-  if (ack < 0) throw new MeshpartyError('bad-message', 'negative ack');
-  return { gen, ack, first, inputs };
+  if (inputs.length > MAX_COUNT) throw new MeshpartyError('bad-message', `${inputs.length} inputs in one packet`);
+  return { tag: head >> 5, ackDelta: unzigzag(ack), inputs };
+}
+
+/**
+ * Frame numbers of a decoded packet: `end` is the value with this tag nearest to `ref`,
+ * the receiver's expectation of the sender's next frame (the first of its inputs still
+ * missing). Undefined when the frames would be negative (a packet that cannot be).
+ */
+export function resolveInputPacket(raw: RawInputPacket, ref: number): InputPacket | undefined {
+  let d = (raw.tag - ref) % TAG_MOD;
+  if (d < 0) d += TAG_MOD;
+  if (d >= INPUT_FRAME_WINDOW) d -= TAG_MOD;
+  const end = ref + d;
+  const first = end - raw.inputs.length;
+  const ack = end + raw.ackDelta;
+  if (first < 0 || ack < 0) return undefined;
+  return { ack, first, inputs: raw.inputs };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

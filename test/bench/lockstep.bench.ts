@@ -82,6 +82,8 @@ for (const [label, players, pattern, link] of [
   ['8 players, held inputs, 25 ms latency', 8, 'human', { latencyMs: 25, jitterMs: 0, loss: 0 }],
   ['2 players, held inputs, 5% loss + 50 ms jitter', 2, 'human', { latencyMs: 25, jitterMs: 50, loss: 0.05 }],
   ['2 players, new random input every frame, 25 ms latency', 2, 'random', { latencyMs: 25, jitterMs: 0, loss: 0 }],
+  // Every input goes out until acknowledged, so the cost of incompressible inputs grows with RTT.
+  ['2 players, new random input every frame, 30 ms latency', 2, 'random', { latencyMs: 30, jitterMs: 0, loss: 0 }],
 ] as const) {
   const run = await setUp(players, link, pattern, 'auto');
   const before = run.sessions.map((s) => s.stats().inputBytesSent);

@@ -1,45 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { ByteReader } from '../../src/lockstep/bytes.js';
 import { DropAgreement } from '../../src/lockstep/drop-agreement.js';
 import { HashBook } from '../../src/lockstep/hash-book.js';
 import { InputStream } from '../../src/lockstep/input-stream.js';
-import { type Control, Kind, LOCKSTEP_WIRE_VERSION, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket } from '../../src/lockstep/wire.js';
+import { type Control, type InputPacket, Kind, LOCKSTEP_WIRE_VERSION, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket, resolveInputPacket } from '../../src/lockstep/wire.js';
 
 const b = (...xs: number[]) => new Uint8Array(xs);
 
 describe('input packets', () => {
-  it('round-trip, writing runs of identical inputs once', () => {
-    const held = b(1, 2, 3, 4);
-    const p = { gen: 7, ack: 1000, first: 1003, inputs: [held, held, held, b(9, 9, 9, 9), held] };
+  const roundTrip = (p: InputPacket, byteLength: number | undefined, ref: number) => resolveInputPacket(decodeInputPacket(encodeInputPacket(p, byteLength), byteLength), ref);
+
+  it('a new input every frame costs its bytes plus a 2-byte head (no count, no kind, no generation byte)', () => {
+    const p = { ack: 1003, first: 1003, inputs: [b(1, 2, 3, 4), b(5, 6, 7, 8), b(9, 9, 9, 9)] };
     const bytes = encodeInputPacket(p, 4);
-    // kind, gen, first (2-byte varint), ack delta, count, then 3 runs of 1 + 4 bytes.
-    expect(bytes.length).toBe(1 + 1 + 2 + 1 + 1 + 3 * 5);
-    const r = new ByteReader(bytes);
-    expect(r.u8()).toBe(Kind.input);
-    expect(decodeInputPacket(r, 4)).toEqual(p);
+    expect(bytes.length).toBe(2 + 3 * 4);
+    // The receiver knows the sender's next frame to within a few: any reference near it resolves the frames.
+    for (const ref of [1003, 1000, 1010, 1006 - 1023, 1006 + 1023]) expect(resolveInputPacket(decodeInputPacket(bytes, 4), ref)).toEqual(p);
   });
 
-  it('round-trip variable-size inputs and ack-only packets', () => {
-    const p = { gen: 0, ack: 5, first: 9, inputs: [b(1), b(1, 2), b(1, 2)] };
-    const r = new ByteReader(encodeInputPacket(p, undefined));
-    r.u8();
-    expect(decodeInputPacket(r, undefined)).toEqual(p);
-    const ackOnly = new ByteReader(encodeInputPacket({ gen: 1, ack: 0, first: 300, inputs: [] }, 4));
-    ackOnly.u8();
-    expect(decodeInputPacket(ackOnly, 4)).toEqual({ gen: 1, ack: 0, first: 300, inputs: [] });
+  it('a held input costs one bit per repeated frame', () => {
+    const held = b(1, 2, 3, 4);
+    const p = { ack: 1010, first: 1003, inputs: [held, held, held, b(9, 9, 9, 9), held, held, held, held, held, held] };
+    const bytes = encodeInputPacket(p, 4);
+    // head, count, 2 bitmap bytes (9 repeat bits), then the 3 distinct inputs.
+    expect(bytes.length).toBe(2 + 1 + 2 + 3 * 4);
+    expect(roundTrip(p, 4, 1010)).toEqual(p);
   });
 
-  it('rejects runs that overflow the count, zero runs, truncation and trailing bytes', () => {
-    const decode = (...xs: number[]) => () => {
-      const r = new ByteReader(b(...xs));
-      r.u8();
-      return decodeInputPacket(r, 1);
-    };
-    expect(decode(1, 0, 10, 0, 2, 3, 7)).toThrow(/run length/); // run of 3 with count 2
-    expect(decode(1, 0, 10, 0, 1, 0, 7)).toThrow(/run length/);
-    expect(decode(1, 0, 10, 0, 2, 2)).toThrow(/truncated/);
-    expect(decode(1, 0, 10, 0, 1, 1, 7, 7)).toThrow(/trailing/);
-    expect(decode(1, 0, 1, 5, 0)).toThrow(/negative ack/); // ack = 1 + (-3)
+  it('round-trips variable-size inputs, ack-only packets and far acks (escaped)', () => {
+    const p = { ack: 5, first: 9, inputs: [b(1), b(1, 2), b(1, 2)] };
+    expect(roundTrip(p, undefined, 10)).toEqual(p);
+    expect(roundTrip({ ack: 4, first: 9, inputs: [b(1), b(), b(3, 4, 5)] }, undefined, 9)).toEqual({ ack: 4, first: 9, inputs: [b(1), b(), b(3, 4, 5)] });
+    const ackOnly = encodeInputPacket({ ack: 298, first: 300, inputs: [] }, 4);
+    expect(ackOnly.length).toBe(2);
+    expect(roundTrip({ ack: 298, first: 300, inputs: [] }, 4, 300)).toEqual({ ack: 298, first: 300, inputs: [] });
+    // A spectator's packets: its next frame is fixed while the ack runs far ahead of it.
+    expect(roundTrip({ ack: 9000, first: 300, inputs: [] }, 4, 300)).toEqual({ ack: 9000, first: 300, inputs: [] });
+    // A window of 255 inputs (the most a packet carries), wrapping the 11-bit frame tag.
+    const many = Array.from({ length: 255 }, (_, i) => b(i & 0xff, 0, 0, i >> 8));
+    expect(roundTrip({ ack: 2040, first: 2000, inputs: many }, 4, 2010)).toEqual({ ack: 2040, first: 2000, inputs: many });
+  });
+
+  it('rejects truncation, partial inputs, bad repeat bitmaps and frames before 0', () => {
+    const decode = (...xs: number[]) => () => decodeInputPacket(b(...xs), 2);
+    expect(decode(0)).toThrow(/truncated/);
+    expect(decode(0, 0, 7)).toThrow(/whole number of inputs/);
+    expect(decode(0, 0x10, 1, 0, 7, 7)).toThrow(/repeat flag without inputs/);
+    expect(decode(0, 0x10, 2, 0b10, 7, 7)).toThrow(/repeat bits past the last input/);
+    expect(decode(0, 0x10, 3, 0b01, 7, 7)).toThrow(/truncated/); // 3 inputs, 1 repeated: 2 distinct needed
+    expect(decode(0, 0x10, 2, 0b1, 7, 7, 8)).toThrow(/trailing/);
+    expect(decode(0, 0x0f)).toThrow(/truncated/); // escaped ack without its varint
+    expect(() => decodeInputPacket(b(0, 0, 1, 2, 3, 4), undefined)).toThrow(/truncated/); // input [2], then one of length 3 with only one byte left
+    // End frame 2 with 3 inputs would start at frame -1.
+    expect(resolveInputPacket(decodeInputPacket(encodeInputPacket({ ack: 0, first: 2045, inputs: [b(1, 1), b(2, 2), b(3, 3)] }, 2), 2), 0)).toBeUndefined();
   });
 });
 
@@ -72,7 +84,7 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 2/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 3/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });
