@@ -1,3 +1,4 @@
+import { shouldInitiate } from '../../src/mesh/glare.js';
 import { describe, expect, it } from 'vitest';
 import { encodeChunkFirst, encodeChunkNext, encodeMsg, channelId } from '../../src/mesh/frame.js';
 import type { Logger } from '../../src/mesh/logger.js';
@@ -99,12 +100,13 @@ describe('room capacity', () => {
     const b = net.join('r', { peerId: 'c' });
     await net.advance(100);
     expect(a.peers.size === 1 && b.peers.size === 1).toBe(true);
-    const greedy1 = net.join('r', { peerId: 'a', maxPeers: 16 }); // sorts first: it offers
-    const greedy2 = net.join('r', { peerId: 'd', maxPeers: 16 }); // sorts last: would be offered to
+    for (const x of ['b', 'c']) expect([shouldInitiate('greedy-4', x), shouldInitiate('greedy-1', x)]).toEqual([true, false]);
+    const greedy1 = net.join('r', { peerId: 'greedy-4', maxPeers: 16 }); // the glare rule makes it offer to b and c
+    const greedy2 = net.join('r', { peerId: 'greedy-1', maxPeers: 16 }); // b and c would offer to it
     await net.advance(30_000);
     expect(a.peers.size).toBe(1);
     expect(b.peers.size).toBe(1);
-    expect([...greedy1.peers.keys()]).toEqual(['d']);
+    expect([...greedy1.peers.keys()]).toEqual(['greedy-1']);
     await Promise.all([a, b, greedy1, greedy2].map((r) => r.leave()));
   });
 

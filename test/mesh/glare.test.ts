@@ -27,6 +27,14 @@ describe('glare rule', () => {
     for (const x of ids) for (const y of ids) if (x !== y) expect(shouldInitiate(x, y)).toBe(!shouldInitiate(y, x));
   });
 
+  it('spreads the offers: in a room of 16 no peer offers to more than 12 of the 15 others', () => {
+    const ids = Array.from({ length: 16 }, (_, i) => `peer-${i}`);
+    const offers = ids.map((x) => ids.filter((y) => y !== x && shouldInitiate(x, y)).length);
+    expect(offers.reduce((a, b) => a + b, 0)).toBe((16 * 15) / 2);
+    expect(Math.max(...offers)).toBeLessThanOrEqual(12);
+    expect(Math.min(...offers)).toBeGreaterThanOrEqual(3);
+  });
+
   it('forms exactly one connection per pair for simultaneous joins in every order (N=4)', async () => {
     for (const order of permutations(['a', 'b', 'c', 'd'])) {
       const net = createMemoryNetwork({ mesh: { heartbeatIntervalMs: 60_000 }, clock: new ManualClock() });

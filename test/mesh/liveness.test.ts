@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shouldInitiate } from '../../src/mesh/glare.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Room } from '../../src/mesh/types.js';
@@ -167,8 +168,8 @@ describe('heartbeats and liveness', () => {
 describe('failure recovery', () => {
   for (const [label, only] of [
     ['both sides see the failure', undefined],
-    ['only the initiator sees it', 'a'],
-    ['only the responder sees it', 'b'],
+    ['only the initiator sees it', shouldInitiate('a', 'b') ? 'a' : 'b'],
+    ['only the responder sees it', shouldInitiate('a', 'b') ? 'b' : 'a'],
   ] as const) {
     it(`re-establishes a failed connection through signaling, once, when ${label}`, async () => {
       const { net, clock, rooms, left, joined } = setup(['a', 'b', 'c'], 5);
@@ -207,8 +208,9 @@ describe('restarted peer', () => {
     const b2joined: string[] = [];
     b2.on('peer-joined', ({ id }) => b2joined.push(id));
     await net.advance(400);
-    // a (the initiator towards b) drops its stale connection on b2's request and re-offers;
-    // c (the responder towards b) replaces its stale one when b2's fresh offer arrives.
+    // The glare rule makes b2 the offerer towards one of a, c and the responder towards
+    // the other: both paths must reconnect at once.
+    expect(shouldInitiate('b', 'a')).not.toBe(shouldInitiate('b', 'c'));
     expect(b2joined.sort()).toEqual(['a', 'c']);
     expect(joined.filter((j) => j.id === 'b').map((j) => j.at).sort()).toEqual(['a', 'c']);
     for (const l of left.filter((l) => l.id === 'b' && l.at !== 'b')) expect(l.t - t0).toBeLessThan(400);

@@ -1,3 +1,4 @@
+import { shouldInitiate } from '../../src/mesh/glare.js';
 import { describe, expect, it } from 'vitest';
 import { createMesh } from '../../src/mesh/create-mesh.js';
 import { silentLogger } from '../../src/mesh/logger.js';
@@ -69,14 +70,16 @@ describe('signal encryption', () => {
   });
 
   for (const [label, newcomer] of [
-    ['the newcomer sorts first (it offers)', '0-newcomer'],
-    ['the newcomer sorts last (it is offered to)', 'z-newcomer'],
+    ['the newcomer offers', 'offerer-11'],
+    ['the newcomer is offered to', 'answerer-5'],
   ] as const) {
     it(`refuses a wrong password with wrong-password and no connection when ${label}`, async () => {
       const w = world();
       const a = w.join('m', 'right');
       const b = w.join('n', 'right');
       await waitFor(() => a.room.peers.size === 1 && b.room.peers.size === 1, 'a and b connected');
+      const offers = newcomer.startsWith('offerer');
+      for (const other of ['m', 'n']) expect(shouldInitiate(newcomer, other)).toBe(offers);
       const bad = w.join(newcomer, 'wrong');
       const statuses: string[] = [];
       bad.room.on('status', (s) => statuses.push(s));

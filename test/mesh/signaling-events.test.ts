@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shouldInitiate } from '../../src/mesh/glare.js';
 import { createMesh } from '../../src/mesh/create-mesh.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from '../../src/signaling-client/types.js';
@@ -54,21 +55,23 @@ describe('signaling events seen by the room', () => {
   it('a responder asks an initiator it has no connection to for an offer; malformed signals are dropped', () => {
     const f = fakeSignaling();
     const room = createMesh({ room: 'r', signaling: f.s, transports: new MemoryWire().factory('m'), logger: silentLogger() });
-    f.events.emit('joined', { selfId: 'm', peers: ['a', 'z'] });
-    // 'a' sorts first: it offers, we only nudge it. 'z' sorts last: we offer (after a microtask).
-    expect(f.sent).toEqual([{ to: 'a', data: { r: null } }]);
+    f.events.emit('joined', { selfId: 'm', peers: ['b', 'e'] });
+    // The glare rule makes 'b' the offerer towards 'm' (we only nudge it) and 'm' the offerer towards 'e' (after a microtask).
+    expect(shouldInitiate('m', 'b')).toBe(false);
+    expect(shouldInitiate('m', 'e')).toBe(true);
+    expect(f.sent).toEqual([{ to: 'b', data: { r: null } }]);
     const errors: string[] = [];
     room.on('error', (e) => errors.push(e.code));
     for (const junk of [null, 42, [], { s: '' }, { s: 'x'.repeat(65), d: 1 }, { r: 5 }, { s: 'ok', d: 'not a memory signal' }]) {
-      f.events.emit('signal', { from: 'a', data: junk });
+      f.events.emit('signal', { from: 'b', data: junk });
     }
     expect(room.peers.size).toBe(0);
     expect(room.status).not.toBe('closed');
     expect(errors).toEqual([]);
     // A ciphertext (a string) from an older peer in a room without password: our password is the wrong one.
-    f.events.emit('signal', { from: 'a', data: 'c2VjcmV0' });
+    f.events.emit('signal', { from: 'b', data: 'c2VjcmV0' });
     expect(errors).toEqual(['wrong-password']);
-    expect(f.sent.at(-1)).toEqual({ to: 'a', data: { x: 1 } });
+    expect(f.sent.at(-1)).toEqual({ to: 'b', data: { x: 1 } });
     expect(room.status).toBe('closed');
   });
 
@@ -82,7 +85,8 @@ describe('signaling events seen by the room', () => {
     const room = createMesh({ room: 'r', signaling: f.s, transports, logger: silentLogger() });
     const errors: string[] = [];
     room.on('error', (e) => errors.push(e.code));
-    f.events.emit('joined', { selfId: 'm', peers: ['z'] });
+    expect(shouldInitiate('m', 'e')).toBe(true); // so 'm' creates a transport at once
+    f.events.emit('joined', { selfId: 'm', peers: ['e'] });
     expect(errors).toEqual(['transport-failed']);
     expect(room.peers.size).toBe(0);
     void room.leave();
