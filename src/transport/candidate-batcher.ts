@@ -1,10 +1,21 @@
 /**
- * ICE candidates, batched. simple-peer emits one signal per candidate; on a busy machine
- * libwebrtc also trickles dozens of TCP host candidates per connection. Sent one by one
+ * Outgoing WebRTC signals, coalesced. simple-peer emits its offer or answer at once and
+ * then one signal per ICE candidate (host candidates of every interface within a few
+ * ms; on a busy machine libwebrtc also trickles TCP host candidates). Sent one by one
  * through the relay, a peer joining a room of 8 can exceed the relay's per-connection
- * message rate, and a refused offer or answer means a pair never connects. So
- * candidates gathered within a short window go out as one signal, and TCP candidates
- * are left out unless asked for (UDP works wherever ICE-TCP would; TURN covers the rest).
+ * message rate, and a refused offer or answer means a pair never connects. Each
+ * candidate also costs the receiver a synchronous `remoteDescription` read in
+ * simple-peer plus an `addIceCandidate`, which in a room forming at once is CPU every
+ * other connection waits for.
+ *
+ * So a description is held for one short window (or until gathering completes, if
+ * sooner) and then sent as the connection's *current* local description, which carries
+ * every candidate gathered so far in its SDP (standard behaviour, browsers and
+ * libwebrtc alike): on a LAN or one host that is the only signal of the side.
+ * Candidates gathered later (server-reflexive and relay candidates after a STUN/TURN
+ * round trip) still trickle, those within one window as one `candidates` signal. TCP
+ * candidates are left out unless asked for (UDP works wherever ICE-TCP would; TURN
+ * covers the rest).
  */
 import type { Clock, TimerHandle } from '../util/clock.js';
 
@@ -21,54 +32,115 @@ export interface CandidateBatch {
   candidates: CandidateInit[];
 }
 
+/** An offer or answer. */
+export interface Description {
+  type: string;
+  sdp: string;
+}
+
 /** Most candidates accepted in one incoming batch; more is not a real peer. */
 export const MAX_CANDIDATES_PER_BATCH = 64;
 
-const isTcp = (c: CandidateInit) => c.candidate.split(' ')[2]?.toLowerCase() === 'tcp';
+/** `candidate:<foundation> <component> <transport> ...`, with or without the `a=` of an SDP line. */
+const transportOf = (candidate: string) => candidate.split(' ')[2]?.toLowerCase();
+const isTcp = (c: CandidateInit) => transportOf(c.candidate) === 'tcp';
+/** The address field of a candidate (5th), e.g. `192.0.2.2`, `::1`, `abc.local`. */
+const addressOf = (candidate: string) => candidate.split(' ')[4] ?? '';
+const isLoopback = (address: string) => address === '::1' || /^127\./.test(address);
+const familyOf = (address: string) => (address.includes(':') ? 6 : 4);
+const candidateLines = (sdp: string) => sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Foundation, component, transport, priority, address, port: the same candidate in an SDP line and in its own event. */
+const candidateKey = (candidate: string) => candidate.split(' ', 6).join(' ');
+
+/** What {@link CandidateBatcher} sends. */
+export interface OutboxOptions {
+  /** How long a description waits and candidates collect, ms (0: everything at once). */
+  windowMs: number;
+  /** Send TCP candidates too. */
+  tcp: boolean;
+  /**
+   * Send loopback candidates (127.0.0.1, ::1) even when a routable address of the same
+   * family is offered. Without it they are left out then, as browsers never offer them:
+   * two peers that share a loopback interface also reach each other's routable address,
+   * and every extra candidate adds a candidate pair to check on both sides.
+   */
+  loopback: boolean;
+}
 
 /**
- * Collects outgoing signals; descriptions go at once, candidates once per window.
+ * Collects outgoing signals: a description waits one window (or until gathering
+ * completes) and goes out with the candidates gathered so far inside it; later
+ * candidates go once per window.
  *
  * @example
  * ```ts
- * const outbox = new CandidateBatcher(realClock(), 20, false, (s) => sendToRemote(s));
+ * const outbox = new CandidateBatcher(realClock(), 20, false, (s) => sendToRemote(s), () => pc.localDescription);
  * peer.on('signal', (s) => outbox.push(s));
+ * pc.addEventListener('icecandidate', (e) => e.candidate || outbox.gatheringComplete());
  * ```
  */
 export class CandidateBatcher {
+  /** Address families (4, 6) for which a routable candidate has been sent. */
+  #routable = new Set<number>();
   #pending: CandidateInit[] = [];
+  #held: Description | undefined;
+  /** Candidates already sent inside a description: not sent again when their own event comes. */
+  #inDescription = new Set<string>();
   #timer: TimerHandle | undefined;
   #stopped = false;
 
+  /**
+   * @param currentDescription the connection's local description now (with the
+   *   candidates gathered so far); without it, descriptions are not held.
+   */
   constructor(
     private readonly clock: Clock,
-    private readonly windowMs: number,
-    private readonly includeTcp: boolean,
+    private readonly options: OutboxOptions,
     private readonly emit: (signal: unknown) => void,
+    private readonly currentDescription?: () => Description | null | undefined,
   ) {}
 
   /** A signal from simple-peer, on its way to the remote. */
   push(signal: unknown): void {
     if (this.#stopped) return;
-    const s = signal as { type?: string; candidate?: CandidateInit };
-    if (s?.type !== 'candidate' || !s.candidate) {
-      this.flush(); // keep candidates behind nothing they were gathered before
-      this.emit(signal);
+    const s = signal as { type?: string; sdp?: unknown; candidate?: CandidateInit };
+    if (s?.type === 'candidate' && s.candidate) {
+      if (!this.options.tcp && isTcp(s.candidate)) return;
+      if (this.#inDescription.has(candidateKey(s.candidate.candidate))) return;
+      this.#pending.push(s.candidate);
+      this.#timer ??= this.clock.setTimeout(() => this.flush(), this.options.windowMs);
       return;
     }
-    if (!this.includeTcp && isTcp(s.candidate)) return;
-    this.#pending.push(s.candidate);
-    this.#timer ??= this.clock.setTimeout(() => this.flush(), this.windowMs);
+    this.flush(); // keep signals behind nothing they were produced before
+    if ((s?.type === 'offer' || s?.type === 'answer') && typeof s.sdp === 'string' && this.currentDescription && this.options.windowMs > 0) {
+      this.#held = { type: s.type, sdp: s.sdp };
+      this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+      return;
+    }
+    this.emit(signal);
+  }
+
+  /** ICE gathering is complete: nothing more will be gathered, so send what is held now. */
+  gatheringComplete(): void {
+    this.flush();
   }
 
   /** Send what is pending now. */
   flush(): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0 || this.#stopped) return;
-    const candidates = this.#pending;
+    if (this.#stopped) return;
+    const held = this.#held;
+    if (held) {
+      this.#held = undefined;
+      this.#emitDescription(held);
+    }
+    if (this.#pending.length === 0) return;
+    const fresh = this.#pending.filter((c) => !this.#inDescription.has(candidateKey(c.candidate)));
     this.#pending = [];
-    this.emit({ type: 'candidates', candidates } satisfies CandidateBatch);
+    const candidates = this.#withoutRedundantLoopback(fresh, (c) => c.candidate);
+    if (candidates.length) this.emit({ type: 'candidates', candidates } satisfies CandidateBatch);
   }
 
   stop(): void {
@@ -76,6 +148,40 @@ export class CandidateBatcher {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending = [];
+    this.#held = undefined;
+  }
+
+  /** The held description as it is now, with its candidates (minus TCP ones unless asked for). */
+  #emitDescription(held: Description): void {
+    let current: Description | null | undefined;
+    try {
+      current = this.currentDescription?.();
+    } catch {
+      current = undefined; // the connection is closing; the held copy is still right
+    }
+    // Only the description this hold is for (a renegotiation may have replaced it since).
+    let sdp = current?.type === held.type && typeof current.sdp === 'string' ? current.sdp : held.sdp;
+    if (!this.options.tcp) sdp = sdp.replace(/^a=candidate:\S+ \S+ tcp .*\r?\n/gim, '');
+    const lines = candidateLines(sdp);
+    const kept = new Set(this.#withoutRedundantLoopback(lines, (l) => l.slice(2)));
+    for (const line of lines) {
+      this.#inDescription.add(candidateKey(line.slice(2)));
+      if (!kept.has(line)) sdp = sdp.replace(new RegExp(`^${escapeRegExp(line)}\r?\n`, 'm'), '');
+    }
+    this.emit({ type: held.type, sdp });
+  }
+
+  /** `items` minus loopback candidates of a family that has a routable one (unless asked to keep them). */
+  #withoutRedundantLoopback<T>(items: T[], candidateOf: (item: T) => string): T[] {
+    if (this.options.loopback) return items;
+    for (const item of items) {
+      const address = addressOf(candidateOf(item));
+      if (!isLoopback(address)) this.#routable.add(familyOf(address));
+    }
+    return items.filter((item) => {
+      const address = addressOf(candidateOf(item));
+      return !isLoopback(address) || !this.#routable.has(familyOf(address));
+    });
   }
 }
 

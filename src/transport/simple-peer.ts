@@ -52,10 +52,20 @@ export interface SimplePeerTransportOptions {
   unreliableChannelId?: number;
   /** Where `bufferedamountlow` does not exist (Node's wrtc), poll this often while above the mark (default 2 ms). */
   pollIntervalMs?: number;
-  /** Candidates gathered within this window go to the remote as one signal (default 20 ms). */
+  /**
+   * An offer or answer waits this long (or until ICE gathering completes, if sooner) and
+   * then goes with every candidate gathered by then inside its SDP; candidates gathered
+   * later go as one signal per window. 0 sends each signal at once (default 20 ms).
+   */
   candidateBatchMs?: number;
   /** Also send ICE-TCP candidates (default false: UDP only, far fewer signals). */
   iceTcp?: boolean;
+  /**
+   * Also send loopback candidates (127.0.0.1, ::1) when a routable address of the same
+   * family is offered (default false: like browsers, which never offer them; peers on
+   * one host reach each other's routable address, with half the candidate pairs to check).
+   */
+  iceLoopback?: boolean;
   /** Timers for backpressure polling and candidate batching (default: the real clock). */
   clock?: Clock;
   /** Where dropped signals and frames are reported (default: console warnings). */
@@ -82,13 +92,20 @@ interface DataChannelLike {
 
 interface PeerConnectionLike {
   createDataChannel(label: string, init: RTCDataChannelInit): DataChannelLike;
+  addEventListener(type: 'datachannel', listener: (ev: { channel: DataChannelLike & EventTargetLike }) => void): void;
+  addEventListener(type: 'icecandidate', listener: (ev: { candidate: unknown }) => void): void;
   readonly sctp?: { maxMessageSize?: number } | null;
+  readonly localDescription: { type: string; sdp: string } | null;
+}
+
+interface EventTargetLike {
+  addEventListener(type: 'open', listener: () => void): void;
 }
 
 /** simple-peer's private members this file relies on (stable across simple-peer 9.x). */
 interface SimplePeerInternals {
   _pc: PeerConnectionLike | null;
-  _channel: DataChannelLike | null;
+  _channel: (DataChannelLike & EventTargetLike) | null;
 }
 
 /** A Node Buffer or any byte view, as a plain Uint8Array over the same memory (no copy). */
@@ -104,7 +121,6 @@ class SimplePeerTransport implements PeerTransport {
   readonly #unreliable: DataChannelLike;
   #pressure: Record<Reliability, ChannelPressure> | undefined;
   #reliable: DataChannelLike | undefined;
-  #connected = false;
   #open = false;
   #destroyed = false;
   #maxMessageSize = SAFE_FRAME;
@@ -122,11 +138,19 @@ class SimplePeerTransport implements PeerTransport {
       trickle: true,
     }) as SimplePeerInstance & SimplePeerInternals;
     this.#peer = peer;
-    this.#outbox = new CandidateBatcher(opts.clock, opts.candidateBatchMs, opts.iceTcp, (signal) => {
-      if (!this.#destroyed) this.#events.emit('signal', signal);
-    });
     const pc = peer._pc;
     if (!pc) throw new MeshpartyError('webrtc-unsupported', 'RTCPeerConnection could not be created');
+    this.#outbox = new CandidateBatcher(
+      opts.clock,
+      { windowMs: opts.candidateBatchMs, tcp: opts.iceTcp, loopback: opts.iceLoopback },
+      (signal) => {
+        if (!this.#destroyed) this.#events.emit('signal', signal);
+      },
+      () => pc.localDescription,
+    );
+    pc.addEventListener('icecandidate', (ev) => {
+      if (!ev.candidate) this.#outbox.gatheringComplete();
+    });
     // Created now, before simple-peer's first offer (it waits a microtask); a negotiated
     // channel needs no SDP of its own, only the SCTP association simple-peer's channel sets up.
     this.#unreliable = pc.createDataChannel('meshparty-unreliable', {
@@ -141,11 +165,19 @@ class SimplePeerTransport implements PeerTransport {
     this.#unreliable.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
     this.#unreliable.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
 
+    // Open as soon as both channels are: simple-peer's own `connect` comes later, after
+    // a getStats() round trip (and a 100 ms retry when it finds no selected pair yet),
+    // which only fills in address fields nothing here uses. Our listener on the
+    // reliable channel is added next to simple-peer's (its channel, created here for the
+    // initiator, or announced by `datachannel` on the responder).
+    const watch = (ch: DataChannelLike & EventTargetLike) => {
+      ch.addEventListener('open', () => this.#maybeOpen());
+      if (ch.readyState === 'open') queueMicrotask(() => this.#maybeOpen());
+    };
+    if (peer._channel) watch(peer._channel);
+    else pc.addEventListener('datachannel', (ev) => watch(ev.channel));
     peer.on('signal', (data) => this.#outbox.push(data));
-    peer.on('connect', () => {
-      this.#connected = true;
-      this.#maybeOpen();
-    });
+    peer.on('connect', () => this.#maybeOpen());
     peer.on('data', (data: unknown) => this.#receive('reliable', data));
     peer.on('error', (err) => this.destroy(fromSimplePeerError(err)));
     peer.on('close', () => this.destroy());
@@ -232,10 +264,10 @@ class SimplePeerTransport implements PeerTransport {
   }
 
   #maybeOpen(): void {
-    if (this.#open || this.#destroyed || !this.#connected || this.#unreliable.readyState !== 'open') return;
+    if (this.#open || this.#destroyed || this.#unreliable.readyState !== 'open') return;
     const reliable = this.#peer._channel;
+    if (reliable?.readyState !== 'open') return;
     const sctpMax = this.#peer._pc?.sctp?.maxMessageSize;
-    if (!reliable) return this.destroy(new MeshpartyError('data-channel-failed', 'simple-peer has no data channel'));
     this.#reliable = reliable;
     // Infinity (or 0 on some stacks) means "no limit announced"; the frame cap still applies.
     const negotiated = typeof sctpMax === 'number' && sctpMax > 0 ? sctpMax : SAFE_FRAME;
@@ -284,6 +316,7 @@ export function createSimplePeerTransports(options: SimplePeerTransportOptions =
     pollIntervalMs: options.pollIntervalMs ?? 2,
     candidateBatchMs: options.candidateBatchMs ?? 20,
     iceTcp: options.iceTcp ?? false,
+    iceLoopback: options.iceLoopback ?? false,
     clock: options.clock ?? realClock(),
     logger: options.logger ?? { warn: (message: string, detail?: Record<string, unknown>) => console.warn(`[meshparty] ${message}`, detail ?? '') },
   };

@@ -124,25 +124,34 @@ describe('simple-peer transport specifics', () => {
     expect(closes).toEqual([]);
   });
 
-  it('sends candidates in batches, UDP only, so a connection costs the relay a handful of messages', async () => {
+  it('sends each side\'s candidates inside its description, UDP only: a connection costs the relay a handful of messages', async () => {
     const { a, b } = pair();
     live.push(a, b);
-    const sent: Array<{ type?: string; candidates?: Array<{ candidate: string }> }> = [];
+    const sent: Array<{ type?: string; sdp?: string; candidates?: Array<{ candidate: string }> }> = [];
     a.on('signal', (s) => sent.push(s as (typeof sent)[number]));
     b.on('signal', (s) => sent.push(s as (typeof sent)[number]));
     crossWire(a, b);
     await opened(a, b);
-    // Candidates may also ride inside the SDP, so the pair can open before a batch is out.
-    await waitFor(() => sent.filter((s) => s.type === 'candidates').length >= 2, 'candidate batches from both sides');
     await new Promise((r) => setTimeout(r, 200)); // let any straggler batch show up before counting
-    const batches = sent.filter((s) => s.type === 'candidates');
-    const candidates = batches.flatMap((s) => s.candidates ?? []);
-    expect(sent.filter((s) => s.type === 'offer' || s.type === 'answer')).toHaveLength(2);
-    expect(sent.length).toBe(2 + batches.length);
-    expect(candidates.length).toBeGreaterThan(0);
-    expect(batches.length).toBeLessThan(candidates.length + 1);
-    expect(batches.length).toBeLessThanOrEqual(6);
-    for (const c of candidates) expect(c.candidate.split(' ')[2]).toBe('udp');
+    const descriptions = sent.filter((s) => s.type === 'offer' || s.type === 'answer');
+    expect(descriptions.map((d) => d.type)).toEqual(['offer', 'answer']);
+    const inSdp = descriptions.flatMap((d) => d.sdp!.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')));
+    const batched = sent.filter((s) => s.type === 'candidates').flatMap((s) => s.candidates ?? []);
+    // Host candidates are gathered within the 20 ms a description waits.
+    expect(inSdp.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThanOrEqual(4);
+    for (const c of [...inSdp.map((l) => l.slice(2)), ...batched.map((c) => c.candidate)]) expect(c.split(' ')[2]).toBe('udp');
+  });
+
+  it('with candidateBatchMs 0 sends the description at once and candidates in their own signals', async () => {
+    const { a, b } = pair({ candidateBatchMs: 0 });
+    live.push(a, b);
+    const sent: Array<{ type?: string; candidates?: unknown[] }> = [];
+    a.on('signal', (s) => sent.push(s as (typeof sent)[number]));
+    crossWire(a, b);
+    await opened(a, b);
+    expect(sent[0]?.type).toBe('offer');
+    expect(sent.filter((s) => s.type === 'candidates').length).toBeGreaterThan(0);
   });
 
   it('drops malformed candidate batches without throwing', async () => {
