@@ -11,7 +11,8 @@
  *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
  *
  * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only,
- * BENCH_YJS=latency,late,trace to pick parts.
+ * BENCH_YJS=latency,late,trace to pick parts, BENCH_YJS_N=8 for sizes, BENCH_YJS_STAGES=1 to print
+ * where each system's latency goes (sender's send() calls, the last peer's frame arrival and apply).
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -74,14 +75,45 @@ function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+/** Where one sample's time went, ms from the edit (BENCH_YJS_STAGES=1; the peers then time their data-channel sends). */
+interface Stages {
+  /** The edit's first data-channel send() began, and its last one. */
+  firstSend: number;
+  lastSend: number;
+  /** The edit (including every send made inside it) returned. */
+  editReturned: number;
+  /** Time spent inside send() during the edit, and each send()'s duration in order. */
+  inSend: number;
+  sendDurations: number[];
+  /** The last peer to apply it: wrtc handed it the frame, and the edit was in its doc. */
+  lastArrival: number;
+  lastSeen: number;
+}
+const stagesOn = !!process.env.BENCH_YJS_STAGES;
+const stageLog: Record<string, Stages[]> = {};
+
 /** One key set on one peer; resolves with the time until every other peer has it (ms). */
-async function markLatency(peers: PeerProcess[], from: number, k: string, timeoutMs = 20_000): Promise<number> {
+async function markLatency(peers: PeerProcess[], from: number, k: string, timeoutMs = 20_000, stagesOf?: string): Promise<number> {
   const marks = peers.map((p) => p.events.length);
   const sent = peers[from]!.request({ cmd: 'mark', k }, 'marked', timeoutMs);
   const seen = peers.map((p, i) => (i === from ? undefined : p.waitFor((e) => e.event === 'seen' && e.k === k, `seen ${k}`, timeoutMs, marks[i])));
-  const at = (await sent).at as number;
-  const arrivals = await Promise.all(seen.filter(Boolean));
-  return Math.max(...arrivals.map((e) => e!.at as number)) - at;
+  const marked = await sent;
+  const at = marked.at as number;
+  const arrivals = (await Promise.all(seen.filter(Boolean))).map((e) => e!);
+  const last = arrivals.reduce((a, b) => ((b.at as number) > (a.at as number) ? b : a));
+  if (stagesOn && stagesOf) {
+    const sends = (marked.sends as Array<[number, number]> | undefined) ?? [];
+    (stageLog[stagesOf] ??= []).push({
+      firstSend: (sends[0]?.[0] ?? NaN) - at,
+      lastSend: (sends[sends.length - 1]?.[0] ?? NaN) - at,
+      editReturned: (marked.done as number) - at,
+      inSend: sends.reduce((sum, [b, e]) => sum + e - b, 0),
+      sendDurations: sends.map(([b, e]) => e - b),
+      lastArrival: (last.arrived as number) - at,
+      lastSeen: (last.at as number) - at,
+    });
+  }
+  return (last.at as number) - at;
 }
 
 /**
@@ -110,7 +142,7 @@ async function latencyBoth(n: number): Promise<Record<Mode, { p50: number; p99: 
       for (const mode of i % 2 === 0 ? modes : [...modes].reverse()) {
         if (failed[mode]) continue;
         try {
-          samples[mode].push(await markLatency(peers[mode], i % n, `k${i}`));
+          samples[mode].push(await markLatency(peers[mode], i % n, `k${i}`, undefined, `${mode} N=${n}`));
         } catch (err) {
           failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
         }
@@ -120,6 +152,19 @@ async function latencyBoth(n: number): Promise<Record<Mode, { p50: number; p99: 
   } finally {
     await Promise.all(modes.map((m) => stopAll(peers[m])));
     await Promise.all(relays.map((r) => r.server.stop()));
+  }
+  if (stagesOn) {
+    for (const m of modes) {
+      const log = stageLog[`${m} N=${n}`] ?? [];
+      if (log.length === 0) continue;
+      const med = (pick: (x: Stages) => number) => percentile(log.map(pick), 50).toFixed(2);
+      console.log(
+        `stages ${m} N=${n}, medians in ms from the edit: first send() ${med((x) => x.firstSend)}, last send() ${med((x) => x.lastSend)}, ` +
+          `edit returned ${med((x) => x.editReturned)} (of which inside send() ${med((x) => x.inSend)}), ` +
+          `last peer got the frame ${med((x) => x.lastArrival)}, applied it ${med((x) => x.lastSeen)}; ` +
+          `send() durations in order: ${log[0]!.sendDurations.map((_, i) => med((x) => x.sendDurations[i] ?? NaN)).join(' ')}`,
+      );
+    }
   }
   const result = (m: Mode) => failed[m] ?? { p50: percentile(samples[m], 50), p99: percentile(samples[m], 99) };
   return { meshparty: result('meshparty'), 'y-webrtc': result('y-webrtc') };

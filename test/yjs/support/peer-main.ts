@@ -13,6 +13,8 @@
  *        | { event: 'stats', bytes, frames } | { event: 'text', value } | { event: 'hash', value, length }
  *        | { event: 'synced', synced } (meshparty) | { event: 'filled', length } | { event: 'error', message }
  * Times are `performance.timeOrigin + performance.now()`, comparable across processes.
+ * With BENCH_YJS_STAGES set, `marked` also has `done` and `sends` ([began, ended] of each
+ * data-channel send inside the edit) and `seen` has `arrived` (see `stages` below).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,12 +31,33 @@ const send = (msg: object): void => {
 const now = () => performance.timeOrigin + performance.now();
 
 const wire = { bytes: 0, frames: 0 };
-const dcProto = wrtc.RTCDataChannel.prototype as unknown as { send(data: unknown): void };
+/**
+ * BENCH_YJS_STAGES: where a mark's time goes, the same for both systems: when each
+ * data-channel send() of the edit began and ended, and when wrtc handed this process
+ * the last frame before a peer's edit showed up (its `message` dispatch).
+ */
+const stages = !!process.env.BENCH_YJS_STAGES;
+let markSends: Array<[number, number]> | undefined;
+let lastArrival: number | undefined;
+const dcProto = wrtc.RTCDataChannel.prototype as unknown as { send(data: unknown): void; dispatchEvent(e: { type: string }): void };
+if (stages) {
+  const originalDispatch = dcProto.dispatchEvent;
+  dcProto.dispatchEvent = function (this: unknown, e: { type: string }) {
+    if (e.type === 'message') lastArrival = now();
+    return originalDispatch.call(this, e);
+  };
+}
 const originalSend = dcProto.send;
 dcProto.send = function (this: unknown, data: unknown) {
   wire.frames++;
   wire.bytes += typeof data === 'string' ? Buffer.byteLength(data) : ((data as ArrayBufferView | ArrayBuffer).byteLength ?? 0);
-  return originalSend.call(this, data);
+  if (!markSends) return originalSend.call(this, data);
+  const began = now();
+  try {
+    return originalSend.call(this, data);
+  } finally {
+    markSends.push([began, now()]);
+  }
 };
 
 type Command =
@@ -81,7 +104,7 @@ async function main(): Promise<void> {
   marks.observe((e) => {
     if (e.transaction.local) return;
     const at = now();
-    for (const k of e.keysChanged) send({ event: 'seen', k, at });
+    for (const k of e.keysChanged) send({ event: 'seen', k, at, arrived: lastArrival });
   });
   let expected = Infinity;
   text.observe(() => {
@@ -96,9 +119,12 @@ async function main(): Promise<void> {
       case 'mark': {
         // The edit's time is taken before the edit: y-webrtc sends inside `set`, so a time
         // taken after it would hide its whole send path (and once came out negative).
+        if (stages) markSends = [];
         const at = now();
         marks.set(m.k, 1);
-        send({ event: 'marked', k: m.k, at });
+        const done = now();
+        send({ event: 'marked', k: m.k, at, ...(markSends && { done, sends: markSends }) });
+        markSends = undefined;
         break;
       }
       case 'fill': {
