@@ -1,0 +1,214 @@
+/**
+ * Being admitted, from the member's and the joiner's side: a member applies a join the
+ * coordinator proposed (or defers it behind an earlier admission of the same peer, or
+ * cancels it when its proposer is dropped first); the joiner learns the session from its
+ * join, loads the snapshot, or goes back to the lobby and says hello again.
+ * PROTOCOL.md, "Lockstep wire format" (late join, the proposer leaves, rejoining).
+ */
+import type { PeerId } from '../mesh/types.js';
+import { HashBook } from './hash-book.js';
+import { InputStream } from './input-stream.js';
+import { Recorder } from './replay.js';
+import { Simulation } from './simulation.js';
+import { admissionKey, type JoinMessage, type SessionCore } from './session-core.js';
+import { type Control, Kind, type Role } from './wire.js';
+
+export class Admission<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  sayHello(): void {
+    if (this.c.status === 'stopped') return;
+    // In the lobby, repeat every second: a hello sent the instant a connection opens can
+    // reach the other side before its end of the connection is open, and be lost.
+    if (this.c.status === 'lobby' && this.c.helloTimer === undefined) {
+      this.c.helloTimer = this.c.clock.setTimeout(() => {
+        this.c.helloTimer = undefined;
+        if (this.c.status === 'lobby') this.sayHello();
+      }, 1000);
+    }
+    const msg: Control = { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore };
+    for (const p of this.c.room.peers.keys()) this.c.sendCtl(p, msg);
+  }
+
+  /** Every member: from `atFrame` on, `peer` plays (or watches); `proposer` is the coordinator that admitted it. */
+  applyJoin(peer: PeerId, role: Role, atFrame: number, proposer: PeerId): void {
+    this.c.proposer.set(peer, proposer);
+    this.c.lastAdmission.set(peer, Math.max(atFrame, this.c.lastAdmission.get(peer) ?? 0));
+    if (role === 'player') {
+      const list = this.c.joinsAt.get(atFrame) ?? [];
+      if (!list.includes(peer)) list.push(peer);
+      this.c.joinsAt.set(atFrame, list);
+      this.c.streams.set(peer, new InputStream(atFrame, this.c.config.delay, this.c.neutral));
+    } else {
+      this.c.spectators.add(peer);
+    }
+    this.c.receivers.set(peer, atFrame);
+    this.c.since.set(peer, atFrame);
+    if (role === 'spectator') this.c.events.emit('player-joined', { peer, atFrame, role });
+  }
+
+  /** The late joiner itself: learn the session, wait for the snapshot. */
+  onJoinSelf(from: PeerId, m: JoinMessage): void {
+    if (this.c.status === 'stopped') return;
+    if (this.c.joinedVia === from && this.c.since.get(this.c.selfId) === m.atFrame) return; // the same admission again
+    if (this.c.status !== 'lobby' || m.atFrame < this.c.notBefore) {
+      // An admission proposed from a stale hello (we are in another admission, or its frame
+      // could meet packets of one we left): refuse it like a player leaving, so every member
+      // drops it at an agreed frame instead of waiting for our inputs.
+      this.c.log(`refusing admission at ${m.atFrame} from ${from} (${this.c.status}, not before ${this.c.notBefore})`);
+      const leave: Control = { kind: Kind.leave, gen: m.gen, peer: this.c.selfId, since: m.atFrame };
+      for (const [, p] of m.members) if (p !== this.c.selfId) this.c.sendCtl(p, leave);
+      return;
+    }
+    this.c.status = 'joining';
+    this.c.joinedVia = from;
+    this.c.inputs.useGeneration(m.gen);
+    this.c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    this.c.role = m.role;
+    this.c.since.set(this.c.selfId, m.atFrame);
+    for (const [since, p] of m.members) {
+      this.c.since.set(p, since);
+      if (p === this.c.selfId) continue;
+      this.c.receivers.set(p, m.atFrame + m.delay);
+      this.c.streams.set(p, new InputStream(m.atFrame));
+    }
+    if (m.role === 'player') this.c.streams.set(this.c.selfId, new InputStream(m.atFrame, m.delay, this.c.neutral));
+    this.c.myNext = m.atFrame + m.delay;
+    this.c.ticker.schedule(true); // send acks while waiting, so senders know what reached us
+  }
+
+  onSnapshot(m: Extract<Control, { kind: typeof Kind.snapshot }>): void {
+    if (this.c.status !== 'joining' || m.gen !== this.c.gen || m.frame !== this.c.since.get(this.c.selfId)) return;
+    this.c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    for (const s of m.spectators) this.c.spectators.add(s);
+    // The coordinator's lists are authoritative (they include any join we heard of first).
+    this.c.joinsAt.clear();
+    this.c.dropsAt.clear();
+    for (const [f, p] of m.joins) {
+      this.c.since.set(p, f);
+      const list = this.c.joinsAt.get(f) ?? [];
+      if (!list.includes(p)) list.push(p);
+      this.c.joinsAt.set(f, list);
+      if (p !== this.c.selfId) this.c.streams.set(p, new InputStream(f, m.delay, this.c.neutral));
+    }
+    for (const [f, p] of m.drops) {
+      const list = this.c.dropsAt.get(f) ?? [];
+      if (!list.includes(p)) list.push(p);
+      this.c.dropsAt.set(f, list);
+    }
+    for (const p of [...this.c.streams.keys()]) {
+      if (!m.players.includes(p) && !m.joins.some(([, j]) => j === p)) this.c.streams.delete(p);
+    }
+    const state = this.c.game.deserialize(m.state);
+    this.c.recorder = new Recorder({ game: this.c.game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state });
+    const rec = this.c.recorder;
+    this.c.sim = new Simulation(this.c.game, state, m.frame, m.players, (f) => rec.step(f));
+    this.c.ticker.running();
+  }
+
+  /** Every member: a join proposed by the coordinator `from`. */
+  onJoin(from: PeerId, m: JoinMessage): void {
+    const current = this.c.since.get(m.peer);
+    if (current === m.atFrame && this.c.isMember(m.peer)) {
+      this.c.sendCtl(from, { kind: Kind.joinAck, gen: this.c.gen, peer: m.peer, atFrame: m.atFrame });
+      return;
+    }
+    // A join from a proposer already leaving or dropped is refused: unacknowledged, the
+    // proposer never sends an input for the join frame, so no member can step it, and the
+    // proposer's drop cancels it everywhere (see #applyDrop).
+    if (!this.c.streams.has(from) || this.c.leaving.has(from) || this.c.dropped.has(from)) {
+      this.c.log(`ignoring join of ${m.peer} at ${m.atFrame}: its proposer ${from} is leaving`);
+      return;
+    }
+    // Still here under an earlier admission (its drop not stepped yet): apply it after.
+    if (this.c.isMember(m.peer) || this.c.dropped.has(m.peer)) {
+      this.c.deferredJoins.push({ from, m });
+      return;
+    }
+    if (this.c.sim && m.atFrame <= this.c.sim.frame) this.c.log(`join of ${m.peer} at ${m.atFrame} arrived at frame ${this.c.sim.frame}`);
+    this.applyJoin(m.peer, m.role, m.atFrame, from);
+    this.c.hellos.delete(m.peer); // only a hello sent after this admission may start another
+    this.c.sendCtl(from, { kind: Kind.joinAck, gen: this.c.gen, peer: m.peer, atFrame: m.atFrame });
+    const key = admissionKey(m.peer, m.atFrame);
+    const decided = this.c.decidedDrops.get(key);
+    if (decided) {
+      this.c.decidedDrops.delete(key);
+      this.c.departures.applyDrop(decided);
+    } else if (this.c.earlyLeaves.delete(key) || !this.c.room.peers.has(m.peer)) {
+      // It left before we heard of it: announce it like any departure.
+      this.c.departures.departed(m.peer);
+    }
+  }
+
+  /** Joins deferred behind an earlier admission of the same peer, once that one is gone. */
+  flushDeferredJoins(): void {
+    if (this.c.deferredJoins.length === 0) return;
+    const list = this.c.deferredJoins;
+    this.c.deferredJoins = [];
+    for (const { from, m } of list) this.onJoin(from, m);
+  }
+
+  /**
+   * A join whose proposer is dropped at or before its frame never happened: no member
+   * stepped the join frame (none steps past the drop frame before it has the drop), and
+   * some member may never have heard of the join. (Had the proposer's input for the join
+   * frame reached anyone, the drop frame would be later: the proposer sends that input only
+   * once every member acknowledged the join, and then the join stands.) Every member
+   * applies the same drop, so every member cancels the same joins.
+   */
+  cancelJoin(peer: PeerId): void {
+    const since = this.c.since.get(peer);
+    this.c.log(`cancelling the join of ${peer} at ${since}: its proposer was dropped first`);
+    const wasSpectator = this.c.spectators.delete(peer);
+    this.c.streams.delete(peer);
+    this.c.receivers.delete(peer);
+    this.c.remoteNext.delete(peer);
+    this.c.since.delete(peer);
+    this.c.proposer.delete(peer);
+    this.c.leaving.delete(peer);
+    this.c.reportSentTo.delete(peer);
+    this.c.pendingJoins.delete(peer);
+    if (since !== undefined) this.c.agreements.delete(admissionKey(peer, since));
+    for (const lists of [this.c.joinsAt, this.c.snapshotsAt]) {
+      for (const [f, ps] of lists) {
+        const rest = ps.filter((p) => p !== peer);
+        if (rest.length) lists.set(f, rest);
+        else lists.delete(f);
+      }
+    }
+    this.c.hashing.judge(this.c.hashes.forget(peer));
+    if (wasSpectator) this.c.events.emit('player-left', { peer, atFrame: since ?? this.c.frame });
+  }
+
+  /**
+   * Back to the lobby to be admitted again: the coordinator that admitted us vanished
+   * before sending our snapshot (`announce`: tell the members, who drop us at an agreed
+   * frame as for any player), or our join was cancelled (the members cancel it themselves).
+   */
+  rejoin(announce: boolean, why: string): void {
+    this.c.log(`back to the lobby: ${why}`);
+    const since = this.c.since.get(this.c.selfId) ?? 0;
+    if (announce) for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: this.c.selfId, since });
+    // Packets of this admission may still be in flight: the next one must start past every
+    // frame they name (our inputs, and what we acknowledged of others').
+    let last = Math.max(this.c.myNext, since + this.c.config.delay, this.c.sim?.frame ?? 0);
+    for (const s of this.c.streams.values()) last = Math.max(last, s.next);
+    this.c.notBefore = Math.max(this.c.notBefore, last + 1);
+    if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
+    this.c.timer = undefined;
+    for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();
+    for (const c of [this.c.spectators, this.c.leaving, this.c.dropped, this.c.earlyLeaves]) c.clear();
+    this.c.deferredJoins = [];
+    this.c.hashes = new HashBook(() => this.c.selfId);
+    this.c.sim = undefined;
+    this.c.recorder = undefined;
+    this.c.joinedVia = undefined;
+    this.c.gen = 0;
+    this.c.offInput?.();
+    this.c.offInput = undefined;
+    this.c.in = undefined;
+    this.c.role = this.c.opts.spectator ? 'spectator' : 'player';
+    this.c.status = 'lobby';
+    this.sayHello();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Players leaving or vanishing: announce the leaver, freeze its input stream, report to
+ * the coordinator, which decides the drop frame from every report (DropAgreement); every
+ * member applies the same drop, and with it cancels the joins the leaver proposed for
+ * that frame or later. Messages name the admission they are about (its `since`), so one
+ * about an earlier admission of the same peer is ignored. PROTOCOL.md, "Leave and drop".
+ */
+import type { PeerId } from '../mesh/types.js';
+import { DropAgreement } from './drop-agreement.js';
+import { admissionKey, type DropMessage, KEEP_ADMISSION_RECORDS, type SessionCore } from './session-core.js';
+import { type Control, Kind } from './wire.js';
+
+export class Departures<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Another peer's connection closed. */
+  onPeerLeft(id: PeerId): void {
+    this.c.hellos.delete(id);
+    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, `${id}, who admitted us, left before our snapshot`);
+    if (this.c.status !== 'running' && this.c.status !== 'joining') return;
+    this.departed(id);
+    this.tryDecideDrops();
+  }
+
+  /** A member is gone: a spectator simply stops being sent to; a player is dropped at an agreed frame. */
+  departed(id: PeerId): void {
+    if (this.c.spectators.has(id)) {
+      this.c.spectators.delete(id);
+      this.c.receivers.delete(id);
+      this.c.hashing.judge(this.c.hashes.forget(id));
+      this.c.events.emit('player-left', { peer: id, atFrame: this.c.frame });
+    } else {
+      this.playerGone(id);
+    }
+    this.c.proposals.pendingJoinsForget(id);
+  }
+
+  /** A player left or vanished (seen by us or announced by another member). */
+  playerGone(id: PeerId): void {
+    if (!this.c.streams.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
+    if (id === this.c.selfId) return this.c.ticker.stop('dropped');
+    this.c.leaving.add(id);
+    this.c.streams.get(id)!.frozen = true;
+    this.c.receivers.delete(id);
+    const since = this.c.since.get(id) ?? 0;
+    for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: id, since });
+    this.c.hashing.judge(this.c.hashes.forget(id));
+    this.c.proposals.pendingJoinsForget(id);
+    this.sendReports();
+  }
+
+  /** A member announced that `peer` (admitted at `since`) left. */
+  onLeave(m: Extract<Control, { kind: typeof Kind.leave }>): void {
+    if (m.peer === this.c.selfId) return; // someone lost us; the coordinator's drop decides
+    const current = this.c.since.get(m.peer);
+    if (current === undefined || !this.c.isMember(m.peer)) {
+      // Its join may still be on its way to us; remember the leave for it (bounded).
+      this.c.earlyLeaves.add(admissionKey(m.peer, m.since));
+      for (const k of this.c.earlyLeaves) if (this.c.earlyLeaves.size > KEEP_ADMISSION_RECORDS) this.c.earlyLeaves.delete(k);
+      return;
+    }
+    if (current !== m.since) return; // about an earlier admission of the same peer
+    this.departed(m.peer);
+    this.tryDecideDrops();
+  }
+
+  /** Send our report on every pending leaver to the current coordinator. */
+  sendReports(): void {
+    const coord = this.c.coordinator();
+    if (!coord) return;
+    for (const leaver of this.c.leaving) {
+      if (this.c.reportSentTo.get(leaver) === coord) continue;
+      this.c.reportSentTo.set(leaver, coord);
+      const s = this.c.streams.get(leaver)!;
+      const base = Math.max(s.start, s.next - 256);
+      const inputs = s.range(base, s.next);
+      const report: Control = { kind: Kind.report, gen: this.c.gen, leaver, since: this.c.since.get(leaver) ?? 0, next: s.next, base, inputs };
+      if (coord === this.c.selfId) this.onReport(this.c.selfId, report);
+      else this.c.sendCtl(coord, report);
+    }
+  }
+
+  onReport(from: PeerId, m: Extract<Control, { kind: typeof Kind.report }>): void {
+    const key = admissionKey(m.leaver, m.since);
+    const decided = this.c.decidedDrops.get(key);
+    if (decided) {
+      // Decided already (perhaps by a coordinator that vanished before telling `from`).
+      if (from !== this.c.selfId) this.c.sendCtl(from, decided);
+      return;
+    }
+    let a = this.c.agreements.get(key);
+    if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
+    a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
+    for (const k of this.c.agreements.keys()) if (this.c.agreements.size > KEEP_ADMISSION_RECORDS && k !== key) this.c.agreements.delete(k);
+    // A report on an admission we do not know (yet) is kept: the join may still be coming.
+    if (this.c.since.get(m.leaver) !== m.since || !this.c.isMember(m.leaver)) return;
+    // We may not have noticed the departure ourselves yet.
+    this.playerGone(m.leaver);
+    this.tryDecideDrops();
+  }
+
+  tryDecideDrops(): void {
+    if (this.c.coordinator() !== this.c.selfId) return;
+    const frame = this.c.sim?.frame ?? 0;
+    // Peers still waiting for their join frame have nothing to report.
+    const expected = [this.c.selfId, ...this.c.members()].filter((p) => !this.c.leaving.has(p) && (p === this.c.selfId || this.c.isComputing(p, frame)));
+    for (const leaver of [...this.c.leaving]) {
+      const since = this.c.since.get(leaver) ?? 0;
+      const key = admissionKey(leaver, since);
+      const a = this.c.agreements.get(key);
+      const d = a?.decide(expected);
+      if (!a || !d) continue;
+      this.c.agreements.delete(key);
+      const msg: DropMessage = { kind: Kind.drop, gen: this.c.gen, leaver, since, ...d };
+      // Reporters we do not count as members (a joiner whose join we never heard of) learn it too.
+      for (const p of new Set([...this.c.members(), ...a.reports.keys()])) if (p !== this.c.selfId) this.c.sendCtl(p, msg);
+      this.applyDrop(msg);
+    }
+  }
+
+  applyDrop(m: DropMessage): void {
+    const key = admissionKey(m.leaver, m.since);
+    if (this.c.since.get(m.leaver) !== m.since) {
+      // Not an admission we know (yet): keep it for a join that arrives late.
+      if (m.leaver !== this.c.selfId) this.remember(key, m);
+      return;
+    }
+    if (this.c.dropped.has(m.leaver)) return;
+    if (m.leaver === this.c.selfId) return this.c.ticker.stop('dropped');
+    const s = this.c.streams.get(m.leaver);
+    if (!s) return;
+    this.remember(key, m);
+    if (this.c.sim && m.atFrame < this.c.sim.frame) this.c.log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.c.sim.frame}`);
+    m.inputs.forEach((b, i) => s.put(m.base + i, b, true));
+    const list = this.c.dropsAt.get(m.atFrame) ?? [];
+    if (!list.includes(m.leaver)) list.push(m.leaver);
+    this.c.dropsAt.set(m.atFrame, list);
+    this.c.dropped.add(m.leaver);
+    this.c.leaving.delete(m.leaver);
+    this.c.receivers.delete(m.leaver);
+    this.c.agreements.delete(key);
+    // Joins the leaver proposed for its drop frame or later are cancelled, here as everywhere.
+    for (const [peer, proposer] of [...this.c.proposer]) {
+      if (proposer === m.leaver && (this.c.since.get(peer) ?? -1) >= m.atFrame && peer !== this.c.selfId) this.c.admission.cancelJoin(peer);
+    }
+    if (this.c.joinedVia === m.leaver && (this.c.since.get(this.c.selfId) ?? -1) >= m.atFrame) return this.c.admission.rejoin(false, `our join at ${this.c.since.get(this.c.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`);
+    this.c.admission.flushDeferredJoins();
+  }
+
+  remember(key: string, m: DropMessage): void {
+    this.c.decidedDrops.set(key, m);
+    for (const k of this.c.decidedDrops.keys()) if (this.c.decidedDrops.size > KEEP_ADMISSION_RECORDS) this.c.decidedDrops.delete(k);
+  }
+}

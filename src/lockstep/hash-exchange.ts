@@ -1,0 +1,74 @@
+/**
+ * Desync detection: hash every `hashEvery`-th frame, send it to the members computing
+ * that frame, judge once all are in (HashBook), and fetch states for a desync's dump.
+ */
+import type { PeerId } from '../mesh/types.js';
+import type { HashVerdict } from './hash-book.js';
+import type { SessionCore } from './session-core.js';
+import { Kind } from './wire.js';
+
+/** Serialized states kept for the most recent hashed frames (a desync dump asks for one). */
+const KEEP_STATES = 32;
+
+export class HashExchange<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  stateAt(frame: number): Uint8Array | undefined {
+    return this.c.states.get(frame);
+  }
+
+  requestState(peer: PeerId, frame: number, timeoutMs = 5000): Promise<Uint8Array | undefined> {
+    if (peer === this.c.selfId) return Promise.resolve(this.stateAt(frame));
+    return new Promise((resolve) => {
+      const key = `${peer}\u0000${frame}`;
+      let done = false;
+      const finish = (s: Uint8Array | undefined) => {
+        if (done) return;
+        done = true;
+        this.c.clock.clearTimeout(timer);
+        resolve(s);
+      };
+      const timer = this.c.clock.setTimeout(() => finish(undefined), timeoutMs);
+      const list = this.c.stateWaiters.get(key) ?? [];
+      list.push(finish);
+      this.c.stateWaiters.set(key, list);
+      this.c.sendCtl(peer, { kind: Kind.stateReq, gen: this.c.gen, frame });
+    });
+  }
+
+  /** A member's answer to requestState. */
+  onState(from: PeerId, frame: number, state: Uint8Array | undefined): void {
+    const key = `${from}\u0000${frame}`;
+    const waiters = this.c.stateWaiters.get(key);
+    this.c.stateWaiters.delete(key);
+    for (const w of waiters ?? []) w(state);
+  }
+
+  hashFrame(): void {
+    const sim = this.c.sim!;
+    const frame = sim.frame;
+    const state = sim.serialize();
+    const hash = this.c.game.hash(sim.state) >>> 0;
+    this.c.localHashes.set(frame, hash);
+    this.c.states.set(frame, state);
+    for (const f of this.c.states.keys()) if (this.c.states.size > KEEP_STATES) this.c.states.delete(f);
+    for (const f of this.c.localHashes.keys()) if (this.c.localHashes.size > 1024) this.c.localHashes.delete(f);
+    this.c.recorder?.hash(frame, hash);
+    const members = this.c.members().filter((p) => !this.c.leaving.has(p) && this.c.isComputing(p, frame));
+    for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash });
+    this.judge([this.c.hashes.local(frame, hash, members)]);
+  }
+
+  judge(verdicts: Array<HashVerdict | undefined>): void {
+    for (const v of verdicts) {
+      if (!v || v.equal) continue;
+      this.c.desyncs++;
+      const peers = Object.keys(v.hashes);
+      this.c.events.emit('desync', {
+        frame: v.frame,
+        hashes: v.hashes,
+        dump: async () => Object.fromEntries(await Promise.all(peers.map(async (p) => [p, await this.requestState(p, v.frame)] as const))),
+      });
+    }
+  }
+}

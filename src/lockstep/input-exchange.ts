@@ -1,0 +1,69 @@
+/**
+ * Inputs on the unreliable channel: sample this peer's input for `frame + delay`, send
+ * each receiver every input it has not acknowledged (with our ack of its inputs), and
+ * store what arrives. The channel is named after the session's generation.
+ */
+import type { PeerId } from '../mesh/types.js';
+import { MeshpartyError } from '../util/errors.js';
+import type { SessionCore } from './session-core.js';
+import { decodeInputPacket, encodeInputPacket, inputChannelName, resolveInputPacket } from './wire.js';
+
+export class InputExchange<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Listen on the input channel of generation `gen` (and no longer on any other). */
+  useGeneration(gen: number): void {
+    this.c.gen = gen;
+    this.c.offInput?.();
+    const ch = (this.c.in = this.c.room.channel(inputChannelName(this.c.prefix, gen), { reliability: 'unreliable' }));
+    this.c.offInput = ch.on('message', ({ from, data }) => this.c.guard(from, () => this.onInput(from, data)));
+  }
+
+  produceInputs(): void {
+    const mine = this.c.streams.get(this.c.selfId);
+    if (!mine || this.c.role !== 'player' || !this.c.sim) return;
+    if (this.c.opts.input) this.c.localInput = this.c.game.input.encode(this.c.opts.input());
+    const limit = Math.min(this.c.sim.frame + this.c.config.delay, this.c.proposals.gateFrame() - 1);
+    while (this.c.myNext <= limit) mine.put(this.c.myNext++, this.c.localInput);
+  }
+
+  sendInputs(): void {
+    const mine = this.c.streams.get(this.c.selfId);
+    for (const [to, acked] of this.c.receivers) {
+      if (!this.c.room.peers.has(to)) continue;
+      let first = this.c.myNext;
+      let inputs: Uint8Array[] = [];
+      if (mine && this.c.role === 'player') {
+        first = Math.max(acked, mine.start, this.c.myNext - 255);
+        inputs = mine.range(first, this.c.myNext);
+      }
+      // A receiver without inputs (a spectator) is acknowledged nothing: ack = end costs no byte.
+      const ack = this.c.streams.get(to)?.next ?? first + inputs.length;
+      const bytes = encodeInputPacket({ ack, first, inputs }, this.c.byteLength);
+      this.c.inputBytes += bytes.length;
+      this.c.inputPackets++;
+      this.c.in?.send(to, bytes).catch(() => {});
+    }
+  }
+
+  onInput(from: PeerId, data: Uint8Array): void {
+    if (this.c.status !== 'running' && this.c.status !== 'joining') return;
+    const raw = decodeInputPacket(data, this.c.byteLength);
+    const s = this.c.streams.get(from);
+    // The sender's next frame as we expect it: the first of its inputs we lack, or for a
+    // peer without inputs (a spectator) its fixed next frame, join frame + delay.
+    const since = this.c.since.get(from);
+    const ref = s ? s.next : since !== undefined ? since + this.c.config.delay : undefined;
+    if (ref === undefined) return; // not a member (yet)
+    const p = resolveInputPacket(raw, ref);
+    if (!p) throw new MeshpartyError('bad-message', 'input frames before 0');
+    const acked = this.c.receivers.get(from);
+    if (acked !== undefined && p.ack > acked) this.c.receivers.set(from, Math.min(p.ack, this.c.myNext));
+    if (!s || from === this.c.selfId) return;
+    if (p.inputs.length === 0) return;
+    for (const b of p.inputs) this.c.game.input.decode(b); // validate before storing any
+    p.inputs.forEach((b, i) => s.put(p.first + i, b));
+    const next = p.first + p.inputs.length;
+    if (next > (this.c.remoteNext.get(from) ?? -1)) this.c.remoteNext.set(from, next);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The coordinator's side of a late join: pick a join frame every member can hear of in
+ * time, hold back its own inputs from that frame until every member acknowledged, and
+ * send the joiner a snapshot of that frame. PROTOCOL.md, "Lockstep wire format".
+ */
+import type { PeerId } from '../mesh/types.js';
+import type { SessionCore } from './session-core.js';
+import { type Control, Kind, type Role } from './wire.js';
+
+export class JoinProposals<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Coordinator: propose a join frame for a peer who arrived mid-game. */
+  maybeAdmit(peer: PeerId): void {
+    const sim = this.c.sim;
+    if (this.c.status !== 'running' || !sim || this.c.coordinator() !== this.c.selfId) return;
+    if ((this.c.opts.admitLateJoiners ?? true) === false) return;
+    // Its hello can arrive before our end of the connection is open; a join sent now would be lost.
+    if (!this.c.room.peers.has(peer)) return;
+    const hello = this.c.hellos.get(peer);
+    if (!hello || hello.started || this.c.isMember(peer) || this.c.pendingJoins.has(peer) || this.c.dropped.has(peer)) return;
+    // A hello older than the peer's last admission we know of says nothing about now.
+    if (hello.after <= (this.c.lastAdmission.get(peer) ?? -1)) return;
+    // While a drop is being agreed, a join sent now could reach a member before the drop
+    // it must follow (the drop may cancel an earlier admission of this very peer).
+    if (this.c.leaving.size > 0) return;
+    const others = this.c.members();
+    if (!others.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with everyone yet
+    const seats = sim.players.length + [...this.c.pendingJoins.values()].filter((j) => j.role === 'player').length;
+    const role: Role = hello.role === 'player' && seats < (this.c.opts.maxPlayers ?? 8) ? 'player' : 'spectator';
+    const frameMs = 1000 / this.c.config.tickHz;
+    const maxRtt = Math.max(0, ...others.map((p) => this.c.room.peers.get(p)?.rttMs ?? 100));
+    // Far enough ahead that every member hears of it before anyone could step it.
+    // Never below `after`: frames of an earlier admission of this peer may still be in flight.
+    const atFrame = Math.max(Math.max(this.c.myNext, sim.frame + this.c.config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4, hello.after);
+    const members = [this.c.selfId, ...others].map((p) => [this.c.since.get(p) ?? 0, p] as [number, PeerId]);
+    const msg: Control = { kind: Kind.join, gen: this.c.gen, peer, role, atFrame, ...this.c.config, members };
+    for (const p of [...others, peer]) this.c.sendCtl(p, msg);
+    this.c.pendingJoins.set(peer, { atFrame, role, acks: new Set(), expect: new Set(others) });
+    this.c.admission.applyJoin(peer, role, atFrame, this.c.selfId);
+    const at = this.c.snapshotsAt.get(atFrame) ?? [];
+    at.push(peer);
+    this.c.snapshotsAt.set(atFrame, at);
+  }
+
+  pendingJoinsForget(id: PeerId): void {
+    for (const j of this.c.pendingJoins.values()) j.expect.delete(id);
+  }
+
+  gateFrame(): number {
+    let gate = Infinity;
+    for (const [peer, j] of this.c.pendingJoins) {
+      for (const p of [...j.expect]) if (!this.c.room.peers.has(p) || this.c.leaving.has(p)) j.expect.delete(p);
+      if ([...j.expect].every((p) => j.acks.has(p))) {
+        if (j.role === 'spectator') this.c.pendingJoins.delete(peer);
+        continue;
+      }
+      gate = Math.min(gate, j.atFrame);
+    }
+    return gate;
+  }
+
+  sendSnapshot(to: PeerId): void {
+    const sim = this.c.sim!;
+    const pairs = (m: Map<number, PeerId[]>) => [...m].flatMap(([f, ps]) => ps.map((p) => [f, p] as [number, PeerId]));
+    this.c.sendCtl(to, {
+      kind: Kind.snapshot,
+      gen: this.c.gen,
+      frame: sim.frame,
+      ...this.c.config,
+      players: [...sim.players],
+      spectators: [...this.c.spectators],
+      joins: pairs(this.c.joinsAt),
+      drops: pairs(this.c.dropsAt),
+      state: sim.serialize(),
+    });
+  }
+}

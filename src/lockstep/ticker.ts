@@ -1,0 +1,133 @@
+/**
+ * The fixed tick: time sync (a peer ahead stretches its tick, one behind steps twice),
+ * stepping a frame once every active player's input is in, applying joins and drops at
+ * their frames, and stopping.
+ */
+import { byId, type SessionCore } from './session-core.js';
+
+export class Ticker<S, I> {
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  running(): void {
+    this.c.status = 'running';
+    const sim = this.c.sim!;
+    if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
+    this.c.events.emit('started', {
+      frame: sim.frame,
+      players: [...sim.players],
+      spectators: [...this.c.spectators],
+      seed: this.c.config.seed,
+      inputDelay: this.c.config.delay,
+      tickHz: this.c.config.tickHz,
+    });
+    this.schedule(true);
+  }
+
+  schedule(reset = false): void {
+    if (this.c.status === 'stopped') return;
+    const frameMs = 1000 / this.c.config.tickHz;
+    const now = this.c.clock.now();
+    if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
+    // A peer ahead of the slowest player stretches its tick a little (time sync).
+    const stretch = this.c.advantage > 1 ? Math.min(0.5, 0.1 * (this.c.advantage - 1)) : 0;
+    this.c.nextTickAt = reset ? now + frameMs : this.c.nextTickAt + frameMs * (1 + stretch);
+    if (now - this.c.nextTickAt > 5 * frameMs) this.c.nextTickAt = now; // was suspended: do not burst
+    this.c.timer = this.c.clock.setTimeout(() => this.tick(), Math.max(0, this.c.nextTickAt - now));
+  }
+
+  tick(): void {
+    this.c.timer = undefined;
+    if (this.c.status === 'stopped') return;
+    try {
+      if (this.c.status === 'running') {
+        this.c.advantage = this.estimateAdvantage();
+        const steps = this.c.advantage < -2 ? 2 : 1;
+        for (let k = 0; k < steps; k++) {
+          this.c.inputs.produceInputs();
+          if (!this.tryStep()) break;
+        }
+        this.c.inputs.produceInputs();
+        if (++this.c.ticks % 30 === 0) for (const p of this.c.hellos.keys()) this.c.proposals.maybeAdmit(p);
+      }
+      this.c.inputs.sendInputs();
+    } catch (err) {
+      this.c.log(`tick failed: ${(err as Error).stack ?? err}`);
+    }
+    this.schedule();
+  }
+
+  tryStep(): boolean {
+    const sim = this.c.sim!;
+    const f = sim.frame;
+    // Sorted, so peers that learned of two joins (or drops) in different orders agree.
+    const joined = [...(this.c.joinsAt.get(f) ?? [])].sort(byId);
+    const left = [...(this.c.dropsAt.get(f) ?? [])].sort(byId);
+    const need = sim.playersAfter(joined, left);
+    const missing = need.filter((p) => !this.c.streams.get(p)?.has(f));
+    if (missing.length) {
+      if (this.c.stalledAt !== f) {
+        this.c.stalledAt = f;
+        this.c.stalls++;
+        this.c.events.emit('stall', { frame: f, waitingOn: missing });
+      }
+      return false;
+    }
+    sim.advance(new Map(need.map((p) => [p, this.c.streams.get(p)!.get(f)!])), joined, left);
+    this.c.joinsAt.delete(f);
+    this.c.dropsAt.delete(f);
+    for (const p of joined) {
+      this.c.pendingJoins.delete(p);
+      this.c.events.emit('player-joined', { peer: p, atFrame: f, role: 'player' });
+    }
+    for (const p of left) {
+      this.c.streams.delete(p);
+      this.c.dropped.delete(p);
+      this.c.since.delete(p);
+      this.c.proposer.delete(p);
+      this.c.remoteNext.delete(p);
+      this.c.hashing.judge(this.c.hashes.forget(p));
+      this.c.events.emit('player-left', { peer: p, atFrame: f });
+    }
+    if (left.length) this.c.admission.flushDeferredJoins();
+    if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
+    if ((sim.frame & 255) === 0) {
+      for (const s of this.c.streams.values()) s.prune(sim.frame - 512);
+      this.c.hashes.prune(sim.frame - 1200);
+    }
+    const snap = this.c.snapshotsAt.get(sim.frame);
+    if (snap) {
+      this.c.snapshotsAt.delete(sim.frame);
+      for (const p of snap) this.c.proposals.sendSnapshot(p);
+    }
+    this.c.events.emit('frame', { frame: sim.frame });
+    return true;
+  }
+
+  estimateAdvantage(): number {
+    const sim = this.c.sim!;
+    const frameMs = 1000 / this.c.config.tickHz;
+    let slowest = Infinity;
+    for (const p of sim.players) {
+      if (p === this.c.selfId || this.c.leaving.has(p)) continue;
+      const next = this.c.remoteNext.get(p);
+      if (next === undefined) continue;
+      const oneWay = (this.c.room.peers.get(p)?.rttMs ?? 0) / 2 / frameMs;
+      // After a tick a player has sampled up to frame + delay, so next = frame + delay + 1;
+      // its packet is one-way latency old, so it is that much further on by now.
+      slowest = Math.min(slowest, next - this.c.config.delay - 1 + oneWay);
+    }
+    return slowest === Infinity ? 0 : sim.frame - slowest;
+  }
+
+  stop(reason: string): void {
+    if (this.c.status === 'stopped') return;
+    this.c.status = 'stopped';
+    if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
+    if (this.c.helloTimer !== undefined) this.c.clock.clearTimeout(this.c.helloTimer);
+    this.c.timer = undefined;
+    this.c.helloTimer = undefined;
+    for (const off of this.c.offs) off();
+    this.c.offs = [];
+    this.c.events.emit('stopped', { reason });
+  }
+}
