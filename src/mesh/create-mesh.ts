@@ -132,6 +132,8 @@ export function createMesh(options: MeshOptions): Room {
   /** Peers already in the room when we first joined: their password is the room's. */
   let olderPeers = new Set<PeerId>();
   let joinedOnce = false;
+  /** Our id is new at the relay since the last join: nobody holds a connection to an older us. */
+  let freshIdentity = false;
   let heartbeatTimer: TimerHandle | undefined;
   const key = options.password === undefined ? undefined : deriveSignalKey(options.password, options.room);
   key?.catch((err) => fail(new MeshpartyError('crypto-unavailable', `cannot derive the room key: ${String(err)}`)));
@@ -195,7 +197,9 @@ export function createMesh(options: MeshOptions): Room {
     if (!shouldInitiate(selfId, r.id)) {
       // The initiator offers on its own; this only speeds up a peer that kept a stale
       // connection to our previous incarnation (it replaces an *open* one on request).
-      sendEnvelope(r, { r: null });
+      // With an id the relay has just made up there is none: a room forming at once
+      // saves one relay message per pair.
+      if (!freshIdentity) sendEnvelope(r, { r: null });
       return;
     }
     if (r.retryTimer !== undefined) return;
@@ -411,8 +415,9 @@ export function createMesh(options: MeshOptions): Room {
     startConnection(r, false, env.s)?.transport.signal(env.d);
   };
 
-  const onJoined = ({ selfId: id, peers }: { selfId: PeerId; peers: PeerId[] }) => {
+  const onJoined = ({ selfId: id, peers, fresh }: { selfId: PeerId; peers: PeerId[]; fresh?: boolean }) => {
     if (closed) return;
+    freshIdentity = fresh === true;
     if (selfId && id !== selfId) {
       // The relay gave us a new identity: every connection was made under the old one.
       log.warn('peer id changed on rejoin; reconnecting everyone', { from: selfId, to: id });

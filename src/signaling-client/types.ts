@@ -12,8 +12,12 @@ export type SignalingStatus = 'connecting' | 'connected' | 'reconnecting' | 'clo
 
 /** Events of a {@link Signaling}. */
 export interface SignalingEvents {
-  /** Joined (or rejoined after a relay outage): own id and the peers already there. */
-  joined: { selfId: PeerId; peers: PeerId[] };
+  /**
+   * Joined (or rejoined after a relay outage): own id and the peers already there.
+   * `fresh`: the relay made up this id just now (none was asked for), so no peer can
+   * still hold a connection to an earlier holder of it.
+   */
+  joined: { selfId: PeerId; peers: PeerId[]; fresh?: boolean };
   'peer-joined': PeerId;
   'peer-left': PeerId;
   /** A signal from `from` (stamped by the relay, so it cannot be spoofed by clients). */

@@ -94,6 +94,8 @@ class WebSocketSignaling implements Signaling {
   #started = false;
   #joined = false;
   #everJoined = false;
+  /** The last join named a peer id (ours from before, or the one asked for). */
+  #askedForId = false;
   /** The id to ask for on (re)join: the option, then whatever the relay gave us. */
   #peerId: PeerId | undefined;
   #attempt = 0;
@@ -164,6 +166,7 @@ class WebSocketSignaling implements Signaling {
       const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room };
       if (this.#opts.token !== undefined) join.token = this.#opts.token;
       if (this.#peerId !== undefined) join.peerId = this.#peerId;
+      this.#askedForId = this.#peerId !== undefined;
       this.#send(join);
       this.#schedulePing();
     };
@@ -309,7 +312,7 @@ class WebSocketSignaling implements Signaling {
     this.#everJoined = true;
     this.#attempt = 0;
     this.#takenSince = undefined;
-    this.#events.emit('joined', { selfId, peers });
+    this.#events.emit('joined', { selfId, peers, fresh: !this.#askedForId });
     this.#setStatus('connected');
   }
 

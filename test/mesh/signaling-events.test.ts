@@ -60,6 +60,16 @@ describe('signaling events seen by the room', () => {
     expect(shouldInitiate('m', 'b')).toBe(false);
     expect(shouldInitiate('m', 'e')).toBe(true);
     expect(f.sent).toEqual([{ to: 'b', data: { r: null } }]);
+    // Under an id the relay has just made up, nobody can hold a stale connection to us: no nudge.
+    const g = fakeSignaling();
+    createMesh({ room: 'r', signaling: g.s, transports: new MemoryWire().factory('m'), logger: silentLogger() });
+    g.events.emit('joined', { selfId: 'm', peers: ['b'], fresh: true });
+    g.events.emit('peer-joined', 'y');
+    expect(shouldInitiate('m', 'y')).toBe(false);
+    expect(g.sent).toEqual([]);
+    // After a rejoin under the same id (a relay outage) the nudges resume.
+    g.events.emit('joined', { selfId: 'm', peers: ['b'] });
+    expect(g.sent).toEqual([{ to: 'b', data: { r: null } }]);
     const errors: string[] = [];
     room.on('error', (e) => errors.push(e.code));
     for (const junk of [null, 42, [], { s: '' }, { s: 'x'.repeat(65), d: 1 }, { r: 5 }, { s: 'ok', d: 'not a memory signal' }]) {

@@ -19,7 +19,7 @@ const fastBackoff = { initialMs: 30, maxMs: 200 };
 /** A client plus everything it reported, for assertions. */
 function observe(s: Signaling) {
   const seen = {
-    joined: [] as Array<{ selfId: string; peers: string[] }>,
+    joined: [] as Array<{ selfId: string; peers: string[]; fresh?: boolean }>,
     peerJoined: [] as string[],
     peerLeft: [] as string[],
     signals: [] as Array<{ from: string; data: unknown }>,
@@ -114,6 +114,8 @@ describe('WebSocket signaling against a real relay', () => {
     r = await relay({ port });
     await waitFor(() => a.s.status === 'connected' && b.s.status === 'connected', 'both rejoined', 10_000);
     expect(a.seen.joined.map((j) => j.selfId)).toEqual([ids[0], ids[0]]);
+    // The first id was made up by the relay; the rejoin asked for it back.
+    expect(a.seen.joined.map((j) => j.fresh)).toEqual([true, false]);
     expect(b.seen.joined.map((j) => j.selfId)).toEqual([ids[1], ids[1]]);
     expect(a.seen.statuses).toEqual(['connected', 'reconnecting', 'connected']);
     expect(r.metrics().connections).toBe(2);
@@ -199,7 +201,7 @@ describe('WebSocket signaling against a real relay', () => {
     const warnings: string[] = [];
     const a = client(fake.url, 'room-g', { logger: { warn: (m) => warnings.push(m) } });
     await waitFor(() => a.seen.signals.length === 1, 'the valid signal');
-    expect(a.seen.joined).toEqual([{ selfId: 'me', peers: ['x'] }]);
+    expect(a.seen.joined).toEqual([{ selfId: 'me', peers: ['x'], fresh: true }]);
     expect(a.seen.errors).toEqual([]);
     expect(warnings.length).toBeGreaterThanOrEqual(4);
   });
