@@ -470,7 +470,7 @@ export function createMesh(options: MeshOptions): Room {
       if (!conn?.isOpen) continue;
       if (stalled) conn.lastHeard = Math.max(conn.lastHeard, now - opts.heartbeatIntervalMs);
       if (now - conn.lastHeard > opts.peerTimeoutMs) drop(r, 'timeout', true);
-      else conn.ping(now);
+      else conn.heartbeat(opts.heartbeatIntervalMs);
     }
     heartbeatTimer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
   };

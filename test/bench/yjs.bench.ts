@@ -11,7 +11,7 @@
  *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
  *
  * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only,
- * BENCH_YJS=latency,late,trace to pick parts, BENCH_YJS_N=8 for sizes, BENCH_YJS_STAGES=1 to print
+ * BENCH_YJS=latency,late,trace to pick parts, BENCH_YJS_N=8 for sizes, BENCH_YJS_SAMPLES=200 for more edits, BENCH_YJS_STAGES=1 to print
  * where each system's latency goes (sender's send() calls, the last peer's frame arrival and apply).
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,8 @@ type Mode = 'meshparty' | 'y-webrtc';
 const root = resolve(import.meta.dirname, '../..');
 const quick = !!process.env.BENCH_QUICK;
 const SIZES = process.env.BENCH_YJS_N ? process.env.BENCH_YJS_N.split(',').map(Number) : quick ? [4] : [4, 8, 16];
-const SAMPLES = 60;
+/** Edits per system per size (`BENCH_YJS_SAMPLES` for more where N = 16 is noisy). */
+const SAMPLES = Number(process.env.BENCH_YJS_SAMPLES) || 60;
 /** `BENCH_YJS=latency` (or late, trace) runs only those parts. */
 const parts = (process.env.BENCH_YJS ?? 'latency,late,trace').split(',');
 
