@@ -8,8 +8,9 @@
  * simple-peer plus an `addIceCandidate`, which in a room forming at once is CPU every
  * other connection waits for.
  *
- * So a description is held for one short window (or until gathering completes, if
- * sooner) and then sent as the connection's *current* local description, which carries
+ * So a description is held until the burst of host candidates is over (SETTLE_MS after
+ * the latest), at most one short window (or until gathering completes, if sooner), and
+ * then sent as the connection's *current* local description, which carries
  * every candidate gathered so far in its SDP (standard behaviour, browsers and
  * libwebrtc alike): on a LAN or one host that is the only signal of the side.
  * Candidates gathered later (server-reflexive and relay candidates after a STUN/TURN
@@ -37,6 +38,13 @@ export interface Description {
   type: string;
   sdp: string;
 }
+
+/**
+ * A held description goes this long after the latest candidate (never past its window):
+ * host candidates of every interface come in one burst, and later ones (STUN, TURN)
+ * need a network round trip, so waiting out the whole window would only add latency.
+ */
+export const SETTLE_MS = 5;
 
 /** Most candidates accepted in one incoming batch; more is not a real peer. */
 export const MAX_CANDIDATES_PER_BATCH = 64;
@@ -88,6 +96,8 @@ export class CandidateBatcher {
   /** Candidates already sent inside a description: not sent again when their own event comes. */
   #inDescription = new Set<string>();
   #timer: TimerHandle | undefined;
+  /** When a held description goes at the latest. */
+  #holdDeadline = 0;
   #stopped = false;
 
   /**
@@ -109,12 +119,14 @@ export class CandidateBatcher {
       if (!this.options.tcp && isTcp(s.candidate)) return;
       if (this.#inDescription.has(candidateKey(s.candidate.candidate))) return;
       this.#pending.push(s.candidate);
-      this.#timer ??= this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+      if (this.#held) this.#settle();
+      else this.#timer ??= this.clock.setTimeout(() => this.flush(), this.options.windowMs);
       return;
     }
     this.flush(); // keep signals behind nothing they were produced before
     if ((s?.type === 'offer' || s?.type === 'answer') && typeof s.sdp === 'string' && this.currentDescription && this.options.windowMs > 0) {
       this.#held = { type: s.type, sdp: s.sdp };
+      this.#holdDeadline = this.clock.now() + this.options.windowMs;
       this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
       return;
     }
@@ -149,6 +161,13 @@ export class CandidateBatcher {
     this.#timer = undefined;
     this.#pending = [];
     this.#held = undefined;
+  }
+
+  /** A candidate came while a description is held: send it SETTLE_MS after the burst ends. */
+  #settle(): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    const wait = Math.max(0, Math.min(SETTLE_MS, this.#holdDeadline - this.clock.now()));
+    this.#timer = this.clock.setTimeout(() => this.flush(), wait);
   }
 
   /** The held description as it is now, with its candidates (minus TCP ones unless asked for). */

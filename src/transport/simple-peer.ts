@@ -53,9 +53,10 @@ export interface SimplePeerTransportOptions {
   /** Where `bufferedamountlow` does not exist (Node's wrtc), poll this often while above the mark (default 2 ms). */
   pollIntervalMs?: number;
   /**
-   * An offer or answer waits this long (or until ICE gathering completes, if sooner) and
-   * then goes with every candidate gathered by then inside its SDP; candidates gathered
-   * later go as one signal per window. 0 sends each signal at once (default 20 ms).
+   * An offer or answer waits at most this long (less once the burst of host candidates
+   * is over, or ICE gathering completes) and then goes with every candidate gathered by
+   * then inside its SDP; candidates gathered later go as one signal per window. 0 sends
+   * each signal at once (default 20 ms).
    */
   candidateBatchMs?: number;
   /** Also send ICE-TCP candidates (default false: UDP only, far fewer signals). */

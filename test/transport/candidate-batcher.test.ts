@@ -5,7 +5,7 @@
  * candidates only when asked for; nothing is sent twice.
  */
 import { describe, expect, it } from 'vitest';
-import { CandidateBatcher, unbatch } from '../../src/transport/candidate-batcher.js';
+import { CandidateBatcher, SETTLE_MS, unbatch } from '../../src/transport/candidate-batcher.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const udp = (n: number) => `candidate:${n} 1 udp 2122194687 192.0.2.${n} 500${n} typ host generation 0`;
@@ -41,6 +41,32 @@ describe('CandidateBatcher', () => {
     batcher.push(cand(udp(3)));
     clock.advance(20);
     expect(sent.slice(1)).toEqual([{ type: 'candidates', candidates: [cand(udp(3)).candidate] }]);
+  });
+
+  it('sends a held description SETTLE_MS after the latest candidate of a burst, never later than its window', () => {
+    const { clock, sent, batcher, setLocal } = setup();
+    batcher.push({ type: 'offer', sdp: sdpWith() });
+    clock.advance(2);
+    batcher.push(cand(udp(1)));
+    clock.advance(SETTLE_MS - 1);
+    batcher.push(cand(udp(2)));
+    setLocal({ type: 'offer', sdp: sdpWith(udp(1), udp(2)) });
+    clock.advance(SETTLE_MS - 1);
+    expect(sent).toEqual([]);
+    clock.advance(1);
+    expect(sent).toEqual([{ type: 'offer', sdp: sdpWith(udp(1), udp(2)) }]);
+    // A trickle that never settles still goes when the window ends.
+    const slow = setup();
+    slow.batcher.push({ type: 'answer', sdp: sdpWith() });
+    for (let t = 0; t < 18; t += 3) {
+      slow.batcher.push(cand(udp(10 + t)));
+      slow.clock.advance(3);
+    }
+    slow.batcher.push(cand(udp(9)));
+    slow.clock.advance(1);
+    expect(slow.sent).toEqual([]);
+    slow.clock.advance(1);
+    expect(slow.sent[0]).toEqual({ type: 'answer', sdp: sdpWith() });
   });
 
   it('sends the description as soon as gathering completes', () => {
