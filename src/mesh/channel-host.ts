@@ -1,0 +1,71 @@
+/**
+ * Named channels of one mesh: creating them (names hash to the ids frames carry) and
+ * sending or broadcasting a channel's messages over the open connections.
+ */
+import { MeshpartyError } from '../util/errors.js';
+import { type ChannelHost, MeshChannel } from './channel.js';
+import type { MeshContext } from './mesh-context.js';
+import type { Channel, Reliability } from './types.js';
+
+/**
+ * The `channel(name, options)` function of a room over `ctx`: the same name gives the
+ * same channel; a name whose id collides with another's is refused.
+ *
+ * @example
+ * ```ts
+ * const channel = createChannels(ctx);
+ * channel('chat').on('message', ({ from, data }) => console.log(from, data));
+ * ```
+ */
+export function createChannels(ctx: MeshContext): (name: string, o?: { reliability?: Reliability }) => Channel {
+  const { opts, remotes, open, channelsById } = ctx;
+  const channels = new Map<string, MeshChannel>();
+
+  const tooLarge = (data: Uint8Array) =>
+    new MeshpartyError('message-too-large', `message of ${data.byteLength} bytes over the ${opts.maxMessageBytes}-byte limit`, {
+      bytes: data.byteLength,
+      maxMessageBytes: opts.maxMessageBytes,
+    });
+
+  const host: ChannelHost = {
+    sendOn(ch, to, data) {
+      if (ctx.closed) return Promise.reject(new MeshpartyError('closed', 'the room is closed'));
+      if (!(data instanceof Uint8Array)) return Promise.reject(new MeshpartyError('bad-argument', 'data must be a Uint8Array'));
+      if (data.byteLength > opts.maxMessageBytes) return Promise.reject(tooLarge(data));
+      const conn = remotes.get(to)?.conn;
+      if (!conn?.isOpen) return Promise.reject(new MeshpartyError('unknown-peer', `no open connection to peer ${to}`, { peer: to }));
+      return conn.send(ch.reliability, ch.id, data);
+    },
+    async broadcastOn(ch, data) {
+      if (ctx.closed) throw new MeshpartyError('closed', 'the room is closed');
+      if (data.byteLength > opts.maxMessageBytes) throw tooLarge(data);
+      const results = await Promise.allSettled([...open.keys()].map((id) => host.sendOn(ch, id, data)));
+      // A peer leaving mid-broadcast is not the sender's failure; a size refusal is.
+      for (const res of results) {
+        if (res.status === 'rejected' && (res.reason as MeshpartyError)?.code === 'message-too-large') throw res.reason;
+      }
+    },
+    queuedOn(ch, to) {
+      return remotes.get(to)?.conn?.queue?.queuedBytes(ch.id) ?? 0;
+    },
+  };
+
+  const channel = (name: string, o?: { reliability?: Reliability }): Channel => {
+    const reliability = o?.reliability ?? 'reliable';
+    const existing = channels.get(name);
+    if (existing) {
+      if (o?.reliability && existing.reliability !== reliability) {
+        throw new MeshpartyError('channel-reliability-mismatch', `channel "${name}" is already ${existing.reliability}`);
+      }
+      return existing;
+    }
+    const ch = new MeshChannel(name, reliability, host);
+    const clash = channelsById.get(ch.id);
+    if (clash) throw new MeshpartyError('channel-id-collision', `channel names "${name}" and "${clash.name}" hash to the same id; rename one`);
+    channels.set(name, ch);
+    channelsById.set(ch.id, ch);
+    return ch;
+  };
+
+  return channel;
+}

@@ -1,0 +1,80 @@
+/**
+ * Liveness of one mesh's connections: heartbeats (which also give each peer's RTT) and
+ * the timeout for a silent connection, and probing a peer the relay says has left while
+ * its connection is still open.
+ */
+import type { TimerHandle } from '../util/clock.js';
+import type { Connection } from './connection.js';
+import type { MeshContext, RemotePeer } from './mesh-context.js';
+import type { PeerLifecycle } from './peer-lifecycle.js';
+
+/** What liveness offers the rest of the mesh. */
+export interface Liveness {
+  /** The relay says `r` left, but `conn` is open: ask the peer itself. */
+  probeLeaver(r: RemotePeer, conn: Connection): void;
+  /** Stop the heartbeats (the room is closing). */
+  stop(): void;
+}
+
+/**
+ * Start heartbeats for `ctx`'s open connections; silent ones are dropped through `lifecycle`.
+ *
+ * @example
+ * ```ts
+ * const liveness = startLiveness(ctx, lifecycle);
+ * signaling.on('peer-left', (id) => { const r = ctx.remotes.get(id); if (r?.conn?.isOpen) liveness.probeLeaver(r, r.conn); });
+ * ```
+ */
+export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liveness {
+  const { clock, opts, remotes } = ctx;
+  let lastTick = clock.now();
+  let timer: TimerHandle | undefined;
+  const heartbeat = () => {
+    timer = undefined;
+    if (ctx.closed) return;
+    const now = clock.now();
+    // A tick far behind schedule means this process stalled (GC, a busy loop, a suspended
+    // tab): frames from peers may be waiting unread, so silence proves nothing this round.
+    const stalled = now - lastTick > 2 * opts.heartbeatIntervalMs;
+    lastTick = now;
+    for (const r of [...remotes.values()]) {
+      const conn = r.conn;
+      if (!conn?.isOpen) continue;
+      if (stalled) conn.lastHeard = Math.max(conn.lastHeard, now - opts.heartbeatIntervalMs);
+      if (now - conn.lastHeard > opts.peerTimeoutMs) lifecycle.drop(r, 'timeout', true);
+      else conn.heartbeat(opts.heartbeatIntervalMs);
+    }
+    timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
+  };
+
+  /**
+   * The relay says `r` left, but its connection is open: the relay may be the one in
+   * trouble, so ask the peer itself, one window of `leftProbeMs` at a time, for as long
+   * as the relay does not have it back. A window with no frame from it means it is gone.
+   * A window that heard something (an answer, or a frame already in flight from a peer
+   * that has just died) starts the next one. A check that runs late (this process
+   * stalled) gets one more window, since the answer may be waiting unread.
+   */
+  const probeLeaver = (r: RemotePeer, conn: Connection) => {
+    const window = (since: number) => {
+      conn.ping(since);
+      const due = since + opts.leftProbeMs;
+      clock.setTimeout(() => {
+        if (ctx.closed || r.conn !== conn || !conn.isOpen || r.inRoom) return;
+        const now = clock.now();
+        if (conn.lastHeard > since || now - due > opts.heartbeatIntervalMs) return window(now);
+        lifecycle.drop(r, 'vanished', true);
+      }, opts.leftProbeMs);
+    };
+    window(clock.now());
+  };
+
+  timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
+  return {
+    probeLeaver,
+    stop() {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The state one mesh shares between its parts (peer lifecycle, signal handling,
+ * liveness, channels): what it knows about each remote peer, who is open, and the
+ * room-wide facts (own id, closed). Created by `createMesh`; nothing here is global.
+ */
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Emitter } from '../util/emitter.js';
+import type { MeshpartyError } from '../util/errors.js';
+import type { MeshChannel } from './channel.js';
+import type { Connection } from './connection.js';
+import type { Logger } from './logger.js';
+import type { ResolvedMeshOptions } from './mesh-options.js';
+import type { PeerId, PeerInfo, RoomEvents } from './types.js';
+
+/** Everything the mesh knows about one remote peer. */
+export interface RemotePeer {
+  id: PeerId;
+  /** Listed by signaling as a member of the room right now. */
+  inRoom: boolean;
+  conn: Connection | undefined;
+  info: { id: PeerId; rttMs: number | undefined };
+  /** Sessions already closed: their late signals are dropped. */
+  dead: string[];
+  attempts: number;
+  retryTimer: TimerHandle | undefined;
+  connectTimer: TimerHandle | undefined;
+  /** Said goodbye; not reconnected until signaling announces it again. */
+  left: boolean;
+  /** Cut off for malformed input, until it leaves the room. */
+  banned: boolean;
+  /** Signals cannot be decrypted either way (different password). */
+  mismatch: boolean;
+  inbound: Promise<void>;
+  outbound: Promise<void>;
+}
+
+/** One mesh's shared state. */
+export interface MeshContext {
+  readonly opts: ResolvedMeshOptions;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly events: Emitter<RoomEvents>;
+  readonly remotes: Map<PeerId, RemotePeer>;
+  /** Peers with an open connection (the room's `peers`). */
+  readonly open: Map<PeerId, PeerInfo>;
+  readonly channelsById: Map<number, MeshChannel>;
+  /** Own id at the relay; '' until the first join. */
+  selfId: PeerId;
+  closed: boolean;
+  /** Our id is new at the relay since the last join: nobody holds a connection to an older us. */
+  freshIdentity: boolean;
+  /** Peers already in the room when we first joined: their password is the room's. */
+  olderPeers: Set<PeerId>;
+  /** Report a fatal error and leave the room. */
+  fail(err: MeshpartyError): void;
+}
+
+/** The record of `id`, created (not in the room, no connection) if there is none. */
+export function remotePeer(ctx: MeshContext, id: PeerId): RemotePeer {
+  let r = ctx.remotes.get(id);
+  if (!r) {
+    r = {
+      id,
+      inRoom: false,
+      conn: undefined,
+      info: { id, rttMs: undefined },
+      dead: [],
+      attempts: 0,
+      retryTimer: undefined,
+      connectTimer: undefined,
+      left: false,
+      banned: false,
+      mismatch: false,
+      inbound: Promise.resolve(),
+      outbound: Promise.resolve(),
+    };
+    ctx.remotes.set(id, r);
+  }
+  return r;
+}

@@ -1,0 +1,71 @@
+/**
+ * The options of a mesh ({@link MeshOptions}) and their defaults; `resolveMeshOptions`
+ * fills in what the caller left out.
+ */
+import type { Clock } from '../util/clock.js';
+import type { Signaling } from '../signaling-client/types.js';
+import type { PeerTransportFactory } from '../transport/types.js';
+import type { Logger } from './logger.js';
+
+/** Options of `createMesh`. */
+export interface MeshOptions {
+  /** Room name (also salts the password key). */
+  room: string;
+  /** Who introduces peers: the relay client or the in-memory signaling. */
+  signaling: Signaling;
+  /** Creates one transport per remote peer (WebRTC or in-memory). */
+  transports: PeerTransportFactory;
+  /** Encrypt every signal end to end with a key derived from this password and the room. */
+  password?: string;
+  /** Most peers in the room, this one included (default 16). */
+  maxPeers?: number;
+  /** Largest message a channel carries, in bytes (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** Heartbeat period (default 500 ms). */
+  heartbeatIntervalMs?: number;
+  /** A connection silent this long is closed and its peer reported `peer-left` (default 2250 ms). */
+  peerTimeoutMs?: number;
+  /**
+   * When the relay reports that a peer with an open connection left, it is probed; no
+   * frame from it within this long means it is gone (default 1000 ms). A killed process
+   * drops its relay socket at once, so this beats waiting out `peerTimeoutMs`.
+   */
+  leftProbeMs?: number;
+  /** A connection not open after this long is abandoned and retried (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Malformed frames tolerated from one connection before it is cut (default 10). */
+  maxStrikes?: number;
+  /** Bytes one peer's reliable queue may hold before `send` rejects with `queue-full` (default 256 MiB). */
+  maxQueuedBytes?: number;
+  /**
+   * Bytes a data channel may buffer before the queue waits for `drain` (default: the largest of
+   * 1 MiB, 4 x the transport's maxMessageSize and 2 x its lowWaterMark). Higher can add
+   * throughput on long fat links at the cost of latency for later messages.
+   */
+  highWaterMarkBytes?: number;
+  /** Time source for heartbeats, timeouts and retries (default: the real clock). */
+  clock?: Clock;
+  /** Where dropped input and recoveries are reported (default: warnings to the console). */
+  logger?: Logger;
+}
+
+/** What an option left out means. */
+export const MESH_DEFAULTS = {
+  maxPeers: 16,
+  maxMessageBytes: 64 * 1024 * 1024,
+  heartbeatIntervalMs: 500,
+  peerTimeoutMs: 2250,
+  leftProbeMs: 1000,
+  connectTimeoutMs: 15_000,
+  maxStrikes: 10,
+  maxQueuedBytes: 256 * 1024 * 1024,
+};
+
+/** Options with every default filled in. */
+export type ResolvedMeshOptions = MeshOptions & typeof MESH_DEFAULTS;
+
+/** The caller's options over the defaults (an option passed as `undefined` keeps its default). */
+export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<MeshOptions>;
+  return { ...MESH_DEFAULTS, ...given } as ResolvedMeshOptions;
+}

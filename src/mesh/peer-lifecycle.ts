@@ -1,0 +1,203 @@
+/**
+ * Connection lifecycle of one mesh: when a connection to a peer is made (the glare rule
+ * in `glare.ts` decides who offers), retried, dropped and forgotten, and what each
+ * connection's events do to the room (`peer-joined`, `peer-left`, messages to channels,
+ * RTT, strikes for bad input).
+ */
+import { MeshpartyError } from '../util/errors.js';
+import type { PeerTransportFactory } from '../transport/types.js';
+import { Connection, type ConnectionHooks } from './connection.js';
+import { type SignalEnvelope, newSessionId, shouldInitiate } from './glare.js';
+import type { MeshContext, RemotePeer } from './mesh-context.js';
+
+/** Retry delays of an initiator after a failed connection: 250 ms doubling, at most 5 s. */
+const retryDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
+
+/** What the lifecycle offers the rest of the mesh. */
+export interface PeerLifecycle {
+  /** Make sure a connection to `r` exists or is on its way, following the glare rule. */
+  consider(r: RemotePeer): void;
+  /** A new connection to `r` (as initiator or for the initiator's `session`); undefined if none can be made. */
+  startConnection(r: RemotePeer, initiator: boolean, session: string): Connection | undefined;
+  /** Forget `r`'s connection (reporting `peer-left` if it was open) and, when `recover`, start over. */
+  drop(r: RemotePeer, reason: string, recover: boolean, err?: MeshpartyError): void;
+  /** Forget `r` altogether once it has no connection. */
+  forget(r: RemotePeer): void;
+  clearTimers(r: RemotePeer): void;
+  /** Connections (open or forming) count against maxPeers. */
+  hasRoomFor(r: RemotePeer): boolean;
+}
+
+/**
+ * The lifecycle of `ctx`'s connections, made by `transports`; `send` delivers an
+ * envelope to a peer through signaling.
+ *
+ * @example
+ * ```ts
+ * const peers = createPeerLifecycle(ctx, transports, (r, env) => signals.sendEnvelope(r, env));
+ * peers.consider(remotePeer(ctx, 'b'));
+ * ```
+ */
+export function createPeerLifecycle(
+  ctx: MeshContext,
+  transports: PeerTransportFactory,
+  send: (r: RemotePeer, env: SignalEnvelope) => void,
+): PeerLifecycle {
+  const { clock, log, opts, remotes, open, events, channelsById } = ctx;
+
+  const clearTimers = (r: RemotePeer) => {
+    if (r.retryTimer !== undefined) clock.clearTimeout(r.retryTimer);
+    if (r.connectTimer !== undefined) clock.clearTimeout(r.connectTimer);
+    r.retryTimer = r.connectTimer = undefined;
+  };
+
+  /** Connections (open or forming) count against maxPeers. */
+  const hasRoomFor = (r: RemotePeer) => {
+    if (r.conn) return true;
+    let n = 0;
+    for (const other of remotes.values()) if (other.conn) n++;
+    return n + 1 < opts.maxPeers;
+  };
+
+  const mayConnect = (r: RemotePeer) => !ctx.closed && ctx.selfId !== '' && r.inRoom && !r.left && !r.banned && !r.mismatch;
+
+  /** Make sure a connection to `r` exists or is on its way, following the glare rule. */
+  const consider = (r: RemotePeer) => {
+    if (!mayConnect(r) || r.conn) return;
+    if (!shouldInitiate(ctx.selfId, r.id)) {
+      // The initiator offers on its own; this only speeds up a peer that kept a stale
+      // connection to our previous incarnation (it replaces an *open* one on request).
+      // With an id the relay has just made up there is none: a room forming at once
+      // saves one relay message per pair.
+      if (!ctx.freshIdentity) send(r, { r: null });
+      return;
+    }
+    if (r.retryTimer !== undefined) return;
+    if (!hasRoomFor(r)) return log.warn('room at maxPeers: not connecting', { peer: r.id, maxPeers: opts.maxPeers });
+    startConnection(r, true, newSessionId());
+  };
+
+  const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection | undefined => {
+    clearTimers(r);
+    let transport;
+    try {
+      transport = transports.create({ localId: ctx.selfId, remoteId: r.id, initiator });
+    } catch (err) {
+      // A setup problem (no WebRTC implementation, bad ICE config): retrying cannot help.
+      events.emit('error', new MeshpartyError('transport-failed', `cannot create a connection to ${r.id}: ${String(err)}`, { peer: r.id }));
+      return undefined;
+    }
+    const conn = new Connection(
+      transport,
+      session,
+      { clock, maxMessageBytes: opts.maxMessageBytes, maxQueuedBytes: opts.maxQueuedBytes, highWaterMark: opts.highWaterMarkBytes },
+      hooks,
+    );
+    r.conn = conn;
+    r.connectTimer = clock.setTimeout(() => {
+      r.connectTimer = undefined;
+      if (r.conn === conn && !conn.isOpen) drop(r, 'connect-timeout', true);
+    }, opts.connectTimeoutMs);
+    return conn;
+  };
+
+  /**
+   * Forget `r`'s connection: dispose it, report `peer-left` if it was open, and (when
+   * `recover`) start over: the initiator retries with backoff, the responder asks the
+   * initiator to restart.
+   */
+  const drop = (r: RemotePeer, reason: string, recover: boolean, err?: MeshpartyError) => {
+    const conn = r.conn;
+    if (!conn) return;
+    r.conn = undefined;
+    clearTimers(r);
+    r.dead.push(conn.session);
+    if (r.dead.length > 16) r.dead.shift();
+    conn.dispose(reason, err);
+    if (conn.wasOpen && open.delete(r.id)) {
+      r.info.rttMs = undefined;
+      events.emit('peer-left', { id: r.id, reason });
+    }
+    if (recover) recoverLater(r, conn.session, reason === 'restart-requested');
+  };
+
+  const recoverLater = (r: RemotePeer, deadSession: string, now: boolean) => {
+    if (!mayConnect(r)) {
+      if (!r.inRoom && !r.conn) forget(r);
+      return;
+    }
+    if (!shouldInitiate(ctx.selfId, r.id)) {
+      send(r, { r: deadSession });
+      return;
+    }
+    const delay = now ? 0 : retryDelay(r.attempts++);
+    r.retryTimer = clock.setTimeout(() => {
+      r.retryTimer = undefined;
+      consider(r);
+    }, delay);
+  };
+
+  const forget = (r: RemotePeer) => {
+    clearTimers(r);
+    if (!r.conn) remotes.delete(r.id);
+  };
+
+  const strike = (r: RemotePeer, conn: Connection, reason: string) => {
+    conn.strikes++;
+    log.warn('dropped bad input from peer', { peer: r.id, reason, strikes: conn.strikes });
+    if (conn.strikes >= opts.maxStrikes && r.conn === conn) {
+      r.banned = true;
+      drop(r, 'misbehaving', false, new MeshpartyError('bad-peer', `peer ${r.id} sent ${conn.strikes} malformed frames`, { peer: r.id }));
+    }
+  };
+
+  const hooks: ConnectionHooks = {
+    onSignal: (conn, data) => {
+      const r = remotes.get(conn.remoteId);
+      if (r?.conn === conn) send(r, { s: conn.session, d: data });
+    },
+    onOpen: (conn) => {
+      const r = remotes.get(conn.remoteId);
+      if (!r || r.conn !== conn) return;
+      clearTimers(r);
+      r.attempts = 0;
+      open.set(r.id, r.info);
+      events.emit('peer-joined', r.info);
+      conn.ping(clock.now());
+    },
+    onGone: (conn, reason) => {
+      const r = remotes.get(conn.remoteId);
+      if (r?.conn === conn) drop(r, reason, true);
+    },
+    onMessage: (conn, id, reliability, data) => {
+      const r = remotes.get(conn.remoteId);
+      if (!r || r.conn !== conn) return;
+      const ch = channelsById.get(id);
+      // Not a strike: the other side may simply have opened a channel we have not (yet).
+      if (!ch) return log.debug('message for a channel not open here', { peer: r.id, channel: id });
+      if (ch.reliability !== reliability) return strike(r, conn, `${reliability} frame for ${ch.reliability} channel "${ch.name}"`);
+      ch.events.emit('message', { from: r.id, data });
+    },
+    onRtt: (conn, sample) => {
+      const r = remotes.get(conn.remoteId);
+      if (!r || r.conn !== conn) return;
+      // Smoothed like TCP's SRTT (RFC 6298, alpha 1/8), so one slow pong does not jump the figure.
+      r.info.rttMs = r.info.rttMs === undefined ? sample : r.info.rttMs + (sample - r.info.rttMs) / 8;
+      events.emit('rtt', { id: r.id, rttMs: r.info.rttMs });
+    },
+    onBye: (conn) => {
+      const r = remotes.get(conn.remoteId);
+      if (!r || r.conn !== conn) return;
+      r.left = true;
+      drop(r, 'left', false);
+      if (!r.inRoom) forget(r);
+    },
+    onBad: (conn, reason) => {
+      const r = remotes.get(conn.remoteId);
+      if (r && r.conn === conn) strike(r, conn, reason);
+    },
+    onTransportError: (conn, err) => log.warn('peer connection error', { peer: conn.remoteId, code: err.code, message: err.message }),
+  };
+
+  return { consider, startConnection, drop, forget, clearTimers, hasRoomFor };
+}
