@@ -94,12 +94,27 @@ function expectAgreement(o: Outcome, label: string): void {
 }
 
 describe('lockstep join while the coordinator vanishes (the join proposal reaches some members only)', () => {
-  it('seed 17, a–b 400 ms, a–c 5 ms, a–e 30 ms, a vanishes as e reports joining: b, c and e agree and keep stepping', async () => {
-    const o = await coordinatorVanishesDuringJoin({ seed: 17, ab: 400, ac: 5, ae: 30, vanishAfterMs: 0 });
-    expectAgreement(o, 'seed 17');
-    // The case of the bug: c heard the join, b did not; c cancelled it when a was dropped.
-    expect(o.logs.filter((l) => /cancelling the join of e/.test(l)).map((l) => l.slice(0, 2))).toEqual(['c:']);
-  }, 60_000);
+  it('a–b 400 ms, a–c 5 ms, a–e 30 ms, a vanishes as e reports joining: c heard the join and b did not, c cancels it, and b, c and e agree', async () => {
+    // The exact moment the proposal is in flight depends on the mesh's timing (heartbeat
+    // phases, who offers to whom), so the scenario searches a bounded set of seeds and
+    // vanish delays for the run that reaches the bug's case: one member heard the join,
+    // the other did not. Seed 17 at 0 ms was the original repro.
+    let reached: { label: string; o: Outcome } | undefined;
+    search: for (const seed of [17, 18, 19, 20, 21, 22, 23, 24]) {
+      for (const vanishAfterMs of [0, 5, 10, 20]) {
+        const o = await coordinatorVanishesDuringJoin({ seed, ab: 400, ac: 5, ae: 30, vanishAfterMs });
+        const label = `seed ${seed}, vanish after ${vanishAfterMs} ms`;
+        expectAgreement(o, label);
+        const cancelled = o.logs.filter((l) => /cancelling the join of e/.test(l)).map((l) => l.slice(0, 2));
+        if (cancelled.length === 1 && cancelled[0] === 'c:') {
+          reached = { label, o };
+          break search;
+        }
+      }
+    }
+    console.log('partial-knowledge case reached at', reached?.label);
+    expect(reached?.label ?? 'no run reached the case where only c heard the join').toMatch(/^seed/);
+  }, 300_000);
 
   it('a sweep of seeds, link latencies and vanish times: survivors always agree and nobody stalls for good', async () => {
     const failures: string[] = [];
