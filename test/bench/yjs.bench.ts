@@ -6,12 +6,14 @@
  *
  *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
  *    both systems run at once and samples alternate, so both see the same machine load;
+ *  - latency while co-editing: the same, at N = 8, 16, while 3 other peers each type into a shared
+ *    Y.Text at ~10 characters a second (seeded, the same keystrokes in both systems);
  *  - late joiner: one peer holds a 1 MB / 16 MB document, a new peer joins; time until it has it all;
  *  - trace: one of 4 peers replays the real editing trace (seph-blog1 by Joseph Gentle,
  *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
  *
  * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only,
- * BENCH_YJS=latency,late,trace to pick parts, BENCH_YJS_N=8 for sizes, BENCH_YJS_SAMPLES=200 for more edits, BENCH_YJS_STAGES=1 to print
+ * BENCH_YJS=latency,typing,late,trace to pick parts, BENCH_YJS_TYPING_N=8 for the co-editing sizes, BENCH_YJS_N=8 for sizes, BENCH_YJS_SAMPLES=200 for more edits, BENCH_YJS_STAGES=1 to print
  * where each system's latency goes (sender's send() calls, the last peer's frame arrival and apply).
  */
 import { createHash } from 'node:crypto';
@@ -28,7 +30,11 @@ const SIZES = process.env.BENCH_YJS_N ? process.env.BENCH_YJS_N.split(',').map(N
 /** Edits per system per size (`BENCH_YJS_SAMPLES` for more where N = 16 is noisy). */
 const SAMPLES = Number(process.env.BENCH_YJS_SAMPLES) || 60;
 /** `BENCH_YJS=latency` (or late, trace) runs only those parts. */
-const parts = (process.env.BENCH_YJS ?? 'latency,late,trace').split(',');
+const parts = (process.env.BENCH_YJS ?? 'latency,typing,late,trace').split(',');
+/** Sizes of the co-editing latency case (`BENCH_YJS=typing`), its typists and their rate. */
+const TYPING_SIZES = process.env.BENCH_YJS_TYPING_N ? process.env.BENCH_YJS_TYPING_N.split(',').map(Number) : quick ? [8] : [8, 16];
+const TYPISTS = 3;
+const TYPING_CPS = 10;
 
 async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProcess }> {
   if (mode === 'y-webrtc') {
@@ -98,6 +104,8 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
   const marks = peers.map((p) => p.events.length);
   const sent = peers[from]!.request({ cmd: 'mark', k }, 'marked', timeoutMs);
   const seen = peers.map((p, i) => (i === from ? undefined : p.waitFor((e) => e.event === 'seen' && e.k === k, `seen ${k}`, timeoutMs, marks[i])));
+  // A peer timing out while `marked` is still awaited must fail this sample, not crash the bench.
+  for (const s of seen) s?.catch(() => {});
   const marked = await sent;
   const at = marked.at as number;
   const arrivals = (await Promise.all(seen.filter(Boolean))).map((e) => e!);
@@ -121,33 +129,61 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
  * Both systems' N peers run at the same time and samples alternate between them, so
  * both see the same machine load (on a shared 2-core machine, load swings dominate
  * latency; measuring one system after the other compared two different machines).
+ *
+ * With `typists` > 0, the last `typists` peers of each system keep typing into the
+ * shared Y.Text (TYPING_CPS keystrokes a second each, typist j seeded with j in both
+ * systems) from before the first sample to after the last, and the marks are set by the
+ * other peers in turn; a mark still counts until every other peer, typists included, has it.
  */
-async function latencyBoth(n: number): Promise<Record<Mode, { p50: number; p99: number } | string>> {
+async function latencyBoth(n: number, typists = 0): Promise<Record<Mode, { p50: number; p99: number; typed?: number } | string>> {
+  const label = typists ? `N=${n} typing` : `N=${n}`;
+  const senders = n - typists;
   const modes: Mode[] = ['meshparty', 'y-webrtc'];
   const relays: Array<{ url: string; server: ServerProcess }> = [];
   const peers: Record<Mode, PeerProcess[]> = { meshparty: [], 'y-webrtc': [] };
   const samples: Record<Mode, number[]> = { meshparty: [], 'y-webrtc': [] };
   const failed: Partial<Record<Mode, string>> = {};
+  const keystrokes: Partial<Record<Mode, number>> = {};
   try {
     for (const mode of modes) {
       const relay = await startRelay(mode);
       relays.push(relay);
       try {
-        await startPeers(mode, relay.url, `lat-${n}`, n, 120_000, peers[mode]);
+        await startPeers(mode, relay.url, typists ? `type-${n}` : `lat-${n}`, n, 120_000, peers[mode]);
         for (let w = 0; w < 3; w++) await markLatency(peers[mode], w % n, `warm${w}`, 60_000); // everyone synced
       } catch (err) {
         failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
       }
     }
+    const typing = modes.filter((m) => !failed[m]).flatMap((m) => peers[m].slice(senders));
+    if (typists) {
+      // Both systems' typists start together and type for a second before the first sample.
+      await Promise.all(typing.map((p, j) => p.request({ cmd: 'type', seed: (j % typists) + 1, cps: TYPING_CPS }, 'typing')));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     for (let i = 0; i < SAMPLES; i++) {
       for (const mode of i % 2 === 0 ? modes : [...modes].reverse()) {
         if (failed[mode]) continue;
         try {
-          samples[mode].push(await markLatency(peers[mode], i % n, `k${i}`, undefined, `${mode} N=${n}`));
+          samples[mode].push(await markLatency(peers[mode], i % senders, `k${i}`, undefined, `${mode} ${label}`));
         } catch (err) {
           failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
         }
         await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    if (typists) {
+      const typed = await Promise.all(typing.map((p) => p.request({ cmd: 'stop-typing' }, 'typed').then((e) => e.chars as number)));
+      for (const m of modes) keystrokes[m] = typed.filter((_, j) => typing[j]!.name.startsWith(`${m}-`)).reduce((a, b) => a + b, 0);
+      // Every peer must end with the same text, or the load was not really delivered.
+      for (const m of modes) {
+        if (failed[m]) continue;
+        const deadline = Date.now() + 20_000;
+        while (new Set((await Promise.all(peers[m].map((p) => p.request({ cmd: 'hash' }, 'hash')))).map((e) => e.value)).size > 1) {
+          if (Date.now() > deadline) failed[m] = 'failed: peers\' texts differ 20 s after typing stopped';
+          if (failed[m]) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
     }
   } finally {
@@ -156,18 +192,18 @@ async function latencyBoth(n: number): Promise<Record<Mode, { p50: number; p99: 
   }
   if (stagesOn) {
     for (const m of modes) {
-      const log = stageLog[`${m} N=${n}`] ?? [];
+      const log = stageLog[`${m} ${label}`] ?? [];
       if (log.length === 0) continue;
       const med = (pick: (x: Stages) => number) => percentile(log.map(pick), 50).toFixed(2);
       console.log(
-        `stages ${m} N=${n}, medians in ms from the edit: first send() ${med((x) => x.firstSend)}, last send() ${med((x) => x.lastSend)}, ` +
+        `stages ${m} ${label}, medians in ms from the edit: first send() ${med((x) => x.firstSend)}, last send() ${med((x) => x.lastSend)}, ` +
           `edit returned ${med((x) => x.editReturned)} (of which inside send() ${med((x) => x.inSend)}), ` +
           `last peer got the frame ${med((x) => x.lastArrival)}, applied it ${med((x) => x.lastSeen)}; ` +
           `send() durations in order: ${log[0]!.sendDurations.map((_, i) => med((x) => x.sendDurations[i] ?? NaN)).join(' ')}`,
       );
     }
   }
-  const result = (m: Mode) => failed[m] ?? { p50: percentile(samples[m], 50), p99: percentile(samples[m], 99) };
+  const result = (m: Mode) => failed[m] ?? { p50: percentile(samples[m], 50), p99: percentile(samples[m], 99), ...(typists && { typed: keystrokes[m] }) };
   return { meshparty: result('meshparty'), 'y-webrtc': result('y-webrtc') };
 }
 
@@ -239,6 +275,14 @@ for (const n of parts.includes('latency') ? SIZES : []) {
   console.log(`latency N=${n}`, ours, theirs);
   for (const p of ['p50', 'p99'] as const) {
     rows.push({ ...base, case: `edit to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: why(ours, theirs) });
+  }
+}
+for (const n of parts.includes('typing') ? TYPING_SIZES : []) {
+  const { meshparty: ours, 'y-webrtc': theirs } = await latencyBoth(n, TYPISTS);
+  console.log(`latency while co-editing N=${n}`, ours, theirs);
+  const load = `${TYPISTS} other peers typing ~${TYPING_CPS} chars/s each (seeded, same keystrokes in both)`;
+  for (const p of ['p50', 'p99'] as const) {
+    rows.push({ ...base, case: `edit to all peers while co-editing, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: [load, why(ours, theirs)].filter(Boolean).join('; ') });
   }
 }
 for (const mb of !parts.includes('late') ? [] : quick ? [1] : [1, 16]) {

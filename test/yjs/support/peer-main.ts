@@ -8,10 +8,12 @@
  * Env: MODE (meshparty | y-webrtc), RELAY (ws://...), ROOM, DOC (meshparty document name, default bench).
  * IPC in:  { cmd: 'mark', k } | { cmd: 'fill', bytes } | { cmd: 'expect', length }
  *        | { cmd: 'replay', path } | { cmd: 'stats' } | { cmd: 'text' } | { cmd: 'hash' } | { cmd: 'exit' }
+ *        | { cmd: 'type', seed, cps } | { cmd: 'stop-typing' }
  * IPC out: { event: 'ready' } | { event: 'peers', count } | { event: 'marked', k, at }
  *        | { event: 'seen', k, at } | { event: 'reached', length, at } | { event: 'replayed', at }
  *        | { event: 'stats', bytes, frames } | { event: 'text', value } | { event: 'hash', value, length }
- *        | { event: 'synced', synced } (meshparty) | { event: 'filled', length } | { event: 'error', message }
+ *        | { event: 'synced', synced } (meshparty) | { event: 'filled', length } | { event: 'typing' }
+ *        | { event: 'typed', chars } | { event: 'error', message }
  * Times are `performance.timeOrigin + performance.now()`, comparable across processes.
  * With BENCH_YJS_STAGES set, `marked` also has `done` and `sends` ([began, ended] of each
  * data-channel send inside the edit) and `seen` has `arrived` (see `stages` below).
@@ -68,6 +70,8 @@ type Command =
   | { cmd: 'stats' }
   | { cmd: 'text' }
   | { cmd: 'hash' }
+  | { cmd: 'type'; seed: number; cps: number }
+  | { cmd: 'stop-typing' }
   | { cmd: 'exit' };
 
 async function main(): Promise<void> {
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
     }
   });
 
+  let typist: { stop(): number } | undefined;
   process.on('message', (m: Command) => {
     switch (m.cmd) {
       case 'mark': {
@@ -153,7 +158,17 @@ async function main(): Promise<void> {
       case 'hash':
         send({ event: 'hash', value: createHash('sha256').update(text.toString()).digest('hex'), length: text.length });
         break;
+      case 'type':
+        typist?.stop();
+        typist = startTyping(text, m.seed, m.cps);
+        send({ event: 'typing' });
+        break;
+      case 'stop-typing':
+        send({ event: 'typed', chars: typist?.stop() ?? 0 });
+        typist = undefined;
+        break;
       case 'exit':
+        typist?.stop();
         destroy();
         setTimeout(() => process.exit(0), 50);
         break;
@@ -161,6 +176,59 @@ async function main(): Promise<void> {
   });
   process.on('disconnect', () => process.exit(0));
   send({ event: 'ready' });
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence in every process. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A typist: one keystroke (one transaction) every 0.4–1.6 / `cps` s, on average `cps` a
+ * second, each keystroke due at a fixed offset from the start so timer lateness does not
+ * lower the rate. It types at its own cursor (a relative position, so other peers' edits
+ * do not move it), a letter or a space, and one keystroke in 20 is a backspace. The gaps,
+ * the characters and the backspaces all come from `seed`, so a typist with the same seed
+ * does the same work in either system. `stop()` returns the keystrokes made.
+ */
+function startTyping(text: Y.Text, seed: number, cps: number): { stop(): number } {
+  const rand = seeded(seed);
+  const letters = 'etaoinshrdlucmfwypvbgkjqxz';
+  let cursor = Y.createRelativePositionFromTypeIndex(text, text.length);
+  let keystrokes = 0;
+  let due = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const key = () => {
+    const at = Y.createAbsolutePositionFromRelativePosition(cursor, text.doc!)?.index ?? text.length;
+    const r = rand();
+    if (r < 0.05 && at > 0) {
+      text.delete(at - 1, 1);
+      cursor = Y.createRelativePositionFromTypeIndex(text, at - 1);
+    } else {
+      text.insert(at, r < 0.2 ? ' ' : letters[Math.floor(rand() * letters.length)]!);
+      cursor = Y.createRelativePositionFromTypeIndex(text, at + 1);
+    }
+    keystrokes++;
+    next();
+  };
+  const next = () => {
+    due += ((0.4 + 1.2 * rand()) * 1000) / cps;
+    timer = setTimeout(key, Math.max(0, due - performance.now()));
+  };
+  next();
+  return {
+    stop: () => {
+      clearTimeout(timer);
+      return keystrokes;
+    },
+  };
 }
 
 /** Replay the editing trace (Joseph Gentle, editing-traces, CC BY 4.0): one transaction per event-loop turn, as typing would arrive. */
