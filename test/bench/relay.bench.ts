@@ -33,7 +33,7 @@
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { collectedRssBytes, GC_ON_SIGNAL_ARGS } from './support/process-memory.js';
-import { startServerProcess, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
+import { startMeshpartyRelay, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -110,31 +110,11 @@ function onHandshakeSignal(d: Dialect, peer: LoadPeer, from: string, data: { typ
 
 const meshparty: Dialect = {
   name: 'meshparty',
+  // All load clients share 127.0.0.1, so the per-IP cap (default 64) must allow all of
+  // them; the message rate (default 100/s, burst 200) is raised so the bench measures
+  // forwarding, not the limiter. Other limits stay at defaults.
   start: () =>
-    startServerProcess({
-      name: 'meshparty relay',
-      cwd: root,
-      execArgv: [...GC_ON_SIGNAL_ARGS, '--import', 'tsx'],
-      args: [resolve(import.meta.dirname, 'support/meshparty-relay-main.ts')],
-      env: {
-        // All load clients share 127.0.0.1, so the per-IP cap (default 64) must allow
-        // all of them; the message rate (default 100/s, burst 200) is raised so the
-        // bench measures forwarding, not the limiter. Other limits stay at defaults.
-        MESHPARTY_RELAY_OPTIONS: JSON.stringify({
-          maxConnectionsPerIp: CONNECTIONS + 100,
-          messagesPerSecond: 100_000,
-          messageBurst: 100_000,
-        }),
-      },
-      readyLine: (line) => {
-        try {
-          const m = JSON.parse(line) as { event?: string; port?: number };
-          return m.event === 'listening' && typeof m.port === 'number' ? m.port : false;
-        } catch {
-          return false;
-        }
-      },
-    }),
+    startMeshpartyRelay(root, { maxConnectionsPerIp: CONNECTIONS + 100, messagesPerSecond: 100_000, messageBurst: 100_000 }, GC_ON_SIGNAL_ARGS),
   join: (peer) => peer.client.send({ type: 'join', v: 1, room: peer.room }),
   stormHandler: (peer) => (text) => {
     const m = JSON.parse(text) as { type: string; peerId?: string; peers?: string[]; from?: string; data?: object; code?: string };

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
-import { startServerProcess, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
+import { startMeshpartyRelay, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { startPeerProcess, type PeerProcess } from '../yjs/support/peer-process.js';
 import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
 
@@ -41,21 +41,7 @@ async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProc
     const server = await startYWebrtcServer(root);
     return { url: `ws://127.0.0.1:${server.port}`, server };
   }
-  const server = await startServerProcess({
-    name: 'meshparty relay',
-    cwd: root,
-    execArgv: ['--import', 'tsx'],
-    args: [resolve(import.meta.dirname, 'support/meshparty-relay-main.ts')],
-    env: { MESHPARTY_RELAY_OPTIONS: JSON.stringify({ messagesPerSecond: 10_000, messageBurst: 10_000 }) },
-    readyLine: (line) => {
-      try {
-        const m = JSON.parse(line) as { event?: string; port?: number };
-        return m.event === 'listening' && typeof m.port === 'number' ? m.port : false;
-      } catch {
-        return false;
-      }
-    },
-  });
+  const server = await startMeshpartyRelay(root, { messagesPerSecond: 10_000, messageBurst: 10_000 });
   return { url: `ws://127.0.0.1:${server.port}`, server };
 }
 

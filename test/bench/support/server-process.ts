@@ -138,3 +138,26 @@ export async function startYWebrtcServer(root: string, extraExecArgv: readonly s
     readyLine: (line) => line.includes('Signaling server running'),
   });
 }
+
+/**
+ * Start meshparty's relay (`meshparty-relay-main.ts`) in its own process with
+ * `relayOptions` (JSON, passed to `createSignalingServer`) and wait until it listens.
+ * `extraExecArgv` adds Node flags, as for {@link startYWebrtcServer}.
+ */
+export async function startMeshpartyRelay(root: string, relayOptions: object, extraExecArgv: readonly string[] = []): Promise<ServerProcess> {
+  return startServerProcess({
+    name: 'meshparty relay',
+    cwd: root,
+    execArgv: [...extraExecArgv, '--import', 'tsx'],
+    args: [resolve(import.meta.dirname, 'meshparty-relay-main.ts')],
+    env: { MESHPARTY_RELAY_OPTIONS: JSON.stringify(relayOptions) },
+    readyLine: (line) => {
+      try {
+        const m = JSON.parse(line) as { event?: string; port?: number };
+        return m.event === 'listening' && typeof m.port === 'number' ? m.port : false;
+      } catch {
+        return false;
+      }
+    },
+  });
+}
