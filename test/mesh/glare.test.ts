@@ -3,7 +3,7 @@ import { createMesh } from '../../src/mesh/create-mesh.js';
 import { shouldInitiate } from '../../src/mesh/glare.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
-import type { Signaling } from '../../src/signaling-client/types.js';
+import { tappedSignaling } from '../support/tapped-signaling.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import type { Room } from '../../src/mesh/types.js';
@@ -102,18 +102,10 @@ describe('glare under duplicated signals', () => {
     const wire = new MemoryWire();
     const rooms = ['d', 'a', 'c', 'b', 'e'].map((id) => {
       const inner = relay.client('r', id);
-      const doubled: Signaling = {
-        get status() {
-          return inner.status;
-        },
-        join: () => inner.join(),
-        close: () => inner.close(),
-        on: (e, l) => inner.on(e, l),
-        sendSignal: (to, data) => {
-          inner.sendSignal(to, data);
-          inner.sendSignal(to, data);
-        },
-      };
+      const doubled = tappedSignaling(inner, (to, data, forward) => {
+        forward(to, data);
+        forward(to, data);
+      });
       return createMesh({ room: 'r', signaling: doubled, transports: wire.factory(id), logger: silentLogger(), heartbeatIntervalMs: 60_000 });
     });
     await waitFor(() => fullMesh(rooms), 'full mesh despite duplicates');

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/mesh/logger.js';
 import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
 import type { Room } from '../../src/mesh/types.js';
 import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
-import type { Signaling } from '../../src/signaling-client/types.js';
+import { tappedSignaling } from '../support/tapped-signaling.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
@@ -18,19 +18,11 @@ function world() {
   const notices: string[] = [];
   const join = (id: string, password?: string) => {
     const inner = relay.client('room', id);
-    const signaling: Signaling = {
-      get status() {
-        return inner.status;
-      },
-      join: () => inner.join(),
-      close: () => inner.close(),
-      on: (e, l) => inner.on(e, l),
-      sendSignal: (to, data) => {
-        seenByRelay.push(structuredClone(data));
-        if (typeof data === 'object' && data !== null && (data as { x?: number }).x === 1) notices.push(`${id}>${to}`);
-        inner.sendSignal(to, data);
-      },
-    };
+    const signaling = tappedSignaling(inner, (to, data, forward) => {
+      seenByRelay.push(structuredClone(data));
+      if (typeof data === 'object' && data !== null && (data as { x?: number }).x === 1) notices.push(`${id}>${to}`);
+      forward(to, data);
+    });
     const room = createMesh({ room: 'room', signaling, transports: wire.factory(id), password, logger: silentLogger() });
     const errors: MeshpartyError[] = [];
     room.on('error', (e) => errors.push(e));
