@@ -6,6 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { MeshpartyError } from '../util/errors.js';
+import { fnv1a32Chars } from '../util/fnv1a.js';
 import type { PeerTransport } from '../transport/types.js';
 import { Reassembler, fitsOneFrame } from './chunking.js';
 import { decodeFrame, encodeBye, encodeHeartbeat, encodeMsg } from './frame.js';
@@ -35,9 +36,7 @@ export interface ConnectionOptions {
 
 /** Where in each heartbeat interval pings to `remoteId` go: FNV-1a of the id, spread over [0, intervalMs). */
 export function heartbeatPhase(remoteId: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < remoteId.length; i++) h = Math.imul(h ^ remoteId.charCodeAt(i), 0x01000193);
-  return Math.floor(((h >>> 0) / 2 ** 32) * intervalMs);
+  return Math.floor((fnv1a32Chars(remoteId) / 2 ** 32) * intervalMs);
 }
 
 /** Bounds on frames held before `open` (a well-behaved remote sends a few at most). */

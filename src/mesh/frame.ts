@@ -16,6 +16,7 @@
  * per-pair handshake is needed and the unreliable channel never depends on a lost
  * "open" message; a room refuses two names with the same hash.
  */
+import { fnv1a32 } from '../util/fnv1a.js';
 
 export const FrameKind = {
   msg: 0x01,
@@ -49,12 +50,7 @@ const utf8 = new TextEncoder();
 
 /** The wire id of a channel name: 32-bit FNV-1a over its UTF-8 bytes. */
 export function channelId(name: string): number {
-  let h = 0x811c9dc5;
-  for (const b of utf8.encode(name)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a32(utf8.encode(name));
 }
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -17,15 +17,13 @@
  * A responder whose connection died asks the initiator to start over with a restart
  * request naming the dead session (or none, when it has no connection at all).
  */
+import { fnv1a32Chars } from '../util/fnv1a.js';
 import type { PeerId } from './types.js';
 
 /** True when `self` must offer to `remote`. */
 export function shouldInitiate(self: PeerId, remote: PeerId): boolean {
   const [lo, hi] = self < remote ? [self, remote] : [remote, self];
-  let h = 0x811c9dc5;
-  for (const part of [lo, '\u0000', hi]) {
-    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part.charCodeAt(i), 0x01000193);
-  }
+  let h = fnv1a32Chars(`${lo}\u0000${hi}`);
   // FNV-1a's low bit is only the parity of the characters' low bits: mix first (the
   // murmur3 finalizer), so every character moves the deciding bit.
   h ^= h >>> 16;

@@ -27,6 +27,11 @@ describe('glare rule', () => {
     for (const x of ids) for (const y of ids) if (x !== y) expect(shouldInitiate(x, y)).toBe(!shouldInitiate(y, x));
   });
 
+  it('is pinned: peers of different builds must pick the same offerer (PROTOCOL.md, glare rule)', () => {
+    const offers = ['a', 'b', 'c', 'd', 'e'].flatMap((x) => ['a', 'b', 'c', 'd', 'e'].filter((y) => x < y).map((y) => `${x}${y}:${shouldInitiate(x, y) ? x : y}`));
+    expect(offers.join(' ')).toBe('ab:b ac:a ad:d ae:a bc:c bd:d be:b cd:d ce:e de:d');
+  });
+
   it('spreads the offers: in a room of 16 no peer offers to more than 12 of the 15 others', () => {
     const ids = Array.from({ length: 16 }, (_, i) => `peer-${i}`);
     const offers = ids.map((x) => ids.filter((y) => y !== x && shouldInitiate(x, y)).length);
