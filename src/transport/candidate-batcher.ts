@@ -61,8 +61,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 /** Foundation, component, transport, priority, address, port: the same candidate in an SDP line and in its own event. */
 const candidateKey = (candidate: string) => candidate.split(' ', 6).join(' ');
 
-/** What {@link CandidateBatcher} sends. */
-export interface OutboxOptions {
+/** How long a {@link CandidateBatcher} holds signals back, and which candidates it leaves out. */
+export interface CandidateBatcherOptions {
   /** How long a description waits and candidates collect, ms (0: everything at once). */
   windowMs: number;
   /** Send TCP candidates too. */
@@ -83,7 +83,7 @@ export interface OutboxOptions {
  *
  * @example
  * ```ts
- * const outbox = new CandidateBatcher(realClock(), 20, false, (s) => sendToRemote(s), () => pc.localDescription);
+ * const outbox = new CandidateBatcher(realClock(), { windowMs: 20, tcp: false, loopback: false }, (s) => sendToRemote(s), () => pc.localDescription);
  * peer.on('signal', (s) => outbox.push(s));
  * pc.addEventListener('icecandidate', (e) => e.candidate || outbox.gatheringComplete());
  * ```
@@ -106,7 +106,7 @@ export class CandidateBatcher {
    */
   constructor(
     private readonly clock: Clock,
-    private readonly options: OutboxOptions,
+    private readonly options: CandidateBatcherOptions,
     private readonly emit: (signal: unknown) => void,
     private readonly currentDescription?: () => Description | null | undefined,
   ) {}
