@@ -31,3 +31,5 @@ export type { WebSocketSignalingOptions, WebSocketConstructor, WebSocketLike } f
 export type { BackoffOptions } from './signaling-client/backoff.js';
 export { createSimplePeerTransports } from './transport/simple-peer.js';
 export type { SimplePeerTransportOptions, WebRtcImplementation } from './transport/simple-peer.js';
+export { adaptNodeDatachannel } from './transport/node-datachannel.js';
+export type { NodeDatachannelPolyfill } from './transport/node-datachannel.js';

@@ -123,13 +123,23 @@ export class CandidateBatcher {
       else this.#timer ??= this.clock.setTimeout(() => this.flush(), this.options.windowMs);
       return;
     }
-    this.flush(); // keep signals behind nothing they were produced before
-    if ((s?.type === 'offer' || s?.type === 'answer') && typeof s.sdp === 'string' && this.currentDescription && this.options.windowMs > 0) {
-      this.#held = { type: s.type, sdp: s.sdp };
-      this.#holdDeadline = this.clock.now() + this.options.windowMs;
-      this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+    if ((s?.type === 'offer' || s?.type === 'answer') && typeof s.sdp === 'string') {
+      // Candidates still pending here were gathered before their own description was
+      // handed over (libdatachannel reports them while setLocalDescription is running):
+      // they go after it, or inside it, which is the order the remote can use them in.
+      if (this.#held) this.flush(); // an older description and its candidates go first
+      if (this.currentDescription && this.options.windowMs > 0) {
+        this.#held = { type: s.type, sdp: s.sdp };
+        this.#holdDeadline = this.clock.now() + this.options.windowMs;
+        if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+        this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+        return;
+      }
+      this.emit(signal);
+      this.flush();
       return;
     }
+    this.flush(); // keep other signals behind nothing they were produced before
     this.emit(signal);
   }
 

@@ -1,8 +1,12 @@
 /**
  * Yjs benchmark: meshparty's provider against y-webrtc 10.3.0 on the same work, in one
  * run. Every peer of both systems is its own Node process (y-webrtc cannot hold two
- * providers of one room in a process), both over @roamhq/wrtc, each with its own relay
- * (meshparty's, and y-webrtc's bin/server.js), all on 127.0.0.1.
+ * providers of one room in a process), each system with its own relay (meshparty's, and
+ * y-webrtc's bin/server.js), all on 127.0.0.1.
+ *
+ * Each system runs as its users run it in Node: meshparty on node-datachannel (through
+ * `adaptNodeDatachannel`), y-webrtc on @roamhq/wrtc (its documented `peerOpts: { wrtc }`).
+ * At N = 8 both also run on each engine in turn, so the same-engine ratios are reported.
  *
  *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
  *    both systems run at once and samples alternate, so both see the same machine load;
@@ -12,9 +16,12 @@
  *  - trace: one of 4 peers replays the real editing trace (seph-blog1 by Joseph Gentle,
  *    editing-traces, CC BY 4.0); bytes and data-channel frames sent by all peers.
  *
- * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`); BENCH_QUICK=1 for N = 4 only,
- * BENCH_YJS=latency,typing,late,trace to pick parts, BENCH_YJS_TYPING_N=8 for the co-editing sizes, BENCH_YJS_N=8 for sizes, BENCH_YJS_SAMPLES=200 for more edits, BENCH_YJS_STAGES=1 to print
- * where each system's latency goes (sender's send() calls, the last peer's frame arrival and apply).
+ * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`). Knobs:
+ *  - BENCH_QUICK=1: N = 4 only; BENCH_YJS=latency,typing,late,trace picks parts;
+ *  - BENCH_YJS_N=8 and BENCH_YJS_TYPING_N=8: sizes; BENCH_YJS_SAME_ENGINE_N=8 (0: none): same-engine sizes;
+ *  - BENCH_YJS_SAMPLES=200: edits per system per size;
+ *  - BENCH_YJS_STAGES=1: print where each system's latency goes (the sender's send() calls,
+ *    each peer's frame arrival, apply and handling time) and the CPU the peers use, idle and per edit.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -24,6 +31,30 @@ import { startPeerProcess, type PeerProcess } from '../yjs/support/peer-process.
 import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
 
 type Mode = 'meshparty' | 'y-webrtc';
+type Engine = 'wrtc' | 'node-datachannel';
+/** One system under test: a Yjs sync layer on a Node WebRTC engine. */
+interface System {
+  mode: Mode;
+  webrtc: Engine;
+}
+const label = (s: System) => `${s.mode} on ${s.webrtc === 'wrtc' ? '@roamhq/wrtc' : 'node-datachannel'}`;
+/**
+ * Each system as its users run it in Node: meshparty on node-datachannel (through
+ * `adaptNodeDatachannel`), y-webrtc on wrtc (its documented `peerOpts: { wrtc }`).
+ * The latency cases also run both on the other engine, so the same-engine ratios are
+ * reported too (`BENCH_YJS_SAME_ENGINE=0` skips those).
+ */
+const OURS: System = { mode: 'meshparty', webrtc: 'node-datachannel' };
+const THEIRS: System = { mode: 'y-webrtc', webrtc: 'wrtc' };
+/**
+ * Same-engine comparisons, each its own run (all four systems at once would be 4N
+ * processes on 2 cores): at these sizes only (`BENCH_YJS_SAME_ENGINE_N`, default 8; 0 for none).
+ */
+const SAME_ENGINE_SIZES = (process.env.BENCH_YJS_SAME_ENGINE_N ?? '8').split(',').map(Number).filter((n) => n > 0);
+const SAME_ENGINE_PAIRS: Array<[System, System]> = [
+  [{ mode: 'meshparty', webrtc: 'wrtc' }, THEIRS],
+  [OURS, { mode: 'y-webrtc', webrtc: 'node-datachannel' }],
+];
 const root = resolve(import.meta.dirname, '../..');
 const quick = !!process.env.BENCH_QUICK;
 const SIZES = process.env.BENCH_YJS_N ? process.env.BENCH_YJS_N.split(',').map(Number) : quick ? [4] : [4, 8, 16];
@@ -46,11 +77,11 @@ async function startRelay(mode: Mode): Promise<{ url: string; server: ServerProc
 }
 
 /** Start `n` peers in `room` (into `peers`, so the caller stops them even on failure) and wait until each sees the n-1 others. */
-async function startPeers(mode: Mode, url: string, room: string, n: number, timeoutMs: number, peers: PeerProcess[]): Promise<PeerProcess[]> {
+async function startPeers(system: System, url: string, room: string, n: number, timeoutMs: number, peers: PeerProcess[]): Promise<PeerProcess[]> {
   // One after another, for both systems alike: y-webrtc's glare handling deadlocks under
   // wrtc when two peers offer to each other at once (see test/interop).
   for (let i = 0; i < n; i++) {
-    const p = startPeerProcess(`${mode}-${i}`, { MODE: mode, RELAY: url, ROOM: room });
+    const p = startPeerProcess(`${label(system)}-${i}`, { MODE: system.mode, RELAY: url, ROOM: room, WEBRTC: system.webrtc });
     peers.push(p);
     await p.waitFor((e) => e.event === 'ready', 'ready', timeoutMs);
     await new Promise((r) => setTimeout(r, 300));
@@ -81,6 +112,11 @@ interface Stages {
   /** The last peer to apply it: wrtc handed it the frame, and the edit was in its doc. */
   lastArrival: number;
   lastSeen: number;
+  /** Every peer's frame arrival and apply, ms from the edit, in arrival order. */
+  arrivals: number[];
+  seens: number[];
+  /** Each peer's whole synchronous handling of the frame that carried the edit (ms, JS main thread). */
+  handled: number[];
 }
 const stagesOn = !!process.env.BENCH_YJS_STAGES;
 const stageLog: Record<string, Stages[]> = {};
@@ -106,104 +142,128 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
       sendDurations: sends.map(([b, e]) => e - b),
       lastArrival: (last.arrived as number) - at,
       lastSeen: (last.at as number) - at,
+      arrivals: arrivals.map((e) => (e.arrived as number) - at).sort((x, y) => x - y),
+      seens: arrivals.map((e) => (e.at as number) - at).sort((x, y) => x - y),
+      handled: arrivals.map((e) => (e.handled as number) ?? NaN),
     });
   }
   return (last.at as number) - at;
 }
 
 /**
- * Both systems' N peers run at the same time and samples alternate between them, so
- * both see the same machine load (on a shared 2-core machine, load swings dominate
- * latency; measuring one system after the other compared two different machines).
+ * Every system's N peers run at the same time and samples rotate between them, so all
+ * see the same machine load (on a shared 2-core machine, load swings dominate latency;
+ * measuring one system after the other compared different machines).
  *
  * With `typists` > 0, the last `typists` peers of each system keep typing into the
- * shared Y.Text (TYPING_CPS keystrokes a second each, typist j seeded with j in both
- * systems) from before the first sample to after the last, and the marks are set by the
+ * shared Y.Text (TYPING_CPS keystrokes a second each, typist j seeded with j in every
+ * system) from before the first sample to after the last, and the marks are set by the
  * other peers in turn; a mark still counts until every other peer, typists included, has it.
  */
-async function latencyBoth(n: number, typists = 0): Promise<Record<Mode, { p50: number; p99: number; typed?: number } | string>> {
-  const label = typists ? `N=${n} typing` : `N=${n}`;
+type LatencyResult = { p50: number; p99: number; typed?: number } | string;
+async function latencyOf(systems: System[], n: number, typists = 0): Promise<LatencyResult[]> {
+  const caseLabel = typists ? `N=${n} typing` : `N=${n}`;
   const senders = n - typists;
-  const modes: Mode[] = ['meshparty', 'y-webrtc'];
   const relays: Array<{ url: string; server: ServerProcess }> = [];
-  const peers: Record<Mode, PeerProcess[]> = { meshparty: [], 'y-webrtc': [] };
-  const samples: Record<Mode, number[]> = { meshparty: [], 'y-webrtc': [] };
-  const failed: Partial<Record<Mode, string>> = {};
-  const keystrokes: Partial<Record<Mode, number>> = {};
+  const peers: PeerProcess[][] = systems.map(() => []);
+  const samples: number[][] = systems.map(() => []);
+  const failed: Array<string | undefined> = systems.map(() => undefined);
+  const keystrokes: number[] = systems.map(() => 0);
+  const all = systems.map((_, i) => i);
   try {
-    for (const mode of modes) {
-      const relay = await startRelay(mode);
+    for (const i of all) {
+      const relay = await startRelay(systems[i]!.mode);
       relays.push(relay);
       try {
-        await startPeers(mode, relay.url, typists ? `type-${n}` : `lat-${n}`, n, 120_000, peers[mode]);
-        for (let w = 0; w < 3; w++) await markLatency(peers[mode], w % n, `warm${w}`, 60_000); // everyone synced
+        await startPeers(systems[i]!, relay.url, typists ? `type-${n}` : `lat-${n}`, n, 120_000, peers[i]!);
+        for (let w = 0; w < 3; w++) await markLatency(peers[i]!, w % n, `warm${w}`, 60_000); // everyone synced
       } catch (err) {
-        failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
+        failed[i] = `failed: ${(err as Error).message.split('\n')[0]}`;
       }
     }
-    const typing = modes.filter((m) => !failed[m]).flatMap((m) => peers[m].slice(senders));
+    const cpuNow = () => Promise.all(peers.map((ps) => Promise.all(ps.map((p) => p.request({ cmd: 'stats' }, 'stats').then((e) => e.cpuMs as number)))));
+    if (stagesOn) {
+      // What the rooms cost while nobody edits: CPU per peer per second over 3 s.
+      const idleFrom = await cpuNow();
+      await new Promise((r) => setTimeout(r, 3000));
+      const idleTo = await cpuNow();
+      for (const i of all) console.log(`idle cpu ${label(systems[i]!)} ${caseLabel}: ms per peer per second ${idleTo[i]!.map((c, j) => ((c - idleFrom[i]![j]!) / 3).toFixed(1)).join(' ')}`);
+    }
+    const cpuBefore = await cpuNow();
+    const typing = all.filter((i) => !failed[i]).flatMap((i) => peers[i]!.slice(senders).map((p, j) => ({ i, p, j })));
     if (typists) {
-      // Both systems' typists start together and type for a second before the first sample.
-      await Promise.all(typing.map((p, j) => p.request({ cmd: 'type', seed: (j % typists) + 1, cps: TYPING_CPS }, 'typing')));
+      // Every system's typists start together and type for a second before the first sample.
+      await Promise.all(typing.map(({ p, j }) => p.request({ cmd: 'type', seed: j + 1, cps: TYPING_CPS }, 'typing')));
       await new Promise((r) => setTimeout(r, 1000));
     }
-    for (let i = 0; i < SAMPLES; i++) {
-      for (const mode of i % 2 === 0 ? modes : [...modes].reverse()) {
-        if (failed[mode]) continue;
+    for (let k = 0; k < SAMPLES; k++) {
+      // Rotate which system goes first, so none always follows the same one.
+      for (const i of all.map((_, r) => all[(r + k) % all.length]!)) {
+        if (failed[i]) continue;
         try {
-          samples[mode].push(await markLatency(peers[mode], i % senders, `k${i}`, undefined, `${mode} ${label}`));
+          samples[i]!.push(await markLatency(peers[i]!, k % senders, `k${k}`, undefined, `${label(systems[i]!)} ${caseLabel}`));
         } catch (err) {
-          failed[mode] = `failed: ${(err as Error).message.split('\n')[0]}`;
+          failed[i] = `failed: ${(err as Error).message.split('\n')[0]}`;
         }
         await new Promise((r) => setTimeout(r, 20));
       }
     }
+    if (stagesOn) {
+      const cpuAfter = await cpuNow();
+      for (const i of all) {
+        const per = cpuAfter[i]!.map((c, j) => (c - cpuBefore[i]![j]!) / SAMPLES);
+        console.log(`cpu ${label(systems[i]!)} ${caseLabel}: ms of CPU per sample, all peers ${per.reduce((a, b) => a + b, 0).toFixed(2)} (per peer ${per.map((x) => x.toFixed(2)).join(' ')})`);
+      }
+    }
     if (typists) {
-      const typed = await Promise.all(typing.map((p) => p.request({ cmd: 'stop-typing' }, 'typed').then((e) => e.chars as number)));
-      for (const m of modes) keystrokes[m] = typed.filter((_, j) => typing[j]!.name.startsWith(`${m}-`)).reduce((a, b) => a + b, 0);
+      const typed = await Promise.all(typing.map(({ p }) => p.request({ cmd: 'stop-typing' }, 'typed').then((e) => e.chars as number)));
+      typing.forEach(({ i }, t) => (keystrokes[i]! += typed[t]!));
       // Every peer must end with the same text, or the load was not really delivered.
-      for (const m of modes) {
-        if (failed[m]) continue;
+      for (const i of all) {
+        if (failed[i]) continue;
         const deadline = Date.now() + 20_000;
-        while (new Set((await Promise.all(peers[m].map((p) => p.request({ cmd: 'hash' }, 'hash')))).map((e) => e.value)).size > 1) {
-          if (Date.now() > deadline) failed[m] = 'failed: peers\' texts differ 20 s after typing stopped';
-          if (failed[m]) break;
+        while (new Set((await Promise.all(peers[i]!.map((p) => p.request({ cmd: 'hash' }, 'hash')))).map((e) => e.value)).size > 1) {
+          if (Date.now() > deadline) failed[i] = 'failed: peers\' texts differ 20 s after typing stopped';
+          if (failed[i]) break;
           await new Promise((r) => setTimeout(r, 200));
         }
       }
     }
   } finally {
-    await Promise.all(modes.map((m) => stopAll(peers[m])));
+    await Promise.all(peers.map(stopAll));
     await Promise.all(relays.map((r) => r.server.stop()));
   }
   if (stagesOn) {
-    for (const m of modes) {
-      const log = stageLog[`${m} ${label}`] ?? [];
+    for (const system of systems) {
+      const log = stageLog[`${label(system)} ${caseLabel}`] ?? [];
       if (log.length === 0) continue;
       const med = (pick: (x: Stages) => number) => percentile(log.map(pick), 50).toFixed(2);
       console.log(
-        `stages ${m} ${label}, medians in ms from the edit: first send() ${med((x) => x.firstSend)}, last send() ${med((x) => x.lastSend)}, ` +
+        `stages ${label(system)} ${caseLabel}, medians in ms from the edit: first send() ${med((x) => x.firstSend)}, last send() ${med((x) => x.lastSend)}, ` +
           `edit returned ${med((x) => x.editReturned)} (of which inside send() ${med((x) => x.inSend)}), ` +
           `last peer got the frame ${med((x) => x.lastArrival)}, applied it ${med((x) => x.lastSeen)}; ` +
-          `send() durations in order: ${log[0]!.sendDurations.map((_, i) => med((x) => x.sendDurations[i] ?? NaN)).join(' ')}`,
+          `send() durations in order: ${log[0]!.sendDurations.map((_, i) => med((x) => x.sendDurations[i] ?? NaN)).join(' ')}; ` +
+          `peers got the frame (1st..last): ${log[0]!.arrivals.map((_, i) => med((x) => x.arrivals[i] ?? NaN)).join(' ')}; ` +
+          `applied it: ${log[0]!.seens.map((_, i) => med((x) => x.seens[i] ?? NaN)).join(' ')}; ` +
+          `a peer's whole handling of that frame: ${percentile(log.flatMap((x) => x.handled), 50).toFixed(3)}`,
       );
     }
   }
-  const result = (m: Mode) => failed[m] ?? { p50: percentile(samples[m], 50), p99: percentile(samples[m], 99), ...(typists && { typed: keystrokes[m] }) };
-  return { meshparty: result('meshparty'), 'y-webrtc': result('y-webrtc') };
+  return all.map((i) => failed[i] ?? { p50: percentile(samples[i]!, 50), p99: percentile(samples[i]!, 99), ...(typists && { typed: keystrokes[i] }) });
 }
 
 /** Time from starting the joiner's process until it has the whole document, and from its first peer connection until then (ms). */
-async function lateJoiner(mode: Mode, bytes: number): Promise<{ total: number; transfer: number } | string> {
+async function lateJoiner(system: System, bytes: number): Promise<{ total: number; transfer: number } | string> {
+  const { mode, webrtc } = system;
   const { url, server } = await startRelay(mode);
   const peers: PeerProcess[] = [];
   try {
-    const holder = startPeerProcess(`${mode}-holder`, { MODE: mode, RELAY: url, ROOM: 'late' });
+    const holder = startPeerProcess(`${mode}-holder`, { MODE: mode, RELAY: url, ROOM: 'late', WEBRTC: webrtc });
     peers.push(holder);
     await holder.waitFor((e) => e.event === 'ready', 'ready');
     await holder.request({ cmd: 'fill', bytes }, 'filled', 60_000);
     const started = Date.now();
-    const joiner = startPeerProcess(`${mode}-joiner`, { MODE: mode, RELAY: url, ROOM: 'late' });
+    const joiner = startPeerProcess(`${mode}-joiner`, { MODE: mode, RELAY: url, ROOM: 'late', WEBRTC: webrtc });
     peers.push(joiner);
     const connected = joiner.waitFor((e) => e.event === 'peers' && (e.count as number) >= 1, 'a peer', 60_000).then(() => Date.now());
     connected.catch(() => {});
@@ -221,11 +281,11 @@ async function lateJoiner(mode: Mode, bytes: number): Promise<{ total: number; t
   }
 }
 
-async function traceBytes(mode: Mode): Promise<{ bytes: number; frames: number; ms: number } | string> {
-  const { url, server } = await startRelay(mode);
+async function traceBytes(system: System): Promise<{ bytes: number; frames: number; ms: number } | string> {
+  const { url, server } = await startRelay(system.mode);
   const peers: PeerProcess[] = [];
   try {
-    await startPeers(mode, url, 'trace', 4, 120_000, peers);
+    await startPeers(system, url, 'trace', 4, 120_000, peers);
     await markLatency(peers, 0, 'warm', 60_000);
     const before = await Promise.all(peers.map((p) => p.request({ cmd: 'stats' }, 'stats')));
     const end = loadTrace().endContent;
@@ -255,37 +315,43 @@ const num = (r: unknown, k: string) => (typeof r === 'object' && r !== null ? ((
 const why = (...rs: unknown[]) => rs.filter((r) => typeof r === 'string').join('; ') || undefined;
 
 const rows: BenchRow[] = [];
-const base = { bench: 'yjs', baselineName: 'y-webrtc 10.3.0' };
-for (const n of parts.includes('latency') ? SIZES : []) {
-  const { meshparty: ours, 'y-webrtc': theirs } = await latencyBoth(n);
-  console.log(`latency N=${n}`, ours, theirs);
+const base = { bench: 'yjs', baselineName: 'y-webrtc 10.3.0 on @roamhq/wrtc' };
+const engineNote = 'meshparty on node-datachannel (adaptNodeDatachannel), y-webrtc on @roamhq/wrtc (its documented Node setup)';
+/** Run one latency comparison (ours against theirs, at once) and add its p50 and p99 rows. */
+async function compareLatency(caseName: string, ours: System, theirs: System, n: number, typists = 0): Promise<void> {
+  const [a, b] = await latencyOf([ours, theirs], n, typists);
+  console.log(caseName, { [label(ours)]: a, [label(theirs)]: b });
+  const engines = ours.webrtc === theirs.webrtc ? 'same engine' : engineNote;
+  const load = typists ? `${typists} other peers typing ~${TYPING_CPS} chars/s each (seeded, same keystrokes in both)` : undefined;
+  const baselineName = `y-webrtc 10.3.0 on ${label(theirs).replace('y-webrtc on ', '')}`;
   for (const p of ['p50', 'p99'] as const) {
-    rows.push({ ...base, case: `edit to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: why(ours, theirs) });
+    const note = [engines, load, why(a, b)].filter(Boolean).join('; ');
+    rows.push({ ...base, baselineName, case: caseName, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(a, p), baseline: num(b, p), note });
   }
 }
+for (const n of parts.includes('latency') ? SIZES : []) {
+  await compareLatency(`edit to all peers, N = ${n}`, OURS, THEIRS, n);
+  if (!SAME_ENGINE_SIZES.includes(n)) continue;
+  for (const [ours, theirs] of SAME_ENGINE_PAIRS) await compareLatency(`edit to all peers, N = ${n}, both on ${label(ours).replace('meshparty on ', '')}`, ours, theirs, n);
+}
 for (const n of parts.includes('typing') ? TYPING_SIZES : []) {
-  const { meshparty: ours, 'y-webrtc': theirs } = await latencyBoth(n, TYPISTS);
-  console.log(`latency while co-editing N=${n}`, ours, theirs);
-  const load = `${TYPISTS} other peers typing ~${TYPING_CPS} chars/s each (seeded, same keystrokes in both)`;
-  for (const p of ['p50', 'p99'] as const) {
-    rows.push({ ...base, case: `edit to all peers while co-editing, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ours, p), baseline: num(theirs, p), note: [load, why(ours, theirs)].filter(Boolean).join('; ') });
-  }
+  await compareLatency(`edit to all peers while co-editing, N = ${n}`, OURS, THEIRS, n, TYPISTS);
 }
 for (const mb of !parts.includes('late') ? [] : quick ? [1] : [1, 16]) {
   const bytes = mb * 1024 * 1024;
-  const ours = await lateJoiner('meshparty', bytes);
-  const theirs = await lateJoiner('y-webrtc', bytes);
+  const ours = await lateJoiner(OURS, bytes);
+  const theirs = await lateJoiner(THEIRS, bytes);
   console.log(`late joiner ${mb} MB`, ours, theirs);
-  const note = [typeof ours === 'string' ? `meshparty ${ours}` : '', typeof theirs === 'string' ? `y-webrtc ${theirs} (it sends each message in one data-channel frame)` : ''].filter(Boolean).join('; ') || undefined;
+  const note = [engineNote, typeof ours === 'string' ? `meshparty ${ours}` : '', typeof theirs === 'string' ? `y-webrtc ${theirs} (it sends each message in one data-channel frame)` : ''].filter(Boolean).join('; ') || undefined;
   for (const [metric, key] of [['time from process start to whole document', 'total'], ['time from first connection to whole document', 'transfer']] as const) {
     rows.push({ ...base, case: `late joiner, ${mb} MB document`, metric, unit: 'ms', better: 'lower', meshparty: num(ours, key), baseline: num(theirs, key), note });
   }
 }
 if (parts.includes('trace')) {
-  const ours = await traceBytes('meshparty');
-  const theirs = await traceBytes('y-webrtc');
+  const ours = await traceBytes(OURS);
+  const theirs = await traceBytes(THEIRS);
   console.log('trace', ours, theirs);
-  const note = why(ours, theirs);
+  const note = [engineNote, why(ours, theirs)].filter(Boolean).join('; ');
   rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'bytes sent, all peers', unit: 'bytes', better: 'lower', meshparty: num(ours, 'bytes'), baseline: num(theirs, 'bytes'), note });
   rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'data-channel frames sent, all peers', unit: 'frames', better: 'lower', meshparty: num(ours, 'frames'), baseline: num(theirs, 'frames'), note });
   rows.push({ ...base, case: 'trace replay (seph-blog1, CC BY 4.0), 4 peers', metric: 'time until all peers have endContent', unit: 'ms', better: 'lower', meshparty: num(ours, 'ms'), baseline: num(theirs, 'ms'), note });

@@ -43,6 +43,24 @@ describe('CandidateBatcher', () => {
     expect(sent.slice(1)).toEqual([{ type: 'candidates', candidates: [cand(udp(3)).candidate] }]);
   });
 
+  it('sends candidates gathered before their description after it, or inside it (libdatachannel reports them first)', () => {
+    const { clock, sent, batcher, setLocal } = setup();
+    batcher.push(cand(udp(1)));
+    batcher.push(cand(udp(2)));
+    setLocal({ type: 'offer', sdp: sdpWith(udp(1)) });
+    batcher.push({ type: 'offer', sdp: sdpWith() });
+    clock.advance(20);
+    expect(sent).toEqual([
+      { type: 'offer', sdp: sdpWith(udp(1)) },
+      { type: 'candidates', candidates: [cand(udp(2)).candidate] },
+    ]);
+    // Without holding (window 0) the description still goes first.
+    const now = setup({ windowMs: 0 });
+    now.batcher.push(cand(udp(3)));
+    now.batcher.push({ type: 'answer', sdp: sdpWith() });
+    expect(now.sent).toEqual([{ type: 'answer', sdp: sdpWith() }, { type: 'candidates', candidates: [cand(udp(3)).candidate] }]);
+  });
+
   it('sends a held description SETTLE_MS after the latest candidate of a burst, never later than its window', () => {
     const { clock, sent, batcher, setLocal } = setup();
     batcher.push({ type: 'offer', sdp: sdpWith() });

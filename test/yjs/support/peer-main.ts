@@ -2,16 +2,18 @@
  * One Yjs peer in its own process for the Yjs WebRTC tests and `test/bench/yjs.bench.ts`: either meshparty's
  * provider over joinRoom, or y-webrtc's WebrtcProvider (which can hold only one provider
  * per room per process, so every peer of both systems gets its own process, alike).
- * Both use @roamhq/wrtc; its RTCDataChannel.send is wrapped here to count the bytes and
- * frames each system actually puts on the wire.
+ * Both use @roamhq/wrtc unless WEBRTC=node-datachannel (then node-datachannel through
+ * meshparty's adapter, for either system); the engine's RTCDataChannel.send is wrapped here
+ * to count the bytes and frames each system actually puts on the wire.
  *
- * Env: MODE (meshparty | y-webrtc), RELAY (ws://...), ROOM, DOC (meshparty document name, default bench).
+ * Env: MODE (meshparty | y-webrtc), RELAY (ws://...), ROOM, DOC (meshparty document name, default bench),
+ * WEBRTC (wrtc | node-datachannel, default wrtc).
  * IPC in:  { cmd: 'mark', k } | { cmd: 'fill', bytes } | { cmd: 'expect', length }
  *        | { cmd: 'replay', path } | { cmd: 'stats' } | { cmd: 'text' } | { cmd: 'hash' } | { cmd: 'exit' }
  *        | { cmd: 'type', seed, cps } | { cmd: 'stop-typing' }
  * IPC out: { event: 'ready' } | { event: 'peers', count } | { event: 'marked', k, at }
  *        | { event: 'seen', k, at } | { event: 'reached', length, at } | { event: 'replayed', at }
- *        | { event: 'stats', bytes, frames } | { event: 'text', value } | { event: 'hash', value, length }
+ *        | { event: 'stats', bytes, frames, cpuMs } | { event: 'text', value } | { event: 'hash', value, length }
  *        | { event: 'synced', synced } (meshparty) | { event: 'filled', length } | { event: 'typing' }
  *        | { event: 'typed', chars } | { event: 'error', message }
  * Times are `performance.timeOrigin + performance.now()`, comparable across processes.
@@ -23,9 +25,16 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import wrtc from '@roamhq/wrtc';
+import wrtcModule from '@roamhq/wrtc';
+import * as ndcPolyfill from 'node-datachannel/polyfill';
+import { adaptNodeDatachannel } from '../../../src/transport/node-datachannel.js';
 
 (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket; // y-webrtc's signaling uses the global
+
+const onNodeDatachannel = process.env.WEBRTC === 'node-datachannel';
+if (!onNodeDatachannel && process.env.WEBRTC && process.env.WEBRTC !== 'wrtc') throw new Error(`WEBRTC must be wrtc or node-datachannel, got ${process.env.WEBRTC}`);
+const wrtc = onNodeDatachannel ? adaptNodeDatachannel(ndcPolyfill) : wrtcModule;
+const DataChannelClass = (onNodeDatachannel ? ndcPolyfill.RTCDataChannel : wrtcModule.RTCDataChannel) as unknown as { prototype: unknown };
 
 const send = (msg: object): void => {
   if (process.connected) process.send?.(msg);
@@ -33,6 +42,8 @@ const send = (msg: object): void => {
 const now = () => performance.timeOrigin + performance.now();
 
 const wire = { bytes: 0, frames: 0 };
+/** How long a `seen` report waits before it goes to the bench process (see marks.observe). */
+const REPORT_DELAY_MS = 30;
 /**
  * BENCH_YJS_STAGES: where a mark's time goes, the same for both systems: when each
  * data-channel send() of the edit began and ended, and when wrtc handed this process
@@ -41,12 +52,21 @@ const wire = { bytes: 0, frames: 0 };
 const stages = !!process.env.BENCH_YJS_STAGES;
 let markSends: Array<[number, number]> | undefined;
 let lastArrival: number | undefined;
-const dcProto = wrtc.RTCDataChannel.prototype as unknown as { send(data: unknown): void; dispatchEvent(e: { type: string }): void };
+/** Set by the marks observer while a `message` dispatch runs; then that dispatch's duration (ms) goes here. */
+let sawMark = false;
+let markHandling: number | undefined;
+const dcProto = DataChannelClass.prototype as { send(data: unknown): void; dispatchEvent(e: { type: string }): void };
 if (stages) {
   const originalDispatch = dcProto.dispatchEvent;
   dcProto.dispatchEvent = function (this: unknown, e: { type: string }) {
-    if (e.type === 'message') lastArrival = now();
-    return originalDispatch.call(this, e);
+    if (e.type !== 'message') return originalDispatch.call(this, e);
+    lastArrival = now();
+    sawMark = false;
+    try {
+      return originalDispatch.call(this, e);
+    } finally {
+      if (sawMark) markHandling = now() - lastArrival;
+    }
   };
 }
 const originalSend = dcProto.send;
@@ -108,7 +128,13 @@ async function main(): Promise<void> {
   marks.observe((e) => {
     if (e.transaction.local) return;
     const at = now();
-    for (const k of e.keysChanged) send({ event: 'seen', k, at, arrived: lastArrival });
+    const arrived = lastArrival;
+    sawMark = true;
+    // Reported a little later: an IPC write now would wake the bench process while the
+    // other peers are still receiving, and that load would be measured as latency.
+    setTimeout(() => {
+      for (const k of e.keysChanged) send({ event: 'seen', k, at, arrived, handled: markHandling });
+    }, REPORT_DELAY_MS);
   });
   let expected = Infinity;
   text.observe(() => {
@@ -150,7 +176,7 @@ async function main(): Promise<void> {
         void replay(text, m.path).then(() => send({ event: 'replayed', at: now() }));
         break;
       case 'stats':
-        send({ event: 'stats', bytes: wire.bytes, frames: wire.frames });
+        send({ event: 'stats', bytes: wire.bytes, frames: wire.frames, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 });
         break;
       case 'text':
         send({ event: 'text', value: text.toString() });

@@ -12,7 +12,10 @@ export type PeerEvent = ChildEvent;
 
 export type PeerProcess = IpcChild<PeerEvent>;
 
-/** Start a peer process: `mode` meshparty or y-webrtc, against `relay`, in `room`. */
-export function startPeerProcess(name: string, env: { MODE: 'meshparty' | 'y-webrtc'; RELAY: string; ROOM: string; DOC?: string }): PeerProcess {
+/** Start a peer process: `mode` meshparty or y-webrtc, against `relay`, in `room`, on `WEBRTC` (default @roamhq/wrtc). */
+export function startPeerProcess(
+  name: string,
+  env: { MODE: 'meshparty' | 'y-webrtc'; RELAY: string; ROOM: string; DOC?: string; WEBRTC?: 'wrtc' | 'node-datachannel' },
+): PeerProcess {
   return forkIpcChild<PeerEvent>(name, script, env, 60_000);
 }
