@@ -19,7 +19,7 @@
  * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`). Knobs:
  *  - BENCH_QUICK=1: N = 4 only; BENCH_YJS=latency,typing,late,trace picks parts;
  *  - BENCH_YJS_N=8 and BENCH_YJS_TYPING_N=8: sizes; BENCH_YJS_SAME_ENGINE_N=8 (0: none): same-engine sizes;
- *  - BENCH_YJS_SAMPLES=200: edits per system per size;
+ *  - BENCH_YJS_SAMPLES=200: edits per system per size; BENCH_YJS_ALONE=meshparty@node-datachannel: one system alone;
  *  - BENCH_YJS_STAGES=1: print where each system's latency goes (the sender's send() calls,
  *    each peer's frame arrival, apply and handling time) and the CPU the peers use, idle and per edit.
  */
@@ -245,7 +245,8 @@ async function latencyOf(systems: System[], n: number, typists = 0): Promise<Lat
           `send() durations in order: ${log[0]!.sendDurations.map((_, i) => med((x) => x.sendDurations[i] ?? NaN)).join(' ')}; ` +
           `peers got the frame (1st..last): ${log[0]!.arrivals.map((_, i) => med((x) => x.arrivals[i] ?? NaN)).join(' ')}; ` +
           `applied it: ${log[0]!.seens.map((_, i) => med((x) => x.seens[i] ?? NaN)).join(' ')}; ` +
-          `a peer's whole handling of that frame: ${percentile(log.flatMap((x) => x.handled), 50).toFixed(3)}`,
+          `a peer's whole handling of that frame: ${percentile(log.flatMap((x) => x.handled), 50).toFixed(3)} ` +
+          `(first third of the samples ${percentile(log.slice(0, log.length / 3).flatMap((x) => x.handled), 50).toFixed(3)}, last third ${percentile(log.slice((2 * log.length) / 3).flatMap((x) => x.handled), 50).toFixed(3)})`,
       );
     }
   }
@@ -328,6 +329,12 @@ async function compareLatency(caseName: string, ours: System, theirs: System, n:
     const note = [engines, load, why(a, b)].filter(Boolean).join('; ');
     rows.push({ ...base, baselineName, case: caseName, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(a, p), baseline: num(b, p), note });
   }
+}
+/** `BENCH_YJS_ALONE=meshparty@node-datachannel` (or y-webrtc@wrtc, ...): that system's latency alone, no comparison rows (for profiling). */
+const alone = process.env.BENCH_YJS_ALONE?.split('@');
+if (alone) {
+  for (const n of SIZES) console.log(`alone N=${n}`, await latencyOf([{ mode: alone[0] as Mode, webrtc: (alone[1] ?? 'node-datachannel') as Engine }], n));
+  process.exit(0);
 }
 for (const n of parts.includes('latency') ? SIZES : []) {
   await compareLatency(`edit to all peers, N = ${n}`, OURS, THEIRS, n);
