@@ -10,6 +10,7 @@
  *
  *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
  *    both systems run at once and samples alternate, so both see the same machine load;
+ *    and the floor under both: the same fan-out of one message over plain data channels;
  *  - latency while co-editing: the same, at N = 8, 16, while 3 other peers each type into a shared
  *    Y.Text at ~10 characters a second (seeded, the same keystrokes in both systems);
  *  - late joiner: one peer holds a 1 MB / 16 MB document, a new peer joins; time until it has it all;
@@ -28,6 +29,7 @@ import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { startMeshpartyRelay, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { startPeerProcess, type PeerProcess } from '../yjs/support/peer-process.js';
+import { rawFanout } from './support/raw-fanout.js';
 import { TRACE_PATH, loadTrace } from '../yjs/support/trace.js';
 
 type Mode = 'meshparty' | 'y-webrtc';
@@ -336,8 +338,20 @@ if (alone) {
   for (const n of SIZES) console.log(`alone N=${n}`, await latencyOf([{ mode: alone[0] as Mode, webrtc: (alone[1] ?? 'node-datachannel') as Engine }], n));
   process.exit(0);
 }
+/** The floor under both systems: plain data channels, no sync layer (see support/raw-fanout.ts), on each engine. */
+async function floorRows(n: number): Promise<void> {
+  const run = (engine: Engine) => rawFanout(engine, n, SAMPLES).catch((err: Error) => `failed: ${err.message.split('\n')[0]}`);
+  const ndc = await run('node-datachannel');
+  const wrtc = await run('wrtc');
+  console.log(`floor N=${n}`, { 'node-datachannel': ndc, '@roamhq/wrtc': wrtc });
+  const note = 'no sync layer: one 40-byte message on each of N-1 plain data channels (full mesh, one process per peer); meshparty column = node-datachannel, baseline = @roamhq/wrtc';
+  for (const p of ['p50', 'p99'] as const) {
+    rows.push({ ...base, baselineName: 'plain data channels on @roamhq/wrtc', case: `floor: message to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ndc, p), baseline: num(wrtc, p), note: [note, why(ndc, wrtc)].filter(Boolean).join('; ') });
+  }
+}
 for (const n of parts.includes('latency') ? SIZES : []) {
   await compareLatency(`edit to all peers, N = ${n}`, OURS, THEIRS, n);
+  await floorRows(n);
   if (!SAME_ENGINE_SIZES.includes(n)) continue;
   for (const [ours, theirs] of SAME_ENGINE_PAIRS) await compareLatency(`edit to all peers, N = ${n}, both on ${label(ours).replace('meshparty on ', '')}`, ours, theirs, n);
 }

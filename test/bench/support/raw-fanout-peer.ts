@@ -1,0 +1,72 @@
+/**
+ * One process of the raw fan-out floor (see `raw-fanout.ts`): plain RTCPeerConnections
+ * and one data channel per pair, no simple-peer, no framing, no Yjs. Signals go through
+ * the bench process over IPC.
+ *
+ * Env: WEBRTC (wrtc | node-datachannel).
+ * IPC in:  { cmd: 'offer-to', to } | { cmd: 'signal', from, kind: 'offer' | 'answer' | 'candidate', data }
+ *        | { cmd: 'fire' } | { cmd: 'exit' }
+ * IPC out: { event: 'signal', to, kind, data } | { event: 'open' } | { event: 'fired', at }
+ *        | { event: 'got', at } | { event: 'error', message }
+ */
+import wrtcModule from '@roamhq/wrtc';
+import * as ndcPolyfill from 'node-datachannel/polyfill';
+
+type Pc = RTCPeerConnection;
+const send = (msg: object): void => {
+  if (process.connected) process.send?.(msg);
+};
+const now = () => performance.timeOrigin + performance.now();
+const engine = (process.env.WEBRTC === 'node-datachannel' ? ndcPolyfill : wrtcModule) as unknown as { RTCPeerConnection: new (c?: RTCConfiguration) => Pc };
+const pcs = new Map<number, Pc>();
+const channels: RTCDataChannel[] = [];
+const frame = new Uint8Array(40);
+
+function received(): void {
+  const at = now();
+  // Reported later, as the Yjs peers do, so the report does not load the machine mid-sample.
+  setTimeout(() => send({ event: 'got', at }), 30);
+}
+function adopt(ch: RTCDataChannel): void {
+  ch.binaryType = 'arraybuffer';
+  ch.onmessage = received;
+  channels.push(ch);
+}
+function connection(id: number): Pc {
+  const pc = new engine.RTCPeerConnection({ iceServers: [] });
+  pcs.set(id, pc);
+  pc.onicecandidate = (e) => {
+    if (e.candidate) send({ event: 'signal', to: id, kind: 'candidate', data: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid } });
+  };
+  return pc;
+}
+
+process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: string; data?: { sdp?: string } & RTCIceCandidateInit }) => {
+  void (async () => {
+    if (m.cmd === 'offer-to') {
+      const pc = connection(m.to!);
+      const ch = pc.createDataChannel('raw');
+      ch.onopen = () => send({ event: 'open' });
+      adopt(ch);
+      await pc.setLocalDescription(await pc.createOffer());
+      send({ event: 'signal', to: m.to, kind: 'offer', data: { sdp: pc.localDescription!.sdp } });
+    } else if (m.cmd === 'signal' && m.kind === 'offer') {
+      const pc = connection(m.from!);
+      pc.ondatachannel = (e) => adopt(e.channel);
+      await pc.setRemoteDescription({ type: 'offer', sdp: m.data!.sdp! });
+      await pc.setLocalDescription(await pc.createAnswer());
+      send({ event: 'signal', to: m.from, kind: 'answer', data: { sdp: pc.localDescription!.sdp } });
+    } else if (m.cmd === 'signal' && m.kind === 'answer') {
+      await pcs.get(m.from!)!.setRemoteDescription({ type: 'answer', sdp: m.data!.sdp! });
+    } else if (m.cmd === 'signal' && m.kind === 'candidate') {
+      await pcs.get(m.from!)?.addIceCandidate(m.data!).catch(() => {});
+    } else if (m.cmd === 'fire') {
+      const at = now();
+      for (const ch of channels) ch.send(frame);
+      send({ event: 'fired', at });
+    } else if (m.cmd === 'exit') {
+      for (const pc of pcs.values()) pc.close();
+      setTimeout(() => process.exit(0), 50);
+    }
+  })().catch((err: Error) => send({ event: 'error', message: err.message }));
+});
