@@ -1,6 +1,6 @@
 /**
  * simple-peer for Node (and any runtime that is not a browser bundle): its normal
- * CommonJS entry, used with an injected WebRTC such as `@roamhq/wrtc`.
+ * CommonJS entry, used with an injected WebRTC (node-datachannel or `@roamhq/wrtc`).
  *
  * Import simple-peer ONLY through `#simple-peer` (package.json `imports`), never by its
  * package name: that mapping swaps in `simple-peer-import.browser.ts` under the

@@ -20,7 +20,7 @@ import { ChannelPressure } from './channel-pressure.js';
 import { fromSimplePeerError, signalProblem } from './simple-peer-errors.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
 
-/** A WebRTC implementation: the browser's globals, or e.g. `@roamhq/wrtc` in Node. */
+/** A WebRTC implementation: the browser's globals, or in Node `adaptNodeDatachannel(node-datachannel/polyfill)` or `@roamhq/wrtc`. */
 export interface WebRtcImplementation {
   RTCPeerConnection: unknown;
   RTCSessionDescription: unknown;
@@ -29,7 +29,7 @@ export interface WebRtcImplementation {
 
 /** Options of {@link createSimplePeerTransports}. */
 export interface SimplePeerTransportOptions {
-  /** WebRTC implementation; default: the browser's globals. In Node pass `@roamhq/wrtc`. */
+  /** WebRTC implementation; default: the browser's globals. In Node pass `adaptNodeDatachannel(polyfill)` (node-datachannel) or `@roamhq/wrtc`. */
   wrtc?: WebRtcImplementation;
   /**
    * STUN/TURN servers. Default none: peers on the same host or LAN connect; peers behind
@@ -38,7 +38,7 @@ export interface SimplePeerTransportOptions {
   iceServers?: RTCIceServer[];
   /**
    * Largest frame, bytes (default 256 KiB), further capped by the connection's negotiated
-   * SCTP max message size (256 KiB in Chromium and @roamhq/wrtc). Measured here, one
+   * SCTP max message size (256 KiB in Chromium, @roamhq/wrtc and node-datachannel). Measured here, one
    * 64 MiB message through a mesh channel between two wrtc peers: 256 KiB frames median
    * 59 MB/s against 44 MB/s for 64 KiB (5 alternating rounds, busy machine), and a raw
    * data channel shows the same order (16 < 64 < 256 KiB). A control message waits
@@ -311,9 +311,9 @@ class SimplePeerTransport implements PeerTransport {
  *
  * @example
  * ```ts
- * // Node: inject a WebRTC implementation.
- * import wrtc from '@roamhq/wrtc';
- * const transports = createSimplePeerTransports({ wrtc });
+ * // Node: inject a WebRTC implementation (node-datachannel, or @roamhq/wrtc).
+ * import * as polyfill from 'node-datachannel/polyfill';
+ * const transports = createSimplePeerTransports({ wrtc: adaptNodeDatachannel(polyfill) });
  * // Browser: the globals are used; add STUN for peers behind NATs.
  * const web = createSimplePeerTransports({ iceServers: [{ urls: 'stun:stun.example.org:3478' }] });
  * ```

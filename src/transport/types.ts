@@ -1,7 +1,7 @@
 /**
  * The one interface between the mesh and a peer-to-peer connection. Implementations:
- * `simple-peer.ts` (WebRTC in browsers, and in Node with an injected WebRTC such as
- * `@roamhq/wrtc`) and `memory.ts` (deterministic, for unit tests). Both must pass the
+ * `simple-peer.ts` (WebRTC in browsers, and in Node with an injected WebRTC:
+ * node-datachannel through `node-datachannel.ts`, or `@roamhq/wrtc`) and `memory.ts` (deterministic, for unit tests). Both must pass the
  * shared acceptance suite in `test/transport/acceptance.ts`.
  */
 import type { MeshpartyError } from '../util/errors.js';
