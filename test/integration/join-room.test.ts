@@ -1,15 +1,18 @@
 /**
  * joinRoom's promise: resolves once the relay has let us in, rejects with a clear
  * MeshpartyError code when it cannot (unreachable relay, full room, refused token, no
- * WebRTC, bad arguments) and leaves nothing running behind.
+ * WebRTC, bad arguments) and leaves nothing running behind. The happy path runs on each
+ * Node WebRTC engine; the refusals happen before any WebRTC, so they run on one.
  */
-import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
 import { joinRoom, type JoinRoomOptions } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
 import { freePort, waitFor } from '../support/net.js';
+import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
+
+const wrtc = await nodeWebRtc('wrtc');
 
 const quiet = { debug: () => {}, warn: () => {} };
 
@@ -32,13 +35,17 @@ describe('joinRoom', () => {
     return room;
   };
 
-  it('resolves joined (selfId set, status connected) and the room works', async () => {
+  it.each(NODE_WEBRTC_ENGINES)('resolves joined (selfId set, status connected) and the room works (%s)', async (engine) => {
     const r = await relay();
-    const a = await join({ relay: r.address.url });
+    const impl = await nodeWebRtc(engine);
+    const a = await join({ relay: r.address.url, wrtc: impl });
     expect(a.status).toBe('connected');
     expect(a.selfId).toMatch(/^[A-Za-z0-9_-]+$/);
-    const b = await join({ relay: r.address.url });
-    await waitFor(() => a.peers.has(b.selfId), 'a sees b', 30_000);
+    const b = await join({ relay: r.address.url, wrtc: impl });
+    await waitFor(() => a.peers.has(b.selfId) && b.peers.has(a.selfId), 'a and b see each other', 30_000);
+    const got = new Promise<string>((res) => b.channel('hello').on('message', ({ data }) => res(new TextDecoder().decode(data))));
+    await a.channel('hello').send(b.selfId, new TextEncoder().encode(`hi over ${engine}`));
+    expect(await got).toBe(`hi over ${engine}`);
   });
 
   it('rejects relay-unreachable after connectAttempts when nothing listens', async () => {

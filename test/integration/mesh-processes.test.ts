@@ -2,24 +2,26 @@
  * Real WebRTC between real processes: 8 mesh peers, each its own Node process
  * (`peer-process.ts`), and the relay in its own process so it can be SIGKILLed.
  * The tests share the 8 processes and run in order (full mesh, relay outage, a peer
- * killed) to keep the suite light on a 2-core machine.
+ * killed, the rest leave and their processes end) to keep the suite light on a 2-core
+ * machine. The whole sequence runs once per Node WebRTC engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../support/net.js';
-import { type PeerProcess, killAll, spawnPeers } from './support/peers.js';
+import { NODE_WEBRTC_ENGINES } from '../support/node-webrtc.js';
+import { type PeerProcess, HUNG_EXIT_CODE, killAll, spawnPeers } from './support/peers.js';
 import { RelayProcess } from './support/relay-process.js';
 
 const N = 8;
 const ROOM = 'processes';
 
-describe(`${N} peers in separate processes over real WebRTC`, () => {
+describe.each(NODE_WEBRTC_ENGINES)(`${N} peers in separate processes over real WebRTC (%s)`, (engine) => {
   let relay: RelayProcess;
   let peers: PeerProcess[] = [];
 
   beforeAll(async () => {
     relay = new RelayProcess(await freePort());
     await relay.start();
-    peers = await spawnPeers(N);
+    peers = await spawnPeers(N, engine);
   }, 120_000);
 
   afterAll(async () => {
@@ -38,7 +40,9 @@ describe(`${N} peers in separate processes over real WebRTC`, () => {
     await Promise.all(peers.map((p) => p.join(relay.url, ROOM)));
     expect(peers.every((p) => p.of('join-failed').length === 0)).toBe(true);
     expect(new Set(ids()).size).toBe(N);
+    const started = Date.now();
     await waitFor(() => peers.every((p) => p.connectedPeers().size === N - 1), 'full mesh', 90_000, 100);
+    console.log(`${engine}: full mesh of ${N} processes ${Date.now() - started} ms after their joins were answered`);
     for (const p of peers) {
       expect([...p.connectedPeers()].sort()).toEqual(others(p).sort());
       // One connection per pair: each remote joined exactly once, none dropped on the way.
@@ -78,8 +82,18 @@ describe(`${N} peers in separate processes over real WebRTC`, () => {
     await victim.kill('SIGKILL');
     await waitFor(() => survivors.every((p) => p.of('peer-left').some((e) => e.id === victim.selfId)), 'peer-left everywhere', 30_000, 50);
     const delays = survivors.map((p) => Number(p.of('peer-left').find((e) => e.id === victim.selfId)!.t) - killedAt);
-    console.log(`peer-left after SIGKILL, ms: ${delays.join(', ')} (max ${Math.max(...delays)})`);
+    console.log(`${engine}: peer-left after SIGKILL, ms: ${delays.join(', ')} (max ${Math.max(...delays)})`);
     for (const d of delays) expect(d).toBeLessThan(3000);
     for (const p of survivors) expect(p.connectedPeers().size).toBe(N - 2);
   }, 120_000);
+
+  it('leave, and then each process ends on its own (no native handle keeps it alive)', async () => {
+    const survivors = peers.filter((p) => p.alive);
+    expect(survivors).toHaveLength(N - 1);
+    const exits = await Promise.all(survivors.map((p) => p.exitOnItsOwn()));
+    console.log(`${engine}: processes ended on their own after leaving, ms: ${exits.map((e) => e.ms).join(', ')}`);
+    for (const e of exits) {
+      expect(e.code, `exit code ${e.code} (${HUNG_EXIT_CODE}: still alive after its watchdog), signal ${e.signal}`).toBe(0);
+    }
+  }, 60_000);
 });

@@ -1,32 +1,46 @@
 /**
- * One mesh peer in its own process, for integration tests: real WebRTC (@roamhq/wrtc),
- * real relay client (ws). Controlled over the Node IPC channel (the parent forks it with
- * `--import tsx`); every room event goes back to the parent with a wall-clock timestamp
- * so the parent can measure across processes. Exits when the parent goes away.
+ * One mesh peer in its own process, for integration tests: real WebRTC (the engine named
+ * by `WEBRTC`: wrtc (default) or node-datachannel), real relay client (ws). Controlled
+ * over the Node IPC channel (the parent forks it with `--import tsx`); every room event
+ * goes back to the parent with a wall-clock timestamp so the parent can measure across
+ * processes. Exits when the parent goes away.
  *
  * Parent -> child: {cmd:'join', relay, room, password?} | {cmd:'broadcast', text} |
- *                  {cmd:'state'} | {cmd:'leave'}
- * Child -> parent: {ev:'ready'} | {ev:'joined', selfId} | {ev:'join-failed', code} |
+ *                  {cmd:'state'} | {cmd:'leave'} | {cmd:'exit'}
+ * Child -> parent: {ev:'ready', engine} | {ev:'joined', selfId} | {ev:'join-failed', code} |
  *                  {ev:'peer-joined'|'peer-left', id, t} | {ev:'status', status, t} |
- *                  {ev:'error', code} | {ev:'message', from, text} | {ev:'state', ...}
+ *                  {ev:'error', code} | {ev:'message', from, text} | {ev:'state', ...} | {ev:'left'}
+ *
+ * `exit` leaves the room and closes the IPC channel without calling `process.exit`: the
+ * process must then end on its own once its event loop is empty (WebRTC native handles
+ * included). If something still holds it after EXIT_WATCHDOG_MS it exits with code 3.
  */
-import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { joinRoom } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
+import { nodeWebRtc, parseEngine } from '../support/node-webrtc.js';
+import { EXIT_WATCHDOG_MS, HUNG_EXIT_CODE } from './support/peers.js';
 
 type Command =
   | { cmd: 'join'; relay: string; room: string; password?: string }
   | { cmd: 'broadcast'; text: string }
   | { cmd: 'state' }
-  | { cmd: 'leave' };
+  | { cmd: 'leave' }
+  | { cmd: 'exit' };
 
-const send = (m: Record<string, unknown>) => process.send?.(m);
+const engine = parseEngine(process.env.WEBRTC);
+const wrtc = await nodeWebRtc(engine);
+const send = (m: Record<string, unknown>) => {
+  if (process.connected) process.send?.(m);
+};
 const quiet = { debug: () => {}, warn: () => {} };
 let room: Room | undefined;
+let exiting = false;
 
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  if (!exiting) process.exit(0);
+});
 
 process.on('message', (raw) => {
   const m = raw as Command;
@@ -61,7 +75,13 @@ async function handle(m: Command): Promise<void> {
       await room?.leave();
       send({ ev: 'left' });
       return;
+    case 'exit':
+      exiting = true;
+      await room?.leave();
+      setTimeout(() => process.exit(HUNG_EXIT_CODE), EXIT_WATCHDOG_MS).unref();
+      process.disconnect();
+      return;
   }
 }
 
-send({ ev: 'ready' });
+send({ ev: 'ready', engine });

@@ -2,8 +2,8 @@
  * Encrypted signaling end to end over real WebRTC: peers with the room's password mesh;
  * a peer with a wrong password gets a `wrong-password` error and connects to no one;
  * and neither the relay's log nor any frame through it holds plaintext SDP or ICE.
+ * On each Node WebRTC engine (their SDP and candidates differ in form).
  */
-import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type LogEntry, type SignalingServer } from '../../signaling/index.js';
@@ -11,6 +11,7 @@ import { joinRoom } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
+import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 import { type RecordingProxy, startRecordingProxy } from './support/recording-proxy.js';
 
 const quiet = { debug: () => {}, warn: () => {} };
@@ -24,7 +25,7 @@ const PLAINTEXT_MARKERS = ['v=0', 'a=candidate', 'sdp', 'candidate:', 'a=fingerp
 const withoutBase64Runs = (text: string) => text.replace(/[A-Za-z0-9_-]{32,}/g, '');
 const leaks = (texts: string[]) => PLAINTEXT_MARKERS.filter((m) => texts.some((t) => withoutBase64Runs(t).includes(m)));
 
-describe('room password over real WebRTC', () => {
+describe.each(NODE_WEBRTC_ENGINES)('room password over real WebRTC (%s)', (engine) => {
   let relay: SignalingServer | undefined;
   let proxy: RecordingProxy | undefined;
   let rooms: Room[] = [];
@@ -39,6 +40,7 @@ describe('room password over real WebRTC', () => {
     const log: LogEntry[] = [];
     relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: (e) => log.push(e), logIntervalMs: 100 });
     proxy = await startRecordingProxy(relay.address.url);
+    const wrtc = await nodeWebRtc(engine);
     const join = (password: string) => joinRoom({ relay: proxy!.url, room: 'secret', password, wrtc, WebSocket, logger: quiet });
 
     const a = await join('correct horse');
@@ -73,6 +75,7 @@ describe('room password over real WebRTC', () => {
   it('(control) without a password the same capture does see SDP, so the check above can fail', async () => {
     relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {} });
     proxy = await startRecordingProxy(relay.address.url);
+    const wrtc = await nodeWebRtc(engine);
     const a = await joinRoom({ relay: proxy.url, room: 'open', wrtc, WebSocket, logger: quiet });
     const b = await joinRoom({ relay: proxy.url, room: 'open', wrtc, WebSocket, logger: quiet });
     rooms.push(a, b);

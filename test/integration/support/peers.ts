@@ -1,10 +1,17 @@
 /**
- * Parent side of `peer-process.ts`: fork mesh peers as separate Node processes, keep
- * every event they report, and wait on them event-driven. `killAll()` always ends them.
+ * Parent side of `peer-process.ts`: fork mesh peers as separate Node processes, each on
+ * a given Node WebRTC engine, keep every event they report, and wait on them
+ * event-driven. `killAll()` always ends them.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { waitFor } from '../../support/net.js';
+import type { NodeWebRtcEngine } from '../../support/node-webrtc.js';
+
+/** How long a peer process asked to `exit` may take to end on its own before it calls itself hung. */
+export const EXIT_WATCHDOG_MS = 15_000;
+/** Exit code of a peer process still alive EXIT_WATCHDOG_MS after `exit`. */
+export const HUNG_EXIT_CODE = 3;
 
 export type PeerEvent = { ev: string; [k: string]: unknown };
 
@@ -52,6 +59,19 @@ export class PeerProcess {
     await waitFor(() => this.of('joined').length > 0 || this.of('join-failed').length > 0, 'join reply', 30_000);
   }
 
+  /**
+   * Ask it to leave the room and end on its own (no `process.exit`); resolves with its
+   * exit code (or signal) and how long it took.
+   */
+  exitOnItsOwn(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+    const started = Date.now();
+    return new Promise((done) => {
+      if (!this.alive) return done({ code: this.child.exitCode, signal: this.child.signalCode, ms: 0 });
+      this.child.once('exit', (code, signal) => done({ code, signal, ms: Date.now() - started }));
+      this.send({ cmd: 'exit' });
+    });
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.alive) return Promise.resolve();
     return new Promise((done) => {
@@ -61,11 +81,32 @@ export class PeerProcess {
   }
 }
 
-/** Fork `n` peer processes and wait until each is ready. */
-export async function spawnPeers(n: number): Promise<PeerProcess[]> {
+/**
+ * Fork `n` peer processes and wait until each is ready. `engine` is the Node WebRTC each
+ * runs on (default wrtc), or a function of the peer's index for a mixed room; each
+ * process confirms the engine it loaded.
+ */
+export async function spawnPeers(n: number, engine: NodeWebRtcEngine | ((index: number) => NodeWebRtcEngine) = 'wrtc'): Promise<PeerProcess[]> {
   const script = resolve(import.meta.dirname, '../peer-process.ts');
-  const peers = Array.from({ length: n }, () => new PeerProcess(fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
-  await waitFor(() => peers.every((p) => p.of('ready').length > 0), `${n} peer processes ready`, 60_000, 50);
+  const engineOf = typeof engine === 'function' ? engine : () => engine;
+  const peers = Array.from(
+    { length: n },
+    (_, i) =>
+      new PeerProcess(
+        fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, WEBRTC: engineOf(i) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      ),
+  );
+  try {
+    await waitFor(() => peers.every((p) => p.of('ready').length > 0 || !p.alive), `${n} peer processes ready`, 60_000, 50);
+    peers.forEach((p, i) => {
+      const ready = p.of('ready')[0];
+      if (!ready) throw new Error(`peer process ${i} exited before it was ready (${p.child.exitCode ?? p.child.signalCode})`);
+      if (ready.engine !== engineOf(i)) throw new Error(`peer process ${i} runs on ${String(ready.engine)}, not ${engineOf(i)}`);
+    });
+  } catch (err) {
+    await killAll(peers); // none left behind when the caller never gets them
+    throw err;
+  }
   return peers;
 }
 
