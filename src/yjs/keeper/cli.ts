@@ -1,14 +1,20 @@
 /**
- * `meshparty keeper --relay ws://... --room R [--room R2 ...] --dir ./data [--password P]`
+ * `meshparty keeper --relay ws://... --room R [--room R2 ...] --dir ./data [--password P] [--webrtc E]`
  *
- * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC (@roamhq/wrtc)
- * through the relay, stores every document it hears of under `--dir`, and serves them to
- * peers who join when nobody else is online.
+ * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC through the relay,
+ * stores every document it hears of under `--dir`, and serves them to peers who join when
+ * nobody else is online. The Node WebRTC is node-datachannel (through
+ * `adaptNodeDatachannel`) when it can be loaded, else `@roamhq/wrtc`; `--webrtc` picks one.
  */
 import { parseArgs } from 'node:util';
 import { createKeeper, type Keeper } from './keeper.js';
 import type { FsyncPolicy } from './update-log.js';
 import type { Room } from '../../mesh/types.js';
+import type { WebRtcImplementation } from '../../transport/simple-peer.js';
+import { MeshpartyError } from '../../util/errors.js';
+
+/** A WebRTC implementation for Node that the keeper can run on. */
+export type NodeWebRtcEngine = 'wrtc' | 'node-datachannel';
 
 /** Parsed command line of the keeper. */
 export interface KeeperArgs {
@@ -17,9 +23,11 @@ export interface KeeperArgs {
   dir: string;
   password: string | undefined;
   fsync: FsyncPolicy;
+  /** The WebRTC to use; undefined: node-datachannel if it loads, else @roamhq/wrtc. */
+  webrtc: NodeWebRtcEngine | undefined;
 }
 
-const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never]`;
+const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never] [--webrtc wrtc|node-datachannel]`;
 
 /** Parse the keeper's arguments; throws an Error carrying the usage line when they are wrong. */
 export function parseKeeperArgs(argv: string[]): KeeperArgs {
@@ -31,6 +39,7 @@ export function parseKeeperArgs(argv: string[]): KeeperArgs {
       dir: { type: 'string' },
       password: { type: 'string' },
       fsync: { type: 'string', default: 'always' },
+      webrtc: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -38,11 +47,57 @@ export function parseKeeperArgs(argv: string[]): KeeperArgs {
   if (values.help) throw new Error(USAGE);
   if (!values.relay || !values.room?.length || !values.dir) throw new Error(`--relay, --room and --dir are required\n${USAGE}`);
   if (values.fsync !== 'always' && values.fsync !== 'never') throw new Error(`--fsync must be always or never\n${USAGE}`);
-  return { relay: values.relay, rooms: values.room, dir: values.dir, password: values.password, fsync: values.fsync };
+  const webrtc = values.webrtc;
+  if (webrtc !== undefined && webrtc !== 'wrtc' && webrtc !== 'node-datachannel') throw new Error(`--webrtc must be wrtc or node-datachannel\n${USAGE}`);
+  return { relay: values.relay, rooms: values.room, dir: values.dir, password: values.password, fsync: values.fsync, webrtc };
 }
 
 /** How the keeper joins a room over WebRTC; injected so this module stays free of platform imports. */
 export type JoinOverRelay = (options: { relay: string; room: string; password?: string }) => Promise<Room>;
+
+/** Imports a module by name (`(name) => import(name)`); a parameter so tests can make one fail to load. */
+export type ModuleLoader = (specifier: string) => Promise<unknown>;
+
+/** The package each engine is loaded from. */
+const ENGINE_MODULES: Record<NodeWebRtcEngine, string> = { 'node-datachannel': 'node-datachannel/polyfill', wrtc: '@roamhq/wrtc' };
+
+/**
+ * Load a Node WebRTC: `engine`, or without one node-datachannel if it loads (its sends do
+ * not block on another thread, see `adaptNodeDatachannel`), else @roamhq/wrtc. Both are
+ * optional dependencies, so either may be missing; when none can be loaded this rejects
+ * with a `webrtc-unsupported` MeshpartyError naming what failed and why.
+ *
+ * @example
+ * ```ts
+ * const { engine, wrtc } = await loadNodeWebRtc(undefined); // engine: 'node-datachannel'
+ * ```
+ */
+export async function loadNodeWebRtc(
+  engine: NodeWebRtcEngine | undefined,
+  load: ModuleLoader = (specifier) => import(specifier),
+): Promise<{ engine: NodeWebRtcEngine; wrtc: WebRtcImplementation }> {
+  const tried: NodeWebRtcEngine[] = engine ? [engine] : ['node-datachannel', 'wrtc'];
+  const failures: string[] = [];
+  for (const candidate of tried) {
+    try {
+      const module = await load(ENGINE_MODULES[candidate]);
+      if (candidate === 'wrtc') {
+        const wrtc = ((module as { default?: unknown }).default ?? module) as WebRtcImplementation;
+        if (typeof wrtc?.RTCPeerConnection !== 'function') throw new Error('it has no RTCPeerConnection');
+        return { engine: candidate, wrtc };
+      }
+      const { adaptNodeDatachannel } = await import('../../transport/node-datachannel.js');
+      return { engine: candidate, wrtc: adaptNodeDatachannel(module as Parameters<typeof adaptNodeDatachannel>[0]) };
+    } catch (err) {
+      failures.push(`${ENGINE_MODULES[candidate]}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
+  throw new MeshpartyError(
+    'webrtc-unsupported',
+    `no WebRTC for Node could be loaded (${failures.join('; ')}); install node-datachannel (or @roamhq/wrtc)`,
+    { tried: tried.map((e) => ENGINE_MODULES[e]) },
+  );
+}
 
 /**
  * The `keeper` entry of the `meshparty` CLI table (same shape as the relay's
@@ -59,9 +114,21 @@ export const keeperCommand = {
     '  --dir DIR          where documents are stored: one append-only log per document',
     '  --password P       the rooms\' password (signals are end-to-end encrypted with it)',
     '  --fsync always|never  fsync after every batch of appends (default always)',
+    '  --webrtc ENGINE    the WebRTC for Node: wrtc (@roamhq/wrtc) or node-datachannel',
+    '                     (default: node-datachannel if it can be loaded, else wrtc)',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
-    const join = await webrtcJoin();
+    const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
+    let loaded: Awaited<ReturnType<typeof loadNodeWebRtc>>;
+    try {
+      loaded = await loadNodeWebRtc(webrtc);
+    } catch (err) {
+      // The CLI prints only the message: keep the stable code in it.
+      if (err instanceof MeshpartyError) throw new Error(`${err.message} [${err.code}]`);
+      throw err;
+    }
+    console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
+    const join = await webrtcJoin(loaded.wrtc);
     const keeper = await runKeeperCli(args, join);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -69,20 +136,17 @@ export const keeperCommand = {
       process.once('SIGTERM', stop);
     });
     await keeper.close();
-    // @roamhq/wrtc keeps native handles alive after every connection is closed; the
-    // logs are flushed and closed by now, so leave explicitly.
+    // The logs are flushed and closed by now, so leave explicitly: with either engine the
+    // event loop would otherwise stay up to 5 s more after the last connection closed
+    // (simple-peer never clears its ICE-complete timer, even on destroy).
     setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
 };
 
-/** joinRoom over real WebRTC in Node: @roamhq/wrtc and ws, loaded only when the keeper runs. */
-async function webrtcJoin(): Promise<JoinOverRelay> {
-  const [{ joinRoom }, wrtc, { WebSocket }] = await Promise.all([
-    import('../../mesh/join-room.js'),
-    import('@roamhq/wrtc').then((m) => m.default),
-    import('ws'),
-  ]);
+/** joinRoom over real WebRTC in Node with `wrtc` and ws, loaded only when the keeper runs. */
+async function webrtcJoin(wrtc: WebRtcImplementation): Promise<JoinOverRelay> {
+  const [{ joinRoom }, { WebSocket }] = await Promise.all([import('../../mesh/join-room.js'), import('ws')]);
   return (o) => joinRoom({ ...o, wrtc, WebSocket: WebSocket as never });
 }
 
