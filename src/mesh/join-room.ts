@@ -22,7 +22,11 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   token?: string;
   /** STUN/TURN servers (default none: same host or LAN only). */
   iceServers?: RTCIceServer[];
-  /** WebRTC implementation; default the browser's. In Node pass `@roamhq/wrtc`. */
+  /**
+   * WebRTC implementation; default the browser's. In Node pass one: node-datachannel
+   * through `adaptNodeDatachannel(await import('node-datachannel/polyfill'))`, or
+   * `@roamhq/wrtc` as it is.
+   */
   wrtc?: WebRtcImplementation;
   /** WebSocket implementation; default the global one. In Node 20 pass `ws`. */
   WebSocket?: WebSocketConstructor;
@@ -47,9 +51,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  *
  * @example
  * ```ts
- * // Node
- * import wrtc from '@roamhq/wrtc';
+ * // Node: node-datachannel through its adapter (or `import wrtc from '@roamhq/wrtc'`)
+ * import { adaptNodeDatachannel } from 'meshparty';
  * import WebSocket from 'ws';
+ * const wrtc = adaptNodeDatachannel(await import('node-datachannel/polyfill'));
  * const room = await joinRoom({ relay: 'ws://127.0.0.1:4444', room: 'demo', wrtc, WebSocket });
  *
  * // Browser
