@@ -77,8 +77,13 @@ async function handle(m: Command): Promise<void> {
       return;
     case 'exit':
       exiting = true;
-      await room?.leave();
       setTimeout(() => process.exit(HUNG_EXIT_CODE), EXIT_WATCHDOG_MS).unref();
+      try {
+        await room?.leave();
+      } catch (err) {
+        console.error('peer-process: leave failed', err);
+        process.exitCode = 1;
+      }
       process.disconnect();
       return;
   }
