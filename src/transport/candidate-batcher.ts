@@ -58,6 +58,19 @@ const isLoopback = (address: string) => address === '::1' || /^127\./.test(addre
 const familyOf = (address: string) => (address.includes(':') ? 6 : 4);
 const candidateLines = (sdp: string) => sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A local candidate in the form every stack takes: libdatachannel reports it as an SDP
+ * attribute (`a=candidate:...`) with `sdpMLineIndex: null`, which wrtc refuses ("Expected
+ * a 32-bit integer"). A meshparty connection bundles everything on its first m-line.
+ */
+export function normalizeCandidate(c: CandidateInit): CandidateInit {
+  const candidate = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+  return { ...c, candidate, sdpMLineIndex: c.sdpMLineIndex ?? 0 };
+}
+
+/** The longest candidates gathered before their description wait for it (they normally wait a few ms). */
+export const EARLY_CANDIDATE_MAX_WAIT_MS = 1000;
+
 /** Foundation, component, transport, priority, address, port: the same candidate in an SDP line and in its own event. */
 const candidateKey = (candidate: string) => candidate.split(' ', 6).join(' ');
 
@@ -93,6 +106,10 @@ export class CandidateBatcher {
   #routable = new Set<number>();
   #pending: CandidateInit[] = [];
   #held: Description | undefined;
+  /** A description has come (candidates before it wait for it). */
+  #described = false;
+  /** ICE gathering completed (a description that comes after it is not held). */
+  #gathered = false;
   /** Candidates already sent inside a description: not sent again when their own event comes. */
   #inDescription = new Set<string>();
   #timer: TimerHandle | undefined;
@@ -115,27 +132,35 @@ export class CandidateBatcher {
   push(signal: unknown): void {
     if (this.#stopped) return;
     const s = signal as { type?: string; sdp?: unknown; candidate?: CandidateInit };
-    if (s?.type === 'candidate' && s.candidate) {
-      if (!this.options.tcp && isTcp(s.candidate)) return;
-      if (this.#inDescription.has(candidateKey(s.candidate.candidate))) return;
-      this.#pending.push(s.candidate);
+    if (s?.type === 'candidate' && s.candidate && typeof s.candidate.candidate === 'string') {
+      const c = normalizeCandidate(s.candidate);
+      if (!this.options.tcp && isTcp(c)) return;
+      if (this.#inDescription.has(candidateKey(c.candidate))) return;
+      this.#pending.push(c);
       if (this.#held) this.#settle();
-      else this.#timer ??= this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+      // Before any description (libdatachannel gathers while setLocalDescription runs, and
+      // may even finish): wait for it, so they go inside it or after it.
+      else this.#timer ??= this.clock.setTimeout(() => this.flush(), this.#described ? this.options.windowMs : EARLY_CANDIDATE_MAX_WAIT_MS);
       return;
     }
     if ((s?.type === 'offer' || s?.type === 'answer') && typeof s.sdp === 'string') {
-      // Candidates still pending here were gathered before their own description was
-      // handed over (libdatachannel reports them while setLocalDescription is running):
-      // they go after it, or inside it, which is the order the remote can use them in.
+      this.#described = true;
       if (this.#held) this.flush(); // an older description and its candidates go first
-      if (this.currentDescription && this.options.windowMs > 0) {
-        this.#held = { type: s.type, sdp: s.sdp };
+      if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      const description = { type: s.type, sdp: s.sdp };
+      if (this.currentDescription && this.options.windowMs > 0 && !this.#gathered) {
+        this.#held = description;
         this.#holdDeadline = this.clock.now() + this.options.windowMs;
-        if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-        this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
+        // Candidates already here came in a burst before it: only stragglers are worth a wait.
+        if (this.#pending.length > 0) this.#settle();
+        else this.#timer = this.clock.setTimeout(() => this.flush(), this.options.windowMs);
         return;
       }
-      this.emit(signal);
+      // Gathering already over: nothing is worth waiting for, the description goes now
+      // with every candidate inside; pending ones it does not carry follow it.
+      if (this.currentDescription && this.options.windowMs > 0) this.#emitDescription(description);
+      else this.emit(signal);
       this.flush();
       return;
     }
@@ -145,7 +170,9 @@ export class CandidateBatcher {
 
   /** ICE gathering is complete: nothing more will be gathered, so send what is held now. */
   gatheringComplete(): void {
-    this.flush();
+    this.#gathered = true;
+    // Candidates gathered before their description wait for it (see push).
+    if (this.#described) this.flush();
   }
 
   /** Send what is pending now. */

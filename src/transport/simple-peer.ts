@@ -95,6 +95,8 @@ interface PeerConnectionLike {
   createDataChannel(label: string, init: RTCDataChannelInit): DataChannelLike;
   addEventListener(type: 'datachannel', listener: (ev: { channel: DataChannelLike & EventTargetLike }) => void): void;
   addEventListener(type: 'icecandidate', listener: (ev: { candidate: unknown }) => void): void;
+  addEventListener(type: 'icegatheringstatechange', listener: () => void): void;
+  readonly iceGatheringState?: string;
   readonly sctp?: { maxMessageSize?: number } | null;
   readonly localDescription: { type: string; sdp: string } | null;
 }
@@ -119,7 +121,7 @@ function asBytes(data: unknown): Uint8Array | undefined {
 class SimplePeerTransport implements PeerTransport {
   readonly #events = new Emitter<PeerTransportEvents>();
   readonly #peer: SimplePeerInstance & SimplePeerInternals;
-  readonly #unreliable: DataChannelLike;
+  #unreliable: DataChannelLike | undefined;
   #pressure: Record<Reliability, ChannelPressure> | undefined;
   #reliable: DataChannelLike | undefined;
   #open = false;
@@ -152,19 +154,16 @@ class SimplePeerTransport implements PeerTransport {
     pc.addEventListener('icecandidate', (ev) => {
       if (!ev.candidate) this.#outbox.gatheringComplete();
     });
-    // Created now, before simple-peer's first offer (it waits a microtask); a negotiated
-    // channel needs no SDP of its own, only the SCTP association simple-peer's channel sets up.
-    this.#unreliable = pc.createDataChannel('meshparty-unreliable', {
-      negotiated: true,
-      id: opts.unreliableChannelId,
-      ordered: false,
-      maxRetransmits: 0,
+    // libdatachannel announces the end of gathering only as a state change (no null candidate).
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') this.#outbox.gatheringComplete();
     });
-    this.#unreliable.binaryType = 'arraybuffer';
-    this.#unreliable.onopen = () => this.#maybeOpen();
-    this.#unreliable.onmessage = (ev) => this.#receive('unreliable', ev.data);
-    this.#unreliable.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
-    this.#unreliable.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
+    // The initiator creates it now, before simple-peer's first offer (it waits a
+    // microtask); a negotiated channel needs no SDP of its own, only the SCTP association
+    // simple-peer's channel sets up. The responder creates it once the remote offer is
+    // applied: libdatachannel answers a channel created before that with an offer of its
+    // own, and the pair then fights over the ICE role (seen as a one-second DTLS retry).
+    if (initiator) this.#createUnreliable(pc);
 
     // Open as soon as both channels are: simple-peer's own `connect` comes later, after
     // a getStats() round trip (and a 100 ms retry when it finds no selected pair yet),
@@ -216,6 +215,8 @@ class SimplePeerTransport implements PeerTransport {
       }
       try {
         this.#peer.signal(one as SimplePeer.SignalData);
+        // simple-peer hands the offer to the connection synchronously (its answer comes later).
+        if (!this.#unreliable && (one as { type?: unknown }).type === 'offer' && this.#peer._pc) this.#createUnreliable(this.#peer._pc);
       } catch (err) {
         this.opts.logger.warn('WebRTC refused a signal', { peer: this.remoteId, error: String(err) });
       }
@@ -233,7 +234,7 @@ class SimplePeerTransport implements PeerTransport {
         maxMessageSize: this.#maxMessageSize,
       });
     }
-    const channel = reliability === 'reliable' ? this.#reliable! : this.#unreliable;
+    const channel = reliability === 'reliable' ? this.#reliable! : this.#unreliable!;
     try {
       channel.send(data);
     } catch (err) {
@@ -259,11 +260,13 @@ class SimplePeerTransport implements PeerTransport {
     this.#pressure?.reliable.stop();
     this.#pressure?.unreliable.stop();
     const u = this.#unreliable;
-    u.onopen = u.onclose = u.onerror = u.onmessage = null;
-    try {
-      u.close();
-    } catch {
-      // Already closed with its connection.
+    if (u) {
+      u.onopen = u.onclose = u.onerror = u.onmessage = null;
+      try {
+        u.close();
+      } catch {
+        // Already closed with its connection.
+      }
     }
     this.#peer.removeAllListeners();
     this.#peer.on('error', () => {}); // a late error from simple-peer's own teardown must not be unhandled
@@ -276,8 +279,25 @@ class SimplePeerTransport implements PeerTransport {
     });
   }
 
+  #createUnreliable(pc: PeerConnectionLike): void {
+    const u = pc.createDataChannel('meshparty-unreliable', {
+      negotiated: true,
+      id: this.opts.unreliableChannelId,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.#unreliable = u;
+    u.binaryType = 'arraybuffer';
+    u.onopen = () => this.#maybeOpen();
+    u.onmessage = (ev) => this.#receive('unreliable', ev.data);
+    u.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
+    u.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
+    if (u.readyState === 'open') queueMicrotask(() => this.#maybeOpen());
+  }
+
   #maybeOpen(): void {
-    if (this.#open || this.#destroyed || this.#unreliable.readyState !== 'open') return;
+    const unreliable = this.#unreliable;
+    if (this.#open || this.#destroyed || unreliable?.readyState !== 'open') return;
     const reliable = this.#peer._channel;
     if (reliable?.readyState !== 'open') return;
     const sctpMax = this.#peer._pc?.sctp?.maxMessageSize;
@@ -289,7 +309,7 @@ class SimplePeerTransport implements PeerTransport {
       new ChannelPressure(ch, this.opts.lowWaterMark, this.opts.clock, this.opts.pollIntervalMs, () => {
         if (!this.#destroyed) this.#events.emit('drain', { reliability: rel });
       });
-    this.#pressure = { reliable: pressure('reliable', reliable), unreliable: pressure('unreliable', this.#unreliable) };
+    this.#pressure = { reliable: pressure('reliable', reliable), unreliable: pressure('unreliable', unreliable) };
     this.#open = true;
     this.#events.emit('open', undefined);
   }

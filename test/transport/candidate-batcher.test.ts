@@ -5,7 +5,7 @@
  * candidates only when asked for; nothing is sent twice.
  */
 import { describe, expect, it } from 'vitest';
-import { CandidateBatcher, SETTLE_MS, unbatch } from '../../src/transport/candidate-batcher.js';
+import { CandidateBatcher, EARLY_CANDIDATE_MAX_WAIT_MS, SETTLE_MS, unbatch } from '../../src/transport/candidate-batcher.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const udp = (n: number) => `candidate:${n} 1 udp 2122194687 192.0.2.${n} 500${n} typ host generation 0`;
@@ -49,7 +49,10 @@ describe('CandidateBatcher', () => {
     batcher.push(cand(udp(2)));
     setLocal({ type: 'offer', sdp: sdpWith(udp(1)) });
     batcher.push({ type: 'offer', sdp: sdpWith() });
-    clock.advance(20);
+    // The burst is already in: the description waits SETTLE_MS for stragglers, not the whole window.
+    clock.advance(SETTLE_MS - 1);
+    expect(sent).toEqual([]);
+    clock.advance(1);
     expect(sent).toEqual([
       { type: 'offer', sdp: sdpWith(udp(1)) },
       { type: 'candidates', candidates: [cand(udp(2)).candidate] },
@@ -59,6 +62,31 @@ describe('CandidateBatcher', () => {
     now.batcher.push(cand(udp(3)));
     now.batcher.push({ type: 'answer', sdp: sdpWith() });
     expect(now.sent).toEqual([{ type: 'answer', sdp: sdpWith() }, { type: 'candidates', candidates: [cand(udp(3)).candidate] }]);
+  });
+
+  it('libdatachannel order (every candidate and the end of gathering before the description): the description goes at once, carrying them, and nothing twice', () => {
+    const { sent, batcher, setLocal } = setup();
+    // As libdatachannel reports them: SDP attribute form, no m-line index.
+    batcher.push({ type: 'candidate', candidate: { candidate: `a=${udp(1)}`, sdpMLineIndex: null, sdpMid: '0' } });
+    batcher.push({ type: 'candidate', candidate: { candidate: `a=${udp(2)}`, sdpMLineIndex: null, sdpMid: '0' } });
+    batcher.gatheringComplete();
+    expect(sent).toEqual([]); // they wait for their description
+    setLocal({ type: 'offer', sdp: sdpWith(udp(1)) });
+    batcher.push({ type: 'offer', sdp: sdpWith() });
+    // No window to wait out: gathering is over. udp(2) was not in the SDP, so it follows, in the form wrtc takes.
+    expect(sent).toEqual([
+      { type: 'offer', sdp: sdpWith(udp(1)) },
+      { type: 'candidates', candidates: [{ candidate: udp(2), sdpMLineIndex: 0, sdpMid: '0' }] },
+    ]);
+  });
+
+  it('candidates whose description never comes still go after EARLY_CANDIDATE_MAX_WAIT_MS', () => {
+    const { clock, sent, batcher } = setup();
+    batcher.push(cand(udp(1)));
+    clock.advance(EARLY_CANDIDATE_MAX_WAIT_MS - 1);
+    expect(sent).toEqual([]);
+    clock.advance(1);
+    expect(sent).toEqual([{ type: 'candidates', candidates: [cand(udp(1)).candidate] }]);
   });
 
   it('sends a held description SETTLE_MS after the latest candidate of a burst, never later than its window', () => {

@@ -32,6 +32,8 @@ function adopt(ch: RTCDataChannel): void {
   ch.onmessage = received;
   channels.push(ch);
 }
+/** Remote candidates that came before their connection's remote description (libdatachannel sends them early). */
+const early = new Map<number, RTCIceCandidateInit[]>();
 function connection(id: number): Pc {
   const pc = new engine.RTCPeerConnection({ iceServers: [] });
   pcs.set(id, pc);
@@ -39,6 +41,20 @@ function connection(id: number): Pc {
     if (e.candidate) send({ event: 'signal', to: id, kind: 'candidate', data: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid } });
   };
   return pc;
+}
+/**
+ * Candidates travel only on their own, after the description: libdatachannel sometimes
+ * refuses candidates inside a remote description while its ICE transport is still being
+ * set up ("remote candidate without ICE transport"), which happened here with many pairs
+ * connecting at once.
+ */
+function withoutCandidates(sdp: string): string {
+  return sdp.replace(/^a=(candidate|end-of-candidates).*\r?\n/gm, '');
+}
+async function described(id: number): Promise<void> {
+  const pc = pcs.get(id)!;
+  for (const c of early.get(id) ?? []) await pc.addIceCandidate(c).catch(() => {});
+  early.delete(id);
 }
 
 process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: string; data?: { sdp?: string } & RTCIceCandidateInit }) => {
@@ -49,17 +65,21 @@ process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: stri
       ch.onopen = () => send({ event: 'open' });
       adopt(ch);
       await pc.setLocalDescription(await pc.createOffer());
-      send({ event: 'signal', to: m.to, kind: 'offer', data: { sdp: pc.localDescription!.sdp } });
+      send({ event: 'signal', to: m.to, kind: 'offer', data: { sdp: withoutCandidates(pc.localDescription!.sdp) } });
     } else if (m.cmd === 'signal' && m.kind === 'offer') {
       const pc = connection(m.from!);
       pc.ondatachannel = (e) => adopt(e.channel);
       await pc.setRemoteDescription({ type: 'offer', sdp: m.data!.sdp! });
+      await described(m.from!);
       await pc.setLocalDescription(await pc.createAnswer());
-      send({ event: 'signal', to: m.from, kind: 'answer', data: { sdp: pc.localDescription!.sdp } });
+      send({ event: 'signal', to: m.from, kind: 'answer', data: { sdp: withoutCandidates(pc.localDescription!.sdp) } });
     } else if (m.cmd === 'signal' && m.kind === 'answer') {
       await pcs.get(m.from!)!.setRemoteDescription({ type: 'answer', sdp: m.data!.sdp! });
+      await described(m.from!);
     } else if (m.cmd === 'signal' && m.kind === 'candidate') {
-      await pcs.get(m.from!)?.addIceCandidate(m.data!).catch(() => {});
+      const pc = pcs.get(m.from!);
+      if (pc?.remoteDescription) await pc.addIceCandidate(m.data!).catch(() => {});
+      else early.set(m.from!, [...(early.get(m.from!) ?? []), m.data!]);
     } else if (m.cmd === 'fire') {
       const at = now();
       for (const ch of channels) ch.send(frame);
