@@ -71,7 +71,7 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
   }
   if (typeof options.room !== 'string' || options.room.length === 0) throw new MeshpartyError('bad-argument', 'room must be a non-empty string');
   if (!wrtc && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
-    throw new MeshpartyError('webrtc-unsupported', 'no WebRTC here: pass `wrtc` (e.g. @roamhq/wrtc in Node)');
+    throw new MeshpartyError('webrtc-unsupported', 'no WebRTC here: pass `wrtc` (in Node: adaptNodeDatachannel(node-datachannel/polyfill), or @roamhq/wrtc)');
   }
   const signaling = createWebSocketSignaling({
     url: relay,
