@@ -4,8 +4,6 @@
  * messages, on each Node engine meshparty supports. This is the keeper's situation (a
  * Node peer serving browser peers) and any app that embeds the mesh in a server.
  */
-import wrtcModule from '@roamhq/wrtc';
-import * as ndcPolyfill from 'node-datachannel/polyfill';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +11,10 @@ import { decodeChatMessage, encodeChatMessage } from '../../demos/chat/chat-mess
 import type { SignalingServer } from '../../signaling/index.js';
 import { joinRoom } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
-import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
 import type { WebRtcImplementation } from '../../src/transport/simple-peer.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/net.js';
+import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 import { openChat, type ChatPage } from './support/chat-page.js';
 import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
 
@@ -41,10 +39,7 @@ afterAll(async () => {
   await relay?.close();
 });
 
-const engines: Array<[string, WebRtcImplementation]> = [
-  ['node-datachannel', adaptNodeDatachannel(ndcPolyfill)],
-  ['@roamhq/wrtc', wrtcModule as unknown as WebRtcImplementation],
-];
+const engines = await Promise.all(NODE_WEBRTC_ENGINES.map(async (e) => [e, await nodeWebRtc(e)] as [string, WebRtcImplementation]));
 
 describe.each(engines)('a Node peer on %s and a Chromium tab', (engine, wrtc) => {
   it('connect through the relay and chat both ways', async () => {

@@ -4,22 +4,17 @@
  * acceptance suite, plus what only this implementation promises (one RTCPeerConnection
  * carrying both channels, SCTP-sized frames, plain Uint8Array frames, bad signals dropped).
  */
-import wrtcModule from '@roamhq/wrtc';
-import * as ndcPolyfill from 'node-datachannel/polyfill';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
 import { type SimplePeerTransportOptions, type WebRtcImplementation, createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { fromSimplePeerError, signalProblem } from '../../src/transport/simple-peer-errors.js';
 import type { PeerTransport } from '../../src/transport/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
+import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 import { crossWire, runTransportAcceptance } from './acceptance.js';
 
 const quiet = { warn: () => {} };
-const engines: Array<[string, WebRtcImplementation]> = [
-  ['@roamhq/wrtc', wrtcModule as unknown as WebRtcImplementation],
-  ['node-datachannel', adaptNodeDatachannel(ndcPolyfill)],
-];
+const engines = await Promise.all(NODE_WEBRTC_ENGINES.map(async (e) => [e, await nodeWebRtc(e)] as [string, WebRtcImplementation]));
 
 describe.each(engines)('on %s', (engine, wrtc) => {
 

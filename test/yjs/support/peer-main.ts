@@ -25,16 +25,14 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import wrtcModule from '@roamhq/wrtc';
-import * as ndcPolyfill from 'node-datachannel/polyfill';
-import { adaptNodeDatachannel } from '../../../src/transport/node-datachannel.js';
+import { nodeWebRtc, parseEngine } from '../../support/node-webrtc.js';
 
 (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket; // y-webrtc's signaling uses the global
 
-const onNodeDatachannel = process.env.WEBRTC === 'node-datachannel';
-if (!onNodeDatachannel && process.env.WEBRTC && process.env.WEBRTC !== 'wrtc') throw new Error(`WEBRTC must be wrtc or node-datachannel, got ${process.env.WEBRTC}`);
-const wrtc = onNodeDatachannel ? adaptNodeDatachannel(ndcPolyfill) : wrtcModule;
-const DataChannelClass = (onNodeDatachannel ? ndcPolyfill.RTCDataChannel : wrtcModule.RTCDataChannel) as unknown as { prototype: unknown };
+const onNodeDatachannel = parseEngine(process.env.WEBRTC) === 'node-datachannel';
+const wrtc = await nodeWebRtc(onNodeDatachannel ? 'node-datachannel' : 'wrtc');
+// The engine's own RTCDataChannel class, whose send and dispatch are wrapped below.
+const DataChannelClass = (onNodeDatachannel ? (await import('node-datachannel/polyfill')).RTCDataChannel : (await import('@roamhq/wrtc')).default.RTCDataChannel) as unknown as { prototype: unknown };
 
 const send = (msg: object): void => {
   if (process.connected) process.send?.(msg);
