@@ -149,7 +149,8 @@ export class CandidateBatcher {
       if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
       const description = { type: s.type, sdp: s.sdp };
-      if (this.currentDescription && this.options.windowMs > 0 && !this.#gathered) {
+      const holds = this.currentDescription !== undefined && this.options.windowMs > 0;
+      if (holds && !this.#gathered) {
         this.#held = description;
         this.#holdDeadline = this.clock.now() + this.options.windowMs;
         // Candidates already here came in a burst before it: only stragglers are worth a wait.
@@ -159,7 +160,7 @@ export class CandidateBatcher {
       }
       // Gathering already over: nothing is worth waiting for, the description goes now
       // with every candidate inside; pending ones it does not carry follow it.
-      if (this.currentDescription && this.options.windowMs > 0) this.#emitDescription(description);
+      if (holds) this.#emitDescription(description);
       else this.emit(signal);
       this.flush();
       return;

@@ -4,10 +4,10 @@
  * loaded only when asked for, so a process runs on exactly one native library.
  * Child processes pick theirs from the `WEBRTC` environment variable.
  */
-import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
+import { loadNodeWebRtc, type NodeWebRtcEngine } from '../../src/transport/node-webrtc.js';
 import type { WebRtcImplementation } from '../../src/transport/simple-peer.js';
 
-export type NodeWebRtcEngine = 'wrtc' | 'node-datachannel';
+export type { NodeWebRtcEngine };
 
 /** Every engine, in the order the tests run them. */
 export const NODE_WEBRTC_ENGINES: readonly NodeWebRtcEngine[] = ['wrtc', 'node-datachannel'];
@@ -21,6 +21,6 @@ export function parseEngine(value: string | undefined, fallback: NodeWebRtcEngin
 
 /** The WebRTC implementation to inject (`wrtc` option) for `engine`. */
 export async function nodeWebRtc(engine: NodeWebRtcEngine): Promise<WebRtcImplementation> {
-  if (engine === 'wrtc') return (await import('@roamhq/wrtc')).default as unknown as WebRtcImplementation;
-  return adaptNodeDatachannel(await import('node-datachannel/polyfill'));
+  return (await loadNodeWebRtc(engine)).wrtc;
 }
+
