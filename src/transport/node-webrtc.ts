@@ -15,21 +15,23 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>;
 const ENGINE_MODULES: Record<NodeWebRtcEngine, string> = { 'node-datachannel': 'node-datachannel/polyfill', wrtc: '@roamhq/wrtc' };
 
 /**
- * Load a Node WebRTC: `engine`, or without one node-datachannel if it loads (its sends do
- * not block on another thread, see `adaptNodeDatachannel`), else @roamhq/wrtc. Both are
+ * Load a Node WebRTC: `engine`, or without one @roamhq/wrtc if it loads, else
+ * node-datachannel. wrtc comes first for long-running peers: it connected every pair in
+ * every test here, while node-datachannel, whose sends are far cheaper (see
+ * `adaptNodeDatachannel`), now and then needs a second or a retry to connect. Both are
  * optional dependencies, so either may be missing; when none can be loaded this rejects
  * with a `webrtc-unsupported` MeshpartyError naming what failed and why.
  *
  * @example
  * ```ts
- * const { engine, wrtc } = await loadNodeWebRtc(undefined); // engine: 'node-datachannel'
+ * const { engine, wrtc } = await loadNodeWebRtc(undefined); // engine: 'wrtc'
  * ```
  */
 export async function loadNodeWebRtc(
   engine: NodeWebRtcEngine | undefined,
   load: ModuleLoader = (specifier) => import(specifier),
 ): Promise<{ engine: NodeWebRtcEngine; wrtc: WebRtcImplementation }> {
-  const tried: NodeWebRtcEngine[] = engine ? [engine] : ['node-datachannel', 'wrtc'];
+  const tried: NodeWebRtcEngine[] = engine ? [engine] : ['wrtc', 'node-datachannel'];
   const failures: string[] = [];
   for (const candidate of tried) {
     try {
@@ -47,7 +49,7 @@ export async function loadNodeWebRtc(
   }
   throw new MeshpartyError(
     'webrtc-unsupported',
-    `no WebRTC for Node could be loaded (${failures.join('; ')}); install node-datachannel (or @roamhq/wrtc)`,
+    `no WebRTC for Node could be loaded (${failures.join('; ')}); install @roamhq/wrtc (or node-datachannel)`,
     { tried: tried.map((e) => ENGINE_MODULES[e]) },
   );
 }

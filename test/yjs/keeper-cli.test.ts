@@ -1,6 +1,6 @@
 /**
- * `meshparty keeper`'s choice of Node WebRTC (`--webrtc`, default node-datachannel when
- * it loads, else @roamhq/wrtc, else a `webrtc-unsupported` error), and that the keeper
+ * `meshparty keeper`'s choice of Node WebRTC (`--webrtc`, default @roamhq/wrtc when
+ * it loads, else node-datachannel, else a `webrtc-unsupported` error), and that the keeper
  * process, connected to a peer over either engine, exits 0 on SIGINT and SIGTERM.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,24 +28,24 @@ describe('keeper CLI: --webrtc', () => {
     expect(() => parseKeeperArgs([...required, '--webrtc', 'werift'])).toThrow(/--webrtc must be wrtc or node-datachannel/);
   });
 
-  it('loads node-datachannel by default, either engine when asked', async () => {
+  it('loads @roamhq/wrtc by default, either engine when asked', async () => {
     const auto = await loadNodeWebRtc(undefined);
-    expect(auto.engine).toBe('node-datachannel');
-    expect(typeof auto.wrtc.RTCPeerConnection).toBe('function');
-    const wrtc = await loadNodeWebRtc('wrtc');
-    expect(wrtc.engine).toBe('wrtc');
-    expect(wrtc.wrtc.RTCPeerConnection).toBe((await import('@roamhq/wrtc')).default.RTCPeerConnection);
+    expect(auto.engine).toBe('wrtc');
+    expect(auto.wrtc.RTCPeerConnection).toBe((await import('@roamhq/wrtc')).default.RTCPeerConnection);
+    const ndc = await loadNodeWebRtc('node-datachannel');
+    expect(ndc.engine).toBe('node-datachannel');
+    expect(typeof ndc.wrtc.RTCPeerConnection).toBe('function');
   });
 
-  it('falls back to @roamhq/wrtc when node-datachannel does not load, and fails with webrtc-unsupported when neither does', async () => {
+  it('falls back to node-datachannel when @roamhq/wrtc does not load, and fails with webrtc-unsupported when neither does', async () => {
     const missing = (names: string[]) => async (specifier: string) => {
       if (names.includes(specifier)) throw new Error(`Cannot find package '${specifier}'`);
       return import(specifier);
     };
-    expect((await loadNodeWebRtc(undefined, missing(['node-datachannel/polyfill']))).engine).toBe('wrtc');
+    expect((await loadNodeWebRtc(undefined, missing(['@roamhq/wrtc']))).engine).toBe('node-datachannel');
     const none = loadNodeWebRtc(undefined, missing(['node-datachannel/polyfill', '@roamhq/wrtc']));
-    await expect(none).rejects.toMatchObject({ code: 'webrtc-unsupported', detail: { tried: ['node-datachannel/polyfill', '@roamhq/wrtc'] } });
-    await expect(none).rejects.toThrow(/node-datachannel\/polyfill: Cannot find package.*@roamhq\/wrtc: Cannot find package/);
+    await expect(none).rejects.toMatchObject({ code: 'webrtc-unsupported', detail: { tried: ['@roamhq/wrtc', 'node-datachannel/polyfill'] } });
+    await expect(none).rejects.toThrow(/@roamhq\/wrtc: Cannot find package.*node-datachannel\/polyfill: Cannot find package/);
     // Asked for one engine: no fallback to the other.
     await expect(loadNodeWebRtc('node-datachannel', missing(['node-datachannel/polyfill']))).rejects.toMatchObject({ code: 'webrtc-unsupported' });
   });
@@ -69,7 +69,7 @@ describe('keeper CLI process on each engine', () => {
   // One keeper per case, all at once: each joins its room, a peer connects to it over
   // real WebRTC, then the signal must end it with code 0.
   const cases: Array<{ flag: NodeWebRtcEngine | undefined; engine: NodeWebRtcEngine; signal: NodeJS.Signals }> = [
-    { flag: undefined, engine: 'node-datachannel', signal: 'SIGINT' },
+    { flag: undefined, engine: 'wrtc', signal: 'SIGINT' },
     { flag: 'node-datachannel', engine: 'node-datachannel', signal: 'SIGTERM' },
     { flag: 'wrtc', engine: 'wrtc', signal: 'SIGTERM' },
   ];

@@ -3,8 +3,8 @@
  *
  * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC through the relay,
  * stores every document it hears of under `--dir`, and serves them to peers who join when
- * nobody else is online. The Node WebRTC is node-datachannel (through
- * `adaptNodeDatachannel`) when it can be loaded, else `@roamhq/wrtc`; `--webrtc` picks one.
+ * nobody else is online. The Node WebRTC is `@roamhq/wrtc` when it can be loaded, else
+ * node-datachannel (through `adaptNodeDatachannel`); `--webrtc` picks one.
  */
 import { parseArgs } from 'node:util';
 import { createKeeper, type Keeper } from './keeper.js';
@@ -21,7 +21,7 @@ export interface KeeperArgs {
   dir: string;
   password: string | undefined;
   fsync: FsyncPolicy;
-  /** The WebRTC to use; undefined: node-datachannel if it loads, else @roamhq/wrtc. */
+  /** The WebRTC to use; undefined: @roamhq/wrtc if it loads, else node-datachannel. */
   webrtc: NodeWebRtcEngine | undefined;
 }
 
@@ -69,7 +69,7 @@ export const keeperCommand = {
     '  --password P       the rooms\' password (signals are end-to-end encrypted with it)',
     '  --fsync always|never  fsync after every batch of appends (default always)',
     '  --webrtc ENGINE    the WebRTC for Node: wrtc (@roamhq/wrtc) or node-datachannel',
-    '                     (default: node-datachannel if it can be loaded, else wrtc)',
+    '                     (default: wrtc if it can be loaded, else node-datachannel)',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
     const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
