@@ -129,8 +129,24 @@ export class MeshpartyProvider {
       if (origin === this) return; // came from a peer; every peer sends its own edits to everyone
       for (const peer of this.#peers.values()) peer.outbox.update(update);
     };
-    doc.on('update', onUpdate);
-    this.#unsubscribe.push(() => doc.off('update', onUpdate));
+    // Listen for updates only around transactions that are not a peer's update being
+    // applied: Yjs encodes a transaction's update only when someone listens, and a
+    // received update needs no second encoding just for us to ignore it (a receiver
+    // then does less per edit, and a late joiner's whole document is not encoded again).
+    let listening = false;
+    const listen = (on: boolean) => {
+      if (on === listening) return;
+      listening = on;
+      if (on) doc.on('update', onUpdate);
+      else doc.off('update', onUpdate);
+    };
+    const onBeforeTransaction = (transaction: Y.Transaction) => listen(transaction.origin !== this);
+    listen(true);
+    doc.on('beforeTransaction', onBeforeTransaction);
+    this.#unsubscribe.push(() => {
+      doc.off('beforeTransaction', onBeforeTransaction);
+      listen(false);
+    });
     const onDocDestroy = () => this.destroy();
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
@@ -241,7 +257,9 @@ export class MeshpartyProvider {
 
   #receive(from: PeerId, data: Uint8Array): void {
     if (this.#destroyed || this.#blocked.has(from)) return;
+    const T = (globalThis as any).__mpT; if (T) T.r = performance.now();
     const decoded = decodeYjsMessage(data, this.#limits);
+    if (T) T.d = performance.now();
     if (!decoded.ok) return this.#strike(from, decoded.reason);
     const m = decoded.message;
     // A message can race the room's peer-left; apply its edits but open no new session.
@@ -281,6 +299,7 @@ export class MeshpartyProvider {
   #apply(from: PeerId, update: Uint8Array): void {
     try {
       Y.applyUpdate(this.doc, update, this);
+      const T = (globalThis as any).__mpT; if (T) T.a = performance.now();
     } catch (err) {
       // The update was checked whole before this, so this is an observer's error, not the peer's.
       this.#log(`applying an update from ${from} threw: ${(err as Error).message}`);

@@ -61,6 +61,38 @@ describe('yjs provider (fake room)', () => {
     providers.forEach((p) => p.destroy());
   });
 
+  it('does not encode a peer\'s update again, yet sends edits an observer makes while applying one', async () => {
+    const hub = new FakeHub();
+    const rooms = ['a', 'b', 'c'].map((id) => hub.join(id));
+    const docs = rooms.map(() => new Y.Doc());
+    const providers = rooms.map((r, i) => createYjsProvider(r, docs[i]!, { name: 'd', log: quiet }));
+    await waitFor(() => providers.every((p) => p.synced && p.idle), 'synced');
+    // b answers a's key with one of its own, from inside the transaction that applies a's update.
+    const mapB = docs[1]!.getMap<number>('m');
+    mapB.observe((e) => {
+      if (!e.transaction.local && mapB.has('ping') && !mapB.has('pong')) mapB.set('pong', 1);
+    });
+    // Yjs encodes a transaction's update only while someone listens to 'update'; while b
+    // applies a peer's update nobody should (the provider listens only around its own edits).
+    const listenedWhileApplying: boolean[] = [];
+    docs[1]!.on('afterTransaction', (tr: Y.Transaction) => {
+      if (tr.origin === providers[1]) listenedWhileApplying.push((docs[1] as unknown as { _observers: Map<string, unknown> })._observers.has('update'));
+    });
+    docs[0]!.getMap<number>('m').set('plain', 1);
+    await waitFor(() => listenedWhileApplying.length === 1, 'b applied the plain key');
+    expect(listenedWhileApplying).toEqual([false]);
+    const fromB = () => hub.sent.filter((s) => s.from === 'b' && s.channel === 'yjs:d').length;
+    const before = fromB();
+    docs[0]!.getMap<number>('m').set('ping', 1);
+    await waitFor(() => docs.every((d) => d.getMap('m').get('pong') === 1), 'pong everywhere');
+    await waitFor(() => providers.every((p) => p.idle), 'idle');
+    // b sent its pong to a and c, and never a's ping back to anyone.
+    expect(fromB() - before).toBe(2);
+    docs[1]!.getText('t').insert(0, 'local edits still go out');
+    await waitFor(() => docs[2]!.getText('t').toString() === 'local edits still go out', 'later local edit');
+    providers.forEach((p) => p.destroy());
+  });
+
   it('removes presence of a peer that leaves and of a provider that is destroyed', async () => {
     const hub = new FakeHub();
     const [a, b, c] = ['a', 'b', 'c'].map((id) => hub.join(id));
