@@ -14,6 +14,7 @@
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
+import { validateUpdateV1 } from './update-check.js';
 
 /** Message tags (first varUint of every message). */
 export enum YjsTag {
@@ -134,17 +135,13 @@ export function decodeYjsMessage(bytes: Uint8Array, limits: YjsLimits = DEFAULT_
 }
 
 /**
- * Parse a whole Yjs update (every struct and the delete set) without applying it.
- * Returns a reason when it is malformed. Yjs integrates structs before it reads the
- * delete set, so applying an unchecked update could leave half of it applied.
+ * Read a whole Yjs update (every struct and the delete set) without applying it, and
+ * return a reason when it is malformed. Yjs integrates structs before it reads the
+ * delete set, so applying an unchecked update could leave half of it applied. The walk is
+ * `validateUpdateV1`'s: as strict as `Y.decodeUpdate`, a few times cheaper.
  */
 export function checkUpdate(update: Uint8Array): string | undefined {
-  try {
-    Y.decodeUpdate(update);
-    return undefined;
-  } catch (err) {
-    return `malformed update: ${(err as Error).message}`;
-  }
+  return validateUpdateV1(update);
 }
 
 function decodeAwarenessEntries(update: Uint8Array): AwarenessEntry[] | string {
