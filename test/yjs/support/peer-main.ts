@@ -44,26 +44,46 @@ const wire = { bytes: 0, frames: 0 };
 const REPORT_DELAY_MS = 30;
 /**
  * BENCH_YJS_STAGES: where a mark's time goes, the same for both systems: when each
- * data-channel send() of the edit began and ended, and when wrtc handed this process
- * the last frame before a peer's edit showed up (its `message` dispatch).
+ * data-channel send() of the edit began and ended, and when the engine handed this
+ * process the last frame before a peer's edit showed up, and how long its synchronous
+ * handling took.
  */
 const stages = !!process.env.BENCH_YJS_STAGES;
 let markSends: Array<[number, number]> | undefined;
 let lastArrival: number | undefined;
-/** Set by the marks observer while a `message` dispatch runs; then that dispatch's duration (ms) goes here. */
+/** Set by the marks observer while a frame is handled; then that handling's duration (ms) goes here. */
 let sawMark = false;
 let markHandling: number | undefined;
+const frameArrived = () => {
+  lastArrival = now();
+  sawMark = false;
+};
+const frameHandled = () => {
+  if (sawMark) markHandling = now() - lastArrival!;
+};
 const dcProto = DataChannelClass.prototype as { send(data: unknown): void; dispatchEvent(e: { type: string }): void };
-if (stages) {
+if (stages && onNodeDatachannel) {
+  // adaptNodeDatachannel hands messages to `onmessage` without a dispatchEvent; the
+  // polyfill builds a MessageEvent for each one just before, and a microtask queued then
+  // runs right after the (synchronous) handling.
+  const Base = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => Event;
+  globalThis.MessageEvent = class extends Base {
+    constructor(type: string, init?: MessageEventInit) {
+      super(type, init);
+      if (type !== 'message') return;
+      frameArrived();
+      queueMicrotask(frameHandled);
+    }
+  } as unknown as typeof MessageEvent;
+} else if (stages) {
   const originalDispatch = dcProto.dispatchEvent;
   dcProto.dispatchEvent = function (this: unknown, e: { type: string }) {
     if (e.type !== 'message') return originalDispatch.call(this, e);
-    lastArrival = now();
-    sawMark = false;
+    frameArrived();
     try {
       return originalDispatch.call(this, e);
     } finally {
-      if (sawMark) markHandling = now() - lastArrival;
+      frameHandled();
     }
   };
 }
