@@ -257,9 +257,7 @@ export class MeshpartyProvider {
 
   #receive(from: PeerId, data: Uint8Array): void {
     if (this.#destroyed || this.#blocked.has(from)) return;
-    const T = (globalThis as any).__mpT; if (T) T.r = performance.now();
     const decoded = decodeYjsMessage(data, this.#limits);
-    if (T) T.d = performance.now();
     if (!decoded.ok) return this.#strike(from, decoded.reason);
     const m = decoded.message;
     // A message can race the room's peer-left; apply its edits but open no new session.
@@ -299,7 +297,6 @@ export class MeshpartyProvider {
   #apply(from: PeerId, update: Uint8Array): void {
     try {
       Y.applyUpdate(this.doc, update, this);
-      const T = (globalThis as any).__mpT; if (T) T.a = performance.now();
     } catch (err) {
       // The update was checked whole before this, so this is an observer's error, not the peer's.
       this.#log(`applying an update from ${from} threw: ${(err as Error).message}`);
