@@ -83,7 +83,7 @@ process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: stri
     } else if (m.cmd === 'fire') {
       const at = now();
       for (const ch of channels) ch.send(frame);
-      send({ event: 'fired', at });
+      setTimeout(() => send({ event: 'fired', at }), 30); // later, like `got`
     } else if (m.cmd === 'exit') {
       for (const pc of pcs.values()) pc.close();
       setTimeout(() => process.exit(0), 50);

@@ -172,7 +172,10 @@ async function main(): Promise<void> {
         const at = now();
         marks.set(m.k, 1);
         const done = now();
-        send({ event: 'marked', k: m.k, at, ...(markSends && { done, sends: markSends }) });
+        // Reported later, like `seen`: an IPC write now would wake the bench process while
+        // the peers receive the edit.
+        const marked = { event: 'marked', k: m.k, at, ...(markSends && { done, sends: markSends }) };
+        setTimeout(() => send(marked), REPORT_DELAY_MS);
         markSends = undefined;
         break;
       }
