@@ -20,8 +20,13 @@
  * deleteSet = clients:varUint (client:varUint n:varUint (clock:varUint len:varUint){n}){clients}
  * ```
  *
- * One rule is stricter than Yjs: a delete range of length 0 is refused (see readDeleteSet
- * below). Clocks and lengths are not range-checked (Yjs accepts any varUint there, even when
+ * It is stricter than Yjs in three ways, each something Yjs never writes and that made
+ * `Y.applyUpdate` throw after part of the update was in (found by fuzzing): an empty
+ * struct, an empty delete range, and an item that refers (as origin, right origin or
+ * parent) to an item of its own client that is not earlier than itself. With these, no
+ * fuzzed update it accepts makes `Y.applyUpdate` throw.
+ *
+ * Clocks and lengths are not range-checked (Yjs accepts any varUint there, even when
  * clock + len passes 2^53), and bytes after the delete set are ignored, as Yjs ignores them.
  * One limit cannot be matched exactly: `any` values nested some 4,000-7,000 deep overflow
  * the stack in lib0's recursive `readAny`, here and in Yjs, at a depth that depends on the
@@ -39,7 +44,7 @@ const SKIP = 10;
 /**
  * Check that `update` is a well-formed V1 Yjs update without applying or decoding it into
  * structs. Rejects everything `Y.decodeUpdate` throws on and accepts everything it accepts,
- * but for empty delete ranges and the stack-depth limit (see the module comment).
+ * but for the three stricter rules and the stack-depth limit (see the module comment).
  * Never throws.
  *
  * @returns undefined when well-formed, else a short reason.
@@ -54,10 +59,10 @@ export function validateUpdateV1(update: Uint8Array): string | undefined {
     const clients = countOf(d);
     for (let c = 0; c < clients; c++) {
       const structs = decoding.readVarUint(d);
-      decoding.readVarUint(d); // client
-      decoding.readVarUint(d); // first clock
+      const client = decoding.readVarUint(d);
+      let clock = decoding.readVarUint(d);
       ensureRoom(d, structs);
-      for (let s = 0; s < structs; s++) readStruct(d);
+      for (let s = 0; s < structs; s++) clock += readStruct(d, client, clock);
     }
     const dsClients = countOf(d);
     for (let c = 0; c < dsClients; c++) {
@@ -78,7 +83,8 @@ export function validateUpdateV1(update: Uint8Array): string | undefined {
   }
 }
 
-function readStruct(d: Decoder): void {
+/** Read one struct of `client` at `clock`; returns its length in clock units. */
+function readStruct(d: Decoder, client: number, clock: number): number {
   // Past the end readUint8 gives undefined (it does not throw); `undefined & 31` is 0, so
   // like Yjs we take the GC branch and the length read throws.
   const info = decoding.readUint8(d);
@@ -86,62 +92,77 @@ function readStruct(d: Decoder): void {
   // flag bits set is read as an Item and fails on `contentRefs[10]` (applyUpdate's reader
   // would take it as a Skip; rejecting it is the stricter choice).
   const ref = info & 31;
-  if (info === SKIP || ref === 0) { // Skip or GC (GC ignores the flag bits): just a length
-    decoding.readVarUint(d);
-    return;
-  }
+  if (info === SKIP || ref === 0) return lengthOf(decoding.readVarUint(d)); // Skip or GC (GC ignores the flag bits)
   if (ref > 9) fail(`unknown content ref ${ref}`);
-  if (info & BIT8) readID(d);
-  if (info & BIT7) readID(d);
+  if (info & BIT8) readEarlierID(d, client, clock, 'left origin');
+  if (info & BIT7) readEarlierID(d, client, clock, 'right origin');
   if ((info & (BIT7 | BIT8)) === 0) {
     if (decoding.readVarUint(d) === 1) decoding.readVarString(d); // top-level type name
-    else readID(d); // parent item
+    else readEarlierID(d, client, clock, 'parent');
     if (info & BIT6) decoding.readVarString(d);
   }
-  readContent(d, ref);
+  return lengthOf(readContent(d, ref));
 }
 
-function readContent(d: Decoder, ref: number): void {
+/** Stricter than Yjs, on purpose: it never writes an empty struct, and two structs would share one id. */
+function lengthOf(length: number): number {
+  if (length === 0) fail('empty struct');
+  return length;
+}
+
+/**
+ * An item refers to items that existed when it was made, so one of its own client's must
+ * have a smaller clock. Stricter than Yjs's reader, on purpose: an item referring to
+ * itself or later makes Yjs throw while it integrates the update, after the structs
+ * before it are in.
+ */
+function readEarlierID(d: Decoder, client: number, clock: number, what: string): void {
+  const refClient = decoding.readVarUint(d);
+  const refClock = decoding.readVarUint(d);
+  if (refClient === client && refClock >= clock) fail(`${what} ${refClient}:${refClock} is not earlier than the item ${client}:${clock}`);
+}
+
+/** Read an item's content; returns its length in clock units (as Yjs's content classes count it). */
+function readContent(d: Decoder, ref: number): number {
   switch (ref) {
     case 1: // ContentDeleted
-      decoding.readVarUint(d);
-      return;
+      return decoding.readVarUint(d);
     case 2: { // ContentJSON (legacy): 'undefined' is special-cased by Yjs, the rest is JSON.parse'd
       const n = countOf(d);
       for (let i = 0; i < n; i++) {
         const s = decoding.readVarString(d);
         if (s !== 'undefined') JSON.parse(s);
       }
-      return;
+      return n;
     }
     case 3: // ContentBinary
       decoding.readVarUint8Array(d);
-      return;
-    case 4: // ContentString
-      decoding.readVarString(d);
-      return;
+      return 1;
+    case 4: // ContentString: its length is in UTF-16 code units
+      return decoding.readVarString(d).length;
     case 5: // ContentEmbed (no 'undefined' special case here)
       JSON.parse(decoding.readVarString(d));
-      return;
+      return 1;
     case 6: // ContentFormat: key, JSON value
       decoding.readVarString(d);
       JSON.parse(decoding.readVarString(d));
-      return;
+      return 1;
     case 7: { // ContentType: Array, Map, Text, XmlElement(name), XmlFragment, XmlHook(name), XmlText
       const type = decoding.readVarUint(d);
       if (type === 3 || type === 5) decoding.readVarString(d);
       else if (type > 6) fail(`unknown type ref ${type}`);
-      return;
+      return 1;
     }
     case 8: { // ContentAny
       const n = countOf(d);
       for (let i = 0; i < n; i++) decoding.readAny(d);
-      return;
+      return n;
     }
     default: { // 9, ContentDoc: guid, options
       decoding.readVarString(d);
       // Quirk mirrored: Yjs reads `opts.shouldLoad`, which throws when opts is null/undefined.
       if (decoding.readAny(d) == null) fail('subdocument options are null');
+      return 1;
     }
   }
 }

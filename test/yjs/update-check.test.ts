@@ -1,8 +1,9 @@
 /**
- * The lean update validator must accept and reject exactly what `Y.decodeUpdate` does:
- * real updates of every content kind are accepted, a seeded differential fuzz over
- * mutants of them must agree with Yjs on every mutant, and a few hand-made malformed
- * updates are rejected with a readable reason.
+ * The lean update validator must accept and reject what `Y.decodeUpdate` does, but for
+ * what it refuses on purpose (what Yjs never writes and applies only in part): real
+ * updates of every content kind are accepted, a seeded differential fuzz over mutants of
+ * them agrees with Yjs on every mutant, no accepted mutant makes `Y.applyUpdate` throw,
+ * and hand-made malformed updates are rejected with a readable reason.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -101,6 +102,21 @@ function oneItem(info: number, content: (e: encoding.Encoder) => void): Uint8Arr
   return encoding.toUint8Array(e);
 }
 
+/** Client 7: 'a' under 'root' at clock 0, then an item at clock 1 with `flag`'s origin 7:`refClock` (default: itself). */
+function selfReferring(flag: 0x80 | 0x40, refClock = 1): Uint8Array {
+  const e = encoding.createEncoder();
+  [1, 2, 7, 0].forEach((n) => encoding.writeVarUint(e, n)); // 1 client, 2 structs, client 7, clock 0
+  encoding.writeUint8(e, 4);
+  encoding.writeVarUint(e, 1);
+  encoding.writeVarString(e, 'root');
+  encoding.writeVarString(e, 'a');
+  encoding.writeUint8(e, 4 | flag);
+  [7, refClock].forEach((n) => encoding.writeVarUint(e, n));
+  encoding.writeVarString(e, 'b');
+  encoding.writeVarUint(e, 0); // no deletes
+  return encoding.toUint8Array(e);
+}
+
 function yjsAccepts(update: Uint8Array): boolean {
   try {
     Y.decodeUpdate(update);
@@ -110,10 +126,20 @@ function yjsAccepts(update: Uint8Array): boolean {
   }
 }
 
-/** The delete set of a well-formed update has a range of length 0 (Yjs never writes one). */
-function hasEmptyDeleteRange(update: Uint8Array): boolean {
-  const { ds } = Y.decodeUpdate(update);
-  return [...ds.clients.values()].some((ranges) => ranges.some((r) => r.len === 0));
+/**
+ * What the validator refuses on purpose although Yjs reads it (Yjs never writes these,
+ * and applying them can throw after part of the update is in): an empty struct or
+ * delete range, an item that refers to an item of its own client that is not earlier.
+ */
+function refusedOnPurpose(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  if ([...ds.clients.values()].some((ranges) => ranges.some((r) => r.len === 0))) return true;
+  return structs.some((s) => {
+    if (s.length === 0) return true;
+    if (!(s instanceof Y.Item)) return false;
+    const parent = s.parent && typeof s.parent === 'object' && 'client' in s.parent ? (s.parent as Y.ID) : null;
+    return [s.origin, s.rightOrigin, parent].some((ref) => ref !== null && ref.client === s.id.client && ref.clock >= s.id.clock);
+  });
 }
 
 function mulberry32(seed: number): () => number {
@@ -181,8 +207,7 @@ describe('validateUpdateV1', () => {
       const pick = () => updates[Math.floor(rnd() * updates.length)]!;
       const m = mutate(pick(), pick(), rnd);
       const ours = validateUpdateV1(m);
-      // Empty delete ranges are the one thing refused on purpose that Yjs reads.
-      const theirs = yjsAccepts(m) && !hasEmptyDeleteRange(m);
+      const theirs = yjsAccepts(m) && !refusedOnPurpose(m);
       if (theirs) accepted++;
       if ((ours === undefined) !== theirs && mismatches.length < 5) {
         mismatches.push(`seed ${seed} mutant #${n}: validator ${ours ?? 'accepts'}, Y.decodeUpdate ${theirs ? 'accepts' : 'throws'}; bytes ${hex(m)}`);
@@ -190,6 +215,38 @@ describe('validateUpdateV1', () => {
     }
     expect(mismatches, mismatches.join('\n')).toEqual([]);
     expect(accepted).toBeGreaterThan(count / 20); // both sides of the boundary get exercised
+  });
+
+  it('lets through no mutant that Y.applyUpdate would apply only in part (it never throws on an accepted one)', () => {
+    const seed = 0xa991;
+    const rnd = mulberry32(seed);
+    const failures: string[] = [];
+    let accepted = 0;
+    for (let n = 0; n < 50_000; n++) {
+      const pick = () => updates[Math.floor(rnd() * updates.length)]!;
+      const m = mutate(pick(), pick(), rnd);
+      if (validateUpdateV1(m) !== undefined) continue;
+      accepted++;
+      // Into an empty doc, or one that already holds another update's content.
+      const doc = new Y.Doc();
+      if (n % 2) Y.applyUpdate(doc, updates[n % updates.length]!);
+      try {
+        Y.applyUpdate(doc, m);
+      } catch (err) {
+        if (failures.length < 5) failures.push(`seed ${seed} mutant #${n}: ${(err as Error).message}; bytes ${hex(m)}`);
+      }
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+    expect(accepted).toBeGreaterThan(2_500);
+  });
+
+  it.each([
+    ['an item whose left origin is itself', selfReferring(0x80), 'malformed update: left origin 7:1 is not earlier than the item 7:1'],
+    ['an item whose right origin comes after it', selfReferring(0x40, 5), 'malformed update: right origin 7:5 is not earlier than the item 7:1'],
+    ['an empty string item', oneItem(4, (e) => encoding.writeVarString(e, '')), 'malformed update: empty struct'],
+  ])('refuses %s, which Yjs reads but never writes', (_name, update, reason) => {
+    expect(yjsAccepts(update)).toBe(true);
+    expect(validateUpdateV1(update)).toBe(reason);
   });
 
   it.each([
