@@ -9,10 +9,11 @@
  * (~3 µs per send, measured here), so the same fan-out costs tens of microseconds. It also
  * ships its native binary in a per-platform npm package, so no install script is needed.
  *
- * Its polyfill is close to the browser API. This adapter changes two things: simple-peer
+ * Its polyfill is close to the browser API. This adapter changes three things: simple-peer
  * rewrites `sdp` on what `createOffer()`/`createAnswer()` return, which the polyfill makes
- * read-only, so it gets plain `{ type, sdp }` copies; and candidates inside a remote
- * description are added on their own (see `setRemoteDescription` below).
+ * read-only, so it gets plain `{ type, sdp }` copies; candidates inside a remote
+ * description are added on their own (see `setRemoteDescription` below); and messages
+ * reach `onmessage` without a trip through Node's EventTarget (see `directMessages`).
  */
 import { MeshpartyError } from '../util/errors.js';
 import type { WebRtcImplementation } from './simple-peer.js';
@@ -59,6 +60,12 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
   }
   const plain = (d: Description): Description => ({ type: d.type, sdp: d.sdp });
   class PeerConnection extends Base {
+    constructor(config?: unknown) {
+      super(config);
+      // Runs after the polyfill's own listener hands the channel to `ondatachannel`, and
+      // before the channel can deliver its first message (both happen in one dispatch).
+      this.addEventListener('datachannel', (event) => event.channel && directMessages(event.channel));
+    }
     override async createOffer(options?: unknown): Promise<Description> {
       return plain(await super.createOffer(options));
     }
@@ -81,12 +88,6 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
     }
     override createDataChannel(label: string, options?: unknown): DirectableChannel {
       return directMessages(super.createDataChannel(label, options));
-    }
-    constructor(config?: unknown) {
-      super(config);
-      // Runs after the polyfill's own listener hands the channel to `ondatachannel`, and
-      // before the channel can deliver its first message (both happen in one dispatch).
-      this.addEventListener('datachannel', (event) => event.channel && directMessages(event.channel));
     }
     async #addWhenReady(candidate: CandidateInit, until: number): Promise<void> {
       for (;;) {
