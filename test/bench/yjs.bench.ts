@@ -340,7 +340,17 @@ if (alone) {
 }
 /** The floor under both systems: plain data channels, no sync layer (see support/raw-fanout.ts), on each engine. */
 async function floorRows(n: number): Promise<void> {
-  const run = (engine: Engine) => rawFanout(engine, n, SAMPLES).catch((err: Error) => `failed: ${err.message.split('\n')[0]}`);
+  // This harness has no mesh to retry a pair that never connects (libdatachannel leaves
+  // one now and then, and wrtc has crashed a process) or a crashed process: it starts over.
+  const run = async (engine: Engine, tries = 3): Promise<Awaited<ReturnType<typeof rawFanout>> | string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rawFanout(engine, n, SAMPLES);
+      } catch (err) {
+        if (attempt === tries) return `failed ${tries} times, last: ${(err as Error).message.split('\n')[0]}`;
+      }
+    }
+  };
   const ndc = await run('node-datachannel');
   const wrtc = await run('wrtc');
   console.log(`floor N=${n}`, { 'node-datachannel': ndc, '@roamhq/wrtc': wrtc });

@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { forkIpcChild, type ChildEvent, type IpcChild } from '../../support/ipc-child.js';
 
 const script = resolve(import.meta.dirname, 'raw-fanout-peer.ts');
+/** A pair opens in well under a second; one that has not in this long never will (the caller starts over). */
+const OPEN_TIMEOUT_MS = 15_000;
 
 /** p50 and p99 (ms) of the time until all N-1 others have one message from one sender (senders rotate). */
 export async function rawFanout(engine: 'wrtc' | 'node-datachannel', n: number, samples: number): Promise<{ p50: number; p99: number }> {
@@ -31,7 +33,7 @@ export async function rawFanout(engine: 'wrtc' | 'node-datachannel', n: number, 
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         peers[i]!.send({ cmd: 'offer-to', to: j });
-        await waitCount(peers[i]!, 'open', j - i);
+        await waitCount(peers[i]!, 'open', j - i, OPEN_TIMEOUT_MS);
       }
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -54,9 +56,9 @@ export async function rawFanout(engine: 'wrtc' | 'node-datachannel', n: number, 
 }
 
 /** Until `p` has reported `count` events named `event`. */
-async function waitCount(p: IpcChild<ChildEvent>, event: string, count: number): Promise<void> {
+async function waitCount(p: IpcChild<ChildEvent>, event: string, count: number, timeoutMs = 120_000): Promise<void> {
   // Checked and armed in one synchronous step, so no event falls between the two.
   while (p.events.filter((e) => e.event === event).length < count) {
-    await p.waitFor((e) => e.event === event, `${count} × ${event}`, 120_000, p.events.length);
+    await p.waitFor((e) => e.event === event, `${count} × ${event}`, timeoutMs, p.events.length);
   }
 }
