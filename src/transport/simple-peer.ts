@@ -95,6 +95,8 @@ interface PeerConnectionLike {
   createDataChannel(label: string, init: RTCDataChannelInit): DataChannelLike;
   addEventListener(type: 'datachannel', listener: (ev: { channel: DataChannelLike & EventTargetLike }) => void): void;
   addEventListener(type: 'icecandidate', listener: (ev: { candidate: unknown }) => void): void;
+  addEventListener(type: 'connectionstatechange', listener: () => void): void;
+  readonly connectionState?: string;
   addEventListener(type: 'icegatheringstatechange', listener: () => void): void;
   readonly iceGatheringState?: string;
   readonly sctp?: { maxMessageSize?: number } | null;
@@ -189,6 +191,15 @@ class SimplePeerTransport implements PeerTransport {
     };
     if (peer._channel) watch(peer._channel);
     else pc.addEventListener('datachannel', (ev) => watch(ev.channel));
+    // libdatachannel now and then closes a connection on its own while it is being set up
+    // (about 1 pair in 150 on a loaded machine, as the answer is applied) and says so only
+    // through connectionState 'closed', which simple-peer ignores: without this the pair
+    // would sit there until the mesh's connect timeout. Browsers never fire it (a local
+    // close() is silent), and our own destroy() comes first.
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState !== 'closed' || this.#destroyed) return;
+      this.destroy(new MeshpartyError('connection-failed', `the connection to ${this.remoteId} was closed by the WebRTC stack`, { peer: this.remoteId }));
+    });
     peer.on('signal', (data) => this.#outbox.push(data));
     peer.on('connect', () => this.#maybeOpen());
     peer.on('error', (err) => this.destroy(fromSimplePeerError(err)));

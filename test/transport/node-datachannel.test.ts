@@ -1,20 +1,36 @@
 /**
  * adaptNodeDatachannel on its own, over a real node-datachannel pair in this process:
  * messages reach `onmessage` without Node's EventTarget, and still reach listeners added
- * with addEventListener, in order, once there are any.
+ * with addEventListener, in order, once there are any; and a connection libdatachannel
+ * closes on its own ends the transport over it at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as polyfill from 'node-datachannel/polyfill';
 import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
+import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
+import { crossWire } from './acceptance.js';
 
 type Channel = RTCDataChannel;
 const wrtc = adaptNodeDatachannel(polyfill);
 const PeerConnection = wrtc.RTCPeerConnection as unknown as typeof RTCPeerConnection;
 
-/** Two connected peer connections and the channel between them (offerer's end, answerer's end). */
+/**
+ * Two connected peer connections and the channel between them (offerer's end, answerer's
+ * end). libdatachannel kills about 1 connection in 150 while it is set up on a loaded
+ * machine (connectionState 'closed'; the transport reports it as `connection-failed` and
+ * the mesh retries); such a pair is replaced, up to twice.
+ */
 async function connectedPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel }> {
+  for (let attempt = 1; ; attempt++) {
+    const pair = await tryPair(live);
+    if (pair) return pair;
+    if (attempt === 3) throw new Error('three pairs in a row were closed while connecting');
+  }
+}
+
+async function tryPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel } | undefined> {
   const a = new PeerConnection({ iceServers: [] });
   const b = new PeerConnection({ iceServers: [] });
   live.push(a, b);
@@ -29,8 +45,9 @@ async function connectedPair(live: RTCPeerConnection[]): Promise<{ sent: Channel
   await b.setLocalDescription(await b.createAnswer());
   await waitFor(() => b.iceGatheringState === 'complete', 'answer gathered');
   await a.setRemoteDescription(b.localDescription!);
-  await waitFor(() => sent.readyState === 'open' && got?.readyState === 'open', 'channel open', 15_000);
-  return { sent, got: got! };
+  const closed = () => a.connectionState === 'closed' || b.connectionState === 'closed';
+  await waitFor(() => (sent.readyState === 'open' && got?.readyState === 'open') || closed(), 'channel open', 15_000);
+  return closed() ? undefined : { sent, got: got! };
 }
 
 describe('adaptNodeDatachannel', () => {
@@ -76,6 +93,39 @@ describe('adaptNodeDatachannel', () => {
     sent.close();
     await waitFor(() => seen.length === 2, 'close seen both ways', 10_000);
     expect(seen.sort()).toEqual(['handler', 'listener']);
+  });
+
+  it('a connection the WebRTC stack closes on its own ends the transport as connection-failed at once', async () => {
+    // What libdatachannel sometimes does while a pair is being set up, done on purpose here:
+    // the RTCPeerConnection is closed underneath the transport.
+    const pcs: RTCPeerConnection[] = [];
+    class Recording extends PeerConnection {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        pcs.push(this);
+      }
+    }
+    const factory = createSimplePeerTransports({ wrtc: { ...wrtc, RTCPeerConnection: Recording as never }, logger: { warn: () => {} } });
+    const a = factory.create({ localId: 'a', remoteId: 'b', initiator: true });
+    const b = factory.create({ localId: 'b', remoteId: 'a', initiator: false });
+    const closes: string[] = [];
+    let opened = 0;
+    for (const t of [a, b]) {
+      t.on('close', ({ reason }) => closes.push(reason));
+      t.on('open', () => opened++);
+    }
+    try {
+      crossWire(a, b);
+      const startedAt = Date.now();
+      pcs[0]!.close();
+      await waitFor(() => closes.length > 0, 'the transport closed', 5_000);
+      expect(closes[0]).toBe('connection-failed');
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+      expect(opened).toBe(0);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
   });
 
   it('refuses a module that is not the polyfill, with a stable code', () => {
