@@ -1,8 +1,14 @@
 /**
  * Who this person is in the room: a name (remembered per browser) and a colour, shaped
  * the way y-codemirror.next draws remote cursors (`user: { name, color, colorLight }`).
+ *
+ * The colour string is unique to this person and this name, not just a palette entry:
+ * y-codemirror.next reuses a remote cursor's label when the new cursor's colour string
+ * equals the old one's, so two people with the same palette colour showed one name on
+ * both cursors, and a rename kept the old label. A random fraction of a degree of hue,
+ * drawn again on each rename, keeps the strings apart without a visible difference.
  */
-const COLOURS = ['#d33f49', '#3f7cd3', '#2e9e5b', '#c77d14', '#8e44ad', '#16a2a2', '#d3449b', '#5d6d1e'];
+const HUES = [355, 215, 145, 35, 280, 180, 325, 75];
 
 export interface Identity {
   name: string;
@@ -10,14 +16,24 @@ export interface Identity {
   colorLight: string;
 }
 
-/** The stored identity, or a new random one. */
-export function loadIdentity(storage: Storage): Identity {
-  const color = COLOURS[Math.floor(Math.random() * COLOURS.length)]!;
-  const name = storage.getItem('meshparty:name') || `Guest ${Math.floor(Math.random() * 900 + 100)}`;
-  return { name, color, colorLight: `${color}33` };
+/** The stored identity, or a new random one (`random` in [0, 1), Math.random by default). */
+export function loadIdentity(storage: Storage, random: () => number = Math.random): Identity {
+  const name = storage.getItem('meshparty:name') || `Guest ${Math.floor(random() * 900 + 100)}`;
+  return { name, ...colours(HUES[Math.floor(random() * HUES.length)]!, random) };
+}
+
+/** The same person under a new name (with a fresh colour string, see the module comment). */
+export function renamed(me: Identity, name: string, random: () => number = Math.random): Identity {
+  const hue = Math.floor(Number(/hsl\(([\d.]+)/.exec(me.color)?.[1] ?? HUES[0]));
+  return { name, ...colours(hue, random) };
 }
 
 /** Remember a changed name for the next visit. */
 export function saveName(storage: Storage, name: string): void {
   storage.setItem('meshparty:name', name);
+}
+
+function colours(hue: number, random: () => number): Pick<Identity, 'color' | 'colorLight'> {
+  const h = (hue + random() * 0.999).toFixed(6);
+  return { color: `hsl(${h} 65% 45%)`, colorLight: `hsl(${h} 65% 45% / 0.2)` };
 }

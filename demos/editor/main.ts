@@ -12,7 +12,7 @@ import { yCollab } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
 import { readRoomLink } from './link.js';
 import { relayUrl } from '../shared/relay-url.js';
-import { loadIdentity, saveName } from './identity.js';
+import { loadIdentity, renamed, saveName } from './identity.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
 
@@ -45,7 +45,7 @@ bindChat(chat, $('chat-log'), $<HTMLFormElement>('chat-form'), $<HTMLInputElemen
 const nameInput = $<HTMLInputElement>('name');
 nameInput.value = me.name;
 nameInput.addEventListener('change', () => {
-  me.name = nameInput.value.trim() || me.name;
+  Object.assign(me, renamed(me, nameInput.value.trim() || me.name));
   saveName(localStorage, me.name);
   awareness.setLocalStateField('user', { ...me });
 });

@@ -1,0 +1,59 @@
+/**
+ * The editor demo's identity: y-codemirror.next keeps a remote cursor's label while its
+ * colour string stays the same, so every person, and every rename, needs its own string.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadIdentity, renamed, saveName } from '../../demos/editor/identity.js';
+
+function memoryStorage(): Storage {
+  const m = new Map<string, string>();
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, v),
+    removeItem: (k) => void m.delete(k),
+    clear: () => m.clear(),
+    key: (i) => [...m.keys()][i] ?? null,
+    get length() {
+      return m.size;
+    },
+  };
+}
+
+/** mulberry32: the same people every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const hueOf = (color: string) => Math.floor(Number(/hsl\(([\d.]+)/.exec(color)![1]));
+
+describe('editor identity', () => {
+  it('gives people who drew the same palette colour different colour strings', () => {
+    const random = seeded(7);
+    const people = Array.from({ length: 200 }, () => loadIdentity(memoryStorage(), random));
+    const byHue = new Map<number, string[]>();
+    for (const p of people) byHue.set(hueOf(p.color), [...(byHue.get(hueOf(p.color)) ?? []), p.color]);
+    // 200 people over 8 hues: some share one, none share a string.
+    expect([...byHue.values()].some((colors) => colors.length > 1)).toBe(true);
+    expect(new Set(people.map((p) => p.color)).size).toBe(200);
+    for (const p of people) expect(p.colorLight).toBe(p.color.replace(')', ' / 0.2)'));
+  });
+
+  it('a rename keeps the hue but changes the colour string, and the name is remembered', () => {
+    const storage = memoryStorage();
+    const random = seeded(8);
+    const me = loadIdentity(storage, random);
+    const next = renamed(me, 'Ada', random);
+    expect(next.name).toBe('Ada');
+    expect(hueOf(next.color)).toBe(hueOf(me.color));
+    expect(next.color).not.toBe(me.color);
+    saveName(storage, next.name);
+    expect(loadIdentity(storage, random).name).toBe('Ada');
+  });
+});
