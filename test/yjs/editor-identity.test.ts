@@ -3,6 +3,7 @@
  * colour string stays the same, so every person, and every rename, needs its own string.
  */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/util/rng.js';
 import { loadIdentity, renamed, saveName } from '../../demos/editor/identity.js';
 
 function memoryStorage(): Storage {
@@ -19,23 +20,13 @@ function memoryStorage(): Storage {
   };
 }
 
-/** mulberry32: the same people every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hueOf = (color: string) => Math.floor(Number(/hsl\(([\d.]+)/.exec(color)![1]));
 
 describe('editor identity', () => {
   it('gives people who drew the same palette colour different colour strings', () => {
-    const random = seeded(7);
+    const rng = createRng(7);
+    const random = () => rng.next();
     const people = Array.from({ length: 200 }, () => loadIdentity(memoryStorage(), random));
     const byHue = new Map<number, string[]>();
     for (const p of people) byHue.set(hueOf(p.color), [...(byHue.get(hueOf(p.color)) ?? []), p.color]);
@@ -47,7 +38,8 @@ describe('editor identity', () => {
 
   it('a rename keeps the hue but changes the colour string, and the name is remembered', () => {
     const storage = memoryStorage();
-    const random = seeded(8);
+    const rng = createRng(8);
+    const random = () => rng.next();
     const me = loadIdentity(storage, random);
     const next = renamed(me, 'Ada', random);
     expect(next.name).toBe('Ada');
