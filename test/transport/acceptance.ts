@@ -29,6 +29,22 @@ export function crossWire(a: PeerTransport, b: PeerTransport): void {
 }
 
 /**
+ * Wait until every transport in `ts` is open (true), or one closes before they all are
+ * (false: libdatachannel kills about 1 connection in 150 while it is set up on a loaded
+ * machine, reported as `connection-failed`). Times out like `waitFor`.
+ */
+export async function allOpen(ts: PeerTransport[], timeoutMs = 15_000): Promise<boolean> {
+  let open = 0;
+  let closedEarly = false;
+  for (const t of ts) {
+    t.on('open', () => open++);
+    t.on('close', () => (closedEarly ||= open < ts.length));
+  }
+  await waitFor(() => open === ts.length || closedEarly, 'transports open', timeoutMs);
+  return !closedEarly;
+}
+
+/**
  * Register the acceptance tests for one transport implementation (call inside a test
  * file; it adds a `describe` block).
  *
@@ -76,15 +92,7 @@ export function runTransportAcceptance(
     async function openPair(): Promise<TransportPair> {
       for (let attempt = 1; ; attempt++) {
         current = await makePair();
-        const { a, b } = current;
-        let open = 0;
-        let closedEarly = false;
-        for (const t of [a, b]) {
-          t.on('open', () => open++);
-          t.on('close', () => (closedEarly ||= open < 2));
-        }
-        await waitFor(() => open === 2 || closedEarly, 'both transports open', openTimeoutMs);
-        if (!closedEarly) return current;
+        if (await allOpen([current.a, current.b], openTimeoutMs)) return current;
         if (attempt === 3) throw new Error('three pairs in a row closed before opening');
         await current.cleanup();
       }

@@ -11,7 +11,7 @@ import type { PeerTransport } from '../../src/transport/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
 import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
-import { crossWire, runTransportAcceptance } from './acceptance.js';
+import { allOpen, crossWire, runTransportAcceptance } from './acceptance.js';
 
 const quiet = { warn: () => {} };
 const engines = await Promise.all(NODE_WEBRTC_ENGINES.map(async (e) => [e, await nodeWebRtc(e)] as [string, WebRtcImplementation]));
@@ -54,14 +54,7 @@ describe.each(engines)('on %s', (engine, wrtc) => {
   class ClosedBeforeOpen extends Error {}
 
   async function opened(...ts: PeerTransport[]) {
-    let n = 0;
-    let closedEarly = false;
-    for (const t of ts) {
-      t.on('open', () => n++);
-      t.on('close', () => (closedEarly ||= n < ts.length));
-    }
-    await waitFor(() => n === ts.length || closedEarly, 'transports open', 15_000);
-    if (closedEarly) throw new ClosedBeforeOpen('a transport closed before the pair opened');
+    if (!(await allOpen(ts))) throw new ClosedBeforeOpen('a transport closed before the pair opened');
   }
 
   describe(`simple-peer transport specifics (${engine})`, () => {
