@@ -87,7 +87,7 @@ describe.each(NODE_WEBRTC_ENGINES)(`${N} peers in separate processes over real W
     for (const p of survivors) expect(p.connectedPeers().size).toBe(N - 2);
   }, 120_000);
 
-  it('leave, and then each process ends on its own (no native handle keeps it alive)', async () => {
+  it('leave, and then each process\'s event loop empties on its own (no native handle keeps it alive)', async () => {
     const survivors = peers.filter((p) => p.alive);
     expect(survivors).toHaveLength(N - 1);
     const exits = await Promise.all(survivors.map((p) => p.exitOnItsOwn()));

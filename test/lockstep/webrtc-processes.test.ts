@@ -61,6 +61,8 @@ describe('lockstep over real WebRTC between processes', () => {
     for (const id of ids) expect(done.get(id)!.elapsedMs).toBeGreaterThan(29_000);
     console.log('lockstep 4 processes:', ids.map((id) => `${id} ${Math.round(done.get(id)!.elapsedMs)} ms, ${done.get(id)!.stats.stalls} stalls, delay ${done.get(id)!.stats.inputDelay}`).join('; '));
     for (const c of children) c.send({ cmd: 'exit' });
-    await waitFor(() => children.every((c) => c.exitCode !== null), 'peers to exit', 20_000);
+    // A process killed by a signal has exitCode null and signalCode set: wait for either.
+    await waitFor(() => children.every((c) => c.exitCode !== null || c.signalCode !== null), 'peers to exit', 20_000);
+    expect(children.map((c) => `${c.exitCode ?? c.signalCode}`)).toEqual(ids.map(() => '0'));
   }, 200_000);
 });
