@@ -134,8 +134,40 @@ export class Connection {
     }, heartbeatPhase(this.remoteId, intervalMs));
   }
 
-  bye(): void {
-    this.#sendControl(encodeBye());
+  /**
+   * Leave on purpose: send BYE, stop using the connection at once, and let the remote
+   * close it, destroying the transport ourselves only after `timeoutMs`. Resolves when
+   * the transport is gone. Why wait: the side that closes first makes the other side's
+   * WebRTC stack tear the channel down on its own thread while that side's code may
+   * still be sending on it, and @roamhq/wrtc crashes the process (SIGSEGV in
+   * `RTCDataChannel::Send`) when that race is lost. The remote closes from its own code
+   * on BYE (see peer-lifecycle `onBye`), after which it no longer sends; and we send
+   * nothing after BYE. `timeoutMs` 0 closes at once. Does not report `onGone` (the mesh
+   * already knows).
+   */
+  farewell(timeoutMs: number): Promise<void> {
+    if (this.#disposed) return Promise.resolve();
+    const t = this.transport;
+    const sayGoodbye = this.isOpen;
+    if (sayGoodbye) this.#sendControl(encodeBye());
+    this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+    if (!sayGoodbye || timeoutMs <= 0) {
+      t.destroy();
+      return Promise.resolve();
+    }
+    return new Promise((done) => {
+      const clock = this.options.clock;
+      const finish = () => {
+        off();
+        clock.clearTimeout(timer);
+        done();
+      };
+      const off = t.on('close', finish);
+      const timer = clock.setTimeout(() => {
+        t.destroy();
+        finish();
+      }, timeoutMs);
+    });
   }
 
   /** Tear down without reporting `onGone` (the mesh already knows). Idempotent. */

@@ -101,8 +101,9 @@ export function createMesh(options: MeshOptions): Room {
     if (ctx.closed) return Promise.resolve();
     ctx.closed = true;
     liveness?.stop();
+    const farewells: Array<Promise<void>> = [];
     for (const r of [...remotes.values()]) {
-      r.conn?.bye();
+      if (r.conn) farewells.push(r.conn.farewell(opts.farewellTimeoutMs));
       lifecycle.drop(r, 'closed', false);
       lifecycle.clearTimers(r);
     }
@@ -111,7 +112,7 @@ export function createMesh(options: MeshOptions): Room {
     signaling.close();
     status = 'closed';
     events.emit('status', 'closed');
-    return Promise.resolve();
+    return Promise.all(farewells).then(() => {});
   };
 
   const offs = [

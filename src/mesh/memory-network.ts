@@ -116,6 +116,8 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       used.add(peerId);
       return createMesh({
         ...meshOptions,
+        // In-memory transports have no native close race to wait out (see MeshOptions).
+        farewellTimeoutMs: meshOptions.farewellTimeoutMs ?? 0,
         room,
         clock,
         signaling: relay.client(room, peerId),

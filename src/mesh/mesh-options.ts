@@ -33,6 +33,16 @@ export interface MeshOptions {
   leftProbeMs?: number;
   /** A connection not open after this long is abandoned and retried (default 15 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long `leave()` waits, after sending each peer a goodbye, for that peer to close
+   * the connection before closing it itself (default 1000 ms; 0 closes at once). The
+   * side that closes first makes the other side's WebRTC stack end the channel on its own
+   * thread while the other side may still be sending on it, a race that crashes
+   * @roamhq/wrtc; a peer closes on a goodbye from its own code, where no send races it.
+   * `leave()` resolves once every connection is closed. The in-memory network, which has
+   * no such race, defaults to 0.
+   */
+  farewellTimeoutMs?: number;
   /** Malformed frames tolerated from one connection before it is cut (default 10). */
   maxStrikes?: number;
   /** Bytes one peer's reliable queue may hold before `send` rejects with `queue-full` (default 256 MiB). */
@@ -57,6 +67,7 @@ export const MESH_DEFAULTS = {
   peerTimeoutMs: 2250,
   leftProbeMs: 1000,
   connectTimeoutMs: 15_000,
+  farewellTimeoutMs: 1000,
   maxStrikes: 10,
   maxQueuedBytes: 256 * 1024 * 1024,
 };

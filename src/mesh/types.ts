@@ -111,7 +111,19 @@ export interface Room {
   send(to: PeerId, data: Uint8Array): Promise<void>;
   /** Send on the default reliable channel to every connected peer. */
   broadcast(data: Uint8Array): Promise<void>;
-  /** Close every peer connection and leave the relay room. Idempotent. */
+  /**
+   * Leave the relay room and every peer connection: each peer gets a goodbye and closes
+   * its end (it reports `peer-left` with reason `left`); a connection still open after
+   * `farewellTimeoutMs` is closed from here. Resolves once every connection is closed,
+   * usually within a round trip. Here, each connected peer is reported `peer-left`
+   * (reason `closed`) and status becomes `closed` at once, before it resolves. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await room.leave();
+   * process.exit(); // Node with @roamhq/wrtc: see README, "WebRTC in Node"
+   * ```
+   */
   leave(): Promise<void>;
   /**
    * Close the connection to one peer that misbehaves (e.g. keeps sending malformed

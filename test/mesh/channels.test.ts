@@ -78,6 +78,8 @@ describe('backpressure', () => {
         peerTimeoutMs: 600_000,
         highWaterMarkBytes: 64 * 1024,
         maxQueuedBytes,
+        // Simulated time: a farewell would wait for clock turns nobody advances after the test.
+        farewellTimeoutMs: 0,
       });
     return { join, maxBuffered: () => maxBuffered };
   }
@@ -164,7 +166,7 @@ describe('channels share a connection fairly', () => {
     const wire = new MemoryWire({ clock, latencyMs: 5, maxMessageSize: 16 * 1024, lowWaterMark: 16 * 1024 });
     const relay = new MemoryRelay();
     const join = (id: string) =>
-      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: wire.factory(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000, highWaterMarkBytes: 32 * 1024 });
+      createMesh({ room: 'r', clock, signaling: relay.client('r', id), transports: wire.factory(id), heartbeatIntervalMs: 60_000, peerTimeoutMs: 600_000, highWaterMarkBytes: 32 * 1024, farewellTimeoutMs: 0 });
     const a = join('a');
     const b = join('b');
     await settle();
