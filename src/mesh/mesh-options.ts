@@ -39,8 +39,9 @@ export interface MeshOptions {
    * side that closes first makes the other side's WebRTC stack end the channel on its own
    * thread while the other side may still be sending on it, a race that crashes
    * @roamhq/wrtc; a peer closes on a goodbye from its own code, where no send races it.
-   * `leave()` resolves once every connection is closed. The in-memory network, which has
-   * no such race, defaults to 0.
+   * `leave()` resolves once every connection is closed. The wait runs on `clock` (with a
+   * ManualClock, advance it or pass 0). The in-memory network, which has no such race,
+   * defaults to 0.
    */
   farewellTimeoutMs?: number;
   /** Malformed frames tolerated from one connection before it is cut (default 10). */
