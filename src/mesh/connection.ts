@@ -142,8 +142,9 @@ export class Connection {
    * still be sending on it, and @roamhq/wrtc crashes the process (SIGSEGV in
    * `RTCDataChannel::Send`) when that race is lost. The remote closes from its own code
    * on BYE (see peer-lifecycle `onBye`), after which it no longer sends; and we send
-   * nothing after BYE. `timeoutMs` 0 closes at once. Does not report `onGone` (the mesh
-   * already knows).
+   * nothing after BYE. A BYE from the remote while we wait closes at once (it is leaving
+   * too, so it sends nothing more). `timeoutMs` 0 closes at once. Does not report
+   * `onGone` (the mesh already knows).
    */
   farewell(timeoutMs: number): Promise<void> {
     if (this.#disposed) return Promise.resolve();
@@ -162,7 +163,14 @@ export class Connection {
         clock.clearTimeout(timer);
         done();
       };
-      const off = t.on('close', finish);
+      const offClose = t.on('close', finish);
+      // The remote is leaving too (peers often leave together): it has said BYE, so it
+      // sends nothing more and we may close at once instead of both waiting out the timeout.
+      const offFrame = t.on('frame', ({ data }) => decodeFrame(data).kind === 'bye' && t.destroy());
+      const off = () => {
+        offClose();
+        offFrame();
+      };
       const timer = clock.setTimeout(() => {
         t.destroy();
         finish();

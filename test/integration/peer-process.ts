@@ -83,7 +83,11 @@ async function handle(m: Command): Promise<void> {
       return;
     case 'exit':
       exiting = true;
-      setTimeout(() => process.exit(HUNG_EXIT_CODE), EXIT_WATCHDOG_MS).unref();
+      setTimeout(() => {
+        // Say what still holds the event loop, for whoever reads the failed test's output.
+        console.error(`peer-process ${room?.selfId}: still alive ${EXIT_WATCHDOG_MS} ms after exit; active: ${process.getActiveResourcesInfo().join(', ')}`);
+        process.exit(HUNG_EXIT_CODE);
+      }, EXIT_WATCHDOG_MS).unref();
       // Fires only once nothing (no timer, socket or native handle) keeps the loop alive.
       process.once('beforeExit', () => process.exit());
       try {

@@ -105,6 +105,22 @@ describe('leave(): goodbye first, and the remote closes', () => {
     expect(logs.a!.destroyed).toBe(1);
   });
 
+  it('when both leave together, each closes on the other\'s BYE instead of waiting out the timeout', async () => {
+    const { clock, logs, a, b } = await connected();
+    let aDone = false;
+    let bDone = false;
+    const started = clock.now();
+    void a.leave().then(() => (aDone = true));
+    void b.leave().then(() => (bDone = true));
+    await clock.advanceAsync(10); // each BYE arrives: both close
+    await clock.advanceAsync(10);
+    await settle();
+    expect([aDone, bDone]).toEqual([true, true]);
+    expect(clock.now() - started).toBeLessThan(MESH_DEFAULTS.farewellTimeoutMs);
+    expect([logs.a!.destroyed, logs.b!.destroyed]).toEqual([1, 1]);
+    expect([logs.a!.kinds.at(-1), logs.b!.kinds.at(-1)]).toEqual([BYE, BYE]);
+  });
+
   it('with farewellTimeoutMs 0, sends BYE and closes at once', async () => {
     const { clock, logs, left, leave, done } = await connected(0);
     leave();
