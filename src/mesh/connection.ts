@@ -166,7 +166,11 @@ export class Connection {
       const offClose = t.on('close', finish);
       // The remote is leaving too (peers often leave together): it has said BYE, so it
       // sends nothing more and we may close at once instead of both waiting out the timeout.
-      const offFrame = t.on('frame', ({ data }) => decodeFrame(data).kind === 'bye' && t.destroy());
+      // Closed a task later, not inside the engine's message callback: node-datachannel
+      // closed from there sometimes kept its native callbacks, and the process alive.
+      const offFrame = t.on('frame', ({ data }) => {
+        if (decodeFrame(data).kind === 'bye') clock.setTimeout(() => t.destroy(), 0);
+      });
       const off = () => {
         offClose();
         offFrame();
