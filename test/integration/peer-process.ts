@@ -18,7 +18,7 @@
  *
  * Why not let Node finish the exit by itself: @roamhq/wrtc 0.10.0 crashes with SIGSEGV
  * in Node's environment cleanup after a natural exit, when peer connections were used
- * (measured here: 5 in 100 plain runs, 10 in 60 beside a busy CPU; 0 in 220 that call
+ * (measured here: 5 in 100 plain runs, 10 in 60 beside a busy CPU; 0 in 400 that call
  * `process.exit`). README, "Node", tells embedders the same.
  */
 import WebSocket from 'ws';
