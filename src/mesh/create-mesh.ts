@@ -97,7 +97,10 @@ export function createMesh(options: MeshOptions): Room {
     setStatus(s);
   };
 
+  /** The first leave()'s promise: a second call waits for the same farewells. */
+  let left: Promise<void> | undefined;
   const leave = (): Promise<void> => {
+    if (left) return left;
     if (ctx.closed) return Promise.resolve();
     ctx.closed = true;
     liveness?.stop();
@@ -112,7 +115,8 @@ export function createMesh(options: MeshOptions): Room {
     signaling.close();
     status = 'closed';
     events.emit('status', 'closed');
-    return Promise.all(farewells).then(() => {});
+    left = Promise.all(farewells).then(() => {});
+    return left;
   };
 
   const offs = [

@@ -92,6 +92,18 @@ describe('leave(): goodbye first, and the remote closes', () => {
     await b.leave();
   });
 
+  it('a second leave() resolves with the first, once the connection is gone', async () => {
+    const { clock, a } = await connected();
+    const order: string[] = [];
+    void a.leave().then(() => order.push('first'));
+    void a.leave().then(() => order.push('second'));
+    await settle();
+    expect(order).toEqual([]);
+    await clock.advanceAsync(20);
+    await settle();
+    expect(order).toEqual(['first', 'second']);
+  });
+
   it('closes the connection itself after farewellTimeoutMs when the remote never answers', async () => {
     const { clock, wire, logs, leave, done } = await connected();
     wire.disconnect('b'); // b's network is gone: the goodbye never arrives
