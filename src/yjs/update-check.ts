@@ -167,11 +167,6 @@ function readContent(d: Decoder, ref: number): number {
   }
 }
 
-function readID(d: Decoder): void {
-  decoding.readVarUint(d);
-  decoding.readVarUint(d);
-}
-
 /**
  * Read a count of things that each take at least one byte. A count larger than the bytes
  * left can only end in "Unexpected end of array" in Yjs too, so fail now instead of looping.

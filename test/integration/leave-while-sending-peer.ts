@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { createSignalingServer, silentLogger } from '../../signaling/index.js';
 import { joinRoom } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
+import { waitFor } from '../support/net.js';
 import { nodeWebRtc } from '../support/node-webrtc.js';
 
 const rounds = Number(process.env.ROUNDS ?? 30);
@@ -45,14 +46,6 @@ function flood(from: Room, to: string): { stop(): number } {
   };
 }
 
-const until = async (ok: () => boolean, what: string, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 const a = await join();
 const leftReasons: Record<string, number> = {};
 a.on('peer-left', ({ reason }) => (leftReasons[reason] = (leftReasons[reason] ?? 0) + 1));
@@ -60,7 +53,7 @@ let sent = 0;
 const leaveMs: number[] = [];
 for (let round = 0; round < rounds; round++) {
   const b = await join();
-  await until(() => a.peers.has(b.selfId) && b.peers.has(a.selfId), `round ${round}: A and B connected`);
+  await waitFor(() => a.peers.has(b.selfId) && b.peers.has(a.selfId), `round ${round}: A and B connected`, 20_000, 5);
   const ab = flood(a, b.selfId);
   const ba = flood(b, a.selfId);
   await new Promise((r) => setTimeout(r, 30));
@@ -68,7 +61,7 @@ for (let round = 0; round < rounds; round++) {
   const leaving = performance.now();
   await b.leave();
   leaveMs.push(Math.round(performance.now() - leaving));
-  await until(() => !a.peers.has(b.selfId), `round ${round}: A sees B leave`);
+  await waitFor(() => !a.peers.has(b.selfId), `round ${round}: A sees B leave`, 20_000, 5);
   sent += ab.stop();
 }
 await a.leave();

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerTransport } from '../../src/transport/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
+import { firstSuccess } from '../support/attempts.js';
 import { waitFor } from '../support/net.js';
 
 /** Two transports to each other, signals already wired (see {@link crossWire}). */
@@ -89,13 +90,17 @@ export function runTransportAcceptance(
      * up on a loaded machine, reported as `connection-failed`) is replaced, up to twice:
      * the mesh does the same, and these tests are about an open pair.
      */
-    async function openPair(): Promise<TransportPair> {
-      for (let attempt = 1; ; attempt++) {
-        current = await makePair();
-        if (await allOpen([current.a, current.b], openTimeoutMs)) return current;
-        if (attempt === 3) throw new Error('three pairs in a row closed before opening');
-        await current.cleanup();
-      }
+    function openPair(): Promise<TransportPair> {
+      return firstSuccess(
+        3,
+        async () => {
+          const pair = (current = await makePair());
+          if (await allOpen([pair.a, pair.b], openTimeoutMs)) return pair;
+          await pair.cleanup();
+          return undefined;
+        },
+        'three pairs in a row closed before opening',
+      );
     }
 
     /** Collect the frames `t` receives. */

@@ -9,6 +9,7 @@ import * as polyfill from 'node-datachannel/polyfill';
 import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { MeshpartyError } from '../../src/util/errors.js';
+import { firstSuccess } from '../support/attempts.js';
 import { waitFor } from '../support/net.js';
 import { crossWire } from './acceptance.js';
 
@@ -22,12 +23,8 @@ const PeerConnection = wrtc.RTCPeerConnection as unknown as typeof RTCPeerConnec
  * machine (connectionState 'closed'; the transport reports it as `connection-failed` and
  * the mesh retries); such a pair is replaced, up to twice.
  */
-async function connectedPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel }> {
-  for (let attempt = 1; ; attempt++) {
-    const pair = await tryPair(live);
-    if (pair) return pair;
-    if (attempt === 3) throw new Error('three pairs in a row were closed while connecting');
-  }
+function connectedPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel }> {
+  return firstSuccess(3, () => tryPair(live), 'three pairs in a row were closed while connecting');
 }
 
 async function tryPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel } | undefined> {
