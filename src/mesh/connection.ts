@@ -142,11 +142,12 @@ export class Connection {
    * still be sending on it, and @roamhq/wrtc crashes the process (SIGSEGV in
    * `RTCDataChannel::Send`) when that race is lost. The remote closes from its own code
    * on BYE (see peer-lifecycle `onBye`), after which it no longer sends; and we send
-   * nothing after BYE. A BYE from the remote while we wait closes at once (it is leaving
-   * too, so it sends nothing more). `timeoutMs` 0 closes at once. Does not report
-   * `onGone` (the mesh already knows).
+   * nothing after BYE. When the remote is leaving too (its BYE arrives while we wait), one
+   * side still closes first: the one with `closesFirst` (the mesh picks one end of each
+   * pair), at once, the other when that close reaches it. `timeoutMs` 0 closes at once.
+   * Does not report `onGone` (the mesh already knows).
    */
-  farewell(timeoutMs: number): Promise<void> {
+  farewell(timeoutMs: number, closesFirst = true): Promise<void> {
     if (this.#disposed) return Promise.resolve();
     const t = this.transport;
     const sayGoodbye = this.isOpen;
@@ -165,11 +166,12 @@ export class Connection {
       };
       const offClose = t.on('close', finish);
       // The remote is leaving too (peers often leave together): it has said BYE, so it
-      // sends nothing more and we may close at once instead of both waiting out the timeout.
-      // Closed a task later, not inside the engine's message callback: node-datachannel
-      // closed from there sometimes kept its native callbacks, and the process alive.
+      // sends nothing more, and one of us may close at once instead of both waiting out
+      // the timeout. Only one: two ends closing at the same moment is again a close from
+      // the remote racing a local one, which node-datachannel can lose (see its adapter).
+      // A task later, not inside the engine's message callback.
       const offFrame = t.on('frame', ({ data }) => {
-        if (decodeFrame(data).kind === 'bye') clock.setTimeout(() => t.destroy(), 0);
+        if (closesFirst && decodeFrame(data).kind === 'bye') clock.setTimeout(() => t.destroy(), 0);
       });
       const off = () => {
         offClose();

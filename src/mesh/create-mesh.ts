@@ -20,6 +20,7 @@ import { type Liveness, startLiveness } from './liveness.js';
 import { consoleLogger } from './logger.js';
 import { type MeshContext, remotePeer } from './mesh-context.js';
 import { type MeshOptions, resolveMeshOptions } from './mesh-options.js';
+import { shouldInitiate } from './glare.js';
 import { createPeerLifecycle } from './peer-lifecycle.js';
 import { deriveSignalKey } from './signal-crypto.js';
 import { createSignalHandling } from './signal-handling.js';
@@ -106,7 +107,8 @@ export function createMesh(options: MeshOptions): Room {
     liveness?.stop();
     const farewells: Array<Promise<void>> = [];
     for (const r of [...remotes.values()]) {
-      if (r.conn) farewells.push(r.conn.farewell(opts.farewellTimeoutMs));
+      // When both leave together, the end that initiated the connection closes it first.
+      if (r.conn) farewells.push(r.conn.farewell(opts.farewellTimeoutMs, shouldInitiate(ctx.selfId, r.id)));
       lifecycle.drop(r, 'closed', false);
       lifecycle.clearTimers(r);
     }

@@ -9,11 +9,13 @@
  * (~3 µs per send, measured here), so the same fan-out costs tens of microseconds. It also
  * ships its native binary in a per-platform npm package, so no install script is needed.
  *
- * Its polyfill is close to the browser API. This adapter changes three things: simple-peer
+ * Its polyfill is close to the browser API. This adapter changes four things: simple-peer
  * rewrites `sdp` on what `createOffer()`/`createAnswer()` return, which the polyfill makes
  * read-only, so it gets plain `{ type, sdp }` copies; candidates inside a remote
- * description are added on their own (see `setRemoteDescription` below); and messages
- * reach `onmessage` without a trip through Node's EventTarget (see `directMessages`).
+ * description are added on their own (see `setRemoteDescription` below); messages reach
+ * `onmessage` without a trip through Node's EventTarget (see `directMessages`); and
+ * `close()` on a peer connection takes effect a macrotask later, after its channels
+ * (see `closeChannelFirst`).
  */
 import { MeshpartyError } from '../util/errors.js';
 import type { WebRtcImplementation } from './simple-peer.js';
@@ -33,11 +35,12 @@ type PeerConnectionClass = new (config?: unknown) => {
   setRemoteDescription(description: Description): Promise<void>;
   addIceCandidate(candidate: CandidateInit): Promise<void>;
   readonly signalingState: string;
+  close(): void;
   createDataChannel(label: string, options?: unknown): DirectableChannel;
   addEventListener(type: string, listener: (event: { channel?: DirectableChannel }) => void): void;
 };
 /** The polyfill's RTCDataChannel: an EventTarget with `onmessage`. */
-type DirectableChannel = EventTarget & { onmessage: ((event: Event) => void) | null };
+type DirectableChannel = EventTarget & { onmessage: ((event: Event) => void) | null; close(): void };
 
 /** How long a remote candidate is retried while libdatachannel's ICE transport is not up yet. */
 const CANDIDATE_RETRY_MS = 5;
@@ -60,11 +63,18 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
   }
   const plain = (d: Description): Description => ({ type: d.type, sdp: d.sdp });
   class PeerConnection extends Base {
+    #closing = false;
     constructor(config?: unknown) {
       super(config);
       // Runs after the polyfill's own listener hands the channel to `ondatachannel`, and
       // before the channel can deliver its first message (both happen in one dispatch).
-      this.addEventListener('datachannel', (event) => event.channel && directMessages(event.channel));
+      this.addEventListener('datachannel', (event) => event.channel && this.#own(event.channel));
+    }
+    /** Closes a macrotask later: see {@link closeChannelFirst}. */
+    override close(): void {
+      if (this.#closing) return;
+      this.#closing = true;
+      setImmediate(() => super.close());
     }
     override async createOffer(options?: unknown): Promise<Description> {
       return plain(await super.createOffer(options));
@@ -87,7 +97,11 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
       for (const candidate of candidates) void this.#addWhenReady({ candidate, sdpMid }, Date.now() + CANDIDATE_RETRY_FOR_MS);
     }
     override createDataChannel(label: string, options?: unknown): DirectableChannel {
-      return directMessages(super.createDataChannel(label, options));
+      return this.#own(super.createDataChannel(label, options));
+    }
+    #own(channel: DirectableChannel): DirectableChannel {
+      closeChannelFirst(channel, () => this.#closing);
+      return directMessages(channel);
     }
     async #addWhenReady(candidate: CandidateInit, until: number): Promise<void> {
       for (;;) {
@@ -101,6 +115,26 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
     }
   }
   return { RTCPeerConnection: PeerConnection, RTCSessionDescription: polyfill.RTCSessionDescription, RTCIceCandidate: polyfill.RTCIceCandidate };
+}
+
+/**
+ * Close a channel natively before its peer connection, or not at all. Why: releasing a
+ * node-datachannel channel while libdatachannel is closing it on its own thread can lose
+ * its closed callback; node-datachannel then keeps the channel's thread-safe function,
+ * and with it the process, alive for good (a peer process that never exited after
+ * `leave()`, 1 CI run; here 1 of 33 runs that closed 20 pairs, both ends at once, left a
+ * channel `open` with no `close` event). The polyfill closes a channel natively a
+ * macrotask after `close()`, so simple-peer's `channel.close(); pc.close()` had the
+ * connection closing, and with it every channel on libdatachannel's threads, by then.
+ * Now the connection closes a macrotask later too, after the channel (closed on this
+ * thread, which calls its closed callback right there); a channel closed after its
+ * connection is left to the connection, which closes it without such a release.
+ */
+function closeChannelFirst(channel: DirectableChannel, peerConnectionClosing: () => boolean): void {
+  const close = channel.close;
+  channel.close = function (this: DirectableChannel) {
+    if (!peerConnectionClosing()) close.call(this);
+  };
 }
 
 /**

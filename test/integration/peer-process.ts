@@ -26,6 +26,7 @@ import { joinRoom } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { nodeWebRtc, parseEngine } from '../support/node-webrtc.js';
+import { webRtcCensus } from '../support/webrtc-census.js';
 import { EXIT_WATCHDOG_MS, HUNG_EXIT_CODE } from './support/peers.js';
 
 type Command =
@@ -36,7 +37,8 @@ type Command =
   | { cmd: 'exit' };
 
 const engine = parseEngine(process.env.WEBRTC);
-const wrtc = await nodeWebRtc(engine);
+const census = webRtcCensus(await nodeWebRtc(engine));
+const wrtc = census.wrtc;
 const send = (m: Record<string, unknown>) => {
   if (process.connected) process.send?.(m);
 };
@@ -85,7 +87,7 @@ async function handle(m: Command): Promise<void> {
       exiting = true;
       setTimeout(() => {
         // Say what still holds the event loop, for whoever reads the failed test's output.
-        console.error(`peer-process ${room?.selfId}: still alive ${EXIT_WATCHDOG_MS} ms after exit; active: ${process.getActiveResourcesInfo().join(', ')}`);
+        console.error(`peer-process ${room?.selfId}: still alive ${EXIT_WATCHDOG_MS} ms after exit; active: ${process.getActiveResourcesInfo().join(', ')}; ${census.report()}`);
         process.exit(HUNG_EXIT_CODE);
       }, EXIT_WATCHDOG_MS).unref();
       // Fires only once nothing (no timer, socket or native handle) keeps the loop alive.

@@ -4,7 +4,7 @@
  * with addEventListener, in order, once there are any; and a connection libdatachannel
  * closes on its own ends the transport over it at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as polyfill from 'node-datachannel/polyfill';
 import { adaptNodeDatachannel } from '../../src/transport/node-datachannel.js';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
@@ -23,11 +23,12 @@ const PeerConnection = wrtc.RTCPeerConnection as unknown as typeof RTCPeerConnec
  * machine (connectionState 'closed'; the transport reports it as `connection-failed` and
  * the mesh retries); such a pair is replaced, up to twice.
  */
-function connectedPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel }> {
+type Pair = { sent: Channel; got: Channel; offerer: RTCPeerConnection };
+function connectedPair(live: RTCPeerConnection[]): Promise<Pair> {
   return firstSuccess(3, () => tryPair(live), 'three pairs in a row were closed while connecting');
 }
 
-async function tryPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got: Channel } | undefined> {
+async function tryPair(live: RTCPeerConnection[]): Promise<Pair | undefined> {
   const a = new PeerConnection({ iceServers: [] });
   const b = new PeerConnection({ iceServers: [] });
   live.push(a, b);
@@ -44,13 +45,14 @@ async function tryPair(live: RTCPeerConnection[]): Promise<{ sent: Channel; got:
   await a.setRemoteDescription(b.localDescription!);
   const closed = () => a.connectionState === 'closed' || b.connectionState === 'closed';
   await waitFor(() => (sent.readyState === 'open' && got?.readyState === 'open') || closed(), 'channel open', 15_000);
-  return closed() ? undefined : { sent, got: got! };
+  return closed() ? undefined : { sent, got: got!, offerer: a };
 }
 
 describe('adaptNodeDatachannel', () => {
   const live: RTCPeerConnection[] = [];
-  afterEach(() => {
+  afterEach(async () => {
     for (const pc of live.splice(0)) pc.close();
+    await new Promise((r) => setImmediate(r)); // the adapter closes them a macrotask later
   });
 
   it('hands messages to onmessage directly, and to added listeners as soon as there are any', async () => {
@@ -92,6 +94,38 @@ describe('adaptNodeDatachannel', () => {
     expect(seen.sort()).toEqual(['handler', 'listener']);
   });
 
+  it('closes a channel natively before its peer connection, and leaves one closed after its connection to the connection', async () => {
+    // The polyfill's close() is what closes a channel natively; the adapter picks it up
+    // when a channel is created, so the spy goes on before the pairs exist.
+    const channelClose = vi.spyOn(polyfill.RTCDataChannel.prototype, 'close');
+    const connectionClose = vi.spyOn(polyfill.RTCPeerConnection.prototype, 'close');
+    try {
+      const before = await connectedPair(live);
+      const after = await connectedPair(live);
+      const closed: string[] = [];
+      const ends = { sentBefore: before.sent, gotBefore: before.got, sentAfter: after.sent, gotAfter: after.got };
+      for (const [name, c] of Object.entries(ends)) c.addEventListener('close', () => closed.push(name));
+
+      // simple-peer's destroy(): the channel, then its connection, in one go.
+      before.sent.close();
+      before.offerer.close();
+      expect(channelClose).toHaveBeenCalledTimes(1);
+      expect(connectionClose).not.toHaveBeenCalled(); // a macrotask later, after the channel's native close
+      await waitFor(() => closed.includes('sentBefore') && closed.includes('gotBefore'), 'both ends closed', 10_000);
+      expect(connectionClose).toHaveBeenCalledTimes(1);
+      expect(channelClose.mock.invocationCallOrder[0]).toBeLessThan(connectionClose.mock.invocationCallOrder[0]!);
+
+      // The other order: the connection closes the channel; no native close of its own.
+      after.offerer.close();
+      after.sent.close();
+      await waitFor(() => closed.includes('sentAfter') && closed.includes('gotAfter'), 'both ends closed by the connection', 10_000);
+      expect(channelClose).toHaveBeenCalledTimes(1);
+    } finally {
+      channelClose.mockRestore();
+      connectionClose.mockRestore();
+    }
+  });
+
   it('a connection the WebRTC stack closes on its own ends the transport as connection-failed at once', async () => {
     // What libdatachannel sometimes does while a pair is being set up, done on purpose here:
     // the RTCPeerConnection is closed underneath the transport.
@@ -114,7 +148,8 @@ describe('adaptNodeDatachannel', () => {
     try {
       crossWire(a, b);
       const startedAt = Date.now();
-      pcs[0]!.close();
+      // The polyfill's own close, at once: the adapter's would wait a macrotask (see above).
+      polyfill.RTCPeerConnection.prototype.close.call(pcs[0]!);
       await waitFor(() => closes.length > 0, 'the transport closed', 5_000);
       expect(closes[0]).toBe('connection-failed');
       expect(Date.now() - startedAt).toBeLessThan(2_000);
