@@ -282,6 +282,10 @@ class SimplePeerTransport implements PeerTransport {
     this.#peer.removeAllListeners();
     this.#peer.on('error', () => {}); // a late error from simple-peer's own teardown must not be unhandled
     this.#peer.destroy();
+    // simple-peer never clears its ICE-complete timer (5 s from the first candidate; with
+    // trickle on it decides nothing): a peer that left within 5 s of connecting kept Node
+    // running until it fired.
+    clearTimeout((this.#peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
     // Like simple-peer: events after the current call stack, `error` first.
     queueMicrotask(() => {
       if (err) this.#events.emit('error', err);

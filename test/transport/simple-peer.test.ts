@@ -93,6 +93,32 @@ describe.each(engines)('on %s', (engine, wrtc) => {
       expect(rec.channels.filter((c) => !c.init?.negotiated)).toHaveLength(1);
     }));
 
+    it('leaves no long timer running once destroyed (simple-peer\'s 5 s ICE timer kept a process that left soon after connecting alive)', retryingClosedPairs(async () => {
+      // Every timer of a second or more started while the pair lives, and whether it is still pending.
+      const pending = new Set<unknown>();
+      const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+      globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+        const handle: unknown = realSet(() => (pending.delete(handle), fn(...(args as []))), ms);
+        if ((ms ?? 0) >= 1000) pending.add(handle);
+        return handle;
+      }) as typeof setTimeout;
+      globalThis.clearTimeout = ((handle?: Parameters<typeof clearTimeout>[0]) => (pending.delete(handle), realClear(handle))) as typeof clearTimeout;
+      try {
+        const { a, b } = pair();
+        live.push(a, b);
+        crossWire(a, b);
+        await opened(a, b);
+        expect(pending.size).toBeGreaterThan(0); // simple-peer's ICE timer, at least: the check below can fail
+        a.destroy();
+        b.destroy();
+        await new Promise((r) => realSet(r, 50));
+        expect(pending.size).toBe(0);
+      } finally {
+        globalThis.setTimeout = realSet;
+        globalThis.clearTimeout = realClear;
+      }
+    }));
+
     it('sizes frames from the negotiated SCTP limit, capped by maxFrameBytes', retryingClosedPairs(async () => {
       const small = pair({ maxFrameBytes: 32 * 1024 });
       const big = pair({ maxFrameBytes: 4 * 1024 * 1024 });
