@@ -39,6 +39,12 @@ export function heartbeatPhase(remoteId: string, intervalMs: number): number {
   return Math.floor((fnv1a32Chars(remoteId) / 2 ** 32) * intervalMs);
 }
 
+/**
+ * When both ends of a connection leave together, how long the end that does not close
+ * first waits for the other's close before closing itself (see `farewell`).
+ */
+export const BOTH_LEAVING_WAIT_MS = 200;
+
 /** Bounds on frames held before `open` (a well-behaved remote sends a few at most). */
 const MAX_EARLY_FRAMES = 256;
 const MAX_EARLY_BYTES = 8 << 20;
@@ -144,7 +150,8 @@ export class Connection {
    * on BYE (see peer-lifecycle `onBye`), after which it no longer sends; and we send
    * nothing after BYE. When the remote is leaving too (its BYE arrives while we wait), one
    * side still closes first: the one with `closesFirst` (the mesh picks one end of each
-   * pair), at once, the other when that close reaches it. `timeoutMs` 0 closes at once.
+   * pair), at once, the other when that close reaches it or after BOTH_LEAVING_WAIT_MS
+   * (at most `timeoutMs`). `timeoutMs` 0 closes at once.
    * Does not report `onGone` (the mesh already knows).
    */
   farewell(timeoutMs: number, closesFirst = true): Promise<void> {
@@ -159,6 +166,10 @@ export class Connection {
     }
     return new Promise((done) => {
       const clock = this.options.clock;
+      const closeNow = () => {
+        t.destroy();
+        finish();
+      };
       const finish = () => {
         off();
         clock.clearTimeout(timer);
@@ -169,18 +180,19 @@ export class Connection {
       // sends nothing more, and one of us may close at once instead of both waiting out
       // the timeout. Only one: two ends closing at the same moment is again a close from
       // the remote racing a local one, which node-datachannel can lose (see its adapter).
+      // The other end gives that close BOTH_LEAVING_WAIT_MS to arrive: a process that
+      // exits right after leave() may take its close with it (seen with @roamhq/wrtc).
       // A task later, not inside the engine's message callback.
       const offFrame = t.on('frame', ({ data }) => {
-        if (closesFirst && decodeFrame(data).kind === 'bye') clock.setTimeout(() => t.destroy(), 0);
+        if (decodeFrame(data).kind !== 'bye') return;
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(closeNow, closesFirst ? 0 : Math.min(timeoutMs, BOTH_LEAVING_WAIT_MS));
       });
       const off = () => {
         offClose();
         offFrame();
       };
-      const timer = clock.setTimeout(() => {
-        t.destroy();
-        finish();
-      }, timeoutMs);
+      let timer = clock.setTimeout(closeNow, timeoutMs);
     });
   }
 

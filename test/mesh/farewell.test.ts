@@ -4,6 +4,7 @@
  * native race this avoids; `leave-while-sending.test.ts` runs it over real WebRTC).
  */
 import { describe, expect, it } from 'vitest';
+import { BOTH_LEAVING_WAIT_MS } from '../../src/mesh/connection.js';
 import { createMesh } from '../../src/mesh/create-mesh.js';
 import { shouldInitiate } from '../../src/mesh/glare.js';
 import { silentLogger } from '../../src/mesh/logger.js';
@@ -26,7 +27,7 @@ interface Log {
   kinds: number[];
 }
 
-function pair(farewellTimeoutMs?: number) {
+function pair(farewellTimeoutMs?: number, closeNeverArrivesFrom?: string) {
   const clock = new ManualClock();
   const wire = new MemoryWire({ clock, latencyMs: 10 });
   const relay = new MemoryRelay();
@@ -43,7 +44,8 @@ function pair(farewellTimeoutMs?: number) {
       };
       (t as { destroy: PeerTransport['destroy'] }).destroy = (err) => {
         log.destroyed++;
-        destroy(err);
+        // A process that exits right after leaving can take its close with it.
+        if (id !== closeNeverArrivesFrom) destroy(err);
       };
       t.on('close', () => log.closed++);
       return t;
@@ -54,8 +56,8 @@ function pair(farewellTimeoutMs?: number) {
   return { clock, wire, logs, join };
 }
 
-async function connected(farewellTimeoutMs?: number) {
-  const p = pair(farewellTimeoutMs);
+async function connected(farewellTimeoutMs?: number, closeNeverArrivesFrom?: string) {
+  const p = pair(farewellTimeoutMs, closeNeverArrivesFrom);
   const a = p.join('a');
   const b = p.join('b');
   await settle();
@@ -135,6 +137,24 @@ describe('leave(): goodbye first, and the remote closes', () => {
     expect([logs.a!.destroyed, logs.b!.destroyed]).toEqual(aCloses ? [1, 0] : [0, 1]);
     expect([logs.a!.closed, logs.b!.closed]).toEqual([1, 1]);
     expect([logs.a!.kinds.at(-1), logs.b!.kinds.at(-1)]).toEqual([BYE, BYE]);
+  });
+
+  it('when both leave together and the first close never arrives, the other end closes after BOTH_LEAVING_WAIT_MS, not the full timeout', async () => {
+    const closer = shouldInitiate('a', 'b') ? 'a' : 'b';
+    const { clock, logs, a, b } = await connected(undefined, closer);
+    const doneAt: Record<string, number> = {};
+    const started = clock.now();
+    void a.leave().then(() => (doneAt.a = clock.now() - started));
+    void b.leave().then(() => (doneAt.b = clock.now() - started));
+    const other = closer === 'a' ? 'b' : 'a';
+    await clock.advanceAsync(10 + BOTH_LEAVING_WAIT_MS - 1); // the BYEs crossed at 10 ms
+    await settle();
+    expect(logs[other]!.destroyed).toBe(0);
+    await clock.advanceAsync(1);
+    await settle();
+    expect(logs[other]!.destroyed).toBe(1);
+    expect(doneAt[other]).toBe(10 + BOTH_LEAVING_WAIT_MS);
+    expect(BOTH_LEAVING_WAIT_MS).toBeLessThan(MESH_DEFAULTS.farewellTimeoutMs);
   });
 
   it('with farewellTimeoutMs 0, sends BYE and closes at once', async () => {
