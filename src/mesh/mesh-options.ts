@@ -39,6 +39,8 @@ export interface MeshOptions {
    * side that closes first makes the other side's WebRTC stack end the channel on its own
    * thread while the other side may still be sending on it, a race that crashes
    * @roamhq/wrtc; a peer closes on a goodbye from its own code, where no send races it.
+   * When both ends leave together, the end that initiated the connection closes it and
+   * the other waits at most 200 ms of this for that close (PROTOCOL.md, "Frames").
    * `leave()` resolves once every connection is closed. The wait runs on `clock` (with a
    * ManualClock, advance it or pass 0). The in-memory network, which has no such race,
    * defaults to 0.
