@@ -1,6 +1,7 @@
 /**
- * Keeps a list of every peer connection and data channel a WebRTC implementation makes,
- * so a test process that fails to exit can say which of them never reached `closed`.
+ * Keeps a list of every peer connection and data channel a WebRTC implementation makes:
+ * tests read what was created (and with which options), and a test process that fails
+ * to exit can say which of them never reached `closed`.
  */
 import type { WebRtcImplementation } from '../../src/transport/simple-peer.js';
 
@@ -8,16 +9,32 @@ type Channel = { label: string; readyState: string; addEventListener(type: strin
 type PeerConnection = {
   connectionState?: string;
   signalingState?: string;
-  createDataChannel(label: string, options?: unknown): Channel;
+  createDataChannel(label: string, options?: RTCDataChannelInit): Channel;
   addEventListener(type: string, l: (e: { channel?: Channel }) => void): void;
 };
 
-/** A census of what `wrtc` created; `report()` counts them by state. */
-export function webRtcCensus(wrtc: WebRtcImplementation): { wrtc: WebRtcImplementation; report(): string } {
-  const pcs: PeerConnection[] = [];
-  const channels: { channel: Channel; remote: boolean; closeEvents: number }[] = [];
-  const track = (channel: Channel, remote: boolean) => {
-    const entry = { channel, remote, closeEvents: 0 };
+/** One channel seen: made here (`createDataChannel`, with its options) or announced by the remote. */
+export interface CensusChannel {
+  channel: Channel;
+  remote: boolean;
+  init: RTCDataChannelInit | undefined;
+  closeEvents: number;
+}
+
+/** What `wrtc` created: `connections`, `channels`, and `report()` counting them by state. */
+export interface WebRtcCensus {
+  wrtc: WebRtcImplementation;
+  connections: PeerConnection[];
+  channels: CensusChannel[];
+  report(): string;
+}
+
+/** Wrap `wrtc` so that everything it creates is recorded. */
+export function webRtcCensus(wrtc: WebRtcImplementation): WebRtcCensus {
+  const connections: PeerConnection[] = [];
+  const channels: CensusChannel[] = [];
+  const track = (channel: Channel, remote: boolean, init?: RTCDataChannelInit) => {
+    const entry = { channel, remote, init, closeEvents: 0 };
     channels.push(entry);
     channel.addEventListener('close', () => entry.closeEvents++);
     return channel;
@@ -26,11 +43,11 @@ export function webRtcCensus(wrtc: WebRtcImplementation): { wrtc: WebRtcImplemen
   class Counted extends Base {
     constructor(config?: unknown) {
       super(config);
-      pcs.push(this);
+      connections.push(this);
       this.addEventListener('datachannel', (e) => e.channel && track(e.channel, true));
     }
-    override createDataChannel(label: string, options?: unknown): Channel {
-      return track(super.createDataChannel(label, options), false);
+    override createDataChannel(label: string, init?: RTCDataChannelInit): Channel {
+      return track(super.createDataChannel(label, init), false, init);
     }
   }
   const count = (values: string[]) => {
@@ -40,8 +57,10 @@ export function webRtcCensus(wrtc: WebRtcImplementation): { wrtc: WebRtcImplemen
   };
   return {
     wrtc: { ...wrtc, RTCPeerConnection: Counted as unknown as WebRtcImplementation['RTCPeerConnection'] },
+    connections,
+    channels,
     report: () =>
-      `peer connections: ${count(pcs.map((p) => `${p.connectionState}/${p.signalingState}`))}; ` +
+      `peer connections: ${count(connections.map((p) => `${p.connectionState}/${p.signalingState}`))}; ` +
       `channels: ${count(channels.map((c) => `${c.remote ? 'remote' : 'local'}:${c.channel.readyState}:close-events-${c.closeEvents}`))}`,
   };
 }

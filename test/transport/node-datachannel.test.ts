@@ -11,6 +11,7 @@ import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { firstSuccess } from '../support/attempts.js';
 import { waitFor } from '../support/net.js';
+import { webRtcCensus } from '../support/webrtc-census.js';
 import { crossWire } from './acceptance.js';
 
 type Channel = RTCDataChannel;
@@ -129,14 +130,8 @@ describe('adaptNodeDatachannel', () => {
   it('a connection the WebRTC stack closes on its own ends the transport as connection-failed at once', async () => {
     // What libdatachannel sometimes does while a pair is being set up, done on purpose here:
     // the RTCPeerConnection is closed underneath the transport.
-    const pcs: RTCPeerConnection[] = [];
-    class Recording extends PeerConnection {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        pcs.push(this);
-      }
-    }
-    const factory = createSimplePeerTransports({ wrtc: { ...wrtc, RTCPeerConnection: Recording as never }, logger: { warn: () => {} } });
+    const census = webRtcCensus(wrtc);
+    const factory = createSimplePeerTransports({ wrtc: census.wrtc, logger: { warn: () => {} } });
     const a = factory.create({ localId: 'a', remoteId: 'b', initiator: true });
     const b = factory.create({ localId: 'b', remoteId: 'a', initiator: false });
     const closes: string[] = [];
@@ -149,7 +144,7 @@ describe('adaptNodeDatachannel', () => {
       crossWire(a, b);
       const startedAt = Date.now();
       // The polyfill's own close, at once: the adapter's would wait a macrotask (see above).
-      polyfill.RTCPeerConnection.prototype.close.call(pcs[0]!);
+      polyfill.RTCPeerConnection.prototype.close.call(census.connections[0]!);
       await waitFor(() => closes.length > 0, 'the transport closed', 5_000);
       expect(closes[0]).toBe('connection-failed');
       expect(Date.now() - startedAt).toBeLessThan(2_000);

@@ -11,6 +11,7 @@ import type { PeerTransport } from '../../src/transport/types.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
 import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
+import { webRtcCensus } from '../support/webrtc-census.js';
 import { allOpen, crossWire, runTransportAcceptance } from './acceptance.js';
 
 const quiet = { warn: () => {} };
@@ -30,25 +31,6 @@ describe.each(engines)('on %s', (engine, wrtc) => {
     crossWire(a, b);
     return { a, b, cleanup: () => (a.destroy(), b.destroy()) };
   });
-
-  /** wrtc with every RTCPeerConnection and createDataChannel call recorded. */
-  function recordingWrtc() {
-    const connections: unknown[] = [];
-    const channels: Array<{ label: string; init: RTCDataChannelInit | undefined }> = [];
-    const Base = wrtc.RTCPeerConnection as unknown as new (config?: unknown) => { createDataChannel(label: string, init?: RTCDataChannelInit): unknown };
-    class RecordingPeerConnection extends Base {
-      constructor(config?: unknown) {
-        super(config);
-        connections.push(this);
-      }
-      override createDataChannel(label: string, init?: RTCDataChannelInit) {
-        channels.push({ label, init });
-        return super.createDataChannel(label, init);
-      }
-    }
-    const impl = { ...wrtc, RTCPeerConnection: RecordingPeerConnection } as unknown as WebRtcImplementation;
-    return { impl, connections, channels };
-  }
 
   /** A side of the pair closed before all of them opened (see `retryingClosedPairs`). */
   class ClosedBeforeOpen extends Error {}
@@ -80,17 +62,18 @@ describe.each(engines)('on %s', (engine, wrtc) => {
     };
 
     it('carries both channels on one RTCPeerConnection per side; the second one is unordered without retransmits', retryingClosedPairs(async () => {
-      const rec = recordingWrtc();
-      const { a, b } = pair({ wrtc: rec.impl });
+      const rec = webRtcCensus(wrtc);
+      const { a, b } = pair({ wrtc: rec.wrtc });
       live.push(a, b);
       crossWire(a, b);
       await opened(a, b);
       expect(rec.connections).toHaveLength(2);
-      const unreliable = rec.channels.filter((c) => c.init?.negotiated);
+      const made = rec.channels.filter((c) => !c.remote); // createDataChannel calls
+      const unreliable = made.filter((c) => c.init?.negotiated);
       expect(unreliable).toHaveLength(2); // one per side, pre-negotiated: no extra signaling
       for (const c of unreliable) expect(c.init).toMatchObject({ ordered: false, maxRetransmits: 0, id: 1000 });
       // simple-peer's own (reliable, ordered) channel is created by the initiator only.
-      expect(rec.channels.filter((c) => !c.init?.negotiated)).toHaveLength(1);
+      expect(made.filter((c) => !c.init?.negotiated)).toHaveLength(1);
     }));
 
     it('leaves no long timer running once destroyed (simple-peer\'s 5 s ICE timer kept a process that left soon after connecting alive)', retryingClosedPairs(async () => {
