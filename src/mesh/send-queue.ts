@@ -14,7 +14,7 @@
 import { MeshpartyError } from '../util/errors.js';
 import type { PeerTransport } from '../transport/types.js';
 import { fitsOneFrame, messageFrames } from './chunking.js';
-import { CHUNK_FIRST_HEADER, CHUNK_NEXT_HEADER, FrameKind, MSG_HEADER } from './frame.js';
+import { CHUNK_FIRST_HEADER, CHUNK_NEXT_HEADER, FrameKind, MSG_HEADER, encodeMsg } from './frame.js';
 
 /** Chunked messages a sender interleaves at most (the receiver accepts 8). */
 export const MAX_OPEN_STREAMS = 4;
@@ -91,6 +91,28 @@ export class SendQueue {
         }),
       );
     }
+    // The common case, sent at once: nothing waits and the message fits one frame. No job,
+    // lane or frame generator is made, which is most of an idle send's cost.
+    if (this.#turns.length === 0 && !this.#pumping && fitsOneFrame(data.byteLength, this.transport.maxMessageSize)) {
+      if (this.transport.bufferedAmount('reliable') <= this.options.highWaterMark) {
+        try {
+          this.transport.send('reliable', encodeMsg(channel, data));
+          return Promise.resolve();
+        } catch (err) {
+          // Queued like any refused frame: the error handler tears the connection down and fail() rejects it.
+          const queued = this.#queue(channel, data);
+          this.options.onSendError(err);
+          return queued;
+        }
+      }
+    }
+    const queued = this.#queue(channel, data);
+    this.pump();
+    return queued;
+  }
+
+  /** Put a message in its channel's lane; the caller pumps (or reports the refusal). */
+  #queue(channel: number, data: Uint8Array): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let lane = this.#lanes.get(channel);
       if (!lane) this.#lanes.set(channel, (lane = new Lane()));
@@ -98,7 +120,6 @@ export class SendQueue {
       const chunked = !fitsOneFrame(data.byteLength, this.transport.maxMessageSize);
       lane.jobs.push({ channel, data, remaining: data.byteLength, frames: undefined, chunked, resolve, reject });
       this.#count(channel, data.byteLength);
-      this.pump();
     });
   }
 
