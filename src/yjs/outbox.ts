@@ -31,6 +31,8 @@ const DRAIN_POLL_MS = 5;
 export class PeerOutbox {
   #control: Uint8Array[] = [];
   #updates: Uint8Array[] = [];
+  /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
+  #encodedFirst: (() => Uint8Array) | undefined;
   #awareness: (() => Uint8Array | undefined) | undefined;
   #inFlight = false;
   #closed = false;
@@ -49,9 +51,14 @@ export class PeerOutbox {
     this.#pump();
   }
 
-  /** Queue a document update; merged with any other update still waiting. */
-  update(update: Uint8Array): void {
+  /**
+   * Queue a document update; merged with any other update still waiting. `encoded`, when
+   * given, returns the update's message ready to send, so a provider encodes one edit
+   * once for all its peers instead of once per peer.
+   */
+  update(update: Uint8Array, encoded?: () => Uint8Array): void {
     this.#updates.push(update);
+    this.#encodedFirst = this.#updates.length === 1 ? encoded : undefined;
     this.#pump();
   }
 
@@ -71,6 +78,7 @@ export class PeerOutbox {
     this.#closed = true;
     this.#control = [];
     this.#updates = [];
+    this.#encodedFirst = undefined;
     this.#awareness = undefined;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
   }
@@ -116,7 +124,10 @@ export class PeerOutbox {
     if (control) return control;
     if (this.#updates.length > 0) {
       const updates = this.#updates;
+      const encoded = this.#encodedFirst;
       this.#updates = [];
+      this.#encodedFirst = undefined;
+      if (encoded) return encoded(); // set only while a single update waits
       return encodeUpdate(YjsTag.Update, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates));
     }
     const encode = this.#awareness;

@@ -127,7 +127,9 @@ export class MeshpartyProvider {
 
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === this) return; // came from a peer; every peer sends its own edits to everyone
-      for (const peer of this.#peers.values()) peer.outbox.update(update);
+      let message: Uint8Array | undefined;
+      const encoded = () => (message ??= encodeUpdate(YjsTag.Update, update));
+      for (const peer of this.#peers.values()) peer.outbox.update(update, encoded);
     };
     // Listen for updates only around transactions that are not a peer's update being
     // applied: Yjs encodes a transaction's update only when someone listens, and a

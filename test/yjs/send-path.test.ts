@@ -9,7 +9,7 @@ import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { PeerOutbox, type OutboxSink } from '../../src/yjs/outbox.js';
-import { YjsTag, decodeYjsMessage } from '../../src/yjs/protocol.js';
+import { YjsTag, decodeYjsMessage, encodeUpdate } from '../../src/yjs/protocol.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 
 function sink(queued = () => 0) {
@@ -42,6 +42,29 @@ describe('send path latency', () => {
     expect(m.ok && m.message.tag).toBe(YjsTag.Update);
   });
 
+  it('an update goes out as the message its caller encoded; updates merged later are encoded anew', async () => {
+    const clock = new ManualClock();
+    const { s, sent, pending } = sink();
+    const outbox = new PeerOutbox(s, clock, { messages: 0, bytes: 0 }, () => {});
+    const messageOf = (u: Uint8Array) => encodeUpdate(YjsTag.Update, u);
+    const a = messageOf(update('a'));
+    outbox.update(update('a'), () => a);
+    expect(sent[0]).toBe(a);
+    // While `a` is in flight, `b` and `c` pile up: their own messages must not be sent alone.
+    const b = update('b');
+    const c = update('c');
+    outbox.update(b, () => messageOf(b));
+    outbox.update(c, () => messageOf(c));
+    pending.shift()!();
+    await Promise.resolve();
+    await Promise.resolve();
+    const merged = decodeYjsMessage(sent[1]!);
+    if (!merged.ok || merged.message.tag !== YjsTag.Update) throw new Error('expected an update');
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, merged.message.update);
+    expect(doc.getText('t').length).toBe(2);
+  });
+
   it('updates made while one is in flight leave as one merged message once it is handed over', async () => {
     const clock = new ManualClock();
     const { s, sent, pending } = sink();
@@ -66,13 +89,27 @@ describe('send path latency', () => {
     const net = createMemoryNetwork({ seed: 3, clock, mesh: { logger: silentLogger() } });
     const rooms = Array.from({ length: 8 }, (_, i) => net.join('r', { peerId: `p${i}` }));
     const docs = rooms.map(() => new Y.Doc());
+    // What the first provider hands its document channel, message by message.
+    const docSends: Uint8Array[] = [];
+    const openChannel = rooms[0]!.channel.bind(rooms[0]);
+    rooms[0]!.channel = (name, o) => {
+      const ch = openChannel(name, o);
+      if (name !== 'yjs:d') return ch;
+      const send = ch.send.bind(ch);
+      ch.send = (to, data) => (docSends.push(data), send(to, data));
+      return ch;
+    };
     const providers = rooms.map((room, i) => createYjsProvider(room, docs[i]!, { name: 'd', clock, log: () => {} }));
     await net.advance(2000);
     expect(providers.every((p) => p.synced && p.idle)).toBe(true);
     expect(net.wire.pending).toBe(0);
+    docSends.length = 0;
     docs[0]!.getMap('m').set('k', 1);
     // Zero-latency memory links queue one delivery per frame handed to the transport.
     expect(net.wire.pending).toBe(7);
+    // The edit was encoded once: every peer was handed the same message.
+    expect(new Set(docSends).size).toBe(1);
+    expect(docSends).toHaveLength(7);
     await net.advance(10);
     expect(docs.every((d) => d.getMap('m').get('k') === 1)).toBe(true);
     await Promise.all(rooms.map((r) => r.leave()));
