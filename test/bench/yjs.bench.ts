@@ -22,7 +22,8 @@
  *  - BENCH_YJS_N=8 and BENCH_YJS_TYPING_N=8: sizes; BENCH_YJS_SAME_ENGINE_N=8 (0: none): same-engine sizes;
  *  - BENCH_YJS_SAMPLES=200: edits per system per size; BENCH_YJS_ALONE=meshparty@node-datachannel: one system alone;
  *  - BENCH_YJS_STAGES=1: print where each system's latency goes (the sender's send() calls,
- *    each peer's frame arrival, apply and handling time) and the CPU the peers use, idle and per edit.
+ *    each peer's frame arrival, apply and handling time), the CPU the peers use, idle and per
+ *    edit, and the three slowest samples peer by peer.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -119,6 +120,9 @@ interface Stages {
   seens: number[];
   /** Each peer's whole synchronous handling of the frame that carried the edit (ms, JS main thread). */
   handled: number[];
+  /** The whole sample (edit to last peer applying it), and each peer's [frame arrival, applied], by when it applied. */
+  total: number;
+  peers: Array<[number, number]>;
 }
 const stagesOn = !!process.env.BENCH_YJS_STAGES;
 const stageLog: Record<string, Stages[]> = {};
@@ -147,6 +151,8 @@ async function markLatency(peers: PeerProcess[], from: number, k: string, timeou
       arrivals: arrivals.map((e) => (e.arrived as number) - at).sort((x, y) => x - y),
       seens: arrivals.map((e) => (e.at as number) - at).sort((x, y) => x - y),
       handled: arrivals.map((e) => (e.handled as number) ?? NaN),
+      total: (last.at as number) - at,
+      peers: arrivals.map((e): [number, number] => [(e.arrived as number) - at, (e.at as number) - at]).sort((x, y) => x[1] - y[1]),
     });
   }
   return (last.at as number) - at;
@@ -250,6 +256,15 @@ async function latencyOf(systems: System[], n: number, typists = 0): Promise<Lat
           `a peer's whole handling of that frame: ${percentile(log.flatMap((x) => x.handled), 50).toFixed(3)} ` +
           `(first third of the samples ${percentile(log.slice(0, log.length / 3).flatMap((x) => x.handled), 50).toFixed(3)}, last third ${percentile(log.slice((2 * log.length) / 3).flatMap((x) => x.handled), 50).toFixed(3)})`,
       );
+      // The tail: was the slowest peer late to get the frame (network, native threads,
+      // scheduling) or late to apply it (its JS thread busy)?
+      const ms = (v: number) => v.toFixed(2);
+      for (const x of [...log].sort((a, b) => b.total - a.total).slice(0, 3)) {
+        console.log(
+          `  slow sample ${label(system)} ${caseLabel}: ${ms(x.total)} ms; sends ${ms(x.firstSend)}..${ms(x.lastSend)}, edit returned ${ms(x.editReturned)}; ` +
+            `peers [got frame, applied]: ${x.peers.map(([a, b]) => `[${ms(a)}, ${ms(b)}]`).join(' ')}`,
+        );
+      }
     }
   }
   return all.map((i) => failed[i] ?? { p50: percentile(samples[i]!, 50), p99: percentile(samples[i]!, 99), ...(typists && { typed: keystrokes[i] }) });
