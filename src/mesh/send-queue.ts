@@ -93,17 +93,16 @@ export class SendQueue {
     }
     // The common case, sent at once: nothing waits and the message fits one frame. No job,
     // lane or frame generator is made, which is most of an idle send's cost.
-    if (this.#turns.length === 0 && !this.#pumping && fitsOneFrame(data.byteLength, this.transport.maxMessageSize)) {
-      if (this.transport.bufferedAmount('reliable') <= this.options.highWaterMark) {
-        try {
-          this.transport.send('reliable', encodeMsg(channel, data));
-          return Promise.resolve();
-        } catch (err) {
-          // Queued like any refused frame: the error handler tears the connection down and fail() rejects it.
-          const queued = this.#queue(channel, data);
-          this.options.onSendError(err);
-          return queued;
-        }
+    const idle = this.#turns.length === 0 && !this.#pumping && this.transport.bufferedAmount('reliable') <= this.options.highWaterMark;
+    if (idle && fitsOneFrame(data.byteLength, this.transport.maxMessageSize)) {
+      try {
+        this.transport.send('reliable', encodeMsg(channel, data));
+        return Promise.resolve();
+      } catch (err) {
+        // Queued like any refused frame: the error handler tears the connection down and fail() rejects it.
+        const queued = this.#queue(channel, data);
+        this.options.onSendError(err);
+        return queued;
       }
     }
     const queued = this.#queue(channel, data);
