@@ -20,7 +20,7 @@
  * Run: `npm run bench -- yjs` (or `node --import tsx test/bench/yjs.bench.ts`). Knobs:
  *  - BENCH_QUICK=1: N = 4 only; BENCH_YJS=latency,typing,late,trace picks parts;
  *  - BENCH_YJS_N=8 and BENCH_YJS_TYPING_N=8: sizes; BENCH_YJS_SAME_ENGINE_N=8 (0: none): same-engine sizes;
- *  - BENCH_YJS_SAMPLES=200: edits per system per size; BENCH_YJS_ALONE=meshparty@node-datachannel: one system alone;
+ *  - BENCH_YJS_SAMPLES=60: edits per system per size (default 200); BENCH_YJS_ALONE=meshparty@node-datachannel: one system alone;
  *  - BENCH_YJS_STAGES=1: print where each system's latency goes (the sender's send() calls,
  *    each peer's frame arrival, apply and handling time), the CPU the peers use, idle and per
  *    edit, and the three slowest samples peer by peer.
@@ -61,8 +61,12 @@ const SAME_ENGINE_PAIRS: Array<[System, System]> = [
 const root = resolve(import.meta.dirname, '../..');
 const quick = !!process.env.BENCH_QUICK;
 const SIZES = process.env.BENCH_YJS_N ? process.env.BENCH_YJS_N.split(',').map(Number) : quick ? [4] : [4, 8, 16];
-/** Edits per system per size (`BENCH_YJS_SAMPLES` for more where N = 16 is noisy). */
-const SAMPLES = Number(process.env.BENCH_YJS_SAMPLES) || 60;
+/**
+ * Edits per system per size (`BENCH_YJS_SAMPLES`). 200, so p99 is the second slowest
+ * sample rather than the slowest one: with 60 it was the single worst hiccup of the
+ * shared machine and swung 2-4x between runs.
+ */
+const SAMPLES = Number(process.env.BENCH_YJS_SAMPLES) || 200;
 /** `BENCH_YJS=latency` (or late, trace) runs only those parts. */
 const parts = (process.env.BENCH_YJS ?? 'latency,typing,late,trace').split(',');
 /** Sizes of the co-editing latency case (`BENCH_YJS=typing`), its typists and their rate. */
