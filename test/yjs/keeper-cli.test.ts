@@ -28,6 +28,18 @@ describe('keeper CLI: --webrtc', () => {
     expect(() => parseKeeperArgs([...required, '--webrtc', 'werift'])).toThrow(/--webrtc must be wrtc or node-datachannel/);
   });
 
+  it('rejects wrong arguments with the code bad-argument and the usage line', () => {
+    const cases = [
+      ['--room', 'r'], // --relay and --dir missing
+      [...required, '--fsync', 'sometimes'],
+      [...required, '--rooms', 'r2'], // a mistyped option
+      [...required, '--dir'], // an option without its value
+    ];
+    for (const argv of cases) {
+      expect(() => parseKeeperArgs(argv), argv.join(' ')).toThrow(expect.objectContaining({ code: 'bad-argument', message: expect.stringContaining('usage: meshparty keeper') }));
+    }
+  });
+
   it('loads @roamhq/wrtc by default, either engine when asked', async () => {
     const auto = await loadNodeWebRtc(undefined);
     expect(auto.engine).toBe('wrtc');

@@ -27,26 +27,32 @@ export interface KeeperArgs {
 
 const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never] [--webrtc wrtc|node-datachannel]`;
 
-/** Parse the keeper's arguments; throws an Error carrying the usage line when they are wrong. */
+/** Parse the keeper's arguments; throws `MeshpartyError('bad-argument')` carrying the usage line when they are wrong. */
 export function parseKeeperArgs(argv: string[]): KeeperArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      relay: { type: 'string' },
-      room: { type: 'string', multiple: true },
-      dir: { type: 'string' },
-      password: { type: 'string' },
-      fsync: { type: 'string', default: 'always' },
-      webrtc: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) throw new Error(USAGE);
-  if (!values.relay || !values.room?.length || !values.dir) throw new Error(`--relay, --room and --dir are required\n${USAGE}`);
-  if (values.fsync !== 'always' && values.fsync !== 'never') throw new Error(`--fsync must be always or never\n${USAGE}`);
+  const usageError = (problem: string) => new MeshpartyError('bad-argument', `${problem}\n${USAGE}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        relay: { type: 'string' },
+        room: { type: 'string', multiple: true },
+        dir: { type: 'string' },
+        password: { type: 'string' },
+        fsync: { type: 'string', default: 'always' },
+        webrtc: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw usageError((err as Error).message); // an unknown option, a missing value
+  }
+  if (values.help) throw new MeshpartyError('bad-argument', USAGE);
+  if (!values.relay || !values.room?.length || !values.dir) throw usageError('--relay, --room and --dir are required');
+  if (values.fsync !== 'always' && values.fsync !== 'never') throw usageError('--fsync must be always or never');
   const webrtc = values.webrtc;
-  if (webrtc !== undefined && webrtc !== 'wrtc' && webrtc !== 'node-datachannel') throw new Error(`--webrtc must be wrtc or node-datachannel\n${USAGE}`);
+  if (webrtc !== undefined && webrtc !== 'wrtc' && webrtc !== 'node-datachannel') throw usageError('--webrtc must be wrtc or node-datachannel');
   return { relay: values.relay, rooms: values.room, dir: values.dir, password: values.password, fsync: values.fsync, webrtc };
 }
 
@@ -72,24 +78,32 @@ export const keeperCommand = {
     '                     (default: wrtc if it can be loaded, else node-datachannel)',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
-    const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
-    let loaded: Awaited<ReturnType<typeof loadNodeWebRtc>>;
+    // Listen for the stop signal from the start: a signal while the rooms are still being
+    // joined must close the keeper (flushing its logs) once it is up, not kill the process
+    // mid-write. A second signal still ends the process at once.
+    let stopped = false;
+    let wake = () => {};
+    const stop = () => {
+      stopped = true;
+      wake();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
-      loaded = await loadNodeWebRtc(webrtc);
+      const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
+      const loaded = await loadNodeWebRtc(webrtc);
+      console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
+      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc));
+      if (!stopped) await new Promise<void>((resolve) => (wake = resolve));
+      await keeper.close();
     } catch (err) {
       // The CLI prints only the message: keep the stable code in it.
       if (err instanceof MeshpartyError) throw new Error(`${err.message} [${err.code}]`);
       throw err;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
     }
-    console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
-    const join = await webrtcJoin(loaded.wrtc);
-    const keeper = await runKeeperCli(args, join);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await keeper.close();
     // The logs are flushed and closed by now, so leave explicitly: with either engine the
     // event loop would otherwise stay up to 5 s more after the last connection closed
     // (simple-peer never clears its ICE-complete timer, even on destroy).

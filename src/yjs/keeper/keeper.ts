@@ -4,7 +4,6 @@
  * else is online. It is also the example of embedding the mesh in a Node app: it only
  * uses the public Room and provider APIs.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import type { Room } from '../../mesh/types.js';
@@ -13,6 +12,9 @@ import { MeshpartyError } from '../../util/errors.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
 import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
 import { checkUpdate } from '../protocol.js';
+import { lockDir } from './dir-lock.js';
+import { makeDirDurably } from './durable-fs.js';
+import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
 import { UpdateLog, type FsyncPolicy } from './update-log.js';
 
 /** Options of {@link createKeeper}. */
@@ -21,7 +23,10 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   rooms?: string[];
   /** One room to join and keep (same as `rooms: [room]`). */
   room?: string;
-  /** Where documents are stored (`<dir>/<room hex>/<doc hex>.ylog`). */
+  /**
+   * Where documents are stored (`<dir>/<room>/<doc>.ylog`, names as hex or hashed, see
+   * PROTOCOL.md). One keeper per directory: a second one fails with `dir-locked`.
+   */
   dir: string;
   /**
    * How to join a room. Default: `joinRoom({ ...options, room })` with the joinRoom
@@ -41,14 +46,11 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
 export interface Keeper {
   /** The documents kept in `room`, by name (for tests and tools). */
   docs(room: string): ReadonlyMap<string, Y.Doc>;
-  /** Write every queued update to disk now. */
+  /** Write every queued update to disk now; throws `log-write-failed` if a log cannot be written (its updates stay queued). */
   flush(): void;
   /** Stop: flush and close logs, destroy providers, leave rooms. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Hex doubles a name; file names are limited to 255 bytes. */
-const MAX_FILE_NAME_BYTES = 120;
 
 /** Marks updates that came from our own log, so they are not written back. */
 const FROM_DISK = Symbol('from-disk');
@@ -73,7 +75,7 @@ interface KeptDoc {
 export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   // Everything that is not a keeper option is passed on to joinRoom.
   const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, log: _l, ...joinOptions } = options;
-  const roomNames = [...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])];
+  const roomNames = [...new Set([...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])])];
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
   const joinOne =
     customJoin ??
@@ -91,29 +93,34 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const keepDoc = (roomName: string, room: Room, name: string): void => {
     const docs = kept.get(roomName)!;
     if (closed || docs.has(name)) return;
-    if (Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) return say(`room ${roomName}: ignoring document ${JSON.stringify(name)}: name too long to store`);
     if (docs.size >= maxDocs) return say(`room ${roomName}: ignoring document ${JSON.stringify(name)}, already keeping ${maxDocs}`);
-    const roomDir = join(options.dir, hex(roomName));
-    mkdirSync(roomDir, { recursive: true });
+    const roomDir = join(options.dir, storeName(roomName));
+    makeDirDurably(roomDir);
+    recordDocName(roomDir, name);
     const doc = new Y.Doc();
-    const { log, updates } = UpdateLog.open(join(roomDir, `${hex(name)}.ylog`), {
+    const { log, updates } = UpdateLog.open(docLogPath(roomDir, name), {
       fsync: options.fsync,
       compactBytes: options.compactBytes,
       snapshot: () => Y.encodeStateAsUpdate(doc),
       log: say,
     });
+    let unused = 0;
     for (const u of updates) {
       const problem = checkUpdate(u);
       if (problem) {
+        unused++;
         say(`room ${roomName}, document ${JSON.stringify(name)}: skipping a stored record: ${problem}`);
         continue;
       }
       try {
         Y.applyUpdate(doc, u, FROM_DISK);
       } catch (err) {
+        unused++;
         say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
       }
     }
+    // The next compaction would drop those records for good: keep the file as it is now.
+    if (unused > 0) say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== FROM_DISK) log.append(update);
     });
@@ -123,6 +130,23 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     say(`room ${roomName}: keeping ${JSON.stringify(name)} (${updates.length} stored records)`);
   };
 
+  const release = lockDir(options.dir);
+  /** Keep one document, reporting (not throwing) what stops it: one bad file must not stop the rest. */
+  const tryKeepDoc = (roomName: string, room: Room, name: string): void => {
+    try {
+      keepDoc(roomName, room, name);
+    } catch (err) {
+      const code = err instanceof MeshpartyError ? ` [${err.code}]` : '';
+      say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}`);
+    }
+  };
+  const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
+  const closeDocs = () => {
+    for (const k of all()) {
+      k.provider.destroy();
+      k.log.close();
+    }
+  };
   try {
     for (const roomName of roomNames) {
       kept.set(roomName, new Map());
@@ -133,23 +157,20 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
         catalog.on('message', ({ from, data }) => {
           const names = decodeAnnounce(data);
           if (typeof names === 'string') return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
-          for (const n of names) {
-            try {
-              keepDoc(roomName, room, n);
-            } catch (err) {
-              say(`room ${roomName}: cannot keep ${JSON.stringify(n)}: ${(err as Error).message}`);
-            }
-          }
+          for (const n of names) tryKeepDoc(roomName, room, n);
         }),
       );
-      for (const name of storedDocNames(join(options.dir, hex(roomName)))) keepDoc(roomName, room, name);
+      for (const name of storedDocNames(join(options.dir, storeName(roomName)), say)) tryKeepDoc(roomName, room, name);
     }
   } catch (err) {
+    closed = true;
+    offs.forEach((off) => off());
+    closeDocs();
     await Promise.allSettled(rooms.map((r) => r.leave()));
+    release();
     throw err;
   }
 
-  const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
   return {
     docs: (room) => new Map([...(kept.get(room) ?? new Map<string, KeptDoc>())].map(([n, k]) => [n, k.doc])),
     flush: () => all().forEach((k) => k.log.flush()),
@@ -157,30 +178,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       if (closed) return;
       closed = true;
       offs.forEach((off) => off());
-      for (const k of all()) {
-        k.provider.destroy();
-        k.log.close();
-      }
+      closeDocs();
       await Promise.allSettled(rooms.map((r) => r.leave()));
+      release();
     },
   };
-}
-
-function storedDocNames(roomDir: string): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(roomDir);
-  } catch {
-    return [];
-  }
-  return files.filter((f) => /^([0-9a-f]{2})+\.ylog$/.test(f)).map((f) => unhex(f.slice(0, -'.ylog'.length)));
-}
-
-/** Names become hex so any room or document name is a safe file name. */
-function hex(name: string): string {
-  return Buffer.from(name, 'utf8').toString('hex');
-}
-
-function unhex(h: string): string {
-  return Buffer.from(h, 'hex').toString('utf8');
 }

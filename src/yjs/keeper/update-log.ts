@@ -1,20 +1,24 @@
 /**
- * An append-only log of Yjs updates for one document (Node only).
+ * An append-only log of Yjs updates for one document (Node only); the file format is in
+ * `log-format.ts` and PROTOCOL.md.
  *
- * File: an 8-byte header `MPYLOG1\n`, then records `length:u32le crc32:u32le payload`.
  * Appends are batched (one write per event-loop turn) and fsynced per batch by default.
- * A record whose length runs past the end of the file or whose checksum does not match
- * — a write torn by a crash — ends the log: the file is truncated there on load and the
- * reason is logged; every record before it is kept. When the log outgrows a threshold it
- * is compacted into one record holding the merged document, written to a temp file,
+ * A batch that fails to write (a full disk) is cut off the file, kept in memory and
+ * written again later, so the file never holds half a batch with more after it.
+ *
+ * Loading never destroys bytes: if any part of the file is unreadable (a write torn by a
+ * crash, a flipped bit), the original is first copied to `<log>.damaged-<ms>`, then the
+ * log is rewritten with every intact record. When the log outgrows a threshold it is
+ * compacted into one record holding the merged document, written to a temp file,
  * fsynced and renamed over the log, so a crash leaves either the old or the new log.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { crc32 } from './crc32.js';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { MeshpartyError } from '../../util/errors.js';
+import { replaceFileDurably, writeFully } from './durable-fs.js';
+import { LOG_MAGIC, encodeLogFile, encodeRecords, readLogFile } from './log-format.js';
 
-const MAGIC = new TextEncoder().encode('MPYLOG1\n');
-const RECORD_HEADER = 8;
+/** When a failed write is tried again, if nothing else writes first. */
+const RETRY_MS = 1000;
 
 /** When to fsync appended records. */
 export type FsyncPolicy =
@@ -26,7 +30,11 @@ export type FsyncPolicy =
 /** Options of {@link UpdateLog.open}. */
 export interface UpdateLogOptions {
   fsync?: FsyncPolicy;
-  /** Compact once the log is larger than this and than twice its last compacted size (default 4 MiB). */
+  /**
+   * Compact once the log is larger than this and than twice its last compacted size
+   * (default 4 MiB). The compacted size is the log's first record: after a compaction
+   * (or a restart) the log starts with the merged document.
+   */
   compactBytes?: number;
   /** Returns the merged document to compact into (Y.encodeStateAsUpdate). */
   snapshot: () => Uint8Array;
@@ -40,22 +48,28 @@ export class UpdateLog {
   #baseSize: number;
   #pending: Uint8Array[] = [];
   #scheduled = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #say: (message: string) => void;
 
   private constructor(
     readonly path: string,
     fd: number,
     size: number,
+    baseSize: number,
     private readonly options: UpdateLogOptions,
   ) {
     this.#fd = fd;
     this.#size = size;
-    this.#baseSize = size;
+    this.#baseSize = baseSize;
+    this.#say = options.log ?? ((m: string) => console.warn(`[meshparty keeper] ${m}`));
   }
 
   /**
    * Open (creating if needed) the log at `path`; returns it with every intact update
-   * stored in it, oldest first.
+   * stored in it, oldest first. Throws a `MeshpartyError`: `log-version` for a log of
+   * another format version (left as it is), `log-unreadable` when the file cannot be
+   * read or written (a directory, no permission, an I/O error).
    *
    * @example
    * ```ts
@@ -66,25 +80,24 @@ export class UpdateLog {
    */
   static open(path: string, options: UpdateLogOptions): { log: UpdateLog; updates: Uint8Array[] } {
     const say = options.log ?? ((m: string) => console.warn(`[meshparty keeper] ${m}`));
-    const updates: Uint8Array[] = [];
-    let keep = 0;
-    if (existsSync(path)) {
-      const bytes = readFileSync(path);
-      const { records, end, problem } = readRecords(bytes);
-      updates.push(...records);
-      keep = end;
-      if (problem) say(`${path}: ${problem}; truncated from ${bytes.length} to ${end} bytes, ${records.length} records kept`);
+    try {
+      const bytes = existsSync(path) ? readFileSync(path) : undefined;
+      const { records, problem } = bytes ? readLogFile(bytes) : { records: [] };
+      if (bytes && problem) {
+        const copy = copyAside(path, bytes);
+        replaceFileDurably(path, encodeLogFile(records));
+        say(`${path}: ${problem}; kept ${records.length} intact records, the original is at ${copy}`);
+      } else if (!bytes || bytes.length === 0) {
+        replaceFileDurably(path, LOG_MAGIC); // created whole: header, fsync, rename, directory fsync
+      }
+      const fd = openSync(path, 'r+');
+      const size = fstatSync(fd).size;
+      const baseSize = LOG_MAGIC.length + (records[0] ? 8 + records[0].length : 0);
+      return { log: new UpdateLog(path, fd, size, baseSize, { ...options, log: say }), updates: records };
+    } catch (err) {
+      if (err instanceof MeshpartyError) throw err;
+      throw new MeshpartyError('log-unreadable', `${path}: ${(err as Error).message}`, { path });
     }
-    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
-    if (keep === 0) {
-      ftruncateSync(fd, 0);
-      writeSync(fd, MAGIC, 0, MAGIC.length, 0);
-      keep = MAGIC.length;
-    } else {
-      ftruncateSync(fd, keep);
-    }
-    fsyncSync(fd);
-    return { log: new UpdateLog(path, fd, keep, { ...options, log: say }), updates };
   }
 
   /** Bytes in the log file. */
@@ -98,104 +111,110 @@ export class UpdateLog {
     this.#pending.push(update);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      try {
-        this.flush();
-      } catch (err) {
-        // A full disk must not crash the keeper: keep the batch and try again with the next append.
-        this.options.log?.(`${this.path}: write failed, will retry: ${(err as Error).message}`);
-      }
-    });
+    setImmediate(() => this.#flushOrSay());
   }
 
-  /** Write every queued update now. */
+  /**
+   * Write every queued update now. Throws `MeshpartyError('log-write-failed')` when the
+   * write fails; the updates stay queued and are written again (with the next append,
+   * or on a timer).
+   */
   flush(): void {
     this.#scheduled = false;
     if (this.#closed || this.#pending.length === 0) return;
     const batch = encodeRecords(this.#pending);
-    writeSync(this.#fd, batch, 0, batch.length, this.#size);
+    try {
+      writeFully(this.#fd, batch, this.#size);
+      if ((this.options.fsync ?? 'always') === 'always') fsyncSync(this.#fd);
+    } catch (err) {
+      // Cut off whatever part of the batch got written, so the next batch starts right
+      // after the last whole record (a record after a hole would be unreadable).
+      try {
+        ftruncateSync(this.#fd, this.#size);
+      } catch {
+        // the file keeps a partial record at its end: loading salvages around it
+      }
+      this.#retryLater();
+      throw new MeshpartyError('log-write-failed', `${this.path}: could not write ${this.#pending.length} updates (kept, will retry): ${(err as Error).message}`, {
+        path: this.path,
+      });
+    }
     this.#pending = [];
     this.#size += batch.length;
-    if ((this.options.fsync ?? 'always') === 'always') fsyncSync(this.#fd);
-    const threshold = Math.max(this.options.compactBytes ?? 4 * 1024 * 1024, 2 * this.#baseSize);
-    if (this.#size > threshold) this.compact();
+    if (this.#size > Math.max(this.options.compactBytes ?? 4 * 1024 * 1024, 2 * this.#baseSize)) this.#compactOrSay();
   }
 
-  /** Replace the log by one record holding the whole document (temp file, fsync, atomic rename). */
+  /**
+   * Replace the log by one record holding the whole document (temp file, fsync, atomic
+   * rename). Queued updates are in that document, so they are written with it.
+   */
   compact(): void {
     if (this.#closed) return;
-    const records = encodeRecords([this.options.snapshot()]);
-    this.#pending = []; // the snapshot already contains them
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, MAGIC, 0, MAGIC.length, 0);
-    writeSync(fd, records, 0, records.length, MAGIC.length);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
-    syncDir(dirname(this.path));
+    const file = encodeLogFile([this.options.snapshot()]);
+    replaceFileDurably(this.path, file);
+    this.#pending = [];
+    const fd = openSync(this.path, 'r+');
     closeSync(this.#fd);
-    this.#fd = openSync(this.path, 'r+');
-    this.#size = this.#baseSize = MAGIC.length + records.length;
+    this.#fd = fd;
+    this.#size = this.#baseSize = file.length;
+  }
+
+  /**
+   * Copy the log as it is on disk to `<log>.damaged-<ms>` and return that path: for a
+   * caller that could not use some stored records, so a later compaction does not erase
+   * the only copy of them.
+   */
+  keepCopy(): string {
+    return copyAside(this.path, readFileSync(this.path));
   }
 
   /** Flush and close. Idempotent. */
   close(): void {
     if (this.#closed) return;
+    clearTimeout(this.#retry);
     try {
       this.flush();
     } catch (err) {
-      this.options.log?.(`${this.path}: final write failed, ${this.#pending.length} updates lost: ${(err as Error).message}`);
+      this.#say(`${this.path}: final write failed, ${this.#pending.length} updates lost: ${(err as Error).message}`);
     }
     this.#closed = true;
     closeSync(this.#fd);
   }
-}
 
-function encodeRecords(payloads: Uint8Array[]): Uint8Array {
-  const total = payloads.reduce((n, p) => n + RECORD_HEADER + p.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const p of payloads) {
-    view.setUint32(at, p.length, true);
-    view.setUint32(at + 4, crc32(p), true);
-    out.set(p, at + RECORD_HEADER);
-    at += RECORD_HEADER + p.length;
-  }
-  return out;
-}
-
-/** Intact records up to the first damaged one, where that one starts, and why it ends there. */
-export function readRecords(bytes: Uint8Array): { records: Uint8Array[]; end: number; problem?: string } {
-  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
-    return { records: [], end: 0, problem: bytes.length === 0 ? undefined : 'missing or damaged header' };
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const records: Uint8Array[] = [];
-  let at = MAGIC.length;
-  while (at < bytes.length) {
-    if (bytes.length - at < RECORD_HEADER) return { records, end: at, problem: `torn record header at byte ${at}` };
-    const length = view.getUint32(at, true);
-    const sum = view.getUint32(at + 4, true);
-    if (length > bytes.length - at - RECORD_HEADER) return { records, end: at, problem: `record at byte ${at} runs past the end of the file` };
-    const payload = bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length);
-    if (crc32(payload) !== sum) return { records, end: at, problem: `checksum mismatch in record at byte ${at}` };
-    records.push(payload.slice());
-    at += RECORD_HEADER + length;
-  }
-  return { records, end: at };
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
+  #flushOrSay(): void {
     try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      this.flush();
+    } catch (err) {
+      // A full disk must not crash the keeper: the batch is kept and tried again.
+      this.#say((err as Error).message);
     }
-  } catch {
-    // some filesystems cannot fsync a directory; the rename itself is still atomic
   }
+
+  /** An idle document gets no next append to retry with: try again on a timer. */
+  #retryLater(): void {
+    if (this.#retry || this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#flushOrSay();
+    }, RETRY_MS);
+    this.#retry.unref?.();
+  }
+
+  #compactOrSay(): void {
+    try {
+      this.compact();
+    } catch (err) {
+      // Every update is in the log already; only its size suffers. Try again once it has doubled.
+      this.#baseSize = this.#size;
+      this.#say(`${this.path}: compaction failed, the log keeps growing until it succeeds: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Write `bytes` (a log's original content) to `<path>.damaged-<ms>` and return that path. */
+function copyAside(path: string, bytes: Uint8Array): string {
+  let copy = `${path}.damaged-${Date.now()}`;
+  for (let n = 1; existsSync(copy); n++) copy = `${path}.damaged-${Date.now()}-${n}`;
+  replaceFileDurably(copy, bytes);
+  return copy;
 }

@@ -1,0 +1,66 @@
+/**
+ * Where the keeper stores a room's documents: `<dir>/<room>/<doc>.ylog`, with names made
+ * safe for any file system. A name of up to 100 UTF-8 bytes becomes its hex (readable
+ * back from the file name); a longer one becomes `h-<sha256 hex>`, since hex would pass
+ * the 255-byte file name limit (with room for the `.damaged-<ms>` and `.tmp` suffixes),
+ * and a document's real name is then kept beside its log in `h-<sha256>.name`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MeshpartyError } from '../../util/errors.js';
+import { replaceFileDurably } from './durable-fs.js';
+
+const MAX_HEX_NAME_BYTES = 100;
+
+/** The file-system-safe form of a room or document name. */
+export function storeName(name: string): string {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length <= MAX_HEX_NAME_BYTES) return bytes.toString('hex');
+  return `h-${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The log file of document `name` in `roomDir`. */
+export function docLogPath(roomDir: string, name: string): string {
+  return join(roomDir, `${storeName(name)}.ylog`);
+}
+
+/** Before a hashed document's log is created: keep its real name beside it, so a restart finds it. */
+export function recordDocName(roomDir: string, name: string): void {
+  const base = storeName(name);
+  if (!base.startsWith('h-')) return;
+  const path = join(roomDir, `${base}.name`);
+  if (!existsSync(path)) replaceFileDurably(path, Buffer.from(name, 'utf8'));
+}
+
+/**
+ * The names of the documents stored in `roomDir` (none if it does not exist). A hashed
+ * log whose name file is missing or does not match is reported through `say` and left
+ * alone. Throws `MeshpartyError('store-unreadable')` when the directory cannot be read.
+ */
+export function storedDocNames(roomDir: string, say: (message: string) => void): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(roomDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new MeshpartyError('store-unreadable', `cannot list ${roomDir}: ${(err as Error).message}`, { path: roomDir });
+  }
+  const names: string[] = [];
+  for (const file of files) {
+    if (/^([0-9a-f]{2})+\.ylog$/.test(file)) {
+      names.push(Buffer.from(file.slice(0, -'.ylog'.length), 'hex').toString('utf8'));
+    } else if (/^h-[0-9a-f]{64}\.ylog$/.test(file)) {
+      const base = file.slice(0, -'.ylog'.length);
+      let name: string | undefined;
+      try {
+        name = readFileSync(join(roomDir, `${base}.name`), 'utf8');
+      } catch {
+        // reported below
+      }
+      if (name !== undefined && storeName(name) === base) names.push(name);
+      else say(`${join(roomDir, file)}: its name file ${base}.name is missing or does not match; not loaded`);
+    }
+  }
+  return names;
+}
