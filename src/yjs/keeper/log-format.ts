@@ -86,10 +86,15 @@ export function readLogFile(bytes: Uint8Array): ReadLog {
     }
     // Not a record here: look for the next intact one, byte by byte.
     const from = at;
-    at++;
-    while (at < bytes.length && budget > 0 && !intactAt(at, true)) at++;
-    if (budget <= 0) at = bytes.length;
-    problems.push(at < bytes.length ? `unreadable bytes ${from}..${at}` : `unreadable tail from byte ${from} (${bytes.length - from} bytes)`);
+    let found = false;
+    for (at++; at < bytes.length && budget > 0; at++) {
+      if (intactAt(at, true)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) at = bytes.length;
+    problems.push(found ? `unreadable bytes ${from}..${at}` : `unreadable tail from byte ${from} (${bytes.length - from} bytes)`);
   }
   return { records, ...(problems.length > 0 && { problem: problems.join(', ') }) };
 }
