@@ -141,7 +141,7 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     ...limits,
     host: options.host ?? '127.0.0.1',
     port,
-    secret: options.secret || undefined,
+    secret: nonEmptySecret(options.secret),
     allowUnauthenticatedTopics: options.allowUnauthenticatedTopics ?? false,
     trustProxy: options.trustProxy ?? false,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
@@ -149,4 +149,13 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     logIntervalMs: interval('logIntervalMs', options.logIntervalMs ?? 10_000),
     now: options.now ?? Date.now,
   };
+}
+
+/**
+ * An empty secret is refused, not read as "no secret": `--secret "$SECRET"` with SECRET
+ * unset would otherwise start an open relay without a word. Only an absent secret does.
+ */
+function nonEmptySecret(secret: string | undefined): string | undefined {
+  if (secret === '') throw new RangeError('secret must not be empty (omit it for a relay without tokens)');
+  return secret;
 }

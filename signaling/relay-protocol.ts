@@ -141,6 +141,9 @@ export class RelayProtocol {
     this.rooms.add(room, { id: peerId, deliver: (frame) => conn.sendFrame(frame) });
     conn.rooms.set(room, peerId);
     conn.send({ type: 'joined', v: PROTOCOL_VERSION, room, peerId, peers });
+    // Sending `joined` can end the connection (a slow consumer at its buffer cap); its close
+    // has told the room `peer-left` already, and a `peer-joined` now would leave a phantom.
+    if (conn.ended) return;
     this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
   }
 

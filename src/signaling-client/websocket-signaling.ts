@@ -48,6 +48,11 @@ export interface WebSocketSignalingOptions {
    * the first successful join (default: never). Once joined, reconnecting never gives up.
    */
   maxInitialAttempts?: number;
+  /**
+   * Give up on a connection attempt that has not joined after this long and retry (default
+   * 10 s): a relay, or a proxy before it, can accept the TCP connection and never answer.
+   */
+  connectTimeoutMs?: number;
   /** Application ping period while joined (default 20 s). */
   pingIntervalMs?: number;
   /** The connection counts as dead when nothing arrived for this long (default 2.5 pings). */
@@ -101,6 +106,8 @@ class WebSocketSignaling implements Signaling {
   #attempt = 0;
   #retryTimer: TimerHandle | undefined;
   #pingTimer: TimerHandle | undefined;
+  /** Runs from opening a socket until its `joined`: see `connectTimeoutMs`. */
+  #joinDeadline: TimerHandle | undefined;
   #lastHeard = 0;
   #takenSince: number | undefined;
   readonly #pacer: SendPacer<ClientMessage>;
@@ -160,6 +167,12 @@ class WebSocketSignaling implements Signaling {
       return this.#fatal(new MeshpartyError('bad-relay-url', `cannot open a WebSocket to ${this.#opts.url}: ${String(err)}`));
     }
     this.#ws = ws;
+    this.#joinDeadline = this.#clock.setTimeout(() => {
+      this.#joinDeadline = undefined;
+      if (this.#ws !== ws) return;
+      this.#log.warn('relay did not answer; retrying', { url: this.#opts.url });
+      this.#lost();
+    }, this.#opts.connectTimeoutMs ?? 10_000);
     ws.onopen = () => {
       if (this.#ws !== ws) return;
       this.#heard();
@@ -187,8 +200,6 @@ class WebSocketSignaling implements Signaling {
     if (this.#status === 'closed') return;
     const wasJoined = this.#joined;
     this.#joined = false;
-    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
-    this.#pingTimer = undefined;
     if (wasJoined) this.#attempt = 0;
     if (this.#everJoined) this.#setStatus('reconnecting');
     const max = this.#opts.maxInitialAttempts;
@@ -211,6 +222,11 @@ class WebSocketSignaling implements Signaling {
 
   #teardownSocket(code?: number): void {
     this.#pacer.clear(); // frames for a connection that is gone; the mesh re-signals after the rejoin
+    // Both timers belong to this socket; a ping loop left running would carry on into the
+    // next connection beside that one's own (one more loop per peer-id-taken retry).
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
+    if (this.#joinDeadline !== undefined) this.#clock.clearTimeout(this.#joinDeadline);
+    this.#pingTimer = this.#joinDeadline = undefined;
     const ws = this.#ws;
     if (!ws) return;
     this.#ws = undefined;
@@ -312,7 +328,10 @@ class WebSocketSignaling implements Signaling {
     this.#everJoined = true;
     this.#attempt = 0;
     this.#takenSince = undefined;
+    if (this.#joinDeadline !== undefined) this.#clock.clearTimeout(this.#joinDeadline);
+    this.#joinDeadline = undefined;
     this.#events.emit('joined', { selfId, peers, fresh: !this.#askedForId });
+    if (this.#status === 'closed') return; // a `joined` listener closed us
     this.#setStatus('connected');
   }
 

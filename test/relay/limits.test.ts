@@ -146,6 +146,29 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(await sender.nextOf('pong')).toEqual({ type: 'pong' });
   });
 
+  it('slow consumer dropped by its own joined: the room hears peer-left, never a peer-joined after it', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => String(i).repeat(64));
+    // Room for every member's own `joined`, not for a 7th joiner's (one more id listed).
+    const cap = JSON.stringify({ type: 'joined', v: 1, room: 'r', peerId: ids[5], peers: ids.slice(0, 5) }).length + 4;
+    const r = await relayWith({ maxBufferedBytes: cap });
+    const members: RelayTestClient[] = [];
+    for (const peerId of ids) {
+      const c = await r.connect();
+      expect((await c.join('r', { peerId })).type).toBe('joined');
+      members.push(c);
+    }
+    const joiner = await r.connect();
+    joiner.send({ type: 'join', v: 1, room: 'r' }); // its `joined` lists 6 ids: over the cap
+    await joiner.closed;
+    expect(r.relay.metrics().slowConsumerDrops).toBe(1);
+    const first = members[0]!;
+    await waitFor(() => first.received.some((m) => m.type === 'peer-left'), 'peer-left');
+    first.send({ type: 'ping' });
+    await first.nextOf('pong'); // anything else in flight has arrived
+    const events = first.received.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left').map((m) => m.type);
+    expect(events.at(-1)).toBe('peer-left');
+  });
+
   it('heartbeat: a client that does not answer pings is terminated; a live one stays', async () => {
     // Not shorter: relay and clients share this process's event loop, and a stall longer
     // than one interval on a loaded machine would look like a missed pong from the live client.

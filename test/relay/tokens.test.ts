@@ -65,6 +65,10 @@ describe('room tokens', () => {
     });
   });
 
+  it('refuses an empty secret instead of running without tokens (`--secret "$UNSET"`)', async () => {
+    await expect(startRelay({ secret: '' })).rejects.toThrow(/secret must not be empty/);
+  });
+
   it('with a secret, y-webrtc topics are refused unless allowUnauthenticatedTopics', async () => {
     current = await startRelay({ secret: SECRET });
     const a = await current.connect();

@@ -4,6 +4,7 @@
  * restarts on the same port, and fatal refusals surfacing as MeshpartyError codes.
  * A scripted fake relay covers what a real one never does (garbage frames, silence).
  */
+import { createServer, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer, type SignalingServerOptions } from '../../signaling/index.js';
@@ -235,5 +236,75 @@ describe('WebSocket signaling against a real relay', () => {
     expect(fake.frames.filter((f) => f.type === 'join').slice(1).every((f) => f.peerId === 'keep-me')).toBe(true);
     expect(a.seen.errors).toEqual([]);
     expect(a.s.status).toBe('connected');
+  });
+
+  it('retries an attempt that never joins (a relay or proxy that accepts TCP and never answers), then gives up with relay-unreachable', async () => {
+    const held: Socket[] = [];
+    const mute = createServer((sock) => held.push(sock)); // accepts, says nothing
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    try {
+      const warnings: string[] = [];
+      const a = client(`ws://127.0.0.1:${(mute.address() as { port: number }).port}`, 'room-m', {
+        connectTimeoutMs: 150,
+        maxInitialAttempts: 3,
+        logger: { warn: (m) => warnings.push(m) },
+      });
+      await waitFor(() => a.s.status === 'closed', 'gave up', 10_000);
+      expect(held.length).toBe(3);
+      expect(a.seen.errors.map((e) => e.code)).toEqual(['relay-unreachable']);
+      expect(warnings.filter((w) => w === 'relay did not answer; retrying')).toHaveLength(3);
+    } finally {
+      held.forEach((sock) => sock.destroy());
+      await new Promise((r) => mute.close(r));
+    }
+  });
+
+  it('also retries a relay that opens the WebSocket but never answers join', async () => {
+    const fake = await fakeRelay(() => {}); // reads join, never replies
+    const a = client(fake.url, 'room-q', { connectTimeoutMs: 150 });
+    await waitFor(() => fake.connections() >= 3, 'retried', 10_000);
+    expect(a.s.status).toBe('connecting');
+    expect(fake.frames.filter((f) => f.type === 'join').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps one ping loop after peer-id-taken retries, not one more per retry', async () => {
+    let joins = 0;
+    let finalAt = 0;
+    const fake = await fakeRelay((j, ws) => {
+      joins++;
+      if (joins === 1) {
+        ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'keep-me', peers: [] }));
+        setTimeout(() => ws.terminate(), 20);
+      } else if (joins <= 6) {
+        ws.send(JSON.stringify({ type: 'error', code: 'peer-id-taken', message: 'held', room: j.room }));
+      } else {
+        finalAt = Date.now();
+        ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: j.peerId, peers: [] }));
+      }
+    });
+    // The peer-id-taken sockets open and close well within one ping interval, so any
+    // ping counted after the final join comes from a loop still running.
+    const interval = 400;
+    client(fake.url, 'room-p', { pingIntervalMs: interval, backoff: { initialMs: 20, maxMs: 40, jitter: 0 } });
+    await waitFor(() => finalAt > 0, 'final join', 10_000);
+    const before = fake.frames.filter((f) => f.type === 'ping').length;
+    await new Promise((r) => setTimeout(r, interval * 5 + interval / 2));
+    const pings = fake.frames.filter((f) => f.type === 'ping').length - before;
+    expect(pings).toBeGreaterThanOrEqual(4);
+    expect(pings).toBeLessThanOrEqual(6); // leaked loops made it 31 here
+  });
+
+  it('stays closed when a joined listener closes it', async () => {
+    const fake = await fakeRelay((j, ws) => ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p', peers: [] })));
+    const s = createWebSocketSignaling({ url: fake.url, room: 'room-c', WebSocket, logger: quiet });
+    clients.push(s);
+    const statuses: SignalingStatus[] = [];
+    s.on('status', (st) => statuses.push(st));
+    s.on('joined', () => s.close());
+    s.join();
+    await waitFor(() => statuses.includes('closed'), 'closed');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.status).toBe('closed');
+    expect(statuses).toEqual(['closed']);
   });
 });
