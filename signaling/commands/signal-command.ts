@@ -16,6 +16,7 @@ const NUMERIC_FLAGS = {
   'max-connections-per-ip': 'maxConnectionsPerIp',
   'max-buffered-bytes': 'maxBufferedBytes',
   'strike-limit': 'strikeLimit',
+  'strike-window-ms': 'strikeWindowMs',
   'heartbeat-ms': 'heartbeatIntervalMs',
 } as const satisfies Record<string, keyof SignalingServerOptions>;
 
@@ -39,7 +40,8 @@ export const signalCommand: Subcommand = {
     '  --max-connections N       connections in total (default 10000)',
     '  --max-connections-per-ip N  per IPv4 address or IPv6 /64 (default 64)',
     '  --max-buffered-bytes N    send buffer cap per client before it is dropped (default 1048576)',
-    '  --strike-limit N          refused messages in 10 s before a connection is closed (default 20)',
+    '  --strike-limit N          refused messages within the strike window before a connection is closed (default 20)',
+    '  --strike-window-ms N      the strike window (default 10000)',
     '  --heartbeat-ms N          ping interval; a client missing one pong is dropped (default 30000)',
     '',
     'Logs are JSON lines on stderr. SIGTERM/SIGINT close every client with 1001 and exit.',

@@ -117,6 +117,23 @@ describe('relay operations', () => {
     }
   });
 
+  it('CLI: every limit has a flag (--strike-window-ms reaches strikeWindowMs), and an empty --secret is refused', async () => {
+    const run = async (...flags: string[]) => {
+      const cli = spawnNode([BIN, 'signal', '--host', '127.0.0.1', '--port', '0', ...flags]);
+      try {
+        return { code: await cli.exited, stderr: cli.stderr() };
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    };
+    const window = await run('--strike-window-ms', '0');
+    expect(window.code).toBe(1);
+    expect(window.stderr).toMatch(/strikeWindowMs must be a positive number, got 0/);
+    const secret = await run('--secret', '');
+    expect(secret.code).toBe(1);
+    expect(secret.stderr).toMatch(/secret must not be empty/);
+  });
+
   it('CLI: `meshparty token` prints a token the relay accepts', async () => {
     const child = spawn(process.execPath, [BIN, 'token', '--secret', 's3', '--room', 'lobby', '--ttl', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
