@@ -215,12 +215,13 @@ export class MeshpartyProvider {
     const self = this.awareness.clientID;
     if (this.awareness.getLocalState() !== null) removeAwarenessStates(this.awareness, [self], this);
     const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) : undefined;
-    for (const [id, peer] of this.#peers) {
+    const peers = [...this.#peers];
+    this.#peers.clear();
+    for (const [id, peer] of peers) {
       peer.outbox.close();
       if (goodbye) this.#channel.send(id, goodbye).catch(() => {});
       this.#removeRemoteAwareness(peer);
     }
-    this.#peers.clear();
     this.#events.clear();
     if (this.#ownsAwareness) this.awareness.destroy();
   }
@@ -253,8 +254,16 @@ export class MeshpartyProvider {
   }
 
   #removeRemoteAwareness(peer: PeerSync): void {
-    const gone = [...peer.clients].filter((c) => c !== this.awareness.clientID);
-    if (gone.length > 0) removeAwarenessStates(this.awareness, gone, this);
+    // (The caller has already forgotten `peer`; a client another peer still speaks for stays.)
+    const stillHere = new Set([...this.#peers.values()].flatMap((p) => [...p.clients]));
+    const gone = [...peer.clients].filter((c) => c !== this.awareness.clientID && !stillHere.has(c));
+    if (gone.length === 0) return;
+    removeAwarenessStates(this.awareness, gone, this);
+    // Forget their clocks too: a peer that comes back under the same id re-sends its
+    // state with the clock we last saw, and y-protocols applies a state only when its
+    // clock is newer (applyAwarenessUpdate: `currClock < clock`), so a kept clock would
+    // hide the returning peer until its 15 s renewal. Without meta the state is new.
+    for (const client of gone) this.awareness.meta.delete(client);
   }
 
   #receive(from: PeerId, data: Uint8Array): void {
@@ -274,7 +283,12 @@ export class MeshpartyProvider {
           peer.answered = true;
           peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)));
         }
-        if (m.kind === Step1Kind.Hello) peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)));
+        if (m.kind === Step1Kind.Hello) {
+          peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)));
+          // A hello means its provider has just opened this document: the presence we sent
+          // before then was dropped at its end (no channel yet), so send it again.
+          if (this.awareness.getLocalState() !== null) peer.outbox.awareness(() => this.#encodeLocalAwareness());
+        }
         break;
       case YjsTag.SyncStep2:
       case YjsTag.Update:
