@@ -6,9 +6,18 @@
  * update made while the channel is idle leaves at once (inside the edit's own call), so
  * merging never adds latency; a synchronous burst becomes two messages: its first
  * update, then the rest merged.
+ *
+ * A send refused for now (`queue-full`: the peer's connection queue is at its bound) is
+ * kept and tried again after a backoff: a sync message goes back to the front of the
+ * sync messages, a refused update is merged back into the updates waiting (Yjs updates
+ * commute, so sending it together with later edits loses nothing), presence is
+ * re-marked unless a newer state waits. Any other refusal is final for that message
+ * (too large, or the connection is gone, when a new connection's sync covers it) and is
+ * reported, never dropped silently.
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { MeshpartyError } from '../util/errors.js';
 import { YjsTag, encodeUpdate } from './protocol.js';
 
 /** Where an outbox sends: one peer on one channel. */
@@ -24,8 +33,29 @@ export interface OutboxStats {
   bytes: number;
 }
 
+/** What a message carries: a sync step (1 or 2), document updates, or presence. */
+export type OutboxMessageKind = 'sync' | 'update' | 'presence';
+
+/** A refused send: `retryInMs` when it is kept and tried again, absent when it was given up. */
+export interface OutboxFailure {
+  error: MeshpartyError;
+  kind: OutboxMessageKind;
+  retryInMs?: number;
+}
+
 /** How often to look again when the channel has queued bytes but nothing of ours is in flight. */
 const DRAIN_POLL_MS = 5;
+/** First wait after a refusal that may pass; doubled per refusal in a row, up to the cap. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2000;
+/** Error codes that mean "not now" rather than "never": the message is kept. */
+const RETRYABLE = new Set(['queue-full']);
+
+/** The message in flight and what it was made of, to put back if it is refused for now. */
+type InFlight =
+  | { kind: 'sync'; message: Uint8Array }
+  | { kind: 'update'; update: Uint8Array }
+  | { kind: 'presence'; encode: () => Uint8Array | undefined };
 
 /** The send queue of one peer; see the module comment. */
 export class PeerOutbox {
@@ -37,12 +67,15 @@ export class PeerOutbox {
   #inFlight = false;
   #closed = false;
   #timer: TimerHandle | undefined;
+  /** Refusals in a row that were kept for a retry (0 after any send goes through). */
+  #refusals = 0;
 
+  /** `onFailure` hears of every message given up, and of the first retry in a row of refusals. */
   constructor(
     private readonly sink: OutboxSink,
     private readonly clock: Clock,
     private readonly stats: OutboxStats,
-    private readonly onSendError: (err: unknown) => void,
+    private readonly onFailure: (failure: OutboxFailure) => void,
   ) {}
 
   /** Queue a sync message (step 1 / step 2); these go out in order, unmerged. */
@@ -73,7 +106,7 @@ export class PeerOutbox {
     return !this.#inFlight && this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness;
   }
 
-  /** Drop everything still queued; later calls do nothing. */
+  /** Drop everything still queued and stop any timer; later calls do nothing. */
   close(): void {
     this.#closed = true;
     this.#control = [];
@@ -81,21 +114,17 @@ export class PeerOutbox {
     this.#encodedFirst = undefined;
     this.#awareness = undefined;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #pump(): void {
     if (this.#closed || this.#inFlight || this.#timer !== undefined) return;
     if (this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness) return;
-    if (this.sink.queuedBytes() > 0) {
-      // Someone else's send on this channel is still draining; merge meanwhile.
-      this.#timer = this.clock.setTimeout(() => {
-        this.#timer = undefined;
-        this.#pump();
-      }, DRAIN_POLL_MS);
-      return;
-    }
-    const message = this.#next();
-    if (!message) return;
+    // Someone else's send on this channel is still draining; merge meanwhile.
+    if (this.sink.queuedBytes() > 0) return this.#wait(DRAIN_POLL_MS);
+    const next = this.#next();
+    if (!next) return; // only presence was left, with nothing to say
+    const { flight, message } = next;
     this.#inFlight = true;
     this.stats.messages++;
     this.stats.bytes += message.length;
@@ -106,32 +135,69 @@ export class PeerOutbox {
       sending = Promise.reject(err);
     }
     sending.then(
-      () => this.#sent(),
-      (err: unknown) => {
-        this.onSendError(err);
-        this.#sent();
+      () => {
+        this.#refusals = 0;
+        this.#done();
       },
+      (err: unknown) => this.#refused(flight, err),
     );
   }
 
-  #sent(): void {
+  #done(): void {
     this.#inFlight = false;
     this.#pump();
   }
 
-  #next(): Uint8Array | undefined {
+  #refused(flight: InFlight, err: unknown): void {
+    this.#inFlight = false;
+    if (this.#closed) return; // the peer is gone or the provider destroyed: nothing to report
+    const error = err instanceof MeshpartyError ? err : new MeshpartyError('send-failed', String(err));
+    if (!RETRYABLE.has(error.code)) {
+      this.onFailure({ error, kind: flight.kind });
+      return this.#pump();
+    }
+    this.#putBack(flight);
+    const retryInMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.#refusals);
+    if (this.#refusals++ === 0) this.onFailure({ error, kind: flight.kind, retryInMs });
+    this.#wait(retryInMs);
+  }
+
+  /** Queue a refused message again where it keeps its order. */
+  #putBack(flight: InFlight): void {
+    if (flight.kind === 'sync') {
+      // First again: sync messages stay in order (a step 2 before the recheck that follows it).
+      this.#control.unshift(flight.message);
+    } else if (flight.kind === 'update') {
+      // Merged with whatever was typed meanwhile; order among updates does not matter to Yjs.
+      this.#updates.unshift(flight.update);
+      this.#encodedFirst = undefined;
+    } else {
+      this.#awareness ??= flight.encode; // a newer state waiting replaces it anyway
+    }
+  }
+
+  #wait(ms: number): void {
+    this.#timer = this.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, ms);
+  }
+
+  /** The next message to send, with what it was made of. */
+  #next(): { flight: InFlight; message: Uint8Array } | undefined {
     const control = this.#control.shift();
-    if (control) return control;
+    if (control) return { flight: { kind: 'sync', message: control }, message: control };
     if (this.#updates.length > 0) {
       const updates = this.#updates;
-      const encoded = this.#encodedFirst;
+      const encoded = this.#encodedFirst; // set only while a single update waits
       this.#updates = [];
       this.#encodedFirst = undefined;
-      if (encoded) return encoded(); // set only while a single update waits
-      return encodeUpdate(YjsTag.Update, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates));
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+      return { flight: { kind: 'update', update }, message: encoded ? encoded() : encodeUpdate(YjsTag.Update, update) };
     }
     const encode = this.#awareness;
     this.#awareness = undefined;
-    return encode?.();
+    const message = encode?.();
+    return encode && message ? { flight: { kind: 'presence', encode }, message } : undefined;
   }
 }

@@ -21,7 +21,7 @@ import {
   encodeUpdate,
   type YjsLimits,
 } from './protocol.js';
-import { PeerOutbox, type OutboxStats } from './outbox.js';
+import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
 import { cutOffPeer } from './cut-off.js';
 
@@ -60,6 +60,19 @@ export interface YjsProviderEvents {
   'peer-synced': { peer: PeerId };
   /** A message from a peer was dropped; nothing of it was applied. */
   dropped: { from: PeerId; reason: string };
+  /**
+   * A message to a peer was given up (a refusal that may pass, `queue-full`, is retried
+   * instead and not reported here). `error.code` says why: `message-too-large` (raise the
+   * room's `maxMessageBytes`), or the connection is gone (`unknown-peer`, `peer-left`,
+   * `closed`), when the next connection syncs from scratch. `kind` is what was lost:
+   * a `sync` step or an `update` means the peer may miss edits until it reconnects.
+   *
+   * @example
+   * ```ts
+   * provider.on('send-failed', ({ to, kind, error }) => console.warn(`${kind} to ${to} lost: ${error.code}`));
+   * ```
+   */
+  'send-failed': { to: PeerId; kind: 'sync' | 'update' | 'presence'; error: MeshpartyError };
 }
 
 interface PeerSync {
@@ -234,7 +247,7 @@ export class MeshpartyProvider {
       { send: (bytes) => this.#channel.send(id, bytes), queuedBytes: () => this.#channel.queuedBytes(id) },
       this.#clock,
       this.stats,
-      (err) => this.#log(`send to ${id} failed: ${(err as Error)?.message ?? String(err)}`),
+      (failure) => this.#sendFailed(id, failure),
     );
     peer = { outbox, synced: false, answered: false, clients: new Set() };
     this.#peers.set(id, peer);
@@ -329,6 +342,12 @@ export class MeshpartyProvider {
     this.#removePeer(from);
     this.#log(`disconnecting ${from} after ${strikes} bad messages`);
     cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`);
+  }
+
+  #sendFailed(to: PeerId, { error, kind, retryInMs }: OutboxFailure): void {
+    if (retryInMs !== undefined) return this.#log(`send of ${kind} to ${to} refused (${error.code}), retrying in ${retryInMs} ms`);
+    this.#log(`gave up sending ${kind} to ${to}: ${error.code}: ${error.message}`);
+    this.#events.emit('send-failed', { to, kind, error });
   }
 
   #encodeLocalAwareness(): Uint8Array | undefined {

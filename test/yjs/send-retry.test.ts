@@ -1,0 +1,220 @@
+/**
+ * A refused send. `queue-full` (the peer's connection queue is at its bound) passes, so
+ * the outbox keeps the message and tries again with a backoff: sync messages in their
+ * order, refused updates merged with later edits. Any other refusal is final for that
+ * message and reported (`send-failed`), never silent. No retry timer outlives destroy().
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { MeshpartyError } from '../../src/util/errors.js';
+import { PeerOutbox, type OutboxFailure, type OutboxSink } from '../../src/yjs/outbox.js';
+import { Step1Kind, YjsTag, decodeYjsMessage, encodeSyncStep1, encodeUpdate } from '../../src/yjs/protocol.js';
+import { createYjsProvider, type YjsProviderEvents } from '../../src/yjs/provider.js';
+import { FakeHub } from './fake-room.js';
+
+const queueFull = () => new MeshpartyError('queue-full', 'send queue holds too much');
+
+/** A sink whose sends wait until the test settles them, one by one, in order. */
+function sink() {
+  const sent: Uint8Array[] = [];
+  const settle: Array<(err?: Error) => void> = [];
+  const s: OutboxSink = {
+    send: (bytes) => {
+      sent.push(bytes);
+      return new Promise<void>((resolve, reject) => settle.push((err) => (err ? reject(err) : resolve())));
+    },
+    queuedBytes: () => 0,
+  };
+  /** Settle the oldest send and let the outbox react. */
+  const next = async (err?: Error) => {
+    settle.shift()!(err);
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+  };
+  return { s, sent, next };
+}
+
+function outbox() {
+  const clock = new ManualClock();
+  const failures: OutboxFailure[] = [];
+  const { s, sent, next } = sink();
+  const box = new PeerOutbox(s, clock, { messages: 0, bytes: 0 }, (f) => failures.push(f));
+  return { clock, failures, sent, next, box };
+}
+
+const update = (text: string) => {
+  const doc = new Y.Doc();
+  doc.getText('t').insert(0, text);
+  return Y.encodeStateAsUpdate(doc);
+};
+
+const textOf = (message: Uint8Array) => {
+  const m = decodeYjsMessage(message);
+  if (!m.ok || (m.message.tag !== YjsTag.Update && m.message.tag !== YjsTag.SyncStep2)) throw new Error('expected an update');
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, m.message.update);
+  return doc.getText('t').toString();
+};
+
+describe('outbox: refused sends', () => {
+  it('keeps a sync message refused with queue-full and sends it again, still before the messages queued after it', async () => {
+    const { clock, failures, sent, next, box } = outbox();
+    const step2 = encodeUpdate(YjsTag.SyncStep2, update('doc'));
+    const recheck = encodeSyncStep1(Step1Kind.Recheck, new Uint8Array([0]));
+    box.control(step2);
+    box.control(recheck);
+    box.update(update('x'));
+    await next(queueFull());
+    expect(failures).toEqual([{ error: expect.objectContaining({ code: 'queue-full' }), kind: 'sync', retryInMs: 50 }]);
+    expect(box.idle).toBe(false);
+    clock.advance(49);
+    expect(sent).toHaveLength(1); // waits out the backoff
+    clock.advance(1);
+    expect(sent[1]).toBe(step2);
+    await next();
+    expect(sent[2]).toBe(recheck);
+    await next();
+    expect(textOf(sent[3]!)).toBe('x');
+    await next();
+    expect(box.idle).toBe(true);
+  });
+
+  it('merges a refused update back with the edits made meanwhile', async () => {
+    const { clock, sent, next, box } = outbox();
+    box.update(update('a'));
+    box.update(update('b')); // waits while `a` is in flight
+    await next(queueFull()); // `a` refused
+    box.update(update('c'));
+    clock.advance(50);
+    expect(sent).toHaveLength(2);
+    expect(textOf(sent[1]!).split('').sort().join('')).toBe('abc');
+    await next();
+    expect(box.idle).toBe(true);
+  });
+
+  it('backs off 50, 100, 200 ms... on refusals in a row, reports only the first, and starts over after a send goes through', async () => {
+    const { clock, failures, sent, next, box } = outbox();
+    box.update(update('a'));
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await next(queueFull());
+      const before = sent.length;
+      const start = clock.now();
+      for (let ms = 0; sent.length === before && ms < 5000; ms++) clock.advance(1);
+      times.push(clock.now() - start);
+    }
+    expect(times).toEqual([50, 100, 200, 400]);
+    expect(failures).toHaveLength(1);
+    await next();
+    box.update(update('b'));
+    await next(queueFull());
+    expect(failures.map((f) => f.retryInMs)).toEqual([50, 50]);
+  });
+
+  it('gives up a message on a final refusal, reports it, and sends the rest', async () => {
+    const { clock, failures, sent, next, box } = outbox();
+    box.control(encodeUpdate(YjsTag.SyncStep2, update('huge')));
+    box.update(update('small'));
+    await next(new MeshpartyError('message-too-large', 'too large'));
+    expect(failures).toEqual([{ error: expect.objectContaining({ code: 'message-too-large' }), kind: 'sync' }]);
+    expect(sent).toHaveLength(2); // the update went at once, no retry of the step 2
+    expect(textOf(sent[1]!)).toBe('small');
+    await next();
+    clock.advance(10_000);
+    expect(sent).toHaveLength(2);
+    expect(box.idle).toBe(true);
+  });
+
+  it('reports nothing and keeps no timer once closed', async () => {
+    const { clock, failures, next, box } = outbox();
+    box.update(update('a'));
+    await next(queueFull());
+    expect(clock.pending).toBe(1);
+    box.close();
+    expect(clock.pending).toBe(0);
+    const second = outbox();
+    second.box.update(update('a'));
+    second.box.close();
+    await second.next(new MeshpartyError('peer-left', 'gone'));
+    expect(second.failures).toEqual([]);
+    expect(failures).toHaveLength(1);
+  });
+});
+
+describe('provider: refused sends', () => {
+  it('still syncs a document whose step 2 the mesh refused with queue-full', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({
+      seed: 3,
+      clock,
+      latencyMs: 20,
+      maxMessageSize: 16 * 1024,
+      lowWaterMark: 16 * 1024,
+      mesh: { logger: silentLogger(), highWaterMarkBytes: 64 * 1024, maxQueuedBytes: 1024 * 1024 },
+    });
+    const a = net.join('r', { peerId: 'a' });
+    const names = ['one', 'two'];
+    const docs = names.map((_, i) => {
+      const doc = new Y.Doc();
+      doc.getText('t').insert(0, String(i).repeat(700_000));
+      return doc;
+    });
+    const logs: string[] = [];
+    const failed: YjsProviderEvents['send-failed'][] = [];
+    const pa = names.map((name, i) => createYjsProvider(a, docs[i]!, { name, log: (m) => logs.push(m), clock }));
+    pa.forEach((p) => p.on('send-failed', (e) => failed.push(e)));
+    await net.advance(100);
+    // b opens both documents together: the two 700 KB step 2s pass a's 1 MiB queue bound.
+    const b = net.join('r', { peerId: 'b' });
+    const bdocs = names.map(() => new Y.Doc());
+    const pb = names.map((name, i) => createYjsProvider(b, bdocs[i]!, { name, log: () => {}, clock }));
+    for (let t = 0; t < 40 && !pb.every((p) => p.synced); t++) await net.advance(500);
+    expect(logs.some((m) => /sync to b refused \(queue-full\)/.test(m))).toBe(true);
+    expect(a.peers.has('b')).toBe(true);
+    expect(bdocs.map((d) => d.getText('t').length)).toEqual([700_000, 700_000]);
+    expect(pb.every((p) => p.synced)).toBe(true);
+    expect(failed).toEqual([]);
+    [...pa, ...pb].forEach((p) => p.destroy());
+    await Promise.all([a.leave(), b.leave()]);
+  });
+
+  it('emits send-failed when a step 2 is over the room\'s message limit', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 5, clock, mesh: { logger: silentLogger(), maxMessageBytes: 64 * 1024 } });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(2000);
+    const docA = new Y.Doc();
+    docA.getText('t').insert(0, 'x'.repeat(100_000));
+    const logs: string[] = [];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: (m) => logs.push(m), clock });
+    const failed: YjsProviderEvents['send-failed'][] = [];
+    pa.on('send-failed', (e) => failed.push(e));
+    const pb = createYjsProvider(b!, new Y.Doc(), { name: 'd', log: () => {}, clock });
+    await net.advance(500);
+    expect(failed).toEqual([{ to: 'b', kind: 'sync', error: expect.objectContaining({ code: 'message-too-large' }) }]);
+    expect(logs.some((m) => /gave up sending sync to b: message-too-large/.test(m))).toBe(true);
+    pa.destroy();
+    pb.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
+  it('leaves no retry timer behind after destroy()', async () => {
+    const hub = new FakeHub();
+    const a = hub.join('a');
+    hub.join('b');
+    a.channel('yjs:d').send = () => Promise.reject(queueFull());
+    const clock = new ManualClock();
+    const pa = createYjsProvider(a, new Y.Doc(), { name: 'd', log: () => {}, clock });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(clock.pending).toBe(1); // the hello waits for its retry
+    clock.advance(50);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(clock.pending).toBe(1); // refused again, waiting 100 ms
+    pa.destroy();
+    expect(clock.pending).toBe(0);
+  });
+});
