@@ -178,6 +178,13 @@ export class MeshpartyProvider {
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
       room.on('peer-joined', ({ id }) => {
+        // A peer we cut off is admitted again only after the room let it back in: the mesh
+        // bans it (Room.disconnect) until it leaves and rejoins the relay room. We follow the
+        // room, with a fresh count, rather than stay deaf to a connected peer (no sync, no
+        // error) for as long as we live. A room without `disconnect` keeps the connection,
+        // so no new peer-joined comes and the block lasts as long as that connection.
+        this.#blocked.delete(id);
+        this.#strikes.delete(id);
         this.#ensurePeer(id);
         this.#emitStatus();
       }),

@@ -137,4 +137,31 @@ describe('yjs provider (fake room)', () => {
     expect(doc.getText('t').toString()).toBe('keep');
     pa.destroy();
   });
+
+  it('syncs again with a cut-off peer once the room admits it again, with a fresh strike count', async () => {
+    const hub = new FakeHub();
+    const a = hub.join('a');
+    const b = hub.join('b');
+    const docA = new Y.Doc();
+    const docB = new Y.Doc();
+    const dropped: string[] = [];
+    const pa = createYjsProvider(a, docA, { name: 'd', log: quiet, maxStrikes: 2 });
+    pa.on('dropped', ({ reason }) => dropped.push(reason));
+    const pb = createYjsProvider(b, docB, { name: 'd', log: quiet });
+    await waitFor(() => pa.synced && pb.synced, 'synced');
+    const garbage = encodeAwareness(new TextEncoder().encode('garbage'));
+    await b.channel('yjs:d').send('a', garbage);
+    await b.channel('yjs:d').send('a', garbage);
+    await waitFor(() => a.disconnected.length === 1, 'b cut off');
+    // The room lets b back in (with the mesh: b left the relay room and joined again).
+    a.addPeer('b');
+    b.addPeer('a');
+    docB.getText('t').insert(0, 'back');
+    await waitFor(() => docA.getText('t').toString() === 'back', 'b syncs again');
+    await b.channel('yjs:d').send('a', garbage);
+    await waitFor(() => dropped.length === 3, 'third drop');
+    expect(a.disconnected).toHaveLength(1); // one strike on the new admission, not the second
+    pa.destroy();
+    pb.destroy();
+  });
 });
