@@ -60,6 +60,13 @@ export interface YjsLimits {
 /** Default limits: the mesh's default message limit for updates, 1 MiB for presence. */
 export const DEFAULT_YJS_LIMITS: YjsLimits = { maxUpdateBytes: 64 * 1024 * 1024, maxAwarenessBytes: 1024 * 1024 };
 
+/**
+ * Largest state vector accepted in a step 1. A state vector is a few bytes per client
+ * that ever edited the document, so 1 MiB is far beyond any real document, and it keeps
+ * one message from making us encode an answer against a huge vector.
+ */
+export const MAX_STATE_VECTOR_BYTES = 1024 * 1024;
+
 /** Encode a sync step 1 (our state vector). */
 export function encodeSyncStep1(kind: Step1Kind, stateVector: Uint8Array): Uint8Array {
   const e = encoding.createEncoder();
@@ -102,7 +109,7 @@ export function decodeYjsMessage(bytes: Uint8Array, limits: YjsLimits = DEFAULT_
         const kind = decoding.readVarUint(d);
         if (kind !== Step1Kind.Hello && kind !== Step1Kind.Recheck) return fail(`unknown step 1 kind ${kind}`);
         const stateVector = decoding.readVarUint8Array(d);
-        if (stateVector.length > 1024 * 1024) return fail('state vector too large');
+        if (stateVector.length > MAX_STATE_VECTOR_BYTES) return fail(`state vector of ${stateVector.length} bytes exceeds ${MAX_STATE_VECTOR_BYTES}`);
         Y.decodeStateVector(stateVector);
         message = { tag, kind, stateVector };
         break;
