@@ -5,7 +5,10 @@
 import { MeshpartyError } from '../util/errors.js';
 import { type ChannelHost, MeshChannel } from './channel.js';
 import type { MeshContext } from './mesh-context.js';
-import type { Channel, Reliability } from './types.js';
+import type { Channel, PeerId, Reliability } from './types.js';
+
+/** Refusals that mean the peer left (or the room closed) while a broadcast was under way. */
+const LEFT_CODES = new Set(['unknown-peer', 'peer-left', 'closed']);
 
 /**
  * The `channel(name, options)` function of a room over `ctx`: the same name gives the
@@ -38,12 +41,22 @@ export function createChannels(ctx: MeshContext): (name: string, o?: { reliabili
     },
     async broadcastOn(ch, data) {
       if (ctx.closed) throw new MeshpartyError('closed', 'the room is closed');
+      if (!(data instanceof Uint8Array)) throw new MeshpartyError('bad-argument', 'data must be a Uint8Array');
       if (data.byteLength > opts.maxMessageBytes) throw tooLarge(data);
-      const results = await Promise.allSettled([...open.keys()].map((id) => host.sendOn(ch, id, data)));
-      // A peer leaving mid-broadcast is not the sender's failure; a size refusal is.
-      for (const res of results) {
-        if (res.status === 'rejected' && (res.reason as MeshpartyError)?.code === 'message-too-large') throw res.reason;
-      }
+      const ids = [...open.keys()];
+      const results = await Promise.allSettled(ids.map((id) => host.sendOn(ch, id, data)));
+      // A peer leaving mid-broadcast is not the sender's failure; any other refusal (a full
+      // queue) left a hole in that peer's stream, and the sender must hear of it.
+      const failed: Record<PeerId, string> = {};
+      let first: MeshpartyError | undefined;
+      results.forEach((res, i) => {
+        if (res.status === 'fulfilled') return;
+        const err = res.reason as MeshpartyError;
+        if (LEFT_CODES.has(err?.code)) return;
+        failed[ids[i]!] = err?.code ?? 'error';
+        first ??= err;
+      });
+      if (first) throw new MeshpartyError(first.code, `not sent to ${Object.keys(failed).length} of ${ids.length} peers: ${first.message}`, { failed });
     },
     queuedOn(ch, to) {
       return remotes.get(to)?.conn?.queue?.queuedBytes(ch.id) ?? 0;

@@ -218,7 +218,11 @@ export class Connection {
   #highWaterMark(): number {
     // 1 MiB floor: with @roamhq/wrtc a 512 KiB window left a 64 MiB transfer well short of
     // raw data-channel speed; the cost is that a control message may wait ~20 ms behind bulk data.
-    return this.options.highWaterMark ?? Math.max(1 << 20, 4 * this.transport.maxMessageSize, 2 * this.transport.lowWaterMark);
+    // Never below the transport's low-water mark: the queue waits for `drain`, which
+    // fires only once the buffer has been above that mark, so a buffer stuck between
+    // the two would stall the queue for good.
+    const chosen = this.options.highWaterMark ?? Math.max(1 << 20, 4 * this.transport.maxMessageSize, 2 * this.transport.lowWaterMark);
+    return Math.max(chosen, this.transport.lowWaterMark);
   }
 
   #onOpen(): void {

@@ -12,7 +12,7 @@ import type { PeerLifecycle } from './peer-lifecycle.js';
 export interface Liveness {
   /** The relay says `r` left, but `conn` is open: ask the peer itself. */
   probeLeaver(r: RemotePeer, conn: Connection): void;
-  /** Stop the heartbeats (the room is closing). */
+  /** Stop the heartbeats and pending probes (the room is closing). */
   stop(): void;
 }
 
@@ -29,6 +29,8 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
   const { clock, opts, remotes } = ctx;
   let lastTick = clock.now();
   let timer: TimerHandle | undefined;
+  /** Probe windows still pending, cleared by stop() so none keeps the process alive after leave(). */
+  const probes = new Set<TimerHandle>();
   const heartbeat = () => {
     timer = undefined;
     if (ctx.closed) return;
@@ -59,12 +61,14 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
     const window = (since: number) => {
       conn.ping(since);
       const due = since + opts.leftProbeMs;
-      clock.setTimeout(() => {
+      const probe = clock.setTimeout(() => {
+        probes.delete(probe);
         if (ctx.closed || r.conn !== conn || !conn.isOpen || r.inRoom) return;
         const now = clock.now();
         if (conn.lastHeard > since || now - due > opts.heartbeatIntervalMs) return window(now);
         lifecycle.drop(r, 'vanished', true);
       }, opts.leftProbeMs);
+      probes.add(probe);
     };
     window(clock.now());
   };
@@ -75,6 +79,8 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
     stop() {
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
+      for (const probe of probes) clock.clearTimeout(probe);
+      probes.clear();
     },
   };
 }

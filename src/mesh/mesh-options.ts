@@ -53,7 +53,9 @@ export interface MeshOptions {
   /**
    * Bytes a data channel may buffer before the queue waits for `drain` (default: the largest of
    * 1 MiB, 4 x the transport's maxMessageSize and 2 x its lowWaterMark). Higher can add
-   * throughput on long fat links at the cost of latency for later messages.
+   * throughput on long fat links at the cost of latency for later messages. A value below
+   * the transport's lowWaterMark is raised to it (the queue resumes on `drain`, which the
+   * transport fires only after its buffer has been above that mark).
    */
   highWaterMarkBytes?: number;
   /** Time source for heartbeats, timeouts and retries (default: the real clock). */

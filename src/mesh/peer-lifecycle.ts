@@ -63,7 +63,7 @@ export function createPeerLifecycle(
 
   /** Make sure a connection to `r` exists or is on its way, following the glare rule. */
   const consider = (r: RemotePeer) => {
-    if (!mayConnect(r) || r.conn) return;
+    if (!mayConnect(r) || r.conn || remotes.get(r.id) !== r) return; // a forgotten record never connects
     if (!shouldInitiate(ctx.selfId, r.id)) {
       // The initiator offers on its own; this only speeds up a peer that kept a stale
       // connection to our previous incarnation (it replaces an *open* one on request).

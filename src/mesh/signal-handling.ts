@@ -130,7 +130,12 @@ export function createSignalHandling(
     if (ctx.selfId && id !== ctx.selfId) {
       // The relay gave us a new identity: every connection was made under the old one.
       log.warn('peer id changed on rejoin; reconnecting everyone', { from: ctx.selfId, to: id });
-      for (const r of remotes.values()) lifecycle.drop(r, 'self-id-changed', false);
+      for (const r of remotes.values()) {
+        lifecycle.drop(r, 'self-id-changed', false);
+        // A record with no connection still has its retry timer, which would connect
+        // from a record no longer in `remotes` (an orphan that outlives leave()).
+        lifecycle.clearTimers(r);
+      }
       remotes.clear();
     }
     ctx.selfId = id;

@@ -57,10 +57,18 @@ export interface Channel {
   /**
    * Send to one peer. Reliable channels queue behind backpressure and never drop or
    * reorder; the promise resolves once the whole message is handed to the data channel.
-   * Rejects with a MeshpartyError (`unknown-peer`, `message-too-large`, `closed`).
+   * Rejects with a MeshpartyError: `unknown-peer` (no open connection), `peer-left` (the
+   * connection closed while the message waited, also on our own leave()),
+   * `message-too-large`, `queue-full` (the peer's queue holds `maxQueuedBytes`; this
+   * message was not queued, later ones may be), `bad-argument` (not a Uint8Array),
+   * `closed` (the room is closed).
    */
   send(to: PeerId, data: Uint8Array): Promise<void>;
-  /** Send to every connected peer. */
+  /**
+   * Send to every connected peer. A peer that leaves meanwhile is skipped; any other
+   * refusal rejects (after the others were sent) with the first refusal's code and
+   * `detail.failed`, each refused peer's code (e.g. `{ p2: 'queue-full' }`).
+   */
   broadcast(data: Uint8Array): Promise<void>;
   /** Subscribe to channel events; returns the unsubscribe function. */
   on<K extends keyof ChannelEvents>(event: K, listener: (value: ChannelEvents[K]) => void): () => void;

@@ -109,6 +109,27 @@ describe('chunking', () => {
     expect(r.first(1, 3, 10, new Uint8Array(1)).kind).toBe('bad');
   });
 
+  it('holds about the bytes received, however small the chunks (a peer sending 1-byte chunks)', () => {
+    const r = new Reassembler(64 << 20);
+    const total = 300_000;
+    const first = decodeFrame(encodeChunkFirst(7, 1, total, Uint8Array.of(0)));
+    if (first.kind !== 'chunk-first') throw new Error(first.kind);
+    r.first(first.channel, first.msgId, first.total, first.payload);
+    const limits: boolean[] = [];
+    for (let i = 1; i < total - 1; i++) {
+      const d = decodeFrame(encodeChunkNext(1, Uint8Array.of(i & 0xff))); // its own buffer, as from a data channel
+      if (d.kind !== 'chunk-next') throw new Error(d.kind);
+      expect(r.next(d.msgId, d.payload)).toEqual({ kind: 'pending' });
+      if (i % 10_000 === 0) limits.push(r.heldBytes <= Math.max(64 * 1024, 2 * r.bufferedBytes));
+    }
+    expect(limits.every(Boolean)).toBe(true);
+    const last = r.next(1, Uint8Array.of((total - 1) & 0xff));
+    if (last.kind !== 'complete') throw new Error(last.kind);
+    expect(last.data.byteLength).toBe(total);
+    expect(last.data.every((b, i) => b === (i & 0xff))).toBe(true);
+    expect(r.heldBytes).toBe(0);
+  });
+
   it('keeps interleaved chunk streams apart', () => {
     const r = new Reassembler(1000);
     r.first(1, 1, 4, Uint8Array.of(1, 1));

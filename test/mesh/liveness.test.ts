@@ -105,6 +105,21 @@ describe('heartbeats and liveness', () => {
     await Promise.all(all.map((r) => r.leave()));
   });
 
+  it('leaves no probe timer behind after leave()', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await net.advance(100);
+    expect(a.peers.has('b')).toBe(true);
+    net.relay.kick('b'); // the relay drops b: a probes b's open connection
+    await net.settle();
+    await b.leave();
+    await a.leave();
+    await net.settle();
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports a peer that leaves on purpose at once (goodbye), with no reconnect', async () => {
     const { net, rooms, all, left } = setup(['a', 'b', 'c']);
     await net.advance(1000);

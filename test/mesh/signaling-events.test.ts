@@ -4,6 +4,8 @@ import { createMesh } from '../../src/mesh/create-mesh.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from '../../src/signaling-client/types.js';
 import { MemoryWire } from '../../src/transport/memory.js';
+import type { PeerTransportFactory } from '../../src/transport/types.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { Emitter } from '../../src/util/emitter.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 
@@ -100,5 +102,31 @@ describe('signaling events seen by the room', () => {
     expect(errors).toEqual(['transport-failed']);
     expect(room.peers.size).toBe(0);
     void room.leave();
+  });
+
+  it('after the relay gives us a new id, a retry pending under the old one makes no orphan connection, and nothing outlives leave()', async () => {
+    // Ids from which we initiate towards 'b' both before and after the change.
+    const [oldId, newId] = Array.from({ length: 50 }, (_, i) => `x${i}`).filter((id) => shouldInitiate(id, 'b'));
+    const clock = new ManualClock();
+    const inner = new MemoryWire({ clock }).factory('any');
+    const created: string[] = [];
+    const transports: PeerTransportFactory = {
+      create: (o) => {
+        created.push(`${o.localId}->${o.remoteId}`);
+        return inner.create(o);
+      },
+    };
+    const { s, events } = fakeSignaling();
+    const room = createMesh({ room: 'r', signaling: s, transports, clock, logger: silentLogger(), farewellTimeoutMs: 0 });
+    events.emit('joined', { selfId: oldId!, peers: ['b'] });
+    // The offer is never answered: the connect timeout (15 s), then a retry waits.
+    await clock.advanceAsync(15_000 + 100);
+    expect(created).toEqual([`${oldId}->b`]);
+    events.emit('joined', { selfId: newId!, peers: ['b'] });
+    expect(created).toEqual([`${oldId}->b`, `${newId}->b`]);
+    await clock.advanceAsync(1000);
+    expect(created).toEqual([`${oldId}->b`, `${newId}->b`]);
+    await room.leave();
+    expect(clock.pending).toBe(0);
   });
 });
