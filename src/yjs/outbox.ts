@@ -59,7 +59,7 @@ type InFlight =
 
 /** The send queue of one peer; see the module comment. */
 export class PeerOutbox {
-  #control: Uint8Array[] = [];
+  #control: Array<{ message: Uint8Array; key?: string }> = [];
   #updates: Uint8Array[] = [];
   /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
   #encodedFirst: (() => Uint8Array) | undefined;
@@ -78,9 +78,15 @@ export class PeerOutbox {
     private readonly onFailure: (failure: OutboxFailure) => void,
   ) {}
 
-  /** Queue a sync message (step 1 / step 2); these go out in order, unmerged. */
-  control(message: Uint8Array): void {
-    this.#control.push(message);
+  /**
+   * Queue a sync message (step 1 / step 2); these go out in order, unmerged. One with a
+   * `key` replaces a message of the same key still waiting, in its place: a peer that
+   * sends hello after hello gets one answer, not a copy of the document per hello.
+   */
+  control(message: Uint8Array, key?: string): void {
+    const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
+    if (waiting) waiting.message = message;
+    else this.#control.push({ message, key });
     this.#pump();
   }
 
@@ -166,7 +172,7 @@ export class PeerOutbox {
   #putBack(flight: InFlight): void {
     if (flight.kind === 'sync') {
       // First again: sync messages stay in order (a step 2 before the recheck that follows it).
-      this.#control.unshift(flight.message);
+      this.#control.unshift({ message: flight.message });
     } else if (flight.kind === 'update') {
       // Merged with whatever was typed meanwhile; order among updates does not matter to Yjs.
       this.#updates.unshift(flight.update);
@@ -185,7 +191,7 @@ export class PeerOutbox {
 
   /** The next message to send, with what it was made of. */
   #next(): { flight: InFlight; message: Uint8Array } | undefined {
-    const control = this.#control.shift();
+    const control = this.#control.shift()?.message;
     if (control) return { flight: { kind: 'sync', message: control }, message: control };
     if (this.#updates.length > 0) {
       const updates = this.#updates;

@@ -301,10 +301,10 @@ export class MeshpartyProvider {
       case YjsTag.SyncStep1:
         if (m.kind === Step1Kind.Hello || !peer.answered) {
           peer.answered = true;
-          peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)));
+          peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)), 'step2');
         }
         if (m.kind === Step1Kind.Hello) {
-          peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)));
+          peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)), 'recheck');
           // A hello means its provider has just opened this document: the presence we sent
           // before then was dropped at its end (no channel yet), so send it again.
           if (this.awareness.getLocalState() !== null) peer.outbox.awareness(() => this.#encodeLocalAwareness());

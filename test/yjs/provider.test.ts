@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createYjsProvider, MeshpartyProvider } from '../../src/yjs/provider.js';
-import { YjsTag, encodeUpdate, encodeAwareness } from '../../src/yjs/protocol.js';
+import { Step1Kind, YjsTag, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../../src/yjs/protocol.js';
+import { docChannelName } from '../../src/yjs/catalog.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
 
@@ -163,5 +164,25 @@ describe('yjs provider (fake room)', () => {
     expect(a.disconnected).toHaveLength(1); // one strike on the new admission, not the second
     pa.destroy();
     pb.destroy();
+  });
+
+  it('answers a flood of hellos with one document, not one copy per hello', async () => {
+    const hub = new FakeHub();
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'x'.repeat(100_000));
+    const alice = createYjsProvider(hub.join('alice'), doc, { name: 'd', log: quiet });
+    const mallory = hub.join('mallory');
+    const raw = mallory.channel(docChannelName('d'));
+    const step2s: number[] = [];
+    raw.on('message', ({ data }) => data[0] === YjsTag.SyncStep2 && step2s.push(data.length));
+    const hello = encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(new Y.Doc()));
+    await waitFor(() => hub.sent.some((m) => m.from === 'alice' && m.to === 'mallory'), 'alice greeted mallory');
+    for (let i = 0; i < 50; i++) void raw.send('alice', hello); // all arrive in one burst
+    await new Promise((r) => setTimeout(r, 200));
+    // One answer in flight while the rest arrive, then one for all of those.
+    expect(step2s.length).toBeLessThanOrEqual(3);
+    expect(step2s.length).toBeGreaterThanOrEqual(1);
+    expect(Math.min(...step2s)).toBeGreaterThan(100_000);
+    alice.destroy();
   });
 });
