@@ -271,6 +271,11 @@ export class Connection {
       case 'bad':
         return this.hooks.onBad(this, f.reason);
       case 'msg':
+        // The sender's limit may be higher than ours: a single frame can carry up to the
+        // transport's frame size, and our limit holds for those as for chunked ones.
+        if (f.payload.byteLength > this.options.maxMessageBytes) {
+          return this.hooks.onBad(this, `message of ${f.payload.byteLength} bytes over the ${this.options.maxMessageBytes}-byte limit`);
+        }
         return this.hooks.onMessage(this, f.channel, reliability, f.payload);
       case 'chunk-first':
       case 'chunk-next': {

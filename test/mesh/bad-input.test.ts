@@ -48,11 +48,13 @@ describe('bad input from a peer', () => {
     t.send('reliable', encodeChunkNext(1, new Uint8Array(10))); // ...its later chunks are dropped quietly
     t.send('unreliable', encodeChunkFirst(chat, 2, 100, new Uint8Array(10))); // chunks on the unreliable channel
     t.send('reliable', encodeMsg(channelId('never-opened'), Uint8Array.of(1))); // unknown channel: dropped, no strike
+    t.send('reliable', encodeMsg(chat, new Uint8Array(150_000))); // one frame, but over our maxMessageBytes
     t.send('reliable', encodeMsg(chat, new TextEncoder().encode('still here')));
     await net.settle();
     expect(got).toEqual(['still here']);
     const reasons = warnings.filter((w) => w.message.includes('bad input')).map((w) => String(w.detail?.reason));
-    expect(reasons).toHaveLength(5);
+    expect(reasons).toHaveLength(6);
+    expect(reasons.join('\n')).toMatch(/message of 150000 bytes over the 100000-byte limit/);
     expect(reasons.join('\n')).toMatch(/unknown frame kind 0x7f/);
     expect(reasons.join('\n')).toMatch(/truncated msg/);
     expect(reasons.join('\n')).toMatch(/unknown message 99/);
