@@ -30,6 +30,8 @@ export class ClientConnection {
   ended = false;
   dropReason: DropReason | undefined;
   refusals = 0;
+  /** When this connection's last `rate-limited` refusal was answered (see RelayProtocol.refuse). */
+  lastRateRefusalAt = -Infinity;
   /** Called once when the relay ends this connection, before the socket has closed. */
   onEnd: (() => void) | undefined;
   #strikeTimes: number[] = [];
@@ -55,7 +57,11 @@ export class ClientConnection {
   /** Send an already serialised frame, unless the client is too far behind. */
   sendFrame(frame: string): void {
     if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + frame.length > this.options.maxBufferedBytes) {
+    // In UTF-8 bytes, like bufferedAmount (a string's length undercounts non-ASCII up to
+    // 3x); counted only when the cheap bound of 3 bytes per character could reach the cap.
+    const buffered = this.ws.bufferedAmount;
+    const cap = this.options.maxBufferedBytes;
+    if (buffered + 3 * frame.length > cap && buffered + Buffer.byteLength(frame) > cap) {
       this.onSlowConsumer(this);
       return;
     }

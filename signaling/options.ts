@@ -91,6 +91,12 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   allowedOrigins?: string[];
   /** How often each connection is pinged; one missed pong and it is terminated. Default 30 s. */
   heartbeatIntervalMs?: number;
+  /**
+   * How long a TCP connection may take to send its HTTP request (the WebSocket upgrade,
+   * or `/health`) before it is closed. Such a connection is not yet counted by the
+   * connection limits, so this bounds how long it can hold a socket. Default 10 s.
+   */
+  handshakeTimeoutMs?: number;
   /** How often aggregated refusal counts are logged (never one line per frame). Default 10 s. */
   logIntervalMs?: number;
   /** Structured log sink; default JSON lines on stderr. */
@@ -112,6 +118,7 @@ export interface ResolvedOptions extends RelayLimits {
   trustProxy: boolean;
   allowedOrigins: ReadonlySet<string> | undefined;
   heartbeatIntervalMs: number;
+  handshakeTimeoutMs: number;
   logIntervalMs: number;
   now: () => number;
 }
@@ -146,6 +153,7 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     trustProxy: options.trustProxy ?? false,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     heartbeatIntervalMs: interval('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
+    handshakeTimeoutMs: interval('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000),
     logIntervalMs: interval('logIntervalMs', options.logIntervalMs ?? 10_000),
     now: options.now ?? Date.now,
   };

@@ -30,6 +30,14 @@ const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 const RACE_CODES: ReadonlySet<RelayErrorCode> = new Set(['unknown-peer', 'not-in-room', 'peer-id-taken']);
 
+/**
+ * A burst over the rate limit is answered (and counted as a strike) once per this many
+ * ms, not once per frame: a client paced for a higher rate than this relay's then hears
+ * of it and slows down, instead of being closed for abuse by its first burst; one that
+ * keeps flooding still reaches the strike limit (4 a second).
+ */
+const RATE_REFUSAL_EVERY_MS = 250;
+
 /** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
   constructor(
@@ -196,6 +204,11 @@ export class RelayProtocol {
   /** Answer a refused message with an error frame; cut off repeat offenders. */
   private refuse(conn: ClientConnection, code: RelayErrorCode, message: string, room?: string): void {
     this.counters.reject(code);
+    if (code === 'rate-limited') {
+      const now = this.options.now();
+      if (now - conn.lastRateRefusalAt < RATE_REFUSAL_EVERY_MS) return;
+      conn.lastRateRefusalAt = now;
+    }
     if (room === undefined) conn.send({ type: 'error', code, message });
     // Echo the room so clients can match the refusal, but never echo an oversized name back.
     else conn.send({ type: 'error', code, message, room: room.slice(0, this.options.maxRoomNameLength) });

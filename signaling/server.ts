@@ -167,7 +167,16 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip)));
   };
 
-  const http = createServer(createHttpHandler(metrics));
+  // Node's own defaults leave a silent TCP connection open for a minute or more (headers
+  // timeout 60 s, checked every 30 s), outside every connection limit.
+  const http = createServer(
+    {
+      headersTimeout: opts.handshakeTimeoutMs,
+      requestTimeout: opts.handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, opts.handshakeTimeoutMs),
+    },
+    createHttpHandler(metrics),
+  );
   http.on('upgrade', onUpgrade);
   http.on('clientError', (_err, socket) => socket.destroy());
 

@@ -18,6 +18,7 @@ const NUMERIC_FLAGS = {
   'strike-limit': 'strikeLimit',
   'strike-window-ms': 'strikeWindowMs',
   'heartbeat-ms': 'heartbeatIntervalMs',
+  'handshake-timeout-ms': 'handshakeTimeoutMs',
 } as const satisfies Record<string, keyof SignalingServerOptions>;
 
 /** `meshparty signal [options]`: run the relay until SIGTERM/SIGINT. */
@@ -43,6 +44,7 @@ export const signalCommand: Subcommand = {
     '  --strike-limit N          refused messages within the strike window before a connection is closed (default 20)',
     '  --strike-window-ms N      the strike window (default 10000)',
     '  --heartbeat-ms N          ping interval; a client missing one pong is dropped (default 30000)',
+    '  --handshake-timeout-ms N  close a TCP connection that has not sent its request by then (default 10000)',
     '',
     'Logs are JSON lines on stderr. SIGTERM/SIGINT close every client with 1001 and exit.',
   ].join('\n'),

@@ -30,8 +30,8 @@ export class SendPacer<T> {
   #queue: T[] = [];
   #head = 0;
   #timer: TimerHandle | undefined;
-  readonly #perSecond: number;
-  readonly #burst: number;
+  #perSecond: number;
+  #burst: number;
   readonly #maxQueued: number;
 
   constructor(
@@ -60,6 +60,22 @@ export class SendPacer<T> {
       this.onDrop(1);
     }
     this.#pump();
+  }
+
+  /**
+   * Halve the rate and the burst (down to 1 frame a second): the relay refused a frame for
+   * its rate, so it allows less than this pacer was set for.
+   */
+  slowDown(): void {
+    this.#refill();
+    this.#perSecond = Math.max(1, this.#perSecond / 2);
+    this.#burst = Math.max(1, this.#burst / 2);
+    this.#tokens = Math.min(this.#tokens, this.#burst);
+  }
+
+  /** Current sustained rate, frames per second. */
+  get perSecond(): number {
+    return this.#perSecond;
   }
 
   /** Forget everything waiting (the connection is gone). */

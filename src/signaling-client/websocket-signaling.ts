@@ -340,7 +340,13 @@ class WebSocketSignaling implements Signaling {
     if (FATAL_CODES.has(code) && (!this.#joined || code === 'abuse')) {
       return this.#fatal(new MeshpartyError(code, `relay refused to join room "${this.#opts.room}": ${message}`, { room: this.#opts.room }));
     }
-    // Refusals of single messages (a signal to a peer who just left, rate limits) cost that message only.
+    if (code === 'rate-limited') {
+      // The relay allows less than our pacer's rate (its operator set it lower): slow down
+      // for good, or a big room's signals would keep being refused, then count as abuse.
+      this.#pacer.slowDown();
+      return this.#log.warn('relay refused a message for its rate; sending slower', { perSecond: this.#pacer.perSecond });
+    }
+    // Refusals of single messages (a signal to a peer who just left) cost that message only.
     this.#log.warn('relay refused a message', { code, message });
   }
 

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
 import { RelayTestClient, startRelay } from './client.js';
@@ -29,15 +30,34 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(await c.next()).toEqual({ type: 'pong' });
   });
 
-  it('message rate: a token bucket refuses with rate-limited', async () => {
+  it('message rate: a token bucket refuses with rate-limited, answering a burst over it once', async () => {
     // A rate this low never refills during the test, so exactly `burst` frames pass.
     const r = await relayWith({ messagesPerSecond: 0.001, messageBurst: 5 });
     const a = await r.connect();
     for (let i = 0; i < 8; i++) a.send({ type: 'ping' });
-    for (let i = 0; i < 8; i++) await a.next();
+    for (let i = 0; i < 6; i++) await a.next();
+    a.send({ type: 'ping' }); // one more, refused silently too: the pongs and one error are all there is
+    await waitFor(() => r.relay.metrics().rejections['rate-limited'] === 4, 'every refusal counted');
     expect(a.received.filter((m) => m.type === 'pong')).toHaveLength(5);
-    expect(a.received.filter((m) => m.code === 'rate-limited')).toHaveLength(3);
-    expect(r.relay.metrics().rejections['rate-limited']).toBe(3);
+    expect(a.received.filter((m) => m.code === 'rate-limited')).toHaveLength(1);
+  });
+
+  it('message rate: a burst over the rate is one strike; flooding on reaches abuse', async () => {
+    let now = 1_000_000;
+    const r = await relayWith({ messagesPerSecond: 0.001, messageBurst: 5, strikeLimit: 3, now: () => now });
+    const a = await r.connect();
+    for (let i = 0; i < 50; i++) a.send({ type: 'ping' }); // 45 over the rate, at one instant
+    await a.nextOf('error', 'rate-limited');
+    await waitFor(() => r.relay.metrics().rejections['rate-limited'] === 45, 'the burst refused');
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
+    // Still over the rate, twice more a while later: three strikes.
+    now += 300;
+    a.send({ type: 'ping' });
+    await waitFor(() => a.received.filter((m) => m.code === 'rate-limited').length === 2, 'a second strike');
+    now += 300;
+    a.send({ type: 'ping' });
+    expect((await a.closed).code).toBe(1008);
+    expect(a.received.some((m) => m.code === 'abuse')).toBe(true);
   });
 
   it('rooms per connection: rooms and topics both count', async () => {
@@ -146,6 +166,18 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(await sender.nextOf('pong')).toEqual({ type: 'pong' });
   });
 
+  it('slow consumer: the buffer cap counts UTF-8 bytes, not characters', async () => {
+    // A cap smaller than one frame in bytes (1 200 of euro signs) but not in characters (400).
+    const r = await relayWith({ maxBufferedBytes: 1000 });
+    const sender = await r.connect();
+    const receiver = await r.connect();
+    await sender.join('r');
+    const id = (await receiver.join('r')).peerId;
+    sender.send({ type: 'signal', room: 'r', to: id, data: '€'.repeat(400) });
+    await receiver.closed;
+    expect(r.relay.metrics().slowConsumerDrops).toBe(1);
+  });
+
   it('slow consumer dropped by its own joined: the room hears peer-left, never a peer-joined after it', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => String(i).repeat(64));
     // Room for every member's own `joined`, not for a 7th joiner's (one more id listed).
@@ -167,6 +199,18 @@ describe('relay limits: each one is hit and reported with its code', () => {
     await first.nextOf('pong'); // anything else in flight has arrived
     const events = first.received.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left').map((m) => m.type);
     expect(events.at(-1)).toBe('peer-left');
+  });
+
+  it('handshake timeout: a TCP connection that never sends its upgrade is closed', async () => {
+    const r = await relayWith({ handshakeTimeoutMs: 300 });
+    const socket = connect(r.relay.address.port, '127.0.0.1');
+    const closedAfter = await new Promise<number>((resolve, reject) => {
+      const start = Date.now();
+      socket.on('close', () => resolve(Date.now() - start));
+      socket.on('error', () => {});
+      setTimeout(() => reject(new Error('still open after 5 s')), 5000).unref();
+    });
+    expect(closedAfter).toBeGreaterThanOrEqual(250);
   });
 
   it('heartbeat: a client that does not answer pings is terminated; a live one stays', async () => {

@@ -39,4 +39,18 @@ describe('SendPacer', () => {
     clock.advance(1000);
     expect(out).toEqual([0, 1, 4, 5, 6, 7, 8, 9]);
   });
+
+  it('slowDown() halves the rate and the burst, down to one frame a second', () => {
+    const clock = new ManualClock();
+    const out: number[] = [];
+    const pacer = new SendPacer<number>(clock, { perSecond: 8, burst: 4 }, (n) => out.push(n), () => {});
+    pacer.slowDown();
+    expect(pacer.perSecond).toBe(4);
+    for (let i = 0; i < 10; i++) pacer.push(i);
+    expect(out).toHaveLength(2); // the burst is 2 now
+    clock.advance(1000);
+    expect(out).toHaveLength(6); // 4 a second
+    for (let i = 0; i < 5; i++) pacer.slowDown();
+    expect(pacer.perSecond).toBe(1);
+  });
 });

@@ -307,4 +307,21 @@ describe('WebSocket signaling against a real relay', () => {
     expect(s.status).toBe('closed');
     expect(statuses).toEqual(['closed']);
   });
+
+  it('sends slower for good when the relay refuses a frame for its rate (its limit is lower than our pacer)', async () => {
+    const fake = await fakeRelay((j, ws) => {
+      ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p', peers: ['q'] }));
+      ws.on('message', (d) => {
+        if (JSON.parse(d.toString()).type === 'signal') ws.send(JSON.stringify({ type: 'error', code: 'rate-limited', message: 'over the message rate limit' }));
+      });
+    });
+    const warnings: Array<{ message: string; detail?: Record<string, unknown> }> = [];
+    const a = client(fake.url, 'room-r', { logger: { warn: (message, detail) => warnings.push({ message, detail }) } });
+    await waitFor(() => a.s.status === 'connected', 'joined');
+    a.s.sendSignal('q', { hi: 1 });
+    await waitFor(() => warnings.some((w) => w.message.includes('sending slower')), 'slowed down');
+    expect(warnings.find((w) => w.message.includes('sending slower'))!.detail).toEqual({ perSecond: 25 });
+    expect(a.seen.errors).toEqual([]);
+    expect(a.s.status).toBe('connected');
+  });
 });
