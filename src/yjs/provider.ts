@@ -129,14 +129,18 @@ export class MeshpartyProvider {
     this.room = room;
     this.doc = doc;
     this.name = options.name;
+    this.#announce = options.announce ?? true;
+    // The channels first: either can throw (its name already taken with the other
+    // reliability), and then nothing of this provider may be left behind (no listener on
+    // the doc, no Awareness with its renewal timer).
+    this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
+    const catalog = this.#announce ? room.channel(CATALOG_CHANNEL, { reliability: 'reliable' }) : undefined;
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#maxStrikes = options.maxStrikes ?? 3;
     this.#clock = options.clock ?? realClock();
     this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
-    this.#announce = options.announce ?? true;
-    this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
 
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === this) return; // came from a peer; every peer sends its own edits to everyone
@@ -194,8 +198,7 @@ export class MeshpartyProvider {
       }),
       room.on('status', () => this.#emitStatus()),
     );
-    if (this.#announce) {
-      const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
+    if (catalog) {
       const announce = encodeAnnounce([this.name]);
       catalog.broadcast(announce).catch(() => {});
       this.#unsubscribe.push(room.on('peer-joined', ({ id }) => void catalog.send(id, announce).catch(() => {})));

@@ -3,6 +3,9 @@ import * as Y from 'yjs';
 import { createYjsProvider, MeshpartyProvider } from '../../src/yjs/provider.js';
 import { Step1Kind, YjsTag, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../../src/yjs/protocol.js';
 import { docChannelName } from '../../src/yjs/catalog.js';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
 
@@ -184,5 +187,20 @@ describe('yjs provider (fake room)', () => {
     expect(step2s.length).toBeGreaterThanOrEqual(1);
     expect(Math.min(...step2s)).toBeGreaterThan(100_000);
     alice.destroy();
+  });
+
+  it('leaves nothing behind when it cannot start (the catalog channel name is taken, unreliable)', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+    const room = net.join('r', { peerId: 'a' });
+    room.channel('yjs-docs', { reliability: 'unreliable' }); // the app took the name
+    const doc = new Y.Doc();
+    const observers = (doc as unknown as { _observers: Map<string, Set<unknown>> })._observers;
+    const before = [...observers].map(([k, v]) => `${k}:${v.size}`);
+    const pending = clock.pending;
+    expect(() => createYjsProvider(room, doc, { name: 'd', clock, log: quiet })).toThrow(expect.objectContaining({ code: 'channel-reliability-mismatch' }));
+    expect([...observers].map(([k, v]) => `${k}:${v.size}`)).toEqual(before);
+    expect(clock.pending).toBe(pending);
+    await room.leave();
   });
 });
