@@ -144,7 +144,13 @@ class SimplePeerTransport implements PeerTransport {
     }) as SimplePeerInstance & SimplePeerInternals;
     this.#peer = peer;
     const pc = peer._pc;
-    if (!pc) throw new MeshpartyError('webrtc-unsupported', 'RTCPeerConnection could not be created');
+    if (!pc) {
+      // simple-peer destroys itself and emits that error a tick later (a TURN server
+      // without credentials, an unparseable ICE URL); with no listener, that emit would
+      // be an uncaught exception after the caller has already caught ours.
+      peer.on('error', () => {});
+      throw new MeshpartyError('webrtc-unsupported', 'RTCPeerConnection could not be created');
+    }
     this.#outbox = new CandidateBatcher(
       opts.clock,
       { windowMs: opts.candidateBatchMs, tcp: opts.iceTcp, loopback: opts.iceLoopback },
@@ -195,9 +201,11 @@ class SimplePeerTransport implements PeerTransport {
     // (about 1 pair in 150 on a loaded machine, as the answer is applied) and says so only
     // through connectionState 'closed', which simple-peer ignores: without this the pair
     // would sit there until the mesh's connect timeout. Browsers never fire it (a local
-    // close() is silent), and our own destroy() comes first.
+    // close() is silent), and our own destroy() comes first. Once open, the same state is
+    // how libdatachannel reports the other side closing: a plain close, not a failure.
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState !== 'closed' || this.#destroyed) return;
+      if (this.#open) return this.destroy();
       this.destroy(new MeshpartyError('connection-failed', `the connection to ${this.remoteId} was closed by the WebRTC stack`, { peer: this.remoteId }));
     });
     peer.on('signal', (data) => this.#outbox.push(data));
@@ -305,7 +313,8 @@ class SimplePeerTransport implements PeerTransport {
     u.binaryType = 'arraybuffer';
     u.onopen = () => this.#maybeOpen();
     u.onmessage = (ev) => this.#receive('unreliable', ev.data);
-    u.onclose = () => this.destroy(this.#open ? new MeshpartyError('channel-closed', 'the unreliable data channel closed') : undefined);
+    // Closed while open: the other side closing (its channels go first on node-datachannel), a plain close.
+    u.onclose = () => this.destroy();
     u.onerror = (ev) => this.destroy(fromSimplePeerError(Object.assign(new Error(`unreliable channel: ${String((ev as { message?: unknown })?.message ?? 'error')}`), { code: 'ERR_DATA_CHANNEL' })));
     if (u.readyState === 'open') queueMicrotask(() => this.#maybeOpen());
   }
