@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs';
 import type { Identity } from './identity.js';
+import { MAX_CHAT_TEXT, chatEntry } from './untrusted.js';
 
 export interface ChatMessage {
   name: string;
@@ -13,29 +14,43 @@ export interface ChatMessage {
 }
 
 const MAX_SHOWN = 200;
+/** Messages kept in the document: older ones are removed as new ones are sent, so the chat does not grow for good. */
+const MAX_KEPT = 500;
 
 /** Render the chat into `log` and send from `form`; returns the unsubscribe function. */
 export function bindChat(messages: Y.Array<ChatMessage>, log: HTMLElement, form: HTMLFormElement, input: HTMLInputElement, me: () => Identity): () => void {
   const render = () => {
-    const all = messages.toArray().slice(-MAX_SHOWN);
-    log.replaceChildren(
-      ...all.map((m) => {
-        const li = document.createElement('li');
-        const who = document.createElement('b');
-        who.textContent = `${String(m?.name ?? '?')}: `;
-        if (typeof m?.color === 'string') li.style.setProperty('--color', m.color);
-        li.append(who, String(m?.text ?? ''));
-        return li;
-      }),
-    );
-    log.scrollTop = log.scrollHeight;
+    // Runs inside Yjs transactions (also y-indexeddb's load): it must never throw, or the
+    // page would never finish loading its stored document.
+    try {
+      const shown = messages.toArray().slice(-MAX_SHOWN).flatMap((m) => {
+        const entry = chatEntry(m); // any peer can put any value in the array
+        return entry ? [entry] : [];
+      });
+      log.replaceChildren(
+        ...shown.map((m) => {
+          const li = document.createElement('li');
+          const who = document.createElement('b');
+          who.textContent = `${m.name}: `;
+          if (m.color) li.style.setProperty('--color', m.color);
+          li.append(who, m.text);
+          return li;
+        }),
+      );
+      log.scrollTop = log.scrollHeight;
+    } catch (err) {
+      console.warn('[meshparty editor] could not show the chat', err);
+    }
   };
   const submit = (e: Event) => {
     e.preventDefault();
-    const text = input.value.trim();
+    const text = input.value.trim().slice(0, MAX_CHAT_TEXT);
     if (!text) return;
     const { name, color } = me();
-    messages.push([{ name, color, text, at: Date.now() }]);
+    messages.doc!.transact(() => {
+      messages.push([{ name, color, text, at: Date.now() }]);
+      if (messages.length > MAX_KEPT) messages.delete(0, messages.length - MAX_KEPT);
+    });
     input.value = '';
   };
   messages.observe(render);

@@ -15,6 +15,8 @@ import { relayUrl } from '../shared/relay-url.js';
 import { loadIdentity, renamed, saveName } from './identity.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
+import { sanitizeRemoteUsers } from './untrusted.js';
+import { storeNameFor } from './store-name.js';
 
 /** The relay's default port (`npx meshparty signal` listens there unless told otherwise). */
 const DOC_NAME = 'main';
@@ -29,7 +31,10 @@ const text = doc.getText('text');
 const chat = doc.getArray<ChatMessage>('chat');
 const awareness = new Awareness(doc);
 awareness.setLocalStateField('user', me);
-const persistence = new IndexeddbPersistence(`meshparty:${link.room}:${DOC_NAME}`, doc);
+// First, before yCollab listens: other peers' names and colours reach the page only cleaned.
+sanitizeRemoteUsers(awareness);
+const storeName = storeNameFor(link, DOC_NAME);
+const persistence = new IndexeddbPersistence(storeName, doc);
 const undoManager = new Y.UndoManager(text);
 
 new EditorView({
@@ -50,6 +55,9 @@ nameInput.addEventListener('change', () => {
   awareness.setLocalStateField('user', { ...me });
 });
 $('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
+// Another room's link pasted into this tab changes only the hash: the page would stay in
+// the old room (and its invite button would hand out the new one). Start over instead.
+addEventListener('hashchange', () => location.reload());
 
 const statusEl = $('status');
 const peerCountEl = $('peer-count');
@@ -72,6 +80,9 @@ async function connect(): Promise<void> {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'wrong-password') return showStatus('error', 'wrong password for this room', 0);
+      // Only an unreachable relay is worth waiting out; a refusal (room-full, a token
+      // error) stays what it is, and the page keeps working offline.
+      if (code !== 'relay-unreachable') return showStatus('error', `cannot join: ${(err as Error).message}`, 0);
       showStatus('offline', 'offline — edits are kept and will sync', 0);
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
     }
@@ -102,7 +113,7 @@ void persistence.whenSynced.then(() => connect());
   /** The text as stored in IndexedDB right now (read through a second, throwaway doc). */
   storedText: async () => {
     const probe = new Y.Doc();
-    const reader = new IndexeddbPersistence(`meshparty:${link.room}:${DOC_NAME}`, probe);
+    const reader = new IndexeddbPersistence(storeName, probe);
     await reader.whenSynced;
     const stored = probe.getText('text').toString();
     await reader.destroy();
