@@ -142,7 +142,7 @@ class MemoryEndpoint implements PeerTransport {
     if (wasConnected && this.peer) this.wire.send(this, { kind: 'close' }, 0);
     this.wire.later(() => {
       if (err) this.events.emit('error', err);
-      this.events.emit('close', { reason: err ? err.message : 'closed' });
+      this.events.emit('close', { reason: err ? err.code : 'closed' });
     });
   }
 

@@ -56,7 +56,8 @@ export interface SimplePeerTransportOptions {
    * An offer or answer waits at most this long (less once the burst of host candidates
    * is over, or ICE gathering completes) and then goes with every candidate gathered by
    * then inside its SDP; candidates gathered later go as one signal per window. 0 sends
-   * each signal at once (default 20 ms).
+   * the description without waiting, and each later candidate on the next timer tick
+   * (default 20 ms).
    */
   candidateBatchMs?: number;
   /** Also send ICE-TCP candidates (default false: UDP only, far fewer signals). */

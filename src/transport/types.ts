@@ -26,7 +26,10 @@ export interface PeerTransportEvents {
   drain: { reliability: Reliability };
   /** The connection failed. Always followed by `close`. */
   error: MeshpartyError;
-  /** The connection is gone (emitted exactly once, after `destroy()` or a failure). */
+  /**
+   * The connection is gone (emitted exactly once, after `destroy()` or a failure):
+   * `reason` is `closed`, or the failure's error code.
+   */
   close: { reason: string };
 }
 
