@@ -6,7 +6,14 @@
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { SessionCore } from './session-core.js';
-import { decodeInputPacket, encodeInputPacket, inputChannelName, resolveInputPacket } from './wire.js';
+import { decodeInputPacket, encodeInputPacket, inputChannelName, MAX_INPUTS_PER_PACKET, resolveInputPacket } from './wire.js';
+
+/**
+ * A sender keeps its own inputs back to the lowest frame a receiver still needs, but no
+ * further than this many frames (a minute at 60 Hz): a receiver behind by more (a spectator
+ * whose link carries nothing) stops being sent inputs, so memory stays bounded.
+ */
+export const MAX_RESEND_BACKLOG = 3600;
 
 export class InputExchange<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -34,8 +41,10 @@ export class InputExchange<S, I> {
       let first = this.c.myNext;
       let inputs: Uint8Array[] = [];
       if (mine && this.c.role === 'player') {
-        first = Math.max(acked, mine.start, this.c.myNext - 255);
-        inputs = mine.range(first, this.c.myNext);
+        // Oldest unacknowledged first: a receiver that missed more than one packet holds
+        // catches up a packet's worth per round trip instead of never getting the gap.
+        first = Math.max(acked, mine.start);
+        inputs = mine.range(first, Math.min(this.c.myNext, first + MAX_INPUTS_PER_PACKET));
       }
       // A receiver without inputs (a spectator) is acknowledged nothing: ack = end costs no byte.
       const ack = this.c.streams.get(to)?.next ?? first + inputs.length;
@@ -44,6 +53,23 @@ export class InputExchange<S, I> {
       this.c.inputPackets++;
       this.c.in?.send(to, bytes).catch(() => {});
     }
+  }
+
+  /**
+   * Forget inputs everyone has stepped past: our own only below the lowest frame a
+   * receiver still needs (within MAX_RESEND_BACKLOG), others' below `frame`.
+   */
+  prune(frame: number): void {
+    let floor = frame;
+    for (const [to, acked] of [...this.c.receivers]) {
+      if (acked < this.c.myNext - MAX_RESEND_BACKLOG) {
+        this.c.receivers.delete(to);
+        this.c.log(`no longer sending inputs to ${to}: it acknowledged nothing past frame ${acked}, more than ${MAX_RESEND_BACKLOG} frames behind`);
+        continue;
+      }
+      floor = Math.min(floor, acked);
+    }
+    for (const [p, s] of this.c.streams) s.prune(p === this.c.selfId ? floor : frame);
   }
 
   onInput(from: PeerId, data: Uint8Array): void {

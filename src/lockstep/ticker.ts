@@ -91,7 +91,7 @@ export class Ticker<S, I> {
     if (left.length) this.c.admission.flushDeferredJoins();
     if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
     if ((sim.frame & 255) === 0) {
-      for (const s of this.c.streams.values()) s.prune(sim.frame - 512);
+      this.c.inputs.prune(sim.frame - 512);
       this.c.hashes.prune(sim.frame - 1200);
     }
     const snap = this.c.snapshotsAt.get(sim.frame);

@@ -85,7 +85,9 @@ export function generationOf(seed: number): number {
 const TAG_MOD = 2048;
 /** A resolved `end` lies within this many frames of the receiver's reference (17 s at 60 Hz either way). */
 export const INPUT_FRAME_WINDOW = TAG_MOD / 2;
-const MAX_COUNT = 255;
+/** The most inputs one packet carries (a receiver further behind gets the oldest first). */
+export const MAX_INPUTS_PER_PACKET = 255;
+const MAX_COUNT = MAX_INPUTS_PER_PACKET;
 const ACK_ESCAPE = 15;
 const zigzag = (v: number) => (v >= 0 ? v * 2 : -v * 2 - 1);
 const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);

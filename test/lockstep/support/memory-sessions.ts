@@ -1,0 +1,42 @@
+/** Walk-game sessions on a seeded in-memory network with simulated time, for focused lockstep tests. */
+import { expect } from 'vitest';
+import { ManualClock, createLockstepSession, createMemoryNetwork, type LockstepSession, type MemoryNetwork, type Room } from '../../../src/index.js';
+import { makeWalkGame, scriptedButtons, type WalkState } from '../games.js';
+
+export type Walk = LockstepSession<WalkState, ReturnType<typeof scriptedButtons>>;
+
+/** 20 ms links, no jitter or loss unless asked. */
+export function net(seed: number, extra: { latencyMs?: number; jitterMs?: number; loss?: number } = {}): MemoryNetwork {
+  return createMemoryNetwork({ seed, clock: new ManualClock(), latencyMs: 20, jitterMs: 0, loss: 0, ...extra });
+}
+
+export async function connect(n: MemoryNetwork, ids: string[]): Promise<Room[]> {
+  const rooms = ids.map((peerId) => n.join('game', { peerId }));
+  for (let i = 0; i < 50 && rooms.some((r) => r.peers.size < ids.length - 1); i++) await n.advance(200);
+  expect(rooms.map((r) => r.peers.size)).toEqual(ids.map(() => ids.length - 1));
+  return rooms;
+}
+
+/** A walk-game session playing scripted buttons for `index`; its log lines go to `logs`. */
+export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spectator?: boolean } = {}, logs?: string[]): Walk {
+  const s: Walk = createLockstepSession({
+    room, game: makeWalkGame(), clock: n.clock, inputDelay: 'auto',
+    log: (m) => logs?.push(`${room.selfId}: ${m}`),
+    input: () => scriptedButtons(s.frame, index), ...extra,
+  }) as Walk;
+  return s;
+}
+
+/** Advance simulated time in `step` ms slices until `cond` holds or `maxMs` passed. */
+export async function advanceUntil(n: MemoryNetwork, cond: () => boolean, maxMs: number, step = 50): Promise<void> {
+  const start = n.clock.now();
+  while (!cond() && n.clock.now() - start < maxMs) await n.advance(step);
+}
+
+/** Every (frame, hash) the sessions have in common agrees. */
+export function expectSameHashes(sessions: Walk[], from: number, to: number): void {
+  for (let f = from; f <= to; f++) {
+    const hashes = sessions.map((s) => s.hashAt(f)).filter((h) => h !== undefined);
+    expect(new Set(hashes).size, `frame ${f}`).toBeLessThanOrEqual(1);
+  }
+}
