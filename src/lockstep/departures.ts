@@ -10,6 +10,9 @@ import { DropAgreement } from './drop-agreement.js';
 import { admissionKey, type DropMessage, KEEP_ADMISSION_RECORDS, type SessionCore } from './session-core.js';
 import { type Control, Kind } from './wire.js';
 
+/** A drop hands out at most this many frames of the leaver's inputs, for spectators behind every player. */
+export const DROP_HISTORY = 512;
+
 export class Departures<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -102,13 +105,16 @@ export class Departures<S, I> {
   tryDecideDrops(): void {
     if (this.c.coordinator() !== this.c.selfId) return;
     const frame = this.c.sim?.frame ?? 0;
-    // Peers still waiting for their join frame have nothing to report.
-    const expected = [this.c.selfId, ...this.c.members()].filter((p) => !this.c.leaving.has(p) && (p === this.c.selfId || this.c.isComputing(p, frame)));
+    // Players only (DropAgreement says why); those still waiting for their join frame have nothing to report.
+    const expected = [this.c.selfId, ...this.c.members()].filter((p) => this.c.streams.has(p) && !this.c.leaving.has(p) && this.c.isComputing(p, frame));
     for (const leaver of [...this.c.leaving]) {
       const since = this.c.since.get(leaver) ?? 0;
       const key = admissionKey(leaver, since);
       const a = this.c.agreements.get(key);
-      const d = a?.decide(expected);
+      // With spectators, hand out the leaver's older inputs too: one that lags needs them, and nobody else can send them any more.
+      const own = this.c.streams.get(leaver);
+      const history = own && this.c.spectators.size > 0 ? { get: (f: number) => own.get(f), reach: DROP_HISTORY } : undefined;
+      const d = a?.decide(expected, history);
       if (!a || !d) continue;
       this.c.agreements.delete(key);
       const msg: DropMessage = { kind: Kind.drop, gen: this.c.gen, leaver, since, ...d };
@@ -130,8 +136,15 @@ export class Departures<S, I> {
     const s = this.c.streams.get(m.leaver);
     if (!s) return;
     this.remember(key, m);
-    if (this.c.sim && m.atFrame < this.c.sim.frame) this.c.log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.c.sim.frame}`);
     m.inputs.forEach((b, i) => s.put(m.base + i, b, true));
+    // A spectator that stepped past the drop frame (it had inputs of the leaver no player
+    // had), or that lacks some of the leaver's inputs before it (nobody can send them now),
+    // cannot follow: it leaves and is admitted again with a fresh snapshot.
+    const past = this.c.sim !== undefined && m.atFrame < this.c.sim.frame;
+    if (this.c.role === 'spectator' && (past || s.next < m.atFrame)) {
+      return this.c.admission.rejoin(true, past ? `the drop of ${m.leaver} at ${m.atFrame} is behind our frame ${this.c.sim!.frame}` : `inputs of ${m.leaver} before ${m.atFrame} are lost for good (we have up to ${s.next})`);
+    }
+    if (past) this.c.log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.c.sim!.frame}`);
     const list = this.c.dropsAt.get(m.atFrame) ?? [];
     if (!list.includes(m.leaver)) list.push(m.leaver);
     this.c.dropsAt.set(m.atFrame, list);

@@ -2,10 +2,14 @@
  * Agreeing on the frame at which a departed player is dropped (run by the coordinator,
  * the lowest-id remaining player). Every remaining member freezes the leaver's input
  * stream and reports `next` (first frame of the leaver's input it does not have) plus
- * the leaver's recent inputs. With every report in, the drop frame is the largest
- * `next`: no member can have stepped past it (it lacks the leaver's input there), and
- * the inputs between the smallest and largest `next` are handed to everyone, so every
- * member steps the same frames with the same inputs and then drops the leaver.
+ * the leaver's recent inputs. With every remaining *player's* report in, the drop frame
+ * is the largest `next` reported: no player can have stepped past it (it lacks the
+ * leaver's input there), and the inputs between the smallest player `next` and it are
+ * handed to everyone, so every member steps the same frames with the same inputs and
+ * then drops the leaver. Spectators are not waited for: one that fell far behind (its
+ * packets lost for seconds) would hold every player up, and its `next` can be any
+ * distance back, past what reports carry. Their reports count when they are in; a
+ * spectator that lags gets the inputs the coordinator still holds (`history`).
  * Protocol: PROTOCOL.md, "Lockstep wire format".
  */
 import type { PeerId } from '../mesh/types.js';
@@ -23,6 +27,13 @@ export interface DropDecision {
   inputs: Uint8Array[];
 }
 
+/** The leaver's inputs the coordinator still holds itself. */
+export interface DropHistory {
+  get(frame: number): Uint8Array | undefined;
+  /** How far below the drop frame the handed-out inputs may reach. */
+  reach: number;
+}
+
 /** Reports about one leaver, collected by the coordinator. */
 export class DropAgreement {
   readonly reports = new Map<PeerId, LeaveReport>();
@@ -34,10 +45,13 @@ export class DropAgreement {
   }
 
   /**
-   * The decision once every peer in `expected` has reported; undefined while some have
-   * not (or when the reported inputs leave a gap, which a correct peer never causes).
+   * The decision once every peer in `expected` (the remaining players) has reported;
+   * undefined while some have not (or when the reported inputs leave a gap, which a
+   * correct peer never causes). `history` lets the handed-out inputs reach further back,
+   * for members behind every player: down to `reach` frames below the drop frame, as far
+   * as the inputs are known without a gap.
    */
-  decide(expected: Iterable<PeerId>): DropDecision | undefined {
+  decide(expected: Iterable<PeerId>, history?: DropHistory): DropDecision | undefined {
     const reports: LeaveReport[] = [];
     for (const p of expected) {
       const r = this.reports.get(p);
@@ -45,16 +59,17 @@ export class DropAgreement {
       reports.push(r);
     }
     if (reports.length === 0) return undefined;
-    const atFrame = Math.max(...reports.map((r) => r.next));
-    const base = Math.min(...reports.map((r) => r.next));
+    const all = [...this.reports.values()];
+    const atFrame = Math.max(...all.map((r) => r.next));
+    let base = Math.min(...reports.map((r) => r.next));
     const known = new Map<number, Uint8Array>();
-    for (const r of reports) r.inputs.forEach((b, i) => known.set(r.base + i, b));
+    for (const r of all) r.inputs.forEach((b, i) => known.set(r.base + i, b));
+    const at = (f: number) => known.get(f) ?? history?.get(f);
+    for (let f = base; f < atFrame; f++) if (!at(f)) return undefined;
+    const floor = history ? Math.max(0, atFrame - history.reach) : base;
+    while (base > floor && at(base - 1)) base--;
     const inputs: Uint8Array[] = [];
-    for (let f = base; f < atFrame; f++) {
-      const b = known.get(f);
-      if (!b) return undefined;
-      inputs.push(b);
-    }
+    for (let f = base; f < atFrame; f++) inputs.push(at(f)!);
     return { atFrame, base, inputs };
   }
 }

@@ -194,6 +194,9 @@ class Session<S, I> implements LockstepSession<S, I> {
     for (const p of m.players) this.#c.streams.set(p, new InputStream(m.startFrame, m.delay, this.#c.neutral));
     for (const p of m.spectators) this.#c.spectators.add(p);
     for (const p of [...m.players, ...m.spectators]) {
+      // Their lobby hellos are stale from now on: one left over would admit a member that
+      // leaves the game (but not the room) straight back in. Only a later hello may.
+      this.#c.hellos.delete(p);
       this.#c.since.set(p, m.startFrame);
       if (p !== this.#c.selfId) this.#c.receivers.set(p, m.startFrame + m.delay);
     }
