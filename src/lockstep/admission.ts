@@ -89,7 +89,12 @@ export class Admission<S, I> {
       const list = this.c.joinsAt.get(f) ?? [];
       if (!list.includes(p)) list.push(p);
       this.c.joinsAt.set(f, list);
-      if (p !== this.c.selfId) this.c.streams.set(p, new InputStream(f, m.delay, this.c.neutral));
+      if (p === this.c.selfId) continue;
+      // A stream we already hold for this join (we heard of it first) keeps the inputs
+      // that arrived, and were acknowledged, before the snapshot: they are never resent.
+      const held = this.c.streams.get(p);
+      if (held?.start === f) for (let i = 0; i < m.delay; i++) held.put(f + i, this.c.neutral, true);
+      else this.c.streams.set(p, new InputStream(f, m.delay, this.c.neutral));
     }
     for (const [f, p] of m.drops) {
       const list = this.c.dropsAt.get(f) ?? [];
@@ -97,13 +102,26 @@ export class Admission<S, I> {
       this.c.dropsAt.set(f, list);
     }
     for (const p of [...this.c.streams.keys()]) {
-      if (!m.players.includes(p) && !m.joins.some(([, j]) => j === p)) this.c.streams.delete(p);
+      if (!m.players.includes(p) && !m.joins.some(([, j]) => j === p)) {
+        this.c.streams.delete(p);
+        if (!this.c.spectators.has(p) && p !== this.c.selfId) this.c.since.delete(p);
+      }
+    }
+    // Departures too: a drop we applied before the snapshot may be stepped out already
+    // (its frame before the snapshot's), and a leftover `dropped` would defer that peer's
+    // next join for good. The snapshot's drops are those still ahead.
+    this.c.dropped = new Set(m.drops.map(([, p]) => p));
+    for (const p of [...this.c.leaving]) {
+      if (this.c.streams.has(p) && !this.c.dropped.has(p)) continue;
+      this.c.leaving.delete(p);
+      this.c.reportSentTo.delete(p);
     }
     const state = this.c.game.deserialize(m.state);
     this.c.recorder = new Recorder({ game: this.c.game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state });
     const rec = this.c.recorder;
     this.c.sim = new Simulation(this.c.game, state, m.frame, m.players, (f) => rec.step(f));
     this.c.ticker.running();
+    this.flushDeferredJoins(); // joins held behind a departure the snapshot shows is over
   }
 
   /** Every member: a join proposed by the coordinator `from`. */
