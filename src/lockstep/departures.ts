@@ -93,6 +93,13 @@ export class Departures<S, I> {
     }
     let a = this.c.agreements.get(key);
     if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
+    if (!this.c.isMember(from)) {
+      // A joiner whose join we never heard of (it may be cancelled) learns the drop, but its
+      // report does not count: anyone in the room could send one.
+      this.c.log(`report on ${m.leaver} from ${from}, not a member: it only gets the decision`);
+      a.listeners.add(from);
+      return;
+    }
     a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
     for (const k of this.c.agreements.keys()) if (this.c.agreements.size > KEEP_ADMISSION_RECORDS && k !== key) this.c.agreements.delete(k);
     // A report on an admission we do not know (yet) is kept: the join may still be coming.
@@ -119,7 +126,7 @@ export class Departures<S, I> {
       this.c.agreements.delete(key);
       const msg: DropMessage = { kind: Kind.drop, gen: this.c.gen, leaver, since, ...d };
       // Reporters we do not count as members (a joiner whose join we never heard of) learn it too.
-      for (const p of new Set([...this.c.members(), ...a.reports.keys()])) if (p !== this.c.selfId) this.c.sendCtl(p, msg);
+      for (const p of new Set([...this.c.members(), ...a.reports.keys(), ...a.listeners])) if (p !== this.c.selfId) this.c.sendCtl(p, msg);
       this.applyDrop(msg);
     }
   }

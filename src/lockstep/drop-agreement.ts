@@ -37,6 +37,8 @@ export interface DropHistory {
 /** Reports about one leaver, collected by the coordinator. */
 export class DropAgreement {
   readonly reports = new Map<PeerId, LeaveReport>();
+  /** Peers that asked (a report from a non-member) and are told the decision, without a say in it. */
+  readonly listeners = new Set<PeerId>();
 
   constructor(readonly leaver: PeerId) {}
 

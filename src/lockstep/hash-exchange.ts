@@ -9,6 +9,8 @@ import { Kind } from './wire.js';
 
 /** Serialized states kept for the most recent hashed frames (a desync dump asks for one). */
 const KEEP_STATES = 32;
+/** Hashes for frames further than this from ours are not kept (the book prunes 1200 back). */
+const HASH_WINDOW = 1024;
 
 export class HashExchange<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -42,6 +44,17 @@ export class HashExchange<S, I> {
     const waiters = this.c.stateWaiters.get(key);
     this.c.stateWaiters.delete(key);
     for (const w of waiters ?? []) w(state);
+  }
+
+  /**
+   * A member's hash (the session checked it is a member). Only hashed frames within
+   * HASH_WINDOW of ours make an entry: anything else would sit in the book until pruned.
+   */
+  onHash(from: PeerId, frame: number, hash: number): void {
+    const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
+    if (frame % this.c.config.hashEvery !== 0 || frame > ours + HASH_WINDOW) return this.c.badMessage(from, `hash of frame ${frame}, not one to expect near our frame ${ours}`);
+    if (frame < ours - HASH_WINDOW) return; // a member far behind (a lagging spectator): past judging
+    this.judge([this.c.hashes.remote(from, frame, hash)]);
   }
 
   hashFrame(): void {

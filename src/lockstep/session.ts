@@ -218,9 +218,21 @@ class Session<S, I> implements LockstepSession<S, I> {
       if (this.#c.status === 'lobby' && (m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) this.#begin(m);
       return;
     }
-    if (m.kind === Kind.join && m.peer === this.#c.selfId) return this.#c.admission.onJoinSelf(from, m);
-    if (m.kind === Kind.snapshot) return this.#c.admission.onSnapshot(m);
+    // Who may send what (PROTOCOL.md, "Validation"): any peer of the room can reach this
+    // channel, and a forged leave, drop or snapshot would drop a player or feed us inputs.
+    if (m.kind === Kind.join && m.peer === this.#c.selfId) {
+      if (!m.members.some(([, p]) => p === from) || this.#c.hellos.get(from)?.role === 'spectator') return this.#c.badMessage(from, 'a join for us from a peer that is no player of that session');
+      return this.#c.admission.onJoinSelf(from, m);
+    }
+    if (m.kind === Kind.snapshot) {
+      if (this.#c.status === 'joining' && from !== this.#c.joinedVia) return this.#c.badMessage(from, `a snapshot from ${from}, not the coordinator that admitted us`);
+      return this.#c.admission.onSnapshot(m);
+    }
     if (m.gen !== this.#c.gen || this.#c.status === 'lobby' || this.#c.status === 'stopped') return;
+    // A report from a non-member is only a question (a joiner whose join was cancelled asks for the drop).
+    if (!this.#c.isMember(from) && m.kind !== Kind.report && !(m.kind === Kind.leave && m.peer === from)) {
+      return this.#c.badMessage(from, `control message ${m.kind} from ${from}, not a member of this session`);
+    }
     switch (m.kind) {
       case Kind.join:
         return this.#c.admission.onJoin(from, m);
@@ -228,12 +240,14 @@ class Session<S, I> implements LockstepSession<S, I> {
         this.#c.pendingJoins.get(m.peer)?.acks.add(from);
         return;
       case Kind.hash:
-        return this.#c.hashing.judge([this.#c.hashes.remote(from, m.frame, m.hash)]);
+        return this.#c.hashing.onHash(from, m.frame, m.hash);
       case Kind.leave:
         return this.#c.departures.onLeave(m);
       case Kind.report:
         return this.#c.departures.onReport(from, m);
       case Kind.drop:
+        // Drops are decided by a coordinator, which is a player, never the leaver itself.
+        if (!this.#c.streams.has(from) || from === m.leaver) return this.#c.badMessage(from, `a drop of ${m.leaver} from ${from}, not a player that could decide it`);
         return this.#c.departures.applyDrop(m);
       case Kind.stateReq:
         return this.#c.sendCtl(from, { kind: Kind.stateRes, gen: this.#c.gen, frame: m.frame, state: this.#c.hashing.stateAt(m.frame) });
