@@ -28,9 +28,14 @@ export class HashExchange<S, I> {
         if (done) return;
         done = true;
         this.c.clock.clearTimeout(timer);
+        // Unlisted on every path (answer, timeout, stop), so waiters never pile up.
+        const rest = (this.c.stateWaiters.get(key) ?? []).filter((w) => w !== finish);
+        if (rest.length) this.c.stateWaiters.set(key, rest);
+        else this.c.stateWaiters.delete(key);
         resolve(s);
       };
       const timer = this.c.clock.setTimeout(() => finish(undefined), timeoutMs);
+      if (this.c.status === 'stopped') return finish(undefined);
       const list = this.c.stateWaiters.get(key) ?? [];
       list.push(finish);
       this.c.stateWaiters.set(key, list);
@@ -40,10 +45,12 @@ export class HashExchange<S, I> {
 
   /** A member's answer to requestState. */
   onState(from: PeerId, frame: number, state: Uint8Array | undefined): void {
-    const key = `${from}\u0000${frame}`;
-    const waiters = this.c.stateWaiters.get(key);
-    this.c.stateWaiters.delete(key);
-    for (const w of waiters ?? []) w(state);
+    for (const w of [...(this.c.stateWaiters.get(`${from}\u0000${frame}`) ?? [])]) w(state);
+  }
+
+  /** The session stopped: every pending requestState resolves undefined and its timer goes. */
+  cancelRequests(): void {
+    for (const list of [...this.c.stateWaiters.values()]) for (const w of [...list]) w(undefined);
   }
 
   /**

@@ -17,8 +17,9 @@ export interface LockstepSessionOptions<S, I> {
   /** Simulation ticks per second (default 60). Set by the peer that starts. */
   tickHz?: number;
   /**
-   * Frames between sampling an input and stepping it (default 2). `'auto'` picks
-   * `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured RTTs when starting.
+   * Frames between sampling an input and stepping it (default 2; a number is clamped to
+   * 0–60). `'auto'` picks `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured RTTs
+   * when starting, clamped to 2–15.
    */
   inputDelay?: number | 'auto';
   /** Exchange a state hash every K frames (default 10). */

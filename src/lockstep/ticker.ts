@@ -128,6 +128,7 @@ export class Ticker<S, I> {
     this.c.helloTimer = undefined;
     for (const off of this.c.offs) off();
     this.c.offs = [];
+    this.c.hashing.cancelRequests();
     this.c.events.emit('stopped', { reason });
   }
 }

@@ -50,3 +50,21 @@ describe('control messages from a peer that is not in the session', () => {
     for (const s of [a, b]) s.leave();
   });
 });
+
+describe('requestState', () => {
+  it('leave() resolves a pending request with undefined (its timer does not outlive the session)', async () => {
+    const { n, a, b } = await sessionWithOutsider(44);
+    n.setLink('a', 'b', { latencyMs: 10_000 }); // no answer within the timeout
+    const timedOut = a.requestState('b', 10, 100);
+    const pending = a.requestState('b', 20, 60_000);
+    await n.advance(200);
+    expect(await timedOut).toBeUndefined();
+    let settled = false;
+    void pending.then(() => (settled = true));
+    a.leave();
+    await n.advance(0);
+    expect(settled).toBe(true);
+    expect(await pending).toBeUndefined();
+    b.leave();
+  });
+});
