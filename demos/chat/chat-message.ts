@@ -7,7 +7,7 @@ export const MAX_NAME_LENGTH = 32;
 export const MAX_TEXT_LENGTH = 2000;
 
 export type ChatMessage =
-  /** Sent to each peer when its connection opens, and to everyone on a rename. */
+  /** Sent to each peer when its connection opens. */
   | { t: 'hello'; name: string }
   | { t: 'say'; text: string };
 
@@ -20,7 +20,8 @@ export function encodeChatMessage(m: ChatMessage): Uint8Array {
 
 /** The message, or a string saying why it was rejected. */
 export function decodeChatMessage(bytes: Uint8Array): ChatMessage | string {
-  if (bytes.byteLength > 4 * (MAX_TEXT_LENGTH + 64)) return `too large (${bytes.byteLength} bytes)`;
+  // JSON writes a control character as 6 bytes (\u0001): the longest text is 6 bytes a character.
+  if (bytes.byteLength > 6 * (MAX_TEXT_LENGTH + 64)) return `too large (${bytes.byteLength} bytes)`;
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(bytes));

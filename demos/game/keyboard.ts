@@ -32,10 +32,18 @@ export function bindKeyboard(target: Window, onChange: (input: CycleInput) => vo
     else held.splice(held.indexOf(k) >>> 0, held.includes(k) ? 1 : 0);
     emit();
   };
+  // Keys released while the window has no focus never send keyup: let go of all of them.
+  const blur = () => {
+    held.length = 0;
+    fire = false;
+    emit();
+  };
   target.addEventListener('keydown', down);
   target.addEventListener('keyup', up);
+  target.addEventListener('blur', blur);
   return () => {
     target.removeEventListener('keydown', down);
     target.removeEventListener('keyup', up);
+    target.removeEventListener('blur', blur);
   };
 }

@@ -8,6 +8,8 @@ import type { PeerId, Room } from '../../src/index.js';
 export interface LobbyEntry {
   name: string;
   ready: boolean;
+  /** In a running game: a page that arrives sees that no one should press Start. */
+  playing?: boolean;
 }
 
 const MAX_NAME = 24;
@@ -34,7 +36,21 @@ export class Lobby {
     this.#timer = setInterval(() => void this.#channel.broadcast(this.#encode()).catch(() => {}), 2000);
   }
 
-  /** Stop announcing (the game has started). */
+  /**
+   * This page's game has started: say so from now on, to everyone and to each newcomer,
+   * so a newcomer that happens to have the lowest id does not take itself for the host
+   * of a game of its own (its Start would begin a game no one else plays).
+   */
+  markPlaying(): void {
+    this.set({ playing: true });
+  }
+
+  /** A connected peer is in a running game. */
+  get gameRunning(): boolean {
+    return [...this.entries].some(([id, e]) => e.playing === true && this.room.peers.has(id));
+  }
+
+  /** Stop announcing (the page is going away). */
   close(): void {
     clearInterval(this.#timer);
   }
@@ -82,7 +98,7 @@ export class Lobby {
     try {
       const v = JSON.parse(new TextDecoder().decode(data)) as Partial<LobbyEntry>;
       if (typeof v.name !== 'string' || typeof v.ready !== 'boolean') throw new Error('bad lobby entry');
-      this.entries.set(from, { name: v.name.slice(0, MAX_NAME), ready: v.ready });
+      this.entries.set(from, { name: v.name.slice(0, MAX_NAME), ready: v.ready, playing: v.playing === true });
       this.#changed();
     } catch (err) {
       console.warn(`lobby: dropped a message from ${from}: ${(err as Error).message}`);

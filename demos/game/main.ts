@@ -43,9 +43,13 @@ function renderLobby(): void {
   );
   $('ready').textContent = lobby.me.ready ? 'Not ready' : "I'm ready";
   const start = $<HTMLButtonElement>('start');
-  start.hidden = !lobby.isHost;
+  start.hidden = !lobby.isHost || lobby.gameRunning;
   start.disabled = lobby.readyPlayers().length === 0;
-  $('lobby-hint').textContent = lobby.isHost ? 'You are the host: start when your friends are ready.' : `Waiting for ${lobby.nameOf(lobby.hostId)} (host) to start.`;
+  $('lobby-hint').textContent = lobby.gameRunning
+    ? 'A game is running: you join it at the next round.'
+    : lobby.isHost
+      ? 'You are the host: start when your friends are ready.'
+      : `Waiting for ${lobby.nameOf(lobby.hostId)} (host) to start.`;
 }
 
 function renderScores(state: LightCyclesState): void {
@@ -98,11 +102,11 @@ async function main(): Promise<void> {
   session = s;
   bindKeyboard(window, (input) => s.setInput(input));
   $('start').addEventListener('click', () => {
-    if (s.status !== 'lobby') return;
+    if (s.status !== 'lobby' || lobby!.gameRunning) return;
     s.start({ players: lobby!.readyPlayers() });
   });
   s.on('started', () => {
-    lobby!.close();
+    lobby!.markPlaying();
     void showArena();
   });
   s.on('frame', () => {
