@@ -105,6 +105,7 @@ export function createMesh(options: MeshOptions): Room {
     if (ctx.closed) return Promise.resolve();
     ctx.closed = true;
     liveness?.stop();
+    signals.stop();
     const farewells: Array<Promise<void>> = [];
     for (const r of [...remotes.values()]) {
       // When both leave together, the end that initiated the connection closes it first.

@@ -30,6 +30,15 @@ export interface RemotePeer {
   banned: boolean;
   /** Signals cannot be decrypted either way (different password). */
   mismatch: boolean;
+  /**
+   * A signal from this record decrypted, or its connection opened: it shares our
+   * password, so a later notice or undecryptable signal "from" it is forged or replayed
+   * by the relay and ignored. A peer cannot change its password without leaving the
+   * room, which forgets the record.
+   */
+  verified: boolean;
+  /** IVs (as their 16 base64url characters) of the latest signals decrypted from it: a repeat is a replay. */
+  seenIvs: Set<string>;
   inbound: Promise<void>;
   outbound: Promise<void>;
 }
@@ -71,6 +80,8 @@ export function remotePeer(ctx: MeshContext, id: PeerId): RemotePeer {
       left: false,
       banned: false,
       mismatch: false,
+      verified: false,
+      seenIvs: new Set(),
       inbound: Promise.resolve(),
       outbound: Promise.resolve(),
     };

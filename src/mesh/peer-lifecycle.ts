@@ -161,6 +161,7 @@ export function createPeerLifecycle(
       if (!r || r.conn !== conn) return;
       clearTimers(r);
       r.attempts = 0;
+      r.verified = true;
       open.set(r.id, r.info);
       events.emit('peer-joined', r.info);
       conn.ping(clock.now());

@@ -6,6 +6,7 @@
  */
 import { MeshpartyError } from '../util/errors.js';
 import type { Signaling } from '../signaling-client/types.js';
+import type { TimerHandle } from '../util/clock.js';
 import { type SignalEnvelope, isUndecryptableNotice, parseEnvelope, shouldInitiate } from './glare.js';
 import { type MeshContext, type RemotePeer, remotePeer } from './mesh-context.js';
 import type { PeerLifecycle } from './peer-lifecycle.js';
@@ -20,6 +21,8 @@ export interface SignalHandling {
   onSignal(signal: { from: PeerId; data: unknown }): void;
   /** Signaling joined (or rejoined) the room. */
   onJoined(joined: { selfId: PeerId; peers: PeerId[]; fresh?: boolean }): void;
+  /** Cancel pending timers (the room is closing). */
+  stop(): void;
 }
 
 /**
@@ -52,6 +55,15 @@ export function createSignalHandling(
       .catch((err) => log.warn('could not encrypt a signal', { peer: r.id, error: String(err) }));
   };
 
+  /**
+   * Our password is known to be the room's: a signal from a peer that was in the room
+   * before us decrypted (or a connection to one opened). From then on no mismatch with
+   * anyone can make us leave.
+   */
+  let confirmed = false;
+  /** Pending "no older peer has decrypted yet" deadline, started by a first mismatch with an older peer. */
+  let graceTimer: TimerHandle | undefined;
+
   const onSignal = ({ from, data }: { from: PeerId; data: unknown }) => {
     if (ctx.closed || from === ctx.selfId) return;
     const r = remotePeer(ctx, from);
@@ -64,34 +76,75 @@ export function createSignalHandling(
     }
     const to = ctx.selfId;
     // Decryption is async; chaining per sender keeps the offer ahead of its candidates.
-    r.inbound = r.inbound.then(async () => {
-      let plain: unknown;
-      try {
-        if (typeof data !== 'string') throw new Error('plaintext signal in a password room');
-        plain = await openSignal(await key, from, to, data);
-      } catch {
-        if (!r.mismatch) passwordMismatch(r, true);
-        return;
-      }
-      if (!ctx.closed) onEnvelope(r, plain);
-    });
+    r.inbound = r.inbound
+      .then(async () => {
+        let plain: unknown;
+        try {
+          if (typeof data !== 'string') throw new Error('plaintext signal in a password room');
+          plain = await openSignal(await key, from, to, data);
+        } catch {
+          if (!r.mismatch) passwordMismatch(r, true);
+          return;
+        }
+        r.verified = true;
+        if (ctx.olderPeers.has(r.id)) confirm();
+        if (ctx.closed) return;
+        onEnvelope(r, plain);
+      })
+      .catch((err) => log.warn('could not handle a signal', { peer: from, error: String(err) }));
   };
 
+  const confirm = () => {
+    confirmed = true;
+    if (graceTimer !== undefined) clock.clearTimeout(graceTimer);
+    graceTimer = undefined;
+  };
+
+  /** True once an older peer has shown it shares our password. */
+  const passwordConfirmed = () => {
+    if (!confirmed) for (const id of ctx.olderPeers) if (remotes.get(id)?.verified) confirm();
+    return confirmed;
+  };
+
+  const wrongPassword = (r: RemotePeer) =>
+    ctx.fail(new MeshpartyError('wrong-password', `signals from peer ${r.id} cannot be decrypted: the room password differs`, { peer: r.id }));
+
   /**
-   * Signals from `r` cannot be read with our key (or ours with theirs). The peers that
-   * were in the room before us define its password, so if `r` is one of them the fault
-   * is ours: report `wrong-password` and leave. Otherwise `r` is the newcomer at fault:
-   * never connect to it (it learns through our notice and leaves).
+   * Signals from `r` cannot be read with our key (or ours with theirs). A peer whose
+   * signals already decrypted (or whose connection opened) cannot have another password:
+   * the notice or garbage was forged or replayed by the relay, and is ignored. Otherwise
+   * `r` is marked: we never connect to it (it learns through our notice). The peers that
+   * were in the room before us define its password, so our own is wrong only if none of
+   * them has decrypted: we fail with `wrong-password` once every older peer still in the
+   * room has mismatched, or `connectTimeoutMs` after the first older mismatch if still
+   * no older peer has decrypted by then.
    */
   const passwordMismatch = (r: RemotePeer, notify: boolean) => {
     if (ctx.closed) return;
-    if (notify) signaling.sendSignal(r.id, { x: 1 });
-    if (ctx.olderPeers.has(r.id)) {
-      return ctx.fail(new MeshpartyError('wrong-password', `signals from peer ${r.id} cannot be decrypted: the room password differs`, { peer: r.id }));
+    if (r.verified || r.conn?.isOpen) {
+      return log.warn('ignored a password mismatch from a peer whose signals decrypted (forged or replayed by the relay)', { peer: r.id });
     }
-    if (!r.mismatch) log.warn('peer uses a different room password: not connecting', { peer: r.id });
+    if (notify) signaling.sendSignal(r.id, { x: 1 });
+    log.warn('peer uses a different room password: not connecting', { peer: r.id });
     r.mismatch = true;
     lifecycle.drop(r, 'wrong-password', false);
+    if (!ctx.olderPeers.has(r.id) || passwordConfirmed()) return;
+    let allOlderMismatched = true;
+    for (const id of ctx.olderPeers) {
+      const o = remotes.get(id);
+      if (o && (o.inRoom || o === r) && !o.mismatch) allOlderMismatched = false;
+    }
+    if (allOlderMismatched) return wrongPassword(r);
+    graceTimer ??= clock.setTimeout(() => {
+      graceTimer = undefined;
+      if (!ctx.closed && !passwordConfirmed()) wrongPassword(r);
+    }, opts.connectTimeoutMs);
+  };
+
+  /** Cancel pending timers (the room is closing). */
+  const stop = () => {
+    if (graceTimer !== undefined) clock.clearTimeout(graceTimer);
+    graceTimer = undefined;
   };
 
   const onEnvelope = (r: RemotePeer, value: unknown) => {
@@ -159,5 +212,5 @@ export function createSignalHandling(
     }
   };
 
-  return { sendEnvelope, onSignal, onJoined };
+  return { sendEnvelope, onSignal, onJoined, stop };
 }
