@@ -78,7 +78,7 @@ export function createMesh(options: MeshOptions): Room {
   // The lifecycle sends through signal handling and signal handling drives the
   // lifecycle; `signals` is only used once signaling delivers something.
   const lifecycle = createPeerLifecycle(ctx, transports, (r, env) => signals.sendEnvelope(r, env));
-  const signals = createSignalHandling(ctx, signaling, key, lifecycle);
+  const signals = createSignalHandling(ctx, signaling, key, lifecycle, (r, conn) => liveness?.probeRestart(r, conn));
   const channel = createChannels(ctx);
   // Started once signaling is subscribed (below); `leave` may come first (a failed key).
   let liveness: Liveness | undefined;

@@ -47,7 +47,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * `relay-unreachable`, `room-full`, `token-required`/`token-invalid`/`token-expired`/
  * `token-wrong-room`, `webrtc-unsupported` or `websocket-unavailable`. A wrong password
  * cannot be known before peers answer: it arrives as an `error` event with code
- * `wrong-password` (within seconds), and the room closes.
+ * `wrong-password` (within seconds once every peer older than us has answered; at most
+ * `connectTimeoutMs` if one stays silent), and the room closes. A password that cannot
+ * be used at all (no WebCrypto `crypto.subtle`, e.g. a page that is not a secure
+ * context) arrives the same way with code `crypto-unavailable`.
  *
  * @example
  * ```ts

@@ -12,6 +12,11 @@ import type { PeerLifecycle } from './peer-lifecycle.js';
 export interface Liveness {
   /** The relay says `r` left, but `conn` is open: ask the peer itself. */
   probeLeaver(r: RemotePeer, conn: Connection): void;
+  /**
+   * `r` asks for a restart while `conn` is open (it may have restarted with the same id,
+   * or the relay replays an old request): restart only if the peer stays silent.
+   */
+  probeRestart(r: RemotePeer, conn: Connection): void;
   /** Stop the heartbeats and pending probes (the room is closing). */
   stop(): void;
 }
@@ -73,9 +78,51 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
     window(clock.now());
   };
 
+  /** Connections with a restart probe pending (one at a time each). */
+  const restartProbes = new WeakSet<Connection>();
+  /**
+   * A restart request reached us while `conn` is open. A peer that really lost its end
+   * (restarted with the same id) no longer answers on it; a request replayed by the
+   * relay is answered. One short window (4 RTTs, 200 ms at least, `leftProbeMs` at
+   * most), so a restarted peer is reconnected at once; a missed answer only costs the
+   * restart that used to happen anyway. A check that runs late (this process stalled)
+   * gets one more window, since the answer may be waiting unread.
+   */
+  const probeRestart = (r: RemotePeer, conn: Connection) => {
+    if (restartProbes.has(conn)) return;
+    restartProbes.add(conn);
+    const windowMs = Math.min(opts.leftProbeMs, Math.max(200, 4 * (r.info.rttMs ?? 50)));
+    const window = (since: number) => {
+      conn.ping(since);
+      const due = since + windowMs;
+      const probe = clock.setTimeout(() => {
+        probes.delete(probe);
+        if (ctx.closed) return;
+        if (r.conn !== conn || !conn.isOpen) {
+          restartProbes.delete(conn);
+          // The old connection went away meanwhile, e.g. with a goodbye its previous
+          // incarnation sent before dying: that goodbye does not keep the one asking out.
+          if (!r.conn && r.inRoom && ctx.remotes.get(r.id) === r) {
+            r.left = false;
+            lifecycle.consider(r);
+          }
+          return;
+        }
+        const now = clock.now();
+        if (now - due > opts.heartbeatIntervalMs && conn.lastHeard <= since) return window(now);
+        restartProbes.delete(conn);
+        if (conn.lastHeard > since) return ctx.log.warn('restart request ignored: the peer still answers on its open connection', { peer: r.id });
+        lifecycle.drop(r, 'restart-requested', true);
+      }, windowMs);
+      probes.add(probe);
+    };
+    window(clock.now());
+  };
+
   timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
   return {
     probeLeaver,
+    probeRestart,
     stop() {
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;

@@ -9,9 +9,19 @@ import type { Signaling } from '../signaling-client/types.js';
 import type { TimerHandle } from '../util/clock.js';
 import { type SignalEnvelope, isUndecryptableNotice, parseEnvelope, shouldInitiate } from './glare.js';
 import { type MeshContext, type RemotePeer, remotePeer } from './mesh-context.js';
+import type { Connection } from './connection.js';
 import type { PeerLifecycle } from './peer-lifecycle.js';
 import { openSignal, sealSignal } from './signal-crypto.js';
 import type { PeerId } from './types.js';
+
+/** Base64url characters that encode a sealed signal's 12-byte IV. */
+const IV_CHARS = 16;
+/** IVs remembered per peer record to reject replays. */
+const SEEN_IVS = 256;
+
+/** Transport signals that may still reach an open connection: trickled ICE candidates (harmless to repeat). */
+const isCandidates = (d: unknown) =>
+  typeof d === 'object' && d !== null && ((d as { type?: unknown }).type === 'candidates' || 'candidate' in d);
 
 /** What signal handling offers the rest of the mesh. */
 export interface SignalHandling {
@@ -30,7 +40,7 @@ export interface SignalHandling {
  *
  * @example
  * ```ts
- * const signals = createSignalHandling(ctx, signaling, key, lifecycle);
+ * const signals = createSignalHandling(ctx, signaling, key, lifecycle, (r, conn) => liveness.probeRestart(r, conn));
  * signaling.on('signal', signals.onSignal);
  * ```
  */
@@ -39,6 +49,7 @@ export function createSignalHandling(
   signaling: Signaling,
   key: Promise<CryptoKey> | undefined,
   lifecycle: PeerLifecycle,
+  probeRestart: (r: RemotePeer, conn: Connection) => void,
 ): SignalHandling {
   const { clock, log, opts, remotes } = ctx;
   let joinedOnce = false;
@@ -88,6 +99,11 @@ export function createSignalHandling(
         }
         r.verified = true;
         if (ctx.olderPeers.has(r.id)) confirm();
+        // Every seal has a fresh random IV: a repeat is the relay replaying a signal.
+        const iv = data.slice(0, IV_CHARS);
+        if (r.seenIvs.has(iv)) return log.warn('dropped a replayed signal', { peer: r.id });
+        r.seenIvs.add(iv);
+        if (r.seenIvs.size > SEEN_IVS) r.seenIvs.delete(r.seenIvs.values().next().value!);
         if (ctx.closed) return;
         onEnvelope(r, plain);
       })
@@ -164,10 +180,18 @@ export function createSignalHandling(
       }
       // "I have none" only means something once ours is open: while ours is forming, the
       // offer is already on its way to the peer (signals of one pair arrive in order).
-      if (env.r === null ? cur.isOpen : env.r === cur.session) lifecycle.drop(r, 'restart-requested', true);
+      // An open connection is only given up if the peer stays silent on it: the request
+      // may be an old one the relay replays.
+      if (env.r === null) {
+        if (cur.isOpen) probeRestart(r, cur);
+      } else if (env.r === cur.session) lifecycle.drop(r, 'restart-requested', true);
       return;
     }
-    if (r.conn?.session === env.s) return r.conn.transport.signal(env.d);
+    if (r.conn?.session === env.s) {
+      // meshparty never renegotiates: a description for an open session is a replay.
+      if (r.conn.isOpen && !isCandidates(env.d)) return log.warn('dropped a description for an open connection', { peer: r.id });
+      return r.conn.transport.signal(env.d);
+    }
     if (initiator || r.dead.includes(env.s)) return log.debug('signal for a closed or unknown session dropped', { peer: r.id });
     // A new session from the initiator: it started over, so our connection (if any) is stale.
     r.inRoom = true;
