@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
+import type { PeerTransport } from '../../src/transport/types.js';
 import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 import { waitFor } from '../support/net.js';
 import { firstSuccess } from '../support/attempts.js';
@@ -19,8 +20,11 @@ describe.each(NODE_WEBRTC_ENGINES)('an orderly remote close on %s', (engine) => 
       // libdatachannel now and then kills a connection while it is set up (loaded machine):
       // this test is about closing an open pair, so such a pair is made again.
       const [a, b] = await firstSuccess(5, async () => {
-        const pair = [transports.create({ localId: 'a', remoteId: 'b', initiator: true }), transports.create({ localId: 'b', remoteId: 'a', initiator: false })];
-        crossWire(pair[0]!, pair[1]!);
+        const pair: [PeerTransport, PeerTransport] = [
+          transports.create({ localId: 'a', remoteId: 'b', initiator: true }),
+          transports.create({ localId: 'b', remoteId: 'a', initiator: false }),
+        ];
+        crossWire(...pair);
         if (await allOpen(pair)) return pair;
         pair.forEach((t) => t.destroy());
         return undefined;
