@@ -12,43 +12,19 @@ import type { MeshOptions } from '../../src/mesh/mesh-options.js';
 import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
 import type { Room } from '../../src/mesh/types.js';
 import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
-import type { Signaling } from '../../src/signaling-client/types.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { waitFor } from '../support/net.js';
+import { hostileSignaling } from '../support/tapped-signaling.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A peer's signaling as the relay sees it: outgoing signals recorded, arbitrary incoming ones injectable "from" anyone. */
-function hostile(inner: Signaling) {
-  const sent: Array<{ to: string; data: unknown }> = [];
-  const listeners: Array<(s: { from: string; data: unknown }) => void> = [];
-  const signaling: Signaling = {
-    get status() {
-      return inner.status;
-    },
-    join: () => inner.join(),
-    close: () => inner.close(),
-    on: ((e: string, l: (v: unknown) => void) => {
-      if (e === 'signal') listeners.push(l as never);
-      return inner.on(e as never, l as never);
-    }) as Signaling['on'],
-    sendSignal: (to, data) => {
-      sent.push({ to, data: structuredClone(data) });
-      inner.sendSignal(to, data);
-    },
-  };
-  const inject = (from: string, data: unknown) => {
-    for (const l of listeners) l({ from, data });
-  };
-  return { signaling, sent, inject };
-}
 
 function world() {
   const relay = new MemoryRelay();
   const wire = new MemoryWire();
   const join = (id: string, password?: string, extra: Partial<MeshOptions> = {}) => {
-    const h = hostile(relay.client('room', id));
+    const h = hostileSignaling(relay.client('room', id));
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger(), warn: (msg: string) => void warnings.push(msg) };
     const room = createMesh({ room: 'room', signaling: h.signaling, transports: wire.factory(id), password, logger, ...extra });

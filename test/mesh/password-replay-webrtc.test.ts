@@ -10,41 +10,20 @@ import { shouldInitiate } from '../../src/mesh/glare.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
 import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
-import type { Signaling } from '../../src/signaling-client/types.js';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { waitFor } from '../support/net.js';
+import { hostileSignaling } from '../support/tapped-signaling.js';
 import { nodeWebRtc } from '../support/node-webrtc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `inner` with outgoing signals recorded and incoming ones injectable, as the relay could. */
-function hostile(inner: Signaling) {
-  const sent: Array<{ to: string; data: unknown }> = [];
-  const listeners: Array<(s: { from: string; data: unknown }) => void> = [];
-  const signaling: Signaling = {
-    get status() {
-      return inner.status;
-    },
-    join: () => inner.join(),
-    close: () => inner.close(),
-    on: ((e: string, l: (v: unknown) => void) => {
-      if (e === 'signal') listeners.push(l as never);
-      return inner.on(e as never, l as never);
-    }) as Signaling['on'],
-    sendSignal: (to, data) => {
-      sent.push({ to, data: structuredClone(data) });
-      inner.sendSignal(to, data);
-    },
-  };
-  return { signaling, sent, inject: (from: string, data: unknown) => listeners.forEach((l) => l({ from, data })) };
-}
 
 describe('password room over real WebRTC', () => {
   it('drops a sealed offer for the open session and keeps the pair; candidates for it are harmless', async () => {
     const wrtc = await nodeWebRtc('wrtc');
     const relay = new MemoryRelay();
     const mk = (id: string) => {
-      const h = hostile(relay.client('room', id));
+      const h = hostileSignaling(relay.client('room', id));
       const room = createMesh({
         room: 'room', password: 'pw', logger: silentLogger(), signaling: h.signaling,
         transports: createSimplePeerTransports({ wrtc, logger: silentLogger() }),

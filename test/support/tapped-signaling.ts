@@ -16,3 +16,30 @@ export function tappedSignaling(inner: Signaling, send: (to: string, data: unkno
     sendSignal: (to, data) => send(to, data, (t, d) => inner.sendSignal(t, d)),
   };
 }
+
+/**
+ * `inner` as a hostile relay sees it: every signal the peer sends is recorded (`sent`),
+ * and `inject` hands the peer any signal "from" anyone, as the relay could.
+ */
+export function hostileSignaling(inner: Signaling): { signaling: Signaling; sent: Array<{ to: string; data: unknown }>; inject(from: string, data: unknown): void } {
+  const sent: Array<{ to: string; data: unknown }> = [];
+  const listeners: Array<(s: { from: string; data: unknown }) => void> = [];
+  const tapped = tappedSignaling(inner, (to, data, forward) => {
+    sent.push({ to, data: structuredClone(data) });
+    forward(to, data);
+  });
+  const signaling: Signaling = {
+    ...tapped,
+    get status() {
+      return inner.status;
+    },
+    on: ((e: string, l: (v: unknown) => void) => {
+      if (e === 'signal') listeners.push(l as never);
+      return inner.on(e as never, l as never);
+    }) as Signaling['on'],
+  };
+  const inject = (from: string, data: unknown) => {
+    for (const l of listeners) l({ from, data });
+  };
+  return { signaling, sent, inject };
+}
