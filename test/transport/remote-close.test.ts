@@ -6,14 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import type { PeerTransport } from '../../src/transport/types.js';
-import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
+import { nodeWebRtc } from '../support/node-webrtc.js';
 import { waitFor } from '../support/net.js';
 import { firstSuccess } from '../support/attempts.js';
 import { allOpen, crossWire } from './acceptance.js';
 
-describe.each(NODE_WEBRTC_ENGINES)('an orderly remote close on %s', (engine) => {
+// node-datachannel only, the engine that reported it wrongly (wrtc's close was always
+// plain), and so this process loads one native library (both at once crash now and then).
+describe('an orderly remote close on node-datachannel', () => {
   it('reaches the other side as close only, with reason closed', async () => {
-    const wrtc = await nodeWebRtc(engine);
+    const wrtc = await nodeWebRtc('node-datachannel');
     const seenPerPair: string[][] = [];
     for (let i = 0; i < 3; i++) {
       const transports = createSimplePeerTransports({ wrtc, logger: { warn: () => {} } });
