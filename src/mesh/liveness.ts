@@ -55,28 +55,42 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
   };
 
   /**
-   * The relay says `r` left, but its connection is open: the relay may be the one in
-   * trouble, so ask the peer itself, one window of `leftProbeMs` at a time, for as long
-   * as the relay does not have it back. A window with no frame from it means it is gone.
-   * A window that heard something (an answer, or a frame already in flight from a peer
-   * that has just died) starts the next one. A check that runs late (this process
-   * stalled) gets one more window, since the answer may be waiting unread.
+   * Ping `conn`, and `windowMs` later call `settle(heard)`: whether anything came from it
+   * since. `gone()` is checked first and ends the probe (calling `onGone`). A check that
+   * runs late (this process stalled) and heard nothing gets one more window, since the
+   * answer may be waiting unread.
    */
-  const probeLeaver = (r: RemotePeer, conn: Connection) => {
+  const pingWindow = (conn: Connection, windowMs: number, gone: () => boolean, settle: (heard: boolean) => void, onGone?: () => void) => {
     const window = (since: number) => {
       conn.ping(since);
-      const due = since + opts.leftProbeMs;
+      const due = since + windowMs;
       const probe = clock.setTimeout(() => {
         probes.delete(probe);
-        if (ctx.closed || r.conn !== conn || !conn.isOpen || r.inRoom) return;
-        const now = clock.now();
-        if (conn.lastHeard > since || now - due > opts.heartbeatIntervalMs) return window(now);
-        lifecycle.drop(r, 'vanished', true);
-      }, opts.leftProbeMs);
+        if (ctx.closed) return;
+        if (gone()) return onGone?.();
+        const heard = conn.lastHeard > since;
+        if (!heard && clock.now() - due > opts.heartbeatIntervalMs) return window(clock.now());
+        settle(heard);
+      }, windowMs);
       probes.add(probe);
     };
     window(clock.now());
   };
+
+  /**
+   * The relay says `r` left, but its connection is open: the relay may be the one in
+   * trouble, so ask the peer itself, one window of `leftProbeMs` at a time, for as long
+   * as the relay does not have it back. A window with no frame from it means it is gone.
+   * A window that heard something (an answer, or a frame already in flight from a peer
+   * that has just died) starts the next one.
+   */
+  const probeLeaver = (r: RemotePeer, conn: Connection): void =>
+    pingWindow(
+      conn,
+      opts.leftProbeMs,
+      () => r.conn !== conn || !conn.isOpen || r.inRoom,
+      (heard) => (heard ? probeLeaver(r, conn) : lifecycle.drop(r, 'vanished', true)),
+    );
 
   /** Connections with a restart probe pending (one at a time each). */
   const restartProbes = new WeakSet<Connection>();
@@ -85,38 +99,30 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
    * (restarted with the same id) no longer answers on it; a request replayed by the
    * relay is answered. One short window (4 RTTs, 200 ms at least, `leftProbeMs` at
    * most), so a restarted peer is reconnected at once; a missed answer only costs the
-   * restart that used to happen anyway. A check that runs late (this process stalled)
-   * gets one more window, since the answer may be waiting unread.
+   * restart that used to happen anyway.
    */
   const probeRestart = (r: RemotePeer, conn: Connection) => {
     if (restartProbes.has(conn)) return;
     restartProbes.add(conn);
-    const windowMs = Math.min(opts.leftProbeMs, Math.max(200, 4 * (r.info.rttMs ?? 50)));
-    const window = (since: number) => {
-      conn.ping(since);
-      const due = since + windowMs;
-      const probe = clock.setTimeout(() => {
-        probes.delete(probe);
-        if (ctx.closed) return;
-        if (r.conn !== conn || !conn.isOpen) {
-          restartProbes.delete(conn);
-          // The old connection went away meanwhile, e.g. with a goodbye its previous
-          // incarnation sent before dying: that goodbye does not keep the one asking out.
-          if (!r.conn && r.inRoom && ctx.remotes.get(r.id) === r) {
-            r.left = false;
-            lifecycle.consider(r);
-          }
-          return;
-        }
-        const now = clock.now();
-        if (now - due > opts.heartbeatIntervalMs && conn.lastHeard <= since) return window(now);
+    pingWindow(
+      conn,
+      Math.min(opts.leftProbeMs, Math.max(200, 4 * (r.info.rttMs ?? 50))),
+      () => r.conn !== conn || !conn.isOpen,
+      (heard) => {
         restartProbes.delete(conn);
-        if (conn.lastHeard > since) return ctx.log.warn('restart request ignored: the peer still answers on its open connection', { peer: r.id });
+        if (heard) return ctx.log.warn('restart request ignored: the peer still answers on its open connection', { peer: r.id });
         lifecycle.drop(r, 'restart-requested', true);
-      }, windowMs);
-      probes.add(probe);
-    };
-    window(clock.now());
+      },
+      () => {
+        restartProbes.delete(conn);
+        // The old connection went away meanwhile, e.g. with a goodbye its previous
+        // incarnation sent before dying: that goodbye does not keep the one asking out.
+        if (!r.conn && r.inRoom && ctx.remotes.get(r.id) === r) {
+          r.left = false;
+          lifecycle.consider(r);
+        }
+      },
+    );
   };
 
   timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
