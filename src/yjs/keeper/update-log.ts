@@ -62,7 +62,7 @@ export class UpdateLog {
     this.#fd = fd;
     this.#size = size;
     this.#baseSize = baseSize;
-    this.#say = options.log ?? ((m: string) => console.warn(`[meshparty keeper] ${m}`));
+    this.#say = options.log!; // open() fills in the default
   }
 
   /**
