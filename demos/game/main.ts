@@ -98,9 +98,9 @@ async function main(): Promise<void> {
   $('ready').addEventListener('click', () => lobby!.set({ ready: !lobby!.me.ready }));
   $('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
 
-  const s = createLockstepSession({ room: joined, game: lightCycles, inputDelay: 'auto', hashEvery: 10 });
+  const keyboard = bindKeyboard(window);
+  const s = createLockstepSession({ room: joined, game: lightCycles, inputDelay: 'auto', hashEvery: 10, input: keyboard.sample });
   session = s;
-  bindKeyboard(window, (input) => s.setInput(input));
   $('start').addEventListener('click', () => {
     if (s.status !== 'lobby' || lobby!.gameRunning) return;
     s.start({ players: lobby!.readyPlayers() });

@@ -2,13 +2,12 @@
  * The light-cycles demo's lobby and session, wired as demos/game/main.ts wires them, on
  * the in-memory network: a page that arrives while a game runs is told so (and shows no
  * Start: pressing it would begin a game no one else plays, and freeze that page), then
- * joins the running game. Also the demo's small pure parts: keys let go when the window
- * loses focus, and the chat codec takes every text the page lets you send.
+ * joins the running game. Also the chat codec takes every text the page lets you send
+ * (the keyboard has its own test, game-keyboard.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { createLockstepSession, type LockstepSession } from '../../src/index.js';
 import { Lobby } from '../../demos/game/lobby.js';
-import { bindKeyboard } from '../../demos/game/keyboard.js';
 import { lightCycles, type CycleInput, type LightCyclesState } from '../../demos/game/light-cycles.js';
 import { decodeChatMessage, encodeChatMessage, MAX_TEXT_LENGTH } from '../../demos/chat/chat-message.js';
 import { advanceUntil, connect, net } from './support/memory-sessions.js';
@@ -39,18 +38,6 @@ describe('light-cycles demo', () => {
     expect(sessions[0]!.players).toContain('a');
     for (const l of [...lobbies, lateLobby]) l.close();
     for (const s of [...sessions, lateSession]) s.leave();
-  });
-
-  it('lets go of every key when the window loses focus (no keyup arrives then)', () => {
-    const listeners = new Map<string, (e: unknown) => void>();
-    const target = { addEventListener: (t: string, f: (e: unknown) => void) => listeners.set(t, f), removeEventListener: (t: string) => listeners.delete(t) } as unknown as Window;
-    let latest: CycleInput | undefined;
-    bindKeyboard(target, (input) => (latest = input));
-    listeners.get('keydown')!({ code: 'Space', target: null, preventDefault() {} });
-    listeners.get('keydown')!({ code: 'ArrowLeft', target: null, preventDefault() {} });
-    expect(latest).toEqual({ up: false, down: false, left: true, right: false, fire: true });
-    listeners.get('blur')!({});
-    expect(latest).toEqual({ up: false, down: false, left: false, right: false, fire: false });
   });
 
   it('chat: a receiver takes every text the sender may send, control characters included', () => {
