@@ -1,9 +1,10 @@
 /**
  * `meshparty keeper`'s choice of Node WebRTC (`--webrtc`, default @roamhq/wrtc when
  * it loads, else node-datachannel, else a `webrtc-unsupported` error), and that the keeper
- * process, connected to a peer over either engine, exits 0 on SIGINT and SIGTERM.
+ * process, connected to a peer over either engine, exits 0 on SIGINT and SIGTERM and
+ * releases its directory's lock. (A signal while it starts: keeper-cli-stop.test.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -93,10 +94,10 @@ describe('keeper CLI process on each engine', () => {
       const args = ['bin/meshparty.js', 'keeper', '--relay', relay.address.url, '--room', `cli-${i}`, '--dir', dir, '--fsync', 'never'];
       const keeper = spawnNode(c.flag ? [...args, '--webrtc', c.flag] : args, { cwd: root });
       keepers.push(keeper);
-      return { ...c, i, keeper };
+      return { ...c, i, keeper, dir };
     });
     await Promise.all(
-      runs.map(async ({ flag, engine, signal, i, keeper }) => {
+      runs.map(async ({ flag, engine, signal, i, keeper, dir }) => {
         await keeper.waitForOutput((out) => out.includes(`keeping cli-${i}`), `keeper ${i} joined`, 30_000);
         expect(keeper.stdout()).toContain(`WebRTC: ${engine}${flag ? '' : ' (default)'}`);
         // The peers in this process all run on wrtc: with two native WebRTC libraries
@@ -110,6 +111,7 @@ describe('keeper CLI process on each engine', () => {
         const code = await Promise.race([keeper.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
         expect(code, `keeper ${i} (${engine}) after ${signal}; stderr: ${keeper.stderr()}`).toBe(0);
         console.log(`keeper on ${engine}: exited ${Date.now() - sentAt} ms after ${signal}`);
+        expect(existsSync(join(dir, 'keeper.lock')), `keeper ${i} released its lock`).toBe(false);
         await waitFor(() => peer.peers.size === 0, `the peer of keeper ${i} saw it leave`, 10_000);
       }),
     );

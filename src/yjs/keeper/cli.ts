@@ -3,7 +3,8 @@
  *
  * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC through the relay,
  * stores every document it hears of under `--dir`, and serves them to peers who join when
- * nobody else is online. The Node WebRTC is `@roamhq/wrtc` when it can be loaded, else
+ * nobody else is online. A signal while it is still starting stops the startup at once
+ * (see {@link keeperCommand}). The Node WebRTC is `@roamhq/wrtc` when it can be loaded, else
  * node-datachannel (through `adaptNodeDatachannel`); `--webrtc` picks one.
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import type { Room } from '../../mesh/types.js';
 import { loadNodeWebRtc, type NodeWebRtcEngine } from '../../transport/node-webrtc.js';
 import type { WebRtcImplementation } from '../../transport/simple-peer.js';
 import { MeshpartyError } from '../../util/errors.js';
+import { watchStopSignals } from './stop-signals.js';
 
 /** Parsed command line of the keeper. */
 export interface KeeperArgs {
@@ -62,7 +64,10 @@ export type JoinOverRelay = (options: { relay: string; room: string; password?: 
 /**
  * The `keeper` entry of the `meshparty` CLI table (same shape as the relay's
  * `Subcommand`, written out so this layer does not import from `signaling/`). Runs until
- * SIGINT/SIGTERM, then closes the keeper (flushing every log) and resolves to 0.
+ * SIGINT/SIGTERM, then closes the keeper (flushing every log) and resolves to 0. A signal
+ * while the rooms are still being joined aborts the startup (the rooms joined so far are
+ * left, their logs flushed and closed, the lock released) and also resolves to 0. A
+ * second signal ends the process at once.
  */
 export const keeperCommand = {
   summary: 'keep documents of rooms on disk and serve them to peers (a Node peer over WebRTC)',
@@ -78,35 +83,31 @@ export const keeperCommand = {
     '                     (default: wrtc if it can be loaded, else node-datachannel)',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
-    // Listen for the stop signal from the start: a signal while the rooms are still being
-    // joined must close the keeper (flushing its logs) once it is up, not kill the process
-    // mid-write. A second signal still ends the process at once.
-    let stopped = false;
-    let wake = () => {};
-    const stop = () => {
-      stopped = true;
-      wake();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Listen from the start: a signal while the rooms are still being joined (against a
+    // relay that never answers, ~50 s of timeouts and retries) must stop the startup now,
+    // closing what it opened, not kill the process mid-write nor wait for the joins.
+    const stop = watchStopSignals();
     try {
       const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
       const loaded = await loadNodeWebRtc(webrtc);
       console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
-      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc));
-      if (!stopped) await new Promise<void>((resolve) => (wake = resolve));
+      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc), stop.signal);
+      await stop.stopped;
       await keeper.close();
     } catch (err) {
-      // The CLI prints only the message: keep the stable code in it.
-      if (err instanceof MeshpartyError) throw new Error(`${err.message} [${err.code}]`);
-      throw err;
+      if (!(err instanceof MeshpartyError)) throw err;
+      if (err.code === 'aborted' && stop.signal.aborted) {
+        console.log(`[meshparty keeper] ${String(stop.signal.reason)}: stopped before it was up (${err.message}); the rooms joined are left, their logs flushed and closed, the lock released`);
+      } else {
+        throw new Error(`${err.message} [${err.code}]`); // the CLI prints only the message: keep the stable code in it
+      }
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      stop.dispose();
     }
     // The logs are flushed and closed by now, so leave explicitly: with either engine the
     // event loop would otherwise stay up to 5 s more after the last connection closed
-    // (simple-peer never clears its ICE-complete timer, even on destroy).
+    // (simple-peer never clears its ICE-complete timer, even on destroy), and an abandoned
+    // join would keep trying the relay.
     setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
@@ -120,15 +121,17 @@ async function webrtcJoin(wrtc: WebRtcImplementation): Promise<JoinOverRelay> {
 
 /**
  * Start a keeper from command-line arguments; resolves with it once every room is joined.
+ * Aborting `signal` before then rejects with `aborted` (see `KeeperOptions.signal`).
  *
  * @example
  * ```ts
- * const keeper = await runKeeperCli(process.argv.slice(3), join);
+ * const keeper = await runKeeperCli(process.argv.slice(3), join, AbortSignal.timeout(60_000));
  * ```
  */
-export async function runKeeperCli(argv: string[], join: JoinOverRelay): Promise<Keeper> {
+export async function runKeeperCli(argv: string[], join: JoinOverRelay, signal?: AbortSignal): Promise<Keeper> {
   const args = parseKeeperArgs(argv);
   const keeper = await createKeeper({
+    signal,
     rooms: args.rooms,
     dir: args.dir,
     fsync: args.fsync,

@@ -14,6 +14,7 @@ import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
 import { checkUpdate } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
 import { makeDirDurably } from './durable-fs.js';
+import { startupAborted, unlessAborted } from './startup-abort.js';
 import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
 import { UpdateLog, type FsyncPolicy } from './update-log.js';
 
@@ -31,15 +32,25 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   /**
    * How to join a room. Default: `joinRoom({ ...options, room })` with the joinRoom
    * options given here (`relay`, `password`, `wrtc`, `WebSocket`, ...). Tests pass the
-   * in-memory network's `join`.
+   * in-memory network's `join`. It gets `signal` too: a join that can stop early may
+   * use it (the keeper does not wait for an aborted join either way).
    */
-  join?: (room: string) => Promise<Room> | Room;
+  join?: (room: string, signal: AbortSignal | undefined) => Promise<Room> | Room;
   fsync?: FsyncPolicy;
   /** Log size that triggers compaction (default 4 MiB). */
   compactBytes?: number;
   /** Documents kept per room at most (default 1000); announcements beyond are ignored. */
   maxDocsPerRoom?: number;
   log?: (message: string) => void;
+  /**
+   * Aborting it stops a keeper that is still starting: createKeeper rejects at once with
+   * `MeshpartyError('aborted')` (`detail.joined`: the rooms joined by then), after leaving
+   * those rooms, flushing and closing every log it opened and releasing the directory's
+   * lock. A join still in progress is abandoned (joinRoom cannot be cancelled): a room it
+   * joins later is left at once. Watched only until createKeeper resolves; a running
+   * keeper is stopped with `close()`.
+   */
+  signal?: AbortSignal;
 }
 
 /** A running keeper. */
@@ -63,6 +74,7 @@ interface KeptDoc {
 
 /**
  * Start a keeper: join `rooms`, load every stored document, keep and serve them.
+ * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}).
  *
  * @example
  * ```ts
@@ -70,11 +82,18 @@ interface KeptDoc {
  * import { WebSocket } from 'ws';
  * const keeper = await createKeeper({ room: 'notes', dir: './data', relay: 'ws://127.0.0.1:4444', wrtc, WebSocket });
  * process.on('SIGINT', () => keeper.close());
+ *
+ * // Give up if the rooms are not joined within 5 s (a relay that does not answer):
+ * try {
+ *   const keeper = await createKeeper({ room: 'notes', dir: './data', relay, wrtc, WebSocket, signal: AbortSignal.timeout(5000) });
+ * } catch (err) {
+ *   if (err instanceof MeshpartyError && err.code === 'aborted') console.log('relay did not let us in; nothing left open');
+ * }
  * ```
  */
 export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   // Everything that is not a keeper option is passed on to joinRoom.
-  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, log: _l, ...joinOptions } = options;
+  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, log: _l, signal, ...joinOptions } = options;
   const roomNames = [...new Set([...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])])];
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
   const joinOne =
@@ -130,6 +149,8 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     say(`room ${roomName}: keeping ${JSON.stringify(name)} (${updates.length} stored records)`);
   };
 
+  const aborted = () => startupAborted(signal!, roomNames.slice(0, rooms.length), roomNames.length);
+  if (signal?.aborted) throw aborted(); // before the lock: nothing to undo
   const release = lockDir(options.dir);
   /** Keep one document, reporting (not throwing) what stops it: one bad file must not stop the rest. */
   const tryKeepDoc = (roomName: string, room: Room, name: string): void => {
@@ -150,7 +171,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   try {
     for (const roomName of roomNames) {
       kept.set(roomName, new Map());
-      const room = await joinOne(roomName);
+      // A promise either way: a join may also return its room, or throw, at once.
+      const joining = Promise.resolve(roomName).then((name) => joinOne(name, signal));
+      const room = await unlessAborted(joining, signal, aborted, (late) => void late.leave());
       rooms.push(room);
       const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
       offs.push(
@@ -162,6 +185,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       );
       for (const name of storedDocNames(join(options.dir, storeName(roomName)), say)) tryKeepDoc(roomName, room, name);
     }
+    // Aborted after the last join settled (while its documents loaded): the caller has
+    // asked to stop, so it gets no keeper.
+    if (signal?.aborted) throw aborted();
   } catch (err) {
     closed = true;
     offs.forEach((off) => off());
