@@ -6,12 +6,17 @@
  * PROTOCOL.md, "Lockstep wire format" (late join, the proposer leaves, rejoining).
  */
 import type { PeerId } from '../mesh/types.js';
+import { MeshpartyError } from '../util/errors.js';
 import { HashBook } from './hash-book.js';
+import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import { InputStream } from './input-stream.js';
 import { Recorder } from './replay.js';
 import { Simulation } from './simulation.js';
 import { admissionKey, type JoinMessage, type SessionCore } from './session-core.js';
 import { type Control, Kind, type Role } from './wire.js';
+
+/** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled';
 
 export class Admission<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -138,6 +143,12 @@ export class Admission<S, I> {
       this.c.log(`ignoring join of ${m.peer} at ${m.atFrame}: its proposer ${from} is leaving`);
       return;
     }
+    // A spectator admitted again (it fell behind, or could not follow a drop): the new
+    // admission ends the earlier one. The coordinator proposes a join only for a peer that
+    // is no member in its view, and a spectator leaves without a drop to agree on; its own
+    // leave may reach us after this join (it is stale then). Holding the join back until
+    // that leave arrives would hold back our joinAck, and the coordinator's inputs with it.
+    if (this.c.spectators.has(m.peer) && current !== undefined && current < m.atFrame) this.c.departures.departed(m.peer);
     // Still here under an earlier admission (its drop not stepped yet): apply it after.
     if (this.c.isMember(m.peer) || this.c.dropped.has(m.peer)) {
       this.c.deferredJoins.push({ from, m });
@@ -199,11 +210,24 @@ export class Admission<S, I> {
   }
 
   /**
+   * A player (the session checked) stopped sending us its inputs: we acknowledged none
+   * for more than MAX_RESEND_BACKLOG frames, and it no longer holds the ones we lack. We
+   * cannot follow without a fresh snapshot, so we are admitted again. A notice about an
+   * admission we already left is stale (another player may cut that one off later).
+   */
+  onCutOff(from: PeerId, m: Extract<Control, { kind: typeof Kind.cutOff }>): void {
+    if (m.since !== this.c.since.get(this.c.selfId)) return;
+    this.rejoin(true, 'fell-behind', `${from} stopped sending us its inputs: we acknowledged nothing past frame ${m.acked}, more than ${MAX_RESEND_BACKLOG} frames behind it`);
+  }
+
+  /**
    * Back to the lobby to be admitted again: the coordinator that admitted us vanished
    * before sending our snapshot (`announce`: tell the members, who drop us at an agreed
-   * frame as for any player), or our join was cancelled (the members cancel it themselves).
+   * frame as for any player), a player cut us off, every player is gone from our view or
+   * we cannot follow a drop (announced too), or our join was cancelled (the members cancel it themselves). Emits `rejoining`.
    */
-  rejoin(announce: boolean, why: string): void {
+  rejoin(announce: boolean, code: RejoinCode, why: string): void {
+    const frame = this.c.frame;
     this.c.log(`back to the lobby: ${why}`);
     const since = this.c.since.get(this.c.selfId) ?? 0;
     if (announce) for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: this.c.selfId, since });
@@ -228,5 +252,6 @@ export class Admission<S, I> {
     this.c.role = this.c.opts.spectator ? 'spectator' : 'player';
     this.c.status = 'lobby';
     this.sayHello();
+    this.c.events.emit('rejoining', { frame, reason: new MeshpartyError(code, why, { frame }) });
   }
 }

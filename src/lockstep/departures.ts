@@ -19,7 +19,7 @@ export class Departures<S, I> {
   /** Another peer's connection closed. */
   onPeerLeft(id: PeerId): void {
     this.c.hellos.delete(id);
-    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, `${id}, who admitted us, left before our snapshot`);
+    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left before our snapshot`);
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     this.departed(id);
     this.tryDecideDrops();
@@ -50,6 +50,13 @@ export class Departures<S, I> {
     this.c.hashing.judge(this.c.hashes.forget(id));
     this.c.proposals.pendingJoinsForget(id);
     this.sendReports();
+    // A spectator with every player gone from its view (its connections to all of them
+    // closed, or they all left) has nobody to decide the drops or send it inputs: it would
+    // wait for good. Back to the lobby, to be admitted again once connected to a coordinator
+    // (its hello from here on says "not started"; one from a running session never admits).
+    if (this.c.role === 'spectator' && this.c.status === 'running' && this.c.coordinator() === undefined) {
+      this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${[...this.c.leaving].join(', ')})`);
+    }
   }
 
   /** A member announced that `peer` (admitted at `since`) left. */
@@ -149,7 +156,7 @@ export class Departures<S, I> {
     // cannot follow: it leaves and is admitted again with a fresh snapshot.
     const past = this.c.sim !== undefined && m.atFrame < this.c.sim.frame;
     if (this.c.role === 'spectator' && (past || s.next < m.atFrame)) {
-      return this.c.admission.rejoin(true, past ? `the drop of ${m.leaver} at ${m.atFrame} is behind our frame ${this.c.sim!.frame}` : `inputs of ${m.leaver} before ${m.atFrame} are lost for good (we have up to ${s.next})`);
+      return this.c.admission.rejoin(true, past ? 'past-drop' : 'inputs-lost', past ? `the drop of ${m.leaver} at ${m.atFrame} is behind our frame ${this.c.sim!.frame}` : `inputs of ${m.leaver} before ${m.atFrame} are lost for good (we have up to ${s.next})`);
     }
     if (past) this.c.log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.c.sim!.frame}`);
     const list = this.c.dropsAt.get(m.atFrame) ?? [];
@@ -163,7 +170,7 @@ export class Departures<S, I> {
     for (const [peer, proposer] of [...this.c.proposer]) {
       if (proposer === m.leaver && (this.c.since.get(peer) ?? -1) >= m.atFrame && peer !== this.c.selfId) this.c.admission.cancelJoin(peer);
     }
-    if (this.c.joinedVia === m.leaver && (this.c.since.get(this.c.selfId) ?? -1) >= m.atFrame) return this.c.admission.rejoin(false, `our join at ${this.c.since.get(this.c.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`);
+    if (this.c.joinedVia === m.leaver && (this.c.since.get(this.c.selfId) ?? -1) >= m.atFrame) return this.c.admission.rejoin(false, 'join-cancelled', `our join at ${this.c.since.get(this.c.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`);
     this.c.admission.flushDeferredJoins();
   }
 

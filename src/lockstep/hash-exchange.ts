@@ -9,8 +9,17 @@ import { Kind } from './wire.js';
 
 /** Serialized states kept for the most recent hashed frames (a desync dump asks for one). */
 const KEEP_STATES = 32;
-/** Hashes for frames further than this from ours are not kept (the book prunes 1200 back). */
-const HASH_WINDOW = 1024;
+/**
+ * A member's hash of a frame further than this from ours, either way, is neither kept nor
+ * judged (the book prunes 1200 back): an older one comes from a member far behind (a
+ * lagging spectator), a newer one means we are the one far behind.
+ *
+ * @example
+ * ```ts
+ * const judged = Math.abs(hashedFrame - ourFrame) <= HASH_WINDOW;
+ * ```
+ */
+export const HASH_WINDOW = 1024;
 
 export class HashExchange<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -56,11 +65,15 @@ export class HashExchange<S, I> {
   /**
    * A member's hash (the session checked it is a member). Only hashed frames within
    * HASH_WINDOW of ours make an entry: anything else would sit in the book until pruned.
+   * One far ahead is no fault of the sender's: it is we who lag (our inputs stopped
+   * coming); counting those as bad messages would have us ignore every player, and then
+   * their cut-off notice and our next admission, for good.
    */
   onHash(from: PeerId, frame: number, hash: number): void {
     const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
-    if (frame % this.c.config.hashEvery !== 0 || frame > ours + HASH_WINDOW) return this.c.badMessage(from, `hash of frame ${frame}, not one to expect near our frame ${ours}`);
+    if (frame % this.c.config.hashEvery !== 0) return this.c.badMessage(from, `hash of frame ${frame}, not a hashed frame`);
     if (frame < ours - HASH_WINDOW) return; // a member far behind (a lagging spectator): past judging
+    if (frame > ours + HASH_WINDOW) return; // we are far behind: nothing of ours to judge it against soon
     this.judge([this.c.hashes.remote(from, frame, hash)]);
   }
 

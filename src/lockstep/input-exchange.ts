@@ -6,12 +6,19 @@
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { SessionCore } from './session-core.js';
-import { decodeInputPacket, encodeInputPacket, inputChannelName, MAX_INPUTS_PER_PACKET, resolveInputPacket } from './wire.js';
+import { decodeInputPacket, encodeInputPacket, inputChannelName, Kind, MAX_INPUTS_PER_PACKET, resolveInputPacket } from './wire.js';
 
 /**
  * A sender keeps its own inputs back to the lowest frame a receiver still needs, but no
  * further than this many frames (a minute at 60 Hz): a receiver behind by more (a spectator
- * whose link carries nothing) stops being sent inputs, so memory stays bounded.
+ * whose link carries nothing, or whose tab was suspended) stops being sent inputs, so
+ * memory stays bounded. It is told so (`cutOff`), and is admitted again with a snapshot.
+ *
+ * @example
+ * ```ts
+ * // The sender's side, in prune(): past this, the receiver is cut off.
+ * const cutOff = acked < myNext - MAX_RESEND_BACKLOG;
+ * ```
  */
 export const MAX_RESEND_BACKLOG = 3600;
 
@@ -57,7 +64,10 @@ export class InputExchange<S, I> {
 
   /**
    * Forget inputs everyone has stepped past: our own only below the lowest frame a
-   * receiver still needs (within MAX_RESEND_BACKLOG), others' below `frame`.
+   * receiver still needs (within MAX_RESEND_BACKLOG), others' below `frame`. A receiver
+   * further behind is cut off and told so: without the inputs we forget it would stall
+   * for good, silently; with the notice it goes back to the lobby and is admitted again
+   * with a fresh snapshot (one notice per admission: it is no receiver any more).
    */
   prune(frame: number): void {
     let floor = frame;
@@ -65,6 +75,8 @@ export class InputExchange<S, I> {
       if (acked < this.c.myNext - MAX_RESEND_BACKLOG) {
         this.c.receivers.delete(to);
         this.c.log(`no longer sending inputs to ${to}: it acknowledged nothing past frame ${acked}, more than ${MAX_RESEND_BACKLOG} frames behind`);
+        const since = this.c.since.get(to);
+        if (since !== undefined) this.c.sendCtl(to, { kind: Kind.cutOff, gen: this.c.gen, since, acked });
         continue;
       }
       floor = Math.min(floor, acked);

@@ -7,6 +7,14 @@ import type { PeerId } from '../mesh/types.js';
 import type { SessionCore } from './session-core.js';
 import { type Control, Kind, type Role } from './wire.js';
 
+/**
+ * A peer is admitted again no sooner than this many seconds (in frames at the session's
+ * tick rate) after the join frame of its previous late join: each admission costs every
+ * member a join and its acknowledgement, and the coordinator a snapshot, and a member
+ * could otherwise leave and say hello in a loop (or a player send cut-off notices).
+ */
+const READMIT_INTERVAL_S = 5;
+
 export class JoinProposals<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -20,7 +28,10 @@ export class JoinProposals<S, I> {
     const hello = this.c.hellos.get(peer);
     if (!hello || hello.started || this.c.isMember(peer) || this.c.pendingJoins.has(peer) || this.c.dropped.has(peer)) return;
     // A hello older than the peer's last admission we know of says nothing about now.
-    if (hello.after <= (this.c.lastAdmission.get(peer) ?? -1)) return;
+    const last = this.c.lastAdmission.get(peer);
+    if (hello.after <= (last ?? -1)) return;
+    // Rate limit (the periodic retry in the ticker admits it once the interval is over).
+    if (last !== undefined && sim.frame < last + READMIT_INTERVAL_S * this.c.config.tickHz) return;
     // While a drop is being agreed, a join sent now could reach a member before the drop
     // it must follow (the drop may cancel an earlier admission of this very peer).
     if (this.c.leaving.size > 0) return;

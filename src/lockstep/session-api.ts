@@ -4,6 +4,7 @@
  */
 import type { PeerId, Room } from '../mesh/types.js';
 import type { Clock } from '../util/clock.js';
+import type { MeshpartyError } from '../util/errors.js';
 import type { Game } from './game.js';
 import type { Recording } from './replay.js';
 import type { Role } from './wire.js';
@@ -49,6 +50,33 @@ export interface LockstepEvents {
   desync: { frame: number; hashes: Record<PeerId, number>; dump(): Promise<Record<PeerId, Uint8Array | undefined>> };
   'player-joined': { peer: PeerId; atFrame: number; role: Role };
   'player-left': { peer: PeerId; atFrame: number };
+  /**
+   * This peer cannot follow the game any more and left it to be admitted again with a
+   * fresh snapshot of a later frame: `status` is `lobby` (then `joining`) until `started`
+   * fires again. `frame` is the frame it had reached; `reason.code` is stable:
+   * - `fell-behind`: a player stopped sending it inputs, as it had acknowledged none for
+   *   more than 3600 frames (a minute at 60 Hz: its packets were lost, or its tab was
+   *   suspended, for that long);
+   * - `players-gone`: a spectator's connections to every player closed (a network outage,
+   *   a tab suspended long enough for heartbeats to time out), or every player left;
+   * - `inputs-lost`: a player was dropped while inputs of it this peer still lacked were
+   *   gone for good (a spectator lagging further back than a drop hands out);
+   * - `past-drop`: a player was dropped at a frame this peer had already stepped past;
+   * - `coordinator-left`: the player that admitted it left before sending its snapshot;
+   * - `join-cancelled`: its join was cancelled (the player that proposed it was dropped first).
+   *
+   * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
+   * stays in the lobby), and never sooner than 5 seconds after its previous late join.
+   *
+   * @example
+   * ```ts
+   * session.on('rejoining', ({ reason }) => {
+   *   if (reason.code === 'fell-behind') banner.show('Catching up with the game…');
+   * });
+   * session.on('started', () => banner.hide());
+   * ```
+   */
+  rejoining: { frame: number; reason: MeshpartyError };
   stopped: { reason: string };
 }
 

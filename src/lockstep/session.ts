@@ -253,6 +253,10 @@ class Session<S, I> implements LockstepSession<S, I> {
         return this.#c.sendCtl(from, { kind: Kind.stateRes, gen: this.#c.gen, frame: m.frame, state: this.#c.hashing.stateAt(m.frame) });
       case Kind.stateRes:
         return this.#c.hashing.onState(from, m.frame, m.state);
+      case Kind.cutOff:
+        // Only a player sends inputs, so only a player can stop sending them.
+        if (!this.#c.streams.has(from)) return this.#c.badMessage(from, `a cut-off notice from ${from}, not a player that sends us inputs`);
+        return this.#c.admission.onCutOff(from, m);
     }
   }
 }

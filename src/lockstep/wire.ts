@@ -22,6 +22,7 @@ export const Kind = {
   drop: 10,
   stateReq: 11,
   stateRes: 12,
+  cutOff: 13,
 } as const;
 
 /**
@@ -29,8 +30,9 @@ export const Kind = {
  * is refused (its hellos are bad messages). 2: admissions are named by their join frame
  * (`since` in leave/report/drop, `join.members` as (since, id) pairs) and hello carries
  * `after`. 3: input packets have a 2-byte head and travel on a channel per generation.
+ * 4: `cutOff` tells a receiver too far behind that a player stopped sending it inputs.
  */
-export const LOCKSTEP_WIRE_VERSION = 3;
+export const LOCKSTEP_WIRE_VERSION = 4;
 
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
@@ -212,7 +214,12 @@ export type Control =
   | { kind: typeof Kind.report; gen: number; leaver: PeerId; since: number; next: number; base: number; inputs: Uint8Array[] }
   | { kind: typeof Kind.drop; gen: number; leaver: PeerId; since: number; atFrame: number; base: number; inputs: Uint8Array[] }
   | { kind: typeof Kind.stateReq; gen: number; frame: number }
-  | { kind: typeof Kind.stateRes; gen: number; frame: number; state: Uint8Array | undefined };
+  | { kind: typeof Kind.stateRes; gen: number; frame: number; state: Uint8Array | undefined }
+  /**
+   * The sender (a player) no longer sends its inputs to the receiver's admission `since`:
+   * the receiver acknowledged nothing past `acked`, more than MAX_RESEND_BACKLOG frames back.
+   */
+  | { kind: typeof Kind.cutOff; gen: number; since: number; acked: number };
 
 const writeIds = (w: ByteWriter, ids: readonly PeerId[]) => {
   w.varint(ids.length);
@@ -301,6 +308,9 @@ export function encodeControl(m: Control): Uint8Array {
       w.u8(m.gen).varint(m.frame).u8(m.state ? 1 : 0);
       if (m.state) w.bytes(m.state);
       break;
+    case Kind.cutOff:
+      w.u8(m.gen).varint(m.since).varint(m.acked);
+      break;
   }
   return w.finish();
 }
@@ -362,6 +372,9 @@ export function decodeControl(bytes: Uint8Array): Control {
       m = { kind, gen, frame, state: r.u8() === 1 ? r.bytes().slice() : undefined };
       break;
     }
+    case Kind.cutOff:
+      m = { kind, gen: r.u8(), since: r.varint(), acked: r.varint() };
+      break;
     default:
       throw new MeshpartyError('bad-message', `unknown lockstep message kind ${kind}`);
   }

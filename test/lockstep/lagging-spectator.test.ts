@@ -71,11 +71,16 @@ describe('a player leaves while a spectator lags further back than a drop hands 
   it('the players are not held up, and the spectator leaves and is admitted again with a fresh snapshot', async () => {
     const logs: string[] = [];
     const started: number[] = [];
+    const rejoins: string[] = [];
     // 12 s without input packets: 720 frames of c's inputs missing, more than DROP_HISTORY.
-    const { n, a, b, w, target } = await lagThenLeave(33, 7, 12_000, logs, (_a, w) => w.on('started', (e) => started.push(e.frame)));
+    const { n, a, b, w, target } = await lagThenLeave(33, 7, 12_000, logs, (_a, w) => {
+      w.on('started', (e) => started.push(e.frame));
+      w.on('rejoining', (e) => rejoins.push(e.reason.code));
+    });
     await advanceUntil(n, () => started.length === 2 && w.frame >= target + 60, 20_000);
     expect({ status: w.status, started: started.length, frame: w.frame >= target + 60 }).toEqual({ status: 'running', started: 2, frame: true });
     expect(logs.some((l) => /lost for good/.test(l))).toBe(true);
+    expect(rejoins).toEqual(['inputs-lost']);
     expectSameHashes([a, b, w], started[1]!, target + 60);
     for (const s of [a, b, w]) s.leave();
   });

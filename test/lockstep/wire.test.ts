@@ -70,6 +70,7 @@ describe('control messages', () => {
     { kind: Kind.stateReq, gen: 3, frame: 440 },
     { kind: Kind.stateRes, gen: 3, frame: 440, state: b(7) },
     { kind: Kind.stateRes, gen: 3, frame: 450, state: undefined },
+    { kind: Kind.cutOff, gen: 3, since: 310, acked: 1200 },
   ];
 
   it('every kind round-trips', () => {
@@ -84,7 +85,9 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 3/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 4/);
+    // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 4/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });

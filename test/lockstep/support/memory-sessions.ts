@@ -1,6 +1,6 @@
 /** Walk-game sessions on a seeded in-memory network with simulated time, for focused lockstep tests. */
 import { expect } from 'vitest';
-import { ManualClock, createLockstepSession, createMemoryNetwork, type LockstepSession, type MemoryNetwork, type Room } from '../../../src/index.js';
+import { type Clock, ManualClock, createLockstepSession, createMemoryNetwork, type LockstepSession, type MemoryNetwork, type Room } from '../../../src/index.js';
 import { makeWalkGame, scriptedButtons, type WalkState } from '../games.js';
 
 export type Walk = LockstepSession<WalkState, ReturnType<typeof scriptedButtons>>;
@@ -17,8 +17,8 @@ export async function connect(n: MemoryNetwork, ids: string[]): Promise<Room[]> 
   return rooms;
 }
 
-/** A walk-game session playing scripted buttons for `index`; its log lines go to `logs`. */
-export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spectator?: boolean } = {}, logs?: string[]): Walk {
+/** A walk-game session playing scripted buttons for `index`; its log lines go to `logs`. `extra.clock` replaces the network's clock for the session only. */
+export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spectator?: boolean; clock?: Clock } = {}, logs?: string[]): Walk {
   const s: Walk = createLockstepSession({
     room, game: makeWalkGame(), clock: n.clock, inputDelay: 'auto',
     log: (m) => logs?.push(`${room.selfId}: ${m}`),
