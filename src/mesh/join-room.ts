@@ -38,6 +38,13 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   connectAttempts?: number;
   /** Transport tuning (frame size, drain threshold); rarely needed. */
   transport?: Omit<SimplePeerTransportOptions, 'wrtc' | 'iceServers' | 'clock' | 'logger'>;
+  /**
+   * Give up joining when this aborts: the relay client stops retrying, and the join
+   * rejects with code `aborted` (`detail.reason`: the signal's reason). Against a relay
+   * that never answers, a join otherwise takes `connectAttempts` tries with backoff
+   * (~50 s by default). It only covers the join: once joined, call `room.leave()`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -45,7 +52,8 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * channels. Resolves once the relay has accepted us (peers then appear through
  * `peer-joined`). Rejects with a {@link MeshpartyError} whose `code` is
  * `relay-unreachable`, `room-full`, `token-required`/`token-invalid`/`token-expired`/
- * `token-wrong-room`, `webrtc-unsupported` or `websocket-unavailable`. A wrong password
+ * `token-wrong-room`, `webrtc-unsupported`, `websocket-unavailable` or `aborted` (the
+ * `signal` option). A wrong password
  * cannot be known before peers answer: it arrives as an `error` event with code
  * `wrong-password` (within seconds once every peer older than us has answered; at most
  * `connectTimeoutMs` if one stays silent), and the room closes. A password that cannot
@@ -65,10 +73,13 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  *   iceServers: [{ urls: 'stun:stun.example.org:3478' }] });
  * room.on('peer-joined', ({ id }) => room.send(id, new TextEncoder().encode('hello')));
  * room.on('error', (err) => console.error(err.code, err.message));
+ *
+ * // Give up after 10 s (rejects with code `aborted`)
+ * const quick = await joinRoom({ relay, room: 'demo', wrtc, WebSocket, signal: AbortSignal.timeout(10_000) });
  * ```
  */
 export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
-  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, ...meshOptions } = options;
+  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, signal, ...meshOptions } = options;
   if (typeof relay !== 'string' || !/^wss?:\/\//.test(relay)) {
     throw new MeshpartyError('bad-argument', `relay must be a ws:// or wss:// URL, got ${JSON.stringify(relay)}`);
   }
@@ -76,6 +87,7 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
   if (!wrtc && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
     throw new MeshpartyError('webrtc-unsupported', 'no WebRTC here: pass `wrtc` (in Node: adaptNodeDatachannel(node-datachannel/polyfill), or @roamhq/wrtc)');
   }
+  if (signal?.aborted) throw aborted(options.room, signal);
   const signaling = createWebSocketSignaling({
     url: relay,
     room: options.room,
@@ -105,5 +117,14 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
       }),
       room.on('error', (err) => settle(err)),
     );
+    if (signal) {
+      const onAbort = () => settle(aborted(options.room, signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      offs.push(() => signal.removeEventListener('abort', onAbort));
+    }
   });
+}
+
+function aborted(room: string, signal: AbortSignal): MeshpartyError {
+  return new MeshpartyError('aborted', `joining room "${room}" was aborted`, { reason: signal.reason });
 }

@@ -4,6 +4,7 @@
  * WebRTC, bad arguments) and leaves nothing running behind. The happy path runs on each
  * Node WebRTC engine; the refusals happen before any WebRTC, so they run on one.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
@@ -51,6 +52,44 @@ describe('joinRoom', () => {
   it('rejects relay-unreachable after connectAttempts when nothing listens', async () => {
     const port = await freePort();
     await expect(join({ relay: `ws://127.0.0.1:${port}`, connectAttempts: 3 })).rejects.toMatchObject({ code: 'relay-unreachable', detail: { attempts: 3 } });
+  });
+
+  it('rejects aborted when its signal aborts, and stops trying the relay', async () => {
+    // A TCP server that counts connection attempts and answers none of them with a relay.
+    let attempts = 0;
+    const server = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const controller = new AbortController();
+      const joining = join({ relay: `ws://127.0.0.1:${port}`, connectAttempts: 1000, signal: controller.signal });
+      await waitFor(() => attempts >= 2, 'the relay client retrying', 10_000);
+      const abortedAt = Date.now();
+      controller.abort('user gave up');
+      await expect(joining).rejects.toMatchObject({ code: 'aborted', detail: { reason: 'user gave up' } });
+      expect(Date.now() - abortedAt).toBeLessThan(1000);
+      const after = attempts;
+      await new Promise((r) => setTimeout(r, 500)); // 10x the backoff's longest delay here
+      expect(attempts).toBe(after);
+      // Already aborted: rejected before any connection is made.
+      await expect(join({ relay: `ws://127.0.0.1:${port}`, signal: AbortSignal.abort('no') })).rejects.toMatchObject({ code: 'aborted', detail: { reason: 'no' } });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(attempts).toBe(after);
+    } finally {
+      await new Promise((res) => server.close(res));
+    }
+  });
+
+  it('an abort after the join has resolved changes nothing', async () => {
+    const r = await relay();
+    const controller = new AbortController();
+    const a = await join({ relay: r.address.url, signal: controller.signal });
+    controller.abort();
+    await new Promise((res) => setTimeout(res, 100));
+    expect(a.status).toBe('connected');
   });
 
   it('rejects room-full from the relay, and from maxPeers when the room already has that many', async () => {

@@ -59,7 +59,7 @@ export function parseKeeperArgs(argv: string[]): KeeperArgs {
 }
 
 /** How the keeper joins a room over WebRTC; injected so this module stays free of platform imports. */
-export type JoinOverRelay = (options: { relay: string; room: string; password?: string }) => Promise<Room>;
+export type JoinOverRelay = (options: { relay: string; room: string; password?: string; signal?: AbortSignal }) => Promise<Room>;
 
 /**
  * The `keeper` entry of the `meshparty` CLI table (same shape as the relay's
@@ -106,8 +106,7 @@ export const keeperCommand = {
     }
     // The logs are flushed and closed by now, so leave explicitly: with either engine the
     // event loop would otherwise stay up to 5 s more after the last connection closed
-    // (simple-peer never clears its ICE-complete timer, even on destroy), and an abandoned
-    // join would keep trying the relay.
+    // (simple-peer never clears its ICE-complete timer, even on destroy).
     setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
@@ -135,7 +134,7 @@ export async function runKeeperCli(argv: string[], join: JoinOverRelay, signal?:
     rooms: args.rooms,
     dir: args.dir,
     fsync: args.fsync,
-    join: (room) => join({ relay: args.relay, room, password: args.password }),
+    join: (room, joinSignal) => join({ relay: args.relay, room, password: args.password, signal: joinSignal }),
   });
   console.log(`[meshparty keeper] keeping ${args.rooms.join(', ')} in ${args.dir} via ${args.relay}`);
   return keeper;

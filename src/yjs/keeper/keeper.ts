@@ -46,8 +46,9 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
    * Aborting it stops a keeper that is still starting: createKeeper rejects at once with
    * `MeshpartyError('aborted')` (`detail.joined`: the rooms joined by then), after leaving
    * those rooms, flushing and closing every log it opened and releasing the directory's
-   * lock. A join still in progress is abandoned (joinRoom cannot be cancelled): a room it
-   * joins later is left at once. Watched only until createKeeper resolves; a running
+   * lock. A join still in progress is given the signal (the default join passes it to
+   * joinRoom, which stops trying the relay); a custom join that ignores it is abandoned,
+   * and a room it joins later is left at once. Watched only until createKeeper resolves; a running
    * keeper is stopped with `close()`.
    */
   signal?: AbortSignal;
@@ -98,9 +99,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
   const joinOne =
     customJoin ??
-    ((room: string) => {
+    ((room: string, joinSignal: AbortSignal | undefined) => {
       if (!joinOptions.relay) throw new MeshpartyError('bad-argument', 'createKeeper needs `join` or the joinRoom options (`relay`, `wrtc`, `WebSocket`)');
-      return joinRoom({ ...joinOptions, relay: joinOptions.relay, room });
+      return joinRoom({ ...joinOptions, relay: joinOptions.relay, room, signal: joinSignal });
     });
   const say = options.log ?? ((m: string) => console.log(`[meshparty keeper] ${m}`));
   const maxDocs = options.maxDocsPerRoom ?? 1000;

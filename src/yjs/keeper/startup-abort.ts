@@ -1,8 +1,9 @@
 /**
- * Cutting the keeper's startup short with an AbortSignal. Joining a room cannot be
- * cancelled from outside (joinRoom takes no signal, and against a relay that never
- * answers it tries for ~50 s), so an aborted step is abandoned rather than cancelled:
- * startup stops waiting for it at once, and what it still produces later is disposed of.
+ * Cutting the keeper's startup short with an AbortSignal. The default join hands the
+ * signal to joinRoom, which then stops trying the relay; a custom join may ignore it
+ * (against a relay that never answers, joinRoom alone tries for ~50 s), so an aborted
+ * step is abandoned rather than awaited: startup stops waiting for it at once, and what
+ * it still produces later is disposed of.
  */
 import { MeshpartyError } from '../../util/errors.js';
 
