@@ -18,7 +18,7 @@ import { bindChat, type ChatMessage } from './chat.js';
 import { sanitizeRemoteUsers } from './untrusted.js';
 import { storeNameFor } from './store-name.js';
 
-/** The relay's default port (`npx meshparty signal` listens there unless told otherwise). */
+/** The document's name in the room (and in its IndexedDB store's name, see store-name.ts). */
 const DOC_NAME = 'main';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -67,6 +67,16 @@ function showStatus(state: string, label: string, peers: number): void {
   peerCountEl.textContent = `${peers} ${peers === 1 ? 'peer' : 'peers'}`;
 }
 
+/** What to tell the person when the room is refused or ends for good (relay codes: PROTOCOL.md). */
+function failureText(err: unknown): string {
+  const { code, message } = err as { code?: string; message?: string };
+  if (code === 'wrong-password') return 'wrong password for this room';
+  if (code === 'room-full') return 'cannot join: the room is full';
+  if (code === 'room-name-invalid') return 'cannot join: the relay does not accept this room name';
+  if (code?.startsWith('token-')) return 'cannot join: the relay needs a valid room token';
+  return `cannot join: ${message ?? String(err)}`;
+}
+
 let room: Room | undefined;
 let provider: MeshpartyProvider | undefined;
 
@@ -78,24 +88,31 @@ async function connect(): Promise<void> {
       room = await joinRoom({ relay, room: link.room, password: link.password });
       break;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'wrong-password') return showStatus('error', 'wrong password for this room', 0);
       // Only an unreachable relay is worth waiting out; a refusal (room-full, a token
       // error) stays what it is, and the page keeps working offline.
-      if (code !== 'relay-unreachable') return showStatus('error', `cannot join: ${(err as Error).message}`, 0);
+      if ((err as { code?: string }).code !== 'relay-unreachable') return showStatus('error', failureText(err), 0);
       showStatus('offline', 'offline — edits are kept and will sync', 0);
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
     }
   }
   const joined = room!;
-  joined.on('error', (err) => showStatus('error', err.message, joined.peers.size));
+  // A room that ends for good (the relay refuses our rejoin after it restarted, a wrong
+  // password) emits the reason just before its status turns `closed`: keep it, or the
+  // status would say only "closed". Such a room does not rejoin by itself.
+  let lastError: unknown;
+  joined.on('error', (err) => {
+    lastError = err;
+    showStatus('error', err.message, joined.peers.size);
+  });
   provider = createYjsProvider(joined, doc, { name: DOC_NAME, awareness });
-  const render = () =>
+  const render = () => {
+    if (joined.status === 'closed' && lastError !== undefined) return showStatus('error', failureText(lastError), 0);
     showStatus(
       joined.status === 'connected' ? 'connected' : joined.status === 'closed' ? 'offline' : 'connecting',
       joined.status === 'connected' ? (provider!.synced || joined.peers.size === 0 ? 'connected' : 'syncing…') : joined.status,
       joined.peers.size,
     );
+  };
   provider.on('status', render);
   provider.on('synced', render);
   render();

@@ -5,43 +5,25 @@
  * a reloaded page still shows the text (y-indexeddb).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { SignalingServer } from '../../signaling/index.js';
 import { launchChromium } from '../support/browser.js';
 import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
+import { type EditorPage, openEditor as openEditorPage, roomHash, shownText, textOf } from './support/editor-page.js';
 
 let browser: Browser;
 let relay: SignalingServer | undefined;
 let dev: Served;
-const contexts: BrowserContext[] = [];
-
-interface EditorPage {
-  page: Page;
-  errors: string[];
-}
+const opened: EditorPage[] = [];
 
 async function openEditor(room: string): Promise<EditorPage> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
-  await page.goto(`${dev.url}editor/?relay=${encodeURIComponent(relay!.address.url)}#room=${encodeURIComponent(room)}`);
-  await page.waitForSelector('.cm-content');
-  return { page, errors };
+  const p = await openEditorPage(browser, { baseUrl: dev.url, relay: relay!.address.url, hash: roomHash(room) });
+  opened.push(p);
+  return p;
 }
 
-/** The text the editor shows, without the remote cursors' name labels drawn inside it. */
-const shownText = (p: EditorPage) =>
-  p.page.evaluate(() => {
-    const content = document.querySelector('.cm-content')!.cloneNode(true) as HTMLElement;
-    content.querySelectorAll('.cm-ySelectionCaret').forEach((c) => c.remove());
-    return [...content.querySelectorAll('.cm-line')].map((l) => (l.textContent ?? '').replace(/\u2060/g, '')).join('\n');
-  });
 /** Names on the remote cursors this page draws. */
 const cursorNames = (p: EditorPage) => p.page.evaluate(() => [...document.querySelectorAll('.cm-ySelectionInfo')].map((e) => e.textContent ?? ''));
-
-const textOf = (p: EditorPage) => p.page.evaluate(() => (window as unknown as { meshpartyEditor: { text(): string } }).meshpartyEditor.text());
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -50,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.allSettled(contexts.map((c) => c.close()));
+  await Promise.allSettled(opened.map((p) => p.context.close()));
   await browser?.close();
   await relay?.close();
   await dev?.close();
@@ -103,7 +85,7 @@ describe('editor demo in Chromium', () => {
       finalText,
       { timeout: 20_000, polling: 200 },
     );
-    await Promise.all([contexts[1]!.close(), contexts[2]!.close()]);
+    await Promise.all([pages[1]!.context.close(), pages[2]!.context.close()]);
     await relay!.close();
     relay = undefined;
     await solo.page.reload();
