@@ -36,8 +36,11 @@ export class InputExchange<S, I> {
   produceInputs(): void {
     const mine = this.c.streams.get(this.c.selfId);
     if (!mine || this.c.role !== 'player' || !this.c.sim) return;
-    if (this.c.opts.input) this.c.localInput = this.c.game.input.encode(this.c.opts.input());
     const limit = Math.min(this.c.sim.frame + this.c.config.delay, this.c.proposals.gateFrame() - 1);
+    if (this.c.myNext > limit) return;
+    // Read only when a frame takes the value: a read while waiting for other players would
+    // be replaced by the next one, and an input that latches a key tap would lose the tap.
+    if (this.c.opts.input) this.c.localInput = this.c.game.input.encode(this.c.opts.input());
     while (this.c.myNext <= limit) mine.put(this.c.myNext++, this.c.localInput);
   }
 

@@ -33,7 +33,11 @@ export interface LockstepSessionOptions<S, I> {
   maxPlayers?: number;
   /** Channel name prefix, so one room can hold several sessions (default `lockstep`). */
   channel?: string;
-  /** Sampled every tick for the local input; otherwise the last `setInput` value is used. */
+  /**
+   * Read for the local input once per tick that gives this player new input frames (not
+   * while the session waits for other players, so a value it returns always reaches a
+   * frame: it may latch a key tap until read); otherwise the last `setInput` value is used.
+   */
   input?: () => I;
   /** Where dropped messages and protocol oddities are reported (default console.warn). */
   log?: (message: string) => void;
