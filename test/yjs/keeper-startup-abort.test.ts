@@ -2,7 +2,9 @@
  * Aborting a keeper that is still starting (`createKeeper({ signal })`, fake rooms, real
  * files): it rejects with `aborted` at once instead of waiting for a join that hangs,
  * and leaves nothing open or lost: the rooms joined are left, what they received is on
- * disk, the logs are closed, the lock is free and a later keeper loads everything.
+ * disk, the logs are closed, the lock is free and a later keeper loads everything. It
+ * starts no join after the abort, and a late room whose leave fails cannot crash the
+ * process with an unhandled rejection.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
@@ -109,5 +111,44 @@ describe('keeper: aborting its startup', () => {
     expect(hub.rooms.has('keeper'), 'the room is left').toBe(false);
     expect(openFilesUnder(dir)).toEqual([]);
     expect(await readKeeperDir(dir, ['a'])).toEqual({ a: { notes: 'stored' } });
+  });
+
+  it('while a room that is not the last one loads: the next room is not joined at all', async () => {
+    const dir = tempDir();
+    await seedKeeperDir(dir, { a: { notes: 'stored' } });
+    const hub = new FakeHub();
+    const controller = new AbortController();
+    const joinsStarted: string[] = [];
+    const log = (m: string) => m.includes('keeping "notes"') && controller.abort('test');
+    // This join ignores the signal, like many a custom one: started, it would join room b.
+    const join = (room: string) => (joinsStarted.push(room), hub.join(`keeper-${room}`));
+    await expect(createKeeper({ rooms: ['a', 'b'], dir, join, log, signal: controller.signal })).rejects.toMatchObject({ code: 'aborted', detail: { joined: ['a'] } });
+    expect(joinsStarted).toEqual(['a']);
+    expect([...hub.rooms.keys()], 'room a is left').toEqual([]);
+  });
+
+  it('a room the abandoned join gets later, whose leave() fails, is logged, not an unhandled rejection', async () => {
+    const dir = tempDir();
+    const controller = new AbortController();
+    let finish: ((room: Room) => void) | undefined;
+    const said: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const starting = createKeeper({ rooms: ['a'], dir, log: (m) => said.push(m), signal: controller.signal, join: () => new Promise<Room>((f) => (finish = f)) });
+      await waitFor(() => finish, 'the keeper is joining room a');
+      controller.abort('test');
+      await expect(starting).rejects.toMatchObject({ code: 'aborted', detail: { joined: [] } });
+      // A custom join's Room whose leave fails.
+      const rejecting = new FakeHub().join('keeper');
+      rejecting.leave = () => Promise.reject(new Error('leave rejected'));
+      finish!(rejecting);
+      await new Promise((r) => setTimeout(r, 20)); // an unhandled rejection is reported after the microtasks
+      expect(unhandled).toEqual([]);
+      expect(said.find((m) => m.includes('leave rejected'))).toMatch(/^room a: leaving it, joined after the startup was aborted, failed/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -48,8 +48,9 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
    * those rooms, flushing and closing every log it opened and releasing the directory's
    * lock. A join still in progress is given the signal (the default join passes it to
    * joinRoom, which stops trying the relay); a custom join that ignores it is abandoned,
-   * and a room it joins later is left at once. Watched only until createKeeper resolves; a running
-   * keeper is stopped with `close()`.
+   * and a room it joins later is left at once (a failure to leave it is logged). No
+   * further room's join is started once it has aborted. Watched only until createKeeper
+   * resolves; a running keeper is stopped with `close()`.
    */
   signal?: AbortSignal;
 }
@@ -162,6 +163,16 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}`);
     }
   };
+  /**
+   * Leave a room an abandoned join produced after the abort. Nobody awaits this, so a
+   * leave that throws or rejects (a custom join's Room) is logged here: an unhandled
+   * rejection would end the embedding Node process.
+   */
+  const leaveLate = (roomName: string, late: Room): void => {
+    Promise.resolve()
+      .then(() => late.leave())
+      .catch((err: unknown) => say(`room ${roomName}: leaving it, joined after the startup was aborted, failed: ${String(err)}`));
+  };
   const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
   const closeDocs = () => {
     for (const k of all()) {
@@ -171,10 +182,13 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   };
   try {
     for (const roomName of roomNames) {
+      // Aborted while the previous room's documents loaded: start no further join (a
+      // custom join may ignore the signal and join a room only for us to leave it).
+      if (signal?.aborted) throw aborted();
       kept.set(roomName, new Map());
       // A promise either way: a join may also return its room, or throw, at once.
       const joining = Promise.resolve(roomName).then((name) => joinOne(name, signal));
-      const room = await unlessAborted(joining, signal, aborted, (late) => void late.leave());
+      const room = await unlessAborted(joining, signal, aborted, (late) => leaveLate(roomName, late));
       rooms.push(room);
       const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
       offs.push(

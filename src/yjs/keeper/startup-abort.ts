@@ -11,10 +11,11 @@ import { MeshpartyError } from '../../util/errors.js';
  * Resolve or reject with `step`, unless `signal` aborts first (or already has): then
  * reject at once with `aborted()`, and hand a result that arrives afterwards to `dispose`
  * (a room joined after all is left again); a late failure is dropped, nobody awaits it.
+ * Nobody awaits `dispose` either: it must not throw, and must handle its own rejections.
  *
  * @example
  * ```ts
- * const room = await unlessAborted(joinOne('notes'), signal, () => new MeshpartyError('aborted', 'stopped'), (late) => void late.leave());
+ * const room = await unlessAborted(joinOne('notes'), signal, () => new MeshpartyError('aborted', 'stopped'), (late) => void late.leave().catch(console.warn));
  * ```
  */
 export function unlessAborted<T>(step: Promise<T>, signal: AbortSignal | undefined, aborted: () => Error, dispose: (late: T) => void): Promise<T> {
