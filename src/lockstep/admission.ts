@@ -16,7 +16,7 @@ import { admissionKey, type JoinMessage, type SessionCore } from './session-core
 import { type Control, Kind, type Role } from './wire.js';
 
 /** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
-export type RejoinCode = 'fell-behind' | 'players-gone' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled';
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled';
 
 export class Admission<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -238,6 +238,7 @@ export class Admission<S, I> {
     this.c.notBefore = Math.max(this.c.notBefore, last + 1);
     if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
     this.c.timer = undefined;
+    this.c.links.clear();
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();
     for (const c of [this.c.spectators, this.c.leaving, this.c.dropped, this.c.earlyLeaves]) c.clear();
     this.c.deferredJoins = [];

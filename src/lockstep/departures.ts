@@ -21,6 +21,8 @@ export class Departures<S, I> {
     this.c.hellos.delete(id);
     if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left before our snapshot`);
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
+    // A spectator's connection to a player says nothing about that player: it is ours alone.
+    if (this.c.role === 'spectator' && this.c.streams.has(id)) return this.c.links.lost(id);
     this.departed(id);
     this.tryDecideDrops();
   }
@@ -45,18 +47,17 @@ export class Departures<S, I> {
     this.c.leaving.add(id);
     this.c.streams.get(id)!.frozen = true;
     this.c.receivers.delete(id);
-    const since = this.c.since.get(id) ?? 0;
-    for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: id, since });
+    // Only a player announces (and only a player's announcement counts, see session.ts):
+    // a spectator learns of departures from the players, and its reports are questions.
+    if (this.c.role === 'player') {
+      const since = this.c.since.get(id) ?? 0;
+      for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: id, since });
+    }
     this.c.hashing.judge(this.c.hashes.forget(id));
     this.c.proposals.pendingJoinsForget(id);
     this.sendReports();
-    // A spectator with every player gone from its view (its connections to all of them
-    // closed, or they all left) has nobody to decide the drops or send it inputs: it would
-    // wait for good. Back to the lobby, to be admitted again once connected to a coordinator
-    // (its hello from here on says "not started"; one from a running session never admits).
-    if (this.c.role === 'spectator' && this.c.status === 'running' && this.c.coordinator() === undefined) {
-      this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${[...this.c.leaving].join(', ')})`);
-    }
+    // A spectator with every player gone from its view would wait for good (spectator-links.ts).
+    this.c.links.rejoinIfAllGone();
   }
 
   /** A member announced that `peer` (admitted at `since`) left. */
@@ -100,10 +101,12 @@ export class Departures<S, I> {
     }
     let a = this.c.agreements.get(key);
     if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
-    if (!this.c.isMember(from)) {
-      // A joiner whose join we never heard of (it may be cancelled) learns the drop, but its
-      // report does not count: anyone in the room could send one.
-      this.c.log(`report on ${m.leaver} from ${from}, not a member: it only gets the decision`);
+    if (!this.c.streams.has(from)) {
+      // Only players' views count. A spectator asks (the coordinator it reported to may have
+      // vanished before telling it the drop); a joiner whose join we never heard of (it may
+      // be cancelled) too. Either learns the drop without a say in it: anyone in the room
+      // could send a report, and a spectator's lost connection is its own trouble.
+      this.c.log(`report on ${m.leaver} from ${from}, ${this.c.isMember(from) ? 'a spectator' : 'not a member'}: it only gets the decision`);
       a.listeners.add(from);
       return;
     }

@@ -6,11 +6,13 @@
  * is the largest `next` reported: no player can have stepped past it (it lacks the
  * leaver's input there), and the inputs between the smallest player `next` and it are
  * handed to everyone, so every member steps the same frames with the same inputs and
- * then drops the leaver. Spectators are not waited for: one that fell far behind (its
- * packets lost for seconds) would hold every player up, and its `next` can be any
- * distance back, past what reports carry. Their reports count when they are in; a
- * spectator that lags gets the inputs the coordinator still holds (`history`).
- * Protocol: PROTOCOL.md, "Lockstep wire format".
+ * then drops the leaver. Only players' reports are added: a spectator has no say in who
+ * is gone (its connection to a player failing is its own trouble, and any room member can
+ * lie), and it is never waited for (one that fell far behind, its packets lost for
+ * seconds, would hold every player up). A spectator that lags gets the inputs the
+ * coordinator still holds (`history`); one that stepped past the drop frame (it had
+ * inputs of the leaver no player had) is admitted again. Protocol: PROTOCOL.md,
+ * "Lockstep wire format".
  */
 import type { PeerId } from '../mesh/types.js';
 

@@ -63,6 +63,11 @@ export interface LockstepEvents {
    *   suspended, for that long);
    * - `players-gone`: a spectator's connections to every player closed (a network outage,
    *   a tab suspended long enough for heartbeats to time out), or every player left;
+   * - `player-unreachable`: a spectator's connection to one player closed while the players
+   *   still play with it (only players' views decide who is gone, so it stays in the game):
+   *   the spectator got neither a drop of it nor its inputs within 5 s, or the connection
+   *   opened again (that player stopped sending it inputs when the old one closed). It is
+   *   admitted again once connected to every member;
    * - `inputs-lost`: a player was dropped while inputs of it this peer still lacked were
    *   gone for good (a spectator lagging further back than a drop hands out);
    * - `past-drop`: a player was dropped at a frame this peer had already stepped past;

@@ -21,6 +21,7 @@ import type { JoinProposals } from './join-proposals.js';
 import type { Recorder } from './replay.js';
 import type { LockstepEvents, LockstepSessionOptions } from './session-api.js';
 import type { Simulation } from './simulation.js';
+import type { SpectatorLinks } from './spectator-links.js';
 import type { Ticker } from './ticker.js';
 import { type Control, type Kind, type Role, type SessionConfig, encodeControl } from './wire.js';
 
@@ -61,6 +62,7 @@ export class SessionCore<S, I> {
   inputs!: InputExchange<S, I>;
   hashing!: HashExchange<S, I>;
   ticker!: Ticker<S, I>;
+  links!: SpectatorLinks<S, I>;
 
   config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };
   gen = 0;

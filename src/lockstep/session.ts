@@ -11,7 +11,8 @@
  * This file is the public handle, the start and the dispatch of control messages; the
  * parts share one SessionCore: ticker.ts (the tick and stepping), input-exchange.ts,
  * join-proposals.ts (the coordinator's side of a join), admission.ts (the member's and
- * joiner's side), departures.ts (leaving and drop agreement), hash-exchange.ts.
+ * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
+ * spectator's own lost connections), hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
@@ -27,6 +28,7 @@ import { Recorder, type Recording } from './replay.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 import { SessionCore } from './session-core.js';
 import { Simulation } from './simulation.js';
+import { SpectatorLinks } from './spectator-links.js';
 import { Ticker } from './ticker.js';
 import { type Control, Kind, type Role, type SessionConfig, decodeControl, generationOf } from './wire.js';
 
@@ -57,10 +59,14 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.inputs = new InputExchange(c);
     c.hashing = new HashExchange(c);
     c.ticker = new Ticker(c);
+    c.links = new SpectatorLinks(c);
     c.offs.push(
       () => c.offInput?.(),
       c.ctl.on('message', ({ from, data }) => c.guard(from, () => this.#onControl(from, data))),
-      c.room.on('peer-joined', () => c.admission.sayHello()),
+      c.room.on('peer-joined', ({ id }) => {
+        c.links.back(id);
+        c.admission.sayHello();
+      }),
       c.room.on('peer-left', ({ id }) => c.guard(id, () => c.departures.onPeerLeft(id))),
       c.room.on('status', (status) => status === 'closed' && c.ticker.stop('room-closed')),
     );
@@ -242,6 +248,9 @@ class Session<S, I> implements LockstepSession<S, I> {
       case Kind.hash:
         return this.#c.hashing.onHash(from, m.frame, m.hash);
       case Kind.leave:
+        // A leaver announces itself; anyone else's departure only a player announces. A
+        // spectator's view of its own links concerns only itself (spectator-links.ts).
+        if (m.peer !== from && !this.#c.streams.has(from)) return this.#c.badMessage(from, `a leave of ${m.peer} from ${from}, not a player: only players' views count`);
         return this.#c.departures.onLeave(m);
       case Kind.report:
         return this.#c.departures.onReport(from, m);

@@ -126,6 +126,7 @@ export class Ticker<S, I> {
     if (this.c.helloTimer !== undefined) this.c.clock.clearTimeout(this.c.helloTimer);
     this.c.timer = undefined;
     this.c.helloTimer = undefined;
+    this.c.links.clear();
     for (const off of this.c.offs) off();
     this.c.offs = [];
     this.c.hashing.cancelRequests();

@@ -1,0 +1,101 @@
+/**
+ * A spectator's own links to the players. What a spectator sees of its connections
+ * concerns only itself: it never announces a player as gone, and the players never take
+ * its word for it (drops rest on the players' own views, see DropAgreement). A spectator
+ * whose connection to a player closed keeps stepping with the inputs it has and gives the
+ * players LINK_GRACE_MS to settle it with a drop of that player (it really left; the
+ * spectator follows the drop as usual). If it still lacks that player's inputs then, or
+ * its connection to that player opens again first (the player saw it close too, and
+ * stopped sending it inputs), it goes back to the lobby (`player-unreachable`) and is
+ * admitted again with a snapshot once it is connected to every member. With every player
+ * gone from its view it does so at once (`players-gone`). PROTOCOL.md, "Leave and drop".
+ */
+import type { PeerId } from '../mesh/types.js';
+import type { TimerHandle } from '../util/clock.js';
+import type { SessionCore } from './session-core.js';
+
+/**
+ * How long a spectator whose connection to a player closed (and did not open again) waits
+ * for the players' verdict, a drop of that player, before it goes back to the lobby. Longer than the
+ * players take to notice a player that really vanished and agree on its drop (a mesh
+ * heartbeat timeout, 2.25 s by default, and a round trip), so it follows such a drop
+ * instead of starting over.
+ *
+ * @example
+ * ```ts
+ * // Spectator w lost its connection to player c at t; at t + LINK_GRACE_MS:
+ * if (!streams.get('c')!.has(frame)) rejoin('player-unreachable');
+ * ```
+ */
+export const LINK_GRACE_MS = 5000;
+
+/** A spectator's lost connections to players, and when it gives up on following them (see the file comment). */
+export class SpectatorLinks<S, I> {
+  /** Players whose connection closed in our view, with the timer that checks on each. */
+  readonly #lost = new Map<PeerId, TimerHandle>();
+
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Our connection to player `id` closed (we are a spectator): wait, never announce it. */
+  lost(id: PeerId): void {
+    if (this.#lost.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
+    this.c.log(`connection to player ${id} closed: waiting up to ${LINK_GRACE_MS} ms for the players to drop it`);
+    this.#lost.set(id, this.c.clock.setTimeout(() => this.#check(id), LINK_GRACE_MS));
+    this.rejoinIfAllGone();
+  }
+
+  /**
+   * Our connection to `id` opened again. If it was a player we lost, that player saw the
+   * old connection close as well and stopped sending us inputs (it forgot us as a
+   * spectator), so we cannot follow it any more: start over now rather than at the end of
+   * the grace period.
+   */
+  back(id: PeerId): void {
+    if (!this.#lost.has(id) || !this.#following(id)) return;
+    this.#forget(id);
+    this.c.admission.rejoin(true, 'player-unreachable', `our connection to player ${id} is open again, but it stopped sending us inputs when the old one closed`);
+  }
+
+  /**
+   * With every player leaving, dropped or unreachable in our view, nobody can decide the
+   * drops or send us inputs: back to the lobby, to be admitted again once connected to a
+   * coordinator (our hello from then on says "not started").
+   */
+  rejoinIfAllGone(): void {
+    if (this.c.role !== 'spectator' || this.c.status !== 'running') return;
+    const players = this.c.sim?.players ?? [];
+    if (!players.every((p) => this.c.leaving.has(p) || this.c.dropped.has(p) || this.#lost.has(p))) return;
+    const gone = players.filter((p) => !this.c.dropped.has(p));
+    this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${gone.join(', ')})`);
+  }
+
+  /** Forget every lost link and its timer (we left this admission, or stopped). */
+  clear(): void {
+    for (const t of this.#lost.values()) this.c.clock.clearTimeout(t);
+    this.#lost.clear();
+  }
+
+  #forget(id: PeerId): void {
+    const t = this.#lost.get(id);
+    if (t !== undefined) this.c.clock.clearTimeout(t);
+    this.#lost.delete(id);
+  }
+
+  /** We still follow `id` as a player: not gone from the game, not announced leaving (the players' drop settles that). */
+  #following(id: PeerId): boolean {
+    if (this.c.role !== 'spectator' || (this.c.status !== 'running' && this.c.status !== 'joining')) return false;
+    return this.c.streams.has(id) && !this.c.leaving.has(id) && !this.c.dropped.has(id);
+  }
+
+  #check(id: PeerId): void {
+    this.#lost.delete(id);
+    if (!this.#following(id)) return;
+    const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
+    if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all
+    this.c.admission.rejoin(
+      true,
+      'player-unreachable',
+      `no input from player ${id} for ${LINK_GRACE_MS} ms since our connection to it closed, and no drop of it (we are at frame ${need})`,
+    );
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A spectator's trouble with its own connections never gets a player dropped: only the
+ * players' views count toward a drop. A spectator cut off from one player (both
+ * directions, long enough for heartbeats to time out on both sides) announces nothing;
+ * the players run on without a stall and keep that player; the spectator, which cannot
+ * get that player's inputs, goes back to the lobby after LINK_GRACE_MS, is admitted again
+ * once its connection is back, and agrees with the players. A spectator that lies (any
+ * room member can send any control message) cannot get a player dropped either.
+ */
+import { describe, expect, it } from 'vitest';
+import { LINK_GRACE_MS } from '../../src/lockstep/spectator-links.js';
+import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
+import { type Walk, advanceUntil, connect, net, walk } from './support/memory-sessions.js';
+
+/** Far beyond any test's end: nothing on the link arrives, as if it were cut both ways. */
+const CUT = { latencyMs: 1e9 };
+const LINK = { latencyMs: 20 };
+
+/** Every hashed frame in [from, to] is hashed by all of `sessions` alike; returns how many were compared. */
+function expectAgreement(sessions: Walk[], from: number, to: number): number {
+  let compared = 0;
+  for (let f = Math.ceil(from / 10) * 10; f <= to; f += 10) {
+    const hashes = sessions.map((s) => s.hashAt(f));
+    expect(hashes.every((h) => h !== undefined && h === hashes[0]), `frame ${f}: ${hashes.join(' ')}`).toBe(true);
+    compared++;
+  }
+  return compared;
+}
+
+/** Players `players` and spectator w, started by the first player; resolves once w follows at frame 120. */
+async function game(seed: number, players: string[]) {
+  const n = net(seed);
+  const logs: string[] = [];
+  const rooms = await connect(n, [...players, 'w']);
+  const ps = players.map((_, i) => walk(rooms[i]!, n, i, {}, logs));
+  const w = walk(rooms[players.length]!, n, players.length, { spectator: true }, logs);
+  const playerStalls: string[] = [];
+  const playerLeft: string[] = [];
+  for (const s of ps) {
+    s.on('stall', (e) => playerStalls.push(`${s.selfId}@${e.frame} waiting on ${e.waitingOn.join(',')}`));
+    s.on('player-left', (e) => playerLeft.push(`${s.selfId}: ${e.peer}`));
+  }
+  const rejoins: string[] = [];
+  const started: number[] = [];
+  w.on('rejoining', (e) => rejoins.push(e.reason.code));
+  w.on('started', (e) => started.push(e.frame));
+  await n.advance(200);
+  ps[0]!.start({ seed, players, spectators: ['w'] });
+  await advanceUntil(n, () => w.frame >= 120, 30_000);
+  expect(w.frame).toBeGreaterThanOrEqual(120);
+  return { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started };
+}
+
+describe("a spectator whose connection to one player fails (that link only, both ways, heartbeats time out)", () => {
+  const cases = [
+    // Still cut when the grace period ends: it gives up on that player then.
+    { players: ['a', 'b', 'c'], cut: 'c', cutMs: 12_000, seed: 101, why: 'a player that is not the coordinator, for 12 s', gaveUp: /no input from player c for \d+ ms since our connection to it closed/, whileCut: true },
+    { players: ['a', 'b'], cut: 'b', cutMs: 30_000, seed: 103, why: 'one of two players, for 30 s', gaveUp: /no input from player b for \d+ ms since our connection to it closed/, whileCut: true },
+    // Back before the grace period ends: the player forgot it when its end closed, so it starts over at once.
+    { players: ['a', 'b', 'c'], cut: 'a', cutMs: 4_000, seed: 102, why: 'the coordinator, for 4 s', gaveUp: /our connection to player a is open again, but it stopped sending us inputs/, whileCut: false },
+  ];
+  for (const { players, cut, cutMs, seed, why, gaveUp, whileCut } of cases) {
+    it(`(${why}): the player is not dropped, the players never stall, and the spectator is admitted again and agrees`, async () => {
+      const { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started } = await game(seed, players);
+      let [lostAt, rejoinedAt, reopenedAt] = [-1, -1, -1];
+      rooms[players.length]!.on('peer-left', (e) => e.id === cut && lostAt < 0 && (lostAt = n.clock.now()));
+      w.on('rejoining', () => (rejoinedAt = n.clock.now()));
+      const [t0, f0] = [n.clock.now(), ps[0]!.frame];
+      n.setLink(cut, 'w', CUT);
+      await n.advance(cutMs);
+      // The connection did close on the spectator's side (a heartbeat timeout).
+      expect(lostAt).toBeGreaterThan(t0);
+      rooms[players.length]!.on('peer-joined', (e) => e.id === cut && reopenedAt < 0 && (reopenedAt = n.clock.now()));
+      n.setLink(cut, 'w', LINK);
+      const restoredAt = n.clock.now();
+      await advanceUntil(n, () => started.length >= 2, 40_000);
+      const target = ps[0]!.frame + 300;
+      await advanceUntil(n, () => w.frame >= target, 30_000);
+
+      // Every player still plays, in every player's view; none waited for anything.
+      for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players].sort() }).toEqual({ peer: s.selfId, status: 'running', players: [...players].sort() });
+      expect(playerLeft.filter((l) => !l.endsWith(': w'))).toEqual([]);
+      expect(playerStalls).toEqual([]);
+      const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
+      expect(ps[0]!.frame - f0).toBeGreaterThan(elapsedFrames - 10);
+      // The spectator said nothing about the player (nothing of it was refused), and
+      // itself started over once: it could not get that player's inputs any more.
+      expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
+      expect(rejoins).toEqual(['player-unreachable']);
+      expect(logs.filter((l) => l.startsWith('w: back to the lobby: ')).map((l) => gaveUp.test(l))).toEqual([true]);
+      // While still cut, once the grace period is over; once the connection is open again, at once.
+      if (whileCut) expect([rejoinedAt - lostAt >= LINK_GRACE_MS, rejoinedAt < restoredAt]).toEqual([true, true]);
+      else expect({ rejoinedAt }).toEqual({ rejoinedAt: reopenedAt });
+      // Admitted again, it follows the players and computes the same states.
+      expect({ status: w.status, started: started.length, players: [...w.players].sort(), reached: w.frame >= target }).toEqual({ status: 'running', started: 2, players: [...players].sort(), reached: true });
+      expect(expectAgreement([...ps, w], started[1]!, target)).toBeGreaterThan(20);
+      await n.advance(5_000);
+      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
+      expect(expectAgreement([...ps, w], target, Math.min(ps[0]!.frame, w.frame) - 10)).toBeGreaterThan(20);
+      expect(playerStalls).toEqual([]);
+      expect([...ps, w].map((s) => s.stats().desyncs)).toEqual([...ps, w].map(() => 0));
+      for (const s of [...ps, w]) s.leave();
+    });
+  }
+
+  it('a player that really vanishes meanwhile is dropped by the players, and the spectator follows that drop without starting over', async () => {
+    // Guards the grace period: the players' verdict on a player that is really gone
+    // reaches the spectator before it gives up on that player's inputs.
+    const { n, ps, w, playerStalls, rejoins, started } = await game(104, ['a', 'b', 'c']);
+    const [a, b] = ps as [Walk, Walk, Walk];
+    const left: number[] = [];
+    a.on('player-left', (e) => e.peer === 'c' && left.push(e.atFrame));
+    w.on('player-left', (e) => e.peer === 'c' && left.push(e.atFrame));
+    n.disconnect('c');
+    await n.advance(LINK_GRACE_MS + 5_000);
+    const target = a.frame + 120;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect({ rejoins, started: started.length, players: [...w.players] }).toEqual({ rejoins: [], started: 1, players: ['a', 'b'] });
+    expect(left.length).toBe(2);
+    expect(left[0]).toBe(left[1]);
+    expect(expectAgreement([a, b, w], 0, target)).toBeGreaterThan(50);
+    // a and b waited only for c's inputs until its drop (c itself, cut off, stalled for good).
+    expect(playerStalls.filter((s) => !s.startsWith('c@') && !/waiting on c$/.test(s))).toEqual([]);
+    for (const s of [a, b, w]) s.leave();
+  });
+});
+
+describe('a spectator that lies about a player', () => {
+  const forgeries = [
+    {
+      what: 'a `leave` naming the player',
+      seed: 111,
+      send: (gen: number, at: number) => ({ to: ['a', 'b', 'c'], bytes: encodeControl({ kind: Kind.leave, gen, peer: 'c', since: 0 }), at }),
+      logged: /^a: dropped a message from w: a leave of c from w, not a player/,
+    },
+    {
+      what: 'a `report` on the player (with inputs of it no player has) to the coordinator',
+      seed: 112,
+      send: (gen: number, at: number) => ({
+        to: ['a'],
+        bytes: encodeControl({ kind: Kind.report, gen, leaver: 'c', since: 0, next: at + 600, base: at, inputs: Array.from({ length: 600 }, () => new Uint8Array([16])) }),
+        at,
+      }),
+      logged: /^a: report on c from w, a spectator: it only gets the decision/,
+    },
+  ];
+  for (const { what, seed, send, logged } of forgeries) {
+    it(`${what}: the player is not dropped, nobody stalls, and the lie is logged`, async () => {
+      const { n, logs, rooms, ps, w, playerStalls, playerLeft } = await game(seed, ['a', 'b', 'c']);
+      // w is a member (a spectator in every player's view) and speaks on the session's own channel.
+      const ctl = rooms[3]!.channel('lockstep:ctl', { reliability: 'reliable' });
+      const forged = send(generationOf(seed), ps[0]!.frame);
+      for (const p of forged.to) await ctl.send(p, forged.bytes);
+      await n.advance(5_000);
+      for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players] }).toEqual({ peer: s.selfId, status: 'running', players: ['a', 'b', 'c'] });
+      expect(playerLeft).toEqual([]);
+      expect(playerStalls).toEqual([]);
+      expect(logs.some((l) => logged.test(l))).toBe(true);
+      // The honest session behind w was not disturbed by its own forgery either.
+      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
+      expect(expectAgreement([...ps, w], 0, Math.min(ps[0]!.frame, w.frame) - 10)).toBeGreaterThan(20);
+      for (const s of [...ps, w]) s.leave();
+    });
+  }
+});
