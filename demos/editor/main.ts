@@ -77,25 +77,44 @@ function failureText(err: unknown): string {
   return `cannot join: ${message ?? String(err)}`;
 }
 
+/**
+ * Why the relay turns the connection away while the page retries (`relay-refused` events,
+ * `relay-unreachable`'s `detail.lastRefusal`), or undefined when it did not say.
+ */
+function refusalText(code: unknown): string | undefined {
+  if (code === 'server-full') return 'relay full';
+  if (code === 'too-many-connections-from-ip') return 'too many connections from this address';
+  return undefined;
+}
+
 let room: Room | undefined;
 let provider: MeshpartyProvider | undefined;
 
-/** Join the room, retrying with backoff while the relay is unreachable (the page works offline meanwhile). */
+/** Join the room, retrying with backoff while the relay is unreachable or full (the page works offline meanwhile). */
 async function connect(): Promise<void> {
+  /** Why the last join did not get in, when the relay said (it refused the connection). */
+  let refused: string | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      showStatus('connecting', 'connecting…', 0);
+      showStatus('connecting', refused ? `${refused}, retrying…` : 'connecting…', 0);
       room = await joinRoom({ relay, room: link.room, password: link.password });
       break;
     } catch (err) {
-      // Only an unreachable relay is worth waiting out; a refusal (room-full, a token
-      // error) stays what it is, and the page keeps working offline.
-      if ((err as { code?: string }).code !== 'relay-unreachable') return showStatus('error', failureText(err), 0);
-      showStatus('offline', 'offline — edits are kept and will sync', 0);
+      // Only an unreachable (or full) relay is worth waiting out; a refusal of the room
+      // (room-full, a token error) stays what it is, and the page keeps working offline.
+      const { code, detail } = err as { code?: string; detail?: { lastRefusal?: unknown } };
+      if (code !== 'relay-unreachable') return showStatus('error', failureText(err), 0);
+      refused = refusalText(detail?.lastRefusal);
+      showStatus('offline', `${refused ? `${refused}, retrying` : 'offline'} — edits are kept and will sync`, 0);
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
     }
   }
   const joined = room!;
+  // While rejoining (the relay restarted), why the relay turns us away, until we are back in.
+  let refusedNow: string | undefined;
+  joined.on('status', (s) => {
+    if (s === 'connected') refusedNow = undefined;
+  });
   // A room that ends for good (the relay refuses our rejoin after it restarted, a wrong
   // password) emits the reason just before its status turns `closed`: keep it, or the
   // status would say only "closed". Such a room does not rejoin by itself.
@@ -107,6 +126,7 @@ async function connect(): Promise<void> {
   provider = createYjsProvider(joined, doc, { name: DOC_NAME, awareness });
   const render = () => {
     if (joined.status === 'closed' && lastError !== undefined) return showStatus('error', failureText(lastError), 0);
+    if (joined.status === 'reconnecting' && refusedNow !== undefined) return showStatus('offline', `${refusedNow}, retrying…`, joined.peers.size);
     showStatus(
       joined.status === 'connected' ? 'connected' : joined.status === 'closed' ? 'offline' : 'connecting',
       joined.status === 'connected' ? (provider!.synced || joined.peers.size === 0 ? 'connected' : 'syncing…') : joined.status,
@@ -115,6 +135,10 @@ async function connect(): Promise<void> {
   };
   provider.on('status', render);
   provider.on('synced', render);
+  joined.on('relay-refused', (err) => {
+    refusedNow = refusalText(err.code) ?? err.code;
+    render();
+  });
   render();
 }
 

@@ -130,6 +130,10 @@ export function createMesh(options: MeshOptions): Room {
       if (ROUTINE_RELAY_REFUSALS.has(err.code)) return log.debug('relay refused a signal', { code: err.code });
       events.emit('error', err);
     }),
+    // Not fatal: the signaling retries with backoff; the app learns why it is not in yet.
+    signaling.on('refused', (err) => {
+      if (!ctx.closed) events.emit('relay-refused', err);
+    }),
     signaling.on('joined', signals.onJoined),
     signaling.on('peer-joined', (id) => {
       if (ctx.closed || id === ctx.selfId) return;

@@ -34,7 +34,12 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   peerId?: PeerId;
   /** Relay reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). */
   backoff?: BackoffOptions;
-  /** Failed attempts to reach the relay before rejecting with `relay-unreachable` (default 5). */
+  /**
+   * Failed attempts to reach the relay before rejecting with `relay-unreachable` (default
+   * 5). An attempt the relay refuses outright (`server-full`,
+   * `too-many-connections-from-ip`) counts as failed, since capacity may free up by the
+   * next; the rejection's `detail.lastRefusal` then names the latest such refusal.
+   */
   connectAttempts?: number;
   /** Transport tuning (frame size, drain threshold); rarely needed. */
   transport?: Omit<SimplePeerTransportOptions, 'wrtc' | 'iceServers' | 'clock' | 'logger'>;
@@ -53,7 +58,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * `peer-joined`). Rejects with a {@link MeshpartyError} whose `code` is
  * `relay-unreachable`, `room-full`, `token-required`/`token-invalid`/`token-expired`/
  * `token-wrong-room`, `webrtc-unsupported`, `websocket-unavailable` or `aborted` (the
- * `signal` option). A wrong password
+ * `signal` option). `relay-unreachable` (`detail.url`, `detail.attempts`) means no attempt
+ * got in, and trying again later may work; when the relay itself refused the connection,
+ * `detail.lastRefusal` says why: `server-full` or `too-many-connections-from-ip`. Once
+ * joined, such refusals while the room rejoins arrive as `relay-refused` events. A wrong password
  * cannot be known before peers answer: it arrives as an `error` event with code
  * `wrong-password` (within seconds once every peer older than us has answered; at most
  * `connectTimeoutMs` if one stays silent), and the room closes. A password that cannot
@@ -73,6 +81,14 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  *   iceServers: [{ urls: 'stun:stun.example.org:3478' }] });
  * room.on('peer-joined', ({ id }) => room.send(id, new TextEncoder().encode('hello')));
  * room.on('error', (err) => console.error(err.code, err.message));
+ *
+ * // Tell a full relay from an unreachable one (both worth trying again later)
+ * try {
+ *   await joinRoom({ relay, room: 'demo' });
+ * } catch (err) {
+ *   const full = err instanceof MeshpartyError && err.code === 'relay-unreachable' && err.detail?.lastRefusal === 'server-full';
+ *   show(full ? 'relay full, try again later' : String(err));
+ * }
  *
  * // Give up after 10 s (rejects with code `aborted`)
  * const quick = await joinRoom({ relay, room: 'demo', wrtc, WebSocket, signal: AbortSignal.timeout(10_000) });

@@ -86,6 +86,25 @@ export interface RoomEvents {
   status: RoomStatus;
   /** Something went wrong; `code` is stable (e.g. `room-full`, `wrong-password`). */
   error: MeshpartyError;
+  /**
+   * The relay refused a connection attempt as a whole, so the room cannot (re)join yet:
+   * `code` is `server-full` (the relay is at its connection limit) or
+   * `too-many-connections-from-ip` (this address holds its share of connections). Not
+   * fatal: the room keeps retrying with backoff, `detail.retryInMs` is the wait before the
+   * next attempt (`detail.url`: the relay), and `status` stays `connecting` or
+   * `reconnecting` until an attempt is let in (then `connected`). Once per refused
+   * attempt; an attempt that fails otherwise (the relay is down) fires nothing. Before the
+   * first join, `joinRoom()` keeps retrying too and, once out of `connectAttempts`,
+   * rejects with `relay-unreachable` whose `detail.lastRefusal` is the latest refusal's code.
+   *
+   * @example
+   * ```ts
+   * room.on('relay-refused', (err) =>
+   *   show(err.code === 'server-full' ? 'relay full, retrying' : 'too many connections from here, retrying'));
+   * room.on('status', (s) => show(s)); // `connected` again once capacity frees up
+   * ```
+   */
+  'relay-refused': MeshpartyError;
   /** A peer's RTT was measured (heartbeat reply). */
   rtt: { id: PeerId; rttMs: number };
 }

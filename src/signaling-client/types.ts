@@ -25,6 +25,13 @@ export interface SignalingEvents {
   status: SignalingStatus;
   /** A refusal or failure; fatal ones (`room-full`, token errors) are followed by status `closed`. */
   error: MeshpartyError;
+  /**
+   * The relay refused a connection attempt as a whole (`server-full`,
+   * `too-many-connections-from-ip`): not fatal, the next attempt follows with backoff after
+   * `detail.retryInMs`. Once per refused attempt; not for the attempt a `relay-unreachable`
+   * error ends (its `detail.lastRefusal` has the code).
+   */
+  refused: MeshpartyError;
 }
 
 /** Membership of one room at the relay, plus addressed signals to its members. */

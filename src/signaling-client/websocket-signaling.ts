@@ -3,7 +3,9 @@
  * (PROTOCOL.md). It joins one room, reports who comes and goes, carries addressed
  * signals, keeps NATs and proxies awake with application pings, and when the relay goes
  * away it reconnects with exponential backoff and jitter and rejoins under the peer id it
- * was given the first time, so the mesh's existing peer connections stay valid.
+ * was given the first time, so the mesh's existing peer connections stay valid. When the
+ * relay refuses the connection itself (full, or too many connections from this address)
+ * it says why through `refused` and keeps retrying with the same backoff.
  */
 import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
@@ -46,6 +48,9 @@ export interface WebSocketSignalingOptions {
   /**
    * Give up with `relay-unreachable` after this many failed attempts in a row before
    * the first successful join (default: never). Once joined, reconnecting never gives up.
+   * When the relay refused any of those attempts outright, the error's
+   * `detail.lastRefusal` is the code of the latest refusal (`server-full`,
+   * `too-many-connections-from-ip`).
    */
   maxInitialAttempts?: number;
   /**
@@ -82,6 +87,29 @@ const FATAL_CODES = new Set([
   'abuse',
 ]);
 
+/**
+ * Refusals of the connection as a whole that capacity freeing up can end (PROTOCOL.md,
+ * "Error codes"): reported through `refused` and retried with backoff, never given up
+ * on once joined. `origin-not-allowed`, the other connection refusal, is fatal above.
+ */
+const RETRIED_REFUSALS = new Set(['server-full', 'too-many-connections-from-ip']);
+
+/** A connection refusal: the relay's code and its words. */
+interface Refusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * The refusal a close says, when its error frame did not arrive: the relay closes a
+ * refused connection with the code as the close reason (1013 or 1008).
+ */
+function refusalOfClose(ev: { code?: unknown; reason?: unknown } | undefined): Refusal | undefined {
+  const reason = ev?.reason;
+  if ((ev?.code !== 1013 && ev?.code !== 1008) || typeof reason !== 'string' || !RETRIED_REFUSALS.has(reason)) return undefined;
+  return { code: reason, message: `closed ${ev.code} ${reason}` };
+}
+
 /** How long a rejoin keeps asking for its old id while the relay still holds it (a stale connection). */
 const PEER_ID_TAKEN_PATIENCE_MS = 60_000;
 
@@ -110,6 +138,8 @@ class WebSocketSignaling implements Signaling {
   #joinDeadline: TimerHandle | undefined;
   #lastHeard = 0;
   #takenSince: number | undefined;
+  /** The latest connection refusal since the last join, for `relay-unreachable`'s detail. */
+  #lastRefusal: Refusal | undefined;
   readonly #pacer: SendPacer<ClientMessage>;
 
   constructor(opts: WebSocketSignalingOptions) {
@@ -189,35 +219,53 @@ class WebSocketSignaling implements Signaling {
     ws.onerror = () => {
       // Always followed by `close`, which decides what happens next.
     };
-    ws.onclose = () => {
-      if (this.#ws === ws) this.#lost();
+    ws.onclose = (ev: { code?: unknown; reason?: unknown } | undefined) => {
+      if (this.#ws === ws) this.#lost(refusalOfClose(ev));
     };
   }
 
-  /** The socket is gone (closed, failed to open, or went silent): retry later. */
-  #lost(): void {
+  /**
+   * The socket is gone (closed, failed to open, went silent, or the relay refused the
+   * connection: `refusal`): retry later.
+   */
+  #lost(refusal?: Refusal): void {
     this.#teardownSocket();
     if (this.#status === 'closed') return;
     const wasJoined = this.#joined;
     this.#joined = false;
     if (wasJoined) this.#attempt = 0;
+    if (refusal) this.#lastRefusal = refusal;
     if (this.#everJoined) this.#setStatus('reconnecting');
     const max = this.#opts.maxInitialAttempts;
     if (!this.#everJoined && max !== undefined && this.#attempt + 1 >= max) {
+      const last = this.#lastRefusal;
       return this.#fatal(
-        new MeshpartyError('relay-unreachable', `could not join at ${this.#opts.url} after ${this.#attempt + 1} attempts`, {
+        new MeshpartyError(
+          'relay-unreachable',
+          `could not join at ${this.#opts.url} after ${this.#attempt + 1} attempts` +
+            (last ? `; the relay refused the connection (${last.code}: ${last.message})` : ''),
+          { url: this.#opts.url, attempts: this.#attempt + 1, ...(last ? { lastRefusal: last.code } : {}) },
+        ),
+      );
+    }
+    const delay = this.#retry();
+    if (refusal && delay !== undefined) {
+      this.#events.emit(
+        'refused',
+        new MeshpartyError(refusal.code, `relay at ${this.#opts.url} refused the connection: ${refusal.message}; retrying in ${delay} ms`, {
           url: this.#opts.url,
-          attempts: this.#attempt + 1,
+          retryInMs: delay,
         }),
       );
     }
-    this.#retry();
   }
 
-  #retry(): void {
-    if (this.#retryTimer !== undefined || this.#status === 'closed') return;
+  /** Schedule the next attempt with backoff; returns its delay (undefined: one is already scheduled, or closed). */
+  #retry(): number | undefined {
+    if (this.#retryTimer !== undefined || this.#status === 'closed') return undefined;
     const delay = backoffDelay(this.#attempt++, this.#opts.backoff ?? {}, this.#random);
     this.#retryTimer = this.#clock.setTimeout(() => this.#connect(), delay);
+    return delay;
   }
 
   #teardownSocket(code?: number): void {
@@ -328,6 +376,7 @@ class WebSocketSignaling implements Signaling {
     this.#everJoined = true;
     this.#attempt = 0;
     this.#takenSince = undefined;
+    this.#lastRefusal = undefined;
     if (this.#joinDeadline !== undefined) this.#clock.clearTimeout(this.#joinDeadline);
     this.#joinDeadline = undefined;
     this.#events.emit('joined', { selfId, peers, fresh: !this.#askedForId });
@@ -337,6 +386,10 @@ class WebSocketSignaling implements Signaling {
 
   #onRelayError(code: string, message: string): void {
     if (code === 'peer-id-taken' && !this.#joined) return this.#onPeerIdTaken(message);
+    // Sent instead of `joined`, and the relay closes the connection right after it: do not
+    // wait for the close. (Once joined it can only be a confused relay: logged below, as a
+    // retry at once would make it a loop.)
+    if (RETRIED_REFUSALS.has(code) && !this.#joined) return this.#lost({ code, message });
     if (FATAL_CODES.has(code) && (!this.#joined || code === 'abuse')) {
       return this.#fatal(new MeshpartyError(code, `relay refused to join room "${this.#opts.room}": ${message}`, { room: this.#opts.room }));
     }
@@ -384,6 +437,7 @@ class WebSocketSignaling implements Signaling {
  * import WebSocket from 'ws'; // Node; browsers use the global WebSocket
  * const signaling = createWebSocketSignaling({ url: 'ws://127.0.0.1:4444', room: 'demo', WebSocket });
  * signaling.on('joined', ({ selfId, peers }) => console.log(selfId, peers));
+ * signaling.on('refused', (err) => console.warn(err.code, 'retrying in', err.detail?.retryInMs)); // e.g. server-full
  * signaling.join();
  * ```
  */

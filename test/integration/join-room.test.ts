@@ -1,8 +1,11 @@
 /**
  * joinRoom's promise: resolves once the relay has let us in, rejects with a clear
  * MeshpartyError code when it cannot (unreachable relay, full room, refused token, no
- * WebRTC, bad arguments) and leaves nothing running behind. The happy path runs on each
- * Node WebRTC engine; the refusals happen before any WebRTC, so they run on one.
+ * WebRTC, bad arguments) and leaves nothing running behind. A relay that refuses the
+ * connection itself (full, too many from one address) is retried, and its code survives
+ * into `relay-unreachable`; once joined, such refusals are `relay-refused` events. The
+ * happy path runs on each Node WebRTC engine; the refusals happen before any WebRTC, so
+ * they run on one.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import WebSocket from 'ws';
@@ -10,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
 import { joinRoom, type JoinRoomOptions } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+import type { MeshpartyError } from '../../src/util/errors.js';
 import { freePort, waitFor } from '../support/net.js';
 import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 
@@ -109,6 +114,87 @@ describe('joinRoom', () => {
     await expect(join({ relay: r.address.url, token: 'x.y' })).rejects.toMatchObject({ code: 'token-invalid' });
     const ok = await join({ relay: r.address.url, token: createRoomToken({ secret: 's3cret', room: 'j', expiresInSeconds: 60 }) });
     expect(ok.status).toBe('connected');
+  });
+
+  /** The relay refusals of a whole connection, and relay limits that cause each (1 slot, taken by {@link occupy}). */
+  const CONNECTION_REFUSALS = [
+    { code: 'server-full', limits: { maxConnections: 1 } },
+    { code: 'too-many-connections-from-ip', limits: { maxConnectionsPerIp: 1 } },
+  ] as const;
+
+  async function occupy(r: SignalingServer): Promise<WebSocket> {
+    const ws = new WebSocket(r.address.url);
+    await new Promise((res, rej) => ws.once('open', res).once('error', rej));
+    expect(r.metrics().connections).toBe(1);
+    return ws;
+  }
+
+  it.each(CONNECTION_REFUSALS)('rejects relay-unreachable with detail.lastRefusal $code when the relay refuses every attempt', async ({ code, limits }) => {
+    const r = await relay(limits);
+    await occupy(r);
+    const err = await join({ relay: r.address.url, connectAttempts: 3 }).then(
+      () => undefined,
+      (e: MeshpartyError) => e,
+    );
+    expect(err).toMatchObject({ code: 'relay-unreachable', detail: { attempts: 3, lastRefusal: code } });
+    expect(err!.message).toContain(code);
+    expect(r.metrics().rejections[code]).toBe(3);
+  });
+
+  it.each(CONNECTION_REFUSALS)('keeps retrying a relay that refuses with $code, and resolves once capacity frees up', async ({ code, limits }) => {
+    const r = await relay(limits);
+    const blocker = await occupy(r);
+    const joining = join({ relay: r.address.url, connectAttempts: 1000 });
+    await waitFor(() => (r.metrics().rejections[code] ?? 0) >= 3, 'refused attempts', 10_000);
+    blocker.close();
+    const room = await joining;
+    expect(room.status).toBe('connected');
+  });
+
+  it.each(CONNECTION_REFUSALS)('once joined, $code while rejoining a restarted relay is a relay-refused event, then connected again', async ({ code, limits }) => {
+    const port = await freePort();
+    let r = await relay({ port });
+    // The room's timers on a clock the test moves: the relay is full before any retry.
+    const clock = new ManualClock();
+    const room = await join({ relay: r.address.url, clock, backoff: { initialMs: 100, maxMs: 400, jitter: 0 } });
+    const selfId = room.selfId;
+    const refused: MeshpartyError[] = [];
+    const statuses: string[] = [];
+    const errors: MeshpartyError[] = [];
+    const offRefused = room.on('relay-refused', (e) => refused.push(e));
+    room.on('status', (s) => statuses.push(s));
+    room.on('error', (e) => errors.push(e));
+
+    await r.close();
+    relays.splice(relays.indexOf(r), 1);
+    await waitFor(() => room.status === 'reconnecting', 'reconnecting');
+    r = await relay({ port, ...limits });
+    const blocker = await occupy(r);
+    clock.advance(100);
+    await waitFor(() => refused.length === 1, 'first refusal');
+    clock.advance(200);
+    await waitFor(() => refused.length === 2, 'second refusal');
+    expect(refused.map((e) => [e.code, e.detail?.retryInMs, e.detail?.url])).toEqual([
+      [code, 200, r.address.url],
+      [code, 400, r.address.url],
+    ]);
+    expect(room.status).toBe('reconnecting');
+    expect(errors).toEqual([]);
+
+    // Unsubscribed: a third refusal is not delivered to it.
+    offRefused();
+    const seenThird = new Promise<MeshpartyError>((res) => room.on('relay-refused', res));
+    clock.advance(400);
+    expect((await seenThird).code).toBe(code);
+    expect(refused).toHaveLength(2);
+
+    blocker.close();
+    await waitFor(() => r.metrics().connections === 0, 'the slot freed');
+    clock.advance(400);
+    await waitFor(() => room.status === 'connected', 'rejoined');
+    expect(room.selfId).toBe(selfId);
+    expect(statuses).toEqual(['reconnecting', 'connected']);
+    expect(errors).toEqual([]);
   });
 
   it('rejects bad arguments and a missing WebRTC up front', async () => {

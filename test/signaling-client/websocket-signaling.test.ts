@@ -1,7 +1,9 @@
 /**
  * The relay client against a real relay started in-test on a free loopback port: joining,
  * addressed signals, reconnect with backoff and rejoin under the same id after the relay
- * restarts on the same port, and fatal refusals surfacing as MeshpartyError codes.
+ * restarts on the same port, fatal refusals surfacing as MeshpartyError codes, and the
+ * relay refusing the connection itself (full, too many from one address): reported with
+ * its code, retried with backoff, joined once capacity frees up.
  * A scripted fake relay covers what a real one never does (garbage frames, silence).
  */
 import { createServer, type Socket } from 'node:net';
@@ -11,6 +13,7 @@ import { createRoomToken, createSignalingServer, silentLogger, type SignalingSer
 import { createWebSocketSignaling, type WebSocketSignalingOptions } from '../../src/signaling-client/websocket-signaling.js';
 import type { Signaling, SignalingStatus } from '../../src/signaling-client/types.js';
 import { createRng } from '../../src/util/rng.js';
+import { ManualClock } from '../../src/util/clock.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { freePort, waitFor } from '../support/net.js';
 
@@ -26,6 +29,7 @@ function observe(s: Signaling) {
     signals: [] as Array<{ from: string; data: unknown }>,
     statuses: [] as SignalingStatus[],
     errors: [] as MeshpartyError[],
+    refused: [] as MeshpartyError[],
   };
   s.on('joined', (j) => seen.joined.push(j));
   s.on('peer-joined', (p) => seen.peerJoined.push(p));
@@ -33,8 +37,30 @@ function observe(s: Signaling) {
   s.on('signal', (m) => seen.signals.push(m));
   s.on('status', (st) => seen.statuses.push(st));
   s.on('error', (e) => seen.errors.push(e));
+  s.on('refused', (e) => seen.refused.push(e));
   return seen;
 }
+
+/** `ws`, counting the sockets the client opens (synchronously, as it opens them). */
+function countingWebSocket() {
+  let made = 0;
+  class Counted extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      made++;
+    }
+  }
+  return { WebSocket: Counted, made: () => made };
+}
+
+/** The relay refusals of a whole connection that a client retries, and relay limits that cause each. */
+const CONNECTION_REFUSALS = [
+  { code: 'server-full', limits: { maxConnections: 1 }, says: /relay is full/ },
+  { code: 'too-many-connections-from-ip', limits: { maxConnectionsPerIp: 1 }, says: /too many connections from your address/ },
+] as const;
+
+/** Exact backoff (no jitter), on a ManualClock: the test decides when each retry happens. */
+const exactBackoff = { initialMs: 100, maxMs: 400, jitter: 0 };
 
 describe('WebSocket signaling against a real relay', () => {
   const relays: SignalingServer[] = [];
@@ -163,6 +189,128 @@ describe('WebSocket signaling against a real relay', () => {
     const clash = client(relays.at(-1)!.address.url, 'ids', { peerId: 'bob' });
     await waitFor(() => clash.s.status === 'closed', 'clash refused');
     expect(clash.seen.errors.map((e) => e.code)).toEqual(['peer-id-taken']);
+  });
+
+  /** Take the relay's one connection slot (both limits above are 1, from 127.0.0.1) with a plain socket. */
+  async function occupy(r: SignalingServer): Promise<WebSocket> {
+    const ws = new WebSocket(r.address.url);
+    await new Promise((res, rej) => ws.once('open', res).once('error', rej));
+    expect(r.metrics().connections).toBe(1);
+    return ws;
+  }
+
+  async function free(r: SignalingServer, blocker: WebSocket): Promise<void> {
+    blocker.close();
+    await waitFor(() => r.metrics().connections === 0, 'the slot freed');
+  }
+
+  /**
+   * Drive `count` refused attempts of a client on `clock` (the first one already made or
+   * due now): each is reported with `code` and the relay's words, and the next socket is
+   * opened exactly when its `retryInMs` has passed, not a millisecond before.
+   */
+  async function expectRefusedWithBackoff(
+    a: { seen: ReturnType<typeof observe> },
+    counted: { made(): number },
+    clock: ManualClock,
+    refusal: (typeof CONNECTION_REFUSALS)[number],
+    count: number,
+  ): Promise<number[]> {
+    const delays: number[] = [];
+    const before = a.seen.refused.length;
+    for (let i = 0; i < count; i++) {
+      await waitFor(() => a.seen.refused.length === before + i + 1, `refusal ${i + 1}`);
+      const err = a.seen.refused.at(-1)!;
+      expect(err.code).toBe(refusal.code);
+      expect(err.message).toMatch(refusal.says);
+      const wait = err.detail!.retryInMs as number;
+      delays.push(wait);
+      const made = counted.made();
+      clock.advance(wait - 1);
+      expect(counted.made()).toBe(made); // no attempt before the backoff delay is over
+      clock.advance(1);
+      expect(counted.made()).toBe(made + 1);
+    }
+    return delays;
+  }
+
+  it.each(CONNECTION_REFUSALS)('while joining, $code is reported with its code, retried with backoff, and joined once capacity frees up', async (refusal) => {
+    const r = await relay(refusal.limits);
+    const blocker = await occupy(r);
+    const clock = new ManualClock();
+    const counted = countingWebSocket();
+    const a = client(r.address.url, 'room-full-relay', { clock, WebSocket: counted.WebSocket, backoff: exactBackoff });
+    const delays = await expectRefusedWithBackoff(a, counted, clock, refusal, 4);
+    expect(delays).toEqual([100, 200, 400, 400]);
+    expect(a.s.status).toBe('connecting');
+    expect(a.seen.errors).toEqual([]);
+
+    // The fifth attempt is refused too; then capacity frees up and the next one joins.
+    await waitFor(() => a.seen.refused.length === 5, 'fifth refusal');
+    expect(r.metrics().rejections[refusal.code]).toBe(5);
+    await free(r, blocker);
+    clock.advance(a.seen.refused.at(-1)!.detail!.retryInMs as number);
+    await waitFor(() => a.s.status === 'connected', 'joined once the slot is free');
+    expect(counted.made()).toBe(6);
+    expect(a.seen.statuses).toEqual(['connected']);
+    expect(a.seen.errors).toEqual([]);
+  });
+
+  it.each(CONNECTION_REFUSALS)('while joining, giving up after maxInitialAttempts keeps $code in relay-unreachable', async (refusal) => {
+    const r = await relay(refusal.limits);
+    await occupy(r);
+    const a = client(r.address.url, 'room-gives-up', { maxInitialAttempts: 3 });
+    await waitFor(() => a.s.status === 'closed', 'gave up');
+    expect(a.seen.errors.map((e) => e.code)).toEqual(['relay-unreachable']);
+    expect(a.seen.errors[0]!.detail).toEqual({ url: r.address.url, attempts: 3, lastRefusal: refusal.code });
+    expect(a.seen.errors[0]!.message).toMatch(refusal.code);
+    expect(a.seen.errors[0]!.message).toMatch(refusal.says);
+    // The two attempts before the last were reported as they were refused.
+    expect(a.seen.refused.map((e) => e.code)).toEqual([refusal.code, refusal.code]);
+    expect(r.metrics().rejections[refusal.code]).toBe(3);
+  });
+
+  it.each(CONNECTION_REFUSALS)('after a join, $code while rejoining a restarted relay is reported, retried with backoff, and the rejoin keeps the id', async (refusal) => {
+    const port = await freePort();
+    let r = await relay({ port });
+    const clock = new ManualClock();
+    const counted = countingWebSocket();
+    const a = client(r.address.url, 'room-restart-full', { clock, WebSocket: counted.WebSocket, backoff: exactBackoff });
+    await waitFor(() => a.s.status === 'connected', 'joined');
+    const id = a.seen.joined[0]!.selfId;
+
+    await r.close();
+    relays.splice(relays.indexOf(r), 1);
+    await waitFor(() => a.s.status === 'reconnecting', 'reconnecting');
+    // Back, and full before the client's retry (its clock holds it).
+    r = await relay({ port, ...refusal.limits });
+    const blocker = await occupy(r);
+    expect(counted.made()).toBe(1);
+    clock.advance(100); // the first retry after a lost connection
+    expect(counted.made()).toBe(2);
+    const delays = await expectRefusedWithBackoff(a, counted, clock, refusal, 3);
+    expect(delays).toEqual([200, 400, 400]);
+    expect(a.s.status).toBe('reconnecting');
+    expect(a.seen.errors).toEqual([]);
+
+    await waitFor(() => a.seen.refused.length === 4, 'fourth refusal');
+    await free(r, blocker);
+    clock.advance(a.seen.refused.at(-1)!.detail!.retryInMs as number);
+    await waitFor(() => a.s.status === 'connected', 'rejoined once the slot is free');
+    expect(a.seen.joined.map((j) => j.selfId)).toEqual([id, id]);
+    expect(a.seen.statuses).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(a.seen.errors).toEqual([]);
+  });
+
+  it('reads a refusal from the close alone when its error frame is lost (close 1013, reason server-full)', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    servers.push(wss);
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (ws) => ws.close(1013, 'server-full'));
+    const a = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, 'room-close', { maxInitialAttempts: 2 });
+    await waitFor(() => a.s.status === 'closed', 'gave up');
+    expect(a.seen.refused.map((e) => e.code)).toEqual(['server-full']);
+    expect(a.seen.errors.map((e) => [e.code, e.detail?.lastRefusal])).toEqual([['relay-unreachable', 'server-full']]);
   });
 
   /** A scripted relay: answers `join` with `reply(join)` and records what it saw. */

@@ -4,10 +4,15 @@
  *   page to that room, and history goes back to the old one; each room, and each room
  *   with a password, keeps its own text;
  * - a join the relay refuses (room full, a bad room name, tokens required after a
- *   restart) is shown in the status and not retried.
+ *   restart) is shown in the status and not retried;
+ * - a relay that refuses the connection itself (full, too many connections from this
+ *   address), first or on a rejoin after it restarted, is named in the status while the
+ *   page keeps retrying, and the page gets in once capacity frees up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+// Named apart from the page's own `WebSocket`, which the init scripts below refer to.
+import { WebSocket as NodeWebSocket } from 'ws';
 import { createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
 import { launchChromium } from '../support/browser.js';
 import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
@@ -188,6 +193,62 @@ describe('editor demo: the relay refuses the join', () => {
     // The page still works offline with its text.
     const stored = await p.page.evaluate(() => (window as unknown as { meshpartyEditor: { storedText(): Promise<string> } }).meshpartyEditor.storedText());
     expect(stored).toBe('kept through it all');
+    expect(p.errors).toEqual([]);
+  }, 180_000);
+});
+
+describe('editor demo: the relay refuses the connection itself', () => {
+  /** Take the relay's one connection slot (its limit is 1, from 127.0.0.1) with a plain socket. */
+  async function occupy(relay: SignalingServer): Promise<NodeWebSocket> {
+    const ws = new NodeWebSocket(relay.address.url);
+    await new Promise((res, rej) => ws.once('open', res).once('error', rej));
+    expect(relay.metrics().connections).toBe(1);
+    return ws;
+  }
+
+  it('a full relay is named while the page retries, and the page joins once a slot frees up', async () => {
+    const relay = await startRelay(0, { maxConnections: 1 });
+    relays.push(relay);
+    const blocker = await occupy(relay);
+    const p = await open(relay, roomHash(`relay-full-${process.pid}`));
+    await expect.poll(() => statusOf(p), { timeout: 60_000, interval: 200 }).toMatchObject({ text: expect.stringMatching(/^relay full, retrying/) });
+    // Still retrying (another join's attempts are refused too), still naming the reason.
+    const refusedSoFar = relay.metrics().rejections['server-full'] ?? 0;
+    await expect.poll(() => relay.metrics().rejections['server-full'] ?? 0, { timeout: 60_000, interval: 200 }).toBeGreaterThan(refusedSoFar);
+    expect((await statusOf(p)).text).toMatch(/^relay full, retrying/);
+
+    blocker.close();
+    await expect.poll(() => statusOf(p), { timeout: 60_000, interval: 200 }).toMatchObject({ state: 'connected', text: 'connected' });
+    expect(p.errors).toEqual([]);
+  }, 180_000);
+
+  it('too many connections from this address, on a rejoin after a relay restart, is named while the page retries; it rejoins once a slot frees up', async () => {
+    const before = await startRelay();
+    const port = before.address.port;
+    // Timers on a clock the test can hold, so the restarted relay is full before the page's retry.
+    const p = await open(before, roomHash(`relay-per-ip-${process.pid}`), (page) => page.clock.install());
+    await expect.poll(() => statusOf(p), { timeout: 60_000 }).toMatchObject({ state: 'connected' });
+    await typeAtEnd(p, 'kept while the relay is full');
+
+    await p.page.clock.pauseAt((await p.page.evaluate(() => Date.now())) + 1000);
+    await before.close();
+    await expect.poll(() => statusOf(p), { timeout: 60_000 }).toMatchObject({ text: 'reconnecting' });
+    const after = await startRelay(port, { maxConnectionsPerIp: 1 });
+    relays.push(after);
+    const blocker = await occupy(after);
+    await p.page.clock.resume();
+
+    await expect.poll(() => statusOf(p), { timeout: 60_000, interval: 200 }).toMatchObject({
+      state: 'offline',
+      text: 'too many connections from this address, retrying…',
+    });
+    const refusedSoFar = after.metrics().rejections['too-many-connections-from-ip'] ?? 0;
+    await expect.poll(() => after.metrics().rejections['too-many-connections-from-ip'] ?? 0, { timeout: 60_000, interval: 200 }).toBeGreaterThan(refusedSoFar);
+
+    blocker.close();
+    await expect.poll(() => statusOf(p), { timeout: 60_000, interval: 200 }).toMatchObject({ state: 'connected', text: 'connected' });
+    const stored = await p.page.evaluate(() => (window as unknown as { meshpartyEditor: { storedText(): Promise<string> } }).meshpartyEditor.storedText());
+    expect(stored).toBe('kept while the relay is full');
     expect(p.errors).toEqual([]);
   }, 180_000);
 });
