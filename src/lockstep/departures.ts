@@ -100,16 +100,18 @@ export class Departures<S, I> {
       return;
     }
     let a = this.c.agreements.get(key);
-    if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
     if (!this.c.streams.has(from)) {
       // Only players' views count. A spectator asks (the coordinator it reported to may have
       // vanished before telling it the drop); a joiner whose join we never heard of (it may
       // be cancelled) too. Either learns the drop without a say in it: anyone in the room
       // could send a report, and a spectator's lost connection is its own trouble.
       this.c.log(`report on ${m.leaver} from ${from}, ${this.c.isMember(from) ? 'a spectator' : 'not a member'}: it only gets the decision`);
+      if (this.c.isMember(from)) return; // every member is sent the decision anyway
+      a ??= this.listenOnly(key, m.leaver);
       a.listeners.add(from);
       return;
     }
+    if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
     a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
     for (const k of this.c.agreements.keys()) if (this.c.agreements.size > KEEP_ADMISSION_RECORDS && k !== key) this.c.agreements.delete(k);
     // A report on an admission we do not know (yet) is kept: the join may still be coming.
@@ -117,6 +119,20 @@ export class Departures<S, I> {
     // We may not have noticed the departure ourselves yet.
     this.playerGone(m.leaver);
     this.tryDecideDrops();
+  }
+
+  /**
+   * A new agreement that only a non-member is waiting on. Anyone in the room can send
+   * reports naming made-up admissions, so these are capped (the oldest goes first); the
+   * cap never touches an agreement a player has reported on, so a forger cannot evict a
+   * pending drop and stall the players.
+   */
+  private listenOnly(key: string, leaver: PeerId): DropAgreement {
+    const unreported = [...this.c.agreements].filter(([, x]) => x.reports.size === 0);
+    for (const [k] of unreported.slice(0, Math.max(0, unreported.length - KEEP_ADMISSION_RECORDS + 1))) this.c.agreements.delete(k);
+    const a = new DropAgreement(leaver);
+    this.c.agreements.set(key, a);
+    return a;
   }
 
   tryDecideDrops(): void {
