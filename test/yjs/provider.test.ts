@@ -181,10 +181,11 @@ describe('yjs provider (fake room)', () => {
     const hello = encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(new Y.Doc()));
     await waitFor(() => hub.sent.some((m) => m.from === 'alice' && m.to === 'mallory'), 'alice greeted mallory');
     for (let i = 0; i < 50; i++) void raw.send('alice', hello); // all arrive in one burst
-    await new Promise((r) => setTimeout(r, 200));
+    // Waited for, not timed: on a loaded machine the first answer took over 200 ms (CI).
+    await waitFor(() => step2s.length >= 1, 'an answer', 10_000);
+    await new Promise((r) => setTimeout(r, 300));
     // One answer in flight while the rest arrive, then one for all of those.
     expect(step2s.length).toBeLessThanOrEqual(3);
-    expect(step2s.length).toBeGreaterThanOrEqual(1);
     expect(Math.min(...step2s)).toBeGreaterThan(100_000);
     alice.destroy();
   });
