@@ -18,3 +18,15 @@ export function errorText(code: string, message: string, relay: string): string 
       return `${code}: ${message}`;
   }
 }
+
+/** Human words for a relay's refusal of the connection itself (a room's `relay-refused` event). */
+export function refusalText(code: string): string {
+  switch (code) {
+    case 'server-full':
+      return 'The relay is full.';
+    case 'too-many-connections-from-ip':
+      return 'The relay takes no more connections from this address.';
+    default:
+      return `The relay refused the connection (${code}).`;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
 import { decodeChatMessage, encodeChatMessage, MAX_NAME_LENGTH, type ChatMessage } from './chat-message.js';
-import { errorText } from './error-text.js';
+import { errorText, refusalText } from './error-text.js';
 import { randomName, readRoomLink, writeRoomLink } from './room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 
@@ -99,6 +99,11 @@ function bindRoom(r: Room, myName: string): void {
     else if (s === 'connected' && ui.error.dataset.code === 'relay-reconnecting') showError(null);
     ui.message.disabled = s === 'closed';
   });
+  // The relay turns our reconnection away (full, or too many connections from this
+  // address): not fatal, the room keeps retrying with backoff; say why until it is back.
+  r.on('relay-refused', (err) => {
+    showError('relay-reconnecting', `${refusalText(err.code)} Retrying; chat with peers already here keeps working.`);
+  });
   r.on('error', (err) => {
     showError(err.code, errorText(err.code, err.message, relay));
     logLine('system', `error: ${err.code}`);
@@ -150,7 +155,9 @@ async function join(roomName: string, myName: string, password: string | undefin
   } catch (err) {
     const e = err instanceof MeshpartyError ? err : new MeshpartyError('join-failed', String(err));
     showStatus('closed', 'not joined');
-    showError(e.code, errorText(e.code, e.message, relay));
+    // Out of attempts because the relay kept turning us away: say that, not "unreachable".
+    const refusal = e.code === 'relay-unreachable' ? e.detail?.lastRefusal : undefined;
+    showError(e.code, typeof refusal === 'string' ? `${refusalText(refusal)} Try again later.` : errorText(e.code, e.message, relay));
     ui.joinForm.querySelector('button')!.disabled = false;
     return;
   }

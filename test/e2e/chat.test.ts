@@ -8,9 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingServer } from '../../signaling/index.js';
 import { launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/net.js';
 import { openChat, type ChatPage } from './support/chat-page.js';
 import { buildDemos, startDevServer, startPreview, startRelay, type Served } from './support/demo-servers.js';
 
@@ -123,6 +125,57 @@ describe('chat demo on the Vite dev server', () => {
       await restarted?.close();
     }
   });
+
+  it('a relay that turns connections away is named as such, while rejoining and when joining', async () => {
+    const ownRelay = await startRelay();
+    const port = ownRelay.address.port;
+    let limited: SignalingServer | undefined;
+    let open: SignalingServer | undefined;
+    let held: WebSocket | undefined; // takes the relay's only connection
+    try {
+      const room = nextRoom();
+      const viaOwn = (): Promise<ChatPage> =>
+        openChat(browser, { baseUrl: dev.url, relay: ownRelay.address.url, room }).then((p) => (opened.push(p), p));
+      const a = await viaOwn();
+      const b = await viaOwn();
+      await a.waitForPeers(1);
+      await b.waitForPeers(1);
+      // The relay comes back taking one connection per address: one tab gets in, the
+      // other is turned away on every try and says why (it keeps retrying).
+      await ownRelay.close();
+      limited = await startRelay(port, { maxConnectionsPerIp: 1 });
+      const texts = async () => Promise.all([a, b].map((p) => p.page.textContent('#error')));
+      await waitFor(async () => (await texts()).some((t) => /no more connections from this address/.test(t ?? '')), 'a tab naming the refusal', 30_000);
+      const refused = (await texts()).findIndex((t) => /no more connections from this address/.test(t ?? ''));
+      expect(await [a, b][refused]!.page.getAttribute('#error', 'data-code')).toBe('relay-reconnecting');
+      expect(await [a, b][1 - refused]!.page.getAttribute('#status', 'data-state')).toBe('connected');
+      // Chat between the tabs does not need the relay.
+      await [a, b][refused]!.say('said while turned away');
+      await [a, b][1 - refused]!.waitForMessage('said while turned away');
+      await limited.close();
+      limited = undefined;
+      open = await startRelay(port);
+      await a.waitForStatus('connected');
+      await b.waitForStatus('connected');
+      expect(await a.page.isVisible('#error')).toBe(false);
+      expect(await b.page.isVisible('#error')).toBe(false);
+      for (const p of [a, b]) expect(p.pageErrors).toEqual([]);
+      // A new tab whose every try is turned away ends up saying so, not "unreachable".
+      await Promise.all([a, b].map((p) => p.page.close()));
+      await open.close();
+      open = undefined;
+      limited = await startRelay(port, { maxConnections: 1 });
+      held = new WebSocket(limited.address.url);
+      await new Promise((res, rej) => (held!.once('open', res), held!.once('error', rej)));
+      const c = await viaOwn();
+      expect(await c.waitForError('relay-unreachable', 45_000)).toMatch(/relay is full/);
+      expect(c.pageErrors).toEqual([]);
+    } finally {
+      held?.close();
+      await limited?.close();
+      await open?.close();
+    }
+  }, 120_000);
 
   it('a full room is refused with a clear message', async () => {
     const small = await startRelay(0, { maxPeersPerRoom: 1 });
