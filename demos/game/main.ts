@@ -82,6 +82,8 @@ async function main(): Promise<void> {
   setStatus('connected', `room ${roomName}`);
   joined.on('status', (s) => setStatus(s === 'connected' ? 'connected' : 'connecting', s === 'connected' ? `room ${roomName}` : s));
   joined.on('error', (err) => setStatus('error', err.message));
+  // Not fatal: the room keeps retrying the relay; say why it is not back yet.
+  joined.on('relay-refused', (err) => setStatus('connecting', `${err.code === 'server-full' ? 'relay full' : 'relay refuses this address'}, retrying…`));
 
   lobby = new Lobby(joined, savedName);
   lobby.onChange(renderLobby);
@@ -105,7 +107,13 @@ async function main(): Promise<void> {
     if (s.status !== 'lobby' || lobby!.gameRunning) return;
     s.start({ players: lobby!.readyPlayers() });
   });
+  s.on('rejoining', ({ reason }) => {
+    // The session is taking this page back to the lobby to be admitted again with a fresh
+    // snapshot (it fell far behind, or lost its link to a player); the game goes on.
+    setStatus('connecting', `catching up with the game (${reason.code})…`);
+  });
   s.on('started', () => {
+    if (joined.status === 'connected') setStatus('connected', `room ${roomName}`);
     lobby!.markPlaying();
     void showArena();
   });
