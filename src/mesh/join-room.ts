@@ -32,7 +32,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   WebSocket?: WebSocketConstructor;
   /** Ask the relay for this peer id instead of a generated one. */
   peerId?: PeerId;
-  /** Relay reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). */
+  /**
+   * Relay reconnect delays (default 250 ms doubling to 10 s, 50 % jitter); they start over
+   * only after a connection that stayed joined for `maxMs`.
+   */
   backoff?: BackoffOptions;
   /**
    * Failed attempts to reach the relay before rejecting with `relay-unreachable` (default

@@ -3,6 +3,9 @@
  * off by the same relay restart do not all come back in the same millisecond.
  */
 
+/** Default largest delay, ms (`maxMs`). */
+export const DEFAULT_BACKOFF_MAX_MS = 10_000;
+
 /** Options of {@link backoffDelay}. */
 export interface BackoffOptions {
   /** First delay, ms (default 250). */
@@ -26,7 +29,7 @@ export interface BackoffOptions {
  */
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
   const initial = options.initialMs ?? 250;
-  const max = options.maxMs ?? 10_000;
+  const max = options.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   const factor = options.factor ?? 2;
   const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
   const base = Math.min(max, initial * factor ** Math.min(attempt, 64));

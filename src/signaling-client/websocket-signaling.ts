@@ -11,7 +11,7 @@ import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { PeerId } from './protocol.js';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type BackoffOptions, DEFAULT_BACKOFF_MAX_MS, backoffDelay } from './backoff.js';
 import { type PacerOptions, SendPacer } from './send-pacer.js';
 import { type ClientMessage, type JoinMessage, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from './types.js';
@@ -43,7 +43,11 @@ export interface WebSocketSignalingOptions {
   WebSocket?: WebSocketConstructor;
   /** Ask for this peer id instead of letting the relay choose one. */
   peerId?: PeerId;
-  /** Reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). */
+  /**
+   * Reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). They start over from
+   * the first only after a connection that stayed joined for `maxMs`; one lost sooner
+   * (a relay that lets us in and drops us at once) waits the next longer delay.
+   */
   backoff?: BackoffOptions;
   /**
    * Give up with `relay-unreachable` after this many failed attempts in a row before
@@ -137,6 +141,8 @@ class WebSocketSignaling implements Signaling {
   /** Runs from opening a socket until its `joined`: see `connectTimeoutMs`. */
   #joinDeadline: TimerHandle | undefined;
   #lastHeard = 0;
+  /** When the current connection joined: `#lost` starts the backoff over only if it lasted. */
+  #joinedAt = 0;
   #takenSince: number | undefined;
   /** The latest connection refusal since the last join, for `relay-unreachable`'s detail. */
   #lastRefusal: Refusal | undefined;
@@ -233,7 +239,11 @@ class WebSocketSignaling implements Signaling {
     if (this.#status === 'closed') return;
     const wasJoined = this.#joined;
     this.#joined = false;
-    if (wasJoined) this.#attempt = 0;
+    // Start the backoff over only after a connection that lasted: a relay that lets us in
+    // and then drops or refuses us at once (alternating with refusals, or not) would
+    // otherwise be retried at the first, shortest delay forever. Lasting as long as the
+    // longest delay bounds such a loop to about one attempt per that delay.
+    if (wasJoined && this.#clock.now() - this.#joinedAt >= (this.#opts.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS)) this.#attempt = 0;
     if (refusal) this.#lastRefusal = refusal;
     if (this.#everJoined) this.#setStatus('reconnecting');
     const max = this.#opts.maxInitialAttempts;
@@ -364,7 +374,10 @@ class WebSocketSignaling implements Signaling {
       case 'pong':
         return;
       case 'error':
-        return this.#onRelayError(String(m.code), String(m.message ?? ''));
+        // Strings only: String() of a JSON object with its own `toString` key throws, and a
+        // throw here escapes the socket's message handler (an uncaught exception in Node).
+        if (typeof m.code !== 'string') return this.#log.warn('dropped a relay error frame without a string code');
+        return this.#onRelayError(m.code, typeof m.message === 'string' ? m.message : '');
       default:
         return; // y-webrtc frames and future types are not ours.
     }
@@ -374,7 +387,8 @@ class WebSocketSignaling implements Signaling {
     this.#peerId = selfId;
     this.#joined = true;
     this.#everJoined = true;
-    this.#attempt = 0;
+    this.#joinedAt = this.#clock.now();
+    // `#attempt` is not reset here but when this connection is lost, if it lasted (`#lost`).
     this.#takenSince = undefined;
     this.#lastRefusal = undefined;
     if (this.#joinDeadline !== undefined) this.#clock.clearTimeout(this.#joinDeadline);

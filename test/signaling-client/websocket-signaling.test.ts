@@ -343,6 +343,9 @@ describe('WebSocket signaling against a real relay', () => {
   it('drops garbage frames from the relay without throwing, then works normally', async () => {
     const fake = await fakeRelay((j, ws) => {
       for (const junk of ['not json', '42', 'null', '{"no":"type"}', '{"type":"joined","room":"room-g"}', '{"type":"signal","room":"room-g"}', '{"type":"mystery"}']) ws.send(junk);
+      // Fields that String() cannot convert (it throws, out of the socket's message handler).
+      ws.send('{"type":"error","code":{"toString":1},"message":"m"}');
+      ws.send('{"type":"error","code":"unknown-peer","message":{"toString":1,"valueOf":1}}');
       ws.send(Buffer.from([1, 2, 3]));
       ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'me', peers: ['x', 7, 'me'] }));
       ws.send(JSON.stringify({ type: 'signal', room: j.room, from: 'x', data: { ok: true } }));
@@ -352,7 +355,50 @@ describe('WebSocket signaling against a real relay', () => {
     await waitFor(() => a.seen.signals.length === 1, 'the valid signal');
     expect(a.seen.joined).toEqual([{ selfId: 'me', peers: ['x'], fresh: true }]);
     expect(a.seen.errors).toEqual([]);
+    expect(a.seen.refused).toEqual([]);
     expect(warnings.length).toBeGreaterThanOrEqual(4);
+    expect(warnings).toContain('dropped a relay error frame without a string code');
+  });
+
+  it('a relay that lets the client in and refuses it at once does not hold the backoff at its first delay; a connection that lasted starts it over', async () => {
+    // Connections alternate between a refusal at connect (error frame, close 1013) and a
+    // join followed at once by a close 1013 server-full; from the seventh on they last.
+    let n = 0;
+    let last: WebSocket | undefined;
+    const fake = await fakeRelay((j, ws) => {
+      n++;
+      last = ws;
+      if (n >= 7) return ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p', peers: [] }));
+      if (n % 2 === 1) ws.send(JSON.stringify({ type: 'error', code: 'server-full', message: 'relay is full' }));
+      else ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p', peers: [] }));
+      ws.close(1013, 'server-full');
+    });
+    const clock = new ManualClock();
+    const counted = countingWebSocket();
+    const a = client(fake.url, 'room-flap', { clock, WebSocket: counted.WebSocket, backoff: exactBackoff });
+    for (let i = 1; i <= 6; i++) {
+      await waitFor(() => a.seen.refused.length === i, `refusal ${i}`);
+      const wait = a.seen.refused.at(-1)!.detail!.retryInMs as number;
+      clock.advance(wait - 1);
+      expect(counted.made()).toBe(i); // not a millisecond early
+      clock.advance(1);
+      expect(counted.made()).toBe(i + 1);
+    }
+    // Each join in between used to start the backoff over: 100, 100, 100, ...
+    expect(a.seen.refused.map((e) => e.detail?.retryInMs)).toEqual([100, 200, 400, 400, 400, 400]);
+    expect(a.seen.joined).toHaveLength(3);
+
+    // The seventh connection stays joined for the longest delay, then drops: the next
+    // attempt waits the first delay again.
+    await waitFor(() => a.seen.joined.length === 4, 'a lasting join');
+    clock.advance(exactBackoff.maxMs);
+    last!.terminate();
+    await waitFor(() => a.s.status === 'reconnecting', 'lost');
+    clock.advance(99);
+    expect(counted.made()).toBe(7);
+    clock.advance(1);
+    expect(counted.made()).toBe(8);
+    expect(a.seen.errors).toEqual([]);
   });
 
   it('pings while joined and reconnects when the relay goes silent', async () => {
