@@ -16,7 +16,22 @@ import { admissionKey, type JoinMessage, type SessionCore } from './session-core
 import { type Control, Kind, type Role } from './wire.js';
 
 /** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
-export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled';
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'no-snapshot';
+
+/**
+ * How long a joiner waits for the snapshot of the coordinator that admitted it before it
+ * goes back to the lobby (`no-snapshot`). An honest coordinator sends it when it steps the
+ * join frame, a fraction of a second after the join (a stall over a vanished player adds a
+ * heartbeat timeout and a round trip). Any peer of the room can send a `join`, and a peer
+ * that sent one and then nothing would otherwise keep us joining for good.
+ *
+ * @example
+ * ```ts
+ * // In the joiner's tick:
+ * if (status === 'joining' && now - joinedAt >= SNAPSHOT_DEADLINE_MS) rejoin('no-snapshot');
+ * ```
+ */
+export const SNAPSHOT_DEADLINE_MS = 10_000;
 
 export class Admission<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -63,10 +78,17 @@ export class Admission<S, I> {
       this.c.log(`refusing admission at ${m.atFrame} from ${from} (${this.c.status}, not before ${this.c.notBefore})`);
       const leave: Control = { kind: Kind.leave, gen: m.gen, peer: this.c.selfId, since: m.atFrame };
       for (const [, p] of m.members) if (p !== this.c.selfId) this.c.sendCtl(p, leave);
+      // That coordinator now takes any hello of ours whose `after` is not past this
+      // admission for a stale one: our next hello must be past it, or it never admits us.
+      // Not for a frame further ahead of ours than any player runs ahead of a member it still
+      // sends inputs to: a forged join naming a far frame would keep us out for good.
+      const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
+      if (m.atFrame <= ours + MAX_RESEND_BACKLOG) this.c.notBefore = Math.max(this.c.notBefore, m.atFrame + 1);
       return;
     }
     this.c.status = 'joining';
     this.c.joinedVia = from;
+    this.c.joinedAt = this.c.clock.now();
     this.c.inputs.useGeneration(m.gen);
     this.c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.c.role = m.role;
@@ -210,6 +232,17 @@ export class Admission<S, I> {
   }
 
   /**
+   * The joiner's tick: true (and back in the lobby) once the snapshot is SNAPSHOT_DEADLINE_MS
+   * overdue. The coordinator that admitted us stopped playing without leaving the room or
+   * the game (its session stuck), or the join was forged by a peer that plays no game.
+   */
+  snapshotOverdue(): boolean {
+    if (this.c.status !== 'joining' || this.c.clock.now() - this.c.joinedAt < SNAPSHOT_DEADLINE_MS) return false;
+    this.rejoin(true, 'no-snapshot', `${this.c.joinedVia}, who admitted us at frame ${this.c.since.get(this.c.selfId)}, sent no snapshot within ${SNAPSHOT_DEADLINE_MS} ms`);
+    return true;
+  }
+
+  /**
    * A player (the session checked) stopped sending us its inputs: we acknowledged none
    * for more than MAX_RESEND_BACKLOG frames, and it no longer holds the ones we lack. We
    * cannot follow without a fresh snapshot, so we are admitted again. A notice about an
@@ -221,10 +254,11 @@ export class Admission<S, I> {
   }
 
   /**
-   * Back to the lobby to be admitted again: the coordinator that admitted us vanished
-   * before sending our snapshot (`announce`: tell the members, who drop us at an agreed
-   * frame as for any player), a player cut us off, every player is gone from our view or
-   * we cannot follow a drop (announced too), or our join was cancelled (the members cancel it themselves). Emits `rejoining`.
+   * Back to the lobby to be admitted again: the coordinator that admitted us vanished or
+   * left the game before sending our snapshot, or sent none in time (`announce`: tell the
+   * members, who drop us at an agreed frame as for any player), a player cut us off, every
+   * player is gone from our view or we cannot follow a drop (announced too), or our join
+   * was cancelled (the members cancel it themselves). Emits `rejoining`.
    */
   rejoin(announce: boolean, code: RejoinCode, why: string): void {
     const frame = this.c.frame;

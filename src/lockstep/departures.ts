@@ -12,6 +12,8 @@ import { type Control, Kind } from './wire.js';
 
 /** A drop hands out at most this many frames of the leaver's inputs, for spectators behind every player. */
 export const DROP_HISTORY = 512;
+/** Leaves of admissions not (yet) known, kept per peer (a joiner has one admission in flight, rarely two). */
+const EARLY_LEAVES_PER_PEER = 4;
 
 export class Departures<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -19,6 +21,25 @@ export class Departures<S, I> {
   /** Another peer's connection closed. */
   onPeerLeft(id: PeerId): void {
     this.c.hellos.delete(id);
+    this.#connectionClosed(id);
+    this.forgetPeer(id);
+  }
+
+  /**
+   * What this session keeps about a peer that is in no game of ours and has left the room
+   * goes with it: over a long session, one entry per visitor in each map would add up.
+   * (Back with the same id, it comes over a new connection: no hello of its earlier
+   * connection can reach us any more, and its admissions' rate limit starts afresh.)
+   */
+  forgetPeer(id: PeerId): void {
+    if (this.c.isMember(id) || this.c.room.peers.has(id)) return;
+    this.c.since.delete(id);
+    this.c.proposer.delete(id);
+    this.c.lastAdmission.delete(id);
+    this.c.bad.delete(id);
+  }
+
+  #connectionClosed(id: PeerId): void {
     if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left before our snapshot`);
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     // A spectator's connection to a player says nothing about that player: it is ours alone.
@@ -44,6 +65,11 @@ export class Departures<S, I> {
   playerGone(id: PeerId): void {
     if (!this.c.streams.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
     if (id === this.c.selfId) return this.c.ticker.stop('dropped');
+    // The coordinator that admitted us leaves the game before our snapshot (it left the
+    // session but not the room, so onPeerLeft never fires): nobody else will send that
+    // snapshot. Waiting would keep us joining for good and, when its drop frame is past our
+    // join frame (the join stands), every player waiting for our inputs for good.
+    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left the game before our snapshot`);
     this.c.leaving.add(id);
     this.c.streams.get(id)!.frozen = true;
     this.c.receivers.delete(id);
@@ -65,7 +91,12 @@ export class Departures<S, I> {
     if (m.peer === this.c.selfId) return; // someone lost us; the coordinator's drop decides
     const current = this.c.since.get(m.peer);
     if (current === undefined || !this.c.isMember(m.peer)) {
-      // Its join may still be on its way to us; remember the leave for it (bounded).
+      // Its join may still be on its way to us; remember the leave for it (bounded). Any
+      // peer of the room may send leaves naming itself and made-up admissions, so each peer
+      // keeps only its latest few: a flood from one cannot push out another's leave, which
+      // a join still on its way may need (else we would wait for a joiner that refused it).
+      const own = [...this.c.earlyLeaves].filter((k) => k.startsWith(admissionKey(m.peer, 0).slice(0, -1)));
+      for (const k of own.slice(0, Math.max(0, own.length - EARLY_LEAVES_PER_PEER + 1))) this.c.earlyLeaves.delete(k);
       this.c.earlyLeaves.add(admissionKey(m.peer, m.since));
       for (const k of this.c.earlyLeaves) if (this.c.earlyLeaves.size > KEEP_ADMISSION_RECORDS) this.c.earlyLeaves.delete(k);
       return;
@@ -113,6 +144,10 @@ export class Departures<S, I> {
     }
     if (!a) this.c.agreements.set(key, (a = new DropAgreement(m.leaver)));
     a.add(from, { next: m.next, base: m.base, inputs: m.inputs });
+    // Over the cap, non-members' requests go first: oldest-first alone would push out a
+    // drop the players are still agreeing, which is the oldest once a flood of requests
+    // filled the rest (with two departures at once, every player would stall for good).
+    for (const [k, x] of this.c.agreements) if (this.c.agreements.size > KEEP_ADMISSION_RECORDS && k !== key && x.reports.size === 0) this.c.agreements.delete(k);
     for (const k of this.c.agreements.keys()) if (this.c.agreements.size > KEEP_ADMISSION_RECORDS && k !== key) this.c.agreements.delete(k);
     // A report on an admission we do not know (yet) is kept: the join may still be coming.
     if (this.c.since.get(m.leaver) !== m.since || !this.c.isMember(m.leaver)) return;

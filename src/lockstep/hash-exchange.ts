@@ -20,9 +20,36 @@ const KEEP_STATES = 32;
  * ```
  */
 export const HASH_WINDOW = 1024;
+/**
+ * State requests of one peer answered with a state per second at most. A request is a few
+ * bytes and its answer a whole serialized state, so a member asking in a loop would have
+ * us send states over and over (its queue at our end growing, our uplink taken from the
+ * inputs). A desync's dump asks each member once; requests past the budget are answered
+ * without a state (`has` = 0), so the asker's requestState resolves undefined at once.
+ *
+ * @example
+ * ```ts
+ * const state = sentThisSecond < STATES_PER_SECOND ? stateAt(frame) : undefined;
+ * ```
+ */
+export const STATES_PER_SECOND = 8;
 
 export class HashExchange<S, I> {
+  /** State requests answered per peer in its current one-second window (see STATES_PER_SECOND). */
+  readonly #sent = new Map<PeerId, { since: number; count: number }>();
+
   constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** A member's stateReq: our state at that frame, within its budget. */
+  onStateRequest(from: PeerId, frame: number): void {
+    const now = this.c.clock.now();
+    for (const [p, w] of this.#sent) if (now - w.since >= 1000) this.#sent.delete(p); // one entry per recent asker
+    const w = this.#sent.get(from) ?? { since: now, count: 0 };
+    this.#sent.set(from, w);
+    const state = w.count < STATES_PER_SECOND ? this.stateAt(frame) : undefined;
+    if (w.count++ === STATES_PER_SECOND) this.c.log(`answering ${from}'s state requests without a state for up to a second: more than ${STATES_PER_SECOND} in one`);
+    this.c.sendCtl(from, { kind: Kind.stateRes, gen: this.c.gen, frame, state });
+  }
 
   stateAt(frame: number): Uint8Array | undefined {
     return this.c.states.get(frame);

@@ -71,8 +71,11 @@ export interface LockstepEvents {
    * - `inputs-lost`: a player was dropped while inputs of it this peer still lacked were
    *   gone for good (a spectator lagging further back than a drop hands out);
    * - `past-drop`: a player was dropped at a frame this peer had already stepped past;
-   * - `coordinator-left`: the player that admitted it left before sending its snapshot;
-   * - `join-cancelled`: its join was cancelled (the player that proposed it was dropped first).
+   * - `coordinator-left`: the player that admitted it vanished or left the game (it may stay
+   *   in the room) before sending its snapshot;
+   * - `join-cancelled`: its join was cancelled (the player that proposed it was dropped first);
+   * - `no-snapshot`: no snapshot came within 10 s of its join (the peer that sent the join
+   *   stopped playing without leaving, or plays no game: any peer of the room can send one).
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
    * stays in the lobby), and never sooner than 5 seconds after its previous late join.

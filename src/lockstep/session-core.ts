@@ -106,6 +106,8 @@ export class SessionCore<S, I> {
   snapshotsAt = new Map<number, PeerId[]>();
   /** The coordinator that admitted us (our coordinator until the snapshot arrives). */
   joinedVia: PeerId | undefined;
+  /** When we took that join (clock time): its snapshot is due within SNAPSHOT_DEADLINE_MS. */
+  joinedAt = 0;
   hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number }>();
   hashes: HashBook;
   localHashes = new Map<number, number>();

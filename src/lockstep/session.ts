@@ -67,7 +67,16 @@ class Session<S, I> implements LockstepSession<S, I> {
         c.links.back(id);
         c.admission.sayHello();
       }),
-      c.room.on('peer-left', ({ id }) => c.guard(id, () => c.departures.onPeerLeft(id))),
+      // Our own view of the room, not a message of that peer: handled even for a peer whose
+      // messages we ignore (guard() would skip it, and the peer would stay a member for good:
+      // a player waited for, or a spectator that every later joiner must be connected to).
+      c.room.on('peer-left', ({ id }) => {
+        try {
+          c.departures.onPeerLeft(id);
+        } catch (err) {
+          c.log(`handling the departure of ${id} failed: ${(err as Error)?.stack ?? err}`);
+        }
+      }),
       c.room.on('status', (status) => status === 'closed' && c.ticker.stop('room-closed')),
     );
     c.admission.sayHello();
@@ -259,7 +268,7 @@ class Session<S, I> implements LockstepSession<S, I> {
         if (!this.#c.streams.has(from) || from === m.leaver) return this.#c.badMessage(from, `a drop of ${m.leaver} from ${from}, not a player that could decide it`);
         return this.#c.departures.applyDrop(m);
       case Kind.stateReq:
-        return this.#c.sendCtl(from, { kind: Kind.stateRes, gen: this.#c.gen, frame: m.frame, state: this.#c.hashing.stateAt(m.frame) });
+        return this.#c.hashing.onStateRequest(from, m.frame);
       case Kind.stateRes:
         return this.#c.hashing.onState(from, m.frame, m.state);
       case Kind.cutOff:

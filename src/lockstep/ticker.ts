@@ -38,6 +38,8 @@ export class Ticker<S, I> {
   tick(): void {
     this.c.timer = undefined;
     if (this.c.status === 'stopped') return;
+    // A joiner whose snapshot never came goes back to the lobby, where nothing ticks.
+    if (this.c.admission.snapshotOverdue()) return;
     try {
       if (this.c.status === 'running') {
         this.c.advantage = this.estimateAdvantage();
@@ -86,6 +88,7 @@ export class Ticker<S, I> {
       this.c.proposer.delete(p);
       this.c.remoteNext.delete(p);
       this.c.hashing.judge(this.c.hashes.forget(p));
+      this.c.departures.forgetPeer(p); // gone from the room too: nothing more to keep about it
       this.c.events.emit('player-left', { peer: p, atFrame: f });
     }
     if (left.length) this.c.admission.flushDeferredJoins();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
+import { STATES_PER_SECOND } from '../../src/lockstep/hash-exchange.js';
+import { Kind, decodeControl, encodeControl, generationOf } from '../../src/lockstep/wire.js';
 import { advanceUntil, connect, net, walk } from './support/memory-sessions.js';
 
 /** Players a and b in a session; x is in the room but runs no session, and sends forged control. */
@@ -52,6 +53,39 @@ describe('control messages from a peer that is not in the session', () => {
 });
 
 describe('requestState', () => {
+  it('a member asking for states in a loop is sent STATES_PER_SECOND a second (the rest answered without one); a dump still gets its state', async () => {
+    const n = net(45);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'w']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
+    await n.advance(200);
+    a.start({ seed: 45, players: ['a', 'b'], spectators: ['w'] });
+    await advanceUntil(n, () => w.frame >= 200, 10_000);
+    // w, a spectator member, asks a for a state 5000 times: a few bytes each, a whole state back.
+    const ctl = rooms[2]!.channel('lockstep:ctl');
+    const answers = { state: 0, none: 0 };
+    ctl.on('message', ({ from, data }) => {
+      const m = decodeControl(data);
+      if (m.kind === Kind.stateRes && from === 'a') answers[m.state ? 'state' : 'none']++;
+    });
+    const frame = Math.floor((a.frame - 20) / 10) * 10;
+    for (let i = 0; i < 5000; i++) void ctl.send('a', encodeControl({ kind: Kind.stateReq, gen: generationOf(45), frame }));
+    await n.advance(200);
+    expect(answers).toEqual({ state: STATES_PER_SECOND, none: 5000 - STATES_PER_SECOND });
+    expect(logs.filter((l) => /^a: answering w's state requests without a state/.test(l)).length).toBe(1);
+    // Others' requests have their own budget, and w's is back a second later.
+    const fromB = b.requestState('a', frame);
+    await n.advance(200);
+    expect(await fromB).toEqual(a.stateAt(frame));
+    await n.advance(1000);
+    const fromW = w.requestState('a', frame);
+    await n.advance(200);
+    expect(await fromW).toEqual(a.stateAt(frame));
+    expect(a.stateAt(frame)).toBeInstanceOf(Uint8Array);
+    for (const s of [a, b, w]) s.leave();
+  });
+
   it('leave() resolves a pending request with undefined (its timer does not outlive the session)', async () => {
     const { n, a, b } = await sessionWithOutsider(44);
     n.setLink('a', 'b', { latencyMs: 10_000 }); // no answer within the timeout
