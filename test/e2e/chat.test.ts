@@ -29,6 +29,17 @@ async function open(baseUrl: string, room: string, password?: string): Promise<C
 }
 
 /** Two tabs in one room see each other, then each says something the other shows. */
+/** Two tabs from `baseUrl` in a new room on `relay`, connected to each other; `viaOwn` opens another tab there. */
+async function twoTabs(baseUrl: string, relay: SignalingServer): Promise<{ a: ChatPage; b: ChatPage; viaOwn: () => Promise<ChatPage> }> {
+  const room = nextRoom();
+  const viaOwn = (): Promise<ChatPage> => openChat(browser, { baseUrl, relay: relay.address.url, room }).then((p) => (opened.push(p), p));
+  const a = await viaOwn();
+  const b = await viaOwn();
+  await a.waitForPeers(1);
+  await b.waitForPeers(1);
+  return { a, b, viaOwn };
+}
+
 async function chatBothWays(baseUrl: string): Promise<[ChatPage, ChatPage]> {
   const room = nextRoom();
   const a = await open(baseUrl, room);
@@ -95,13 +106,7 @@ describe('chat demo on the Vite dev server', () => {
     const port = ownRelay.address.port;
     let restarted: SignalingServer | undefined;
     try {
-      const room = nextRoom();
-      const viaOwn = (): Promise<ChatPage> =>
-        openChat(browser, { baseUrl: dev.url, relay: ownRelay.address.url, room }).then((p) => (opened.push(p), p));
-      const a = await viaOwn();
-      const b = await viaOwn();
-      await a.waitForPeers(1);
-      await b.waitForPeers(1);
+      const { a, b } = await twoTabs(dev.url, ownRelay);
 
       await ownRelay.close();
       await a.waitForStatus('reconnecting');
@@ -133,13 +138,7 @@ describe('chat demo on the Vite dev server', () => {
     let open: SignalingServer | undefined;
     let held: WebSocket | undefined; // takes the relay's only connection
     try {
-      const room = nextRoom();
-      const viaOwn = (): Promise<ChatPage> =>
-        openChat(browser, { baseUrl: dev.url, relay: ownRelay.address.url, room }).then((p) => (opened.push(p), p));
-      const a = await viaOwn();
-      const b = await viaOwn();
-      await a.waitForPeers(1);
-      await b.waitForPeers(1);
+      const { a, b, viaOwn } = await twoTabs(dev.url, ownRelay);
       // The relay comes back taking one connection per address: one tab gets in, the
       // other is turned away on every try and says why (it keeps retrying).
       await ownRelay.close();

@@ -11,7 +11,7 @@ import type { Clock, MeshpartyError } from '../../src/index.js';
 import { MAX_RESEND_BACKLOG } from '../../src/lockstep/input-exchange.js';
 import { Kind, decodeControl, encodeControl } from '../../src/lockstep/wire.js';
 import type { TimerHandle } from '../../src/util/clock.js';
-import { type Walk, advanceUntil, connect, net, walk } from './support/memory-sessions.js';
+import { type Walk, advanceUntil, connect, net, walk, expectAgreement } from './support/memory-sessions.js';
 
 /** Longer than MAX_RESEND_BACKLOG frames at 60 Hz plus the 256 frames between prunes: 70 s. */
 const STALL_MS = 70_000;
@@ -51,17 +51,6 @@ function freezableClock(base: Clock) {
     },
   };
   return clock;
-}
-
-/** Every hashed frame in [from, to] is hashed by all of `sessions` alike; returns how many were compared. */
-function expectAgreement(sessions: Walk[], from: number, to: number): number {
-  let compared = 0;
-  for (let f = Math.ceil(from / 10) * 10; f <= to; f += 10) {
-    const hashes = sessions.map((s) => s.hashAt(f));
-    expect(hashes.every((h) => h !== undefined && h === hashes[0]), `frame ${f}: ${hashes.join(' ')}`).toBe(true);
-    compared++;
-  }
-  return compared;
 }
 
 type Stall = 'packets-lost' | 'clock-frozen' | 'partitioned';

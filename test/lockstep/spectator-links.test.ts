@@ -10,22 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { LINK_GRACE_MS } from '../../src/lockstep/spectator-links.js';
 import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { type Walk, advanceUntil, connect, net, walk } from './support/memory-sessions.js';
+import { type Walk, advanceUntil, connect, net, walk, expectAgreement } from './support/memory-sessions.js';
 
 /** Far beyond any test's end: nothing on the link arrives, as if it were cut both ways. */
 const CUT = { latencyMs: 1e9 };
 const LINK = { latencyMs: 20 };
-
-/** Every hashed frame in [from, to] is hashed by all of `sessions` alike; returns how many were compared. */
-function expectAgreement(sessions: Walk[], from: number, to: number): number {
-  let compared = 0;
-  for (let f = Math.ceil(from / 10) * 10; f <= to; f += 10) {
-    const hashes = sessions.map((s) => s.hashAt(f));
-    expect(hashes.every((h) => h !== undefined && h === hashes[0]), `frame ${f}: ${hashes.join(' ')}`).toBe(true);
-    compared++;
-  }
-  return compared;
-}
 
 /** Players `players` and spectator w, started by the first player; resolves once w follows at frame 120. */
 async function game(seed: number, players: string[]) {

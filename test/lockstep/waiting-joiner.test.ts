@@ -9,18 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { SNAPSHOT_DEADLINE_MS } from '../../src/lockstep/admission.js';
 import { Kind, decodeControl, encodeControl } from '../../src/lockstep/wire.js';
-import { type Walk, advanceUntil, connect, net, walk } from './support/memory-sessions.js';
-
-/** Every hashed frame in [from, to] is hashed by all of `sessions` alike; returns how many were compared. */
-function expectAgreement(sessions: Walk[], from: number, to: number): number {
-  let compared = 0;
-  for (let f = Math.ceil(from / 10) * 10; f <= to; f += 10) {
-    const hashes = sessions.map((s) => s.hashAt(f));
-    expect(hashes.every((h) => h !== undefined && h === hashes[0]), `frame ${f}: ${hashes.join(' ')}`).toBe(true);
-    compared++;
-  }
-  return compared;
-}
+import { type Walk, advanceUntil, connect, net, walk, expectAgreement } from './support/memory-sessions.js';
 
 describe('the coordinator leaves the game (not the room) while its joiner waits for the snapshot', () => {
   for (const [role, seed] of [['spectator', 202], ['player', 201]] as const) {

@@ -40,3 +40,14 @@ export function expectSameHashes(sessions: Walk[], from: number, to: number): vo
     expect(new Set(hashes).size, `frame ${f}`).toBeLessThanOrEqual(1);
   }
 }
+
+/** Every hashed frame in [from, to] is hashed by all of `sessions` alike; returns how many were compared. */
+export function expectAgreement(sessions: Walk[], from: number, to: number): number {
+  let compared = 0;
+  for (let f = Math.ceil(from / 10) * 10; f <= to; f += 10) {
+    const hashes = sessions.map((s) => s.hashAt(f));
+    expect(hashes.every((h) => h !== undefined && h === hashes[0]), `frame ${f}: ${hashes.join(' ')}`).toBe(true);
+    compared++;
+  }
+  return compared;
+}
