@@ -32,6 +32,16 @@ export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' |
  * ```
  */
 export const SNAPSHOT_DEADLINE_MS = 10_000;
+/**
+ * After each admission in a row that ended `no-snapshot`, the next waits twice as long, up
+ * to 2^3 times SNAPSHOT_DEADLINE_MS (80 s); a start sets it back. A big state over a slow
+ * link can take longer than the deadline to arrive while it is arriving all along: with a
+ * fixed deadline, such a joiner gave up every time just before its snapshot came, and was
+ * sent the whole state again, for good. The price: a peer forging a join each time we are
+ * back in the lobby holds us up to 80 s per forged join instead of 10 s (one forging them
+ * without pause could keep us out for good either way).
+ */
+const MAX_SNAPSHOT_DEADLINE_DOUBLINGS = 3;
 
 export class Admission<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -237,8 +247,10 @@ export class Admission<S, I> {
    * the game (its session stuck), or the join was forged by a peer that plays no game.
    */
   snapshotOverdue(): boolean {
-    if (this.c.status !== 'joining' || this.c.clock.now() - this.c.joinedAt < SNAPSHOT_DEADLINE_MS) return false;
-    this.rejoin(true, 'no-snapshot', `${this.c.joinedVia}, who admitted us at frame ${this.c.since.get(this.c.selfId)}, sent no snapshot within ${SNAPSHOT_DEADLINE_MS} ms`);
+    const deadline = SNAPSHOT_DEADLINE_MS * 2 ** Math.min(this.c.snapshotMisses, MAX_SNAPSHOT_DEADLINE_DOUBLINGS);
+    if (this.c.status !== 'joining' || this.c.clock.now() - this.c.joinedAt < deadline) return false;
+    this.c.snapshotMisses++;
+    this.rejoin(true, 'no-snapshot', `${this.c.joinedVia}, who admitted us at frame ${this.c.since.get(this.c.selfId)}, sent no snapshot within ${deadline} ms`);
     return true;
   }
 

@@ -75,7 +75,9 @@ export interface LockstepEvents {
    *   in the room) before sending its snapshot;
    * - `join-cancelled`: its join was cancelled (the player that proposed it was dropped first);
    * - `no-snapshot`: no snapshot came within 10 s of its join (the peer that sent the join
-   *   stopped playing without leaving, or plays no game: any peer of the room can send one).
+   *   stopped playing without leaving, or plays no game: any peer of the room can send one);
+   *   each such admission in a row doubles the next one's wait, up to 80 s (a big state
+   *   over a slow link can take longer than 10 s).
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
    * stays in the lobby), and never sooner than 5 seconds after its previous late join.

@@ -108,6 +108,8 @@ export class SessionCore<S, I> {
   joinedVia: PeerId | undefined;
   /** When we took that join (clock time): its snapshot is due within SNAPSHOT_DEADLINE_MS. */
   joinedAt = 0;
+  /** Admissions in a row that ended `no-snapshot`: each doubles the next deadline (see Admission.snapshotOverdue). */
+  snapshotMisses = 0;
   hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number }>();
   hashes: HashBook;
   localHashes = new Map<number, number>();

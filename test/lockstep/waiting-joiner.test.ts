@@ -10,6 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { SNAPSHOT_DEADLINE_MS } from '../../src/lockstep/admission.js';
 import { Kind, decodeControl, encodeControl } from '../../src/lockstep/wire.js';
 import { type Walk, advanceUntil, connect, net, walk, expectAgreement } from './support/memory-sessions.js';
+import { ByteReader, ByteWriter, ManualClock, createLockstepSession, createMemoryNetwork, defineGame, type Room } from '../../src/index.js';
+import { fnv1a32 } from '../../src/lockstep/hash.js';
+import { MemoryWire } from '../../src/transport/memory.js';
+import { makeWalkGame, scriptedButtons } from './games.js';
 
 describe('the coordinator leaves the game (not the room) while its joiner waits for the snapshot', () => {
   for (const [role, seed] of [['spectator', 202], ['player', 201]] as const) {
@@ -110,4 +114,53 @@ describe('a join from a peer that plays no game', () => {
     expect(expectAgreement([a, b, w], started[1]!, again)).toBeGreaterThan(20);
     for (const s of [a, b, w]) s.leave();
   });
+});
+
+describe('a snapshot that takes longer than the deadline to arrive', () => {
+  it('a 1.2 MB state over a 100 KB/s downlink (12 s): the joiner gives up once, waits twice as long the next time, and gets in', async () => {
+    // The walk game with 1.2 MB of padding in its state (say, a big level).
+    const walkGame = makeWalkGame();
+    const pad = new Uint8Array(1_200_000);
+    const big = defineGame({
+      ...walkGame,
+      name: 'big',
+      hash: (s) => fnv1a32(walkGame.serialize(s)),
+      serialize: (s) => new ByteWriter().bytes(walkGame.serialize(s)).raw(pad).finish(),
+      deserialize: (b) => walkGame.deserialize(new ByteReader(b).bytes().slice()),
+    });
+    // Small transport buffers so heartbeats wait behind half a second of data at most.
+    const n = createMemoryNetwork({ seed: 5, clock: new ManualClock(), latencyMs: 20, maxMessageSize: 16 * 1024, lowWaterMark: 16 * 1024, mesh: { highWaterMarkBytes: 32 * 1024 } });
+    // x's downlink carries 100 bytes a millisecond: each reliable frame to x is sent after the ones before it.
+    const send = MemoryWire.prototype.send;
+    (n.wire as unknown as { send: typeof send }).send = function (this: MemoryWire, from, w, bytes) {
+      if (from.remoteId === 'x' && (w.kind !== 'frame' || w.reliability === 'reliable')) from.out.lastAt = Math.max(from.out.lastAt, this.clock.now()) + bytes / 100;
+      return send.call(this, from, w, bytes);
+    };
+    const rooms: Room[] = await connect(n, ['a', 'b', 'x']);
+    const logs: string[] = [];
+    const session = (room: Room, i: number, spectator = false) => {
+      const s: Walk = createLockstepSession({ room, game: big, clock: n.clock, inputDelay: 'auto', spectator, log: (m) => logs.push(`${room.selfId}: ${m}`), input: () => scriptedButtons(s.frame, i) }) as unknown as Walk;
+      return s;
+    };
+    const [a, b] = [session(rooms[0]!, 0), session(rooms[1]!, 1)];
+    await n.advance(200);
+    a.start({ seed: 3, players: ['a', 'b'] });
+    await advanceUntil(n, () => a.frame >= 60, 10_000);
+    const x = session(rooms[2]!, 2, true);
+    const rejoins: string[] = [];
+    const started: number[] = [];
+    x.on('rejoining', (e) => rejoins.push(e.reason.code));
+    x.on('started', (e) => started.push(e.frame));
+    const t0 = n.clock.now();
+    await advanceUntil(n, () => started.length > 0, 60_000, 500);
+    // With the deadline fixed at 10 s it gave up every time, just before the state came.
+    expect(rejoins).toEqual(['no-snapshot']);
+    expect(logs.filter((l) => l.startsWith('x: back to the lobby')).map((l) => l.replace(/frame \d+/, 'frame F'))).toEqual([`x: back to the lobby: a, who admitted us at frame F, sent no snapshot within ${SNAPSHOT_DEADLINE_MS} ms`]);
+    expect(started).toHaveLength(1);
+    expect(n.clock.now() - t0).toBeLessThan(3 * SNAPSHOT_DEADLINE_MS);
+    const target = a.frame + 120;
+    await advanceUntil(n, () => x.frame >= target, 20_000);
+    expect(expectAgreement([a, b, x], started[0]!, target)).toBeGreaterThan(5);
+    for (const s of [a, b, x]) s.leave();
+  }, 60_000);
 });
