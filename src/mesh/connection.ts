@@ -62,8 +62,6 @@ export class Connection {
   #disposed = false;
   /** The heartbeat ping waiting for this connection's turn in the interval (see heartbeat()). */
   #heartbeatTimer: TimerHandle | undefined;
-  /** Heartbeat intervals so far; a ping goes out in every other one (see heartbeat()). */
-  #beats = 0;
   /**
    * Frames that arrived before this side saw `open`: the remote may see both channels
    * open first and start sending. Held (bounded) and delivered right after `onOpen`, so
@@ -131,17 +129,10 @@ export class Connection {
    * there, 15 pings are 15 blocking data-channel sends in one burst (about 1 ms each on a
    * loaded machine with @roamhq/wrtc), and a frame that arrives during the burst waits
    * for all of it. Spread out, a frame waits for one send at most. The point (a hash of
-   * the remote id) stays the same every interval.
-   *
-   * A ping goes out in every other interval only: the remote pings too, and every ping is
-   * answered, so each end still hears from the other about once an interval (at worst
-   * two intervals apart, well inside the timeout) and gets an RTT sample every two. Half
-   * the frames of pinging every interval, and each frame wakes a sleeping process: an
-   * idle room of 8 spent ~4 ms of CPU per peer per second on heartbeats.
+   * the remote id) stays the same every interval, so pings stay `intervalMs` apart.
    */
   heartbeat(intervalMs: number): void {
     if (!this.isOpen || this.#heartbeatTimer !== undefined) return;
-    if (this.#beats++ % 2 === 1) return;
     const clock = this.options.clock;
     this.#heartbeatTimer = clock.setTimeout(() => {
       this.#heartbeatTimer = undefined;

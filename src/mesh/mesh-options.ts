@@ -21,11 +21,7 @@ export interface MeshOptions {
   maxPeers?: number;
   /** Largest message a channel carries, in bytes (default 64 MiB). */
   maxMessageBytes?: number;
-  /**
-   * Heartbeat interval (default 500 ms): silent connections are looked for this often, and
-   * each connection pings in every other interval (the remote pings too, so each end hears
-   * from the other about once an interval).
-   */
+  /** Heartbeat period (default 500 ms). */
   heartbeatIntervalMs?: number;
   /** A connection silent this long is closed and its peer reported `peer-left` (default 2250 ms). */
   peerTimeoutMs?: number;

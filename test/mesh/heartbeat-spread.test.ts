@@ -45,7 +45,7 @@ describe('heartbeat spread', () => {
     expect(new Set(phases).size).toBeGreaterThan(10);
   });
 
-  it('one tick to 15 connections sends their pings at different times, every other interval each', () => {
+  it('one tick to 15 connections sends their pings at different times, one interval apart each', () => {
     const clock = new ManualClock();
     const log: Array<{ to: string; at: number; kind: string }> = [];
     const conns = Array.from({ length: 15 }, (_, i) => {
@@ -54,23 +54,21 @@ describe('heartbeat spread', () => {
       t.events.emit('open', undefined);
       return c;
     });
-    for (let tick = 0; tick < 6; tick++) {
+    for (let tick = 0; tick < 3; tick++) {
       for (const c of conns) c.heartbeat(500);
       clock.advance(500);
     }
     const pings = log.filter((l) => l.kind === 'ping');
-    expect(pings).toHaveLength(45); // ticks 0, 2 and 4
+    expect(pings).toHaveLength(45);
     const firstRound = pings.filter((p) => p.at < 500).map((p) => p.at);
     expect(firstRound).toHaveLength(15);
     expect(new Set(firstRound).size).toBeGreaterThan(10);
     for (let i = 0; i < 15; i++) {
       const times = pings.filter((p) => p.to === `peer-${i}`).map((p) => p.at);
-      expect(times).toEqual([0, 1000, 2000].map((t) => t + heartbeatPhase(`peer-${i}`, 500)));
+      expect(times).toEqual([0, 500, 1000].map((t) => t + heartbeatPhase(`peer-${i}`, 500)));
     }
-    // A disposed connection's pending ping never goes out (tick 6 schedules one each).
-    const pending = clock.pending;
+    // A disposed connection's pending ping never goes out.
     for (const c of conns) c.heartbeat(500);
-    expect(clock.pending).toBe(pending + 15);
     for (const c of conns) c.dispose('test');
     const before = log.length;
     clock.advance(1000);
