@@ -53,6 +53,14 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
    * (~50 s by default). It only covers the join: once joined, call `room.leave()`.
    */
   signal?: AbortSignal;
+  /**
+   * Called for each attempt the relay refuses as a whole (`server-full`,
+   * `too-many-connections-from-ip`) while joining, before the room exists to subscribe to,
+   * so an app can say "relay full, retrying…" instead of a bare "connecting". Same error as
+   * the room's later `relay-refused` events (`detail.retryInMs`, `detail.url`); once
+   * joined, subscribe to those instead (this callback is not called after the join settles).
+   */
+  onRelayRefused?: (err: MeshpartyError) => void;
 }
 
 /**
@@ -64,7 +72,8 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * `signal` option). `relay-unreachable` (`detail.url`, `detail.attempts`) means no attempt
  * got in, and trying again later may work; when the relay itself refused the connection,
  * `detail.lastRefusal` says why: `server-full` or `too-many-connections-from-ip`. Once
- * joined, such refusals while the room rejoins arrive as `relay-refused` events. A wrong password
+ * joined, such refusals while the room rejoins arrive as `relay-refused` events; while joining,
+ * the `onRelayRefused` option hears each one as it comes. A wrong password
  * cannot be known before peers answer: it arrives as an `error` event with code
  * `wrong-password` (within seconds once every peer older than us has answered; at most
  * `connectTimeoutMs` if one stays silent), and the room closes. A password that cannot
@@ -93,12 +102,16 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  *   show(full ? 'relay full, try again later' : String(err));
  * }
  *
+ * // Say why the join takes long while the relay turns us away (it keeps retrying)
+ * const patient = await joinRoom({ relay, room: 'demo', connectAttempts: 20,
+ *   onRelayRefused: (err) => show(err.code === 'server-full' ? 'relay full, retrying…' : 'too many connections from here, retrying…') });
+ *
  * // Give up after 10 s (rejects with code `aborted`)
  * const quick = await joinRoom({ relay, room: 'demo', wrtc, WebSocket, signal: AbortSignal.timeout(10_000) });
  * ```
  */
 export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
-  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, signal, ...meshOptions } = options;
+  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, signal, onRelayRefused, ...meshOptions } = options;
   if (typeof relay !== 'string' || !/^wss?:\/\//.test(relay)) {
     throw new MeshpartyError('bad-argument', `relay must be a ws:// or wss:// URL, got ${JSON.stringify(relay)}`);
   }
@@ -136,6 +149,8 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
       }),
       room.on('error', (err) => settle(err)),
     );
+    // A throw from the app's callback is caught and logged by the room's emitter, like any listener's.
+    if (onRelayRefused) offs.push(room.on('relay-refused', onRelayRefused));
     if (signal) {
       const onAbort = () => settle(aborted(options.room, signal));
       signal.addEventListener('abort', onAbort, { once: true });

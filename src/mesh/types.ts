@@ -94,8 +94,9 @@ export interface RoomEvents {
    * next attempt (`detail.url`: the relay), and `status` stays `connecting` or
    * `reconnecting` until an attempt is let in (then `connected`). Once per refused
    * attempt; an attempt that fails otherwise (the relay is down) fires nothing. Before the
-   * first join, `joinRoom()` keeps retrying too and, once out of `connectAttempts`,
-   * rejects with `relay-unreachable` whose `detail.lastRefusal` is the latest refusal's code.
+   * first join, `joinRoom()` keeps retrying too (its `onRelayRefused` option hears each
+   * refusal) and, once out of `connectAttempts`, rejects with `relay-unreachable` whose
+   * `detail.lastRefusal` is the latest refusal's code.
    *
    * @example
    * ```ts

@@ -151,6 +151,54 @@ describe('joinRoom', () => {
     expect(room.status).toBe('connected');
   });
 
+  it.each(CONNECTION_REFUSALS)('tells onRelayRefused of each $code while joining (retryInMs, url), and nothing after the join', async ({ code, limits }) => {
+    const port = await freePort();
+    let r = await relay({ port, ...limits });
+    let blocker = await occupy(r);
+    // The room's retries on a clock the test moves, so the relay can be filled before each.
+    const clock = new ManualClock();
+    const heard: MeshpartyError[] = [];
+    let throws = true;
+    const joining = join({
+      relay: r.address.url,
+      clock,
+      connectAttempts: 1000,
+      backoff: { initialMs: 100, maxMs: 400, jitter: 0 },
+      onRelayRefused: (err) => {
+        heard.push(err);
+        // A callback that throws must not break the join.
+        if (throws) throw new Error('app bug');
+      },
+    });
+    await waitFor(() => heard.length === 1, 'the first refusal, heard while joining');
+    clock.advance(100);
+    await waitFor(() => heard.length === 2, 'the second refusal');
+    throws = false;
+    expect(heard.map((e) => [e.code, e.detail?.retryInMs, e.detail?.url])).toEqual([
+      [code, 100, r.address.url],
+      [code, 200, r.address.url],
+    ]);
+    blocker.close();
+    await waitFor(() => r.metrics().connections === 0, 'the slot freed');
+    clock.advance(400);
+    const room = await joining;
+    expect(room.status).toBe('connected');
+
+    // Once joined, a refusal is the room's event, not the callback's.
+    const events: MeshpartyError[] = [];
+    room.on('relay-refused', (e) => events.push(e));
+    await r.close();
+    relays.splice(relays.indexOf(r), 1);
+    await waitFor(() => room.status === 'reconnecting', 'reconnecting');
+    r = await relay({ port, ...limits });
+    blocker = await occupy(r);
+    // The backoff has not started over (the join lasted less than maxMs): the retry is at most maxMs away.
+    clock.advance(400);
+    await waitFor(() => events.length === 1, 'a refusal after the join, as an event');
+    expect(events[0]!.code).toBe(code);
+    expect(heard).toHaveLength(2);
+  });
+
   it.each(CONNECTION_REFUSALS)('once joined, $code while rejoining a restarted relay is a relay-refused event, then connected again', async ({ code, limits }) => {
     const port = await freePort();
     let r = await relay({ port });
