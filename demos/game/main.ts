@@ -70,12 +70,17 @@ async function showArena(): Promise<void> {
   arena ??= await createArena($('arena'));
 }
 
+/** Words for a relay's refusal of the connection itself (`server-full`, `too-many-connections-from-ip`). */
+const refusalText = (code: unknown): string => (code === 'server-full' ? 'relay full' : 'relay refuses this address');
+
 async function main(): Promise<void> {
   setStatus('connecting', `connecting to ${relay}…`);
   try {
-    room = await joinRoom({ relay, room: roomName });
+    // While the relay turns us away the join keeps retrying: say why it takes long.
+    room = await joinRoom({ relay, room: roomName, onRelayRefused: (err) => setStatus('connecting', `${refusalText(err.code)}, retrying…`) });
   } catch (err) {
-    setStatus('error', `cannot join: ${(err as Error).message}`);
+    const lastRefusal = (err as { detail?: { lastRefusal?: string } }).detail?.lastRefusal;
+    setStatus('error', lastRefusal ? `cannot join: ${refusalText(lastRefusal)}, try again later` : `cannot join: ${(err as Error).message}`);
     return;
   }
   const joined = room;
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
   joined.on('status', (s) => setStatus(s === 'connected' ? 'connected' : 'connecting', s === 'connected' ? `room ${roomName}` : s));
   joined.on('error', (err) => setStatus('error', err.message));
   // Not fatal: the room keeps retrying the relay; say why it is not back yet.
-  joined.on('relay-refused', (err) => setStatus('connecting', `${err.code === 'server-full' ? 'relay full' : 'relay refuses this address'}, retrying…`));
+  joined.on('relay-refused', (err) => setStatus('connecting', `${refusalText(err.code)}, retrying…`));
 
   lobby = new Lobby(joined, savedName);
   lobby.onChange(renderLobby);

@@ -3,11 +3,13 @@
  * a Vite dev server started here, one relay started here, WebRTC between the pages. Both
  * get ready in the lobby, the host starts, and they play in lockstep for 600+ frames
  * with equal state hashes while one of them steers; then a third page opens the link
- * mid-game, is admitted without the lobby and agrees with them.
+ * mid-game, is admitted without the lobby and agrees with them. A page whose relay is
+ * full says so while it keeps trying, and joins once there is room.
  */
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignalingServer } from '../../signaling/index.js';
 import { launchChromium } from '../support/browser.js';
@@ -109,4 +111,26 @@ describe('light-cycles demo in headless Chromium', () => {
     await expect(late.textContent('#scores')).resolves.toMatch(/\(you\)/);
     expect(errors).toEqual([]);
   }, 480_000);
+
+  it('a page whose relay is full says so while it retries, and joins once the relay has room', async () => {
+    const full = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {}, maxConnections: 1 });
+    const held = new WebSocket(full.address.url);
+    try {
+      await new Promise((res, rej) => (held.once('open', res), held.once('error', rej)));
+      const page = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${vite.resolvedUrls!.local[0]!}game/?relay=${encodeURIComponent(full.address.url)}#room=e2e-full-${process.pid}`);
+      await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'relay full, retrying…', null, { timeout: 20_000 });
+      expect(await page.getAttribute('#status', 'data-state')).toBe('connecting');
+      held.close();
+      await page.waitForFunction(() => (document.querySelector('#status') as HTMLElement).dataset.state === 'connected', null, { timeout: 30_000 });
+      expect(await page.textContent('#status')).toBe(`room e2e-full-${process.pid}`);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    } finally {
+      held.close();
+      await full.close();
+    }
+  });
 });
