@@ -41,6 +41,39 @@ describe('keeper (fake room)', () => {
     await keeper2.close();
   });
 
+  it('stores an edit Yjs holds back (its author had seen one the keeper has not): it is there after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const alice = hub.join('alice');
+    const bob = hub.join('bob');
+    const [da, db] = [new Y.Doc(), new Y.Doc()];
+    const pa = createYjsProvider(alice, da, { name: 'n', log: quiet });
+    const pb = createYjsProvider(bob, db, { name: 'n', log: quiet });
+    await waitFor(() => pa.synced && pb.synced && keeper.docs('r').has('n'), 'everyone synced');
+    // Bob and the keeper cannot reach each other (no route between them); Alice reaches both.
+    hub.rooms.get('keeper')!.removePeer('bob');
+    bob.removePeer('keeper');
+    let bobsEdit: Uint8Array | undefined;
+    db.once('update', (u: Uint8Array) => (bobsEdit = u));
+    db.getText('t').insert(0, 'hello');
+    await waitFor(() => da.getText('t').toString() === 'hello', 'alice has bob’s edit');
+    da.getText('t').insert(5, ' world'); // depends on bob's edit, which the keeper lacks
+    const kept = keeper.docs('r').get('n')!;
+    await waitFor(() => kept.store.pendingStructs !== null, 'the keeper holds alice’s edit back');
+    pa.destroy();
+    pb.destroy();
+    await Promise.all([alice.leave(), bob.leave()]);
+    await keeper.close();
+
+    const keeper2 = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const doc = keeper2.docs('r').get('n')!;
+    Y.applyUpdate(doc, bobsEdit!); // bob comes back one day with his edit
+    expect(doc.getText('t').toString()).toBe('hello world');
+    await keeper2.close();
+  });
+
   it('survives garbage on the catalog and document channels', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
     dirs.push(dir);

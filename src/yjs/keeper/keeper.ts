@@ -10,9 +10,10 @@ import type { Room } from '../../mesh/types.js';
 import { joinRoom, type JoinRoomOptions } from '../../mesh/join-room.js';
 import { MeshpartyError } from '../../util/errors.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
-import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
+import { CATALOG_CHANNEL, decodeAnnounce, docChannelName } from '../catalog.js';
 import { checkUpdate } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
+import { keepHeldBack } from './held-back.js';
 import { makeDirDurably } from './durable-fs.js';
 import { startupAborted, unlessAborted } from './startup-abort.js';
 import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
@@ -72,6 +73,8 @@ interface KeptDoc {
   doc: Y.Doc;
   log: UpdateLog;
   provider: MeshpartyProvider;
+  /** Stops writing updates Yjs holds back (see held-back.ts). */
+  offHeldBack: () => void;
 }
 
 /**
@@ -147,7 +150,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     });
     const provider = createYjsProvider(room, doc, { name, announce: false, log: say });
     provider.awareness.setLocalState(null); // the keeper is not a person: no presence
-    docs.set(name, { doc, log, provider });
+    // After the provider's own listener: an update Yjs holds back fires no `update` event.
+    const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, (u) => log.append(u));
+    docs.set(name, { doc, log, provider, offHeldBack });
     say(`room ${roomName}: keeping ${JSON.stringify(name)} (${updates.length} stored records)`);
   };
 
@@ -176,6 +181,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
   const closeDocs = () => {
     for (const k of all()) {
+      k.offHeldBack();
       k.provider.destroy();
       k.log.close();
     }
