@@ -11,9 +11,12 @@
  * kept and tried again after a backoff: a sync message goes back to the front of the
  * sync messages, a refused update is merged back into the updates waiting (Yjs updates
  * commute, so sending it together with later edits loses nothing), presence is
- * re-marked unless a newer state waits. Any other refusal is final for that message
- * (too large, or the connection is gone, when a new connection's sync covers it) and is
- * reported, never dropped silently.
+ * re-marked unless a newer state waits. An update merged from several that is refused
+ * as too large is split: its parts go back, and later messages merge fewer of them (half
+ * as many per such refusal, until the backlog is sent), so merging never loses an edit
+ * that would have fitted alone. Any other refusal is final for that message (one update
+ * too large by itself, or the connection is gone, when a new connection's sync covers it)
+ * and is reported, never dropped silently.
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -54,7 +57,7 @@ const RETRYABLE = new Set(['queue-full']);
 /** The message in flight and what it was made of, to put back if it is refused for now. */
 type InFlight =
   | { kind: 'sync'; message: Uint8Array }
-  | { kind: 'update'; update: Uint8Array }
+  | { kind: 'update'; parts: Uint8Array[] }
   | { kind: 'presence'; encode: () => Uint8Array | undefined };
 
 /** The send queue of one peer; see the module comment. */
@@ -69,6 +72,8 @@ export class PeerOutbox {
   #timer: TimerHandle | undefined;
   /** Refusals in a row that were kept for a retry (0 after any send goes through). */
   #refusals = 0;
+  /** Updates merged into one message at most, after a merged one was too large (until the backlog is sent). */
+  #mergeAtMost = Infinity;
 
   /** `onFailure` hears of every message given up, and of the first retry in a row of refusals. */
   constructor(
@@ -158,6 +163,14 @@ export class PeerOutbox {
     this.#inFlight = false;
     if (this.#closed) return; // the peer is gone or the provider destroyed: nothing to report
     const error = err instanceof MeshpartyError ? err : new MeshpartyError('send-failed', String(err));
+    if (error.code === 'message-too-large' && flight.kind === 'update' && flight.parts.length > 1) {
+      // Too large only because we merged it: each part may fit. Merging lost nothing yet,
+      // but a dropped update would hold back every later edit of ours at that peer (Yjs
+      // applies a client's structs in order) until it reconnects.
+      this.#mergeAtMost = Math.ceil(flight.parts.length / 2);
+      this.#putBack(flight);
+      return this.#pump();
+    }
     if (!RETRYABLE.has(error.code)) {
       this.onFailure({ error, kind: flight.kind });
       return this.#pump();
@@ -175,7 +188,8 @@ export class PeerOutbox {
       this.#control.unshift({ message: flight.message });
     } else if (flight.kind === 'update') {
       // Merged with whatever was typed meanwhile; order among updates does not matter to Yjs.
-      this.#updates.unshift(flight.update);
+      // The parts, not their merge, so a merge that is too large can still be split.
+      this.#updates.unshift(...flight.parts);
       this.#encodedFirst = undefined;
     } else {
       this.#awareness ??= flight.encode; // a newer state waiting replaces it anyway
@@ -194,12 +208,12 @@ export class PeerOutbox {
     const control = this.#control.shift()?.message;
     if (control) return { flight: { kind: 'sync', message: control }, message: control };
     if (this.#updates.length > 0) {
-      const updates = this.#updates;
+      const parts = this.#updates.splice(0, this.#mergeAtMost);
+      if (this.#updates.length === 0) this.#mergeAtMost = Infinity; // the backlog is out: merge freely again
       const encoded = this.#encodedFirst; // set only while a single update waits
-      this.#updates = [];
       this.#encodedFirst = undefined;
-      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-      return { flight: { kind: 'update', update }, message: encoded ? encoded() : encodeUpdate(YjsTag.Update, update) };
+      const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+      return { flight: { kind: 'update', parts }, message: encoded ? encoded() : encodeUpdate(YjsTag.Update, update) };
     }
     const encode = this.#awareness;
     this.#awareness = undefined;

@@ -62,8 +62,10 @@ export interface YjsProviderEvents {
   dropped: { from: PeerId; reason: string };
   /**
    * A message to a peer was given up (a refusal that may pass, `queue-full`, is retried
-   * instead and not reported here). `error.code` says why: `message-too-large` (raise the
-   * room's `maxMessageBytes`), or the connection is gone (`unknown-peer`, `peer-left`,
+   * instead and not reported here, and so is an update that was too large only because
+   * edits were merged into it: it is sent again in parts). `error.code` says why:
+   * `message-too-large` (one edit or sync step over the room's `maxMessageBytes`: raise
+   * it), or the connection is gone (`unknown-peer`, `peer-left`,
    * `closed`), when the next connection syncs from scratch. `kind` is what was lost:
    * a `sync` step or an `update` means the peer may miss edits until it reconnects.
    *

@@ -127,6 +127,32 @@ describe('outbox: refused sends', () => {
     expect(box.idle).toBe(true);
   });
 
+  it('splits a merged update refused as too large and sends its parts, reporting nothing; one update too large alone is given up', async () => {
+    const { failures, sent, next, box } = outbox();
+    const tooLarge = () => new MeshpartyError('message-too-large', 'too large');
+    box.update(update('a')); // in flight
+    ['b', 'c', 'd', 'e'].forEach((t) => box.update(update(t))); // merged while `a` is
+    await next();
+    expect(textOf(sent[1]!).split('').sort().join('')).toBe('bcde');
+    await next(tooLarge()); // bcde: split in halves
+    expect(textOf(sent[2]!).split('').sort().join('')).toBe('bc');
+    await next(tooLarge()); // bc: split again
+    expect(textOf(sent[3]!)).toBe('b');
+    await next();
+    expect(textOf(sent[4]!)).toBe('c');
+    await next();
+    expect(sent.slice(5).map(textOf)).toEqual(['d']); // still one at a time until the backlog is out
+    await next();
+    expect(sent.slice(6).map(textOf)).toEqual(['e']);
+    await next();
+    expect(failures).toEqual([]);
+    expect(box.idle).toBe(true);
+    box.update(update('f')); // the backlog is out: one update alone too large is final
+    await next(tooLarge());
+    expect(failures).toEqual([{ error: expect.objectContaining({ code: 'message-too-large' }), kind: 'update' }]);
+    expect(box.idle).toBe(true);
+  });
+
   it('reports nothing and keeps no timer once closed', async () => {
     const { clock, failures, next, box } = outbox();
     box.update(update('a'));
@@ -195,6 +221,31 @@ describe('provider: refused sends', () => {
     await net.advance(500);
     expect(failed).toEqual([{ to: 'b', kind: 'sync', error: expect.objectContaining({ code: 'message-too-large' }) }]);
     expect(logs.some((m) => /gave up sending sync to b: message-too-large/.test(m))).toBe(true);
+    pa.destroy();
+    pb.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
+  it('delivers edits that fit the room\'s message limit one by one though merged they do not, and the edits after them', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 5, clock, latencyMs: 10, mesh: { logger: silentLogger(), maxMessageBytes: 64 * 1024 } });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(2000);
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: () => {}, clock });
+    const pb = createYjsProvider(b!, docB, { name: 'd', log: () => {}, clock });
+    const failed: YjsProviderEvents['send-failed'][] = [];
+    pa.on('send-failed', (e) => failed.push(e));
+    await net.advance(500);
+    const t = docA.getText('t');
+    t.insert(0, 'a'); // in flight
+    t.insert(1, 'x'.repeat(40_000)); // these two wait and merge: 80 KB, over the 64 KiB limit
+    t.insert(40_001, 'y'.repeat(40_000));
+    await net.advance(1000);
+    t.insert(0, 'z'); // Yjs applies a's edits in order: it waits on the ones before it
+    await net.advance(1000);
+    expect(failed).toEqual([]);
+    expect(docB.getText('t').toString()).toBe(t.toString());
     pa.destroy();
     pb.destroy();
     await Promise.all([a!.leave(), b!.leave()]);
