@@ -1,8 +1,8 @@
 /**
  * The update log against file-system failures it cannot cause on a healthy disk: a short
  * write (what write(2) returns when the disk fills mid-batch), a write that fails outright
- * (ENOSPC), and whether a new log's directory entry is fsynced. `node:fs` is wrapped to
- * inject those and to record the fsyncs.
+ * (ENOSPC), an open that fails (EMFILE: too many open files), and whether a new log's
+ * directory entry is fsynced. `node:fs` is wrapped to inject those and to record the fsyncs.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as Y from 'yjs';
 
-const fault = vi.hoisted(() => ({ shortWrites: 0, failWrites: 0, fsynced: [] as string[], paths: new Map<number, string>() }));
+const fault = vi.hoisted(() => ({ shortWrites: 0, failWrites: 0, failOpensOf: '', fsynced: [] as string[], paths: new Map<number, string>() }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   const openSync = ((path: string, ...rest: unknown[]) => {
+    if (String(path) === fault.failOpensOf) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
     const fd = (fs.openSync as (...a: unknown[]) => number)(path, ...rest);
     fault.paths.set(fd, String(path));
     return fd;
@@ -43,7 +44,7 @@ const { UpdateLog } = await import('../../src/yjs/keeper/update-log.js');
 const dirs: string[] = [];
 afterEach(() => {
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-  Object.assign(fault, { shortWrites: 0, failWrites: 0, fsynced: [] });
+  Object.assign(fault, { shortWrites: 0, failWrites: 0, failOpensOf: '', fsynced: [] });
 });
 function tempFile(): string {
   const d = mkdtempSync(join(tmpdir(), 'mp-ylog-fs-'));
@@ -114,6 +115,24 @@ describe('update log on a failing file system', () => {
     log.flush(); // the disk has room again
     log.close();
     expect(reload(path).text).toBe('kept');
+  });
+
+  it('keeps appending to the compacted log when files cannot be opened (too many open files) as it compacts', () => {
+    const path = tempFile();
+    const doc = new Y.Doc();
+    const messages: string[] = [];
+    const { log } = UpdateLog.open(path, { snapshot: () => Y.encodeStateAsUpdate(doc), fsync: 'never', compactBytes: 1000, log: (m) => messages.push(m) });
+    doc.on('update', (u: Uint8Array) => log.append(u));
+    doc.getText('t').insert(0, 'x'.repeat(2000));
+    fault.failOpensOf = path; // from here on, the log cannot be opened by its name
+    log.flush(); // past compactBytes: compacts
+    expect(log.size).toBeLessThan(2000 + 100); // one merged record
+    doc.getText('t').insert(0, 'after ');
+    log.flush();
+    log.close();
+    fault.failOpensOf = '';
+    expect(reload(path).text).toBe(`after ${'x'.repeat(2000)}`);
+    expect(messages).toEqual([]);
   });
 
   it('fsyncs the directory when it creates a log, so the new file survives a power cut (fsync: always)', () => {

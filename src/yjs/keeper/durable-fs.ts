@@ -38,21 +38,30 @@ export function syncDir(dir: string): void {
  * the directory fsynced, so a crash leaves the old file or the new one, never a mix.
  */
 export function replaceFileDurably(path: string, bytes: Uint8Array): void {
+  closeSync(replaceFileOpen(path, bytes));
+}
+
+/**
+ * {@link replaceFileDurably}, returning the new file still open for reading and writing.
+ * A caller that goes on writing to the file must not open it again after the rename: that
+ * open can fail (too many open files), and the caller would be left writing to the old
+ * file, which no name reaches any more.
+ */
+export function replaceFileOpen(path: string, bytes: Uint8Array): number {
   const tmp = `${path}.tmp`;
+  let fd: number | undefined;
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeFully(fd, bytes, 0);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(tmp, 'w+');
+    writeFully(fd, bytes, 0);
+    fsyncSync(fd);
     renameSync(tmp, path);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw err;
   }
   syncDir(dirname(path));
+  return fd;
 }
 
 /** Create `dir` (and missing parents) and fsync each new directory's parent. */

@@ -14,7 +14,7 @@
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { MeshpartyError } from '../../util/errors.js';
-import { replaceFileDurably, writeFully } from './durable-fs.js';
+import { replaceFileDurably, replaceFileOpen, writeFully } from './durable-fs.js';
 import { LOG_MAGIC, encodeLogFile, encodeRecords, readLogFile } from './log-format.js';
 
 /** When a failed write is tried again, if nothing else writes first. */
@@ -151,12 +151,14 @@ export class UpdateLog {
   compact(): void {
     if (this.#closed) return;
     const file = encodeLogFile([this.options.snapshot()]);
-    replaceFileDurably(this.path, file);
+    // The new file's own descriptor, not a second open after the rename: were that open to
+    // fail, later appends would go to the old file, which no name reaches any more.
+    const fd = replaceFileOpen(this.path, file);
     this.#pending = [];
-    const fd = openSync(this.path, 'r+');
-    closeSync(this.#fd);
+    const old = this.#fd;
     this.#fd = fd;
     this.#size = this.#baseSize = file.length;
+    closeSync(old);
   }
 
   /**
