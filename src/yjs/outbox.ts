@@ -117,6 +117,33 @@ export class PeerOutbox {
     return !this.#inFlight && this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness;
   }
 
+  /**
+   * Hand every sync message and the merged updates still waiting to the sink at once
+   * (behind the message in flight: the sink keeps order), then close. For a provider that
+   * stops while its peer stays: edits typed just before would otherwise be dropped with
+   * the queue, and the peer would not see them until this document is opened again.
+   * Best effort: a refusal now is not retried or reported.
+   */
+  sendAllAndClose(): void {
+    if (this.#closed) return;
+    const messages = this.#control.map((c) => c.message);
+    if (this.#updates.length > 0) {
+      const encoded = this.#encodedFirst;
+      const update = this.#updates.length === 1 ? this.#updates[0]! : Y.mergeUpdates(this.#updates);
+      messages.push(encoded ? encoded() : encodeUpdate(YjsTag.Update, update));
+    }
+    this.close();
+    for (const message of messages) {
+      this.stats.messages++;
+      this.stats.bytes += message.length;
+      try {
+        this.sink.send(message).catch(() => {});
+      } catch {
+        // a sink that throws is a refusal like any other here
+      }
+    }
+  }
+
   /** Drop everything still queued and stop any timer; later calls do nothing. */
   close(): void {
     this.#closed = true;

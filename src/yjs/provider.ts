@@ -229,9 +229,10 @@ export class MeshpartyProvider {
   }
 
   /**
-   * Stop syncing: tell peers our presence is gone, drop queues, unsubscribe (and destroy
-   * the Awareness if the provider created it). Idempotent; the room stays open. Called
-   * by itself when the doc is destroyed.
+   * Stop syncing: hand the edits and sync answers still queued for each peer to the
+   * room (so an edit typed just before is not lost to peers that stay), tell peers our
+   * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
+   * Idempotent; the room stays open. Called by itself when the doc is destroyed.
    */
   destroy(): void {
     if (this.#destroyed) return;
@@ -243,7 +244,9 @@ export class MeshpartyProvider {
     const peers = [...this.#peers];
     this.#peers.clear();
     for (const [id, peer] of peers) {
-      peer.outbox.close();
+      // Not dropped: the peer stays in the room and would miss these edits until this
+      // document is opened here again (never, if it is not kept anywhere).
+      peer.outbox.sendAllAndClose();
       if (goodbye) this.#channel.send(id, goodbye).catch(() => {});
       this.#removeRemoteAwareness(peer);
     }

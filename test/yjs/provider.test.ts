@@ -114,6 +114,27 @@ describe('yjs provider (fake room)', () => {
     pc.destroy();
   });
 
+  it('sends the edits still queued when it is destroyed, to peers that stay in the room', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(1000);
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: quiet, clock });
+    const pb = createYjsProvider(b!, docB, { name: 'd', log: quiet, clock });
+    await net.advance(500);
+    expect(pa.synced && pb.synced).toBe(true);
+    docA.getText('t').insert(0, 'x'); // in flight
+    docA.getText('t').insert(1, 'y'); // queued behind it
+    expect(pa.idle).toBe(false);
+    pa.destroy(); // e.g. the app switches to another document; the room stays
+    docA.destroy();
+    await net.advance(500);
+    expect(docB.getText('t').toString()).toBe('xy');
+    pb.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
   it('drops malformed and oversized messages whole and disconnects a repeat offender', async () => {
     const hub = new FakeHub();
     const a = hub.join('a');
