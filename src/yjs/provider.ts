@@ -232,14 +232,17 @@ export class MeshpartyProvider {
    * Stop syncing: hand the edits and sync answers still queued for each peer to the
    * room (so an edit typed just before is not lost to peers that stay), tell peers our
    * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
-   * Idempotent; the room stays open. Called by itself when the doc is destroyed.
+   * Idempotent; the room stays open. Called by itself when the doc is destroyed. An
+   * awareness listener of the app that throws meanwhile is logged, not rethrown.
    */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     for (const off of this.#unsubscribe) off();
     const self = this.awareness.clientID;
-    if (this.awareness.getLocalState() !== null) removeAwarenessStates(this.awareness, [self], this);
+    // Presence changes run the app's awareness listeners, which may throw (its UI already
+    // torn down): that must not stop the teardown halfway, with queues and timers alive.
+    if (this.awareness.getLocalState() !== null) this.#presenceChange(() => removeAwarenessStates(this.awareness, [self], this));
     const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) : undefined;
     const peers = [...this.#peers];
     this.#peers.clear();
@@ -251,7 +254,7 @@ export class MeshpartyProvider {
       this.#removeRemoteAwareness(peer);
     }
     this.#events.clear();
-    if (this.#ownsAwareness) this.awareness.destroy();
+    if (this.#ownsAwareness) this.#presenceChange(() => this.awareness.destroy());
   }
 
   #ensurePeer(id: PeerId): PeerSync | undefined {
@@ -286,7 +289,7 @@ export class MeshpartyProvider {
     const stillHere = new Set([...this.#peers.values()].flatMap((p) => [...p.clients]));
     const gone = [...peer.clients].filter((c) => c !== this.awareness.clientID && !stillHere.has(c));
     if (gone.length === 0) return;
-    removeAwarenessStates(this.awareness, gone, this);
+    this.#presenceChange(() => removeAwarenessStates(this.awareness, gone, this));
     // Forget their clocks too: a peer that comes back under the same id re-sends its
     // state with the clock we last saw, and y-protocols applies a state only when its
     // clock is newer (applyAwarenessUpdate: `currClock < clock`), so a kept clock would
@@ -363,6 +366,15 @@ export class MeshpartyProvider {
     if (retryInMs !== undefined) return this.#log(`send of ${kind} to ${to} refused (${error.code}), retrying in ${retryInMs} ms`);
     this.#log(`gave up sending ${kind} to ${to}: ${error.code}: ${error.message}`);
     this.#events.emit('send-failed', { to, kind, error });
+  }
+
+  /** Run a presence change whose listeners (the app's) may throw; log, never unwind into our caller. */
+  #presenceChange(change: () => void): void {
+    try {
+      change();
+    } catch (err) {
+      this.#log(`presence listener failed: ${(err as Error).message}`);
+    }
   }
 
   #encodeLocalAwareness(): Uint8Array | undefined {

@@ -135,6 +135,32 @@ describe('yjs provider (fake room)', () => {
     await Promise.all([a!.leave(), b!.leave()]);
   });
 
+  it('finishes destroy() when an app presence listener throws: no throw, edits and presence removal still sent', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(1000);
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const logs: string[] = [];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: (m) => logs.push(m), clock });
+    const pb = createYjsProvider(b!, docB, { name: 'd', log: quiet, clock });
+    pa.awareness.setLocalStateField('user', { name: 'Ada' });
+    await net.advance(500);
+    expect(pb.awareness.getStates().size).toBe(2);
+    pa.awareness.on('change', () => {
+      throw new Error('the cursor layer is already gone');
+    });
+    docA.getText('t').insert(0, 'x');
+    docA.getText('t').insert(1, 'y'); // queued
+    expect(() => pa.destroy()).not.toThrow();
+    await net.advance(500);
+    expect(docB.getText('t').toString()).toBe('xy');
+    expect(pb.awareness.getStates().size).toBe(1);
+    expect(logs.some((m) => m.includes('presence listener failed'))).toBe(true);
+    pb.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
   it('drops malformed and oversized messages whole and disconnects a repeat offender', async () => {
     const hub = new FakeHub();
     const a = hub.join('a');
