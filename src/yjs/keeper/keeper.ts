@@ -158,7 +158,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
 
   const aborted = () => startupAborted(signal!, roomNames.slice(0, rooms.length), roomNames.length);
   if (signal?.aborted) throw aborted(); // before the lock: nothing to undo
-  const release = lockDir(options.dir);
+  const release = lockDir(options.dir, {
+    onLost: (holder) => say(`${options.dir}/keeper.lock was taken over by another keeper (${holder}), which judged this one gone: two keepers may now write this directory; stop one`),
+  });
   /** Keep one document, reporting (not throwing) what stops it: one bad file must not stop the rest. */
   const tryKeepDoc = (roomName: string, room: Room, name: string): void => {
     try {
