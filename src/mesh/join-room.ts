@@ -78,7 +78,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * `wrong-password` (within seconds once every peer older than us has answered; at most
  * `connectTimeoutMs` if one stays silent), and the room closes. A password that cannot
  * be used at all (no WebCrypto `crypto.subtle`, e.g. a page that is not a secure
- * context) arrives the same way with code `crypto-unavailable`.
+ * context) arrives the same way with code `crypto-unavailable`. An `error` the room lives
+ * on with never rejects the join: `transport-failed` (this WebRTC would not create a peer
+ * connection, e.g. turned off by a browser setting) towards a peer already in the room
+ * arrives as an event once joined, and again with each retry until it connects.
  *
  * @example
  * ```ts
@@ -142,12 +145,22 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
       void room.leave();
       reject(err);
     };
+    // Only an error that ends the room rejects the join: such an error is emitted just
+    // before the room closes. One the room lives on with (`transport-failed` towards a
+    // peer already there, when this browser will not create a peer connection) used to
+    // reject it and leave a room the relay had let us into.
+    let fatal: MeshpartyError | undefined;
     offs.push(
       room.on('status', (s) => {
         if (s === 'connected') settle();
-        else if (s === 'closed') settle(new MeshpartyError('closed', `room "${options.room}" closed while joining`));
+        else if (s === 'closed') settle(fatal ?? new MeshpartyError('closed', `room "${options.room}" closed while joining`));
       }),
-      room.on('error', (err) => settle(err)),
+      room.on('error', (err) => {
+        fatal = err;
+        queueMicrotask(() => {
+          if (room.status !== 'closed' && fatal === err) fatal = undefined;
+        });
+      }),
     );
     // A throw from the app's callback is caught and logged by the room's emitter, like any listener's.
     if (onRelayRefused) offs.push(room.on('relay-refused', onRelayRefused));

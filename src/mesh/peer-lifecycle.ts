@@ -83,8 +83,19 @@ export function createPeerLifecycle(
     try {
       transport = transports.create({ localId: ctx.selfId, remoteId: r.id, initiator });
     } catch (err) {
-      // A setup problem (no WebRTC implementation, bad ICE config): retrying cannot help.
+      // Mostly a setup problem (WebRTC turned off by a setting or an extension, a bad ICE
+      // config), but also a browser at its limit of peer connections, which frees up. The
+      // initiator tries again with the usual backoff (the responder tries with the
+      // initiator's next offer): without it, a failure during the join (before joinRoom
+      // resolves, so before the app listens) was never heard of, and the peer stayed
+      // unconnected for good even once connections could be made again.
       events.emit('error', new MeshpartyError('transport-failed', `cannot create a connection to ${r.id}: ${String(err)}`, { peer: r.id }));
+      if (initiator && mayConnect(r) && r.retryTimer === undefined) {
+        r.retryTimer = clock.setTimeout(() => {
+          r.retryTimer = undefined;
+          consider(r);
+        }, retryDelay(r.attempts++));
+      }
       return undefined;
     }
     const conn = new Connection(

@@ -84,7 +84,12 @@ export interface RoomEvents {
   'peer-left': { id: PeerId; reason: string };
   /** The room's connection state changed. */
   status: RoomStatus;
-  /** Something went wrong; `code` is stable (e.g. `room-full`, `wrong-password`). */
+  /**
+   * Something went wrong; `code` is stable (e.g. `room-full`, `wrong-password`). An error
+   * that ends the room is followed at once by status `closed`; `transport-failed`
+   * (`detail.peer`: this WebRTC would not create a connection to that peer) is not: the
+   * room tries again with backoff, emitting it again each time it still fails.
+   */
   error: MeshpartyError;
   /**
    * The relay refused a connection attempt as a whole, so the room cannot (re)join yet:

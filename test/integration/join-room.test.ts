@@ -11,6 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomToken, createSignalingServer, silentLogger, type SignalingServer } from '../../signaling/index.js';
+import { shouldInitiate } from '../../src/mesh/glare.js';
 import { joinRoom, type JoinRoomOptions } from '../../src/mesh/join-room.js';
 import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -243,6 +244,30 @@ describe('joinRoom', () => {
     expect(room.selfId).toBe(selfId);
     expect(statuses).toEqual(['reconnecting', 'connected']);
     expect(errors).toEqual([]);
+  });
+
+  it('a peer connection that cannot be created during the join is reported once joined, not a failed join; it connects once it can', async () => {
+    const r = await relay();
+    const a = await join({ relay: r.address.url, peerId: 'peer-a' });
+    // An id from which b initiates towards a: b creates that connection during its join.
+    const bId = Array.from({ length: 50 }, (_, i) => `peer-b${i}`).find((id) => shouldInitiate(id, 'peer-a'))!;
+    // WebRTC turned off (a browser setting or extension), until the test turns it on.
+    let blocked = true;
+    const Native = wrtc.RTCPeerConnection;
+    const Switched = function (...args: unknown[]) {
+      if (blocked) throw new Error('WebRTC is turned off');
+      return new (Native as new (...a: unknown[]) => object)(...args);
+    };
+    const b = await join({ relay: r.address.url, peerId: bId, wrtc: { ...wrtc, RTCPeerConnection: Switched as unknown as typeof Native } });
+    expect(b.status).toBe('connected');
+    // The failure during the join happened before anyone could listen; b tries again, so the app hears of it.
+    const errors: string[] = [];
+    b.on('error', (e) => errors.push(e.code));
+    await waitFor(() => errors.length > 0, 'transport-failed reported once joined', 10_000);
+    expect(errors[0]).toBe('transport-failed');
+    expect(b.status).toBe('connected');
+    blocked = false;
+    await waitFor(() => a.peers.has(bId) && b.peers.has('peer-a'), 'a and b connected once connections can be made', 30_000);
   });
 
   it('rejects bad arguments and a missing WebRTC up front', async () => {
