@@ -6,7 +6,8 @@
  */
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
 import { decodeChatMessage, encodeChatMessage, MAX_NAME_LENGTH, type ChatMessage } from './chat-message.js';
-import { errorText, refusalText } from './error-text.js';
+import { errorText, refusalText } from '../shared/error-text.js';
+import { watchRoomProblem } from '../shared/room-problem.js';
 import { randomName, readRoomLink, writeRoomLink } from './room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 
@@ -104,9 +105,17 @@ function bindRoom(r: Room, myName: string): void {
   r.on('relay-refused', (err) => {
     showError('relay-reconnecting', `${refusalText(err.code)} Retrying; chat with peers already here keeps working.`);
   });
-  r.on('error', (err) => {
-    showError(err.code, errorText(err.code, err.message, relay));
-    logLine('system', `error: ${err.code}`);
+  // The room's `error` events, as what is wrong now (room-problem.ts): shown in words while
+  // it applies and taken down once it no longer does. Each event used to be put up as it
+  // came, raw for codes without words, and stayed up after the trouble was over (a peer
+  // connection that failed once, then opened).
+  watchRoomProblem(r, relay, (problem) => {
+    if (problem) {
+      showError(problem.code, problem.text);
+      logLine('system', problem.text);
+    } else if (ui.error.dataset.code !== 'relay-reconnecting') {
+      showError(null);
+    }
   });
   r.on('peer-joined', (p) => {
     send(p.id, { t: 'hello', name: myName });

@@ -12,6 +12,8 @@ import { yCollab } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
 import { readRoomLink } from './link.js';
 import { relayUrl } from '../shared/relay-url.js';
+import { errorText } from '../shared/error-text.js';
+import { watchRoomProblem } from '../shared/room-problem.js';
 import { loadIdentity, renamed, saveName } from './identity.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
@@ -67,16 +69,6 @@ function showStatus(state: string, label: string, peers: number): void {
   peerCountEl.textContent = `${peers} ${peers === 1 ? 'peer' : 'peers'}`;
 }
 
-/** What to tell the person when the room is refused or ends for good (relay codes: PROTOCOL.md). */
-function failureText(err: unknown): string {
-  const { code, message } = err as { code?: string; message?: string };
-  if (code === 'wrong-password') return 'wrong password for this room';
-  if (code === 'room-full') return 'cannot join: the room is full';
-  if (code === 'room-name-invalid') return 'cannot join: the relay does not accept this room name';
-  if (code?.startsWith('token-')) return 'cannot join: the relay needs a valid room token';
-  return `cannot join: ${message ?? String(err)}`;
-}
-
 /**
  * Why the relay turns the connection away while the page retries (`relay-refused` events,
  * `relay-unreachable`'s `detail.lastRefusal`), or undefined when it did not say.
@@ -103,7 +95,10 @@ async function connect(): Promise<void> {
       // Only an unreachable (or full) relay is worth waiting out; a refusal of the room
       // (room-full, a token error) stays what it is, and the page keeps working offline.
       const { code, detail } = err as { code?: string; detail?: { lastRefusal?: unknown } };
-      if (code !== 'relay-unreachable') return showStatus('error', failureText(err), 0);
+      if (code !== 'relay-unreachable') {
+        const { message } = err as { message?: string };
+        return showStatus('error', errorText(code ?? 'join-failed', message ?? String(err), relay), 0);
+      }
       refused = refusalText(detail?.lastRefusal);
       showStatus('offline', `${refused ? `${refused}, retrying` : 'offline'} — edits are kept and will sync`, 0);
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
@@ -115,18 +110,19 @@ async function connect(): Promise<void> {
   joined.on('status', (s) => {
     if (s === 'connected') refusedNow = undefined;
   });
-  // A room that ends for good (the relay refuses our rejoin after it restarted, a wrong
-  // password) emits the reason just before its status turns `closed`: keep it, or the
-  // status would say only "closed". Such a room does not rejoin by itself.
-  let lastError: unknown;
-  joined.on('error', (err) => {
-    lastError = err;
-    showStatus('error', err.message, joined.peers.size);
-  });
   provider = createYjsProvider(joined, doc, { name: DOC_NAME, awareness });
+  // The room's `error` events, as what is wrong now: a room that ends for good (the relay
+  // refuses our rejoin after it restarted, a wrong password) keeps its reason (it does not
+  // rejoin by itself); trouble the room lives on with (this browser would not start a
+  // WebRTC connection) is shown in words while it lasts, and goes once it no longer applies
+  // (see room-problem.ts). Showing each event's raw message put library wording in the
+  // status line, and the next status change wiped it while it still held.
+  const problems = watchRoomProblem(joined, relay, () => render());
   const render = () => {
-    if (joined.status === 'closed' && lastError !== undefined) return showStatus('error', failureText(lastError), 0);
+    const problem = problems.current();
+    if (problem?.fatal) return showStatus('error', problem.text, 0);
     if (joined.status === 'reconnecting' && refusedNow !== undefined) return showStatus('offline', `${refusedNow}, retrying…`, joined.peers.size);
+    if (joined.status === 'connected' && problem) return showStatus('warning', problem.text, joined.peers.size);
     showStatus(
       joined.status === 'connected' ? 'connected' : joined.status === 'closed' ? 'offline' : 'connecting',
       joined.status === 'connected' ? (provider!.synced || joined.peers.size === 0 ? 'connected' : 'syncing…') : joined.status,

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingServer } from '../../signaling/index.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/net.js';
+import { allowWebRtc, blockWebRtc } from '../support/webrtc-switch.js';
 import { openChat, type ChatPage } from './support/chat-page.js';
 import { buildDemos, startDevServer, startPreview, startRelay, type Served } from './support/demo-servers.js';
 
@@ -174,6 +175,27 @@ describe('chat demo on the Vite dev server', () => {
       await limited?.close();
       await open?.close();
     }
+  }, 120_000);
+
+  it('a browser that will not start WebRTC is told so in words, and the message goes once it connects', async () => {
+    const room = nextRoom();
+    const a = await open(dev.url, room);
+    await a.waitForStatus('connected');
+    const b = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto: blockWebRtc });
+    opened.push(b);
+    // The room emits `transport-failed` for A: said in words, not as the library's message.
+    const text = await b.waitForError('transport-failed');
+    expect(text).toMatch(/would not start a WebRTC connection/);
+    expect(text).not.toMatch(/cannot create a connection|MeshpartyError|RTCPeerConnection/);
+
+    // WebRTC allowed again, and A comes back (a reload: a new peer to connect to).
+    await allowWebRtc(b.page);
+    await a.page.reload();
+    await b.waitForPeers(1);
+    // It no longer applies: the banner is gone.
+    await b.page.waitForFunction(() => document.getElementById('error')?.hidden === true, null, { timeout: 20_000 });
+    expect(a.pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
   }, 120_000);
 
   it('a full room is refused with a clear message', async () => {

@@ -171,7 +171,7 @@ describe('editor demo: the relay refuses the join', () => {
     const inside = await open(relay, roomHash(room, 'right'));
     await expect.poll(() => statusOf(inside), { timeout: 60_000 }).toMatchObject({ state: 'connected' });
     const wrong = await open(relay, roomHash(room, 'wrong'), countSocketsOnFakeClock);
-    await expectShownNotRetried(wrong, /wrong password/);
+    await expectShownNotRetried(wrong, /wrong password/i);
     expect(await socketsMade(wrong)).toBe(1);
     expect(await statusOf(inside)).toMatchObject({ state: 'connected' });
     for (const p of [inside, wrong]) expect(p.errors).toEqual([]);

@@ -23,12 +23,16 @@ export interface ChatPage {
   selfId(): Promise<string>;
 }
 
-/** Open `chat/` on `baseUrl` with the room (and password) in the hash, the relay in `?relay=`. */
+/**
+ * Open `chat/` on `baseUrl` with the room (and password) in the hash, the relay in
+ * `?relay=`; `beforeGoto` runs on the page first (to add an init script, say).
+ */
 export async function openChat(
   browser: Browser,
-  o: { baseUrl: string; relay: string; room: string; password?: string },
+  o: { baseUrl: string; relay: string; room: string; password?: string; beforeGoto?: (page: Page) => Promise<void> },
 ): Promise<ChatPage> {
   const page = await browser.newPage();
+  await o.beforeGoto?.(page);
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
