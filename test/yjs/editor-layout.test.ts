@@ -1,0 +1,63 @@
+/**
+ * The editor demo at a phone's width (390 px) in headless Chromium: the document gets
+ * the width of the screen (the side panel used to leave it a column a word wide), and
+ * nothing in the header or the chat form is off the screen.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { SignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
+import { type EditorPage, openEditor, roomHash, shownText, typeAtEnd } from './support/editor-page.js';
+
+let browser: Browser;
+let dev: Served;
+let relay: SignalingServer;
+const pages: EditorPage[] = [];
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  dev = await startDevServer();
+  relay = await startRelay();
+});
+
+afterAll(async () => {
+  await Promise.allSettled(pages.map((p) => p.context.close()));
+  await browser?.close();
+  await relay?.close();
+  await dev?.close();
+});
+
+const PHONE = { width: 390, height: 844 };
+
+describe('editor demo on a phone', () => {
+  it('the document is as wide as the screen and every control is on it', async () => {
+    const p = await openEditor(browser, {
+      baseUrl: dev.url,
+      relay: relay.address.url,
+      hash: roomHash(`phone-${process.pid}`),
+      beforeGoto: (page) => page.setViewportSize(PHONE),
+    });
+    pages.push(p);
+    const sentence = 'A sentence of several words typed on a phone';
+    await typeAtEnd(p, sentence);
+    expect(await shownText(p)).toBe(sentence);
+
+    const box = (selector: string) => p.page.locator(selector).boundingBox();
+    // Nothing to scroll sideways.
+    expect(await p.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    // The text has (nearly) the screen's width: about 8 characters fit in the old column.
+    expect((await box('.cm-content'))!.width).toBeGreaterThan(PHONE.width * 0.75);
+    const lines = await p.page.evaluate(() => document.querySelectorAll('.cm-line')[0]!.getClientRects().length);
+    expect(lines).toBeLessThanOrEqual(2);
+    // Every control is on the screen.
+    for (const selector of ['#status', '#peer-count', '#share', '#name', '#chat-input', '#chat-form button']) {
+      const b = (await box(selector))!;
+      expect(b, selector).not.toBeNull();
+      expect(b.x, selector).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width, selector).toBeLessThanOrEqual(PHONE.width);
+      expect(b.y + b.height, selector).toBeLessThanOrEqual(PHONE.height);
+    }
+    expect(p.errors).toEqual([]);
+  }, 120_000);
+});
