@@ -55,6 +55,7 @@ class MemoryRelayClient implements Signaling {
   setStatus(s: SignalingStatus): void {
     if (this.status === s) return;
     this.status = s;
+    if (s === 'closed') this.relay.release(this);
     this.events.emit('status', s);
   }
 }
@@ -72,7 +73,8 @@ class MemoryRelayClient implements Signaling {
  */
 export class MemoryRelay {
   #rooms = new Map<string, Map<PeerId, MemoryRelayClient>>();
-  #clients: MemoryRelayClient[] = [];
+  /** Clients not closed yet, in creation order (a closed one is never used again). */
+  #clients = new Set<MemoryRelayClient>();
   #up = true;
   #pending = 0;
 
@@ -81,7 +83,7 @@ export class MemoryRelay {
   /** A signaling client for `peerId` in `room` (call `join()` on it). */
   client(room: string, peerId: PeerId): Signaling {
     const c = new MemoryRelayClient(this, room, peerId);
-    this.#clients.push(c);
+    this.#clients.add(c);
     return c;
   }
 
@@ -130,6 +132,14 @@ export class MemoryRelay {
       this.later(() => c.status !== 'closed' && c.setStatus('reconnecting'));
       this.later(() => this.admit(c));
     }
+  }
+
+  /**
+   * @internal A client closed for good: forget it. Kept, every peer that ever joined
+   * stayed reachable from the relay, so a long simulation grew with each join.
+   */
+  release(c: MemoryRelayClient): void {
+    this.#clients.delete(c);
   }
 
   /** @internal */
