@@ -60,7 +60,11 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
 export interface Keeper {
   /** The documents kept in `room`, by name (for tests and tools). */
   docs(room: string): ReadonlyMap<string, Y.Doc>;
-  /** Write every queued update to disk now; throws `log-write-failed` if a log cannot be written (its updates stay queued). */
+  /**
+   * Write every queued update to disk now. Every log is tried, even after one fails;
+   * then throws `log-write-failed` if any could not be written (`detail.paths`: those
+   * logs; their updates stay queued and are written again later).
+   */
   flush(): void;
   /** Stop: flush and close logs, destroy providers, leave rooms. Idempotent. */
   close(): Promise<void>;
@@ -222,7 +226,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
 
   return {
     docs: (room) => new Map([...(kept.get(room) ?? new Map<string, KeptDoc>())].map(([n, k]) => [n, k.doc])),
-    flush: () => all().forEach((k) => k.log.flush()),
+    flush: () => flushAll(all().map((k) => k.log)),
     async close() {
       if (closed) return;
       closed = true;
@@ -232,4 +236,22 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       release();
     },
   };
+}
+
+/**
+ * Flush every log, going on past one that fails (one full disk or bad file must not keep
+ * the other documents' edits in memory), then throw once for all that failed.
+ */
+function flushAll(logs: UpdateLog[]): void {
+  const failed: Array<{ path: string; message: string }> = [];
+  for (const log of logs) {
+    try {
+      log.flush();
+    } catch (err) {
+      failed.push({ path: log.path, message: (err as Error).message });
+    }
+  }
+  if (failed.length === 0) return;
+  const what = failed.length === 1 ? failed[0]!.message : `${failed.length} logs could not be written (their updates are kept, will retry): ${failed.map((f) => f.message).join('; ')}`;
+  throw new MeshpartyError('log-write-failed', what, { paths: failed.map((f) => f.path) });
 }
