@@ -22,8 +22,20 @@ async function openEditor(room: string): Promise<EditorPage> {
   return p;
 }
 
-/** Names on the remote cursors this page draws. */
-const cursorNames = (p: EditorPage) => p.page.evaluate(() => [...document.querySelectorAll('.cm-ySelectionInfo')].map((e) => e.textContent ?? ''));
+/**
+ * Names on the remote cursors this page shows without hovering: drawn opaque, and the
+ * topmost thing from their top to their bottom edge (not cut off by the editor's scroller).
+ */
+const cursorNames = (p: EditorPage) =>
+  p.page.evaluate(() =>
+    [...document.querySelectorAll('.cm-ySelectionInfo')]
+      .filter((e) => {
+        const r = e.getBoundingClientRect();
+        const atEdges = [r.top + 1, r.bottom - 1].map((y) => document.elementFromPoint(r.left + r.width / 2, y));
+        return getComputedStyle(e).opacity === '1' && atEdges.every((hit) => hit !== null && e.contains(hit));
+      })
+      .map((e) => e.textContent ?? ''),
+  );
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -67,9 +79,15 @@ describe('editor demo in Chromium', () => {
     for (const [i, p] of pages.entries()) {
       expect(await shownText(p)).toBe(finalText);
       await p.page.waitForFunction(() => document.querySelectorAll('#presence li').length === 3, null, { timeout: 20_000 });
-      // The other two people's cursors, labelled with their names.
+      // The other two people's cursors, labelled with their names (shown, not only on hover).
       expect((await cursorNames(p)).sort()).toEqual(names.filter((_, j) => j !== i).sort());
     }
+    // A cursor on the first line keeps its name in view (the label sits above the line).
+    await pages[0]!.page.click('.cm-content');
+    await pages[0]!.page.keyboard.press('Control+Home');
+    const onFirstLine = () => pages[1]!.page.evaluate(() => document.querySelector('.cm-line')?.querySelector('.cm-ySelectionInfo')?.textContent);
+    await expect.poll(onFirstLine, { timeout: 20_000 }).toBe(names[0]);
+    expect(await cursorNames(pages[1]!)).toContain(names[0]);
 
     // Chat beside the document.
     await pages[1]!.page.fill('#chat-input', 'hi all');
