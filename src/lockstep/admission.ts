@@ -74,6 +74,7 @@ export class Admission<S, I> {
     }
     this.c.receivers.set(peer, atFrame);
     this.c.since.set(peer, atFrame);
+    this.c.silent.expect(peer);
     if (role === 'spectator') this.c.events.emit('player-joined', { peer, atFrame, role });
   }
 
@@ -103,8 +104,10 @@ export class Admission<S, I> {
     this.c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.c.role = m.role;
     this.c.since.set(this.c.selfId, m.atFrame);
+    this.c.silent.clear();
     for (const [since, p] of m.members) {
       this.c.since.set(p, since);
+      this.c.silent.expect(p);
       if (p === this.c.selfId) continue;
       this.c.receivers.set(p, m.atFrame + m.delay);
       this.c.streams.set(p, new InputStream(m.atFrame));
@@ -157,6 +160,7 @@ export class Admission<S, I> {
     this.c.recorder = new Recorder({ game: this.c.game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state });
     const rec = this.c.recorder;
     this.c.sim = new Simulation(this.c.game, state, m.frame, m.players, (f) => rec.step(f));
+    this.c.silent.restart(); // a member's wait counts from when we play, not from the join
     this.c.ticker.running();
     this.flushDeferredJoins(); // joins held behind a departure the snapshot shows is over
   }
@@ -285,6 +289,7 @@ export class Admission<S, I> {
     if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
     this.c.timer = undefined;
     this.c.links.clear();
+    this.c.silent.clear();
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();
     for (const c of [this.c.spectators, this.c.leaving, this.c.dropped, this.c.earlyLeaves]) c.clear();
     this.c.deferredJoins = [];

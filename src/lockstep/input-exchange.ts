@@ -98,6 +98,7 @@ export class InputExchange<S, I> {
     if (ref === undefined) return; // not a member (yet)
     const p = resolveInputPacket(raw, ref);
     if (!p) throw new MeshpartyError('bad-message', 'input frames before 0');
+    this.c.silent.heard(from);
     const acked = this.c.receivers.get(from);
     if (acked !== undefined && p.ack > acked) this.c.receivers.set(from, Math.min(p.ack, this.c.myNext));
     if (!s || from === this.c.selfId) return;

@@ -20,6 +20,7 @@ import type { InputStream } from './input-stream.js';
 import type { JoinProposals } from './join-proposals.js';
 import type { Recorder } from './replay.js';
 import type { LockstepEvents, LockstepSessionOptions } from './session-api.js';
+import type { SilentMembers } from './silent-members.js';
 import type { Simulation } from './simulation.js';
 import type { SpectatorLinks } from './spectator-links.js';
 import type { Ticker } from './ticker.js';
@@ -63,6 +64,7 @@ export class SessionCore<S, I> {
   hashing!: HashExchange<S, I>;
   ticker!: Ticker<S, I>;
   links!: SpectatorLinks<S, I>;
+  silent!: SilentMembers<S, I>;
 
   config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };
   gen = 0;

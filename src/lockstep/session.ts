@@ -12,7 +12,8 @@
  * parts share one SessionCore: ticker.ts (the tick and stepping), input-exchange.ts,
  * join-proposals.ts (the coordinator's side of a join), admission.ts (the member's and
  * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
- * spectator's own lost connections), hash-exchange.ts.
+ * spectator's own lost connections), silent-members.ts (members never heard from),
+ * hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
@@ -27,6 +28,7 @@ import { JoinProposals } from './join-proposals.js';
 import { Recorder, type Recording } from './replay.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 import { SessionCore } from './session-core.js';
+import { SilentMembers } from './silent-members.js';
 import { Simulation } from './simulation.js';
 import { SpectatorLinks } from './spectator-links.js';
 import { Ticker } from './ticker.js';
@@ -60,6 +62,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.hashing = new HashExchange(c);
     c.ticker = new Ticker(c);
     c.links = new SpectatorLinks(c);
+    c.silent = new SilentMembers(c);
     c.offs.push(
       () => c.offInput?.(),
       c.ctl.on('message', ({ from, data }) => c.guard(from, () => this.#onControl(from, data))),
@@ -214,6 +217,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#c.hellos.delete(p);
       this.#c.since.set(p, m.startFrame);
       if (p !== this.#c.selfId) this.#c.receivers.set(p, m.startFrame + m.delay);
+      this.#c.silent.expect(p);
     }
     this.#c.myNext = m.startFrame + m.delay;
     this.#c.recorder = new Recorder({ game: this.#c.game.name, seed: m.seed, startFrame: m.startFrame, players: m.players });

@@ -50,7 +50,10 @@ export class Ticker<S, I> {
           if (!this.tryStep()) break;
         }
         this.c.inputs.produceInputs();
-        if (++this.c.ticks % 30 === 0) for (const p of this.c.hellos.keys()) this.c.proposals.maybeAdmit(p);
+        if (++this.c.ticks % 30 === 0) {
+          for (const p of this.c.hellos.keys()) this.c.proposals.maybeAdmit(p);
+          this.c.silent.check();
+        }
       }
       this.c.inputs.sendInputs();
     } catch (err) {

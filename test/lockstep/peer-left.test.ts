@@ -11,6 +11,7 @@ import { HashExchange } from '../../src/lockstep/hash-exchange.js';
 import { InputStream } from '../../src/lockstep/input-stream.js';
 import { JoinProposals } from '../../src/lockstep/join-proposals.js';
 import { SessionCore } from '../../src/lockstep/session-core.js';
+import { SilentMembers } from '../../src/lockstep/silent-members.js';
 import { Simulation } from '../../src/lockstep/simulation.js';
 import { SpectatorLinks } from '../../src/lockstep/spectator-links.js';
 import { generationOf } from '../../src/lockstep/wire.js';
@@ -60,6 +61,7 @@ describe('what the session keeps about peers', () => {
     c.departures = new Departures(c);
     c.hashing = new HashExchange(c);
     c.links = new SpectatorLinks(c);
+    c.silent = new SilentMembers(c);
     c.status = 'running';
     c.config = { seed: 97, tickHz: 60, delay: 2, hashEvery: 10 };
     c.gen = generationOf(97);

@@ -1,0 +1,79 @@
+/**
+ * Members never heard from. Every member sends every other one an input packet each tick
+ * (a spectator's carries only acks), from the moment it begins. One listed by a start or
+ * a join that has sent nothing is not playing: it missed or ignored the start (it was in
+ * no lobby, its session had stopped, another start reached it first), or there is no
+ * working link between us. Lockstep cannot step without a player's inputs, and a join
+ * waits for every member's acknowledgement, so without this bound one such member froze
+ * the game for everyone, with nothing but a `stall` event. After SILENT_MEMBER_MS it is
+ * `absent`: a player is announced gone and dropped at a frame the players agree on (as if
+ * it had left); a spectator stops being a member here; a player silent towards a spectator
+ * is that spectator's own trouble (spectator-links.ts). PROTOCOL.md, "Silent members".
+ */
+import type { PeerId } from '../mesh/types.js';
+import { MeshpartyError } from '../util/errors.js';
+import type { SessionCore } from './session-core.js';
+
+/**
+ * How long a member may go unheard after its admission (our start, its join, or our
+ * snapshot) before it counts as absent. A working member is heard within a tick or two;
+ * this leaves room for a start that reaches a slow tab late.
+ *
+ * @example
+ * ```ts
+ * session.on('absent', ({ peer, reason }) => toast(`${peer} never joined the game (${reason.code})`));
+ * ```
+ */
+export const SILENT_MEMBER_MS = 10_000;
+
+export class SilentMembers<S, I> {
+  /** Members not heard from yet in their current admission, with the clock time we began waiting. */
+  readonly #waiting = new Map<PeerId, number>();
+
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Start waiting to hear from `peer` (a new admission of it, or of us). */
+  expect(peer: PeerId): void {
+    if (peer !== this.c.selfId) this.#waiting.set(peer, this.c.clock.now());
+  }
+
+  /** A packet of this admission came from `peer`: it plays. */
+  heard(peer: PeerId): void {
+    this.#waiting.delete(peer);
+  }
+
+  /** Wait afresh for those not heard yet (a joiner starts running once its snapshot is in). */
+  restart(): void {
+    const now = this.c.clock.now();
+    for (const p of this.#waiting.keys()) this.#waiting.set(p, now);
+  }
+
+  clear(): void {
+    this.#waiting.clear();
+  }
+
+  /** Called while running: give up on members unheard for SILENT_MEMBER_MS. */
+  check(): void {
+    const now = this.c.clock.now();
+    for (const [peer, since] of [...this.#waiting]) {
+      // Gone some other way already (left, dropped, cancelled): nothing to do.
+      if (!this.c.isMember(peer) || this.c.leaving.has(peer) || this.c.dropped.has(peer)) {
+        this.#waiting.delete(peer);
+        continue;
+      }
+      if (now - since < SILENT_MEMBER_MS) continue;
+      this.#waiting.delete(peer);
+      const isPlayer = this.c.streams.has(peer);
+      // A spectator has no say about who plays, and needs nothing from other spectators.
+      if (this.c.role === 'spectator' && !isPlayer) continue;
+      const why = `nothing heard from ${isPlayer ? 'player' : 'spectator'} ${peer} within ${SILENT_MEMBER_MS} ms of its admission`;
+      this.c.log(`${why}: playing on without it`);
+      this.c.events.emit('absent', { peer, role: isPlayer ? 'player' : 'spectator', frame: this.c.frame, reason: new MeshpartyError('member-silent', why, { peer }) });
+      if (this.c.role === 'spectator') this.c.links.lost(peer);
+      else {
+        this.c.departures.departed(peer);
+        this.c.departures.tryDecideDrops();
+      }
+    }
+  }
+}
