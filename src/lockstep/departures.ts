@@ -6,6 +6,7 @@
  * about an earlier admission of the same peer is ignored. PROTOCOL.md, "Leave and drop".
  */
 import type { PeerId } from '../mesh/types.js';
+import { MeshpartyError } from '../util/errors.js';
 import { DropAgreement } from './drop-agreement.js';
 import { admissionKey, type DropMessage, KEEP_ADMISSION_RECORDS, type SessionCore } from './session-core.js';
 import { type Control, Kind } from './wire.js';
@@ -44,6 +45,24 @@ export class Departures<S, I> {
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     // A spectator's connection to a player says nothing about that player: it is ours alone.
     if (this.c.role === 'spectator' && this.c.streams.has(id)) return this.c.links.lost(id);
+    this.departed(id);
+    this.tryDecideDrops();
+  }
+
+  /**
+   * We ignore `id` from now on (it sent too many bad messages). A member whose packets
+   * and acknowledgements we drop cannot stay one: we would wait for a player's inputs for
+   * good, and for a spectator's `joinAck` at the next join, which freezes every player.
+   * So it goes as if its connection had closed: a player is announced and dropped, a
+   * spectator forgotten; a spectator that ignores a player treats it as a lost link.
+   */
+  ignored(id: PeerId): void {
+    if ((this.c.status !== 'running' && this.c.status !== 'joining') || id === this.c.selfId || !this.c.isMember(id)) return;
+    if (this.c.leaving.has(id) || this.c.dropped.has(id)) return;
+    const role = this.c.streams.has(id) ? 'player' : 'spectator';
+    const why = `${role} ${id} sent too many bad messages: ignoring it`;
+    this.c.events.emit('absent', { peer: id, role, frame: this.c.frame, reason: new MeshpartyError('member-ignored', why, { peer: id }) });
+    if (this.c.role === 'spectator' && role === 'player') return this.c.links.lost(id);
     this.departed(id);
     this.tryDecideDrops();
   }

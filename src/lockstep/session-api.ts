@@ -92,14 +92,17 @@ export interface LockstepEvents {
    */
   rejoining: { frame: number; reason: MeshpartyError };
   /**
-   * A member of the game was never heard from within 10 s of its admission (our start, its
-   * join, or our snapshot): it missed or ignored the start (its session was not in the
-   * lobby, or had stopped), or there is no working link to it. `reason.code` is
-   * `member-silent`. This peer plays on without it: a player is dropped at a frame the
-   * players agree on (`player-left` follows), a spectator stops being a member. A spectator
-   * hearing this about a player waits 5 s more for the players to drop it, then goes back to
-   * the lobby (`rejoining`, `player-unreachable`). Before this bound, one such player froze
-   * the game for everyone.
+   * This peer cannot play with a member any more; `reason.code` is stable:
+   * - `member-silent`: it was never heard from within 10 s of its admission (our start, its
+   *   join, or our snapshot): it missed or ignored the start (its session was not in the
+   *   lobby, or had stopped), or there is no working link to it;
+   * - `member-ignored`: it sent 100 bad messages (another version of the game, or a broken
+   *   or hostile peer), so its packets and acknowledgements are ignored from now on.
+   *
+   * This peer plays on without it: a player is dropped at a frame the players agree on
+   * (`player-left` follows), a spectator stops being a member. A spectator hearing this
+   * about a player waits 5 s more for the players to drop it, then goes back to the lobby
+   * (`rejoining`, `player-unreachable`). Before, one such member froze the game for everyone.
    */
   absent: { peer: PeerId; role: Role; frame: number; reason: MeshpartyError };
   stopped: { reason: string };

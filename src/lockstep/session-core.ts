@@ -173,6 +173,7 @@ export class SessionCore<S, I> {
     const n = (this.bad.get(from) ?? 0) + 1;
     this.bad.set(from, n);
     this.log(`dropped a message from ${from}: ${reason}${n >= MAX_BAD ? ' (ignoring this peer from now on)' : ''}`);
+    if (n === MAX_BAD) this.departures.ignored(from);
   }
 
   /** Every other peer in the session (players, joiners, spectators), not yet dropped. */

@@ -1,0 +1,49 @@
+/**
+ * A member the session ignores (it sent 100 bad messages) while it stays in the room: its
+ * packets and acknowledgements are dropped, so keeping it a member froze the game (a
+ * player's inputs waited for, a spectator's joinAck holding up the next join).
+ */
+import { describe, expect, it } from 'vitest';
+import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+
+describe('a member the session ignores', () => {
+  it('a spectator that sent 100 bad messages to the coordinator stops being a member: the next late joiner gets in and the game goes on', async () => {
+    const n = net(611);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'w']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
+    await n.advance(200);
+    a.start({ seed: 611, players: ['a', 'b'], spectators: ['w'] });
+    await advanceUntil(n, () => w.frame >= 100, 10_000);
+    const absent: string[] = [];
+    a.on('absent', (e) => absent.push(`${e.peer}:${e.role}:${e.reason.code}`));
+    for (let i = 0; i < 100; i++) void rooms[2]!.channel('lockstep:ctl').send('a', new Uint8Array([99]));
+    await n.advance(500);
+    const z = walk(n.join('game', { peerId: 'z' }), n, 3, {}, logs);
+    let joinedAt = -1;
+    z.on('started', (e) => (joinedAt = e.frame));
+    await advanceUntil(n, () => z.status === 'running' && z.frame >= joinedAt + 300, 30_000);
+    expect({ z: z.status, players: [...a.players].sort(), moving: z.frame >= joinedAt + 300 }).toEqual({ z: 'running', players: ['a', 'b', 'z'], moving: true });
+    expectAgreement([a, b, z], joinedAt, z.frame);
+    expect({ absent, spectators: a.spectators }).toEqual({ absent: ['w:spectator:member-ignored'], spectators: [] });
+    for (const s of [a, b, z, w]) s.leave();
+  });
+
+  it('a player that sent 100 bad messages is dropped at an agreed frame rather than waited for', async () => {
+    const n = net(612);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const [a, b, c] = [0, 1, 2].map((i) => walk(rooms[i]!, n, i, {}, logs));
+    await n.advance(200);
+    a!.start({ seed: 612, players: ['a', 'b', 'c'] });
+    await advanceUntil(n, () => c!.frame >= 100, 10_000);
+    for (let i = 0; i < 100; i++) void rooms[2]!.channel('lockstep:ctl').send('a', new Uint8Array([99]));
+    await n.advance(500);
+    const at = a!.frame;
+    await advanceUntil(n, () => a!.frame >= at + 600 && b!.frame >= at + 600, 30_000);
+    expect({ a: a!.frame >= at + 600, b: b!.frame >= at + 600, players: [...a!.players].sort(), c: c!.status }).toEqual({ a: true, b: true, players: ['a', 'b'], c: 'stopped' });
+    expectAgreement([a!, b!], 10, at + 600);
+    for (const s of [a!, b!]) s.leave();
+  });
+});
