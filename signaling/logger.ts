@@ -37,7 +37,39 @@ export interface LogEntry {
 export type RelayLogger = (entry: LogEntry) => void;
 
 /**
+ * Where {@link createJsonLogger} writes: any object with `write`. Node streams also give
+ * `on` (so a failed write's asynchronous `error` can be heard), `writableLength` (bytes not
+ * yet taken by the other end) and `writable` (false once the stream failed).
+ */
+export interface LogStream {
+  write(line: string): unknown;
+  on?(event: 'error', listener: (err: Error) => void): unknown;
+  listeners?(event: 'error'): unknown[];
+  writableLength?: number;
+  writable?: boolean;
+}
+
+/**
+ * Log bytes that may wait for a log reader that does not keep up (a stalled collector, a
+ * paused pipe). Writes to a pipe do not block: without a cap every line would wait in
+ * memory, and a flood of connections would grow the relay by megabytes a second.
+ */
+export const MAX_PENDING_LOG_BYTES = 1024 * 1024;
+
+/**
+ * Heard on every stream a JSON logger writes to. A pipe whose reader went away fails with
+ * EPIPE as an `error` event after `write` returned; with no listener Node makes that an
+ * uncaught exception and the relay exits. The stream is unwritable afterwards, which is
+ * all the logger needs to know. One shared function, added once per stream, however many
+ * relays log to it.
+ */
+const ignoreStreamError = (): void => {};
+
+/**
  * A logger that writes each entry as one JSON line (with an ISO timestamp) to `stream`.
+ * It never throws and never takes the process down: a stream that failed is no longer
+ * written, and while more than `maxPendingBytes` wait unwritten, lines are dropped and
+ * counted (one `log-lines-dropped` line says how many once the reader catches up).
  *
  * @example
  * ```ts
@@ -45,10 +77,24 @@ export type RelayLogger = (entry: LogEntry) => void;
  * log({ level: 'info', event: 'hello' });
  * ```
  */
-export function createJsonLogger(stream: { write(line: string): unknown } = process.stderr): RelayLogger {
+export function createJsonLogger(stream: LogStream = process.stderr, maxPendingBytes = MAX_PENDING_LOG_BYTES): RelayLogger {
+  if (stream.on && !stream.listeners?.('error').includes(ignoreStreamError)) stream.on('error', ignoreStreamError);
+  let dropped = 0;
+  const writeLine = (entry: LogEntry): void => {
+    stream.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+  };
   return (entry) => {
     try {
-      stream.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+      if (stream.writable === false) return;
+      if ((stream.writableLength ?? 0) > maxPendingBytes) {
+        dropped++;
+        return;
+      }
+      if (dropped > 0) {
+        writeLine({ level: 'warn', event: 'log-lines-dropped', count: dropped });
+        dropped = 0;
+      }
+      writeLine(entry);
     } catch {
       // A broken log stream must never take the relay down.
     }
