@@ -53,6 +53,7 @@ export class Admission<S, I> {
     if (this.c.status === 'lobby' && this.c.helloTimer === undefined) {
       this.c.helloTimer = this.c.clock.setTimeout(() => {
         this.c.helloTimer = undefined;
+        this.c.lobbyWait.check();
         if (this.c.status === 'lobby') this.sayHello();
       }, 1000);
     }
@@ -290,6 +291,7 @@ export class Admission<S, I> {
     this.c.timer = undefined;
     this.c.links.clear();
     this.c.silent.clear();
+    this.c.lobbyWait.reset();
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();
     for (const c of [this.c.spectators, this.c.leaving, this.c.dropped, this.c.earlyLeaves]) c.clear();
     this.c.deferredJoins = [];

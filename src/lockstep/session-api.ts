@@ -105,6 +105,21 @@ export interface LockstepEvents {
    * (`rejoining`, `player-unreachable`). Before, one such member froze the game for everyone.
    */
   absent: { peer: PeerId; role: Role; frame: number; reason: MeshpartyError };
+  /**
+   * This peer is in the lobby, a game runs in the room (a player's hello says so), and no
+   * player admitted it within 15 s (`NOT_ADMITTED_MS`); fires once per stay in the lobby.
+   * `reason.code` is `not-admitted`. The coordinator admits a late joiner only once it is
+   * connected to every member (inputs are not relayed) and only with `admitLateJoiners`;
+   * `unreachable` lists peers the players are connected to and this peer is not (a firewall
+   * or NAT between them), the usual cause. `started` follows if it is admitted later.
+   *
+   * @example
+   * ```ts
+   * session.on('not-admitted', ({ unreachable }) =>
+   *   banner.show(unreachable.length ? `Cannot reach ${unreachable.join(', ')}: cannot join this game` : 'Waiting for the next round'));
+   * ```
+   */
+  'not-admitted': { waitedMs: number; playing: PeerId[]; unreachable: PeerId[]; reason: MeshpartyError };
   stopped: { reason: string };
 }
 

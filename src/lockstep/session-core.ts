@@ -20,6 +20,7 @@ import type { InputStream } from './input-stream.js';
 import type { JoinProposals } from './join-proposals.js';
 import type { Recorder } from './replay.js';
 import type { LockstepEvents, LockstepSessionOptions } from './session-api.js';
+import type { LobbyWait } from './lobby-wait.js';
 import type { SilentMembers } from './silent-members.js';
 import type { Simulation } from './simulation.js';
 import type { SpectatorLinks } from './spectator-links.js';
@@ -65,6 +66,7 @@ export class SessionCore<S, I> {
   ticker!: Ticker<S, I>;
   links!: SpectatorLinks<S, I>;
   silent!: SilentMembers<S, I>;
+  lobbyWait!: LobbyWait<S, I>;
 
   config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };
   gen = 0;

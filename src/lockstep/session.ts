@@ -13,7 +13,7 @@
  * join-proposals.ts (the coordinator's side of a join), admission.ts (the member's and
  * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
  * spectator's own lost connections), silent-members.ts (members never heard from),
- * hash-exchange.ts.
+ * lobby-wait.ts (a peer not admitted to a running game), hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
@@ -28,6 +28,7 @@ import { JoinProposals } from './join-proposals.js';
 import { Recorder, type Recording } from './replay.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 import { SessionCore } from './session-core.js';
+import { LobbyWait } from './lobby-wait.js';
 import { SilentMembers } from './silent-members.js';
 import { Simulation } from './simulation.js';
 import { SpectatorLinks } from './spectator-links.js';
@@ -63,6 +64,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.ticker = new Ticker(c);
     c.links = new SpectatorLinks(c);
     c.silent = new SilentMembers(c);
+    c.lobbyWait = new LobbyWait(c);
     c.offs.push(
       () => c.offInput?.(),
       c.ctl.on('message', ({ from, data }) => c.guard(from, () => this.#onControl(from, data))),
@@ -230,6 +232,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
       this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after });
+      this.#c.lobbyWait.heard(m.started);
       this.#c.proposals.maybeAdmit(from);
       return;
     }

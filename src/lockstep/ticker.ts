@@ -11,6 +11,7 @@ export class Ticker<S, I> {
   running(): void {
     this.c.status = 'running';
     this.c.snapshotMisses = 0; // a snapshot came: the next join's deadline starts short again
+    this.c.lobbyWait.reset();
     const sim = this.c.sim!;
     if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
     this.c.events.emit('started', {
