@@ -132,31 +132,40 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       snapshot: () => Y.encodeStateAsUpdate(doc),
       log: say,
     });
-    let unused = 0;
-    for (const u of updates) {
-      const problem = checkUpdate(u);
-      if (problem) {
-        unused++;
-        say(`room ${roomName}, document ${JSON.stringify(name)}: skipping a stored record: ${problem}`);
-        continue;
+    // Whatever fails from here (a name whose channel id collides with another's) must not
+    // keep the log open: the name comes again with every peer's announcement, each time
+    // taking one more descriptor, until a keeper that runs for days has none left.
+    try {
+      let unused = 0;
+      for (const u of updates) {
+        const problem = checkUpdate(u);
+        if (problem) {
+          unused++;
+          say(`room ${roomName}, document ${JSON.stringify(name)}: skipping a stored record: ${problem}`);
+          continue;
+        }
+        try {
+          Y.applyUpdate(doc, u, FROM_DISK);
+        } catch (err) {
+          unused++;
+          say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
+        }
       }
-      try {
-        Y.applyUpdate(doc, u, FROM_DISK);
-      } catch (err) {
-        unused++;
-        say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
-      }
+      // The next compaction would drop those records for good: keep the file as it is now.
+      if (unused > 0) say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
+      doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin !== FROM_DISK) log.append(update);
+      });
+      const provider = createYjsProvider(room, doc, { name, announce: false, log: say });
+      provider.awareness.setLocalState(null); // the keeper is not a person: no presence
+      // After the provider's own listener: an update Yjs holds back fires no `update` event.
+      const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, (u) => log.append(u));
+      docs.set(name, { doc, log, provider, offHeldBack });
+    } catch (err) {
+      doc.destroy(); // and with it the provider, if it was made
+      log.close();
+      throw err;
     }
-    // The next compaction would drop those records for good: keep the file as it is now.
-    if (unused > 0) say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin !== FROM_DISK) log.append(update);
-    });
-    const provider = createYjsProvider(room, doc, { name, announce: false, log: say });
-    provider.awareness.setLocalState(null); // the keeper is not a person: no presence
-    // After the provider's own listener: an update Yjs holds back fires no `update` event.
-    const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, (u) => log.append(u));
-    docs.set(name, { doc, log, provider, offHeldBack });
     say(`room ${roomName}: keeping ${JSON.stringify(name)} (${updates.length} stored records)`);
   };
 
