@@ -198,7 +198,12 @@ export class MeshpartyProvider {
         this.#removePeer(id);
         this.#emitStatus();
       }),
-      room.on('status', () => this.#emitStatus()),
+      room.on('status', (status) => {
+        this.#emitStatus();
+        // A closed room never opens again, and the Awareness's renewal timer would keep this
+        // provider, its doc and the room alive for as long as the page or process runs.
+        if (status === 'closed') this.destroy();
+      }),
     );
     if (catalog) {
       const announce = encodeAnnounce([this.name]);
@@ -232,8 +237,10 @@ export class MeshpartyProvider {
    * Stop syncing: hand the edits and sync answers still queued for each peer to the
    * room (so an edit typed just before is not lost to peers that stay), tell peers our
    * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
-   * Idempotent; the room stays open. Called by itself when the doc is destroyed. An
-   * awareness listener of the app that throws meanwhile is logged, not rethrown.
+   * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
+   * room closes (`room.leave()`, or a room that ends for good), so leaving a room releases
+   * its providers. An awareness listener of the app that throws meanwhile is logged, not
+   * rethrown.
    */
   destroy(): void {
     if (this.#destroyed) return;
