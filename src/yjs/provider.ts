@@ -304,6 +304,20 @@ export class MeshpartyProvider {
     for (const client of gone) this.awareness.meta.delete(client);
   }
 
+  /**
+   * Forget the clients `peer` says are gone (their provider was destroyed): y-protocols
+   * keeps a removed client's clock for good, and a peer that stays while it switches
+   * documents leaves one more each time (a new Y.Doc, a new client id). Safe, since each
+   * peer speaks only for its own clients, in order; one that comes back is simply new.
+   */
+  #forgetRemoved(peer: PeerSync, entries: ReadonlyArray<{ clientId: number; state: unknown }>): void {
+    for (const { clientId, state } of entries) {
+      if (state !== null || clientId === this.awareness.clientID || this.awareness.states.has(clientId)) continue;
+      peer.clients.delete(clientId);
+      if (![...this.#peers.values()].some((p) => p.clients.has(clientId))) this.awareness.meta.delete(clientId);
+    }
+  }
+
   #receive(from: PeerId, data: Uint8Array): void {
     if (this.#destroyed || this.#blocked.has(from)) return;
     const decoded = decodeYjsMessage(data, this.#limits);
@@ -344,6 +358,7 @@ export class MeshpartyProvider {
         } catch (err) {
           this.#log(`presence listener failed: ${(err as Error).message}`);
         }
+        this.#forgetRemoved(peer, m.entries);
         break;
     }
   }

@@ -53,4 +53,23 @@ describe('yjs provider release', () => {
     expect(provider.awareness.getLocalState()).toBe(null);
     doc.getText('t').insert(0, 'after'); // no provider listening: nothing to send, nothing throws
   });
+
+  it('forgets the presence clients of a peer that stays while it switches documents', async () => {
+    const net = createMemoryNetwork({ mesh: { logger: silentLogger() } });
+    const stay = net.join('r', { peerId: 'stay' });
+    const stayProvider = createYjsProvider(stay, new Y.Doc(), { name: 'd', log: quiet });
+    const other = net.join('r', { peerId: 'other' });
+    for (let i = 0; i < 10; i++) {
+      // Each switch back to 'd' is a new Y.Doc, so a new awareness client id.
+      const p = createYjsProvider(other, new Y.Doc(), { name: 'd', log: quiet });
+      p.awareness.setLocalStateField('user', { name: `other ${i}` });
+      await waitFor(() => stayProvider.awareness.getStates().has(p.doc.clientID), 'presence arrived');
+      p.destroy();
+      await waitFor(() => !stayProvider.awareness.getStates().has(p.doc.clientID), 'presence removed');
+    }
+    // Only our own client is left; with the fix reverted, 11 (one per switch kept for good).
+    expect(stayProvider.awareness.meta.size).toBe(1);
+    stayProvider.destroy();
+    await Promise.all([stay.leave(), other.leave()]);
+  });
 });
