@@ -83,7 +83,11 @@ export class Admission<S, I> {
   onJoinSelf(from: PeerId, m: JoinMessage): void {
     if (this.c.status === 'stopped') return;
     if (this.c.joinedVia === from && this.c.since.get(this.c.selfId) === m.atFrame) return; // the same admission again
-    if (this.c.status !== 'lobby' || m.atFrame < this.c.notBefore) {
+    // A floor this far past the join frame is no frame of this game (JoinProposals.maybeAdmit
+    // says why): a forged join we took put it there, and honouring it would refuse every real
+    // join. It is kept (not lowered): a forged join naming a low frame must not erase a real one.
+    const floorOutOfReach = this.c.notBefore > m.atFrame + MAX_RESEND_BACKLOG;
+    if (this.c.status !== 'lobby' || (m.atFrame < this.c.notBefore && !floorOutOfReach)) {
       // An admission proposed from a stale hello (we are in another admission, or its frame
       // could meet packets of one we left): refuse it like a player leaving, so every member
       // drops it at an agreed frame instead of waiting for our inputs.

@@ -4,6 +4,7 @@
  * send the joiner a snapshot of that frame. PROTOCOL.md, "Lockstep wire format".
  */
 import type { PeerId } from '../mesh/types.js';
+import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import type { SessionCore } from './session-core.js';
 import { type Control, Kind, type Role } from './wire.js';
 
@@ -42,8 +43,12 @@ export class JoinProposals<S, I> {
     const frameMs = 1000 / this.c.config.tickHz;
     const maxRtt = Math.max(0, ...others.map((p) => this.c.room.peers.get(p)?.rttMs ?? 100));
     // Far enough ahead that every member hears of it before anyone could step it.
-    // Never below `after`: frames of an earlier admission of this peer may still be in flight.
-    const atFrame = Math.max(Math.max(this.c.myNext, sim.frame + this.c.config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4, hello.after);
+    const soonest = Math.max(this.c.myNext, sim.frame + this.c.config.delay + 1) + Math.ceil(maxRtt / frameMs) + 4;
+    // Never below `after`: frames of an earlier admission of this peer may still be in
+    // flight. But no admission of this game reaches MAX_RESEND_BACKLOG frames past ours (no
+    // member runs that far ahead): such an `after` comes from a forged join the peer took,
+    // and a join there would wait for a snapshot that never comes, time after time.
+    const atFrame = hello.after > soonest + MAX_RESEND_BACKLOG ? soonest : Math.max(soonest, hello.after);
     const members = [this.c.selfId, ...others].map((p) => [this.c.since.get(p) ?? 0, p] as [number, PeerId]);
     const msg: Control = { kind: Kind.join, gen: this.c.gen, peer, role, atFrame, ...this.c.config, members };
     for (const p of [...others, peer]) this.c.sendCtl(p, msg);
