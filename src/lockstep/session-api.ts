@@ -155,7 +155,9 @@ export interface LockstepSession<S, I> {
   setInput(input: I): void;
   /**
    * Start the game (call on one peer). Players default to this peer plus every
-   * connected peer whose session said it is a player; the rest watch.
+   * connected peer whose session said it is a player; the rest watch. Peers take a start
+   * only from a peer whose session said hello to them from the lobby, and which the start
+   * lists (this peer always is).
    */
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;

@@ -237,8 +237,15 @@ class Session<S, I> implements LockstepSession<S, I> {
       return;
     }
     if (m.kind === Kind.start) {
-      if (this.#c.status === 'lobby' && (m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) this.#begin(m);
-      return;
+      if (this.#c.status !== 'lobby' || !(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
+      // Only a peer in the lobby with us (its hello says so) starts a game, and it takes part
+      // (start() always lists the starter): any room peer can reach this channel, and one
+      // running no session at all could otherwise start us into a game of its making.
+      const starter = this.#c.hellos.get(from);
+      if (!starter || starter.started || !(m.players.includes(from) || m.spectators.includes(from))) {
+        return this.#c.badMessage(from, `a start from ${from}, ${starter ? (starter.started ? 'which already plays' : 'which takes no part in it') : 'which never said hello from the lobby'}`);
+      }
+      return this.#begin(m);
     }
     // Who may send what (PROTOCOL.md, "Validation"): any peer of the room can reach this
     // channel, and a forged leave, drop or snapshot would drop a player or feed us inputs.

@@ -102,3 +102,23 @@ describe('requestState', () => {
     b.leave();
   });
 });
+
+describe('`start` from a peer that is not in the lobby with us', () => {
+  it('a room peer running no session cannot start the players into a game of its making; a real start then works', async () => {
+    const n = net(46);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'x']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(1500);
+    const forge = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
+    const start = encodeControl({ kind: Kind.start, gen: generationOf(46), startFrame: 0, players: ['a', 'b', 'x'], spectators: [], seed: 46, tickHz: 60, delay: 2, hashEvery: 10 });
+    for (const to of ['a', 'b']) await forge.send(to, start);
+    await n.advance(500);
+    expect({ a: a.status, b: b.status }).toEqual({ a: 'lobby', b: 'lobby' });
+    expect(logs.some((l) => /^a: dropped a message from x: a start from x, which never said hello from the lobby/.test(l))).toBe(true);
+    a.start({ seed: 47 });
+    await advanceUntil(n, () => b.frame >= 100, 10_000);
+    expect({ a: a.status, b: b.status, players: [...b.players].sort() }).toEqual({ a: 'running', b: 'running', players: ['a', 'b'] });
+    for (const s of [a, b]) s.leave();
+  });
+});
