@@ -23,6 +23,8 @@ export class ClientConnection {
   readonly rooms = new Map<string, PeerId>();
   readonly topics = new Set<string>();
   readonly bucket: TokenBucket;
+  /** The same in frame bytes. */
+  readonly byteBucket: TokenBucket;
   readonly openedAt: number;
   /** Set by the heartbeat, cleared by pong or any frame. */
   alive = true;
@@ -47,6 +49,7 @@ export class ClientConnection {
   ) {
     this.openedAt = options.now();
     this.bucket = new TokenBucket(options.messagesPerSecond, options.messageBurst, options.now);
+    this.byteBucket = new TokenBucket(options.bytesPerSecond, options.byteBurst, options.now);
   }
 
   /** Serialise and send a protocol message. */

@@ -22,6 +22,15 @@ export interface RelayLimits {
   messagesPerSecond: number;
   /** Messages a connection may send in a burst (token bucket size). */
   messageBurst: number;
+  /**
+   * Sustained frame bytes per second per connection. Signalling is small (an SDP is a few
+   * KiB); without a byte budget one member could send another 64 KiB frames at the
+   * message rate (6 MB/s) and get any member reading slower than that dropped at its
+   * send-buffer cap.
+   */
+  bytesPerSecond: number;
+  /** Frame bytes a connection may send in a burst (a join in a full room sends one offer per member). */
+  byteBurst: number;
   /** Rooms plus y-webrtc topics one connection may be in at once. */
   maxRoomsPerConnection: number;
   /** Members of one room (or subscribers of one topic). */
@@ -51,6 +60,8 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxFrameBytes: 64 * 1024,
   messagesPerSecond: 100,
   messageBurst: 200,
+  bytesPerSecond: 128 * 1024,
+  byteBurst: 1024 * 1024,
   maxRoomsPerConnection: 32,
   maxPeersPerRoom: 64,
   maxRoomNameLength: 256,

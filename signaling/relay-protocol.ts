@@ -65,6 +65,7 @@ export class RelayProtocol {
       }
       if (isBinary) return this.refuse(conn, 'binary-frame', 'binary frames are not part of the protocol');
       if (!conn.bucket.take()) return this.refuse(conn, 'rate-limited', 'over the message rate limit');
+      if (!conn.byteBucket.take(bytes.length)) return this.refuse(conn, 'rate-limited', 'over the byte rate limit');
       const parsed = parseClientFrame(bytes.toString('utf8'));
       if (!parsed.ok) return this.refuse(conn, parsed.code, parsed.reason, parsed.room);
       this.dispatch(conn, parsed.message);

@@ -1,6 +1,7 @@
 /**
  * A token bucket: `burst` tokens, refilled at `ratePerSecond`. Each accepted message takes
- * one token. Time comes from an injected clock so tests can drive it.
+ * one token (or, counting bytes, its size). Time comes from an injected clock so tests can
+ * drive it.
  */
 /**
  * @example
@@ -22,14 +23,18 @@ export class TokenBucket {
     this.#last = now();
   }
 
-  /** Take one token; false when the bucket is empty (the message is over the rate). */
-  take(): boolean {
+  /**
+   * Take `n` tokens; false when there are too few (the message is over the rate). A take
+   * larger than the whole burst passes on a full bucket and leaves it in debt, repaid by the
+   * refill: otherwise a burst set below the frame limit would refuse such frames for good.
+   */
+  take(n = 1): boolean {
     const t = this.now();
     const elapsed = Math.max(0, t - this.#last);
     this.#last = t;
     this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.ratePerSecond);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < Math.min(n, this.burst)) return false;
+    this.#tokens -= n;
     return true;
   }
 }

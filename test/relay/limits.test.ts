@@ -60,6 +60,30 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(a.received.some((m) => m.code === 'abuse')).toBe(true);
   });
 
+  it('byte rate: a member cannot push more than the byte budget at another; a frame over the burst passes on a full bucket', async () => {
+    // The message rate would let all of these through; the byte budget (never refilled here) does not.
+    const r = await relayWith({ bytesPerSecond: 0.001, byteBurst: 10_000 });
+    const sender = await r.connect();
+    const receiver = await r.connect();
+    await sender.join('r'); // ~30 bytes of the budget
+    const to = (await receiver.join('r')).peerId;
+    const data = 'x'.repeat(3000);
+    for (let i = 0; i < 5; i++) sender.send({ type: 'signal', room: 'r', to, data });
+    expect(await sender.nextOf('error', 'rate-limited')).toMatchObject({ message: 'over the byte rate limit' });
+    await waitFor(() => r.relay.metrics().rejections['rate-limited'] === 2, 'the 4th and 5th refused');
+    receiver.send({ type: 'ping' });
+    await receiver.nextOf('pong'); // whatever was forwarded has arrived
+    expect(receiver.received.filter((m) => m.type === 'signal')).toHaveLength(3);
+
+    // A burst smaller than a frame: the frame passes on a full bucket, then the debt holds the next back.
+    const small = await relayWith({ bytesPerSecond: 0.001, byteBurst: 100 });
+    const c = await small.connect();
+    c.send({ type: 'ping', pad: 'y'.repeat(500) });
+    expect(await c.next()).toEqual({ type: 'pong' });
+    c.send({ type: 'ping' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'rate-limited' });
+  });
+
   it('rooms per connection: rooms and topics both count', async () => {
     const r = await relayWith({ maxRoomsPerConnection: 2 });
     const a = await r.connect();
@@ -145,7 +169,7 @@ describe('relay limits: each one is hit and reported with its code', () => {
   });
 
   it('slow consumer: a client that stops reading is dropped at the buffer cap', async () => {
-    const r = await relayWith({ maxBufferedBytes: 256 * 1024, messagesPerSecond: 1e6, messageBurst: 1e6, strikeLimit: 1e6 });
+    const r = await relayWith({ maxBufferedBytes: 256 * 1024, messagesPerSecond: 1e6, messageBurst: 1e6, bytesPerSecond: 1e12, byteBurst: 1e12, strikeLimit: 1e6 });
     const sender = await r.connect();
     const slow = await r.connect();
     await sender.join('r');
