@@ -93,8 +93,9 @@ export class Departures<S, I> {
     this.c.streams.get(id)!.frozen = true;
     this.c.receivers.delete(id);
     // Only a player announces (and only a player's announcement counts, see session.ts):
-    // a spectator learns of departures from the players, and its reports are questions.
-    if (this.c.role === 'player') {
+    // a spectator learns of departures from the players, and its reports are questions. A
+    // joiner before its snapshot does not know whether `id` plays: the players' views decide.
+    if (this.c.role === 'player' && this.c.isPlayer(id)) {
       const since = this.c.since.get(id) ?? 0;
       for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: id, since });
     }

@@ -190,6 +190,18 @@ export class SessionCore<S, I> {
     return peer === this.selfId || this.streams.has(peer) || this.spectators.has(peer);
   }
 
+  /**
+   * Whether `peer` plays, as far as we know. A joiner before its snapshot knows every
+   * member but not who plays (a join does not say; it holds an input stream for each):
+   * only the coordinator that admitted it is known to play, so a spectator cannot pass
+   * for a player to it (and have it announce a player gone to everyone). A drop or a
+   * cut-off notice concerns the joiner alone and is still taken from any member holding a
+   * stream (a drop decided by a newer coordinator may reach it before its snapshot).
+   */
+  isPlayer(peer: PeerId): boolean {
+    return this.streams.has(peer) && (this.sim !== undefined || peer === this.joinedVia);
+  }
+
   /** The lowest-id player that is not leaving (plain code-unit order, same on every peer). */
   coordinator(): PeerId | undefined {
     if (!this.sim) return this.joinedVia && !this.leaving.has(this.joinedVia) ? this.joinedVia : undefined;

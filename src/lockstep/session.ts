@@ -274,6 +274,9 @@ class Session<S, I> implements LockstepSession<S, I> {
         // A leaver announces itself; anyone else's departure only a player announces. A
         // spectator's view of its own links concerns only itself (spectator-links.ts).
         if (m.peer !== from && !this.#c.streams.has(from)) return this.#c.badMessage(from, `a leave of ${m.peer} from ${from}, not a player: only players' views count`);
+        // A joiner before its snapshot cannot tell a spectator from a player (isPlayer): it
+        // hears of departures from the coordinator that admitted it, its drops, and the snapshot.
+        if (m.peer !== from && !this.#c.isPlayer(from)) return this.#c.log(`ignoring a leave of ${m.peer} from ${from}: we do not know yet whether it plays`);
         return this.#c.departures.onLeave(m);
       case Kind.report:
         return this.#c.departures.onReport(from, m);
