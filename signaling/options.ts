@@ -31,6 +31,14 @@ export interface RelayLimits {
   bytesPerSecond: number;
   /** Frame bytes a connection may send in a burst (a join in a full room sends one offer per member). */
   byteBurst: number;
+  /**
+   * Sustained room joins per second from one client address (IPv4 address or IPv6 /64, as
+   * for `maxConnectionsPerIp`), all its connections together. Each join has every member
+   * of the room start a peer connection, so join/leave churn is costly for the others.
+   */
+  joinsPerSecond: number;
+  /** Joins one address may make in a burst (a NAT of `maxConnectionsPerIp` clients each joining a room). */
+  joinBurst: number;
   /** Rooms plus y-webrtc topics one connection may be in at once. */
   maxRoomsPerConnection: number;
   /** Members of one room (or subscribers of one topic). */
@@ -62,6 +70,8 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   messageBurst: 200,
   bytesPerSecond: 128 * 1024,
   byteBurst: 1024 * 1024,
+  joinsPerSecond: 4,
+  joinBurst: 64,
   maxRoomsPerConnection: 32,
   maxPeersPerRoom: 64,
   maxRoomNameLength: 256,

@@ -17,6 +17,7 @@ import type { RelayLogger } from './logger.js';
 import type { MetricsCounters } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { parseClientFrame } from './parse.js';
+import { JoinRate } from './join-rate.js';
 import type { RoomDirectory } from './room-directory.js';
 import { verifyRoomToken } from './tokens.js';
 
@@ -40,6 +41,8 @@ const RATE_REFUSAL_EVERY_MS = 250;
 
 /** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
+  readonly joinRate: JoinRate;
+
   constructor(
     private readonly options: ResolvedOptions,
     /** meshparty rooms: member id = the peer id in that room. */
@@ -48,7 +51,9 @@ export class RelayProtocol {
     private readonly topics: RoomDirectory,
     private readonly counters: MetricsCounters,
     private readonly log: RelayLogger,
-  ) {}
+  ) {
+    this.joinRate = new JoinRate(options.joinsPerSecond, options.joinBurst, options.now);
+  }
 
   /** Handle one WebSocket frame from `conn`. Never throws. */
   onFrame(conn: ClientConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -146,6 +151,8 @@ export class RelayProtocol {
     if (this.rooms.size(room) >= this.options.maxPeersPerRoom) {
       return this.refuse(conn, 'room-full', `room has ${this.options.maxPeersPerRoom} peers`, room);
     }
+    // Last: only a join that would succeed counts against the address's join rate.
+    if (!this.joinRate.take(conn.ip)) return this.refuse(conn, 'rate-limited', 'over the join rate for your address', room);
     const peers = this.rooms.members(room);
     this.rooms.add(room, { id: peerId, deliver: (frame) => conn.sendFrame(frame) });
     conn.rooms.set(room, peerId);

@@ -29,12 +29,22 @@ export class TokenBucket {
    * refill: otherwise a burst set below the frame limit would refuse such frames for good.
    */
   take(n = 1): boolean {
+    this.#refill();
+    if (this.#tokens < Math.min(n, this.burst)) return false;
+    this.#tokens -= n;
+    return true;
+  }
+
+  /** True when the bucket has refilled to its burst (it is then as good as a new one). */
+  full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.burst;
+  }
+
+  #refill(): void {
     const t = this.now();
     const elapsed = Math.max(0, t - this.#last);
     this.#last = t;
     this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.ratePerSecond);
-    if (this.#tokens < Math.min(n, this.burst)) return false;
-    this.#tokens -= n;
-    return true;
   }
 }

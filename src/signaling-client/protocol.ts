@@ -159,7 +159,7 @@ export const RELAY_ERROR_CODES = [
   'unknown-type', // `type` is not one this relay knows
   'frame-too-large', // frame over the relay's maxFrameBytes
   'binary-frame', // binary WebSocket frames are not part of the protocol
-  'rate-limited', // over the per-connection message or byte rate
+  'rate-limited', // over the per-connection message or byte rate, or the address's join rate
   'version-mismatch', // `join.v` is not PROTOCOL_VERSION
   'room-name-invalid', // empty or longer than maxRoomNameLength
   'too-many-rooms', // over roomsPerConnection

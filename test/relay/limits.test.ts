@@ -84,6 +84,25 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(await c.next()).toMatchObject({ type: 'error', code: 'rate-limited' });
   });
 
+  it('join rate: one address joining and leaving under fresh peer ids is refused past its burst; other addresses join', async () => {
+    // Addresses told apart by the proxy header, so one machine can play three clients.
+    const r = await relayWith({ trustProxy: true, joinsPerSecond: 0.001, joinBurst: 3 });
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+    const member = await r.connect(from('10.0.0.1'));
+    await member.join('r');
+    const churner = await r.connect(from('10.0.0.2'));
+    for (let i = 0; i < 6; i++) {
+      churner.send({ type: 'join', v: 1, room: 'r', peerId: `fresh${i}` });
+      churner.send({ type: 'leave', room: 'r' });
+    }
+    expect(await churner.nextOf('error', 'rate-limited')).toMatchObject({ message: 'over the join rate for your address', room: 'r' });
+    const other = await r.connect(from('10.0.0.3'));
+    expect((await other.join('r')).type).toBe('joined');
+    await member.next((m) => m.type === 'peer-joined' && m.peerId === (other.received[0] as { peerId?: string }).peerId);
+    // The member heard of the churner's first three joins only.
+    expect(member.received.filter((m) => m.type === 'peer-joined').map((m) => m.peerId)).toEqual(['fresh0', 'fresh1', 'fresh2', expect.any(String)]);
+  });
+
   it('rooms per connection: rooms and topics both count', async () => {
     const r = await relayWith({ maxRoomsPerConnection: 2 });
     const a = await r.connect();
