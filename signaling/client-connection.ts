@@ -12,8 +12,12 @@ import { TokenBucket } from './token-bucket.js';
 /** A fresh relay-assigned peer id: 16 URL-safe characters, 96 random bits. */
 export const newPeerId = (): PeerId => randomBytes(12).toString('base64url');
 
-/** Why the relay itself ended a connection (for logs and metrics). */
-export type DropReason = 'slow-consumer' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused';
+/**
+ * Why the relay itself ended a connection (for logs and metrics). `protocol-error` and
+ * `ping-flood` are closes made by the WebSocket layer (a frame breaking RFC 6455, text that
+ * is not UTF-8; too many pings whose pongs the client does not read).
+ */
+export type DropReason = 'slow-consumer' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused' | 'protocol-error' | 'ping-flood';
 
 /** The relay's state for one open WebSocket (internal to `signaling/`). */
 export class ClientConnection {

@@ -116,9 +116,16 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ws.on('pong', () => {
       conn.alive = true;
     });
+    // ws answers pings itself and terminates a client with 60 pongs it has not read; it
+    // says so only by having stopped being open when it tells us of the ping. Without a
+    // reason of ours the close would be logged as the client's.
+    ws.on('ping', () => {
+      if (ws.readyState !== ws.OPEN) conn.dropReason ??= 'ping-flood';
+    });
     ws.on('error', (err: Error & { code?: string }) => {
       // ws already closes the socket; the frame-size ceiling is the one we count.
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') counters.reject('frame-too-large');
+      conn.dropReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'protocol-error';
       log({ level: 'warn', event: 'socket-error', conn: conn.id, code: err.code ?? 'unknown' });
     });
     ws.on('close', (code, reason) => {

@@ -326,6 +326,24 @@ describe('relay: bad input', () => {
     expect(r.relay.metrics().rejections.abuse).toBeUndefined();
   });
 
+  it('frames the WebSocket layer refuses (not UTF-8; a ping flood) are closes logged with the relay reason, not as the client', async () => {
+    const r = await relayWith();
+    const closeReason = (conn: string) =>
+      waitFor(() => r.logs.find((l) => l.event === 'connection-close' && l.conn === conn)?.reason, 'the close logged');
+    const idOf = (nth: number) => r.logs.filter((l) => l.event === 'connection-open')[nth]!.conn as string;
+
+    const text = await r.connect();
+    text.ws.send(Buffer.from([0x7b, 0xff, 0x7d]), { binary: false }); // a text frame that is not UTF-8
+    expect((await text.closed).code).toBe(1007);
+    expect(await closeReason(idOf(0))).toBe('protocol-error');
+
+    // A burst of pings: ws terminates a client with 60 pongs not yet written out.
+    const pinger = await r.connect();
+    for (let i = 0; i < 1000; i++) pinger.ws.ping();
+    await pinger.closed;
+    expect(await closeReason(idOf(1))).toBe('ping-flood');
+  });
+
   it('closes a repeat offender with 1008 and abuse; others notice nothing', async () => {
     const r = await relayWith({ strikeLimit: 5 });
     const good = await r.connect();
