@@ -83,6 +83,10 @@ export const signalCommand: Subcommand = {
     options.port ??= numberOption('PORT', process.env.PORT) ?? 4444;
 
     const server = await createSignalingServer(options);
+    // The URL line is a courtesy. A stdout nobody reads any more (`| head -1`, a supervisor
+    // that closed it) fails with EPIPE after the write, as an 'error' event that would
+    // otherwise end the relay.
+    process.stdout.on('error', () => {});
     console.log(`meshparty relay listening on ${server.address.url} (health: http://${server.address.url.slice(5)}/health)`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createJsonLogger } from '../../signaling/index.js';
+import { freePort } from '../support/net.js';
 import { spawnNode } from '../support/node-process.js';
 import { RelayTestClient } from './client.js';
 
@@ -16,6 +17,24 @@ describe('relay log stream', () => {
       // Each connection logs; a relay that died of the first failed write serves no later one.
       for (let i = 0; i < 3; i++) {
         const client = await RelayTestClient.open(url);
+        client.send({ type: 'ping' });
+        expect(await client.nextOf('pong')).toEqual({ type: 'pong' });
+        client.close();
+      }
+      expect(cli.child.exitCode).toBe(null);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('a closed stdout (the URL line read by `| head -1`) does not end the relay', async () => {
+    const port = await freePort();
+    const cli = spawnNode([BIN, 'signal', '--host', '127.0.0.1', '--port', String(port)]);
+    cli.child.stdout!.destroy(); // before the relay is up: its URL line fails with EPIPE
+    try {
+      await cli.waitForOutput(() => cli.stderr().includes('"event":"start"'), 'the relay to start');
+      for (let i = 0; i < 3; i++) {
+        const client = await RelayTestClient.open(`ws://127.0.0.1:${port}`);
         client.send({ type: 'ping' });
         expect(await client.nextOf('pong')).toEqual({ type: 'pong' });
         client.close();
