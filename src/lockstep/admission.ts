@@ -291,6 +291,14 @@ export class Admission<S, I> {
     let last = Math.max(this.c.myNext, since + this.c.config.delay, this.c.sim?.frame ?? 0);
     for (const s of this.c.streams.values()) last = Math.max(last, s.next);
     this.c.notBefore = Math.max(this.c.notBefore, last + 1);
+    this.forgetGame();
+    this.c.status = 'lobby';
+    this.sayHello();
+    this.c.events.emit('rejoining', { frame, reason: new MeshpartyError(code, why, { frame }) });
+  }
+
+  /** Drop everything of the current game (back to the lobby, or over to a start that won: concurrent-starts.ts). */
+  forgetGame(): void {
     if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
     this.c.timer = undefined;
     this.c.links.clear();
@@ -307,9 +315,8 @@ export class Admission<S, I> {
     this.c.offInput?.();
     this.c.offInput = undefined;
     this.c.in = undefined;
+    this.c.starter = undefined;
+    this.c.stalledAt = -1;
     this.c.role = this.c.opts.spectator ? 'spectator' : 'player';
-    this.c.status = 'lobby';
-    this.sayHello();
-    this.c.events.emit('rejoining', { frame, reason: new MeshpartyError(code, why, { frame }) });
   }
 }

@@ -120,6 +120,21 @@ export interface LockstepEvents {
    * ```
    */
   'not-admitted': { waitedMs: number; playing: PeerId[]; unreachable: PeerId[]; reason: MeshpartyError };
+  /**
+   * Two starts met (friends pressing Start at about the same time): the one that began this
+   * peer's game lost to a concurrent one, whose starter has the lower id, and this peer left
+   * its game for the winning one (`started` follows, with the winner's players and seed).
+   * Nothing of the game left was played: its first `delay` frames are neutral by rule and
+   * it could step no further without the winning starter, which never played it.
+   * `starter` started the game left, `winner` the one played now; `frame` is the frame the
+   * game left had reached.
+   *
+   * @example
+   * ```ts
+   * session.on('start-lost', ({ winner }) => toast(`${nameOf(winner)} started too: playing their game`));
+   * ```
+   */
+  'start-lost': { frame: number; starter: PeerId; winner: PeerId };
   stopped: { reason: string };
 }
 
@@ -154,10 +169,12 @@ export interface LockstepSession<S, I> {
   /** Set the local input used from the next tick on. */
   setInput(input: I): void;
   /**
-   * Start the game (call on one peer). Players default to this peer plus every
-   * connected peer whose session said it is a player; the rest watch. Peers take a start
-   * only from a peer whose session said hello to them from the lobby, and which the start
-   * lists (this peer always is).
+   * Start the game. Players default to this peer plus every connected peer whose session
+   * said it is a player; the rest watch. Peers take a start only from a peer whose session
+   * said hello to them from the lobby, and which the start lists (this peer always is).
+   * If another peer starts at about the same time (before either start arrived), the start
+   * of the lower peer id wins on every peer: members of the other game leave it before any
+   * of its inputs mattered and play the winning one (`start-lost`, then `started`).
    */
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;

@@ -108,6 +108,8 @@ export class SessionCore<S, I> {
   pendingJoins = new Map<PeerId, { atFrame: number; acks: Set<PeerId>; expect: Set<PeerId>; role: Role }>();
   /** Coordinator: snapshots to send when the simulation reaches a frame. */
   snapshotsAt = new Map<number, PeerId[]>();
+  /** The peer whose start began our game (undefined for a late joiner): a concurrent start is judged against it. */
+  starter: PeerId | undefined;
   /** The coordinator that admitted us (our coordinator until the snapshot arrives). */
   joinedVia: PeerId | undefined;
   /** When we took that join (clock time): its snapshot is due within SNAPSHOT_DEADLINE_MS. */

@@ -13,13 +13,15 @@
  * join-proposals.ts (the coordinator's side of a join), admission.ts (the member's and
  * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
  * spectator's own lost connections), silent-members.ts (members never heard from),
- * lobby-wait.ts (a peer not admitted to a running game), hash-exchange.ts.
+ * lobby-wait.ts (a peer not admitted to a running game), concurrent-starts.ts (two starts at
+ * once), hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import { Admission } from './admission.js';
+import { type StartMessage, startSupersedes } from './concurrent-starts.js';
 import { Departures } from './departures.js';
 import { HashExchange } from './hash-exchange.js';
 import { InputExchange } from './input-exchange.js';
@@ -150,7 +152,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     const gen = generationOf(config.seed);
     const msg: Control = { kind: Kind.start, gen, startFrame: 0, players: seated, spectators: watching, ...config };
     for (const p of [...seated, ...watching]) if (p !== this.#c.selfId) this.#c.sendCtl(p, msg);
-    this.#begin(msg);
+    this.#begin(msg, this.#c.selfId);
   }
 
   stats(): LockstepStats {
@@ -207,7 +209,8 @@ class Session<S, I> implements LockstepSession<S, I> {
     return Math.max(2, Math.min(15, Math.ceil(maxRtt / 2 / (1000 / tickHz)) + 2));
   }
 
-  #begin(m: Extract<Control, { kind: typeof Kind.start }>): void {
+  #begin(m: StartMessage, starter: PeerId): void {
+    this.#c.starter = starter;
     this.#c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.#c.inputs.useGeneration(m.gen);
     this.#c.role = m.players.includes(this.#c.selfId) ? 'player' : 'spectator';
@@ -228,6 +231,21 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#c.ticker.running();
   }
 
+  /** Leave our game for a concurrent start that won (concurrent-starts.ts); nothing of ours was stepped on inputs. */
+  #moveTo(winner: PeerId, m: StartMessage): void {
+    const c = this.#c;
+    const lost = { frame: c.frame, starter: c.starter!, winner };
+    c.log(`moving to ${winner}'s game: its start wins over ${lost.starter}'s (lower id)`);
+    // Members our game shares with the winning one take its start too; any other would wait
+    // for us until we count as silent: tell it we left, as a leaving player does.
+    const since = c.since.get(c.selfId) ?? 0;
+    const coming = new Set([...m.players, ...m.spectators]);
+    for (const p of c.members()) if (!coming.has(p)) c.sendCtl(p, { kind: Kind.leave, gen: c.gen, peer: c.selfId, since });
+    c.admission.forgetGame();
+    c.events.emit('start-lost', lost);
+    this.#begin(m, winner);
+  }
+
   #onControl(from: PeerId, data: Uint8Array): void {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
@@ -237,7 +255,9 @@ class Session<S, I> implements LockstepSession<S, I> {
       return;
     }
     if (m.kind === Kind.start) {
-      if (this.#c.status !== 'lobby' || !(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
+      if (!(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
+      if (this.#c.status === 'running' && startSupersedes(this.#c, from, m)) return this.#moveTo(from, m);
+      if (this.#c.status !== 'lobby') return;
       // Only a peer in the lobby with us (its hello says so) starts a game, and it takes part
       // (start() always lists the starter): any room peer can reach this channel, and one
       // running no session at all could otherwise start us into a game of its making.
@@ -245,7 +265,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       if (!starter || starter.started || !(m.players.includes(from) || m.spectators.includes(from))) {
         return this.#c.badMessage(from, `a start from ${from}, ${starter ? (starter.started ? 'which already plays' : 'which takes no part in it') : 'which never said hello from the lobby'}`);
       }
-      return this.#begin(m);
+      return this.#begin(m, from);
     }
     // Who may send what (PROTOCOL.md, "Validation"): any peer of the room can reach this
     // channel, and a forged leave, drop or snapshot would drop a player or feed us inputs.

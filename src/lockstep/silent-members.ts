@@ -42,6 +42,11 @@ export class SilentMembers<S, I> {
     this.#waiting.delete(peer);
   }
 
+  /** Whether we still wait for a first packet of `peer`'s current admission. */
+  unheard(peer: PeerId): boolean {
+    return this.#waiting.has(peer);
+  }
+
   /** Wait afresh for those not heard yet (a joiner starts running once its snapshot is in). */
   restart(): void {
     const now = this.c.clock.now();
