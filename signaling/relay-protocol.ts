@@ -42,6 +42,9 @@ const RATE_REFUSAL_EVERY_MS = 250;
 /** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
   readonly joinRate: JoinRate;
+  /** Departures waiting to be told to their rooms, oldest first (see announce()). */
+  #departures: [room: string, frame: string][] = [];
+  #announcing = false;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -83,7 +86,7 @@ export class RelayProtocol {
 
   /** Take `conn` out of every room and topic, telling the rooms' other members. */
   onClose(conn: ClientConnection, announce: boolean): void {
-    // Detach first: an announcement may drop another (slow) member and re-enter here.
+    // Detach now, so nothing more is delivered to it; the telling may wait (see announce()).
     const rooms = [...conn.rooms];
     const topics = [...conn.topics];
     conn.rooms.clear();
@@ -91,7 +94,26 @@ export class RelayProtocol {
     for (const topic of topics) this.topics.remove(topic, conn.id);
     for (const [room, peerId] of rooms) {
       this.rooms.remove(room, peerId);
-      if (announce) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-left', room, peerId }));
+      if (announce) this.announce(room, JSON.stringify({ type: 'peer-left', room, peerId }));
+    }
+  }
+
+  /**
+   * Broadcast a departure. Telling a room can drop a member whose send buffer is full, and
+   * its departure is told in turn: done inside the first one, a chain of such members (in
+   * one room, or across rooms) nested one call per member and overflowed the stack. Any
+   * departure that comes up while one is being told is queued and told after it, in order.
+   */
+  private announce(room: string, frame: string): void {
+    this.#departures.push([room, frame]);
+    if (this.#announcing) return;
+    this.#announcing = true;
+    try {
+      for (let i = 0; i < this.#departures.length; i++) this.rooms.broadcast(...this.#departures[i]!);
+    } finally {
+      // After a failure the rest is dropped: told later, a departure could follow a rejoin.
+      this.#departures = [];
+      this.#announcing = false;
     }
   }
 
@@ -104,7 +126,7 @@ export class RelayProtocol {
         if (peerId === undefined) return this.refuse(conn, 'not-in-room', 'not in that room', m.room);
         conn.rooms.delete(m.room);
         this.rooms.remove(m.room, peerId);
-        this.rooms.broadcast(m.room, JSON.stringify({ type: 'peer-left', room: m.room, peerId }));
+        this.announce(m.room, JSON.stringify({ type: 'peer-left', room: m.room, peerId }));
         return;
       }
       case 'signal':
