@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { createServer as createViteServer } from 'vite';
 import { createSignalingServer, type SignalingServer } from '../signaling/index.js';
+import { keepRunningWhenOutputCloses } from '../src/util/closed-output.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -23,6 +24,8 @@ async function startRelay(): Promise<SignalingServer> {
 }
 
 async function main(): Promise<void> {
+  // The printed URLs are courtesy: a closed stdout (`| head`, a supervisor) must not end the servers.
+  keepRunningWhenOutputCloses();
   const relay = await startRelay();
   // Vite exposes VITE_* variables to pages as import.meta.env.*; set before the server loads.
   process.env.VITE_MESHPARTY_RELAY = relay.address.url;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { keepRunningWhenOutputCloses } from '../../src/util/closed-output.js';
 import type { SignalingServerOptions } from '../options.js';
 import { createSignalingServer } from '../server.js';
 import { numberOption, type Subcommand } from './subcommand.js';
@@ -83,10 +84,9 @@ export const signalCommand: Subcommand = {
     options.port ??= numberOption('PORT', process.env.PORT) ?? 4444;
 
     const server = await createSignalingServer(options);
-    // The URL line is a courtesy. A stdout nobody reads any more (`| head -1`, a supervisor
-    // that closed it) fails with EPIPE after the write, as an 'error' event that would
-    // otherwise end the relay.
-    process.stdout.on('error', () => {});
+    // The URL line is a courtesy; a stdout nobody reads any more must not end the relay.
+    // (stderr is the log's, whose logger hears its errors itself.)
+    keepRunningWhenOutputCloses([process.stdout]);
     console.log(`meshparty relay listening on ${server.address.url} (health: http://${server.address.url.slice(5)}/health)`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {

@@ -13,6 +13,7 @@ import type { FsyncPolicy } from './update-log.js';
 import type { Room } from '../../mesh/types.js';
 import { loadNodeWebRtc, type NodeWebRtcEngine } from '../../transport/node-webrtc.js';
 import type { WebRtcImplementation } from '../../transport/simple-peer.js';
+import { keepRunningWhenOutputCloses } from '../../util/closed-output.js';
 import { MeshpartyError } from '../../util/errors.js';
 import { watchStopSignals } from './stop-signals.js';
 
@@ -87,6 +88,8 @@ export const keeperCommand = {
     // relay that never answers, ~50 s of timeouts and retries) must stop the startup now,
     // closing what it opened, not kill the process mid-write nor wait for the joins.
     const stop = watchStopSignals();
+    // A keeper is left running under supervisors and pipes; its console lines are courtesy.
+    keepRunningWhenOutputCloses();
     try {
       const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
       const loaded = await loadNodeWebRtc(webrtc);
