@@ -47,7 +47,7 @@ export class ClientConnection {
     readonly ip: string,
     private readonly options: ResolvedOptions,
     /** Called for every frame actually handed to the socket. */
-    private readonly onSent: () => void,
+    private readonly onSent: (conn: ClientConnection) => void,
     /** Called when this connection is dropped for exceeding its send buffer. */
     private readonly onSlowConsumer: (conn: ClientConnection) => void,
   ) {
@@ -73,7 +73,7 @@ export class ClientConnection {
       return;
     }
     this.ws.send(frame);
-    this.onSent();
+    this.onSent(this);
   }
 
   /** Record one refused message; true when the strike limit is reached within the window. */

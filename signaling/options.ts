@@ -51,6 +51,8 @@ export interface RelayLimits {
   maxConnectionsPerIp: number;
   /** Bytes that may wait in one client's send buffer; over it the client is dropped. */
   maxBufferedBytes: number;
+  /** Bytes that may wait in all clients' send buffers together; over it the largest are dropped. */
+  maxTotalBufferedBytes: number;
   /** Refused messages (error frames) within `strikeWindowMs` before a connection is closed for `abuse`. */
   strikeLimit: number;
   strikeWindowMs: number;
@@ -78,6 +80,7 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxConnections: 10_000,
   maxConnectionsPerIp: 64,
   maxBufferedBytes: 1024 * 1024,
+  maxTotalBufferedBytes: 256 * 1024 * 1024,
   strikeLimit: 20,
   strikeWindowMs: 10_000,
 });

@@ -17,6 +17,7 @@ import { MetricsCounters, type RelayMetrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { RelayProtocol } from './relay-protocol.js';
 import { InMemoryRoomDirectory } from './room-directory.js';
+import { SendBudget } from './send-budget.js';
 
 /**
  * A running relay, from {@link createSignalingServer}.
@@ -95,8 +96,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     clientTracking: false,
   });
 
-  const onSent = (): void => {
+  const budget = new SendBudget<ClientConnection>(opts.maxTotalBufferedBytes, (conn, total) => {
+    counters.slowConsumerDrops++;
+    log({ level: 'warn', event: 'slow-consumer-dropped', conn: conn.id, ip: conn.ip, buffered: conn.ws.bufferedAmount, relayTotal: total });
+    conn.end('slow-consumer', 0, '');
+  });
+  const onSent = (conn: ClientConnection): void => {
     counters.messagesOut++;
+    budget.sent(conn);
   };
   const onSlowConsumer = (conn: ClientConnection): void => {
     if (conn.ended) return;
@@ -107,7 +114,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const accept = (ws: WebSocket, ip: string): void => {
     const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
-    conn.onEnd = () => protocol.onClose(conn, !shuttingDown);
+    conn.onEnd = () => {
+      budget.forget(conn); // first: its departure is told to the others, which counts their sends
+      protocol.onClose(conn, !shuttingDown);
+    };
     live.add(conn);
     admission.opened(ip);
     counters.connectionsTotal++;
@@ -132,6 +142,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       live.delete(conn);
       admission.closed(ip);
       conn.ended = true;
+      budget.forget(conn);
       protocol.onClose(conn, !shuttingDown); // a no-op if the relay ended it and already left its rooms
       log({
         level: 'info',

@@ -209,6 +209,29 @@ describe('relay limits: each one is hit and reported with its code', () => {
     expect(await sender.nextOf('pong')).toEqual({ type: 'pong' });
   });
 
+  it('slow consumers together: over the relay-wide cap, the reader with the most waiting is dropped', async () => {
+    // Each reader's own cap is far off; together they pass 512 KiB.
+    const r = await relayWith({ maxBufferedBytes: 1e9, maxTotalBufferedBytes: 512 * 1024, messagesPerSecond: 1e6, messageBurst: 1e6, bytesPerSecond: 1e12, byteBurst: 1e12, strikeLimit: 1e6 });
+    const sender = await r.connect();
+    const [big, small] = [await r.connect(), await r.connect()];
+    await sender.join('r');
+    const bigId = (await big.join('r')).peerId;
+    const smallId = (await small.join('r')).peerId;
+    for (const c of [big, small]) (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const data = 'x'.repeat(30_000);
+    // Up to 24 MB to `big`, a tenth of it to `small`: past the kernel's buffers either way.
+    for (let round = 0; round < 80 && r.relay.metrics().slowConsumerDrops === 0; round++) {
+      for (let i = 0; i < 10; i++) sender.send({ type: 'signal', room: 'r', to: bigId, data });
+      sender.send({ type: 'signal', room: 'r', to: smallId, data });
+      sender.send({ type: 'ping' });
+      await sender.nextOf('pong');
+    }
+    expect(r.relay.metrics().slowConsumerDrops).toBe(1);
+    await waitFor(() => sender.received.some((m) => m.type === 'peer-left' && m.peerId === bigId), 'peer-left for the biggest reader');
+    expect(r.logs.find((l) => l.event === 'slow-consumer-dropped')).toMatchObject({ relayTotal: expect.any(Number) });
+    expect(sender.received.some((m) => m.type === 'peer-left' && m.peerId === smallId)).toBe(false);
+  });
+
   it('slow consumer: the buffer cap counts UTF-8 bytes, not characters', async () => {
     // A cap smaller than one frame in bytes (1 200 of euro signs) but not in characters (400).
     const r = await relayWith({ maxBufferedBytes: 1000 });
