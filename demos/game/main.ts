@@ -4,6 +4,7 @@
  * in light-cycles.ts (pure, integer maths); this file only wires things together.
  */
 import { createLockstepSession, joinRoom, type LockstepSession, type Room } from '../../src/index.js';
+import { showSessionNotices } from './session-notices.js';
 import { bindKeyboard } from './keyboard.js';
 import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
 import { readRoom } from './link.js';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     console.error(`desync at frame ${d.frame}`, d.hashes);
   });
   s.on('stopped', ({ reason }) => setStatus('error', `game stopped: ${reason}`));
+  showSessionNotices(s, (id) => lobby!.nameOf(id), setStatus);
 
   setInterval(() => {
     if (s.status === 'running' || s.status === 'joining') {
