@@ -71,8 +71,9 @@ async function showArena(): Promise<void> {
   arena ??= await createArena($('arena'));
 }
 
-/** Words for a relay's refusal of the connection itself (`server-full`, `too-many-connections-from-ip`). */
-const refusalText = (code: unknown): string => (code === 'server-full' ? 'relay full' : 'relay refuses this address');
+/** Words for a relay's refusal of the connection itself (`server-full`, `too-many-connections-from-ip`, `rate-limited`). */
+const refusalText = (code: unknown): string =>
+  code === 'server-full' ? 'relay full' : code === 'rate-limited' ? 'too many joins from this network' : 'relay refuses this address';
 
 async function main(): Promise<void> {
   setStatus('connecting', `connecting to ${relay}…`);

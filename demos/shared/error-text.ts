@@ -43,6 +43,8 @@ export function refusalText(code: string): string {
       return 'The relay is full.';
     case 'too-many-connections-from-ip':
       return 'The relay takes no more connections from this address.';
+    case 'rate-limited':
+      return 'Too many joins from this network just now.';
     default:
       return `The relay refused the connection (${code}).`;
   }

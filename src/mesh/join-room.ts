@@ -40,7 +40,7 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   /**
    * Failed attempts to reach the relay before rejecting with `relay-unreachable` (default
    * 5). An attempt the relay refuses outright (`server-full`,
-   * `too-many-connections-from-ip`) counts as failed, since capacity may free up by the
+   * `too-many-connections-from-ip`, `rate-limited`: the address's join rate) counts as failed, since capacity may free up by the
    * next; the rejection's `detail.lastRefusal` then names the latest such refusal.
    */
   connectAttempts?: number;
@@ -55,7 +55,7 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   signal?: AbortSignal;
   /**
    * Called for each attempt the relay refuses as a whole (`server-full`,
-   * `too-many-connections-from-ip`) while joining, before the room exists to subscribe to,
+   * `too-many-connections-from-ip`, `rate-limited`) while joining, before the room exists to subscribe to,
    * so an app can say "relay full, retrying…" instead of a bare "connecting". Same error as
    * the room's later `relay-refused` events (`detail.retryInMs`, `detail.url`); once
    * joined, subscribe to those instead (this callback is not called after the join settles).
@@ -71,7 +71,8 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * `token-wrong-room`, `webrtc-unsupported`, `websocket-unavailable` or `aborted` (the
  * `signal` option). `relay-unreachable` (`detail.url`, `detail.attempts`) means no attempt
  * got in, and trying again later may work; when the relay itself refused the connection,
- * `detail.lastRefusal` says why: `server-full` or `too-many-connections-from-ip`. Once
+ * `detail.lastRefusal` says why: `server-full`, `too-many-connections-from-ip` or
+ * `rate-limited` (the address's join rate). Once
  * joined, such refusals while the room rejoins arrive as `relay-refused` events; while joining,
  * the `onRelayRefused` option hears each one as it comes. A wrong password
  * cannot be known before peers answer: it arrives as an `error` event with code

@@ -94,7 +94,8 @@ export interface RoomEvents {
   /**
    * The relay refused a connection attempt as a whole, so the room cannot (re)join yet:
    * `code` is `server-full` (the relay is at its connection limit) or
-   * `too-many-connections-from-ip` (this address holds its share of connections). Not
+   * `too-many-connections-from-ip` (this address holds its share of connections) or
+   * `rate-limited` (this address joined too often lately: the relay's join rate). Not
    * fatal: the room keeps retrying with backoff, `detail.retryInMs` is the wait before the
    * next attempt (`detail.url`: the relay), and `status` stays `connecting` or
    * `reconnecting` until an attempt is let in (then `connected`). Once per refused

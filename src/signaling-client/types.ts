@@ -27,7 +27,8 @@ export interface SignalingEvents {
   error: MeshpartyError;
   /**
    * The relay refused a connection attempt as a whole (`server-full`,
-   * `too-many-connections-from-ip`): not fatal, the next attempt follows with backoff after
+   * `too-many-connections-from-ip`, or `rate-limited` in answer to the join: the address's
+   * join rate): not fatal, the next attempt follows with backoff after
    * `detail.retryInMs`. Once per refused attempt; not for the attempt a `relay-unreachable`
    * error ends (its `detail.lastRefusal` has the code).
    */

@@ -407,6 +407,10 @@ class WebSocketSignaling implements Signaling {
     if (FATAL_CODES.has(code) && (!this.#joined || code === 'abuse')) {
       return this.#fatal(new MeshpartyError(code, `relay refused to join room "${this.#opts.room}": ${message}`, { room: this.#opts.room }));
     }
+    // Before we are in, the only thing we sent is the join: this refusal is the relay's join
+    // rate for our address (many tabs behind one NAT). Retry with backoff as for a full
+    // relay, and leave the pacer alone: our message rate was not what it refused.
+    if (code === 'rate-limited' && !this.#joined) return this.#lost({ code, message });
     if (code === 'rate-limited') {
       // The relay allows less than our pacer's rate (its operator set it lower): slow down
       // for good, or a big room's signals would keep being refused, then count as abuse.

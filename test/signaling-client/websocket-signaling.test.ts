@@ -302,6 +302,27 @@ describe('WebSocket signaling against a real relay', () => {
     expect(a.seen.errors).toEqual([]);
   });
 
+  it('while joining, a join over the join rate of its address is reported as rate-limited, retried with backoff, and joins once the rate allows', async () => {
+    let relayNow = 0;
+    const r = await relay({ joinsPerSecond: 1, joinBurst: 1, now: () => relayNow });
+    const first = client(r.address.url, 'rate-1');
+    await waitFor(() => first.s.status === 'connected', 'the first join takes the burst');
+    const clock = new ManualClock();
+    const counted = countingWebSocket();
+    const warned: string[] = [];
+    const a = client(r.address.url, 'rate-2', { clock, WebSocket: counted.WebSocket, backoff: exactBackoff, logger: { warn: (m: string) => warned.push(m) } });
+    await waitFor(() => a.seen.refused.length === 1, 'refused');
+    expect(a.seen.refused[0]!.code).toBe('rate-limited');
+    expect(a.seen.refused[0]!.detail!.retryInMs).toBe(100);
+    relayNow += 1000; // one more join allowed for the address
+    const made = counted.made();
+    clock.advance(100);
+    expect(counted.made()).toBe(made + 1);
+    await waitFor(() => a.s.status === 'connected', 'joined once the rate allows');
+    expect(a.seen.errors).toEqual([]);
+    expect(warned.filter((m) => /sending slower/.test(m))).toEqual([]); // the message pacer was not slowed
+  });
+
   it('reads a refusal from the close alone when its error frame is lost (close 1013, reason server-full)', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     servers.push(wss);
