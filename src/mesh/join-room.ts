@@ -40,7 +40,8 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   /**
    * Failed attempts to reach the relay before rejecting with `relay-unreachable` (default
    * 5). An attempt the relay refuses outright (`server-full`,
-   * `too-many-connections-from-ip`, `rate-limited`: the address's join rate) counts as failed, since capacity may free up by the
+   * `too-many-connections-from-ip`) counts as failed (one refused for the address's join
+   * rate, `rate-limited`, does not: the relay lets us in as its rate allows), since capacity may free up by the
    * next; the rejection's `detail.lastRefusal` then names the latest such refusal.
    */
   connectAttempts?: number;

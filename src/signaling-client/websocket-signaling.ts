@@ -247,7 +247,11 @@ class WebSocketSignaling implements Signaling {
     if (refusal) this.#lastRefusal = refusal;
     if (this.#everJoined) this.#setStatus('reconnecting');
     const max = this.#opts.maxInitialAttempts;
-    if (!this.#everJoined && max !== undefined && this.#attempt + 1 >= max) {
+    // A join refused for the address's join rate is not a failed attempt: the relay is up
+    // and lets us in as its rate allows (64 tabs behind one NAT at once drain at 4/s), so
+    // it does not use up the tries (the backoff still grows, up to its maximum).
+    const counts = refusal?.code !== 'rate-limited';
+    if (counts && !this.#everJoined && max !== undefined && this.#attempt + 1 >= max) {
       const last = this.#lastRefusal;
       return this.#fatal(
         new MeshpartyError(

@@ -302,7 +302,7 @@ describe('WebSocket signaling against a real relay', () => {
     expect(a.seen.errors).toEqual([]);
   });
 
-  it('while joining, a join over the join rate of its address is reported as rate-limited, retried with backoff, and joins once the rate allows', async () => {
+  it('while joining, a join over the join rate of its address is reported as rate-limited, retried with backoff without using up the tries, and joins once the rate allows', async () => {
     let relayNow = 0;
     const r = await relay({ joinsPerSecond: 1, joinBurst: 1, now: () => relayNow });
     const first = client(r.address.url, 'rate-1');
@@ -310,14 +310,22 @@ describe('WebSocket signaling against a real relay', () => {
     const clock = new ManualClock();
     const counted = countingWebSocket();
     const warned: string[] = [];
-    const a = client(r.address.url, 'rate-2', { clock, WebSocket: counted.WebSocket, backoff: exactBackoff, logger: { warn: (m: string) => warned.push(m) } });
-    await waitFor(() => a.seen.refused.length === 1, 'refused');
-    expect(a.seen.refused[0]!.code).toBe('rate-limited');
-    expect(a.seen.refused[0]!.detail!.retryInMs).toBe(100);
-    relayNow += 1000; // one more join allowed for the address
-    const made = counted.made();
-    clock.advance(100);
-    expect(counted.made()).toBe(made + 1);
+    const a = client(r.address.url, 'rate-2', {
+      clock,
+      WebSocket: counted.WebSocket,
+      backoff: exactBackoff,
+      maxInitialAttempts: 2,
+      logger: { warn: (m: string) => warned.push(m) },
+    });
+    // Refused three times, past maxInitialAttempts: the relay is up, only its rate says wait.
+    for (const [i, wait] of [100, 200, 400].entries()) {
+      await waitFor(() => a.seen.refused.length === i + 1, `refusal ${i + 1}`);
+      expect([a.seen.refused[i]!.code, a.seen.refused[i]!.detail!.retryInMs]).toEqual(['rate-limited', wait]);
+      if (i === 2) relayNow += 1000; // one more join allowed for the address
+      const made = counted.made();
+      clock.advance(wait);
+      expect(counted.made()).toBe(made + 1);
+    }
     await waitFor(() => a.s.status === 'connected', 'joined once the rate allows');
     expect(a.seen.errors).toEqual([]);
     expect(warned.filter((m) => /sending slower/.test(m))).toEqual([]); // the message pacer was not slowed
