@@ -16,7 +16,7 @@ import { admissionKey, type JoinMessage, type SessionCore } from './session-core
 import { type Control, Kind, type Role } from './wire.js';
 
 /** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
-export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'no-snapshot';
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'join-dropped' | 'no-snapshot';
 
 /**
  * How long a joiner waits for the snapshot of the coordinator that admitted it before it
@@ -279,7 +279,8 @@ export class Admission<S, I> {
    * left the game before sending our snapshot, or sent none in time (`announce`: tell the
    * members, who drop us at an agreed frame as for any player), a player cut us off, every
    * player is gone from our view or we cannot follow a drop (announced too), or our join
-   * was cancelled (the members cancel it themselves). Emits `rejoining`.
+   * was cancelled (the members cancel it themselves) or dropped before our snapshot (the
+   * members agreed that drop already). Emits `rejoining`.
    */
   rejoin(announce: boolean, code: RejoinCode, why: string): void {
     const frame = this.c.frame;

@@ -22,6 +22,12 @@ export class Departures<S, I> {
   /** Another peer's connection closed. */
   onPeerLeft(id: PeerId): void {
     this.c.hellos.delete(id);
+    // Its hellos over the next connection are never stale: they come after every join of
+    // ours that reached it, and a join still on this connection is lost with it. Kept, the
+    // last admission would outlive a join lost that way (the peer never heard of it, so its
+    // `after` stays below that join frame) and we would take its every hello for a stale
+    // one: a late joiner whose connection dropped just after we admitted it waited for good.
+    this.c.lastAdmission.delete(id);
     this.#connectionClosed(id);
     this.forgetPeer(id);
   }
@@ -220,7 +226,12 @@ export class Departures<S, I> {
       return;
     }
     if (this.c.dropped.has(m.leaver)) return;
-    if (m.leaver === this.c.selfId) return this.c.ticker.stop('dropped');
+    if (m.leaver === this.c.selfId) {
+      // Dropped before our snapshot (a member had no connection to us when our join came,
+      // say): we stepped nothing, so we are no player gone but a joiner to admit again.
+      if (this.c.status === 'joining') return this.c.admission.rejoin(false, 'join-dropped', `the members dropped our join at ${m.since} (at frame ${m.atFrame}) before our snapshot came`);
+      return this.c.ticker.stop('dropped');
+    }
     const s = this.c.streams.get(m.leaver);
     if (!s) return;
     this.remember(key, m);
@@ -238,6 +249,10 @@ export class Departures<S, I> {
     this.c.dropsAt.set(m.atFrame, list);
     this.c.dropped.add(m.leaver);
     this.c.leaving.delete(m.leaver);
+    // Our report on this admission is done with. Left behind, it would pass for one sent
+    // about the peer's next admission (sendReports goes by peer): that departure would
+    // never be reported, its drop never decided, and every player would wait for good.
+    this.c.reportSentTo.delete(m.leaver);
     this.c.receivers.delete(m.leaver);
     this.c.agreements.delete(key);
     // Joins the leaver proposed for its drop frame or later are cancelled, here as everywhere.

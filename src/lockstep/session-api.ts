@@ -74,6 +74,8 @@ export interface LockstepEvents {
    * - `coordinator-left`: the player that admitted it vanished or left the game (it may stay
    *   in the room) before sending its snapshot;
    * - `join-cancelled`: its join was cancelled (the player that proposed it was dropped first);
+   * - `join-dropped`: the players dropped its admission before its snapshot came (a member
+   *   had no connection to it when the join arrived, say, or its connections closed);
    * - `no-snapshot`: no snapshot came within 10 s of its join (the peer that sent the join
    *   stopped playing without leaving, or plays no game: any peer of the room can send one);
    *   each such admission in a row doubles the next one's wait, up to 80 s (a big state
