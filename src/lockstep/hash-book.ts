@@ -2,13 +2,21 @@
  * Hashes of confirmed frames from every member, compared once all have arrived. A frame
  * is judged when the local hash and the hash of every expected member are in (members
  * who leave meanwhile stop being expected); a mismatch is reported once.
+ *
+ * Each hash comes with a digest of the players its sender stepped that frame with. A
+ * member whose digest differs from ours computed the frame in another timeline of drops
+ * (a spectator that stepped past a drop frame before the drop reached it: it goes back to
+ * the lobby with `past-drop`, its state thrown away). When `mayDiffer` says such a
+ * difference is allowed with that member (a spectator is involved), its hash is left out
+ * of the verdict (listed in `skipped`) rather than judged a desync.
  */
 import type { PeerId } from '../mesh/types.js';
 
 interface Entry {
   local?: number;
+  players?: number;
   expected?: Set<PeerId>;
-  got: Map<PeerId, number>;
+  got: Map<PeerId, { hash: number; players: number }>;
 }
 
 /** The outcome of judging one frame. */
@@ -16,12 +24,17 @@ export interface HashVerdict {
   frame: number;
   hashes: Record<PeerId, number>;
   equal: boolean;
+  /** Members whose hash was of another set of players than ours (not compared). */
+  skipped?: PeerId[];
 }
 
 export class HashBook {
   #entries = new Map<number, Entry>();
 
-  constructor(private readonly self: () => PeerId) {}
+  constructor(
+    private readonly self: () => PeerId,
+    private readonly mayDiffer: (peer: PeerId) => boolean = () => false,
+  ) {}
 
   #entry(frame: number): Entry {
     let e = this.#entries.get(frame);
@@ -29,17 +42,18 @@ export class HashBook {
     return e;
   }
 
-  /** Our own hash of `frame`, and who else must report one. */
-  local(frame: number, hash: number, expected: Iterable<PeerId>): HashVerdict | undefined {
+  /** Our own hash of `frame` (of a state stepped with the players digested as `players`), and who else must report one. */
+  local(frame: number, hash: number, expected: Iterable<PeerId>, players = 0): HashVerdict | undefined {
     const e = this.#entry(frame);
     e.local = hash;
+    e.players = players;
     e.expected = new Set([...expected].filter((p) => p !== this.self()));
     return this.#judge(frame, e);
   }
 
-  remote(from: PeerId, frame: number, hash: number): HashVerdict | undefined {
+  remote(from: PeerId, frame: number, hash: number, players = 0): HashVerdict | undefined {
     const e = this.#entry(frame);
-    e.got.set(from, hash);
+    e.got.set(from, { hash, players });
     return this.#judge(frame, e);
   }
 
@@ -64,12 +78,17 @@ export class HashBook {
     for (const p of e.expected) if (!e.got.has(p)) return undefined;
     this.#entries.delete(frame);
     const hashes: Record<PeerId, number> = { [this.self()]: e.local };
+    const skipped: PeerId[] = [];
     let equal = true;
     for (const p of e.expected) {
       const h = e.got.get(p)!;
-      hashes[p] = h;
-      if (h !== e.local) equal = false;
+      if (h.players !== e.players && this.mayDiffer(p)) {
+        skipped.push(p);
+        continue;
+      }
+      hashes[p] = h.hash;
+      if (h.hash !== e.local) equal = false;
     }
-    return { frame, hashes, equal };
+    return skipped.length ? { frame, hashes, equal, skipped } : { frame, hashes, equal };
   }
 }

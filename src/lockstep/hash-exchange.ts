@@ -6,6 +6,7 @@ import type { PeerId } from '../mesh/types.js';
 import type { HashVerdict } from './hash-book.js';
 import type { SessionCore } from './session-core.js';
 import { Kind } from './wire.js';
+import { fnv1a32 } from '../util/fnv1a.js';
 
 /** Serialized states kept for the most recent hashed frames (a desync dump asks for one). */
 const KEEP_STATES = 32;
@@ -33,6 +34,20 @@ export const HASH_WINDOW = 1024;
  * ```
  */
 export const STATES_PER_SECOND = 8;
+
+/**
+ * A digest of the players a frame was stepped with (in their agreed order), sent with its
+ * hash: a member whose digest differs computed the frame before applying a drop we applied
+ * (a spectator past the drop frame), a state the drop throws away (see HashBook).
+ *
+ * @example
+ * ```ts
+ * const players = playersDigest(sim.players);
+ * ```
+ */
+export function playersDigest(players: readonly PeerId[]): number {
+  return fnv1a32(new TextEncoder().encode(players.join('\u0000')));
+}
 
 export class HashExchange<S, I> {
   /** State requests answered per peer in its current one-second window (see STATES_PER_SECOND). */
@@ -96,12 +111,12 @@ export class HashExchange<S, I> {
    * coming); counting those as bad messages would have us ignore every player, and then
    * their cut-off notice and our next admission, for good.
    */
-  onHash(from: PeerId, frame: number, hash: number): void {
+  onHash(from: PeerId, frame: number, hash: number, players = 0): void {
     const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
     if (frame % this.c.config.hashEvery !== 0) return this.c.badMessage(from, `hash of frame ${frame}, not a hashed frame`);
     if (frame < ours - HASH_WINDOW) return; // a member far behind (a lagging spectator): past judging
     if (frame > ours + HASH_WINDOW) return; // we are far behind: nothing of ours to judge it against soon
-    this.judge([this.c.hashes.remote(from, frame, hash)]);
+    this.judge([this.c.hashes.remote(from, frame, hash, players)]);
   }
 
   hashFrame(): void {
@@ -115,12 +130,14 @@ export class HashExchange<S, I> {
     for (const f of this.c.localHashes.keys()) if (this.c.localHashes.size > 1024) this.c.localHashes.delete(f);
     this.c.recorder?.hash(frame, hash);
     const members = this.c.members().filter((p) => !this.c.leaving.has(p) && this.c.isComputing(p, frame));
-    for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash });
-    this.judge([this.c.hashes.local(frame, hash, members)]);
+    const players = playersDigest(sim.players);
+    for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash, players });
+    this.judge([this.c.hashes.local(frame, hash, members, players)]);
   }
 
   judge(verdicts: Array<HashVerdict | undefined>): void {
     for (const v of verdicts) {
+      if (v?.skipped) this.c.log(`hash of frame ${v.frame} from ${v.skipped.join(', ')} not judged: stepped with other players than ours (a drop it had not applied yet)`);
       if (!v || v.equal) continue;
       this.c.desyncs++;
       const peers = Object.keys(v.hashes);

@@ -145,7 +145,9 @@ export class SessionCore<S, I> {
     this.byteLength = opts.game.input.byteLength;
     this.neutral = opts.game.input.encode(opts.game.input.neutral);
     this.localInput = this.neutral;
-    this.hashes = new HashBook(() => this.selfId);
+    // Another set of players at a hashed frame is another timeline of drops only with a
+    // spectator involved (it may step past a drop frame before the drop reaches it; no player can).
+    this.hashes = new HashBook(() => this.selfId, (p) => this.role === 'spectator' || this.spectators.has(p));
     this.prefix = opts.channel ?? 'lockstep';
     this.ctl = this.room.channel(`${this.prefix}:ctl`, { reliability: 'reliable' });
   }

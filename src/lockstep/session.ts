@@ -289,7 +289,7 @@ class Session<S, I> implements LockstepSession<S, I> {
         this.#c.pendingJoins.get(m.peer)?.acks.add(from);
         return;
       case Kind.hash:
-        return this.#c.hashing.onHash(from, m.frame, m.hash);
+        return this.#c.hashing.onHash(from, m.frame, m.hash, m.players);
       case Kind.leave:
         // A leaver announces itself; anyone else's departure only a player announces. A
         // spectator's view of its own links concerns only itself (spectator-links.ts).

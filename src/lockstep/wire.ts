@@ -31,8 +31,9 @@ export const Kind = {
  * (`since` in leave/report/drop, `join.members` as (since, id) pairs) and hello carries
  * `after`. 3: input packets have a 2-byte head and travel on a channel per generation.
  * 4: `cutOff` tells a receiver too far behind that a player stopped sending it inputs.
+ * 5: `hash` carries a digest of the players the sender stepped that frame with.
  */
-export const LOCKSTEP_WIRE_VERSION = 4;
+export const LOCKSTEP_WIRE_VERSION = 5;
 
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
@@ -208,7 +209,7 @@ export type Control =
       drops: Array<[number, PeerId]>;
       state: Uint8Array;
     } & SessionConfig)
-  | { kind: typeof Kind.hash; gen: number; frame: number; hash: number }
+  | { kind: typeof Kind.hash; gen: number; frame: number; hash: number; players: number }
   /** `since` names the admission (its start or join frame): a leave from an earlier admission of the same peer is stale. */
   | { kind: typeof Kind.leave; gen: number; peer: PeerId; since: number }
   | { kind: typeof Kind.report; gen: number; leaver: PeerId; since: number; next: number; base: number; inputs: Uint8Array[] }
@@ -288,7 +289,7 @@ export function encodeControl(m: Control): Uint8Array {
       w.bytes(m.state);
       break;
     case Kind.hash:
-      w.u8(m.gen).varint(m.frame).u32(m.hash);
+      w.u8(m.gen).varint(m.frame).u32(m.hash).u32(m.players);
       break;
     case Kind.leave:
       w.u8(m.gen).string(m.peer).varint(m.since);
@@ -352,7 +353,7 @@ export function decodeControl(bytes: Uint8Array): Control {
       break;
     }
     case Kind.hash:
-      m = { kind, gen: r.u8(), frame: r.varint(), hash: r.u32() };
+      m = { kind, gen: r.u8(), frame: r.varint(), hash: r.u32(), players: r.u32() };
       break;
     case Kind.leave:
       m = { kind, gen: r.u8(), peer: r.string(), since: r.varint() };

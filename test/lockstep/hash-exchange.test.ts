@@ -3,33 +3,10 @@
  * it), so the hash book and the requestState waiters can be looked at directly.
  */
 import { describe, expect, it } from 'vitest';
-import { type LockstepEvents } from '../../src/index.js';
-import { HASH_WINDOW, HashExchange } from '../../src/lockstep/hash-exchange.js';
-import { SessionCore } from '../../src/lockstep/session-core.js';
-import { Simulation } from '../../src/lockstep/simulation.js';
-import { Kind, decodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { Emitter } from '../../src/util/emitter.js';
-import { makeWalkGame } from './games.js';
+import { HASH_WINDOW } from '../../src/lockstep/hash-exchange.js';
+import { Kind, decodeControl } from '../../src/lockstep/wire.js';
+import { coreOfA } from './support/hash-core.js';
 import { connect, net, walk } from './support/memory-sessions.js';
-
-/** Peer a's session core (running at `frame`, b a spectator member) and its HashExchange; b is a plain room peer. */
-async function coreOfA(seed: number, frame: number) {
-  const n = net(seed);
-  const rooms = await connect(n, ['a', 'b']);
-  const logs: string[] = [];
-  const game = makeWalkGame();
-  const c = new SessionCore({ room: rooms[0]!, game, clock: n.clock, log: (m) => logs.push(m) }, n.clock, new Emitter<LockstepEvents>());
-  const hashing = (c.hashing = new HashExchange(c));
-  c.status = 'running';
-  c.config = { seed, tickHz: 60, delay: 2, hashEvery: 10 };
-  c.gen = generationOf(seed);
-  c.sim = Simulation.start(game, seed, ['a'], frame);
-  c.spectators.add('b');
-  c.since.set('a', 0).set('b', 0);
-  const desyncs: number[] = [];
-  c.events.on('desync', (d) => desyncs.push(d.frame));
-  return { n, rooms, c, hashing, logs, desyncs };
-}
 
 describe('the hash-check window (HASH_WINDOW)', () => {
   it("a far-behind member's hash is not judged, one within the window is; one far ahead is kept nowhere and is no bad message", async () => {

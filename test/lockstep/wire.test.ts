@@ -63,7 +63,7 @@ describe('control messages', () => {
     { kind: Kind.join, gen: 3, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
     { kind: Kind.joinAck, gen: 3, peer: 'e', atFrame: 420 },
     { kind: Kind.snapshot, gen: 3, frame: 420, players: ['a', 'b'], spectators: ['w'], joins: [[420, 'e']], drops: [[430, 'b']], state: b(1, 2, 3), ...config },
-    { kind: Kind.hash, gen: 3, frame: 440, hash: 0xffffffff },
+    { kind: Kind.hash, gen: 3, frame: 440, hash: 0xffffffff, players: 0x12345678 },
     { kind: Kind.leave, gen: 3, peer: 'b', since: 310 },
     { kind: Kind.report, gen: 3, leaver: 'b', since: 310, next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
     { kind: Kind.drop, gen: 3, leaver: 'b', since: 310, atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
@@ -85,9 +85,9 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 4/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 5/);
     // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
-    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 4/);
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 5/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });
