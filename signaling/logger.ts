@@ -6,6 +6,7 @@
  * log entry. Signals may be end-to-end encrypted, and even when they are not, SDP holds
  * addresses that do not belong in logs.
  */
+import { keepRunningWhenOutputCloses, type ErrorEmitter } from '../src/util/closed-output.js';
 
 /** Severity of a log entry. */
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -57,15 +58,6 @@ export interface LogStream {
 export const MAX_PENDING_LOG_BYTES = 1024 * 1024;
 
 /**
- * Heard on every stream a JSON logger writes to. A pipe whose reader went away fails with
- * EPIPE as an `error` event after `write` returned; with no listener Node makes that an
- * uncaught exception and the relay exits. The stream is unwritable afterwards, which is
- * all the logger needs to know. One shared function, added once per stream, however many
- * relays log to it.
- */
-const ignoreStreamError = (): void => {};
-
-/**
  * A logger that writes each entry as one JSON line (with an ISO timestamp) to `stream`.
  * It never throws and never takes the process down: a stream that failed is no longer
  * written, and while more than `maxPendingBytes` wait unwritten, lines are dropped and
@@ -78,7 +70,10 @@ const ignoreStreamError = (): void => {};
  * ```
  */
 export function createJsonLogger(stream: LogStream = process.stderr, maxPendingBytes = MAX_PENDING_LOG_BYTES): RelayLogger {
-  if (stream.on && !stream.listeners?.('error').includes(ignoreStreamError)) stream.on('error', ignoreStreamError);
+  // A pipe whose reader went away fails with EPIPE as an `error` event after `write`
+  // returned; unheard, it ends the relay. The stream is unwritable afterwards, which is all
+  // the logger needs to know.
+  if (stream.on && stream.listeners) keepRunningWhenOutputCloses([stream as ErrorEmitter]);
   let dropped = 0;
   const writeLine = (entry: LogEntry): void => {
     stream.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');

@@ -134,8 +134,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     });
     ws.on('error', (err: Error & { code?: string }) => {
       // ws already closes the socket; the frame-size ceiling is the one we count.
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') counters.reject('frame-too-large');
-      conn.dropReason ??= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame-too-large' : 'protocol-error';
+      const tooLarge = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      if (tooLarge) counters.reject('frame-too-large');
+      conn.dropReason ??= tooLarge ? 'frame-too-large' : 'protocol-error';
       log({ level: 'warn', event: 'socket-error', conn: conn.id, code: err.code ?? 'unknown' });
     });
     ws.on('close', (code, reason) => {

@@ -40,9 +40,10 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   /**
    * Failed attempts to reach the relay before rejecting with `relay-unreachable` (default
    * 5). An attempt the relay refuses outright (`server-full`,
-   * `too-many-connections-from-ip`) counts as failed (one refused for the address's join
-   * rate, `rate-limited`, does not: the relay lets us in as its rate allows), since capacity may free up by the
-   * next; the rejection's `detail.lastRefusal` then names the latest such refusal.
+   * `too-many-connections-from-ip`) counts as failed, since capacity may free up by the
+   * next; the rejection's `detail.lastRefusal` then names the latest such refusal. One
+   * refused for the address's join rate (`rate-limited`) does not count: the relay lets
+   * the address in as its rate allows.
    */
   connectAttempts?: number;
   /** Transport tuning (frame size, drain threshold); rarely needed. */
@@ -56,8 +57,8 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   signal?: AbortSignal;
   /**
    * Called for each attempt the relay refuses as a whole (`server-full`,
-   * `too-many-connections-from-ip`, `rate-limited`) while joining, before the room exists to subscribe to,
-   * so an app can say "relay full, retrying…" instead of a bare "connecting". Same error as
+   * `too-many-connections-from-ip`, `rate-limited`) while joining, before the room exists
+   * to subscribe to, so an app can say "relay full, retrying…" instead of a bare "connecting". Same error as
    * the room's later `relay-refused` events (`detail.retryInMs`, `detail.url`); once
    * joined, subscribe to those instead (this callback is not called after the join settles).
    */

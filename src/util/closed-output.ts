@@ -10,8 +10,16 @@
 /** The one listener, so calling this again adds none. */
 const dropError = (): void => {};
 
+/** What this needs of a stream: Node's writable streams have it. */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  listeners(event: 'error'): unknown[];
+}
+
 /**
- * Hear (and drop) write errors on `streams`, by default stdout and stderr.
+ * Hear (and drop) write errors on `streams`, by default stdout and stderr. One shared
+ * listener, added once per stream however often this is called (a relay's logger and
+ * the CLI around it both call it for stderr).
  *
  * @example
  * ```ts
@@ -19,6 +27,6 @@ const dropError = (): void => {};
  * console.log('listening'); // a closed stdout no longer ends the process
  * ```
  */
-export function keepRunningWhenOutputCloses(streams: NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+export function keepRunningWhenOutputCloses(streams: ErrorEmitter[] = [process.stdout, process.stderr]): void {
   for (const stream of streams) if (!stream.listeners('error').includes(dropError)) stream.on('error', dropError);
 }

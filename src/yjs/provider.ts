@@ -353,11 +353,7 @@ export class MeshpartyProvider {
         break;
       case YjsTag.Awareness:
         for (const e of m.entries) peer.clients.add(e.clientId);
-        try {
-          applyAwarenessUpdate(this.awareness, m.update, this);
-        } catch (err) {
-          this.#log(`presence listener failed: ${(err as Error).message}`);
-        }
+        this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
         break;
     }

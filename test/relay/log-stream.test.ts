@@ -8,19 +8,23 @@ import { RelayTestClient } from './client.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/meshparty.js');
 
+/** Three connections in a row, each answered: each one logs, so a relay that died of a failed write serves no later one. */
+async function expectServesThree(url: string): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    const client = await RelayTestClient.open(url);
+    client.send({ type: 'ping' });
+    expect(await client.nextOf('pong')).toEqual({ type: 'pong' });
+    client.close();
+  }
+}
+
 describe('relay log stream', () => {
   it('a log reader that went away (stderr pipe closed) does not end the relay', async () => {
     const cli = spawnNode([BIN, 'signal', '--host', '127.0.0.1', '--port', '0']);
     try {
       const url = await cli.waitForOutput((out) => /listening on (ws:\/\/\S+)/.exec(out)?.[1], 'the CLI to print its URL');
       cli.child.stderr!.destroy(); // every log line now fails with EPIPE, after write() returned
-      // Each connection logs; a relay that died of the first failed write serves no later one.
-      for (let i = 0; i < 3; i++) {
-        const client = await RelayTestClient.open(url);
-        client.send({ type: 'ping' });
-        expect(await client.nextOf('pong')).toEqual({ type: 'pong' });
-        client.close();
-      }
+      await expectServesThree(url);
       expect(cli.child.exitCode).toBe(null);
     } finally {
       cli.child.kill('SIGKILL');
@@ -33,12 +37,7 @@ describe('relay log stream', () => {
     cli.child.stdout!.destroy(); // before the relay is up: its URL line fails with EPIPE
     try {
       await cli.waitForOutput(() => cli.stderr().includes('"event":"start"'), 'the relay to start');
-      for (let i = 0; i < 3; i++) {
-        const client = await RelayTestClient.open(`ws://127.0.0.1:${port}`);
-        client.send({ type: 'ping' });
-        expect(await client.nextOf('pong')).toEqual({ type: 'pong' });
-        client.close();
-      }
+      await expectServesThree(`ws://127.0.0.1:${port}`);
       expect(cli.child.exitCode).toBe(null);
     } finally {
       cli.child.kill('SIGKILL');

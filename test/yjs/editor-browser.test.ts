@@ -4,23 +4,12 @@
  * see each other's presence and chat; then, with the relay stopped and the others gone,
  * a reloaded page still shows the text (y-indexeddb).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
-import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
-import { type EditorPage, openEditor as openEditorPage, roomHash, shownText, textOf } from './support/editor-page.js';
+import { describe, expect, it } from 'vitest';
+import { type EditorPage, roomHash, shownText, textOf } from './support/editor-page.js';
+import { editorHarness } from './support/editor-harness.js';
 
-let browser: Browser;
-let relay: SignalingServer | undefined;
-let dev: Served;
-const opened: EditorPage[] = [];
-
-async function openEditor(room: string): Promise<EditorPage> {
-  const p = await openEditorPage(browser, { baseUrl: dev.url, relay: relay!.address.url, hash: roomHash(room) });
-  opened.push(p);
-  return p;
-}
+const editors = editorHarness();
+const openEditor = (room: string): Promise<EditorPage> => editors.open(roomHash(room));
 
 /**
  * Names on the remote cursors this page shows without hovering: drawn opaque, and the
@@ -36,19 +25,6 @@ const cursorNames = (p: EditorPage) =>
       })
       .map((e) => e.textContent ?? ''),
   );
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  relay = await startRelay();
-  dev = await startDevServer();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.context.close()));
-  await browser?.close();
-  await relay?.close();
-  await dev?.close();
-});
 
 describe('editor demo in Chromium', () => {
   it('three pages co-edit and converge, with presence and chat; a page reloaded offline keeps its text', async () => {
@@ -104,8 +80,7 @@ describe('editor demo in Chromium', () => {
       { timeout: 20_000, polling: 200 },
     );
     await Promise.all([pages[1]!.context.close(), pages[2]!.context.close()]);
-    await relay!.close();
-    relay = undefined;
+    await editors.stopRelay();
     await solo.page.reload();
     await solo.page.waitForFunction(
       (want) => (window as unknown as { meshpartyEditor?: { text(): string } }).meshpartyEditor?.text() === want,

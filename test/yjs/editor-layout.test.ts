@@ -3,42 +3,17 @@
  * the width of the screen (the side panel used to leave it a column a word wide), and
  * nothing in the header or the chat form is off the screen.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
-import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
-import { type EditorPage, openEditor, roomHash, shownText, typeAtEnd } from './support/editor-page.js';
+import { describe, expect, it } from 'vitest';
+import { roomHash, shownText, typeAtEnd } from './support/editor-page.js';
+import { editorHarness } from './support/editor-harness.js';
 
-let browser: Browser;
-let dev: Served;
-let relay: SignalingServer;
-const pages: EditorPage[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  dev = await startDevServer();
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(pages.map((p) => p.context.close()));
-  await browser?.close();
-  await relay?.close();
-  await dev?.close();
-});
+const editors = editorHarness();
 
 const PHONE = { width: 390, height: 844 };
 
 describe('editor demo on a phone', () => {
   it('the document is as wide as the screen and every control is on it', async () => {
-    const p = await openEditor(browser, {
-      baseUrl: dev.url,
-      relay: relay.address.url,
-      hash: roomHash(`phone-${process.pid}`),
-      beforeGoto: (page) => page.setViewportSize(PHONE),
-    });
-    pages.push(p);
+    const p = await editors.open(roomHash(`phone-${process.pid}`), (page) => page.setViewportSize(PHONE));
     const sentence = 'A sentence of several words typed on a phone';
     await typeAtEnd(p, sentence);
     expect(await shownText(p)).toBe(sentence);

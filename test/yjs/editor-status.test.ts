@@ -4,37 +4,13 @@
  * library's raw message), keeps saying so while it holds, and goes back to "connected"
  * once it connects to someone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
 import { allowWebRtc, blockWebRtc } from '../support/webrtc-switch.js';
-import { startDevServer, startRelay, type Served } from '../e2e/support/demo-servers.js';
-import { type EditorPage, openEditor, roomHash, statusOf } from './support/editor-page.js';
+import { type EditorPage, roomHash, statusOf } from './support/editor-page.js';
+import { editorHarness } from './support/editor-harness.js';
 
-let browser: Browser;
-let dev: Served;
-let relay: SignalingServer;
-const pages: EditorPage[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  dev = await startDevServer();
-  relay = await startRelay();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(pages.map((p) => p.context.close()));
-  await browser?.close();
-  await relay?.close();
-  await dev?.close();
-});
-
-async function open(hash: string, beforeGoto?: (page: Page) => Promise<void>): Promise<EditorPage> {
-  const p = await openEditor(browser, { baseUrl: dev.url, relay: relay.address.url, hash, beforeGoto });
-  pages.push(p);
-  return p;
-}
+const editors = editorHarness();
+const open = editors.open;
 
 const peerCount = (p: EditorPage) => p.page.textContent('#peer-count');
 
