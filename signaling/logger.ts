@@ -8,7 +8,15 @@
  */
 import { keepRunningWhenOutputCloses, type ErrorEmitter } from '../src/util/closed-output.js';
 
-/** Severity of a log entry. */
+/**
+ * Severity of a log entry.
+ *
+ * @example
+ * ```ts
+ * const onlyProblems = (level: LogLevel) => level !== 'info';
+ * const log: RelayLogger = (entry) => onlyProblems(entry.level) && alerts.push(entry);
+ * ```
+ */
 export type LogLevel = 'info' | 'warn' | 'error';
 
 /**
@@ -41,6 +49,13 @@ export type RelayLogger = (entry: LogEntry) => void;
  * Where {@link createJsonLogger} writes: any object with `write`. Node streams also give
  * `on` (so a failed write's asynchronous `error` can be heard), `writableLength` (bytes not
  * yet taken by the other end) and `writable` (false once the stream failed).
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const stream: LogStream = { write: (line) => lines.push(line) }; // e.g. to assert on in a test
+ * const log = createJsonLogger(stream);
+ * ```
  */
 export interface LogStream {
   write(line: string): unknown;

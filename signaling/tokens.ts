@@ -5,7 +5,15 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Options of {@link createRoomToken}: give `expiresInSeconds` or `expiresAt`. */
+/**
+ * Options of {@link createRoomToken}: give `expiresInSeconds` or `expiresAt`.
+ *
+ * @example
+ * ```ts
+ * const options: RoomTokenOptions = { secret, room: 'standup', expiresAt: new Date('2026-12-01T09:00:00Z') };
+ * const token = createRoomToken(options);
+ * ```
+ */
 export interface RoomTokenOptions {
   /** The relay's secret (the same string passed to the relay as `secret`). */
   secret: string;
@@ -19,7 +27,15 @@ export interface RoomTokenOptions {
   now?: () => number;
 }
 
-/** Why a token was refused; these are also the relay's error codes. */
+/**
+ * Why a token was refused; these are also the relay's error codes.
+ *
+ * @example
+ * ```ts
+ * const refusal: TokenRefusal | null = verifyRoomToken({ secret, room, token });
+ * if (refusal === 'token-expired') res.status(401).send('ask for a new invitation link');
+ * ```
+ */
 export type TokenRefusal = 'token-required' | 'token-invalid' | 'token-expired' | 'token-wrong-room';
 
 function sign(secret: string, payloadPart: string): Buffer {

@@ -8,7 +8,18 @@ import type { PeerId } from '../mesh/types.js';
 import type { InputCodec } from './input.js';
 import { fnv1a32 } from './hash.js';
 
-/** What `step` knows besides the state and the inputs. */
+/**
+ * What `step` knows besides the state and the inputs.
+ *
+ * @example
+ * ```ts
+ * step(state, inputs, { frame, joined, left }) {
+ *   for (const id of joined) state = spawn(state, id, frame);
+ *   for (const id of left) state = removePlayer(state, id);
+ *   return move(state, inputs);
+ * }
+ * ```
+ */
 export interface StepContext {
   /** The frame being stepped: the state passed in is the state at `frame`, the result is `frame + 1`. */
   readonly frame: number;
@@ -53,7 +64,16 @@ export interface GameDefinition<S, I> {
   hash?(state: S): number;
 }
 
-/** A game definition with `hash` always present. */
+/**
+ * A game definition with `hash` always present: what {@link defineGame} returns and
+ * what sessions, replays and `syncTest` take.
+ *
+ * @example
+ * ```ts
+ * const game: Game<State, Buttons<'up' | 'down'>> = defineGame({ name: 'pong', input, init, step, serialize, deserialize });
+ * console.log(game.hash(game.init(42, ['a', 'b'])));
+ * ```
+ */
 export type Game<S, I> = GameDefinition<S, I> & { hash(state: S): number };
 
 /**

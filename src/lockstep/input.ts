@@ -4,7 +4,20 @@
  */
 import { MeshpartyError } from '../util/errors.js';
 
-/** Encodes one player's input for one frame. `decode` must accept every `encode` output. */
+/**
+ * Encodes one player's input for one frame. `decode` must accept every `encode` output.
+ *
+ * @example
+ * ```ts
+ * // A steering angle in 256 steps, one byte a frame.
+ * const steering: InputCodec<number> = {
+ *   byteLength: 1,
+ *   neutral: 128,
+ *   encode: (angle) => Uint8Array.of(angle),
+ *   decode: (bytes) => bytes[0]!,
+ * };
+ * ```
+ */
 export interface InputCodec<I> {
   /** Bytes per encoded input when fixed; omit for variable-size inputs (at most 255 bytes). */
   readonly byteLength?: number;
@@ -15,7 +28,15 @@ export interface InputCodec<I> {
   decode(bytes: Uint8Array): I;
 }
 
-/** The decoded value of a {@link bitfieldInput}: one boolean per button name. */
+/**
+ * The decoded value of a {@link bitfieldInput}: one boolean per button name.
+ *
+ * @example
+ * ```ts
+ * type Pad = Buttons<'left' | 'right' | 'fire'>;
+ * const turn = (pad: Pad) => (pad.left ? -1 : 0) + (pad.right ? 1 : 0);
+ * ```
+ */
 export type Buttons<Name extends string> = { readonly [K in Name]: boolean };
 
 /**

@@ -9,14 +9,29 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import type { Game } from './game.js';
 import { Simulation, type SteppedFrame } from './simulation.js';
 
-/** One recorded frame: inputs in the order of the players active at it. */
+/**
+ * One recorded frame: inputs in the order of the players active at it.
+ *
+ * @example
+ * ```ts
+ * const fired = rec.frames.filter((f: RecordedFrame) => f.inputs.some((bytes) => game.input.decode(bytes).fire)).length;
+ * ```
+ */
 export interface RecordedFrame {
   readonly inputs: readonly Uint8Array[];
   readonly joined: readonly PeerId[];
   readonly left: readonly PeerId[];
 }
 
-/** Everything needed to play a session again. */
+/**
+ * Everything needed to play a session again.
+ *
+ * @example
+ * ```ts
+ * const rec: Recording = session.recording();
+ * console.log(`${rec.game}: ${rec.frames.length} frames from ${rec.startFrame}, ${rec.hashes.length} hashes`);
+ * ```
+ */
 export interface Recording {
   readonly game: string;
   readonly seed: number;
@@ -64,7 +79,15 @@ export class Recorder {
   }
 }
 
-/** What a replay reproduced. */
+/**
+ * What a replay reproduced.
+ *
+ * @example
+ * ```ts
+ * const { frame, checked, mismatches }: ReplayResult<State> = playReplay(game, rec);
+ * console.log(`replayed to ${frame}, ${checked} hashes checked, ${mismatches.length} differ`);
+ * ```
+ */
 export interface ReplayResult<S> {
   /** Frame after the last step. */
   readonly frame: number;

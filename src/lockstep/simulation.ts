@@ -6,7 +6,14 @@
 import type { PeerId } from '../mesh/types.js';
 import type { Game, StepContext } from './game.js';
 
-/** One stepped frame as the engine consumed it (what a replay stores). */
+/**
+ * One stepped frame as the engine consumed it (what a replay stores).
+ *
+ * @example
+ * ```ts
+ * const sim = Simulation.start(game, 42, ['a', 'b'], 0, (f: SteppedFrame) => log.push(f.frame, f.players.length));
+ * ```
+ */
 export interface SteppedFrame {
   readonly frame: number;
   /** Encoded inputs, one per active player, in `players` order. */

@@ -9,7 +9,14 @@ import type { PeerId } from '../mesh/types.js';
 import type { Game } from './game.js';
 import { Simulation } from './simulation.js';
 
-/** Options for {@link syncTest}. */
+/**
+ * Options for {@link syncTest}.
+ *
+ * @example
+ * ```ts
+ * const opts: SyncTestOptions<Buttons<'fire'>> = { frames: 600, players: ['a', 'b'], seed: 3, inputs: (f, _p, i) => ({ fire: (f + i) % 7 === 0 }) };
+ * ```
+ */
 export interface SyncTestOptions<I> {
   /** Frames to step. */
   frames: number;
@@ -20,7 +27,15 @@ export interface SyncTestOptions<I> {
   inputs: (frame: number, player: PeerId, index: number) => I;
 }
 
-/** The verdict of {@link syncTest}. */
+/**
+ * The verdict of {@link syncTest}.
+ *
+ * @example
+ * ```ts
+ * const r: SyncTestResult = syncTest(game, opts);
+ * if (!r.ok) throw new Error(`not deterministic at frame ${r.frame} (${r.reason}): ${r.expected} vs ${r.actual}`);
+ * ```
+ */
 export type SyncTestResult =
   | { ok: true; frames: number; finalHash: number }
   | {

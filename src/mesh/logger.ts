@@ -1,6 +1,15 @@
 /**
  * Where the mesh reports dropped input and recoveries. Injected, so an app (or a test)
  * decides what is printed; never given plaintext signals or payload bytes.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = {
+ *   debug: () => {},
+ *   warn: (message, detail) => telemetry.push({ message, ...detail }),
+ * };
+ * const room = await joinRoom({ relay, room: 'demo', logger });
+ * ```
  */
 export interface Logger {
   debug(message: string, detail?: Record<string, unknown>): void;

@@ -12,7 +12,14 @@ import { type LinkConditions, MemoryWire } from '../transport/memory.js';
 import { type MeshOptions, createMesh } from './create-mesh.js';
 import type { PeerId, Room } from './types.js';
 
-/** Options of {@link createMemoryNetwork}. */
+/**
+ * Options of {@link createMemoryNetwork}.
+ *
+ * @example
+ * ```ts
+ * const net = createMemoryNetwork({ seed: 7, clock: new ManualClock(), latencyMs: 40, jitterMs: 10, loss: 0.02 });
+ * ```
+ */
 export interface MemoryNetworkOptions extends LinkConditions {
   /** Seed for loss, jitter and generated peer ids (default 1). */
   seed?: number;
@@ -28,13 +35,32 @@ export interface MemoryNetworkOptions extends LinkConditions {
   mesh?: MemoryJoinOptions;
 }
 
-/** Per-peer options of {@link MemoryNetwork.join}: mesh options plus a chosen id. */
+/**
+ * Per-peer options of {@link MemoryNetwork.join}: mesh options plus a chosen id.
+ *
+ * @example
+ * ```ts
+ * const a = net.join('room', { peerId: 'a', heartbeatIntervalMs: 200 });
+ * ```
+ */
 export interface MemoryJoinOptions extends Partial<Omit<MeshOptions, 'room' | 'signaling' | 'transports' | 'clock'>> {
   /** This peer's id (default: a seeded random one). Ids are unique across the network. */
   peerId?: PeerId;
 }
 
-/** A simulated network; see {@link createMemoryNetwork}. */
+/**
+ * A simulated network; see {@link createMemoryNetwork}.
+ *
+ * @example
+ * ```ts
+ * const net = createMemoryNetwork({ clock: new ManualClock() });
+ * const [a, b] = [net.join('r', { peerId: 'a' }), net.join('r', { peerId: 'b' })];
+ * await net.advance(1000); // connected
+ * net.partition([['a'], ['b']]);
+ * await net.advance(5000); // each sees the other leave
+ * net.heal();
+ * ```
+ */
 export interface MemoryNetwork {
   /** The clock everything runs on. */
   readonly clock: Clock;

@@ -7,7 +7,21 @@ import type { Signaling } from '../signaling-client/types.js';
 import type { PeerTransportFactory } from '../transport/types.js';
 import type { Logger } from './logger.js';
 
-/** Options of `createMesh`. */
+/**
+ * Options of `createMesh`. `joinRoom()` fills in `signaling` and `transports` for
+ * WebRTC through a relay; pass these yourself to run the mesh on other parts.
+ *
+ * @example
+ * ```ts
+ * const room = createMesh({
+ *   room: 'notes',
+ *   signaling: createWebSocketSignaling({ url: 'wss://relay.example', room: 'notes' }),
+ *   transports: createSimplePeerTransports(),
+ *   password: 'correct horse',
+ *   maxPeers: 8,
+ * });
+ * ```
+ */
 export interface MeshOptions {
   /** Room name (also salts the password key). */
   room: string;

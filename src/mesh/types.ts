@@ -10,14 +10,28 @@ import type { Reliability } from '../transport/types.js';
 /** Peer ids come from the relay protocol; reliabilities from the transport below. */
 export type { PeerId, Reliability };
 
-/** What the room knows about one connected peer. */
+/**
+ * What the room knows about one connected peer.
+ *
+ * @example
+ * ```ts
+ * for (const p of room.peers.values()) console.log(p.id, p.rttMs === undefined ? '?' : `${p.rttMs} ms`);
+ * ```
+ */
 export interface PeerInfo {
   readonly id: PeerId;
   /** Smoothed round-trip time from heartbeats, in ms; undefined until measured. */
   readonly rttMs: number | undefined;
 }
 
-/** Connection state of the room as a whole. */
+/**
+ * Connection state of the room as a whole.
+ *
+ * @example
+ * ```ts
+ * room.on('status', (s: RoomStatus) => (badge.textContent = s === 'reconnecting' ? 'relay lost, peers still here' : s));
+ * ```
+ */
 export type RoomStatus =
   /** Connecting to the relay for the first time. */
   | 'connecting'
@@ -28,13 +42,28 @@ export type RoomStatus =
   /** `leave()` was called or a fatal error happened. */
   | 'closed';
 
-/** A message received on a channel. */
+/**
+ * A message received on a channel.
+ *
+ * @example
+ * ```ts
+ * room.channel('chat').on('message', ({ from, data }: ChannelMessage) => print(from, new TextDecoder().decode(data)));
+ * ```
+ */
 export interface ChannelMessage {
   readonly from: PeerId;
   readonly data: Uint8Array;
 }
 
-/** Events of a {@link Channel}. */
+/**
+ * Events of a {@link Channel}.
+ *
+ * @example
+ * ```ts
+ * const off = channel.on('message', (m: ChannelEvents['message']) => handle(m.from, m.data));
+ * off(); // stop listening
+ * ```
+ */
 export interface ChannelEvents {
   message: ChannelMessage;
 }
@@ -76,7 +105,19 @@ export interface Channel {
   queuedBytes(to: PeerId): number;
 }
 
-/** Events of a {@link Room}. */
+/**
+ * Events of a {@link Room}. Every `room.on()` returns its unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * const offs = [
+ *   room.on('peer-joined', (p) => console.log('joined', p.id)),
+ *   room.on('peer-left', ({ id, reason }) => console.log('left', id, reason)),
+ *   room.on('error', (err) => console.warn(err.code, err.message)),
+ * ];
+ * offs.forEach((off) => off());
+ * ```
+ */
 export interface RoomEvents {
   /** A peer connection opened (the peer is now in `room.peers`). */
   'peer-joined': PeerInfo;

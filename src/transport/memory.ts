@@ -20,7 +20,14 @@ import type { PeerId } from '../signaling-client/protocol.js';
 import type { Reliability } from './types.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
 
-/** Conditions of the simulated link between two peers. */
+/**
+ * Conditions of the simulated link between two peers.
+ *
+ * @example
+ * ```ts
+ * net.setLink('a', 'b', { latencyMs: 120, jitterMs: 30, loss: 0.1 }); // a bad mobile link
+ * ```
+ */
 export interface LinkConditions {
   /** One-way delay, ms (default 0). */
   latencyMs?: number;

@@ -7,7 +7,15 @@
 import type { MeshpartyError } from '../util/errors.js';
 import type { PeerId } from '../signaling-client/protocol.js';
 
-/** Delivery guarantees of a channel. */
+/**
+ * Delivery guarantees of a channel.
+ *
+ * @example
+ * ```ts
+ * const inputs = room.channel('inputs', { reliability: 'unreliable' }); // late is useless: never resent
+ * const doc = room.channel('doc'); // 'reliable' by default
+ * ```
+ */
 export type Reliability =
   /** Reliable and ordered per peer: control messages, documents, snapshots. */
   | 'reliable'

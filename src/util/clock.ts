@@ -7,7 +7,16 @@
 /** An opaque timer handle. */
 export type TimerHandle = { readonly __timer: unique symbol } | number | object;
 
-/** A source of time and timers. */
+/**
+ * A source of time and timers: {@link realClock} in apps, {@link ManualClock} in tests.
+ *
+ * @example
+ * ```ts
+ * function timeout(clock: Clock, ms: number): Promise<void> {
+ *   return new Promise((resolve) => clock.setTimeout(resolve, ms));
+ * }
+ * ```
+ */
 export interface Clock {
   /** Milliseconds, monotonic within one clock. */
   now(): number;

@@ -4,7 +4,14 @@
  * platform, so a failing seeded test can be replayed exactly.
  */
 
-/** A seeded source of pseudo-random numbers. */
+/**
+ * A seeded source of pseudo-random numbers (see {@link createRng}).
+ *
+ * @example
+ * ```ts
+ * const shuffle = <T>(xs: T[], rng: Rng) => xs.map((x) => [rng.next(), x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
+ * ```
+ */
 export interface Rng {
   /** The next float in [0, 1). */
   next(): number;
