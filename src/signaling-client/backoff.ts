@@ -6,7 +6,16 @@
 /** Default largest delay, ms (`maxMs`). */
 export const DEFAULT_BACKOFF_MAX_MS = 10_000;
 
-/** Options of {@link backoffDelay}. */
+/**
+ * Options of {@link backoffDelay}: how fast a client retries the relay.
+ *
+ * @example
+ * ```ts
+ * // Retry sooner and never wait more than 3 s (a LAN party's own relay).
+ * const backoff: BackoffOptions = { initialMs: 100, maxMs: 3000, jitter: 0.2 };
+ * const signaling = createWebSocketSignaling({ url, room, backoff });
+ * ```
+ */
 export interface BackoffOptions {
   /** First delay, ms (default 250). */
   initialMs?: number;

@@ -20,7 +20,16 @@
 import { MeshpartyError } from '../util/errors.js';
 import type { WebRtcImplementation } from './simple-peer.js';
 
-/** The parts of `node-datachannel/polyfill` used here. */
+/**
+ * The parts of `node-datachannel/polyfill` used here.
+ *
+ * @example
+ * ```ts
+ * import * as polyfill from 'node-datachannel/polyfill';
+ * const engine: NodeDatachannelPolyfill = polyfill;
+ * const transports = createSimplePeerTransports({ wrtc: adaptNodeDatachannel(engine) });
+ * ```
+ */
 export interface NodeDatachannelPolyfill {
   RTCPeerConnection: unknown;
   RTCSessionDescription: unknown;

@@ -20,14 +20,33 @@ import { ChannelPressure } from './channel-pressure.js';
 import { fromSimplePeerError, signalProblem } from './simple-peer-errors.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
 
-/** A WebRTC implementation: the browser's globals, or in Node `adaptNodeDatachannel(node-datachannel/polyfill)` or `@roamhq/wrtc`. */
+/**
+ * A WebRTC implementation: the browser's globals, or in Node `adaptNodeDatachannel(node-datachannel/polyfill)` or `@roamhq/wrtc`.
+ *
+ * @example
+ * ```ts
+ * import * as polyfill from 'node-datachannel/polyfill';
+ * const wrtc: WebRtcImplementation = adaptNodeDatachannel(polyfill);
+ * const room = await joinRoom({ relay, room: 'demo', wrtc });
+ * ```
+ */
 export interface WebRtcImplementation {
   RTCPeerConnection: unknown;
   RTCSessionDescription: unknown;
   RTCIceCandidate: unknown;
 }
 
-/** Options of {@link createSimplePeerTransports}. */
+/**
+ * Options of {@link createSimplePeerTransports}.
+ *
+ * @example
+ * ```ts
+ * const transports = createSimplePeerTransports({
+ *   iceServers: [{ urls: 'stun:stun.example.org:3478' }, { urls: 'turn:turn.example.org:3478', username, credential }],
+ *   maxFrameBytes: 64 * 1024,
+ * });
+ * ```
+ */
 export interface SimplePeerTransportOptions {
   /** WebRTC implementation; default: the browser's globals. In Node pass `adaptNodeDatachannel(polyfill)` (node-datachannel) or `@roamhq/wrtc`. */
   wrtc?: WebRtcImplementation;
