@@ -24,6 +24,7 @@ import {
 import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
 import { cutOffPeer } from './cut-off.js';
+import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 
 /** Options of {@link createYjsProvider}. */
 export interface YjsProviderOptions {
@@ -35,6 +36,12 @@ export interface YjsProviderOptions {
   limits?: Partial<YjsLimits>;
   /** Bad messages from one peer before it is disconnected (default 3). */
   maxStrikes?: number;
+  /**
+   * How long a peer disconnected for bad messages stays blocked after it leaves (default
+   * 10 minutes): one that rejoins under the same id meanwhile is cut off again. A
+   * blocked peer that stays in the room stays blocked.
+   */
+  blockForMs?: number;
   /** Say which documents we serve on the room's catalog channel (default true; the keeper listens). */
   announce?: boolean;
   /** Timers (default: the real clock). */
@@ -110,13 +117,11 @@ export class MeshpartyProvider {
 
   #channel: Channel;
   #limits: YjsLimits;
-  #maxStrikes: number;
   #clock: Clock;
   #log: (message: string) => void;
   #events = new Emitter<YjsProviderEvents>();
   #peers = new Map<PeerId, PeerSync>();
-  #strikes = new Map<PeerId, number>();
-  #blocked = new Set<PeerId>();
+  #blocks: PeerBlocks;
   #synced = false;
   #destroyed = false;
   #announce: boolean;
@@ -140,8 +145,8 @@ export class MeshpartyProvider {
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
-    this.#maxStrikes = options.maxStrikes ?? 3;
     this.#clock = options.clock ?? realClock();
+    this.#blocks = new PeerBlocks(options.maxStrikes ?? 3, options.blockForMs ?? DEFAULT_BLOCK_FOR_MS, this.#clock);
     this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
 
     const onUpdate = (update: Uint8Array, origin: unknown) => {
@@ -184,17 +189,24 @@ export class MeshpartyProvider {
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
       room.on('peer-joined', ({ id }) => {
-        // A peer we cut off is admitted again only after the room let it back in: the mesh
-        // bans it (Room.disconnect) until it leaves and rejoins the relay room. We follow the
-        // room, with a fresh count, rather than stay deaf to a connected peer (no sync, no
-        // error) for as long as we live. A room without `disconnect` keeps the connection,
-        // so no new peer-joined comes and the block lasts as long as that connection.
-        this.#blocked.delete(id);
-        this.#strikes.delete(id);
-        this.#ensurePeer(id);
+        // The mesh bans a peer we cut off (Room.disconnect) only until it leaves and rejoins
+        // the relay room, which takes a moment: so a block outlives the peer by blockForMs,
+        // and a peer back within it is cut off again (after this event has reached every
+        // listener: a drop in the middle would have later ones open a session for a peer
+        // already gone). Once the block has run out it starts afresh, with no strikes,
+        // rather than be ignored while connected (no sync, no error) for as long as we live.
+        if (this.#blocks.joined(id)) {
+          this.#log(`${id} rejoined while blocked for bad messages: disconnecting it again`);
+          queueMicrotask(() => {
+            if (!this.#destroyed && this.room.peers.has(id)) cutOffPeer(this.room, id, `rejoined while blocked for bad messages on ${this.#channel.name}`);
+          });
+        } else {
+          this.#ensurePeer(id);
+        }
         this.#emitStatus();
       }),
       room.on('peer-left', ({ id }) => {
+        this.#blocks.left(id);
         this.#removePeer(id);
         this.#emitStatus();
       }),
@@ -221,6 +233,11 @@ export class MeshpartyProvider {
   /** Peers this document is connected to, and whether each has answered our sync request. */
   get peers(): ReadonlyMap<PeerId, { synced: boolean }> {
     return new Map([...this.#peers].map(([id, p]) => [id, { synced: p.synced }]));
+  }
+
+  /** @internal For tests and debugging: how many peers the strike and block bookkeeping holds. */
+  get blockCounts(): PeerBlockCounts {
+    return this.#blocks.counts;
   }
 
   /** True when nothing is queued or in flight towards any peer. */
@@ -265,7 +282,7 @@ export class MeshpartyProvider {
   }
 
   #ensurePeer(id: PeerId): PeerSync | undefined {
-    if (this.#destroyed || this.#blocked.has(id) || id === this.room.selfId) return undefined;
+    if (this.#destroyed || this.#blocks.isBlocked(id) || id === this.room.selfId) return undefined;
     let peer = this.#peers.get(id);
     if (peer) return peer;
     const outbox = new PeerOutbox(
@@ -319,7 +336,7 @@ export class MeshpartyProvider {
   }
 
   #receive(from: PeerId, data: Uint8Array): void {
-    if (this.#destroyed || this.#blocked.has(from)) return;
+    if (this.#destroyed || this.#blocks.isBlocked(from)) return;
     const decoded = decodeYjsMessage(data, this.#limits);
     if (!decoded.ok) return this.#strike(from, decoded.reason);
     const m = decoded.message;
@@ -371,10 +388,8 @@ export class MeshpartyProvider {
   #strike(from: PeerId, reason: string): void {
     this.#log(`dropped a message from ${from}: ${reason}`);
     this.#events.emit('dropped', { from, reason });
-    const strikes = (this.#strikes.get(from) ?? 0) + 1;
-    this.#strikes.set(from, strikes);
-    if (strikes < this.#maxStrikes) return;
-    this.#blocked.add(from);
+    const { strikes, blocked } = this.#blocks.strike(from, this.room.peers.has(from));
+    if (!blocked) return;
     this.#removePeer(from);
     this.#log(`disconnecting ${from} after ${strikes} bad messages`);
     cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`);
