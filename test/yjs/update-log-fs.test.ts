@@ -40,6 +40,7 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const { UpdateLog } = await import('../../src/yjs/keeper/update-log.js');
+const { ManualClock } = await import('../../src/util/clock.js');
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -133,6 +134,46 @@ describe('update log on a failing file system', () => {
     fault.failOpensOf = '';
     expect(reload(path).text).toBe(`after ${'x'.repeat(2000)}`);
     expect(messages).toEqual([]);
+  });
+
+  it('tries a failed compaction again 30 s later, backing off while it fails, or once the log has doubled', () => {
+    const path = tempFile();
+    const doc = new Y.Doc();
+    const clock = new ManualClock();
+    const messages: string[] = [];
+    const { log } = UpdateLog.open(path, { snapshot: () => Y.encodeStateAsUpdate(doc), fsync: 'never', compactBytes: 1000, clock, log: (m) => messages.push(m) });
+    doc.on('update', (u: Uint8Array) => log.append(u));
+    const type = (chars: number) => {
+      doc.getText('t').insert(0, 'y'.repeat(chars));
+      log.flush();
+    };
+    const tries = () => messages.filter((m) => m.includes('compaction failed')).length;
+    fault.failOpensOf = `${path}.tmp`; // the compacted file cannot be created
+    type(2000); // past compactBytes
+    expect(tries()).toBe(1);
+    expect(messages[0]).toMatch(/compaction failed \(1 in a row\).*next try in 30 s.*EMFILE/);
+    clock.advance(29_000);
+    type(10);
+    expect(tries()).toBe(1); // not with every write
+    clock.advance(1_000);
+    type(10);
+    expect(tries()).toBe(2); // 30 s on (still failing: the next wait is 60 s)
+    clock.advance(1_000);
+    type(log.size); // the log doubles within the wait: tried at once
+    expect(tries()).toBe(3);
+    expect(messages[2]).toMatch(/\(3 in a row\).*next try in 120 s/);
+    clock.advance(119_000);
+    fault.failOpensOf = ''; // the failure passes
+    type(10);
+    expect(tries()).toBe(3);
+    clock.advance(1_000);
+    type(10); // 120 s on: compacted into one record
+    expect(tries()).toBe(3);
+    log.close();
+    const reopened = UpdateLog.open(path, { snapshot: () => new Uint8Array(), fsync: 'never', log: (m) => messages.push(m) });
+    reopened.log.close();
+    expect(reopened.updates.length).toBe(1); // the merged document
+    expect(reload(path).text).toBe(doc.getText('t').toString());
   });
 
   it('fsyncs the directory when it creates a log, so the new file survives a power cut (fsync: always)', () => {

@@ -129,6 +129,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     const { log, updates } = UpdateLog.open(docLogPath(roomDir, name), {
       fsync: options.fsync,
       compactBytes: options.compactBytes,
+      clock: options.clock,
       snapshot: () => Y.encodeStateAsUpdate(doc),
       log: say,
     });

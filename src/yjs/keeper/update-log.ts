@@ -14,11 +14,16 @@
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { MeshpartyError } from '../../util/errors.js';
+import { realClock, type Clock } from '../../util/clock.js';
 import { replaceFileDurably, replaceFileOpen, writeFully } from './durable-fs.js';
 import { LOG_MAGIC, encodeLogFile, encodeRecords, readLogFile } from './log-format.js';
 
 /** When a failed write is tried again, if nothing else writes first. */
 const RETRY_MS = 1000;
+/** After a failed compaction the next waits this long, doubling with each failure in a row... */
+export const COMPACT_RETRY_MS = 30_000;
+/** ...up to this. */
+export const COMPACT_RETRY_MAX_MS = 10 * 60_000;
 
 /** When to fsync appended records. */
 export type FsyncPolicy =
@@ -33,12 +38,24 @@ export interface UpdateLogOptions {
   /**
    * Compact once the log is larger than this and than twice its last compacted size
    * (default 4 MiB). The compacted size is the log's first record: after a compaction
-   * (or a restart) the log starts with the merged document.
+   * (or a restart) the log starts with the merged document. After a compaction fails,
+   * the next is tried with the first write {@link COMPACT_RETRY_MS} (30 s) later, the
+   * wait doubling while it keeps failing up to {@link COMPACT_RETRY_MAX_MS} (10 min), or
+   * as soon as the log has doubled since, whichever comes first.
    */
   compactBytes?: number;
   /** Returns the merged document to compact into (Y.encodeStateAsUpdate). */
   snapshot: () => Uint8Array;
   log?: (message: string) => void;
+  /** When to try a failed compaction again (default: the real clock); only `now()` is used. */
+  clock?: Clock;
+}
+
+/** A compaction that failed: the next is tried after `at`, or once the log is `size` or more. */
+interface CompactRetry {
+  failures: number;
+  at: number;
+  size: number;
 }
 
 /** The append-only update log of one document; see the module comment. */
@@ -50,7 +67,9 @@ export class UpdateLog {
   #scheduled = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #compactRetry: CompactRetry | undefined;
   readonly #say: (message: string) => void;
+  readonly #clock: Clock;
 
   private constructor(
     readonly path: string,
@@ -63,6 +82,7 @@ export class UpdateLog {
     this.#size = size;
     this.#baseSize = baseSize;
     this.#say = options.log!; // open() fills in the default
+    this.#clock = options.clock ?? realClock();
   }
 
   /**
@@ -141,7 +161,7 @@ export class UpdateLog {
     }
     this.#pending = [];
     this.#size += batch.length;
-    if (this.#size > Math.max(this.options.compactBytes ?? 4 * 1024 * 1024, 2 * this.#baseSize)) this.#compactOrSay();
+    if (this.#size > Math.max(this.options.compactBytes ?? 4 * 1024 * 1024, 2 * this.#baseSize) && this.#compactDue()) this.#compactOrSay();
   }
 
   /**
@@ -158,6 +178,7 @@ export class UpdateLog {
     const old = this.#fd;
     this.#fd = fd;
     this.#size = this.#baseSize = file.length;
+    this.#compactRetry = undefined;
     closeSync(old);
   }
 
@@ -202,13 +223,26 @@ export class UpdateLog {
     this.#retry.unref?.();
   }
 
+  /** No compaction failed lately, or the wait after the last failure is over. */
+  #compactDue(): boolean {
+    const retry = this.#compactRetry;
+    return !retry || this.#clock.now() >= retry.at || this.#size >= retry.size;
+  }
+
   #compactOrSay(): void {
     try {
       this.compact();
     } catch (err) {
-      // Every update is in the log already; only its size suffers. Try again once it has doubled.
-      this.#baseSize = this.#size;
-      this.#say(`${this.path}: compaction failed, the log keeps growing until it succeeds: ${(err as Error).message}`);
+      // Every update is in the log already; only its size suffers. A failure may pass (a
+      // full disk freed, a descriptor limit), so try again after a while, backing off while
+      // it keeps failing, or sooner once the log has doubled (at most one try per doubling).
+      const failures = (this.#compactRetry?.failures ?? 0) + 1;
+      const waitMs = Math.min(COMPACT_RETRY_MS * 2 ** (failures - 1), COMPACT_RETRY_MAX_MS);
+      this.#compactRetry = { failures, at: this.#clock.now() + waitMs, size: 2 * this.#size };
+      this.#say(
+        `${this.path}: compaction failed (${failures} in a row), the log keeps growing until it succeeds; ` +
+          `next try in ${Math.round(waitMs / 1000)} s or at ${2 * this.#size} bytes: ${(err as Error).message}`,
+      );
     }
   }
 }
