@@ -55,10 +55,17 @@ export interface YjsLimits {
   maxUpdateBytes: number;
   /** Largest awareness update accepted, in bytes. */
   maxAwarenessBytes: number;
+  /**
+   * Presence clients one peer may speak for at once (a peer speaks for the client of each
+   * provider it has on the document, usually one). A presence update that would take a
+   * peer past it is dropped (a bad message): the states are kept until the peer leaves,
+   * so a peer inventing client ids would otherwise grow every provider it stays with.
+   */
+  maxPresenceClients: number;
 }
 
-/** Default limits: the mesh's default message limit for updates, 1 MiB for presence. */
-export const DEFAULT_YJS_LIMITS: YjsLimits = { maxUpdateBytes: 64 * 1024 * 1024, maxAwarenessBytes: 1024 * 1024 };
+/** Default limits: the mesh's default message limit for updates, 1 MiB for presence, 64 presence clients per peer. */
+export const DEFAULT_YJS_LIMITS: YjsLimits = { maxUpdateBytes: 64 * 1024 * 1024, maxAwarenessBytes: 1024 * 1024, maxPresenceClients: 64 };
 
 /**
  * Largest state vector accepted in a step 1. A state vector is a few bytes per client

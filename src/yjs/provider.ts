@@ -32,7 +32,7 @@ export interface YjsProviderOptions {
   name: string;
   /** Presence to share; a new Awareness on `doc` when omitted. */
   awareness?: Awareness;
-  /** Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence). */
+  /** Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence, 64 presence clients per peer). */
   limits?: Partial<YjsLimits>;
   /** Bad messages from one peer before it is disconnected (default 3). */
   maxStrikes?: number;
@@ -368,12 +368,27 @@ export class MeshpartyProvider {
           this.#recomputeSynced();
         }
         break;
-      case YjsTag.Awareness:
+      case YjsTag.Awareness: {
+        const tooMany = this.#tooManyClients(peer, m.entries);
+        if (tooMany) return this.#strike(from, tooMany);
         for (const e of m.entries) peer.clients.add(e.clientId);
         this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
         break;
+      }
     }
+  }
+
+  /** Why `entries` would take `peer` past the presence clients one peer may speak for, if they would. */
+  #tooManyClients(peer: PeerSync, entries: ReadonlyArray<{ clientId: number; state: unknown }>): string | undefined {
+    const max = this.#limits.maxPresenceClients;
+    if (peer.clients.size + entries.length <= max) return undefined; // the usual case: no copy
+    const after = new Set(peer.clients);
+    for (const { clientId, state } of entries) {
+      if (state === null) after.delete(clientId);
+      else after.add(clientId);
+    }
+    return after.size > max ? `presence for ${after.size} clients, over ${max} for one peer` : undefined;
   }
 
   #apply(from: PeerId, update: Uint8Array): void {
