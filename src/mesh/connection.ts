@@ -52,6 +52,12 @@ const MAX_EARLY_BYTES = 8 << 20;
 export class Connection {
   isOpen = false;
   wasOpen = false;
+  /**
+   * Signaling said the peer left and then that it joined again while this connection
+   * stayed open: the peer may have restarted under the same id, and this connection may
+   * be its previous process's. A BYE on it then says that process left, not its successor.
+   */
+  announcedAgain = false;
   /** Clock time of the last frame received (any frame counts as a sign of life). */
   lastHeard = 0;
   strikes = 0;

@@ -19,7 +19,7 @@ import { createChannels } from './channel-host.js';
 import { shouldInitiate } from './glare.js';
 import { type Liveness, startLiveness } from './liveness.js';
 import { consoleLogger } from './logger.js';
-import { type MeshContext, remotePeer } from './mesh-context.js';
+import { type MeshContext, announced, remotePeer } from './mesh-context.js';
 import { type MeshOptions, resolveMeshOptions } from './mesh-options.js';
 import { createPeerLifecycle } from './peer-lifecycle.js';
 import { deriveSignalKey } from './signal-crypto.js';
@@ -138,8 +138,7 @@ export function createMesh(options: MeshOptions): Room {
     signaling.on('peer-joined', (id) => {
       if (ctx.closed || id === ctx.selfId) return;
       const r = remotePeer(ctx, id);
-      r.inRoom = true;
-      r.left = false;
+      announced(r);
       lifecycle.consider(r);
     }),
     signaling.on('peer-left', (id) => {

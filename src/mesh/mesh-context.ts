@@ -89,3 +89,15 @@ export function remotePeer(ctx: MeshContext, id: PeerId): RemotePeer {
   }
   return r;
 }
+
+/**
+ * Signaling shows `r` in the room: its join, or a signal from it through the relay. When
+ * signaling had reported `r` gone while a connection to it stayed open (kept while the
+ * peer is probed), that connection may belong to the previous process of a peer restarted
+ * under the same id: it is marked, so a late BYE on it does not keep the new process out.
+ */
+export function announced(r: RemotePeer): void {
+  if (r.conn && !r.inRoom) r.conn.announcedAgain = true;
+  r.inRoom = true;
+  r.left = false;
+}

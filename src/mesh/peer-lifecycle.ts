@@ -200,6 +200,13 @@ export function createPeerLifecycle(
     onBye: (conn) => {
       const r = remotes.get(conn.remoteId);
       if (!r || r.conn !== conn) return;
+      // Signaling reported the peer gone and then back while this connection stayed open
+      // (see `announced`): the BYE is the goodbye of a previous process, and the one in the
+      // room now (same id, restarted) is connected anew. Kept out instead, a restarted
+      // responder was never offered to again: it asks once on joining, and that ask is
+      // ignored while the old connection still delivers (its last frames in flight on a
+      // slow link).
+      if (conn.announcedAgain && r.inRoom) return drop(r, 'left', true);
       r.left = true;
       drop(r, 'left', false);
       if (!r.inRoom) forget(r);

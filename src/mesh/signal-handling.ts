@@ -8,7 +8,7 @@ import { MeshpartyError } from '../util/errors.js';
 import type { Signaling } from '../signaling-client/types.js';
 import type { TimerHandle } from '../util/clock.js';
 import { type SignalEnvelope, isUndecryptableNotice, parseEnvelope, shouldInitiate } from './glare.js';
-import { type MeshContext, type RemotePeer, remotePeer } from './mesh-context.js';
+import { type MeshContext, type RemotePeer, announced, remotePeer } from './mesh-context.js';
 import type { Connection } from './connection.js';
 import type { PeerLifecycle } from './peer-lifecycle.js';
 import { openSignal, sealSignal } from './signal-crypto.js';
@@ -170,8 +170,7 @@ export function createSignalHandling(
     const initiator = shouldInitiate(ctx.selfId, r.id);
     if ('r' in env) {
       if (!initiator) return log.debug('restart request from the initiator side ignored', { peer: r.id });
-      r.inRoom = true;
-      r.left = false;
+      announced(r);
       const cur = r.conn;
       if (!cur) {
         if (r.retryTimer !== undefined) clock.clearTimeout(r.retryTimer);
@@ -194,8 +193,7 @@ export function createSignalHandling(
     }
     if (initiator || r.dead.includes(env.s)) return log.debug('signal for a closed or unknown session dropped', { peer: r.id });
     // A new session from the initiator: it started over, so our connection (if any) is stale.
-    r.inRoom = true;
-    r.left = false;
+    announced(r);
     if (!lifecycle.hasRoomFor(r)) return log.warn('room at maxPeers: refusing a connection', { peer: r.id, maxPeers: opts.maxPeers });
     lifecycle.drop(r, 'replaced', false);
     lifecycle.startConnection(r, false, env.s)?.transport.signal(env.d);

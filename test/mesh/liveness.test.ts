@@ -263,3 +263,28 @@ describe('local stalls', () => {
     await b.leave();
   });
 });
+
+describe('restarted peer whose goodbye arrives late', () => {
+  it('is reconnected when the old process\'s BYE lands after the relay announced its successor', async () => {
+    // The restarted peer is the responder: it sends no offer of its own, so only the
+    // initiator can reconnect it.
+    const [init, resp] = shouldInitiate('a', 'b') ? ['a', 'b'] : ['b', 'a'];
+    // A slow link (1.5 s one way; a timeout that holds such a link): the leaving process's
+    // last frames and its goodbye are still in flight when the relay tells the initiator
+    // that it left and that its successor (same id) joined and asks for a connection. The
+    // ask is ignored (the old connection still delivers frames), then the BYE arrives.
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, latencyMs: 1500, mesh: { logger: silentLogger(), peerTimeoutMs: 8000 } });
+    const first = net.join('r', { peerId: init });
+    const old = net.join('r', { peerId: resp });
+    await net.advance(10_000);
+    expect([...first.peers.keys()]).toEqual([resp]);
+    await old.leave();
+    const again = net.join('r', { peerId: resp });
+    await net.advance(20_000);
+    expect([...again.peers.keys()]).toEqual([init]);
+    expect([...first.peers.keys()]).toEqual([resp]);
+    expect(net.openConnections()).toBe(1);
+    await Promise.all([first, again].map((r) => r.leave()));
+  });
+});
