@@ -49,6 +49,12 @@ export interface RelayLimits {
   maxConnections: number;
   /** Open connections from one IP address (IPv6: one /64); more are refused with close 1008. */
   maxConnectionsPerIp: number;
+  /**
+   * Peer ids remembered with their resume key after their holder disconnected (for
+   * `resumeGraceMs`); past this many the oldest are forgotten first. Bounds the memory
+   * disconnect churn can make the relay keep.
+   */
+  maxRememberedPeerIds: number;
   /** Bytes that may wait in one client's send buffer; over it the client is dropped. */
   maxBufferedBytes: number;
   /** Bytes that may wait in all clients' send buffers together; over it the largest are dropped. */
@@ -79,6 +85,7 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxRoomNameLength: 256,
   maxConnections: 10_000,
   maxConnectionsPerIp: 64,
+  maxRememberedPeerIds: 20_000,
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
   strikeLimit: 20,
@@ -116,6 +123,13 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   /** How often each connection is pinged; one missed pong and it is terminated. Default 30 s. */
   heartbeatIntervalMs?: number;
   /**
+   * How long a peer id stays reserved for its holder's resume key after the holder
+   * disconnected (not after an explicit `leave`): a join proposing it with another key
+   * or none meanwhile gets `peer-id-taken`. `0` remembers nothing after a disconnect (a
+   * live holder is still replaced by a join with its key). Default 60 s.
+   */
+  resumeGraceMs?: number;
+  /**
    * How long a TCP connection may take to send its HTTP request (the WebSocket upgrade,
    * or `/health`) before it is closed. Such a connection is not yet counted by the
    * connection limits, so this bounds how long it can hold a socket. Default 10 s.
@@ -142,6 +156,7 @@ export interface ResolvedOptions extends RelayLimits {
   trustProxy: boolean;
   allowedOrigins: ReadonlySet<string> | undefined;
   heartbeatIntervalMs: number;
+  resumeGraceMs: number;
   handshakeTimeoutMs: number;
   logIntervalMs: number;
   now: () => number;
@@ -150,6 +165,12 @@ export interface ResolvedOptions extends RelayLimits {
 /** Limits must be positive; `Infinity` means "no limit". */
 function positive(name: string, value: number): number {
   if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+/** A duration that may be 0 (off) or Infinity (for good). */
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0)) throw new RangeError(`${name} must be 0 or more, got ${value}`);
   return value;
 }
 
@@ -177,6 +198,7 @@ export function resolveOptions(options: SignalingServerOptions): ResolvedOptions
     trustProxy: options.trustProxy ?? false,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
     heartbeatIntervalMs: interval('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 30_000),
+    resumeGraceMs: nonNegative('resumeGraceMs', options.resumeGraceMs ?? 60_000),
     handshakeTimeoutMs: interval('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000),
     logIntervalMs: interval('logIntervalMs', options.logIntervalMs ?? 10_000),
     now: options.now ?? Date.now,

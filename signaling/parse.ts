@@ -62,8 +62,8 @@ export function parseClientFrame(text: string): ParseResult {
   const m = value as Record<string, unknown>;
   switch (m.type) {
     case 'join':
-      if (typeof m.room !== 'string' || !isOptionalString(m.token) || !isOptionalString(m.peerId)) {
-        return fail('bad-message', 'join needs room: string, optional token: string, optional peerId: string', m.room);
+      if (typeof m.room !== 'string' || !isOptionalString(m.token) || !isOptionalString(m.peerId) || !isOptionalString(m.resumeKey)) {
+        return fail('bad-message', 'join needs room: string, optional token, peerId and resumeKey: string', m.room);
       }
       // `v` is checked by the relay, so a wrong or missing one is `version-mismatch`.
       return { ok: true, message: m as unknown as ClientMessage };

@@ -18,6 +18,7 @@ import type { MetricsCounters } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { parseClientFrame } from './parse.js';
 import { JoinRate } from './join-rate.js';
+import { RESUME_KEY_PATTERN, ResumeKeys } from './resume-keys.js';
 import type { RoomDirectory } from './room-directory.js';
 import { verifyRoomToken } from './tokens.js';
 
@@ -42,6 +43,8 @@ const RATE_REFUSAL_EVERY_MS = 250;
 /** Message handling for every connection of one relay instance (internal to `signaling/`). */
 export class RelayProtocol {
   readonly joinRate: JoinRate;
+  /** Who may take which peer id back (see resume-keys.ts). */
+  readonly resumeKeys: ResumeKeys<ClientConnection>;
   /** Departures waiting to be told to their rooms, oldest first (see announce()). */
   #departures: [room: string, frame: string][] = [];
   #announcing = false;
@@ -56,6 +59,7 @@ export class RelayProtocol {
     private readonly log: RelayLogger,
   ) {
     this.joinRate = new JoinRate(options.joinsPerSecond, options.joinBurst, options.now);
+    this.resumeKeys = new ResumeKeys(options.resumeGraceMs, options.maxRememberedPeerIds, options.now);
   }
 
   /** Handle one WebSocket frame from `conn`. Never throws. */
@@ -94,6 +98,8 @@ export class RelayProtocol {
     for (const topic of topics) this.topics.remove(topic, conn.id);
     for (const [room, peerId] of rooms) {
       this.rooms.remove(room, peerId);
+      // Reserved for its resume key for a while: the same client may be back in a moment.
+      this.resumeKeys.release(room, peerId, conn, announce);
       if (announce) this.announce(room, JSON.stringify({ type: 'peer-left', room, peerId }));
     }
   }
@@ -126,6 +132,7 @@ export class RelayProtocol {
         if (peerId === undefined) return this.refuse(conn, 'not-in-room', 'not in that room', m.room);
         conn.rooms.delete(m.room);
         this.rooms.remove(m.room, peerId);
+        this.resumeKeys.release(m.room, peerId, conn, false); // left on purpose: the id is free
         this.announce(m.room, JSON.stringify({ type: 'peer-left', room: m.room, peerId }));
         return;
       }
@@ -161,28 +168,59 @@ export class RelayProtocol {
     if (conn.rooms.size + conn.topics.size >= this.options.maxRoomsPerConnection) {
       return this.refuse(conn, 'too-many-rooms', `at most ${this.options.maxRoomsPerConnection} rooms per connection`, room);
     }
+    if (m.resumeKey !== undefined && !RESUME_KEY_PATTERN.test(m.resumeKey)) {
+      return this.refuse(conn, 'resume-key-invalid', 'resumeKey must be 16-128 of [A-Za-z0-9_-]', room);
+    }
     let peerId: string;
+    /** The connection still holding the id this join takes back with its resume key. */
+    let resumed: ClientConnection | undefined;
     if (m.peerId !== undefined) {
       if (!PEER_ID_PATTERN.test(m.peerId)) return this.refuse(conn, 'peer-id-invalid', 'peerId must be 1-64 of [A-Za-z0-9_-]', room);
-      if (this.rooms.has(room, m.peerId)) return this.refuse(conn, 'peer-id-taken', 'another connection holds that peerId here', room);
+      const claim = this.resumeKeys.claim(room, m.peerId, m.resumeKey);
+      if (claim.kind === 'resume') resumed = claim.holder;
+      // Taken: reserved under another key, or held by a connection that is not ours to replace.
+      if (claim.kind === 'taken' || (!resumed && this.rooms.has(room, m.peerId))) {
+        return this.refuse(conn, 'peer-id-taken', 'another connection holds that peerId here', room);
+      }
       peerId = m.peerId;
     } else {
       // Someone may have proposed our default id in this room; then this room gets a fresh one.
       peerId = this.rooms.has(room, conn.id) ? newPeerId() : conn.id;
     }
-    if (this.rooms.size(room) >= this.options.maxPeersPerRoom) {
+    // A membership taken over leaves its place to the joiner.
+    if (this.rooms.size(room) - (resumed ? 1 : 0) >= this.options.maxPeersPerRoom) {
       return this.refuse(conn, 'room-full', `room has ${this.options.maxPeersPerRoom} peers`, room);
     }
     // Last: only a join that would succeed counts against the address's join rate.
     if (!this.joinRate.take(conn.ip)) return this.refuse(conn, 'rate-limited', 'over the join rate for your address', room);
+    if (resumed) this.takeOver(resumed, room, peerId, conn);
     const peers = this.rooms.members(room);
     this.rooms.add(room, { id: peerId, deliver: (frame) => conn.sendFrame(frame) });
     conn.rooms.set(room, peerId);
+    this.resumeKeys.hold(room, peerId, conn, m.resumeKey);
     conn.send({ type: 'joined', v: PROTOCOL_VERSION, room, peerId, peers });
     // Sending `joined` can end the connection (a slow consumer at its buffer cap); its close
     // has told the room `peer-left` already, and a `peer-joined` now would leave a phantom.
     if (conn.ended) return;
-    this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+    // A resumed member never left in the others' eyes: the same peer goes on, over
+    // another connection. Telling them it joined (or left) would only have their meshes
+    // probe or rebuild connections to it that may well be fine.
+    if (!resumed) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+  }
+
+  /**
+   * `old` holds `peerId` in `room`, and `conn` came back for it with its resume key: most
+   * likely the same client over a new connection while the old one is half dead (the
+   * heartbeat has not caught it yet). The old membership goes without a `peer-left`; the
+   * old connection is told `peer-id-resumed` and, in no room or topic any more, closed.
+   */
+  private takeOver(old: ClientConnection, room: string, peerId: string, conn: ClientConnection): void {
+    old.rooms.delete(room);
+    this.rooms.remove(room, peerId);
+    this.resumeKeys.release(room, peerId, old, false);
+    this.log({ level: 'info', event: 'peer-id-resumed', conn: conn.id, replaced: old.id, ip: conn.ip });
+    old.send({ type: 'error', code: 'peer-id-resumed', message: 'another connection resumed this peer id with its resume key', room: room.slice(0, this.options.maxRoomNameLength) });
+    if (old.rooms.size === 0 && old.topics.size === 0) old.end('resumed', CLOSE_CODES.normal, 'peer-id-resumed');
   }
 
   private signal(conn: ClientConnection, m: SignalOutMessage): void {

@@ -24,6 +24,8 @@ const NUMERIC_FLAGS = {
   'strike-limit': 'strikeLimit',
   'strike-window-ms': 'strikeWindowMs',
   'heartbeat-ms': 'heartbeatIntervalMs',
+  'resume-grace-ms': 'resumeGraceMs',
+  'max-remembered-peer-ids': 'maxRememberedPeerIds',
   'handshake-timeout-ms': 'handshakeTimeoutMs',
 } as const satisfies Record<string, keyof SignalingServerOptions>;
 
@@ -53,6 +55,8 @@ export const signalCommand: Subcommand = {
     '  --strike-limit N          refused messages within the strike window before a connection is closed (default 20)',
     '  --strike-window-ms N      the strike window (default 10000)',
     '  --heartbeat-ms N          ping interval; a client missing one pong is dropped (default 30000)',
+    '  --resume-grace-ms N       keep a disconnected peer id for its resume key this long (default 60000; 0 = not at all)',
+    '  --max-remembered-peer-ids N  peer ids kept so at once; the oldest go first (default 20000)',
     '  --handshake-timeout-ms N  close a TCP connection that has not sent its request by then (default 10000)',
     '',
     'Logs are JSON lines on stderr. SIGTERM/SIGINT close every client with 1001 and exit.',

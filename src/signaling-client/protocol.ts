@@ -30,9 +30,18 @@ export interface JoinMessage {
    * The peer id this client wants (1-64 chars of `[A-Za-z0-9_-]`). Lets a client keep
    * its id when it rejoins after a relay restart, so existing peer connections stay
    * valid. Without it the relay assigns one. Refused with `peer-id-taken` when another
-   * connection holds that id in the room.
+   * connection holds that id in the room, or held it until it disconnected less than the
+   * relay's resume grace period ago, unless `resumeKey` proves this is the same client.
    */
   peerId?: PeerId;
+  /**
+   * A secret the client picked once (16-128 chars of `[A-Za-z0-9_-]`), sent with every
+   * join. The relay keeps its hash for this membership, and for a grace period after a
+   * disconnect: a later join proposing the same `peerId` with the same key gets the id
+   * back at once (replacing a connection that still holds it, see `peer-id-resumed`);
+   * one with another key or none gets `peer-id-taken`.
+   */
+  resumeKey?: string;
 }
 
 /** Leave a room this connection joined. */
@@ -166,7 +175,9 @@ export const RELAY_ERROR_CODES = [
   'room-full', // the room has peersPerRoom members
   'already-joined', // join for a room this connection is already in
   'peer-id-invalid', // join.peerId is not 1-64 chars of [A-Za-z0-9_-]
-  'peer-id-taken', // join.peerId is held by another connection in that room
+  'peer-id-taken', // join.peerId is held by another connection in that room (or remembered under another resume key)
+  'resume-key-invalid', // join.resumeKey is not 16-128 chars of [A-Za-z0-9_-]
+  'peer-id-resumed', // not a refusal: a join with this membership's resume key took it over; closed 1000 if it was the connection's last
   'not-in-room', // leave/signal for a room this connection has not joined
   'unknown-peer', // signal `to` is not in that room
   'token-required', // the relay has a secret and join had no token
@@ -183,10 +194,12 @@ export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
 /**
  * WebSocket close codes the relay uses.
+ * 1000 for a connection whose last membership another connection resumed (`peer-id-resumed`);
  * 1001 on shutdown; 1008 policy violation (abuse, origin, limits at connect);
  * 1009 frame too large; 1013 try again later (server full).
  */
 export const CLOSE_CODES = {
+  normal: 1000,
   goingAway: 1001,
   policyViolation: 1008,
   messageTooBig: 1009,

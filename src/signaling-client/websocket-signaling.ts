@@ -3,7 +3,9 @@
  * (PROTOCOL.md). It joins one room, reports who comes and goes, carries addressed
  * signals, keeps NATs and proxies awake with application pings, and when the relay goes
  * away it reconnects with exponential backoff and jitter and rejoins under the peer id it
- * was given the first time, so the mesh's existing peer connections stay valid. When the
+ * was given the first time, so the mesh's existing peer connections stay valid (a random
+ * resume key sent with each join lets the relay hand that id back to us alone, at once,
+ * even while it still holds our old connection). When the
  * relay refuses the connection itself (full, or too many connections from this address)
  * it says why through `refused` and keeps retrying with the same backoff.
  */
@@ -43,6 +45,16 @@ export interface WebSocketSignalingOptions {
   WebSocket?: WebSocketConstructor;
   /** Ask for this peer id instead of letting the relay choose one. */
   peerId?: PeerId;
+  /**
+   * The secret sent with every join (`resumeKey`, 16-128 chars of `[A-Za-z0-9_-]`) that
+   * lets this client, and only it, take its peer id back at once after a network blip:
+   * the relay replaces the old connection still holding the id, and keeps the id for it
+   * for a grace period (60 s by default) after a disconnect. Default: 22 random
+   * characters from `globalThis.crypto.getRandomValues`, made once per signaling
+   * instance. Pass your own (kept, say, in sessionStorage) to keep the id across a
+   * reload; keep it secret, since whoever has it can take the id over.
+   */
+  resumeKey?: string;
   /**
    * Reconnect delays (default 250 ms doubling to 10 s, 50 % jitter). They start over from
    * the first only after a connection that stayed joined for `maxMs`; one lost sooner
@@ -86,6 +98,7 @@ const FATAL_CODES = new Set([
   'version-mismatch',
   'room-name-invalid',
   'peer-id-invalid',
+  'resume-key-invalid',
   'too-many-rooms',
   'origin-not-allowed',
   'abuse',
@@ -114,6 +127,16 @@ function refusalOfClose(ev: { code?: unknown; reason?: unknown } | undefined): R
   return { code: reason, message: `closed ${ev.code} ${reason}` };
 }
 
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** A fresh resume key: 22 characters of base64url, 132 random bits (WebCrypto: browsers and Node). */
+export function newResumeKey(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(22));
+  let key = '';
+  for (const b of bytes) key += KEY_ALPHABET[b & 63];
+  return key;
+}
+
 /** How long a rejoin keeps asking for its old id while the relay still holds it (a stale connection). */
 const PEER_ID_TAKEN_PATIENCE_MS = 60_000;
 
@@ -135,6 +158,8 @@ class WebSocketSignaling implements Signaling {
   #askedForId = false;
   /** The id to ask for on (re)join: the option, then whatever the relay gave us. */
   #peerId: PeerId | undefined;
+  /** Proves to the relay that a rejoin under `#peerId` is us (see `resumeKey`). */
+  readonly #resumeKey: string;
   #attempt = 0;
   #retryTimer: TimerHandle | undefined;
   #pingTimer: TimerHandle | undefined;
@@ -154,6 +179,7 @@ class WebSocketSignaling implements Signaling {
     this.#random = opts.random ?? Math.random;
     this.#log = opts.logger ?? { warn: (m, d) => console.warn(`[meshparty] ${m}`, d ?? '') };
     this.#peerId = opts.peerId;
+    this.#resumeKey = opts.resumeKey ?? newResumeKey();
     const ctor = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!ctor) throw new MeshpartyError('websocket-unavailable', 'no WebSocket implementation: pass one (e.g. `ws` in Node)');
     this.#WebSocket = ctor;
@@ -215,6 +241,8 @@ class WebSocketSignaling implements Signaling {
       const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, room: this.#opts.room };
       if (this.#opts.token !== undefined) join.token = this.#opts.token;
       if (this.#peerId !== undefined) join.peerId = this.#peerId;
+      // With every join, the first too: the relay ties the id it gives us to the key.
+      join.resumeKey = this.#resumeKey;
       this.#askedForId = this.#peerId !== undefined;
       this.#send(join);
       this.#schedulePing();
@@ -404,6 +432,9 @@ class WebSocketSignaling implements Signaling {
 
   #onRelayError(code: string, message: string): void {
     if (code === 'peer-id-taken' && !this.#joined) return this.#onPeerIdTaken(message);
+    // A join with our resume key took our place: a connection of ours we had already given
+    // up on (the relay closes it next). Nothing to do: its close is ignored or retried.
+    if (code === 'peer-id-resumed') return this.#log.warn('another connection took over our peer id with our resume key', { room: this.#opts.room });
     // Sent instead of `joined`, and the relay closes the connection right after it: do not
     // wait for the close. (Once joined it can only be a confused relay: logged below, as a
     // retry at once would make it a loop.)
@@ -426,8 +457,10 @@ class WebSocketSignaling implements Signaling {
   }
 
   /**
-   * The relay still holds our id: after a network blip it has not yet noticed that our old
-   * connection died. Keep asking (with backoff) for a while, then take a new id; the mesh
+   * The relay holds our id for someone else. With our resume key a relay replaces our own
+   * stale connection at once, so this is a relay without resume keys that has not yet
+   * noticed that our old connection died, or another client that took the id while the
+   * relay remembered nothing of ours (after it restarted, or past its grace period). Keep asking (with backoff) for a while, then take a new id; the mesh
    * reconnects everyone under it. An id the app chose itself is never given up.
    */
   #onPeerIdTaken(message: string): void {

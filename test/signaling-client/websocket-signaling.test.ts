@@ -153,6 +153,47 @@ describe('WebSocket signaling against a real relay', () => {
     expect(a.seen.errors).toEqual([]);
   });
 
+  it('takes its id back at once from a half-dead connection the relay still holds (resume key), and the room hears nothing', async () => {
+    // The relay's heartbeat (30 s) would not notice the first connection in this test.
+    const r = await relay();
+    const b = client(r.address.url, 'room-h');
+    await waitFor(() => b.s.status === 'connected', 'b joined');
+    // The first socket goes dark once joined: it reads nothing and its close is lost, so
+    // the relay keeps it open, as with a connection cut somewhere on the way.
+    const sockets: WebSocket[] = [];
+    class HalfDead extends WebSocket {
+      dark = false;
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+      override close(code?: number, reason?: string): void {
+        if (!this.dark) super.close(code, reason);
+      }
+    }
+    const a = client(r.address.url, 'room-h', { WebSocket: HalfDead, pingIntervalMs: 50, silenceTimeoutMs: 150 });
+    await waitFor(() => a.s.status === 'connected', 'a joined');
+    const aId = a.seen.joined[0]!.selfId;
+    await waitFor(() => b.seen.peerJoined.includes(aId), 'b hears of a');
+    const first = sockets[0] as HalfDead;
+    first.dark = true;
+    first.pause();
+    try {
+      await waitFor(() => a.seen.joined.length === 2, 'a rejoined', 3000);
+      expect(a.seen.joined[1]).toMatchObject({ selfId: aId, peers: [b.seen.joined[0]!.selfId] });
+      expect(a.seen.errors).toEqual([]);
+      expect(r.metrics().rejections['peer-id-taken'] ?? 0).toBe(0);
+      // The relay replaced the old connection; b was told neither a left nor a joined again.
+      await waitFor(() => r.metrics().connections === 2, 'the old connection closed by the relay');
+      expect(b.seen.peerLeft).toEqual([]);
+      expect(b.seen.peerJoined).toEqual([aId]);
+      b.s.sendSignal(aId, 'still there?');
+      await waitFor(() => a.seen.signals.some((m) => m.data === 'still there?'), 'a signal over the new connection');
+    } finally {
+      for (const ws of sockets) ws.terminate();
+    }
+  });
+
   it('gives up with relay-unreachable after maxInitialAttempts when nothing listens', async () => {
     const port = await freePort();
     const a = client(`ws://127.0.0.1:${port}`, 'room-4', { maxInitialAttempts: 3 });
@@ -366,7 +407,7 @@ describe('WebSocket signaling against a real relay', () => {
     const a = client(fake.url, 'room-v', { token: 't0k' });
     await waitFor(() => a.s.status === 'closed', 'refused');
     expect(a.seen.errors.map((e) => e.code)).toEqual(['version-mismatch']);
-    expect(fake.frames[0]).toEqual({ type: 'join', v: 1, room: 'room-v', token: 't0k' });
+    expect(fake.frames[0]).toEqual({ type: 'join', v: 1, room: 'room-v', token: 't0k', resumeKey: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
   });
 
   it('drops garbage frames from the relay without throwing, then works normally', async () => {

@@ -1,0 +1,88 @@
+/**
+ * Who owns a peer id in a room: the resume key its holder joined with. A client sends a
+ * random secret (`resumeKey`) with its joins; a later join proposing the same id with the
+ * same key is the same client coming back (after a network blip, before the relay noticed
+ * its old connection died), anyone else is a squatter. Keys are kept as SHA-256 hashes,
+ * while the member is in the room and for a grace period after it left by disconnecting,
+ * at most `maxRemembered` of the latter (the oldest are forgotten first). Nothing survives
+ * a relay restart: then the first comer gets the id, as without keys.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** What a resume key must look like: 16-128 characters of base64url (the client sends 22). */
+export const RESUME_KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** The outcome of {@link ResumeKeys.claim} for a proposed id. */
+export type Claim<C> =
+  /** Nobody holds or remembers the id with a key (a keyless holder is the caller's business). */
+  | { kind: 'free' }
+  /** Held or remembered under another key (or the join has none): `peer-id-taken`. */
+  | { kind: 'taken' }
+  /** Same key: the id is the joiner's; `holder` is the connection that still holds it, if any. */
+  | { kind: 'resume'; holder: C | undefined };
+
+const hash = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+const slot = (room: string, peerId: string): string => `${room}\u0000${peerId}`;
+
+/** Resume keys of one relay instance, per (room, peer id) (internal to `signaling/`). */
+export class ResumeKeys<C> {
+  /** Members that joined with a key, and the connection holding each. */
+  readonly #held = new Map<string, { conn: C; hash: Buffer }>();
+  /** Members gone by disconnect, oldest first (insertion order is expiry order). */
+  readonly #remembered = new Map<string, { hash: Buffer; until: number }>();
+
+  constructor(
+    private readonly graceMs: number,
+    private readonly maxRemembered: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** May a join with `key` (or none) have `peerId` in `room`? */
+  claim(room: string, peerId: string, key: string | undefined): Claim<C> {
+    this.#expire();
+    const at = slot(room, peerId);
+    const held = this.#held.get(at);
+    const owner = held?.hash ?? this.#remembered.get(at)?.hash;
+    if (!owner) return { kind: 'free' };
+    if (key === undefined || !timingSafeEqual(owner, hash(key))) return { kind: 'taken' };
+    return { kind: 'resume', holder: held?.conn };
+  }
+
+  /** `conn` now holds `peerId` in `room` (with `key`, if it sent one). */
+  hold(room: string, peerId: string, conn: C, key: string | undefined): void {
+    const at = slot(room, peerId);
+    this.#remembered.delete(at);
+    if (key === undefined) this.#held.delete(at);
+    else this.#held.set(at, { conn, hash: hash(key) });
+  }
+
+  /**
+   * `conn` no longer holds `peerId` in `room`. Remembered for the grace period when it
+   * disconnected (`remember`); an explicit leave gives the id up at once.
+   */
+  release(room: string, peerId: string, conn: C, remember: boolean): void {
+    const at = slot(room, peerId);
+    const held = this.#held.get(at);
+    if (!held || held.conn !== conn) return;
+    this.#held.delete(at);
+    if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return;
+    this.#expire();
+    this.#remembered.delete(at); // re-set below at the end: insertion order is expiry order
+    while (this.#remembered.size >= this.maxRemembered) this.#remembered.delete(this.#remembered.keys().next().value!);
+    this.#remembered.set(at, { hash: held.hash, until: this.now() + this.graceMs });
+  }
+
+  /** Ids remembered after a disconnect, not yet expired or claimed back (for tests and metrics). */
+  get remembered(): number {
+    this.#expire();
+    return this.#remembered.size;
+  }
+
+  #expire(): void {
+    const t = this.now();
+    for (const [at, entry] of this.#remembered) {
+      if (entry.until > t) return;
+      this.#remembered.delete(at);
+    }
+  }
+}
