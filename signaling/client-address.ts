@@ -1,5 +1,6 @@
 /**
- * Which "address" a connection counts against for `maxConnectionsPerIp`. IPv4 addresses
+ * Which "address" a connection counts against for `maxConnectionsPerIp` (and a TCP
+ * socket for `maxSocketsPerIp`, by its peer address, since no header has come yet). IPv4 addresses
  * count as themselves; IPv6 addresses count by their /64 prefix, because one host
  * usually holds a whole /64 and could otherwise open unlimited connections. Behind a
  * reverse proxy, the proxy's appended X-Forwarded-For entry names the client.

@@ -50,6 +50,14 @@ export interface RelayLimits {
   /** Open connections from one IP address (IPv6: one /64); more are refused with close 1008. */
   maxConnectionsPerIp: number;
   /**
+   * Open TCP sockets from one IP address (IPv6: one /64), before the WebSocket upgrade
+   * (still sending its HTTP request, or not at all) and after it; more are answered
+   * `429 Too Many Requests` and closed without being read. Not applied with `trustProxy`,
+   * where every socket comes from the proxy (upgraded connections are still counted per
+   * forwarded address by `maxConnectionsPerIp`).
+   */
+  maxSocketsPerIp: number;
+  /**
    * Peer ids remembered with their resume key after their holder disconnected (for
    * `resumeGraceMs`); past this many the oldest are forgotten first. Bounds the memory
    * disconnect churn can make the relay keep.
@@ -85,6 +93,7 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxRoomNameLength: 256,
   maxConnections: 10_000,
   maxConnectionsPerIp: 64,
+  maxSocketsPerIp: 256,
   maxRememberedPeerIds: 20_000,
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
@@ -116,6 +125,8 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
    * Behind a reverse proxy: count and log clients by the last `X-Forwarded-For` entry
    * (the one the proxy appended) instead of the proxy's own address. Only set this when
    * every connection comes through your proxy, or clients can pick their own address.
+   * `maxSocketsPerIp` is then off (every TCP socket is the proxy's): cap half-open
+   * connections per client at the proxy.
    */
   trustProxy?: boolean;
   /** If set, only WebSocket upgrades whose `Origin` header is in this list are accepted. */
@@ -131,8 +142,8 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   resumeGraceMs?: number;
   /**
    * How long a TCP connection may take to send its HTTP request (the WebSocket upgrade,
-   * or `/health`) before it is closed. Such a connection is not yet counted by the
-   * connection limits, so this bounds how long it can hold a socket. Default 10 s.
+   * or `/health`) before it is closed. Such a connection is counted only by
+   * `maxSocketsPerIp`, so this bounds how long it can hold one of those. Default 10 s.
    */
   handshakeTimeoutMs?: number;
   /** How often aggregated refusal counts are logged (never one line per frame). Default 10 s. */

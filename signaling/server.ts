@@ -5,11 +5,12 @@
  * is `relay-protocol.ts`.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES } from '../src/signaling-client/protocol.js';
 import { Admission, type Refusal } from './admission.js';
-import { clientAddress } from './client-address.js';
+import { addressKey, clientAddress } from './client-address.js';
 import { ClientConnection } from './client-connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createJsonLogger, type RelayLogger } from './logger.js';
@@ -18,6 +19,7 @@ import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { RelayProtocol } from './relay-protocol.js';
 import { InMemoryRoomDirectory } from './room-directory.js';
 import { SendBudget } from './send-budget.js';
+import { SocketLimit } from './socket-limit.js';
 
 /**
  * A running relay, from {@link createSignalingServer}.
@@ -39,6 +41,10 @@ export interface SignalingServer {
 
 /** Refused sockets still closing; past this many, further refusals skip the error frame. */
 const MAX_PENDING_REFUSALS = 256;
+
+/** The answer to a TCP socket over `maxSocketsPerIp`, written before its request is read. */
+const TOO_MANY_SOCKETS_RESPONSE =
+  'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\ntoo-many-sockets-from-ip\n';
 
 /**
  * Start a signaling relay; resolves once it is listening.
@@ -199,6 +205,37 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   http.on('upgrade', onUpgrade);
   http.on('clientError', (_err, socket) => socket.destroy());
 
+  // Sockets per address, from accept on. The HTTP server takes each TCP connection through
+  // its own 'connection' listener; ours stands in front of it and hands over only sockets
+  // under the cap, so a refused one gets no HTTP parser and costs one write and a close.
+  // Behind a trusted proxy every socket is the proxy's: not capped here.
+  const socketLimit = new SocketLimit(opts.maxSocketsPerIp);
+  const refusedSockets = new Set<Socket>();
+  const httpConnection = http.listeners('connection');
+  if (httpConnection.length !== 1) throw new Error('unexpected HTTP server: expected one connection listener');
+  http.removeAllListeners('connection');
+  const refuseSocket = (socket: Socket): void => {
+    counters.reject('too-many-sockets-from-ip');
+    socket.on('error', () => {});
+    if (refusedSockets.size >= MAX_PENDING_REFUSALS) {
+      socket.destroy(); // under a flood, explaining each refusal costs more than it helps
+      return;
+    }
+    refusedSockets.add(socket);
+    socket.once('close', () => refusedSockets.delete(socket));
+    socket.resume(); // drop what it sends, so the close is not a reset that loses the answer
+    socket.end(TOO_MANY_SOCKETS_RESPONSE);
+    setTimeout(() => socket.destroy(), 2000).unref();
+  };
+  http.on('connection', (socket: Socket) => {
+    if (!opts.trustProxy && opts.maxSocketsPerIp !== Infinity) {
+      const address = addressKey(socket.remoteAddress ?? 'unknown');
+      if (!socketLimit.admit(address)) return refuseSocket(socket);
+      socket.once('close', () => socketLimit.release(address));
+    }
+    httpConnection[0]!.call(http, socket);
+  });
+
   const heartbeat = setInterval(() => {
     for (const conn of live) {
       if (conn.ended) continue;
@@ -220,6 +257,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const flushRefusals = (): void => {
     const pending = counters.drainPending();
     if (pending) log({ level: 'warn', event: 'refusals', counts: pending });
+    const sockets = socketLimit.drainRefused();
+    if (sockets) log({ level: 'warn', event: 'sockets-refused', max: opts.maxSocketsPerIp, ...sockets });
   };
   const logTimer = setInterval(flushRefusals, opts.logIntervalMs);
   logTimer.unref();
@@ -250,6 +289,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     );
     for (const conn of live) conn.end('shutdown', CLOSE_CODES.goingAway, 'server shutting down', 1500);
     http.closeAllConnections(); // idle keep-alive HTTP connections would hold close() open
+    for (const socket of refusedSockets) socket.destroy();
     await allClosed;
     await httpClosed;
     wss.close();

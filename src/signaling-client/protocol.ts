@@ -186,6 +186,7 @@ export const RELAY_ERROR_CODES = [
   'token-wrong-room', // token is for another room
   'server-full', // connection refused: maxConnections reached
   'too-many-connections-from-ip', // connection refused: maxConnectionsPerIp reached
+  'too-many-sockets-from-ip', // never in an error frame: TCP socket answered HTTP 429, maxSocketsPerIp reached (metrics and logs)
   'origin-not-allowed', // connection refused: Origin not in the allowlist
   'abuse', // too many refused messages: the connection is being closed
 ] as const;
