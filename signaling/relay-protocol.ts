@@ -88,8 +88,14 @@ export class RelayProtocol {
     }
   }
 
-  /** Take `conn` out of every room and topic, telling the rooms' other members. */
-  onClose(conn: ClientConnection, announce: boolean): void {
+  /**
+   * Take `conn` out of every room and topic, telling the rooms' other members. Its ids
+   * stay reserved for its resume key (`remember`, by default whenever the departure is
+   * announced) unless it went on purpose: a client that closes its socket itself (a tab
+   * closed or reloaded, a process that quits) is not coming back with that key, and its
+   * next incarnation proposing the same id must not be refused for the grace period.
+   */
+  onClose(conn: ClientConnection, announce: boolean, remember = announce): void {
     // Detach now, so nothing more is delivered to it; the telling may wait (see announce()).
     const rooms = [...conn.rooms];
     const topics = [...conn.topics];
@@ -99,7 +105,7 @@ export class RelayProtocol {
     for (const [room, peerId] of rooms) {
       this.rooms.remove(room, peerId);
       // Reserved for its resume key for a while: the same client may be back in a moment.
-      this.resumeKeys.release(room, peerId, conn, announce);
+      this.resumeKeys.release(room, peerId, conn, remember);
       if (announce) this.announce(room, JSON.stringify({ type: 'peer-left', room, peerId }));
     }
   }

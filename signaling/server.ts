@@ -150,7 +150,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       admission.closed(ip);
       conn.ended = true;
       budget.forget(conn);
-      protocol.onClose(conn, !shuttingDown); // a no-op if the relay ended it and already left its rooms
+      // The client's own close frame (1000, 1001 going away, 1005 none given): it left on
+      // purpose, so its ids are free at once; a lost connection (1006) keeps them reserved.
+      const closedByClient = conn.dropReason === undefined && (code === 1000 || code === 1001 || code === 1005);
+      protocol.onClose(conn, !shuttingDown, !shuttingDown && !closedByClient); // a no-op if the relay ended it and already left its rooms
       log({
         level: 'info',
         event: 'connection-close',

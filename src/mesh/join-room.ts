@@ -33,6 +33,13 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
   /** Ask the relay for this peer id instead of a generated one. */
   peerId?: PeerId;
   /**
+   * The secret that ties this peer's id to it at the relay (see
+   * `WebSocketSignalingOptions.resumeKey`; default a random one per `joinRoom` call).
+   * Pass the same one with the same `peerId` to take the id back after a crash, before
+   * the relay's grace period for the lost connection is over.
+   */
+  resumeKey?: string;
+  /**
    * Relay reconnect delays (default 250 ms doubling to 10 s, 50 % jitter); they start over
    * only after a connection that stayed joined for `maxMs`.
    */
@@ -117,7 +124,7 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * ```
  */
 export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
-  const { relay, token, iceServers, wrtc, WebSocket, peerId, backoff, connectAttempts, transport, signal, onRelayRefused, ...meshOptions } = options;
+  const { relay, token, iceServers, wrtc, WebSocket, peerId, resumeKey, backoff, connectAttempts, transport, signal, onRelayRefused, ...meshOptions } = options;
   if (typeof relay !== 'string' || !/^wss?:\/\//.test(relay)) {
     throw new MeshpartyError('bad-argument', `relay must be a ws:// or wss:// URL, got ${JSON.stringify(relay)}`);
   }
@@ -132,6 +139,7 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
     token,
     WebSocket,
     peerId,
+    resumeKey,
     backoff,
     maxInitialAttempts: connectAttempts ?? 5,
     clock: options.clock,

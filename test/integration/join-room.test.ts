@@ -98,6 +98,22 @@ describe('joinRoom', () => {
     expect(a.status).toBe('connected');
   });
 
+  it('a crashed peer rejoining with its fixed peerId and resumeKey gets its id back; another key does not', async () => {
+    const r = await relay();
+    const key = 'kept-with-the-app-data-0123';
+    // The crashed process: it joined and then lost its connection without a close frame
+    // (its last join is what the relay remembers it by).
+    const crashed = new WebSocket(r.address.url);
+    await new Promise((res) => crashed.once('open', res));
+    crashed.send(JSON.stringify({ type: 'join', v: 1, room: 'j', peerId: 'desk-7', resumeKey: key }));
+    await new Promise((res) => crashed.once('message', res));
+    crashed.terminate();
+    await waitFor(() => r.metrics().connections === 0, 'the relay saw the connection go');
+    await expect(join({ relay: r.address.url, peerId: 'desk-7', resumeKey: 'someone-else-0123456789' })).rejects.toMatchObject({ code: 'peer-id-taken' });
+    const back = await join({ relay: r.address.url, peerId: 'desk-7', resumeKey: key });
+    expect(back.selfId).toBe('desk-7');
+  });
+
   it('rejects room-full from the relay, and from maxPeers when the room already has that many', async () => {
     const small = await relay({ maxPeersPerRoom: 1 });
     await join({ relay: small.address.url });

@@ -108,6 +108,19 @@ describe('relay: resume keys', () => {
     await waitFor(async () => (await tryJoin(r, 'alice', { resumeKey: OTHER })).reply === 'joined', 'the id free after leave', 2000);
   });
 
+  it('a client that closes its socket itself (a tab closed or reloaded) frees its id at once', async () => {
+    for (const close of [(c: RelayTestClient) => c.ws.close(1001), (c: RelayTestClient) => c.ws.close()]) {
+      const r = await relayWith();
+      const { owner, watcher } = await ownerAndWatcher(r);
+      close(owner);
+      expect(await watcher.nextOf('peer-left')).toMatchObject({ peerId: 'alice' });
+      // Its next incarnation has another key (a reloaded page, a restarted process).
+      expect((await tryJoin(r, 'alice', { resumeKey: OTHER })).reply).toBe('joined');
+      await r.stop();
+      current = undefined;
+    }
+  });
+
   it('remembers at most maxRememberedPeerIds disconnected ids, forgetting the oldest first', async () => {
     const r = await relayWith({ maxRememberedPeerIds: 2 });
     const watcher = await r.connect();
