@@ -432,9 +432,17 @@ class WebSocketSignaling implements Signaling {
 
   #onRelayError(code: string, message: string): void {
     if (code === 'peer-id-taken' && !this.#joined) return this.#onPeerIdTaken(message);
-    // A join with our resume key took our place: a connection of ours we had already given
-    // up on (the relay closes it next). Nothing to do: its close is ignored or retried.
-    if (code === 'peer-id-resumed') return this.#log.warn('another connection took over our peer id with our resume key', { room: this.#opts.room });
+    // A join with our resume key took our place. Frames of a socket we gave up on never get
+    // here (`onmessage` checks it is the current one), so this is another live client with
+    // our key and id (the same resumeKey used in two tabs or processes). Taking the id
+    // back would make the two take it from each other forever: stop, and say why.
+    if (code === 'peer-id-resumed') {
+      return this.#fatal(
+        new MeshpartyError(code, `another client took over our peer id in room "${this.#opts.room}" with our resume key (is the same resumeKey used in two places?)`, {
+          room: this.#opts.room,
+        }),
+      );
+    }
     // Sent instead of `joined`, and the relay closes the connection right after it: do not
     // wait for the close. (Once joined it can only be a confused relay: logged below, as a
     // retry at once would make it a loop.)

@@ -194,6 +194,23 @@ describe('WebSocket signaling against a real relay', () => {
     }
   });
 
+  it('stops with peer-id-resumed, not a tug of war, when another live client joins with its id and resume key', async () => {
+    const r = await relay();
+    const same = { peerId: 'shared-id', resumeKey: 'the-same-key-in-two-tabs' };
+    const first = client(r.address.url, 'room-t', same);
+    await waitFor(() => first.s.status === 'connected', 'first joined');
+    const second = client(r.address.url, 'room-t', same);
+    await waitFor(() => second.s.status === 'connected', 'second joined');
+    await waitFor(() => first.s.status === 'closed', 'the first stops');
+    expect(first.seen.errors.map((e) => e.code)).toEqual(['peer-id-resumed']);
+    // Well past the fast backoff's retries: the second keeps the id, nobody takes it back.
+    await new Promise((res) => setTimeout(res, 400));
+    expect(second.s.status).toBe('connected');
+    expect(second.seen.errors).toEqual([]);
+    expect(second.seen.joined).toHaveLength(1);
+    expect(first.seen.joined).toHaveLength(1);
+  });
+
   it('gives up with relay-unreachable after maxInitialAttempts when nothing listens', async () => {
     const port = await freePort();
     const a = client(`ws://127.0.0.1:${port}`, 'room-4', { maxInitialAttempts: 3 });
