@@ -12,7 +12,22 @@ import { type SimplePeerTransportOptions, type WebRtcImplementation, createSimpl
 import { type MeshOptions, createMesh } from './create-mesh.js';
 import type { PeerId, Room } from './types.js';
 
-/** Options of {@link joinRoom}. */
+/**
+ * Options of {@link joinRoom}: where the relay is, which room, and (in Node) which
+ * WebRTC and WebSocket to use; the rest tunes the mesh.
+ *
+ * @example
+ * ```ts
+ * const options: JoinRoomOptions = {
+ *   relay: 'wss://relay.example',
+ *   room: 'friday-game',
+ *   password: 'from the invite link', // signals encrypted end to end
+ *   iceServers: [{ urls: 'stun:stun.example.org:3478' }],
+ *   connectAttempts: 10,
+ * };
+ * const room = await joinRoom(options);
+ * ```
+ */
 export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' | 'transports'> {
   /** The relay's WebSocket URL, e.g. `wss://relay.example.org` or `ws://127.0.0.1:4444`. */
   relay: string;

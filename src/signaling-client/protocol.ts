@@ -14,7 +14,15 @@
 /** The meshparty relay protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** A peer id as assigned by the relay: opaque, URL-safe, unique per connection. */
+/**
+ * A peer id as assigned by the relay: opaque, URL-safe, unique per connection.
+ *
+ * @example
+ * ```ts
+ * const names = new Map<PeerId, string>();
+ * room.on('peer-left', ({ id }) => names.delete(id));
+ * ```
+ */
 export type PeerId = string;
 
 // ---------------------------------------------------------------- client -> relay

@@ -18,7 +18,18 @@ import { type PacerOptions, SendPacer } from './send-pacer.js';
 import { type ClientMessage, type JoinMessage, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
 import type { Signaling, SignalingEvents, SignalingStatus } from './types.js';
 
-/** The WebSocket members used here: the browser's WebSocket and `ws` both fit. */
+/**
+ * The WebSocket members used here: the browser's WebSocket and `ws` both fit.
+ *
+ * @example
+ * ```ts
+ * // A socket that counts what it sends, for a test or a meter.
+ * class Counted extends WebSocket implements WebSocketLike {
+ *   sent = 0;
+ *   override send(data: string): void { this.sent += data.length; super.send(data); }
+ * }
+ * ```
+ */
 /* eslint-disable @typescript-eslint/no-explicit-any -- event types differ between the DOM and `ws`; only `data` is read */
 export interface WebSocketLike {
   readonly readyState: number;
@@ -30,10 +41,33 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-/** A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s default export in Node. */
+/**
+ * A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s default export in Node.
+ *
+ * @example
+ * ```ts
+ * import WebSocket from 'ws';
+ * const ctor: WebSocketConstructor = WebSocket;
+ * const room = await joinRoom({ relay: 'ws://127.0.0.1:4444', room: 'demo', WebSocket: ctor, wrtc });
+ * ```
+ */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-/** Options of {@link createWebSocketSignaling}. */
+/**
+ * Options of {@link createWebSocketSignaling}.
+ *
+ * @example
+ * ```ts
+ * const options: WebSocketSignalingOptions = {
+ *   url: 'wss://relay.example',
+ *   room: 'notes',
+ *   token, // when the relay has a secret
+ *   peerId: saved.peerId, // keep the id across a crash, with its key:
+ *   resumeKey: saved.resumeKey,
+ *   backoff: { maxMs: 5000 },
+ * };
+ * ```
+ */
 export interface WebSocketSignalingOptions {
   /** The relay's URL, e.g. `wss://relay.example.org` or `ws://127.0.0.1:4444`. */
   url: string;
