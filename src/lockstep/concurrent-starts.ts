@@ -38,6 +38,8 @@ export function startSupersedes<S, I>(c: SessionCore<S, I>, from: PeerId, m: Sta
   }
   // Both games' control messages and input channels are told apart by generation alone:
   // with the same one, packets our game's members still send could be taken for the other's.
+  // A generation digests the starter's id with the seed (generationOf, checked on every
+  // start), so two starters share one only by a 32-bit collision, even with the same seed.
   if (m.gen === c.gen) {
     c.log(`cannot move to ${from}'s game: it has our game's generation ${m.gen}`);
     return false;

@@ -176,7 +176,8 @@ export interface LockstepSession<S, I> {
    * said hello to them from the lobby, and which the start lists (this peer always is).
    * If another peer starts at about the same time (before either start arrived), the start
    * of the lower peer id wins on every peer: members of the other game leave it before any
-   * of its inputs mattered and play the winning one (`start-lost`, then `started`).
+   * of its inputs mattered and play the winning one (`start-lost`, then `started`), even
+   * when both pass the same `seed` (a game is named by its seed and its starter).
    */
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;

@@ -149,7 +149,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       delay: this.#chooseDelay(tickHz, [...seated, ...watching]),
       hashEvery: this.#c.opts.hashEvery ?? 10,
     };
-    const gen = generationOf(config.seed);
+    const gen = generationOf(config.seed, this.#c.selfId);
     const msg: Control = { kind: Kind.start, gen, startFrame: 0, players: seated, spectators: watching, ...config };
     for (const p of [...seated, ...watching]) if (p !== this.#c.selfId) this.#c.sendCtl(p, msg);
     this.#begin(msg, this.#c.selfId);
@@ -256,6 +256,9 @@ class Session<S, I> implements LockstepSession<S, I> {
     }
     if (m.kind === Kind.start) {
       if (!(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
+      // A start's generation names its starter too (generationOf): two starts at once, even
+      // with one seed, are then two generations, which concurrent-starts.ts needs to move over.
+      if (m.gen !== generationOf(m.seed, from)) return this.#c.badMessage(from, `a start from ${from} with generation ${m.gen}, not its own (${generationOf(m.seed, from)})`);
       if (this.#c.status === 'running' && startSupersedes(this.#c, from, m)) return this.#moveTo(from, m);
       if (this.#c.status !== 'lobby') return;
       // Only a peer in the lobby with us (its hello says so) starts a game, and it takes part

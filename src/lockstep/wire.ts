@@ -6,6 +6,7 @@
  */
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
+import { fnv1a32 } from '../util/fnv1a.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 /** Message kinds (first byte). */
@@ -32,8 +33,9 @@ export const Kind = {
  * `after`. 3: input packets have a 2-byte head and travel on a channel per generation.
  * 4: `cutOff` tells a receiver too far behind that a player stopped sending it inputs.
  * 5: `hash` carries a digest of the players the sender stepped that frame with.
+ * 6: `gen` is 32 bits, a digest of the start's seed and its starter (see generationOf).
  */
-export const LOCKSTEP_WIRE_VERSION = 5;
+export const LOCKSTEP_WIRE_VERSION = 6;
 
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
@@ -80,9 +82,22 @@ export function inputChannelName(prefix: string, gen: number): string {
   return `${prefix}:in:${gen}`;
 }
 
-/** The generation of a session started with `seed` (a byte, in start/join/snapshot and the input channel name). */
-export function generationOf(seed: number): number {
-  return (seed ^ (seed >>> 8) ^ (seed >>> 16) ^ (seed >>> 24)) & 0xff;
+/**
+ * The generation of a session started by `starter` with `seed`: 32 bits, in every control
+ * message and the input channel name. It names one start, not just a seed: two friends
+ * pressing Start at once (concurrent-starts.ts) make two games whose messages must be told
+ * apart, even with the same seed (an app may fix it); a start whose `gen` is not this is
+ * refused. Before version 6 it was one byte of the seed alone, so 1 start pair in 256 (and
+ * every pair with the same seed) could not be told apart and stayed two games.
+ *
+ * @example
+ * ```ts
+ * inputChannelName('lockstep', generationOf(42, 'a')); // 'lockstep:in:<32-bit number>'
+ * ```
+ */
+export function generationOf(seed: number, starter: PeerId): number {
+  const head = new ByteWriter(4).u32(seed >>> 0).finish();
+  return fnv1a32(new TextEncoder().encode(starter), fnv1a32(head));
 }
 
 const TAG_MOD = 2048;
@@ -266,21 +281,21 @@ export function encodeControl(m: Control): Uint8Array {
       w.varint(m.after);
       break;
     case Kind.start:
-      w.u8(m.gen).varint(m.startFrame);
+      w.u32(m.gen).varint(m.startFrame);
       writeConfig(w, m);
       writeIds(w, m.players);
       writeIds(w, m.spectators);
       break;
     case Kind.join:
-      w.u8(m.gen).string(m.peer).u8(roleByte(m.role)).varint(m.atFrame);
+      w.u32(m.gen).string(m.peer).u8(roleByte(m.role)).varint(m.atFrame);
       writeConfig(w, m);
       writePairs(w, m.members);
       break;
     case Kind.joinAck:
-      w.u8(m.gen).string(m.peer).varint(m.atFrame);
+      w.u32(m.gen).string(m.peer).varint(m.atFrame);
       break;
     case Kind.snapshot:
-      w.u8(m.gen).varint(m.frame);
+      w.u32(m.gen).varint(m.frame);
       writeConfig(w, m);
       writeIds(w, m.players);
       writeIds(w, m.spectators);
@@ -289,28 +304,28 @@ export function encodeControl(m: Control): Uint8Array {
       w.bytes(m.state);
       break;
     case Kind.hash:
-      w.u8(m.gen).varint(m.frame).u32(m.hash).u32(m.players);
+      w.u32(m.gen).varint(m.frame).u32(m.hash).u32(m.players);
       break;
     case Kind.leave:
-      w.u8(m.gen).string(m.peer).varint(m.since);
+      w.u32(m.gen).string(m.peer).varint(m.since);
       break;
     case Kind.report:
-      w.u8(m.gen).string(m.leaver).varint(m.since).varint(m.next).varint(m.base);
+      w.u32(m.gen).string(m.leaver).varint(m.since).varint(m.next).varint(m.base);
       writeInputs(w, m.inputs);
       break;
     case Kind.drop:
-      w.u8(m.gen).string(m.leaver).varint(m.since).varint(m.atFrame).varint(m.base);
+      w.u32(m.gen).string(m.leaver).varint(m.since).varint(m.atFrame).varint(m.base);
       writeInputs(w, m.inputs);
       break;
     case Kind.stateReq:
-      w.u8(m.gen).varint(m.frame);
+      w.u32(m.gen).varint(m.frame);
       break;
     case Kind.stateRes:
-      w.u8(m.gen).varint(m.frame).u8(m.state ? 1 : 0);
+      w.u32(m.gen).varint(m.frame).u8(m.state ? 1 : 0);
       if (m.state) w.bytes(m.state);
       break;
     case Kind.cutOff:
-      w.u8(m.gen).varint(m.since).varint(m.acked);
+      w.u32(m.gen).varint(m.since).varint(m.acked);
       break;
   }
   return w.finish();
@@ -329,13 +344,13 @@ export function decodeControl(bytes: Uint8Array): Control {
       break;
     }
     case Kind.start: {
-      const gen = r.u8();
+      const gen = r.u32();
       const startFrame = r.varint();
       m = { kind, gen, startFrame, ...readConfig(r), players: readIds(r), spectators: readIds(r) };
       break;
     }
     case Kind.join: {
-      const gen = r.u8();
+      const gen = r.u32();
       const peer = r.string();
       const role = byteRole(r.u8());
       const atFrame = r.varint();
@@ -343,38 +358,38 @@ export function decodeControl(bytes: Uint8Array): Control {
       break;
     }
     case Kind.joinAck:
-      m = { kind, gen: r.u8(), peer: r.string(), atFrame: r.varint() };
+      m = { kind, gen: r.u32(), peer: r.string(), atFrame: r.varint() };
       break;
     case Kind.snapshot: {
-      const gen = r.u8();
+      const gen = r.u32();
       const frame = r.varint();
       const config = readConfig(r);
       m = { kind, gen, frame, ...config, players: readIds(r), spectators: readIds(r), joins: readPairs(r), drops: readPairs(r), state: r.bytes().slice() };
       break;
     }
     case Kind.hash:
-      m = { kind, gen: r.u8(), frame: r.varint(), hash: r.u32(), players: r.u32() };
+      m = { kind, gen: r.u32(), frame: r.varint(), hash: r.u32(), players: r.u32() };
       break;
     case Kind.leave:
-      m = { kind, gen: r.u8(), peer: r.string(), since: r.varint() };
+      m = { kind, gen: r.u32(), peer: r.string(), since: r.varint() };
       break;
     case Kind.report:
-      m = { kind, gen: r.u8(), leaver: r.string(), since: r.varint(), next: r.varint(), base: r.varint(), inputs: readInputs(r) };
+      m = { kind, gen: r.u32(), leaver: r.string(), since: r.varint(), next: r.varint(), base: r.varint(), inputs: readInputs(r) };
       break;
     case Kind.drop:
-      m = { kind, gen: r.u8(), leaver: r.string(), since: r.varint(), atFrame: r.varint(), base: r.varint(), inputs: readInputs(r) };
+      m = { kind, gen: r.u32(), leaver: r.string(), since: r.varint(), atFrame: r.varint(), base: r.varint(), inputs: readInputs(r) };
       break;
     case Kind.stateReq:
-      m = { kind, gen: r.u8(), frame: r.varint() };
+      m = { kind, gen: r.u32(), frame: r.varint() };
       break;
     case Kind.stateRes: {
-      const gen = r.u8();
+      const gen = r.u32();
       const frame = r.varint();
       m = { kind, gen, frame, state: r.u8() === 1 ? r.bytes().slice() : undefined };
       break;
     }
     case Kind.cutOff:
-      m = { kind, gen: r.u8(), since: r.varint(), acked: r.varint() };
+      m = { kind, gen: r.u32(), since: r.varint(), acked: r.varint() };
       break;
     default:
       throw new MeshpartyError('bad-message', `unknown lockstep message kind ${kind}`);

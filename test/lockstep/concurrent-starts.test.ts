@@ -33,7 +33,7 @@ describe('two starts at about the same time', () => {
     const [a, b] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
     await n.advance(1500);
     const { seeds, lost } = watch([a, b]);
-    expect(generationOf(701)).not.toBe(generationOf(702));
+    expect(generationOf(701, 'a')).not.toBe(generationOf(702, 'b'));
     a.start({ seed: 701 });
     b.start({ seed: 702 });
     const views = await playTogether(n, [a, b], 600);
@@ -58,6 +58,29 @@ describe('two starts at about the same time', () => {
     expectAgreement([a, b], 0, 600);
     for (const s of [a, b]) s.leave();
   });
+
+  // Wire version 5 and earlier named a game by one byte, the XOR of its seed's bytes: two
+  // starts with the same byte (1 in 256, or always when an app fixes the seed) could not be
+  // told apart, so nobody moved and each starter played alone. The generation now digests the
+  // starter's id with the seed (32 bits), and a start must carry its starter's.
+  for (const [seedA, seedB, why] of [[701, 191, 'seeds whose old generation byte is the same'], [42, 42, 'the same seed']] as const) {
+    it(`two starts at once with ${why} end up in one game`, async () => {
+      const oldByte = (s: number) => (s ^ (s >>> 8) ^ (s >>> 16) ^ (s >>> 24)) & 0xff;
+      expect(oldByte(seedA)).toBe(oldByte(seedB));
+      const n = net(704);
+      const rooms = await connect(n, ['a', 'b']);
+      const [a, b] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
+      await n.advance(1500);
+      const { seeds, lost } = watch([a, b]);
+      a.start({ seed: seedA });
+      b.start({ seed: seedB });
+      const views = await playTogether(n, [a, b], 600);
+      expect(views).toEqual([a, b].map(() => ({ status: 'running', players: ['a', 'b'], far: true })));
+      expect({ seeds: Object.fromEntries(seeds), lost }).toEqual({ seeds: { a: seedA, b: seedA }, lost: ['b: b lost to a'] });
+      expect(expectAgreement([a, b], 0, 600)).toBe(61);
+      for (const s of [a, b]) s.leave();
+    });
+  }
 
   it('three peers, two starting at once: the third begins the losing game first and moves over with the others', async () => {
     const n = net(703);

@@ -13,7 +13,7 @@ async function sessionWithOutsider(seed: number) {
   a.start({ seed, players: ['a', 'b'] });
   await advanceUntil(n, () => a.frame >= 100 && b.frame >= 100, 10_000);
   const forge = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
-  return { n, a, b, logs, forge, gen: generationOf(seed) };
+  return { n, a, b, logs, forge, gen: generationOf(seed, 'a') };
 }
 
 describe('control messages from a peer that is not in the session', () => {
@@ -70,7 +70,7 @@ describe('requestState', () => {
       if (m.kind === Kind.stateRes && from === 'a') answers[m.state ? 'state' : 'none']++;
     });
     const frame = Math.floor((a.frame - 20) / 10) * 10;
-    for (let i = 0; i < 5000; i++) void ctl.send('a', encodeControl({ kind: Kind.stateReq, gen: generationOf(45), frame }));
+    for (let i = 0; i < 5000; i++) void ctl.send('a', encodeControl({ kind: Kind.stateReq, gen: generationOf(45, 'a'), frame }));
     await n.advance(200);
     expect(answers).toEqual({ state: STATES_PER_SECOND, none: 5000 - STATES_PER_SECOND });
     expect(logs.filter((l) => /^a: answering w's state requests without a state/.test(l)).length).toBe(1);
@@ -111,7 +111,7 @@ describe('`start` from a peer that is not in the lobby with us', () => {
     const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
     await n.advance(1500);
     const forge = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
-    const start = encodeControl({ kind: Kind.start, gen: generationOf(46), startFrame: 0, players: ['a', 'b', 'x'], spectators: [], seed: 46, tickHz: 60, delay: 2, hashEvery: 10 });
+    const start = encodeControl({ kind: Kind.start, gen: generationOf(46, 'x'), startFrame: 0, players: ['a', 'b', 'x'], spectators: [], seed: 46, tickHz: 60, delay: 2, hashEvery: 10 });
     for (const to of ['a', 'b']) await forge.send(to, start);
     await n.advance(500);
     expect({ a: a.status, b: b.status }).toEqual({ a: 'lobby', b: 'lobby' });
@@ -120,5 +120,20 @@ describe('`start` from a peer that is not in the lobby with us', () => {
     await advanceUntil(n, () => b.frame >= 100, 10_000);
     expect({ a: a.status, b: b.status, players: [...b.players].sort() }).toEqual({ a: 'running', b: 'running', players: ['a', 'b'] });
     for (const s of [a, b]) s.leave();
+  });
+
+  it("a lobby peer's start with another starter's generation is refused (a concurrent start must be told apart)", async () => {
+    const n = net(48);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'x']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    walk(rooms[2]!, n, 2); // x says hello from the lobby
+    await n.advance(1500);
+    const forge = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
+    const start = encodeControl({ kind: Kind.start, gen: generationOf(48, 'a'), startFrame: 0, players: ['a', 'b', 'x'], spectators: [], seed: 48, tickHz: 60, delay: 2, hashEvery: 10 });
+    for (const to of ['a', 'b']) await forge.send(to, start);
+    await n.advance(500);
+    expect({ a: a.status, b: b.status }).toEqual({ a: 'lobby', b: 'lobby' });
+    expect(logs.some((l) => /^a: dropped a message from x: a start from x with generation \d+, not its own/.test(l))).toBe(true);
   });
 });

@@ -27,7 +27,7 @@ async function coordinatorCore(seed: number) {
   const departures = (c.departures = new Departures(c));
   c.status = 'running';
   c.config = { seed, tickHz: 60, delay: 2, hashEvery: 10 };
-  c.gen = generationOf(seed);
+  c.gen = generationOf(seed, 'a');
   c.sim = Simulation.start(game, seed, ['a', 'b'], 100);
   for (const p of ['a', 'b']) c.streams.set(p, new InputStream(0));
   return { c, departures, logs };

@@ -21,7 +21,7 @@ describe('a forged join naming a far frame', () => {
     const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
     for (let i = 0; i < 100 && !rooms[2]!.peers.has('w'); i++) await n.advance(10);
     await n.advance(300);
-    const forged = { kind: Kind.join as typeof Kind.join, gen: generationOf(631), peer: 'w', role: 'spectator' as const, atFrame: 10_000_000, seed: 631, tickHz: 60, delay: 2, hashEvery: 10, members: [[0, 'x']] as Array<[number, string]> };
+    const forged = { kind: Kind.join as typeof Kind.join, gen: generationOf(631, 'a'), peer: 'w', role: 'spectator' as const, atFrame: 10_000_000, seed: 631, tickHz: 60, delay: 2, hashEvery: 10, members: [[0, 'x']] as Array<[number, string]> };
     await rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' }).send('w', encodeControl(forged));
     const started: number[] = [];
     const rejoins: string[] = [];

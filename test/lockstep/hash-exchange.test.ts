@@ -39,7 +39,7 @@ describe('the hash-check window (HASH_WINDOW)', () => {
 describe('requestState', () => {
   it('a request that timed out leaves no waiter behind, and a later request for the same state is answered', async () => {
     const seed = 92;
-    const { n, rooms, c, hashing } = await coreOfA(seed, 0);
+    const { n, rooms, c, hashing } = await coreOfA(seed, 0, 'b'); // the generation b's start will have
     // Route answers to a's HashExchange, as the session does.
     c.ctl.on('message', ({ from, data }) => {
       const m = decodeControl(data);
@@ -52,7 +52,7 @@ describe('requestState', () => {
     await n.advance(200);
     expect(await timedOut).toBeUndefined();
     expect(c.stateWaiters.size).toBe(0);
-    // b starts (a listed as a player of the same generation) and hashes frame 0: asked again, it answers.
+    // b starts (a listed as a player of that generation) and hashes frame 0: asked again, it answers.
     b.start({ seed, players: ['a', 'b'] });
     await n.advance(100);
     const again = hashing.requestState('b', 0, 1000);

@@ -21,7 +21,7 @@ describe('a joiner before its snapshot', () => {
     const z = walk(n.join('game', { peerId: 'z' }), n, 3, {}, logs);
     await advanceUntil(n, () => z.status === 'joining', 10_000, 5);
     // w, a spectator member, tells the joining z that player b left.
-    await rooms[2]!.channel('lockstep:ctl').send('z', encodeControl({ kind: Kind.leave, gen: generationOf(641), peer: 'b', since: 0 }));
+    await rooms[2]!.channel('lockstep:ctl').send('z', encodeControl({ kind: Kind.leave, gen: generationOf(641, 'a'), peer: 'b', since: 0 }));
     await advanceUntil(n, () => z.status === 'running', 10_000);
     const target = a.frame + 300;
     await advanceUntil(n, () => z.frame >= target && b.frame >= target, 20_000);

@@ -66,7 +66,7 @@ describe('what the session keeps about peers', () => {
     c.lobbyWait = new LobbyWait(c);
     c.status = 'running';
     c.config = { seed: 97, tickHz: 60, delay: 2, hashEvery: 10 };
-    c.gen = generationOf(97);
+    c.gen = generationOf(97, 'a');
     c.sim = Simulation.start(game, 97, ['a', 'b'], 100);
     for (const p of ['a', 'b']) {
       c.streams.set(p, new InputStream(0));

@@ -257,7 +257,7 @@ describe('lockstep session on the in-memory network (simulated time, 5% loss, 50
     await runUntil(net, [a, b], 100);
     const ctl = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
     // The session's input channel (named after its generation); x is no member, so only validation meets it.
-    const inp = rooms[2]!.channel(inputChannelName('lockstep', generationOf(1)), { reliability: 'unreliable' });
+    const inp = rooms[2]!.channel(inputChannelName('lockstep', generationOf(1, 'a')), { reliability: 'unreliable' });
     for (let i = 0; i < 120; i++) {
       await ctl.send('a', new Uint8Array([99, i]));
       await inp.send('a', new Uint8Array([0, 0x1f])); // an escaped ack without its varint

@@ -138,7 +138,7 @@ describe('a spectator that lies about a player', () => {
       const { n, logs, rooms, ps, w, playerStalls, playerLeft } = await game(seed, ['a', 'b', 'c']);
       // w is a member (a spectator in every player's view) and speaks on the session's own channel.
       const ctl = rooms[3]!.channel('lockstep:ctl', { reliability: 'reliable' });
-      const forged = send(generationOf(seed), ps[0]!.frame);
+      const forged = send(generationOf(seed, 'a'), ps[0]!.frame);
       for (const p of forged.to) await ctl.send(p, forged.bytes);
       await n.advance(5_000);
       for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players] }).toEqual({ peer: s.selfId, status: 'running', players: ['a', 'b', 'c'] });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DropAgreement } from '../../src/lockstep/drop-agreement.js';
 import { HashBook } from '../../src/lockstep/hash-book.js';
 import { InputStream } from '../../src/lockstep/input-stream.js';
-import { type Control, type InputPacket, Kind, LOCKSTEP_WIRE_VERSION, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket, resolveInputPacket } from '../../src/lockstep/wire.js';
+import { type Control, type InputPacket, Kind, LOCKSTEP_WIRE_VERSION, decodeControl, decodeInputPacket, encodeControl, encodeInputPacket, generationOf, resolveInputPacket } from '../../src/lockstep/wire.js';
 
 const b = (...xs: number[]) => new Uint8Array(xs);
 
@@ -59,18 +59,18 @@ describe('control messages', () => {
   const config = { seed: 0xdeadbeef, tickHz: 60, delay: 3, hashEvery: 10 };
   const all: Control[] = [
     { kind: Kind.hello, role: 'spectator', started: true, connected: ['a', 'b'], after: 777 },
-    { kind: Kind.start, gen: 3, startFrame: 0, players: ['a', 'b'], spectators: ['w'], ...config },
-    { kind: Kind.join, gen: 3, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
-    { kind: Kind.joinAck, gen: 3, peer: 'e', atFrame: 420 },
-    { kind: Kind.snapshot, gen: 3, frame: 420, players: ['a', 'b'], spectators: ['w'], joins: [[420, 'e']], drops: [[430, 'b']], state: b(1, 2, 3), ...config },
-    { kind: Kind.hash, gen: 3, frame: 440, hash: 0xffffffff, players: 0x12345678 },
-    { kind: Kind.leave, gen: 3, peer: 'b', since: 310 },
-    { kind: Kind.report, gen: 3, leaver: 'b', since: 310, next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
-    { kind: Kind.drop, gen: 3, leaver: 'b', since: 310, atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
-    { kind: Kind.stateReq, gen: 3, frame: 440 },
-    { kind: Kind.stateRes, gen: 3, frame: 440, state: b(7) },
-    { kind: Kind.stateRes, gen: 3, frame: 450, state: undefined },
-    { kind: Kind.cutOff, gen: 3, since: 310, acked: 1200 },
+    { kind: Kind.start, gen: 0xfedcba98, startFrame: 0, players: ['a', 'b'], spectators: ['w'], ...config },
+    { kind: Kind.join, gen: 0xfedcba98, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
+    { kind: Kind.joinAck, gen: 0xfedcba98, peer: 'e', atFrame: 420 },
+    { kind: Kind.snapshot, gen: 0xfedcba98, frame: 420, players: ['a', 'b'], spectators: ['w'], joins: [[420, 'e']], drops: [[430, 'b']], state: b(1, 2, 3), ...config },
+    { kind: Kind.hash, gen: 0xfedcba98, frame: 440, hash: 0xffffffff, players: 0x12345678 },
+    { kind: Kind.leave, gen: 0xfedcba98, peer: 'b', since: 310 },
+    { kind: Kind.report, gen: 0xfedcba98, leaver: 'b', since: 310, next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
+    { kind: Kind.drop, gen: 0xfedcba98, leaver: 'b', since: 310, atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
+    { kind: Kind.stateReq, gen: 0xfedcba98, frame: 440 },
+    { kind: Kind.stateRes, gen: 0xfedcba98, frame: 440, state: b(7) },
+    { kind: Kind.stateRes, gen: 0xfedcba98, frame: 450, state: undefined },
+    { kind: Kind.cutOff, gen: 0xfedcba98, since: 310, acked: 1200 },
   ];
 
   it('every kind round-trips', () => {
@@ -85,10 +85,22 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 5/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 6/);
     // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
-    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 5/);
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 6/);
+    // Nor one speaking version 5, whose one-byte generation would be misread as ours.
+    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 6/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
+  });
+});
+
+describe('generations', () => {
+  it('name the start, not just the seed: other starters or seeds give other 32-bit generations', () => {
+    const gens = new Set<number>();
+    for (const starter of ['a', 'b', 'ab', 'peer-1', 'peer-2']) for (const seed of [0, 1, 42, 191, 701, 0xffffffff]) gens.add(generationOf(seed, starter));
+    expect(gens.size).toBe(30);
+    expect([...gens].every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffffffff)).toBe(true);
+    expect(generationOf(42, 'a')).toBe(generationOf(42, 'a'));
   });
 });
 

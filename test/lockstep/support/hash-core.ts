@@ -8,8 +8,8 @@ import { Emitter } from '../../../src/util/emitter.js';
 import { makeWalkGame } from '../games.js';
 import { connect, net } from './memory-sessions.js';
 
-/** Peer a's session core (running at `frame`, b a spectator member) and its HashExchange; b is a plain room peer. */
-export async function coreOfA(seed: number, frame: number) {
+/** Peer a's session core (running at `frame` the game `starter` started, b a spectator member) and its HashExchange; b is a plain room peer. */
+export async function coreOfA(seed: number, frame: number, starter = 'a') {
   const n = net(seed);
   const rooms = await connect(n, ['a', 'b']);
   const logs: string[] = [];
@@ -18,7 +18,7 @@ export async function coreOfA(seed: number, frame: number) {
   const hashing = (c.hashing = new HashExchange(c));
   c.status = 'running';
   c.config = { seed, tickHz: 60, delay: 2, hashEvery: 10 };
-  c.gen = generationOf(seed);
+  c.gen = generationOf(seed, starter);
   c.sim = Simulation.start(game, seed, ['a'], frame);
   c.spectators.add('b');
   c.since.set('a', 0).set('b', 0);
