@@ -65,6 +65,10 @@ export class Admission<S, I> {
   applyJoin(peer: PeerId, role: Role, atFrame: number, proposer: PeerId): void {
     this.c.proposer.set(peer, proposer);
     this.c.lastAdmission.set(peer, Math.max(atFrame, this.c.lastAdmission.get(peer) ?? 0));
+    // Only a hello received after this admission may start another. One kept from before
+    // is not always taken for stale (not when this admission ends without a packet of the
+    // peer, JoinProposals.maybeAdmit): it would admit a peer whose session stopped again and again.
+    this.c.hellos.delete(peer);
     if (role === 'player') {
       const list = this.c.joinsAt.get(atFrame) ?? [];
       if (!list.includes(peer)) list.push(peer);
@@ -94,8 +98,8 @@ export class Admission<S, I> {
       this.c.log(`refusing admission at ${m.atFrame} from ${from} (${this.c.status}, not before ${this.c.notBefore})`);
       const leave: Control = { kind: Kind.leave, gen: m.gen, peer: this.c.selfId, since: m.atFrame };
       for (const [, p] of m.members) if (p !== this.c.selfId) this.c.sendCtl(p, leave);
-      // That coordinator now takes any hello of ours whose `after` is not past this
-      // admission for a stale one: our next hello must be past it, or it never admits us.
+      // Our next admission must come after this one, which the members hold until they
+      // drop it: our hellos ask for a frame past it from now on.
       // Not for a frame further ahead of ours than any player runs ahead of a member it still
       // sends inputs to: a forged join naming a far frame would keep us out for good.
       const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
@@ -197,7 +201,6 @@ export class Admission<S, I> {
     }
     if (this.c.sim && m.atFrame <= this.c.sim.frame) this.c.log(`join of ${m.peer} at ${m.atFrame} arrived at frame ${this.c.sim.frame}`);
     this.applyJoin(m.peer, m.role, m.atFrame, from);
-    this.c.hellos.delete(m.peer); // only a hello sent after this admission may start another
     this.c.sendCtl(from, { kind: Kind.joinAck, gen: this.c.gen, peer: m.peer, atFrame: m.atFrame });
     const key = admissionKey(m.peer, m.atFrame);
     const decided = this.c.decidedDrops.get(key);

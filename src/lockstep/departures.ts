@@ -28,6 +28,7 @@ export class Departures<S, I> {
     // `after` stays below that join frame) and we would take its every hello for a stale
     // one: a late joiner whose connection dropped just after we admitted it waited for good.
     this.c.lastAdmission.delete(id);
+    this.c.heardIn.delete(id);
     this.#connectionClosed(id);
     this.forgetPeer(id);
   }
@@ -43,6 +44,7 @@ export class Departures<S, I> {
     this.c.since.delete(id);
     this.c.proposer.delete(id);
     this.c.lastAdmission.delete(id);
+    this.c.heardIn.delete(id);
     this.c.bad.delete(id);
   }
 

@@ -99,6 +99,7 @@ export class InputExchange<S, I> {
     const p = resolveInputPacket(raw, ref);
     if (!p) throw new MeshpartyError('bad-message', 'input frames before 0');
     this.c.silent.heard(from);
+    if (since !== undefined) this.c.heardIn.set(from, since);
     const acked = this.c.receivers.get(from);
     if (acked !== undefined && p.ack > acked) this.c.receivers.set(from, Math.min(p.ack, this.c.myNext));
     if (!s || from === this.c.selfId) return;

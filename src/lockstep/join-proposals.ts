@@ -28,9 +28,15 @@ export class JoinProposals<S, I> {
     if (!this.c.room.peers.has(peer)) return;
     const hello = this.c.hellos.get(peer);
     if (!hello || hello.started || this.c.isMember(peer) || this.c.pendingJoins.has(peer) || this.c.dropped.has(peer)) return;
-    // A hello older than the peer's last admission we know of says nothing about now.
+    // A hello older than the peer's last admission says nothing about now, if the peer heard
+    // of that admission: a packet of it came from the peer. A join we applied may never have
+    // reached it, lost with a connection of the coordinator that sent it (that coordinator
+    // forgets the admission when the connection closes, Departures.onPeerLeft); a member
+    // taking over as coordinator, its own connection to the peer never closed, took the
+    // peer's every hello for a stale one, and the peer waited in the lobby for good. A hello
+    // from before an admission is no worry here: applying a join drops it (applyJoin).
     const last = this.c.lastAdmission.get(peer);
-    if (hello.after <= (last ?? -1)) return;
+    if (last !== undefined && hello.after <= last && this.c.heardIn.get(peer) === last) return;
     // Rate limit (the periodic retry in the ticker admits it once the interval is over).
     if (last !== undefined && sim.frame < last + READMIT_INTERVAL_S * this.c.config.tickHz) return;
     // While a drop is being agreed, a join sent now could reach a member before the drop

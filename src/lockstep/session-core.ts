@@ -100,8 +100,15 @@ export class SessionCore<S, I> {
   proposer = new Map<PeerId, PeerId>();
   /** Joins of a peer still here under an earlier admission: applied once that one is stepped out. */
   deferredJoins: Array<{ from: PeerId; m: JoinMessage }> = [];
-  /** Highest join frame of each peer this peer has applied: a hello older than it is stale. */
+  /** Highest join frame of each peer this peer has applied (the rate limit of its admissions). */
   lastAdmission = new Map<PeerId, number>();
+  /**
+   * The admission (start or join frame) of each peer in which a packet of it reached us: it
+   * heard of that admission, so a hello of it whose `after` is not past it is stale. Not so
+   * for an admission it never sent anything in: its join may have been lost with a
+   * connection of the coordinator that sent it (JoinProposals.maybeAdmit).
+   */
+  heardIn = new Map<PeerId, number>();
   /** Earliest join frame this peer accepts: past every frame of an admission it already left. */
   notBefore = 0;
   /** Coordinator: joins proposed and not yet acknowledged by every member. */
