@@ -7,7 +7,6 @@
  */
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
-import { HashBook } from './hash-book.js';
 import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import { InputStream } from './input-stream.js';
 import { Recorder } from './replay.js';
@@ -311,7 +310,9 @@ export class Admission<S, I> {
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();
     for (const c of [this.c.spectators, this.c.leaving, this.c.dropped, this.c.earlyLeaves]) c.clear();
     this.c.deferredJoins = [];
-    this.c.hashes = new HashBook(() => this.c.selfId);
+    // The same rule as the first game's book: made here without it, every later game of a
+    // peer that rejoined or moved to a winning start judged a spectator's hash past a drop.
+    this.c.hashes = this.c.newHashBook();
     this.c.sim = undefined;
     this.c.recorder = undefined;
     this.c.joinedVia = undefined;

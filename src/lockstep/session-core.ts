@@ -152,11 +152,16 @@ export class SessionCore<S, I> {
     this.byteLength = opts.game.input.byteLength;
     this.neutral = opts.game.input.encode(opts.game.input.neutral);
     this.localInput = this.neutral;
-    // Another set of players at a hashed frame is another timeline of drops only with a
-    // spectator involved (it may step past a drop frame before the drop reaches it; no player can).
-    this.hashes = new HashBook(() => this.selfId, (p) => this.role === 'spectator' || this.spectators.has(p));
+    this.hashes = this.newHashBook();
     this.prefix = opts.channel ?? 'lockstep';
     this.ctl = this.room.channel(`${this.prefix}:ctl`, { reliability: 'reliable' });
+  }
+
+  /** A hash book for a game (a new one for each, so no judgement carries over between games). */
+  newHashBook(): HashBook {
+    // Another set of players at a hashed frame is another timeline of drops only with a
+    // spectator involved (it may step past a drop frame before the drop reaches it; no player can).
+    return new HashBook(() => this.selfId, (p) => this.role === 'spectator' || this.spectators.has(p));
   }
 
   /** Read from the room each time: a room learns its id from the relay after it is created. */

@@ -3,7 +3,12 @@
  * (a state the drop throws away) is no desync; a genuinely different state still is.
  */
 import { describe, expect, it } from 'vitest';
+import { Admission } from '../../src/lockstep/admission.js';
 import { playersDigest } from '../../src/lockstep/hash-exchange.js';
+import { LobbyWait } from '../../src/lockstep/lobby-wait.js';
+import { SilentMembers } from '../../src/lockstep/silent-members.js';
+import { Simulation } from '../../src/lockstep/simulation.js';
+import { SpectatorLinks } from '../../src/lockstep/spectator-links.js';
 import { coreOfA } from './support/hash-core.js';
 import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
 
@@ -59,5 +64,27 @@ describe('hashes of another set of players', () => {
     c.hashes.local(470, 111, ['b'], ours);
     hashing.onHash('b', 470, 222, theirs);
     expect(desyncs).toEqual([480, 470]);
+  });
+});
+
+describe('the hash book of a later game', () => {
+  it('after our game is forgotten (back to the lobby, or over to a start that won), a spectator past a drop is still not judged', async () => {
+    // forgetGame made a new book that judged every hash, whoever sent it: a player readmitted
+    // after rejoining raised 'desync' at each spectator's hash of a frame past a drop.
+    const { c, hashing, desyncs, logs } = await coreOfA(93, 500);
+    c.admission = new Admission(c);
+    c.links = new SpectatorLinks(c);
+    c.silent = new SilentMembers(c);
+    c.lobbyWait = new LobbyWait(c);
+    c.admission.forgetGame();
+    // Admitted again (to the same game, say): b watches it.
+    c.status = 'running';
+    c.sim = Simulation.start(c.game, 93, ['a'], 900);
+    c.spectators.add('b');
+    c.since.set('a', 0).set('b', 600);
+    c.hashes.local(990, 111, ['b'], playersDigest(['a']));
+    hashing.onHash('b', 990, 222, playersDigest(['a', 'x']));
+    expect(desyncs).toEqual([]);
+    expect(logs.some((l) => l.includes('frame 990 from b not judged'))).toBe(true);
   });
 });
