@@ -49,7 +49,15 @@ export interface AwarenessEntry {
   state: Record<string, unknown> | null;
 }
 
-/** Size limits a receiver enforces. */
+/**
+ * Size limits a receiver enforces (pass some of them as `limits` to the provider).
+ *
+ * @example
+ * ```ts
+ * const limits: Partial<YjsLimits> = { maxUpdateBytes: 128 * 1024 * 1024, maxPresenceClients: 8 };
+ * createYjsProvider(room, doc, { name: 'big-doc', limits });
+ * ```
+ */
 export interface YjsLimits {
   /** Largest document update accepted (step 2 or incremental), in bytes. */
   maxUpdateBytes: number;

@@ -26,7 +26,19 @@ import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } 
 import { cutOffPeer } from './cut-off.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 
-/** Options of {@link createYjsProvider}. */
+/**
+ * Options of {@link createYjsProvider}.
+ *
+ * @example
+ * ```ts
+ * const options: YjsProviderOptions = {
+ *   name: 'notes/today',
+ *   limits: { maxUpdateBytes: 16 * 1024 * 1024 }, // refuse updates over 16 MiB from peers
+ *   maxStrikes: 5,
+ * };
+ * const provider = createYjsProvider(room, doc, options);
+ * ```
+ */
 export interface YjsProviderOptions {
   /** The document's name in the room; peers with the same name share the document. */
   name: string;
@@ -50,7 +62,15 @@ export interface YjsProviderOptions {
   log?: (message: string) => void;
 }
 
-/** Connection summary emitted as `status` (a superset of y-webrtc's `{ connected }`). */
+/**
+ * Connection summary emitted as `status` (a superset of y-webrtc's `{ connected }`).
+ *
+ * @example
+ * ```ts
+ * provider.on('status', ({ connected, status, peers }: YjsProviderStatus) =>
+ *   (badge.textContent = connected ? `${peers} online` : status === 'reconnecting' ? 'reconnecting…' : 'offline'));
+ * ```
+ */
 export interface YjsProviderStatus {
   connected: boolean;
   status: RoomStatus;
@@ -58,7 +78,16 @@ export interface YjsProviderStatus {
   peers: number;
 }
 
-/** Events of a {@link MeshpartyProvider}. */
+/**
+ * Events of a {@link MeshpartyProvider}; every `on()` returns its unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * const off = provider.on('synced', ({ synced }) => spinner.toggle(!synced));
+ * provider.on('dropped', ({ from, reason }) => console.warn(`ignored a message from ${from}: ${reason}`));
+ * off();
+ * ```
+ */
 export interface YjsProviderEvents {
   /** Every connected peer answered our sync request (true), or a new peer has not yet (false). */
   synced: { synced: boolean };

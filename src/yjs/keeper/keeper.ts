@@ -19,7 +19,16 @@ import { startupAborted, unlessAborted } from './startup-abort.js';
 import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
 import { UpdateLog, type FsyncPolicy } from './update-log.js';
 
-/** Options of {@link createKeeper}. */
+/**
+ * Options of {@link createKeeper}: `joinRoom`'s options, plus where to store and which
+ * rooms to keep.
+ *
+ * @example
+ * ```ts
+ * const options: KeeperOptions = { rooms: ['notes', 'wiki'], dir: '/var/lib/meshparty', relay, wrtc, WebSocket, fsync: 'always' };
+ * const keeper = await createKeeper(options);
+ * ```
+ */
 export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   /** Rooms to join and keep. */
   rooms?: string[];
@@ -56,7 +65,16 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   signal?: AbortSignal;
 }
 
-/** A running keeper. */
+/**
+ * A running keeper.
+ *
+ * @example
+ * ```ts
+ * const keeper: Keeper = await createKeeper({ room: 'notes', dir: './data', relay, wrtc, WebSocket });
+ * console.log([...keeper.docs('notes').keys()]); // the documents it keeps
+ * process.once('SIGTERM', () => void keeper.close()); // flushes every log first
+ * ```
+ */
 export interface Keeper {
   /** The documents kept in `room`, by name (for tests and tools). */
   docs(room: string): ReadonlyMap<string, Y.Doc>;

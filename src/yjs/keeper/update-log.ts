@@ -25,14 +25,33 @@ export const COMPACT_RETRY_MS = 30_000;
 /** ...up to this. */
 export const COMPACT_RETRY_MAX_MS = 10 * 60_000;
 
-/** When to fsync appended records. */
+/**
+ * When to fsync appended records.
+ *
+ * @example
+ * ```ts
+ * const fsync: FsyncPolicy = process.env.NODE_ENV === 'test' ? 'never' : 'always';
+ * const { log } = UpdateLog.open('doc.ylog', { fsync, snapshot: () => Y.encodeStateAsUpdate(doc) });
+ * ```
+ */
 export type FsyncPolicy =
   /** After every batch of appends (one per event-loop turn): an acknowledged edit survives power loss. */
   | 'always'
   /** Leave it to the OS: survives a process crash, not a power cut. Fast; for tests and benchmarks. */
   | 'never';
 
-/** Options of {@link UpdateLog.open}. */
+/**
+ * Options of {@link UpdateLog.open}.
+ *
+ * @example
+ * ```ts
+ * const options: UpdateLogOptions = {
+ *   snapshot: () => Y.encodeStateAsUpdate(doc),
+ *   compactBytes: 16 * 1024 * 1024,
+ *   log: (message) => logger.warn(message),
+ * };
+ * ```
+ */
 export interface UpdateLogOptions {
   fsync?: FsyncPolicy;
   /**
@@ -58,7 +77,17 @@ interface CompactRetry {
   size: number;
 }
 
-/** The append-only update log of one document; see the module comment. */
+/**
+ * The append-only update log of one document; see the module comment.
+ *
+ * @example
+ * ```ts
+ * const { log, updates } = UpdateLog.open('notes.ylog', { snapshot: () => Y.encodeStateAsUpdate(doc) });
+ * updates.forEach((u) => Y.applyUpdate(doc, u));
+ * doc.on('update', (u) => log.append(u));
+ * process.once('beforeExit', () => log.close());
+ * ```
+ */
 export class UpdateLog {
   #fd: number;
   #size: number;
