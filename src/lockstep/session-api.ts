@@ -9,7 +9,21 @@ import type { Game } from './game.js';
 import type { Recording } from './replay.js';
 import type { Role } from './wire.js';
 
-/** Options of {@link createLockstepSession}. */
+/**
+ * Options of {@link createLockstepSession}.
+ *
+ * @example
+ * ```ts
+ * const options: LockstepSessionOptions<State, Buttons<'up' | 'down' | 'fire'>> = {
+ *   room,
+ *   game: pong,
+ *   inputDelay: 'auto', // from the measured round trips
+ *   input: () => readKeyboard(), // sampled once per new frame
+ *   maxPlayers: 4, // the fifth and later watch
+ * };
+ * const session = createLockstepSession(options);
+ * ```
+ */
 export interface LockstepSessionOptions<S, I> {
   room: Room;
   game: Game<S, I>;
@@ -43,7 +57,20 @@ export interface LockstepSessionOptions<S, I> {
   log?: (message: string) => void;
 }
 
-/** Events of a {@link LockstepSession}. */
+/**
+ * Events of a {@link LockstepSession}; every `on()` returns its unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * const offs = [
+ *   session.on('started', ({ players }) => showScoreboard(players)),
+ *   session.on('frame', () => draw(session.state!)),
+ *   session.on('player-left', ({ peer }) => toast(`${nameOf(peer)} left`)),
+ *   session.on('desync', async ({ frame, dump }) => report(frame, await dump())),
+ * ];
+ * offs.forEach((off) => off());
+ * ```
+ */
 export interface LockstepEvents {
   started: { frame: number; players: PeerId[]; spectators: PeerId[]; seed: number; inputDelay: number; tickHz: number };
   /** A frame was stepped; `frame` is the new frame number (state is `session.state`). */
@@ -140,7 +167,15 @@ export interface LockstepEvents {
   stopped: { reason: string };
 }
 
-/** Figures for an overlay or a benchmark. */
+/**
+ * Figures for an overlay or a benchmark.
+ *
+ * @example
+ * ```ts
+ * const { frame, stalls, frameAdvantage, rttMs }: LockstepStats = session.stats();
+ * overlay.textContent = `frame ${frame} · stalls ${stalls} · ahead ${frameAdvantage} · ${JSON.stringify(rttMs)}`;
+ * ```
+ */
 export interface LockstepStats {
   frame: number;
   tickHz: number;
@@ -156,7 +191,17 @@ export interface LockstepStats {
   inputPacketsSent: number;
 }
 
-/** The handle returned by {@link createLockstepSession}. */
+/**
+ * The handle returned by {@link createLockstepSession}.
+ *
+ * @example
+ * ```ts
+ * const session: LockstepSession<State, Pad> = createLockstepSession({ room, game });
+ * startButton.onclick = () => session.start({ seed: Date.now() >>> 0 });
+ * addEventListener('keydown', () => session.setInput(readKeyboard()));
+ * addEventListener('beforeunload', () => session.leave());
+ * ```
+ */
 export interface LockstepSession<S, I> {
   readonly selfId: PeerId;
   /** `lobby` before start, `joining` while a late joiner waits for its snapshot. */

@@ -37,6 +37,15 @@ export const Kind = {
  */
 export const LOCKSTEP_WIRE_VERSION = 6;
 
+/**
+ * What a member of a game does: a player sends inputs every frame, a spectator only
+ * receives them and steps the same frames.
+ *
+ * @example
+ * ```ts
+ * session.on('player-joined', ({ peer, role }: { peer: PeerId; role: Role }) => toast(`${nameOf(peer)} joined as a ${role}`));
+ * ```
+ */
 export type Role = 'player' | 'spectator';
 const roleByte = (r: Role) => (r === 'player' ? 0 : 1);
 const byteRole = (b: number): Role => {
