@@ -23,6 +23,7 @@ export interface PeerLifecycle {
   drop(r: RemotePeer, reason: string, recover: boolean, err?: MeshpartyError): void;
   /** Forget `r` altogether once it has no connection. */
   forget(r: RemotePeer): void;
+  /** Cancel `r`'s pending retry and connect timeout, and its wait for a free slot at maxPeers. */
   clearTimers(r: RemotePeer): void;
   /** Connections (open or forming) count against maxPeers. */
   hasRoomFor(r: RemotePeer): boolean;
@@ -45,10 +46,24 @@ export function createPeerLifecycle(
 ): PeerLifecycle {
   const { clock, log, opts, remotes, open, events, channelsById } = ctx;
 
+  /**
+   * Peers this side would offer to but did not, at maxPeers. Only this side offers to them
+   * (the glare rule), so each is considered again when one of our connections goes away;
+   * without that, a peer that came while we were full stayed unconnected for good.
+   */
+  const waitingForRoom = new Set<RemotePeer>();
+  const considerWaiting = () => {
+    for (const r of [...waitingForRoom]) {
+      waitingForRoom.delete(r);
+      consider(r);
+    }
+  };
+
   const clearTimers = (r: RemotePeer) => {
     if (r.retryTimer !== undefined) clock.clearTimeout(r.retryTimer);
     if (r.connectTimer !== undefined) clock.clearTimeout(r.connectTimer);
     r.retryTimer = r.connectTimer = undefined;
+    waitingForRoom.delete(r);
   };
 
   /** Connections (open or forming) count against maxPeers. */
@@ -73,7 +88,11 @@ export function createPeerLifecycle(
       return;
     }
     if (r.retryTimer !== undefined) return;
-    if (!hasRoomFor(r)) return log.warn('room at maxPeers: not connecting', { peer: r.id, maxPeers: opts.maxPeers });
+    if (!hasRoomFor(r)) {
+      if (!waitingForRoom.has(r)) log.warn('room at maxPeers: not connecting', { peer: r.id, maxPeers: opts.maxPeers });
+      waitingForRoom.add(r);
+      return;
+    }
     startConnection(r, true, newSessionId());
   };
 
@@ -130,6 +149,8 @@ export function createPeerLifecycle(
       events.emit('peer-left', { id: r.id, reason });
     }
     if (recover) recoverLater(r, conn.session, reason === 'restart-requested');
+    // A connection slot is free: a peer that waited for one may take it.
+    if (waitingForRoom.size > 0) considerWaiting();
   };
 
   const recoverLater = (r: RemotePeer, deadSession: string, now: boolean) => {

@@ -112,6 +112,29 @@ describe('room capacity', () => {
     await Promise.all([a, b, greedy1, greedy2].map((r) => r.leave()));
   });
 
+  it('a peer that came while we were at maxPeers is offered to as soon as a connection frees a slot', async () => {
+    // The room holds more than maxPeers when a member's relay socket dropped for a moment
+    // (its peer connections stay up) while a newcomer joined, or when members run with
+    // different limits (here: d's is higher). The full side that offers to d (the glare
+    // rule) gave up at once, and nothing made it try again when a slot freed.
+    expect([shouldInitiate('f', 'd'), shouldInitiate('a', 'd')]).toEqual([true, false]);
+    const net = createMemoryNetwork({ clock: new ManualClock(), latencyMs: 5, mesh: { maxPeers: 3, logger: { debug() {}, warn() {} } } });
+    const f = net.join('r', { peerId: 'f' });
+    const a = net.join('r', { peerId: 'a' });
+    const c = net.join('r', { peerId: 'c' });
+    await net.advance(2000);
+    const d = net.join('r', { peerId: 'd', maxPeers: 8 });
+    await net.advance(5000);
+    expect(d.peers.size).toBe(0); // f, a and c are full
+    await c.leave();
+    await net.advance(1000);
+    expect([...f.peers.keys()].sort()).toEqual(['a', 'd']);
+    await net.advance(30_000); // d offers to a itself, again after its connect timeout
+    expect([...d.peers.keys()].sort()).toEqual(['a', 'f']);
+    expect([...a.peers.keys()].sort()).toEqual(['d', 'f']);
+    await Promise.all([f, a, d].map((r) => r.leave()));
+  });
+
   it('passes the relay\'s own room-full through as an error and closes', async () => {
     const net = createMemoryNetwork({ roomLimit: 2 });
     const a = net.join('r', { peerId: 'a' });
