@@ -30,21 +30,27 @@ export function createChannels(ctx: MeshContext): (name: string, o?: { reliabili
       maxMessageBytes: opts.maxMessageBytes,
     });
 
+  /** Send `data` on `ch` to `to`; `owned`: `data` is the mesh's own copy (shared by a broadcast's queues). */
+  const sendTo = (ch: MeshChannel, to: PeerId, data: Uint8Array, owned: boolean): Promise<void> => {
+    if (ctx.closed) return Promise.reject(new MeshpartyError('closed', 'the room is closed'));
+    if (!(data instanceof Uint8Array)) return Promise.reject(new MeshpartyError('bad-argument', 'data must be a Uint8Array'));
+    if (data.byteLength > opts.maxMessageBytes) return Promise.reject(tooLarge(data));
+    const conn = remotes.get(to)?.conn;
+    if (!conn?.isOpen) return Promise.reject(new MeshpartyError('unknown-peer', `no open connection to peer ${to}`, { peer: to }));
+    return conn.send(ch.reliability, ch.id, data, owned);
+  };
+
   const host: ChannelHost = {
-    sendOn(ch, to, data) {
-      if (ctx.closed) return Promise.reject(new MeshpartyError('closed', 'the room is closed'));
-      if (!(data instanceof Uint8Array)) return Promise.reject(new MeshpartyError('bad-argument', 'data must be a Uint8Array'));
-      if (data.byteLength > opts.maxMessageBytes) return Promise.reject(tooLarge(data));
-      const conn = remotes.get(to)?.conn;
-      if (!conn?.isOpen) return Promise.reject(new MeshpartyError('unknown-peer', `no open connection to peer ${to}`, { peer: to }));
-      return conn.send(ch.reliability, ch.id, data);
-    },
+    sendOn: (ch, to, data) => sendTo(ch, to, data, false),
     async broadcastOn(ch, data) {
       if (ctx.closed) throw new MeshpartyError('closed', 'the room is closed');
       if (!(data instanceof Uint8Array)) throw new MeshpartyError('bad-argument', 'data must be a Uint8Array');
       if (data.byteLength > opts.maxMessageBytes) throw tooLarge(data);
       const ids = [...open.keys()];
-      const results = await Promise.allSettled(ids.map((id) => host.sendOn(ch, id, data)));
+      // One copy for every peer's queue (a copy each would be N times a large message), so
+      // the caller may reuse `data` once broadcast() returns, as with send().
+      const own = ids.length > 0 && ch.reliability === 'reliable' ? data.slice() : data;
+      const results = await Promise.allSettled(ids.map((id) => sendTo(ch, id, own, own !== data)));
       // A peer leaving mid-broadcast is not the sender's failure; any other refusal (a full
       // queue) left a hole in that peer's stream, and the sender must hear of it.
       const failed: Record<PeerId, string> = {};

@@ -102,10 +102,14 @@ export class Connection {
     return this.transport.remoteId;
   }
 
-  /** Send one message (already checked against maxMessageBytes by the mesh). */
-  send(reliability: Reliability, channel: number, data: Uint8Array): Promise<void> {
+  /**
+   * Send one message (already checked against maxMessageBytes by the mesh). The caller may
+   * reuse `data` once this returns (`owned`: it is a copy nobody else changes; see
+   * SendQueue.enqueue).
+   */
+  send(reliability: Reliability, channel: number, data: Uint8Array, owned = false): Promise<void> {
     if (!this.isOpen || !this.queue) return Promise.reject(new MeshpartyError('unknown-peer', `no open connection to ${this.remoteId}`));
-    if (reliability === 'reliable') return this.queue.enqueue(channel, data);
+    if (reliability === 'reliable') return this.queue.enqueue(channel, data, owned);
     if (!fitsOneFrame(data.byteLength, this.transport.maxMessageSize)) {
       return Promise.reject(
         new MeshpartyError('message-too-large', `unreliable message of ${data.byteLength} bytes does not fit one ${this.transport.maxMessageSize}-byte frame`, {

@@ -80,8 +80,14 @@ export class SendQueue {
     private readonly options: SendQueueOptions,
   ) {}
 
-  /** Queue a message; resolves when its last frame is handed to the transport. */
-  enqueue(channel: number, data: Uint8Array): Promise<void> {
+  /**
+   * Queue a message; resolves when its last frame is handed to the transport. A message
+   * that has to wait is copied (unless `owned`: the caller already handed over a copy of
+   * its own), so the caller may reuse `data` once this returns, as with a data channel's
+   * `send()`: frames are cut from it as they go, and a buffer the app refilled meanwhile
+   * reached the peer as another message's bytes.
+   */
+  enqueue(channel: number, data: Uint8Array, owned = false): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.#queued > 0 && this.#queued + data.byteLength > this.options.maxQueuedBytes) {
       return Promise.reject(
@@ -105,7 +111,7 @@ export class SendQueue {
         return queued;
       }
     }
-    const queued = this.#queue(channel, data);
+    const queued = this.#queue(channel, owned ? data : data.slice());
     this.pump();
     return queued;
   }

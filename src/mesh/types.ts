@@ -86,6 +86,8 @@ export interface Channel {
   /**
    * Send to one peer. Reliable channels queue behind backpressure and never drop or
    * reorder; the promise resolves once the whole message is handed to the data channel.
+   * `data` may be reused or changed as soon as `send()` returns (a message that has to
+   * wait is copied), as with a data channel's own `send()`.
    * Rejects with a MeshpartyError: `unknown-peer` (no open connection), `peer-left` (the
    * connection closed while the message waited, also on our own leave()),
    * `message-too-large`, `queue-full` (the peer's queue holds `maxQueuedBytes`; this
@@ -96,7 +98,8 @@ export interface Channel {
   /**
    * Send to every connected peer. A peer that leaves meanwhile is skipped; any other
    * refusal rejects (after the others were sent) with the first refusal's code and
-   * `detail.failed`, each refused peer's code (e.g. `{ p2: 'queue-full' }`).
+   * `detail.failed`, each refused peer's code (e.g. `{ p2: 'queue-full' }`). Like
+   * `send()`, `data` may be reused once `broadcast()` returns (one copy serves every peer).
    */
   broadcast(data: Uint8Array): Promise<void>;
   /** Subscribe to channel events; returns the unsubscribe function. */

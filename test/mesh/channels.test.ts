@@ -160,6 +160,37 @@ describe('backpressure', () => {
   });
 });
 
+describe('a buffer reused after send()', () => {
+  it('is sent as it was when send() or broadcast() returned, also behind backpressure and in chunks', async () => {
+    // An app that refills one scratch buffer per message (as a data channel's own send()
+    // allows): messages that had to wait were cut into frames from the buffer later, so
+    // they arrived with the latest contents (0, 4, 4, 4, 4), a chunked one torn.
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, latencyMs: 5, maxMessageSize: 1024, lowWaterMark: 512, mesh: { highWaterMarkBytes: 1000, logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    const c = net.join('r', { peerId: 'c' });
+    await net.advance(100);
+    const got: Record<string, string[]> = { b: [], c: [] };
+    for (const [id, room] of [['b', b], ['c', c]] as const) {
+      room.channel('x').on('message', ({ data }) => got[id]!.push(`${data.length}:${[...new Set(data)].join(',')}`));
+    }
+    const scratch = new Uint8Array(3000);
+    for (let i = 1; i <= 4; i++) {
+      scratch.fill(i);
+      void a.channel('x').send('b', scratch.subarray(0, i * 700));
+    }
+    for (let i = 5; i <= 7; i++) {
+      scratch.fill(i);
+      void a.channel('x').broadcast(scratch.subarray(0, 2000));
+    }
+    await net.advance(1000);
+    expect(got.b).toEqual(['700:1', '1400:2', '2100:3', '2800:4', '2000:5', '2000:6', '2000:7']);
+    expect(got.c).toEqual(['2000:5', '2000:6', '2000:7']);
+    await Promise.all([a, b, c].map((r) => r.leave()));
+  });
+});
+
 describe('channels share a connection fairly', () => {
   it('a small message on one channel overtakes a large one on another; each channel keeps its own order', async () => {
     const clock = new ManualClock();
