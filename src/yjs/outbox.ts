@@ -53,6 +53,8 @@ const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 2000;
 /** Error codes that mean "not now" rather than "never": the message is kept. */
 const RETRYABLE = new Set(['queue-full']);
+/** How long a closing outbox ({@link PeerOutbox.drainAndClose}) keeps retrying refusals that may pass. */
+export const DRAIN_FOR_MS = 5 * 60_000;
 
 /** The message in flight and what it was made of, to put back if it is refused for now. */
 type InFlight =
@@ -67,8 +69,12 @@ export class PeerOutbox {
   /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
   #encodedFirst: (() => Uint8Array) | undefined;
   #awareness: (() => Uint8Array | undefined) | undefined;
-  #inFlight = false;
+  /** Messages handed to the sink and not yet settled: one at most, unless draining. */
+  #inFlight = 0;
   #closed = false;
+  /** Closing once what is queued is sent (drainAndClose). */
+  #draining = false;
+  #drainUntil = 0;
   #timer: TimerHandle | undefined;
   /** Refusals in a row that were kept for a retry (0 after any send goes through). */
   #refusals = 0;
@@ -89,6 +95,7 @@ export class PeerOutbox {
    * sends hello after hello gets one answer, not a copy of the document per hello.
    */
   control(message: Uint8Array, key?: string): void {
+    if (this.#draining) return;
     const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
     if (waiting) waiting.message = message;
     else this.#control.push({ message, key });
@@ -101,6 +108,7 @@ export class PeerOutbox {
    * once for all its peers instead of once per peer.
    */
   update(update: Uint8Array, encoded?: () => Uint8Array): void {
+    if (this.#draining) return;
     this.#updates.push(update);
     this.#encodedFirst = this.#updates.length === 1 ? encoded : undefined;
     this.#pump();
@@ -108,6 +116,7 @@ export class PeerOutbox {
 
   /** Mark presence as changed; `encode` is called when it is actually sent, so only the latest state goes. */
   awareness(encode: () => Uint8Array | undefined): void {
+    if (this.#draining) return;
     this.#awareness = encode;
     this.#pump();
   }
@@ -118,35 +127,29 @@ export class PeerOutbox {
   }
 
   /**
-   * Hand every sync message and the merged updates still waiting to the sink at once
-   * (behind the message in flight: the sink keeps order), then close. For a provider that
-   * stops while its peer stays: edits typed just before would otherwise be dropped with
-   * the queue, and the peer would not see them until this document is opened again.
-   * Best effort: a refusal now is not retried or reported.
+   * Take nothing new, send what is still queued of the document (sync answers and
+   * updates, the message in flight too if it is refused for now), then close. For a
+   * provider that stops while its peer stays: edits typed just before would otherwise be
+   * dropped with the queue, and the peer would not see them until this document is opened
+   * here again. A refusal that may pass (`queue-full`: another channel fills the peer's
+   * queue) is retried as usual, for up to {@link DRAIN_FOR_MS}; then, or on a final
+   * refusal, the message is given up and reported. Step 1s and presence are dropped:
+   * nobody is left to apply their answers.
    */
-  sendAllAndClose(): void {
-    if (this.#closed) return;
-    const messages = this.#control.map((c) => c.message);
-    if (this.#updates.length > 0) {
-      const encoded = this.#encodedFirst;
-      const update = this.#updates.length === 1 ? this.#updates[0]! : Y.mergeUpdates(this.#updates);
-      messages.push(encoded ? encoded() : encodeUpdate(YjsTag.Update, update));
-    }
-    this.close();
-    for (const message of messages) {
-      this.stats.messages++;
-      this.stats.bytes += message.length;
-      try {
-        this.sink.send(message).catch(() => {});
-      } catch {
-        // a sink that throws is a refusal like any other here
-      }
-    }
+  drainAndClose(): void {
+    if (this.#closed || this.#draining) return;
+    this.#draining = true;
+    this.#drainUntil = this.clock.now() + DRAIN_FOR_MS;
+    this.#control = this.#control.filter((c) => c.message[0] !== YjsTag.SyncStep1);
+    this.#awareness = undefined;
+    if (this.#inFlight === 0 && this.#control.length === 0 && this.#updates.length === 0) return this.close(); // and its retry timer
+    this.#pump();
   }
 
   /** Drop everything still queued and stop any timer; later calls do nothing. */
   close(): void {
     this.#closed = true;
+    this.#draining = false;
     this.#control = [];
     this.#updates = [];
     this.#encodedFirst = undefined;
@@ -156,14 +159,28 @@ export class PeerOutbox {
   }
 
   #pump(): void {
-    if (this.#closed || this.#inFlight || this.#timer !== undefined) return;
+    if (this.#draining) return this.#pumpAll();
+    if (this.#closed || this.#inFlight > 0 || this.#timer !== undefined) return;
     if (this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness) return;
     // Someone else's send on this channel is still draining; merge meanwhile.
     if (this.sink.queuedBytes() > 0) return this.#wait(DRAIN_POLL_MS);
     const next = this.#next();
-    if (!next) return; // only presence was left, with nothing to say
-    const { flight, message } = next;
-    this.#inFlight = true;
+    if (next) this.#send(next); // (none when only presence was left, with nothing to say)
+  }
+
+  /**
+   * Draining: hand everything queued to the sink at once, behind any message in flight
+   * (the sink keeps order), so a room left right after still carries it; close once all
+   * has gone. Refusals come back through #refused and wait for the retry timer.
+   */
+  #pumpAll(): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    for (let next = this.#next(); next; next = this.#next()) this.#send(next);
+    if (this.#inFlight === 0 && this.#control.length === 0 && this.#updates.length === 0) this.close(); // all sent
+  }
+
+  #send({ flight, message }: { flight: InFlight; message: Uint8Array }): void {
+    this.#inFlight++;
     this.stats.messages++;
     this.stats.bytes += message.length;
     let sending: Promise<void>;
@@ -182,12 +199,12 @@ export class PeerOutbox {
   }
 
   #done(): void {
-    this.#inFlight = false;
+    this.#inFlight--;
     this.#pump();
   }
 
   #refused(flight: InFlight, err: unknown): void {
-    this.#inFlight = false;
+    this.#inFlight--;
     if (this.#closed) return; // the peer is gone or the provider destroyed: nothing to report
     const error = err instanceof MeshpartyError ? err : new MeshpartyError('send-failed', String(err));
     if (error.code === 'message-too-large' && flight.kind === 'update' && flight.parts.length > 1) {
@@ -198,7 +215,7 @@ export class PeerOutbox {
       this.#putBack(flight);
       return this.#pump();
     }
-    if (!RETRYABLE.has(error.code)) {
+    if (!RETRYABLE.has(error.code) || (this.#draining && this.clock.now() >= this.#drainUntil)) {
       this.onFailure({ error, kind: flight.kind });
       return this.#pump();
     }
@@ -211,6 +228,7 @@ export class PeerOutbox {
   /** Queue a refused message again where it keeps its order. */
   #putBack(flight: InFlight): void {
     if (flight.kind === 'sync') {
+      if (this.#draining && flight.message[0] === YjsTag.SyncStep1) return; // asks for an answer nobody will apply
       // First again: sync messages stay in order (a step 2 before the recheck that follows it).
       this.#control.unshift({ message: flight.message });
     } else if (flight.kind === 'update') {
@@ -218,12 +236,13 @@ export class PeerOutbox {
       // The parts, not their merge, so a merge that is too large can still be split.
       this.#updates.unshift(...flight.parts);
       this.#encodedFirst = undefined;
-    } else {
+    } else if (!this.#draining) {
       this.#awareness ??= flight.encode; // a newer state waiting replaces it anyway
     }
   }
 
   #wait(ms: number): void {
+    if (this.#timer !== undefined) return; // (draining: one timer for all refused meanwhile)
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#pump();

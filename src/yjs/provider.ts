@@ -280,8 +280,9 @@ export class MeshpartyProvider {
   }
 
   /**
-   * Stop syncing: hand the edits and sync answers still queued for each peer to the
-   * room (so an edit typed just before is not lost to peers that stay), tell peers our
+   * Stop syncing: send the edits and sync answers still queued for each peer (so an edit
+   * typed just before is not lost to peers that stay; one refused while the peer's queue
+   * is full is retried for up to 5 minutes, or until the peer leaves), tell peers our
    * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
    * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
    * room closes (`room.leave()`, or a room that ends for good), so leaving a room releases
@@ -302,7 +303,7 @@ export class MeshpartyProvider {
     for (const [id, peer] of peers) {
       // Not dropped: the peer stays in the room and would miss these edits until this
       // document is opened here again (never, if it is not kept anywhere).
-      peer.outbox.sendAllAndClose();
+      peer.outbox.drainAndClose();
       if (goodbye) this.#channel.send(id, goodbye).catch(() => {});
       this.#removeRemoteAwareness(peer);
     }

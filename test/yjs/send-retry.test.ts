@@ -10,7 +10,7 @@ import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { MeshpartyError } from '../../src/util/errors.js';
-import { PeerOutbox, type OutboxFailure, type OutboxSink } from '../../src/yjs/outbox.js';
+import { DRAIN_FOR_MS, PeerOutbox, type OutboxFailure, type OutboxSink } from '../../src/yjs/outbox.js';
 import { Step1Kind, YjsTag, decodeYjsMessage, encodeSyncStep1, encodeUpdate } from '../../src/yjs/protocol.js';
 import { createYjsProvider, type YjsProviderEvents } from '../../src/yjs/provider.js';
 import { FakeHub } from './fake-room.js';
@@ -153,6 +153,45 @@ describe('outbox: refused sends', () => {
     expect(box.idle).toBe(true);
   });
 
+  it('drainAndClose() hands the sync answers and updates still queued over at once, retries queue-full, then closes; step 1s and presence are dropped', async () => {
+    const { clock, failures, sent, next, box } = outbox();
+    box.update(update('a')); // in flight
+    box.control(encodeSyncStep1(Step1Kind.Hello, new Uint8Array([0])));
+    box.control(encodeUpdate(YjsTag.SyncStep2, update('s')), 'step2');
+    box.update(update('b'));
+    box.awareness(() => new Uint8Array([3, 0]));
+    box.drainAndClose();
+    box.update(update('late')); // nothing new is taken
+    expect(sent.map((m) => m[0])).toEqual([YjsTag.Update, YjsTag.SyncStep2, YjsTag.Update]);
+    expect(sent.map(textOf)).toEqual(['a', 's', 'b']);
+    await next(queueFull()); // the update that was in flight is kept
+    await next();
+    await next();
+    expect(failures).toEqual([{ error: expect.objectContaining({ code: 'queue-full' }), kind: 'update', retryInMs: 50 }]);
+    expect(box.idle).toBe(false);
+    clock.advance(50);
+    expect(sent.slice(3).map(textOf)).toEqual(['a']);
+    await next();
+    expect(box.idle).toBe(true);
+    expect(clock.pending).toBe(0);
+    expect(failures).toHaveLength(1);
+  });
+
+  it('drainAndClose() gives a message up, reported, once its peer\'s queue has been full for DRAIN_FOR_MS', async () => {
+    const { clock, failures, next, box } = outbox();
+    box.update(update('a'));
+    box.drainAndClose();
+    await next(queueFull());
+    clock.advance(DRAIN_FOR_MS - 1);
+    await next(queueFull()); // retried until then
+    expect(failures).toEqual([{ error: expect.objectContaining({ code: 'queue-full' }), kind: 'update', retryInMs: 50 }]);
+    clock.advance(2000);
+    await next(queueFull());
+    expect(failures[1]).toEqual({ error: expect.objectContaining({ code: 'queue-full' }), kind: 'update' });
+    expect(box.idle).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports nothing and keeps no timer once closed', async () => {
     const { clock, failures, next, box } = outbox();
     box.update(update('a'));
@@ -247,6 +286,38 @@ describe('provider: refused sends', () => {
     expect(failed).toEqual([]);
     expect(docB.getText('t').toString()).toBe(t.toString());
     pa.destroy();
+    pb.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
+  it('still delivers edits made while another channel fills the peer\'s queue when it is destroyed right after', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({
+      seed: 3,
+      clock,
+      latencyMs: 20,
+      maxMessageSize: 16 * 1024,
+      lowWaterMark: 16 * 1024,
+      mesh: { logger: silentLogger(), highWaterMarkBytes: 64 * 1024, maxQueuedBytes: 256 * 1024 },
+    });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(1000);
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const logs: string[] = [];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: (m) => logs.push(m), clock });
+    const pb = createYjsProvider(b!, docB, { name: 'd', log: () => {}, clock });
+    await net.advance(500);
+    expect(pa.synced && pb.synced).toBe(true);
+    // A 2 MB file on another channel: a's queue to b is over its 256 KiB bound for a while.
+    b!.channel('files', { reliability: 'reliable' });
+    void a!.channel('files', { reliability: 'reliable' }).send('b', new Uint8Array(2_000_000));
+    docA.getText('t').insert(0, 'hello'); // refused (queue-full): waits for its retry
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+    docA.getText('t').insert(5, ' world'); // waits behind it
+    pa.destroy(); // the document is closed at once; b stays
+    expect(logs).toEqual(['send of update to b refused (queue-full), retrying in 50 ms']);
+    await net.advance(20_000);
+    expect(docB.getText('t').toString()).toBe('hello world');
     pb.destroy();
     await Promise.all([a!.leave(), b!.leave()]);
   });
