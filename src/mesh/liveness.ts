@@ -51,7 +51,9 @@ export function startLiveness(ctx: MeshContext, lifecycle: PeerLifecycle): Liven
       if (now - conn.lastHeard > opts.peerTimeoutMs) lifecycle.drop(r, 'timeout', true);
       else conn.heartbeat(opts.heartbeatIntervalMs);
     }
-    timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
+    // A `peer-left` listener of a dropped peer may have left the room meanwhile: stop()
+    // has run, and a timer armed now would outlive leave().
+    if (!ctx.closed) timer = clock.setTimeout(heartbeat, opts.heartbeatIntervalMs);
   };
 
   /**

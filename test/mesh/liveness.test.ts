@@ -120,6 +120,26 @@ describe('heartbeats and liveness', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('leaves no heartbeat timer behind when a peer-left listener leaves the room on a heartbeat timeout', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await net.advance(1000);
+    const left: string[] = [];
+    a.on('peer-left', ({ reason }) => {
+      left.push(reason);
+      void a.leave(); // e.g. a two-player game that ends when the other player is gone
+    });
+    net.wire.disconnect('b'); // b falls silent; the relay still lists it, so only the heartbeat notices
+    for (let t = 0; t < 5000 && a.status !== 'closed'; t += 50) await net.advance(50);
+    expect(left).toEqual(['timeout']);
+    await b.leave();
+    await net.settle();
+    // The heartbeat tick that dropped b re-armed itself after leave() had stopped it.
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports a peer that leaves on purpose at once (goodbye), with no reconnect', async () => {
     const { net, rooms, all, left } = setup(['a', 'b', 'c']);
     await net.advance(1000);
