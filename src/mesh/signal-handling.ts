@@ -61,7 +61,10 @@ export function createSignalHandling(
     r.outbound = r.outbound
       .then(async () => {
         const text = await sealSignal(await key, from, r.id, env);
-        if (!ctx.closed) signaling.sendSignal(r.id, text);
+        // Sealed for the id we had when it was made (it is in the additional data): if the
+        // relay has given us another meanwhile, the peer cannot open it and takes us for a
+        // peer with another password, and the pair never connects while both stay.
+        if (!ctx.closed && ctx.selfId === from) signaling.sendSignal(r.id, text);
       })
       .catch((err) => log.warn('could not encrypt a signal', { peer: r.id, error: String(err) }));
   };

@@ -5,6 +5,8 @@ import { silentLogger } from '../../src/mesh/logger.js';
 import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
 import type { Room } from '../../src/mesh/types.js';
 import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
+import type { Signaling, SignalingEvents } from '../../src/signaling-client/types.js';
+import { Emitter } from '../../src/util/emitter.js';
 import { tappedSignaling } from '../support/tapped-signaling.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
@@ -126,5 +128,67 @@ describe('signal encryption', () => {
     expect(older.room.status).not.toBe('closed');
     intruder.close();
     await older.room.leave();
+  });
+});
+
+/** A relay client whose relay gives it a new id on `renameTo` (it leaves as the old id and joins as the new one). */
+function renamableSignaling(relay: MemoryRelay, room: string, firstId: string): Signaling & { renameTo(id: string): void } {
+  const events = new Emitter<SignalingEvents>();
+  const names = ['joined', 'peer-joined', 'peer-left', 'signal', 'status', 'error', 'refused'] as const;
+  let inner = relay.client(room, firstId);
+  let offs: Array<() => void> = [];
+  const forward = <K extends keyof SignalingEvents>(event: K) => inner.on(event, (value) => events.emit(event, value));
+  const attach = () => {
+    offs = names.map((event) => forward(event));
+  };
+  attach();
+  return {
+    get status() {
+      return inner.status;
+    },
+    join: () => inner.join(),
+    close: () => inner.close(),
+    sendSignal: (to, data) => inner.sendSignal(to, data),
+    on: (event, listener) => events.on(event, listener),
+    renameTo(id) {
+      for (const off of offs) off();
+      inner.close();
+      inner = relay.client(room, id);
+      attach();
+      inner.join();
+    },
+  };
+}
+
+describe('signal encryption across a new id from the relay', () => {
+  it('a signal sealed under the old id is not sent under the new one, so the pair reconnects', async () => {
+    // The id is in each seal's additional data. A signal sealed just before the relay gave
+    // us a new id (a rejoin whose old id stayed taken) went out under the new one: the
+    // peer could not open it, took us for a peer with another password (and we it, on its
+    // notice), and the pair never connected again while both stayed.
+    expect(shouldInitiate('a1', 'b')).toBe(false); // a1 answers b's offers: on a failure it asks b to restart, at once
+    const relay = new MemoryRelay();
+    const wire = new MemoryWire();
+    const b = createMesh({ room: 'r', signaling: relay.client('r', 'b'), transports: wire.factory('b'), password: 'pw', logger: silentLogger() });
+    await waitFor(() => b.selfId === 'b', 'b joined');
+    const signaling = renamableSignaling(relay, 'r', 'a1');
+    const a = createMesh({
+      room: 'r',
+      signaling,
+      transports: { create: (o) => wire.factory(o.localId).create(o) },
+      password: 'pw',
+      logger: silentLogger(),
+    });
+    await waitFor(() => a.peers.has('b') && b.peers.has('a1'), 'a1 and b connected');
+    // The connection fails; in the same turn as a1's peer-left (its restart request to b
+    // being sealed) the relay renames it a2.
+    const offLeft = a.on('peer-left', () => {
+      offLeft();
+      signaling.renameTo('a2');
+    });
+    wire.fail('a1', 'b');
+    await waitFor(() => a.selfId === 'a2', 'renamed');
+    await waitFor(() => a.peers.has('b') && b.peers.has('a2'), 'a2 and b connected', 3000);
+    await closeAll([a, b]);
   });
 });
