@@ -24,6 +24,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The longest delay the platform's setTimeout takes as given (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The real clock (performance.now + global timers).
  *
@@ -36,7 +39,10 @@ export interface Clock {
 export function realClock(): Clock {
   return {
     now: () => performance.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerHandle,
+    // Node and browsers take a delay over 2^31 - 1 ms (about 24.8 days), Infinity
+    // included, as 1 ms: an option such as connectTimeoutMs: Infinity ("never") would time
+    // out every connection at once. Capped, such a timer just never fires in practice.
+    setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)) as unknown as TimerHandle,
     clearTimeout: (h) => clearTimeout(h as Parameters<typeof clearTimeout>[0]),
   };
 }

@@ -4,6 +4,7 @@ import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { waitFor } from '../support/net.js';
 
 const fullMesh = (rooms: Room[]) => rooms.every((r) => r.peers.size === rooms.length - 1);
 
@@ -227,6 +228,17 @@ describe('failure recovery', () => {
       await Promise.all([...rooms.values()].map((r) => r.leave()));
     });
   }
+});
+
+describe('timeouts set to Infinity', () => {
+  it('connectTimeoutMs: Infinity means no connect timeout (the real clock took it as 1 ms and no connection ever opened)', async () => {
+    // Real timers: the platform's setTimeout is what misread the delay.
+    const net = createMemoryNetwork({ latencyMs: 20, mesh: { connectTimeoutMs: Infinity, logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await waitFor(() => a.peers.has('b') && b.peers.has('a'), 'a and b connected', 2000);
+    await Promise.all([a.leave(), b.leave()]);
+  });
 });
 
 describe('restarted peer', () => {

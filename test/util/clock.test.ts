@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock, realClock } from '../../src/util/clock.js';
 
 describe('ManualClock', () => {
   it('runs due timers in time order, ties in creation order, with now() at the due time', () => {
@@ -40,5 +40,17 @@ describe('ManualClock', () => {
     }, 10);
     await c.advanceAsync(50);
     expect(log).toEqual([10, 20]);
+  });
+});
+
+describe('realClock', () => {
+  it('takes a delay past the platform limit (Infinity included) as "not for a very long time", not as 1 ms', async () => {
+    const clock = realClock();
+    const fired: string[] = [];
+    const handles = [Infinity, 2 ** 31, 1e12].map((ms) => clock.setTimeout(() => fired.push(String(ms)), ms));
+    clock.setTimeout(() => fired.push('50'), 50);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fired).toEqual(['50']);
+    for (const h of handles) clock.clearTimeout(h);
   });
 });
