@@ -9,11 +9,13 @@ import * as Y from 'yjs';
 import type { Room } from '../../mesh/types.js';
 import { joinRoom, type JoinRoomOptions } from '../../mesh/join-room.js';
 import { MeshpartyError } from '../../util/errors.js';
+import { realClock } from '../../util/clock.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
 import { CATALOG_CHANNEL, decodeAnnounce, docChannelName } from '../catalog.js';
 import { checkUpdate } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
 import { keepHeldBack } from './held-back.js';
+import { KeepRetries } from './keep-retries.js';
 import { makeDirDurably } from './durable-fs.js';
 import { startupAborted, unlessAborted } from './startup-abort.js';
 import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
@@ -134,6 +136,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const kept = new Map<string, Map<string, KeptDoc>>();
   const rooms: Room[] = [];
   const offs: Array<() => void> = [];
+  const retries = new KeepRetries(options.clock ?? realClock());
   let closed = false;
 
   const keepDoc = (roomName: string, room: Room, name: string): void => {
@@ -193,13 +196,21 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const release = lockDir(options.dir, {
     onLost: (holder) => say(`${options.dir}/keeper.lock was taken over by another keeper (${holder}), which judged this one gone: two keepers may now write this directory; stop one`),
   });
-  /** Keep one document, reporting (not throwing) what stops it: one bad file must not stop the rest. */
+  /**
+   * Keep one document, reporting (not throwing) what stops it: one bad file must not stop
+   * the rest. What stops it may pass (a full disk, no descriptors left), and its name may
+   * not come again while its peers stay, so it is tried again on a timer (see keep-retries.ts).
+   */
   const tryKeepDoc = (roomName: string, room: Room, name: string): void => {
+    const key = `${roomName}\0${name}`;
     try {
       keepDoc(roomName, room, name);
+      retries.succeeded(key);
     } catch (err) {
       const code = err instanceof MeshpartyError ? ` [${err.code}]` : '';
-      say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}`);
+      const waitMs = closed ? undefined : retries.failed(key, () => tryKeepDoc(roomName, room, name));
+      const next = waitMs === undefined ? '' : `; trying again in ${waitMs / 1000} s`;
+      say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}${next}`);
     }
   };
   /**
@@ -245,6 +256,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     if (signal?.aborted) throw aborted();
   } catch (err) {
     closed = true;
+    retries.clear();
     offs.forEach((off) => off());
     closeDocs();
     await Promise.allSettled(rooms.map((r) => r.leave()));
@@ -258,6 +270,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     async close() {
       if (closed) return;
       closed = true;
+      retries.clear();
       offs.forEach((off) => off());
       closeDocs();
       await Promise.allSettled(rooms.map((r) => r.leave()));
