@@ -56,8 +56,12 @@ export class Admission<S, I> {
         if (this.c.status === 'lobby') this.sayHello();
       }, 1000);
     }
-    const msg: Control = { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore };
-    for (const p of this.c.room.peers.keys()) this.c.sendCtl(p, msg);
+    for (const p of this.c.room.peers.keys()) this.sayHelloTo(p);
+  }
+
+  /** Our hello to one peer: our role, whether we play, whom we are connected to, our `after`. */
+  sayHelloTo(peer: PeerId): void {
+    this.c.sendCtl(peer, { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore });
   }
 
   /** Every member: from `atFrame` on, `peer` plays (or watches); `proposer` is the coordinator that admitted it. */
@@ -305,6 +309,7 @@ export class Admission<S, I> {
     if (this.c.timer !== undefined) this.c.clock.clearTimeout(this.c.timer);
     this.c.timer = undefined;
     this.c.links.clear();
+    this.c.relay.clear();
     this.c.silent.clear();
     this.c.lobbyWait.reset();
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();

@@ -46,6 +46,7 @@ export class Departures<S, I> {
     this.c.lastAdmission.delete(id);
     this.c.heardIn.delete(id);
     this.c.bad.delete(id);
+    this.c.peerLinks.delete(id);
   }
 
   #connectionClosed(id: PeerId): void {

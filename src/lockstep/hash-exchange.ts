@@ -129,7 +129,11 @@ export class HashExchange<S, I> {
     for (const f of this.c.states.keys()) if (this.c.states.size > KEEP_STATES) this.c.states.delete(f);
     for (const f of this.c.localHashes.keys()) if (this.c.localHashes.size > 1024) this.c.localHashes.delete(f);
     this.c.recorder?.hash(frame, hash);
-    const members = this.c.members().filter((p) => !this.c.leaving.has(p) && this.c.isComputing(p, frame));
+    // Only members we have a connection to can send us theirs (a spectator watching through
+    // a forwarder may have none to us): waiting for another's would judge no frame ever. A
+    // player whose inputs we take forwarded may have forgotten us when our link closed
+    // (input-relay.ts): it would take our hashes for a stranger's, and send none.
+    const members = this.c.members().filter((p) => !this.c.leaving.has(p) && this.c.isComputing(p, frame) && this.c.room.peers.has(p) && !this.c.relay.forwarded(p));
     const players = playersDigest(sim.players);
     for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash, players });
     this.judge([this.c.hashes.local(frame, hash, members, players)]);

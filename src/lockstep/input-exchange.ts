@@ -31,6 +31,7 @@ export class InputExchange<S, I> {
     this.c.offInput?.();
     const ch = (this.c.in = this.c.room.channel(inputChannelName(this.c.prefix, gen), { reliability: 'unreliable' }));
     this.c.offInput = ch.on('message', ({ from, data }) => this.c.guard(from, () => this.onInput(from, data)));
+    this.c.relay.useGeneration(gen);
   }
 
   produceInputs(): void {
@@ -45,6 +46,7 @@ export class InputExchange<S, I> {
   }
 
   sendInputs(): void {
+    this.c.relay.tick();
     const mine = this.c.streams.get(this.c.selfId);
     for (const [to, acked] of this.c.receivers) {
       if (!this.c.room.peers.has(to)) continue;
@@ -75,6 +77,9 @@ export class InputExchange<S, I> {
   prune(frame: number): void {
     let floor = frame;
     for (const [to, acked] of [...this.c.receivers]) {
+      // A spectator we have no connection to (it watches through a forwarder) is sent
+      // nothing by us: it holds back none of our inputs.
+      if (!this.c.room.peers.has(to) && this.c.spectators.has(to)) continue;
       if (acked < this.c.myNext - MAX_RESEND_BACKLOG) {
         this.c.receivers.delete(to);
         this.c.log(`no longer sending inputs to ${to}: it acknowledged nothing past frame ${acked}, more than ${MAX_RESEND_BACKLOG} frames behind`);
@@ -84,7 +89,8 @@ export class InputExchange<S, I> {
       }
       floor = Math.min(floor, acked);
     }
-    for (const [p, s] of this.c.streams) s.prune(p === this.c.selfId ? floor : frame);
+    // Others' inputs we forward to a spectator (input-relay.ts) are kept as far back as it asks.
+    for (const [p, s] of this.c.streams) s.prune(p === this.c.selfId ? floor : this.c.relay.floor(p, frame));
   }
 
   onInput(from: PeerId, data: Uint8Array): void {

@@ -27,6 +27,12 @@ export class JoinProposals<S, I> {
     // Its hello can arrive before our end of the connection is open; a join sent now would be lost.
     if (!this.c.room.peers.has(peer)) return;
     const hello = this.c.hellos.get(peer);
+    // A spectator we never had a connection to (it watched through forwarders) never told
+    // us it left: a lobby hello asking for a frame past its admission says it did (one sent
+    // before it took the join asks for one at or before it; one far past every frame of
+    // the game comes from a forged join it took, and says nothing).
+    const since = this.c.since.get(peer) ?? Infinity;
+    if (hello && !hello.started && this.c.spectators.has(peer) && hello.after > since && hello.after <= sim.frame + MAX_RESEND_BACKLOG) this.c.departures.departed(peer);
     if (!hello || hello.started || this.c.isMember(peer) || this.c.pendingJoins.has(peer) || this.c.dropped.has(peer)) return;
     // A hello older than the peer's last admission says nothing about now, if the peer heard
     // of that admission: a packet of it came from the peer. A join we applied may never have
@@ -43,9 +49,14 @@ export class JoinProposals<S, I> {
     // it must follow (the drop may cancel an earlier admission of this very peer).
     if (this.c.leaving.size > 0) return;
     const others = this.c.members();
-    if (!others.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with everyone yet
     const seats = sim.players.length + [...this.c.pendingJoins.values()].filter((j) => j.role === 'player').length;
     const role: Role = hello.role === 'player' && seats < (this.c.opts.maxPlayers ?? 8) ? 'player' : 'spectator';
+    // A player must reach every player: players' inputs are never forwarded to a player. A
+    // spectator needs only us (the coordinator: its join, its snapshot, later joins and
+    // drops come from us); a player it cannot reach has its inputs forwarded by one it can
+    // (input-relay.ts), and one that cannot reach it gets nothing from it.
+    const players = others.filter((m) => this.c.streams.has(m));
+    if (role === 'player' && !players.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with every player yet
     const frameMs = 1000 / this.c.config.tickHz;
     const maxRtt = Math.max(0, ...others.map((p) => this.c.room.peers.get(p)?.rttMs ?? 100));
     // Far enough ahead that every member hears of it before anyone could step it.

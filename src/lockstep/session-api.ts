@@ -39,7 +39,19 @@ export interface LockstepSessionOptions<S, I> {
   inputDelay?: number | 'auto';
   /** Exchange a state hash every K frames (default 10). */
   hashEvery?: number;
-  /** Join as a spectator: receive inputs, never send any (default false). */
+  /**
+   * Join as a spectator: receive inputs, never send any (default false). A spectator
+   * needs a connection to the coordinator (the lowest-id player) only: the inputs of a
+   * player it cannot reach are forwarded to it by a player it can (the lowest-id one that
+   * reaches that player; if it leaves, the next). A forwarder could alter what it forwards:
+   * that misleads only this spectator's view, never the players' game.
+   *
+   * @example
+   * ```ts
+   * // Behind a NAT that one player cannot get through: watches anyway, through another player.
+   * const watch = createLockstepSession({ room, game: lightCycles, spectator: true });
+   * ```
+   */
   spectator?: boolean;
   /** As coordinator, admit peers who arrive mid-game (default true). */
   admitLateJoiners?: boolean;
@@ -92,9 +104,11 @@ export interface LockstepEvents {
    *   a tab suspended long enough for heartbeats to time out), or every player left;
    * - `player-unreachable`: a spectator's connection to one player closed while the players
    *   still play with it (only players' views decide who is gone, so it stays in the game):
-   *   the spectator got neither a drop of it nor its inputs within 5 s, or the connection
-   *   opened again (that player stopped sending it inputs when the old one closed). It is
-   *   admitted again once connected to every member;
+   *   the spectator got neither a drop of it nor its inputs (from it, or forwarded by another
+   *   player) within 5 s; or it has had no connection to the coordinator for 5 s, or the one
+   *   to the coordinator opened again (joins and drops come from the coordinator alone, and
+   *   it stopped sending them when the old one closed). It is admitted again once connected
+   *   to the coordinator;
    * - `inputs-lost`: a player was dropped while inputs of it this peer still lacked were
    *   gone for good (a spectator lagging further back than a drop hands out);
    * - `past-drop`: a player was dropped at a frame this peer had already stepped past;
@@ -138,9 +152,10 @@ export interface LockstepEvents {
    * This peer is in the lobby, a game runs in the room (a player's hello says so), and no
    * player admitted it within 15 s (`NOT_ADMITTED_MS`); fires once per stay in the lobby.
    * `reason.code` is `not-admitted`. The coordinator admits a late joiner only once it is
-   * connected to every member (inputs are not relayed) and only with `admitLateJoiners`;
-   * `unreachable` lists peers the players are connected to and this peer is not (a firewall
-   * or NAT between them), the usual cause. `started` follows if it is admitted later.
+   * connected to the coordinator and, to play, to every player (inputs are forwarded to
+   * spectators only), and only with `admitLateJoiners`; `playing` lists the players whose
+   * hellos it has, `unreachable` peers they are connected to and this peer is not (a
+   * firewall or NAT between them), the usual cause. `started` follows if it is admitted later.
    *
    * @example
    * ```ts

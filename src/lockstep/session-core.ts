@@ -16,6 +16,7 @@ import type { Game } from './game.js';
 import type { HashExchange } from './hash-exchange.js';
 import { HashBook } from './hash-book.js';
 import type { InputExchange } from './input-exchange.js';
+import type { InputRelay } from './input-relay.js';
 import type { InputStream } from './input-stream.js';
 import type { JoinProposals } from './join-proposals.js';
 import type { Recorder } from './replay.js';
@@ -62,6 +63,7 @@ export class SessionCore<S, I> {
   proposals!: JoinProposals<S, I>;
   departures!: Departures<S, I>;
   inputs!: InputExchange<S, I>;
+  relay!: InputRelay<S, I>;
   hashing!: HashExchange<S, I>;
   ticker!: Ticker<S, I>;
   links!: SpectatorLinks<S, I>;
@@ -124,6 +126,8 @@ export class SessionCore<S, I> {
   /** Admissions in a row that ended `no-snapshot`: each doubles the next deadline (see Admission.snapshotOverdue). */
   snapshotMisses = 0;
   hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number }>();
+  /** The peers each peer said (in its latest hello, kept while it plays) it is connected to: who can forward whose inputs (input-relay.ts). */
+  peerLinks = new Map<PeerId, Set<PeerId>>();
   hashes: HashBook;
   localHashes = new Map<number, number>();
   states = new Map<number, Uint8Array>();

@@ -14,7 +14,7 @@
  * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
  * spectator's own lost connections), silent-members.ts (members never heard from),
  * lobby-wait.ts (a peer not admitted to a running game), concurrent-starts.ts (two starts at
- * once), hash-exchange.ts.
+ * once), input-relay.ts (a spectator's inputs forwarded by a player), hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
@@ -25,6 +25,7 @@ import { type StartMessage, startSupersedes } from './concurrent-starts.js';
 import { Departures } from './departures.js';
 import { HashExchange } from './hash-exchange.js';
 import { InputExchange } from './input-exchange.js';
+import { InputRelay } from './input-relay.js';
 import { InputStream } from './input-stream.js';
 import { JoinProposals } from './join-proposals.js';
 import { Recorder, type Recording } from './replay.js';
@@ -62,6 +63,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.proposals = new JoinProposals(c);
     c.departures = new Departures(c);
     c.inputs = new InputExchange(c);
+    c.relay = new InputRelay(c);
     c.hashing = new HashExchange(c);
     c.ticker = new Ticker(c);
     c.links = new SpectatorLinks(c);
@@ -80,6 +82,8 @@ class Session<S, I> implements LockstepSession<S, I> {
       c.room.on('peer-left', ({ id }) => {
         try {
           c.departures.onPeerLeft(id);
+          // Our connections changed: a spectator picking a forwarder for a player reads them (input-relay.ts).
+          if (c.status === 'running' || c.status === 'joining') c.admission.sayHello();
         } catch (err) {
           c.log(`handling the departure of ${id} failed: ${(err as Error)?.stack ?? err}`);
         }
@@ -250,6 +254,12 @@ class Session<S, I> implements LockstepSession<S, I> {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
       this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after });
+      this.#c.peerLinks.set(from, new Set(m.connected));
+      // A peer in the lobby hears whom we are connected to (it may be admitted as a spectator
+      // that needs a forwarder, input-relay.ts): our hello sent when it joined the room may
+      // have come before its session. Only lobby hellos are answered, so two members never
+      // answer each other in a loop; a lobby peer repeats its hello every second.
+      if (!m.started && (this.#c.status === 'running' || this.#c.status === 'joining')) this.#c.admission.sayHelloTo(from);
       this.#c.lobbyWait.heard(m.started);
       this.#c.proposals.maybeAdmit(from);
       return;

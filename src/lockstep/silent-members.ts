@@ -71,6 +71,9 @@ export class SilentMembers<S, I> {
       const isPlayer = this.c.streams.has(peer);
       // A spectator has no say about who plays, and needs nothing from other spectators.
       if (this.c.role === 'spectator' && !isPlayer) continue;
+      // A spectator we have no connection to is not silent but out of our reach: it watches
+      // through a forwarder (input-relay.ts) and needs nothing from us.
+      if (!isPlayer && !this.c.room.peers.has(peer)) continue;
       const why = `nothing heard from ${isPlayer ? 'player' : 'spectator'} ${peer} within ${SILENT_MEMBER_MS} ms of its admission`;
       this.c.log(`${why}: playing on without it`);
       this.c.events.emit('absent', { peer, role: isPlayer ? 'player' : 'spectator', frame: this.c.frame, reason: new MeshpartyError('member-silent', why, { peer }) });

@@ -2,13 +2,16 @@
  * A spectator's own links to the players. What a spectator sees of its connections
  * concerns only itself: it never announces a player as gone, and the players never take
  * its word for it (drops rest on the players' own views, see DropAgreement). A spectator
- * whose connection to a player closed keeps stepping with the inputs it has and gives the
- * players LINK_GRACE_MS to settle it with a drop of that player (it really left; the
- * spectator follows the drop as usual). If it still lacks that player's inputs then, or
- * its connection to that player opens again first (the player saw it close too, and
- * stopped sending it inputs), it goes back to the lobby (`player-unreachable`) and is
- * admitted again with a snapshot once it is connected to every member. With every player
- * gone from its view it does so at once (`players-gone`). PROTOCOL.md, "Leave and drop".
+ * whose connection to a player closed keeps stepping with the inputs it has (from then on
+ * forwarded by another player, input-relay.ts) and gives the players LINK_GRACE_MS to
+ * settle it with a drop of that player (it really left; the spectator follows the drop as
+ * usual). If it still lacks that player's inputs then (nobody forwards them), or that player
+ * is the coordinator (joins and drops come from it alone, never forwarded) and is still out
+ * of reach, or its connection to the coordinator opens again first (the coordinator saw it
+ * close too, and stopped sending it anything), it goes back to the lobby
+ * (`player-unreachable`) and is admitted again with a snapshot once it is connected to the
+ * coordinator. With every player gone from its view it does so at once (`players-gone`).
+ * PROTOCOL.md, "Leave and drop" and "Forwarded inputs".
  */
 import type { PeerId } from '../mesh/types.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -37,9 +40,9 @@ export class SpectatorLinks<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
 
   /** Our connection to player `id` closed (we are a spectator): wait, never announce it. */
-  lost(id: PeerId): void {
+  lost(id: PeerId, what = `connection to player ${id} closed`): void {
     if (this.#lost.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
-    this.c.log(`connection to player ${id} closed: waiting up to ${LINK_GRACE_MS} ms for the players to drop it`);
+    this.c.log(`${what}: waiting up to ${LINK_GRACE_MS} ms for the players to drop it`);
     this.#lost.set(id, this.c.clock.setTimeout(() => this.#check(id), LINK_GRACE_MS));
     this.rejoinIfAllGone();
   }
@@ -53,6 +56,8 @@ export class SpectatorLinks<S, I> {
   back(id: PeerId): void {
     if (!this.#lost.has(id) || !this.#following(id)) return;
     this.#forget(id);
+    // Its inputs reach us forwarded (input-relay.ts): we need nothing from it directly.
+    if (this.c.relay.forwarded(id) && this.c.coordinator() !== id) return;
     this.c.admission.rejoin(true, 'player-unreachable', `our connection to player ${id} is open again, but it stopped sending us inputs when the old one closed`);
   }
 
@@ -69,10 +74,31 @@ export class SpectatorLinks<S, I> {
     this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${gone.join(', ')})`);
   }
 
+  /**
+   * Each tick of a running spectator: the coordinator (its joins and drops reach us from it
+   * alone) must be one we have a connection to. One we have none to (it changed to a player
+   * we never reached) counts as a lost link: after LINK_GRACE_MS we go back to the lobby.
+   */
+  checkCoordinator(): void {
+    if (this.c.role !== 'spectator' || this.c.status !== 'running') return;
+    const coord = this.c.coordinator();
+    if (coord !== undefined && coord !== this.c.selfId && this.#coordinatorOutOfReach(coord)) this.lost(coord, `the coordinator ${coord} is out of our reach`);
+  }
+
   /** Forget every lost link and its timer (we left this admission, or stopped). */
   clear(): void {
     for (const t of this.#lost.values()) this.c.clock.clearTimeout(t);
     this.#lost.clear();
+  }
+
+  /**
+   * No connection to the coordinator, or it is a player whose inputs we took forwarded in
+   * this admission: our link to it was down, and it may have forgotten us as a member
+   * then (a player forgets a spectator whose connection closed), so its joins and drops
+   * would never be sent to us.
+   */
+  #coordinatorOutOfReach(coord: PeerId): boolean {
+    return !this.c.room.peers.has(coord) || this.c.relay.forwarded(coord);
   }
 
   #forget(id: PeerId): void {
@@ -91,7 +117,11 @@ export class SpectatorLinks<S, I> {
     this.#lost.delete(id);
     if (!this.#following(id)) return;
     const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
-    if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all
+    // Joins and drops come from the coordinator, and nobody forwards those: we must reach it.
+    if (this.c.coordinator() === id && this.#coordinatorOutOfReach(id)) {
+      return this.c.admission.rejoin(true, 'player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms: its joins and drops cannot reach us`);
+    }
+    if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all (perhaps forwarded)
     this.c.admission.rejoin(
       true,
       'player-unreachable',

@@ -135,6 +135,7 @@ export class Ticker<S, I> {
     this.c.timer = undefined;
     this.c.helloTimer = undefined;
     this.c.links.clear();
+    this.c.relay.clear();
     for (const off of this.c.offs) off();
     this.c.offs = [];
     this.c.hashing.cancelRequests();

@@ -34,8 +34,10 @@ export const Kind = {
  * 4: `cutOff` tells a receiver too far behind that a player stopped sending it inputs.
  * 5: `hash` carries a digest of the players the sender stepped that frame with.
  * 6: `gen` is 32 bits, a digest of the start's seed and its starter (see generationOf).
+ * 7: spectators get the inputs of players they have no connection to forwarded by a
+ * player on `<prefix>:fwd:<gen>` (relayWant / relayed inputs, see input-relay.ts).
  */
-export const LOCKSTEP_WIRE_VERSION = 6;
+export const LOCKSTEP_WIRE_VERSION = 7;
 
 /**
  * What a member of a game does: a player sends inputs every frame, a spectator only
@@ -107,6 +109,53 @@ export function inputChannelName(prefix: string, gen: number): string {
 export function generationOf(seed: number, starter: PeerId): number {
   const head = new ByteWriter(4).u32(seed >>> 0).finish();
   return fnv1a32(new TextEncoder().encode(starter), fnv1a32(head));
+}
+
+/**
+ * Forwarded inputs (input-relay.ts) travel on their own unreliable channel of the
+ * generation: a spectator's `want` (which players' inputs it asks the forwarder for, and
+ * the next frame of each it lacks) and the forwarder's packets of one player's inputs.
+ *
+ * @example
+ * ```ts
+ * relayChannelName('lockstep', gen); // 'lockstep:fwd:<gen>'
+ * ```
+ */
+export function relayChannelName(prefix: string, gen: number): string {
+  return `${prefix}:fwd:${gen}`;
+}
+
+/**
+ * A message on the relay channel: a spectator's `want` (to its chosen forwarder: for each
+ * player, the first frame of its inputs the spectator still lacks), or a forwarder's
+ * `inputs` of one player (an input packet as on the input channel, its `ack` unused).
+ */
+export type RelayMessage = { type: 'want'; wants: Array<[PeerId, number]> } | { type: 'inputs'; player: PeerId; packet: Uint8Array };
+const RELAY_WANT = 1;
+const RELAY_INPUTS = 2;
+
+/** Encode a relay-channel message (PROTOCOL.md, "Forwarded inputs"). */
+export function encodeRelay(m: RelayMessage): Uint8Array {
+  if (m.type === 'inputs') return new ByteWriter(m.packet.length + 16).u8(RELAY_INPUTS).string(m.player).raw(m.packet).finish();
+  const w = new ByteWriter().u8(RELAY_WANT).varint(m.wants.length);
+  for (const [p, next] of m.wants) w.string(p).varint(next);
+  return w.finish();
+}
+
+/** Decode a relay-channel message; throws `bad-message`. The inputs packet stays encoded (decodeInputPacket). */
+export function decodeRelay(bytes: Uint8Array): RelayMessage {
+  const r = new ByteReader(bytes);
+  const type = r.u8();
+  if (type === RELAY_INPUTS) {
+    const player = r.string();
+    return { type: 'inputs', player, packet: r.raw(r.remaining).slice() };
+  }
+  if (type !== RELAY_WANT) throw new MeshpartyError('bad-message', `unknown relay message type ${type}`);
+  const n = r.varint();
+  if (n > 256) throw new MeshpartyError('bad-message', 'too many players wanted');
+  const wants = Array.from({ length: n }, () => [r.string(), r.varint()] as [PeerId, number]);
+  r.end();
+  return { type: 'want', wants };
 }
 
 const TAG_MOD = 2048;

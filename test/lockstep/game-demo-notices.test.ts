@@ -14,18 +14,19 @@ const nameOf = (id: string) => names[id] ?? id;
 
 describe('light-cycles demo status line', () => {
   it('names the player this page cannot reach when it cannot join the game', async () => {
+    // The coordinator a: a spectator cut from any other player watches through a forwarder.
     const n = net(631);
     const rooms = await connect(n, ['a', 'b']);
     const [a, b] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
     await n.advance(200);
     a.start({ seed: 631 });
     await n.advance(1000);
-    n.setLink('w', 'b', { latencyMs: 1e9 }); // nothing between w and b ever arrives
+    n.setLink('w', 'a', { latencyMs: 1e9 }); // nothing between w and a ever arrives
     const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true });
     const shown: string[] = [];
     showSessionNotices(w, nameOf, (state, text) => shown.push(`${state}: ${text}`));
     await advanceUntil(n, () => shown.length > 0, NOT_ADMITTED_MS + 5000);
-    expect(shown).toEqual(['warning: cannot join the game: no connection to Bob (a firewall between you?); still trying']);
+    expect(shown).toEqual(['warning: cannot join the game: no connection to Ann (a firewall between you?); still trying']);
     for (const s of [a, b, w]) s.leave();
   });
 

@@ -2,9 +2,11 @@
  * A spectator's trouble with its own connections never gets a player dropped: only the
  * players' views count toward a drop. A spectator cut off from one player (both
  * directions, long enough for heartbeats to time out on both sides) announces nothing;
- * the players run on without a stall and keep that player; the spectator, which cannot
- * get that player's inputs, goes back to the lobby after LINK_GRACE_MS, is admitted again
- * once its connection is back, and agrees with the players. A spectator that lies (any
+ * the players run on without a stall and keep that player. A player other than the
+ * coordinator has its inputs forwarded to the spectator by another player (input-relay.ts):
+ * the spectator keeps following, in agreement. Cut from the coordinator (whose joins and
+ * drops nobody forwards), it goes back to the lobby, is admitted again once its
+ * connection is back, and agrees with the players. A spectator that lies (any
  * room member can send any control message) cannot get a player dropped either.
  */
 import { describe, expect, it } from 'vitest';
@@ -41,10 +43,45 @@ async function game(seed: number, players: string[]) {
 }
 
 describe("a spectator whose connection to one player fails (that link only, both ways, heartbeats time out)", () => {
+  // A player other than the coordinator: its inputs come forwarded, and the spectator never starts over.
+  const forwardedCases = [
+    { players: ['a', 'b', 'c'], cut: 'c', cutMs: 12_000, seed: 101, why: 'a player that is not the coordinator, for 12 s' },
+    { players: ['a', 'b'], cut: 'b', cutMs: 30_000, seed: 103, why: 'one of two players, for 30 s' },
+  ];
+  for (const { players, cut, cutMs, seed, why } of forwardedCases) {
+    it(`(${why}): the player is not dropped, the players never stall, and the spectator follows on with its inputs forwarded, in agreement`, async () => {
+      const { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started } = await game(seed, players);
+      let lostAt = -1;
+      rooms[players.length]!.on('peer-left', (e) => e.id === cut && lostAt < 0 && (lostAt = n.clock.now()));
+      const [t0, f0] = [n.clock.now(), ps[0]!.frame];
+      n.setLink(cut, 'w', CUT);
+      await n.advance(cutMs);
+      expect(lostAt).toBeGreaterThan(t0);
+      // While cut, it kept up.
+      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
+      n.setLink(cut, 'w', LINK);
+      const target = ps[0]!.frame + 300;
+      await advanceUntil(n, () => w.frame >= target, 30_000);
+      for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players].sort() }).toEqual({ peer: s.selfId, status: 'running', players: [...players].sort() });
+      expect(playerLeft.filter((l) => !l.endsWith(': w'))).toEqual([]);
+      expect(playerStalls).toEqual([]);
+      const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
+      expect(ps[0]!.frame - f0).toBeGreaterThan(elapsedFrames - 10);
+      // Nothing of w was refused (it sends no hash to the player that forgot it), and it never started over.
+      expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
+      expect({ rejoins, started: started.length, status: w.status }).toEqual({ rejoins: [], started: 1, status: 'running' });
+      expect(logs.filter((l) => l.startsWith("w: taking "))).toEqual([`w: taking ${cut}'s inputs forwarded by a`]);
+      expect(expectAgreement([...ps, w], f0, target)).toBeGreaterThan(40);
+      await n.advance(5_000);
+      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
+      expect([...ps, w].map((s) => s.stats().desyncs)).toEqual([...ps, w].map(() => 0));
+      for (const s of [...ps, w]) s.leave();
+    });
+  }
+
   const cases = [
-    // Still cut when the grace period ends: it gives up on that player then.
-    { players: ['a', 'b', 'c'], cut: 'c', cutMs: 12_000, seed: 101, why: 'a player that is not the coordinator, for 12 s', gaveUp: /no input from player c for \d+ ms since our connection to it closed/, whileCut: true },
-    { players: ['a', 'b'], cut: 'b', cutMs: 30_000, seed: 103, why: 'one of two players, for 30 s', gaveUp: /no input from player b for \d+ ms since our connection to it closed/, whileCut: true },
+    // Still cut when the grace period ends: it gives up on the coordinator then.
+    { players: ['a', 'b', 'c'], cut: 'a', cutMs: 12_000, seed: 105, why: 'the coordinator, for 12 s', gaveUp: /no connection to the coordinator a for \d+ ms: its joins and drops cannot reach us/, whileCut: true },
     // Back before the grace period ends: the player forgot it when its end closed, so it starts over at once.
     { players: ['a', 'b', 'c'], cut: 'a', cutMs: 4_000, seed: 102, why: 'the coordinator, for 4 s', gaveUp: /our connection to player a is open again, but it stopped sending us inputs/, whileCut: false },
   ];

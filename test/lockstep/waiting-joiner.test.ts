@@ -98,13 +98,14 @@ describe('a join from a peer that plays no game', () => {
     expect(a.stats().stalls + b.stats().stalls).toBe(0);
 
     // A forged join naming a far frame is refused without pushing w's `after` out of reach:
-    // cut off from b later (so it starts over), w is admitted again.
+    // cut off from the coordinator a later (so it starts over: b's inputs could be forwarded,
+    // but joins and drops come from a alone), w is admitted again.
     await rooms[2]!.channel('lockstep:ctl').send('w', encodeControl({ kind: Kind.join, gen: 9, peer: 'w', role: 'spectator', atFrame: 1e9, seed: 1, tickHz: 60, delay: 2, hashEvery: 10, members: [[0, 'x']] }));
     await n.advance(1000);
     expect(logs.some((l) => l.startsWith('w: refusing admission at 1000000000 from x'))).toBe(true);
-    n.setLink('b', 'w', { latencyMs: 1e9 });
+    n.setLink('a', 'w', { latencyMs: 1e9 });
     await n.advance(12_000);
-    n.setLink('b', 'w', { latencyMs: 20 });
+    n.setLink('a', 'w', { latencyMs: 20 });
     await advanceUntil(n, () => started.length >= 2, 40_000);
     const again = a.frame + 300;
     await advanceUntil(n, () => w.frame >= again, 20_000);

@@ -1,0 +1,133 @@
+/**
+ * Forwarded inputs (input-relay.ts): a spectator with no connection to one player (a NAT
+ * pair that cannot get through, no TURN) is admitted and gets that player's inputs
+ * forwarded by the lowest-id player it reaches that reaches that player; when that
+ * forwarder leaves, the next one takes over. Forwarded inputs are taken only from the
+ * chosen forwarder. A player joining still needs a connection to every player.
+ */
+import { describe, expect, it } from 'vitest';
+import { NOT_ADMITTED_MS } from '../../src/lockstep/lobby-wait.js';
+import { buttons } from './games.js';
+import { decodeRelay, encodeInputPacket, encodeRelay, generationOf, relayChannelName } from '../../src/lockstep/wire.js';
+import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
+
+/** Nothing on the link ever arrives. */
+const CUT = { latencyMs: 1e9 };
+
+/** Players a, b, c playing; spectator w arrives with no link to c. Resolves once w runs. */
+async function watchWithoutC(seed: number) {
+  const n = net(seed);
+  const logs: string[] = [];
+  const rooms = await connect(n, ['a', 'b', 'c']);
+  const ps = rooms.map((r, i) => walk(r, n, i, {}, logs)) as [Walk, Walk, Walk];
+  await n.advance(200);
+  ps[0].start({ seed });
+  await n.advance(1000);
+  n.setLink('w', 'c', CUT);
+  const wRoom = n.join('game', { peerId: 'w' });
+  const w = walk(wRoom, n, 3, { spectator: true }, logs);
+  const heard: string[] = [];
+  w.on('rejoining', (e) => heard.push(`rejoining:${e.reason.code}`));
+  w.on('not-admitted', () => heard.push('not-admitted'));
+  w.on('stopped', (e) => heard.push(`stopped:${e.reason}`));
+  w.on('absent', (e) => heard.push(`absent:${e.peer}`));
+  const desyncs: string[] = [];
+  for (const s of [...ps, w]) s.on('desync', (e) => desyncs.push(`${s.selfId}@${e.frame}`));
+  let joinedAt = -1;
+  w.on('started', (e) => (joinedAt = e.frame));
+  await advanceUntil(n, () => w.status === 'running', NOT_ADMITTED_MS + 5000);
+  expect({ status: w.status, heard, linkToC: wRoom.peers.has('c') }).toEqual({ status: 'running', heard: [], linkToC: false });
+  return { n, logs, rooms, wRoom, ps, w, heard, desyncs, joinedAt: () => joinedAt };
+}
+
+describe('a spectator that cannot reach one player', () => {
+  it('is admitted and follows the game in sync, with that player\'s inputs forwarded by the lowest-id player', async () => {
+    const r = await watchWithoutC(701);
+    const { n, ps, w } = r;
+    const target = w.frame + 600;
+    await advanceUntil(n, () => w.frame >= target && ps.every((s) => s.frame >= target), 30_000);
+    expect(w.frame).toBeGreaterThanOrEqual(target);
+    expect([...w.players].sort()).toEqual(['a', 'b', 'c']);
+    // It never lagged behind: c's inputs came as fast as the others'.
+    expect(Math.abs(ps[0].frame - w.frame)).toBeLessThanOrEqual(ps[0].inputDelay + 3);
+    expect(expectAgreement([...ps, w], r.joinedAt(), target)).toBeGreaterThanOrEqual(60);
+    expect({ heard: r.heard, desyncs: r.desyncs }).toEqual({ heard: [], desyncs: [] });
+    expect(r.logs.filter((l) => /^w: taking c's inputs forwarded by/.test(l))).toEqual(["w: taking c's inputs forwarded by a"]);
+    for (const s of [...ps, w]) s.leave();
+  });
+
+  it('keeps up when its forwarder leaves: the next player takes over', async () => {
+    const r = await watchWithoutC(702);
+    const { n, ps, w } = r;
+    const [a, b, c] = ps;
+    await advanceUntil(n, () => w.frame >= r.joinedAt() + 300, 10_000);
+    a.leave();
+    const from = w.frame;
+    const target = from + 600;
+    await advanceUntil(n, () => w.frame >= target && b.frame >= target && c.frame >= target, 30_000);
+    expect({ w: w.frame >= target, players: [...w.players].sort(), status: w.status }).toEqual({ w: true, players: ['b', 'c'], status: 'running' });
+    expect(Math.abs(b.frame - w.frame)).toBeLessThanOrEqual(b.inputDelay + 3);
+    expect(expectAgreement([b, c, w], from, target)).toBeGreaterThanOrEqual(60);
+    expect({ heard: r.heard, desyncs: r.desyncs }).toEqual({ heard: [], desyncs: [] });
+    expect(r.logs.filter((l) => /^w: taking c's inputs forwarded by/.test(l))).toEqual(["w: taking c's inputs forwarded by a", "w: taking c's inputs forwarded by b (was a)"]);
+    for (const s of [b, c, w]) s.leave();
+  });
+
+  it("ignores c's inputs forwarded by a member that is not its forwarder", async () => {
+    const r = await watchWithoutC(703);
+    const { n, ps, w, rooms } = r;
+    await advanceUntil(n, () => w.frame >= r.joinedAt() + 120, 10_000);
+    // b (a player, not w's forwarder for c: a is) claims inputs of c that c never sent,
+    // for the frames just ahead of w, again and again so they would come first.
+    const fwd = rooms[1]!.channel(relayChannelName('lockstep', generationOf(703, 'a')), { reliability: 'unreliable' });
+    const forgedFrom = w.frame;
+    const fake = buttons.encode({ up: true, down: false, left: true, right: false, fire: true });
+    for (let i = 0; i < 20; i++) {
+      const first = Math.max(forgedFrom, w.frame);
+      const inputs = Array.from({ length: 200 }, () => fake);
+      const bytes = encodeRelay({ type: 'inputs', player: 'c', packet: encodeInputPacket({ ack: first + 200, first, inputs }, buttons.byteLength) });
+      await fwd.send('w', bytes);
+      await n.advance(16);
+    }
+    const target = forgedFrom + 400;
+    await advanceUntil(n, () => w.frame >= target && ps.every((s) => s.frame >= target), 20_000);
+    expect(w.frame).toBeGreaterThanOrEqual(target);
+    expect(expectAgreement([...ps, w], forgedFrom, target)).toBeGreaterThanOrEqual(30);
+    expect(r.logs.some((l) => /^w: ignoring c's inputs forwarded by b, not our forwarder for it \(a\)/.test(l))).toBe(true);
+    for (const s of [...ps, w]) s.leave();
+  });
+});
+
+describe('a player joining that cannot reach one player', () => {
+  it('is not admitted, and told so naming that player, while a spectator in the same spot is admitted', async () => {
+    const n = net(704);
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const ps = rooms.map((room, i) => walk(room, n, i));
+    await n.advance(200);
+    ps[0]!.start({ seed: 704 });
+    await n.advance(1000);
+    n.setLink('z', 'c', CUT);
+    n.setLink('w', 'c', CUT);
+    const z = walk(n.join('game', { peerId: 'z' }), n, 3);
+    const w = walk(n.join('game', { peerId: 'w' }), n, 4, { spectator: true });
+    const told: string[] = [];
+    for (const s of [z, w]) s.on('not-admitted', (e) => told.push(`${s.selfId}: ${e.reason.code} unreachable ${e.unreachable.join(',')}`));
+    await advanceUntil(n, () => told.length > 0 || z.status !== 'lobby', NOT_ADMITTED_MS + 5000);
+    await n.advance(2000);
+    expect({ told, z: z.status, w: w.status, players: [...ps[0]!.players].sort() }).toEqual({ told: ['z: not-admitted unreachable c'], z: 'lobby', w: 'running', players: ['a', 'b', 'c'] });
+    for (const s of [...ps, z, w]) s.leave();
+  });
+});
+
+describe('relay channel messages', () => {
+  it('round-trip, and every truncation is rejected, never misread', () => {
+    const want = { type: 'want' as const, wants: [['c', 1234], ['d', 0]] as Array<[string, number]> };
+    const packet = encodeInputPacket({ ack: 12, first: 10, inputs: [new Uint8Array([1]), new Uint8Array([1])] }, 1);
+    const inputs = { type: 'inputs' as const, player: 'c', packet };
+    expect(decodeRelay(encodeRelay(want))).toEqual(want);
+    expect(decodeRelay(encodeRelay(inputs))).toEqual(inputs);
+    const bytes = encodeRelay(want);
+    for (let i = 0; i < bytes.length; i++) expect(() => decodeRelay(bytes.slice(0, i))).toThrow();
+    expect(() => decodeRelay(new Uint8Array([9]))).toThrow(/unknown relay message type 9/);
+  });
+});
