@@ -10,6 +10,13 @@ import { Connection, type ConnectionHooks } from './connection.js';
 import { type SignalEnvelope, newSessionId, shouldInitiate } from './glare.js';
 import type { MeshContext, RemotePeer } from './mesh-context.js';
 
+/**
+ * Reason for dropping a connection still forming whose signals may have been dropped
+ * (sent while we were out of the relay, which drops them): it starts over at once,
+ * instead of waiting out its connect timeout for an offer or answer that never left.
+ */
+export const SIGNALS_LOST = 'signals-lost';
+
 /** Retry delays of an initiator after a failed connection: 250 ms doubling, at most 5 s. */
 const retryDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
 
@@ -148,7 +155,7 @@ export function createPeerLifecycle(
       r.info.rttMs = undefined;
       events.emit('peer-left', { id: r.id, reason });
     }
-    if (recover) recoverLater(r, conn.session, reason === 'restart-requested');
+    if (recover) recoverLater(r, conn.session, reason === 'restart-requested' || reason === SIGNALS_LOST);
     // A connection slot is free: a peer that waited for one may take it.
     if (waitingForRoom.size > 0) considerWaiting();
   };

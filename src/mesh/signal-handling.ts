@@ -10,7 +10,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { type SignalEnvelope, isUndecryptableNotice, parseEnvelope, shouldInitiate } from './glare.js';
 import { type MeshContext, type RemotePeer, announced, remotePeer } from './mesh-context.js';
 import type { Connection } from './connection.js';
-import type { PeerLifecycle } from './peer-lifecycle.js';
+import { type PeerLifecycle, SIGNALS_LOST } from './peer-lifecycle.js';
 import { openSignal, sealSignal } from './signal-crypto.js';
 import type { PeerId } from './types.js';
 
@@ -216,6 +216,7 @@ export function createSignalHandling(
       }
       remotes.clear();
     }
+    const rejoined = joinedOnce && ctx.selfId === id;
     ctx.selfId = id;
     const others = peers.filter((p) => p !== id);
     if (!joinedOnce) {
@@ -229,6 +230,12 @@ export function createSignalHandling(
     for (const r of [...remotes.values()]) {
       r.inRoom = listed.has(r.id);
       if (!r.inRoom && !r.conn) lifecycle.forget(r);
+    }
+    if (rejoined) {
+      // Signals sent while we were out of the relay were dropped: a connection still
+      // forming may wait for an offer or answer that never left. Start each over now
+      // (not after connectTimeoutMs); one to a peer not back yet is made when it is.
+      for (const r of [...remotes.values()]) if (r.conn && !r.conn.isOpen) lifecycle.drop(r, SIGNALS_LOST, true);
     }
     for (const p of others) {
       const r = remotePeer(ctx, p);

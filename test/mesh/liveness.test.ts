@@ -241,6 +241,26 @@ describe('timeouts set to Infinity', () => {
   });
 });
 
+describe('network change (relay and peer connection lost together)', () => {
+  it('reconnects as soon as the relay is back, not after the connect timeout', async () => {
+    // A laptop changing networks loses its relay socket and its peer connections at once.
+    // The initiator's retry offer, made while it was out of the relay, was dropped; the
+    // connection then waited out connectTimeoutMs (15 s) for an answer that never came.
+    const { net, clock, rooms } = setup(['a', 'b'], 10);
+    await net.advance(1000);
+    net.setRelayUp(false);
+    net.partition([['a'], ['b']]);
+    await net.advance(1000);
+    net.heal();
+    net.setRelayUp(true);
+    const back = clock.now();
+    for (let t = 0; t < 20_000 && !fullMesh([...rooms.values()]); t += 50) await net.advance(50);
+    expect(fullMesh([...rooms.values()])).toBe(true);
+    expect(clock.now() - back).toBeLessThan(1000);
+    await Promise.all([...rooms.values()].map((r) => r.leave()));
+  });
+});
+
 describe('restarted peer', () => {
   it('a peer that restarts with the same id is reconnected at once, not after a heartbeat timeout', async () => {
     const { net, clock, rooms, left, joined } = setup(['a', 'b', 'c'], 5);
