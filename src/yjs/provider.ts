@@ -153,6 +153,8 @@ export class MeshpartyProvider {
   #blocks: PeerBlocks;
   #synced = false;
   #destroyed = false;
+  /** Listeners, outboxes and presence released (destroy() inside a transaction waits for its end). */
+  #tornDown = false;
   #announce: boolean;
   /** We created the Awareness, so we stop its renewal timer on destroy. */
   #ownsAwareness: boolean;
@@ -202,7 +204,9 @@ export class MeshpartyProvider {
       doc.off('beforeTransaction', onBeforeTransaction);
       listen(false);
     });
-    const onDocDestroy = () => this.destroy();
+    // At once, even inside a transaction: a destroyed doc drops every listener, so the
+    // wait for its transaction to end (see destroy()) would never end.
+    const onDocDestroy = () => this.#stop(false);
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
 
@@ -287,11 +291,29 @@ export class MeshpartyProvider {
    * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
    * room closes (`room.leave()`, or a room that ends for good), so leaving a room releases
    * its providers. An awareness listener of the app that throws meanwhile is logged, not
-   * rethrown.
+   * rethrown. Called inside a transaction (an observer that closes the document when an
+   * edit says so), it stops once the transaction is over, so that edit is sent too: Yjs
+   * emits a transaction's update after its observers.
    */
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    this.#stop(true);
+  }
+
+  #stop(waitForTransaction: boolean): void {
+    if (this.#tornDown) return;
+    const waiting = this.#destroyed;
+    this.#destroyed = true; // nothing more is received or synced from here
+    const doc = this.doc;
+    if (waitForTransaction && (doc._transaction !== null || doc._transactionCleanups.length > 0)) {
+      if (!waiting) doc.once('afterAllTransactions', () => this.#teardown());
+      return;
+    }
+    this.#teardown();
+  }
+
+  #teardown(): void {
+    if (this.#tornDown) return;
+    this.#tornDown = true;
     for (const off of this.#unsubscribe) off();
     const self = this.awareness.clientID;
     // Presence changes run the app's awareness listeners, which may throw (its UI already

@@ -135,6 +135,52 @@ describe('yjs provider (fake room)', () => {
     await Promise.all([a!.leave(), b!.leave()]);
   });
 
+  it('sends the edit that made an observer destroy it (inside the transaction), then stops', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
+    await net.advance(1000);
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const pa = createYjsProvider(a!, docA, { name: 'd', log: quiet, clock });
+    const pb = createYjsProvider(b!, docB, { name: 'd', log: quiet, clock });
+    await net.advance(500);
+    // The app closes the document when it is archived: Yjs runs observers before it emits
+    // the transaction's update, so the provider is destroyed before that edit is out.
+    const meta = docA.getMap('meta');
+    meta.observe(() => {
+      if (meta.get('archived')) pa.destroy();
+    });
+    meta.set('archived', true);
+    // And an edit made in the same transaction as destroy().
+    const docC = new Y.Doc();
+    const pc = createYjsProvider(a!, docC, { name: 'e', log: quiet, clock });
+    const pbe = createYjsProvider(b!, new Y.Doc(), { name: 'e', log: quiet, clock });
+    await net.advance(500);
+    docC.transact(() => {
+      docC.getText('t').insert(0, 'last words');
+      pc.destroy();
+      docC.getText('t').insert(10, '!');
+    });
+    await net.advance(500);
+    expect(docB.getMap('meta').get('archived')).toBe(true);
+    expect(pbe.doc.getText('t').toString()).toBe('last words!');
+    // Stopped for good: later edits stay here; a destroyed doc does not wait for anything.
+    docA.getText('t').insert(0, 'after');
+    docC.getText('t').insert(0, 'after');
+    await net.advance(500);
+    expect(docB.getText('t').toString()).toBe('');
+    expect(pbe.doc.getText('t').toString()).toBe('last words!');
+    const docD = new Y.Doc();
+    const pd = createYjsProvider(a!, docD, { name: 'f', log: quiet, clock });
+    const peersLeft = () => pd.peers.size;
+    expect(peersLeft()).toBe(1);
+    docD.transact(() => docD.destroy()); // the provider is released at once, not when the transaction ends
+    expect(peersLeft()).toBe(0);
+    pb.destroy();
+    pbe.destroy();
+    await Promise.all([a!.leave(), b!.leave()]);
+  });
+
   it('finishes destroy() when an app presence listener throws: no throw, edits and presence removal still sent', async () => {
     const clock = new ManualClock();
     const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
