@@ -58,6 +58,8 @@ export class Connection {
    * be its previous process's. A BYE on it then says that process left, not its successor.
    */
   announcedAgain = false;
+  /** A signal of this session came from the remote (for the initiator: the answer has come). */
+  heardSignal = false;
   /** Clock time of the last frame received (any frame counts as a sign of life). */
   lastHeard = 0;
   strikes = 0;

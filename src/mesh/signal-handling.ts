@@ -14,6 +14,13 @@ import { type PeerLifecycle, SIGNALS_LOST } from './peer-lifecycle.js';
 import { openSignal, sealSignal } from './signal-crypto.js';
 import type { PeerId } from './types.js';
 
+/**
+ * How long an initiator whose connection is forming waits, after the responder said it
+ * has none, for the responder's first signal (its answer) before taking the offer for
+ * lost: a relay round trip with a wide margin.
+ */
+const OFFER_LOST_AFTER_MS = 2000;
+
 /** Base64url characters that encode a sealed signal's 12-byte IV. */
 const IV_CHARS = 16;
 /** IVs remembered per peer record to reject replays. */
@@ -164,6 +171,32 @@ export function createSignalHandling(
   const stop = () => {
     if (graceTimer !== undefined) clock.clearTimeout(graceTimer);
     graceTimer = undefined;
+    for (const t of offerChecks) clock.clearTimeout(t);
+    offerChecks.clear();
+  };
+
+  /** Pending checks that a forming connection's offer reached the responder. */
+  const offerChecks = new Set<TimerHandle>();
+  /** Connections already being checked (one check each). */
+  const checkedConns = new WeakSet<Connection>();
+  /**
+   * The responder says it has no connection while ours is forming. Usually our offer and
+   * its request crossed (the offer is on its way, and its answer comes within a relay
+   * round trip); but an offer sent while the responder was out of the relay is lost (a
+   * relay that resumes its membership tells nobody it was gone), and ours would then wait
+   * out connectTimeoutMs. So when no signal of the session has come from the responder
+   * OFFER_LOST_AFTER_MS later, the connection starts over.
+   */
+  const checkOfferArrived = (r: RemotePeer, conn: Connection) => {
+    if (checkedConns.has(conn)) return;
+    checkedConns.add(conn);
+    const t = clock.setTimeout(() => {
+      offerChecks.delete(t);
+      if (ctx.closed || r.conn !== conn || conn.isOpen || conn.heardSignal) return;
+      log.warn('no answer to an offer the peer says it never got: starting over', { peer: r.id });
+      lifecycle.drop(r, SIGNALS_LOST, true);
+    }, Math.min(OFFER_LOST_AFTER_MS, opts.connectTimeoutMs));
+    offerChecks.add(t);
   };
 
   const onEnvelope = (r: RemotePeer, value: unknown) => {
@@ -180,18 +213,20 @@ export function createSignalHandling(
         r.retryTimer = undefined;
         return lifecycle.consider(r);
       }
-      // "I have none" only means something once ours is open: while ours is forming, the
-      // offer is already on its way to the peer (signals of one pair arrive in order).
-      // An open connection is only given up if the peer stays silent on it: the request
-      // may be an old one the relay replays.
+      // "I have none" while ours is forming usually crossed our offer on its way to the
+      // peer (its answer follows): it restarts nothing unless no answer comes (a lost
+      // offer; see checkOfferArrived). An open connection is only given up if the peer
+      // stays silent on it: the request may be an old one the relay replays.
       if (env.r === null) {
         if (cur.isOpen) probeRestart(r, cur);
+        else if (!cur.heardSignal) checkOfferArrived(r, cur);
       } else if (env.r === cur.session) lifecycle.drop(r, 'restart-requested', true);
       return;
     }
     if (r.conn?.session === env.s) {
       // meshparty never renegotiates: a description for an open session is a replay.
       if (r.conn.isOpen && !isCandidates(env.d)) return log.warn('dropped a description for an open connection', { peer: r.id });
+      r.conn.heardSignal = true;
       return r.conn.transport.signal(env.d);
     }
     if (initiator || r.dead.includes(env.s)) return log.debug('signal for a closed or unknown session dropped', { peer: r.id });

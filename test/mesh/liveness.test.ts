@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { shouldInitiate } from '../../src/mesh/glare.js';
+import { createMesh } from '../../src/mesh/create-mesh.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Room } from '../../src/mesh/types.js';
+import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
+import type { Signaling, SignalingEvents } from '../../src/signaling-client/types.js';
+import { MemoryWire } from '../../src/transport/memory.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { Emitter } from '../../src/util/emitter.js';
 import { waitFor } from '../support/net.js';
 
 const fullMesh = (rooms: Room[]) => rooms.every((r) => r.peers.size === rooms.length - 1);
@@ -258,6 +263,89 @@ describe('network change (relay and peer connection lost together)', () => {
     expect(fullMesh([...rooms.values()])).toBe(true);
     expect(clock.now() - back).toBeLessThan(1000);
     await Promise.all([...rooms.values()].map((r) => r.leave()));
+  });
+});
+
+/**
+ * A relay client whose socket goes half dead and then resumes with its resume key: the
+ * relay keeps the membership throughout, so nobody hears peer-left or peer-joined, and
+ * signals to and from it are lost meanwhile.
+ */
+function resumableSignaling(relay: MemoryRelay, room: string, id: string): Signaling & { goAway(): void; resume(): void } {
+  const inner = relay.client(room, id);
+  const events = new Emitter<SignalingEvents>();
+  let away = false;
+  let peers: string[] = [];
+  inner.on('joined', (j) => {
+    peers = j.peers;
+    events.emit('joined', j);
+  });
+  inner.on('peer-joined', (p) => {
+    peers = [...peers, p];
+    if (!away) events.emit('peer-joined', p);
+  });
+  inner.on('peer-left', (p) => {
+    peers = peers.filter((x) => x !== p);
+    if (!away) events.emit('peer-left', p);
+  });
+  inner.on('signal', (sig) => !away && events.emit('signal', sig));
+  inner.on('status', (st) => events.emit('status', st));
+  return {
+    get status() {
+      return away ? 'reconnecting' : inner.status;
+    },
+    join: () => inner.join(),
+    close: () => inner.close(),
+    sendSignal: (to, data) => !away && inner.sendSignal(to, data),
+    on: (event, listener) => events.on(event, listener),
+    goAway() {
+      away = true;
+      events.emit('status', 'reconnecting');
+    },
+    resume() {
+      away = false;
+      events.emit('status', 'connected');
+      events.emit('joined', { selfId: id, peers, fresh: false });
+    },
+  };
+}
+
+describe('responder that resumes its relay connection', () => {
+  it('gets the offer it missed again ~2 s after it asks, not after the connect timeout', async () => {
+    // The responder's network changes: its peer connection fails and its relay socket is
+    // half dead when the initiator retries, so the offer is lost; it resumes its
+    // membership (nobody hears it was gone) and asks for a connection, which the
+    // initiator, its own connection forming, took for one crossing its offer and ignored
+    // until connectTimeoutMs (15 s) ran out.
+    const [init, resp] = shouldInitiate('a', 'b') ? ['a', 'b'] : ['b', 'a'];
+    const clock = new ManualClock();
+    const relay = new MemoryRelay();
+    const wire = new MemoryWire({ clock, latencyMs: 10 });
+    const base = { room: 'r', clock, logger: silentLogger(), farewellTimeoutMs: 0 };
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    const advance = async (ms: number) => {
+      await settle();
+      await clock.advanceAsync(ms);
+      await settle();
+    };
+    const first = createMesh({ ...base, signaling: relay.client('r', init), transports: wire.factory(init) });
+    const signaling = resumableSignaling(relay, 'r', resp);
+    const second = createMesh({ ...base, signaling, transports: wire.factory(resp) });
+    await advance(1000);
+    expect([first.peers.has(resp), second.peers.has(init)]).toEqual([true, true]);
+    signaling.goAway();
+    wire.fail(init, resp);
+    await advance(1000);
+    signaling.resume();
+    const back = clock.now();
+    for (let t = 0; t < 20_000 && !(first.peers.has(resp) && second.peers.has(init)); t += 50) await advance(50);
+    expect([first.peers.has(resp), second.peers.has(init)]).toEqual([true, true]);
+    expect(clock.now() - back).toBeLessThan(3000);
+    await Promise.all([first.leave(), second.leave()]);
+    await advance(1000); // frames still in flight on the 10 ms link
+    expect(clock.pending).toBe(0);
   });
 });
 
