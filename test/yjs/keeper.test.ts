@@ -3,10 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
-import { createKeeper } from '../../src/yjs/keeper/keeper.js';
+import { createKeeper, type KeeperOptions } from '../../src/yjs/keeper/keeper.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 import { CATALOG_CHANNEL } from '../../src/yjs/catalog.js';
 import { waitFor } from '../support/net.js';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { FakeHub } from './fake-room.js';
 
 const quiet = () => {};
@@ -93,4 +96,35 @@ describe('keeper (fake room)', () => {
     p.destroy();
     await keeper.close();
   });
+});
+
+describe('keeper: documents over the provider default of 64 MiB, in a room that carries them', () => {
+  const BIG = 65 * 1024 * 1024;
+  const keepsBig = async (options: Partial<KeeperOptions>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 1, clock, latencyMs: 5, mesh: { logger: silentLogger(), maxMessageBytes: 128 * 1024 * 1024 } });
+    const logs: string[] = [];
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: (room) => net.join(room, { peerId: 'keeper' }), clock, fsync: 'never', log: (m) => logs.push(m), ...options });
+    const a = net.join('r', { peerId: 'a' });
+    const doc = new Y.Doc();
+    const p = createYjsProvider(a, doc, { name: 'big', clock, log: quiet, limits: { maxUpdateBytes: 128 * 1024 * 1024 } });
+    await net.advance(1000);
+    doc.getText('t').insert(0, 'x'.repeat(BIG));
+    await net.advance(1000);
+    const kept = keeper.docs('r').get('big')?.getText('t').length;
+    p.destroy();
+    await a.leave();
+    await keeper.close();
+    return { kept, dropped: logs.filter((m) => m.includes('dropped a message')) };
+  };
+
+  it('keeps one with limits.maxUpdateBytes raised', async () => {
+    expect(await keepsBig({ limits: { maxUpdateBytes: 128 * 1024 * 1024 } })).toEqual({ kept: BIG, dropped: [] });
+  }, 30_000);
+
+  it('keeps one when maxMessageBytes is raised (the default of maxUpdateBytes)', async () => {
+    expect(await keepsBig({ maxMessageBytes: 128 * 1024 * 1024 })).toEqual({ kept: BIG, dropped: [] });
+  }, 30_000);
 });

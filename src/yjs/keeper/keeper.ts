@@ -12,7 +12,7 @@ import { MeshpartyError } from '../../util/errors.js';
 import { realClock } from '../../util/clock.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
 import { CATALOG_CHANNEL, decodeAnnounce, docChannelName } from '../catalog.js';
-import { checkUpdate } from '../protocol.js';
+import { checkUpdate, type YjsLimits } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
 import { keepHeldBack } from './held-back.js';
 import { KeepRetries } from './keep-retries.js';
@@ -53,6 +53,13 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   compactBytes?: number;
   /** Documents kept per room at most (default 1000); announcements beyond are ignored. */
   maxDocsPerRoom?: number;
+  /**
+   * Size limits for what peers send (the provider's `limits`). `maxUpdateBytes` defaults
+   * to `maxMessageBytes` when that is given (a room that carries bigger messages has
+   * bigger documents), else to the provider's 64 MiB. A peer whose update is over it is
+   * struck as a bad peer, and its document is not kept.
+   */
+  limits?: Partial<YjsLimits>;
   log?: (message: string) => void;
   /**
    * Aborting it stops a keeper that is still starting: createKeeper rejects at once with
@@ -122,7 +129,7 @@ interface KeptDoc {
  */
 export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   // Everything that is not a keeper option is passed on to joinRoom.
-  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, log: _l, signal, ...joinOptions } = options;
+  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, limits: _li, log: _l, signal, ...joinOptions } = options;
   const roomNames = [...new Set([...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])])];
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
   const joinOne =
@@ -133,6 +140,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     });
   const say = options.log ?? ((m: string) => console.log(`[meshparty keeper] ${m}`));
   const maxDocs = options.maxDocsPerRoom ?? 1000;
+  const limits: Partial<YjsLimits> = { ...(options.maxMessageBytes !== undefined && { maxUpdateBytes: options.maxMessageBytes }), ...options.limits };
   const kept = new Map<string, Map<string, KeptDoc>>();
   const rooms: Room[] = [];
   const offs: Array<() => void> = [];
@@ -178,7 +186,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       doc.on('update', (update: Uint8Array, origin: unknown) => {
         if (origin !== FROM_DISK) log.append(update);
       });
-      const provider = createYjsProvider(room, doc, { name, announce: false, log: say });
+      const provider = createYjsProvider(room, doc, { name, announce: false, log: say, limits });
       provider.awareness.setLocalState(null); // the keeper is not a person: no presence
       // After the provider's own listener: an update Yjs holds back fires no `update` event.
       const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, (u) => log.append(u));
