@@ -205,8 +205,15 @@ export class MeshpartyProvider {
       listen(false);
     });
     // At once, even inside a transaction: a destroyed doc drops every listener, so the
-    // wait for its transaction to end (see destroy()) would never end.
-    const onDocDestroy = () => this.#stop(false);
+    // wait for its transaction to end (see destroy()) would never end. Nor does it emit
+    // that transaction's update: what the open transactions not applied from a peer have
+    // changed is sent now (from the first one's state: some of it perhaps again, which
+    // Yjs ignores), or an edit whose observer destroyed the doc would never leave.
+    const onDocDestroy = () => {
+      const open = doc._transactionCleanups.find((t) => t.origin !== this);
+      if (open && !this.#tornDown) onUpdate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(open.beforeState)), undefined);
+      this.#stop(false);
+    };
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
 

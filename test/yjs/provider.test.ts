@@ -135,7 +135,7 @@ describe('yjs provider (fake room)', () => {
     await Promise.all([a!.leave(), b!.leave()]);
   });
 
-  it('sends the edit that made an observer destroy it (inside the transaction), then stops', async () => {
+  it('sends the edit that made an observer destroy it or its doc (inside the transaction), then stops', async () => {
     const clock = new ManualClock();
     const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
     const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
@@ -176,6 +176,16 @@ describe('yjs provider (fake room)', () => {
     expect(peersLeft()).toBe(1);
     docD.transact(() => docD.destroy()); // the provider is released at once, not when the transaction ends
     expect(peersLeft()).toBe(0);
+    // The doc itself destroyed by the observer: Yjs then never emits the update at all.
+    const docE = new Y.Doc();
+    createYjsProvider(a!, docE, { name: 'g', log: quiet, clock });
+    const pbg = createYjsProvider(b!, new Y.Doc(), { name: 'g', log: quiet, clock });
+    await net.advance(500);
+    docE.getMap('meta').observe(() => docE.destroy());
+    docE.getMap('meta').set('archived', true);
+    await net.advance(500);
+    expect(pbg.doc.getMap('meta').get('archived')).toBe(true);
+    pbg.destroy();
     pb.destroy();
     pbe.destroy();
     await Promise.all([a!.leave(), b!.leave()]);
