@@ -3,13 +3,16 @@
  * fills in what the caller left out.
  */
 import type { Clock } from '../util/clock.js';
+import { MeshpartyError } from '../util/errors.js';
 import type { Signaling } from '../signaling-client/types.js';
 import type { PeerTransportFactory } from '../transport/types.js';
 import type { Logger } from './logger.js';
 
 /**
  * Options of `createMesh`. `joinRoom()` fills in `signaling` and `transports` for
- * WebRTC through a relay; pass these yourself to run the mesh on other parts.
+ * WebRTC through a relay; pass these yourself to run the mesh on other parts. A number
+ * out of its range (a heartbeat under 10 ms, a fractional `maxPeers`, a negative
+ * timeout) is refused at once with `bad-argument` naming the option.
  *
  * @example
  * ```ts
@@ -94,8 +97,41 @@ export const MESH_DEFAULTS = {
 /** Options with every default filled in. */
 export type ResolvedMeshOptions = MeshOptions & typeof MESH_DEFAULTS;
 
-/** The caller's options over the defaults (an option passed as `undefined` keeps its default). */
+/**
+ * What each numeric option may be: its least value, whether it must be a whole number,
+ * and whether Infinity means "never" (timeouts, limits). A heartbeat of 0 ms would spin
+ * (a real clock) or never let simulated time move (a ManualClock), so it has a floor.
+ */
+const NUMERIC_OPTIONS: Record<string, { min: number; integer?: boolean; infinite?: boolean }> = {
+  maxPeers: { min: 1, integer: true, infinite: true },
+  maxMessageBytes: { min: 1, integer: true },
+  heartbeatIntervalMs: { min: 10 },
+  peerTimeoutMs: { min: 1, infinite: true },
+  leftProbeMs: { min: 1, infinite: true },
+  connectTimeoutMs: { min: 1, infinite: true },
+  farewellTimeoutMs: { min: 0 },
+  maxStrikes: { min: 1, integer: true, infinite: true },
+  maxQueuedBytes: { min: 1, infinite: true },
+  highWaterMarkBytes: { min: 1 },
+};
+
+/**
+ * The caller's options over the defaults (an option passed as `undefined` keeps its
+ * default). Throws `bad-argument` naming the option for a number out of its range.
+ */
 export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<MeshOptions>;
+  for (const [name, rule] of Object.entries(NUMERIC_OPTIONS)) {
+    const value = (given as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const ok =
+      typeof value === 'number' &&
+      value >= rule.min &&
+      (Number.isFinite(value) ? !rule.integer || Number.isInteger(value) : value === Infinity && rule.infinite === true);
+    if (!ok) {
+      const what = `${rule.integer ? 'a whole number' : 'a number'} of at least ${rule.min}${rule.infinite ? ' (or Infinity)' : ''}`;
+      throw new MeshpartyError('bad-argument', `${name} must be ${what}, got ${String(value)}`);
+    }
+  }
   return { ...MESH_DEFAULTS, ...given } as ResolvedMeshOptions;
 }
