@@ -42,7 +42,8 @@ describe('bad input from a peer', () => {
     const t = rogue();
     const chat = channelId('chat');
     t.send('reliable', Uint8Array.of(0x7f, 1, 2)); // unknown kind
-    t.send('reliable', Uint8Array.of(0x01, 0, 0)); // truncated MSG header
+    t.send('reliable', Uint8Array.of(0x04, 0, 0)); // truncated MSG header
+    t.send('reliable', Uint8Array.of(0x01, 0, 0, 0, 1, 42)); // the first frame format's MSG (an older meshparty)
     t.send('reliable', encodeChunkNext(99, Uint8Array.of(1))); // chunk of a message never started
     t.send('reliable', encodeChunkFirst(chat, 1, 200_000, new Uint8Array(10))); // announces more than maxMessageBytes
     t.send('reliable', encodeChunkNext(1, new Uint8Array(10))); // ...its later chunks are dropped quietly
@@ -53,7 +54,8 @@ describe('bad input from a peer', () => {
     await net.settle();
     expect(got).toEqual(['still here']);
     const reasons = warnings.filter((w) => w.message.includes('bad input')).map((w) => String(w.detail?.reason));
-    expect(reasons).toHaveLength(6);
+    expect(reasons).toHaveLength(7);
+    expect(reasons.join('\n')).toMatch(/older meshparty/);
     expect(reasons.join('\n')).toMatch(/message of 150000 bytes over the 100000-byte limit/);
     expect(reasons.join('\n')).toMatch(/unknown frame kind 0x7f/);
     expect(reasons.join('\n')).toMatch(/truncated msg/);

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { fnv1a32 } from '../../src/util/fnv1a.js';
 import { Reassembler, messageFrames } from '../../src/mesh/chunking.js';
 import {
   CHUNK_FIRST_HEADER,
@@ -45,11 +47,11 @@ function roundTrip(data: Uint8Array, maxFrame: number, limit = 1 << 30): { frame
 }
 
 describe('frame codec', () => {
-  it('round-trips every frame kind and names channels by a stable 32-bit hash', () => {
+  it('round-trips every frame kind and names channels by a stable 48-bit hash', () => {
     expect(channelId('default')).toBe(channelId('default'));
     expect(channelId('a')).not.toBe(channelId('b'));
-    // FNV-1a 32 of "a" is a published test vector.
-    expect(channelId('a')).toBe(0xe40c292c);
+    // SHA-256 of "a" is ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb.
+    expect(channelId('a')).toBe(0xca978112ca1b);
     expect(decodeFrame(encodeMsg(5, Uint8Array.of(1, 2)))).toEqual({ kind: 'msg', channel: 5, payload: Uint8Array.of(1, 2) });
     expect(decodeFrame(encodeChunkFirst(5, 9, 100, Uint8Array.of(3)))).toEqual({
       kind: 'chunk-first',
@@ -64,11 +66,38 @@ describe('frame codec', () => {
   });
 
   it('reports malformed frames instead of throwing', () => {
-    const bad = [new Uint8Array(0), Uint8Array.of(0x01, 0, 0), Uint8Array.of(0x02, 0, 0, 0, 0, 0), Uint8Array.of(0x03), Uint8Array.of(0x10, 1), Uint8Array.of(0x7f), Uint8Array.of(0x12, 0)];
+    const bad = [new Uint8Array(0), Uint8Array.of(0x04, 0, 0, 0, 0, 0), Uint8Array.of(0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), Uint8Array.of(0x03), Uint8Array.of(0x10, 1), Uint8Array.of(0x7f), Uint8Array.of(0x12, 0)];
     for (const b of bad) expect(decodeFrame(b).kind).toBe('bad');
     const nan = encodeHeartbeat('ping', 1, 0);
     new DataView(nan.buffer).setFloat64(5, Number.NaN);
     expect(decodeFrame(nan).kind).toBe('bad');
+  });
+});
+
+describe('channel ids', () => {
+  const sha48 = (name: string) => parseInt(createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 12), 16);
+
+  it('are the first 48 bits of the SHA-256 of the UTF-8 name, carried whole in MSG and CHUNK_FIRST', () => {
+    for (const name of ['chat', 'yjs:notes', 'lockstep:fwd:1', 'ünïcödé 🎲', '']) {
+      expect(channelId(name)).toBe(sha48(name));
+      const id = channelId(name);
+      expect(decodeFrame(encodeMsg(id, Uint8Array.of(1)))).toMatchObject({ kind: 'msg', channel: id });
+      expect(decodeFrame(encodeChunkFirst(id, 7, 99, Uint8Array.of(1)))).toMatchObject({ kind: 'chunk-first', channel: id, msgId: 7, total: 99 });
+    }
+    for (const id of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 48 - 1]) expect(decodeFrame(encodeMsg(id, new Uint8Array(0)))).toMatchObject({ channel: id });
+  });
+
+  it('tell apart names whose 32-bit FNV-1a ids collide (the first format merged their documents)', () => {
+    const utf8 = new TextEncoder();
+    const [x, y] = ['yjs:doc-95998', 'yjs:doc-438520'];
+    expect(fnv1a32(utf8.encode(x))).toBe(fnv1a32(utf8.encode(y)));
+    expect(channelId(x)).not.toBe(channelId(y));
+  });
+
+  it('refuses a frame of the first format (kinds 0x01, 0x02) as coming from an older meshparty', () => {
+    for (const legacy of [Uint8Array.of(0x01, 0, 0, 0, 1, 42), Uint8Array.of(0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 42)]) {
+      expect(decodeFrame(legacy)).toEqual({ kind: 'bad', reason: expect.stringContaining('older meshparty') });
+    }
   });
 });
 
