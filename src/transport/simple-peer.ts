@@ -18,6 +18,7 @@ import type { Reliability } from './types.js';
 import { CandidateBatcher, unbatch } from './candidate-batcher.js';
 import { ChannelPressure } from './channel-pressure.js';
 import { fromSimplePeerError, signalProblem } from './simple-peer-errors.js';
+import { isNodeWebrtc, withJsSideDescriptions } from './wrtc-descriptions.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from './types.js';
 
 /**
@@ -387,6 +388,8 @@ export function createSimplePeerTransports(options: SimplePeerTransportOptions =
   if (!(maxFrameBytes >= 1024)) throw new MeshpartyError('bad-argument', `maxFrameBytes must be at least 1024, got ${maxFrameBytes}`);
   const opts = {
     ...options,
+    // wrtc's native description getters race its own threads (see wrtc-descriptions.ts).
+    wrtc: options.wrtc && isNodeWebrtc(options.wrtc) ? withJsSideDescriptions(options.wrtc) : options.wrtc,
     maxFrameBytes,
     lowWaterMark: options.lowWaterMark ?? 256 * 1024,
     unreliableChannelId: options.unreliableChannelId ?? 1000,
