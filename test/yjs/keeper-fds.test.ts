@@ -30,9 +30,10 @@ const openOn = (path: string) =>
 
 describe.skipIf(!existsSync('/proc/self/fd'))('keeper file descriptors', () => {
   it('closes the log of a document whose channel cannot be opened, each time it is announced', async () => {
-    // Two names whose channels hash to the same 32-bit id (found by search): the second
-    // one's provider is refused with channel-id-collision after its log was opened.
-    const [first, second] = ['n343609', 'n1079224'];
+    // Two names whose channels have the same 48-bit id (found by a birthday search over
+    // 33 million names): the second one's provider is refused with channel-id-collision
+    // after its log was opened.
+    const [first, second] = ['n23258115', 'n33100568'];
     expect(channelId(docChannelName(first))).toBe(channelId(docChannelName(second)));
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-fds-'));
     dirs.push(dir);
