@@ -72,4 +72,27 @@ describe('keeper.flush()', () => {
     expect(['a', 'b'].map((n) => again.docs('r').get(n)?.getText('t').toString())).toEqual(['stored later', 'stored later']);
     await again.close();
   });
+
+  it('close() stops everything even when a final write fails, then rejects log-write-failed with what was lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-close-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const said: string[] = [];
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: (m) => said.push(m) });
+    const provider = createYjsProvider(hub.join('p'), new Y.Doc(), { name: 'a', log: () => {} });
+    provider.doc.getText('t').insert(0, 'stored');
+    await waitFor(() => keeper.docs('r').get('a')?.getText('t').toString() === 'stored', 'the keeper has it');
+    await new Promise((r) => setTimeout(r, 20)); // its log written
+    keeper.docs('r').get('a')!.getText('t').insert(6, ' and lost'); // queued this turn
+    fault.failWrites = 1_000; // the disk is full from here on
+    const path = docLogPath(join(dir, storeName('r')), 'a');
+    await expect(keeper.close()).rejects.toMatchObject({ code: 'log-write-failed', detail: { paths: [path], lost: 1 } });
+    expect(said.some((m) => m.includes('final write failed'))).toBe(true);
+    // Everything was stopped all the same: the directory's lock is free for the next keeper.
+    fault.failWrites = 0;
+    provider.destroy();
+    const again = await createKeeper({ rooms: ['r'], dir, join: () => new FakeHub().join('keeper'), fsync: 'never', log: () => {} });
+    expect(again.docs('r').get('a')?.getText('t').toString()).toBe('stored');
+    await again.close();
+  });
 });

@@ -93,7 +93,12 @@ export interface Keeper {
    * logs; their updates stay queued and are written again later).
    */
   flush(): void;
-  /** Stop: flush and close logs, destroy providers, leave rooms. Idempotent. */
+  /**
+   * Stop: flush and close logs, destroy providers, leave rooms. Idempotent. Everything is
+   * stopped even when a log's final write fails (a full disk); then it rejects with
+   * `log-write-failed` (`detail.paths`, `detail.lost`: how many updates were not stored),
+   * so a supervisor hears of it (`meshparty keeper` exits 1).
+   */
   close(): Promise<void>;
 }
 
@@ -232,12 +237,16 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       .catch((err: unknown) => say(`room ${roomName}: leaving it, joined after the startup was aborted, failed: ${String(err)}`));
   };
   const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
-  const closeDocs = () => {
+  /** Stop every document; returns the logs whose final write failed, with their lost updates. */
+  const closeDocs = (): Array<{ path: string; lost: number }> => {
+    const failed: Array<{ path: string; lost: number }> = [];
     for (const k of all()) {
       k.offHeldBack();
       k.provider.destroy();
-      k.log.close();
+      const lost = k.log.close();
+      if (lost > 0) failed.push({ path: k.log.path, lost });
     }
+    return failed;
   };
   try {
     for (const roomName of roomNames) {
@@ -280,9 +289,17 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       closed = true;
       retries.clear();
       offs.forEach((off) => off());
-      closeDocs();
+      const failed = closeDocs();
       await Promise.allSettled(rooms.map((r) => r.leave()));
       release();
+      // Everything is stopped either way; the caller must still hear that edits were lost.
+      if (failed.length > 0) {
+        const lost = failed.reduce((sum, f) => sum + f.lost, 0);
+        throw new MeshpartyError('log-write-failed', `${lost} updates could not be written before closing (${failed.map((f) => f.path).join(', ')})`, {
+          paths: failed.map((f) => f.path),
+          lost,
+        });
+      }
     },
   };
 }

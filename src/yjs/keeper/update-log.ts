@@ -220,17 +220,23 @@ export class UpdateLog {
     return copyAside(this.path, readFileSync(this.path));
   }
 
-  /** Flush and close. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Flush and close. Idempotent. Returns how many queued updates could not be written
+   * (the final write failed: a full disk), so the caller can say that they are lost.
+   */
+  close(): number {
+    if (this.#closed) return 0;
     clearTimeout(this.#retry);
+    let lost = 0;
     try {
       this.flush();
     } catch (err) {
-      this.#say(`${this.path}: final write failed, ${this.#pending.length} updates lost: ${(err as Error).message}`);
+      lost = this.#pending.length;
+      this.#say(`${this.path}: final write failed, ${lost} updates lost: ${(err as Error).message}`);
     }
     this.#closed = true;
     closeSync(this.#fd);
+    return lost;
   }
 
   #flushOrSay(): void {
