@@ -69,6 +69,27 @@ describe('keeper: a document it could not start keeping', () => {
     await keeper2.close();
   });
 
+  it('stops retrying for a room that closed on its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-retry-'));
+    dirs.push(dir);
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 5, mesh: { logger: silentLogger() } });
+    const logs: string[] = [];
+    let keeperRoom: ReturnType<typeof net.join> | undefined;
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: (room) => (keeperRoom = net.join(room, { peerId: 'keeper' })), clock, fsync: 'never', log: (m) => logs.push(m) });
+    disk.full = true;
+    const alice = net.join('r', { peerId: 'alice' });
+    const provider = createYjsProvider(alice, new Y.Doc(), { name: 'notes', clock, log: () => {} });
+    await net.advance(500);
+    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
+    await keeperRoom!.leave(); // the room ends without keeper.close() (as after a fatal error)
+    await net.advance(20 * 60_000);
+    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
+    provider.destroy();
+    await alice.leave();
+    await keeper.close();
+  });
+
   it('stops its retries when it closes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-retry-'));
     dirs.push(dir);

@@ -221,7 +221,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       retries.succeeded(key);
     } catch (err) {
       const code = err instanceof MeshpartyError ? ` [${err.code}]` : '';
-      const waitMs = closed ? undefined : retries.failed(key, () => tryKeepDoc(roomName, room, name));
+      // A room that closed for good (left, or a fatal error) has nobody to keep a document for.
+      const over = () => closed || room.status === 'closed';
+      const waitMs = over() ? undefined : retries.failed(key, () => (over() ? retries.succeeded(key) : tryKeepDoc(roomName, room, name)));
       const next = waitMs === undefined ? '' : `; trying again in ${waitMs / 1000} s`;
       say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}${next}`);
     }
