@@ -310,6 +310,12 @@ class Session<S, I> implements LockstepSession<S, I> {
         // A joiner before its snapshot cannot tell a spectator from a player (isPlayer): it
         // hears of departures from the coordinator that admitted it, its drops, and the snapshot.
         if (m.peer !== from && !this.#c.isPlayer(from)) return this.#c.log(`ignoring a leave of ${m.peer} from ${from}: we do not know yet whether it plays`);
+        // A spectator says goodbye only to the players it reaches, and one taking inputs
+        // forwarded reaches not all of them: the coordinator, which it must reach, passes its
+        // own leave on, or a player it never reached would list it for good.
+        if (m.peer === from && this.#c.spectators.has(from) && this.#c.role === 'player' && this.#c.coordinator() === this.#c.selfId) {
+          for (const p of this.#c.members()) if (p !== from) this.#c.sendCtl(p, m);
+        }
         return this.#c.departures.onLeave(m);
       case Kind.report:
         return this.#c.departures.onReport(from, m);

@@ -56,6 +56,20 @@ describe('a spectator that cannot reach one player', () => {
     for (const s of [...ps, w]) s.leave();
   });
 
+  it('leaves every player\'s spectator list when it leaves, the one it never reached too', async () => {
+    const r = await watchWithoutC(705);
+    const { n, ps, w } = r;
+    await advanceUntil(n, () => ps.every((s) => s.spectators.includes('w')), 5000);
+    w.leave();
+    await n.advance(2000);
+    // c never had a connection to w: it hears of the leave from the coordinator.
+    expect(ps.map((s) => `${s.selfId}:${s.spectators.join(',')}`)).toEqual(['a:', 'b:', 'c:']);
+    const frame = ps[0].frame;
+    await advanceUntil(n, () => ps.every((s) => s.frame >= frame + 120), 10_000);
+    expect(r.desyncs).toEqual([]);
+    for (const s of ps) s.leave();
+  });
+
   it('keeps up when its forwarder leaves: the next player takes over', async () => {
     const r = await watchWithoutC(702);
     const { n, ps, w } = r;
