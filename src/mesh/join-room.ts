@@ -10,7 +10,7 @@ import type { BackoffOptions } from '../signaling-client/backoff.js';
 import { type WebSocketConstructor, createWebSocketSignaling } from '../signaling-client/websocket-signaling.js';
 import { type SimplePeerTransportOptions, type WebRtcImplementation, createSimplePeerTransports } from '../transport/simple-peer.js';
 import { type MeshOptions, createMesh } from './create-mesh.js';
-import { resolveMeshOptions } from './mesh-options.js';
+import { checkMeshNumbers } from './mesh-options.js';
 import type { PeerId, Room } from './types.js';
 
 /**
@@ -146,7 +146,7 @@ export async function joinRoom(options: JoinRoomOptions): Promise<Room> {
   }
   if (typeof options.room !== 'string' || options.room.length === 0) throw new MeshpartyError('bad-argument', 'room must be a non-empty string');
   // Out-of-range mesh options are the caller's mistake: say so before anything else fails.
-  resolveMeshOptions({ ...meshOptions, signaling: undefined as never, transports: undefined as never });
+  checkMeshNumbers(meshOptions);
   if (!wrtc && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
     throw new MeshpartyError('webrtc-unsupported', 'no WebRTC here: pass `wrtc` (in Node: adaptNodeDatachannel(node-datachannel/polyfill), or @roamhq/wrtc)');
   }

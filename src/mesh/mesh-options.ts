@@ -115,14 +115,10 @@ const NUMERIC_OPTIONS: Record<string, { min: number; integer?: boolean; infinite
   highWaterMarkBytes: { min: 1 },
 };
 
-/**
- * The caller's options over the defaults (an option passed as `undefined` keeps its
- * default). Throws `bad-argument` naming the option for a number out of its range.
- */
-export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<MeshOptions>;
+/** Throws `bad-argument` naming the first numeric option out of its range (`undefined`: the default). */
+export function checkMeshNumbers(options: Partial<MeshOptions>): void {
   for (const [name, rule] of Object.entries(NUMERIC_OPTIONS)) {
-    const value = (given as Record<string, unknown>)[name];
+    const value = (options as Record<string, unknown>)[name];
     if (value === undefined) continue;
     const ok =
       typeof value === 'number' &&
@@ -133,5 +129,14 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
       throw new MeshpartyError('bad-argument', `${name} must be ${what}, got ${String(value)}`);
     }
   }
+}
+
+/**
+ * The caller's options over the defaults (an option passed as `undefined` keeps its
+ * default). Throws `bad-argument` naming the option for a number out of its range.
+ */
+export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
+  checkMeshNumbers(options);
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<MeshOptions>;
   return { ...MESH_DEFAULTS, ...given } as ResolvedMeshOptions;
 }

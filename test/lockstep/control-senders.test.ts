@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STATES_PER_SECOND } from '../../src/lockstep/hash-exchange.js';
 import { Kind, decodeControl, encodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { advanceUntil, connect, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, net, walk, playersAndSpectator } from './support/memory-sessions.js';
 
 /** Players a and b in a session; x is in the room but runs no session, and sends forged control. */
 async function sessionWithOutsider(seed: number) {
@@ -56,12 +56,7 @@ describe('requestState', () => {
   it('a member asking for states in a loop is sent STATES_PER_SECOND a second (the rest answered without one); a dump still gets its state', async () => {
     const n = net(45);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'w']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
-    await n.advance(200);
-    a.start({ seed: 45, players: ['a', 'b'], spectators: ['w'] });
-    await advanceUntil(n, () => w.frame >= 200, 10_000);
+    const { rooms, a, b, w } = await playersAndSpectator(n, 45, logs, 200);
     // w, a spectator member, asks a for a state 5000 times: a few bytes each, a whole state back.
     const ctl = rooms[2]!.channel('lockstep:ctl');
     const answers = { state: 0, none: 0 };

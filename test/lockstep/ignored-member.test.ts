@@ -4,18 +4,13 @@
  * player's inputs waited for, a spectator's joinAck holding up the next join).
  */
 import { describe, expect, it } from 'vitest';
-import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectAgreement, net, walk, playersAndSpectator } from './support/memory-sessions.js';
 
 describe('a member the session ignores', () => {
   it('a spectator that sent 100 bad messages to the coordinator stops being a member: the next late joiner gets in and the game goes on', async () => {
     const n = net(611);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'w']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
-    await n.advance(200);
-    a.start({ seed: 611, players: ['a', 'b'], spectators: ['w'] });
-    await advanceUntil(n, () => w.frame >= 100, 10_000);
+    const { rooms, a, b, w } = await playersAndSpectator(n, 611, logs, 100);
     const absent: string[] = [];
     a.on('absent', (e) => absent.push(`${e.peer}:${e.role}:${e.reason.code}`));
     for (let i = 0; i < 100; i++) void rooms[2]!.channel('lockstep:ctl').send('a', new Uint8Array([99]));

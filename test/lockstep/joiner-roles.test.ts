@@ -6,18 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, expectAgreement, net, walk, playersAndSpectator } from './support/memory-sessions.js';
 
 describe('a joiner before its snapshot', () => {
   it("takes no spectator's word that a player left: the player stays in the game", async () => {
     const n = net(641);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'w']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
-    await n.advance(200);
-    a.start({ seed: 641, players: ['a', 'b'], spectators: ['w'] });
-    await advanceUntil(n, () => w.frame >= 100, 10_000);
+    const { rooms, a, b, w } = await playersAndSpectator(n, 641, logs, 100);
     const z = walk(n.join('game', { peerId: 'z' }), n, 3, {}, logs);
     await advanceUntil(n, () => z.status === 'joining', 10_000, 5);
     // w, a spectator member, tells the joining z that player b left.

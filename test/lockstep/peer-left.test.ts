@@ -18,18 +18,13 @@ import { SpectatorLinks } from '../../src/lockstep/spectator-links.js';
 import { generationOf } from '../../src/lockstep/wire.js';
 import { Emitter } from '../../src/util/emitter.js';
 import { makeWalkGame } from './games.js';
-import { advanceUntil, connect, expectSameHashes, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectSameHashes, net, walk, playersAndSpectator } from './support/memory-sessions.js';
 
 describe('a peer the session ignores leaves the room', () => {
   it('a spectator that sent 100 bad messages to the coordinator is still gone once it leaves: later joiners are admitted and hashes judged', async () => {
     const n = net(501);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'w']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
-    await n.advance(200);
-    a.start({ seed: 501, players: ['a', 'b'], spectators: ['w'] });
-    await advanceUntil(n, () => w.frame >= 100, 10_000);
+    const { rooms, a, b, w } = await playersAndSpectator(n, 501, logs, 100);
     for (let i = 0; i < 100; i++) void rooms[2]!.channel('lockstep:ctl').send('a', new Uint8Array([99]));
     await n.advance(500);
     expect(logs.filter((l) => /^a: dropped a message from w: .*ignoring this peer from now on/.test(l)).length).toBe(1);

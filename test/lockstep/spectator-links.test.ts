@@ -39,7 +39,15 @@ async function game(seed: number, players: string[]) {
   ps[0]!.start({ seed, players, spectators: ['w'] });
   await advanceUntil(n, () => w.frame >= 120, 30_000);
   expect(w.frame).toBeGreaterThanOrEqual(120);
-  return { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started };
+  /** Every player still plays in every player's view, none left but w, none stalled, and they kept pace since `t0` (frame `f0`). */
+  const expectPlayersUnharmed = (t0: number, f0: number) => {
+    for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players].sort() }).toEqual({ peer: s.selfId, status: 'running', players: [...players].sort() });
+    expect(playerLeft.filter((l) => !l.endsWith(': w'))).toEqual([]);
+    expect(playerStalls).toEqual([]);
+    const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
+    expect(ps[0]!.frame - f0).toBeGreaterThan(elapsedFrames - 10);
+  };
+  return { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started, expectPlayersUnharmed };
 }
 
 describe("a spectator whose connection to one player fails (that link only, both ways, heartbeats time out)", () => {
@@ -50,7 +58,8 @@ describe("a spectator whose connection to one player fails (that link only, both
   ];
   for (const { players, cut, cutMs, seed, why } of forwardedCases) {
     it(`(${why}): the player is not dropped, the players never stall, and the spectator follows on with its inputs forwarded, in agreement`, async () => {
-      const { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started } = await game(seed, players);
+      const g = await game(seed, players);
+      const { n, logs, rooms, ps, w, rejoins, started } = g;
       let lostAt = -1;
       rooms[players.length]!.on('peer-left', (e) => e.id === cut && lostAt < 0 && (lostAt = n.clock.now()));
       const [t0, f0] = [n.clock.now(), ps[0]!.frame];
@@ -62,11 +71,7 @@ describe("a spectator whose connection to one player fails (that link only, both
       n.setLink(cut, 'w', LINK);
       const target = ps[0]!.frame + 300;
       await advanceUntil(n, () => w.frame >= target, 30_000);
-      for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players].sort() }).toEqual({ peer: s.selfId, status: 'running', players: [...players].sort() });
-      expect(playerLeft.filter((l) => !l.endsWith(': w'))).toEqual([]);
-      expect(playerStalls).toEqual([]);
-      const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
-      expect(ps[0]!.frame - f0).toBeGreaterThan(elapsedFrames - 10);
+      g.expectPlayersUnharmed(t0, f0);
       // Nothing of w was refused (it sends no hash to the player that forgot it), and it never started over.
       expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
       expect({ rejoins, started: started.length, status: w.status }).toEqual({ rejoins: [], started: 1, status: 'running' });
@@ -87,7 +92,8 @@ describe("a spectator whose connection to one player fails (that link only, both
   ];
   for (const { players, cut, cutMs, seed, why, gaveUp, whileCut } of cases) {
     it(`(${why}): the player is not dropped, the players never stall, and the spectator is admitted again and agrees`, async () => {
-      const { n, logs, rooms, ps, w, playerStalls, playerLeft, rejoins, started } = await game(seed, players);
+      const g = await game(seed, players);
+      const { n, logs, rooms, ps, w, rejoins, started } = g;
       let [lostAt, rejoinedAt, reopenedAt] = [-1, -1, -1];
       rooms[players.length]!.on('peer-left', (e) => e.id === cut && lostAt < 0 && (lostAt = n.clock.now()));
       w.on('rejoining', () => (rejoinedAt = n.clock.now()));
@@ -104,11 +110,7 @@ describe("a spectator whose connection to one player fails (that link only, both
       await advanceUntil(n, () => w.frame >= target, 30_000);
 
       // Every player still plays, in every player's view; none waited for anything.
-      for (const s of ps) expect({ peer: s.selfId, status: s.status, players: [...s.players].sort() }).toEqual({ peer: s.selfId, status: 'running', players: [...players].sort() });
-      expect(playerLeft.filter((l) => !l.endsWith(': w'))).toEqual([]);
-      expect(playerStalls).toEqual([]);
-      const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
-      expect(ps[0]!.frame - f0).toBeGreaterThan(elapsedFrames - 10);
+      g.expectPlayersUnharmed(t0, f0);
       // The spectator said nothing about the player (nothing of it was refused), and
       // itself started over once: it could not get that player's inputs any more.
       expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
@@ -123,7 +125,7 @@ describe("a spectator whose connection to one player fails (that link only, both
       await n.advance(5_000);
       expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
       expect(expectAgreement([...ps, w], target, Math.min(ps[0]!.frame, w.frame) - 10)).toBeGreaterThan(20);
-      expect(playerStalls).toEqual([]);
+      expect(g.playerStalls).toEqual([]);
       expect([...ps, w].map((s) => s.stats().desyncs)).toEqual([...ps, w].map(() => 0));
       for (const s of [...ps, w]) s.leave();
     });

@@ -2,6 +2,7 @@
  * A raw WebSocket test client for the relay: records every frame it receives and lets a
  * test wait, event-driven, for the next frame matching a predicate or for the close.
  */
+import { afterEach } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { ServerMessage } from '../../src/signaling-client/protocol.js';
 import { createSignalingServer, silentLogger, type LogEntry, type SignalingServer, type SignalingServerOptions } from '../../signaling/index.js';
@@ -104,6 +105,7 @@ export async function startRelay(options: SignalingServerOptions = {}): Promise<
   const logs: LogEntry[] = [];
   const relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: (e) => logs.push(e), ...options });
   const clients: RelayTestClient[] = [];
+  let stopped: Promise<void> | undefined;
   return {
     relay,
     logs,
@@ -112,10 +114,32 @@ export async function startRelay(options: SignalingServerOptions = {}): Promise<
       clients.push(c);
       return c;
     },
-    async stop() {
-      for (const c of clients) c.close();
-      await relay.close();
+    // Idempotent: a test may stop its relay to read the final log, and the file's cleanup stops it again.
+    stop() {
+      return (stopped ??= (async () => {
+        for (const c of clients) c.close();
+        await relay.close();
+      })());
     },
+  };
+}
+
+/** A relay started by {@link startRelay}. */
+export type TestRelay = Awaited<ReturnType<typeof startRelay>>;
+
+/**
+ * For a test file whose tests each start relays: returns a `startRelay` whose relays are
+ * stopped after each test. Call it at the top level of the file.
+ */
+export function relaysStoppedAfterEach(): (options?: SignalingServerOptions) => Promise<TestRelay> {
+  const started: TestRelay[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((r) => r.stop()));
+  });
+  return async (options = {}) => {
+    const r = await startRelay(options);
+    started.push(r);
+    return r;
   };
 }
 

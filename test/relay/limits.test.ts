@@ -1,15 +1,10 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { RelayTestClient, startRelay } from './client.js';
+import { RelayTestClient, relaysStoppedAfterEach, type TestRelay } from './client.js';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
-let current: Relay | undefined;
-const relayWith = async (opts: Parameters<typeof startRelay>[0] = {}): Promise<Relay> => (current = await startRelay(opts));
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
+type Relay = TestRelay;
+const relayWith = relaysStoppedAfterEach();
 
 describe('relay limits: each one is hit and reported with its code', () => {
   it('frame size: error frame-too-large, then close 1009', async () => {

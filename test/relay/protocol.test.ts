@@ -1,14 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InMemoryRoomDirectory, type DirectoryMember } from '../../signaling/index.js';
-import { startRelay, type RelayTestClient } from './client.js';
+import { type RelayTestClient, relaysStoppedAfterEach, type TestRelay } from './client.js';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
-let current: Relay | undefined;
-const relayWith = async (opts: Parameters<typeof startRelay>[0] = {}): Promise<Relay> => (current = await startRelay(opts));
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
+type Relay = TestRelay;
+const relayWith = relaysStoppedAfterEach();
 
 /** Join `n` fresh clients to `room`, in order, and return them with their peer ids. */
 async function joinAll(relay: Relay, room: string, n: number): Promise<{ client: RelayTestClient; id: string }[]> {

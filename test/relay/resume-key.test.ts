@@ -3,17 +3,12 @@
  * once (a live holder is replaced without the room hearing of it), anyone else is refused
  * while the id is held and for a grace period after its holder disconnected.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { startRelay, type RelayTestClient } from './client.js';
+import { type RelayTestClient, relaysStoppedAfterEach, type TestRelay } from './client.js';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
-let current: Relay | undefined;
-const relayWith = async (opts: Parameters<typeof startRelay>[0] = {}): Promise<Relay> => (current = await startRelay(opts));
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
+type Relay = TestRelay;
+const relayWith = relaysStoppedAfterEach();
 
 const KEY = 'owner-key-0123456789abc';
 const OTHER = 'squatter-key-0123456789';
@@ -117,7 +112,6 @@ describe('relay: resume keys', () => {
       // Its next incarnation has another key (a reloaded page, a restarted process).
       expect((await tryJoin(r, 'alice', { resumeKey: OTHER })).reply).toBe('joined');
       await r.stop();
-      current = undefined;
     }
   });
 

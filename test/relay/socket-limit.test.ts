@@ -8,15 +8,13 @@ import { connect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { RelayTestClient, startRelay } from './client.js';
+import { RelayTestClient, relaysStoppedAfterEach, type TestRelay } from './client.js';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
-let current: Relay | undefined;
+type Relay = TestRelay;
+const relayWith = relaysStoppedAfterEach();
 const raw: Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const s of raw.splice(0)) s.destroy();
-  await current?.stop();
-  current = undefined;
 });
 
 /** A TCP socket to the relay from `from` that sends nothing (a half-open handshake); resolves once connected. */
@@ -45,7 +43,7 @@ function upgradeStatus(r: Relay, from: string, headers: Record<string, string> =
 
 describe('relay: TCP sockets per address', () => {
   it('answers 429 past the cap, before and after the upgrade alike; another address gets in; closing frees slots', async () => {
-    const r = (current = await startRelay({ maxSocketsPerIp: 4, logIntervalMs: 60_000 }));
+    const r = await relayWith({ maxSocketsPerIp: 4, logIntervalMs: 60_000 });
     const silent = [await silentSocket(r), await silentSocket(r), await silentSocket(r)];
     const open = await upgradeStatus(r, '127.0.0.1');
     expect(open.status).toBe(101); // the fourth socket: three silent ones and this WebSocket
@@ -70,7 +68,6 @@ describe('relay: TCP sockets per address', () => {
     // address and how many, not once per socket.
     const refusals = r.relay.metrics().rejections['too-many-sockets-from-ip'] ?? 0;
     expect(refusals).toBeGreaterThanOrEqual(2);
-    current = undefined;
     await r.stop();
     const lines = r.logs.filter((l) => l.event === 'sockets-refused');
     expect(lines).toHaveLength(1);
@@ -78,7 +75,7 @@ describe('relay: TCP sockets per address', () => {
   });
 
   it('behind a trusted proxy, does not cap the proxy\'s sockets; upgraded connections are capped per forwarded address', async () => {
-    const r = (current = await startRelay({ maxSocketsPerIp: 2, maxConnectionsPerIp: 2, trustProxy: true }));
+    const r = await relayWith({ maxSocketsPerIp: 2, maxConnectionsPerIp: 2, trustProxy: true });
     for (let i = 0; i < 4; i++) await silentSocket(r);
     const via = (client: string) => ({ 'x-forwarded-for': client });
     const a = await RelayTestClient.open(r.relay.address.url, { headers: via('5.5.5.5') });

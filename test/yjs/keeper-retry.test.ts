@@ -69,7 +69,8 @@ describe('keeper: a document it could not start keeping', () => {
     await keeper2.close();
   });
 
-  it('stops retrying for a room that closed on its own', async () => {
+  /** A keeper whose disk is full when alice announces 'notes': refused once, a retry due. */
+  async function refusedOnce() {
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-retry-'));
     dirs.push(dir);
     const clock = new ManualClock();
@@ -81,33 +82,31 @@ describe('keeper: a document it could not start keeping', () => {
     const alice = net.join('r', { peerId: 'alice' });
     const provider = createYjsProvider(alice, new Y.Doc(), { name: 'notes', clock, log: () => {} });
     await net.advance(500);
-    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
-    await keeperRoom!.leave(); // the room ends without keeper.close() (as after a fatal error)
+    const refusals = () => logs.filter((m) => m.includes('cannot keep')).length;
+    expect(refusals()).toBe(1);
+    const end = async () => {
+      provider.destroy();
+      await alice.leave();
+    };
+    return { net, logs, keeper, keeperRoom: keeperRoom!, refusals, end };
+  }
+
+  it('stops retrying for a room that closed on its own', async () => {
+    const { net, keeper, keeperRoom, refusals, end } = await refusedOnce();
+    await keeperRoom.leave(); // the room ends without keeper.close() (as after a fatal error)
     await net.advance(20 * 60_000);
-    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
-    provider.destroy();
-    await alice.leave();
+    expect(refusals()).toBe(1);
+    await end();
     await keeper.close();
   });
 
   it('stops its retries when it closes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-retry-'));
-    dirs.push(dir);
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 5, mesh: { logger: silentLogger() } });
-    const logs: string[] = [];
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: (room) => net.join(room, { peerId: 'keeper' }), clock, fsync: 'never', log: (m) => logs.push(m) });
-    disk.full = true;
-    const alice = net.join('r', { peerId: 'alice' });
-    const provider = createYjsProvider(alice, new Y.Doc(), { name: 'notes', clock, log: () => {} });
-    await net.advance(500);
-    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
+    const { net, logs, keeper, refusals, end } = await refusedOnce();
     await keeper.close();
     disk.full = false;
     await net.advance(10_000);
-    expect(logs.filter((m) => m.includes('cannot keep'))).toHaveLength(1);
+    expect(refusals()).toBe(1);
     expect(logs.some((m) => m.includes('keeping "notes"'))).toBe(false);
-    provider.destroy();
-    await alice.leave();
+    await end();
   });
 });

@@ -6,10 +6,24 @@ import { docChannelName } from '../../src/yjs/catalog.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
+import type { Room } from '../../src/mesh/types.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
 
 const quiet = () => {};
+
+/** Peers a and b on the simulated network, each with a provider of document 'd', synced. */
+async function syncedPair() {
+  const clock = new ManualClock();
+  const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
+  const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId })) as [Room, Room];
+  await net.advance(1000);
+  const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+  const pa = createYjsProvider(a, docA, { name: 'd', log: quiet, clock });
+  const pb = createYjsProvider(b, docB, { name: 'd', log: quiet, clock });
+  await net.advance(500);
+  return { clock, net, a, b, docA, docB, pa, pb };
+}
 
 describe('yjs provider (fake room)', () => {
   it('syncs existing content both ways, then live edits, and reports synced', async () => {
@@ -115,14 +129,7 @@ describe('yjs provider (fake room)', () => {
   });
 
   it('sends the edits still queued when it is destroyed, to peers that stay in the room', async () => {
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
-    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
-    await net.advance(1000);
-    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
-    const pa = createYjsProvider(a!, docA, { name: 'd', log: quiet, clock });
-    const pb = createYjsProvider(b!, docB, { name: 'd', log: quiet, clock });
-    await net.advance(500);
+    const { net, a, b, docA, docB, pa, pb } = await syncedPair();
     expect(pa.synced && pb.synced).toBe(true);
     docA.getText('t').insert(0, 'x'); // in flight
     docA.getText('t').insert(1, 'y'); // queued behind it
@@ -136,14 +143,7 @@ describe('yjs provider (fake room)', () => {
   });
 
   it('sends the edit that made an observer destroy it or its doc (inside the transaction), then stops', async () => {
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ seed: 9, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
-    const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
-    await net.advance(1000);
-    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
-    const pa = createYjsProvider(a!, docA, { name: 'd', log: quiet, clock });
-    const pb = createYjsProvider(b!, docB, { name: 'd', log: quiet, clock });
-    await net.advance(500);
+    const { clock, net, a, b, docA, docB, pa, pb } = await syncedPair();
     // The app closes the document when it is archived: Yjs runs observers before it emits
     // the transaction's update, so the provider is destroyed before that edit is out.
     const meta = docA.getMap('meta');
@@ -153,7 +153,7 @@ describe('yjs provider (fake room)', () => {
     meta.set('archived', true);
     // And an edit made in the same transaction as destroy().
     const docC = new Y.Doc();
-    const pc = createYjsProvider(a!, docC, { name: 'e', log: quiet, clock });
+    const pc = createYjsProvider(a, docC, { name: 'e', log: quiet, clock });
     const pbe = createYjsProvider(b!, new Y.Doc(), { name: 'e', log: quiet, clock });
     await net.advance(500);
     docC.transact(() => {

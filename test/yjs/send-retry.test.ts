@@ -208,17 +208,22 @@ describe('outbox: refused sends', () => {
   });
 });
 
+/** A simulated network with 16 KiB frames and small queues, so a peer's queue fills up (queue-full) quickly. */
+function smallFramesNet(clock: ManualClock, maxQueuedBytes: number) {
+  return createMemoryNetwork({
+    seed: 3,
+    clock,
+    latencyMs: 20,
+    maxMessageSize: 16 * 1024,
+    lowWaterMark: 16 * 1024,
+    mesh: { logger: silentLogger(), highWaterMarkBytes: 64 * 1024, maxQueuedBytes },
+  });
+}
+
 describe('provider: refused sends', () => {
   it('still syncs a document whose step 2 the mesh refused with queue-full', async () => {
     const clock = new ManualClock();
-    const net = createMemoryNetwork({
-      seed: 3,
-      clock,
-      latencyMs: 20,
-      maxMessageSize: 16 * 1024,
-      lowWaterMark: 16 * 1024,
-      mesh: { logger: silentLogger(), highWaterMarkBytes: 64 * 1024, maxQueuedBytes: 1024 * 1024 },
-    });
+    const net = smallFramesNet(clock, 1024 * 1024);
     const a = net.join('r', { peerId: 'a' });
     const names = ['one', 'two'];
     const docs = names.map((_, i) => {
@@ -292,14 +297,7 @@ describe('provider: refused sends', () => {
 
   it('still delivers edits made while another channel fills the peer\'s queue when it is destroyed right after', async () => {
     const clock = new ManualClock();
-    const net = createMemoryNetwork({
-      seed: 3,
-      clock,
-      latencyMs: 20,
-      maxMessageSize: 16 * 1024,
-      lowWaterMark: 16 * 1024,
-      mesh: { logger: silentLogger(), highWaterMarkBytes: 64 * 1024, maxQueuedBytes: 256 * 1024 },
-    });
+    const net = smallFramesNet(clock, 256 * 1024);
     const [a, b] = ['a', 'b'].map((peerId) => net.join('r', { peerId }));
     await net.advance(1000);
     const [docA, docB] = [new Y.Doc(), new Y.Doc()];

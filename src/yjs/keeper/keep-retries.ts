@@ -6,6 +6,7 @@
  * the same peers stayed, and none of their edits reached the disk.
  */
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { backoffDelay } from '../../signaling-client/backoff.js';
 
 /** First wait before trying a document again; doubled per failure in a row, up to the cap. */
 export const KEEP_RETRY_FIRST_MS = 1000;
@@ -25,7 +26,7 @@ export class KeepRetries {
     let entry = this.#waiting.get(key);
     if (!entry) this.#waiting.set(key, (entry = { failures: 0, timer: undefined }));
     if (entry.timer !== undefined) return undefined;
-    const waitMs = Math.min(KEEP_RETRY_FIRST_MS * 2 ** entry.failures, KEEP_RETRY_MAX_MS);
+    const waitMs = backoffDelay(entry.failures, { initialMs: KEEP_RETRY_FIRST_MS, maxMs: KEEP_RETRY_MAX_MS, jitter: 0 }, Math.random);
     entry.failures++;
     const waiting = entry;
     waiting.timer = this.clock.setTimeout(() => {

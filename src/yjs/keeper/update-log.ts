@@ -17,6 +17,7 @@ import { MeshpartyError } from '../../util/errors.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { replaceFileDurably, replaceFileOpen, writeFully } from './durable-fs.js';
 import { LOG_MAGIC, encodeLogFile, encodeRecords, readLogFile } from './log-format.js';
+import { backoffDelay } from '../../signaling-client/backoff.js';
 
 /** When a failed write is tried again, if nothing else writes first. */
 const RETRY_MS = 1000;
@@ -272,7 +273,7 @@ export class UpdateLog {
       // full disk freed, a descriptor limit), so try again after a while, backing off while
       // it keeps failing, or sooner once the log has doubled (at most one try per doubling).
       const failures = (this.#compactRetry?.failures ?? 0) + 1;
-      const waitMs = Math.min(COMPACT_RETRY_MS * 2 ** (failures - 1), COMPACT_RETRY_MAX_MS);
+      const waitMs = backoffDelay(failures - 1, { initialMs: COMPACT_RETRY_MS, maxMs: COMPACT_RETRY_MAX_MS, jitter: 0 }, Math.random);
       this.#compactRetry = { failures, at: this.#clock.now() + waitMs, size: 2 * this.#size };
       this.#say(
         `${this.path}: compaction failed (${failures} in a row), the log keeps growing until it succeeds; ` +

@@ -27,6 +27,17 @@ export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spect
   return s;
 }
 
+/** Players a and b and spectator w in a game a starts with `seed`; resolves once w has reached `wFrame`. */
+export async function playersAndSpectator(n: MemoryNetwork, seed: number, logs: string[], wFrame: number): Promise<{ rooms: Room[]; a: Walk; b: Walk; w: Walk }> {
+  const rooms = await connect(n, ['a', 'b', 'w']);
+  const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+  const w = walk(rooms[2]!, n, 2, { spectator: true }, logs);
+  await n.advance(200);
+  a.start({ seed, players: ['a', 'b'], spectators: ['w'] });
+  await advanceUntil(n, () => w.frame >= wFrame, 10_000);
+  return { rooms, a, b, w };
+}
+
 /** Advance simulated time in `step` ms slices until `cond` holds or `maxMs` passed. */
 export async function advanceUntil(n: MemoryNetwork, cond: () => boolean, maxMs: number, step = 50): Promise<void> {
   const start = n.clock.now();
