@@ -104,21 +104,32 @@ export function createSignalHandling(
           if (typeof data !== 'string') throw new Error('plaintext signal in a password room');
           plain = await openSignal(await key, from, to, data);
         } catch {
-          if (!r.mismatch) passwordMismatch(r, true);
+          if (!r.mismatch && current(r, to)) passwordMismatch(r, true);
           return;
         }
-        r.verified = true;
+        // It is sealed with our key: true of the password even if the room moved on.
         if (ctx.olderPeers.has(r.id)) confirm();
+        if (!current(r, to)) return log.debug('dropped a signal from a room state that is gone', { peer: r.id });
+        r.verified = true;
         // Every seal has a fresh random IV: a repeat is the relay replaying a signal.
         const iv = data.slice(0, IV_CHARS);
         if (r.seenIvs.has(iv)) return log.warn('dropped a replayed signal', { peer: r.id });
         r.seenIvs.add(iv);
         if (r.seenIvs.size > SEEN_IVS) r.seenIvs.delete(r.seenIvs.values().next().value!);
-        if (ctx.closed) return;
         onEnvelope(r, plain);
       })
       .catch((err) => log.warn('could not handle a signal', { peer: from, error: String(err) }));
   };
+
+  /**
+   * The room is still as it was when a signal from `r` to `to` (our id then) came in:
+   * decryption is async, and meanwhile the relay may have given us a new id (every record
+   * is dropped with its connections) or `r` may have left (its record forgotten). A
+   * signal read after that belongs to connections that are gone: acted on, it made a
+   * connection on a record the room no longer has, never answered and not closed by
+   * leave(), until its connect timeout.
+   */
+  const current = (r: RemotePeer, to: PeerId) => !ctx.closed && ctx.selfId === to && remotes.get(r.id) === r;
 
   const confirm = () => {
     confirmed = true;
