@@ -147,6 +147,7 @@ export function createMesh(options: MeshOptions): Room {
       // An open connection is kept unless the peer itself stays silent: the relay may be
       // the one in trouble.
       r.inRoom = false;
+      r.departures++;
       r.banned = r.mismatch = false;
       if (r.conn?.isOpen) liveness?.probeLeaver(r, r.conn);
       else if (r.conn) lifecycle.drop(r, 'left-room', false);

@@ -37,6 +37,12 @@ export interface RemotePeer {
    * room, which forgets the record.
    */
   verified: boolean;
+  /**
+   * How many times signaling has reported it gone. A signal that came before a departure
+   * but is read after it (decryption is async) is from before the peer left, and is not
+   * taken as a sign it is back.
+   */
+  departures: number;
   /** IVs (as their 16 base64url characters) of the latest signals decrypted from it: a repeat is a replay. */
   seenIvs: Set<string>;
   inbound: Promise<void>;
@@ -81,6 +87,7 @@ export function remotePeer(ctx: MeshContext, id: PeerId): RemotePeer {
       banned: false,
       mismatch: false,
       verified: false,
+      departures: 0,
       seenIvs: new Set(),
       inbound: Promise.resolve(),
       outbound: Promise.resolve(),

@@ -96,6 +96,7 @@ export function createSignalHandling(
       return onEnvelope(r, data);
     }
     const to = ctx.selfId;
+    const departures = r.departures;
     // Decryption is async; chaining per sender keeps the offer ahead of its candidates.
     r.inbound = r.inbound
       .then(async () => {
@@ -104,12 +105,12 @@ export function createSignalHandling(
           if (typeof data !== 'string') throw new Error('plaintext signal in a password room');
           plain = await openSignal(await key, from, to, data);
         } catch {
-          if (!r.mismatch && current(r, to)) passwordMismatch(r, true);
+          if (!r.mismatch && current(r, to, departures)) passwordMismatch(r, true);
           return;
         }
         // It is sealed with our key: true of the password even if the room moved on.
         if (ctx.olderPeers.has(r.id)) confirm();
-        if (!current(r, to)) return log.debug('dropped a signal from a room state that is gone', { peer: r.id });
+        if (!current(r, to, departures)) return log.debug('dropped a signal from a room state that is gone', { peer: r.id });
         r.verified = true;
         // Every seal has a fresh random IV: a repeat is the relay replaying a signal.
         const iv = data.slice(0, IV_CHARS);
@@ -122,14 +123,17 @@ export function createSignalHandling(
   };
 
   /**
-   * The room is still as it was when a signal from `r` to `to` (our id then) came in:
-   * decryption is async, and meanwhile the relay may have given us a new id (every record
-   * is dropped with its connections) or `r` may have left (its record forgotten). A
-   * signal read after that belongs to connections that are gone: acted on, it made a
-   * connection on a record the room no longer has, never answered and not closed by
-   * leave(), until its connect timeout.
+   * The room is still as it was when a signal from `r` to `to` (our id then) came in,
+   * `r` having left `departures` times: decryption is async, and meanwhile the relay may
+   * have given us a new id (every record is dropped with its connections) or reported `r`
+   * gone (its record forgotten, or kept while an open connection is probed). A signal
+   * read after that belongs to connections that are gone. Acted on, it made a connection
+   * on a record the room no longer had (never answered, not closed by leave(), until its
+   * connect timeout), or announced a departed peer again, which we then offered to after
+   * every connect timeout for as long as we stayed.
    */
-  const current = (r: RemotePeer, to: PeerId) => !ctx.closed && ctx.selfId === to && remotes.get(r.id) === r;
+  const current = (r: RemotePeer, to: PeerId, departures: number) =>
+    !ctx.closed && ctx.selfId === to && remotes.get(r.id) === r && r.departures === departures;
 
   const confirm = () => {
     confirmed = true;

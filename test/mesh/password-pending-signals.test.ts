@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMesh } from '../../src/mesh/create-mesh.js';
 import { shouldInitiate } from '../../src/mesh/glare.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import { deriveSignalKey, sealSignal } from '../../src/mesh/signal-crypto.js';
+import { deriveSignalKey, openSignal, sealSignal } from '../../src/mesh/signal-crypto.js';
 import type { Signaling, SignalingEvents } from '../../src/signaling-client/types.js';
 import type { PeerTransport, PeerTransportEvents, PeerTransportFactory } from '../../src/transport/types.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -19,33 +19,37 @@ import { waitFor } from '../support/net.js';
 /** A signaling driven by the test. */
 function fakeSignaling() {
   const events = new Emitter<SignalingEvents>();
+  const sent: Array<{ to: string; data: unknown }> = [];
   const s: Signaling = {
     status: 'connected',
     join: () => {},
-    sendSignal: () => {},
+    sendSignal: (to, data) => void sent.push({ to, data }),
     on: (e, l) => events.on(e, l),
     close: () => {},
   };
-  return { s, events };
+  return { s, events, sent };
 }
 
-/** Transports that only record what happens to them (no connection ever opens). */
+/**
+ * Transports that record what happens to them: an initiator's offers at once, and a
+ * connection opens only when the test calls `open()` (frames sent on it go nowhere).
+ */
 function recordingTransports() {
-  const made: Array<{ localId: string; remoteId: string; initiator: boolean; signals: unknown[]; destroyed: boolean }> = [];
+  type Made = { localId: string; remoteId: string; initiator: boolean; signals: unknown[]; destroyed: boolean; open(): void };
+  const made: Made[] = [];
   const factory: PeerTransportFactory = {
     create({ localId, remoteId, initiator }) {
-      const rec = { localId, remoteId, initiator, signals: [] as unknown[], destroyed: false };
-      made.push(rec);
       const events = new Emitter<PeerTransportEvents>();
+      const rec: Made = { localId, remoteId, initiator, signals: [], destroyed: false, open: () => events.emit('open', undefined) };
+      made.push(rec);
+      if (initiator) queueMicrotask(() => events.emit('signal', { type: 'offer' }));
       const t: PeerTransport = {
         remoteId,
         initiator,
         maxMessageSize: 65536,
         lowWaterMark: 65536,
         signal: (d) => void rec.signals.push(d),
-        send: () => {
-          throw new Error('not open');
-        },
+        send: () => {},
         bufferedAmount: () => 0,
         on: (e, l) => events.on(e, l),
         destroy: () => {
@@ -134,6 +138,39 @@ describe('password rooms: a signal whose room state changed while it was being d
     expect(tr.made).toEqual([]);
     await room.leave();
     expect(tr.alive()).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a restart request from a peer that left meanwhile does not bring it back: no new connection to a peer that is gone', async () => {
+    // a2 offers to b. b's connection is open; b asks for a restart of it and quits, and
+    // the relay's peer-left comes while the request is still being decrypted. Read in
+    // the order it came, the request restarts the connection and peer-left then drops
+    // the new attempt and forgets b. Read after peer-left, it used to announce b again
+    // (in the room, as far as we knew): we offered to it anew, and after each connect
+    // timeout again, for as long as we stayed.
+    expect(shouldInitiate('a2', 'b')).toBe(true);
+    const { f, tr, clock, room, key } = await joinedWithB('a2');
+    await waitFor(() => f.sent.length === 1, 'offer sent');
+    const offer = (await openSignal(key, 'a2', 'b', f.sent[0]!.data as string)) as { s: string };
+    tr.made[0]!.open();
+    expect([...room.peers.keys()]).toEqual(['b']);
+    const hold = holdDecryption();
+    f.events.emit('signal', { from: 'b', data: await sealSignal(key, 'b', 'a2', { r: offer.s }) });
+    await waitFor(() => hold.started() === 1, 'decryption started');
+    f.events.emit('peer-left', 'b');
+    hold.release();
+    await waitFor(() => hold.finished() === 1, 'decryption finished');
+    await new Promise((r) => setImmediate(r));
+    // b never answers: the open connection is given up after the left-probe window, and
+    // nothing is offered to b, which is not in the room.
+    for (let i = 0; i < 60; i++) {
+      clock.advance(1000);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(tr.made).toHaveLength(1);
+    expect(room.peers.size).toBe(0);
+    expect(tr.alive()).toEqual([]);
+    await room.leave();
     expect(clock.pending).toBe(0);
   });
 });
