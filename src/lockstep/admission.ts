@@ -210,8 +210,9 @@ export class Admission<S, I> {
     if (decided) {
       this.c.decidedDrops.delete(key);
       this.c.departures.applyDrop(decided);
-    } else if (this.c.earlyLeaves.delete(key) || !this.c.room.peers.has(m.peer)) {
-      // It left before we heard of it: announce it like any departure.
+    } else if (this.c.earlyLeaves.delete(key) || (!this.c.room.peers.has(m.peer) && !(m.role === 'spectator' && this.c.departures.reached(m.peer)))) {
+      // It left before we heard of it: announce it like any departure. (A spectator we have
+      // no connection to watches through the players that reach it: input-relay.ts.)
       this.c.departures.departed(m.peer);
     }
   }

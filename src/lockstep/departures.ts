@@ -54,8 +54,45 @@ export class Departures<S, I> {
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     // A spectator's connection to a player says nothing about that player: it is ours alone.
     if (this.c.role === 'spectator' && this.c.streams.has(id)) return this.c.links.lost(id);
+    // A spectator another player still reaches watches on through it (input-relay.ts): we
+    // stop sending it anything (it takes our inputs forwarded from now on), it stays a member.
+    if (this.c.spectators.has(id) && this.reached(id)) {
+      this.c.receivers.delete(id);
+      return this.c.log(`connection to spectator ${id} closed: another player still reaches it`);
+    }
     this.departed(id);
     this.tryDecideDrops();
+  }
+
+  /**
+   * Whether a player other than us, still playing, reaches spectator `id` (its latest
+   * hello lists it). A spectator is a member of the game for every player while some
+   * player reaches it, one with no connection to it included: so every player lists the
+   * same spectators, and forgets one that vanished without a leave (a crash, a closed tab)
+   * once the players that reached it say in their hellos that they do not any more.
+   * Only players' views count, as for drops.
+   */
+  reached(id: PeerId): boolean {
+    if (this.c.role !== 'player' || this.c.status !== 'running') return false;
+    for (const q of this.c.streams.keys()) {
+      if (q === this.c.selfId || this.c.leaving.has(q) || this.c.dropped.has(q)) continue;
+      if (this.c.peerLinks.get(q)?.has(id)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Spectators among `ids` that neither we nor any other player reach any more are gone
+   * (see reached): a player's hello stopped listing them, or that player left the game.
+   */
+  forgetUnreached(ids: Iterable<PeerId>): void {
+    if (this.c.role !== 'player' || this.c.status !== 'running') return;
+    for (const id of [...ids]) {
+      if (!this.c.spectators.has(id) || this.c.room.peers.has(id) || this.reached(id)) continue;
+      this.c.log(`spectator ${id}: no player reaches it any more`);
+      this.departed(id);
+      this.forgetPeer(id);
+    }
   }
 
   /**
@@ -110,6 +147,8 @@ export class Departures<S, I> {
     }
     this.c.hashing.judge(this.c.hashes.forget(id));
     this.c.proposals.pendingJoinsForget(id);
+    // Spectators only it reached (as far as we know) are gone with it.
+    this.forgetUnreached(this.c.spectators);
     this.sendReports();
     // A spectator with every player gone from its view would wait for good (spectator-links.ts).
     this.c.links.rejoinIfAllGone();

@@ -254,7 +254,10 @@ class Session<S, I> implements LockstepSession<S, I> {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
       this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after });
+      const had = this.#c.peerLinks.get(from);
       this.#c.peerLinks.set(from, new Set(m.connected));
+      // A player's connection closed: spectators nobody reaches any more are gone (Departures.reached).
+      if (had && this.#c.isPlayer(from)) this.#c.departures.forgetUnreached([...had].filter((p) => !m.connected.includes(p)));
       // A peer in the lobby hears whom we are connected to (it may be admitted as a spectator
       // that needs a forwarder, input-relay.ts): our hello sent when it joined the room may
       // have come before its session. Only lobby hellos are answered, so two members never
@@ -311,9 +314,9 @@ class Session<S, I> implements LockstepSession<S, I> {
         // hears of departures from the coordinator that admitted it, its drops, and the snapshot.
         if (m.peer !== from && !this.#c.isPlayer(from)) return this.#c.log(`ignoring a leave of ${m.peer} from ${from}: we do not know yet whether it plays`);
         // A spectator says goodbye only to the players it reaches, and one taking inputs
-        // forwarded reaches not all of them: the coordinator, which it must reach, passes its
-        // own leave on, or a player it never reached would list it for good.
-        if (m.peer === from && this.#c.spectators.has(from) && this.#c.role === 'player' && this.#c.coordinator() === this.#c.selfId) {
+        // forwarded reaches not all of them: each player it reached passes its own leave on,
+        // or a player it never reached would list it for as long as it stays in the room.
+        if (m.peer === from && this.#c.spectators.has(from) && this.#c.role === 'player') {
           for (const p of this.#c.members()) if (p !== from) this.#c.sendCtl(p, m);
         }
         return this.#c.departures.onLeave(m);

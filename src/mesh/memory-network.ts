@@ -76,6 +76,10 @@ export interface MemoryNetwork {
   partition(groups: PeerId[][]): void;
   /** Undo `partition`; meshes reconnect through signaling. */
   heal(): void;
+  /** `a` and `b` cannot connect (a NAT pair without TURN); each still reaches everyone else. */
+  block(a: PeerId, b: PeerId): void;
+  /** Undo `block(a, b)`; they connect again through signaling. */
+  unblock(a: PeerId, b: PeerId): void;
   /** The peer vanishes without a goodbye (like a killed process): others detect it by heartbeat timeout. */
   disconnect(peerId: PeerId): void;
   /**
@@ -153,6 +157,8 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     setLink: (a, b, c) => wire.setLink(a, b, c),
     partition: (groups) => wire.partition(groups),
     heal: () => wire.heal(),
+    block: (a, b) => wire.block(a, b),
+    unblock: (a, b) => wire.unblock(a, b),
     disconnect(peerId) {
       wire.disconnect(peerId);
       relay.vanish(peerId);

@@ -207,6 +207,7 @@ export class MemoryWire {
   #nextRef = 1;
   #groups: Map<PeerId, number> | undefined;
   #vanished = new Set<PeerId>();
+  #blocked = new Set<string>();
   #pending = 0;
 
   constructor(options: MemoryWireOptions = {}) {
@@ -263,6 +264,22 @@ export class MemoryWire {
   }
 
   /**
+   * `a` and `b` cannot connect, as a NAT pair without TURN: an open connection between
+   * them closes on both sides and no new one opens, while each reaches everyone else.
+   */
+  block(a: PeerId, b: PeerId): void {
+    this.#blocked.add(pairKey(a, b));
+    for (const ep of [...this.#endpoints.values()]) {
+      if (ep.state !== 'closed' && ep.peer && pairKey(ep.localId, ep.remoteId) === pairKey(a, b)) ep.closeWith('blocked');
+    }
+  }
+
+  /** Undo `block(a, b)`. */
+  unblock(a: PeerId, b: PeerId): void {
+    this.#blocked.delete(pairKey(a, b));
+  }
+
+  /**
    * The connection between `a` and `b` fails. With `only`, just that peer's side notices
    * (its transport closes; the other side learns through heartbeats or signaling), as
    * when one end's network stack gives up first.
@@ -286,7 +303,7 @@ export class MemoryWire {
 
   /** True when `a` can reach `b` now. */
   reachable(a: PeerId, b: PeerId): boolean {
-    if (this.#vanished.has(a) || this.#vanished.has(b)) return false;
+    if (this.#vanished.has(a) || this.#vanished.has(b) || this.#blocked.has(pairKey(a, b))) return false;
     if (!this.#groups) return true;
     return (this.#groups.get(a) ?? -1) === (this.#groups.get(b) ?? -1);
   }

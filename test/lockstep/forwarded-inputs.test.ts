@@ -3,7 +3,8 @@
  * pair that cannot get through, no TURN) is admitted and gets that player's inputs
  * forwarded by the lowest-id player it reaches that reaches that player; when that
  * forwarder leaves, the next one takes over. Forwarded inputs are taken only from the
- * chosen forwarder. A player joining still needs a connection to every player.
+ * chosen forwarder. Every player lists the spectator while some player reaches it, and
+ * forgets it once none does (a crash). A player joining still needs a connection to every player.
  */
 import { describe, expect, it } from 'vitest';
 import { NOT_ADMITTED_MS } from '../../src/lockstep/lobby-wait.js';
@@ -23,7 +24,8 @@ async function watchWithoutC(seed: number) {
   await n.advance(200);
   ps[0].start({ seed });
   await n.advance(1000);
-  n.setLink('w', 'c', CUT);
+  // No connection between w and c can open, on either side (a NAT pair without TURN).
+  n.block('w', 'c');
   const wRoom = n.join('game', { peerId: 'w' });
   const w = walk(wRoom, n, 3, { spectator: true }, logs);
   const heard: string[] = [];
@@ -36,7 +38,7 @@ async function watchWithoutC(seed: number) {
   let joinedAt = -1;
   w.on('started', (e) => (joinedAt = e.frame));
   await advanceUntil(n, () => w.status === 'running', NOT_ADMITTED_MS + 5000);
-  expect({ status: w.status, heard, linkToC: wRoom.peers.has('c') }).toEqual({ status: 'running', heard: [], linkToC: false });
+  expect({ status: w.status, heard, links: [wRoom.peers.has('c'), rooms[2]!.peers.has('w')] }).toEqual({ status: 'running', heard: [], links: [false, false] });
   return { n, logs, rooms, wRoom, ps, w, heard, desyncs, joinedAt: () => joinedAt };
 }
 
@@ -62,11 +64,39 @@ describe('a spectator that cannot reach one player', () => {
     await advanceUntil(n, () => ps.every((s) => s.spectators.includes('w')), 5000);
     w.leave();
     await n.advance(2000);
-    // c never had a connection to w: it hears of the leave from the coordinator.
+    // c never had a connection to w: it hears of the leave from a and b, which pass it on.
     expect(ps.map((s) => `${s.selfId}:${s.spectators.join(',')}`)).toEqual(['a:', 'b:', 'c:']);
     const frame = ps[0].frame;
     await advanceUntil(n, () => ps.every((s) => s.frame >= frame + 120), 10_000);
     expect(r.desyncs).toEqual([]);
+    for (const s of ps) s.leave();
+  });
+
+  it('stays in every player\'s spectator list while some player reaches it, and leaves them all when it vanishes without a leave', async () => {
+    const r = await watchWithoutC(706);
+    const { n, ps, w } = r;
+    const left: string[] = [];
+    for (const s of ps) s.on('player-left', (e) => left.push(`${s.selfId}: ${e.peer}`));
+    const lists = () => ps.map((s) => `${s.selfId}:${s.spectators.join(',')}`);
+    // c has no connection to w, and lists it all the same: w watches, through a.
+    await n.advance(3000);
+    expect({ lists: lists(), left }).toEqual({ lists: ['a:w', 'b:w', 'c:w'], left: [] });
+    // b loses its connection to w too: a still reaches w, so it stays a member everywhere,
+    // and watches on with b's and c's inputs forwarded by a.
+    n.block('w', 'b');
+    const from = w.frame;
+    await n.advance(8000);
+    expect({ lists: lists(), left, heard: r.heard, status: w.status }).toEqual({ lists: ['a:w', 'b:w', 'c:w'], left: [], heard: [], status: 'running' });
+    expect(Math.abs(ps[0].frame - w.frame)).toBeLessThanOrEqual(ps[0].inputDelay + 3);
+    expect(expectAgreement([...ps, w], from, Math.min(w.frame, ps[0].frame) - 10)).toBeGreaterThan(30);
+    // w crashes: a sees its connection time out and says so in its hello; b and c, which
+    // had none, learn from it that no player reaches w any more.
+    n.disconnect('w');
+    await n.advance(5000);
+    expect({ lists: lists(), left: left.sort() }).toEqual({ lists: ['a:', 'b:', 'c:'], left: ['a: w', 'b: w', 'c: w'] });
+    const frame = ps[0].frame;
+    await advanceUntil(n, () => ps.every((s) => s.frame >= frame + 120), 10_000);
+    expect(r.desyncs.filter((d) => !d.startsWith('w@'))).toEqual([]);
     for (const s of ps) s.leave();
   });
 
