@@ -9,6 +9,10 @@ export * from './lockstep/index.js';
 export { createYjsProvider, MeshpartyProvider } from './yjs/index.js';
 export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus, YjsLimits } from './yjs/index.js';
 
+// --- media (camera, mic and screen streams; video tiles) ---
+export { createMediaShare, layoutTiles } from './media/index.js';
+export type { MediaShare, MediaShareEvents, MediaShareOptions, RemoteMediaStream, Tile, TileLayout, TileLayoutOptions } from './media/index.js';
+
 // --- mesh (rooms, channels, in-memory network for tests) ---
 export { createMesh } from './mesh/create-mesh.js';
 export type { MeshOptions } from './mesh/create-mesh.js';

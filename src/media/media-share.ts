@@ -1,0 +1,331 @@
+/**
+ * Camera, microphone and screen streams shared over a room: `publish()` a local stream
+ * and every peer (now in the room, or joining later) receives it; each stream a peer
+ * shares arrives as a `stream-added` event, and `stream-removed` follows when it stops
+ * sharing it or leaves. Media flows peer to peer, one media connection per pair, made only
+ * once either side shares something (see peer-media.ts); the negotiation travels on the
+ * room's own channel, so the relay sees none of it.
+ */
+import { Emitter } from '../util/emitter.js';
+import { MeshpartyError } from '../util/errors.js';
+import { consoleLogger, type Logger } from '../mesh/logger.js';
+import type { PeerId, Room } from '../mesh/types.js';
+import { isNodeWebrtc, withJsSideDescriptions } from '../transport/wrtc-descriptions.js';
+import type { WebRtcImplementation } from '../transport/simple-peer.js';
+import { type AnnouncedStream, type MediaMessage, MEDIA_LIMITS, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
+import { PeerMedia } from './peer-media.js';
+
+/**
+ * A stream a peer shares with us.
+ *
+ * @example
+ * ```ts
+ * media.on('stream-added', ({ peerId, stream, label }: RemoteMediaStream) => showTile(peerId, label, stream));
+ * ```
+ */
+export interface RemoteMediaStream {
+  /** The peer sharing it. */
+  readonly peerId: PeerId;
+  /** The stream as received (its id is the publisher's stream id). */
+  readonly stream: MediaStream;
+  /** The publisher's label (`publish(stream, { label })`), e.g. `camera` or `screen`. */
+  readonly label: string;
+}
+
+/**
+ * Events of a {@link MediaShare}.
+ *
+ * @example
+ * ```ts
+ * const off = media.on('error', (err: MediaShareEvents['error']) => console.warn(err.code, err.detail?.peer));
+ * ```
+ */
+export interface MediaShareEvents {
+  /** A peer's stream can be shown (it is announced and its first track arrived). */
+  'stream-added': RemoteMediaStream;
+  /** A peer stopped sharing a stream, left, or this share was destroyed. */
+  'stream-removed': RemoteMediaStream;
+  /**
+   * Something went wrong with one peer's media; `code` is stable: `bad-message` (a peer
+   * sent a malformed media message: dropped, `detail.reason`), `media-negotiation-failed`,
+   * `media-connection-failed` (ICE failed; restarting). `detail.peer` names the peer.
+   */
+  error: MeshpartyError;
+}
+
+/**
+ * Options of {@link createMediaShare}.
+ *
+ * @example
+ * ```ts
+ * import wrtc from '@roamhq/wrtc'; // Node only; browsers need nothing
+ * const media = createMediaShare(room, { wrtc, iceServers: [{ urls: 'stun:stun.example.org' }] });
+ * ```
+ */
+export interface MediaShareOptions {
+  /**
+   * The WebRTC implementation; default the browser's `RTCPeerConnection`. In Node pass
+   * `@roamhq/wrtc` (node-datachannel carries no media).
+   */
+  wrtc?: Pick<WebRtcImplementation, 'RTCPeerConnection'>;
+  /** STUN/TURN servers for the media connections (default none, as for the mesh). */
+  iceServers?: RTCIceServer[];
+  /** The room channel the negotiation uses (default `media`); one share per name. */
+  channel?: string;
+  /** Where dropped messages and problems are logged (default: warnings to the console). */
+  logger?: Logger;
+}
+
+/**
+ * Streams shared over a room. Created by {@link createMediaShare}.
+ *
+ * @example
+ * ```ts
+ * const media = createMediaShare(room);
+ * const camera = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+ * const stopSharing = media.publish(camera, { label: 'camera' });
+ * media.on('stream-added', ({ peerId, stream }) => attach(peerId, stream));
+ * media.on('stream-removed', ({ peerId, stream }) => detach(peerId, stream));
+ * stopSharing(); // peers get stream-removed
+ * ```
+ */
+export interface MediaShare {
+  /**
+   * Share `stream` (its tracks at this moment) with every peer, now and later. Returns the
+   * function that stops sharing it. Mute with `track.enabled = false` (no renegotiation).
+   * A stream whose tracks have all ended (the browser's "stop sharing" button) stops being
+   * shared by itself. Throws `bad-argument` (not a stream, or over 16 shared at once, or a
+   * label over 128 characters) or `closed` (after `destroy()`).
+   */
+  publish(stream: MediaStream, options?: { label?: string }): () => void;
+  /** Streams peers share with us now (each announced one whose first track arrived). */
+  remoteStreams(): RemoteMediaStream[];
+  /** Subscribe; returns the unsubscribe function. */
+  on<K extends keyof MediaShareEvents>(event: K, listener: (value: MediaShareEvents[K]) => void): () => void;
+  /** Stop sharing, close every media connection (peers get `stream-removed`); idempotent. The room stays. */
+  destroy(): void;
+}
+
+/** Bad messages from one peer before it is disconnected from the room. */
+const MAX_BAD_MESSAGES = 16;
+
+type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
+
+/**
+ * Share camera, microphone and screen streams with the peers of `room`.
+ *
+ * @example
+ * ```ts
+ * const room = await joinRoom({ relay: 'wss://relay.example.org', room: 'standup' });
+ * const media = createMediaShare(room);
+ * media.publish(await navigator.mediaDevices.getUserMedia({ video: true }), { label: 'camera' });
+ * media.on('stream-added', ({ peerId, stream }) => {
+ *   const video = Object.assign(document.createElement('video'), { srcObject: stream, autoplay: true, playsInline: true, id: peerId });
+ *   document.body.append(video);
+ * });
+ * ```
+ */
+export function createMediaShare(room: Room, options: MediaShareOptions = {}): MediaShare {
+  const Pc = peerConnectionConstructor(options.wrtc);
+  const logger = options.logger ?? consoleLogger();
+  const channel = room.channel(options.channel ?? 'media');
+  const events = new Emitter<MediaShareEvents>();
+  const published = new Map<string, { stream: MediaStream; label: string; stopWatching: () => void }>();
+  const connections = new Map<PeerId, PeerMedia>();
+  /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
+  const announced = new Map<PeerId, Map<string, string>>();
+  const arrived = new Map<PeerId, Map<string, MediaStream>>();
+  const shown = new Map<PeerId, Map<string, RemoteMediaStream>>();
+  const badMessages = new Map<PeerId, number>();
+  let closed = false;
+
+  const send = (to: PeerId, message: MediaMessage) => {
+    channel.send(to, encodeMediaMessage(message)).catch((err: MeshpartyError) => {
+      // A peer that left meanwhile is not a problem; peer-left cleans up.
+      if (err.code !== 'peer-left' && err.code !== 'unknown-peer' && err.code !== 'closed') logger.warn('media: a message could not be sent', { peer: to, code: err.code });
+    });
+  };
+
+  const catalog = (): AnnouncedStream[] => [...published.values()].map(({ stream, label }) => ({ id: stream.id, label }));
+
+  const connect = (peer: PeerId): PeerMedia => {
+    let media = connections.get(peer);
+    if (media) return media;
+    media = new PeerMedia(peer, room.selfId, new Pc({ iceServers: options.iceServers ?? [] }), {
+      send: (message) => send(peer, message),
+      onStream: (stream) => {
+        let streams = arrived.get(peer);
+        if (!streams) arrived.set(peer, (streams = new Map()));
+        streams.set(stream.id, stream);
+        reconcile(peer);
+      },
+      onProblem: (err) => events.emit('error', err),
+      logger,
+    });
+    connections.set(peer, media);
+    for (const { stream } of published.values()) for (const track of stream.getTracks()) media.addTrack(track, stream);
+    return media;
+  };
+
+  /** Emit added/removed so what is shown matches what is announced and has arrived. */
+  const reconcile = (peer: PeerId) => {
+    const says = announced.get(peer) ?? new Map<string, string>();
+    const has = arrived.get(peer) ?? new Map<string, MediaStream>();
+    let showing = shown.get(peer);
+    if (!showing) shown.set(peer, (showing = new Map()));
+    for (const [id, remote] of showing) {
+      if (says.has(id) && has.get(id) === remote.stream) continue;
+      showing.delete(id);
+      events.emit('stream-removed', remote);
+    }
+    for (const [id, label] of says) {
+      const stream = has.get(id);
+      if (!stream || showing.has(id)) continue;
+      const remote: RemoteMediaStream = { peerId: peer, stream, label };
+      showing.set(id, remote);
+      events.emit('stream-added', remote);
+    }
+    if (showing.size === 0) shown.delete(peer);
+  };
+
+  /** Close the media connection to `peer` and drop what arrived on it. */
+  const forgetConnection = (peer: PeerId) => {
+    connections.get(peer)?.close();
+    connections.delete(peer);
+    arrived.delete(peer);
+    reconcile(peer);
+  };
+
+  const forget = (peer: PeerId) => {
+    connections.get(peer)?.close();
+    connections.delete(peer);
+    announced.delete(peer);
+    arrived.delete(peer);
+    badMessages.delete(peer);
+    reconcile(peer);
+  };
+
+  const refuse = (peer: PeerId, reason: string) => {
+    logger.warn('media: dropped a bad message from a peer', { peer, reason });
+    events.emit('error', new MeshpartyError('bad-message', `media message from ${peer} dropped: ${reason}`, { peer, reason }));
+    const count = (badMessages.get(peer) ?? 0) + 1;
+    badMessages.set(peer, count);
+    if (count >= MAX_BAD_MESSAGES) room.disconnect?.(peer, 'bad-media-messages');
+  };
+
+  const onMessage = ({ from, data }: { from: PeerId; data: Uint8Array }) => {
+    if (closed) return;
+    const parsed = parseMediaMessage(data);
+    if (!parsed.ok) return refuse(from, parsed.reason);
+    const message = parsed.message;
+    if (message.t === 'streams') {
+      const says = new Map(message.streams.map((s) => [s.id, s.label]));
+      announced.set(from, says);
+      // A stream no longer shared is forgotten: shared again, it shows once its tracks come back.
+      const streams = arrived.get(from);
+      for (const id of streams?.keys() ?? []) if (!says.has(id)) streams!.delete(id);
+      return reconcile(from);
+    }
+    const media = connections.get(from);
+    if (media) {
+      // Aimed at a connection of ours that was replaced: stale.
+      if (message.to !== '' && message.to !== media.session) return;
+      if (media.remoteSession !== '' && message.s !== media.remoteSession) {
+        if (message.to === media.session) {
+          // The peer's new connection, answering ours: it forgot its old one.
+          media.remoteSession = message.s;
+        } else if (message.t === 'offer') {
+          // The peer started a new media connection (it lost the old one): follow it.
+          forgetConnection(from);
+        } else {
+          return; // the rest of an old connection of the peer's
+        }
+      }
+    } else if (message.t !== 'offer') {
+      return; // nothing to answer or add it to
+    }
+    connect(from).receive(message);
+  };
+
+  const offs = [
+    channel.on('message', onMessage),
+    room.on('peer-joined', ({ id }) => {
+      if (closed || published.size === 0) return;
+      send(id, { v: 1, t: 'streams', streams: catalog() });
+      connect(id);
+    }),
+    room.on('peer-left', ({ id }) => forget(id)),
+    room.on('status', (status) => {
+      if (status === 'closed') destroy();
+    }),
+  ];
+
+  const announce = () => {
+    for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog() });
+  };
+
+  const unpublish = (stream: MediaStream) => {
+    const entry = published.get(stream.id);
+    if (!entry || entry.stream !== stream) return;
+    published.delete(stream.id);
+    entry.stopWatching();
+    if (closed) return;
+    announce();
+    for (const media of connections.values()) for (const track of stream.getTracks()) media.removeTrack(track);
+  };
+
+  const destroy = () => {
+    if (closed) return;
+    for (const { stream } of [...published.values()]) unpublish(stream);
+    closed = true;
+    for (const off of offs) off();
+    for (const peer of [...new Set([...connections.keys(), ...shown.keys()])]) forget(peer);
+  };
+
+  return {
+    publish(stream, { label = '' } = {}) {
+      if (closed) throw new MeshpartyError('closed', 'this media share was destroyed');
+      if (!stream || typeof (stream as MediaStream).getTracks !== 'function') throw new MeshpartyError('bad-argument', 'publish() takes a MediaStream');
+      if (typeof label !== 'string' || label.length > MEDIA_LIMITS.maxNameLength) throw new MeshpartyError('bad-argument', `a label is a string of at most ${MEDIA_LIMITS.maxNameLength} characters`);
+      const stop = () => unpublish(stream);
+      if (published.get(stream.id)?.stream === stream) return stop;
+      if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
+      published.set(stream.id, { stream, label, stopWatching: stopWhenEnded(stream, stop) });
+      announce();
+      for (const peer of room.peers.keys()) {
+        const media = connect(peer);
+        for (const track of stream.getTracks()) media.addTrack(track, stream);
+      }
+      return stop;
+    },
+    remoteStreams: () => [...shown.values()].flatMap((m) => [...m.values()]),
+    on: (event, listener) => events.on(event, listener),
+    destroy,
+  };
+}
+
+/** Stop sharing `stream` once every track of it has ended; returns the function that stops watching. */
+function stopWhenEnded(stream: MediaStream, stop: () => void): () => void {
+  const tracks = stream.getTracks();
+  const onEnded = () => {
+    if (tracks.every((t) => t.readyState === 'ended')) stop();
+  };
+  // @roamhq/wrtc's tracks are not EventTargets: there, stop sharing by hand.
+  const watchable = tracks.filter((t) => typeof t.addEventListener === 'function');
+  for (const t of watchable) t.addEventListener('ended', onEnded);
+  return () => {
+    for (const t of watchable) t.removeEventListener('ended', onEnded);
+  };
+}
+
+function peerConnectionConstructor(wrtc: MediaShareOptions['wrtc']): RTCPeerConnectionConstructor {
+  if (wrtc) {
+    if (typeof wrtc.RTCPeerConnection !== 'function') throw new MeshpartyError('bad-argument', 'options.wrtc has no RTCPeerConnection');
+    // The same guard as the mesh's: wrtc's native description getters race its threads.
+    const safe = isNodeWebrtc(wrtc as WebRtcImplementation) ? withJsSideDescriptions(wrtc as WebRtcImplementation) : wrtc;
+    return safe.RTCPeerConnection as RTCPeerConnectionConstructor;
+  }
+  const global = (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
+  if (!global) throw new MeshpartyError('webrtc-unsupported', 'no RTCPeerConnection here: in Node pass options.wrtc (@roamhq/wrtc)');
+  return global;
+}

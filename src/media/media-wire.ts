@@ -1,0 +1,108 @@
+/**
+ * The media layer's messages, sent as JSON text on one reliable mesh channel per room.
+ * Everything a peer sends is checked here before it is used: a message that does not
+ * parse, or breaks a limit, is refused with a reason and never reaches an
+ * RTCPeerConnection. See PROTOCOL.md, "Media".
+ */
+
+/** Wire version; a message with another `v` is refused. */
+export const MEDIA_WIRE_VERSION = 1;
+
+/** Limits on what a peer may send (an SDP with a few tracks is 3–10 KB). */
+export const MEDIA_LIMITS = {
+  /** Bytes in one message. */
+  maxMessageBytes: 128 * 1024,
+  /** Streams one peer may announce at once. */
+  maxStreams: 16,
+  /** Characters in a stream id or label. */
+  maxNameLength: 128,
+  /** Characters in one ICE candidate line. */
+  maxCandidateLength: 2048,
+  /** Characters in a connection session id. */
+  maxSessionLength: 64,
+};
+
+/** One stream a peer shares: its id (the same on both ends, carried in the SDP) and an app label. */
+export interface AnnouncedStream {
+  readonly id: string;
+  readonly label: string;
+}
+
+/**
+ * A media message. `s` is the sender's connection session (a random id per
+ * RTCPeerConnection), `to` the receiver's session the sender is paired with ('' before it
+ * knows one): messages for a connection that was replaced are recognised and dropped.
+ */
+export type MediaMessage =
+  /** The streams the sender shares now (its whole list, replacing the last one). */
+  | { v: 1; t: 'streams'; streams: AnnouncedStream[] }
+  | { v: 1; t: 'offer' | 'answer'; s: string; to: string; sdp: string }
+  | { v: 1; t: 'candidate'; s: string; to: string; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
+
+const text = new TextEncoder();
+const textOut = new TextDecoder('utf-8', { fatal: true });
+
+/** `message` as bytes for a channel. */
+export function encodeMediaMessage(message: MediaMessage): Uint8Array {
+  return text.encode(JSON.stringify(message));
+}
+
+/** What {@link parseMediaMessage} gives: the message, or why it was refused. */
+export type ParsedMediaMessage = { ok: true; message: MediaMessage } | { ok: false; reason: string };
+
+const isString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+/** Check and decode one message from a peer; never throws. */
+export function parseMediaMessage(bytes: Uint8Array): ParsedMediaMessage {
+  if (bytes.byteLength > MEDIA_LIMITS.maxMessageBytes) return { ok: false, reason: `message of ${bytes.byteLength} bytes, over ${MEDIA_LIMITS.maxMessageBytes}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(textOut.decode(bytes));
+  } catch {
+    return { ok: false, reason: 'not UTF-8 JSON' };
+  }
+  if (typeof value !== 'object' || value === null) return { ok: false, reason: 'not an object' };
+  const m = value as Record<string, unknown>;
+  if (m.v !== MEDIA_WIRE_VERSION) return { ok: false, reason: `wire version ${String(m.v)}, expected ${MEDIA_WIRE_VERSION}` };
+  switch (m.t) {
+    case 'streams':
+      return parseStreams(m.streams);
+    case 'offer':
+    case 'answer':
+      if (!isSessionPair(m)) return { ok: false, reason: `${m.t}: bad session ids` };
+      if (typeof m.sdp !== 'string' || !m.sdp.startsWith('v=0')) return { ok: false, reason: `${m.t}: sdp is not an SDP` };
+      return { ok: true, message: { v: 1, t: m.t, s: m.s, to: m.to, sdp: m.sdp } };
+    case 'candidate': {
+      if (!isSessionPair(m)) return { ok: false, reason: 'candidate: bad session ids' };
+      if (!isString(m.candidate, MEDIA_LIMITS.maxCandidateLength)) return { ok: false, reason: 'candidate: not a candidate line' };
+      const mid = m.sdpMid ?? null;
+      const index = m.sdpMLineIndex ?? null;
+      if (mid !== null && !isString(mid, MEDIA_LIMITS.maxNameLength)) return { ok: false, reason: 'candidate: bad sdpMid' };
+      if (index !== null && !(Number.isInteger(index) && (index as number) >= 0 && (index as number) < 1024)) return { ok: false, reason: 'candidate: bad sdpMLineIndex' };
+      return { ok: true, message: { v: 1, t: 'candidate', s: m.s, to: m.to, candidate: m.candidate, sdpMid: mid, sdpMLineIndex: index as number | null } };
+    }
+    default:
+      return { ok: false, reason: `unknown message type ${JSON.stringify(String(m.t)).slice(0, 40)}` };
+  }
+}
+
+function isSessionPair(m: Record<string, unknown>): m is Record<string, unknown> & { s: string; to: string } {
+  return isString(m.s, MEDIA_LIMITS.maxSessionLength) && m.s.length > 0 && isString(m.to, MEDIA_LIMITS.maxSessionLength);
+}
+
+function parseStreams(list: unknown): ParsedMediaMessage {
+  if (!Array.isArray(list)) return { ok: false, reason: 'streams: not a list' };
+  if (list.length > MEDIA_LIMITS.maxStreams) return { ok: false, reason: `streams: ${list.length} announced, over ${MEDIA_LIMITS.maxStreams}` };
+  const streams: AnnouncedStream[] = [];
+  const ids = new Set<string>();
+  for (const item of list) {
+    const s = item as Record<string, unknown> | null;
+    if (typeof s !== 'object' || s === null || !isString(s.id, MEDIA_LIMITS.maxNameLength) || s.id.length === 0 || !isString(s.label, MEDIA_LIMITS.maxNameLength)) {
+      return { ok: false, reason: 'streams: an entry is not { id, label }' };
+    }
+    if (ids.has(s.id)) return { ok: false, reason: 'streams: the same id twice' };
+    ids.add(s.id);
+    streams.push({ id: s.id, label: s.label });
+  }
+  return { ok: true, message: { v: 1, t: 'streams', streams } };
+}

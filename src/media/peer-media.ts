@@ -1,0 +1,202 @@
+/**
+ * The media connection to one remote peer: its own RTCPeerConnection, negotiated over the
+ * mesh (not the relay) with the "perfect negotiation" pattern, so either side may add or
+ * remove tracks at any time and offers that cross are settled without a lost update.
+ *
+ * Why a second connection and not tracks on the data connection: renegotiating media
+ * (a camera added, a screen share stopped) then can never disturb the connection that
+ * carries the document and the game, and its glare stays confined to media. The cost is
+ * one more ICE and DTLS handshake per pair, made only once somebody shares a stream.
+ */
+import { MeshpartyError } from '../util/errors.js';
+import type { Logger } from '../mesh/logger.js';
+import type { PeerId } from '../mesh/types.js';
+import type { MediaMessage } from './media-wire.js';
+
+/** What a PeerMedia needs from the media share that owns it. */
+export interface PeerMediaHost {
+  /** Send a message to this connection's peer over the mesh. */
+  send(message: MediaMessage): void;
+  /** A remote track arrived, in `stream` (the publisher's stream, same id). */
+  onStream(stream: MediaStream): void;
+  /** A problem worth an `error` event (the connection keeps going where it can). */
+  onProblem(err: MeshpartyError): void;
+  readonly logger: Logger;
+}
+
+type Description = { type: 'offer' | 'answer' | 'rollback'; sdp?: string };
+type SignalingPc = RTCPeerConnection & { setLocalDescription(d?: Description): Promise<void> };
+
+/** A random connection session id (not secret: it only tells connections apart). */
+function newSession(): string {
+  return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+}
+
+/** One remote peer's media connection. */
+export class PeerMedia {
+  /** This connection's session id, sent in every message as `s`. */
+  readonly session = newSession();
+  /** The remote connection's session id we are paired with; '' until its first message. */
+  remoteSession = '';
+  readonly #pc: SignalingPc;
+  readonly #polite: boolean;
+  readonly #host: PeerMediaHost;
+  readonly #peer: PeerId;
+  readonly #senders = new Map<MediaStreamTrack, RTCRtpSender>();
+  /** Bumped by every local track change; `#negotiated` is the value our last answered offer carried. */
+  #changes = 0;
+  #negotiated = 0;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  /** Whether this engine lacks the argument-less setLocalDescription (@roamhq/wrtc). */
+  #explicitDescriptions = false;
+  /** Remote messages are applied one at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(peer: PeerId, selfId: PeerId, pc: RTCPeerConnection, host: PeerMediaHost) {
+    this.#peer = peer;
+    // The polite side yields when offers cross; the ids decide, the same way on both ends.
+    this.#polite = selfId > peer;
+    this.#pc = pc as SignalingPc;
+    this.#host = host;
+    pc.onnegotiationneeded = () => void this.#negotiate();
+    pc.onicecandidate = ({ candidate }) => {
+      if (!candidate || !candidate.candidate) return;
+      this.#send({ v: 1, t: 'candidate', s: '', to: '', candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null });
+    };
+    pc.ontrack = (event) => {
+      for (const stream of event.streams) host.onStream(stream);
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.#closed || pc.connectionState !== 'failed') return;
+      host.onProblem(new MeshpartyError('media-connection-failed', `the media connection to ${peer} failed; restarting ICE`, { peer }));
+      // One side drives the restart, so the two offers do not cross.
+      if (!this.#polite && typeof pc.restartIce === 'function') pc.restartIce();
+    };
+  }
+
+  /** Send `track` (of `stream`) to this peer; renegotiates. */
+  addTrack(track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.#closed || this.#senders.has(track)) return;
+    this.#senders.set(track, this.#pc.addTrack(track, stream));
+    this.#changed();
+  }
+
+  /** Stop sending `track`; renegotiates. */
+  removeTrack(track: MediaStreamTrack): void {
+    const sender = this.#senders.get(track);
+    if (this.#closed || !sender) return;
+    this.#senders.delete(track);
+    this.#pc.removeTrack(sender);
+    this.#changed();
+  }
+
+  /** Apply one checked message from the peer (offer, answer or candidate for this session). */
+  receive(message: Extract<MediaMessage, { s: string }>): void {
+    if (this.remoteSession === '') this.remoteSession = message.s;
+    this.#queue = this.#queue.then(() => this.#apply(message));
+  }
+
+  /** Close the connection; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pc.onnegotiationneeded = this.#pc.onicecandidate = this.#pc.ontrack = this.#pc.onconnectionstatechange = null;
+    this.#pc.close();
+  }
+
+  #changed(): void {
+    this.#changes++;
+    // Engines fire negotiationneeded themselves; this covers a change made while an
+    // exchange was under way (checked again once it is over).
+    queueMicrotask(() => void this.#negotiate());
+  }
+
+  async #negotiate(): Promise<void> {
+    if (this.#closed || this.#makingOffer || this.#pc.signalingState !== 'stable' || this.#negotiated === this.#changes) return;
+    const carrying = this.#changes;
+    try {
+      this.#makingOffer = true;
+      const made = await this.#setLocal('offer');
+      if (this.#closed || !made) return;
+      // An offer that came in meanwhile makes the argument-less form answer it instead.
+      if (made.type === 'offer') this.#offerCarries = carrying;
+      this.#send({ v: 1, t: made.type, s: '', to: '', sdp: made.sdp });
+    } catch (err) {
+      this.#problem('media-negotiation-failed', 'could not make an offer', err);
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  /** The change count the offer in flight carries. */
+  #offerCarries = 0;
+
+  async #apply(message: Extract<MediaMessage, { s: string }>): Promise<void> {
+    if (this.#closed) return;
+    const pc = this.#pc;
+    try {
+      if (message.t === 'candidate') {
+        try {
+          await pc.addIceCandidate({ candidate: message.candidate, sdpMid: message.sdpMid, sdpMLineIndex: message.sdpMLineIndex });
+        } catch (err) {
+          // Candidates of an offer we ignored cannot be added: expected, not a problem.
+          if (!this.#ignoreOffer) this.#host.logger.warn('media: a candidate from a peer was refused', { peer: this.#peer, error: String(err) });
+        }
+        return;
+      }
+      const collision = message.t === 'offer' && (this.#makingOffer || pc.signalingState !== 'stable');
+      this.#ignoreOffer = !this.#polite && collision;
+      if (this.#ignoreOffer) return;
+      if (message.t === 'answer' && pc.signalingState !== 'have-local-offer') return; // a stale answer
+      // Engines without implicit rollback (@roamhq/wrtc) need it spelled out.
+      if (collision && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+      await pc.setRemoteDescription({ type: message.t, sdp: message.sdp });
+      if (message.t === 'answer') this.#negotiated = Math.max(this.#negotiated, this.#offerCarries);
+      if (message.t === 'offer') {
+        const made = await this.#setLocal('answer');
+        if (made && !this.#closed) this.#send({ v: 1, t: made.type, s: '', to: '', sdp: made.sdp });
+      }
+    } catch (err) {
+      this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err);
+    }
+    // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
+    if (pc.signalingState === 'stable') void this.#negotiate();
+  }
+
+  /** Set a local offer or answer; resolves with it (undefined if the state moved on). */
+  async #setLocal(kind: 'offer' | 'answer'): Promise<{ type: 'offer' | 'answer'; sdp: string } | undefined> {
+    const pc = this.#pc;
+    if (!this.#explicitDescriptions) {
+      try {
+        await pc.setLocalDescription();
+        const set = pc.localDescription;
+        return set && (set.type === 'offer' || set.type === 'answer') ? { type: set.type, sdp: set.sdp } : undefined;
+      } catch (err) {
+        // @roamhq/wrtc refuses the argument-less form before doing anything: use the old one.
+        if (!(err instanceof TypeError) && !/Expected an object/.test(String(err))) throw err;
+        this.#explicitDescriptions = true;
+      }
+    }
+    const made = kind === 'offer' ? await pc.createOffer() : await pc.createAnswer();
+    if (kind === 'offer' && pc.signalingState !== 'stable') return undefined; // an offer came in meanwhile
+    await pc.setLocalDescription(made as Description);
+    // Not pc.localDescription: reading it while ICE gathers crashes @roamhq/wrtc now and then.
+    return { type: kind, sdp: made.sdp ?? '' };
+  }
+
+  #send(message: MediaMessage): void {
+    if (this.#closed) return;
+    if ('s' in message) {
+      message.s = this.session;
+      message.to = this.remoteSession;
+    }
+    this.#host.send(message);
+  }
+
+  #problem(code: string, what: string, err: unknown): void {
+    if (this.#closed) return;
+    this.#host.onProblem(new MeshpartyError(code, `media with ${this.#peer}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { peer: this.#peer }));
+  }
+}
