@@ -159,7 +159,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
         streams.set(stream.id, stream);
         reconcile(peer);
       },
-      onProblem: (err) => events.emit('error', err),
+      onProblem: (err) => {
+        events.emit('error', err);
+        // An SDP the engine refuses counts like a malformed message: a peer cannot make
+        // us build connections without end by sending offers that fail.
+        if (err.detail?.byPeer === true) strike(peer);
+      },
       logger,
     });
     connections.set(peer, media);
@@ -208,6 +213,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const refuse = (peer: PeerId, reason: string) => {
     logger.warn('media: dropped a bad message from a peer', { peer, reason });
     events.emit('error', new MeshpartyError('bad-message', `media message from ${peer} dropped: ${reason}`, { peer, reason }));
+    strike(peer);
+  };
+
+  const strike = (peer: PeerId) => {
     const count = (badMessages.get(peer) ?? 0) + 1;
     badMessages.set(peer, count);
     if (count >= MAX_BAD_MESSAGES) room.disconnect?.(peer, 'bad-media-messages');

@@ -159,7 +159,7 @@ export class PeerMedia {
         if (made && !this.#closed) this.#send({ v: 1, t: made.type, s: '', to: '', sdp: made.sdp });
       }
     } catch (err) {
-      this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err);
+      this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err, true);
     }
     // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
     if (pc.signalingState === 'stable') void this.#negotiate();
@@ -195,8 +195,9 @@ export class PeerMedia {
     this.#host.send(message);
   }
 
-  #problem(code: string, what: string, err: unknown): void {
+  /** Report a problem; `byPeer`: caused by what the peer sent (it counts against the peer). */
+  #problem(code: string, what: string, err: unknown, byPeer = false): void {
     if (this.#closed) return;
-    this.#host.onProblem(new MeshpartyError(code, `media with ${this.#peer}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { peer: this.#peer }));
+    this.#host.onProblem(new MeshpartyError(code, `media with ${this.#peer}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { peer: this.#peer, byPeer }));
   }
 }
