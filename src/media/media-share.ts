@@ -108,6 +108,8 @@ export interface MediaShare {
 
 /** Bad messages from one peer before it is disconnected from the room. */
 const MAX_BAD_MESSAGES = 16;
+/** Media shares one peer may start while it stays in the room (each costs us a connection). */
+const MAX_RESTARTS = 8;
 
 type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
 
@@ -137,6 +139,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const arrived = new Map<PeerId, Map<string, MediaStream>>();
   const shown = new Map<PeerId, Map<string, RemoteMediaStream>>();
   const badMessages = new Map<PeerId, number>();
+  /** `hello`s from each peer while it stays in the room. */
+  const restarts = new Map<PeerId, number>();
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -206,7 +210,6 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     connections.delete(peer);
     announced.delete(peer);
     arrived.delete(peer);
-    badMessages.delete(peer);
     reconcile(peer);
   };
 
@@ -227,6 +230,18 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     const parsed = parseMediaMessage(data);
     if (!parsed.ok) return refuse(from, parsed.reason);
     const message = parsed.message;
+    if (message.t === 'hello' || message.t === 'bye') {
+      if (message.t === 'hello') {
+        // Each makes us build a new connection: a few per peer are plenty.
+        const count = (restarts.get(from) ?? 0) + 1;
+        restarts.set(from, count);
+        if (count > MAX_RESTARTS) return refuse(from, `more than ${MAX_RESTARTS} media restarts`);
+      }
+      // Whatever we set up with the peer's previous share is gone with it.
+      forget(from);
+      if (message.t === 'hello') greet(from);
+      return;
+    }
     if (message.t === 'streams') {
       const says = new Map(message.streams.map((s) => [s.id, s.label]));
       announced.set(from, says);
@@ -259,15 +274,28 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const offs = [
     channel.on('message', onMessage),
     room.on('peer-joined', ({ id }) => {
-      if (closed || published.size === 0) return;
-      send(id, { v: 1, t: 'streams', streams: catalog() });
-      connect(id);
+      if (!closed) greet(id);
     }),
-    room.on('peer-left', ({ id }) => forget(id)),
+    room.on('peer-left', ({ id }) => {
+      forget(id);
+      badMessages.delete(id);
+      restarts.delete(id);
+    }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();
     }),
   ];
+
+  /** Tell a peer's (new) share what we share, and start sending it. */
+  const greet = (peer: PeerId) => {
+    if (published.size === 0) return;
+    send(peer, { v: 1, t: 'streams', streams: catalog() });
+    connect(peer);
+  };
+
+  // Peers already connected may have sent us their streams before this share existed (or
+  // to the share this one replaces): ask them again.
+  for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'hello' });
 
   const announce = () => {
     for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog() });
@@ -286,6 +314,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const destroy = () => {
     if (closed) return;
     for (const { stream } of [...published.values()]) unpublish(stream);
+    for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'bye' });
     closed = true;
     for (const off of offs) off();
     for (const peer of [...new Set([...connections.keys(), ...shown.keys()])]) forget(peer);

@@ -34,6 +34,10 @@ export interface AnnouncedStream {
  * knows one): messages for a connection that was replaced are recognised and dropped.
  */
 export type MediaMessage =
+  /** A media share starts (or starts anew): forget what was set up with its predecessor, tell it what we share. */
+  | { v: 1; t: 'hello' }
+  /** A media share ends: its connection and streams are gone. */
+  | { v: 1; t: 'bye' }
   /** The streams the sender shares now (its whole list, replacing the last one). */
   | { v: 1; t: 'streams'; streams: AnnouncedStream[] }
   | { v: 1; t: 'offer' | 'answer'; s: string; to: string; sdp: string }
@@ -65,6 +69,9 @@ export function parseMediaMessage(bytes: Uint8Array): ParsedMediaMessage {
   const m = value as Record<string, unknown>;
   if (m.v !== MEDIA_WIRE_VERSION) return { ok: false, reason: `wire version ${String(m.v)}, expected ${MEDIA_WIRE_VERSION}` };
   switch (m.t) {
+    case 'hello':
+    case 'bye':
+      return { ok: true, message: { v: 1, t: m.t } };
     case 'streams':
       return parseStreams(m.streams);
     case 'offer':

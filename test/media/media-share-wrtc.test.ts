@@ -162,6 +162,59 @@ describe('media share over @roamhq/wrtc', () => {
     expect(a.media.remoteStreams()).toEqual([]);
   });
 
+  it('a peer that starts its media share anew (a new connection) is followed, not refused', async () => {
+    net = createMemoryNetwork({ seed: 7, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map(member) as [Member, Member];
+    await peersConnected([a, b]);
+    a.media.publish(camera(), { label: 'a-cam' });
+    b.media.publish(camera(), { label: 'b-cam' });
+    await until('both streams', () => a.added.length === 1 && b.added.length === 1);
+    // b drops its share (as a page's media code restarting would) and makes a new one.
+    b.media.destroy();
+    await until("b's stream removed at a", () => a.removed.length === 1);
+    const again = createMediaShare(b.room, { wrtc, logger: silentLogger() });
+    cleanups.push(() => again.destroy());
+    const seen: RemoteMediaStream[] = [];
+    again.on('stream-added', (s) => seen.push(s));
+    again.publish(camera(), { label: 'b-cam-2' });
+    await until('a gets the new stream', () => a.added.length === 2);
+    expect(a.added[1]!.label).toBe('b-cam-2');
+    await expectFrames(a.added[1]!.stream);
+    // And the new share receives a's camera on the new connection.
+    await until("b's new share gets a's stream", () => seen.length === 1);
+    await expectFrames(seen[0]!.stream);
+  });
+
+  it('a share made after the peers connected still gets what they already share', async () => {
+    net = createMemoryNetwork({ seed: 8, mesh: { logger: silentLogger() } });
+    const a = member('a');
+    const bRoom = net.join('call', { peerId: 'b' });
+    cleanups.push(() => bRoom.leave());
+    await until('the mesh', () => a.room.peers.size === 1 && bRoom.peers.size === 1);
+    a.media.publish(camera(), { label: 'camera' });
+    // a's announcement and offer reach b before b has a media share: they are lost.
+    await new Promise((r) => setTimeout(r, 300));
+    const late = createMediaShare(bRoom, { wrtc, logger: silentLogger() });
+    cleanups.push(() => late.destroy());
+    const seen: RemoteMediaStream[] = [];
+    late.on('stream-added', (s) => seen.push(s));
+    await until("a's stream at b's late share", () => seen.length === 1);
+    expect(seen[0]).toMatchObject({ peerId: 'a', label: 'camera' });
+    await expectFrames(seen[0]!.stream);
+  });
+
+  it('a peer restarting its share over and over is refused past 8 restarts', async () => {
+    net = createMemoryNetwork({ seed: 9, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map(member) as [Member, Member];
+    await peersConnected([a, b]);
+    const raw = b.room.channel('media');
+    for (let i = 0; i < 9; i++) await raw.send('a', encodeMediaMessage({ v: 1, t: 'hello' }));
+    await until('a refusal', () => a.errors.length === 1);
+    // b's share was made before the peers connected, so it said no hello: 8 of these were taken.
+    expect(a.errors[0]).toMatchObject({ code: 'bad-message', detail: { reason: 'more than 8 media restarts' } });
+    expect(a.errors).toHaveLength(1);
+  });
+
   it('malformed media messages are dropped with a reason, media goes on, and a peer that keeps sending them is disconnected', async () => {
     net = createMemoryNetwork({ seed: 5, mesh: { logger: silentLogger() } });
     const [a, b] = ['a', 'b'].map(member) as [Member, Member];
