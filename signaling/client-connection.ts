@@ -16,9 +16,11 @@ export const newPeerId = (): PeerId => randomBytes(12).toString('base64url');
  * Why the relay itself ended a connection (for logs and metrics). `protocol-error` and
  * `ping-flood` are closes made by the WebSocket layer (a frame breaking RFC 6455, text that
  * is not UTF-8; too many pings whose pongs the client does not read); `resumed`: a join
- * with the resume key of its last membership took that over (`peer-id-resumed`).
+ * with the resume key of its last membership took that over (`peer-id-resumed`);
+ * `partial-budget`: it held the most bytes of messages still arriving when all
+ * connections' together went over `maxTotalPartialBytes`.
  */
-export type DropReason = 'resumed' | 'slow-consumer' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused' | 'protocol-error' | 'ping-flood';
+export type DropReason = 'resumed' | 'slow-consumer' | 'partial-budget' | 'heartbeat' | 'abuse' | 'frame-too-large' | 'shutdown' | 'refused' | 'protocol-error' | 'ping-flood';
 
 /** The relay's state for one open WebSocket (internal to `signaling/`). */
 export class ClientConnection {

@@ -19,6 +19,8 @@ export interface RelayMetrics {
   rooms: number;
   /** y-webrtc topics with at least one subscriber right now. */
   topics: number;
+  /** Bytes of messages still arriving (partly received) on all connections right now. */
+  partialBytes: number;
   /** Frames received since start. */
   messagesIn: number;
   /** Frames sent since start. */
@@ -29,6 +31,8 @@ export interface RelayMetrics {
   slowConsumerDrops: number;
   /** Connections terminated because they missed a heartbeat. */
   heartbeatDrops: number;
+  /** Connections closed (1013) because messages still arriving on all connections went over `maxTotalPartialBytes`. */
+  partialBudgetDrops: number;
   /** Connections accepted since start. */
   connectionsTotal: number;
   uptimeSeconds: number;
@@ -40,6 +44,7 @@ export class MetricsCounters {
   messagesOut = 0;
   slowConsumerDrops = 0;
   heartbeatDrops = 0;
+  partialBudgetDrops = 0;
   connectionsTotal = 0;
   readonly rejections: Partial<Record<RelayErrorCode, number>> = {};
   /** Refusals since the last aggregated log line. */

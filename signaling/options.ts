@@ -67,6 +67,14 @@ export interface RelayLimits {
   maxBufferedBytes: number;
   /** Bytes that may wait in all clients' send buffers together; over it the largest are dropped. */
   maxTotalBufferedBytes: number;
+  /**
+   * Bytes of messages still arriving (a frame partly received, or the first fragments of
+   * a message) on all connections together; over it the connections holding the most are
+   * closed with 1013. Each connection is bounded by 2 × `maxFrameBytes` on its own, but
+   * `maxConnections` of them could hold 10 000 × 128 KiB by sending most of a frame and
+   * stalling.
+   */
+  maxTotalPartialBytes: number;
   /** Refused messages (error frames) within `strikeWindowMs` before a connection is closed for `abuse`. */
   strikeLimit: number;
   strikeWindowMs: number;
@@ -97,6 +105,7 @@ export const DEFAULT_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxRememberedPeerIds: 20_000,
   maxBufferedBytes: 1024 * 1024,
   maxTotalBufferedBytes: 256 * 1024 * 1024,
+  maxTotalPartialBytes: 64 * 1024 * 1024,
   strikeLimit: 20,
   strikeWindowMs: 10_000,
 });

@@ -16,6 +16,7 @@ import { createHttpHandler } from './http-routes.js';
 import { createJsonLogger, type RelayLogger } from './logger.js';
 import { MetricsCounters, type RelayMetrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
+import { PartialBudget, partialBytes } from './partial-budget.js';
 import { RelayProtocol } from './relay-protocol.js';
 import { InMemoryRoomDirectory } from './room-directory.js';
 import { SendBudget } from './send-budget.js';
@@ -38,6 +39,9 @@ export interface SignalingServer {
   /** Stop accepting, close every client with 1001, and resolve once all is shut. Idempotent. */
   close(): Promise<void>;
 }
+
+/** Close reason (with 1013) of a connection closed over `maxTotalPartialBytes`. */
+const PARTIAL_BUDGET_REASON = 'partial-bytes-over-budget';
 
 /** Refused sockets still closing; past this many, further refusals skip the error frame. */
 const MAX_PENDING_REFUSALS = 256;
@@ -84,11 +88,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     connections: live.size,
     rooms: rooms.roomCount(),
     topics: topics.roomCount(),
+    partialBytes: partial.total,
     messagesIn: counters.messagesIn,
     messagesOut: counters.messagesOut,
     rejections: { ...counters.rejections },
     slowConsumerDrops: counters.slowConsumerDrops,
     heartbeatDrops: counters.heartbeatDrops,
+    partialBudgetDrops: counters.partialBudgetDrops,
     connectionsTotal: counters.connectionsTotal,
     uptimeSeconds: Math.round((opts.now() - startedAt) / 1000),
   });
@@ -118,12 +124,23 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     conn.end('slow-consumer', 0, '');
   };
 
-  const accept = (ws: WebSocket, ip: string): void => {
+  const partial = new PartialBudget<ClientConnection>(opts.maxTotalPartialBytes, (conn, held, total) => {
+    counters.partialBudgetDrops++;
+    log({ level: 'warn', event: 'partial-budget-dropped', conn: conn.id, ip: conn.ip, held, relayTotal: total });
+    conn.end('partial-budget', CLOSE_CODES.tryAgainLater, PARTIAL_BUDGET_REASON);
+  });
+
+  const accept = (ws: WebSocket, ip: string, socket: Duplex): void => {
     const conn = new ClientConnection(ws, ip, opts, onSent, onSlowConsumer);
     conn.onEnd = () => {
       budget.forget(conn); // first: its departure is told to the others, which counts their sends
+      partial.forget(conn);
       protocol.onClose(conn, !shuttingDown);
     };
+    // After ws's own listener (added as it took the socket), which has just parsed the chunk.
+    socket.on('data', () => {
+      if (!conn.ended) partial.measured(conn, partialBytes(ws));
+    });
     live.add(conn);
     admission.opened(ip);
     counters.connectionsTotal++;
@@ -150,6 +167,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       admission.closed(ip);
       conn.ended = true;
       budget.forget(conn);
+      partial.forget(conn);
       // The client's own close frame (1000, 1001 going away, 1005 none given): it left on
       // purpose, so its ids are free at once; a lost connection (1006) keeps them reserved.
       const closedByClient = conn.dropReason === undefined && (code === 1000 || code === 1001 || code === 1005);
@@ -192,7 +210,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       return;
     }
     // ws completes the upgrade synchronously here, so the counts checked above still hold.
-    wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip)));
+    wss.handleUpgrade(req, socket, head, (ws) => (refusal ? refuseConnection(ws, refusal) : accept(ws, ip, socket)));
   };
 
   // Node's own defaults leave a silent TCP connection open for a minute or more (headers
