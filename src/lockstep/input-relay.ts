@@ -15,9 +15,9 @@
  *
  * Trust: a forwarder could alter what it forwards. Only the spectator's view suffers (it
  * steps with inputs no player sent, and would see the game wrong); players never take a
- * forwarded input, so nothing a forwarder does reaches the game. Control (joins, drops,
- * the snapshot) is not forwarded: a spectator must be connected to the coordinator (the
- * lowest-id player); one that is not goes back to the lobby (spectator-links.ts).
+ * forwarded input, so nothing a forwarder does reaches the game. A spectator with no
+ * connection to the coordinator (the lowest-id player) takes control (its admission,
+ * joins, drops) from its forwarder for the coordinator as well (control-relay.ts).
  * PROTOCOL.md, "Forwarded inputs".
  */
 import type { Channel, PeerId } from '../mesh/types.js';
@@ -70,6 +70,17 @@ export class InputRelay<S, I> {
   /** Spectator: the forwarder of `player`'s inputs, if we take them forwarded. */
   forwarderOf(player: PeerId): PeerId | undefined {
     return this.#forwarder.get(player);
+  }
+
+  /**
+   * Spectator: the player we take control from (control-relay.ts), our forwarder for the
+   * coordinator, when we have no connection to the coordinator (or took its inputs
+   * forwarded); undefined when it reaches us directly, or nobody forwards for it.
+   */
+  controlForwarder(): PeerId | undefined {
+    const coord = this.c.coordinator();
+    if (!coord || coord === this.c.selfId || (this.c.room.peers.has(coord) && !this.#forwarded.has(coord))) return undefined;
+    return this.#forwarder.get(coord) ?? this.#pick(coord);
   }
 
   /** Spectator: whether `player`'s inputs came to us forwarded in this admission (then a reopened link to it is no trouble). */
@@ -147,20 +158,27 @@ export class InputRelay<S, I> {
 
   #forward(): void {
     const now = this.c.clock.now();
+    const coord = this.c.coordinator();
+    const served = new Set<PeerId>();
     for (const [to, wants] of [...this.#wants]) {
       // Only members watching us, over a connection of ours, with fresh wants.
       if (!this.c.spectators.has(to) || !this.c.room.peers.has(to)) {
         this.#wants.delete(to);
         continue;
       }
-      for (const [p, w] of [...wants]) {
-        const s = this.c.streams.get(p);
-        if (!s || now - w.at >= RELAY_WANT_TTL_MS) {
-          wants.delete(p);
-          continue;
-        }
+      for (const [p, w] of [...wants]) if (!this.c.streams.has(p) || now - w.at >= RELAY_WANT_TTL_MS) wants.delete(p);
+      if (wants.size === 0) this.#wants.delete(to);
+      // Asking us for the coordinator's inputs, it takes control from us (control-relay.ts).
+      else if (coord !== undefined && coord !== this.c.selfId && wants.has(coord)) served.add(to);
+    }
+    this.c.control.serve(served);
+    for (const [to, wants] of this.#wants) {
+      // No input at or past a join frame it has not acknowledged: it would step that frame without the joiner.
+      const gate = this.c.control.gate(to);
+      for (const [p, w] of wants) {
+        const s = this.c.streams.get(p)!;
         const first = Math.max(w.next, s.start);
-        const inputs = s.range(first, Math.min(s.next, first + MAX_INPUTS_PER_PACKET));
+        const inputs = s.range(first, Math.min(s.next, first + MAX_INPUTS_PER_PACKET, gate));
         if (inputs.length === 0) continue;
         const packet = encodeInputPacket({ ack: first + inputs.length, first, inputs }, this.c.byteLength);
         const bytes = encodeRelay({ type: 'inputs', player: p, packet });
@@ -168,7 +186,6 @@ export class InputRelay<S, I> {
         this.c.inputPackets++;
         this.#ch?.send(to, bytes).catch(() => {});
       }
-      if (wants.size === 0) this.#wants.delete(to);
     }
   }
 

@@ -6,7 +6,7 @@
 import type { PeerId } from '../mesh/types.js';
 import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import type { SessionCore } from './session-core.js';
-import { type Control, Kind, type Role } from './wire.js';
+import { type Control, encodeControl, Kind, type Role } from './wire.js';
 
 /**
  * A peer is admitted again no sooner than this many seconds (in frames at the session's
@@ -24,9 +24,12 @@ export class JoinProposals<S, I> {
     const sim = this.c.sim;
     if (this.c.status !== 'running' || !sim || this.c.coordinator() !== this.c.selfId) return;
     if ((this.c.opts.admitLateJoiners ?? true) === false) return;
-    // Its hello can arrive before our end of the connection is open; a join sent now would be lost.
-    if (!this.c.room.peers.has(peer)) return;
     const hello = this.c.hellos.get(peer);
+    // Its hello can arrive before our end of the connection is open; a join sent now would be
+    // lost. A spectator we have no connection to is admitted through a player that reaches
+    // it and passed its hello on (control-relay.ts).
+    const linked = this.c.room.peers.has(peer);
+    if (!linked && !(hello?.role === 'spectator' && this.c.departures.reached(peer))) return;
     // A spectator we never had a connection to (it watched through forwarders) never told
     // us it left: a lobby hello asking for a frame past its admission says it did (one sent
     // before it took the join asks for one at or before it; one far past every frame of
@@ -52,9 +55,9 @@ export class JoinProposals<S, I> {
     const seats = sim.players.length + [...this.c.pendingJoins.values()].filter((j) => j.role === 'player').length;
     const role: Role = hello.role === 'player' && seats < (this.c.opts.maxPlayers ?? 8) ? 'player' : 'spectator';
     // A player must reach every player: players' inputs are never forwarded to a player. A
-    // spectator needs only us (the coordinator: its join, its snapshot, later joins and
-    // drops come from us); a player it cannot reach has its inputs forwarded by one it can
-    // (input-relay.ts), and one that cannot reach it gets nothing from it.
+    // spectator needs one player: one it cannot reach has its inputs forwarded by one it can
+    // (input-relay.ts), and without a connection to us it gets our control (its join and
+    // snapshot, later joins and drops) through a player too (control-relay.ts).
     const players = others.filter((m) => this.c.streams.has(m));
     if (role === 'player' && !players.every((m) => m === peer || hello.connected.includes(m))) return; // not meshed with every player yet
     const frameMs = 1000 / this.c.config.tickHz;
@@ -93,10 +96,11 @@ export class JoinProposals<S, I> {
     return gate;
   }
 
+  /** The snapshot of our state for `to`, which joins at this frame (as from the coordinator, if we admit it on its behalf: control-relay.ts). */
   sendSnapshot(to: PeerId): void {
     const sim = this.c.sim!;
     const pairs = (m: Map<number, PeerId[]>) => [...m].flatMap(([f, ps]) => ps.map((p) => [f, p] as [number, PeerId]));
-    this.c.sendCtl(to, {
+    const msg: Control = {
       kind: Kind.snapshot,
       gen: this.c.gen,
       frame: sim.frame,
@@ -106,6 +110,8 @@ export class JoinProposals<S, I> {
       joins: pairs(this.c.joinsAt),
       drops: pairs(this.c.dropsAt),
       state: sim.serialize(),
-    });
+    };
+    const origin = this.c.control.takeAdmission(to);
+    this.c.sendCtl(to, origin ? { kind: Kind.relay, peer: origin, control: encodeControl(msg) } : msg);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * A peer in the lobby while a game runs, waiting to be admitted. The coordinator admits a
  * late joiner only once its hello says it is connected to every player (a player's inputs
- * are never forwarded to a player; a spectator joiner needs only a connection to the
- * coordinator, input-relay.ts), and not at all with `admitLateJoiners: false`; until then
+ * are never forwarded to a player; a spectator joiner needs only a connection to one
+ * player, input-relay.ts and control-relay.ts), and not at all with `admitLateJoiners: false`; until then
  * it says nothing, so a peer that reaches only some players (behind a NAT one player
  * cannot get through) waited in silence for good. After NOT_ADMITTED_MS of knowing a game runs (a
  * hello of a member saying it plays) without being admitted, `not-admitted` tells the app
@@ -40,7 +40,7 @@ export class LobbyWait<S, I> {
     // Players only: a running spectator answers our hellos too (session.ts), and plays nothing.
     const playing = [...this.c.hellos].filter(([, h]) => h.started && h.role === 'player').map(([p]) => p);
     const unreachable = [...new Set(playing.flatMap((p) => this.c.hellos.get(p)!.connected))].filter((p) => p !== this.c.selfId && !this.c.room.peers.has(p));
-    const why = `a game runs (${playing.join(', ')} play${playing.length === 1 ? 's' : ''}) but nobody admitted us within ${waited} ms${unreachable.length ? `; we are not connected to ${unreachable.join(', ')}, and a player joining must be connected to every player, a spectator to the coordinator` : ''}`;
+    const why = `a game runs (${playing.join(', ')} play${playing.length === 1 ? 's' : ''}) but nobody admitted us within ${waited} ms${unreachable.length ? `; we are not connected to ${unreachable.join(', ')}, and a player joining must be connected to every player, a spectator to one player` : ''}`;
     this.c.log(why);
     this.c.events.emit('not-admitted', { waitedMs: waited, playing, unreachable, reason: new MeshpartyError('not-admitted', why, { playing, unreachable }) });
   }

@@ -41,10 +41,12 @@ export interface LockstepSessionOptions<S, I> {
   hashEvery?: number;
   /**
    * Join as a spectator: receive inputs, never send any (default false). A spectator
-   * needs a connection to the coordinator (the lowest-id player) only: the inputs of a
-   * player it cannot reach are forwarded to it by a player it can (the lowest-id one that
-   * reaches that player; if it leaves, the next). A forwarder could alter what it forwards:
-   * that misleads only this spectator's view, never the players' game.
+   * needs a connection to one player only: the inputs of a player it cannot reach are
+   * forwarded to it by a player it can (the lowest-id one that reaches that player; if it
+   * leaves, the next), and without a connection to the coordinator (the lowest-id player)
+   * its admission, joins and drops come through its forwarder for the coordinator. A
+   * forwarder could alter what it forwards: that misleads only this spectator's view,
+   * never the players' game.
    *
    * @example
    * ```ts
@@ -105,10 +107,10 @@ export interface LockstepEvents {
    * - `player-unreachable`: a spectator's connection to one player closed while the players
    *   still play with it (only players' views decide who is gone, so it stays in the game):
    *   the spectator got neither a drop of it nor its inputs (from it, or forwarded by another
-   *   player) within 5 s; or it has had no connection to the coordinator for 5 s, or the one
-   *   to the coordinator opened again (joins and drops come from the coordinator alone, and
-   *   it stopped sending them when the old one closed). It is admitted again once connected
-   *   to the coordinator;
+   *   player) within 5 s, or the connection opened again while nobody forwards that player's
+   *   inputs (it stopped sending them when the old one closed); or for 5 s neither the
+   *   coordinator nor a player that reaches it passed the coordinator's joins and drops on.
+   *   It is admitted again once connected to a player;
    * - `inputs-lost`: a player was dropped while inputs of it this peer still lacked were
    *   gone for good (a spectator lagging further back than a drop hands out);
    * - `past-drop`: a player was dropped at a frame this peer had already stepped past;
@@ -152,8 +154,8 @@ export interface LockstepEvents {
    * This peer is in the lobby, a game runs in the room (a player's hello says so), and no
    * player admitted it within 15 s (`NOT_ADMITTED_MS`); fires once per stay in the lobby.
    * `reason.code` is `not-admitted`. The coordinator admits a late joiner only once it is
-   * connected to the coordinator and, to play, to every player (inputs are forwarded to
-   * spectators only), and only with `admitLateJoiners`; `playing` lists the players whose
+   * connected to every player, to play, or to one player, to watch (inputs and control are
+   * forwarded to spectators only), and only with `admitLateJoiners`; `playing` lists the players whose
    * hellos it has, `unreachable` peers they are connected to and this peer is not (a
    * firewall or NAT between them), the usual cause. `started` follows if it is admitted later.
    *

@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { Admission } from './admission.js';
+import type { ControlRelay } from './control-relay.js';
 import type { Departures } from './departures.js';
 import type { DropAgreement } from './drop-agreement.js';
 import type { Game } from './game.js';
@@ -64,6 +65,7 @@ export class SessionCore<S, I> {
   departures!: Departures<S, I>;
   inputs!: InputExchange<S, I>;
   relay!: InputRelay<S, I>;
+  control!: ControlRelay<S, I>;
   hashing!: HashExchange<S, I>;
   ticker!: Ticker<S, I>;
   links!: SpectatorLinks<S, I>;

@@ -14,13 +14,15 @@
  * joiner's side), departures.ts (leaving and drop agreement), spectator-links.ts (a
  * spectator's own lost connections), silent-members.ts (members never heard from),
  * lobby-wait.ts (a peer not admitted to a running game), concurrent-starts.ts (two starts at
- * once), input-relay.ts (a spectator's inputs forwarded by a player), hash-exchange.ts.
+ * once), input-relay.ts (a spectator's inputs forwarded by a player), control-relay.ts
+ * (control passed on between the coordinator and a spectator it has no connection to), hash-exchange.ts.
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import { Admission } from './admission.js';
+import { ControlRelay } from './control-relay.js';
 import { type StartMessage, startSupersedes } from './concurrent-starts.js';
 import { Departures } from './departures.js';
 import { HashExchange } from './hash-exchange.js';
@@ -64,6 +66,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.departures = new Departures(c);
     c.inputs = new InputExchange(c);
     c.relay = new InputRelay(c);
+    c.control = new ControlRelay(c);
     c.hashing = new HashExchange(c);
     c.ticker = new Ticker(c);
     c.links = new SpectatorLinks(c);
@@ -265,8 +268,10 @@ class Session<S, I> implements LockstepSession<S, I> {
       if (!m.started && (this.#c.status === 'running' || this.#c.status === 'joining')) this.#c.admission.sayHelloTo(from);
       this.#c.lobbyWait.heard(m.started);
       this.#c.proposals.maybeAdmit(from);
+      this.#c.control.onLobbyHello(from, m, data);
       return;
     }
+    if (m.kind === Kind.relay) return this.#c.control.onRelay(from, m, (origin, inner) => this.#onControl(origin, inner));
     if (m.kind === Kind.start) {
       if (!(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
       // A start's generation names its starter too (generationOf): two starts at once, even
@@ -300,10 +305,11 @@ class Session<S, I> implements LockstepSession<S, I> {
     }
     switch (m.kind) {
       case Kind.join:
-        return this.#c.admission.onJoin(from, m);
+        this.#c.admission.onJoin(from, m);
+        return this.#c.control.passOn(from, m);
       case Kind.joinAck:
         this.#c.pendingJoins.get(m.peer)?.acks.add(from);
-        return;
+        return this.#c.control.acked(from, m.peer, m.atFrame);
       case Kind.hash:
         return this.#c.hashing.onHash(from, m.frame, m.hash, m.players);
       case Kind.leave:
@@ -325,7 +331,8 @@ class Session<S, I> implements LockstepSession<S, I> {
       case Kind.drop:
         // Drops are decided by a coordinator, which is a player, never the leaver itself.
         if (!this.#c.streams.has(from) || from === m.leaver) return this.#c.badMessage(from, `a drop of ${m.leaver} from ${from}, not a player that could decide it`);
-        return this.#c.departures.applyDrop(m);
+        this.#c.departures.applyDrop(m);
+        return this.#c.control.passOn(from, m);
       case Kind.stateReq:
         return this.#c.hashing.onStateRequest(from, m.frame);
       case Kind.stateRes:

@@ -6,12 +6,12 @@
  * forwarded by another player, input-relay.ts) and gives the players LINK_GRACE_MS to
  * settle it with a drop of that player (it really left; the spectator follows the drop as
  * usual). If it still lacks that player's inputs then (nobody forwards them), or that player
- * is the coordinator (joins and drops come from it alone, never forwarded) and is still out
- * of reach, or its connection to the coordinator opens again first (the coordinator saw it
- * close too, and stopped sending it anything), it goes back to the lobby
- * (`player-unreachable`) and is admitted again with a snapshot once it is connected to the
- * coordinator. With every player gone from its view it does so at once (`players-gone`).
- * PROTOCOL.md, "Leave and drop" and "Forwarded inputs".
+ * is the coordinator and nobody passes its joins and drops on (control-relay.ts), or its
+ * connection to that player opens again first while nobody forwards for it (the player saw
+ * it close too, and stopped sending it anything), it goes back to the lobby
+ * (`player-unreachable`) and is admitted again with a snapshot once it reaches a player
+ * again. With every player gone from its view it does so at once (`players-gone`).
+ * PROTOCOL.md, "Leave and drop", "Forwarded inputs" and "Relayed control".
  */
 import type { PeerId } from '../mesh/types.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -56,8 +56,9 @@ export class SpectatorLinks<S, I> {
   back(id: PeerId): void {
     if (!this.#lost.has(id) || !this.#following(id)) return;
     this.#forget(id);
-    // Its inputs reach us forwarded (input-relay.ts): we need nothing from it directly.
-    if (this.c.relay.forwarded(id) && this.c.coordinator() !== id) return;
+    // Its inputs reach us forwarded (input-relay.ts), and if it is the coordinator, its
+    // control too (control-relay.ts): we need nothing from it directly.
+    if (this.c.relay.forwarded(id) && (this.c.coordinator() !== id || this.c.relay.controlForwarder() !== undefined)) return;
     this.c.admission.rejoin(true, 'player-unreachable', `our connection to player ${id} is open again, but it stopped sending us inputs when the old one closed`);
   }
 
@@ -92,13 +93,12 @@ export class SpectatorLinks<S, I> {
   }
 
   /**
-   * No connection to the coordinator, or it is a player whose inputs we took forwarded in
-   * this admission: our link to it was down, and it may have forgotten us as a member
-   * then (a player forgets a spectator whose connection closed), so its joins and drops
-   * would never be sent to us.
+   * No connection to the coordinator (or it is a player whose inputs we took forwarded in
+   * this admission: our link to it was down, and it stopped sending to us then), and no
+   * player that reaches it to pass its joins and drops on to us (control-relay.ts).
    */
   #coordinatorOutOfReach(coord: PeerId): boolean {
-    return !this.c.room.peers.has(coord) || this.c.relay.forwarded(coord);
+    return (!this.c.room.peers.has(coord) || this.c.relay.forwarded(coord)) && this.c.relay.controlForwarder() === undefined;
   }
 
   #forget(id: PeerId): void {
@@ -117,9 +117,9 @@ export class SpectatorLinks<S, I> {
     this.#lost.delete(id);
     if (!this.#following(id)) return;
     const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
-    // Joins and drops come from the coordinator, and nobody forwards those: we must reach it.
+    // Joins and drops come from the coordinator, or a player passing them on: we must reach one.
     if (this.c.coordinator() === id && this.#coordinatorOutOfReach(id)) {
-      return this.c.admission.rejoin(true, 'player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms: its joins and drops cannot reach us`);
+      return this.c.admission.rejoin(true, 'player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms, nor to a player that reaches it: its joins and drops cannot reach us`);
     }
     if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all (perhaps forwarded)
     this.c.admission.rejoin(

@@ -136,6 +136,7 @@ export class Ticker<S, I> {
     this.c.helloTimer = undefined;
     this.c.links.clear();
     this.c.relay.clear();
+    this.c.control.clear();
     for (const off of this.c.offs) off();
     this.c.offs = [];
     this.c.hashing.cancelRequests();

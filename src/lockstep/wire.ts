@@ -24,6 +24,7 @@ export const Kind = {
   stateReq: 11,
   stateRes: 12,
   cutOff: 13,
+  relay: 14,
 } as const;
 
 /**
@@ -36,8 +37,10 @@ export const Kind = {
  * 6: `gen` is 32 bits, a digest of the start's seed and its starter (see generationOf).
  * 7: spectators get the inputs of players they have no connection to forwarded by a
  * player on `<prefix>:fwd:<gen>` (relayWant / relayed inputs, see input-relay.ts).
+ * 8: `relay` carries control between the coordinator and a spectator it has no connection
+ * to, through a player that reaches both (control-relay.ts).
  */
-export const LOCKSTEP_WIRE_VERSION = 7;
+export const LOCKSTEP_WIRE_VERSION = 8;
 
 /**
  * What a member of a game does: a player sends inputs every frame, a spectator only
@@ -293,7 +296,13 @@ export type Control =
    * The sender (a player) no longer sends its inputs to the receiver's admission `since`:
    * the receiver acknowledged nothing past `acked`, more than MAX_RESEND_BACKLOG frames back.
    */
-  | { kind: typeof Kind.cutOff; gen: number; since: number; acked: number };
+  | { kind: typeof Kind.cutOff; gen: number; since: number; acked: number }
+  /**
+   * A control message passed on by a player (control-relay.ts): to the coordinator, the
+   * lobby `hello` of spectator `peer`, which has no connection to it; to a spectator, a
+   * `join`, `drop` or `snapshot` that `peer` (a player it has no connection to) sent.
+   */
+  | { kind: typeof Kind.relay; peer: PeerId; control: Uint8Array };
 
 const writeIds = (w: ByteWriter, ids: readonly PeerId[]) => {
   w.varint(ids.length);
@@ -385,6 +394,9 @@ export function encodeControl(m: Control): Uint8Array {
     case Kind.cutOff:
       w.u32(m.gen).varint(m.since).varint(m.acked);
       break;
+    case Kind.relay:
+      w.string(m.peer).bytes(m.control);
+      break;
   }
   return w.finish();
 }
@@ -448,6 +460,9 @@ export function decodeControl(bytes: Uint8Array): Control {
     }
     case Kind.cutOff:
       m = { kind, gen: r.u32(), since: r.varint(), acked: r.varint() };
+      break;
+    case Kind.relay:
+      m = { kind, peer: r.string(), control: r.bytes().slice() };
       break;
     default:
       throw new MeshpartyError('bad-message', `unknown lockstep message kind ${kind}`);

@@ -142,6 +142,89 @@ describe('a spectator that cannot reach one player', () => {
   });
 });
 
+describe('a spectator that cannot reach the coordinator', () => {
+  it('is admitted through a player, and follows players joining and leaving mid-game in sync, its control passed on by its forwarder for the coordinator', async () => {
+    const n = net(711);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    const [a, b, c] = ps as [Walk, Walk, Walk];
+    await n.advance(200);
+    a.start({ seed: 711 });
+    await n.advance(1000);
+    n.block('w', 'a');
+    const wRoom = n.join('game', { peerId: 'w' });
+    const w = walk(wRoom, n, 3, { spectator: true }, logs);
+    const heard: string[] = [];
+    w.on('rejoining', (e) => heard.push(`rejoining:${e.reason.code}`));
+    w.on('not-admitted', () => heard.push('not-admitted'));
+    w.on('player-joined', (e) => e.role === 'player' && heard.push(`joined:${e.peer}@${e.atFrame}`));
+    w.on('player-left', (e) => heard.push(`left:${e.peer}@${e.atFrame}`));
+    const desyncs: string[] = [];
+    const watchDesyncs = (s: Walk) => s.on('desync', (e) => desyncs.push(`${s.selfId}@${e.frame}`));
+    for (const s of [...ps, w]) watchDesyncs(s);
+    await advanceUntil(n, () => w.status === 'running', NOT_ADMITTED_MS + 5000);
+    expect({ status: w.status, heard, linked: [wRoom.peers.has('a'), rooms[0]!.peers.has('w')] }).toEqual({ status: 'running', heard: [], linked: [false, false] });
+    // d joins as a player (it reaches everyone): w hears of it from b, which passes a's join on.
+    const d = walk(n.join('game', { peerId: 'd' }), n, 4, {}, logs);
+    watchDesyncs(d);
+    await advanceUntil(n, () => w.players.includes('d') && d.status === 'running', 10_000);
+    const dJoined = d.frame;
+    await advanceUntil(n, () => w.frame >= dJoined + 120, 5000);
+    // b, w's forwarder for a, leaves: c takes over, and passes on the drop and the next join.
+    b.leave();
+    await advanceUntil(n, () => !w.players.includes('b'), 5000);
+    const e = walk(n.join('game', { peerId: 'e' }), n, 5, {}, logs);
+    watchDesyncs(e);
+    await advanceUntil(n, () => w.players.includes('e') && e.status === 'running', 10_000);
+    const target = e.frame + 300;
+    const rest = [a, c, d, e];
+    await advanceUntil(n, () => w.frame >= target && rest.every((s) => s.frame >= target), 20_000);
+    expect([...w.players].sort()).toEqual(['a', 'c', 'd', 'e']);
+    expect(heard.filter((h) => !h.startsWith('joined:') && !h.startsWith('left:'))).toEqual([]);
+    expect(heard.map((h) => h.replace(/@\d+/, ''))).toEqual(['joined:d', 'left:b', 'joined:e']);
+    // w stepped each join and the drop at the frames the players did: its states agree with theirs throughout.
+    expect(Math.abs(a.frame - w.frame)).toBeLessThanOrEqual(a.inputDelay + 3);
+    expect(expectAgreement([a, c, w], target - 450, target)).toBeGreaterThan(40);
+    expect(expectAgreement([a, c, d, e, w], target - 250, target)).toBeGreaterThan(20);
+    expect(desyncs).toEqual([]);
+    expect(logs.filter((l) => /^w: taking a's inputs forwarded by/.test(l))).toEqual(["w: taking a's inputs forwarded by b", "w: taking a's inputs forwarded by c (was b)"]);
+    for (const s of [...rest, w]) s.leave();
+  });
+
+  it('never steps a join frame before the join reaches it, over a link to its forwarder with 400 ms of jitter', async () => {
+    // Its forwarder b sends it the coordinator's inputs past a join frame only once it
+    // acknowledged the join b passed on: a join delayed behind those inputs (without that
+    // gate, it arrived at frame 98 for frame 94, and w never counted d as a player).
+    const n = net(2);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    await n.advance(200);
+    ps[0]!.start({ seed: 2 });
+    await n.advance(1000);
+    n.block('w', 'a');
+    n.setLink('w', 'b', { latencyMs: 20, jitterMs: 400 });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => w.status === 'running', 20_000);
+    const joiners: Walk[] = [];
+    for (const id of ['d', 'e', 'f']) {
+      joiners.push(walk(n.join('game', { peerId: id }), n, 4, {}, logs));
+      await advanceUntil(n, () => ps[0]!.players.includes(id), 10_000);
+      await n.advance(1000);
+    }
+    const target = ps[0]!.frame + 200;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect({ status: w.status, players: [...w.players].sort() }).toEqual({ status: 'running', players: ['a', 'b', 'c', 'd', 'e', 'f'] });
+    // (At the join frame itself is in time: that frame is stepped next.)
+    const late = logs.map((l) => /^w: join of \S+ at (\d+) arrived at frame (\d+)/.exec(l)).filter((m) => m && Number(m[2]) > Number(m[1]));
+    expect(late).toEqual([]);
+    expect(expectAgreement([...ps, w], target - 300, target)).toBeGreaterThan(25);
+    expect(expectAgreement([...ps, ...joiners, w], target - 100, target)).toBeGreaterThan(8);
+    for (const s of [...ps, ...joiners, w]) s.leave();
+  });
+});
+
 describe('a player joining that cannot reach one player', () => {
   it('is not admitted, and told so naming that player, while a spectator in the same spot is admitted', async () => {
     const n = net(704);

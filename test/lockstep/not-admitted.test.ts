@@ -1,9 +1,9 @@
 /**
- * A spectator arriving mid-game that cannot reach the coordinator is never admitted (its
- * join, snapshot, and later joins and drops come from the coordinator alone; players'
- * inputs can be forwarded, input-relay.ts, control is not). It used to wait in the lobby
+ * A player arriving mid-game that cannot reach the coordinator is never admitted (a player
+ * must reach every player: nothing is forwarded to players). It used to wait in the lobby
  * in silence for good; now it hears `not-admitted` after NOT_ADMITTED_MS, naming whom it
- * cannot reach. (A player joiner that cannot reach a player: forwarded-inputs.test.ts.)
+ * cannot reach. (A spectator in that spot is admitted through another player:
+ * forwarded-inputs.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
 import { NOT_ADMITTED_MS } from '../../src/lockstep/lobby-wait.js';
@@ -18,7 +18,7 @@ describe('a peer waiting in the lobby while a game runs', () => {
     a.start({ seed: 621 });
     await n.advance(1000);
     n.setLink('w', 'a', { latencyMs: 1e9 }); // nothing between w and the coordinator a ever arrives
-    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2);
     const z = walk(n.join('game', { peerId: 'z' }), n, 3, { spectator: true });
     const told: string[] = [];
     for (const s of [w, z]) s.on('not-admitted', (e) => told.push(`${s.selfId}: ${e.reason.code} playing ${[...e.playing].sort().join(',')} unreachable ${e.unreachable.join(',')}`));

@@ -4,10 +4,9 @@
  * directions, long enough for heartbeats to time out on both sides) announces nothing;
  * the players run on without a stall and keep that player. A player other than the
  * coordinator has its inputs forwarded to the spectator by another player (input-relay.ts):
- * the spectator keeps following, in agreement. Cut from the coordinator (whose joins and
- * drops nobody forwards), it goes back to the lobby, is admitted again once its
- * connection is back, and agrees with the players. A spectator that lies (any
- * room member can send any control message) cannot get a player dropped either.
+ * the spectator keeps following, in agreement. So it does when cut from the coordinator,
+ * whose joins and drops reach it through that player too (control-relay.ts). A spectator
+ * that lies (any room member can send any control message) cannot get a player dropped either.
  */
 import { describe, expect, it } from 'vitest';
 import { LINK_GRACE_MS } from '../../src/lockstep/spectator-links.js';
@@ -53,10 +52,14 @@ async function game(seed: number, players: string[]) {
 describe("a spectator whose connection to one player fails (that link only, both ways, heartbeats time out)", () => {
   // A player other than the coordinator: its inputs come forwarded, and the spectator never starts over.
   const forwardedCases = [
-    { players: ['a', 'b', 'c'], cut: 'c', cutMs: 12_000, seed: 101, why: 'a player that is not the coordinator, for 12 s' },
-    { players: ['a', 'b'], cut: 'b', cutMs: 30_000, seed: 103, why: 'one of two players, for 30 s' },
+    { players: ['a', 'b', 'c'], cut: 'c', via: 'a', cutMs: 12_000, seed: 101, why: 'a player that is not the coordinator, for 12 s' },
+    { players: ['a', 'b'], cut: 'b', via: 'a', cutMs: 30_000, seed: 103, why: 'one of two players, for 30 s' },
+    // The coordinator: its joins and drops come through b as well (control-relay.ts). Back
+    // before the grace period ends or not, w never starts over (it used to, both ways).
+    { players: ['a', 'b', 'c'], cut: 'a', via: 'b', cutMs: 12_000, seed: 105, why: 'the coordinator, for 12 s' },
+    { players: ['a', 'b', 'c'], cut: 'a', via: 'b', cutMs: 4_000, seed: 102, why: 'the coordinator, for 4 s' },
   ];
-  for (const { players, cut, cutMs, seed, why } of forwardedCases) {
+  for (const { players, cut, via, cutMs, seed, why } of forwardedCases) {
     it(`(${why}): the player is not dropped, the players never stall, and the spectator follows on with its inputs forwarded, in agreement`, async () => {
       const g = await game(seed, players);
       const { n, logs, rooms, ps, w, rejoins, started } = g;
@@ -66,8 +69,8 @@ describe("a spectator whose connection to one player fails (that link only, both
       n.setLink(cut, 'w', CUT);
       await n.advance(cutMs);
       expect(lostAt).toBeGreaterThan(t0);
-      // While cut, it kept up.
-      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
+      // While cut, it kept up (once its connection timed out, 2.25 s, and it caught up through the forwarder).
+      if (cutMs >= 10_000) expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
       n.setLink(cut, 'w', LINK);
       const target = ps[0]!.frame + 300;
       await advanceUntil(n, () => w.frame >= target, 30_000);
@@ -75,57 +78,10 @@ describe("a spectator whose connection to one player fails (that link only, both
       // Nothing of w was refused (it sends no hash to the player that forgot it), and it never started over.
       expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
       expect({ rejoins, started: started.length, status: w.status }).toEqual({ rejoins: [], started: 1, status: 'running' });
-      expect(logs.filter((l) => l.startsWith("w: taking "))).toEqual([`w: taking ${cut}'s inputs forwarded by a`]);
+      expect(logs.filter((l) => l.startsWith("w: taking "))).toEqual([`w: taking ${cut}'s inputs forwarded by ${via}`]);
       expect(expectAgreement([...ps, w], f0, target)).toBeGreaterThan(40);
       await n.advance(5_000);
       expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
-      expect([...ps, w].map((s) => s.stats().desyncs)).toEqual([...ps, w].map(() => 0));
-      for (const s of [...ps, w]) s.leave();
-    });
-  }
-
-  const cases = [
-    // Still cut when the grace period ends: it gives up on the coordinator then.
-    { players: ['a', 'b', 'c'], cut: 'a', cutMs: 12_000, seed: 105, why: 'the coordinator, for 12 s', gaveUp: /no connection to the coordinator a for \d+ ms: its joins and drops cannot reach us/, whileCut: true },
-    // Back before the grace period ends: the player forgot it when its end closed, so it starts over at once.
-    { players: ['a', 'b', 'c'], cut: 'a', cutMs: 4_000, seed: 102, why: 'the coordinator, for 4 s', gaveUp: /our connection to player a is open again, but it stopped sending us inputs/, whileCut: false },
-  ];
-  for (const { players, cut, cutMs, seed, why, gaveUp, whileCut } of cases) {
-    it(`(${why}): the player is not dropped, the players never stall, and the spectator is admitted again and agrees`, async () => {
-      const g = await game(seed, players);
-      const { n, logs, rooms, ps, w, rejoins, started } = g;
-      let [lostAt, rejoinedAt, reopenedAt] = [-1, -1, -1];
-      rooms[players.length]!.on('peer-left', (e) => e.id === cut && lostAt < 0 && (lostAt = n.clock.now()));
-      w.on('rejoining', () => (rejoinedAt = n.clock.now()));
-      const [t0, f0] = [n.clock.now(), ps[0]!.frame];
-      n.setLink(cut, 'w', CUT);
-      await n.advance(cutMs);
-      // The connection did close on the spectator's side (a heartbeat timeout).
-      expect(lostAt).toBeGreaterThan(t0);
-      rooms[players.length]!.on('peer-joined', (e) => e.id === cut && reopenedAt < 0 && (reopenedAt = n.clock.now()));
-      n.setLink(cut, 'w', LINK);
-      const restoredAt = n.clock.now();
-      await advanceUntil(n, () => started.length >= 2, 40_000);
-      const target = ps[0]!.frame + 300;
-      await advanceUntil(n, () => w.frame >= target, 30_000);
-
-      // Every player still plays, in every player's view; none waited for anything.
-      g.expectPlayersUnharmed(t0, f0);
-      // The spectator said nothing about the player (nothing of it was refused), and
-      // itself started over once: it could not get that player's inputs any more.
-      expect(logs.filter((l) => /dropped a message from w/.test(l))).toEqual([]);
-      expect(rejoins).toEqual(['player-unreachable']);
-      expect(logs.filter((l) => l.startsWith('w: back to the lobby: ')).map((l) => gaveUp.test(l))).toEqual([true]);
-      // While still cut, once the grace period is over; once the connection is open again, at once.
-      if (whileCut) expect([rejoinedAt - lostAt >= LINK_GRACE_MS, rejoinedAt < restoredAt]).toEqual([true, true]);
-      else expect({ rejoinedAt }).toEqual({ rejoinedAt: reopenedAt });
-      // Admitted again, it follows the players and computes the same states.
-      expect({ status: w.status, started: started.length, players: [...w.players].sort(), reached: w.frame >= target }).toEqual({ status: 'running', started: 2, players: [...players].sort(), reached: true });
-      expect(expectAgreement([...ps, w], started[1]!, target)).toBeGreaterThan(20);
-      await n.advance(5_000);
-      expect(Math.abs(ps[0]!.frame - w.frame)).toBeLessThanOrEqual(ps[0]!.inputDelay + 3);
-      expect(expectAgreement([...ps, w], target, Math.min(ps[0]!.frame, w.frame) - 10)).toBeGreaterThan(20);
-      expect(g.playerStalls).toEqual([]);
       expect([...ps, w].map((s) => s.stats().desyncs)).toEqual([...ps, w].map(() => 0));
       for (const s of [...ps, w]) s.leave();
     });

@@ -71,6 +71,7 @@ describe('control messages', () => {
     { kind: Kind.stateRes, gen: 0xfedcba98, frame: 440, state: b(7) },
     { kind: Kind.stateRes, gen: 0xfedcba98, frame: 450, state: undefined },
     { kind: Kind.cutOff, gen: 0xfedcba98, since: 310, acked: 1200 },
+    { kind: Kind.relay, peer: 'a', control: encodeControl({ kind: Kind.joinAck, gen: 0xfedcba98, peer: 'e', atFrame: 420 }) },
   ];
 
   it('every kind round-trips', () => {
@@ -85,13 +86,15 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 7/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 8/);
     // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
-    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 7/);
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 8/);
     // Nor one speaking version 5, whose one-byte generation would be misread as ours.
-    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 7/);
+    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 8/);
     // Nor one speaking version 6, which forwards no inputs (a spectator relying on it would stall).
-    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 7/);
+    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 8/);
+    // Nor one speaking version 7, which relays no control (a spectator relying on it would never be admitted).
+    expect(() => decodeControl(b(Kind.hello, 7, 0, 0, 0, 0))).toThrow(/lockstep wire version 7, this peer speaks 8/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });
