@@ -42,12 +42,16 @@ export class PeerMedia {
   readonly #polite: boolean;
   readonly #host: PeerMediaHost;
   readonly #peer: PeerId;
-  readonly #senders = new Map<MediaStreamTrack, RTCRtpSender>();
+  readonly #sending = new Map<MediaStreamTrack, RTCRtpTransceiver>();
   /** Bumped by every local track change; `#negotiated` is the value our last answered offer carried. */
   #changes = 0;
   #negotiated = 0;
   #makingOffer = false;
   #ignoreOffer = false;
+  /** Local ICE candidates this connection has found so far. */
+  #candidates = 0;
+  /** Our first offer was rolled back before it found a candidate: restart ICE once settled. */
+  #regather = false;
   /** Whether this engine lacks the argument-less setLocalDescription (@roamhq/wrtc). */
   #explicitDescriptions = false;
   /** Remote messages are applied one at a time, in order. */
@@ -63,6 +67,7 @@ export class PeerMedia {
     pc.onnegotiationneeded = () => void this.#negotiate();
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate) return;
+      this.#candidates++;
       this.#send({ v: 1, t: 'candidate', s: '', to: '', candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null });
     };
     pc.ontrack = (event) => {
@@ -72,23 +77,29 @@ export class PeerMedia {
       if (this.#closed || pc.connectionState !== 'failed') return;
       host.onProblem(new MeshpartyError('media-connection-failed', `the media connection to ${peer} failed; restarting ICE`, { peer }));
       // One side drives the restart, so the two offers do not cross.
-      if (!this.#polite && typeof pc.restartIce === 'function') pc.restartIce();
+      if (!this.#polite) this.#restartIce();
     };
   }
 
-  /** Send `track` (of `stream`) to this peer; renegotiates. */
+  /**
+   * Send `track` (of `stream`) to this peer; renegotiates. Always on a transceiver of its
+   * own: `addTrack` may reuse one whose track was removed before it was ever negotiated,
+   * and the receiver then gets the new track on the old receiver with no `track` event,
+   * so it never learns the new stream arrived (found by the media fuzz).
+   */
   addTrack(track: MediaStreamTrack, stream: MediaStream): void {
-    if (this.#closed || this.#senders.has(track)) return;
-    this.#senders.set(track, this.#pc.addTrack(track, stream));
+    if (this.#closed || this.#sending.has(track)) return;
+    this.#sending.set(track, this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
     this.#changed();
   }
 
-  /** Stop sending `track`; renegotiates. */
+  /** Stop sending `track`; renegotiates (its transceiver is stopped, so its m-line can be reused). */
   removeTrack(track: MediaStreamTrack): void {
-    const sender = this.#senders.get(track);
-    if (this.#closed || !sender) return;
-    this.#senders.delete(track);
-    this.#pc.removeTrack(sender);
+    const transceiver = this.#sending.get(track);
+    if (this.#closed || !transceiver) return;
+    this.#sending.delete(track);
+    if (typeof transceiver.stop === 'function') transceiver.stop();
+    else this.#pc.removeTrack(transceiver.sender);
     this.#changed();
   }
 
@@ -150,6 +161,9 @@ export class PeerMedia {
       this.#ignoreOffer = !this.#polite && collision;
       if (this.#ignoreOffer) return;
       if (message.t === 'answer' && pc.signalingState !== 'have-local-offer') return; // a stale answer
+      // Chromium gathers no candidates ever again on a connection whose first offer was
+      // rolled back before it found one: ICE stays 'new' (never failing), no media flows.
+      if (collision && this.#candidates === 0) this.#regather = true;
       // Engines without implicit rollback (@roamhq/wrtc) need it spelled out.
       if (collision && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
       await pc.setRemoteDescription({ type: message.t, sdp: message.sdp });
@@ -162,7 +176,19 @@ export class PeerMedia {
       this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err, true);
     }
     // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
-    if (pc.signalingState === 'stable') void this.#negotiate();
+    if (pc.signalingState === 'stable') {
+      if (this.#regather && this.#candidates === 0) this.#restartIce();
+      this.#regather = false;
+      void this.#negotiate();
+    }
+  }
+
+  /** New ICE credentials in a new offer (fresh candidate gathering on both sides). */
+  #restartIce(): void {
+    if (this.#closed || typeof this.#pc.restartIce !== 'function') return;
+    this.#pc.restartIce();
+    // The offer must go out even with no track change: count the restart as one.
+    this.#changed();
   }
 
   /** Set a local offer or answer; resolves with it (undefined if the state moved on). */

@@ -1,54 +1,17 @@
 /**
  * Media over real WebRTC in Node: rooms on the in-memory mesh (the negotiation's
  * carrier), media connections on @roamhq/wrtc with a synthetic video source, frames
- * checked at the receiver with wrtc's video sink. The browser test (media-browser)
+ * checked at the receiver with wrtc's video sink. The browser test (test/e2e/video.test.ts)
  * covers Chromium with a fake camera over a real relay and a real data mesh.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { Room } from '../../src/mesh/types.js';
 import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
 import { encodeMediaMessage } from '../../src/media/media-wire.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
-
-const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
-
-/** A 160×120 synthetic camera: a stream with one video track fed ~30 frames a second. */
-function syntheticCamera(): { stream: MediaStream; stop: () => void } {
-  const source = new wrtc.nonstandard.RTCVideoSource();
-  const track = source.createTrack();
-  const data = new Uint8ClampedArray(160 * 120 * 1.5);
-  const timer = setInterval(() => source.onFrame({ width: 160, height: 120, data }), 33);
-  return {
-    stream: new wrtc.MediaStream([track]) as MediaStream,
-    stop: () => {
-      clearInterval(timer);
-      track.stop();
-    },
-  };
-}
-
-/** Frames of `stream`'s video track seen by a sink, and their size. */
-function frameCounter(stream: MediaStream): { frames: () => number; width: () => number; stop: () => void } {
-  const sink = new wrtc.nonstandard.RTCVideoSink(stream.getVideoTracks()[0]);
-  let frames = 0;
-  let width = 0;
-  sink.onframe = ({ frame }: { frame: { width: number } }) => {
-    frames++;
-    width = frame.width;
-  };
-  return { frames: () => frames, width: () => width, stop: () => sink.stop() };
-}
-
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { frameCounter, syntheticCamera, until, wrtc } from './support/wrtc-media.js';
 
 interface Member {
   room: Room;
@@ -148,6 +111,25 @@ describe('media share over @roamhq/wrtc', () => {
     await until('late joiner has it', () => late.added.length === 1);
     expect(late.added[0]).toMatchObject({ peerId: 'a', label: 'screen' });
     await expectFrames(late.added[0]!.stream);
+  });
+
+  it('a stream swapped for another before the first offer is answered shows at the receiver', async () => {
+    // 40 ms each way, so a's first offer is still unanswered when b shows its stream.
+    net = createMemoryNetwork({ seed: 10, latencyMs: 40, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map(member) as [Member, Member];
+    await peersConnected([a, b]);
+    // Camera off and a screen share on, in that window: with addTrack the new track took
+    // over the first one's transceiver, and b never heard of the new stream.
+    const second = camera();
+    const stopFirst = a.media.publish(camera(), { label: 'camera' });
+    const off = b.media.on('stream-added', () => {
+      off();
+      stopFirst();
+      a.media.publish(second, { label: 'screen' });
+    });
+    await until('the screen at b', () => b.media.remoteStreams().some((s) => s.stream.id === second.id));
+    expect(b.media.remoteStreams().map((s) => s.label)).toEqual(['screen']);
+    await expectFrames(b.media.remoteStreams()[0]!.stream);
   });
 
   it('a peer that leaves takes its streams with it', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Real media in Node for the media tests: @roamhq/wrtc's synthetic video source as a
+ * camera, and its video sink to count the frames a receiver gets.
+ */
+import { createRequire } from 'node:module';
+
+/** @roamhq/wrtc, to inject as `createMediaShare(room, { wrtc })`. */
+export const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
+
+/** A 160×120 synthetic camera: a stream with one video track fed ~30 frames a second. */
+export function syntheticCamera(): { stream: MediaStream; stop: () => void } {
+  const source = new wrtc.nonstandard.RTCVideoSource();
+  const track = source.createTrack();
+  const data = new Uint8ClampedArray(160 * 120 * 1.5);
+  const timer = setInterval(() => source.onFrame({ width: 160, height: 120, data }), 33);
+  return {
+    stream: new wrtc.MediaStream([track]) as MediaStream,
+    stop: () => {
+      clearInterval(timer);
+      track.stop();
+    },
+  };
+}
+
+/** Frames of `stream`'s video track seen by a sink, and their width. */
+export function frameCounter(stream: MediaStream): { frames: () => number; width: () => number; stop: () => void } {
+  const sink = new wrtc.nonstandard.RTCVideoSink(stream.getVideoTracks()[0]);
+  let frames = 0;
+  let width = 0;
+  sink.onframe = ({ frame }: { frame: { width: number } }) => {
+    frames++;
+    width = frame.width;
+  };
+  return { frames: () => frames, width: () => width, stop: () => sink.stop() };
+}
+
+/** Resolves once `check()` holds (polled every 20 ms); rejects naming `what` after `ms`. */
+export async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
