@@ -312,6 +312,7 @@ export class Admission<S, I> {
     this.c.links.clear();
     this.c.relay.clear();
     this.c.control.clear();
+    this.c.hashing.clearRelayed();
     this.c.silent.clear();
     this.c.lobbyWait.reset();
     for (const c of [this.c.streams, this.c.receivers, this.c.remoteNext, this.c.since, this.c.joinsAt, this.c.dropsAt, this.c.reportSentTo, this.c.agreements, this.c.pendingJoins, this.c.snapshotsAt, this.c.localHashes, this.c.states, this.c.decidedDrops, this.c.proposer]) c.clear();

@@ -15,7 +15,9 @@
  *   reaches only; nobody waits for this spectator). F sends a join again after
  *   RELAYED_JOIN_RESEND_MS without acknowledgement.
  * A spectator takes relayed control only from its forwarder for the coordinator (before its
- * snapshot, from a member of the game that sent its join). Trust: as with forwarded inputs,
+ * snapshot, from a member of the game that sent its join). Hashes go the same way between
+ * a spectator and each player it takes inputs of through a forwarder (HashExchange
+ * judges them one by one, never waiting for them). Trust: as with forwarded inputs,
  * F could mislead it (a join or drop that never was, another snapshot); only the spectators
  * that picked F see a wrong game. PROTOCOL.md, "Relayed control".
  */
@@ -160,6 +162,7 @@ export class ControlRelay<S, I> {
    */
   onRelay(from: PeerId, m: Relay, dispatch: (origin: PeerId, data: Uint8Array) => void): void {
     const inner = decodeControl(m.control);
+    if (inner.kind === Kind.hash) return this.#onRelayedHash(from, m.peer, inner);
     if (this.c.role === 'player') {
       if (inner.kind !== Kind.hello || this.c.status !== 'running' || this.c.coordinator() !== this.c.selfId) return this.c.log(`ignoring a relayed message from ${from}: we are no coordinator taking one`);
       if (!this.c.isPlayer(from) || this.c.leaving.has(from)) return this.c.badMessage(from, `a relayed hello from ${from}, not a player of our game`);
@@ -172,6 +175,40 @@ export class ControlRelay<S, I> {
     dispatch(m.peer, m.control);
     // Our acknowledgement opens the forwarder's inputs past the join frame (see gate).
     if (inner.kind === Kind.join && inner.peer !== this.c.selfId && this.c.status !== 'lobby') this.c.sendCtl(from, { kind: Kind.joinAck, gen: inner.gen, peer: inner.peer, atFrame: inner.atFrame });
+  }
+
+  // ---- hashes between a spectator and the players it reaches only through a forwarder ----
+
+  /** Our hash of a frame: a spectator sends it to each of its forwarders, to pass on to the players it asks them for. */
+  relayOwnHash(m: Extract<Control, { kind: typeof Kind.hash }>): void {
+    if (this.c.role !== 'spectator') return;
+    const control = encodeControl(m);
+    for (const q of this.c.relay.forwarders()) this.c.sendCtl(q, { kind: Kind.relay, peer: this.c.selfId, control });
+  }
+
+  /** A forwarder got player `from`'s hash: the spectators taking `from`'s inputs from us get it too. */
+  passOnHash(from: PeerId, m: Extract<Control, { kind: typeof Kind.hash }>): void {
+    if (this.c.role !== 'player') return;
+    const wanting = this.c.relay.wantersOf(from);
+    if (wanting.length === 0) return;
+    const control = encodeControl(m);
+    for (const to of wanting) this.c.sendCtl(to, { kind: Kind.relay, peer: from, control });
+  }
+
+  #onRelayedHash(from: PeerId, origin: PeerId, m: Extract<Control, { kind: typeof Kind.hash }>): void {
+    if (m.gen !== this.c.gen || this.c.status !== 'running') return;
+    if (this.c.role === 'player' && origin === from) {
+      // A spectator's own hash, to pass on to the players whose inputs it takes from us.
+      if (!this.c.spectators.has(from)) return this.c.badMessage(from, `a hash to pass on from ${from}, not a spectator of our game`);
+      const control = encodeControl(m);
+      for (const p of this.c.relay.wantedBy(from)) if (p !== this.c.selfId) this.c.sendCtl(p, { kind: Kind.relay, peer: from, control });
+      return;
+    }
+    // A hash relayed to us: from a player, of a member we have no connection to that takes
+    // our inputs from it (we are a player), or of a player whose inputs we take from it.
+    const fits = this.c.role === 'player' ? this.c.isPlayer(from) && this.c.spectators.has(origin) && !this.c.room.peers.has(origin) : this.c.relay.forwarderOf(origin) === from;
+    if (!fits) return this.c.log(`ignoring ${origin}'s hash relayed by ${from}`);
+    this.c.hashing.onRelayedHash(origin, m.frame, m.hash, m.players);
   }
 
   /** Why a spectator does not take relayed `m` from `from` as from `origin`, if it does not. */

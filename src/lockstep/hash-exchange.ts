@@ -49,9 +49,18 @@ export function playersDigest(players: readonly PeerId[]): number {
   return fnv1a32(new TextEncoder().encode(players.join('\u0000')));
 }
 
+/** Our own hashes kept to judge relayed ones against (a relayed hash may come a little after we hashed the frame). */
+const KEEP_OWN_FOR_RELAYED = 64;
+
+type Hashed = { hash: number; players: number };
+
 export class HashExchange<S, I> {
   /** State requests answered per peer in its current one-second window (see STATES_PER_SECOND). */
   readonly #sent = new Map<PeerId, { since: number; count: number }>();
+  /** Our recent hashes, with their players' digest, for relayed hashes (control-relay.ts). */
+  readonly #own = new Map<number, Hashed>();
+  /** Relayed hashes of frames we have not hashed yet, by frame. */
+  readonly #early = new Map<number, Map<PeerId, Hashed>>();
 
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -119,6 +128,31 @@ export class HashExchange<S, I> {
     this.judge([this.c.hashes.remote(from, frame, hash, players)]);
   }
 
+  /**
+   * A member's hash relayed by a player between us and it (control-relay.ts: a spectator and
+   * a player it reaches only through a forwarder). Judged on its own against ours, never
+   * waited for (the book waits only for members we have a connection to): a relayed hash
+   * may never come (the spectator lags, or changes forwarders), and waiting for one would
+   * judge no frame ever.
+   */
+  onRelayedHash(from: PeerId, frame: number, hash: number, players: number): void {
+    const ours = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
+    if (frame % this.c.config.hashEvery !== 0 || Math.abs(frame - ours) > HASH_WINDOW) return;
+    const own = this.#own.get(frame);
+    if (own) return this.#judgeRelayed(frame, own, from, { hash, players });
+    if (frame < ours) return; // hashed and forgotten (or never: we joined after it)
+    const early = this.#early.get(frame) ?? new Map<PeerId, Hashed>();
+    early.set(from, { hash, players });
+    this.#early.set(frame, early);
+    for (const f of this.#early.keys()) if (f < ours - HASH_WINDOW || f > ours + HASH_WINDOW) this.#early.delete(f);
+  }
+
+  #judgeRelayed(frame: number, own: Hashed, from: PeerId, theirs: Hashed): void {
+    // Another set of players: a spectator past a drop frame (see HashBook), not judged.
+    if (theirs.players !== own.players) return this.c.log(`relayed hash of frame ${frame} from ${from} not judged: stepped with other players than ours (a drop it had not applied yet)`);
+    this.judge([{ frame, hashes: { [this.c.selfId]: own.hash, [from]: theirs.hash }, equal: own.hash === theirs.hash }]);
+  }
+
   hashFrame(): void {
     const sim = this.c.sim!;
     const frame = sim.frame;
@@ -137,6 +171,19 @@ export class HashExchange<S, I> {
     const players = playersDigest(sim.players);
     for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash, players });
     this.judge([this.c.hashes.local(frame, hash, members, players)]);
+    // Members we reach only through a player get ours relayed by it, and we theirs.
+    this.c.control.relayOwnHash({ kind: Kind.hash, gen: this.c.gen, frame, hash, players });
+    const own = { hash, players };
+    this.#own.set(frame, own);
+    for (const f of this.#own.keys()) if (this.#own.size > KEEP_OWN_FOR_RELAYED) this.#own.delete(f);
+    for (const [peer, theirs] of this.#early.get(frame) ?? []) this.#judgeRelayed(frame, own, peer, theirs);
+    this.#early.delete(frame);
+  }
+
+  /** Forget the relayed hashes of a game we left. */
+  clearRelayed(): void {
+    this.#own.clear();
+    this.#early.clear();
   }
 
   judge(verdicts: Array<HashVerdict | undefined>): void {

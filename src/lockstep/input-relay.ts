@@ -83,6 +83,23 @@ export class InputRelay<S, I> {
     return this.#forwarder.get(coord) ?? this.#pick(coord);
   }
 
+  /** Spectator: the players forwarding inputs to us. */
+  forwarders(): PeerId[] {
+    return [...new Set(this.#forwarder.values())];
+  }
+
+  /** Forwarder: the spectators asking us for `player`'s inputs now. */
+  wantersOf(player: PeerId): PeerId[] {
+    const now = this.c.clock.now();
+    return [...this.#wants].filter(([, w]) => now - (w.get(player)?.at ?? -Infinity) < RELAY_WANT_TTL_MS).map(([to]) => to);
+  }
+
+  /** Forwarder: the players whose inputs `spectator` asks us for now. */
+  wantedBy(spectator: PeerId): PeerId[] {
+    const now = this.c.clock.now();
+    return [...(this.#wants.get(spectator) ?? [])].filter(([, w]) => now - w.at < RELAY_WANT_TTL_MS).map(([p]) => p);
+  }
+
   /** Spectator: whether `player`'s inputs came to us forwarded in this admission (then a reopened link to it is no trouble). */
   forwarded(player: PeerId): boolean {
     return this.#forwarded.has(player);

@@ -311,7 +311,8 @@ class Session<S, I> implements LockstepSession<S, I> {
         this.#c.pendingJoins.get(m.peer)?.acks.add(from);
         return this.#c.control.acked(from, m.peer, m.atFrame);
       case Kind.hash:
-        return this.#c.hashing.onHash(from, m.frame, m.hash, m.players);
+        this.#c.hashing.onHash(from, m.frame, m.hash, m.players);
+        return this.#c.control.passOnHash(from, m);
       case Kind.leave:
         // A leaver announces itself; anyone else's departure only a player announces. A
         // spectator's view of its own links concerns only itself (spectator-links.ts).

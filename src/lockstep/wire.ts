@@ -38,7 +38,8 @@ export const Kind = {
  * 7: spectators get the inputs of players they have no connection to forwarded by a
  * player on `<prefix>:fwd:<gen>` (relayWant / relayed inputs, see input-relay.ts).
  * 8: `relay` carries control between the coordinator and a spectator it has no connection
- * to, through a player that reaches both (control-relay.ts).
+ * to, and hashes between a spectator and players it has none to, through a player that
+ * reaches both (control-relay.ts).
  */
 export const LOCKSTEP_WIRE_VERSION = 8;
 
@@ -300,7 +301,9 @@ export type Control =
   /**
    * A control message passed on by a player (control-relay.ts): to the coordinator, the
    * lobby `hello` of spectator `peer`, which has no connection to it; to a spectator, a
-   * `join`, `drop` or `snapshot` that `peer` (a player it has no connection to) sent.
+   * `join`, `drop` or `snapshot` that `peer` (a player it has no connection to) sent; a
+   * `hash` of `peer` either way between a spectator and a player it reaches only through
+   * the sender (from the spectator to its forwarder: its own, `peer` itself).
    */
   | { kind: typeof Kind.relay; peer: PeerId; control: Uint8Array };
 

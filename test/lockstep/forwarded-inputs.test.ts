@@ -117,6 +117,31 @@ describe('a spectator that cannot reach one player', () => {
     for (const s of [b, c, w]) s.leave();
   });
 
+  it('compares state hashes with the player it never reached, relayed by its forwarder: agreement, and a state of its own gone wrong shows there too', async () => {
+    const r = await watchWithoutC(707);
+    const { n, ps, w, rooms, logs } = r;
+    const seen: string[] = [];
+    for (const s of [...ps, w]) s.on('desync', (e) => seen.push(`${s.selfId}: ${Object.keys(e.hashes).sort().join(',')}`));
+    await advanceUntil(n, () => w.frame >= r.joinedAt() + 300, 10_000);
+    expect({ seen, logs: logs.filter((l) => /relayed|hash of frame/.test(l)) }).toEqual({ seen: [], logs: [] });
+    // a, w's forwarder for c, forwards inputs c never sent: w steps a game of its own. Its
+    // hashes reach c through a, and c's reach w: each sees the other differ.
+    const fwd = rooms[0]!.channel(relayChannelName('lockstep', generationOf(707, 'a')), { reliability: 'unreliable' });
+    const fake = buttons.encode({ up: true, down: false, left: true, right: false, fire: true });
+    for (let i = 0; i < 5; i++) {
+      const first = w.frame;
+      const inputs = Array.from({ length: 200 }, () => fake);
+      await fwd.send('w', encodeRelay({ type: 'inputs', player: 'c', packet: encodeInputPacket({ ack: first + 200, first, inputs }, buttons.byteLength) }));
+      await n.advance(16);
+    }
+    await n.advance(3000);
+    expect(seen.filter((l) => /^c: .*w/.test(l)).length).toBeGreaterThan(0);
+    expect(seen.filter((l) => /^w: .*c/.test(l)).length).toBeGreaterThan(0);
+    // Between the players, no desync: the forwarder misled w alone.
+    expect(seen.filter((l) => !l.includes('w'))).toEqual([]);
+    for (const s of [...ps, w]) s.leave();
+  });
+
   it("ignores c's inputs forwarded by a member that is not its forwarder", async () => {
     const r = await watchWithoutC(703);
     const { n, ps, w, rooms } = r;
