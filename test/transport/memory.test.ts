@@ -25,6 +25,37 @@ runTransportAcceptance('memory with latency and jitter (real clock)', async () =
 });
 
 describe('memory transport specifics', () => {
+  it('block(a, b) closes their connection on both sides and lets no new one open, while each reaches others, until unblock', async () => {
+    const wire = new MemoryWire({ seed: 3 });
+    const pair = (x: string, y: string) => {
+      const t = wire.factory(x).create({ localId: x, remoteId: y, initiator: true });
+      const u = wire.factory(y).create({ localId: y, remoteId: x, initiator: false });
+      crossWire(t, u);
+      const opened: string[] = [];
+      const closed: string[] = [];
+      t.on('open', () => opened.push(x));
+      u.on('open', () => opened.push(y));
+      t.on('close', ({ reason }) => closed.push(`${x}:${reason}`));
+      u.on('close', ({ reason }) => closed.push(`${y}:${reason}`));
+      return { t, u, opened, closed };
+    };
+    const ab = pair('a', 'b');
+    await flush();
+    expect(ab.opened.sort()).toEqual(['a', 'b']);
+    wire.block('b', 'a');
+    await flush();
+    expect(ab.closed.sort()).toEqual(['a:blocked', 'b:blocked']);
+    const again = pair('a', 'b');
+    const ac = pair('a', 'c');
+    await flush();
+    expect({ blocked: again.opened, other: ac.opened.sort() }).toEqual({ blocked: [], other: ['a', 'c'] });
+    wire.unblock('a', 'b');
+    const healed = pair('a', 'b');
+    await flush();
+    expect(healed.opened.sort()).toEqual(['a', 'b']);
+    for (const p of [again, ac, healed]) (p.t.destroy(), p.u.destroy());
+  });
+
   it('loses about `loss` of unreliable frames, seeded, and never a reliable one', async () => {
     const counts: number[] = [];
     for (const run of [0, 1]) {
