@@ -265,6 +265,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
           return; // the rest of an old connection of the peer's
         }
       }
+      // Our first offer crossed theirs: a new connection answers it (see yieldsTo).
+      if (media.yieldsTo(message)) forgetConnection(from);
     } else if (message.t !== 'offer') {
       return; // nothing to answer or add it to
     }

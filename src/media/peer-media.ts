@@ -48,10 +48,10 @@ export class PeerMedia {
   #negotiated = 0;
   #makingOffer = false;
   #ignoreOffer = false;
-  /** Local ICE candidates this connection has found so far. */
-  #candidates = 0;
-  /** Our first offer was rolled back before it found a candidate: restart ICE once settled. */
-  #regather = false;
+  /** Whether a description of the peer's was ever set on this connection. */
+  #heard = false;
+  /** Messages received and not yet applied: no offer of ours starts while one waits. */
+  #pending = 0;
   /** Whether this engine lacks the argument-less setLocalDescription (@roamhq/wrtc). */
   #explicitDescriptions = false;
   /** Remote messages are applied one at a time, in order. */
@@ -67,7 +67,6 @@ export class PeerMedia {
     pc.onnegotiationneeded = () => void this.#negotiate();
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate) return;
-      this.#candidates++;
       this.#send({ v: 1, t: 'candidate', s: '', to: '', candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null });
     };
     pc.ontrack = (event) => {
@@ -106,7 +105,31 @@ export class PeerMedia {
   /** Apply one checked message from the peer (offer, answer or candidate for this session). */
   receive(message: Extract<MediaMessage, { s: string }>): void {
     if (this.remoteSession === '') this.remoteSession = message.s;
-    this.#queue = this.#queue.then(() => this.#apply(message));
+    // Counted now, so a connection made for an incoming offer answers it before it offers
+    // its own tracks (its first negotiation would otherwise cross the offer it answers).
+    this.#pending++;
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await this.#apply(message);
+      } finally {
+        this.#pending--;
+      }
+      // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
+      if (this.#pc.signalingState === 'stable') void this.#negotiate();
+    });
+  }
+
+  /**
+   * Whether an offer from the peer should replace this connection instead of being
+   * answered on it: we are the polite side and our first offer is unanswered. Perfect
+   * negotiation would roll that offer back, but a rollback that comes before the offer's
+   * first ICE candidate leaves Chromium gathering none ever again on that connection (ICE
+   * stays 'new', never 'failed', and no media flows, even after an ICE restart): seen in
+   * most runs of three video demo pages joining together. A new connection answering the
+   * offer has nothing to roll back.
+   */
+  yieldsTo(message: MediaMessage): boolean {
+    return message.t === 'offer' && this.#polite && !this.#heard && (this.#makingOffer || this.#pc.signalingState === 'have-local-offer');
   }
 
   /** Close the connection; idempotent. */
@@ -125,7 +148,7 @@ export class PeerMedia {
   }
 
   async #negotiate(): Promise<void> {
-    if (this.#closed || this.#makingOffer || this.#pc.signalingState !== 'stable' || this.#negotiated === this.#changes) return;
+    if (this.#closed || this.#makingOffer || this.#pending > 0 || this.#pc.signalingState !== 'stable' || this.#negotiated === this.#changes) return;
     const carrying = this.#changes;
     try {
       this.#makingOffer = true;
@@ -161,12 +184,10 @@ export class PeerMedia {
       this.#ignoreOffer = !this.#polite && collision;
       if (this.#ignoreOffer) return;
       if (message.t === 'answer' && pc.signalingState !== 'have-local-offer') return; // a stale answer
-      // Chromium gathers no candidates ever again on a connection whose first offer was
-      // rolled back before it found one: ICE stays 'new' (never failing), no media flows.
-      if (collision && this.#candidates === 0) this.#regather = true;
       // Engines without implicit rollback (@roamhq/wrtc) need it spelled out.
       if (collision && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
       await pc.setRemoteDescription({ type: message.t, sdp: message.sdp });
+      this.#heard = true;
       if (message.t === 'answer') this.#negotiated = Math.max(this.#negotiated, this.#offerCarries);
       if (message.t === 'offer') {
         const made = await this.#setLocal('answer');
@@ -174,12 +195,6 @@ export class PeerMedia {
       }
     } catch (err) {
       this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err, true);
-    }
-    // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
-    if (pc.signalingState === 'stable') {
-      if (this.#regather && this.#candidates === 0) this.#restartIce();
-      this.#regather = false;
-      void this.#negotiate();
     }
   }
 
