@@ -19,6 +19,7 @@ export default defineConfig({
         chat: demo('chat/index.html'),
         editor: demo('editor/index.html'),
         game: demo('game/index.html'),
+        video: demo('video/index.html'),
       },
     },
   },

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       `          editor ${pageBase}editor/${q}`,
       `          game   ${pageBase}game/${q}`,
       `          chat   ${pageBase}chat/${q}`,
+      `          video  ${pageBase}video/${q}`,
       '',
       '  Ctrl+C stops both.',
       '',

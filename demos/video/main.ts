@@ -1,0 +1,177 @@
+/**
+ * The video demo: a call in a room. Camera and mic go to every peer with meshparty's
+ * media share (peer to peer; the relay only introduces peers), each stream is a tile laid
+ * out with layoutTiles. Uses only meshparty's public API.
+ *
+ * Open `video/#room=NAME` (add `&password=...` for encrypted signaling) in two windows;
+ * without a room the page makes one up, and its link is the invite.
+ */
+import { createMediaShare, joinRoom, MeshpartyError, type MediaShare, type Room, type RoomStatus } from '../../src/index.js';
+import { errorText, refusalText } from '../shared/error-text.js';
+import { relayUrl } from '../shared/relay-url.js';
+import { watchRoomProblem } from '../shared/room-problem.js';
+import { readRoomLink } from './link.js';
+import { openCamera, pickScreen, type MediaProblem } from './local-media.js';
+import { TileGrid } from './tile-grid.js';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const ui = {
+  status: $('status'),
+  peerCount: $('peer-count'),
+  peerWord: $('peer-word'),
+  selfId: $('self-id'),
+  share: $<HTMLButtonElement>('share'),
+  mic: $<HTMLButtonElement>('mic'),
+  camera: $<HTMLButtonElement>('camera'),
+  screen: $<HTMLButtonElement>('screen'),
+  error: $('error'),
+  cameraError: $('camera-error'),
+  screenError: $('screen-error'),
+  tiles: $('tiles'),
+  alone: $('alone'),
+};
+
+const link = readRoomLink(location, history);
+const relay = relayUrl(location);
+const grid = new TileGrid(ui.tiles, () => (ui.alone.hidden = grid.remoteCount() > 0));
+// Another room's link pasted into this tab changes only the hash: start over in that room.
+addEventListener('hashchange', () => location.reload());
+ui.share.onclick = () => void navigator.clipboard?.writeText(location.href).then(() => (ui.share.textContent = 'Link copied')).catch(() => {});
+
+const STATUS_TEXT: Record<RoomStatus, string> = {
+  connecting: 'connecting to the relay…',
+  connected: 'connected',
+  reconnecting: 'relay lost, reconnecting… (calls in progress go on)',
+  closed: 'left the room',
+};
+
+function showStatus(state: RoomStatus, text: string): void {
+  ui.status.dataset.state = state;
+  ui.status.textContent = text;
+}
+
+function showBanner(el: HTMLElement, problem: { code: string; text: string } | null): void {
+  el.hidden = problem === null;
+  el.dataset.code = problem?.code ?? '';
+  el.textContent = problem?.text ?? '';
+}
+
+function showPeerCount(r: Room): void {
+  ui.peerCount.textContent = String(r.peers.size);
+  ui.peerWord.textContent = r.peers.size === 1 ? 'peer' : 'peers';
+}
+
+/** A toggle for one kind of our camera stream's tracks (mute the mic, turn the camera off). */
+function bindTrackToggle(button: HTMLButtonElement, tracks: MediaStreamTrack[], onText: string, offText: string): void {
+  if (tracks.length === 0) return; // nothing to mute: the button stays disabled
+  button.disabled = false;
+  button.onclick = () => {
+    // `enabled = false` sends silence / black frames: no renegotiation, the tile stays.
+    const off = button.getAttribute('aria-pressed') !== 'true';
+    for (const t of tracks) t.enabled = !off;
+    button.setAttribute('aria-pressed', String(off));
+    button.textContent = off ? offText : onText;
+  };
+}
+
+/** Camera and mic, asked for at once so the prompt shows while the room is joined. */
+const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevices).then(({ stream, problem }) => {
+  if (problem) showBanner(ui.cameraError, problem);
+  if (stream) {
+    grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
+    bindTrackToggle(ui.mic, stream.getAudioTracks(), 'Mute mic', 'Unmute mic');
+    bindTrackToggle(ui.camera, stream.getVideoTracks(), 'Camera off', 'Camera on');
+  }
+  return stream;
+});
+
+/** Screen sharing, on and off from the one button; a refused picker is a message, not a crash. */
+function bindScreenShare(media: MediaShare): void {
+  let stop: (() => void) | null = null;
+  ui.screen.disabled = false;
+  ui.screen.onclick = async () => {
+    if (stop) return stop();
+    ui.screen.disabled = true; // one picker at a time
+    const picked = await pickScreen(navigator.mediaDevices);
+    ui.screen.disabled = false;
+    if ('problem' in picked) return showBanner(ui.screenError, picked.problem);
+    showBanner(ui.screenError, null);
+    const { stream } = picked;
+    let unpublish: () => void;
+    try {
+      unpublish = media.publish(stream, { label: 'screen' });
+    } catch (err) {
+      for (const t of stream.getTracks()) t.stop();
+      return showBanner(ui.screenError, { code: 'screen-failed', text: `The screen could not be shared (${(err as Error).message}).` });
+    }
+    const key = `self/${stream.id}`;
+    grid.add(key, { peerId: 'self', stream, label: 'screen', self: true, caption: 'you · screen' });
+    stop = () => {
+      stop = null;
+      unpublish();
+      for (const t of stream.getTracks()) t.stop();
+      grid.remove(key);
+      ui.screen.setAttribute('aria-pressed', 'false');
+      ui.screen.textContent = 'Share screen';
+    };
+    // The browser's own "Stop sharing" ends the track: the media share stops by itself, the tile goes here.
+    for (const t of stream.getTracks()) t.addEventListener('ended', () => stop?.());
+    ui.screen.setAttribute('aria-pressed', 'true');
+    ui.screen.textContent = 'Stop sharing screen';
+  };
+}
+
+function bindRoom(room: Room, media: MediaShare): void {
+  room.on('status', (s) => {
+    showStatus(s, STATUS_TEXT[s]);
+    if (s === 'reconnecting') showBanner(ui.error, { code: 'relay-reconnecting', text: `The relay at ${relay} is unreachable; retrying. Calls with peers already here go on.` });
+    else if (s === 'connected' && ui.error.dataset.code === 'relay-reconnecting') showBanner(ui.error, null);
+    showPeerCount(room);
+  });
+  room.on('relay-refused', (err) => showBanner(ui.error, { code: 'relay-reconnecting', text: `${refusalText(err.code)} Retrying; calls with peers already here go on.` }));
+  // What is wrong with the room now, in words, for as long as it applies (room-problem.ts).
+  watchRoomProblem(room, relay, (problem) => {
+    if (problem) showBanner(ui.error, problem);
+    else if (ui.error.dataset.code !== 'relay-reconnecting') showBanner(ui.error, null);
+  });
+  room.on('peer-joined', () => showPeerCount(room));
+  room.on('peer-left', () => showPeerCount(room));
+
+  const keyOf = (peerId: string, stream: MediaStream) => `${peerId}/${stream.id}`;
+  media.on('stream-added', ({ peerId, stream, label }) =>
+    grid.add(keyOf(peerId, stream), { peerId, stream, label, self: false, caption: `${peerId.slice(0, 8)} · ${label || 'stream'}` }),
+  );
+  media.on('stream-removed', ({ peerId, stream }) => grid.remove(keyOf(peerId, stream)));
+  // A peer's bad message or a media connection restarting: worth a log line, not a banner.
+  media.on('error', (err) => console.warn(`video: ${err.code}: ${err.message}`));
+  addEventListener('pagehide', () => {
+    media.destroy();
+    void room.leave();
+  });
+}
+
+async function start(): Promise<void> {
+  showStatus('connecting', STATUS_TEXT.connecting);
+  let room: Room;
+  try {
+    room = await joinRoom({ relay, room: link.room, ...(link.password ? { password: link.password } : {}) });
+  } catch (err) {
+    const e = err instanceof MeshpartyError ? err : new MeshpartyError('join-failed', String(err));
+    showStatus('closed', 'not joined');
+    // Out of attempts because the relay kept turning us away: say that, not "unreachable".
+    const refusal = e.code === 'relay-unreachable' ? e.detail?.lastRefusal : undefined;
+    showBanner(ui.error, { code: e.code, text: typeof refusal === 'string' ? `${refusalText(refusal)} Reload to try again.` : errorText(e.code, e.message, relay) });
+    return;
+  }
+  document.title = `${link.room} · meshparty video`;
+  ui.selfId.textContent = room.selfId;
+  const media = createMediaShare(room);
+  bindRoom(room, media);
+  bindScreenShare(media);
+  showStatus(room.status, STATUS_TEXT[room.status]);
+  showPeerCount(room);
+  const camera = await cameraReady;
+  if (camera && room.status !== 'closed') media.publish(camera, { label: 'camera' });
+}
+
+void start();

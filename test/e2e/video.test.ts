@@ -1,0 +1,126 @@
+/**
+ * The video demo (demos/video) in headless Chromium with its fake camera and mic, over
+ * our relay and the Vite dev server, both started here on free ports: pages in one room
+ * each show every other page's camera as a tile whose video really plays, labelled with
+ * its peer and label; the camera toggle reaches the others (black, then picture again)
+ * without losing the tile; a screen share comes and goes; a page that closes loses its
+ * tile everywhere; a late joiner gets everyone's; a page whose camera is refused says so
+ * and still watches the others.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/net.js';
+import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
+import { openVideo, type ExpectedTile, type VideoPage } from './support/video-page.js';
+
+let browser: Browser;
+let relay: SignalingServer;
+let dev: Served;
+const room = `e2e-video-${process.pid}`;
+const opened: VideoPage[] = [];
+
+async function open(beforeGoto?: (page: Page) => Promise<void>): Promise<VideoPage & { id: string }> {
+  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, ...(beforeGoto ? { beforeGoto } : {}) });
+  opened.push(p);
+  return Object.assign(p, { id: await p.selfId() });
+}
+
+const cameras = (...pages: { id: string }[]): ExpectedTile[] => pages.map((p) => ({ peerId: p.id, label: 'camera' }));
+
+/** A getUserMedia that refuses, as when the person clicks "Block". */
+async function refuseCamera(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+}
+
+beforeAll(async () => {
+  [browser, relay, dev] = await Promise.all([launchChromium(), startRelay(), startDevServer()]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(opened.map((p) => p.page.close()));
+  await browser?.close();
+  await Promise.allSettled([relay?.close(), dev?.close()]);
+});
+
+describe('video demo', () => {
+  let a: VideoPage & { id: string };
+  let b: VideoPage & { id: string };
+  let c: VideoPage & { id: string };
+  let d: VideoPage & { id: string };
+
+  it('three pages in a room: each plays the two others’ cameras, its own tile muted', async () => {
+    [a, b, c] = await Promise.all([open(), open(), open()]);
+    await Promise.all([a.waitForRemoteTiles(cameras(b, c)), b.waitForRemoteTiles(cameras(a, c)), c.waitForRemoteTiles(cameras(a, b))]);
+    for (const p of [a, b, c]) {
+      expect(await p.page.textContent('#peer-count')).toBe('2');
+      expect(await p.page.getAttribute('#status', 'data-state')).toBe('connected');
+      // Our own camera, muted here: no echo of ourselves.
+      expect(await p.page.$eval('#tiles .tile[data-self][data-label="camera"] video', (v: HTMLVideoElement) => v.muted && v.videoWidth > 0)).toBe(true);
+      expect(await p.page.isVisible('#alone')).toBe(false);
+    }
+    // Laid out by layoutTiles: three tiles of one size that do not overlap.
+    const boxes = await a.page.$$eval('#tiles .tile', (ts) => ts.map((t) => t.getBoundingClientRect().toJSON() as DOMRect));
+    expect(boxes).toHaveLength(3);
+    expect(new Set(boxes.map((r) => Math.round(r.width))).size).toBe(1);
+    for (const [i, r] of boxes.entries()) for (const s of boxes.slice(i + 1)) expect(r.right <= s.left + 0.5 || s.right <= r.left + 0.5 || r.bottom <= s.top + 0.5 || s.bottom <= r.top + 0.5).toBe(true);
+  }, 60_000);
+
+  it('camera off sends black to the others and keeps the tile; on again, the picture is back; the mic mutes', async () => {
+    const bright = () => a.tileBrightness(b.id, 'camera');
+    await waitFor(async () => (await bright()) > 20, 'b’s camera bright on a', 15_000, 100);
+    await b.page.click('#camera');
+    expect(await b.page.getAttribute('#camera', 'aria-pressed')).toBe('true');
+    await waitFor(async () => (await bright()) < 5, 'b’s tile black on a', 15_000, 100);
+    await b.page.click('#camera');
+    await waitFor(async () => (await bright()) > 20, 'b’s picture back on a', 15_000, 100);
+    await Promise.all([a.waitForRemoteTiles(cameras(b, c)), c.waitForRemoteTiles(cameras(a, b))]);
+
+    await b.page.click('#mic');
+    expect(await b.page.getAttribute('#mic', 'aria-pressed')).toBe('true');
+    expect(await b.page.$eval('#tiles .tile[data-self][data-label="camera"] video', (v: HTMLVideoElement) => (v.srcObject as MediaStream).getAudioTracks().map((t) => t.enabled))).toEqual([false]);
+    expect(b.pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a screen share shows as a tile on the others and goes when stopped; a refused picker is a message', async () => {
+    await a.page.click('#screen');
+    const withScreen = (...pages: { id: string }[]) => [...cameras(...pages), { peerId: a.id, label: 'screen' }];
+    await Promise.all([b.waitForRemoteTiles(withScreen(a, c)), c.waitForRemoteTiles(withScreen(a, b))]);
+    expect(await a.page.locator('#tiles .tile[data-self][data-label="screen"]').count()).toBe(1);
+    await a.page.click('#screen');
+    await Promise.all([b.waitForRemoteTiles(cameras(a, c)), c.waitForRemoteTiles(cameras(a, b))]);
+    expect(await a.page.locator('#tiles .tile[data-self]').count()).toBe(1);
+
+    await c.page.evaluate(() => {
+      navigator.mediaDevices.getDisplayMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await c.page.click('#screen');
+    expect(await c.waitForBanner('screen-error', 'screen-refused')).toMatch(/screen sharing was cancelled/i);
+    expect(await c.page.isEnabled('#screen')).toBe(true);
+    await c.waitForRemoteTiles(cameras(a, b));
+    expect(a.pageErrors.concat(c.pageErrors)).toEqual([]);
+  }, 60_000);
+
+  it('a page that closes loses its tile on the others; a late joiner gets everyone’s', async () => {
+    await c.page.close();
+    await Promise.all([a.waitForRemoteTiles(cameras(b)), b.waitForRemoteTiles(cameras(a))]);
+    d = await open();
+    await Promise.all([d.waitForRemoteTiles(cameras(a, b)), a.waitForRemoteTiles(cameras(b, d)), b.waitForRemoteTiles(cameras(a, d))]);
+  }, 60_000);
+
+  it('a page whose camera is refused says so, shows no tile of its own, and still watches the others', async () => {
+    const e = await open(refuseCamera);
+    expect(await e.waitForBanner('camera-error', 'camera-refused')).toMatch(/refused.*you still see and hear them/i);
+    await e.waitForRemoteTiles(cameras(a, b, d));
+    expect(await e.page.locator('#tiles .tile[data-self]').count()).toBe(0);
+    expect(await e.page.isDisabled('#camera')).toBe(true);
+    expect(await e.page.isDisabled('#mic')).toBe(true);
+    // It shares nothing: the others list it as a peer but show no tile for it.
+    await waitFor(async () => (await a.page.textContent('#peer-count')) === '3', 'a counting e', 15_000, 100);
+    await a.waitForRemoteTiles(cameras(b, d));
+    for (const p of [a, b, d, e]) expect(p.pageErrors).toEqual([]);
+  }, 60_000);
+});
