@@ -15,12 +15,14 @@ import { type Control, encodeControl, Kind, type Role } from './wire.js';
  * could otherwise leave and say hello in a loop (or a player send cut-off notices).
  */
 const READMIT_INTERVAL_S = 5;
+/** A spectator member saying hello from the lobby this many seconds past its join frame never took that join. */
+const STALE_LOBBY_HELLO_S = 2;
 
 export class JoinProposals<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
 
-  /** Coordinator: propose a join frame for a peer who arrived mid-game. */
-  maybeAdmit(peer: PeerId): void {
+  /** Coordinator: propose a join frame for a peer who arrived mid-game (`fresh`: its hello just came, not one kept from before). */
+  maybeAdmit(peer: PeerId, fresh = false): void {
     const sim = this.c.sim;
     if (this.c.status !== 'running' || !sim || this.c.coordinator() !== this.c.selfId) return;
     if ((this.c.opts.admitLateJoiners ?? true) === false) return;
@@ -33,9 +35,16 @@ export class JoinProposals<S, I> {
     // A spectator we never had a connection to (it watched through forwarders) never told
     // us it left: a lobby hello asking for a frame past its admission says it did (one sent
     // before it took the join asks for one at or before it; one far past every frame of
-    // the game comes from a forged join it took, and says nothing).
+    // the game comes from a forged join it took, and says nothing). One asking for no frame
+    // past it, arriving STALE_LOBBY_HELLO_S past its join frame, says it never took that
+    // join: it was lost with a connection (ours, or that of the player passing it on), while
+    // players that reach it keep it listed (Departures.reached). A hello sent before it took
+    // the join arrives within a round trip or two, long before its join frame (and one kept
+    // from then, judged again later, says nothing: hence `fresh`).
     const since = this.c.since.get(peer) ?? Infinity;
-    if (hello && !hello.started && this.c.spectators.has(peer) && hello.after > since && hello.after <= sim.frame + MAX_RESEND_BACKLOG) this.c.departures.departed(peer);
+    const left = hello !== undefined && hello.after > since && hello.after <= sim.frame + MAX_RESEND_BACKLOG;
+    const neverJoined = fresh && hello !== undefined && hello.after <= since && sim.frame >= since + STALE_LOBBY_HELLO_S * this.c.config.tickHz;
+    if (hello && !hello.started && this.c.spectators.has(peer) && (left || neverJoined)) this.c.departures.departed(peer);
     if (!hello || hello.started || this.c.isMember(peer) || this.c.pendingJoins.has(peer) || this.c.dropped.has(peer)) return;
     // A hello older than the peer's last admission says nothing about now, if the peer heard
     // of that admission: a packet of it came from the peer. A join we applied may never have

@@ -267,7 +267,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       // answer each other in a loop; a lobby peer repeats its hello every second.
       if (!m.started && (this.#c.status === 'running' || this.#c.status === 'joining')) this.#c.admission.sayHelloTo(from);
       this.#c.lobbyWait.heard(m.started);
-      this.#c.proposals.maybeAdmit(from);
+      this.#c.proposals.maybeAdmit(from, true);
       this.#c.control.onLobbyHello(from, m, data);
       return;
     }

@@ -229,6 +229,34 @@ describe('a spectator that cannot reach the coordinator', () => {
   });
 });
 
+describe('a spectator whose join was lost with its connection to the coordinator', () => {
+  it('is admitted again, through a player, although the players still list it (b reaches it)', async () => {
+    const n = net(712);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(200);
+    a.start({ seed: 712 });
+    await n.advance(1000);
+    // The coordinator's connection to w breaks the moment it sends w its join: the join is lost.
+    a.on('player-joined', (e) => e.peer === 'w' && n.block('a', 'w'));
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    const heard: string[] = [];
+    w.on('not-admitted', () => heard.push('not-admitted'));
+    await advanceUntil(n, () => a.spectators.includes('w'), 10_000);
+    await n.advance(500);
+    expect({ w: w.status, listed: [a.spectators.includes('w'), b.spectators.includes('w')] }).toEqual({ w: 'lobby', listed: [true, true] });
+    // Its hellos from the lobby, past that join's frame, say it never took it: a admits it again through b.
+    await advanceUntil(n, () => w.status === 'running', 20_000);
+    const target = w.frame + 300;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect({ w: w.status, heard, spectators: [a.spectators, b.spectators] }).toEqual({ w: 'running', heard: [], spectators: [['w'], ['w']] });
+    expect(expectAgreement([a, b, w], target - 200, target)).toBeGreaterThan(15);
+    expect(logs.filter((l) => /^w: taking a's inputs forwarded by/.test(l))).toEqual(["w: taking a's inputs forwarded by b"]);
+    for (const s of [a, b, w]) s.leave();
+  });
+});
+
 describe('a player joining that cannot reach one player', () => {
   it('is not admitted, and told so naming that player, while a spectator in the same spot is admitted', async () => {
     const n = net(704);
