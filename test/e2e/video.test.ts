@@ -67,6 +67,11 @@ describe('video demo', () => {
     expect(boxes).toHaveLength(3);
     expect(new Set(boxes.map((r) => Math.round(r.width))).size).toBe(1);
     for (const [i, r] of boxes.entries()) for (const s of boxes.slice(i + 1)) expect(r.right <= s.left + 0.5 || s.right <= r.left + 0.5 || r.bottom <= s.top + 0.5 || s.bottom <= r.top + 0.5).toBe(true);
+    // A larger window: laid out again, larger.
+    const tileWidth = () => a.page.$eval('#tiles .tile', (t) => t.getBoundingClientRect().width);
+    const before = await tileWidth();
+    await a.page.setViewportSize({ width: 1280, height: 900 });
+    await waitFor(async () => (await tileWidth()) > before + 50, 'tiles laid out again after a resize', 10_000, 100);
   }, 60_000);
 
   it('camera off sends black to the others and keeps the tile; on again, the picture is back; the mic mutes', async () => {
