@@ -20,6 +20,12 @@ export const MEDIA_LIMITS = {
   maxCandidateLength: 2048,
   /** Characters in a connection session id. */
   maxSessionLength: 64,
+  /**
+   * Media sections (m-lines) in one SDP: each makes the receiver's engine set up a
+   * transceiver, so a peer could otherwise ask for hundreds in one offer. 16 streams of
+   * audio and video, plus the stopped sections kept until reused, fit well within.
+   */
+  maxMediaSections: 64,
 };
 
 /** One stream a peer shares: its id (the same on both ends, carried in the SDP) and an app label. */
@@ -78,6 +84,10 @@ export function parseMediaMessage(bytes: Uint8Array): ParsedMediaMessage {
     case 'answer':
       if (!isSessionPair(m)) return { ok: false, reason: `${m.t}: bad session ids` };
       if (typeof m.sdp !== 'string' || !m.sdp.startsWith('v=0')) return { ok: false, reason: `${m.t}: sdp is not an SDP` };
+      {
+        const sections = m.sdp.split(/\r?\nm=/).length - 1;
+        if (sections > MEDIA_LIMITS.maxMediaSections) return { ok: false, reason: `${m.t}: ${sections} media sections, over ${MEDIA_LIMITS.maxMediaSections}` };
+      }
       return { ok: true, message: { v: 1, t: m.t, s: m.s, to: m.to, sdp: m.sdp } };
     case 'candidate': {
       if (!isSessionPair(m)) return { ok: false, reason: 'candidate: bad session ids' };

@@ -208,16 +208,19 @@ describe('media share over @roamhq/wrtc', () => {
       new TextEncoder().encode(JSON.stringify({ v: 9, t: 'streams', streams: [] })),
       new TextEncoder().encode(JSON.stringify({ v: 1, t: 'streams', streams: Array.from({ length: 17 }, (_, i) => ({ id: `s${i}`, label: '' })) })),
       new Uint8Array(200 * 1024),
+      // An offer asking a's engine for 65 transceivers.
+      encodeMediaMessage({ v: 1, t: 'offer', s: 'z', to: '', sdp: 'v=0\r\n' + 'm=video 9 UDP/TLS/RTP/SAVPF 96\r\n'.repeat(65) }),
     ];
     for (const bytes of bad) await raw.send('a', bytes);
-    await until('five refusals', () => a.errors.length === 5);
-    expect(a.errors.map((e) => e.code)).toEqual(Array(5).fill('bad-message'));
+    await until('six refusals', () => a.errors.length === 6);
+    expect(a.errors.map((e) => e.code)).toEqual(Array(6).fill('bad-message'));
     expect(a.errors.map((e) => e.detail?.reason)).toEqual([
       'not UTF-8 JSON',
       'offer: sdp is not an SDP',
       'wire version 9, expected 1',
       'streams: 17 announced, over 16',
       `message of ${200 * 1024} bytes, over ${128 * 1024}`,
+      'offer: 65 media sections, over 64',
     ]);
     // A well-formed offer with a garbage SDP body reaches the engine, which refuses it: an error, no crash.
     await raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'y', to: '', sdp: 'v=0\r\ngarbage' }));
@@ -228,8 +231,8 @@ describe('media share over @roamhq/wrtc', () => {
     await until('stream-added after bad input', () => a.added.length === 1);
     await expectFrames(a.added[0]!.stream);
 
-    // The refused SDP counted as one: 10 more make 16 and b is disconnected.
-    for (let i = 0; i < 9; i++) await raw.send('a', new TextEncoder().encode('{}'));
+    // The refused SDP counted as one: 9 more make 16 and b is disconnected.
+    for (let i = 0; i < 8; i++) await raw.send('a', new TextEncoder().encode('{}'));
     await new Promise((r) => setTimeout(r, 300));
     expect(a.room.peers.has('b')).toBe(true);
     await raw.send('a', new TextEncoder().encode('{}'));
