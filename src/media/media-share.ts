@@ -77,6 +77,27 @@ export interface MediaShareOptions {
 }
 
 /**
+ * Options of {@link MediaShare.publish}.
+ *
+ * @example
+ * ```ts
+ * const options: PublishOptions = { label: 'camera', maxBitrate: 500_000 }; // 500 kbit/s per peer
+ * media.publish(camera, options);
+ * ```
+ */
+export interface PublishOptions {
+  /** What the stream is, for the peers' UI (e.g. `camera`, `screen`); default ''. At most 128 characters. */
+  label?: string;
+  /**
+   * Cap on each video track's bitrate towards each peer, in bits per second (WebRTC's own
+   * unit); default none (the engine's, ~1–2.5 Mbit/s for a camera). In a full mesh every
+   * peer gets its own copy, so the uplink carries (peers − 1) × this: 500 000 keeps a
+   * 5-person call under 2 Mbit/s up. At least 1 000.
+   */
+  maxBitrate?: number;
+}
+
+/**
  * Streams shared over a room. Created by {@link createMediaShare}.
  *
  * @example
@@ -97,7 +118,13 @@ export interface MediaShare {
    * shared by itself. Throws `bad-argument` (not a stream, or over 16 shared at once, or a
    * label over 128 characters) or `closed` (after `destroy()`).
    */
-  publish(stream: MediaStream, options?: { label?: string }): () => void;
+  publish(stream: MediaStream, options?: PublishOptions): () => void;
+  /**
+   * The WebRTC statistics of the media connection to `peer` (bitrates, packet loss,
+   * round-trip time, frames decoded), or undefined when there is none (neither side
+   * shares anything with the other).
+   */
+  stats(peer: PeerId): Promise<RTCStatsReport | undefined>;
   /** Streams peers share with us now (each announced one whose first track arrived). */
   remoteStreams(): RemoteMediaStream[];
   /** Subscribe; returns the unsubscribe function. */
@@ -132,7 +159,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const logger = options.logger ?? consoleLogger();
   const channel = room.channel(options.channel ?? 'media');
   const events = new Emitter<MediaShareEvents>();
-  const published = new Map<string, { stream: MediaStream; label: string; stopWatching: () => void }>();
+  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; stopWatching: () => void }>();
   const connections = new Map<PeerId, PeerMedia>();
   /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
   const announced = new Map<PeerId, Map<string, string>>();
@@ -172,7 +199,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       logger,
     });
     connections.set(peer, media);
-    for (const { stream } of published.values()) for (const track of stream.getTracks()) media.addTrack(track, stream);
+    for (const { stream, maxBitrate } of published.values()) for (const track of stream.getTracks()) media.addTrack(track, stream, maxBitrate);
     return media;
   };
 
@@ -323,21 +350,25 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   };
 
   return {
-    publish(stream, { label = '' } = {}) {
+    publish(stream, { label = '', maxBitrate } = {}) {
       if (closed) throw new MeshpartyError('closed', 'this media share was destroyed');
       if (!stream || typeof (stream as MediaStream).getTracks !== 'function') throw new MeshpartyError('bad-argument', 'publish() takes a MediaStream');
       if (typeof label !== 'string' || label.length > MEDIA_LIMITS.maxNameLength) throw new MeshpartyError('bad-argument', `a label is a string of at most ${MEDIA_LIMITS.maxNameLength} characters`);
+      if (maxBitrate !== undefined && !(typeof maxBitrate === 'number' && Number.isFinite(maxBitrate) && maxBitrate >= 1000)) {
+        throw new MeshpartyError('bad-argument', `maxBitrate is in bits per second, at least 1000; got ${String(maxBitrate)}`);
+      }
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      published.set(stream.id, { stream, label, stopWatching: stopWhenEnded(stream, stop) });
+      published.set(stream.id, { stream, label, maxBitrate, stopWatching: stopWhenEnded(stream, stop) });
       announce();
       for (const peer of room.peers.keys()) {
         const media = connect(peer);
-        for (const track of stream.getTracks()) media.addTrack(track, stream);
+        for (const track of stream.getTracks()) media.addTrack(track, stream, maxBitrate);
       }
       return stop;
     },
+    stats: async (peer) => connections.get(peer)?.stats(),
     remoteStreams: () => [...shown.values()].flatMap((m) => [...m.values()]),
     on: (event, listener) => events.on(event, listener),
     destroy,

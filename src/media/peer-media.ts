@@ -81,15 +81,23 @@ export class PeerMedia {
   }
 
   /**
-   * Send `track` (of `stream`) to this peer; renegotiates. Always on a transceiver of its
+   * Send `track` (of `stream`) to this peer, video at most `maxBitrate` bit/s; renegotiates. Always on a transceiver of its
    * own: `addTrack` may reuse one whose track was removed before it was ever negotiated,
    * and the receiver then gets the new track on the old receiver with no `track` event,
    * so it never learns the new stream arrived (found by the media fuzz).
    */
-  addTrack(track: MediaStreamTrack, stream: MediaStream): void {
+  addTrack(track: MediaStreamTrack, stream: MediaStream, maxBitrate?: number): void {
     if (this.#closed || this.#sending.has(track)) return;
-    this.#sending.set(track, this.#pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
+    const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams: [stream] };
+    // Set with the transceiver, so the very first frames already keep to it.
+    if (maxBitrate !== undefined && track.kind === 'video') init.sendEncodings = [{ maxBitrate }];
+    this.#sending.set(track, this.#pc.addTransceiver(track, init));
     this.#changed();
+  }
+
+  /** This connection's WebRTC statistics. */
+  stats(): Promise<RTCStatsReport> {
+    return this.#pc.getStats();
   }
 
   /** Stop sending `track`; renegotiates (its transceiver is stopped, so its m-line can be reused). */

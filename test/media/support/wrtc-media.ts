@@ -22,6 +22,27 @@ export function syntheticCamera(): { stream: MediaStream; stop: () => void } {
   };
 }
 
+/**
+ * A 640×480 camera filmed through snow: every frame changes everywhere, so the encoder
+ * needs all the bitrate it is allowed (a still synthetic picture needs almost none).
+ */
+export function noisyCamera(): { stream: MediaStream; stop: () => void } {
+  const source = new wrtc.nonstandard.RTCVideoSource();
+  const track = source.createTrack();
+  const data = new Uint8ClampedArray(640 * 480 * 1.5);
+  const timer = setInterval(() => {
+    for (let i = 0; i < data.length; i += 7) data[i] = Math.random() * 255;
+    source.onFrame({ width: 640, height: 480, data });
+  }, 33);
+  return {
+    stream: new wrtc.MediaStream([track]) as MediaStream,
+    stop: () => {
+      clearInterval(timer);
+      track.stop();
+    },
+  };
+}
+
 /** Frames of `stream`'s video track seen by a sink, and their width. */
 export function frameCounter(stream: MediaStream): { frames: () => number; width: () => number; stop: () => void } {
   const sink = new wrtc.nonstandard.RTCVideoSink(stream.getVideoTracks()[0]);
