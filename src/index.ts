@@ -11,7 +11,7 @@ export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus, YjsLimit
 
 // --- media (camera, mic and screen streams; video tiles) ---
 export { createMediaShare, layoutTiles } from './media/index.js';
-export type { MediaShare, MediaShareEvents, MediaShareOptions, PublishOptions, RemoteMediaStream, Tile, TileLayout, TileLayoutOptions } from './media/index.js';
+export type { MediaShare, MediaShareEvents, MediaShareOptions, MutedKinds, PublishOptions, RemoteMediaStream, Tile, TileLayout, TileLayoutOptions } from './media/index.js';
 
 // --- mesh (rooms, channels, in-memory network for tests) ---
 export { createMesh } from './mesh/create-mesh.js';

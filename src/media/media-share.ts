@@ -12,8 +12,10 @@ import { consoleLogger, type Logger } from '../mesh/logger.js';
 import type { PeerId, Room } from '../mesh/types.js';
 import { isNodeWebrtc, withJsSideDescriptions } from '../transport/wrtc-descriptions.js';
 import type { WebRtcImplementation } from '../transport/simple-peer.js';
-import { type AnnouncedStream, type MediaMessage, MEDIA_LIMITS, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
+import { type AnnouncedStream, type MediaMessage, type MutedKinds, MEDIA_LIMITS, NOT_MUTED, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
 import { PeerMedia } from './peer-media.js';
+
+export type { MutedKinds };
 
 /**
  * A stream a peer shares with us.
@@ -30,6 +32,11 @@ export interface RemoteMediaStream {
   readonly stream: MediaStream;
   /** The publisher's label (`publish(stream, { label })`), e.g. `camera` or `screen`. */
   readonly label: string;
+  /**
+   * What the publisher has muted with `setMuted` (its muted tracks send silence or black
+   * frames): show a "camera off" picture or a muted-mic mark. A change comes as `stream-updated`.
+   */
+  readonly muted: MutedKinds;
 }
 
 /**
@@ -43,6 +50,8 @@ export interface RemoteMediaStream {
 export interface MediaShareEvents {
   /** A peer's stream can be shown (it is announced and its first track arrived). */
   'stream-added': RemoteMediaStream;
+  /** A shown stream's publisher muted or unmuted it: the new state (same `stream`). */
+  'stream-updated': RemoteMediaStream;
   /** A peer stopped sharing a stream, left, or this share was destroyed. */
   'stream-removed': RemoteMediaStream;
   /**
@@ -120,6 +129,13 @@ export interface MediaShare {
    */
   publish(stream: MediaStream, options?: PublishOptions): () => void;
   /**
+   * Mute or unmute a published stream's audio or video tracks (`track.enabled`: no
+   * renegotiation) and tell the peers, who get `stream-updated` with `muted`. Kinds left
+   * out stay as they are. Throws `bad-argument` for a stream that is not published here.
+   * Setting `track.enabled` by hand mutes too, but peers are not told.
+   */
+  setMuted(stream: MediaStream, muted: Partial<MutedKinds>): void;
+  /**
    * The WebRTC statistics of the media connection to `peer` (bitrates, packet loss,
    * round-trip time, frames decoded), or undefined when there is none (neither side
    * shares anything with the other).
@@ -159,10 +175,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const logger = options.logger ?? consoleLogger();
   const channel = room.channel(options.channel ?? 'media');
   const events = new Emitter<MediaShareEvents>();
-  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; stopWatching: () => void }>();
+  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; muted: MutedKinds; stopWatching: () => void }>();
   const connections = new Map<PeerId, PeerMedia>();
   /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
-  const announced = new Map<PeerId, Map<string, string>>();
+  const announced = new Map<PeerId, Map<string, AnnouncedStream>>();
   const arrived = new Map<PeerId, Map<string, MediaStream>>();
   const shown = new Map<PeerId, Map<string, RemoteMediaStream>>();
   const badMessages = new Map<PeerId, number>();
@@ -177,7 +193,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     });
   };
 
-  const catalog = (): AnnouncedStream[] => [...published.values()].map(({ stream, label }) => ({ id: stream.id, label }));
+  const catalog = (): AnnouncedStream[] => [...published.values()].map(({ stream, label, muted }) => ({ id: stream.id, label, muted }));
 
   const connect = (peer: PeerId): PeerMedia => {
     let media = connections.get(peer);
@@ -203,21 +219,28 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     return media;
   };
 
-  /** Emit added/removed so what is shown matches what is announced and has arrived. */
+  /** Emit added/updated/removed so what is shown matches what is announced and has arrived. */
   const reconcile = (peer: PeerId) => {
-    const says = announced.get(peer) ?? new Map<string, string>();
+    const says = announced.get(peer) ?? new Map<string, AnnouncedStream>();
     const has = arrived.get(peer) ?? new Map<string, MediaStream>();
     let showing = shown.get(peer);
     if (!showing) shown.set(peer, (showing = new Map()));
     for (const [id, remote] of showing) {
-      if (says.has(id) && has.get(id) === remote.stream) continue;
+      const said = says.get(id);
+      if (said && has.get(id) === remote.stream) {
+        if (said.muted.audio === remote.muted.audio && said.muted.video === remote.muted.video) continue;
+        const updated: RemoteMediaStream = { ...remote, muted: said.muted };
+        showing.set(id, updated);
+        events.emit('stream-updated', updated);
+        continue;
+      }
       showing.delete(id);
       events.emit('stream-removed', remote);
     }
-    for (const [id, label] of says) {
+    for (const [id, { label, muted }] of says) {
       const stream = has.get(id);
       if (!stream || showing.has(id)) continue;
-      const remote: RemoteMediaStream = { peerId: peer, stream, label };
+      const remote: RemoteMediaStream = { peerId: peer, stream, label, muted };
       showing.set(id, remote);
       events.emit('stream-added', remote);
     }
@@ -270,7 +293,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       return;
     }
     if (message.t === 'streams') {
-      const says = new Map(message.streams.map((s) => [s.id, s.label]));
+      const says = new Map(message.streams.map((s) => [s.id, s]));
       announced.set(from, says);
       // A stream no longer shared is forgotten: shared again, it shows once its tracks come back.
       const streams = arrived.get(from);
@@ -360,7 +383,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      published.set(stream.id, { stream, label, maxBitrate, stopWatching: stopWhenEnded(stream, stop) });
+      published.set(stream.id, { stream, label, maxBitrate, muted: NOT_MUTED, stopWatching: stopWhenEnded(stream, stop) });
       announce();
       for (const peer of room.peers.keys()) {
         const media = connect(peer);
@@ -369,6 +392,15 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       return stop;
     },
     stats: async (peer) => connections.get(peer)?.stats(),
+    setMuted(stream, change) {
+      const entry = stream ? published.get(stream.id) : undefined;
+      if (!entry || entry.stream !== stream) throw new MeshpartyError('bad-argument', 'setMuted() takes a stream published on this share');
+      const muted = { audio: change.audio ?? entry.muted.audio, video: change.video ?? entry.muted.video };
+      for (const track of stream.getTracks()) if (track.kind === 'audio' || track.kind === 'video') track.enabled = !muted[track.kind];
+      if (muted.audio === entry.muted.audio && muted.video === entry.muted.video) return;
+      entry.muted = muted;
+      announce();
+    },
     remoteStreams: () => [...shown.values()].flatMap((m) => [...m.values()]),
     on: (event, listener) => events.on(event, listener),
     destroy,

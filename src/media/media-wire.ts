@@ -28,11 +28,30 @@ export const MEDIA_LIMITS = {
   maxMediaSections: 64,
 };
 
-/** One stream a peer shares: its id (the same on both ends, carried in the SDP) and an app label. */
+/**
+ * Which kinds of a stream's tracks its publisher has muted (`setMuted`).
+ *
+ * @example
+ * ```ts
+ * media.on('stream-updated', ({ peerId, muted }: { peerId: string; muted: MutedKinds }) => {
+ *   tileOf(peerId).classList.toggle('camera-off', muted.video);
+ * });
+ * ```
+ */
+export interface MutedKinds {
+  readonly audio: boolean;
+  readonly video: boolean;
+}
+
+/** One stream a peer shares: its id (the same on both ends, carried in the SDP), an app label, what is muted. */
 export interface AnnouncedStream {
   readonly id: string;
   readonly label: string;
+  readonly muted: MutedKinds;
 }
+
+/** Nothing muted. */
+export const NOT_MUTED: MutedKinds = Object.freeze({ audio: false, video: false });
 
 /**
  * A media message. `s` is the sender's connection session (a random id per
@@ -52,9 +71,14 @@ export type MediaMessage =
 const text = new TextEncoder();
 const textOut = new TextDecoder('utf-8', { fatal: true });
 
-/** `message` as bytes for a channel. */
+/** `message` as bytes for a channel (a stream's `muted` as the list of muted kinds, left out when empty). */
 export function encodeMediaMessage(message: MediaMessage): Uint8Array {
-  return text.encode(JSON.stringify(message));
+  if (message.t !== 'streams') return text.encode(JSON.stringify(message));
+  const streams = message.streams.map(({ id, label, muted }) => {
+    const kinds = (['audio', 'video'] as const).filter((k) => muted[k]);
+    return kinds.length > 0 ? { id, label, muted: kinds } : { id, label };
+  });
+  return text.encode(JSON.stringify({ ...message, streams }));
 }
 
 /** What {@link parseMediaMessage} gives: the message, or why it was refused. */
@@ -119,7 +143,11 @@ function parseStreams(list: unknown): ParsedMediaMessage {
     }
     if (ids.has(s.id)) return { ok: false, reason: 'streams: the same id twice' };
     ids.add(s.id);
-    streams.push({ id: s.id, label: s.label });
+    const muted = s.muted ?? [];
+    if (!Array.isArray(muted) || muted.length > 2 || !muted.every((k) => k === 'audio' || k === 'video') || new Set(muted).size !== muted.length) {
+      return { ok: false, reason: "streams: muted is not a list of 'audio' and 'video'" };
+    }
+    streams.push({ id: s.id, label: s.label, muted: { audio: muted.includes('audio'), video: muted.includes('video') } });
   }
   return { ok: true, message: { v: 1, t: 'streams', streams } };
 }

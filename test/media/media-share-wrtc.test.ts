@@ -132,6 +132,42 @@ describe('media share over @roamhq/wrtc', () => {
     await expectFrames(b.media.remoteStreams()[0]!.stream);
   });
 
+  it('setMuted mutes the tracks and tells every peer (stream-updated), a late joiner included', async () => {
+    net = createMemoryNetwork({ seed: 13, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map(member) as [Member, Member];
+    await peersConnected([a, b]);
+    const updated: RemoteMediaStream[] = [];
+    b.media.on('stream-updated', (s) => updated.push(s));
+    const stream = camera();
+    a.media.publish(stream, { label: 'camera' });
+    await until('stream-added', () => b.added.length === 1);
+    expect(b.added[0]!.muted).toEqual({ audio: false, video: false });
+
+    a.media.setMuted(stream, { video: true });
+    expect(stream.getVideoTracks()[0]!.enabled).toBe(false);
+    await until('stream-updated', () => updated.length === 1);
+    expect(updated[0]).toMatchObject({ peerId: 'a', label: 'camera', muted: { audio: false, video: true } });
+    expect(updated[0]!.stream).toBe(b.added[0]!.stream);
+    expect(b.media.remoteStreams()[0]!.muted).toEqual({ audio: false, video: true });
+
+    a.media.setMuted(stream, { audio: true }); // no audio track: announced all the same
+    a.media.setMuted(stream, { audio: true }); // no change: nothing sent
+    await until('second update', () => updated.length === 2);
+    expect(updated[1]!.muted).toEqual({ audio: true, video: true });
+
+    const late = member('late');
+    await peersConnected([a, b, late]);
+    await until('late joiner has it', () => late.added.length === 1);
+    expect(late.added[0]!.muted).toEqual({ audio: true, video: true });
+
+    a.media.setMuted(stream, { video: false, audio: false });
+    expect(stream.getVideoTracks()[0]!.enabled).toBe(true);
+    await until('unmuted everywhere', () => [b, late].every((m) => m.media.remoteStreams()[0]?.muted.video === false));
+    expect(updated).toHaveLength(3);
+    expect(b.removed).toEqual([]);
+    expect(() => a.media.setMuted(camera(), { video: true })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+  });
+
   it('a peer that leaves takes its streams with it', async () => {
     net = createMemoryNetwork({ seed: 4, mesh: { logger: silentLogger() } });
     const [a, b] = ['a', 'b'].map(member) as [Member, Member];
@@ -210,10 +246,11 @@ describe('media share over @roamhq/wrtc', () => {
       new Uint8Array(200 * 1024),
       // An offer asking a's engine for 65 transceivers.
       encodeMediaMessage({ v: 1, t: 'offer', s: 'z', to: '', sdp: 'v=0\r\n' + 'm=video 9 UDP/TLS/RTP/SAVPF 96\r\n'.repeat(65) }),
+      new TextEncoder().encode(JSON.stringify({ v: 1, t: 'streams', streams: [{ id: 's', label: '', muted: ['sound'] }] })),
     ];
     for (const bytes of bad) await raw.send('a', bytes);
-    await until('six refusals', () => a.errors.length === 6);
-    expect(a.errors.map((e) => e.code)).toEqual(Array(6).fill('bad-message'));
+    await until('seven refusals', () => a.errors.length === 7);
+    expect(a.errors.map((e) => e.code)).toEqual(Array(7).fill('bad-message'));
     expect(a.errors.map((e) => e.detail?.reason)).toEqual([
       'not UTF-8 JSON',
       'offer: sdp is not an SDP',
@@ -221,6 +258,7 @@ describe('media share over @roamhq/wrtc', () => {
       'streams: 17 announced, over 16',
       `message of ${200 * 1024} bytes, over ${128 * 1024}`,
       'offer: 65 media sections, over 64',
+      "streams: muted is not a list of 'audio' and 'video'",
     ]);
     // A well-formed offer with a garbage SDP body reaches the engine, which refuses it: an error, no crash.
     await raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'y', to: '', sdp: 'v=0\r\ngarbage' }));
@@ -231,8 +269,8 @@ describe('media share over @roamhq/wrtc', () => {
     await until('stream-added after bad input', () => a.added.length === 1);
     await expectFrames(a.added[0]!.stream);
 
-    // The refused SDP counted as one: 9 more make 16 and b is disconnected.
-    for (let i = 0; i < 8; i++) await raw.send('a', new TextEncoder().encode('{}'));
+    // The refused SDP counted as one: 8 more make 16 and b is disconnected.
+    for (let i = 0; i < 7; i++) await raw.send('a', new TextEncoder().encode('{}'));
     await new Promise((r) => setTimeout(r, 300));
     expect(a.room.peers.has('b')).toBe(true);
     await raw.send('a', new TextEncoder().encode('{}'));
