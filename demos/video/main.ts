@@ -61,14 +61,30 @@ function showPeerCount(r: Room): void {
   ui.peerWord.textContent = r.peers.size === 1 ? 'peer' : 'peers';
 }
 
+/**
+ * What our camera stream has muted, and where it is shared (once the room is joined):
+ * muting goes through the media share so peers can show "camera off", not a black tile.
+ */
+const cameraMute = {
+  muted: { audio: false, video: false },
+  shared: null as { media: MediaShare; stream: MediaStream } | null,
+  apply(stream: MediaStream): void {
+    if (this.shared) this.shared.media.setMuted(this.shared.stream, this.muted);
+    // Not shared yet: the tracks alone (setMuted sets them too once it is).
+    else for (const t of stream.getTracks()) t.enabled = !this.muted[t.kind as 'audio' | 'video'];
+  },
+};
+
 /** A toggle for one kind of our camera stream's tracks (mute the mic, turn the camera off). */
-function bindTrackToggle(button: HTMLButtonElement, tracks: MediaStreamTrack[], onText: string, offText: string): void {
+function bindTrackToggle(button: HTMLButtonElement, stream: MediaStream, kind: 'audio' | 'video', onText: string, offText: string): void {
+  const tracks = kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks();
   if (tracks.length === 0) return; // nothing to mute: the button stays disabled
   button.disabled = false;
   button.onclick = () => {
-    // `enabled = false` sends silence / black frames: no renegotiation, the tile stays.
+    // Silence / black frames: no renegotiation, the tile stays; peers are told.
     const off = button.getAttribute('aria-pressed') !== 'true';
-    for (const t of tracks) t.enabled = !off;
+    cameraMute.muted = { ...cameraMute.muted, [kind]: off };
+    cameraMute.apply(stream);
     button.setAttribute('aria-pressed', String(off));
     button.textContent = off ? offText : onText;
   };
@@ -79,8 +95,8 @@ const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevic
   if (problem) showBanner(ui.cameraError, problem);
   if (stream) {
     grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
-    bindTrackToggle(ui.mic, stream.getAudioTracks(), 'Mute mic', 'Unmute mic');
-    bindTrackToggle(ui.camera, stream.getVideoTracks(), 'Camera off', 'Camera on');
+    bindTrackToggle(ui.mic, stream, 'audio', 'Mute mic', 'Unmute mic');
+    bindTrackToggle(ui.camera, stream, 'video', 'Camera off', 'Camera on');
   }
   return stream;
 });
@@ -138,9 +154,11 @@ function bindRoom(room: Room, media: MediaShare): void {
   room.on('peer-left', () => showPeerCount(room));
 
   const keyOf = (peerId: string, stream: MediaStream) => `${peerId}/${stream.id}`;
-  media.on('stream-added', ({ peerId, stream, label }) =>
-    grid.add(keyOf(peerId, stream), { peerId, stream, label, self: false, caption: `${peerId.slice(0, 8)} · ${label || 'stream'}` }),
-  );
+  media.on('stream-added', ({ peerId, stream, label, muted }) => {
+    grid.add(keyOf(peerId, stream), { peerId, stream, label, self: false, caption: `${peerId.slice(0, 8)} · ${label || 'stream'}` });
+    grid.setMuted(keyOf(peerId, stream), muted);
+  });
+  media.on('stream-updated', ({ peerId, stream, muted }) => grid.setMuted(keyOf(peerId, stream), muted));
   media.on('stream-removed', ({ peerId, stream }) => grid.remove(keyOf(peerId, stream)));
   // A peer's bad message or a media connection restarting: worth a log line, not a banner.
   media.on('error', (err) => console.warn(`video: ${err.code}: ${err.message}`));
@@ -171,7 +189,12 @@ async function start(): Promise<void> {
   showStatus(room.status, STATUS_TEXT[room.status]);
   showPeerCount(room);
   const camera = await cameraReady;
-  if (camera && room.status !== 'closed') media.publish(camera, { label: 'camera' });
+  if (camera && room.status !== 'closed') {
+    media.publish(camera, { label: 'camera' });
+    // Muted before the room was joined: tell the peers now.
+    cameraMute.shared = { media, stream: camera };
+    cameraMute.apply(camera);
+  }
 }
 
 void start();

@@ -63,6 +63,15 @@ export class TileGrid {
     this.#onChange();
   }
 
+  /** Mark what the sharer of `key` has muted: the tile shows "camera off" / a muted mic. */
+  setMuted(key: string, muted: { audio: boolean; video: boolean }): void {
+    const tile = this.#tiles.get(key);
+    if (!tile) return;
+    const kinds = (['audio', 'video'] as const).filter((k) => muted[k]);
+    if (kinds.length > 0) tile.dataset.muted = kinds.join(' ');
+    else delete tile.dataset.muted;
+  }
+
   remove(key: string): void {
     const tile = this.#tiles.get(key);
     if (!tile) return;

@@ -74,19 +74,26 @@ describe('video demo', () => {
     await waitFor(async () => (await tileWidth()) > before + 50, 'tiles laid out again after a resize', 10_000, 100);
   }, 60_000);
 
-  it('camera off sends black to the others and keeps the tile; on again, the picture is back; the mic mutes', async () => {
+  it('camera off sends black to the others, who mark the tile camera off and keep it; on again, the picture is back; the mic mutes and is marked', async () => {
     const bright = () => a.tileBrightness(b.id, 'camera');
     await waitFor(async () => (await bright()) > 20, 'b’s camera bright on a', 15_000, 100);
     await b.page.click('#camera');
     expect(await b.page.getAttribute('#camera', 'aria-pressed')).toBe('true');
     await waitFor(async () => (await bright()) < 5, 'b’s tile black on a', 15_000, 100);
+    // a is told, and shows "camera off" rather than a black picture.
+    const mutedOnA = () => a.page.getAttribute(`#tiles .tile:not([data-self])[data-peer-id="${b.id}"][data-label="camera"]`, 'data-muted');
+    await waitFor(async () => (await mutedOnA()) === 'video', 'b’s tile marked camera off on a', 15_000, 100);
     await b.page.click('#camera');
     await waitFor(async () => (await bright()) > 20, 'b’s picture back on a', 15_000, 100);
+    await waitFor(async () => (await mutedOnA()) === null, 'b’s camera-off mark gone on a', 15_000, 100);
     await Promise.all([a.waitForRemoteTiles(cameras(b, c)), c.waitForRemoteTiles(cameras(a, b))]);
 
     await b.page.click('#mic');
     expect(await b.page.getAttribute('#mic', 'aria-pressed')).toBe('true');
     expect(await b.page.$eval('#tiles .tile[data-self][data-label="camera"] video', (v: HTMLVideoElement) => (v.srcObject as MediaStream).getAudioTracks().map((t) => t.enabled))).toEqual([false]);
+    await waitFor(async () => (await mutedOnA()) === 'audio', 'b’s tile marked mic off on a', 15_000, 100);
+    await b.page.click('#mic');
+    await waitFor(async () => (await mutedOnA()) === null, 'b’s mic-off mark gone on a', 15_000, 100);
     expect(b.pageErrors).toEqual([]);
   }, 60_000);
 
