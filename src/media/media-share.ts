@@ -123,8 +123,9 @@ export interface MediaShare {
   /**
    * Share `stream` (its tracks at this moment) with every peer, now and later. Returns the
    * function that stops sharing it. Mute with `track.enabled = false` (no renegotiation).
-   * A stream whose tracks have all ended (the browser's "stop sharing" button) stops being
-   * shared by itself. Throws `bad-argument` (not a stream, or over 16 shared at once, or a
+   * A stream whose tracks have all ended stops being shared by itself: ended by the browser
+   * (its "stop sharing" button) at once, by `track.stop()` (which fires no event) within a
+   * second. Throws `bad-argument` (not a stream, or over 16 shared at once, or a
    * label over 128 characters) or `closed` (after `destroy()`).
    */
   publish(stream: MediaStream, options?: PublishOptions): () => void;
@@ -407,16 +408,25 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   };
 }
 
-/** Stop sharing `stream` once every track of it has ended; returns the function that stops watching. */
+/** How often a published stream's tracks are checked for an end that fired no `ended` event. */
+const ENDED_CHECK_MS = 1000;
+
+/**
+ * Stop sharing `stream` once every track of it has ended; returns the function that stops
+ * watching. `ended` fires only when the engine ends a track (the browser's "stop sharing"
+ * bar, an unplugged camera), never for `track.stop()`, so the tracks are also checked
+ * every second: an app that stops its tracks would otherwise leave its peers a frozen tile.
+ */
 function stopWhenEnded(stream: MediaStream, stop: () => void): () => void {
   const tracks = stream.getTracks();
   const onEnded = () => {
-    if (tracks.every((t) => t.readyState === 'ended')) stop();
+    if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) stop();
   };
-  // @roamhq/wrtc's tracks are not EventTargets: there, stop sharing by hand.
   const watchable = tracks.filter((t) => typeof t.addEventListener === 'function');
   for (const t of watchable) t.addEventListener('ended', onEnded);
+  const timer = setInterval(onEnded, ENDED_CHECK_MS);
   return () => {
+    clearInterval(timer);
     for (const t of watchable) t.removeEventListener('ended', onEnded);
   };
 }

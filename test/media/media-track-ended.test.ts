@@ -1,0 +1,80 @@
+/**
+ * A published stream whose tracks end stops being shared, however they end. `track.stop()`
+ * fires no `ended` event (in browsers nor in @roamhq/wrtc): only the engine's own end
+ * (the browser's "stop sharing" bar, an unplugged camera) does. Apps that stop their
+ * tracks to end a call or a screen share must still take the stream away from the peers.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import type { Room } from '../../src/mesh/types.js';
+import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
+import { syntheticCamera, until, wrtc } from './support/wrtc-media.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const clean of cleanups.splice(0).reverse()) await clean();
+});
+
+interface Member {
+  room: Room;
+  media: MediaShare;
+  added: RemoteMediaStream[];
+  removed: RemoteMediaStream[];
+}
+
+async function pair(seed: number): Promise<[Member, Member]> {
+  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
+  const members = ['a', 'b'].map((id) => {
+    const room = net.join('call', { peerId: id });
+    const media = createMediaShare(room, { wrtc, logger: silentLogger() });
+    const m: Member = { room, media, added: [], removed: [] };
+    media.on('stream-added', (s) => m.added.push(s));
+    media.on('stream-removed', (s) => m.removed.push(s));
+    cleanups.push(async () => {
+      media.destroy();
+      await room.leave();
+    });
+    return m;
+  }) as [Member, Member];
+  await until('the mesh', () => members.every((m) => m.room.peers.size === 1));
+  return members;
+}
+
+/** A synthetic camera and microphone in one stream. */
+function cameraAndMic(): { stream: MediaStream; video: MediaStreamTrack; audio: MediaStreamTrack } {
+  const cam = syntheticCamera();
+  const source = new wrtc.nonstandard.RTCAudioSource();
+  const audio = source.createTrack() as MediaStreamTrack;
+  const samples = new Int16Array(480);
+  const timer = setInterval(() => source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 }), 10);
+  cleanups.push(() => {
+    clearInterval(timer);
+    audio.stop();
+    cam.stop();
+  });
+  const video = cam.stream.getVideoTracks()[0]!;
+  return { stream: new wrtc.MediaStream([video, audio]) as MediaStream, video, audio };
+}
+
+describe('a published stream whose tracks are stopped', () => {
+  it('stops being shared once every track is stopped with track.stop(), not before', async () => {
+    const [a, b] = await pair(41);
+    const { stream, video, audio } = cameraAndMic();
+    const stopSharing = a.media.publish(stream, { label: 'camera' });
+    await until('b shows the camera', () => b.added.length === 1);
+    expect(b.added[0]!.stream.getTracks().map((t) => t.kind).sort()).toEqual(['audio', 'video']);
+
+    video.stop(); // the mic still runs: still shared
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(b.removed).toEqual([]);
+
+    audio.stop();
+    await until('b drops the camera', () => b.removed.length === 1, 5000);
+    expect(b.removed[0]!.stream.id).toBe(stream.id);
+    expect(b.media.remoteStreams()).toEqual([]);
+    stopSharing(); // still harmless
+    await new Promise((r) => setTimeout(r, 300));
+    expect([b.added.length, b.removed.length]).toEqual([1, 1]);
+  }, 30_000);
+});
