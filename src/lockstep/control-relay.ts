@@ -39,6 +39,12 @@ export class ControlRelay<S, I> {
   readonly #vouched = new Map<PeerId, number>();
   /** Player: spectators we admit for the coordinator: their snapshot goes as from it. */
   readonly #admitting = new Map<PeerId, PeerId>();
+  /**
+   * Spectator: the player that passed on the join we are in, if one did. Our snapshot comes
+   * from it alone: any other member could otherwise relay one as from the coordinator, a
+   * snapshot it may not send in its own name (session.ts checks a direct one's sender).
+   */
+  #joinRelayedBy: PeerId | undefined;
 
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -47,6 +53,7 @@ export class ControlRelay<S, I> {
     this.#served.clear();
     this.#vouched.clear();
     this.#admitting.clear();
+    this.#joinRelayedBy = undefined;
   }
 
   // ---- a player passing control on -----------------------------------------------
@@ -172,7 +179,9 @@ export class ControlRelay<S, I> {
     if (inner.kind !== Kind.join && inner.kind !== Kind.drop && inner.kind !== Kind.snapshot) return this.c.badMessage(from, `a relayed control message of kind ${inner.kind}`);
     const why = this.#refusal(from, inner);
     if (why) return this.c.log(`ignoring a ${kindName(inner.kind)} relayed by ${from} as from ${m.peer}: ${why}`);
+    const wasLobby = this.c.status === 'lobby';
     dispatch(m.peer, m.control);
+    if (wasLobby && this.c.status === 'joining') this.#joinRelayedBy = from;
     // Our acknowledgement opens the forwarder's inputs past the join frame (see gate).
     if (inner.kind === Kind.join && inner.peer !== this.c.selfId && this.c.status !== 'lobby') this.c.sendCtl(from, { kind: Kind.joinAck, gen: inner.gen, peer: inner.peer, atFrame: inner.atFrame });
   }
@@ -217,7 +226,10 @@ export class ControlRelay<S, I> {
       if (m.kind !== Kind.join || m.peer !== this.c.selfId) return 'we are in the lobby';
       return m.members.some(([, p]) => p === from) ? undefined : `${from} is no member of that game`;
     }
-    if (this.c.status === 'joining') return this.c.streams.has(from) ? undefined : `${from} is no member of our game`;
+    if (this.c.status === 'joining') {
+      if (m.kind === Kind.snapshot) return from === this.#joinRelayedBy ? undefined : 'it did not pass our join on';
+      return this.c.streams.has(from) ? undefined : `${from} is no member of our game`;
+    }
     const via = this.c.relay.controlForwarder();
     return via === from ? undefined : `we take control from ${via ?? 'nobody'}`;
   }

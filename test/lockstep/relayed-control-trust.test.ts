@@ -1,0 +1,40 @@
+/**
+ * Who may pass control on in a `relay` (control-relay.ts): a relay must not let a member
+ * deliver what it could not send in its own name.
+ */
+import { describe, expect, it } from 'vitest';
+import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
+import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+
+describe('a relayed snapshot', () => {
+  it('is not taken by a joiner from a player that did not pass its join on: b cannot feed w a state as from the coordinator a', async () => {
+    const seed = 721;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(200);
+    a.start({ seed });
+    await advanceUntil(n, () => a.frame >= 300, 10_000);
+    // w reaches both players and is admitted by a directly; its snapshot comes from a.
+    let atFrame = -1;
+    a.on('player-joined', (e) => e.peer === 'w' && (atFrame = e.atFrame));
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    await advanceUntil(n, () => w.status === 'joining', 10_000, 2);
+    expect({ status: w.status, atFrame: atFrame > 0 }).toEqual({ status: 'joining', atFrame: true });
+    // b sends it, before a's, a snapshot of its join frame as from a: an older state of b's.
+    const old = Math.floor((b.frame - 100) / 10) * 10;
+    const snapshot = encodeControl({
+      kind: Kind.snapshot, gen: generationOf(seed, 'a'), frame: atFrame, seed, tickHz: 60, delay: b.inputDelay, hashEvery: 10,
+      players: ['a', 'b'], spectators: ['w'], joins: [], drops: [], state: b.stateAt(old)!,
+    });
+    const forge = rooms[1]!.channel('lockstep:ctl', { reliability: 'reliable' });
+    await forge.send('w', encodeControl({ kind: Kind.relay, peer: 'a', control: snapshot }));
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= atFrame + 200, 10_000);
+    expect(w.status).toBe('running');
+    // w took a's snapshot: its states agree with the players' from its join frame on.
+    expect(expectAgreement([a, b, w], atFrame, atFrame + 200)).toBeGreaterThan(15);
+    expect(logs.some((l) => /^w: ignoring a snapshot relayed by b as from a/.test(l))).toBe(true);
+    for (const s of [a, b, w]) s.leave();
+  });
+});
