@@ -154,6 +154,12 @@ export interface MediaShare {
 const MAX_BAD_MESSAGES = 16;
 /** Media shares one peer may start while it stays in the room (each costs us a connection). */
 const MAX_RESTARTS = 8;
+/**
+ * Connections one peer's offers may make us build while it stays in the room (after
+ * `bye`, on a session we have not seen, or when first offers cross). A share of the peer's
+ * needs one, two when offers cross: 4 for each share it may start is plenty.
+ */
+const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
 
 type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
 
@@ -185,6 +191,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const badMessages = new Map<PeerId, number>();
   /** `hello`s from each peer while it stays in the room. */
   const restarts = new Map<PeerId, number>();
+  /** Connections built to answer each peer's offers while it stays in the room. */
+  const answered = new Map<PeerId, number>();
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -302,6 +310,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       return reconcile(from);
     }
     const media = connections.get(from);
+    let replace = false;
     if (media) {
       // Aimed at a connection of ours that was replaced: stale.
       if (message.to !== '' && message.to !== media.session) return;
@@ -311,15 +320,22 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
           media.remoteSession = message.s;
         } else if (message.t === 'offer') {
           // The peer started a new media connection (it lost the old one): follow it.
-          forgetConnection(from);
+          replace = true;
         } else {
           return; // the rest of an old connection of the peer's
         }
       }
       // Our first offer crossed theirs: a new connection answers it (see yieldsTo).
-      if (media.yieldsTo(message)) forgetConnection(from);
+      if (media.yieldsTo(message)) replace = true;
     } else if (message.t !== 'offer') {
       return; // nothing to answer or add it to
+    }
+    if (!media || replace) {
+      // Each costs us an RTCPeerConnection: like hellos, a peer gets a few, not endless ones.
+      const count = (answered.get(from) ?? 0) + 1;
+      answered.set(from, count);
+      if (count > MAX_ANSWERED_CONNECTIONS) return refuse(from, `more than ${MAX_ANSWERED_CONNECTIONS} media connections asked for`);
+      if (replace) forgetConnection(from);
     }
     connect(from).receive(message);
   };
@@ -333,6 +349,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       forget(id);
       badMessages.delete(id);
       restarts.delete(id);
+      answered.delete(id);
     }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();
