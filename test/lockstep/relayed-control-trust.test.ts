@@ -38,3 +38,32 @@ describe('a relayed snapshot', () => {
     for (const s of [a, b, w]) s.leave();
   });
 });
+
+describe('a spectator admitted through a player', () => {
+  it('is not admitted again, after it leaves, on a lobby hello of its own relayed before that admission reached it', async () => {
+    const seed = 722;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(200);
+    a.start({ seed });
+    await n.advance(1000);
+    // w cannot reach the coordinator a; its link to b, its forwarder, takes 600 ms. Its lobby
+    // hellos (one a second) sent in the 1.2 s around its admission reach a after it: kept by
+    // a, they are from before that admission, and a cannot tell (it hears nothing of w).
+    n.block('a', 'w');
+    n.setLink('w', 'b', { latencyMs: 600 });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    const joined: string[] = [];
+    for (const s of [a, b]) s.on('player-joined', (e) => e.peer === 'w' && joined.push(`${s.selfId}: w@${e.atFrame}`));
+    await advanceUntil(n, () => w.status === 'running', 15_000);
+    await advanceUntil(n, () => w.frame >= a.frame - 60, 10_000);
+    expect({ status: w.status, joined: joined.length }).toEqual({ status: 'running', joined: 2 });
+    // w leaves the game, not the room (b and a's hellos still list it as connected to b).
+    w.leave();
+    await n.advance(15_000);
+    expect({ joined: joined.length, lists: [a.spectators, b.spectators] }).toEqual({ joined: 2, lists: [[], []] });
+    for (const s of [a, b]) s.leave();
+  });
+});
