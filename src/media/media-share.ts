@@ -311,9 +311,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     }
     const media = connections.get(from);
     let replace = false;
+    let yielded = '';
     if (media) {
       // Aimed at a connection of ours that was replaced: stale.
-      if (message.to !== '' && message.to !== media.session) return;
+      if (!media.isFor(message.to)) return;
       if (media.remoteSession !== '' && message.s !== media.remoteSession) {
         if (message.to === media.session) {
           // The peer's new connection, answering ours: it forgot its old one.
@@ -326,7 +327,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
         }
       }
       // Our first offer crossed theirs: a new connection answers it (see yieldsTo).
-      if (media.yieldsTo(message)) replace = true;
+      if (media.yieldsTo(message)) {
+        replace = true;
+        yielded = media.session;
+      }
     } else if (message.t !== 'offer') {
       return; // nothing to answer or add it to
     }
@@ -337,7 +341,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       if (count > MAX_ANSWERED_CONNECTIONS) return refuse(from, `more than ${MAX_ANSWERED_CONNECTIONS} media connections asked for`);
       if (replace) forgetConnection(from);
     }
-    connect(from).receive(message);
+    const answering = connect(from);
+    // The peer got our replaced connection's offer: until our answer reaches it, it names that one.
+    if (yielded !== '') answering.former = yielded;
+    answering.receive(message);
   };
 
   const offs = [

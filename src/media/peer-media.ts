@@ -38,6 +38,12 @@ export class PeerMedia {
   readonly session = newSession();
   /** The remote connection's session id we are paired with; '' until its first message. */
   remoteSession = '';
+  /**
+   * The session of our connection this one replaced to answer the peer's crossing offer
+   * (see yieldsTo), or ''. The peer received that connection's offer, so it addresses
+   * its candidates to it until our answer arrives: they belong here.
+   */
+  former = '';
   readonly #pc: SignalingPc;
   readonly #polite: boolean;
   readonly #host: PeerMediaHost;
@@ -138,6 +144,11 @@ export class PeerMedia {
    */
   yieldsTo(message: MediaMessage): boolean {
     return message.t === 'offer' && this.#polite && !this.#heard && (this.#makingOffer || this.#pc.signalingState === 'have-local-offer');
+  }
+
+  /** Whether a message the peer addressed to `to` is meant for this connection. */
+  isFor(to: string): boolean {
+    return to === '' || to === this.session || (this.former !== '' && to === this.former);
   }
 
   /** Close the connection; idempotent. */
