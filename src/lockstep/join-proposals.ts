@@ -56,11 +56,12 @@ export class JoinProposals<S, I> {
     const last = this.c.lastAdmission.get(peer);
     if (last !== undefined && hello.after <= last && this.c.heardIn.get(peer) === last) return;
     // A peer we have no connection to we never hear a packet of, and its lobby hellos come
-    // relayed: one sent just before it took that admission can reach us after it, and kept,
+    // relayed: one sent just before it took an admission can reach us after it, and kept,
     // it would admit again a spectator that left the game but not the room (a member we
-    // cannot reach we never forget: SilentMembers). Only one as it arrives counts then (a
-    // peer in the lobby repeats its hello every second).
-    if (last !== undefined && hello.after <= last && !linked && !fresh) return;
+    // cannot reach we never forget: SilentMembers), even once we forgot that admission
+    // (Departures.forgetPeer). Only a hello as it arrives admits it (a peer in the lobby
+    // repeats its hello every second).
+    if (!linked && !fresh) return;
     // Rate limit (the periodic retry in the ticker admits it once the interval is over).
     if (last !== undefined && sim.frame < last + READMIT_INTERVAL_S * this.c.config.tickHz) return;
     // While a drop is being agreed, a join sent now could reach a member before the drop

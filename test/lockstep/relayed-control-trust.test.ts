@@ -67,3 +67,36 @@ describe('a spectator admitted through a player', () => {
     for (const s of [a, b]) s.leave();
   });
 });
+
+describe('a spectator that only one player reached', () => {
+  it('is not admitted again, after that player left and it left too, when a new player reaches it', async () => {
+    const seed = 723;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const [a, b, c] = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    await n.advance(200);
+    a!.start({ seed });
+    await n.advance(1000);
+    // w reaches c alone, over 600 ms: some of its lobby hellos reach a, relayed, after its admission.
+    n.block('a', 'w');
+    n.block('b', 'w');
+    n.setLink('w', 'c', { latencyMs: 600 });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 3, { spectator: true }, logs);
+    const joined: string[] = [];
+    for (const s of [a!, b!]) s.on('player-joined', (e) => e.peer === 'w' && joined.push(`${s.selfId}: w@${e.atFrame}`));
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= a!.frame - 60, 15_000);
+    expect({ status: w.status, joined: joined.length }).toEqual({ status: 'running', joined: 2 });
+    // c leaves: no player reaches w, a and b forget it. w leaves the game (not the room).
+    c!.leave();
+    await advanceUntil(n, () => !a!.spectators.includes('w') && !b!.spectators.includes('w'), 5000);
+    w.leave();
+    await n.advance(2000);
+    // d joins as a player and reaches w: its hello lists w, so a player reaches w again.
+    const d = walk(n.join('game', { peerId: 'd' }), n, 4, {}, logs);
+    await advanceUntil(n, () => d.status === 'running', 10_000);
+    await n.advance(8000);
+    expect({ joined: joined.length, lists: [a!.spectators, b!.spectators] }).toEqual({ joined: 2, lists: [[], []] });
+    for (const s of [a!, b!, d]) s.leave();
+  });
+});
