@@ -344,6 +344,9 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     const answering = connect(from);
     // The peer got our replaced connection's offer: until our answer reaches it, it names that one.
     if (yielded !== '') answering.former = yielded;
+    if (message.t === 'candidate' && ++answering.candidates > MEDIA_LIMITS.maxCandidates) {
+      return refuse(from, `candidate: more than ${MEDIA_LIMITS.maxCandidates} on one connection`);
+    }
     answering.receive(message);
   };
 

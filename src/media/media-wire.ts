@@ -26,6 +26,12 @@ export const MEDIA_LIMITS = {
    * audio and video, plus the stopped sections kept until reused, fit well within.
    */
   maxMediaSections: 64,
+  /**
+   * Candidates one media connection takes from the peer: the engine keeps each and sends
+   * connectivity checks to the address it names. A connection finds a handful (per
+   * network interface, STUN and TURN server; again after each ICE restart).
+   */
+  maxCandidates: 512,
 };
 
 /**

@@ -44,6 +44,8 @@ export class PeerMedia {
    * its candidates to it until our answer arrives: they belong here.
    */
   former = '';
+  /** Candidates the peer sent this connection (media-share.ts caps them). */
+  candidates = 0;
   readonly #pc: SignalingPc;
   readonly #polite: boolean;
   readonly #host: PeerMediaHost;

@@ -1,0 +1,64 @@
+/**
+ * Every candidate a peer sends is added to our media connection, and the engine keeps
+ * each one and checks connectivity to it (STUN requests to whatever address it names).
+ * A connection finds a handful (one per network interface, STUN and TURN server; a few
+ * more per ICE restart), so a peer sending hundreds is misbehaving: past 512 on one
+ * connection they are refused as bad messages, never added.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import { createMediaShare } from '../../src/media/index.js';
+import { encodeMediaMessage } from '../../src/media/media-wire.js';
+import type { MeshpartyError } from '../../src/util/errors.js';
+import { until, wrtc } from './support/wrtc-media.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const clean of cleanups.splice(0).reverse()) await clean();
+});
+
+describe('candidates from one peer', () => {
+  it('past 512 on one connection are refused, not added, and disconnect the peer 16 later', async () => {
+    const net = createMemoryNetwork({ seed: 81, mesh: { logger: silentLogger() } });
+    let added = 0;
+    function RTCPeerConnection(config?: RTCConfiguration) {
+      const pc = new wrtc.RTCPeerConnection(config);
+      const add = pc.addIceCandidate.bind(pc);
+      pc.addIceCandidate = (c: RTCIceCandidateInit) => {
+        added++;
+        return add(c);
+      };
+      return pc;
+    }
+    const a = net.join('call', { peerId: 'a' });
+    const media = createMediaShare(a, { wrtc: { ...wrtc, RTCPeerConnection }, logger: silentLogger() });
+    const errors: MeshpartyError[] = [];
+    media.on('error', (e) => errors.push(e));
+    const x = net.join('call', { peerId: 'x' });
+    cleanups.push(async () => {
+      media.destroy();
+      await x.leave();
+      await a.leave();
+    });
+    await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
+    // A real offer, so a builds a connection for x and takes its candidates.
+    const pc = new wrtc.RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'sendonly' });
+    const offer = await pc.createOffer();
+    pc.close();
+    const raw = x.channel('media');
+    await raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'x1', to: '', sdp: offer.sdp as string }));
+    const candidate = (i: number) => `candidate:${i} 1 udp 2122260223 10.${(i >> 8) & 255}.${i & 255}.1 ${10_000 + i} typ host generation 0`;
+    const send = (i: number) => raw.send('a', encodeMediaMessage({ v: 1, t: 'candidate', s: 'x1', to: '', candidate: candidate(i), sdpMid: '0', sdpMLineIndex: 0 }));
+    for (let i = 0; i < 512; i++) await send(i);
+    await until('512 candidates added', () => added === 512);
+    expect(errors).toEqual([]);
+    for (let i = 512; i < 560 && a.peers.size === 1; i++) await send(i);
+    await until('x disconnected', () => a.peers.size === 0, 10_000);
+    expect(added).toBe(512);
+    const refused = errors.filter((e) => e.code === 'bad-message');
+    expect(refused).toHaveLength(16);
+    expect(refused[0]!.detail?.reason).toBe('candidate: more than 512 on one connection');
+  }, 30_000);
+});
