@@ -59,9 +59,10 @@ export class JoinProposals<S, I> {
     // relayed: one sent just before it took an admission can reach us after it, and kept,
     // it would admit again a spectator that left the game but not the room (a member we
     // cannot reach we never forget: SilentMembers), even once we forgot that admission
-    // (Departures.forgetPeer). Only a hello as it arrives admits it (a peer in the lobby
+    // (Departures.forgetPeer) or have a connection to it (its session stopped, it says
+    // nothing over it). Only such a hello as it arrives admits it (a peer in the lobby
     // repeats its hello every second).
-    if (!linked && !fresh) return;
+    if (!fresh && (!linked || hello.relayed)) return;
     // Rate limit (the periodic retry in the ticker admits it once the interval is over).
     if (last !== undefined && sim.frame < last + READMIT_INTERVAL_S * this.c.config.tickHz) return;
     // While a drop is being agreed, a join sent now could reach a member before the drop

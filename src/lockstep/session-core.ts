@@ -127,7 +127,8 @@ export class SessionCore<S, I> {
   joinedAt = 0;
   /** Admissions in a row that ended `no-snapshot`: each doubles the next deadline (see Admission.snapshotOverdue). */
   snapshotMisses = 0;
-  hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number }>();
+  /** Latest hello of each peer (`relayed`: passed on by a player, control-relay.ts). */
+  hellos = new Map<PeerId, { role: Role; started: boolean; connected: PeerId[]; after: number; relayed?: boolean }>();
   /** The peers each peer said (in its latest hello, kept while it plays) it is connected to: who can forward whose inputs (input-relay.ts). */
   peerLinks = new Map<PeerId, Set<PeerId>>();
   hashes: HashBook;

@@ -253,10 +253,10 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#begin(m, winner);
   }
 
-  #onControl(from: PeerId, data: Uint8Array): void {
+  #onControl(from: PeerId, data: Uint8Array, relayed = false): void {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
-      this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after });
+      this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after, relayed });
       const had = this.#c.peerLinks.get(from);
       this.#c.peerLinks.set(from, new Set(m.connected));
       // A player's connection closed: spectators nobody reaches any more are gone (Departures.reached).
@@ -271,7 +271,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#c.control.onLobbyHello(from, m, data);
       return;
     }
-    if (m.kind === Kind.relay) return this.#c.control.onRelay(from, m, (origin, inner) => this.#onControl(origin, inner));
+    if (m.kind === Kind.relay) return this.#c.control.onRelay(from, m, (origin, inner) => this.#onControl(origin, inner, true));
     if (m.kind === Kind.start) {
       if (!(m.players.includes(this.#c.selfId) || m.spectators.includes(this.#c.selfId))) return;
       // A start's generation names its starter too (generationOf): two starts at once, even

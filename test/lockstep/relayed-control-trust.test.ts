@@ -100,3 +100,35 @@ describe('a spectator that only one player reached', () => {
     for (const s of [a!, b!, d]) s.leave();
   });
 });
+
+describe('a spectator admitted through a player, that the coordinator reaches later', () => {
+  it('is not admitted again, once it left and a connects to it, on its lobby hello relayed after that admission', async () => {
+    const seed = 724;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(200);
+    a.start({ seed });
+    await n.advance(1000);
+    n.block('a', 'w');
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    const joined: string[] = [];
+    for (const s of [a, b]) s.on('player-joined', (e) => e.peer === 'w' && joined.push(`${s.selfId}: w@${e.atFrame}`));
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= a.frame - 60, 15_000);
+    // A lobby hello w sent just before it took its join, passed on by b after a admitted it
+    // (the first test makes one come so over a slow link; here it is sent as b would).
+    const hello = encodeControl({ kind: Kind.hello, role: 'spectator', started: false, connected: ['b'], after: 0 });
+    await rooms[1]!.channel('lockstep:ctl', { reliability: 'reliable' }).send('a', encodeControl({ kind: Kind.relay, peer: 'w', control: hello }));
+    await n.advance(500);
+    expect({ status: w.status, joined: joined.length }).toEqual({ status: 'running', joined: 2 });
+    // w leaves the game (not the room); then a and w can connect, and do.
+    w.leave();
+    await n.advance(2000);
+    n.unblock('a', 'w');
+    await advanceUntil(n, () => rooms[0]!.peers.has('w'), 60_000);
+    await n.advance(10_000);
+    expect({ linked: rooms[0]!.peers.has('w'), joined: joined.length, lists: [a.spectators, b.spectators] }).toEqual({ linked: true, joined: 2, lists: [[], []] });
+    for (const s of [a, b]) s.leave();
+  });
+});
