@@ -27,9 +27,10 @@ export const MEDIA_LIMITS = {
    */
   maxMediaSections: 64,
   /**
-   * Candidates one media connection takes from the peer: the engine keeps each and sends
-   * connectivity checks to the address it names. A connection finds a handful (per
-   * network interface, STUN and TURN server; again after each ICE restart).
+   * Candidates one media connection takes from the peer between two of its ICE restarts
+   * (new credentials in its offer or answer: the engine drops the old candidates then).
+   * The engine keeps each and sends connectivity checks to the address it names; a
+   * connection finds a handful (per network interface, STUN and TURN server).
    */
   maxCandidates: 512,
 };

@@ -44,8 +44,10 @@ export class PeerMedia {
    * its candidates to it until our answer arrives: they belong here.
    */
   former = '';
-  /** Candidates the peer sent this connection (media-share.ts caps them). */
+  /** Candidates the peer sent since its ICE credentials last changed (media-share.ts caps them). */
   candidates = 0;
+  /** The peer's ICE username fragment in its last description: a new one is an ICE restart. */
+  #remoteUfrag = '';
   readonly #pc: SignalingPc;
   readonly #polite: boolean;
   readonly #host: PeerMediaHost;
@@ -121,6 +123,11 @@ export class PeerMedia {
   /** Apply one checked message from the peer (offer, answer or candidate for this session). */
   receive(message: Extract<MediaMessage, { s: string }>): void {
     if (this.remoteSession === '') this.remoteSession = message.s;
+    if (message.t !== 'candidate') {
+      // An ICE restart: the engine drops the old candidates, so the count starts again.
+      const ufrag = /^a=ice-ufrag:(\S+)/m.exec(message.sdp)?.[1] ?? '';
+      if (ufrag !== this.#remoteUfrag) [this.#remoteUfrag, this.candidates] = [ufrag, 0];
+    }
     // Counted now, so a connection made for an incoming offer answers it before it offers
     // its own tracks (its first negotiation would otherwise cross the offer it answers).
     this.#pending++;

@@ -18,47 +18,65 @@ afterEach(async () => {
   for (const clean of cleanups.splice(0).reverse()) await clean();
 });
 
+/** Room `a` with a media share counting the candidates added to its connections, and a raw peer `x` that offered. */
+async function setup(seed: number) {
+  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
+  const counts = { added: 0 };
+  function RTCPeerConnection(config?: RTCConfiguration) {
+    const pc = new wrtc.RTCPeerConnection(config);
+    const add = pc.addIceCandidate.bind(pc);
+    pc.addIceCandidate = (c: RTCIceCandidateInit) => {
+      counts.added++;
+      return add(c);
+    };
+    return pc;
+  }
+  const a = net.join('call', { peerId: 'a' });
+  const media = createMediaShare(a, { wrtc: { ...wrtc, RTCPeerConnection }, logger: silentLogger() });
+  const errors: MeshpartyError[] = [];
+  media.on('error', (e) => errors.push(e));
+  const x = net.join('call', { peerId: 'x' });
+  cleanups.push(async () => {
+    media.destroy();
+    await x.leave();
+    await a.leave();
+  });
+  await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
+  // A real offer, so a builds a connection for x and takes its candidates.
+  const pc = new wrtc.RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'sendonly' });
+  const offer = (await pc.createOffer()).sdp as string;
+  pc.close();
+  const raw = x.channel('media');
+  const sendOffer = (sdp: string) => raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'x1', to: '', sdp }));
+  await sendOffer(offer);
+  const candidate = (i: number) => `candidate:${i} 1 udp 2122260223 10.${(i >> 8) & 255}.${i & 255}.1 ${10_000 + i} typ host generation 0`;
+  const send = (i: number) => raw.send('a', encodeMediaMessage({ v: 1, t: 'candidate', s: 'x1', to: '', candidate: candidate(i), sdpMid: '0', sdpMLineIndex: 0 }));
+  return { a, counts, errors, offer, sendOffer, send };
+}
+
 describe('candidates from one peer', () => {
   it('past 512 on one connection are refused, not added, and disconnect the peer 16 later', async () => {
-    const net = createMemoryNetwork({ seed: 81, mesh: { logger: silentLogger() } });
-    let added = 0;
-    function RTCPeerConnection(config?: RTCConfiguration) {
-      const pc = new wrtc.RTCPeerConnection(config);
-      const add = pc.addIceCandidate.bind(pc);
-      pc.addIceCandidate = (c: RTCIceCandidateInit) => {
-        added++;
-        return add(c);
-      };
-      return pc;
-    }
-    const a = net.join('call', { peerId: 'a' });
-    const media = createMediaShare(a, { wrtc: { ...wrtc, RTCPeerConnection }, logger: silentLogger() });
-    const errors: MeshpartyError[] = [];
-    media.on('error', (e) => errors.push(e));
-    const x = net.join('call', { peerId: 'x' });
-    cleanups.push(async () => {
-      media.destroy();
-      await x.leave();
-      await a.leave();
-    });
-    await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
-    // A real offer, so a builds a connection for x and takes its candidates.
-    const pc = new wrtc.RTCPeerConnection();
-    pc.addTransceiver('video', { direction: 'sendonly' });
-    const offer = await pc.createOffer();
-    pc.close();
-    const raw = x.channel('media');
-    await raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'x1', to: '', sdp: offer.sdp as string }));
-    const candidate = (i: number) => `candidate:${i} 1 udp 2122260223 10.${(i >> 8) & 255}.${i & 255}.1 ${10_000 + i} typ host generation 0`;
-    const send = (i: number) => raw.send('a', encodeMediaMessage({ v: 1, t: 'candidate', s: 'x1', to: '', candidate: candidate(i), sdpMid: '0', sdpMLineIndex: 0 }));
+    const { a, counts, errors, send } = await setup(81);
     for (let i = 0; i < 512; i++) await send(i);
-    await until('512 candidates added', () => added === 512);
+    await until('512 candidates added', () => counts.added === 512);
     expect(errors).toEqual([]);
     for (let i = 512; i < 560 && a.peers.size === 1; i++) await send(i);
     await until('x disconnected', () => a.peers.size === 0, 10_000);
-    expect(added).toBe(512);
+    expect(counts.added).toBe(512);
     const refused = errors.filter((e) => e.code === 'bad-message');
     expect(refused).toHaveLength(16);
     expect(refused[0]!.detail?.reason).toBe('candidate: more than 512 on one connection');
+  }, 30_000);
+
+  it('an ICE restart (an offer with new ICE credentials) starts the count again: a long call on a flaky network is not cut off', async () => {
+    const { a, counts, errors, offer, sendOffer, send } = await setup(82);
+    for (let i = 0; i < 500; i++) await send(i);
+    await until('500 candidates added', () => counts.added === 500);
+    await sendOffer(offer.replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:rstr').replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:restartedpasswordof24chars'));
+    for (let i = 500; i < 1000; i++) await send(i);
+    await until('1000 candidates added', () => counts.added === 1000);
+    expect(errors).toEqual([]);
+    expect(a.peers.size).toBe(1);
   }, 30_000);
 });
