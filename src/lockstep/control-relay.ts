@@ -9,7 +9,7 @@
  *   from the coordinator;
  * - while it watches (it asks F for the coordinator's inputs, so F knows it takes control
  *   from F): F passes on every `join` and `drop` it gets, and on first serving it, the joins
- *   and drops still ahead. The spectator acknowledges each join to F, and F forwards it no
+ *   still ahead and the drops it knows (stepped ones too: the spectator may be behind). The spectator acknowledges each join to F, and F forwards it no
  *   input of a frame at or past a join it has not acknowledged, so it never steps the join
  *   frame without the joiner (the coordinator waits for the acknowledgement of members it
  *   reaches only; nobody waits for this spectator). F sends a join again after
@@ -23,6 +23,7 @@
  */
 import type { PeerId } from '../mesh/types.js';
 import { admissionKey, byId, type DropMessage, type JoinMessage, type SessionCore } from './session-core.js';
+import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import { type Control, decodeControl, encodeControl, Kind } from './wire.js';
 
 /** A relayed join not acknowledged this long after it was sent is sent again (the spectator may have been between forwarders). */
@@ -121,9 +122,12 @@ export class ControlRelay<S, I> {
           this.#relay(to, this.c.proposer.get(p) ?? this.c.selfId, join);
         }
       }
-      for (const d of this.c.decidedDrops.values()) {
-        if (this.c.dropped.has(d.leaver) && this.c.since.get(d.leaver) === d.since) this.#relay(to, this.c.selfId, d);
-      }
+      // Drops we stepped already too: the spectator may be behind us (it lags by its link,
+      // and changed forwarders as the leaver went), and without the drop it waits for the
+      // leaver's inputs for good. One it applied or stepped past is ignored there (or makes
+      // it rejoin, past-drop, as a drop it lacked must). Past MAX_RESEND_BACKLOG it is cut off anyway.
+      const frame = this.c.sim?.frame ?? 0;
+      for (const d of this.c.decidedDrops.values()) if (d.atFrame > frame - MAX_RESEND_BACKLOG) this.#relay(to, this.c.selfId, d);
     }
   }
 

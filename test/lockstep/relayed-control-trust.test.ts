@@ -1,6 +1,7 @@
 /**
- * Who may pass control on in a `relay` (control-relay.ts): a relay must not let a member
- * deliver what it could not send in its own name.
+ * Control passed on in a `relay` (control-relay.ts): a relay must not let a member deliver
+ * what it could not send in its own name; a spectator's lobby hello relayed and kept must
+ * not admit it again; a spectator changing forwarders must get the drops it still needs.
  */
 import { describe, expect, it } from 'vitest';
 import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
@@ -130,5 +131,34 @@ describe('a spectator admitted through a player, that the coordinator reaches la
     await n.advance(10_000);
     expect({ linked: rooms[0]!.peers.has('w'), joined: joined.length, lists: [a.spectators, b.spectators] }).toEqual({ linked: true, joined: 2, lists: [[], []] });
     for (const s of [a, b]) s.leave();
+  });
+});
+
+describe('a spectator taking control from a new forwarder', () => {
+  it('gets a drop its forwarder decided and already stepped, when it is behind that drop frame', async () => {
+    const seed = 725;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    const [a, b, c] = ps as [typeof ps[0], typeof ps[0], typeof ps[0]];
+    await n.advance(200);
+    a.start({ seed });
+    await n.advance(1000);
+    // w reaches a (the coordinator) and c, not b; its link to c takes 400 ms.
+    n.block('b', 'w');
+    n.setLink('w', 'c', { latencyMs: 400 });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= a.frame - 60, 15_000);
+    await n.advance(1000);
+    // a leaves: b coordinates, and w takes control from c, which reaches b. c has stepped
+    // a's drop frame by the time w's first wants reach it.
+    a.leave();
+    await advanceUntil(n, () => !b.players.includes('a') && !c.players.includes('a'), 5000);
+    const from = b.frame;
+    await advanceUntil(n, () => w.frame >= from + 300, 15_000);
+    expect({ status: w.status, players: [...w.players].sort(), behind: w.frame < from + 300 }).toEqual({ status: 'running', players: ['b', 'c'], behind: false });
+    expect(expectAgreement([b, c, w], from, from + 300)).toBeGreaterThan(20);
+    for (const s of [b, c, w]) s.leave();
   });
 });
