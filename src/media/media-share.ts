@@ -13,6 +13,7 @@ import type { PeerId, Room } from '../mesh/types.js';
 import { isNodeWebrtc, withJsSideDescriptions } from '../transport/wrtc-descriptions.js';
 import type { WebRtcImplementation } from '../transport/simple-peer.js';
 import { type AnnouncedStream, type MediaMessage, type MutedKinds, MEDIA_LIMITS, NOT_MUTED, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
+import { PeerAllowance } from './peer-allowance.js';
 import { PeerMedia } from './peer-media.js';
 
 export type { MutedKinds };
@@ -152,12 +153,13 @@ export interface MediaShare {
 
 /** Bad messages from one peer before it is disconnected from the room. */
 const MAX_BAD_MESSAGES = 16;
-/** Media shares one peer may start while it stays in the room (each costs us a connection). */
+/** Media shares one peer may start in a row (each costs us a connection); then one more every 10 s. */
 const MAX_RESTARTS = 8;
+const RESTART_REFILL_MS = 10_000;
 /**
- * Connections one peer's offers may make us build while it stays in the room (after
- * `bye`, on a session we have not seen, or when first offers cross). A share of the peer's
- * needs one, two when offers cross: 4 for each share it may start is plenty.
+ * Connections one peer's offers may make us build in a row (after `bye`, on a session we
+ * have not seen, or when first offers cross); then one more every 2.5 s. A share of the
+ * peer's needs one, two when offers cross: 4 for each share it may start is plenty.
  */
 const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
 
@@ -189,10 +191,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const arrived = new Map<PeerId, Map<string, MediaStream>>();
   const shown = new Map<PeerId, Map<string, RemoteMediaStream>>();
   const badMessages = new Map<PeerId, number>();
-  /** `hello`s from each peer while it stays in the room. */
-  const restarts = new Map<PeerId, number>();
-  /** Connections built to answer each peer's offers while it stays in the room. */
-  const answered = new Map<PeerId, number>();
+  /** `hello`s each peer may still send. */
+  const restarts = new PeerAllowance(MAX_RESTARTS, RESTART_REFILL_MS);
+  /** Connections each peer's offers may still make us build to answer them. */
+  const answered = new PeerAllowance(MAX_ANSWERED_CONNECTIONS, RESTART_REFILL_MS / 4);
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -292,9 +294,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     if (message.t === 'hello' || message.t === 'bye') {
       if (message.t === 'hello') {
         // Each makes us build a new connection: a few per peer are plenty.
-        const count = (restarts.get(from) ?? 0) + 1;
-        restarts.set(from, count);
-        if (count > MAX_RESTARTS) return refuse(from, `more than ${MAX_RESTARTS} media restarts`);
+        if (!restarts.take(from)) return refuse(from, `more than ${MAX_RESTARTS} media restarts in a row`);
       }
       // Whatever we set up with the peer's previous share is gone with it.
       forget(from);
@@ -336,9 +336,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     }
     if (!media || replace) {
       // Each costs us an RTCPeerConnection: like hellos, a peer gets a few, not endless ones.
-      const count = (answered.get(from) ?? 0) + 1;
-      answered.set(from, count);
-      if (count > MAX_ANSWERED_CONNECTIONS) return refuse(from, `more than ${MAX_ANSWERED_CONNECTIONS} media connections asked for`);
+      if (!answered.take(from)) return refuse(from, `more than ${MAX_ANSWERED_CONNECTIONS} media connections asked for in a row`);
       if (replace) forgetConnection(from);
     }
     const answering = connect(from);
@@ -358,8 +356,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     room.on('peer-left', ({ id }) => {
       forget(id);
       badMessages.delete(id);
-      restarts.delete(id);
-      answered.delete(id);
+      restarts.forget(id);
+      answered.forget(id);
     }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();

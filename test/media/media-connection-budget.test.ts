@@ -63,9 +63,10 @@ describe('media connections a peer makes us build', () => {
     await until('x disconnected for its bad messages', () => a.peers.size === 0, 10_000);
     // The first offers are answered, as a peer restarting its share would be; then no more.
     expect(counting.made()).toBeGreaterThanOrEqual(8);
-    expect(counting.made()).toBeLessThanOrEqual(36);
+    // 36 in a row, then one every 2.5 s: a slow run may get one or two more.
+    expect(counting.made()).toBeLessThanOrEqual(38);
     const refused = errors.filter((e) => e.code === 'bad-message');
     expect(refused.length).toBeGreaterThan(0);
-    expect(refused[0]!.detail?.reason).toBe('more than 36 media connections asked for');
+    expect(refused[0]!.detail?.reason).toBe('more than 36 media connections asked for in a row');
   }, 30_000);
 });
