@@ -69,9 +69,13 @@ const cameraMute = {
   muted: { audio: false, video: false },
   shared: null as { media: MediaShare; stream: MediaStream } | null,
   apply(stream: MediaStream): void {
-    if (this.shared) this.shared.media.setMuted(this.shared.stream, this.muted);
-    // Not shared yet: the tracks alone (setMuted sets them too once it is).
-    else for (const t of stream.getTracks()) t.enabled = !this.muted[t.kind as 'audio' | 'video'];
+    try {
+      // setMuted sets the tracks and tells the peers.
+      if (this.shared) return this.shared.media.setMuted(this.shared.stream, this.muted);
+    } catch {
+      // The room closed and took the share with it (bad-argument): the tracks alone, below.
+    }
+    for (const t of stream.getTracks()) t.enabled = !this.muted[t.kind as 'audio' | 'video'];
   },
 };
 

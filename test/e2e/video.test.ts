@@ -135,4 +135,14 @@ describe('video demo', () => {
     await a.waitForRemoteTiles(cameras(b, d));
     for (const p of [a, b, d, e]) expect(p.pageErrors).toEqual([]);
   }, 60_000);
+
+  it('camera off after the room closed still turns the camera off, with no error', async () => {
+    // pagehide destroys the share and leaves the room, as when the tab goes away.
+    await d.page.evaluate(() => dispatchEvent(new Event('pagehide')));
+    await waitFor(async () => (await d.page.getAttribute('#status', 'data-state')) === 'closed', 'd’s room closed', 15_000, 100);
+    await d.page.click('#camera');
+    const enabled = () => d.page.$eval('#tiles .tile[data-self][data-label="camera"] video', (v: HTMLVideoElement) => (v.srcObject as MediaStream).getVideoTracks().map((t) => t.enabled));
+    expect(await enabled()).toEqual([false]);
+    expect(d.pageErrors).toEqual([]);
+  }, 60_000);
 });
