@@ -10,7 +10,8 @@
  * connection to that player opens again first while nobody forwards for it (the player saw
  * it close too, and stopped sending it anything), it goes back to the lobby
  * (`player-unreachable`) and is admitted again with a snapshot once it reaches a player
- * again. With every player gone from its view it does so at once (`players-gone`).
+ * again. With every player gone from its view (no connection to any, players it never
+ * reached included) it does so at once (`players-gone`).
  * PROTOCOL.md, "Leave and drop", "Forwarded inputs" and "Relayed control".
  */
 import type { PeerId } from '../mesh/types.js';
@@ -70,7 +71,11 @@ export class SpectatorLinks<S, I> {
   rejoinIfAllGone(): void {
     if (this.c.role !== 'spectator' || this.c.status !== 'running') return;
     const players = this.c.sim?.players ?? [];
-    if (!players.every((p) => this.c.leaving.has(p) || this.c.dropped.has(p) || this.#lost.has(p))) return;
+    // A player we never had a connection to (its inputs came forwarded) is out of our view
+    // too: with no connection to any player, nobody forwards us anything, and no player's
+    // hello lists us, so every player forgets us (Departures.reached) while we would wait,
+    // frozen, and follow nobody when a connection to one opens again.
+    if (!players.every((p) => this.c.leaving.has(p) || this.c.dropped.has(p) || this.#lost.has(p) || !this.c.room.peers.has(p))) return;
     const gone = players.filter((p) => !this.c.dropped.has(p));
     this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${gone.join(', ')})`);
   }

@@ -162,3 +162,43 @@ describe('a spectator taking control from a new forwarder', () => {
     for (const s of [b, c, w]) s.leave();
   });
 });
+
+describe('a spectator that reaches no player for a moment', () => {
+  it('goes back to the lobby at once, players it never reached counted out of reach too, and is admitted again', async () => {
+    const seed = 726;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    const [a, b, c] = ps as [typeof ps[0], typeof ps[0], typeof ps[0]];
+    await n.advance(200);
+    a.start({ seed });
+    await n.advance(1000);
+    // w reaches a alone at first: c's inputs come forwarded by a (for this whole admission).
+    n.block('b', 'w');
+    n.block('c', 'w');
+    const w = walk(n.join('game', { peerId: 'w' }), n, 3, { spectator: true }, logs);
+    const heard: string[] = [];
+    w.on('rejoining', (e) => heard.push(e.reason.code));
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= a.frame - 60, 15_000);
+    n.unblock('c', 'w');
+    await advanceUntil(n, () => rooms[2]!.peers.has('w'), 30_000);
+    await n.advance(1000);
+    expect({ status: w.status, heard }).toEqual({ status: 'running', heard: [] });
+    // Both its links close: no player reaches w, and every player forgets it (no player's
+    // hello lists it). It must not wait: were a link to c (whose inputs a forwarded) to
+    // open within LINK_GRACE_MS, w took c for its forwarder, which sends a peer it forgot
+    // nothing, and stayed frozen for good (the scenario fuzz's seeds 226 and 232).
+    n.block('a', 'w');
+    n.block('c', 'w');
+    await n.advance(500);
+    expect({ status: w.status, heard }).toEqual({ status: 'lobby', heard: ['players-gone'] });
+    n.unblock('c', 'w');
+    await advanceUntil(n, () => w.status === 'running', 30_000);
+    const target = a.frame + 200;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect({ status: w.status, heard, lists: ps.map((s) => s.spectators) }).toEqual({ status: 'running', heard: ['players-gone'], lists: [['w'], ['w'], ['w']] });
+    expect(expectAgreement([a, b, c, w], target - 200, target)).toBeGreaterThan(15);
+    for (const s of [...ps, w]) s.leave();
+  });
+});
