@@ -24,7 +24,7 @@ import type { Channel, PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import { byId, type SessionCore } from './session-core.js';
-import { decodeInputPacket, decodeRelay, encodeInputPacket, encodeRelay, MAX_INPUTS_PER_PACKET, relayChannelName, resolveInputPacket } from './wire.js';
+import { decodeInputPacket, decodeRelay, encodeInputPacket, encodeRelay, Kind, MAX_INPUTS_PER_PACKET, relayChannelName, resolveInputPacket } from './wire.js';
 
 /**
  * A forwarder keeps forwarding a player's inputs to a spectator this long after the
@@ -37,12 +37,20 @@ import { decodeInputPacket, decodeRelay, encodeInputPacket, encodeRelay, MAX_INP
  * ```
  */
 export const RELAY_WANT_TTL_MS = 1000;
+/**
+ * A player keeps this many frames of every other player's inputs before its own frame, wanted
+ * or not: a spectator that picks it as forwarder (its forwarder left, or its link did) is
+ * behind it, and gets what it lacks from here.
+ */
+export const RELAY_KEEP_FRAMES = 240;
 
 export class InputRelay<S, I> {
   #ch: Channel | undefined;
   #off: (() => void) | undefined;
   /** Forwarder: what each spectator asked of us, by player (first frame it lacks, clock time asked). */
   readonly #wants = new Map<PeerId, Map<PeerId, { next: number; at: number }>>();
+  /** Forwarder: admissions (spectator, since) we told we no longer hold what they ask for (once each). */
+  readonly #cut = new Set<string>();
   /** Spectator: the forwarder we take each player's inputs from (players we have no connection to). */
   readonly #forwarder = new Map<PeerId, PeerId>();
   /** Spectator: players whose inputs we have had forwarded in this admission (they stay forwarded). */
@@ -63,6 +71,7 @@ export class InputRelay<S, I> {
     this.#off = undefined;
     this.#ch = undefined;
     this.#wants.clear();
+    this.#cut.clear();
     this.#forwarder.clear();
     this.#forwarded.clear();
   }
@@ -129,7 +138,7 @@ export class InputRelay<S, I> {
       const w = wants.get(player);
       if (w && now - w.at < RELAY_WANT_TTL_MS) floor = Math.min(floor, Math.max(w.next, frame - MAX_RESEND_BACKLOG));
     }
-    return floor;
+    return Math.min(floor, frame - RELAY_KEEP_FRAMES);
   }
 
   /** The forwarder for `player` by the rule in the file comment, or undefined if no player we reach reaches it. */
@@ -196,7 +205,13 @@ export class InputRelay<S, I> {
         const s = this.c.streams.get(p)!;
         const first = Math.max(w.next, s.start);
         const inputs = s.range(first, Math.min(s.next, first + MAX_INPUTS_PER_PACKET, gate));
-        if (inputs.length === 0) continue;
+        if (inputs.length === 0) {
+          // We stepped and forgot the inputs it asks for (it picked us while further behind
+          // than we keep, RELAY_KEEP_FRAMES): nobody will send them, and it would wait for
+          // good. Told so, it goes back to the lobby, as a receiver its player cut off does.
+          if (first < s.next && first < gate && !s.get(first)) this.#cutOff(to, p, first);
+          continue;
+        }
         const packet = encodeInputPacket({ ack: first + inputs.length, first, inputs }, this.c.byteLength);
         const bytes = encodeRelay({ type: 'inputs', player: p, packet });
         this.c.inputBytes += bytes.length;
@@ -204,6 +219,16 @@ export class InputRelay<S, I> {
         this.#ch?.send(to, bytes).catch(() => {});
       }
     }
+  }
+
+  #cutOff(to: PeerId, player: PeerId, first: number): void {
+    const since = this.c.since.get(to);
+    this.#wants.delete(to);
+    if (since === undefined || this.#cut.has(`${to}\u0000${since}`)) return;
+    this.#cut.add(`${to}\u0000${since}`);
+    for (const k of this.#cut) if (this.#cut.size > 64) this.#cut.delete(k);
+    this.c.log(`no longer forwarding to ${to}: it asks for ${player}'s inputs from frame ${first}, which we no longer hold`);
+    this.c.sendCtl(to, { kind: Kind.cutOff, gen: this.c.gen, since, acked: first });
   }
 
   #onMessage(from: PeerId, data: Uint8Array): void {
