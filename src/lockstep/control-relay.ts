@@ -9,7 +9,7 @@
  *   from the coordinator;
  * - while it watches (it asks F for the coordinator's inputs, so F knows it takes control
  *   from F): F passes on every `join` and `drop` it gets, and on first serving it, the joins
- *   still ahead and the drops it knows (stepped ones too: the spectator may be behind). The spectator acknowledges each join to F, and F forwards it no
+ *   and drops it knows, those it stepped too (the spectator may be behind it). The spectator acknowledges each join to F, and F forwards it no
  *   input of a frame at or past a join it has not acknowledged, so it never steps the join
  *   frame without the joiner (the coordinator waits for the acknowledgement of members it
  *   reaches only; nobody waits for this spectator). F sends a join again after
@@ -115,18 +115,26 @@ export class ControlRelay<S, I> {
         continue;
       }
       this.#served.set(to, new Map());
-      for (const [f, ps] of this.c.joinsAt) {
-        for (const p of ps) {
-          if (p === to) continue;
-          const join: JoinMessage = { kind: Kind.join, gen: this.c.gen, peer: p, role: 'player', atFrame: f, ...this.c.config, members: [] };
-          this.#relay(to, this.c.proposer.get(p) ?? this.c.selfId, join);
-        }
+      // Joins we stepped already too (players admitted late, within MAX_RESEND_BACKLOG): the
+      // spectator may be behind us (its snapshot from us, or its wants, came over a slow
+      // link), and one that steps a join frame without the joiner goes wrong for good. One
+      // it knows it acknowledges at once (that opens the gate below).
+      const frame = this.c.sim?.frame ?? 0;
+      const joins = new Map<PeerId, number>();
+      for (const [f, ps] of this.c.joinsAt) for (const p of ps) joins.set(p, f);
+      for (const p of this.c.streams.keys()) {
+        const f = this.c.since.get(p);
+        if (this.c.proposer.has(p) && f !== undefined && f > frame - MAX_RESEND_BACKLOG && !joins.has(p)) joins.set(p, f);
+      }
+      for (const [p, f] of joins) {
+        if (p === to) continue;
+        const join: JoinMessage = { kind: Kind.join, gen: this.c.gen, peer: p, role: 'player', atFrame: f, ...this.c.config, members: [] };
+        this.#relay(to, this.c.proposer.get(p) ?? this.c.selfId, join);
       }
       // Drops we stepped already too: the spectator may be behind us (it lags by its link,
       // and changed forwarders as the leaver went), and without the drop it waits for the
       // leaver's inputs for good. One it applied or stepped past is ignored there (or makes
       // it rejoin, past-drop, as a drop it lacked must). Past MAX_RESEND_BACKLOG it is cut off anyway.
-      const frame = this.c.sim?.frame ?? 0;
       for (const d of this.c.decidedDrops.values()) if (d.atFrame > frame - MAX_RESEND_BACKLOG) this.#relay(to, this.c.selfId, d);
     }
   }
