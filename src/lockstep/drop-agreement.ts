@@ -3,8 +3,9 @@
  * the lowest-id remaining player). Every remaining member freezes the leaver's input
  * stream and reports `next` (first frame of the leaver's input it does not have) plus
  * the leaver's recent inputs. With every remaining *player's* report in, the drop frame
- * is the largest `next` reported: no player can have stepped past it (it lacks the
- * leaver's input there), and the inputs between the smallest player `next` and it are
+ * is the largest `next` reported (one of a player not computing yet, or leaving, only
+ * where its inputs reach down to the others'): no player can have stepped past it (it
+ * lacks the leaver's input there), and the inputs between the smallest player `next` and it are
  * handed to everyone, so every member steps the same frames with the same inputs and
  * then drops the leaver. Only players' reports are added: a spectator has no say in who
  * is gone (its connection to a player failing is its own trouble, and any room member can
@@ -63,8 +64,17 @@ export class DropAgreement {
       reports.push(r);
     }
     if (reports.length === 0) return undefined;
+    // Other reports (a joiner's, a leaving player's) raise the drop frame only where they
+    // hold the leaver's inputs from at or below it on. A joiner before its snapshot holds the
+    // leaver's stream from its join frame: with none of its inputs yet it reports `next` = that
+    // frame, and counted, that would put the drop frame past a gap nobody can fill (every
+    // player stalled below it, the joiner's snapshot waiting for a frame past the stall).
     const all = [...this.reports.values()];
-    const atFrame = Math.max(...all.map((r) => r.next));
+    let atFrame = Math.max(...reports.map((r) => r.next));
+    for (let raised = true; raised; ) {
+      raised = false;
+      for (const r of all) if (r.base <= atFrame && r.next > atFrame) (atFrame = r.next), (raised = true);
+    }
     let base = Math.min(...reports.map((r) => r.next));
     const known = new Map<number, Uint8Array>();
     for (const r of all) r.inputs.forEach((b, i) => known.set(r.base + i, b));
