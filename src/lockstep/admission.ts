@@ -147,6 +147,12 @@ export class Admission<S, I> {
       const held = this.c.streams.get(p);
       if (held?.start === f) for (let i = 0; i < m.delay; i++) held.put(f + i, this.c.neutral, true);
       else this.c.streams.set(p, new InputStream(f, m.delay, this.c.neutral));
+      // A player admitted after us (not among our join's members) sends us its inputs from
+      // its join frame and must hear our acknowledgements, as applyJoin arranges: its own
+      // join, if it reaches us after this snapshot (relayed to a spectator), is only
+      // acknowledged (onJoin: the same admission again). Without this we never answered it:
+      // it resent its first inputs for good, we stalled on them, and it forgot us as silent.
+      if (held?.start !== f || !this.c.receivers.has(p)) this.c.receivers.set(p, f);
     }
     for (const [f, p] of m.drops) {
       const list = this.c.dropsAt.get(f) ?? [];
