@@ -7,12 +7,14 @@
  * waits for every member's acknowledgement, so without this bound one such member froze
  * the game for everyone, with nothing but a `stall` event. After SILENT_MEMBER_MS it is
  * `absent`: a player is announced gone and dropped at a frame the players agree on (as if
- * it had left); a spectator stops being a member here; a player silent towards a spectator
+ * it had left); a spectator is announced gone too and stops being a member for every
+ * player (those that cannot reach it included); a player silent towards a spectator
  * is that spectator's own trouble (spectator-links.ts). PROTOCOL.md, "Silent members".
  */
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import type { SessionCore } from './session-core.js';
+import { Kind } from './wire.js';
 
 /**
  * How long a member may go unheard after its admission (our start, its join, or our
@@ -79,7 +81,13 @@ export class SilentMembers<S, I> {
       this.c.events.emit('absent', { peer, role: isPlayer ? 'player' : 'spectator', frame: this.c.frame, reason: new MeshpartyError('member-silent', why, { peer }) });
       if (this.c.role === 'spectator') this.c.links.lost(peer);
       else {
+        // A spectator silent over a working connection is not in the game (its session
+        // stopped before our join reached it, say). The players with no connection to it
+        // never count it silent, and our hello still lists it as connected (Departures.reached):
+        // so we pass its departure on, as for its own leave, or they would list it for good.
+        const since = this.c.since.get(peer) ?? 0;
         this.c.departures.departed(peer);
+        if (!isPlayer) for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer, since });
         this.c.departures.tryDecideDrops();
       }
     }

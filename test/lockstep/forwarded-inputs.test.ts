@@ -290,3 +290,33 @@ describe('relay channel messages', () => {
     expect(() => decodeRelay(new Uint8Array([9]))).toThrow(/unknown relay message type 9/);
   });
 });
+
+describe('a spectator whose session stops while its join is on its way', () => {
+  it('is forgotten by a player that cannot reach it once the coordinator counts it silent', async () => {
+    const seed = 726;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b']);
+    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
+    await n.advance(200);
+    a.start({ seed });
+    await n.advance(1000);
+    // w reaches the coordinator a alone, over 300 ms; it leaves (still in the lobby) the
+    // moment a admits it, so the join finds its session stopped: w stays in the room,
+    // connected to a, and never sends a packet of the game.
+    n.block('b', 'w');
+    n.setLink('w', 'a', { latencyMs: 300 });
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    const absent: string[] = [];
+    a.on('absent', (e) => absent.push(`${e.peer}:${e.role}`));
+    a.on('player-joined', (e) => { if (e.peer === 'w' && w.status === 'lobby') w.leave(); });
+    await advanceUntil(n, () => a.spectators.includes('w') && b.spectators.includes('w'), 15_000);
+    expect(w.status).toBe('stopped');
+    // After SILENT_MEMBER_MS a counts w absent and forgets it; b, with no connection to w,
+    // never counts it silent and a's hello still lists w as connected: b must hear it from a.
+    await n.advance(15_000);
+    expect({ absent, linked: rooms[0]!.peers.has('w'), lists: [a.spectators, b.spectators] }).toEqual({ absent: ['w:spectator'], linked: true, lists: [[], []] });
+    expect(expectAgreement([a, b], a.frame - 300, a.frame - 100)).toBeGreaterThan(15);
+    for (const s of [a, b]) s.leave();
+  });
+});
