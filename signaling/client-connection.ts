@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { PeerId, ServerMessage } from '../src/signaling-client/protocol.js';
 import type { ResolvedOptions } from './options.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../src/util/token-bucket.js';
 
 /** A fresh relay-assigned peer id: 16 URL-safe characters, 96 random bits. */
 export const newPeerId = (): PeerId => randomBytes(12).toString('base64url');

@@ -5,7 +5,7 @@
  * connections at the message rate. Counted per address (as `maxConnectionsPerIp` counts
  * it), not per connection: more connections, or new ones, must not buy more joins.
  */
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../src/util/token-bucket.js';
 
 /** One token bucket per address that joined lately (internal to `signaling/`). */
 export class JoinRate {

@@ -10,7 +10,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { EditorView, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
 import { yCollab } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
-import { readRoomLink } from './link.js';
+import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
@@ -24,7 +24,7 @@ import { storeNameFor } from './store-name.js';
 const DOC_NAME = 'main';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const link = readRoomLink(location, history);
+const link = readRoomLink(location, history, 'doc', 8);
 const relay = relayUrl(location);
 const me = loadIdentity(localStorage);
 

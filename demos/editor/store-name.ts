@@ -5,7 +5,7 @@
  * written under the password, and then sync it to them.
  */
 import { fnv1a32Chars } from '../../src/util/fnv1a.js';
-import type { RoomLink } from './link.js';
+import type { RoomLink } from '../shared/room-link.js';
 
 /** `meshparty:<room>:<doc>` without a password, `meshparty:<room>:<hash>:<doc>` with one. */
 export function storeNameFor(link: RoomLink, doc: string): string {

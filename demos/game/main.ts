@@ -7,14 +7,15 @@ import { createLockstepSession, joinRoom, type LockstepSession, type Room } from
 import { showSessionNotices } from './session-notices.js';
 import { bindKeyboard } from './keyboard.js';
 import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
-import { readRoom } from './link.js';
+import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { Lobby } from './lobby.js';
 import { formatOverlay } from './overlay.js';
 import { createArena, slotCss, type ArenaView } from './renderer.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const roomName = readRoom(location, history);
+// The game has no password: of the link it uses the room alone.
+const roomName = readRoomLink(location, history, 'arena').room;
 const relay = relayUrl(location);
 const savedName = localStorage.getItem('meshparty:game:name') ?? `Rider-${Math.random().toString(36).slice(2, 6)}`;
 

@@ -10,7 +10,7 @@ import { createMediaShare, joinRoom, MeshpartyError, type MediaShare, type Room,
 import { errorText, refusalText } from '../shared/error-text.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
-import { readRoomLink } from './link.js';
+import { readRoomLink } from '../shared/room-link.js';
 import { openCamera, pickScreen, type MediaProblem } from './local-media.js';
 import { TileGrid } from './tile-grid.js';
 
@@ -31,7 +31,7 @@ const ui = {
   alone: $('alone'),
 };
 
-const link = readRoomLink(location, history);
+const link = readRoomLink(location, history, 'call');
 const relay = relayUrl(location);
 const grid = new TileGrid(ui.tiles, () => (ui.alone.hidden = grid.remoteCount() > 0));
 // Another room's link pasted into this tab changes only the hash: start over in that room.

@@ -266,12 +266,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     reconcile(peer);
   };
 
+  /** Forget the peer's share altogether: its connection and what it announced. */
   const forget = (peer: PeerId) => {
-    connections.get(peer)?.close();
-    connections.delete(peer);
     announced.delete(peer);
-    arrived.delete(peer);
-    reconcile(peer);
+    forgetConnection(peer);
   };
 
   const refuse = (peer: PeerId, reason: string) => {

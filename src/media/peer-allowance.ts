@@ -4,11 +4,12 @@
  * app that legitimately repeats the thing now and then (a share made anew on each "join
  * the call"), while a rate still bounds what a misbehaving peer can make us do.
  */
+import { TokenBucket } from '../util/token-bucket.js';
 import type { PeerId } from '../mesh/types.js';
 
-/** A per-peer allowance: `burst` at once, one more every `refillMs`. */
+/** A per-peer allowance: `burst` at once, one more every `refillMs` (a token bucket each). */
 export class PeerAllowance {
-  readonly #left = new Map<PeerId, { tokens: number; at: number }>();
+  readonly #buckets = new Map<PeerId, TokenBucket>();
 
   constructor(
     readonly burst: number,
@@ -18,16 +19,13 @@ export class PeerAllowance {
 
   /** Use one for `peer`: false when it has none left (nothing is used then). */
   take(peer: PeerId): boolean {
-    const at = this.now();
-    const last = this.#left.get(peer);
-    const tokens = last ? Math.min(this.burst, last.tokens + (at - last.at) / this.refillMs) : this.burst;
-    const ok = tokens >= 1;
-    this.#left.set(peer, { tokens: ok ? tokens - 1 : tokens, at });
-    return ok;
+    let bucket = this.#buckets.get(peer);
+    if (!bucket) this.#buckets.set(peer, (bucket = new TokenBucket(1000 / this.refillMs, this.burst, this.now)));
+    return bucket.take();
   }
 
   /** The peer left: it starts afresh if it comes back. */
   forget(peer: PeerId): void {
-    this.#left.delete(peer);
+    this.#buckets.delete(peer);
   }
 }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { NOT_ADMITTED_MS } from '../../src/lockstep/lobby-wait.js';
 import { buttons } from './games.js';
 import { decodeRelay, encodeInputPacket, encodeRelay, generationOf, relayChannelName } from '../../src/lockstep/wire.js';
-import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectAgreement, net, playing, type Walk, walk } from './support/memory-sessions.js';
 
 /** Nothing on the link ever arrives. */
 const CUT = { latencyMs: 1e9 };
@@ -296,11 +296,7 @@ describe('a spectator whose session stops while its join is on its way', () => {
     const seed = 726;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { rooms, players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
     // w reaches the coordinator a alone, over 300 ms; it leaves (still in the lobby) the
     // moment a admits it, so the join finds its session stopped: w stays in the room,
     // connected to a, and never sends a packet of the game.

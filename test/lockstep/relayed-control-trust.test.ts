@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
 
 describe('a relayed snapshot', () => {
   it('is not taken by a joiner from a player that did not pass its join on: b cannot feed w a state as from the coordinator a', async () => {
@@ -45,11 +45,7 @@ describe('a spectator admitted through a player', () => {
     const seed = 722;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
     // w cannot reach the coordinator a; its link to b, its forwarder, takes 600 ms. Its lobby
     // hellos (one a second) sent in the 1.2 s around its admission reach a after it: kept by
     // a, they are from before that admission, and a cannot tell (it hears nothing of w).
@@ -107,11 +103,7 @@ describe('a spectator admitted through a player, that the coordinator reaches la
     const seed = 724;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { rooms, players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
     n.block('a', 'w');
     const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
     const joined: string[] = [];
@@ -139,12 +131,8 @@ describe('a spectator taking control from a new forwarder', () => {
     const seed = 725;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'c']);
-    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
-    const [a, b, c] = ps as [typeof ps[0], typeof ps[0], typeof ps[0]];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { players: ps } = await playing(n, seed, ['a', 'b', 'c'], logs);
+    const [a, b, c] = ps;
     // w reaches a (the coordinator) and c, not b; its link to c takes 400 ms.
     n.block('b', 'w');
     n.setLink('w', 'c', { latencyMs: 400 });
@@ -168,12 +156,8 @@ describe('a spectator that reaches no player for a moment', () => {
     const seed = 726;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b', 'c']);
-    const ps = rooms.map((r, i) => walk(r, n, i, {}, logs));
-    const [a, b, c] = ps as [typeof ps[0], typeof ps[0], typeof ps[0]];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { rooms, players: ps } = await playing(n, seed, ['a', 'b', 'c'], logs);
+    const [a, b, c] = ps;
     // w reaches a alone at first: c's inputs come forwarded by a (for this whole admission).
     n.block('b', 'w');
     n.block('c', 'w');

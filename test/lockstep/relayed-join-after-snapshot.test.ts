@@ -8,18 +8,14 @@
  * good, the spectator stalls on them, and the player forgets it as silent.
  */
 import { describe, expect, it } from 'vitest';
-import { advanceUntil, connect, expectAgreement, net, walk } from './support/memory-sessions.js';
+import { advanceUntil, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
 
 describe('a player admitted just after a spectator that watches through a forwarder', () => {
   it('gets the spectator\'s acknowledgements, and the spectator follows it, when its join reaches the spectator only after the snapshot', async () => {
     const seed = 726;
     const n = net(seed);
     const logs: string[] = [];
-    const rooms = await connect(n, ['a', 'b']);
-    const [a, b] = [walk(rooms[0]!, n, 0, {}, logs), walk(rooms[1]!, n, 1, {}, logs)];
-    await n.advance(200);
-    a.start({ seed });
-    await n.advance(1000);
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
     // w cannot reach the coordinator a: b passes its hello on, and its join and snapshot.
     n.block('a', 'w');
     // x is in the room (connected to every peer) before w arrives, its session not yet made.

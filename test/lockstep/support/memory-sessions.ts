@@ -38,6 +38,25 @@ export async function playersAndSpectator(n: MemoryNetwork, seed: number, logs: 
   return { rooms, a, b, w };
 }
 
+/**
+ * Players `ids` in one room, the first starting a game of `seed` 200 ms in, then `playMs`
+ * of play; sessions log to `logs`. `players` is in the order of `ids`.
+ */
+export async function playing<const T extends readonly string[]>(
+  n: MemoryNetwork,
+  seed: number,
+  ids: T,
+  logs: string[],
+  playMs = 1000,
+): Promise<{ rooms: Room[]; players: { [K in keyof T]: Walk } }> {
+  const rooms = await connect(n, [...ids]);
+  const players = rooms.map((r, i) => walk(r, n, i, {}, logs));
+  await n.advance(200);
+  players[0]!.start({ seed });
+  await n.advance(playMs);
+  return { rooms, players: players as { [K in keyof T]: Walk } };
+}
+
 /** Advance simulated time in `step` ms slices until `cond` holds or `maxMs` passed. */
 export async function advanceUntil(n: MemoryNetwork, cond: () => boolean, maxMs: number, step = 50): Promise<void> {
   const start = n.clock.now();
