@@ -61,8 +61,14 @@ export class JoinProposals<S, I> {
     // cannot reach we never forget: SilentMembers), even once we forgot that admission
     // (Departures.forgetPeer) or have a connection to it (its session stopped, it says
     // nothing over it). Only such a hello as it arrives admits it (a peer in the lobby
-    // repeats its hello every second).
-    if (!fresh && (!linked || hello.relayed)) return;
+    // repeats its hello every second). So does one not past its last admission, whatever
+    // way it came: we heard no packet of that admission (above), so it may have been sent
+    // just before the peer took the join and reached us after it, over our connection too;
+    // when the peer's session stopped as the join came, nothing makes that hello stale, and
+    // kept, it admitted the peer again once it counted as absent (SilentMembers), which
+    // another SILENT_MEMBER_MS later counted it absent again (a player: the game stalled).
+    const older = last !== undefined && hello.after <= last;
+    if (!fresh && (!linked || hello.relayed || older)) return;
     // Rate limit (the periodic retry in the ticker admits it once the interval is over).
     if (last !== undefined && sim.frame < last + READMIT_INTERVAL_S * this.c.config.tickHz) return;
     // While a drop is being agreed, a join sent now could reach a member before the drop
