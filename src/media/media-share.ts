@@ -214,6 +214,9 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       onStream: (stream) => {
         let streams = arrived.get(peer);
         if (!streams) arrived.set(peer, (streams = new Map()));
+        if (!streams.has(stream.id) && unannounced(peer, streams) >= MEDIA_LIMITS.maxStreams) {
+          return refuse(peer, `more than ${MEDIA_LIMITS.maxStreams} streams arrived that were not announced`);
+        }
         streams.set(stream.id, stream);
         reconcile(peer);
       },
@@ -256,6 +259,19 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       events.emit('stream-added', remote);
     }
     if (showing.size === 0) shown.delete(peer);
+  };
+
+  /**
+   * Streams of the peer's that arrived and are not in its list. An honest peer announces a
+   * stream before its tracks go out, so these are few and short-lived (one unshared while
+   * its tracks were on the way), dropped by its next list; a peer renegotiating tracks of
+   * ever new streams it never announces would otherwise make us keep each for good.
+   */
+  const unannounced = (peer: PeerId, streams: Map<string, MediaStream>): number => {
+    const says = announced.get(peer);
+    let count = 0;
+    for (const id of streams.keys()) if (!says?.has(id)) count++;
+    return count;
   };
 
   /** Close the media connection to `peer` and drop what arrived on it. */
