@@ -203,6 +203,13 @@ export class Admission<S, I> {
     // leave may reach us after this join (it is stale then). Holding the join back until
     // that leave arrives would hold back our joinAck, and the coordinator's inputs with it.
     if (this.c.spectators.has(m.peer) && current !== undefined && current < m.atFrame) this.c.departures.departed(m.peer);
+    // A spectator our snapshot listed, admitted after our own join (not among its members):
+    // a snapshot names no spectator's join frame, and its join can reach us after the
+    // snapshot (one relayed by the player that admitted us overtakes the coordinator's own
+    // messages over a slow link). This join is that admission: taken for a later one
+    // waiting behind it, it waited for good, unacknowledged, and the coordinator held its
+    // inputs back at its join frame: every player froze.
+    if (this.c.spectators.has(m.peer) && current === undefined) this.c.spectators.delete(m.peer);
     // Still here under an earlier admission (its drop not stepped yet): apply it after.
     if (this.c.isMember(m.peer) || this.c.dropped.has(m.peer)) {
       this.c.deferredJoins.push({ from, m });
