@@ -2,6 +2,7 @@
  * Everything a relay can be configured with, and the safe defaults. Every limit is here,
  * in one place, so the CLI, PROTOCOL.md and the tests agree on names.
  */
+import type { RelayCluster } from './cluster/relay-cluster.js';
 import type { RelayLogger } from './logger.js';
 import type { RoomDirectory } from './room-directory.js';
 
@@ -163,6 +164,12 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   rooms?: RoomDirectory;
   /** The same for y-webrtc topics (a separate namespace); default in-memory. */
   topics?: RoomDirectory;
+  /**
+   * Share rooms, topics and resume keys with other relay instances (see
+   * `createRedisCluster`); takes the place of `rooms` and `topics`. The relay leaves the
+   * cluster first thing in its `close()`.
+   */
+  cluster?: RelayCluster;
   /** Clock in ms since the epoch, for token expiry and rate limits (tests). */
   now?: () => number;
 }

@@ -18,7 +18,7 @@ import type { MetricsCounters } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { parseClientFrame } from './parse.js';
 import { JoinRate } from './join-rate.js';
-import { RESUME_KEY_PATTERN, ResumeKeys } from './resume-keys.js';
+import { RESUME_KEY_PATTERN, ResumeKeys, hashResumeKey, type SharedResumeKeys } from './resume-keys.js';
 import type { RoomDirectory } from './room-directory.js';
 import { verifyRoomToken } from './tokens.js';
 
@@ -57,9 +57,11 @@ export class RelayProtocol {
     private readonly topics: RoomDirectory,
     private readonly counters: MetricsCounters,
     private readonly log: RelayLogger,
+    /** With a relay cluster: resume keys of the other instances. */
+    sharedKeys?: SharedResumeKeys,
   ) {
     this.joinRate = new JoinRate(options.joinsPerSecond, options.joinBurst, options.now);
-    this.resumeKeys = new ResumeKeys(options.resumeGraceMs, options.maxRememberedPeerIds, options.now);
+    this.resumeKeys = new ResumeKeys(options.resumeGraceMs, options.maxRememberedPeerIds, options.now, sharedKeys);
   }
 
   /** Handle one WebSocket frame from `conn`. Never throws. */
@@ -180,12 +182,16 @@ export class RelayProtocol {
     let peerId: string;
     /** The connection still holding the id this join takes back with its resume key. */
     let resumed: ClientConnection | undefined;
+    /** The same, held on another relay instance of a cluster (the directory evicts it there). */
+    let resumedElsewhere = false;
     if (m.peerId !== undefined) {
       if (!PEER_ID_PATTERN.test(m.peerId)) return this.refuse(conn, 'peer-id-invalid', 'peerId must be 1-64 of [A-Za-z0-9_-]', room);
       const claim = this.resumeKeys.claim(room, m.peerId, m.resumeKey);
       if (claim.kind === 'resume') resumed = claim.holder;
+      // Our key, no local holder, yet a member: it is held on another instance.
+      resumedElsewhere = claim.kind === 'resume' && !resumed && this.rooms.has(room, m.peerId);
       // Taken: reserved under another key, or held by a connection that is not ours to replace.
-      if (claim.kind === 'taken' || (!resumed && this.rooms.has(room, m.peerId))) {
+      if (claim.kind === 'taken' || (!resumed && !resumedElsewhere && this.rooms.has(room, m.peerId))) {
         return this.refuse(conn, 'peer-id-taken', 'another connection holds that peerId here', room);
       }
       peerId = m.peerId;
@@ -194,14 +200,23 @@ export class RelayProtocol {
       peerId = this.rooms.has(room, conn.id) ? newPeerId() : conn.id;
     }
     // A membership taken over leaves its place to the joiner.
-    if (this.rooms.size(room) - (resumed ? 1 : 0) >= this.options.maxPeersPerRoom) {
+    if (this.rooms.size(room) - (resumed || resumedElsewhere ? 1 : 0) >= this.options.maxPeersPerRoom) {
       return this.refuse(conn, 'room-full', `room has ${this.options.maxPeersPerRoom} peers`, room);
     }
     // Last: only a join that would succeed counts against the address's join rate.
     if (!this.joinRate.take(conn.ip)) return this.refuse(conn, 'rate-limited', 'over the join rate for your address', room);
     if (resumed) this.takeOver(resumed, room, peerId, conn);
+    if (resumedElsewhere) {
+      this.rooms.remove(room, peerId);
+      this.log({ level: 'info', event: 'peer-id-resumed', conn: conn.id, replaced: 'other-instance', ip: conn.ip });
+    }
     const peers = this.rooms.members(room);
-    this.rooms.add(room, { id: peerId, deliver: (frame) => conn.sendFrame(frame) });
+    this.rooms.add(room, {
+      id: peerId,
+      deliver: (frame) => conn.sendFrame(frame),
+      resumeKeyHash: m.resumeKey === undefined ? undefined : hashResumeKey(m.resumeKey),
+      evicted: () => this.evicted(conn, room, peerId),
+    });
     conn.rooms.set(room, peerId);
     this.resumeKeys.hold(room, peerId, conn, m.resumeKey);
     conn.send({ type: 'joined', v: PROTOCOL_VERSION, room, peerId, peers });
@@ -211,7 +226,16 @@ export class RelayProtocol {
     // A resumed member never left in the others' eyes: the same peer goes on, over
     // another connection. Telling them it joined (or left) would only have their meshes
     // probe or rebuild connections to it that may well be fine.
-    if (!resumed) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+    if (!resumed && !resumedElsewhere) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+  }
+
+  /**
+   * Another relay instance took `peerId` in `room` over from `conn` (its client came back
+   * there with its resume key): as {@link takeOver}, with the membership already gone.
+   */
+  private evicted(conn: ClientConnection, room: string, peerId: string): void {
+    if (conn.rooms.get(room) !== peerId) return;
+    this.takeOver(conn, room, peerId, undefined);
   }
 
   /**
@@ -220,11 +244,11 @@ export class RelayProtocol {
    * heartbeat has not caught it yet). The old membership goes without a `peer-left`; the
    * old connection is told `peer-id-resumed` and, in no room or topic any more, closed.
    */
-  private takeOver(old: ClientConnection, room: string, peerId: string, conn: ClientConnection): void {
+  private takeOver(old: ClientConnection, room: string, peerId: string, conn: ClientConnection | undefined): void {
     old.rooms.delete(room);
     this.rooms.remove(room, peerId);
     this.resumeKeys.release(room, peerId, old, false);
-    this.log({ level: 'info', event: 'peer-id-resumed', conn: conn.id, replaced: old.id, ip: conn.ip });
+    this.log({ level: 'info', event: 'peer-id-resumed', conn: conn?.id ?? 'other-instance', replaced: old.id, ip: conn?.ip ?? old.ip });
     old.send({ type: 'error', code: 'peer-id-resumed', message: 'another connection resumed this peer id with its resume key', room: room.slice(0, this.options.maxRoomNameLength) });
     if (old.rooms.size === 0 && old.topics.size === 0) old.end('resumed', CLOSE_CODES.normal, 'peer-id-resumed');
   }

@@ -4,8 +4,10 @@
  * same key is the same client coming back (after a network blip, before the relay noticed
  * its old connection died), anyone else is a squatter. Keys are kept as SHA-256 hashes,
  * while the member is in the room and for a grace period after it left by disconnecting,
- * at most `maxRemembered` of the latter (the oldest are forgotten first). Nothing survives
- * a relay restart: then the first comer gets the id, as without keys.
+ * at most `maxRemembered` of the latter (the oldest are forgotten first). Alone, nothing
+ * survives a relay restart: then the first comer gets the id, as without keys. With a
+ * {@link SharedResumeKeys} (a relay cluster), ids held on other instances and every
+ * remembered id live there instead, so a client may come back to any instance.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -22,6 +24,22 @@ export type Claim<C> =
   | { kind: 'resume'; holder: C | undefined };
 
 const hash = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** The hex SHA-256 of a resume key, as members carry it between relay instances. */
+export const hashResumeKey = (key: string): string => hash(key).toString('hex');
+
+/**
+ * Resume keys shared between relay instances (see `signaling/cluster/`): synchronous, over
+ * a local mirror the cluster keeps up to date. Internal to `signaling/`.
+ */
+export interface SharedResumeKeys {
+  /** The key hash another instance holds `peerId` in `room` under, or any instance remembers it by. */
+  owner(room: string, peerId: string): Buffer | undefined;
+  /** Remember `peerId` in `room` for `hash` during `ms`, on every instance. */
+  remember(room: string, peerId: string, hash: Buffer, ms: number): void;
+  /** The id was taken back or given up: forget it on every instance. */
+  forget(room: string, peerId: string): void;
+}
 const slot = (room: string, peerId: string): string => `${room}\u0000${peerId}`;
 
 /** Resume keys of one relay instance, per (room, peer id) (internal to `signaling/`). */
@@ -35,6 +53,8 @@ export class ResumeKeys<C> {
     private readonly graceMs: number,
     private readonly maxRemembered: number,
     private readonly now: () => number,
+    /** With a cluster: remembered ids and ids held elsewhere live here, not in this instance. */
+    private readonly shared?: SharedResumeKeys,
   ) {}
 
   /** May a join with `key` (or none) have `peerId` in `room`? */
@@ -42,7 +62,7 @@ export class ResumeKeys<C> {
     this.#expire();
     const at = slot(room, peerId);
     const held = this.#held.get(at);
-    const owner = held?.hash ?? this.#remembered.get(at)?.hash;
+    const owner = held?.hash ?? this.#remembered.get(at)?.hash ?? this.shared?.owner(room, peerId);
     if (!owner) return { kind: 'free' };
     if (key === undefined || !timingSafeEqual(owner, hash(key))) return { kind: 'taken' };
     return { kind: 'resume', holder: held?.conn };
@@ -52,6 +72,7 @@ export class ResumeKeys<C> {
   hold(room: string, peerId: string, conn: C, key: string | undefined): void {
     const at = slot(room, peerId);
     this.#remembered.delete(at);
+    this.shared?.forget(room, peerId);
     if (key === undefined) this.#held.delete(at);
     else this.#held.set(at, { conn, hash: hash(key) });
   }
@@ -65,7 +86,8 @@ export class ResumeKeys<C> {
     const held = this.#held.get(at);
     if (!held || held.conn !== conn) return;
     this.#held.delete(at);
-    if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return;
+    if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return this.shared?.forget(room, peerId);
+    if (this.shared) return this.shared.remember(room, peerId, held.hash, this.graceMs);
     this.#expire();
     this.#remembered.delete(at); // re-set below at the end: insertion order is expiry order
     while (this.#remembered.size >= this.maxRemembered) this.#remembered.delete(this.#remembered.keys().next().value!);

@@ -19,6 +19,16 @@ export interface DirectoryMember {
   readonly id: string;
   /** Hand one serialised frame to this member. */
   deliver(frame: string): void;
+  /**
+   * Hex SHA-256 of the resume key the member joined with, if any. A shared directory
+   * carries it to the other instances, so the client can resume its id on any of them.
+   */
+  readonly resumeKeyHash?: string;
+  /**
+   * Called when another relay instance took this member over (its client came back
+   * there with its resume key); the member is already out of the directory.
+   */
+  evicted?(): void;
 }
 
 /**
@@ -35,7 +45,10 @@ export interface DirectoryMember {
 export interface RoomDirectory {
   /** Add `member` to `room`; false if that id is already there. */
   add(room: string, member: DirectoryMember): boolean;
-  /** Remove `memberId` from `room`; false if it was not there. Empty rooms disappear. */
+  /**
+   * Remove `memberId` from `room`; false if it was not there. Empty rooms disappear. A
+   * shared directory may hold members of other instances: removing one evicts it there.
+   */
   remove(room: string, memberId: string): boolean;
   has(room: string, memberId: string): boolean;
   /** The ids in `room`, in join order. */

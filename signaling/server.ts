@@ -72,9 +72,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     }
   };
   const counters = new MetricsCounters();
-  const rooms = options.rooms ?? new InMemoryRoomDirectory();
-  const topics = options.topics ?? new InMemoryRoomDirectory();
-  const protocol = new RelayProtocol(opts, rooms, topics, counters, log);
+  const { cluster } = options;
+  const rooms = cluster?.rooms ?? options.rooms ?? new InMemoryRoomDirectory();
+  const topics = cluster?.topics ?? options.topics ?? new InMemoryRoomDirectory();
+  const protocol = new RelayProtocol(opts, rooms, topics, counters, log, cluster?.resumeKeys);
   const startedAt = opts.now();
 
   const live = new Set<ClientConnection>();
@@ -301,6 +302,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const shutdown = async (): Promise<void> => {
     shuttingDown = true;
+    // First: the other instances then announce our members as left (and keep their resume
+    // keys), while the departures below stay local, as on a lone relay.
+    await cluster?.close();
     clearInterval(heartbeat);
     clearInterval(logTimer);
     const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));

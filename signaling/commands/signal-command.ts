@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { keepRunningWhenOutputCloses } from '../../src/util/closed-output.js';
 import type { SignalingServerOptions } from '../options.js';
+import { createRedisCluster } from '../cluster/redis-cluster.js';
+import { createJsonLogger } from '../logger.js';
 import { createSignalingServer } from '../server.js';
 import { numberOption, type Subcommand } from './subcommand.js';
 
@@ -62,6 +64,10 @@ export const signalCommand: Subcommand = {
     '  --resume-grace-ms N       keep a disconnected peer id for its resume key this long (default 60000; 0 = not at all)',
     '  --max-remembered-peer-ids N  peer ids kept so at once; the oldest go first (default 20000)',
     '  --handshake-timeout-ms N  close a TCP connection that has not sent its request by then (default 10000)',
+    '  --redis URL               share rooms with other instances through Redis (or env MESHPARTY_REDIS_URL)',
+    '  --redis-prefix P          Redis key and channel prefix, one cluster per prefix (default meshparty:)',
+    '  --cluster-heartbeat-ms N  instance heartbeat period (default 2000)',
+    '  --instance-ttl-ms N       an instance silent this long is dead; its peers are announced as left (default 6000)',
     '',
     'Logs are JSON lines on stderr. SIGTERM/SIGINT close every client with 1001 and exit.',
   ].join('\n'),
@@ -76,6 +82,10 @@ export const signalCommand: Subcommand = {
         'allowed-origins': { type: 'string' },
         'allow-unauthenticated-topics': { type: 'boolean' },
         'trust-proxy': { type: 'boolean' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'cluster-heartbeat-ms': { type: 'string' },
+        'instance-ttl-ms': { type: 'string' },
       },
       strict: true,
     });
@@ -93,6 +103,19 @@ export const signalCommand: Subcommand = {
     }
     options.port ??= numberOption('PORT', process.env.PORT) ?? 4444;
 
+    const redis = values.redis ?? process.env.MESHPARTY_REDIS_URL;
+    if (redis) {
+      // A relay that cannot reach Redis at start fails here (code redis-unavailable); once
+      // running, a Redis outage is logged and survived (see signaling/cluster/).
+      options.cluster = await createRedisCluster({
+        url: redis,
+        prefix: values['redis-prefix'],
+        heartbeatMs: numberOption('cluster-heartbeat-ms', values['cluster-heartbeat-ms']),
+        instanceTtlMs: numberOption('instance-ttl-ms', values['instance-ttl-ms']),
+        resumeGraceMs: options.resumeGraceMs,
+        logger: (options.logger ??= createJsonLogger()),
+      });
+    }
     const server = await createSignalingServer(options);
     // The URL line is a courtesy; a stdout nobody reads any more must not end the relay.
     // (stderr is the log's, whose logger hears its errors itself.)

@@ -1,0 +1,386 @@
+/**
+ * Several relay instances sharing rooms through Redis. Each instance keeps a mirror of
+ * every instance's members (shared-directory.ts), publishes its own changes and remote
+ * deliveries on pub/sub over one connection (so per-sender order holds), and listens on
+ * a second one. Membership is also stored in Redis, so an instance that starts or comes
+ * back reads the others' members and sends them its own (`sync`).
+ *
+ * Liveness: each instance refreshes a heartbeat key (TTL `instanceTtlMs`) every
+ * `heartbeatMs` and checks the others'; a member of an instance whose key expired (it
+ * was SIGKILLed, or cut off from Redis) is announced as left by every other instance
+ * within `instanceTtlMs + heartbeatMs` of its last heartbeat, and its resume keys are
+ * remembered for the grace period, so its clients resume their ids on another instance.
+ *
+ * Redis lost: the instance keeps serving its own members (signals to members of other
+ * instances get `unknown-peer`), and after `instanceTtlMs` also drops the other
+ * instances' members (announcing them as left), as they drop ours. Back: it syncs and
+ * announces the differences. Never throws after start; every failure is a log line.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { RelayLogger } from '../logger.js';
+import { parseClusterMessage, type ClusterMessage, type Namespace } from './messages.js';
+import { RedisStore } from './redis-store.js';
+import { ClusterError, type RelayCluster } from './relay-cluster.js';
+import { SharedDirectory, type ClusterBus } from './shared-directory.js';
+import { SharedKeys } from './shared-keys.js';
+
+/**
+ * Options of {@link createRedisCluster}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisClusterOptions = { url: 'redis://127.0.0.1:6379', heartbeatMs: 1000, instanceTtlMs: 3000 };
+ * ```
+ */
+export interface RedisClusterOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  url: string;
+  /** This instance's id; default random. Must be unique in the cluster. */
+  instanceId?: string;
+  /** Prefix of every Redis key and channel; default `meshparty:`. One cluster per prefix. */
+  prefix?: string;
+  /** How often the heartbeat is refreshed and the others' checked; default 2000 ms. */
+  heartbeatMs?: number;
+  /** How long a heartbeat lives; default 6000 ms (3 beats). The ghost bound is this plus `heartbeatMs`. */
+  instanceTtlMs?: number;
+  /** How long a dead instance's resume keys are kept; use the relay's `resumeGraceMs` (default 60000). */
+  resumeGraceMs?: number;
+  /** How long to wait for Redis at start before failing with `redis-unavailable`; default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Structured log sink (as the relay's). */
+  logger?: RelayLogger;
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{0,64}$/;
+/** Messages held while a sync reads the others' state; past this the sync starts over. */
+const MAX_HELD = 100_000;
+
+/**
+ * Connect to Redis and join the relay cluster there; resolves once in sync. Rejects with a
+ * {@link ClusterError} `redis-unavailable` if Redis cannot be reached within
+ * `connectTimeoutMs`, `redis-options-invalid` for bad options.
+ *
+ * @example
+ * ```ts
+ * const cluster = await createRedisCluster({ url: process.env.REDIS_URL! });
+ * const relay = await createSignalingServer({ port: 4444, cluster });
+ * ```
+ */
+export async function createRedisCluster(options: RedisClusterOptions): Promise<RelayCluster> {
+  const prefix = options.prefix ?? 'meshparty:';
+  const heartbeatMs = options.heartbeatMs ?? 2000;
+  const ttlMs = options.instanceTtlMs ?? 6000;
+  const graceMs = options.resumeGraceMs ?? 60_000;
+  const instanceId = options.instanceId ?? randomBytes(6).toString('hex');
+  if (!PREFIX_PATTERN.test(prefix)) throw new ClusterError('redis-options-invalid', 'prefix must be 0-64 of [A-Za-z0-9:_.-]');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(instanceId)) throw new ClusterError('redis-options-invalid', 'instanceId must be 1-64 of [A-Za-z0-9_-]');
+  if (!(heartbeatMs > 0) || !(ttlMs > heartbeatMs)) throw new ClusterError('redis-options-invalid', 'need 0 < heartbeatMs < instanceTtlMs');
+  if (!/^rediss?:\/\//.test(options.url)) throw new ClusterError('redis-options-invalid', 'url must start with redis:// or rediss://');
+  const cluster = new RedisRelayCluster(options, prefix, instanceId, heartbeatMs, ttlMs, graceMs);
+  await cluster.start(options.connectTimeoutMs ?? 5000);
+  return cluster;
+}
+
+class RedisRelayCluster implements RelayCluster, ClusterBus {
+  readonly rooms: SharedDirectory;
+  readonly topics: SharedDirectory;
+  readonly resumeKeys: SharedKeys;
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #store: RedisStore;
+  readonly #log: RelayLogger;
+  #synced = false;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  /** Set while a sync runs: messages wait here, applied after the state it read. */
+  #held: ClusterMessage[] | undefined;
+  #syncing: Promise<void> | undefined;
+  #resyncWanted = false;
+  #beat: NodeJS.Timeout | undefined;
+  #beating = false;
+  #partition: NodeJS.Timeout | undefined;
+  #outage = false;
+
+  constructor(
+    options: RedisClusterOptions,
+    private readonly prefix: string,
+    readonly instanceId: string,
+    private readonly heartbeatMs: number,
+    private readonly ttlMs: number,
+    private readonly graceMs: number,
+  ) {
+    const sink = options.logger ?? (() => {});
+    this.#log = (entry) => {
+      try {
+        sink(entry);
+      } catch {
+        /* a throwing logger must not take the cluster down */
+      }
+    };
+    // No offline queue: while Redis is away a command fails at once, rather than piling
+    // up and replaying stale deliveries later; a sync rewrites the state on return.
+    const connection = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n: number) => Math.min(100 * n, 1000) };
+    this.#cmd = new Redis(options.url, connection);
+    this.#sub = new Redis(options.url, { ...connection, autoResubscribe: true });
+    this.#store = new RedisStore(this.#cmd, prefix, (reason) => this.#dropped(reason));
+    this.rooms = new SharedDirectory('r', this);
+    this.topics = new SharedDirectory('t', this);
+    this.resumeKeys = new SharedKeys(this.rooms, (room, id, hash, ms) => this.#publishKey(room, id, hash, ms), Date.now);
+    for (const conn of [this.#cmd, this.#sub]) {
+      conn.on('error', (err: Error) => this.#lost(err));
+      conn.on('close', () => this.#lost(undefined));
+      conn.on('ready', () => this.#reconnected());
+    }
+    this.#sub.on('message', (_channel: string, text: string) => this.#onMessage(text));
+  }
+
+  get connected(): boolean {
+    return this.#synced && !this.#outage;
+  }
+
+  get up(): boolean {
+    return !this.#closing && this.#cmd.status === 'ready';
+  }
+
+  async start(timeoutMs: number): Promise<void> {
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new ClusterError('redis-unavailable', `could not reach Redis within ${timeoutMs} ms`)), timeoutMs).unref(),
+    );
+    try {
+      await Promise.race([Promise.all([this.#cmd.connect(), this.#sub.connect()]), timeout]);
+      await this.#sub.subscribe(this.#store.channelAll(), this.#store.channelOf(this.instanceId));
+      await Promise.race([this.#sync(), timeout]);
+    } catch (err) {
+      this.#closing = true;
+      this.#cmd.disconnect();
+      this.#sub.disconnect();
+      if (err instanceof ClusterError) throw err;
+      throw new ClusterError('redis-unavailable', `Redis: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.#beat = setInterval(() => void this.#heartbeat(), this.heartbeatMs);
+    this.#beat.unref();
+    this.#log({ level: 'info', event: 'cluster-joined', instance: this.instanceId, prefix: this.prefix });
+  }
+
+  close(): Promise<void> {
+    return (this.#closed ??= this.#leave());
+  }
+
+  async #leave(): Promise<void> {
+    this.#closing = true; // from here the relay's own departures stay local: `bye` tells them all
+    clearInterval(this.#beat);
+    clearTimeout(this.#partition);
+    try {
+      if (this.#cmd.status === 'ready') {
+        const keyed = this.rooms.localMembers().filter(([, , , k]) => k !== '');
+        const farewell = (async () => {
+          await Promise.all(keyed.map(([, room, id, k]) => this.#store.setRemembered(room, id, k, this.graceMs)));
+          await this.#store.unregister(this.instanceId);
+          await this.#cmd.publish(this.#store.channelAll(), JSON.stringify({ t: 'bye', i: this.instanceId }));
+        })();
+        // A Redis that hangs must not hold the relay's shutdown: the heartbeat expiry covers it.
+        const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref());
+        await Promise.race([farewell, hang]);
+      }
+    } catch (err) {
+      this.#log({ level: 'warn', event: 'cluster-leave-failed', code: 'redis-unavailable', error: String(err) });
+    }
+    this.#cmd.disconnect();
+    this.#sub.disconnect();
+    this.#log({ level: 'info', event: 'cluster-left', instance: this.instanceId });
+  }
+
+  // --- ClusterBus: this instance's changes, out to Redis (fire-and-forget, in order) ---
+
+  added(ns: Namespace, room: string, id: string, k: string): void {
+    if (!this.up) return; // a sync sends it later
+    this.#run(this.#store.addMember(this.instanceId, ns, room, id, k));
+    this.#publish(this.#store.channelAll(), { t: 'add', i: this.instanceId, ns, room, id, k });
+  }
+
+  removed(ns: Namespace, room: string, id: string, of: string): void {
+    if (!this.up) return;
+    this.#run(this.#store.removeMember(of, ns, room, id));
+    this.#publish(this.#store.channelAll(), { t: 'del', i: this.instanceId, ns, room, id, of });
+  }
+
+  broadcast(ns: Namespace, room: string, frame: string, except: string): void {
+    if (this.up) this.#publish(this.#store.channelAll(), { t: 'bcast', i: this.instanceId, ns, room, frame, except });
+  }
+
+  send(instance: string, ns: Namespace, room: string, id: string, frame: string): void {
+    if (this.up) this.#publish(this.#store.channelOf(instance), { t: 'send', i: this.instanceId, ns, room, id, frame });
+  }
+
+  note(event: string, fields: Record<string, unknown>): void {
+    this.#log({ level: 'warn', event, ...fields });
+  }
+
+  #publishKey(room: string, id: string, k: string, ms: number): void {
+    if (!this.up) return;
+    this.#run(this.#store.setRemembered(room, id, k, ms));
+    this.#publish(this.#store.channelAll(), { t: 'key', i: this.instanceId, room, id, k, ms });
+  }
+
+  #publish(channel: string, message: ClusterMessage): void {
+    this.#run(this.#cmd.publish(channel, JSON.stringify(message)));
+  }
+
+  /** A command's failure is the connection's (logged by #lost); never an unhandled rejection. */
+  #run(p: Promise<unknown>): void {
+    p.catch(() => {});
+  }
+
+  // --- Incoming ---
+
+  #onMessage(text: string): void {
+    const parsed = parseClusterMessage(text);
+    if (!parsed.ok) return this.#dropped(parsed.reason);
+    const m = parsed.message;
+    if (m.i === this.instanceId || this.#closing) return;
+    if (this.#held) {
+      if (this.#held.length >= MAX_HELD) this.#resyncWanted = true;
+      else this.#held.push(m);
+      return;
+    }
+    this.#apply(m);
+  }
+
+  #apply(m: ClusterMessage): void {
+    try {
+      const dir = 'ns' in m ? (m.ns === 'r' ? this.rooms : this.topics) : undefined;
+      switch (m.t) {
+        case 'add':
+          return dir!.applyAdd(m.i, m.room, m.id, m.k);
+        case 'del':
+          return dir!.applyDel(m.room, m.id, m.of);
+        case 'bcast':
+          return dir!.deliverLocal(m.room, m.frame, m.except);
+        case 'send':
+          return dir!.deliverTo(m.room, m.id, m.frame);
+        case 'sync':
+          this.rooms.replaceInstance(m.i, m.members.filter(([ns]) => ns === 'r'));
+          this.topics.replaceInstance(m.i, m.members.filter(([ns]) => ns === 't'));
+          return;
+        case 'bye':
+          return this.#gone(m.i, 'left');
+        case 'key':
+          return this.resumeKeys.apply(m.room, m.id, m.k, m.ms);
+      }
+    } catch (err) {
+      this.#dropped(`handler-error: ${err instanceof Error ? err.name : 'unknown'}`);
+    }
+  }
+
+  #dropped(reason: string): void {
+    this.#log({ level: 'warn', event: 'cluster-message-dropped', code: 'cluster-bad-data', reason });
+  }
+
+  /** Instance `id` is gone: drop its members here (announcing them) and keep their resume keys. */
+  #gone(id: string, why: 'left' | 'expired' | 'partitioned'): void {
+    const left = this.rooms.replaceInstance(id, []);
+    const topics = this.topics.replaceInstance(id, []);
+    for (const [, room, peerId, k] of left) if (k !== '') this.resumeKeys.apply(room, peerId, k, this.graceMs);
+    if (left.length + topics.length > 0 || why !== 'partitioned') {
+      this.#log({ level: 'info', event: 'cluster-instance-gone', instance: id, reason: why, members: left.length, subscriptions: topics.length });
+    }
+  }
+
+  // --- Sync, heartbeat, outages ---
+
+  /** Register our members, read everyone else's, and reconcile the mirror (announcing changes). */
+  #sync(): Promise<void> {
+    this.#resyncWanted = true;
+    return (this.#syncing ??= (async () => {
+      try {
+        while (this.#resyncWanted && !this.#closing) {
+          this.#resyncWanted = false;
+          this.#held = [];
+          const own = [...this.rooms.localMembers(), ...this.topics.localMembers()];
+          await this.#store.register(this.instanceId, own, this.ttlMs);
+          await this.#cmd.publish(this.#store.channelAll(), JSON.stringify({ t: 'sync', i: this.instanceId, members: own }));
+          const known = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
+          const { alive, dead } = await this.#store.instances(this.instanceId, known);
+          const state = await Promise.all(alive.map(async (id) => [id, await this.#store.members(id)] as const));
+          const remembered = await this.#store.remembered();
+          for (const id of dead) await this.#sweep(id);
+          for (const [id, members] of state) {
+            this.rooms.replaceInstance(id, members.filter(([ns]) => ns === 'r'));
+            this.topics.replaceInstance(id, members.filter(([ns]) => ns === 't'));
+          }
+          for (const [room, id, k, ms] of remembered) this.resumeKeys.apply(room, id, k, ms);
+          const held = this.#held;
+          this.#held = undefined;
+          for (const m of held) this.#apply(m);
+          this.#synced = true;
+          this.#outage = false;
+          clearTimeout(this.#partition);
+          this.#partition = undefined;
+          this.#log({ level: 'info', event: 'cluster-synced', instance: this.instanceId, instances: alive.length + 1, members: own.length });
+        }
+      } finally {
+        if (this.#held) {
+          // Failed part way: apply what came in (the next sync corrects the rest).
+          const held = this.#held;
+          this.#held = undefined;
+          for (const m of held) this.#apply(m);
+        }
+        this.#syncing = undefined;
+      }
+    })());
+  }
+
+  /** A dead instance: sweep its state from Redis (unless it came back) and drop its members here. */
+  async #sweep(id: string): Promise<void> {
+    const members = await this.#store.sweep(id);
+    if (members === undefined) return; // its heartbeat is back: not dead after all
+    for (const [ns, room, peerId, k] of members) if (ns === 'r' && k !== '') this.#run(this.#store.setRemembered(room, peerId, k, this.graceMs, true));
+    this.#gone(id, 'expired');
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (!this.up || this.#syncing || this.#outage || this.#beating) return;
+    this.#beating = true; // a slow Redis must not stack beats up
+    try {
+      const fresh = await this.#store.heartbeat(this.instanceId, this.ttlMs);
+      // Our key had expired: the others may have swept us. Tell them our members again.
+      if (!fresh) {
+        this.#log({ level: 'warn', event: 'cluster-heartbeat-late', code: 'redis-unavailable', instance: this.instanceId });
+        return await this.#sync();
+      }
+      const known = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
+      const { dead } = await this.#store.instances(this.instanceId, known);
+      for (const id of dead) await this.#sweep(id);
+    } catch {
+      /* the connection's own events report the outage */
+    } finally {
+      this.#beating = false;
+    }
+  }
+
+  #lost(err: Error | undefined): void {
+    if (this.#closing || !this.#synced) return;
+    if (!this.#outage) {
+      this.#outage = true;
+      this.#log({ level: 'error', event: 'redis-unavailable', code: 'redis-unavailable', instance: this.instanceId, error: err?.message ?? 'connection closed' });
+      // As the others will drop our members once our heartbeat expires, we drop theirs.
+      this.#partition = setTimeout(() => {
+        const others = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
+        this.#log({ level: 'warn', event: 'redis-partitioned', code: 'redis-unavailable', instance: this.instanceId, instances: others.size });
+        for (const id of others) this.#gone(id, 'partitioned');
+      }, this.ttlMs);
+      this.#partition.unref();
+    }
+  }
+
+  #reconnected(): void {
+    if (this.#closing || !this.#synced || !this.#outage) return;
+    if (this.#cmd.status !== 'ready' || this.#sub.status !== 'ready') return;
+    this.#log({ level: 'info', event: 'redis-reconnected', instance: this.instanceId });
+    this.#sync().catch((err: unknown) => {
+      this.#log({ level: 'warn', event: 'cluster-sync-failed', code: 'redis-unavailable', error: String(err) });
+    });
+  }
+}
+

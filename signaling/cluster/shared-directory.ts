@@ -1,0 +1,214 @@
+/**
+ * A RoomDirectory shared by the instances of a relay cluster: a local mirror of every
+ * instance's members, kept up to date from pub/sub, with this instance's own members
+ * (the ones it can deliver to) among them. Reads are served from the mirror, so they stay
+ * synchronous; changes and remote deliveries go out through a {@link ClusterBus},
+ * fire-and-forget, in call order (one connection publishes them all, which is what keeps
+ * per-sender order). Internal to `signaling/`.
+ */
+import type { DirectoryMember, RoomDirectory } from '../room-directory.js';
+import type { MemberTuple, Namespace } from './messages.js';
+
+/** What a SharedDirectory asks of the cluster (see redis-cluster.ts). */
+export interface ClusterBus {
+  readonly instanceId: string;
+  /** Connected: remote deliveries can go out. */
+  readonly up: boolean;
+  /** This instance added `id` to `room` (store it, tell the others). */
+  added(ns: Namespace, room: string, id: string, keyHash: string): void;
+  /** `id`, a member of instance `of`, left `room` (or was evicted from it, when `of` is another's). */
+  removed(ns: Namespace, room: string, id: string, of: string): void;
+  /** Deliver to every member of `room` on the other instances but `except`. */
+  broadcast(ns: Namespace, room: string, frame: string, except: string): void;
+  /** Deliver to `id` in `room`, a member of `instance`. */
+  send(instance: string, ns: Namespace, room: string, id: string, frame: string): void;
+  /** Something odd but harmless (a conflicting id), for the log. */
+  note(event: string, fields: Record<string, unknown>): void;
+}
+
+interface Entry {
+  /** The instance holding the member. */
+  inst: string;
+  /** Hex SHA-256 of its resume key, '' for none. */
+  keyHash: string;
+  /** Set for this instance's own members. */
+  local?: DirectoryMember;
+}
+
+/** One namespace (rooms or topics) of a cluster's membership. */
+export class SharedDirectory implements RoomDirectory {
+  readonly #rooms = new Map<string, Map<string, Entry>>();
+
+  constructor(
+    private readonly ns: Namespace,
+    private readonly bus: ClusterBus,
+  ) {}
+
+  add(room: string, member: DirectoryMember): boolean {
+    if (this.#entry(room, member.id)) return false;
+    const keyHash = member.resumeKeyHash ?? '';
+    this.#set(room, member.id, { inst: this.bus.instanceId, keyHash, local: member });
+    this.bus.added(this.ns, room, member.id, keyHash);
+    return true;
+  }
+
+  remove(room: string, memberId: string): boolean {
+    const entry = this.#entry(room, memberId);
+    if (!entry) return false;
+    this.#delete(room, memberId);
+    this.bus.removed(this.ns, room, memberId, entry.inst);
+    return true;
+  }
+
+  has(room: string, memberId: string): boolean {
+    return this.#entry(room, memberId) !== undefined;
+  }
+
+  members(room: string): string[] {
+    return [...(this.#rooms.get(room)?.keys() ?? [])];
+  }
+
+  size(room: string): number {
+    return this.#rooms.get(room)?.size ?? 0;
+  }
+
+  roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  sendTo(room: string, memberId: string, frame: string): boolean {
+    const entry = this.#entry(room, memberId);
+    if (!entry) return false;
+    if (entry.local) {
+      entry.local.deliver(frame);
+      return true;
+    }
+    // Cut off from the cluster, a remote member cannot be reached: say so (`unknown-peer`).
+    if (!this.bus.up) return false;
+    this.bus.send(entry.inst, this.ns, room, memberId, frame);
+    return true;
+  }
+
+  broadcast(room: string, frame: string, exceptId?: string): number {
+    const entries = this.#rooms.get(room);
+    if (!entries) return 0;
+    let n = 0;
+    let remote = 0;
+    // Copy first: a delivery may drop a slow member, which edits this map.
+    for (const [id, entry] of [...entries]) {
+      if (id === exceptId) continue;
+      if (!entry.local) remote++;
+      else {
+        entry.local.deliver(frame);
+        n++;
+      }
+    }
+    // A room's broadcasts (peer-joined, peer-left) go out even with no remote member known
+    // yet: one may be joining elsewhere this very moment, its `add` still on the way. Then
+    // either its join reply lists our member or this announcement reaches it; skipping
+    // would let two simultaneous joiners on two instances never hear of each other.
+    if ((remote > 0 || this.ns === 'r') && this.bus.up) {
+      this.bus.broadcast(this.ns, room, frame, exceptId ?? '');
+      n += remote;
+    }
+    return n;
+  }
+
+  // --- Fed by the cluster from pub/sub and Redis ---
+
+  /** Instance `inst` added `id` (a remote member). A local holder of the id keeps it. */
+  applyAdd(inst: string, room: string, id: string, keyHash: string): void {
+    const entry = this.#entry(room, id);
+    if (entry?.local) {
+      // Two instances let the same id in at once (a race of a few ms): each keeps its own.
+      this.bus.note('cluster-id-conflict', { ns: this.ns, other: inst });
+      return;
+    }
+    this.#set(room, id, { inst, keyHash });
+  }
+
+  /** `id` of instance `of` left `room`; if it is one of ours, another instance evicted it. */
+  applyDel(room: string, id: string, of: string): void {
+    const entry = this.#entry(room, id);
+    if (!entry || entry.inst !== of) return;
+    this.#delete(room, id);
+    entry.local?.evicted?.();
+  }
+
+  /** Deliver a remote broadcast to this instance's members of `room` but `except`. */
+  deliverLocal(room: string, frame: string, except: string): void {
+    const entries = this.#rooms.get(room);
+    if (!entries) return;
+    for (const [id, entry] of [...entries]) if (id !== except && entry.local) entry.local.deliver(frame);
+  }
+
+  /** Deliver a remote signal to our member `id` of `room`; dropped if it is not (any more) ours. */
+  deliverTo(room: string, id: string, frame: string): void {
+    this.#entry(room, id)?.local?.deliver(frame);
+  }
+
+  /**
+   * Instance `inst` has exactly `members` (of this namespace): add what is new and drop
+   * what is gone, telling our members of each change (rooms only; topics have no
+   * announcements). Returns the dropped members.
+   */
+  replaceInstance(inst: string, members: MemberTuple[]): MemberTuple[] {
+    const wanted = new Set(members.map(([, room, id]) => `${room}\u0000${id}`));
+    const dropped: MemberTuple[] = [];
+    for (const [room, entries] of [...this.#rooms]) {
+      for (const [id, entry] of [...entries]) {
+        if (entry.inst !== inst || entry.local || wanted.has(`${room}\u0000${id}`)) continue;
+        this.#delete(room, id);
+        dropped.push([this.ns, room, id, entry.keyHash]);
+        this.#announce(room, id, 'peer-left');
+      }
+    }
+    for (const [, room, id, keyHash] of members) {
+      const entry = this.#entry(room, id);
+      if (entry?.inst === inst) continue;
+      this.applyAdd(inst, room, id, keyHash);
+      if (this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
+    }
+    return dropped;
+  }
+
+  /** Every remote instance this mirror knows members of. */
+  remoteInstances(): Set<string> {
+    const found = new Set<string>();
+    for (const entries of this.#rooms.values()) for (const e of entries.values()) if (!e.local) found.add(e.inst);
+    return found;
+  }
+
+  /** This instance's own members. */
+  localMembers(): MemberTuple[] {
+    const out: MemberTuple[] = [];
+    for (const [room, entries] of this.#rooms) for (const [id, e] of entries) if (e.local) out.push([this.ns, room, id, e.keyHash]);
+    return out;
+  }
+
+  /** The resume key hash a remote member `id` of `room` holds it under. */
+  remoteKeyHash(room: string, id: string): string | undefined {
+    const entry = this.#entry(room, id);
+    return entry && !entry.local && entry.keyHash !== '' ? entry.keyHash : undefined;
+  }
+
+  #announce(room: string, peerId: string, type: 'peer-joined' | 'peer-left'): void {
+    if (this.ns === 'r') this.deliverLocal(room, JSON.stringify({ type, room, peerId }), peerId);
+  }
+
+  #entry(room: string, id: string): Entry | undefined {
+    return this.#rooms.get(room)?.get(id);
+  }
+
+  #set(room: string, id: string, entry: Entry): void {
+    let entries = this.#rooms.get(room);
+    if (!entries) this.#rooms.set(room, (entries = new Map()));
+    entries.set(id, entry);
+  }
+
+  #delete(room: string, id: string): void {
+    const entries = this.#rooms.get(room);
+    if (!entries?.delete(id)) return;
+    if (entries.size === 0) this.#rooms.delete(room);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * For relay cluster tests: a redis-server of the test's own and relay instances joined
+ * to it in this process (createRedisCluster + createSignalingServer), all stopped after
+ * each test. Heartbeats are short so a dead instance is noticed within about a second.
+ */
+import { afterEach } from 'vitest';
+import { createRedisCluster, type LogEntry, type RedisClusterOptions, type SignalingServerOptions } from '../../signaling/index.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { startRelay, type RelayTestClient, type TestRelay } from './client.js';
+
+export const TEST_HEARTBEAT_MS = 200;
+export const TEST_INSTANCE_TTL_MS = 1500;
+
+/** A relay instance of a test cluster; `logs` holds the relay's and the cluster's lines. */
+export interface ClusterRelay extends TestRelay {
+  readonly clusterLogs: LogEntry[];
+}
+
+/**
+ * Call at the top level of a test file: `redis()` starts a redis-server, `relay(redis)`
+ * an instance joined to it; both are stopped after each test (relays first).
+ */
+export function clusterStoppedAfterEach(): {
+  redis(): Promise<TestRedis>;
+  relay(redis: TestRedis, options?: SignalingServerOptions, cluster?: Partial<RedisClusterOptions>): Promise<ClusterRelay>;
+} {
+  const relays: TestRelay[] = [];
+  const servers: TestRedis[] = [];
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+  });
+  return {
+    async redis() {
+      const s = await startRedis();
+      servers.push(s);
+      return s;
+    },
+    async relay(redis, options = {}, clusterOptions = {}) {
+      const clusterLogs: LogEntry[] = [];
+      const cluster = await createRedisCluster({
+        url: redis.url,
+        heartbeatMs: TEST_HEARTBEAT_MS,
+        instanceTtlMs: TEST_INSTANCE_TTL_MS,
+        logger: (e) => clusterLogs.push(e),
+        ...clusterOptions,
+      });
+      const r = await startRelay({ cluster, ...options });
+      relays.push(r);
+      return Object.assign(r, { clusterLogs });
+    },
+  };
+}
+
+/**
+ * Join `room` and return the peers the client knows of once it knows `expected`: a join
+ * on one instance just after one on another may not list it yet (its `add` is still on
+ * the way), and then that one's `peer-joined` reaches the newcomer instead.
+ */
+export async function joinKnowing(client: RelayTestClient, room: string, expected: string[], extra: Record<string, unknown> = {}): Promise<{ peerId: string; peers: string[] }> {
+  const reply = await client.join(room, extra);
+  if (reply.type !== 'joined') throw new Error(`join refused: ${JSON.stringify(reply)}`);
+  const known = new Set(reply.peers);
+  while (!expected.every((p) => known.has(p))) {
+    known.add(String((await client.next((m) => m.type === 'peer-joined' && m.room === room)).peerId));
+  }
+  return { peerId: reply.peerId, peers: [...known].sort() };
+}
