@@ -340,7 +340,8 @@ class RedisRelayCluster implements RelayCluster, ClusterBus {
   }
 
   async #heartbeat(): Promise<void> {
-    if (!this.up || this.#syncing || this.#outage || this.#beating) return;
+    if (this.#outage) return this.#reconnected(); // a sync that failed on return is tried again
+    if (!this.up || this.#syncing || this.#beating) return;
     this.#beating = true; // a slow Redis must not stack beats up
     try {
       const fresh = await this.#store.heartbeat(this.instanceId, this.ttlMs);
@@ -375,7 +376,7 @@ class RedisRelayCluster implements RelayCluster, ClusterBus {
   }
 
   #reconnected(): void {
-    if (this.#closing || !this.#synced || !this.#outage) return;
+    if (this.#closing || !this.#synced || !this.#outage || this.#syncing) return;
     if (this.#cmd.status !== 'ready' || this.#sub.status !== 'ready') return;
     this.#log({ level: 'info', event: 'redis-reconnected', instance: this.instanceId });
     this.#sync().catch((err: unknown) => {

@@ -83,6 +83,23 @@ describe('relay cluster: failures', () => {
     }
   });
 
+  it('a sync that fails once Redis is back is tried again at the next heartbeat', async () => {
+    const redis = await cluster.redis();
+    const a = await cluster.relay(redis);
+    const raw = new Redis(redis.url);
+    try {
+      // A key of the wrong type makes the sync fail; dropping our connections makes one run.
+      await raw.set('meshparty:instances', 'not-a-set');
+      await raw.call('CLIENT', 'KILL', 'SKIPME', 'yes');
+      await waitFor(() => a.clusterLogs.find((l) => l.event === 'cluster-sync-failed'), 'the sync to fail');
+      await raw.del('meshparty:instances');
+      await waitFor(() => a.clusterLogs.filter((l) => l.event === 'cluster-synced').length >= 2, 'a later heartbeat to sync');
+      expect(await raw.smembers('meshparty:instances')).toHaveLength(1);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('fails at start with redis-unavailable when Redis cannot be reached', async () => {
     const port = await freePort();
     const started = Date.now();
