@@ -2,7 +2,8 @@
  * A relay cluster of real processes (`meshparty signal --redis`), one redis-server: two
  * Node peers (real WebRTC, joinRoom) on different instances connect and talk; then one
  * instance is SIGKILLed, and its peers are announced as left on the other within the
- * documented bound (instance TTL + heartbeat), their resume keys kept there.
+ * documented bound (instance TTL + heartbeat), their resume keys kept there; one that
+ * comes straight back through the other instance keeps its id without the room noticing.
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { joinKnowing } from './cluster-support.js';
 const HEARTBEAT_MS = 200;
 const TTL_MS = 1500;
 const KEY = 'owner-key-0123456789abc';
+const PHOENIX_KEY = 'phoenix-key-0123456789ab';
 const wrtc = await nodeWebRtc('wrtc');
 const quiet = { debug: () => {}, warn: () => {} };
 
@@ -68,17 +70,26 @@ describe('relay cluster: separate processes', () => {
     // A raw member with a resume key on instance one, watched from instance two.
     const ghost = await client(one.url);
     await ghost.join('r', { peerId: 'ghost', resumeKey: KEY });
+    const phoenix = await client(one.url);
+    await phoenix.join('r', { peerId: 'phoenix', resumeKey: PHOENIX_KEY });
     const watcher = await client(two.url);
-    await joinKnowing(watcher, 'r', ['ghost']);
+    await joinKnowing(watcher, 'r', ['ghost', 'phoenix']);
 
     const killedAt = Date.now();
     one.proc.child.kill('SIGKILL');
+    // phoenix comes straight back through instance two (as behind a load balancer) and
+    // takes its id over from the dead instance: the room hears nothing of it.
+    const back = await client(two.url);
+    expect(await back.join('r', { peerId: 'phoenix', resumeKey: PHOENIX_KEY })).toMatchObject({ type: 'joined', peerId: 'phoenix' });
     expect(await watcher.nextOf('peer-left', undefined, TTL_MS + HEARTBEAT_MS + 10_000)).toMatchObject({ peerId: 'ghost' });
+    expect(watcher.received.filter((m) => m.peerId === 'phoenix')).toEqual([]);
     // The bound from the last heartbeat is TTL + heartbeat; a loaded machine gets 3 s more.
     expect(Date.now() - killedAt).toBeLessThan(TTL_MS + HEARTBEAT_MS + 3000);
     // A newcomer on two does not list it; its key is kept there for its owner.
     const late = await client(two.url);
-    expect((await late.join('r')).peers).not.toContain('ghost');
+    const lateJoin = await late.join('r');
+    expect(lateJoin.peers).not.toContain('ghost');
+    expect(lateJoin.peers).toContain('phoenix');
     const squatter = await client(two.url);
     expect((await squatter.join('r', { peerId: 'ghost', resumeKey: 'squatter-key-0123456789' })).code).toBe('peer-id-taken');
     const owner = await client(two.url);
