@@ -16,5 +16,5 @@ export { DEFAULT_LIMITS, type RelayLimits, type SignalingServerOptions } from '.
 export type { RelayMetrics } from './metrics.js';
 export { createJsonLogger, silentLogger, type LogEntry, type LogLevel, type LogStream, type RelayLogger } from './logger.js';
 export { InMemoryRoomDirectory, type DirectoryMember, type RoomDirectory } from './room-directory.js';
-export { createRedisCluster, type RedisClusterOptions } from './cluster/redis-cluster.js';
+export { createRedisCluster, type RedisClusterOptions } from './cluster/create-redis-cluster.js';
 export { ClusterError, type ClusterErrorCode, type RelayCluster } from './cluster/relay-cluster.js';

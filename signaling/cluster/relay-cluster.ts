@@ -35,7 +35,14 @@ export interface RelayCluster {
   close(): Promise<void>;
 }
 
-/** Error codes of a relay cluster. */
+/**
+ * Error codes of a relay cluster.
+ *
+ * @example
+ * ```ts
+ * const retryable = (code: ClusterErrorCode) => code === 'redis-unavailable';
+ * ```
+ */
 export type ClusterErrorCode = 'redis-unavailable' | 'redis-options-invalid';
 
 /**

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { keepRunningWhenOutputCloses } from '../../src/util/closed-output.js';
 import type { SignalingServerOptions } from '../options.js';
-import { createRedisCluster } from '../cluster/redis-cluster.js';
+import { createRedisCluster } from '../cluster/create-redis-cluster.js';
 import { createJsonLogger } from '../logger.js';
 import { createSignalingServer } from '../server.js';
 import { numberOption, type Subcommand } from './subcommand.js';
