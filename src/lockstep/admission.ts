@@ -8,6 +8,7 @@
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import { MAX_RESEND_BACKLOG } from './input-exchange.js';
+import { RELAY_KEEP_FRAMES } from './input-relay.js';
 import { InputStream } from './input-stream.js';
 import { Recorder } from './replay.js';
 import { Simulation } from './simulation.js';
@@ -291,7 +292,15 @@ export class Admission<S, I> {
    */
   onCutOff(from: PeerId, m: Extract<Control, { kind: typeof Kind.cutOff }>): void {
     if (m.since !== this.c.since.get(this.c.selfId)) return;
-    this.rejoin(true, 'fell-behind', `${from} stopped sending us its inputs: we acknowledged nothing past frame ${m.acked}, more than ${MAX_RESEND_BACKLOG} frames behind it`);
+    // A forwarder cuts us off too (input-relay.ts): `acked` is then the first frame of a
+    // player it forwards to us that we asked for and it no longer holds. The notice does
+    // not say which player; ours is the one it forwards whose first missing frame that is.
+    const forwarded = [...this.c.streams].find(([p, s]) => p !== from && this.c.relay.forwarderOf(p) === from && s.next === m.acked)?.[0];
+    if (forwarded !== undefined) {
+      const why = `${from}, which forwards us ${forwarded}'s inputs, stopped forwarding: it no longer holds them from frame ${m.acked}, the first we lack (we asked it for them further behind it than it keeps other players' inputs, at least ${RELAY_KEEP_FRAMES} frames)`;
+      return this.rejoin(true, 'fell-behind', why, { by: from, player: forwarded });
+    }
+    this.rejoin(true, 'fell-behind', `${from} stopped sending us its inputs: we acknowledged nothing past frame ${m.acked}, more than ${MAX_RESEND_BACKLOG} frames behind it`, { by: from, player: from });
   }
 
   /**
@@ -302,7 +311,7 @@ export class Admission<S, I> {
    * was cancelled (the members cancel it themselves) or dropped before our snapshot (the
    * members agreed that drop already). Emits `rejoining`.
    */
-  rejoin(announce: boolean, code: RejoinCode, why: string): void {
+  rejoin(announce: boolean, code: RejoinCode, why: string, detail?: Record<string, unknown>): void {
     const frame = this.c.frame;
     this.c.log(`back to the lobby: ${why}`);
     const since = this.c.since.get(this.c.selfId) ?? 0;
@@ -315,7 +324,7 @@ export class Admission<S, I> {
     this.forgetGame();
     this.c.status = 'lobby';
     this.sayHello();
-    this.c.events.emit('rejoining', { frame, reason: new MeshpartyError(code, why, { frame }) });
+    this.c.events.emit('rejoining', { frame, reason: new MeshpartyError(code, why, { frame, ...detail }) });
   }
 
   /** Drop everything of the current game (back to the lobby, or over to a start that won: concurrent-starts.ts). */

@@ -101,7 +101,12 @@ export interface LockstepEvents {
    * fires again. `frame` is the frame it had reached; `reason.code` is stable:
    * - `fell-behind`: a player stopped sending it inputs, as it had acknowledged none for
    *   more than 3600 frames (a minute at 60 Hz: its packets were lost, or its tab was
-   *   suspended, for that long);
+   *   suspended, for that long); or, for a spectator taking a player's inputs through
+   *   another player (its forwarder), the forwarder no longer held the ones it lacked (it
+   *   keeps other players' inputs at least 240 frames back: the spectator picked it, or
+   *   asked it again after a suspended tab, that far behind). `reason.detail.by` is the
+   *   player that stopped sending, `reason.detail.player` the one whose inputs it lacks
+   *   (the same one, unless `by` forwarded them);
    * - `players-gone`: a spectator's connections to every player closed (a network outage,
    *   a tab suspended long enough for heartbeats to time out), or every player left;
    * - `player-unreachable`: a spectator's connection to one player closed while the players

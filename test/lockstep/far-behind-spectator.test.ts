@@ -11,7 +11,7 @@ import type { Clock, MeshpartyError } from '../../src/index.js';
 import { MAX_RESEND_BACKLOG } from '../../src/lockstep/input-exchange.js';
 import { Kind, decodeControl, encodeControl } from '../../src/lockstep/wire.js';
 import type { TimerHandle } from '../../src/util/clock.js';
-import { type Walk, advanceUntil, connect, net, walk, expectAgreement } from './support/memory-sessions.js';
+import { type Walk, advanceUntil, connect, net, playing, walk, expectAgreement } from './support/memory-sessions.js';
 
 /** Longer than MAX_RESEND_BACKLOG frames at 60 Hz plus the 256 frames between prunes: 70 s. */
 const STALL_MS = 70_000;
@@ -173,5 +173,41 @@ describe('admissions of one peer are rate-limited', () => {
     for (let i = 1; i < joins.length; i++) expect(joins[i]! - joins[i - 1]!).toBeGreaterThanOrEqual(5 * 60);
     expect({ a: a.status, b: b.status, stalls: a.stats().stalls + b.stats().stalls }).toEqual({ a: 'running', b: 'running', stalls: 0 });
     for (const s of [a, b]) s.leave();
+  });
+});
+
+describe('a spectator whose forwarder no longer holds the inputs it lacks', () => {
+  it('is cut off by that forwarder, and its rejoining reason names the forwarder and the player, not a player it follows directly', async () => {
+    const seed = 76;
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b, c] } = await playing(n, seed, ['a', 'b', 'c'], logs);
+    // w reaches a and b, not c: c's inputs come forwarded by a (the lowest-id player reaching c).
+    n.block('c', 'w');
+    const clock = freezableClock(n.clock);
+    const w = walk(n.join('game', { peerId: 'w' }), n, 3, { spectator: true, clock }, logs);
+    const rejoins: MeshpartyError[] = [];
+    w.on('rejoining', (e) => rejoins.push(e.reason));
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= a.frame - 30, 15_000);
+    expect(logs.filter((l) => /^w: taking c's inputs forwarded by a/.test(l)).length).toBe(1);
+    // w's tab is suspended; meanwhile a leaves, so b is w's forwarder for c from now on. b
+    // never forwarded to w and keeps c's inputs only some RELAY_KEEP_FRAMES back (more
+    // between its prunes, every 256 frames): 20 s on, w asks it for frames it forgot. w's
+    // own acknowledgements of b's inputs are far less than MAX_RESEND_BACKLOG behind: b
+    // itself still sends w its inputs.
+    clock.freeze();
+    a.leave();
+    await n.advance(20_000);
+    clock.thaw();
+    await advanceUntil(n, () => rejoins.length > 0, 5000);
+    expect(logs.filter((l) => /^b: no longer forwarding to w/.test(l)).length).toBe(1);
+    expect(rejoins.map((e) => [e.code, e.detail?.by, e.detail?.player])).toEqual([['fell-behind', 'b', 'c']]);
+    expect(rejoins[0]!.message).toMatch(/^b, which forwards us c's inputs, stopped forwarding: it no longer holds them from frame \d+, the first we lack/);
+    // Admitted again with a snapshot, it follows b and c.
+    await advanceUntil(n, () => w.status === 'running' && w.frame >= b.frame - 30, 15_000);
+    const target = b.frame + 200;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect(expectAgreement([b, c, w], target - 200, target)).toBeGreaterThan(15);
+    for (const s of [b, c, w]) s.leave();
   });
 });
