@@ -46,7 +46,7 @@ export class RelayProtocol {
   /** Who may take which peer id back (see resume-keys.ts). */
   readonly resumeKeys: ResumeKeys<ClientConnection>;
   /** Departures waiting to be told to their rooms, oldest first (see announce()). */
-  #departures: [room: string, frame: string][] = [];
+  #departures: [room: string, frame: string, peerId: string][] = [];
   #announcing = false;
 
   constructor(
@@ -108,7 +108,7 @@ export class RelayProtocol {
       this.rooms.remove(room, peerId);
       // Reserved for its resume key for a while: the same client may be back in a moment.
       this.resumeKeys.release(room, peerId, conn, remember);
-      if (announce) this.announce(room, JSON.stringify({ type: 'peer-left', room, peerId }));
+      if (announce) this.announce(room, peerId);
     }
   }
 
@@ -117,9 +117,11 @@ export class RelayProtocol {
    * its departure is told in turn: done inside the first one, a chain of such members (in
    * one room, or across rooms) nested one call per member and overflowed the stack. Any
    * departure that comes up while one is being told is queued and told after it, in order.
+   * The departed id is excepted: gone here, it may already be back through another relay
+   * instance of a cluster, and must not hear that it left.
    */
-  private announce(room: string, frame: string): void {
-    this.#departures.push([room, frame]);
+  private announce(room: string, peerId: string): void {
+    this.#departures.push([room, JSON.stringify({ type: 'peer-left', room, peerId }), peerId]);
     if (this.#announcing) return;
     this.#announcing = true;
     try {
@@ -141,7 +143,7 @@ export class RelayProtocol {
         conn.rooms.delete(m.room);
         this.rooms.remove(m.room, peerId);
         this.resumeKeys.release(m.room, peerId, conn, false); // left on purpose: the id is free
-        this.announce(m.room, JSON.stringify({ type: 'peer-left', room: m.room, peerId }));
+        this.announce(m.room, peerId);
         return;
       }
       case 'signal':

@@ -130,6 +130,14 @@ export class SharedDirectory implements RoomDirectory {
   /** `id` of instance `of` left `room`; if it is one of ours, another instance evicted it. */
   applyDel(room: string, id: string, of: string): void {
     const entry = this.#entry(room, id);
+    if (of === this.bus.instanceId && !entry?.local && this.ns === 'r') {
+      // Another instance took `id` over from us with its resume key, but we had let it go
+      // already (its connection lost, or it left) and announced `peer-left`; that instance,
+      // our news still on the way to it, took the rejoin for a silent takeover. We alone
+      // know the room heard it leave: tell the room (every instance) it is back.
+      this.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId: id }), id);
+      return;
+    }
     if (!entry || entry.inst !== of) return;
     this.#delete(room, id);
     entry.local?.evicted?.();
