@@ -48,6 +48,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   #beating = false;
   #partition: NodeJS.Timeout | undefined;
   #outage = false;
+  /** Instances not to be swept before this time (ms), though their heartbeat is missing. */
+  readonly #spare = new Map<string, number>();
 
   constructor(
     options: RedisClusterOptions,
@@ -226,6 +228,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   /** Instance `id` is gone: drop its members here (announcing them) and keep their resume keys. */
   #gone(id: string, why: 'left' | 'expired' | 'partitioned'): void {
+    this.#spare.delete(id);
     const left = this.rooms.replaceInstance(id, []);
     const topics = this.topics.replaceInstance(id, []);
     for (const [, room, peerId, k] of left) if (k !== '') this.resumeKeys.apply(room, peerId, k, this.graceMs);
@@ -245,9 +248,14 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
           this.#resyncWanted = false;
           this.#held = [];
           const own = [...this.rooms.localMembers(), ...this.topics.localMembers()];
+          const known = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
+          // Back from an outage, or our heartbeat found gone: Redis may have been emptied
+          // (restarted, flushed), and then every instance we know is missing until its own
+          // next heartbeat registers it again. Swept now, its members would be announced as
+          // left and, a moment later, joined: each gets a TTL to come back first.
+          if (this.#synced) for (const id of known) this.#spare.set(id, Math.max(this.#spare.get(id) ?? 0, Date.now() + this.ttlMs));
           await this.#store.register(this.instanceId, own, this.ttlMs);
           await this.#cmd.publish(this.#store.channelAll(), JSON.stringify({ t: 'sync', i: this.instanceId, members: own }));
-          const known = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
           const { alive, dead } = await this.#store.instances(this.instanceId, known);
           const state = await Promise.all(alive.map(async (id) => [id, await this.#store.members(id)] as const));
           const remembered = await this.#store.remembered();
@@ -280,6 +288,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   /** A dead instance: sweep its state from Redis (unless it came back) and drop its members here. */
   async #sweep(id: string): Promise<void> {
+    if ((this.#spare.get(id) ?? 0) > Date.now()) return; // see #sync
+    this.#spare.delete(id);
     const members = await this.#store.sweep(id);
     if (members === undefined) return; // its heartbeat is back: not dead after all
     for (const [ns, room, peerId, k] of members) if (ns === 'r' && k !== '') this.#run(this.#store.setRemembered(room, peerId, k, this.graceMs, true));

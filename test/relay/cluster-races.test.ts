@@ -1,7 +1,8 @@
 /**
  * Relay cluster races that leave clients with a wrong view of their room unless handled:
- * a client back on another instance just as its old instance announced it left. Redis's
- * own `CLIENT PAUSE WRITE` (which holds every PUBLISH) sets the timing.
+ * a client back on another instance just as its old instance announced it left, and an
+ * emptied Redis read by one instance before the others registered again. Redis's own
+ * `CLIENT PAUSE WRITE` (which holds every PUBLISH) and `FLUSHALL` set the timing.
  */
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,39 @@ describe('relay cluster: races', () => {
       carol.send({ type: 'signal', room: 'r', to: 'alice', data: 'from-b' });
       const got = [await back.nextOf('signal'), await back.nextOf('signal')].map((m) => m.data).sort();
       expect(got).toEqual(['from-a', 'from-b']);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('an emptied Redis does not make an instance announce the others\' members as left', async () => {
+    const redis = await cluster.redis();
+    // A beats 5 times as often as B: after the flush A looks before B has registered again.
+    const a = await cluster.relay(redis, {}, { instanceId: 'inst-a', heartbeatMs: 200, instanceTtlMs: 3000 });
+    const b = await cluster.relay(redis, {}, { instanceId: 'inst-b', heartbeatMs: 1000, instanceTtlMs: 3000 });
+    const raw = new Redis(redis.url);
+    try {
+      const alice = await a.connect();
+      await alice.join('r', { peerId: 'alice' });
+      const bob = await b.connect();
+      await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
+      await alice.nextOf('peer-joined');
+      const synced = (r: typeof a): number => r.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
+      const before = { a: synced(a), b: synced(b) };
+      // Right after B's heartbeat (its key just refreshed), empty Redis.
+      await waitFor(async () => (await raw.pttl('meshparty:i:inst-b')) > 2900, "B's heartbeat", 10_000, 5);
+      await raw.flushall();
+      // Each notices its heartbeat key gone at its next beat and registers again.
+      await waitFor(() => synced(a) > before.a && synced(b) > before.b, 'both to register again', 15_000);
+      await waitFor(async () => (await raw.hlen('meshparty:m:inst-a')) === 1 && (await raw.hlen('meshparty:m:inst-b')) === 1, 'both member lists back');
+      // Nobody left: the two still reach each other, and neither heard otherwise.
+      alice.send({ type: 'signal', room: 'r', to: 'bob', data: 'still here' });
+      expect(await bob.nextOf('signal')).toMatchObject({ from: 'alice', data: 'still here' });
+      bob.send({ type: 'signal', room: 'r', to: 'alice', data: 'me too' });
+      expect(await alice.nextOf('signal')).toMatchObject({ from: 'bob', data: 'me too' });
+      expect(announcements(alice.received)).toEqual(['peer-joined bob']);
+      expect(announcements(bob.received)).toEqual([]);
+      expect(a.clusterLogs.filter((l) => l.event === 'cluster-instance-gone')).toEqual([]);
     } finally {
       raw.disconnect();
     }
