@@ -29,6 +29,7 @@ export class Departures<S, I> {
     // one: a late joiner whose connection dropped just after we admitted it waited for good.
     this.c.lastAdmission.delete(id);
     this.c.heardIn.delete(id);
+    this.c.leftItself.delete(id);
     this.#connectionClosed(id);
     this.forgetPeer(id);
   }
@@ -45,6 +46,7 @@ export class Departures<S, I> {
     this.c.proposer.delete(id);
     this.c.lastAdmission.delete(id);
     this.c.heardIn.delete(id);
+    this.c.leftItself.delete(id);
     this.c.bad.delete(id);
     this.c.peerLinks.delete(id);
   }

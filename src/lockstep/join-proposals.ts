@@ -53,8 +53,10 @@ export class JoinProposals<S, I> {
     // taking over as coordinator, its own connection to the peer never closed, took the
     // peer's every hello for a stale one, and the peer waited in the lobby for good. A hello
     // from before an admission is no worry here: applying a join drops it (applyJoin).
+    // A peer that told us itself it left that admission is past it: its hellos from then on
+    // (a new session of it asks for frame 0) are not stale (leftItself).
     const last = this.c.lastAdmission.get(peer);
-    if (last !== undefined && hello.after <= last && this.c.heardIn.get(peer) === last) return;
+    if (last !== undefined && hello.after <= last && this.c.heardIn.get(peer) === last && this.c.leftItself.get(peer) !== last) return;
     // A peer we have no connection to we never hear a packet of, and its lobby hellos come
     // relayed: one sent just before it took an admission can reach us after it, and kept,
     // it would admit again a spectator that left the game but not the room (a member we
@@ -100,6 +102,17 @@ export class JoinProposals<S, I> {
     const at = this.c.snapshotsAt.get(atFrame) ?? [];
     at.push(peer);
     this.c.snapshotsAt.set(atFrame, at);
+  }
+
+  /**
+   * Every member: `peer` sent us its own `leave` of admission `since`. If that is its last
+   * admission, hellos it sends from now on say nothing stale (leftItself); the ones we kept
+   * came before that leave (over our connection, in order), from the session that left.
+   */
+  leftItself(peer: PeerId, since: number): void {
+    if (this.c.lastAdmission.get(peer) !== since) return;
+    this.c.hellos.delete(peer);
+    this.c.leftItself.set(peer, since);
   }
 
   pendingJoinsForget(id: PeerId): void {

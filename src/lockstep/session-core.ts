@@ -113,6 +113,12 @@ export class SessionCore<S, I> {
    * connection of the coordinator that sent it (JoinProposals.maybeAdmit).
    */
   heardIn = new Map<PeerId, number>();
+  /**
+   * The admission each peer told us itself (its own `leave`) it left. Its hellos from then
+   * on are never stale, `after` or not: a new session of it (its first asks for frame 0)
+   * would otherwise never be admitted again (JoinProposals.maybeAdmit).
+   */
+  leftItself = new Map<PeerId, number>();
   /** Earliest join frame this peer accepts: past every frame of an admission it already left. */
   notBefore = 0;
   /** Coordinator: joins proposed and not yet acknowledged by every member. */

@@ -326,6 +326,7 @@ class Session<S, I> implements LockstepSession<S, I> {
         if (m.peer === from && this.#c.spectators.has(from) && this.#c.role === 'player') {
           for (const p of this.#c.members()) if (p !== from) this.#c.sendCtl(p, m);
         }
+        if (m.peer === from) this.#c.proposals.leftItself(from, m.since);
         return this.#c.departures.onLeave(m);
       case Kind.report:
         return this.#c.departures.onReport(from, m);

@@ -1,10 +1,12 @@
 /**
- * A lobby hello the coordinator keeps (JoinProposals.maybeAdmit) must not admit again a
- * peer whose session stopped: one sent just before the peer took its join reaches the
- * coordinator after the admission, over a direct connection too, and when the peer never
- * sends a packet of that admission (its session stopped as the join came), nothing made
- * that hello stale. Once the peer counted as absent, the periodic retry admitted it again
- * from that hello, and it counted as absent once more SILENT_MEMBER_MS later.
+ * A lobby hello not past a peer's last admission. One the coordinator keeps
+ * (JoinProposals.maybeAdmit) must not admit again a peer whose session stopped: one sent
+ * just before the peer took its join reaches the coordinator after the admission, over a
+ * direct connection too, and when the peer never sends a packet of that admission (its
+ * session stopped as the join came), nothing made that hello stale. Once the peer counted
+ * as absent, the periodic retry admitted it again from that hello, and it counted as
+ * absent once more SILENT_MEMBER_MS later. But a peer that left the game itself and starts
+ * a new session in the room (whose hellos ask for frame 0) must be admitted again.
  */
 import { describe, expect, it } from 'vitest';
 import { Kind, decodeControl, encodeControl, type Role } from '../../src/lockstep/wire.js';
@@ -68,4 +70,31 @@ describe('a lobby hello kept from before an admission', () => {
     expect(expectAgreement([a, b], a.frame - 300, a.frame - 100)).toBeGreaterThan(15);
     for (const s of [a, b]) s.leave();
   });
+});
+
+describe('a late joiner that left the game and starts a new session in the room', () => {
+  for (const [role, seed] of [['player', 743], ['spectator', 744]] as const) {
+    it(`is admitted again (${role}), though its new session's hellos ask for no frame past its last admission`, async () => {
+      const n = net(seed);
+      const logs: string[] = [];
+      const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+      const room = n.join('game', { peerId: 'c' });
+      const first = walk(room, n, 2, { spectator: role === 'spectator' }, logs);
+      await advanceUntil(n, () => first.status === 'running', 10_000);
+      await n.advance(2000);
+      // c leaves the game (not the room); a while later (past the 5 s between admissions)
+      // the app makes a new session for it: its hellos ask for frame 0, as any new one's.
+      first.leave();
+      await n.advance(7000);
+      const again = walk(room, n, 2, { spectator: role === 'spectator' }, logs);
+      await advanceUntil(n, () => again.status === 'running', 10_000);
+      expect(again.status).toBe('running');
+      const target = a.frame + 200;
+      await advanceUntil(n, () => again.frame >= target, 10_000);
+      const listed = role === 'player' ? [a.players, b.players] : [a.spectators, b.spectators];
+      expect(listed.map((l) => l.includes('c'))).toEqual([true, true]);
+      expect(expectAgreement([a, b, again], target - 200, target)).toBeGreaterThan(15);
+      for (const s of [a, b, again]) s.leave();
+    });
+  }
 });
