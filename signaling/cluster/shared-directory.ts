@@ -90,12 +90,10 @@ export class SharedDirectory implements RoomDirectory {
   }
 
   broadcast(room: string, frame: string, exceptId?: string): number {
-    const entries = this.#rooms.get(room);
-    if (!entries) return 0;
     let n = 0;
     let remote = 0;
     // Copy first: a delivery may drop a slow member, which edits this map.
-    for (const [id, entry] of [...entries]) {
+    for (const [id, entry] of [...(this.#rooms.get(room) ?? [])]) {
       if (id === exceptId) continue;
       if (!entry.local) remote++;
       else {
@@ -104,9 +102,11 @@ export class SharedDirectory implements RoomDirectory {
       }
     }
     // A room's broadcasts (peer-joined, peer-left) go out even with no remote member known
-    // yet: one may be joining elsewhere this very moment, its `add` still on the way. Then
-    // either its join reply lists our member or this announcement reaches it; skipping
-    // would let two simultaneous joiners on two instances never hear of each other.
+    // yet, even with the room empty here: one may be joining elsewhere this very moment,
+    // its `add` still on the way. Then either its join reply lists our member or this
+    // announcement reaches it; skipping would let two simultaneous joiners on two
+    // instances never hear of each other, or one whose join reply listed our leaver never
+    // hear it left.
     if ((remote > 0 || this.ns === 'r') && this.bus.up) {
       this.bus.broadcast(this.ns, room, frame, exceptId ?? '');
       n += remote;
