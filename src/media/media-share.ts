@@ -58,7 +58,8 @@ export interface MediaShareEvents {
   /**
    * Something went wrong with one peer's media; `code` is stable: `bad-message` (a peer
    * sent a malformed media message: dropped, `detail.reason`), `media-negotiation-failed`,
-   * `media-connection-failed` (ICE failed; restarting). `detail.peer` names the peer.
+   * `media-connection-failed` (ICE failed, or stayed disconnected for 10 s; restarting
+   * ICE, the streams stay). `detail.peer` names the peer.
    */
   error: MeshpartyError;
 }

@@ -27,6 +27,19 @@ export interface PeerMediaHost {
 type Description = { type: 'offer' | 'answer' | 'rollback'; sdp?: string };
 type SignalingPc = RTCPeerConnection & { setLocalDescription(d?: Description): Promise<void> };
 
+/**
+ * How long a media connection may stay disconnected before it counts as failed (and is
+ * restarted). libwebrtc turns a dead path 'disconnected' in ~6 s, 'failed' ~10 s later.
+ */
+const DISCONNECTED_MS = 10_000;
+
+/**
+ * How long the polite side of a failed connection waits for the impolite side's ICE
+ * restart before it restarts itself. The impolite side's, when its ICE failed too, has the
+ * connection back within half a second or so on loopback; a few seconds more in a real network.
+ */
+const POLITE_RESTART_DELAY_MS = 2000;
+
 /** A random connection session id (not secret: it only tells connections apart). */
 function newSession(): string {
   return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
@@ -67,6 +80,12 @@ export class PeerMedia {
   /** Remote messages are applied one at a time, in order. */
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Whether the connection was reported lost and is not checking again yet (see #lost). */
+  #down = false;
+  /** Running while the connection is disconnected: then it counts as lost. */
+  #downTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The polite side's pending ICE restart (see #lost). */
+  #politeRestart: ReturnType<typeof setTimeout> | undefined;
 
   constructor(peer: PeerId, selfId: PeerId, pc: RTCPeerConnection, host: PeerMediaHost) {
     this.#peer = peer;
@@ -82,12 +101,7 @@ export class PeerMedia {
     pc.ontrack = (event) => {
       for (const stream of event.streams) host.onStream(stream);
     };
-    pc.onconnectionstatechange = () => {
-      if (this.#closed || pc.connectionState !== 'failed') return;
-      host.onProblem(new MeshpartyError('media-connection-failed', `the media connection to ${peer} failed; restarting ICE`, { peer }));
-      // One side drives the restart, so the two offers do not cross.
-      if (!this.#polite) this.#restartIce();
-    };
+    pc.oniceconnectionstatechange = pc.onconnectionstatechange = () => this.#watchState();
   }
 
   /**
@@ -164,7 +178,9 @@ export class PeerMedia {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pc.onnegotiationneeded = this.#pc.onicecandidate = this.#pc.ontrack = this.#pc.onconnectionstatechange = null;
+    clearTimeout(this.#politeRestart);
+    clearTimeout(this.#downTimer);
+    this.#pc.onnegotiationneeded = this.#pc.onicecandidate = this.#pc.ontrack = this.#pc.onconnectionstatechange = this.#pc.oniceconnectionstatechange = null;
     this.#pc.close();
   }
 
@@ -224,6 +240,51 @@ export class PeerMedia {
     } catch (err) {
       this.#problem('media-negotiation-failed', `could not apply the peer's ${message.t}`, err, true);
     }
+  }
+
+  /**
+   * Watch the connection's state: one that fails, or stays disconnected too long, is
+   * reported and restarted (#lost). ICE's own state is watched as well as the connection's:
+   * over @roamhq/wrtc ICE can fail while the connection stays 'disconnected'.
+   */
+  #watchState(): void {
+    if (this.#closed) return;
+    const states: string[] = [this.#pc.iceConnectionState, this.#pc.connectionState];
+    if (states.includes('failed')) return this.#lost('failed');
+    if (states.includes('disconnected')) {
+      // Most come back by themselves within seconds. One that does not may never fail
+      // either: over @roamhq/wrtc one side of a dead path often stays 'disconnected' for
+      // good (and a failed one that still receives the peer's checks turns back to it,
+      // with no event), no media flowing.
+      this.#downTimer ??= setTimeout(() => {
+        this.#downTimer = undefined;
+        const now: string[] = [this.#pc.iceConnectionState, this.#pc.connectionState];
+        if (!this.#closed && (now.includes('disconnected') || now.includes('failed'))) this.#lost(`disconnected for ${DISCONNECTED_MS / 1000} s`);
+      }, DISCONNECTED_MS);
+      return;
+    }
+    clearTimeout(this.#downTimer);
+    this.#downTimer = undefined;
+    this.#down = false; // checking again (a restart under way), or back
+  }
+
+  /** Report the connection lost (once until it is checking again) and restart ICE. */
+  #lost(how: string): void {
+    if (this.#down) return;
+    this.#down = true;
+    clearTimeout(this.#downTimer);
+    this.#downTimer = undefined;
+    this.#host.onProblem(new MeshpartyError('media-connection-failed', `the media connection to ${this.#peer} ${how}; restarting ICE`, { peer: this.#peer }));
+    // Either side may be the only one that sees its ICE give up (the other still gets
+    // answers to its checks), so both restart. The polite side waits a moment and
+    // restarts unless the impolite side's restart came meanwhile (new credentials in its
+    // offer) or the connection is back: when both fail, one offer, none crossing.
+    if (!this.#polite) return this.#restartIce();
+    const ufrag = this.#remoteUfrag;
+    clearTimeout(this.#politeRestart);
+    this.#politeRestart = setTimeout(() => {
+      if (this.#remoteUfrag === ufrag && this.#pc.connectionState !== 'connected') this.#restartIce();
+    }, POLITE_RESTART_DELAY_MS);
   }
 
   /** New ICE credentials in a new offer (fresh candidate gathering on both sides). */
