@@ -4,7 +4,7 @@
  * player's inputs waited for, a spectator's joinAck holding up the next join).
  */
 import { describe, expect, it } from 'vitest';
-import { advanceUntil, connect, expectAgreement, net, walk, playersAndSpectator } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectAgreement, net, playing, walk, playersAndSpectator } from './support/memory-sessions.js';
 
 describe('a member the session ignores', () => {
   it('a spectator that sent 100 bad messages to the coordinator stops being a member: the next late joiner gets in and the game goes on', async () => {
@@ -40,5 +40,28 @@ describe('a member the session ignores', () => {
     expect({ a: a!.frame >= at + 600, b: b!.frame >= at + 600, players: [...a!.players].sort(), c: c!.status }).toEqual({ a: true, b: true, players: ['a', 'b'], c: 'stopped' });
     expectAgreement([a!, b!], 10, at + 600);
     for (const s of [a!, b!]) s.leave();
+  });
+});
+
+describe('a spectator another spectator does not list', () => {
+  it('is not counted a bad sender, so never ignored, for the hashes it sends that spectator once their connection opens', async () => {
+    const seed = 613;
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+    const d = walk(n.join('game', { peerId: 'd' }), n, 2, { spectator: true }, logs);
+    await advanceUntil(n, () => d.status === 'running', 10_000);
+    // g's connection to d takes a while to open (400 ms links): g's join reaches d first, and
+    // d, a spectator with no connection to g, does not list it (only players' views of
+    // spectators count). g lists d, and sends it its hashes once connected, six a second.
+    n.setLink('d', 'g', { latencyMs: 400 });
+    const g = walk(n.join('game', { peerId: 'g' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => g.status === 'running', 10_000);
+    expect({ a: a.spectators, d: d.spectators, g: g.spectators }).toEqual({ a: ['d', 'g'], d: ['d'], g: ['d', 'g'] });
+    // 100 bad messages, some 17 s of hashes, and d would ignore g for good.
+    await n.advance(30_000);
+    expect(logs.filter((l) => /^d: dropped a message from g/.test(l))).toEqual([]);
+    expect({ d: d.status, g: g.status, a: a.spectators }).toEqual({ d: 'running', g: 'running', a: ['d', 'g'] });
+    for (const s of [a, b, d, g]) s.leave();
   });
 });
