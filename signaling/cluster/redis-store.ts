@@ -113,6 +113,8 @@ export class RedisStore {
       for (const key of keys) {
         const [hash, ms] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
         const slot = parseSlot(key.slice(this.prefix.length + 3));
+        // Expired or forgotten since the scan listed it: nothing odd about that.
+        if (hash === null) continue;
         if (!slot || !isKeyHash(hash) || hash === '') this.onBad('bad-remembered-key');
         else if (ms > 0) out.push([slot[0], slot[1], hash, ms]);
       }
