@@ -118,6 +118,7 @@ export class Departures<S, I> {
   /** A member is gone: a spectator simply stops being sent to; a player is dropped at an agreed frame. */
   departed(id: PeerId): void {
     if (this.c.spectators.has(id)) {
+      this.forgetMemberHellos(id);
       this.c.spectators.delete(id);
       this.c.receivers.delete(id);
       this.c.hashing.judge(this.c.hashes.forget(id));
@@ -128,10 +129,23 @@ export class Departures<S, I> {
     this.c.proposals.pendingJoinsForget(id);
   }
 
+  /**
+   * A member is gone: the lobby hellos of it we kept came while it was a member. One it sent
+   * just before it took the start or its join comes after that admission, and nothing makes
+   * it stale when the peer says nothing more (its session stopped): kept, it admitted the
+   * peer again once gone (JoinProposals.maybeAdmit's periodic retry), and the players
+   * waited SILENT_MEMBER_MS for a session that had stopped. Only a hello that comes after
+   * its departure may admit it again (a peer in the lobby repeats its hello every second).
+   */
+  forgetMemberHellos(id: PeerId): void {
+    this.c.hellos.delete(id);
+  }
+
   /** A player left or vanished (seen by us or announced by another member). */
   playerGone(id: PeerId): void {
     if (!this.c.streams.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
     if (id === this.c.selfId) return this.c.ticker.stop('dropped');
+    this.forgetMemberHellos(id);
     // The coordinator that admitted us leaves the game before our snapshot (it left the
     // session but not the room, so onPeerLeft never fires): nobody else will send that
     // snapshot. Waiting would keep us joining for good and, when its drop frame is past our

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Kind, decodeControl, encodeControl, type Role } from '../../src/lockstep/wire.js';
-import { advanceUntil, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
+import { advanceUntil, connect, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
 
 /**
  * Players a and b play; `id` (reaching both, 300 ms from the coordinator a) asks to join
@@ -97,4 +97,37 @@ describe('a late joiner that left the game and starts a new session in the room'
       for (const s of [a, b, again]) s.leave();
     });
   }
+});
+
+describe('a lobby hello of a player that comes just after the start', () => {
+  it('does not admit that player again once it left the game (the players would wait for its stopped session)', async () => {
+    const seed = 745;
+    const n = net(seed);
+    const logs: string[] = [];
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const [a, b, c] = rooms.map((r, i) => walk(r, n, i, {}, logs));
+    const ctl = rooms[2]!.channel('lockstep:ctl', { reliability: 'reliable' });
+    const joins: number[] = [];
+    ctl.on('message', ({ data }) => {
+      const m = decodeControl(data);
+      if (m.kind === Kind.join && m.peer === 'c') joins.push(m.atFrame);
+    });
+    await n.advance(200);
+    // c's lobby hello (one a second) on its way to a as a starts: a keeps it, c being a
+    // player from the start on, which says nothing more from the lobby.
+    a!.start({ seed });
+    void ctl.send('a', encodeControl({ kind: Kind.hello, role: 'player', started: false, connected: ['a', 'b'], after: 0 }));
+    await n.advance(3000);
+    expect([c!.status, [...a!.players].sort()]).toEqual(['running', ['a', 'b', 'c']]);
+    // c leaves the game (not the room); a and b drop it and play on, and must not admit
+    // its stopped session again from that hello (they would wait 10 s for its inputs).
+    c!.leave();
+    await n.advance(1000);
+    const from = Math.min(a!.frame, b!.frame);
+    await n.advance(20_000);
+    expect({ joins, players: [[...a!.players].sort(), [...b!.players].sort()] }).toEqual({ joins: [], players: [['a', 'b'], ['a', 'b']] });
+    expect(Math.min(a!.frame, b!.frame) - from).toBeGreaterThan(1150);
+    expect(expectAgreement([a!, b!], a!.frame - 300, a!.frame - 100)).toBeGreaterThan(15);
+    for (const s of [a!, b!]) s.leave();
+  });
 });
