@@ -9,7 +9,7 @@
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import { consoleLogger, type Logger } from '../mesh/logger.js';
-import type { Channel, PeerId, Room } from '../mesh/types.js';
+import type { PeerId, Room } from '../mesh/types.js';
 import { isNodeWebrtc, withJsSideDescriptions } from '../transport/wrtc-descriptions.js';
 import type { WebRtcImplementation } from '../transport/simple-peer.js';
 import { type AnnouncedStream, type MediaMessage, type MutedKinds, MEDIA_LIMITS, NOT_MUTED, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
@@ -171,15 +171,6 @@ const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
 type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
 
 /**
- * The room channels a live media share listens on. Two shares on one would both take each
- * message (each answering offers on a connection of its own, each forgetting on a `hello`
- * what the other set up), so a second is refused. Keyed by the channel object, which is one
- * room's own (`room.channel(name)` gives the same object for the same name): rooms, and
- * meshes in one process, never see each other's, and nothing here keeps a room alive.
- */
-const channelsInUse = new WeakSet<Channel>();
-
-/**
  * Share camera, microphone and screen streams with the peers of `room`. One share per room
  * and channel at a time: a second throws `channel-in-use` until the first is destroyed;
  * no `RTCPeerConnection` here throws `webrtc-unsupported`.
@@ -200,11 +191,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const logger = options.logger ?? consoleLogger();
   const channelName = options.channel ?? 'media';
   const channel = room.channel(channelName);
-  // Checked before anything is set up: a refused share leaves no listener and sends nothing.
-  if (channelsInUse.has(channel)) {
-    throw new MeshpartyError('channel-in-use', `a media share already uses channel "${channelName}" of this room: destroy() it first, or pass another options.channel`, { channel: channelName });
-  }
-  channelsInUse.add(channel);
+  // Claimed before anything is set up: two shares on one channel would both take each
+  // message (each answering offers on a connection of its own, each forgetting on a
+  // `hello` what the other set up), and a refused one leaves no listener and sends nothing.
+  const release = channel.claim('a media share (destroy() it first, or pass another options.channel)');
   const events = new Emitter<MediaShareEvents>();
   const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; muted: MutedKinds; stopWatching: () => void }>();
   const connections = new Map<PeerId, PeerMedia>();
@@ -430,7 +420,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     for (const { stream } of [...published.values()]) unpublish(stream);
     for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'bye' });
     closed = true;
-    channelsInUse.delete(channel);
+    release();
     for (const off of offs) off();
     for (const peer of [...new Set([...connections.keys(), ...shown.keys()])]) forget(peer);
   };

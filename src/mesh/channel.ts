@@ -3,6 +3,7 @@
  * and receives the messages the mesh routes to it.
  */
 import { Emitter } from '../util/emitter.js';
+import { ChannelClaim } from './channel-claim.js';
 import { channelId } from './frame.js';
 import type { Channel, ChannelEvents, PeerId, Reliability } from './types.js';
 
@@ -16,6 +17,7 @@ export interface ChannelHost {
 export class MeshChannel implements Channel {
   readonly id: number;
   readonly events = new Emitter<ChannelEvents>();
+  readonly #claim: ChannelClaim;
 
   constructor(
     readonly name: string,
@@ -23,6 +25,7 @@ export class MeshChannel implements Channel {
     private readonly host: ChannelHost,
   ) {
     this.id = channelId(name);
+    this.#claim = new ChannelClaim(name);
   }
 
   send(to: PeerId, data: Uint8Array): Promise<void> {
@@ -39,5 +42,9 @@ export class MeshChannel implements Channel {
 
   queuedBytes(to: PeerId): number {
     return this.host.queuedOn(this, to);
+  }
+
+  claim(by: string): () => void {
+    return this.#claim.take(by);
   }
 }

@@ -106,6 +106,21 @@ export interface Channel {
   on<K extends keyof ChannelEvents>(event: K, listener: (value: ChannelEvents[K]) => void): () => void;
   /** Bytes queued on this channel towards `to`, not yet handed to the data channel. */
   queuedBytes(to: PeerId): number;
+  /**
+   * Take this channel for one user of its messages (a media share, a document), so that
+   * a second user in this room is refused instead of both taking every message and
+   * answering each other's peers. Throws a MeshpartyError `channel-in-use`
+   * (`detail: { channel, by }`, `by` naming the holder) while another claim holds; returns
+   * the release function (idempotent). Plain `on('message')` listeners are not affected.
+   *
+   * @example
+   * ```ts
+   * const release = room.channel('cursors').claim('cursor sharing');
+   * // ... later, when done with the channel:
+   * release();
+   * ```
+   */
+  claim(by: string): () => void;
 }
 
 /**

@@ -173,6 +173,10 @@ export class MeshpartyProvider {
     // the doc, no Awareness with its renewal timer).
     this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
     const catalog = this.#announce ? room.channel(CATALOG_CHANNEL, { reliability: 'reliable' }) : undefined;
+    // Two providers of one document name in a room would both apply and answer every
+    // message of it (to two docs, or twice to one): the second is refused, having set up
+    // nothing, until the first is destroyed.
+    this.#unsubscribe.push(this.#channel.claim(`a provider of document "${this.name}" (destroy() it first)`));
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
@@ -518,7 +522,9 @@ interface AwarenessChanges {
 }
 
 /**
- * Sync `doc` with every peer of `room` under `options.name`.
+ * Sync `doc` with every peer of `room` under `options.name`. One provider per name and
+ * room at a time: a second throws `channel-in-use` until the first is destroyed (a bad
+ * name throws `invalid-doc-name`).
  *
  * @example
  * ```ts

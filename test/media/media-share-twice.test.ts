@@ -58,7 +58,7 @@ describe('two media shares on one room', () => {
     const err = refusal(() => createMediaShare(a, { wrtc, logger: silentLogger() }));
     expect(err).toBeInstanceOf(MeshpartyError);
     expect(err.code).toBe('channel-in-use');
-    expect(err.detail).toEqual({ channel: 'media' });
+    expect(err.detail).toMatchObject({ channel: 'media', by: expect.stringContaining('media share') });
     // What the refused share would have sent comes before this on the same channel.
     await a.channel('media').send('b', marker);
     await received(2);

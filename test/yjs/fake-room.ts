@@ -4,6 +4,7 @@
  * tests of the provider's own logic; the convergence test uses the real in-memory network.
  */
 import type { Channel, ChannelEvents, PeerId, PeerInfo, Room, RoomEvents } from '../../src/mesh/types.js';
+import { ChannelClaim } from '../../src/mesh/channel-claim.js';
 import { Emitter } from '../../src/util/emitter.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 
@@ -46,6 +47,10 @@ class FakeChannel implements Channel {
   }
   queuedBytes(): number {
     return 0;
+  }
+  #claim: ChannelClaim | undefined;
+  claim(by: string): () => void {
+    return (this.#claim ??= new ChannelClaim(this.name)).take(by);
   }
 }
 
