@@ -254,8 +254,12 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
           // next heartbeat registers it again. Swept now, its members would be announced as
           // left and, a moment later, joined: each gets a TTL to come back first.
           if (this.#synced) for (const id of known) this.#spare.set(id, Math.max(this.#spare.get(id) ?? 0, Date.now() + this.ttlMs));
-          await this.#store.register(this.instanceId, own, this.ttlMs);
-          await this.#cmd.publish(this.#store.channelAll(), JSON.stringify({ t: 'sync', i: this.instanceId, members: own }));
+          // Both sent now, with the snapshot `own` is: a member added or removed while the
+          // answer is on its way is published after the sync. Published after the answer,
+          // the stale snapshot came after that change and undid it everywhere (a member
+          // lost for good, or a ghost).
+          const sync: ClusterMessage = { t: 'sync', i: this.instanceId, members: own };
+          await Promise.all([this.#store.register(this.instanceId, own, this.ttlMs), this.#cmd.publish(this.#store.channelAll(), JSON.stringify(sync))]);
           const { alive, dead } = await this.#store.instances(this.instanceId, known);
           const state = await Promise.all(alive.map(async (id) => [id, await this.#store.members(id)] as const));
           const remembered = await this.#store.remembered();

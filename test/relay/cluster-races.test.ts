@@ -111,4 +111,39 @@ describe('relay cluster: races', () => {
       raw.disconnect();
     }
   });
+
+  it('a member added while its instance syncs is not undone by the sync', async () => {
+    const redis = await cluster.redis();
+    const many = { maxRoomsPerConnection: 100_000, messagesPerSecond: 1e6, messageBurst: 1e6, joinsPerSecond: 1e6, joinBurst: 1e6 };
+    const [a, b] = [await cluster.relay(redis, many), await cluster.relay(redis, many)];
+    const raw = new Redis(redis.url);
+    try {
+      const c = await b.connect();
+      const syncs = (): number => b.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
+      let n = 0;
+      for (let round = 0; round < 10; round++) {
+        // Joins keep coming (a room each, never touched again) while B syncs after a flush;
+        // its sync lists some thousand rooms, so registering them takes a while.
+        const flood = setInterval(() => {
+          for (let k = 0; k < 20; k++) c.send({ type: 'join', v: 1, room: `f${n++}` });
+        }, 1);
+        try {
+          const before = syncs();
+          await new Promise((r) => setTimeout(r, 20));
+          await raw.flushall();
+          await waitFor(() => syncs() > before, 'B to sync again');
+          await new Promise((r) => setTimeout(r, 20));
+        } finally {
+          clearInterval(flood);
+        }
+        c.send({ type: 'ping' });
+        await c.nextOf('pong', undefined, 10_000);
+        // A must know every room B has.
+        await waitFor(() => a.relay.metrics().rooms === b.relay.metrics().rooms, `A to know B's ${b.relay.metrics().rooms} rooms (has ${a.relay.metrics().rooms})`, 5000);
+      }
+      expect(b.relay.metrics().rooms).toBe(n);
+    } finally {
+      raw.disconnect();
+    }
+  }, 60_000);
 });
