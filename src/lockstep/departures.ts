@@ -283,7 +283,16 @@ export class Departures<S, I> {
       if (m.leaver !== this.c.selfId) this.remember(key, m);
       return;
     }
-    if (this.c.dropped.has(m.leaver)) return;
+    if (this.c.dropped.has(m.leaver)) {
+      // Known from our snapshot, which names a drop still ahead but carries none of its
+      // inputs. A joiner admitted through a forwarder gets the drop itself only after that
+      // snapshot (control-relay.ts), and it is the only source of the leaver's last inputs
+      // before the drop frame: the players dropped the leaver's stream once past it, so
+      // nobody forwards them. Ignored here, we stalled before the drop frame for good.
+      const s = this.c.streams.get(m.leaver);
+      if (s) m.inputs.forEach((b, i) => s.put(m.base + i, b, true));
+      return;
+    }
     if (m.leaver === this.c.selfId) {
       // Dropped before our snapshot (a member had no connection to us when our join came,
       // say): we stepped nothing, so we are no player gone but a joiner to admit again.

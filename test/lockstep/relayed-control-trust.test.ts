@@ -4,8 +4,8 @@
  * not admit it again; a spectator changing forwarders must get the drops it still needs.
  */
 import { describe, expect, it } from 'vitest';
-import { Kind, encodeControl, generationOf } from '../../src/lockstep/wire.js';
-import { advanceUntil, connect, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
+import { Kind, decodeControl, encodeControl, generationOf } from '../../src/lockstep/wire.js';
+import { type Walk, advanceUntil, connect, expectAgreement, net, playing, walk } from './support/memory-sessions.js';
 
 describe('a relayed snapshot', () => {
   it('is not taken by a joiner from a player that did not pass its join on: b cannot feed w a state as from the coordinator a', async () => {
@@ -184,5 +184,56 @@ describe('a spectator that reaches no player for a moment', () => {
     expect({ status: w.status, heard, lists: ps.map((s) => s.spectators) }).toEqual({ status: 'running', heard: ['players-gone'], lists: [['w'], ['w'], ['w']] });
     expect(expectAgreement([a, b, c, w], target - 200, target)).toBeGreaterThan(15);
     for (const s of [...ps, w]) s.leave();
+  });
+});
+
+describe('a spectator admitted through a player, whose snapshot names a drop still ahead', () => {
+  it("takes the leaver's last inputs from that drop when it comes after the snapshot, so it does not stall before the drop frame", async () => {
+    const seed = 727;
+    const n = net(seed);
+    const logs: string[] = [];
+    // x, a spectator from the start over a 400 ms link to a, makes the input delay long
+    // (15 frames): the players are 20 ms apart, so a drop is agreed well within it.
+    n.setLink('a', 'x', { latencyMs: 400 });
+    const rooms = await connect(n, ['a', 'b', 'c', 'x']);
+    const [a, b, c] = [0, 1, 2].map((i) => walk(rooms[i]!, n, i, {}, logs)) as [Walk, Walk, Walk];
+    const x = walk(rooms[3]!, n, 3, { spectator: true }, logs);
+    await n.advance(3000);
+    a.start({ seed, players: ['a', 'b', 'c'], spectators: ['x'] });
+    await n.advance(1000);
+    expect({ delay: a.inputDelay > 10, x: x.status }).toEqual({ delay: true, x: 'running' });
+    // w reaches b alone, over 300 ms: b passes its hello on, a's join, and sends its snapshot.
+    n.block('a', 'w');
+    n.block('c', 'w');
+    n.setLink('b', 'w', { latencyMs: 300 });
+    const wRoom = n.join('game', { peerId: 'w' });
+    await advanceUntil(n, () => wRoom.peers.size === 2, 5000, 10);
+    const heard: string[] = []; // what reaches w, in order (this listener runs before its session's)
+    wRoom.channel('lockstep:ctl', { reliability: 'reliable' }).on('message', ({ data }) => {
+      const outer = decodeControl(data);
+      const m = outer.kind === Kind.relay ? decodeControl(outer.control) : outer;
+      if (m.kind === Kind.snapshot) heard.push(`snapshot at ${m.frame}, drops ${m.drops.map(([f, p]) => `${p}@${f}`).join(' ')}`);
+      if (m.kind === Kind.drop) heard.push(`drop ${m.leaver}@${m.atFrame}`);
+    });
+    const w = walk(wRoom, n, 4, { spectator: true }, logs);
+    let at = -1;
+    a.on('player-joined', (e) => e.peer === 'w' && (at = e.atFrame));
+    await advanceUntil(n, () => at >= 0, 5000, 5);
+    // c leaves once it has sent inputs for w's join frame: its drop frame is past it, and b
+    // applies the drop before it reaches that frame, so its snapshot names the drop. w gets
+    // the drop itself (relayed by b) only after, by when b has stepped past c's last inputs
+    // and forgotten them: that drop is the only source of c's inputs w lacks.
+    await advanceUntil(n, () => c.frame >= at - a.inputDelay + 2, 5000, 5);
+    c.leave();
+    await advanceUntil(n, () => w.status === 'running', 10_000);
+    await n.advance(2000);
+    const drop = heard.find((h) => h.startsWith('drop c@'))!.slice('drop '.length);
+    expect(heard.filter((h) => !/^drop a@/.test(h))).toEqual([`snapshot at ${at}, drops ${drop}`, `drop ${drop}`]);
+    expect(Number(drop.slice(2))).toBeGreaterThan(at);
+    const target = b.frame + 200;
+    await advanceUntil(n, () => w.frame >= target, 10_000);
+    expect({ w: w.status, players: [...w.players].sort(), behind: w.frame < target }).toEqual({ w: 'running', players: ['a', 'b'], behind: false });
+    expect(expectAgreement([a, b, w], target - 200, target)).toBeGreaterThan(15);
+    for (const s of [a, b, x, w]) s.leave();
   });
 });

@@ -90,7 +90,7 @@ async function scenario(seed: number): Promise<string[]> {
 
 function seeds(): number[] {
   const range = /^(\d+)-(\d+)$/.exec(process.env.SPECTATOR_FUZZ_SEEDS ?? '');
-  if (!range) return [2, 124, 178, 226, 232, 249, 318, 514, 549, 550, 607, 609];
+  if (!range) return [2, 124, 178, 226, 232, 249, 318, 514, 549, 550, 607, 609, 963];
   return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i);
 }
 
