@@ -205,7 +205,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
         case 'del':
           return dir!.applyDel(m.room, m.id, m.of);
         case 'bcast':
-          return dir!.deliverLocal(m.room, m.frame, m.except);
+          return dir!.deliverLocal(m.room, m.frame, m.except, m.i);
         case 'send':
           return dir!.deliverTo(m.room, m.id, m.frame);
         case 'sync':

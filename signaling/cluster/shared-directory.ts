@@ -38,6 +38,11 @@ interface Entry {
 /** One namespace (rooms or topics) of a cluster's membership. */
 export class SharedDirectory implements RoomDirectory {
   readonly #rooms = new Map<string, Map<string, Entry>>();
+  /**
+   * Another instance's claim on an id one of our members holds (a conflict: see applyAdd),
+   * per `room\0id`. When our member goes, the id is still that instance's member.
+   */
+  readonly #shadows = new Map<string, { inst: string; keyHash: string }>();
 
   constructor(
     private readonly ns: Namespace,
@@ -57,6 +62,13 @@ export class SharedDirectory implements RoomDirectory {
     if (!entry) return false;
     this.#delete(room, memberId);
     this.bus.removed(this.ns, room, memberId, entry.inst);
+    const shadow = entry.local && this.#shadows.get(slot(room, memberId));
+    if (shadow) {
+      // Our member goes; the other instance that let the same id in (a client back there
+      // before our news of it arrived) still holds it.
+      this.#shadows.delete(slot(room, memberId));
+      this.#set(room, memberId, { ...shadow });
+    }
     return true;
   }
 
@@ -90,6 +102,11 @@ export class SharedDirectory implements RoomDirectory {
   }
 
   broadcast(room: string, frame: string, exceptId?: string): number {
+    // An announcement about a peer another instance holds (our member with its id left,
+    // and it is back there: see remove()) is not news; that instance's own announcements
+    // are what the room goes by.
+    const about = exceptId === undefined || this.ns !== 'r' ? undefined : this.#entry(room, exceptId);
+    if (about && !about.local) return 0;
     let n = 0;
     let remote = 0;
     // Copy first: a delivery may drop a slow member, which edits this map.
@@ -120,8 +137,10 @@ export class SharedDirectory implements RoomDirectory {
   applyAdd(inst: string, room: string, id: string, keyHash: string): void {
     const entry = this.#entry(room, id);
     if (entry?.local) {
-      // Two instances let the same id in at once (a race of a few ms): each keeps its own.
+      // Two instances let the same id in at once (a race of a few ms): each keeps its own,
+      // and we remember theirs for when ours goes.
       this.bus.note('cluster-id-conflict', { ns: this.ns, other: inst });
+      this.#shadows.set(slot(room, id), { inst, keyHash });
       return;
     }
     this.#set(room, id, { inst, keyHash });
@@ -129,6 +148,7 @@ export class SharedDirectory implements RoomDirectory {
 
   /** `id` of instance `of` left `room`; if it is one of ours, another instance evicted it. */
   applyDel(room: string, id: string, of: string): void {
+    if (this.#shadows.get(slot(room, id))?.inst === of) this.#shadows.delete(slot(room, id));
     const entry = this.#entry(room, id);
     if (of === this.bus.instanceId && !entry?.local && this.ns === 'r') {
       // Another instance took `id` over from us with its resume key, but we had let it go
@@ -143,8 +163,14 @@ export class SharedDirectory implements RoomDirectory {
     entry.local?.evicted?.();
   }
 
-  /** Deliver a remote broadcast to this instance's members of `room` but `except`. */
-  deliverLocal(room: string, frame: string, except: string): void {
+  /** Deliver a remote broadcast from instance `from` to this instance's members of `room` but `except`. */
+  deliverLocal(room: string, frame: string, except: string, from: string): void {
+    // An announcement by `from` about a peer that is, by now, another instance's member
+    // (its client came back there) is stale: a departure always (we may have told our
+    // members it is back already); its return too when we hold it, as our members know it
+    // is here (we announced its join, or took it over before `from`'s departure came).
+    const held = this.ns === 'r' && except !== '' ? this.#entry(room, except) : undefined;
+    if (held && held.inst !== from && (held.local !== undefined || isDeparture(frame))) return;
     const entries = this.#rooms.get(room);
     if (!entries) return;
     for (const [id, entry] of [...entries]) if (id !== except && entry.local) entry.local.deliver(frame);
@@ -161,11 +187,12 @@ export class SharedDirectory implements RoomDirectory {
    * announcements). Returns the dropped members.
    */
   replaceInstance(inst: string, members: MemberTuple[]): MemberTuple[] {
-    const wanted = new Set(members.map(([, room, id]) => `${room}\u0000${id}`));
+    const wanted = new Set(members.map(([, room, id]) => slot(room, id)));
+    for (const [at, shadow] of [...this.#shadows]) if (shadow.inst === inst && !wanted.has(at)) this.#shadows.delete(at);
     const dropped: MemberTuple[] = [];
     for (const [room, entries] of [...this.#rooms]) {
       for (const [id, entry] of [...entries]) {
-        if (entry.inst !== inst || entry.local || wanted.has(`${room}\u0000${id}`)) continue;
+        if (entry.inst !== inst || entry.local || wanted.has(slot(room, id))) continue;
         this.#delete(room, id);
         dropped.push([this.ns, room, id, entry.keyHash]);
         this.#announce(room, id, 'peer-left');
@@ -201,7 +228,10 @@ export class SharedDirectory implements RoomDirectory {
   }
 
   #announce(room: string, peerId: string, type: 'peer-joined' | 'peer-left'): void {
-    if (this.ns === 'r') this.deliverLocal(room, JSON.stringify({ type, room, peerId }), peerId);
+    if (this.ns !== 'r') return;
+    for (const [id, entry] of [...(this.#rooms.get(room) ?? [])]) {
+      if (id !== peerId && entry.local) entry.local.deliver(JSON.stringify({ type, room, peerId }));
+    }
   }
 
   #entry(room: string, id: string): Entry | undefined {
@@ -218,5 +248,16 @@ export class SharedDirectory implements RoomDirectory {
     const entries = this.#rooms.get(room);
     if (!entries?.delete(id)) return;
     if (entries.size === 0) this.#rooms.delete(room);
+  }
+}
+
+const slot = (room: string, id: string): string => `${room}\u0000${id}`;
+
+/** Is `frame` a `peer-left` announcement? (Asked only of the rare stale-looking one.) */
+function isDeparture(frame: string): boolean {
+  try {
+    return (JSON.parse(frame) as { type?: unknown }).type === 'peer-left';
+  } catch {
+    return false;
   }
 }

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
 import type { Received } from './client.js';
-import { clusterStoppedAfterEach, joinKnowing } from './cluster-support.js';
+import { clusterStoppedAfterEach, joinKnowing, type ClusterRelay } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
 const KEY = 'owner-key-0123456789abc';
@@ -16,6 +16,16 @@ const KEY = 'owner-key-0123456789abc';
 /** The room's announcements in `frames`, as `peer-joined alice` / `peer-left alice`. */
 const announcements = (frames: Received[]): string[] =>
   frames.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left').map((m) => `${m.type} ${String(m.peerId)}`);
+
+/** Returns once each instance's news published so far has reached the other (a new room each way). */
+async function barrier(a: ClusterRelay, b: ClusterRelay): Promise<void> {
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    const rooms = to.relay.metrics().rooms;
+    const probe = await from.connect();
+    await probe.join(`probe-${Math.random()}`);
+    await waitFor(() => to.relay.metrics().rooms > rooms, 'the barrier', 5000);
+  }
+}
 
 describe('relay cluster: races', () => {
   it('a client back on another instance just after its old one announced it left is announced as joined', async () => {
@@ -40,10 +50,11 @@ describe('relay cluster: races', () => {
       const back = await b.connect();
       expect(await back.join('r', { peerId: 'alice', resumeKey: KEY })).toMatchObject({ type: 'joined' });
 
-      // A announced her departure: the room must hear she is back, on both instances.
-      await carol.next((m) => m.type === 'peer-joined' && m.peerId === 'alice', 10_000);
+      // A announced her departure to dave: he must hear she is back. carol, on B, which took
+      // her over before A's departure came, hears nothing either way.
       await dave.next((m) => m.type === 'peer-joined' && m.peerId === 'alice', 10_000);
-      expect(announcements(carol.received.slice(before.carol))).toEqual(['peer-left alice', 'peer-joined alice']);
+      await barrier(a, b);
+      expect(announcements(carol.received.slice(before.carol))).toEqual([]);
       expect(announcements(dave.received.slice(before.dave))).toEqual(['peer-left alice', 'peer-joined alice']);
       expect(announcements(back.received)).toEqual([]);
       // And she is reachable from both.
@@ -146,4 +157,45 @@ describe('relay cluster: races', () => {
       raw.disconnect();
     }
   }, 60_000);
+
+  it('a client back through another instance before its first join was known there stays in the room for everyone', async () => {
+    const redis = await cluster.redis();
+    const [a, b] = [await cluster.relay(redis), await cluster.relay(redis)];
+    const raw = new Redis(redis.url);
+    try {
+      const dave = await a.connect();
+      await dave.join('r', { peerId: 'dave' });
+      const carol = await b.connect();
+      await joinKnowing(carol, 'r', ['dave'], { peerId: 'carol' });
+      await dave.next((m) => m.type === 'peer-joined' && m.peerId === 'carol');
+      // x joins through A and, its connection lost at once, comes back through B, which has
+      // not heard of it yet (A's news held in Redis): both let it in.
+      await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
+      const first = await a.connect();
+      expect(await first.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      first.close();
+      await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
+      const back = await b.connect();
+      expect(await back.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      await barrier(a, b);
+      // Whatever each heard on the way, x is in the room for both, and reachable from A.
+      const view = (c: typeof dave): string[] => {
+        const frames = c.received;
+        const joinedAt = frames.findIndex((m) => m.type === 'joined');
+        const seen = new Set(frames[joinedAt]!.peers as string[]);
+        for (const m of frames.slice(joinedAt + 1)) {
+          if (m.room !== 'r') continue;
+          if (m.type === 'peer-joined') seen.add(String(m.peerId));
+          if (m.type === 'peer-left') seen.delete(String(m.peerId));
+        }
+        return [...seen].sort();
+      };
+      expect(view(carol)).toEqual(['dave', 'x']);
+      expect(view(dave)).toEqual(['carol', 'x']);
+      dave.send({ type: 'signal', room: 'r', to: 'x', data: 'from-a' });
+      expect(await back.nextOf('signal')).toMatchObject({ from: 'dave', data: 'from-a' });
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

@@ -24,7 +24,7 @@ function pair(ns: Namespace = 'r') {
       this.other!.applyDel(room, id, of);
     },
     broadcast(_ns, room, frame, except) {
-      this.other!.deliverLocal(room, frame, except);
+      this.other!.deliverLocal(room, frame, except, instanceId);
     },
     send(_instance, _ns, room, id, frame) {
       this.other!.deliverTo(room, id, frame);
