@@ -170,7 +170,11 @@ export class SharedDirectory implements RoomDirectory {
     // members it is back already); its return too when we hold it, as our members know it
     // is here (we announced its join, or took it over before `from`'s departure came).
     const held = this.ns === 'r' && except !== '' ? this.#entry(room, except) : undefined;
-    if (held && held.inst !== from && (held.local !== undefined || isDeparture(frame))) return;
+    if (held && held.inst !== from && (held.local !== undefined || isType(frame, 'peer-left'))) return;
+    // A join announced of a peer we do not know is stale: an instance's own joiner is known
+    // here before its announcement (`add` goes first), and the return announced after a
+    // takeover (applyDel) comes after the taker's `add`; so the peer left again since.
+    if (this.ns === 'r' && except !== '' && !held && isType(frame, 'peer-joined')) return;
     const entries = this.#rooms.get(room);
     if (!entries) return;
     for (const [id, entry] of [...entries]) if (id !== except && entry.local) entry.local.deliver(frame);
@@ -253,10 +257,10 @@ export class SharedDirectory implements RoomDirectory {
 
 const slot = (room: string, id: string): string => `${room}\u0000${id}`;
 
-/** Is `frame` a `peer-left` announcement? (Asked only of the rare stale-looking one.) */
-function isDeparture(frame: string): boolean {
+/** Is `frame` an announcement of `type`? (Asked only of stale-looking ones.) */
+function isType(frame: string, type: 'peer-left' | 'peer-joined'): boolean {
   try {
-    return (JSON.parse(frame) as { type?: unknown }).type === 'peer-left';
+    return (JSON.parse(frame) as { type?: unknown }).type === type;
   } catch {
     return false;
   }

@@ -49,6 +49,19 @@ describe('SharedDirectory: one id let in by two instances', () => {
     expect(carol.got).toEqual([joined('x'), left('x')]);
   });
 
+  it('drops a join announced of a peer that has left again since', () => {
+    const { dir } = instanceR();
+    const carol = member('carol');
+    dir.add('room', carol);
+    // A announces x back (B took it over) after x left B again: we no longer know x.
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    expect(carol.got).toEqual([]);
+    // While B holds x, the same news is delivered.
+    dir.applyAdd('B', 'room', 'x', '');
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    expect(carol.got).toEqual([joined('x')]);
+  });
+
   it('drops another instance\'s news of a peer we hold: our members know it is here', () => {
     const { dir } = instanceR();
     const carol = member('carol');
