@@ -14,10 +14,13 @@ export type Namespace = 'r' | 't';
 export type MemberTuple = [ns: Namespace, room: string, id: string, keyHash: string];
 
 export type ClusterMessage =
-  /** `i` added a member of its own. */
-  | { t: 'add'; i: string; ns: Namespace; room: string; id: string; k: string }
-  /** A member of instance `of` is gone (`of` !== `i`: `i` evicted it, its client resumed at `i`). */
-  | { t: 'del'; i: string; ns: Namespace; room: string; id: string; of: string }
+  /** `i` added a member of its own; `n` names this membership (unique within `i`). */
+  | { t: 'add'; i: string; ns: Namespace; room: string; id: string; k: string; n?: string }
+  /**
+   * A member of instance `of` is gone (`of` !== `i`: `i` evicted it, its client resumed at
+   * `i`); `n`, if known, names the membership meant, so a late eviction spares a newer one.
+   */
+  | { t: 'del'; i: string; ns: Namespace; room: string; id: string; of: string; n?: string }
   /** Deliver `frame` to every member of `room` on the receiving instance but `except`. */
   | { t: 'bcast'; i: string; ns: Namespace; room: string; frame: string; except: string }
   /** Deliver `frame` to member `id` of `room` (sent on the channel of its instance only). */
@@ -54,12 +57,13 @@ export function parseClusterMessage(text: string): Parsed {
   if (!isString(m.i) || m.i === '') return { ok: false, reason: 'no-instance' };
   const room = isString(m.room) && m.room !== '';
   const id = isString(m.id) && m.id !== '';
+  const n = m.n === undefined || isString(m.n);
   const valid = ((): boolean => {
     switch (m.t) {
       case 'add':
-        return isNs(m.ns) && room && id && isKeyHash(m.k);
+        return isNs(m.ns) && room && id && isKeyHash(m.k) && n;
       case 'del':
-        return isNs(m.ns) && room && id && isString(m.of);
+        return isNs(m.ns) && room && id && isString(m.of) && n;
       case 'bcast':
         return isNs(m.ns) && room && isString(m.frame) && isString(m.except);
       case 'send':

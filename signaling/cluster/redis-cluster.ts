@@ -142,16 +142,16 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   // --- ClusterBus: this instance's changes, out to Redis (fire-and-forget, in order) ---
 
-  added(ns: Namespace, room: string, id: string, k: string): void {
+  added(ns: Namespace, room: string, id: string, k: string, n: string): void {
     if (!this.up) return; // a sync sends it later
     this.#run(this.#store.addMember(this.instanceId, ns, room, id, k));
-    this.#publish(this.#store.channelAll(), { t: 'add', i: this.instanceId, ns, room, id, k });
+    this.#publish(this.#store.channelAll(), { t: 'add', i: this.instanceId, ns, room, id, k, n });
   }
 
-  removed(ns: Namespace, room: string, id: string, of: string): void {
+  removed(ns: Namespace, room: string, id: string, of: string, n: string): void {
     if (!this.up) return;
     this.#run(this.#store.removeMember(of, ns, room, id));
-    this.#publish(this.#store.channelAll(), { t: 'del', i: this.instanceId, ns, room, id, of });
+    this.#publish(this.#store.channelAll(), { t: 'del', i: this.instanceId, ns, room, id, of, n });
   }
 
   broadcast(ns: Namespace, room: string, frame: string, except: string): void {
@@ -201,9 +201,9 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
       const dir = 'ns' in m ? (m.ns === 'r' ? this.rooms : this.topics) : undefined;
       switch (m.t) {
         case 'add':
-          return dir!.applyAdd(m.i, m.room, m.id, m.k);
+          return dir!.applyAdd(m.i, m.room, m.id, m.k, m.n);
         case 'del':
-          return dir!.applyDel(m.room, m.id, m.of);
+          return dir!.applyDel(m.room, m.id, m.of, m.n);
         case 'bcast':
           return dir!.deliverLocal(m.room, m.frame, m.except, m.i);
         case 'send':

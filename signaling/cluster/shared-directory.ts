@@ -14,10 +14,10 @@ export interface ClusterBus {
   readonly instanceId: string;
   /** Connected: remote deliveries can go out. */
   readonly up: boolean;
-  /** This instance added `id` to `room` (store it, tell the others). */
-  added(ns: Namespace, room: string, id: string, keyHash: string): void;
+  /** This instance added `id` to `room` as membership `n` (store it, tell the others). */
+  added(ns: Namespace, room: string, id: string, keyHash: string, n: string): void;
   /** `id`, a member of instance `of`, left `room` (or was evicted from it, when `of` is another's). */
-  removed(ns: Namespace, room: string, id: string, of: string): void;
+  removed(ns: Namespace, room: string, id: string, of: string, n: string): void;
   /** Deliver to every member of `room` on the other instances but `except`. */
   broadcast(ns: Namespace, room: string, frame: string, except: string): void;
   /** Deliver to `id` in `room`, a member of `instance`. */
@@ -31,6 +31,8 @@ interface Entry {
   inst: string;
   /** Hex SHA-256 of its resume key, '' for none. */
   keyHash: string;
+  /** Names this membership within `inst` ('' if unknown: learnt from a sync). */
+  n: string;
   /** Set for this instance's own members. */
   local?: DirectoryMember;
 }
@@ -42,7 +44,9 @@ export class SharedDirectory implements RoomDirectory {
    * Another instance's claim on an id one of our members holds (a conflict: see applyAdd),
    * per `room\0id`. When our member goes, the id is still that instance's member.
    */
-  readonly #shadows = new Map<string, { inst: string; keyHash: string }>();
+  readonly #shadows = new Map<string, { inst: string; keyHash: string; n: string }>();
+  /** Numbers our memberships (see Entry.n). */
+  #serial = 0;
 
   constructor(
     private readonly ns: Namespace,
@@ -52,8 +56,9 @@ export class SharedDirectory implements RoomDirectory {
   add(room: string, member: DirectoryMember): boolean {
     if (this.#entry(room, member.id)) return false;
     const keyHash = member.resumeKeyHash ?? '';
-    this.#set(room, member.id, { inst: this.bus.instanceId, keyHash, local: member });
-    this.bus.added(this.ns, room, member.id, keyHash);
+    const n = (++this.#serial).toString(36);
+    this.#set(room, member.id, { inst: this.bus.instanceId, keyHash, n, local: member });
+    this.bus.added(this.ns, room, member.id, keyHash, n);
     return true;
   }
 
@@ -61,7 +66,7 @@ export class SharedDirectory implements RoomDirectory {
     const entry = this.#entry(room, memberId);
     if (!entry) return false;
     this.#delete(room, memberId);
-    this.bus.removed(this.ns, room, memberId, entry.inst);
+    this.bus.removed(this.ns, room, memberId, entry.inst, entry.n);
     const shadow = entry.local && this.#shadows.get(slot(room, memberId));
     if (shadow) {
       // Our member goes; the other instance that let the same id in (a client back there
@@ -134,20 +139,20 @@ export class SharedDirectory implements RoomDirectory {
   // --- Fed by the cluster from pub/sub and Redis ---
 
   /** Instance `inst` added `id` (a remote member). A local holder of the id keeps it. */
-  applyAdd(inst: string, room: string, id: string, keyHash: string): void {
+  applyAdd(inst: string, room: string, id: string, keyHash: string, n = ''): void {
     const entry = this.#entry(room, id);
     if (entry?.local) {
       // Two instances let the same id in at once (a race of a few ms): each keeps its own,
       // and we remember theirs for when ours goes.
       this.bus.note('cluster-id-conflict', { ns: this.ns, other: inst });
-      this.#shadows.set(slot(room, id), { inst, keyHash });
+      this.#shadows.set(slot(room, id), { inst, keyHash, n });
       return;
     }
-    this.#set(room, id, { inst, keyHash });
+    this.#set(room, id, { inst, keyHash, n });
   }
 
   /** `id` of instance `of` left `room`; if it is one of ours, another instance evicted it. */
-  applyDel(room: string, id: string, of: string): void {
+  applyDel(room: string, id: string, of: string, n = ''): void {
     if (this.#shadows.get(slot(room, id))?.inst === of) this.#shadows.delete(slot(room, id));
     const entry = this.#entry(room, id);
     if (of === this.bus.instanceId && !entry?.local && this.ns === 'r') {
@@ -159,6 +164,9 @@ export class SharedDirectory implements RoomDirectory {
       return;
     }
     if (!entry || entry.inst !== of) return;
+    // A late eviction, meant for an earlier membership of the id (its client came back
+    // here again since): the current one stays.
+    if (n !== '' && entry.n !== '' && entry.n !== n) return;
     this.#delete(room, id);
     entry.local?.evicted?.();
   }

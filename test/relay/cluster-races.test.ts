@@ -198,4 +198,37 @@ describe('relay cluster: races', () => {
       raw.disconnect();
     }
   });
+
+  it('a late takeover meant for a client\'s earlier connection spares the one it came back with', async () => {
+    const redis = await cluster.redis();
+    const [a, b] = [await cluster.relay(redis), await cluster.relay(redis)];
+    const raw = new Redis(redis.url);
+    try {
+      const carol = await b.connect();
+      await carol.join('r', { peerId: 'carol' });
+      const first = await a.connect();
+      expect(await first.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      await barrier(a, b);
+      // With every PUBLISH held: x, lost on A, comes back through B (which takes x over
+      // from A, not knowing A let it go), is lost there too and comes back through A.
+      await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
+      first.close();
+      await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
+      const second = await b.connect();
+      expect(await second.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      second.close();
+      await waitFor(() => b.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'B to let x go');
+      const third = await a.connect();
+      expect(await third.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      // B's takeover, meant for the first connection, reaches A now: the third stays.
+      await barrier(a, b);
+      expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
+      carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
+      expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
+      const fresh = await b.connect();
+      expect((await fresh.join('r')).peers.sort()).toEqual(['carol', 'x']);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

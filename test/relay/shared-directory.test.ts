@@ -17,11 +17,11 @@ function pair(ns: Namespace = 'r') {
     get up() {
       return this.upNow;
     },
-    added(_ns, room, id, k) {
-      this.other!.applyAdd(instanceId, room, id, k);
+    added(_ns, room, id, k, n) {
+      this.other!.applyAdd(instanceId, room, id, k, n);
     },
-    removed(_ns, room, id, of) {
-      this.other!.applyDel(room, id, of);
+    removed(_ns, room, id, of, n) {
+      this.other!.applyDel(room, id, of, n);
     },
     broadcast(_ns, room, frame, except) {
       this.other!.deliverLocal(room, frame, except, instanceId);
