@@ -59,7 +59,11 @@ export interface LockstepSessionOptions<S, I> {
   admitLateJoiners?: boolean;
   /** Most players at once; further joiners become spectators (default 8). */
   maxPlayers?: number;
-  /** Channel name prefix, so one room can hold several sessions (default `lockstep`). */
+  /**
+   * Channel name prefix, so one room can hold several sessions (default `lockstep`). One
+   * session per prefix and room at a time: another throws `channel-in-use` until the first
+   * has stopped (`leave()`, or its room closed).
+   */
   channel?: string;
   /**
    * Read for the local input once per tick that gives this player new input frames (not

@@ -61,6 +61,10 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   constructor(opts: LockstepSessionOptions<S, I>) {
     const c = (this.#c = new SessionCore(opts, opts.clock ?? realClock(), new Emitter<LockstepEvents>()));
+    // Two sessions on one channel prefix in a room would both take every control message
+    // and input (each admitting, answering and acknowledging for the same peer id): the
+    // second is refused before it sets anything up or says hello, until the first stops.
+    const release = c.ctl.claim(`a lockstep session (leave() it first, or pass another options.channel than "${c.prefix}")`);
     c.admission = new Admission(c);
     c.proposals = new JoinProposals(c);
     c.departures = new Departures(c);
@@ -73,6 +77,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.silent = new SilentMembers(c);
     c.lobbyWait = new LobbyWait(c);
     c.offs.push(
+      release,
       () => c.offInput?.(),
       c.ctl.on('message', ({ from, data }) => c.guard(from, () => this.#onControl(from, data))),
       c.room.on('peer-joined', ({ id }) => {

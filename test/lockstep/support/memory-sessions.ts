@@ -18,7 +18,7 @@ export async function connect(n: MemoryNetwork, ids: string[]): Promise<Room[]> 
 }
 
 /** A walk-game session playing scripted buttons for `index`; its log lines go to `logs`. `extra.clock` replaces the network's clock for the session only. */
-export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spectator?: boolean; clock?: Clock } = {}, logs?: string[]): Walk {
+export function walk(room: Room, n: MemoryNetwork, index: number, extra: { spectator?: boolean; clock?: Clock; channel?: string } = {}, logs?: string[]): Walk {
   const s: Walk = createLockstepSession({
     room, game: makeWalkGame(), clock: n.clock, inputDelay: 'auto',
     log: (m) => logs?.push(`${room.selfId}: ${m}`),
