@@ -371,7 +371,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     if (message.t === 'candidate' && ++answering.candidates > MEDIA_LIMITS.maxCandidates) {
       return refuse(from, `candidate: more than ${MEDIA_LIMITS.maxCandidates} on one connection`);
     }
-    answering.receive(message);
+    const refused = answering.receive(message, data.byteLength);
+    if (refused !== undefined) return refuse(from, refused);
   };
 
   const offs = [

@@ -33,6 +33,20 @@ export const MEDIA_LIMITS = {
    * connection finds a handful (per network interface, STUN and TURN server).
    */
   maxCandidates: 512,
+  /**
+   * Offers and answers from the peer waiting on one media connection to be applied (they
+   * are applied one at a time, each awaiting the engine). An honest peer offers only from
+   * a stable state, so it never has more than three waiting (its offer that crossed one
+   * of ours, its answer to ours, its next offer); a flood of offers would otherwise
+   * make us hold each (up to 128 KiB) and run the engine on every one.
+   */
+  maxWaitingDescriptions: 8,
+  /**
+   * Bytes of the peer's messages (descriptions and candidates) waiting on one media
+   * connection: 8 descriptions of the largest size. An honest peer's are a few SDPs of
+   * 3–10 KB and a handful of candidates of ~100 bytes each.
+   */
+  maxWaitingBytes: 1024 * 1024,
 };
 
 /**

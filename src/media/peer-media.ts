@@ -11,7 +11,7 @@
 import { MeshpartyError } from '../util/errors.js';
 import type { Logger } from '../mesh/logger.js';
 import type { PeerId } from '../mesh/types.js';
-import type { MediaMessage } from './media-wire.js';
+import { type MediaMessage, MEDIA_LIMITS } from './media-wire.js';
 
 /** What a PeerMedia needs from the media share that owns it. */
 export interface PeerMediaHost {
@@ -75,6 +75,9 @@ export class PeerMedia {
   #heard = false;
   /** Messages received and not yet applied: no offer of ours starts while one waits. */
   #pending = 0;
+  /** Of those, the offers and answers, and the bytes of all (both capped: see MEDIA_LIMITS). */
+  #pendingDescriptions = 0;
+  #pendingBytes = 0;
   /** Whether this engine lacks the argument-less setLocalDescription (@roamhq/wrtc). */
   #explicitDescriptions = false;
   /** Remote messages are applied one at a time, in order. */
@@ -134,8 +137,20 @@ export class PeerMedia {
     this.#changed();
   }
 
-  /** Apply one checked message from the peer (offer, answer or candidate for this session). */
-  receive(message: Extract<MediaMessage, { s: string }>): void {
+  /**
+   * Queue one checked message from the peer (offer, answer or candidate for this session),
+   * `bytes` long on the wire, to be applied after those before it. Returns why it was
+   * refused instead (nothing of it is used then), when the peer already has as many
+   * waiting as an honest one ever could (MEDIA_LIMITS.maxWaitingDescriptions, maxWaitingBytes).
+   */
+  receive(message: Extract<MediaMessage, { s: string }>, bytes: number): string | undefined {
+    const description = message.t !== 'candidate';
+    if (description && this.#pendingDescriptions >= MEDIA_LIMITS.maxWaitingDescriptions) {
+      return `${message.t}: more than ${MEDIA_LIMITS.maxWaitingDescriptions} offers and answers waiting on one connection`;
+    }
+    if (this.#pendingBytes + bytes > MEDIA_LIMITS.maxWaitingBytes) {
+      return `${message.t}: more than ${MEDIA_LIMITS.maxWaitingBytes} bytes of messages waiting on one connection`;
+    }
     if (this.remoteSession === '') this.remoteSession = message.s;
     if (message.t !== 'candidate') {
       // An ICE restart: the engine drops the old candidates, so the count starts again.
@@ -145,15 +160,20 @@ export class PeerMedia {
     // Counted now, so a connection made for an incoming offer answers it before it offers
     // its own tracks (its first negotiation would otherwise cross the offer it answers).
     this.#pending++;
+    this.#pendingBytes += bytes;
+    if (description) this.#pendingDescriptions++;
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#apply(message);
       } finally {
         this.#pending--;
+        this.#pendingBytes -= bytes;
+        if (description) this.#pendingDescriptions--;
       }
       // A change made while this exchange ran (or an offer of ours rolled back) still needs one.
       if (this.#pc.signalingState === 'stable') void this.#negotiate();
     });
+    return undefined;
   }
 
   /**
