@@ -34,8 +34,8 @@ async function videoBytes(receiver: MediaShare, sender: string): Promise<number>
   return bytes;
 }
 
-/** The cap under test, bit/s: low enough that the uncapped sender goes far past it. */
-const CAP = 250_000;
+/** The cap under test, bit/s: low enough that the uncapped sender goes far past it, even on a loaded machine. */
+const CAP = 100_000;
 
 describe('media bitrate cap', () => {
   it('a capped sender keeps to its maxBitrate while an uncapped one, same source, sends far more', async () => {
@@ -61,7 +61,11 @@ describe('media bitrate cap', () => {
     expect(cappedBps, seen).toBeGreaterThan(CAP / 4); // it does send
     // A key frame of snow is tens of KB: give the window that much slack over the cap.
     expect(cappedBps, seen).toBeLessThan(CAP * 1.6);
-    expect(freeBps, seen).toBeGreaterThan(cappedBps * 2); // here: ~215 against ~1 300-1 450
+    // Past the capped one's ceiling, and well above what it sent. Here ~127 against
+    // ~1 400-1 450; a full CPU makes libwebrtc scale the uncapped encoder down (once 217
+    // against 200 with a 250 kbit/s cap, the machine running 4 test suites at once), so
+    // the cap is low enough that even then the uncapped sender is clearly past it.
+    expect(freeBps, seen).toBeGreaterThan(Math.max(CAP * 1.6, cappedBps * 1.5));
 
   }, 60_000);
 
