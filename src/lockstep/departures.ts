@@ -72,10 +72,13 @@ export class Departures<S, I> {
    * player reaches it, one with no connection to it included: so every player lists the
    * same spectators, and forgets one that vanished without a leave (a crash, a closed tab)
    * once the players that reached it say in their hellos that they do not any more.
-   * Only players' views count, as for drops.
+   * Only players' views count, as for drops. A spectator follows the same rule, from the
+   * hellos of the players it is connected to: with its own connections alone, it did not
+   * list for good a spectator whose join came before their connection opened, which every
+   * player and that spectator listed.
    */
   reached(id: PeerId): boolean {
-    if (this.c.role !== 'player' || this.c.status !== 'running') return false;
+    if (this.c.status !== 'running') return false;
     for (const q of this.c.streams.keys()) {
       if (q === this.c.selfId || this.c.leaving.has(q) || this.c.dropped.has(q)) continue;
       if (this.c.peerLinks.get(q)?.has(id)) return true;
@@ -88,7 +91,7 @@ export class Departures<S, I> {
    * (see reached): a player's hello stopped listing them, or that player left the game.
    */
   forgetUnreached(ids: Iterable<PeerId>): void {
-    if (this.c.role !== 'player' || this.c.status !== 'running') return;
+    if (this.c.status !== 'running') return;
     for (const id of [...ids]) {
       if (!this.c.spectators.has(id) || this.c.room.peers.has(id) || this.reached(id)) continue;
       this.c.log(`spectator ${id}: no player reaches it any more`);

@@ -306,8 +306,8 @@ class Session<S, I> implements LockstepSession<S, I> {
     if (m.gen !== this.#c.gen || this.#c.status === 'lobby' || this.#c.status === 'stopped') return;
     // A report from a non-member is only a question (a joiner whose join was cancelled asks for the drop).
     if (!this.#c.isMember(from) && m.kind !== Kind.report && !(m.kind === Kind.leave && m.peer === from)) {
-      // A spectator does not list a spectator whose join came before their connection opened
-      // (Admission.onJoin: only players' views of spectators count), while that one lists it
+      // A spectator does not list a spectator that no player it is connected to reached when
+      // its join came (Departures.reached: it hears no other player's hello), while that one lists it
       // and sends it its hashes once the connection opens: no fault of the sender's. Counted
       // as bad, they made us ignore it for good after some 17 s, in later games of the room too.
       if (m.kind === Kind.hash && this.#c.role === 'spectator' && this.#c.hellos.get(from)?.role === 'spectator') return;

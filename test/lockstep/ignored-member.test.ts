@@ -50,13 +50,16 @@ describe('a spectator another spectator does not list', () => {
     const logs: string[] = [];
     const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
     const d = walk(n.join('game', { peerId: 'd' }), n, 2, { spectator: true }, logs);
+    n.block('d', 'b');
     await advanceUntil(n, () => d.status === 'running', 10_000);
     // g's connection to d takes a while to open (400 ms links): g's join reaches d first, and
-    // d, a spectator with no connection to g, does not list it (only players' views of
-    // spectators count). g lists d, and sends it its hashes once connected, six a second.
+    // d, a spectator with no connection to g, lists it only if a player it hears from
+    // reaches it (Departures.reached): only b does, and d has no connection to b. g lists d,
+    // and sends it its hashes once connected, six a second.
+    n.block('a', 'g');
     n.setLink('d', 'g', { latencyMs: 400 });
     const g = walk(n.join('game', { peerId: 'g' }), n, 3, { spectator: true }, logs);
-    await advanceUntil(n, () => g.status === 'running', 10_000);
+    await advanceUntil(n, () => g.status === 'running', 20_000);
     expect({ a: a.spectators, d: d.spectators, g: g.spectators }).toEqual({ a: ['d', 'g'], d: ['d'], g: ['d', 'g'] });
     // 100 bad messages, some 17 s of hashes, and d would ignore g for good.
     await n.advance(30_000);
