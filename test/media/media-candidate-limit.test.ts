@@ -6,12 +6,9 @@
  * connection they are refused as bad messages, never added.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
-import { silentLogger } from '../../src/mesh/logger.js';
-import { createMediaShare } from '../../src/media/index.js';
 import { encodeMediaMessage } from '../../src/media/media-wire.js';
-import type { MeshpartyError } from '../../src/util/errors.js';
-import { until, wrtc } from './support/wrtc-media.js';
+import { realOffer, shareAndRawPeer, watchedWrtc } from './support/raw-peer.js';
+import { until } from './support/wrtc-media.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,35 +17,17 @@ afterEach(async () => {
 
 /** Room `a` with a media share counting the candidates added to its connections, and a raw peer `x` that offered. */
 async function setup(seed: number) {
-  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
   const counts = { added: 0 };
-  function RTCPeerConnection(config?: RTCConfiguration) {
-    const pc = new wrtc.RTCPeerConnection(config);
+  const engine = watchedWrtc((pc) => {
     const add = pc.addIceCandidate.bind(pc);
-    pc.addIceCandidate = (c: RTCIceCandidateInit) => {
+    pc.addIceCandidate = ((c: RTCIceCandidateInit) => {
       counts.added++;
       return add(c);
-    };
-    return pc;
-  }
-  const a = net.join('call', { peerId: 'a' });
-  const media = createMediaShare(a, { wrtc: { ...wrtc, RTCPeerConnection }, logger: silentLogger() });
-  const errors: MeshpartyError[] = [];
-  media.on('error', (e) => errors.push(e));
-  const x = net.join('call', { peerId: 'x' });
-  cleanups.push(async () => {
-    media.destroy();
-    await x.leave();
-    await a.leave();
+    }) as typeof pc.addIceCandidate;
   });
-  await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
+  const { a, errors, raw, sendOffer } = await shareAndRawPeer(seed, cleanups, engine);
   // A real offer, so a builds a connection for x and takes its candidates.
-  const pc = new wrtc.RTCPeerConnection();
-  pc.addTransceiver('video', { direction: 'sendonly' });
-  const offer = (await pc.createOffer()).sdp as string;
-  pc.close();
-  const raw = x.channel('media');
-  const sendOffer = (sdp: string) => raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'x1', to: '', sdp }));
+  const offer = await realOffer();
   await sendOffer(offer);
   const candidate = (i: number) => `candidate:${i} 1 udp 2122260223 10.${(i >> 8) & 255}.${i & 255}.1 ${10_000 + i} typ host generation 0`;
   const send = (i: number) => raw.send('a', encodeMediaMessage({ v: 1, t: 'candidate', s: 'x1', to: '', candidate: candidate(i), sdpMid: '0', sdpMLineIndex: 0 }));

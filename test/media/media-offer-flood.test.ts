@@ -7,12 +7,9 @@
  * as bad messages, never queued, and 16 of those disconnect the peer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
-import { silentLogger } from '../../src/mesh/logger.js';
-import { createMediaShare } from '../../src/media/index.js';
 import { MEDIA_LIMITS, encodeMediaMessage } from '../../src/media/media-wire.js';
-import type { MeshpartyError } from '../../src/util/errors.js';
-import { until, wrtc } from './support/wrtc-media.js';
+import { realOffer, shareAndRawPeer, watchedWrtc } from './support/raw-peer.js';
+import { until } from './support/wrtc-media.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -21,35 +18,18 @@ afterEach(async () => {
 
 /** Room `a` with a media share whose connections count the peer's descriptions they apply, and a raw peer `x`. */
 async function setup(seed: number) {
-  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
   const counts = { applied: 0 };
-  function RTCPeerConnection(config?: RTCConfiguration) {
-    const pc = new wrtc.RTCPeerConnection(config);
+  // Each call is one description taken off the queue; the engine's work is what a flood costs.
+  const engine = watchedWrtc((pc) => {
     const set = pc.setRemoteDescription.bind(pc);
-    // Each call is one description taken off the queue; the engine's work is what a flood costs.
     pc.setRemoteDescription = async (d: RTCSessionDescriptionInit) => {
       counts.applied++;
       return set(d);
     };
-    return pc;
-  }
-  const a = net.join('call', { peerId: 'a' });
-  const media = createMediaShare(a, { wrtc: { ...wrtc, RTCPeerConnection }, logger: silentLogger() });
-  const errors: MeshpartyError[] = [];
-  media.on('error', (e) => errors.push(e));
-  const x = net.join('call', { peerId: 'x' });
-  cleanups.push(async () => {
-    media.destroy();
-    await x.leave();
-    await a.leave();
   });
-  await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
-  const pc = new wrtc.RTCPeerConnection();
-  pc.addTransceiver('video', { direction: 'sendonly' });
-  const offer = (await pc.createOffer()).sdp as string;
-  pc.close();
-  const raw = x.channel('media');
-  const sendOffer = (sdp = offer) => raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s: 'x1', to: '', sdp }));
+  const { a, errors, raw, sendOffer: send } = await shareAndRawPeer(seed, cleanups, engine);
+  const offer = await realOffer();
+  const sendOffer = (sdp = offer) => send(sdp);
   const sendCandidate = (candidate: string) => raw.send('a', encodeMediaMessage({ v: 1, t: 'candidate', s: 'x1', to: '', candidate, sdpMid: '0', sdpMLineIndex: 0 }));
   return { a, counts, errors, offer, sendOffer, sendCandidate };
 }

@@ -6,11 +6,9 @@
  * streams waiting for an announcement, a new one is refused as a bad message.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
-import { silentLogger } from '../../src/mesh/logger.js';
-import { createMediaShare, type RemoteMediaStream } from '../../src/media/index.js';
+import type { RemoteMediaStream } from '../../src/media/index.js';
 import { encodeMediaMessage, parseMediaMessage } from '../../src/media/media-wire.js';
-import type { MeshpartyError } from '../../src/util/errors.js';
+import { shareAndRawPeer } from './support/raw-peer.js';
 import { until, wrtc } from './support/wrtc-media.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -24,23 +22,11 @@ afterEach(async () => {
  * stream, and resolves once a answered (or once the offer is sent, with `wait` false).
  */
 async function setup(seed: number) {
-  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
-  const a = net.join('call', { peerId: 'a' });
-  const media = createMediaShare(a, { wrtc, logger: silentLogger() });
-  const errors: MeshpartyError[] = [];
-  media.on('error', (e) => errors.push(e));
+  const { a, media, errors, raw } = await shareAndRawPeer(seed, cleanups);
   const added: RemoteMediaStream[] = [];
   media.on('stream-added', (s) => added.push(s));
-  const x = net.join('call', { peerId: 'x' });
   const pc = new wrtc.RTCPeerConnection();
-  cleanups.push(async () => {
-    media.destroy();
-    pc.close();
-    await x.leave();
-    await a.leave();
-  });
-  await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
-  const raw = x.channel('media');
+  cleanups.push(() => pc.close());
   let answered: (sdp: string) => void = () => {};
   raw.on('message', ({ data }) => {
     const parsed = parseMediaMessage(data);

@@ -1,0 +1,80 @@
+/**
+ * A media share in room `a` and a peer `x` that speaks the media wire by hand (no share
+ * of its own): how the tests of hostile peers (floods of offers, candidates, streams,
+ * connections) talk to a real share over a real @roamhq/wrtc engine.
+ */
+import { createMemoryNetwork } from '../../../src/mesh/memory-network.js';
+import { silentLogger } from '../../../src/mesh/logger.js';
+import type { Channel, Room } from '../../../src/mesh/types.js';
+import { createMediaShare, type MediaShare } from '../../../src/media/index.js';
+import { encodeMediaMessage } from '../../../src/media/media-wire.js';
+import type { MeshpartyError } from '../../../src/util/errors.js';
+import { until, wrtc } from './wrtc-media.js';
+
+export interface ShareAndRawPeer {
+  a: Room;
+  x: Room;
+  media: MediaShare;
+  /** Every `error` the share emitted. */
+  errors: MeshpartyError[];
+  /** x's end of the media channel. */
+  raw: Channel;
+  /** Send one offer from x on its session `s` (default `x1`). */
+  sendOffer(sdp: string, s?: string): Promise<void>;
+}
+
+/**
+ * Room `a` with a media share on `engine` (default @roamhq/wrtc), and a raw peer `x`
+ * connected to it; `cleanups` gets what ends both.
+ *
+ * @example
+ * ```ts
+ * const { a, errors, sendOffer } = await shareAndRawPeer(81, cleanups);
+ * await sendOffer(await realOffer());
+ * ```
+ */
+export async function shareAndRawPeer(seed: number, cleanups: Array<() => unknown>, engine: typeof wrtc = wrtc): Promise<ShareAndRawPeer> {
+  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
+  const a = net.join('call', { peerId: 'a' });
+  const media = createMediaShare(a, { wrtc: engine, logger: silentLogger() });
+  const errors: MeshpartyError[] = [];
+  media.on('error', (e) => errors.push(e));
+  const x = net.join('call', { peerId: 'x' });
+  cleanups.push(async () => {
+    media.destroy();
+    await x.leave();
+    await a.leave();
+  });
+  await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
+  const raw = x.channel('media');
+  const sendOffer = (sdp: string, s = 'x1') => raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s, to: '', sdp }));
+  return { a, x, media, errors, raw, sendOffer };
+}
+
+/**
+ * @roamhq/wrtc whose every RTCPeerConnection is first handed to `watch` (to count or wrap
+ * its calls).
+ *
+ * @example
+ * ```ts
+ * let made = 0;
+ * const engine = watchedWrtc(() => made++);
+ * ```
+ */
+export function watchedWrtc(watch: (pc: RTCPeerConnection) => void): typeof wrtc {
+  function RTCPeerConnection(config?: RTCConfiguration) {
+    const pc = new wrtc.RTCPeerConnection(config);
+    watch(pc);
+    return pc;
+  }
+  return { ...wrtc, RTCPeerConnection };
+}
+
+/** A real offer (one video section) from a throwaway connection. */
+export async function realOffer(): Promise<string> {
+  const pc = new wrtc.RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'sendonly' });
+  const offer = await pc.createOffer();
+  pc.close();
+  return offer.sdp as string;
+}
