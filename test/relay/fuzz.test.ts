@@ -7,20 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createRng } from '../../src/util/rng.js';
 import { waitFor } from '../support/net.js';
 import { RelayTestClient, startRelay } from './client.js';
-
-/** mulberry32: tiny seeded PRNG, same sequence on every platform. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2026);
 const MAX_FRAME = 4096; // small, so frames "near and over the limit" are cheap to make
@@ -85,7 +74,8 @@ function frameMaker(rand: () => number): () => Frame {
 describe('relay fuzz', () => {
   it(`stays up and loses none of the good clients' signals under ${TARGET_FRAMES}+ malformed frames`, async () => {
     console.log(`relay fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
-    const rand = mulberry32(SEED);
+    const rng = createRng(SEED);
+    const rand = () => rng.next();
     const nextFrame = frameMaker(rand);
     // Every client here connects from 127.0.0.1, and abusive ones are closed and reconnect
     // over and over; the per-IP cap is raised so their churn is not what the good clients

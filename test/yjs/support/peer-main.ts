@@ -26,6 +26,7 @@ import { gunzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { nodeWebRtc, parseEngine } from '../../support/node-webrtc.js';
+import { createRng } from '../../../src/util/rng.js';
 
 (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket; // y-webrtc's signaling uses the global
 
@@ -225,16 +226,10 @@ async function main(): Promise<void> {
   send({ event: 'ready' });
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence in every process. */
+/** The same seed gives the same sequence in every process (mulberry32). */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 /**
