@@ -203,7 +203,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
         case 'add':
           return dir!.applyAdd(m.i, m.room, m.id, m.k, m.n);
         case 'del':
-          return dir!.applyDel(m.room, m.id, m.of, m.n);
+          return dir!.applyDel(m.room, m.id, m.of, m.n, m.i);
         case 'bcast':
           return dir!.deliverLocal(m.room, m.frame, m.except, m.i);
         case 'send':

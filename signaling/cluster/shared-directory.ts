@@ -45,6 +45,12 @@ export class SharedDirectory implements RoomDirectory {
    * per `room\0id`. When our member goes, the id is still that instance's member.
    */
   readonly #shadows = new Map<string, { inst: string; keyHash: string; n: string }>();
+  /**
+   * Ids another instance took over from an instance whose member we never knew (per
+   * `room\0id`, the taker): its `add` follows, and our members, who never heard the id
+   * join, must hear it then (see applyDel).
+   */
+  readonly #unheard = new Map<string, string>();
   /** Numbers our memberships (see Entry.n). */
   #serial = 0;
 
@@ -140,6 +146,8 @@ export class SharedDirectory implements RoomDirectory {
 
   /** Instance `inst` added `id` (a remote member). A local holder of the id keeps it. */
   applyAdd(inst: string, room: string, id: string, keyHash: string, n = ''): void {
+    const unheard = this.#unheard.get(slot(room, id)) === inst;
+    this.#unheard.delete(slot(room, id));
     const entry = this.#entry(room, id);
     if (entry?.local) {
       // Two instances let the same id in at once (a race of a few ms): each keeps its own,
@@ -149,11 +157,16 @@ export class SharedDirectory implements RoomDirectory {
       return;
     }
     this.#set(room, id, { inst, keyHash, n });
+    if (unheard) this.#announce(room, id, 'peer-joined');
   }
 
-  /** `id` of instance `of` left `room`; if it is one of ours, another instance evicted it. */
-  applyDel(room: string, id: string, of: string, n = ''): void {
+  /**
+   * `id` of instance `of` left `room`, or instance `by` took it over from `of` (its client
+   * came back there with its resume key); if it is one of ours, `by` evicted it.
+   */
+  applyDel(room: string, id: string, of: string, n = '', by = of): void {
     if (this.#shadows.get(slot(room, id))?.inst === of) this.#shadows.delete(slot(room, id));
+    this.#unheard.delete(slot(room, id));
     const entry = this.#entry(room, id);
     if (of === this.bus.instanceId && !entry?.local && this.ns === 'r') {
       // Another instance took `id` over from us with its resume key, but we had let it go
@@ -161,6 +174,14 @@ export class SharedDirectory implements RoomDirectory {
       // our news still on the way to it, took the rejoin for a silent takeover. We alone
       // know the room heard it leave: tell the room (every instance) it is back.
       this.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId: id }), id);
+      return;
+    }
+    if (by !== of && !entry && this.ns === 'r') {
+      // A takeover is silent (the room knew the peer and it goes on), but we never knew
+      // the peer: `of` held it while we were not synced with `of` (we started, or Redis
+      // was emptied, after `of` last registered, and `of` died or left unheard since), so
+      // our members were never told it joined. They hear it with `by`'s add, next.
+      this.#unheard.set(slot(room, id), by);
       return;
     }
     if (!entry || entry.inst !== of) return;
@@ -213,6 +234,7 @@ export class SharedDirectory implements RoomDirectory {
     for (const [, room, id, keyHash] of members) {
       const entry = this.#entry(room, id);
       if (entry?.inst === inst) continue;
+      this.#unheard.delete(slot(room, id)); // announced just below
       this.applyAdd(inst, room, id, keyHash);
       if (this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
     }
