@@ -55,7 +55,12 @@ export class Departures<S, I> {
     if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left before our snapshot`);
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     // A spectator's connection to a player says nothing about that player: it is ours alone.
-    if (this.c.role === 'spectator' && this.c.streams.has(id)) return this.c.links.lost(id);
+    // But that player's hellos no longer reach us (see reached): spectators only it reached
+    // are gone for us, as nothing would tell us once it stops reaching them.
+    if (this.c.role === 'spectator' && this.c.streams.has(id)) {
+      this.forgetUnreached(this.c.spectators);
+      return this.c.links.lost(id);
+    }
     // A spectator another player still reaches watches on through it (input-relay.ts): we
     // stop sending it anything (it takes our inputs forwarded from now on), it stays a member.
     if (this.c.spectators.has(id) && this.reached(id)) {
@@ -75,12 +80,15 @@ export class Departures<S, I> {
    * Only players' views count, as for drops. A spectator follows the same rule, from the
    * hellos of the players it is connected to: with its own connections alone, it did not
    * list for good a spectator whose join came before their connection opened, which every
-   * player and that spectator listed.
+   * player and that spectator listed. Only players it is connected to count: the last
+   * hello of one whose connection closed grows stale, and it kept for good a spectator
+   * that player (and nobody else it heard) once reached, long after every player forgot it.
    */
   reached(id: PeerId): boolean {
     if (this.c.status !== 'running') return false;
     for (const q of this.c.streams.keys()) {
       if (q === this.c.selfId || this.c.leaving.has(q) || this.c.dropped.has(q)) continue;
+      if (this.c.role === 'spectator' && !this.c.room.peers.has(q)) continue;
       if (this.c.peerLinks.get(q)?.has(id)) return true;
     }
     return false;
@@ -93,7 +101,8 @@ export class Departures<S, I> {
   forgetUnreached(ids: Iterable<PeerId>): void {
     if (this.c.status !== 'running') return;
     for (const id of [...ids]) {
-      if (!this.c.spectators.has(id) || this.c.room.peers.has(id) || this.reached(id)) continue;
+      // Never ourselves: a spectator that no player it hears reaches is no member's business but its own (spectator-links.ts).
+      if (id === this.c.selfId || !this.c.spectators.has(id) || this.c.room.peers.has(id) || this.reached(id)) continue;
       this.c.log(`spectator ${id}: no player reaches it any more`);
       this.departed(id);
       this.forgetPeer(id);

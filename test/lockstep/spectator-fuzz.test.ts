@@ -5,10 +5,12 @@
  * players, some over slow jittery links), make members leave or crash. Afterwards, 25 s
  * on: no player frozen, players agree on their states and lists, every running spectator
  * is listed by every player, follows within 100 frames and agrees with them, every
- * spectator that reaches a player runs, and no player lists a spectator that left.
+ * spectator that reaches a player runs, no player lists a spectator that left, and a
+ * running spectator lists itself and no spectator the players do not list.
  * A failing seed prints its steps. SPECTATOR_FUZZ_SEEDS=1-200 runs a range instead of the
  * seeds below, which each found a bug of spectators watching through forwarders (607 and
- * 609 one among players alone: join-leave-deadlock.test.ts).
+ * 609 one among players alone: join-leave-deadlock.test.ts; 90 one of spectators' own
+ * lists: spectator-lists.test.ts).
  */
 import { expect, it } from 'vitest';
 import { connect, net, walk, type Walk } from './support/memory-sessions.js';
@@ -84,13 +86,24 @@ async function scenario(seed: number): Promise<string[]> {
   for (const s of running) if (s.status === 'running' && s.role === 'spectator') for (const p of players) if (!p.spectators.includes(s.selfId)) problems.push(`${p.selfId} does not list running ${s.selfId}`);
   const lists = players.map((p) => `${p.selfId}:${[...p.players].sort().join(',')}/${[...p.spectators].sort().join(',')}`);
   if (new Set(lists.map((l) => l.slice(2))).size > 1) problems.push(`lists differ ${lists.join(' ')}`);
+  // Spectators' own lists (PROTOCOL.md, "Forwarded inputs"): each lists itself and nobody
+  // the players do not list. Not that it lists all they list: the documented gap (it misses
+  // for good a spectator that only players it had no connection to reached when that one's
+  // join came, or later) turns on which connections were open at those moments, which the
+  // fuzz does not know (links open late, over slow and jittery links too), not on blocks alone.
+  const listed = new Set(players[0]?.spectators ?? []);
+  for (const s of running) {
+    if (s.status !== 'running' || s.role !== 'spectator' || !players.length) continue;
+    const extra = s.spectators.filter((sp) => !listed.has(sp));
+    if (!s.spectators.includes(s.selfId) || extra.length) problems.push(`spectator ${s.selfId} lists ${[...s.spectators].sort().join(',')}, players ${[...listed].sort().join(',')}`);
+  }
   for (const s of sess.values()) s.leave();
   return problems.length ? [`seed ${seed}: ${problems.join('; ')} | ${steps.filter((s) => !s.startsWith('advance')).join('; ')}`] : [];
 }
 
 function seeds(): number[] {
   const range = /^(\d+)-(\d+)$/.exec(process.env.SPECTATOR_FUZZ_SEEDS ?? '');
-  if (!range) return [2, 124, 178, 226, 232, 249, 318, 514, 549, 550, 607, 609, 963];
+  if (!range) return [2, 90, 124, 178, 226, 232, 249, 318, 514, 549, 550, 607, 609, 963];
   return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i);
 }
 

@@ -50,4 +50,72 @@ describe('spectators lists', () => {
     expect({ d: d.status, g: g.status }).toEqual({ d: 'running', g: 'running' });
     for (const s of [a, b, d, g]) s.leave();
   });
+
+  // g reached by c alone among the players (blocked from a and b); d watches, and loses its
+  // connection to c. c's last hello to d, listing g, grows stale: d went by it for good.
+  async function onlyCReachesG(seed: number) {
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b, c] } = await playing(n, seed, ['a', 'b', 'c'], logs);
+    const d = walk(n.join('game', { peerId: 'd' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => d.status === 'running', 10_000);
+    n.block('a', 'g');
+    n.block('b', 'g');
+    const g = walk(n.join('game', { peerId: 'g' }), n, 4, { spectator: true }, logs);
+    await advanceUntil(n, () => g.status === 'running', 20_000);
+    await n.advance(3_000);
+    const all = ['d', 'g'];
+    expect(lists({ a, b, c, d, g })).toEqual({ a: all, b: all, c: all, d: all, g: all });
+    return { n, a, b, c, d, g };
+  }
+
+  it('a spectator forgets a vanished spectator that only a player it lost its connection to reached', async () => {
+    const { n, a, b, c, d } = await onlyCReachesG(615);
+    n.block('c', 'd');
+    await n.advance(10_000);
+    n.disconnect('g');
+    await n.advance(20_000);
+    expect(lists({ a, b, c, d })).toEqual({ a: ['d'], b: ['d'], c: ['d'], d: ['d'] });
+    expect(d.status).toBe('running');
+    for (const s of [a, b, c, d]) s.leave();
+  });
+
+  it('a spectator forgets a spectator it reached only through a player once its connection to that player closes', async () => {
+    const { n, a, b, c, d } = await onlyCReachesG(616);
+    // d loses g first: c still reaches it, so d lists it on, as every player does.
+    n.block('d', 'g');
+    await n.advance(10_000);
+    expect(lists({ a, d })).toEqual({ a: ['d', 'g'], d: ['d', 'g'] });
+    // Then c: d hears nobody that reaches g any more, and would never hear that g is gone.
+    n.block('c', 'd');
+    await n.advance(10_000);
+    n.disconnect('g');
+    await n.advance(20_000);
+    expect(lists({ a, b, c, d })).toEqual({ a: ['d'], b: ['d'], c: ['d'], d: ['d'] });
+    expect(d.status).toBe('running');
+    for (const s of [a, b, c, d]) s.leave();
+  });
+
+  it('a spectator whose last connection to a player closes goes back to the lobby without forgetting itself', async () => {
+    const seed = 617;
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b, c] } = await playing(n, seed, ['a', 'b', 'c'], logs);
+    n.block('b', 'd');
+    n.block('c', 'd');
+    const d = walk(n.join('game', { peerId: 'd' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => d.status === 'running', 20_000);
+    await n.advance(2_000);
+    expect(lists({ a, d })).toEqual({ a: ['d'], d: ['d'] });
+    // No player d hears reaches d once its connection to a closes: that is for d itself to
+    // handle (players-gone), not a spectator of its list that left.
+    const left: string[] = [];
+    const rejoining: string[] = [];
+    d.on('player-left', ({ peer }) => left.push(peer));
+    d.on('rejoining', ({ reason }) => rejoining.push(reason.code));
+    n.block('a', 'd');
+    await advanceUntil(n, () => rejoining.length > 0, 20_000);
+    expect({ rejoining, left }).toEqual({ rejoining: ['players-gone'], left: [] });
+    for (const s of [a, b, c, d]) s.leave();
+  });
 });
