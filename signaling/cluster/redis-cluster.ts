@@ -48,6 +48,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   #beating = false;
   #partition: NodeJS.Timeout | undefined;
   #outage = false;
+  /** Connection losses (either connection) since start: a sync pass that saw one is not trusted. */
+  #losses = 0;
   /** Instances not to be swept before this time (ms), though their heartbeat is missing. */
   readonly #spare = new Map<string, number>();
 
@@ -71,7 +73,12 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     // up and replaying stale deliveries later; a sync rewrites the state on return.
     const connection = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n: number) => Math.min(100 * n, 1000) };
     this.#cmd = new Redis(options.url, connection);
-    this.#sub = new Redis(options.url, { ...connection, autoResubscribe: true });
+    // We subscribe again ourselves, in each sync pass, and await it before reading state:
+    // ioredis's own resubscription is sent unawaited as it reports `ready` (our sync could
+    // read state before it is in place), and when the connection drops again at once it
+    // fails unhandled (an unhandledRejection) and is not tried again, leaving the
+    // instance `ready` but deaf to the cluster for good.
+    this.#sub = new Redis(options.url, { ...connection, autoResubscribe: false });
     this.#store = new RedisStore(this.#cmd, prefix, (reason) => this.#dropped(reason));
     this.rooms = new SharedDirectory('r', this);
     this.topics = new SharedDirectory('t', this);
@@ -98,8 +105,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     );
     try {
       await Promise.race([Promise.all([this.#cmd.connect(), this.#sub.connect()]), timeout]);
-      await this.#sub.subscribe(this.#store.channelAll(), this.#store.channelOf(this.instanceId));
-      await Promise.race([this.#sync(), timeout]);
+      await Promise.race([this.#sync(), timeout]); // subscribes too
     } catch (err) {
       this.#closing = true;
       this.#cmd.disconnect();
@@ -247,6 +253,10 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
         while (this.#resyncWanted && !this.#closing) {
           this.#resyncWanted = false;
           this.#held = [];
+          const losses = this.#losses;
+          // Subscribed (again: a lost connection drops its subscriptions) before anything is
+          // read or sent, so no news published after the state we read can be missed.
+          await this.#sub.subscribe(this.#store.channelAll(), this.#store.channelOf(this.instanceId));
           const own = [...this.rooms.localMembers(), ...this.topics.localMembers()];
           const known = new Set([...this.rooms.remoteInstances(), ...this.topics.remoteInstances()]);
           // Back from an outage, or our heartbeat found gone: Redis may have been emptied
@@ -272,6 +282,13 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
           const held = this.#held;
           this.#held = undefined;
           for (const m of held) this.#apply(m);
+          if (this.#losses !== losses) {
+            // A connection dropped during the pass: news may have been lost with it (or the
+            // subscription itself). Go again; a pass on a connection still down fails, and
+            // the heartbeat retries the sync once Redis is back.
+            this.#resyncWanted = true;
+            continue;
+          }
           this.#synced = true;
           this.#outage = false;
           clearTimeout(this.#partition);
@@ -322,7 +339,9 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   }
 
   #lost(err: Error | undefined): void {
-    if (this.#closing || !this.#synced) return;
+    if (this.#closing) return;
+    this.#losses++;
+    if (!this.#synced) return;
     if (!this.#outage) {
       this.#outage = true;
       this.#log({ level: 'error', event: 'redis-unavailable', code: 'redis-unavailable', instance: this.instanceId, error: err?.message ?? 'connection closed' });
