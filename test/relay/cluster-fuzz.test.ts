@@ -22,7 +22,7 @@ import { TEST_HEARTBEAT_MS, TEST_INSTANCE_TTL_MS } from './cluster-support.js';
  * Seeds whose runs close and start instances and have clients come back through another
  * instance, but do not restart Redis: after a Redis restart an instance or a client is
  * still, rarely, left with a member that is gone or without one that is there (about 1
- * seed in 100, e.g. 1, 80, 290, 400 of a range run; see README "Known fault"), which would
+ * seed in 200, e.g. 29, 400 of a range run; see README "Known fault"), which would
  * make CI flaky. Most seeds of a range restart Redis once. (Seed 283's fault, a takeover
  * from an instance another never knew, is fixed: cluster-unknown-takeover.test.ts.)
  */
