@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ClusterError, createRedisCluster } from '../../signaling/index.js';
 import { freePort, waitFor } from '../support/net.js';
-import { clusterStoppedAfterEach, joinKnowing, TEST_INSTANCE_TTL_MS } from './cluster-support.js';
+import { clusterStoppedAfterEach, joinKnowing, TEST_INSTANCE_TTL_MS, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
 
@@ -17,11 +17,7 @@ describe('relay cluster: failures', () => {
   it('survives Redis going away and coming back, and says what it did', async () => {
     const redis = await cluster.redis();
     const [a, b] = [await cluster.relay(redis), await cluster.relay(redis)];
-    const alice = await a.connect();
-    await alice.join('r', { peerId: 'alice' });
-    const bob = await b.connect();
-    await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
-    await alice.nextOf('peer-joined');
+    const { alice, bob } = await pairAcross(a, b);
 
     await redis.stop();
     for (const r of [a, b]) await waitFor(() => r.clusterLogs.find((l) => l.event === 'redis-unavailable' && l.code === 'redis-unavailable'), 'the outage logged');

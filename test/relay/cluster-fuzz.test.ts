@@ -13,6 +13,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRedisCluster, createSignalingServer, type LogEntry, type RelayCluster, type SignalingServer } from '../../signaling/index.js';
+import { createRng } from '../../src/util/rng.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { waitFor } from '../support/net.js';
 import { RelayTestClient } from './client.js';
@@ -40,18 +41,6 @@ function seedsFromEnv(): number[] {
   if (!m) throw new Error(`CLUSTER_FUZZ_SEEDS must be a number or a range a-b, not ${spec}`);
   const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Instance {
@@ -103,7 +92,8 @@ function viewOf(p: Peer): string[] {
 }
 
 async function runSeed(seed: number): Promise<void> {
-  const rand = prng(seed);
+  const rng = createRng(seed);
+  const rand = () => rng.next();
   const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const trace: string[] = [];
   const redis = await startRedis();

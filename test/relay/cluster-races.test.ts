@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
 import type { Received } from './client.js';
-import { clusterStoppedAfterEach, joinKnowing, type ClusterRelay } from './cluster-support.js';
+import { clusterStoppedAfterEach, joinKnowing, type ClusterRelay, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
 const KEY = 'owner-key-0123456789abc';
@@ -74,11 +74,7 @@ describe('relay cluster: races', () => {
     const b = await cluster.relay(redis, {}, { instanceId: 'inst-b', heartbeatMs: 1000, instanceTtlMs: 3000 });
     const raw = new Redis(redis.url);
     try {
-      const alice = await a.connect();
-      await alice.join('r', { peerId: 'alice' });
-      const bob = await b.connect();
-      await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
-      await alice.nextOf('peer-joined');
+      const { alice, bob } = await pairAcross(a, b);
       const synced = (r: typeof a): number => r.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
       const before = { a: synced(a), b: synced(b) };
       // Right after B's heartbeat (its key just refreshed), empty Redis.

@@ -12,7 +12,7 @@
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { clusterStoppedAfterEach, joinKnowing } from './cluster-support.js';
+import { clusterStoppedAfterEach, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
 
@@ -22,11 +22,7 @@ describe('relay cluster: subscribing again', () => {
     const [a, b] = [await cluster.relay(redis), await cluster.relay(redis)];
     const raw = new Redis(redis.url);
     try {
-      const alice = await a.connect();
-      await alice.join('r', { peerId: 'alice' });
-      const bob = await b.connect();
-      await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
-      await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'bob');
+      const { alice, bob } = await pairAcross(a, b);
 
       // Both subscribers cut off, and SUBSCRIBE refused while they come back.
       await raw.call('ACL', 'SETUSER', 'default', '-subscribe');
@@ -55,11 +51,7 @@ describe('relay cluster: subscribing again', () => {
     const [a, b] = [await cluster.relay(redis), await cluster.relay(redis)];
     const raw = new Redis(redis.url);
     try {
-      const alice = await a.connect();
-      await alice.join('r', { peerId: 'alice' });
-      const bob = await b.connect();
-      await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
-      await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'bob');
+      const { alice, bob } = await pairAcross(a, b);
 
       // Writes held: the command connections, cut off, come back and start a sync that
       // stops at its first write. Then the subscribers are cut off too, mid-sync.

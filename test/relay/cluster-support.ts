@@ -66,3 +66,16 @@ export async function joinKnowing(client: RelayTestClient, room: string, expecte
   }
   return { peerId: reply.peerId, peers: [...known].sort() };
 }
+
+/**
+ * alice on `a` and bob on `b`, both in room `r`, each known to the other (alice has heard
+ * bob join): the starting point of most cross-instance tests.
+ */
+export async function pairAcross(a: TestRelay, b: TestRelay): Promise<{ alice: RelayTestClient; bob: RelayTestClient }> {
+  const alice = await a.connect();
+  await alice.join('r', { peerId: 'alice' });
+  const bob = await b.connect();
+  await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
+  await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'bob');
+  return { alice, bob };
+}
