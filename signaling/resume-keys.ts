@@ -10,6 +10,7 @@
  * remembered id live there instead, so a client may come back to any instance.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { RememberedIds, roomSlot as slot } from './remembered-ids.js';
 
 /** What a resume key must look like: 16-128 characters of base64url (the client sends 22). */
 export const RESUME_KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -40,14 +41,13 @@ export interface SharedResumeKeys {
   /** The id was taken back or given up: forget it on every instance. */
   forget(room: string, peerId: string): void;
 }
-const slot = (room: string, peerId: string): string => `${room}\u0000${peerId}`;
 
 /** Resume keys of one relay instance, per (room, peer id) (internal to `signaling/`). */
 export class ResumeKeys<C> {
   /** Members that joined with a key, and the connection holding each. */
   readonly #held = new Map<string, { conn: C; hash: Buffer }>();
-  /** Members gone by disconnect, oldest first (insertion order is expiry order). */
-  readonly #remembered = new Map<string, { hash: Buffer; until: number }>();
+  /** Members gone by disconnect. */
+  readonly #remembered: RememberedIds;
 
   constructor(
     private readonly graceMs: number,
@@ -55,14 +55,15 @@ export class ResumeKeys<C> {
     private readonly now: () => number,
     /** With a cluster: remembered ids and ids held elsewhere live here, not in this instance. */
     private readonly shared?: SharedResumeKeys,
-  ) {}
+  ) {
+    this.#remembered = new RememberedIds(maxRemembered, now);
+  }
 
   /** May a join with `key` (or none) have `peerId` in `room`? */
   claim(room: string, peerId: string, key: string | undefined): Claim<C> {
-    this.#expire();
     const at = slot(room, peerId);
     const held = this.#held.get(at);
-    const owner = held?.hash ?? this.#remembered.get(at)?.hash ?? this.shared?.owner(room, peerId);
+    const owner = held?.hash ?? this.#remembered.get(at) ?? this.shared?.owner(room, peerId);
     if (!owner) return { kind: 'free' };
     if (key === undefined || !timingSafeEqual(owner, hash(key))) return { kind: 'taken' };
     return { kind: 'resume', holder: held?.conn };
@@ -88,23 +89,11 @@ export class ResumeKeys<C> {
     this.#held.delete(at);
     if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return this.shared?.forget(room, peerId);
     if (this.shared) return this.shared.remember(room, peerId, held.hash, this.graceMs);
-    this.#expire();
-    this.#remembered.delete(at); // re-set below at the end: insertion order is expiry order
-    while (this.#remembered.size >= this.maxRemembered) this.#remembered.delete(this.#remembered.keys().next().value!);
-    this.#remembered.set(at, { hash: held.hash, until: this.now() + this.graceMs });
+    this.#remembered.set(at, held.hash, this.graceMs);
   }
 
   /** Ids remembered after a disconnect, not yet expired or claimed back (for tests and metrics). */
   get remembered(): number {
-    this.#expire();
     return this.#remembered.size;
-  }
-
-  #expire(): void {
-    const t = this.now();
-    for (const [at, entry] of this.#remembered) {
-      if (entry.until > t) return;
-      this.#remembered.delete(at);
-    }
   }
 }

@@ -6,6 +6,7 @@
  * fire-and-forget, in call order (one connection publishes them all, which is what keeps
  * per-sender order). Internal to `signaling/`.
  */
+import { roomSlot as slot } from '../remembered-ids.js';
 import type { DirectoryMember, RoomDirectory } from '../room-directory.js';
 import type { MemberTuple, Namespace } from './messages.js';
 
@@ -284,8 +285,6 @@ export class SharedDirectory implements RoomDirectory {
     if (entries.size === 0) this.#rooms.delete(room);
   }
 }
-
-const slot = (room: string, id: string): string => `${room}\u0000${id}`;
 
 /** Is `frame` an announcement of `type`? (Asked only of stale-looking ones.) */
 function isType(frame: string, type: 'peer-left' | 'peer-joined'): boolean {

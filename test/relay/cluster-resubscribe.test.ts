@@ -12,9 +12,21 @@
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 import { waitFor } from '../support/net.js';
+import type { RelayTestClient, TestRelay } from './client.js';
 import { clusterStoppedAfterEach, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
+
+/** News from each instance reaches the other's members again: carol joins on B, dave on A. Resolves with carol. */
+async function newsCrossesBothWays(a: TestRelay, b: TestRelay, alice: RelayTestClient, bob: RelayTestClient): Promise<RelayTestClient> {
+  const carol = await b.connect();
+  await carol.join('r', { peerId: 'carol' });
+  await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'carol', 5000);
+  const dave = await a.connect();
+  await dave.join('r', { peerId: 'dave' });
+  await bob.next((m) => m.type === 'peer-joined' && m.peerId === 'dave', 5000);
+  return carol;
+}
 
 describe('relay cluster: subscribing again', () => {
   it('an instance whose subscriber could not subscribe again on its return hears the others once it can', async () => {
@@ -32,13 +44,7 @@ describe('relay cluster: subscribing again', () => {
       await new Promise((res) => setTimeout(res, 300)); // a heartbeat or so, still refused
       await raw.call('ACL', 'SETUSER', 'default', '+subscribe');
 
-      // News from each instance reaches the other's members again.
-      const carol = await b.connect();
-      await carol.join('r', { peerId: 'carol' });
-      await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'carol', 5000);
-      const dave = await a.connect();
-      await dave.join('r', { peerId: 'dave' });
-      await bob.next((m) => m.type === 'peer-joined' && m.peerId === 'dave', 5000);
+      const carol = await newsCrossesBothWays(a, b, alice, bob);
       alice.send({ type: 'signal', room: 'r', to: 'carol', data: 'hi' });
       await carol.next((m) => m.type === 'signal' && m.from === 'alice', 5000);
     } finally {
@@ -62,13 +68,7 @@ describe('relay cluster: subscribing again', () => {
       await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await waitFor(() => [a, b].every((r) => r.clusterLogs.some((l) => l.event === 'cluster-synced' && r.clusterLogs.indexOf(l) > r.clusterLogs.findIndex((x) => x.event === 'redis-reconnected'))), 'both to sync', 10_000);
 
-      // News from each instance reaches the other's members again.
-      const carol = await b.connect();
-      await carol.join('r', { peerId: 'carol' });
-      await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'carol', 5000);
-      const dave = await a.connect();
-      await dave.join('r', { peerId: 'dave' });
-      await bob.next((m) => m.type === 'peer-joined' && m.peerId === 'dave', 5000);
+      await newsCrossesBothWays(a, b, alice, bob);
     } finally {
       raw.disconnect();
     }

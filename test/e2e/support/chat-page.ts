@@ -3,6 +3,7 @@
  * the status badge, the peer list, the message log, the error banner.
  */
 import type { Browser, Page } from 'playwright-core';
+import { watchPageErrors } from './page-errors.js';
 
 export interface ChatPage {
   page: Page;
@@ -33,16 +34,11 @@ export async function openChat(
 ): Promise<ChatPage> {
   const page = await browser.newPage();
   await o.beforeGoto?.(page);
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
+  const { pageErrors, consoleErrors, describe: errorsText } = watchPageErrors(page);
   const hash = new URLSearchParams({ room: o.room, ...(o.password ? { password: o.password } : {}) });
   await page.goto(`${o.baseUrl}chat/?relay=${encodeURIComponent(o.relay)}#${hash}`);
 
-  const context = (): string => `\npage errors: ${pageErrors.join('\n') || 'none'}\nconsole errors: ${consoleErrors.join('\n') || 'none'}`;
+  const context = (): string => `\n${errorsText()}`;
   const wait = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
     try {
       await fn();

@@ -4,6 +4,7 @@
  * run inside the page and are waited on, never slept on.
  */
 import type { Browser, Page } from 'playwright-core';
+import { watchPageErrors } from './page-errors.js';
 
 /** A remote tile expected on a page: whose stream it is, and its label. */
 export interface ExpectedTile {
@@ -37,12 +38,7 @@ export async function openVideo(
 ): Promise<VideoPage> {
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   await o.beforeGoto?.(page);
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e.stack ?? e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
+  const { pageErrors, consoleErrors, describe: errorsText } = watchPageErrors(page);
   await page.goto(`${o.baseUrl}video/?relay=${encodeURIComponent(o.relay)}#${new URLSearchParams({ room: o.room })}`);
 
   const wait = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -52,7 +48,7 @@ export async function openVideo(
       const seen = await page
         .evaluate(() => [...document.querySelectorAll<HTMLElement>('#tiles .tile')].map((t) => `${t.dataset.peerId}/${t.dataset.label} w=${t.querySelector('video')?.videoWidth} t=${t.querySelector('video')?.currentTime.toFixed(2)}`))
         .catch(() => ['(page gone)']);
-      throw new Error(`${what}: ${String(err)}\ntiles: ${seen.join(', ') || 'none'}\npage errors: ${pageErrors.join('\n') || 'none'}\nconsole errors: ${consoleErrors.join('\n') || 'none'}`);
+      throw new Error(`${what}: ${String(err)}\ntiles: ${seen.join(', ') || 'none'}\n${errorsText()}`);
     }
   };
 
