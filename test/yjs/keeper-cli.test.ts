@@ -109,7 +109,7 @@ describe('keeper CLI process on each engine', () => {
         const sentAt = Date.now();
         keeper.child.kill(signal);
         const code = await Promise.race([keeper.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
-        expect(code, `keeper ${i} (${engine}) after ${signal}; stderr: ${keeper.stderr()}`).toBe(0);
+        expect(code, `keeper ${i} (${engine}) after ${signal}: ended by ${keeper.child.signalCode ?? 'no signal'}; stderr: ${keeper.stderr()}`).toBe(0);
         console.log(`keeper on ${engine}: exited ${Date.now() - sentAt} ms after ${signal}`);
         expect(existsSync(join(dir, 'keeper.lock')), `keeper ${i} released its lock`).toBe(false);
         await waitFor(() => peer.peers.size === 0, `the peer of keeper ${i} saw it leave`, 10_000);

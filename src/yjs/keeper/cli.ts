@@ -106,11 +106,14 @@ export const keeperCommand = {
       }
     } finally {
       stop.dispose();
+      // The logs are flushed and closed by now (or never opened). End with process.exit
+      // (the code the CLI sets: 0, or 1 after printing an error), never by letting the
+      // event loop drain: @roamhq/wrtc 0.10.0 can crash with SIGSEGV in its peer
+      // connections' finalizers while Node tears down after a natural exit (a core dump
+      // from CI: ~RTCPeerConnection in FreeEnvironment, 1 of 150 stops here). The timer
+      // holds the loop open, so the process cannot drain before it fires.
+      setTimeout(() => process.exit(), 100);
     }
-    // The logs are flushed and closed by now, so leave explicitly: with either engine the
-    // event loop would otherwise stay up to 5 s more after the last connection closed
-    // (simple-peer never clears its ICE-complete timer, even on destroy).
-    setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
 };
