@@ -13,7 +13,7 @@
 export { createSignalingServer, type SignalingServer } from './server.js';
 export { createRoomToken, verifyRoomToken, type RoomTokenOptions, type TokenRefusal } from './tokens.js';
 export { DEFAULT_LIMITS, type RelayLimits, type SignalingServerOptions } from './options.js';
-export type { RelayMetrics } from './metrics.js';
+export type { ClusterHealth, RelayMetrics } from './metrics.js';
 export { createJsonLogger, silentLogger, type LogEntry, type LogLevel, type LogStream, type RelayLogger } from './logger.js';
 export { InMemoryRoomDirectory, type DirectoryMember, type RoomDirectory } from './room-directory.js';
 export { createRedisCluster, type RedisClusterOptions } from './cluster/create-redis-cluster.js';

@@ -36,6 +36,28 @@ export interface RelayMetrics {
   /** Connections accepted since start. */
   connectionsTotal: number;
   uptimeSeconds: number;
+  /** Only on a relay in a cluster (`createSignalingServer({ cluster })`): see {@link ClusterHealth}. */
+  cluster?: ClusterHealth;
+}
+
+/**
+ * How a relay instance stands with its cluster, on `GET /health`, `GET /metrics` and
+ * `relay.metrics()`. `connected: false` means Redis is lost (or the instance is still
+ * syncing after its return): the instance serves its own members only, so an operator
+ * alerts on it; `/health` still answers 200, since a load balancer that took every
+ * instance out when Redis fails would turn a partial outage into a full one.
+ *
+ * @example
+ * ```ts
+ * const { cluster } = relay.metrics();
+ * if (cluster && !cluster.connected) console.warn(`instance ${cluster.instanceId} is cut off from Redis`);
+ * ```
+ */
+export interface ClusterHealth {
+  /** This instance's id in the cluster. */
+  instanceId: string;
+  /** Connected to Redis and in sync with the other instances. */
+  connected: boolean;
 }
 
 /** Mutable counters owned by one relay instance. */
@@ -62,4 +84,9 @@ export class MetricsCounters {
     this.pendingRejections = {};
     return pending;
   }
+}
+
+/** A cluster's standing as `/health` and `/metrics` show it (internal to `signaling/`). */
+export function clusterHealth(cluster: { readonly instanceId: string; readonly connected: boolean }): ClusterHealth {
+  return { instanceId: cluster.instanceId, connected: cluster.connected };
 }

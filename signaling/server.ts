@@ -14,7 +14,7 @@ import { addressKey, clientAddress } from './client-address.js';
 import { ClientConnection } from './client-connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createJsonLogger, type RelayLogger } from './logger.js';
-import { MetricsCounters, type RelayMetrics } from './metrics.js';
+import { clusterHealth, MetricsCounters, type RelayMetrics } from './metrics.js';
 import { resolveOptions, type SignalingServerOptions } from './options.js';
 import { PartialBudget, partialBytes } from './partial-budget.js';
 import { RelayProtocol } from './relay-protocol.js';
@@ -98,6 +98,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     partialBudgetDrops: counters.partialBudgetDrops,
     connectionsTotal: counters.connectionsTotal,
     uptimeSeconds: Math.round((opts.now() - startedAt) / 1000),
+    ...(cluster ? { cluster: clusterHealth(cluster) } : {}),
   });
 
   const wss = new WebSocketServer({
@@ -222,7 +223,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       requestTimeout: opts.handshakeTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, opts.handshakeTimeoutMs),
     },
-    createHttpHandler(metrics),
+    createHttpHandler(metrics, () => (cluster ? { ok: true, cluster: clusterHealth(cluster) } : { ok: true })),
   );
   http.on('upgrade', onUpgrade);
   http.on('clientError', (_err, socket) => socket.destroy());
