@@ -142,15 +142,16 @@ export async function startYWebrtcServer(root: string, extraExecArgv: readonly s
 /**
  * Start meshparty's relay (`meshparty-relay-main.ts`) in its own process with
  * `relayOptions` (JSON, passed to `createSignalingServer`) and wait until it listens.
- * `extraExecArgv` adds Node flags, as for {@link startYWebrtcServer}.
+ * `extraExecArgv` adds Node flags, as for {@link startYWebrtcServer}; with `redisUrl` it is one
+ * instance of a relay cluster on that Redis.
  */
-export async function startMeshpartyRelay(root: string, relayOptions: object, extraExecArgv: readonly string[] = []): Promise<ServerProcess> {
+export async function startMeshpartyRelay(root: string, relayOptions: object, extraExecArgv: readonly string[] = [], redisUrl?: string): Promise<ServerProcess> {
   return startServerProcess({
-    name: 'meshparty relay',
+    name: redisUrl ? 'meshparty relay (cluster instance)' : 'meshparty relay',
     cwd: root,
     execArgv: [...extraExecArgv, '--import', 'tsx'],
     args: [resolve(import.meta.dirname, 'meshparty-relay-main.ts')],
-    env: { MESHPARTY_RELAY_OPTIONS: JSON.stringify(relayOptions) },
+    env: { MESHPARTY_RELAY_OPTIONS: JSON.stringify(relayOptions), ...(redisUrl ? { MESHPARTY_RELAY_REDIS: redisUrl } : {}) },
     readyLine: (line) => {
       try {
         const m = JSON.parse(line) as { event?: string; port?: number };
