@@ -24,6 +24,7 @@
  */
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
+import { relayOptionsForLoad } from './support/relay-load-options.js';
 import { startMeshpartyRelay, type ServerProcess } from './support/server-process.js';
 import { closeClients, openClients, until, type LoadClient } from './support/ws-clients.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
@@ -41,17 +42,7 @@ const PHASE_TIMEOUT_MS = 40_000;
 /** A typical trickled ICE candidate, the most frequent signal in a real session. */
 const CANDIDATE = { type: 'candidate', candidate: { candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.17 51234 typ srflx raddr 0.0.0.0 rport 0 generation 0', sdpMid: '0' } };
 
-/** All load clients share 127.0.0.1: per-IP caps and rates are raised so the bench measures forwarding, not the limiter. */
-const RELAY_OPTIONS = {
-  maxConnectionsPerIp: CONNECTIONS + 100,
-  maxSocketsPerIp: CONNECTIONS + 100,
-  joinsPerSecond: 100_000,
-  joinBurst: CONNECTIONS + 100,
-  messagesPerSecond: 100_000,
-  messageBurst: 100_000,
-  bytesPerSecond: 1e9,
-  byteBurst: 1e9,
-};
+const RELAY_OPTIONS = relayOptionsForLoad(CONNECTIONS);
 
 interface Peer {
   client: LoadClient;

@@ -33,6 +33,7 @@
 import { resolve } from 'node:path';
 import { report, type BenchRow } from './harness.js';
 import { collectedRssBytes, GC_ON_SIGNAL_ARGS } from './support/process-memory.js';
+import { relayOptionsForLoad } from './support/relay-load-options.js';
 import { startMeshpartyRelay, type ServerProcess, startYWebrtcServer } from './support/server-process.js';
 import { closeClients, openClients, resetCounts, totalFrames, until, type LoadClient } from './support/ws-clients.js';
 
@@ -110,25 +111,7 @@ function onHandshakeSignal(d: Dialect, peer: LoadPeer, from: string, data: { typ
 
 const meshparty: Dialect = {
   name: 'meshparty',
-  // All load clients share 127.0.0.1, so the per-IP caps on connections (default 64) and
-  // TCP sockets (default 256) must allow all of them; the per-address join rate (default 4/s, burst 64) must let all 800 join at
-  // once; the message and byte rates are raised so the bench measures forwarding, not
-  // the limiter. Other limits stay at defaults.
-  start: () =>
-    startMeshpartyRelay(
-      root,
-      {
-        maxConnectionsPerIp: CONNECTIONS + 100,
-        maxSocketsPerIp: CONNECTIONS + 100,
-        joinsPerSecond: 100_000,
-        joinBurst: CONNECTIONS + 100,
-        messagesPerSecond: 100_000,
-        messageBurst: 100_000,
-        bytesPerSecond: 1e9,
-        byteBurst: 1e9,
-      },
-      GC_ON_SIGNAL_ARGS,
-    ),
+  start: () => startMeshpartyRelay(root, relayOptionsForLoad(CONNECTIONS), GC_ON_SIGNAL_ARGS),
   join: (peer) => peer.client.send({ type: 'join', v: 1, room: peer.room }),
   stormHandler: (peer) => (text) => {
     const m = JSON.parse(text) as { type: string; peerId?: string; peers?: string[]; from?: string; data?: object; code?: string };
