@@ -207,6 +207,9 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const restarts = new PeerAllowance(MAX_RESTARTS, RESTART_REFILL_MS);
   /** Connections each peer's offers may still make us build to answer them. */
   const answered = new PeerAllowance(MAX_ANSWERED_CONNECTIONS, RESTART_REFILL_MS / 4);
+  /** Offers each peer may still have answered on a connection we have with it, and of those ICE restarts. */
+  const renegotiations = new PeerAllowance(MEDIA_LIMITS.maxOffers, MEDIA_LIMITS.offerRefillMs);
+  const iceRestarts = new PeerAllowance(MEDIA_LIMITS.maxIceRestarts, MEDIA_LIMITS.iceRestartRefillMs);
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -364,6 +367,11 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       // Each costs us an RTCPeerConnection: like hellos, a peer gets a few, not endless ones.
       if (!answered.take(from)) return refuse(from, `more than ${MAX_ANSWERED_CONNECTIONS} media connections asked for in a row`);
       if (replace) forgetConnection(from);
+    } else if (message.t === 'offer') {
+      // The waiting cap bounds how many wait, not how many a peer sends one after another:
+      // per peer, not per connection, so moving to a new session does not refill them.
+      if (!renegotiations.take(from)) return refuse(from, `offer: more than ${MEDIA_LIMITS.maxOffers} offers in a row`);
+      if (media.restartsIce(message.sdp) && !iceRestarts.take(from)) return refuse(from, `offer: more than ${MEDIA_LIMITS.maxIceRestarts} ICE restarts in a row`);
     }
     const answering = connect(from);
     // The peer got our replaced connection's offer: until our answer reaches it, it names that one.
@@ -385,6 +393,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       badMessages.delete(id);
       restarts.forget(id);
       answered.forget(id);
+      renegotiations.forget(id);
+      iceRestarts.forget(id);
     }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();

@@ -47,6 +47,25 @@ export const MEDIA_LIMITS = {
    * 3–10 KB and a handful of candidates of ~100 bytes each.
    */
   maxWaitingBytes: 1024 * 1024,
+  /**
+   * Offers from one peer answered on a media connection we already have with it
+   * (renegotiations: tracks added or removed, an offer re-sent after crossing ours, ICE
+   * restarts): this many in a row, then one more every `offerRefillMs`; the one past that
+   * is refused. Each runs the engine (apply the offer, make and set an answer), so a peer
+   * keeping fewer than `maxWaitingDescriptions` waiting could otherwise keep it busy for
+   * good. An honest peer offers once per batch of track changes (twice when offers cross):
+   * even all 16 streams shared and stopped one by one in a row fit.
+   */
+  maxOffers: 32,
+  offerRefillMs: 1000,
+  /**
+   * Of those offers, the ICE restarts (new `a=ice-ufrag` after an earlier one): this many
+   * in a row, then one more every `iceRestartRefillMs`. Each also makes the engine gather
+   * candidates anew (a TURN allocation each, with a TURN server). An honest peer restarts
+   * once its connection failed or stayed disconnected for 10 s, so at most every ~10 s.
+   */
+  maxIceRestarts: 8,
+  iceRestartRefillMs: 3000,
 };
 
 /**

@@ -40,6 +40,11 @@ const DISCONNECTED_MS = 10_000;
  */
 const POLITE_RESTART_DELAY_MS = 2000;
 
+/** The ICE username fragment of a session description ('' if none). */
+function iceUfrag(sdp: string): string {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? '';
+}
+
 /** A random connection session id (not secret: it only tells connections apart). */
 function newSession(): string {
   return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
@@ -154,7 +159,7 @@ export class PeerMedia {
     if (this.remoteSession === '') this.remoteSession = message.s;
     if (message.t !== 'candidate') {
       // An ICE restart: the engine drops the old candidates, so the count starts again.
-      const ufrag = /^a=ice-ufrag:(\S+)/m.exec(message.sdp)?.[1] ?? '';
+      const ufrag = iceUfrag(message.sdp);
       if (ufrag !== this.#remoteUfrag) [this.#remoteUfrag, this.candidates] = [ufrag, 0];
     }
     // Counted now, so a connection made for an incoming offer answers it before it offers
@@ -187,6 +192,11 @@ export class PeerMedia {
    */
   yieldsTo(message: MediaMessage): boolean {
     return message.t === 'offer' && this.#polite && !this.#heard && (this.#makingOffer || this.#pc.signalingState === 'have-local-offer');
+  }
+
+  /** Whether the peer's `sdp` restarts ICE: new credentials after earlier ones (the engine gathers candidates anew). */
+  restartsIce(sdp: string): boolean {
+    return this.#remoteUfrag !== '' && iceUfrag(sdp) !== this.#remoteUfrag;
   }
 
   /** Whether a message the peer addressed to `to` is meant for this connection. */

@@ -3,7 +3,7 @@
  * of its own): how the tests of hostile peers (floods of offers, candidates, streams,
  * connections) talk to a real share over a real @roamhq/wrtc engine.
  */
-import { createMemoryNetwork } from '../../../src/mesh/memory-network.js';
+import { createMemoryNetwork, type MemoryNetwork } from '../../../src/mesh/memory-network.js';
 import { silentLogger } from '../../../src/mesh/logger.js';
 import type { Channel, Room } from '../../../src/mesh/types.js';
 import { createMediaShare, type MediaShare } from '../../../src/media/index.js';
@@ -12,6 +12,8 @@ import type { MeshpartyError } from '../../../src/util/errors.js';
 import { until, wrtc } from './wrtc-media.js';
 
 export interface ShareAndRawPeer {
+  /** The network both joined (for an honest peer to join too). */
+  net: MemoryNetwork;
   a: Room;
   x: Room;
   media: MediaShare;
@@ -48,7 +50,7 @@ export async function shareAndRawPeer(seed: number, cleanups: Array<() => unknow
   await until('the mesh', () => a.peers.size === 1 && x.peers.size === 1);
   const raw = x.channel('media');
   const sendOffer = (sdp: string, s = 'x1') => raw.send('a', encodeMediaMessage({ v: 1, t: 'offer', s, to: '', sdp }));
-  return { a, x, media, errors, raw, sendOffer };
+  return { net, a, x, media, errors, raw, sendOffer };
 }
 
 /**
