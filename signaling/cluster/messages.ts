@@ -10,8 +10,12 @@
 /** `r` = meshparty rooms, `t` = y-webrtc topics. */
 export type Namespace = 'r' | 't';
 
-/** One member as instances exchange it: namespace, room, member id, resume key hash ('' = none). */
-export type MemberTuple = [ns: Namespace, room: string, id: string, keyHash: string];
+/**
+ * One member as instances exchange it: namespace, room, member id, resume key hash ('' =
+ * none), and the name of the membership within its instance (as `add` gives it; absent or
+ * '' if unknown).
+ */
+export type MemberTuple = [ns: Namespace, room: string, id: string, keyHash: string, n?: string];
 
 export type ClusterMessage =
   /** `i` added a member of its own; `n` names this membership (unique within `i`). */
@@ -41,7 +45,8 @@ export const isKeyHash = (v: unknown): v is string => isString(v) && (v === '' |
 
 /** Is `v` a well-formed member tuple? */
 export function isMemberTuple(v: unknown): v is MemberTuple {
-  return Array.isArray(v) && v.length === 4 && isNs(v[0]) && isString(v[1]) && v[1] !== '' && isString(v[2]) && v[2] !== '' && isKeyHash(v[3]);
+  if (!Array.isArray(v) || (v.length !== 4 && !(v.length === 5 && isString(v[4])))) return false;
+  return isNs(v[0]) && isString(v[1]) && v[1] !== '' && isString(v[2]) && v[2] !== '' && isKeyHash(v[3]);
 }
 
 /** Parse one pub/sub payload. */

@@ -150,7 +150,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   added(ns: Namespace, room: string, id: string, k: string, n: string): void {
     if (!this.up) return; // a sync sends it later
-    this.#run(this.#store.addMember(this.instanceId, ns, room, id, k));
+    this.#run(this.#store.addMember(this.instanceId, ns, room, id, k, n));
     this.#publish(this.#store.channelAll(), { t: 'add', i: this.instanceId, ns, room, id, k, n });
   }
 

@@ -4,7 +4,8 @@
  *
  * - `p instances`        set of instance ids that have registered
  * - `p i:<id>`           an instance's heartbeat; expires after `instanceTtlMs` unless refreshed
- * - `p m:<id>`           hash of an instance's members: field JSON [ns, room, id], value key hash ('' none)
+ * - `p m:<id>`           hash of an instance's members: field JSON [ns, room, id], value its key
+ *                        hash ('' none), then a space and the membership's name (see messages.ts)
  * - `p rk:<JSON [room, id]>`  a remembered resume key hash, expiring after the grace period
  *
  * Everything read back is validated; bad entries are skipped and reported (`onBad`).
@@ -45,7 +46,7 @@ export class RedisStore {
     m.sadd(this.#instancesKey(), instance);
     m.set(this.#heartbeatKey(instance), String(Date.now()), 'PX', ttlMs);
     m.del(this.#membersKey(instance));
-    for (const [ns, room, id, k] of members) m.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), k);
+    for (const [ns, room, id, k, n] of members) m.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), memberValue(k, n));
     await m.exec();
   }
 
@@ -56,8 +57,8 @@ export class RedisStore {
     return previous !== null;
   }
 
-  addMember(instance: string, ns: Namespace, room: string, id: string, keyHash: string): Promise<unknown> {
-    return this.redis.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), keyHash);
+  addMember(instance: string, ns: Namespace, room: string, id: string, keyHash: string, n: string): Promise<unknown> {
+    return this.redis.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), memberValue(keyHash, n));
   }
 
   removeMember(instance: string, ns: Namespace, room: string, id: string): Promise<unknown> {
@@ -124,14 +125,25 @@ export class RedisStore {
 
   #tuples(fields: Record<string, string>): MemberTuple[] {
     const out: MemberTuple[] = [];
-    for (const [field, k] of Object.entries(fields)) {
+    for (const [field, value] of Object.entries(fields)) {
       const parsed = parseJson(field);
-      const tuple = Array.isArray(parsed) ? [...parsed, k] : undefined;
+      const at = value.indexOf(' ');
+      const [k, n] = at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
+      const tuple = Array.isArray(parsed) ? [...parsed, k, n] : undefined;
       if (isMemberTuple(tuple)) out.push(tuple);
       else this.onBad('bad-member-entry');
     }
     return out;
   }
+}
+
+/**
+ * A member's value in its instance's hash. The membership's name travels with it: an
+ * instance that learns the member from here must name it in a takeover, or the takeover,
+ * arriving late, evicts whichever membership the id has by then (see SharedDirectory.applyDel).
+ */
+function memberValue(keyHash: string, n = ''): string {
+  return n === '' ? keyHash : `${keyHash} ${n}`;
 }
 
 function parseJson(text: string): unknown {

@@ -32,7 +32,7 @@ interface Entry {
   inst: string;
   /** Hex SHA-256 of its resume key, '' for none. */
   keyHash: string;
-  /** Names this membership within `inst` ('' if unknown: learnt from a sync). */
+  /** Names this membership within `inst` ('' if unknown: learnt from an instance older than this field). */
   n: string;
   /** Set for this instance's own members. */
   local?: DirectoryMember;
@@ -232,11 +232,16 @@ export class SharedDirectory implements RoomDirectory {
         this.#announce(room, id, 'peer-left');
       }
     }
-    for (const [, room, id, keyHash] of members) {
+    for (const [, room, id, keyHash, n = ''] of members) {
       const entry = this.#entry(room, id);
-      if (entry?.inst === inst) continue;
+      if (entry?.inst === inst) {
+        // The same member as far as the room goes; its membership may be a newer one (it
+        // left and joined again while we were not listening), which a takeover must name.
+        if (n !== '') Object.assign(entry, { keyHash, n });
+        continue;
+      }
       this.#unheard.delete(slot(room, id)); // announced just below
-      this.applyAdd(inst, room, id, keyHash);
+      this.applyAdd(inst, room, id, keyHash, n);
       if (this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
     }
     return dropped;
@@ -252,7 +257,7 @@ export class SharedDirectory implements RoomDirectory {
   /** This instance's own members. */
   localMembers(): MemberTuple[] {
     const out: MemberTuple[] = [];
-    for (const [room, entries] of this.#rooms) for (const [id, e] of entries) if (e.local) out.push([this.ns, room, id, e.keyHash]);
+    for (const [room, entries] of this.#rooms) for (const [id, e] of entries) if (e.local) out.push([this.ns, room, id, e.keyHash, e.n]);
     return out;
   }
 

@@ -227,4 +227,39 @@ describe('relay cluster: races', () => {
       raw.disconnect();
     }
   });
+
+  it('a late takeover of a member its taker read from Redis spares the membership the client came back with', async () => {
+    const redis = await cluster.redis();
+    const a = await cluster.relay(redis);
+    const raw = new Redis(redis.url);
+    try {
+      const first = await a.connect();
+      expect(await first.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      // B starts now: it knows x from A's member list in Redis, not from A's news of the join.
+      const b = await cluster.relay(redis);
+      const carol = await b.connect();
+      await joinKnowing(carol, 'r', ['x'], { peerId: 'carol' });
+      await barrier(a, b);
+      // As above, with every PUBLISH held: lost on A, x comes back through B (which takes it
+      // over from A), is lost there too and comes back through A.
+      await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
+      first.close();
+      await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
+      const second = await b.connect();
+      expect(await second.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      second.close();
+      await waitFor(() => b.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'B to let x go');
+      const third = await a.connect();
+      expect(await third.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      // B's takeover must name the membership it read, or A takes it for the third's.
+      await barrier(a, b);
+      expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
+      carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
+      expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
+      const fresh = await b.connect();
+      expect((await fresh.join('r')).peers.sort()).toEqual(['carol', 'x']);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

@@ -94,6 +94,25 @@ describe('SharedDirectory', () => {
     expect(a.remoteKeyHash('r', 'alice')).toBeUndefined(); // joined without a key
   });
 
+  it('a takeover names the membership as the holder\'s member list gave it last', () => {
+    // B's side only: what it asks the cluster to remove, with which membership name.
+    const removed: string[] = [];
+    const { busB } = pair();
+    const b = new SharedDirectory('r', { ...busB, up: true, instanceId: 'B', removed: (_ns, _room, id, of, n) => removed.push(`${id} of ${of} #${n}`) });
+    // Known from A's member list alone (B started, or Redis came back, after the join).
+    b.replaceInstance('A', [['r', 'r', 'alice', '', '7']]);
+    // Known from A's news, then from a member list: alice left and joined again unheard.
+    b.applyAdd('A', 'r', 'bob', '', '1');
+    b.replaceInstance('A', [
+      ['r', 'r', 'alice', '', '7'],
+      ['r', 'r', 'bob', '', '4'],
+    ]);
+    b.remove('r', 'alice');
+    b.remove('r', 'bob');
+    // A spares a membership a takeover does not name: these are the ones it holds.
+    expect(removed).toEqual(['alice of A #7', 'bob of A #4']);
+  });
+
   it('keeps its own member when another instance let the same id in at once', () => {
     const { a, notes } = pair();
     const alice = member('alice');
