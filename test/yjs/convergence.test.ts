@@ -4,7 +4,8 @@
  * (reordering across peers), small frames (chunking), partitions that heal, peers that
  * vanish, edit offline and come back under a new id. Every document must converge.
  *
- * Replay one seed: SEED=123 npx vitest run test/yjs/convergence.test.ts
+ * Replay one seed: SEED=123 npx vitest run test/yjs/convergence.test.ts; a wider range:
+ * SEEDS=201-1200 npx vitest run test/yjs/convergence.test.ts
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -139,8 +140,13 @@ async function runSeed(seed: number): Promise<void> {
   }
 }
 
-const fromEnv = process.env.SEED ? [Number(process.env.SEED)] : undefined;
-const ALL_SEEDS = fromEnv ?? Array.from({ length: 200 }, (_, i) => i + 1);
+/** SEED=n replays one seed; SEEDS=a-b runs a wider range than CI's 1-200. */
+function seedsFromEnv(): number[] | undefined {
+  if (process.env.SEED) return [Number(process.env.SEED)];
+  const range = /^(\d+)-(\d+)$/.exec(process.env.SEEDS ?? '');
+  return range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : undefined;
+}
+const ALL_SEEDS = seedsFromEnv() ?? Array.from({ length: 200 }, (_, i) => i + 1);
 const BATCH = 50;
 
 describe('yjs convergence on the in-memory mesh', () => {
