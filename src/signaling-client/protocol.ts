@@ -179,8 +179,8 @@ export const RELAY_ERROR_CODES = [
   'rate-limited', // over the per-connection message or byte rate, or the address's join rate
   'version-mismatch', // `join.v` is not PROTOCOL_VERSION
   'room-name-invalid', // empty or longer than maxRoomNameLength
-  'too-many-rooms', // over roomsPerConnection
-  'room-full', // the room has peersPerRoom members
+  'too-many-rooms', // over maxRoomsPerConnection
+  'room-full', // the room has maxPeersPerRoom members
   'already-joined', // join for a room this connection is already in
   'peer-id-invalid', // join.peerId is not 1-64 chars of [A-Za-z0-9_-]
   'peer-id-taken', // join.peerId is held by another connection in that room (or remembered under another resume key)
@@ -205,7 +205,8 @@ export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
  * WebSocket close codes the relay uses.
  * 1000 for a connection whose last membership another connection resumed (`peer-id-resumed`);
  * 1001 on shutdown; 1008 policy violation (abuse, origin, limits at connect);
- * 1009 frame too large; 1013 try again later (server full).
+ * 1009 frame too large; 1013 try again later (server full, or reason
+ * `partial-bytes-over-budget`: the connection held the most of the bytes still arriving).
  */
 export const CLOSE_CODES = {
   normal: 1000,
