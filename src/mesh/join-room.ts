@@ -93,8 +93,14 @@ export interface JoinRoomOptions extends Omit<MeshOptions, 'room' | 'signaling' 
  * channels. Resolves once the relay has accepted us (peers then appear through
  * `peer-joined`). Rejects with a {@link MeshpartyError} whose `code` is
  * `relay-unreachable`, `room-full`, `token-required`/`token-invalid`/`token-expired`/
- * `token-wrong-room`, `webrtc-unsupported`, `websocket-unavailable` or `aborted` (the
- * `signal` option). `relay-unreachable` (`detail.url`, `detail.attempts`) means no attempt
+ * `token-wrong-room`, `webrtc-unsupported`, `websocket-unavailable`, `aborted` (the
+ * `signal` option), `bad-argument` (a `relay` that is not a ws:// or wss:// URL, an empty
+ * `room`, a mesh option out of range), `bad-relay-url` (a URL the WebSocket refuses),
+ * `peer-id-taken` (a proposed `peerId` that another client holds), or another refusal of
+ * the relay that trying again cannot mend (`room-name-invalid`: a name longer than the
+ * relay's `maxRoomNameLength`; `peer-id-invalid`, `resume-key-invalid`, `too-many-rooms`,
+ * `version-mismatch`, `origin-not-allowed`, `abuse`; PROTOCOL.md, "Error codes").
+ * `relay-unreachable` (`detail.url`, `detail.attempts`) means no attempt
  * got in, and trying again later may work; when the relay itself refused the connection,
  * `detail.lastRefusal` says why: `server-full`, `too-many-connections-from-ip` or
  * `rate-limited` (the address's join rate). Once

@@ -198,7 +198,12 @@ export interface Room {
   readonly status: RoomStatus;
   /** Subscribe to room events; returns the unsubscribe function. */
   on<K extends keyof RoomEvents>(event: K, listener: (value: RoomEvents[K]) => void): () => void;
-  /** Get (creating on first use) a named channel. The same name returns the same channel. */
+  /**
+   * Get (creating on first use) a named channel. The same name returns the same channel.
+   * Throws a MeshpartyError `channel-reliability-mismatch` when the name is open with the
+   * other `reliability` than the one asked for, and `channel-id-collision` when another
+   * name open in this room has the same wire id (PROTOCOL.md, "Frames").
+   */
   channel(name: string, options?: { reliability?: Reliability }): Channel;
   /** Send on the default reliable channel (`default`) to one peer. */
   send(to: PeerId, data: Uint8Array): Promise<void>;
