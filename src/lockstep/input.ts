@@ -40,7 +40,8 @@ export interface InputCodec<I> {
 export type Buttons<Name extends string> = { readonly [K in Name]: boolean };
 
 /**
- * The default codec: one bit per named button, packed into ceil(n/8) bytes.
+ * The default codec: one bit per named button, packed into ceil(n/8) bytes. Takes 1 to 64
+ * names (else throws a MeshpartyError `bad-codec`).
  *
  * @example
  * ```ts
@@ -78,7 +79,8 @@ export function bitfieldInput<const Name extends string>(names: readonly Name[])
 
 /**
  * A raw fixed-size codec: the input is the bytes themselves (for games that pack their
- * own inputs, e.g. an analog stick quantized to two signed bytes).
+ * own inputs, e.g. an analog stick quantized to two signed bytes). `byteLength` is 1 to
+ * 255 (else throws a MeshpartyError `bad-codec`).
  *
  * @example
  * ```ts

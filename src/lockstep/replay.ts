@@ -99,7 +99,8 @@ export interface ReplayResult<S> {
 }
 
 /**
- * Step every recorded frame and compare every recorded hash.
+ * Step every recorded frame and compare every recorded hash. Throws a MeshpartyError
+ * `wrong-game` for a recording of another game (its `game` is not `game.name`).
  *
  * @example
  * ```ts

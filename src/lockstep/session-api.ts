@@ -249,10 +249,16 @@ export interface LockstepSession<S, I> {
    * of the lower peer id wins on every peer: members of the other game leave it before any
    * of its inputs mattered and play the winning one (`start-lost`, then `started`), even
    * when both pass the same `seed` (a game is named by its seed and its starter).
+   * Throws a MeshpartyError `already-started` unless the session is in the lobby
+   * (`status`), and `no-players` when nobody would play.
    */
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;
-  /** Everything needed to replay this session with `playReplay`. */
+  /**
+   * Everything needed to replay this session with `playReplay`. Throws a MeshpartyError
+   * `not-started` while there is no game to record (before the start, or a late joiner's
+   * snapshot).
+   */
   recording(): Recording;
   /** This peer's hash of a hashed frame (every `hashEvery`), while remembered. */
   hashAt(frame: number): number | undefined;
