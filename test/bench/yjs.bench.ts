@@ -45,7 +45,7 @@ const label = (s: System) => `${s.mode} on ${s.webrtc === 'wrtc' ? '@roamhq/wrtc
  * Each system as its users run it in Node: meshparty on node-datachannel (through
  * `adaptNodeDatachannel`), y-webrtc on wrtc (its documented `peerOpts: { wrtc }`).
  * The latency cases also run both on the other engine, so the same-engine ratios are
- * reported too (`BENCH_YJS_SAME_ENGINE=0` skips those).
+ * reported too (`BENCH_YJS_SAME_ENGINE_N=0` skips those).
  */
 const OURS: System = { mode: 'meshparty', webrtc: 'node-datachannel' };
 const THEIRS: System = { mode: 'y-webrtc', webrtc: 'wrtc' };
