@@ -7,7 +7,8 @@
  * resume key sent with each join lets the relay hand that id back to us alone, at once,
  * even while it still holds our old connection). When the
  * relay refuses the connection itself (full, or too many connections from this address)
- * it says why through `refused` and keeps retrying with the same backoff.
+ * or the join for its address's join rate, it says why through `refused` and keeps
+ * retrying with the same backoff.
  */
 import { type Clock, type TimerHandle, realClock } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
@@ -100,7 +101,8 @@ export interface WebSocketSignalingOptions {
    * the first successful join (default: never). Once joined, reconnecting never gives up.
    * When the relay refused any of those attempts outright, the error's
    * `detail.lastRefusal` is the code of the latest refusal (`server-full`,
-   * `too-many-connections-from-ip`).
+   * `too-many-connections-from-ip`, or `rate-limited` for the address's join rate, which
+   * does not count as a failed attempt).
    */
   maxInitialAttempts?: number;
   /**

@@ -115,7 +115,12 @@ interface KeptDoc {
 
 /**
  * Start a keeper: join `rooms`, load every stored document, keep and serve them.
- * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}).
+ * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}). Rejects
+ * with a MeshpartyError: `bad-argument` (no `rooms` or `room`; neither `join` nor
+ * `relay`), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
+ * be locked, or a room's directory listed), `aborted`, or what joining a room rejects
+ * with (see `joinRoom`); whatever it had joined is left and the lock released. A document
+ * that cannot be kept (`log-unreadable`, `log-version`, ...) is logged, not a rejection.
  *
  * @example
  * ```ts
