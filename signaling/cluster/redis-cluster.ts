@@ -209,7 +209,11 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
         case 'add':
           return dir!.applyAdd(m.i, m.room, m.id, m.k, m.n);
         case 'del':
-          return dir!.applyDel(m.room, m.id, m.of, m.n, m.i);
+          dir!.applyDel(m.room, m.id, m.of, m.n, m.i);
+          // Taken over from us: the taker struck it from our member list in Redis, but a
+          // registration of ours made before we heard (a sync) may have put it back.
+          if (m.of === this.instanceId && !dir!.holds(m.room, m.id)) this.#run(this.#store.removeMember(this.instanceId, m.ns, m.room, m.id));
+          return;
         case 'bcast':
           return dir!.deliverLocal(m.room, m.frame, m.except, m.i);
         case 'send':

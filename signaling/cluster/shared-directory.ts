@@ -27,6 +27,9 @@ export interface ClusterBus {
   note(event: string, fields: Record<string, unknown>): void;
 }
 
+/** Takeovers remembered per instance (see SharedDirectory's #takenOver); past this, oldest first forgotten. */
+const MAX_TAKEN_OVER = 10_000;
+
 interface Entry {
   /** The instance holding the member. */
   inst: string;
@@ -42,8 +45,10 @@ interface Entry {
 export class SharedDirectory implements RoomDirectory {
   readonly #rooms = new Map<string, Map<string, Entry>>();
   /**
-   * Another instance's claim on an id one of our members holds (a conflict: see applyAdd),
-   * per `room\0id`. When our member goes, the id is still that instance's member.
+   * Another instance's claim on an id that a different instance holds here, ours or a
+   * remote one whose `add` came later (see applyAdd), per `room\0id`: both let the id in
+   * at once, or the first one's departure is still on its way. When the holder's membership
+   * goes, the id is still the other instance's member, until that one's own news says not.
    */
   readonly #shadows = new Map<string, { inst: string; keyHash: string; n: string }>();
   /**
@@ -52,6 +57,13 @@ export class SharedDirectory implements RoomDirectory {
    * join, must hear it then (see applyDel).
    */
   readonly #unheard = new Map<string, string>();
+  /**
+   * Memberships of another instance that a third took over (per instance, `room\0id` to
+   * the membership's name). The holder's member list may still name one for a moment: its
+   * `sync` or its registration in Redis, made before it heard of the takeover. That list
+   * is stale there, and must not hand the id back to the holder (see replaceInstance).
+   */
+  readonly #takenOver = new Map<string, Map<string, string>>();
   /** Numbers our memberships (see Entry.n). */
   #serial = 0;
 
@@ -73,6 +85,8 @@ export class SharedDirectory implements RoomDirectory {
     const entry = this.#entry(room, memberId);
     if (!entry) return false;
     this.#delete(room, memberId);
+    // Another instance's member: we take it over (its client resumed here).
+    if (!entry.local && entry.n !== '') this.#noteTakenOver(entry.inst, slot(room, memberId), entry.n);
     this.bus.removed(this.ns, room, memberId, entry.inst, entry.n);
     const shadow = entry.local && this.#shadows.get(slot(room, memberId));
     if (shadow) {
@@ -86,6 +100,11 @@ export class SharedDirectory implements RoomDirectory {
 
   has(room: string, memberId: string): boolean {
     return this.#entry(room, memberId) !== undefined;
+  }
+
+  /** Is `memberId` of `room` this instance's own member? */
+  holds(room: string, memberId: string): boolean {
+    return this.#entry(room, memberId)?.local !== undefined;
   }
 
   members(room: string): string[] {
@@ -145,7 +164,10 @@ export class SharedDirectory implements RoomDirectory {
 
   // --- Fed by the cluster from pub/sub and Redis ---
 
-  /** Instance `inst` added `id` (a remote member). A local holder of the id keeps it. */
+  /**
+   * Instance `inst` added `id` (a remote member). A local holder of the id keeps it; a
+   * remote one's claim is kept aside (see #shadows), the newer claim going first.
+   */
   applyAdd(inst: string, room: string, id: string, keyHash: string, n = ''): void {
     const unheard = this.#unheard.get(slot(room, id)) === inst;
     this.#unheard.delete(slot(room, id));
@@ -157,6 +179,7 @@ export class SharedDirectory implements RoomDirectory {
       this.#shadows.set(slot(room, id), { inst, keyHash, n });
       return;
     }
+    if (entry && entry.inst !== inst) this.#shadows.set(slot(room, id), { inst: entry.inst, keyHash: entry.keyHash, n: entry.n });
     this.#set(room, id, { inst, keyHash, n });
     if (unheard) this.#announce(room, id, 'peer-joined');
   }
@@ -168,6 +191,7 @@ export class SharedDirectory implements RoomDirectory {
   applyDel(room: string, id: string, of: string, n = '', by = of): void {
     if (this.#shadows.get(slot(room, id))?.inst === of) this.#shadows.delete(slot(room, id));
     this.#unheard.delete(slot(room, id));
+    if (by !== of && of !== this.bus.instanceId && n !== '') this.#noteTakenOver(of, slot(room, id), n);
     const entry = this.#entry(room, id);
     if (of === this.bus.instanceId && !entry?.local && this.ns === 'r') {
       // Another instance took `id` over from us with its resume key, but we had let it go
@@ -191,6 +215,8 @@ export class SharedDirectory implements RoomDirectory {
     if (n !== '' && entry.n !== '' && entry.n !== n) return;
     this.#delete(room, id);
     entry.local?.evicted?.();
+    // After the eviction, whose own removal must find nothing of ours left to remove.
+    if (!this.#entry(room, id)) this.#fallBack(room, id);
   }
 
   /** Deliver a remote broadcast from instance `from` to this instance's members of `room` but `except`. */
@@ -220,13 +246,15 @@ export class SharedDirectory implements RoomDirectory {
    * what is gone, telling our members of each change (rooms only; topics have no
    * announcements). Returns the dropped members.
    */
-  replaceInstance(inst: string, members: MemberTuple[]): MemberTuple[] {
+  replaceInstance(inst: string, listed: MemberTuple[]): MemberTuple[] {
+    const members = this.#current(inst, listed);
     const wanted = new Set(members.map(([, room, id]) => slot(room, id)));
     for (const [at, shadow] of [...this.#shadows]) if (shadow.inst === inst && !wanted.has(at)) this.#shadows.delete(at);
     const dropped: MemberTuple[] = [];
     for (const [room, entries] of [...this.#rooms]) {
       for (const [id, entry] of [...entries]) {
         if (entry.inst !== inst || entry.local || wanted.has(slot(room, id))) continue;
+        if (this.#fallBack(room, id)) continue; // still present, as another instance's
         this.#delete(room, id);
         dropped.push([this.ns, room, id, entry.keyHash]);
         this.#announce(room, id, 'peer-left');
@@ -242,15 +270,54 @@ export class SharedDirectory implements RoomDirectory {
       }
       this.#unheard.delete(slot(room, id)); // announced just below
       this.applyAdd(inst, room, id, keyHash, n);
-      if (this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
+      // Known here as another instance's, the peer is no news to our members.
+      if (!entry && this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
     }
     return dropped;
   }
 
-  /** Every remote instance this mirror knows members of. */
+  /**
+   * `listed`, as instance `inst` gave it, but for the memberships we know another instance
+   * took over from it; the takeovers it no longer lists are forgotten (it has heard of them).
+   */
+  #current(inst: string, listed: MemberTuple[]): MemberTuple[] {
+    const taken = this.#takenOver.get(inst);
+    if (!taken) return listed;
+    const stale = new Map<string, string>();
+    const members = listed.filter(([, room, id, , n = '']) => {
+      const at = slot(room, id);
+      if (n === '' || taken.get(at) !== n) return true;
+      stale.set(at, n);
+      return false;
+    });
+    if (stale.size > 0) this.#takenOver.set(inst, stale);
+    else this.#takenOver.delete(inst);
+    return members;
+  }
+
+  /** A remote holder's membership of `id` goes: the claim kept aside takes its place, if any. */
+  #fallBack(room: string, id: string): boolean {
+    const shadow = this.#shadows.get(slot(room, id));
+    if (!shadow) return false;
+    this.#shadows.delete(slot(room, id));
+    this.#set(room, id, { ...shadow });
+    return true;
+  }
+
+  #noteTakenOver(inst: string, at: string, n: string): void {
+    let taken = this.#takenOver.get(inst);
+    if (!taken) this.#takenOver.set(inst, (taken = new Map()));
+    taken.delete(at);
+    // Bounded: the holder hears of a takeover within a round trip and lists it no more.
+    if (taken.size >= MAX_TAKEN_OVER) taken.delete(taken.keys().next().value!);
+    taken.set(at, n);
+  }
+
+  /** Every remote instance this mirror knows members of (or claims on ids, see #shadows). */
   remoteInstances(): Set<string> {
     const found = new Set<string>();
     for (const entries of this.#rooms.values()) for (const e of entries.values()) if (!e.local) found.add(e.inst);
+    for (const shadow of this.#shadows.values()) found.add(shadow.inst);
     return found;
   }
 

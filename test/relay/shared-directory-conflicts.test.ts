@@ -2,7 +2,10 @@
  * SharedDirectory when the same peer id is let in by two instances at once (a client
  * back through another instance before the news of its first membership arrived): a
  * departure announced by the instance it left is stale where another holds the id, and
- * when our member with that id goes, the id stays the other instance's member.
+ * when our member with that id goes, the id stays the other instance's member (likewise
+ * between two other instances). And a member list an instance made before it heard that
+ * another took one of its members over (its `sync`, its registration in Redis) does not
+ * give the id back to it.
  */
 import { describe, expect, it } from 'vitest';
 import { SharedDirectory, type ClusterBus } from '../../signaling/cluster/shared-directory.js';
@@ -107,5 +110,88 @@ describe('SharedDirectory: one id let in by two instances', () => {
     dir.replaceInstance('A', []);
     dir.remove('room', 'y');
     expect(dir.has('room', 'y')).toBe(false);
+  });
+});
+
+describe('SharedDirectory: one id let in by two other instances', () => {
+  it('keeps the id as the first one\'s member when the later claim goes', () => {
+    const { dir, sent } = instanceR();
+    const carol = member('carol');
+    dir.add('room', carol);
+    // x is B's; A's claim comes later (A let it in unaware, its news delayed by an outage).
+    dir.applyAdd('B', 'room', 'x', '', '1');
+    dir.applyAdd('A', 'room', 'x', '', '5');
+    // A's x goes (its departure announced by A): still B's, and nothing to tell carol.
+    dir.applyDel('room', 'x', 'A', '5');
+    dir.deliverLocal('room', left('x'), 'x', 'A');
+    dir.sendTo('room', 'x', 'hi');
+    expect(sent).toEqual(['x@B']);
+    expect(carol.got).toEqual([]);
+    // So too when A's member list no longer has it, or A is gone.
+    dir.applyAdd('A', 'room', 'x', '', '6');
+    dir.replaceInstance('A', []);
+    expect(dir.members('room')).toEqual(['carol', 'x']);
+    expect(carol.got).toEqual([]);
+    // B's own departure of x is the end of it.
+    dir.applyDel('room', 'x', 'B', '1');
+    expect(dir.has('room', 'x')).toBe(false);
+  });
+
+  it('our member evicted by a takeover leaves the id to the other claim, which the eviction does not remove', () => {
+    const { dir, published, sent } = instanceR();
+    // The relay's eviction removes the member itself, as relay-protocol's takeOver does.
+    const x = { ...member('x'), evicted: () => void dir.remove('room', 'x') };
+    dir.add('room', x);
+    dir.applyAdd('B', 'room', 'x', '', '2');
+    published.length = 0;
+    dir.applyDel('room', 'x', 'R', '1', 'C');
+    expect(published).toEqual([]);
+    dir.sendTo('room', 'x', 'hi');
+    expect(sent).toEqual(['x@B']);
+  });
+});
+
+describe('SharedDirectory: a member list older than a takeover', () => {
+  const K = 'ab'.repeat(32);
+
+  it('does not give the id back to the instance it was taken from', () => {
+    const { dir, sent } = instanceR();
+    const carol = member('carol');
+    dir.add('room', carol);
+    // x, A's membership 3, was taken over by B (x's client resumed there).
+    dir.applyAdd('A', 'room', 'x', K, '3');
+    dir.applyDel('room', 'x', 'A', '3', 'B');
+    dir.applyAdd('B', 'room', 'x', K, '1');
+    // A's sync, made before A heard of it, still lists x: stale.
+    dir.replaceInstance('A', [['r', 'room', 'x', K, '3']]);
+    dir.sendTo('room', 'x', 'hi');
+    expect(sent).toEqual(['x@B']);
+    // A leaves: x, B's, is still here, and carol hears nothing of it either way.
+    dir.replaceInstance('A', []);
+    expect(dir.members('room')).toEqual(['carol', 'x']);
+    expect(carol.got).toEqual([]);
+  });
+
+  it('a newer membership of the id on that instance is taken as listed', () => {
+    const { dir, sent } = instanceR();
+    dir.applyAdd('A', 'room', 'x', K, '3');
+    dir.applyDel('room', 'x', 'A', '3', 'B');
+    // x left B unheard and came back to A (membership 4): A's list is right.
+    dir.replaceInstance('A', [['r', 'room', 'x', K, '4']]);
+    dir.sendTo('room', 'x', 'hi');
+    expect(sent).toEqual(['x@A']);
+  });
+
+  it('the instance that took the id over does not keep the stale claim for when its member goes', () => {
+    const { dir, published } = instanceR();
+    dir.applyAdd('A', 'room', 'x', K, '3');
+    // x's client resumes here: we take x over from A.
+    expect(dir.remove('room', 'x')).toBe(true);
+    dir.add('room', member('x'));
+    dir.replaceInstance('A', [['r', 'room', 'x', K, '3']]);
+    // Our x leaves: the id is free, not A's again.
+    dir.remove('room', 'x');
+    expect(dir.has('room', 'x')).toBe(false);
+    expect(published).not.toContain('cluster-id-conflict');
   });
 });
