@@ -210,6 +210,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   /** Offers each peer may still have answered on a connection we have with it, and of those ICE restarts. */
   const renegotiations = new PeerAllowance(MEDIA_LIMITS.maxOffers, MEDIA_LIMITS.offerRefillMs);
   const iceRestarts = new PeerAllowance(MEDIA_LIMITS.maxIceRestarts, MEDIA_LIMITS.iceRestartRefillMs);
+  /** Candidates each peer may still hand our engine, whatever connection or restart they are for. */
+  const candidates = new PeerAllowance(MEDIA_LIMITS.maxCandidatesInRow, MEDIA_LIMITS.candidateRefillMs);
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -376,8 +378,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     const answering = connect(from);
     // The peer got our replaced connection's offer: until our answer reaches it, it names that one.
     if (yielded !== '') answering.former = yielded;
-    if (message.t === 'candidate' && ++answering.candidates > MEDIA_LIMITS.maxCandidates) {
-      return refuse(from, `candidate: more than ${MEDIA_LIMITS.maxCandidates} on one connection`);
+    if (message.t === 'candidate') {
+      if (answering.candidates >= MEDIA_LIMITS.maxCandidates) return refuse(from, `candidate: more than ${MEDIA_LIMITS.maxCandidates} on one connection`);
+      // The count above starts again on every ICE restart: this one does not. Taken on
+      // arrival, so one that waits for its offer or answer is counted once, like the rest.
+      if (!candidates.take(from)) return refuse(from, `candidate: more than ${MEDIA_LIMITS.maxCandidatesInRow} candidates in a row`);
+      answering.candidates++;
     }
     const refused = answering.receive(message, data.byteLength);
     if (refused !== undefined) return refuse(from, refused);
@@ -395,6 +401,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       answered.forget(id);
       renegotiations.forget(id);
       iceRestarts.forget(id);
+      candidates.forget(id);
     }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();

@@ -66,6 +66,20 @@ export const MEDIA_LIMITS = {
    */
   maxIceRestarts: 8,
   iceRestartRefillMs: 3000,
+  /**
+   * Candidates from one peer, over all its media connections and ICE restarts: this many
+   * in a row, then one more every `candidateRefillMs`; the one past that is refused.
+   * `maxCandidates` alone starts again on each restart, so a peer restarting as often as
+   * it may could hand the engine ~170 a second, each checked with STUN requests to the
+   * address it names. Counted as they arrive, so one waiting for its offer or answer is
+   * counted once. An honest peer sends a handful per gathering, a few dozen with many
+   * interfaces and TURN servers (once per kind of media on a new connection, before its
+   * sections are bundled), and gathers anew only on a new connection or an ICE restart
+   * (after a failure, so at most every ~10 s): the refill keeps up with a gathering of 40
+   * every 10 s for as long as a pair keeps failing, the burst with several new connections.
+   */
+  maxCandidatesInRow: 256,
+  candidateRefillMs: 250,
 };
 
 /**

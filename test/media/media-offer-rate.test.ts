@@ -9,12 +9,10 @@
  * several times quickly, stays far inside.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import type { Room } from '../../src/mesh/types.js';
-import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
+import { createMediaShare, type MediaShare } from '../../src/media/index.js';
 import { MEDIA_LIMITS } from '../../src/media/media-wire.js';
-import { realOffer, shareAndRawPeer, watchedWrtc } from './support/raw-peer.js';
+import { honestCamera, realOffer, shareAndRawPeer, watchedWrtc } from './support/raw-peer.js';
 import { frameCounter, syntheticCamera, until, wrtc } from './support/wrtc-media.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -68,31 +66,10 @@ async function flood(seed: number, max: number, nth: (offer: string, i: number) 
   };
 }
 
-/** An honest peer `b` on `a`'s network sharing a camera, shown at `a` with frames arriving. */
-async function honestCamera(setup: { net: MemoryNetwork; a: Room; media: MediaShare }) {
-  const b = setup.net.join('call', { peerId: 'b' });
-  const mediaB = createMediaShare(b, { wrtc, logger: silentLogger() });
-  const camera = syntheticCamera();
-  cleanups.push(async () => {
-    camera.stop();
-    mediaB.destroy();
-    await b.leave();
-  });
-  const shown: RemoteMediaStream[] = [];
-  setup.media.on('stream-added', (s) => shown.push(s));
-  await until('b in the room', () => setup.a.peers.has('b'));
-  mediaB.publish(camera.stream, { label: 'camera' });
-  await until("b's camera at a", () => shown.length === 1);
-  const frames = frameCounter(shown[0]!.stream);
-  cleanups.push(frames.stop);
-  await until("b's frames at a", () => frames.frames() >= 5);
-  return frames;
-}
-
 describe('offers one peer makes us answer on a connection we have with it', () => {
   it('past 32 in a row (then one a second) are refused, the peer is disconnected, and an honest share keeps flowing', async () => {
     const f = await flood(111, 120, (offer) => offer);
-    const frames = await honestCamera(f);
+    const frames = await honestCamera(f, cleanups);
     const ms = await f.run();
 
     expect(f.a.peers.has('x')).toBe(false);

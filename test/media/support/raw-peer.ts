@@ -6,10 +6,10 @@
 import { createMemoryNetwork, type MemoryNetwork } from '../../../src/mesh/memory-network.js';
 import { silentLogger } from '../../../src/mesh/logger.js';
 import type { Channel, Room } from '../../../src/mesh/types.js';
-import { createMediaShare, type MediaShare } from '../../../src/media/index.js';
+import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../../src/media/index.js';
 import { encodeMediaMessage } from '../../../src/media/media-wire.js';
 import type { MeshpartyError } from '../../../src/util/errors.js';
-import { until, wrtc } from './wrtc-media.js';
+import { frameCounter, syntheticCamera, until, wrtc } from './wrtc-media.js';
 
 export interface ShareAndRawPeer {
   /** The network both joined (for an honest peer to join too). */
@@ -54,8 +54,8 @@ export async function shareAndRawPeer(seed: number, cleanups: Array<() => unknow
 }
 
 /**
- * @roamhq/wrtc whose every RTCPeerConnection is first handed to `watch` (to count or wrap
- * its calls).
+ * @roamhq/wrtc (or `base`, another engine made from it) whose every RTCPeerConnection is
+ * first handed to `watch` (to count or wrap its calls).
  *
  * @example
  * ```ts
@@ -63,13 +63,42 @@ export async function shareAndRawPeer(seed: number, cleanups: Array<() => unknow
  * const engine = watchedWrtc(() => made++);
  * ```
  */
-export function watchedWrtc(watch: (pc: RTCPeerConnection) => void): typeof wrtc {
+export function watchedWrtc(watch: (pc: RTCPeerConnection) => void, base: typeof wrtc = wrtc): typeof wrtc {
   function RTCPeerConnection(config?: RTCConfiguration) {
-    const pc = new wrtc.RTCPeerConnection(config);
+    const pc = new base.RTCPeerConnection(config);
     watch(pc);
     return pc;
   }
-  return { ...wrtc, RTCPeerConnection };
+  return { ...base, RTCPeerConnection };
+}
+
+/**
+ * An honest peer `b` on `a`'s network sharing a camera, shown at `a` with frames arriving;
+ * resolves with the counter of those frames. `cleanups` gets what ends it.
+ *
+ * @example
+ * ```ts
+ * const frames = await honestCamera(await shareAndRawPeer(111, cleanups), cleanups);
+ * ```
+ */
+export async function honestCamera(setup: { net: MemoryNetwork; a: Room; media: MediaShare }, cleanups: Array<() => unknown>): Promise<ReturnType<typeof frameCounter>> {
+  const b = setup.net.join('call', { peerId: 'b' });
+  const mediaB = createMediaShare(b, { wrtc, logger: silentLogger() });
+  const camera = syntheticCamera();
+  cleanups.push(async () => {
+    camera.stop();
+    mediaB.destroy();
+    await b.leave();
+  });
+  const shown: RemoteMediaStream[] = [];
+  setup.media.on('stream-added', (s) => shown.push(s));
+  await until('b in the room', () => setup.a.peers.has('b'));
+  mediaB.publish(camera.stream, { label: 'camera' });
+  await until("b's camera at a", () => shown.length === 1);
+  const frames = frameCounter(shown[0]!.stream);
+  cleanups.push(frames.stop);
+  await until("b's frames at a", () => frames.frames() >= 5);
+  return frames;
 }
 
 /** A real offer (one video section) from a throwaway connection. */
