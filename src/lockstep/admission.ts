@@ -191,6 +191,15 @@ export class Admission<S, I> {
       this.c.sendCtl(from, { kind: Kind.joinAck, gen: this.c.gen, peer: m.peer, atFrame: m.atFrame });
       return;
     }
+    // A spectator's admission we saw end (its leave came, or no player reaches it), or one
+    // before the admission we know: a copy of its join coming late (relayed by a forwarder
+    // that saw it end later, or heard of the next one later, ControlRelay.serve) must not
+    // list it again for good. A later admission of it has a later frame.
+    if (m.role === 'spectator' && current !== undefined && m.atFrame <= current) {
+      this.c.log(`join of ${m.peer} at ${m.atFrame}: that admission is over for us (we know it from ${current})`);
+      this.c.sendCtl(from, { kind: Kind.joinAck, gen: this.c.gen, peer: m.peer, atFrame: m.atFrame });
+      return;
+    }
     // A join from a proposer already leaving or dropped is refused: unacknowledged, the
     // proposer never sends an input for the join frame, so no member can step it, and the
     // proposer's drop cancels it everywhere (see #applyDrop).

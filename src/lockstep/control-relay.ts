@@ -131,11 +131,30 @@ export class ControlRelay<S, I> {
         const join: JoinMessage = { kind: Kind.join, gen: this.c.gen, peer: p, role: 'player', atFrame: f, ...this.c.config, members: [] };
         this.#relay(to, this.c.proposer.get(p) ?? this.c.selfId, join);
       }
+      this.#spectatorJoins(to, frame);
       // Drops we stepped already too: the spectator may be behind us (it lags by its link,
       // and changed forwarders as the leaver went), and without the drop it waits for the
       // leaver's inputs for good. One it applied or stepped past is ignored there (or makes
       // it rejoin, past-drop, as a drop it lacked must). Past MAX_RESEND_BACKLOG it is cut off anyway.
       for (const d of this.c.decidedDrops.values()) if (d.atFrame > frame - MAX_RESEND_BACKLOG) this.#relay(to, this.c.selfId, d);
+    }
+  }
+
+  /**
+   * On first serving `to`: the joins of the spectators admitted lately too. A spectator
+   * admitted after `to`'s join was proposed is listed in `to`'s snapshot, which names no
+   * spectator's admission, and its join passed on before we served `to` never reached it:
+   * not knowing that admission, `to` took the spectator's own `leave` (which names it) for
+   * one of an admission still to come, and listed it for as long as their connection
+   * lasted. Not gated (see gate): nobody waits for a spectator at its join frame. One `to`
+   * knows already, or saw end, it only acknowledges (Admission.onJoin).
+   */
+  #spectatorJoins(to: PeerId, frame: number): void {
+    for (const p of this.c.spectators) {
+      const f = this.c.since.get(p);
+      if (p === to || !this.c.proposer.has(p) || f === undefined || f <= frame - MAX_RESEND_BACKLOG) continue;
+      const join: JoinMessage = { kind: Kind.join, gen: this.c.gen, peer: p, role: 'spectator', atFrame: f, ...this.c.config, members: [] };
+      this.#send(to, this.c.proposer.get(p)!, encodeControl(join));
     }
   }
 

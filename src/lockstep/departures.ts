@@ -8,6 +8,7 @@
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
 import { DropAgreement } from './drop-agreement.js';
+import { MAX_RESEND_BACKLOG } from './input-exchange.js';
 import { admissionKey, type DropMessage, KEEP_ADMISSION_RECORDS, type SessionCore } from './session-core.js';
 import { type Control, Kind } from './wire.js';
 
@@ -107,6 +108,24 @@ export class Departures<S, I> {
       this.departed(id);
       this.forgetPeer(id);
     }
+  }
+
+  /**
+   * A lobby hello of spectator `id` asking for a frame past the admission we know of it
+   * (`after`, Admission.rejoin) says it left that admission: it went back to the lobby.
+   * Its `leave` went only to the members it lists, and no player passes it on when it
+   * reached none (it lost every player), while a spectator it did not list but has a
+   * connection to counts that connection as reaching it (forgetUnreached): it listed the
+   * leaver for as long as that connection lasted. One sent before it took the admission
+   * asks for no frame past it. A player hears its leave, or stops reaching it.
+   */
+  backInLobby(id: PeerId, after: number): void {
+    if (this.c.role !== 'spectator' || this.c.status !== 'running' || !this.c.spectators.has(id)) return;
+    const since = this.c.since.get(id);
+    // One asking for a frame past every frame of the game comes from a forged join it took (JoinProposals.maybeAdmit).
+    if (since === undefined || after <= since || after > (this.c.sim?.frame ?? 0) + MAX_RESEND_BACKLOG) return;
+    this.c.log(`spectator ${id} says hello from the lobby asking for frame ${after}: it left its admission at ${since}`);
+    this.departed(id);
   }
 
   /**

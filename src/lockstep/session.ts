@@ -261,6 +261,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   #onControl(from: PeerId, data: Uint8Array, relayed = false): void {
     const m = decodeControl(data);
     if (m.kind === Kind.hello) {
+      if (!m.started) this.#c.departures.backInLobby(from, m.after);
       this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after, relayed });
       const had = this.#c.peerLinks.get(from);
       this.#c.peerLinks.set(from, new Set(m.connected));
@@ -333,8 +334,16 @@ class Session<S, I> implements LockstepSession<S, I> {
         // A spectator says goodbye only to the players it reaches, and one taking inputs
         // forwarded reaches not all of them: each player it reached passes its own leave on,
         // or a player it never reached would list it for as long as it stays in the room.
-        if (m.peer === from && this.#c.spectators.has(from) && this.#c.role === 'player') {
-          for (const p of this.#c.members()) if (p !== from) this.#c.sendCtl(p, m);
+        // A player it is passed on to passes it to its spectators: one with no connection to
+        // a player the leaver reached, and not listed by the leaver (no connection between
+        // them when its join came), heard nothing, and listed the leaver for as long as the
+        // connection they have now lasted.
+        if (this.#c.role === 'player' && this.#c.spectators.has(m.peer)) {
+          if (m.peer === from) {
+            for (const p of this.#c.members()) if (p !== from) this.#c.sendCtl(p, m);
+          } else if (this.#c.since.get(m.peer) === m.since) {
+            for (const p of this.#c.spectators) if (p !== m.peer) this.#c.sendCtl(p, m);
+          }
         }
         if (m.peer === from) this.#c.proposals.leftItself(from, m.since);
         return this.#c.departures.onLeave(m);

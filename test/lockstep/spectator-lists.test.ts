@@ -1,9 +1,12 @@
 /**
  * Every member of a game lists the same spectators (`spectators`), spectators too: a
  * spectator lists another while some player reaches it, as the hellos of the players it is
- * connected to say, as the players do (PROTOCOL.md, "Forwarded inputs"; Departures.reached).
+ * connected to say, as the players do (PROTOCOL.md, "Forwarded inputs"; Departures.reached),
+ * and forgets one that left the game as they do (its leave, or its hello from the lobby).
  */
 import { describe, expect, it } from 'vitest';
+import { createLockstepSession, type Room } from '../../src/index.js';
+import { makeWalkGame, scriptedButtons } from './games.js';
 import { advanceUntil, net, playing, walk, type Walk } from './support/memory-sessions.js';
 
 const lists = (s: Record<string, Walk>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, [...v.spectators].sort()]));
@@ -118,4 +121,120 @@ describe('spectators lists', () => {
     expect({ rejoining, left }).toEqual({ rejoining: ['players-gone'], left: [] });
     for (const s of [a, b, c, d]) s.leave();
   });
+
+  // e watches through b (blocked from the coordinator a), and w's hello reaches a 50 ms
+  // after e's: w is admitted after e's join was proposed, before e's join frame. e's
+  // snapshot lists w, while w's join, which b passed on before it served e, never reached e.
+  async function admittedRightAfter(seed: number) {
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+    n.block('a', 'e');
+    const eRoom = n.join('game', { peerId: 'e' });
+    const wRoom = n.join('game', { peerId: 'w' });
+    await advanceUntil(n, () => eRoom.peers.size === 2 && wRoom.peers.size === 3, 5_000, 10);
+    const e = walk(eRoom, n, 2, { spectator: true }, logs);
+    await n.advance(50);
+    const w = walk(wRoom, n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => e.status === 'running' && w.status === 'running', 10_000);
+    await n.advance(2_000);
+    const all = ['e', 'w'];
+    expect(lists({ a, b, e, w })).toEqual({ a: all, b: all, e: all, w: all });
+    return { n, a, b, e, w, wRoom };
+  }
+
+  it('a spectator admitted through a forwarder forgets a spectator admitted just after it once that one leaves the game (but not the room)', async () => {
+    const { n, a, b, e, w } = await admittedRightAfter(618);
+    // Not knowing w's admission, e took w's leave for one of an admission still to come.
+    w.leave();
+    await n.advance(5_000);
+    expect(lists({ a, b, e })).toEqual({ a: ['e'], b: ['e'], e: ['e'] });
+    for (const s of [a, b, e]) s.leave();
+  });
+
+  it('a spectator that left the game and comes back as a spectator is listed again, and its hashes are judged again', async () => {
+    const { n, a, b, e, w, wRoom } = await admittedRightAfter(619);
+    w.leave();
+    await n.advance(5_000);
+    expect(lists({ a, b, e })).toEqual({ a: ['e'], b: ['e'], e: ['e'] });
+    // w's next session steps a state of its own from frame `at` on: e tells only if it
+    // judges w's hashes, as a member's.
+    const at = a.frame + 300;
+    const w2 = divergingSpectator(wRoom, n, at);
+    const desyncs: string[] = [];
+    e.on('desync', ({ frame, hashes }) => desyncs.push(`${frame}:${Object.keys(hashes).sort().join(',')}`));
+    await advanceUntil(n, () => w2.status === 'running', 10_000);
+    await n.advance(2_000);
+    const all = ['e', 'w'];
+    expect(lists({ a, b, e, w: w2 })).toEqual({ a: all, b: all, e: all, w: all });
+    await advanceUntil(n, () => e.frame > at + 60, 10_000);
+    expect(desyncs.length).toBeGreaterThan(0);
+    expect(desyncs[0]).toMatch(/:.*\bw\b/);
+    for (const s of [a, b, e, w2]) s.leave();
+  });
+
+  it('a spectator forgets a spectator that went back to the lobby without telling it (it lost every player)', async () => {
+    const seed = 620;
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+    // d reaches a alone, g b alone. g's join finds d with no connection to g and no player d
+    // hears reaching it: d never lists g, while g (admitted after d) lists d.
+    n.block('b', 'd');
+    const d = walk(n.join('game', { peerId: 'd' }), n, 2, { spectator: true }, logs);
+    await advanceUntil(n, () => d.status === 'running', 10_000);
+    n.block('a', 'g');
+    n.block('d', 'g');
+    const g = walk(n.join('game', { peerId: 'g' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => g.status === 'running', 10_000);
+    n.unblock('d', 'g');
+    await n.advance(3_000);
+    expect(lists({ a, b, d, g })).toEqual({ a: ['d', 'g'], b: ['d', 'g'], d: ['d'], g: ['d', 'g'] });
+    // d loses a: back to the lobby. Its leave goes to the members it lists (a, gone from its
+    // view), and no player passes it on; g still has its connection to d.
+    n.block('a', 'd');
+    await advanceUntil(n, () => d.status === 'lobby', 10_000);
+    await n.advance(5_000);
+    expect(lists({ a, b, g })).toEqual({ a: ['g'], b: ['g'], g: ['g'] });
+    expect(d.status).toBe('lobby');
+    // d reaches a again: admitted again, listed again by all.
+    n.unblock('a', 'd');
+    await advanceUntil(n, () => d.status === 'running', 15_000);
+    await n.advance(3_000);
+    expect(lists({ a, b, g })).toEqual({ a: ['d', 'g'], b: ['d', 'g'], g: ['d', 'g'] });
+    for (const s of [a, b, d, g]) s.leave();
+  });
+
+  it('a spectator hears the leave of a spectator that does not list it through a player the leaver never reached', async () => {
+    const seed = 621;
+    const n = net(seed);
+    const logs: string[] = [];
+    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+    // w reaches a alone, e b alone. e's join finds w with no connection to e and no player w
+    // hears reaching it: w never lists e, while e (admitted after w) lists w.
+    n.block('b', 'w');
+    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
+    await advanceUntil(n, () => w.status === 'running', 10_000);
+    n.block('a', 'e');
+    n.block('e', 'w');
+    const e = walk(n.join('game', { peerId: 'e' }), n, 3, { spectator: true }, logs);
+    await advanceUntil(n, () => e.status === 'running', 10_000);
+    n.unblock('e', 'w');
+    await n.advance(3_000);
+    expect(lists({ a, b, e, w })).toEqual({ a: ['e', 'w'], b: ['e', 'w'], e: ['e', 'w'], w: ['w'] });
+    // w's leave reaches a, which passes it on to b; e hears it from b alone.
+    w.leave();
+    await n.advance(5_000);
+    expect(lists({ a, b, e })).toEqual({ a: ['e'], b: ['e'], e: ['e'] });
+    for (const s of [a, b, e]) s.leave();
+  });
 });
+
+/** A spectator session in `room` whose walk game adds a salt of its own to its state at frame `at`. */
+function divergingSpectator(room: Room, n: ReturnType<typeof net>, at: number): Walk {
+  const s: Walk = createLockstepSession({
+    room, game: makeWalkGame({ divergeAt: at, salt: 1 }), clock: n.clock, inputDelay: 'auto', spectator: true,
+    input: () => scriptedButtons(s.frame, 3),
+  }) as Walk;
+  return s;
+}
