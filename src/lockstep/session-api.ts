@@ -29,7 +29,7 @@ export interface LockstepSessionOptions<S, I> {
   game: Game<S, I>;
   /** Time source (default: the real clock). Tests pass a ManualClock. */
   clock?: Clock;
-  /** Simulation ticks per second (default 60). Set by the peer that starts. */
+  /** Simulation ticks per second, a whole number 1–255 (default 60). Set by the peer that starts. */
   tickHz?: number;
   /**
    * Frames between sampling an input and stepping it (default 2; a number is clamped to
@@ -37,7 +37,7 @@ export interface LockstepSessionOptions<S, I> {
    * when starting, clamped to 2–15.
    */
   inputDelay?: number | 'auto';
-  /** Exchange a state hash every K frames (default 10). */
+  /** Exchange a state hash every K frames, a whole number ≥ 1 (default 10). */
   hashEvery?: number;
   /**
    * Join as a spectator: receive inputs, never send any (default false). A spectator
@@ -57,7 +57,7 @@ export interface LockstepSessionOptions<S, I> {
   spectator?: boolean;
   /** As coordinator, admit peers who arrive mid-game (default true). */
   admitLateJoiners?: boolean;
-  /** Most players at once; further joiners become spectators (default 8). */
+  /** Most players at once, 1–256; further joiners become spectators (default 8). */
   maxPlayers?: number;
   /**
    * Channel name prefix, so one room can hold several sessions (default `lockstep`). One

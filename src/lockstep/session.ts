@@ -32,6 +32,7 @@ import { InputStream } from './input-stream.js';
 import { JoinProposals } from './join-proposals.js';
 import { Recorder, type Recording } from './replay.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
+import { checkSessionOptions } from './session-options-check.js';
 import { SessionCore } from './session-core.js';
 import { LobbyWait } from './lobby-wait.js';
 import { SilentMembers } from './silent-members.js';
@@ -41,7 +42,10 @@ import { Ticker } from './ticker.js';
 import { type Control, Kind, type Role, type SessionConfig, decodeControl, generationOf } from './wire.js';
 
 /**
- * Create a lockstep session over a room.
+ * Create a lockstep session over a room. Throws `bad-argument` for a numeric option out of
+ * range (`tickHz` 1–255, `hashEvery` ≥ 1, `maxPlayers` 1–256, whole numbers; `inputDelay`
+ * a finite number or `'auto'`), and `channel-in-use` while another session holds the
+ * room's channel prefix.
  *
  * @example
  * ```ts
@@ -60,6 +64,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   readonly #c: SessionCore<S, I>;
 
   constructor(opts: LockstepSessionOptions<S, I>) {
+    checkSessionOptions(opts);
     const c = (this.#c = new SessionCore(opts, opts.clock ?? realClock(), new Emitter<LockstepEvents>()));
     // Two sessions on one channel prefix in a room would both take every control message
     // and input (each admitting, answering and acknowledging for the same peer id): the
