@@ -19,7 +19,7 @@
 import { Redis } from 'ioredis';
 import type { RelayLogger } from '../logger.js';
 import type { RedisClusterOptions } from './create-redis-cluster.js';
-import { parseClusterMessage, type ClusterMessage, type Namespace } from './messages.js';
+import { parseClusterMessage, type ClusterMessage, type MemberTuple, type Namespace } from './messages.js';
 import { RedisStore } from './redis-store.js';
 import { ClusterError, type RelayCluster } from './relay-cluster.js';
 import { SharedDirectory, type ClusterBus } from './shared-directory.js';
@@ -210,9 +210,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
           return dir!.applyAdd(m.i, m.room, m.id, m.k, m.n);
         case 'del':
           dir!.applyDel(m.room, m.id, m.of, m.n, m.i);
-          // Taken over from us: the taker struck it from our member list in Redis, but a
-          // registration of ours made before we heard (a sync) may have put it back.
-          if (m.of === this.instanceId && !dir!.holds(m.room, m.id)) this.#run(this.#store.removeMember(this.instanceId, m.ns, m.room, m.id));
+          if (m.of === this.instanceId) this.#relist(m.ns, m.room, m.id, dir!.own(m.room, m.id));
           return;
         case 'bcast':
           return dir!.deliverLocal(m.room, m.frame, m.except, m.i);
@@ -230,6 +228,17 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     } catch (err) {
       this.#dropped(`handler-error: ${err instanceof Error ? err.name : 'unknown'}`);
     }
+  }
+
+  /**
+   * Another instance took `id` over from us and struck it from our member list in Redis:
+   * list it as it is now. A registration of ours made before we heard (a sync) may have
+   * put it back, and a membership of ours that the takeover came too late for (`own`) must
+   * stay listed.
+   */
+  #relist(ns: Namespace, room: string, id: string, own: MemberTuple | undefined): void {
+    if (own) this.#run(this.#store.addMember(this.instanceId, ns, room, id, own[3], own[4] ?? ''));
+    else this.#run(this.#store.removeMember(this.instanceId, ns, room, id));
   }
 
   #dropped(reason: string): void {

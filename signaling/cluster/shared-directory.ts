@@ -102,9 +102,10 @@ export class SharedDirectory implements RoomDirectory {
     return this.#entry(room, memberId) !== undefined;
   }
 
-  /** Is `memberId` of `room` this instance's own member? */
-  holds(room: string, memberId: string): boolean {
-    return this.#entry(room, memberId)?.local !== undefined;
+  /** `memberId` of `room` if it is this instance's own member, as `localMembers` lists it. */
+  own(room: string, memberId: string): MemberTuple | undefined {
+    const e = this.#entry(room, memberId);
+    return e?.local ? [this.ns, room, memberId, e.keyHash, e.n] : undefined;
   }
 
   members(room: string): string[] {

@@ -230,7 +230,7 @@ describe('relay cluster: races', () => {
 
   it('a late takeover of a member its taker read from Redis spares the membership the client came back with', async () => {
     const redis = await cluster.redis();
-    const a = await cluster.relay(redis);
+    const a = await cluster.relay(redis, {}, { instanceId: 'inst-a' });
     const raw = new Redis(redis.url);
     try {
       const first = await a.connect();
@@ -256,8 +256,13 @@ describe('relay cluster: races', () => {
       expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
       carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
       expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
-      const fresh = await b.connect();
-      expect((await fresh.join('r')).peers.sort()).toEqual(['carol', 'x']);
+      const fresh = await (await b.connect()).join('r');
+      expect(fresh.peers.sort()).toEqual(['carol', 'x']);
+      // And A's member list in Redis, which B's takeover struck x from, has x again: an
+      // instance reading it (starting now) knows x is there.
+      await waitFor(async () => (await raw.hexists('meshparty:m:inst-a', JSON.stringify(['r', 'r', 'x']))) === 1, "x back on A's list", 5000);
+      const late = await (await cluster.relay(redis)).connect();
+      expect((await late.join('r')).peers.sort()).toEqual(['carol', fresh.peerId, 'x'].sort());
     } finally {
       raw.disconnect();
     }
