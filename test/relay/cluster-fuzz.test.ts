@@ -21,13 +21,15 @@ import { TEST_HEARTBEAT_MS, TEST_INSTANCE_TTL_MS } from './cluster-support.js';
 
 /**
  * Seeds whose runs close and start instances and have clients come back through another
- * instance, but do not restart Redis: after a Redis restart an instance or a client is
- * still, rarely, left with a member that is gone or without one that is there (about 1
- * seed in 200, e.g. 29, 400 of a range run; see README "Known fault"), which would
- * make CI flaky. Most seeds of a range restart Redis once. (Seed 283's fault, a takeover
- * from an instance another never knew, is fixed: cluster-unknown-takeover.test.ts.)
+ * instance; 29 and 400 also restart Redis (a few seconds each). The faults range runs
+ * found after a restart are fixed: a late takeover of a member known from a member list
+ * only (cluster-races), and member lists older than a takeover or than another instance's
+ * claim on the id (cluster-stale-registration, shared-directory-conflicts). Seeds 1-450
+ * of a range run pass, most restarting Redis once; CI runs these few to stay fast. Under
+ * load a client's view may still end one peer off, rarely (README "Known fault"). (Seed
+ * 283's fault is fixed too: cluster-unknown-takeover.test.ts.)
  */
-const DEFAULT_SEEDS = [17, 18, 27, 38, 48];
+const DEFAULT_SEEDS = [17, 18, 27, 29, 38, 48, 400];
 const STEPS = 120;
 const PEERS = 4;
 const INSTANCES = 3;

@@ -113,6 +113,18 @@ describe('SharedDirectory', () => {
     expect(removed).toEqual(['alice of A #7', 'bob of A #4']);
   });
 
+  it('the departure of a membership known from a member list only (its join unheard in an outage) removes it', () => {
+    const { a } = pair();
+    const alice = member('alice');
+    a.add('r', alice);
+    // B's bob joined as membership 1; A missed his leave and his return (2), and resyncs.
+    a.applyAdd('B', 'r', 'bob', '', '1');
+    a.replaceInstance('B', [['r', 'r', 'bob', '', '2']]);
+    // bob leaves B again: gone here too, not kept as a ghost for a later join to take over.
+    a.applyDel('r', 'bob', 'B', '2');
+    expect(a.has('r', 'bob')).toBe(false);
+  });
+
   it('keeps its own member when another instance let the same id in at once', () => {
     const { a, notes } = pair();
     const alice = member('alice');
