@@ -39,6 +39,8 @@ interface Entry {
   n: string;
   /** Set for this instance's own members. */
   local?: DirectoryMember;
+  /** A remote member added by `add` whose `peer-joined` (it follows) has not reached us yet. */
+  unannounced?: boolean;
 }
 
 /** One namespace (rooms or topics) of a cluster's membership. */
@@ -64,6 +66,12 @@ export class SharedDirectory implements RoomDirectory {
    * is stale there, and must not hand the id back to the holder (see replaceInstance).
    */
   readonly #takenOver = new Map<string, Map<string, string>>();
+  /**
+   * Ids we took over (per `room\0id`, from which instance) before that instance's
+   * `peer-joined` of them reached us: our members have not heard the peer join, and the
+   * takeover is silent, so that announcement, when it comes, is theirs (see deliverLocal).
+   */
+  readonly #joinOwed = new Map<string, string>();
   /** Numbers our memberships (see Entry.n). */
   #serial = 0;
 
@@ -87,6 +95,8 @@ export class SharedDirectory implements RoomDirectory {
     this.#delete(room, memberId);
     // Another instance's member: we take it over (its client resumed here).
     if (!entry.local && entry.n !== '') this.#noteTakenOver(entry.inst, slot(room, memberId), entry.n);
+    if (!entry.local && entry.unannounced) this.#joinOwed.set(slot(room, memberId), entry.inst);
+    if (entry.local) this.#joinOwed.delete(slot(room, memberId));
     this.bus.removed(this.ns, room, memberId, entry.inst, entry.n);
     const shadow = entry.local && this.#shadows.get(slot(room, memberId));
     if (shadow) {
@@ -181,7 +191,8 @@ export class SharedDirectory implements RoomDirectory {
       return;
     }
     if (entry && entry.inst !== inst) this.#shadows.set(slot(room, id), { inst: entry.inst, keyHash: entry.keyHash, n: entry.n });
-    this.#set(room, id, { inst, keyHash, n });
+    // New to us: its announcement follows (unheard: we announced it just now).
+    this.#set(room, id, { inst, keyHash, n, unannounced: !unheard && entry === undefined });
     if (unheard) this.#announce(room, id, 'peer-joined');
   }
 
@@ -215,6 +226,7 @@ export class SharedDirectory implements RoomDirectory {
     // here again since): the current one stays.
     if (n !== '' && entry.n !== '' && entry.n !== n) return;
     this.#delete(room, id);
+    this.#joinOwed.delete(slot(room, id));
     entry.local?.evicted?.();
     // After the eviction, whose own removal must find nothing of ours left to remove.
     if (!this.#entry(room, id)) this.#fallBack(room, id);
@@ -227,7 +239,13 @@ export class SharedDirectory implements RoomDirectory {
     // members it is back already); its return too when we hold it, as our members know it
     // is here (we announced its join, or took it over before `from`'s departure came).
     const held = this.ns === 'r' && except !== '' ? this.#entry(room, except) : undefined;
-    if (held && held.inst !== from && (held.local !== undefined || isType(frame, 'peer-left'))) return;
+    if (held && held.inst !== from && (held.local !== undefined || isType(frame, 'peer-left'))) {
+      // But the join we took it over before hearing: our members have not been told yet.
+      const owed = held.local !== undefined && this.#joinOwed.get(slot(room, except)) === from && isType(frame, 'peer-joined');
+      if (!owed) return;
+      this.#joinOwed.delete(slot(room, except));
+    }
+    if (held?.inst === from && held.unannounced && isType(frame, 'peer-joined')) held.unannounced = false;
     // A join announced of a peer we do not know is stale: an instance's own joiner is known
     // here before its announcement (`add` goes first), and the return announced after a
     // takeover (applyDel) comes after the taker's `add`; so the peer left again since.
@@ -271,8 +289,10 @@ export class SharedDirectory implements RoomDirectory {
       }
       this.#unheard.delete(slot(room, id)); // announced just below
       this.applyAdd(inst, room, id, keyHash, n);
+      const added = this.#entry(room, id);
+      if (added?.inst === inst) added.unannounced = false; // announced here, or known already
       // Known here as another instance's, the peer is no news to our members.
-      if (!entry && this.#entry(room, id)?.inst === inst) this.#announce(room, id, 'peer-joined');
+      if (!entry && added?.inst === inst) this.#announce(room, id, 'peer-joined');
     }
     return dropped;
   }

@@ -75,6 +75,34 @@ describe('SharedDirectory: one id let in by two instances', () => {
     expect(carol.got).toEqual([]);
   });
 
+  it('passes on the join of a peer we took over before its announcement came, once', () => {
+    const { dir } = instanceR();
+    const carol = member('carol');
+    dir.add('room', carol);
+    // A let x in and told us (`add`); its `peer-joined` is on the way when x's client,
+    // straight back through us, takes x over (silently: the room is meant to know x).
+    dir.applyAdd('A', 'room', 'x', '', '1');
+    dir.remove('room', 'x');
+    dir.add('room', member('x'));
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    expect(carol.got).toEqual([joined('x')]);
+    // A's later news of x (it had let x go: x is back) is stale, as ever.
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    expect(carol.got).toEqual([joined('x')]);
+  });
+
+  it('takes a peer over silently once its join was announced', () => {
+    const { dir } = instanceR();
+    const carol = member('carol');
+    dir.add('room', carol);
+    dir.applyAdd('A', 'room', 'x', '', '1');
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    dir.remove('room', 'x');
+    dir.add('room', member('x'));
+    dir.deliverLocal('room', joined('x'), 'x', 'A');
+    expect(carol.got).toEqual([joined('x')]);
+  });
+
   it('keeps the id as the other instance\'s member when ours goes, and says nothing of it', () => {
     const { dir, sent, published } = instanceR();
     const carol = member('carol');
