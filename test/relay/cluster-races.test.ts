@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import type { Received } from './client.js';
+import type { Received, RelayTestClient } from './client.js';
 import { clusterStoppedAfterEach, joinKnowing, type ClusterRelay, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
@@ -25,6 +25,32 @@ async function barrier(a: ClusterRelay, b: ClusterRelay): Promise<void> {
     await probe.join(`probe-${Math.random()}`);
     await waitFor(() => to.relay.metrics().rooms > rooms, 'the barrier', 5000);
   }
+}
+
+/**
+ * With every PUBLISH held (so no news crosses): x, lost on A, comes back through B (which
+ * takes x over from A, not knowing A let it go), is lost there too and comes back through
+ * A. Returns that third connection; B's takeover, meant for the first, is still held.
+ */
+async function bounceWhileNewsIsHeld(raw: Redis, a: ClusterRelay, b: ClusterRelay, first: RelayTestClient): Promise<RelayTestClient> {
+  await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
+  first.close();
+  await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
+  const second = await b.connect();
+  expect(await second.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+  second.close();
+  await waitFor(() => b.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'B to let x go');
+  const third = await a.connect();
+  expect(await third.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+  return third;
+}
+
+/** After B's late takeover reached A: the third connection kept x, and carol on B reaches it. */
+async function expectThirdKept(a: ClusterRelay, b: ClusterRelay, third: RelayTestClient, carol: RelayTestClient): Promise<void> {
+  await barrier(a, b);
+  expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
+  carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
+  expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
 }
 
 describe('relay cluster: races', () => {
@@ -205,22 +231,9 @@ describe('relay cluster: races', () => {
       const first = await a.connect();
       expect(await first.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
       await barrier(a, b);
-      // With every PUBLISH held: x, lost on A, comes back through B (which takes x over
-      // from A, not knowing A let it go), is lost there too and comes back through A.
-      await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
-      first.close();
-      await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
-      const second = await b.connect();
-      expect(await second.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
-      second.close();
-      await waitFor(() => b.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'B to let x go');
-      const third = await a.connect();
-      expect(await third.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      const third = await bounceWhileNewsIsHeld(raw, a, b, first);
       // B's takeover, meant for the first connection, reaches A now: the third stays.
-      await barrier(a, b);
-      expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
-      carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
-      expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
+      await expectThirdKept(a, b, third, carol);
       const fresh = await b.connect();
       expect((await fresh.join('r')).peers.sort()).toEqual(['carol', 'x']);
     } finally {
@@ -240,22 +253,9 @@ describe('relay cluster: races', () => {
       const carol = await b.connect();
       await joinKnowing(carol, 'r', ['x'], { peerId: 'carol' });
       await barrier(a, b);
-      // As above, with every PUBLISH held: lost on A, x comes back through B (which takes it
-      // over from A), is lost there too and comes back through A.
-      await raw.call('CLIENT', 'PAUSE', '600', 'WRITE');
-      first.close();
-      await waitFor(() => a.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'A to let x go');
-      const second = await b.connect();
-      expect(await second.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
-      second.close();
-      await waitFor(() => b.logs.find((l) => l.event === 'connection-close' && l.code === 1006), 'B to let x go');
-      const third = await a.connect();
-      expect(await third.join('r', { peerId: 'x', resumeKey: KEY })).toMatchObject({ type: 'joined' });
+      const third = await bounceWhileNewsIsHeld(raw, a, b, first);
       // B's takeover must name the membership it read, or A takes it for the third's.
-      await barrier(a, b);
-      expect(third.received.filter((m) => m.type === 'error')).toEqual([]);
-      carol.send({ type: 'signal', room: 'r', to: 'x', data: 'still you?' });
-      expect(await third.nextOf('signal')).toMatchObject({ from: 'carol', data: 'still you?' });
+      await expectThirdKept(a, b, third, carol);
       const fresh = await (await b.connect()).join('r');
       expect(fresh.peers.sort()).toEqual(['carol', 'x']);
       // And A's member list in Redis, which B's takeover struck x from, has x again: an
