@@ -4,7 +4,8 @@
  * for P. The spectator picks it by one rule: the lowest-id player, not leaving or
  * dropped, that it has a connection to and whose latest hello lists a connection to P.
  * It picks again every tick, so a forwarder that leaves, is dropped, or loses its link
- * to P (its hello on that says so) is replaced by the next one. Each tick it sends each
+ * to P (its hello on that says so) is replaced by the next one (with none, it waits a grace
+ * period and goes back to the lobby, spectator-links.ts). Each tick it sends each
  * forwarder a `want` naming the players it asks of it and the first frame of each it
  * lacks (that is also its acknowledgement); the forwarder sends back every input of
  * those players from that frame on that it holds (255 a packet, oldest first: the
@@ -171,6 +172,7 @@ export class InputRelay<S, I> {
       if (q !== was) this.c.log(q ? `taking ${p}'s inputs forwarded by ${q}${was ? ` (was ${was})` : ''}` : `no player we reach forwards ${p}'s inputs${was ? ` any more (was ${was})` : ''}`);
       if (!q) {
         this.#forwarder.delete(p);
+        if (this.c.status === 'running') this.c.links.unforwarded(p);
         continue;
       }
       this.#forwarder.set(p, q);

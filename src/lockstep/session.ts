@@ -86,6 +86,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       () => c.offInput?.(),
       c.ctl.on('message', ({ from, data }) => c.guard(from, () => this.#onControl(from, data))),
       c.room.on('peer-joined', ({ id }) => {
+        c.silent.opened(id);
         c.links.back(id);
         c.admission.sayHello();
       }),

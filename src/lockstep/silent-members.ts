@@ -44,6 +44,17 @@ export class SilentMembers<S, I> {
     this.#waiting.delete(peer);
   }
 
+  /**
+   * Our connection to `peer` opened. A spectator we had no connection to watched through a
+   * forwarder, and no packet of it could reach us: we wait for one from now on. Counted
+   * from its admission, one whose connection opened just before SILENT_MEMBER_MS ran out
+   * was forgotten by us and by every player as silent (we announce it), while it ran on,
+   * frozen, its wants refused by every forwarder (it is no spectator of theirs).
+   */
+  opened(peer: PeerId): void {
+    if (this.#waiting.has(peer) && this.c.spectators.has(peer)) this.#waiting.set(peer, this.c.clock.now());
+  }
+
   /** Whether we still wait for a first packet of `peer`'s current admission. */
   unheard(peer: PeerId): boolean {
     return this.#waiting.has(peer);

@@ -10,8 +10,9 @@
  * connection to that player opens again first while nobody forwards for it (the player saw
  * it close too, and stopped sending it anything), it goes back to the lobby
  * (`player-unreachable`) and is admitted again with a snapshot once it reaches a player
- * again. With every player gone from its view (no connection to any, players it never
- * reached included) it does so at once (`players-gone`).
+ * again; so it does, after the same grace, whenever else nobody forwards the inputs of a
+ * player that reach it only forwarded. With every player gone from its view (no
+ * connection to any, players it never reached included) it does so at once (`players-gone`).
  * PROTOCOL.md, "Leave and drop", "Forwarded inputs" and "Relayed control".
  */
 import type { PeerId } from '../mesh/types.js';
@@ -37,6 +38,8 @@ export const LINK_GRACE_MS = 5000;
 export class SpectatorLinks<S, I> {
   /** Players whose connection closed in our view, with the timer that checks on each. */
   readonly #lost = new Map<PeerId, TimerHandle>();
+  /** Players whose inputs nobody forwards to us (input-relay.ts), with the timer that checks on each. */
+  readonly #unforwarded = new Map<PeerId, TimerHandle>();
 
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -44,8 +47,28 @@ export class SpectatorLinks<S, I> {
   lost(id: PeerId, what = `connection to player ${id} closed`): void {
     if (this.#lost.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
     this.c.log(`${what}: waiting up to ${LINK_GRACE_MS} ms for the players to drop it`);
-    this.#lost.set(id, this.c.clock.setTimeout(() => this.#check(id), LINK_GRACE_MS));
+    this.#lost.set(id, this.c.clock.setTimeout(() => this.#check(id, what), LINK_GRACE_MS));
     this.rejoinIfAllGone();
+  }
+
+  /**
+   * No player we reach forwards the inputs of player `id`, which reach us only forwarded (we
+   * have no connection to it, or took them forwarded in this admission: it stopped sending
+   * to us when our old connection closed). Left so, we froze for good, still listed by the
+   * players: a forwarder that went after the grace for our own lost connection to `id` ran
+   * out (or one the connection to `id` opened again under) gave no other chance to notice.
+   * The same grace, then back to the lobby. Not a player out of our view (rejoinIfAllGone):
+   * one we have a connection to may still forward others' inputs, or be dropped.
+   */
+  unforwarded(id: PeerId): void {
+    if (this.#unforwarded.has(id) || !this.#following(id)) return;
+    const what = `no player we reach forwards ${id}'s inputs`;
+    this.c.log(`${what}: waiting up to ${LINK_GRACE_MS} ms for the players to drop it`);
+    this.#unforwarded.set(id, this.c.clock.setTimeout(() => {
+      this.#unforwarded.delete(id);
+      // Dropped meanwhile (it left); a lost link to it has its own check.
+      if (this.#following(id) && !this.#lost.has(id)) this.#inputsCome(id, what);
+    }, LINK_GRACE_MS));
   }
 
   /**
@@ -93,8 +116,9 @@ export class SpectatorLinks<S, I> {
 
   /** Forget every lost link and its timer (we left this admission, or stopped). */
   clear(): void {
-    for (const t of this.#lost.values()) this.c.clock.clearTimeout(t);
+    for (const t of [...this.#lost.values(), ...this.#unforwarded.values()]) this.c.clock.clearTimeout(t);
     this.#lost.clear();
+    this.#unforwarded.clear();
   }
 
   /**
@@ -118,19 +142,24 @@ export class SpectatorLinks<S, I> {
     return this.c.streams.has(id) && !this.c.leaving.has(id) && !this.c.dropped.has(id);
   }
 
-  #check(id: PeerId): void {
+  #check(id: PeerId, what: string): void {
     this.#lost.delete(id);
     if (!this.#following(id)) return;
-    const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
     // Joins and drops come from the coordinator, or a player passing them on: we must reach one.
     if (this.c.coordinator() === id && this.#coordinatorOutOfReach(id)) {
       return this.c.admission.rejoin(true, 'player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms, nor to a player that reaches it: its joins and drops cannot reach us`);
     }
+    this.#inputsCome(id, what);
+  }
+
+  /** The end of the grace for `id`'s inputs (its connection closed, or nobody forwards them): they come, or back to the lobby. */
+  #inputsCome(id: PeerId, what: string): void {
+    const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
     if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all (perhaps forwarded)
     this.c.admission.rejoin(
       true,
       'player-unreachable',
-      `no input from player ${id} for ${LINK_GRACE_MS} ms since our connection to it closed, and no drop of it (we are at frame ${need})`,
+      `no input from player ${id} for ${LINK_GRACE_MS} ms (${what}), and no drop of it (we are at frame ${need})`,
     );
   }
 }

@@ -10,7 +10,9 @@
  * A failing seed prints its steps. SPECTATOR_FUZZ_SEEDS=1-200 runs a range instead of the
  * seeds below, which each found a bug of spectators watching through forwarders (607 and
  * 609 one among players alone: join-leave-deadlock.test.ts; 90, 184, 198, 208, 217, 292
- * and 411 ones of spectators' own lists: spectator-lists.test.ts, ended-spectator-join.test.ts).
+ * and 411 ones of spectators' own lists: spectator-lists.test.ts, ended-spectator-join.test.ts;
+ * 1439 a spectator taken for silent as its connection opened, silent-member.test.ts; 1977 one
+ * whose only forwarder of a player went, spectator-links.test.ts).
  */
 import { expect, it } from 'vitest';
 import { connect, net, walk, type Walk } from './support/memory-sessions.js';
@@ -103,7 +105,7 @@ async function scenario(seed: number): Promise<string[]> {
 
 function seeds(): number[] {
   const range = /^(\d+)-(\d+)$/.exec(process.env.SPECTATOR_FUZZ_SEEDS ?? '');
-  if (!range) return [2, 90, 124, 178, 184, 198, 208, 217, 226, 232, 249, 292, 318, 411, 514, 549, 550, 607, 609, 963];
+  if (!range) return [2, 90, 124, 178, 184, 198, 208, 217, 226, 232, 249, 292, 318, 411, 514, 549, 550, 607, 609, 963, 1439, 1977];
   return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i);
 }
 

@@ -109,6 +109,33 @@ describe("a spectator whose connection to one player fails (that link only, both
   });
 });
 
+describe('a spectator whose inputs of a player nobody forwards any more', () => {
+  // w lost b and took b's inputs forwarded by a (b stopped sending to it); its connection
+  // to b opens again after LINK_GRACE_MS, when b's inputs still come forwarded, so w keeps
+  // them so. Then w loses a: no player it reaches reaches b but b itself. Before, nothing
+  // noticed: w froze for good, listed by the players (b reaches it).
+  it('goes back to the lobby after LINK_GRACE_MS, is admitted again through the player it reaches, and follows', async () => {
+    const { n, rooms, ps, w, rejoins, started } = await game(106, ['a', 'b']);
+    const [a, b] = ps as [Walk, Walk];
+    const wRoom = rooms[2]!;
+    n.block('b', 'w');
+    await n.advance(LINK_GRACE_MS + 2_000);
+    n.unblock('b', 'w');
+    await advanceUntil(n, () => wRoom.peers.has('b'), 30_000);
+    await n.advance(1_000);
+    expect({ rejoins, running: w.status, following: w.frame > a.frame - 10 }).toEqual({ rejoins: [], running: 'running', following: true });
+    n.block('a', 'w');
+    const cutAt = a.frame;
+    await n.advance(LINK_GRACE_MS + 10_000);
+    expect({ rejoins, started: started.length, status: w.status, spectators: [a.spectators, b.spectators, w.spectators] }).toEqual({
+      rejoins: ['player-unreachable'], started: 2, status: 'running', spectators: [['w'], ['w'], ['w']],
+    });
+    expect(w.frame).toBeGreaterThan(a.frame - 10);
+    expect(expectAgreement([a, b, w], cutAt + 400, w.frame - 5)).toBeGreaterThan(20);
+    for (const s of [a, b, w]) s.leave();
+  });
+});
+
 describe('a spectator that lies about a player', () => {
   const forgeries = [
     {
