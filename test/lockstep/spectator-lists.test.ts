@@ -11,6 +11,28 @@ import { advanceUntil, net, playing, walk, type Walk } from './support/memory-se
 
 const lists = (s: Record<string, Walk>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, [...v.spectators].sort()]));
 
+/**
+ * Players a and b; spectator `first` reaches a alone, then `second` b alone. The second's
+ * join finds the first with no connection to it and no player the first hears reaching it:
+ * the first never lists the second, while the second (admitted after) lists the first.
+ * Their connection opens afterwards.
+ */
+async function spectatorsOnEitherSide(seed: number, first: string, second: string) {
+  const n = net(seed);
+  const logs: string[] = [];
+  const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
+  n.block('b', first);
+  const one = walk(n.join('game', { peerId: first }), n, 2, { spectator: true }, logs);
+  await advanceUntil(n, () => one.status === 'running', 10_000);
+  n.block('a', second);
+  n.block(first, second);
+  const two = walk(n.join('game', { peerId: second }), n, 3, { spectator: true }, logs);
+  await advanceUntil(n, () => two.status === 'running', 10_000);
+  n.unblock(first, second);
+  await n.advance(3_000);
+  return { n, a: a!, b: b!, first: one, second: two };
+}
+
 describe('spectators lists', () => {
   it('a spectator lists a spectator whose join came before their connection opened, and forgets it with the players once it vanishes', async () => {
     const seed = 613;
@@ -174,21 +196,7 @@ describe('spectators lists', () => {
   });
 
   it('a spectator forgets a spectator that went back to the lobby without telling it (it lost every player)', async () => {
-    const seed = 620;
-    const n = net(seed);
-    const logs: string[] = [];
-    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
-    // d reaches a alone, g b alone. g's join finds d with no connection to g and no player d
-    // hears reaching it: d never lists g, while g (admitted after d) lists d.
-    n.block('b', 'd');
-    const d = walk(n.join('game', { peerId: 'd' }), n, 2, { spectator: true }, logs);
-    await advanceUntil(n, () => d.status === 'running', 10_000);
-    n.block('a', 'g');
-    n.block('d', 'g');
-    const g = walk(n.join('game', { peerId: 'g' }), n, 3, { spectator: true }, logs);
-    await advanceUntil(n, () => g.status === 'running', 10_000);
-    n.unblock('d', 'g');
-    await n.advance(3_000);
+    const { n, a, b, first: d, second: g } = await spectatorsOnEitherSide(620, 'd', 'g');
     expect(lists({ a, b, d, g })).toEqual({ a: ['d', 'g'], b: ['d', 'g'], d: ['d'], g: ['d', 'g'] });
     // d loses a: back to the lobby. Its leave goes to the members it lists (a, gone from its
     // view), and no player passes it on; g still has its connection to d.
@@ -206,21 +214,7 @@ describe('spectators lists', () => {
   });
 
   it('a spectator hears the leave of a spectator that does not list it through a player the leaver never reached', async () => {
-    const seed = 621;
-    const n = net(seed);
-    const logs: string[] = [];
-    const { players: [a, b] } = await playing(n, seed, ['a', 'b'], logs);
-    // w reaches a alone, e b alone. e's join finds w with no connection to e and no player w
-    // hears reaching it: w never lists e, while e (admitted after w) lists w.
-    n.block('b', 'w');
-    const w = walk(n.join('game', { peerId: 'w' }), n, 2, { spectator: true }, logs);
-    await advanceUntil(n, () => w.status === 'running', 10_000);
-    n.block('a', 'e');
-    n.block('e', 'w');
-    const e = walk(n.join('game', { peerId: 'e' }), n, 3, { spectator: true }, logs);
-    await advanceUntil(n, () => e.status === 'running', 10_000);
-    n.unblock('e', 'w');
-    await n.advance(3_000);
+    const { n, a, b, first: w, second: e } = await spectatorsOnEitherSide(621, 'w', 'e');
     expect(lists({ a, b, e, w })).toEqual({ a: ['e', 'w'], b: ['e', 'w'], e: ['e', 'w'], w: ['w'] });
     // w's leave reaches a, which passes it on to b; e hears it from b alone.
     w.leave();
