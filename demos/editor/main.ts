@@ -2,14 +2,15 @@
  * The editor demo: one shared document in CodeMirror 6 (y-codemirror.next) with remote
  * cursors, a presence list, a chat, connection status and peer count. The room and
  * password come from the link; the text is kept in IndexedDB, so a reload (even
- * offline) keeps it, and edits made offline sync when peers are back.
+ * offline) keeps it, and edits made offline sync when peers are back. Tabs of this
+ * browser on the same room sync with each other at once, relay or not (tab sync).
  */
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { EditorView, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
 import { yCollab } from 'y-codemirror.next';
-import { joinRoom, createYjsProvider, type Room, type MeshpartyProvider } from '../../src/index.js';
+import { joinRoom, createYjsProvider, createTabSync, type Room, type MeshpartyProvider } from '../../src/index.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
@@ -37,6 +38,15 @@ awareness.setLocalStateField('user', me);
 sanitizeRemoteUsers(awareness);
 const storeName = storeNameFor(link, DOC_NAME);
 const persistence = new IndexeddbPersistence(storeName, doc);
+// Under the store's name: the same room, password and document as the IndexedDB copy, so
+// a tab never gets another password's text this way either.
+const tabs = createTabSync(doc, { name: storeName, awareness });
+// Goodbye to the other tabs, so they drop this one's cursor at once, not 30 s later.
+addEventListener('pagehide', () => tabs.destroy());
+// Back from the back/forward cache with tab sync gone: start over (IndexedDB has the text).
+addEventListener('pageshow', (e) => {
+  if (e.persisted) location.reload();
+});
 const undoManager = new Y.UndoManager(text);
 
 new EditorView({
@@ -145,6 +155,8 @@ void persistence.whenSynced.then(() => connect());
   doc,
   text: () => text.toString(),
   peers: () => room?.peers.size ?? 0,
+  /** Other tabs of this browser on the document (tab sync). */
+  tabs: () => tabs.tabs,
   synced: () => provider?.synced ?? false,
   persisted: persistence.whenSynced.then(() => true),
   /** The text as stored in IndexedDB right now (read through a second, throwaway doc). */

@@ -5,3 +5,5 @@
 export { createYjsProvider, MeshpartyProvider } from './provider.js';
 export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus } from './provider.js';
 export type { YjsLimits } from './protocol.js';
+export { createTabSync, TabSync } from './tab-sync.js';
+export type { TabSyncOptions, TabSyncEvents, BroadcastChannelLike, BroadcastChannelConstructor } from './tab-sync.js';

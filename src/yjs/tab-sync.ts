@@ -1,0 +1,355 @@
+/**
+ * Syncing one Y.Doc with the other tabs of the same browser (same origin) over a
+ * BroadcastChannel, without the relay or WebRTC: tabs opened offline, or before the relay
+ * answers, or in a browser that will not start WebRTC, still see each other's edits and
+ * presence at once. It needs no room, so a page starts it at load, beside its IndexedDB
+ * persistence, and keeps it when the relay goes away. Same messages as a document channel
+ * (protocol.ts: hello, recheck, step 2, updates, awareness), each in an envelope that
+ * says which tab sent it and, for answers, which tab it is for.
+ */
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import { Emitter } from '../util/emitter.js';
+import { MeshpartyError } from '../util/errors.js';
+import {
+  DEFAULT_YJS_LIMITS,
+  Step1Kind,
+  YjsTag,
+  decodeYjsMessage,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeUpdate,
+  type AwarenessEntry,
+  type YjsLimits,
+} from './protocol.js';
+
+/**
+ * The part of a `BroadcastChannel` that tab sync uses (the browser's, or Node's for tests).
+ *
+ * @example
+ * ```ts
+ * const channel: BroadcastChannelLike = new BroadcastChannel('meshparty-tabs:notes');
+ * ```
+ */
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void;
+  close(): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+}
+
+/**
+ * A `BroadcastChannel` constructor.
+ *
+ * @example
+ * ```ts
+ * const make: BroadcastChannelConstructor = BroadcastChannel;
+ * ```
+ */
+export type BroadcastChannelConstructor = new (name: string) => BroadcastChannelLike;
+
+/**
+ * Options of {@link createTabSync}.
+ *
+ * @example
+ * ```ts
+ * // One name per room, password and document, like the page's IndexedDB store.
+ * const options: TabSyncOptions = { name: `notes:${passwordHash}:main`, awareness: provider.awareness };
+ * ```
+ */
+export interface TabSyncOptions {
+  /**
+   * Tabs sync only with tabs that use the same name. Make it say everything that keeps
+   * documents apart: the room, the document's name and, for a room with a password,
+   * something derived from the password (tabs with another password must not get the
+   * text). Up to 512 characters.
+   */
+  name: string;
+  /** Presence to share with the other tabs (pass the provider's); a new Awareness on `doc` when omitted. */
+  awareness?: Awareness;
+  /** The BroadcastChannel constructor (default `globalThis.BroadcastChannel`). */
+  BroadcastChannel?: BroadcastChannelConstructor;
+  /** Size limits for what other tabs send (the provider's defaults). */
+  limits?: Partial<YjsLimits>;
+  /** Where dropped messages are reported (default console.warn). */
+  log?: (message: string) => void;
+}
+
+/**
+ * Events of a {@link TabSync}; every `on()` returns its unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * const off = tabs.on('tabs', ({ count }) => (badge.textContent = `${count} other tabs`));
+ * tabs.on('dropped', ({ reason }) => console.warn('ignored a message from another tab:', reason));
+ * off();
+ * ```
+ */
+export interface TabSyncEvents {
+  /** How many other tabs of this document have said hello and not goodbye. */
+  tabs: { count: number };
+  /** A message on the channel was dropped; nothing of it was applied. */
+  dropped: { reason: string };
+}
+
+/** Longest `name` accepted (BroadcastChannel names have no limit of their own). */
+export const MAX_TAB_SYNC_NAME_LENGTH = 512;
+/** Other tabs remembered at once; one that closed without a goodbye (a crash) makes room for a new one. */
+const MAX_TABS = 256;
+/** Marks our envelopes, and their version: a message without it is someone else's. */
+const ENVELOPE = 'meshparty-tab/1';
+const CHANNEL_PREFIX = 'meshparty-tabs:';
+
+interface Envelope {
+  t: typeof ENVELOPE;
+  /** The sending tab. */
+  from: string;
+  /** The tab an answer is for; absent when it is for every tab. */
+  to?: string;
+  /** The sender is going (its presence goes with it). */
+  bye?: true;
+  data?: Uint8Array;
+}
+
+interface OtherTab {
+  /** Awareness clients it spoke for, removed when it says goodbye. */
+  clients: Set<number>;
+  /** We answered one of its step 1s. */
+  answered: boolean;
+}
+
+/**
+ * Keeps a Y.Doc (and its presence) in sync with the other tabs of this browser that use
+ * the same `name`. `destroy()` says goodbye, so the other tabs drop this tab's presence
+ * at once (call it on `pagehide`); a tab that crashes is dropped by y-protocols' 30 s
+ * presence timeout.
+ *
+ * @example
+ * ```ts
+ * const tabs = new TabSync(doc, { name: 'notes:main', awareness });
+ * addEventListener('pagehide', () => tabs.destroy());
+ * ```
+ */
+export class TabSync {
+  readonly doc: Y.Doc;
+  readonly awareness: Awareness;
+  /** This tab's id on the channel (random). */
+  readonly tabId: string;
+
+  #channel: BroadcastChannelLike;
+  #limits: YjsLimits;
+  #log: (message: string) => void;
+  #events = new Emitter<TabSyncEvents>();
+  #tabs = new Map<string, OtherTab>();
+  #ownsAwareness: boolean;
+  #destroyed = false;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(doc: Y.Doc, options: TabSyncOptions) {
+    if (typeof options.name !== 'string' || !options.name || options.name.length > MAX_TAB_SYNC_NAME_LENGTH) {
+      throw new MeshpartyError('bad-argument', `tab sync name must be 1..${MAX_TAB_SYNC_NAME_LENGTH} characters`);
+    }
+    const Channel = options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
+    if (typeof Channel !== 'function') {
+      throw new MeshpartyError('broadcast-channel-unsupported', 'no BroadcastChannel here: pass options.BroadcastChannel');
+    }
+    this.doc = doc;
+    this.#channel = new Channel(CHANNEL_PREFIX + options.name);
+    this.awareness = options.awareness ?? new Awareness(doc);
+    this.#ownsAwareness = !options.awareness;
+    this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
+    this.#log = options.log ?? ((m) => console.warn(`[meshparty tabs ${options.name}] ${m}`));
+    this.tabId = randomTabId();
+
+    this.#channel.onmessage = (event) => this.#receive(event.data);
+    const onUpdate = (update: Uint8Array, origin: unknown) => {
+      // Everything but what another tab sent: our edits, and what peers of the mesh and
+      // the page's storage applied (another tab may not have it yet, say it is offline).
+      if (origin !== this) this.#post({ data: encodeUpdate(YjsTag.Update, update) });
+    };
+    doc.on('update', onUpdate);
+    this.#unsubscribe.push(() => doc.off('update', onUpdate));
+    const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      if (origin === this) return;
+      const self = this.awareness.clientID;
+      if ([...added, ...updated, ...removed].includes(self)) this.#postPresence();
+    };
+    this.awareness.on('update', onAwareness);
+    this.#unsubscribe.push(() => this.awareness.off('update', onAwareness));
+    const onDocDestroy = () => this.destroy();
+    doc.on('destroy', onDocDestroy);
+    this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
+
+    this.#post({ data: encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(doc)) });
+    this.#postPresence();
+  }
+
+  /** How many other tabs of this document have said hello and not goodbye. */
+  get tabs(): number {
+    return this.#tabs.size;
+  }
+
+  /** Subscribe to events; returns the unsubscribe function. */
+  on<K extends keyof TabSyncEvents>(event: K, listener: (value: TabSyncEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Stop: say goodbye (the other tabs drop this tab's presence), close the channel,
+   * unsubscribe (and destroy the Awareness if this created it). The doc and a shared
+   * Awareness are left as they are. Idempotent; called by itself when the doc is destroyed.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const off of this.#unsubscribe) off();
+    this.#post({ bye: true });
+    this.#channel.onmessage = null;
+    this.#channel.close();
+    this.#events.clear();
+    if (this.#ownsAwareness) this.awareness.destroy();
+  }
+
+  #post(body: { to?: string; bye?: true; data?: Uint8Array }): void {
+    if (this.#destroyed && !body.bye) return;
+    const envelope: Envelope = { t: ENVELOPE, from: this.tabId, ...body };
+    try {
+      this.#channel.postMessage(envelope);
+    } catch (err) {
+      // A closed channel (the page is going away); nothing to tell anyone.
+      this.#log(`posting to other tabs failed: ${(err as Error).message}`);
+    }
+  }
+
+  #postPresence(to?: string): void {
+    const self = this.awareness.clientID;
+    if (!this.awareness.meta.has(self)) return;
+    this.#post({ to, data: encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) });
+  }
+
+  #receive(raw: unknown): void {
+    if (this.#destroyed) return;
+    const envelope = readEnvelope(raw);
+    if (typeof envelope === 'string') return this.#drop(envelope);
+    if (envelope.from === this.tabId || (envelope.to !== undefined && envelope.to !== this.tabId)) return;
+    if (envelope.bye) return this.#forget(envelope.from);
+    const decoded = decodeYjsMessage(envelope.data!, this.#limits);
+    if (!decoded.ok) return this.#drop(decoded.reason);
+    const tab = this.#tab(envelope.from);
+    const m = decoded.message;
+    switch (m.tag) {
+      case YjsTag.SyncStep1:
+        if (m.kind === Step1Kind.Hello || !tab.answered) {
+          tab.answered = true;
+          this.#post({ to: envelope.from, data: encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)) });
+        }
+        if (m.kind === Step1Kind.Hello) {
+          // A new tab: it may have what we lack (edits made while it was alone), and it
+          // needs our presence, which it was not there to hear.
+          this.#post({ to: envelope.from, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
+          this.#postPresence(envelope.from);
+        }
+        break;
+      case YjsTag.SyncStep2:
+      case YjsTag.Update:
+        try {
+          Y.applyUpdate(this.doc, m.update, this);
+        } catch (err) {
+          // Checked whole before this: an observer of the app threw, not the other tab.
+          this.#log(`applying an update from another tab threw: ${(err as Error).message}`);
+        }
+        break;
+      case YjsTag.Awareness:
+        this.#applyPresence(tab, m.update, m.entries);
+        break;
+    }
+  }
+
+  #applyPresence(tab: OtherTab, update: Uint8Array, entries: AwarenessEntry[]): void {
+    const after = new Set(tab.clients);
+    for (const { clientId, state } of entries) {
+      if (state === null) after.delete(clientId);
+      else after.add(clientId);
+    }
+    if (after.size > this.#limits.maxPresenceClients) {
+      return this.#drop(`presence for ${after.size} clients, over ${this.#limits.maxPresenceClients} for one tab`);
+    }
+    // Our own client is ours to speak for: another tab cannot remove or change it.
+    if (entries.some((e) => e.clientId === this.awareness.clientID)) return this.#drop('presence for this tab\'s own client');
+    tab.clients = after;
+    this.#quietly(() => applyAwarenessUpdate(this.awareness, update, this));
+  }
+
+  /** The tab said goodbye: forget it and the presence it spoke for (unless another tab still speaks for it). */
+  #forget(id: string): void {
+    const tab = this.#tabs.get(id);
+    if (!tab) return;
+    this.#tabs.delete(id);
+    const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
+    const gone = [...tab.clients].filter((c) => !stillHere.has(c) && this.awareness.states.has(c));
+    if (gone.length > 0) this.#quietly(() => removeAwarenessStates(this.awareness, gone, this));
+    this.#events.emit('tabs', { count: this.#tabs.size });
+  }
+
+  #tab(id: string): OtherTab {
+    let tab = this.#tabs.get(id);
+    if (tab) return tab;
+    if (this.#tabs.size >= MAX_TABS) this.#tabs.delete(this.#tabs.keys().next().value!);
+    tab = { clients: new Set(), answered: false };
+    this.#tabs.set(id, tab);
+    this.#events.emit('tabs', { count: this.#tabs.size });
+    return tab;
+  }
+
+  #drop(reason: string): void {
+    this.#log(`dropped a message from another tab: ${reason}`);
+    this.#events.emit('dropped', { reason });
+  }
+
+  /** Run a presence change whose listeners (the app's) may throw; log, never unwind into the channel. */
+  #quietly(change: () => void): void {
+    try {
+      change();
+    } catch (err) {
+      this.#log(`presence listener failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** The envelope in `raw`, or why it is not one of ours (then nothing of it is used). */
+function readEnvelope(raw: unknown): Envelope | string {
+  if (typeof raw !== 'object' || raw === null) return 'not an envelope';
+  const e = raw as Partial<Record<keyof Envelope, unknown>>;
+  if (e.t !== ENVELOPE) return `not a ${ENVELOPE} envelope`;
+  if (typeof e.from !== 'string' || e.from.length === 0 || e.from.length > 64) return 'bad sender';
+  if (e.to !== undefined && (typeof e.to !== 'string' || e.to.length > 64)) return 'bad recipient';
+  if (e.bye !== undefined && e.bye !== true) return 'bad goodbye';
+  if (e.bye) return { t: ENVELOPE, from: e.from, bye: true };
+  if (!(e.data instanceof Uint8Array)) return 'no message bytes';
+  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data };
+}
+
+function randomTabId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Sync `doc` with the other tabs of this browser that use the same `options.name`, over
+ * a BroadcastChannel: no room, relay or WebRTC needed, so tabs stay in sync offline. Use
+ * it beside a provider (they share the doc and the Awareness); both are needed for
+ * people in other browsers. Throws `bad-argument` for a bad name and
+ * `broadcast-channel-unsupported` without a BroadcastChannel.
+ *
+ * @example
+ * ```ts
+ * const doc = new Y.Doc();
+ * const awareness = new Awareness(doc);
+ * const tabs = createTabSync(doc, { name: `notes:${room}:main`, awareness });
+ * addEventListener('pagehide', () => tabs.destroy());
+ * // later, once the relay answers:
+ * const provider = createYjsProvider(await joinRoom({ relay, room }), doc, { name: 'main', awareness });
+ * ```
+ */
+export function createTabSync(doc: Y.Doc, options: TabSyncOptions): TabSync {
+  return new TabSync(doc, options);
+}
