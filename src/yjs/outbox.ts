@@ -69,6 +69,8 @@ export class PeerOutbox {
   /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
   #encodedFirst: (() => Uint8Array) | undefined;
   #awareness: (() => Uint8Array | undefined) | undefined;
+  /** The presence removal a closing outbox still sends (drainAndClose). */
+  #goodbye: (() => Uint8Array) | undefined;
   /** Messages handed to the sink and not yet settled: one at most, unless draining. */
   #inFlight = 0;
   #closed = false;
@@ -134,15 +136,18 @@ export class PeerOutbox {
    * here again. A refusal that may pass (`queue-full`: another channel fills the peer's
    * queue) is retried as usual, for up to {@link DRAIN_FOR_MS}; then, or on a final
    * refusal, the message is given up and reported. Step 1s and presence are dropped:
-   * nobody is left to apply their answers.
+   * nobody is left to apply their answers. `goodbye`, our presence removed, goes last and
+   * is retried like the rest: refused and dropped, it left our stale presence at the peer
+   * until it left the room, its clock hiding the presence of a provider opened again.
    */
-  drainAndClose(): void {
+  drainAndClose(goodbye?: Uint8Array): void {
     if (this.#closed || this.#draining) return;
     this.#draining = true;
     this.#drainUntil = this.clock.now() + DRAIN_FOR_MS;
     this.#control = this.#control.filter((c) => c.message[0] !== YjsTag.SyncStep1);
-    this.#awareness = undefined;
-    if (this.#inFlight === 0 && this.#control.length === 0 && this.#updates.length === 0) return this.close(); // and its retry timer
+    this.#goodbye = goodbye && (() => goodbye);
+    this.#awareness = this.#goodbye;
+    if (this.#inFlight === 0 && this.#nothingWaiting()) return this.close(); // and its retry timer
     this.#pump();
   }
 
@@ -176,7 +181,7 @@ export class PeerOutbox {
   #pumpAll(): void {
     if (this.#closed || this.#timer !== undefined) return;
     for (let next = this.#next(); next; next = this.#next()) this.#send(next);
-    if (this.#inFlight === 0 && this.#control.length === 0 && this.#updates.length === 0) this.close(); // all sent
+    if (this.#inFlight === 0 && this.#nothingWaiting()) this.close(); // all sent
   }
 
   #send({ flight, message }: { flight: InFlight; message: Uint8Array }): void {
@@ -236,9 +241,13 @@ export class PeerOutbox {
       // The parts, not their merge, so a merge that is too large can still be split.
       this.#updates.unshift(...flight.parts);
       this.#encodedFirst = undefined;
-    } else if (!this.#draining) {
+    } else if (!this.#draining || flight.encode === this.#goodbye) {
       this.#awareness ??= flight.encode; // a newer state waiting replaces it anyway
     }
+  }
+
+  #nothingWaiting(): boolean {
+    return this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness;
   }
 
   #wait(ms: number): void {

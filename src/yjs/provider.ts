@@ -333,11 +333,11 @@ export class MeshpartyProvider {
     const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) : undefined;
     const peers = [...this.#peers];
     this.#peers.clear();
-    for (const [id, peer] of peers) {
+    for (const [, peer] of peers) {
       // Not dropped: the peer stays in the room and would miss these edits until this
-      // document is opened here again (never, if it is not kept anywhere).
-      peer.outbox.drainAndClose();
-      if (goodbye) this.#channel.send(id, goodbye).catch(() => {});
+      // document is opened here again (never, if it is not kept anywhere). The goodbye
+      // too, retried if the peer's queue is full.
+      peer.outbox.drainAndClose(goodbye);
       this.#removeRemoteAwareness(peer);
     }
     this.#events.clear();

@@ -92,4 +92,28 @@ describe('yjs presence', () => {
     pa.destroy();
     pb.destroy();
   });
+
+  it('is removed at a peer whose queue was full when the provider was destroyed (the goodbye is retried)', async () => {
+    const clock = new ManualClock();
+    // A small queue and a slow link, so a big message on another channel fills the queue.
+    const net = createMemoryNetwork({ seed: 3, clock, latencyMs: 20, lowWaterMark: 4096, mesh: { logger: silentLogger(), maxQueuedBytes: 64 * 1024, highWaterMarkBytes: 8192 } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await net.advance(2000);
+    const docA = new Y.Doc();
+    const pa = createYjsProvider(a, docA, { name: 'd', log: quiet, clock });
+    const pb = createYjsProvider(b, new Y.Doc(), { name: 'd', log: quiet, clock });
+    pa.awareness.setLocalStateField('user', { name: 'Ada' });
+    await net.advance(500);
+    expect(pb.awareness.getStates().get(docA.clientID)).toEqual({ user: { name: 'Ada' } });
+    const bulk = a.channel('bulk').send('b', new Uint8Array(512 * 1024));
+    pa.destroy(); // its goodbye is refused (queue-full) for now
+    await net.advance(5000);
+    await bulk;
+    // Without a retry the stale cursor stayed until a left the room, and a provider a
+    // opens again on this doc (its clock starting over) was hidden behind the old clock.
+    expect(pb.awareness.getStates().has(docA.clientID)).toBe(false);
+    pb.destroy();
+    await Promise.all([a.leave(), b.leave()]);
+  });
 });

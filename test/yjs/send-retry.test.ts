@@ -192,6 +192,25 @@ describe('outbox: refused sends', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('drainAndClose(goodbye) sends the goodbye last and retries it on queue-full, never the presence refused before it', async () => {
+    const { clock, sent, next, box } = outbox();
+    const stale = new Uint8Array([YjsTag.Awareness, 1]);
+    const goodbye = new Uint8Array([YjsTag.Awareness, 2]);
+    box.awareness(() => stale); // in flight
+    box.update(update('a'));
+    box.drainAndClose(goodbye);
+    expect(sent.slice(1).map((m) => m[0])).toEqual([YjsTag.Update, YjsTag.Awareness]);
+    expect(sent[2]).toBe(goodbye);
+    await next(queueFull()); // the old presence: dropped, not sent after the goodbye
+    await next();
+    await next(queueFull()); // the goodbye: kept
+    clock.advance(50);
+    expect(sent.slice(3)).toEqual([goodbye]);
+    await next();
+    expect(box.idle).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports nothing and keeps no timer once closed', async () => {
     const { clock, failures, next, box } = outbox();
     box.update(update('a'));
@@ -335,6 +354,12 @@ describe('provider: refused sends', () => {
     await Promise.resolve();
     expect(clock.pending).toBe(1); // refused again, waiting 100 ms
     pa.destroy();
+    // The hello is dropped; only the goodbye (presence removed) is still tried, for
+    // DRAIN_FOR_MS at most, and then no timer is left.
+    for (let t = 0; t <= DRAIN_FOR_MS && clock.pending > 0; t += 2000) {
+      clock.advance(2000);
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+    }
     expect(clock.pending).toBe(0);
   });
 });
