@@ -221,7 +221,9 @@ export class PeerOutbox {
       return this.#pump();
     }
     if (!RETRYABLE.has(error.code) || (this.#draining && this.clock.now() >= this.#drainUntil)) {
-      this.onFailure({ error, kind: flight.kind });
+      // Not the goodbye: once its connection is gone the peer drops our presence anyway,
+      // and destroy() then room.leave() would log a failure per peer.
+      if (flight.kind !== 'presence' || flight.encode !== this.#goodbye) this.onFailure({ error, kind: flight.kind });
       return this.#pump();
     }
     this.#putBack(flight);

@@ -211,6 +211,14 @@ describe('outbox: refused sends', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('drainAndClose(goodbye) reports nothing when the goodbye\'s connection is gone (destroy() then room.leave())', async () => {
+    const { failures, next, box } = outbox();
+    box.drainAndClose(new Uint8Array([YjsTag.Awareness, 2]));
+    await next(new MeshpartyError('peer-left', 'gone'));
+    expect(failures).toEqual([]);
+    expect(box.idle).toBe(true);
+  });
+
   it('reports nothing and keeps no timer once closed', async () => {
     const { clock, failures, next, box } = outbox();
     box.update(update('a'));
