@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { createKeeper, type KeeperOptions } from '../../src/yjs/keeper/keeper.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
-import { CATALOG_CHANNEL } from '../../src/yjs/catalog.js';
+import { CATALOG_CHANNEL, encodeAnnounce } from '../../src/yjs/catalog.js';
+import { YjsTag, encodeUpdate } from '../../src/yjs/protocol.js';
 import { waitFor } from '../support/net.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
@@ -77,6 +78,34 @@ describe('keeper (fake room)', () => {
     await keeper2.close();
   });
 
+  it('stores only what it applied while it holds an edit back: not an update it dropped as over its limits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet, limits: { maxUpdateBytes: 200 } });
+    const peer = hub.join('peer');
+    await peer.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
+    await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
+    const author = new Y.Doc();
+    const edits: Uint8Array[] = [];
+    author.on('update', (u: Uint8Array) => edits.push(u));
+    author.getText('t').insert(0, 'a');
+    author.getText('t').insert(1, 'b');
+    const send = (u: Uint8Array) => peer.channel('yjs:n').send('keeper', encodeUpdate(YjsTag.Update, u));
+    await send(edits[1]!); // depends on the first: held back
+    await waitFor(() => keeper.docs('r').get('n')!.store.pendingStructs !== null, 'held back');
+    const big = new Y.Doc();
+    big.getText('t').insert(0, 'x'.repeat(500));
+    await send(Y.encodeStateAsUpdate(big)); // over maxUpdateBytes: dropped, never applied (delivered once send resolves)
+    expect(keeper.docs('r').get('n')!.getText('t').toString()).toBe('');
+    await keeper.close();
+    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const doc = again.docs('r').get('n')!;
+    Y.applyUpdate(doc, edits[0]!);
+    expect(doc.getText('t').toString()).toBe('ab');
+    await again.close();
+  });
+
   it('survives garbage on the catalog and document channels', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
     dirs.push(dir);
@@ -126,5 +155,28 @@ describe('keeper: documents over the provider default of 64 MiB, in a room that 
 
   it('keeps one when maxMessageBytes is raised (the default of maxUpdateBytes)', async () => {
     expect(await keepsBig({ maxMessageBytes: 128 * 1024 * 1024 })).toEqual({ kept: BIG, dropped: [] });
+  }, 30_000);
+
+  it('stores one it holds back (its author\'s earlier edit missing): it is there after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet, limits: { maxUpdateBytes: 128 * 1024 * 1024 } });
+    const peer = hub.join('peer');
+    await peer.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['big']));
+    await waitFor(() => keeper.docs('r').has('big'), 'the keeper keeps big');
+    const author = new Y.Doc();
+    const edits: Uint8Array[] = [];
+    author.on('update', (u: Uint8Array) => edits.push(u));
+    author.getText('t').insert(0, 'a');
+    author.getMap('m').set('blob', new Uint8Array(BIG));
+    await peer.channel('yjs:big').send('keeper', encodeUpdate(YjsTag.Update, edits[1]!)); // held back: the 'a' is missing
+    expect(keeper.docs('r').get('big')!.store.pendingStructs).not.toBeNull();
+    await keeper.close();
+    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const doc = again.docs('r').get('big')!;
+    Y.applyUpdate(doc, edits[0]!);
+    expect((doc.getMap('m').get('blob') as Uint8Array | undefined)?.length).toBe(BIG);
+    await again.close();
   }, 30_000);
 });

@@ -199,7 +199,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       const provider = createYjsProvider(room, doc, { name, announce: false, log: say, limits });
       provider.awareness.setLocalState(null); // the keeper is not a person: no presence
       // After the provider's own listener: an update Yjs holds back fires no `update` event.
-      const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, (u) => log.append(u));
+      const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, provider, (u) => log.append(u));
       docs.set(name, { doc, log, provider, offHeldBack });
     } catch (err) {
       doc.destroy(); // and with it the provider, if it was made
