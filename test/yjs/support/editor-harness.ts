@@ -14,6 +14,8 @@ export interface EditorHarness {
   open(hash: string, beforeGoto?: (page: Page) => Promise<void>): Promise<EditorPage>;
   /** Stop the relay now (the pages go offline). */
   stopRelay(): Promise<void>;
+  /** Stop the relay and start a new one on the same port (every page's relay connection drops; what the relay remembered is gone). */
+  restartRelay(): Promise<void>;
 }
 
 /**
@@ -52,6 +54,12 @@ export function editorHarness(): EditorHarness {
       const r = relay;
       relay = undefined;
       await r?.close();
+    },
+    async restartRelay() {
+      if (!relay) throw new Error('the relay is stopped');
+      const port = relay.address.port;
+      await this.stopRelay();
+      relay = await startRelay(port);
     },
   };
 }
