@@ -432,6 +432,10 @@ export class MeshpartyProvider {
         }
         break;
       case YjsTag.Awareness: {
+        // A peer speaks for its own clients only. y-protocols would take a newer state for
+        // ours as our local state: we would show it and send it to everyone as ourselves.
+        const self = this.awareness.clientID;
+        if (m.entries.some((e) => e.clientId === self)) return this.#strike(from, `presence for our own client ${self}`);
         const tooMany = this.#tooManyClients(peer, m.entries);
         if (tooMany) return this.#strike(from, tooMany);
         for (const e of m.entries) peer.clients.add(e.clientId);

@@ -14,12 +14,12 @@ import { createYjsProvider } from '../../src/yjs/provider.js';
 import { encodeAwareness } from '../../src/yjs/protocol.js';
 
 /** A y-protocols awareness update giving `ids` each a state (or removing them with `null`). */
-function presence(ids: number[], state: Record<string, unknown> | null): Uint8Array {
+function presence(ids: number[], state: Record<string, unknown> | null, clock = 1): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarUint(e, ids.length);
   for (const id of ids) {
     encoding.writeVarUint(e, id);
-    encoding.writeVarUint(e, 1);
+    encoding.writeVarUint(e, clock);
     encoding.writeVarString(e, JSON.stringify(state));
   }
   return encodeAwareness(encoding.toUint8Array(e));
@@ -57,5 +57,26 @@ describe('yjs presence clients per peer', () => {
     expect(keeper.peers.has('noisy')).toBe(true);
     provider.destroy();
     await Promise.all([keeper.leave(), noisy.leave()]);
+  });
+
+  it('drops presence a peer gives for our own client, which would replace our local state', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 12, clock, mesh: { logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const evil = net.join('r', { peerId: 'evil' });
+    const doc = new Y.Doc();
+    const provider = createYjsProvider(a, doc, { name: 'd', clock, log: () => {} });
+    provider.awareness.setLocalStateField('user', { name: 'Ada' });
+    const dropped: string[] = [];
+    provider.on('dropped', ({ reason }) => dropped.push(reason));
+    await net.advance(1000);
+    // Its clock is newer than ours: y-protocols would take it as our state, and we would
+    // show it, and send it to every peer as ours from then on.
+    await evil.channel('yjs:d').send('a', presence([doc.clientID], { user: { name: 'Mallory' } }, 1000));
+    await net.advance(50);
+    expect(provider.awareness.getLocalState()).toEqual({ user: { name: 'Ada' } });
+    expect(dropped).toEqual([`presence for our own client ${doc.clientID}`]);
+    provider.destroy();
+    await Promise.all([a.leave(), evil.leave()]);
   });
 });
