@@ -11,6 +11,7 @@ import { waitFor } from '../support/net.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { MeshpartyError } from '../../src/util/errors.js';
 import { FakeHub } from './fake-room.js';
 
 const quiet = () => {};
@@ -104,6 +105,24 @@ describe('keeper (fake room)', () => {
     Y.applyUpdate(doc, edits[0]!);
     expect(doc.getText('t').toString()).toBe('ab');
     await again.close();
+  });
+
+  it('says so when a room it keeps closes for good (a relay refusal on rejoining), naming the refusal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const room = hub.join('keeper');
+    const logs: string[] = [];
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => room, fsync: 'never', log: (m) => logs.push(m) });
+    // What a room does when the relay refuses its rejoin for good: an error, then closed.
+    room.events.emit('error', new MeshpartyError('room-full', 'relay refused to join room "r": the room is full'));
+    (room as { status: string }).status = 'closed';
+    room.events.emit('status', 'closed');
+    expect(logs.filter((m) => m.includes('closed for good'))).toEqual([
+      'room r closed for good (room-full: relay refused to join room "r": the room is full): its documents are no longer served nor kept from peers; restart the keeper to rejoin it',
+    ]);
+    await keeper.close();
+    expect(logs.filter((m) => m.includes('closed for good'))).toHaveLength(1); // not for its own close
   });
 
   it('survives garbage on the catalog and document channels', async () => {

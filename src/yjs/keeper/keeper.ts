@@ -266,7 +266,17 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       const room = await unlessAborted(joining, signal, aborted, (late) => leaveLate(roomName, late));
       rooms.push(room);
       const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
+      let lastError: MeshpartyError | undefined;
       offs.push(
+        // A room ends for good on a fatal error (the relay refuses our rejoin after it
+        // restarted: full, a token expired) and is not joined again: without a word the
+        // keeper ran on, keeping and serving nothing of it.
+        room.on('error', (err) => (lastError = err)),
+        room.on('status', (status) => {
+          if (status !== 'closed' || closed) return;
+          const why = lastError ? ` (${lastError.code}: ${lastError.message})` : '';
+          say(`room ${roomName} closed for good${why}: its documents are no longer served nor kept from peers; restart the keeper to rejoin it`);
+        }),
         catalog.on('message', ({ from, data }) => {
           const names = decodeAnnounce(data);
           if (typeof names === 'string') return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
