@@ -267,6 +267,9 @@ export class MeshpartyProvider {
       this.#unsubscribe.push(room.on('peer-joined', ({ id }) => void catalog.send(id, announce).catch(() => {})));
     }
     for (const id of room.peers.keys()) this.#ensurePeer(id);
+    // Made on a room already closed: no status change will come to stop it (above), and
+    // its Awareness timer would keep it, the doc and the room for as long as the page runs.
+    if (room.status === 'closed') this.destroy();
   }
 
   /** True when every connected peer has answered our sync request. */
@@ -300,8 +303,8 @@ export class MeshpartyProvider {
    * is full is retried for up to 5 minutes, or until the peer leaves), tell peers our
    * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
    * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
-   * room closes (`room.leave()`, or a room that ends for good), so leaving a room releases
-   * its providers. An awareness listener of the app that throws meanwhile is logged, not
+   * room closes (`room.leave()`, or a room that ends for good; at once for a provider made
+   * on a room already closed), so leaving a room releases its providers. An awareness listener of the app that throws meanwhile is logged, not
    * rethrown. Called inside a transaction (an observer that closes the document when an
    * edit says so), it stops once the transaction is over, so that edit is sent too: Yjs
    * emits a transaction's update after its observers.

@@ -54,6 +54,19 @@ describe('yjs provider release', () => {
     doc.getText('t').insert(0, 'after'); // no provider listening: nothing to send, nothing throws
   });
 
+  it('stops at once when made on a room already closed (no status change would ever stop it)', async () => {
+    const net = createMemoryNetwork({ mesh: { logger: silentLogger() } });
+    const room = net.join('r', { peerId: 'late' });
+    await room.leave(); // e.g. closed for good (a wrong password) before the app opened its document
+    const made = () => {
+      const doc = new Y.Doc();
+      const provider = createYjsProvider(room, doc, { name: 'd', log: quiet });
+      return [new WeakRef(doc), new WeakRef(provider), new WeakRef(provider.awareness)];
+    };
+    // Without the check its Awareness timer keeps all three (and the room) for good.
+    expect(await stillAlive(made())).toBe(0);
+  });
+
   it('forgets the presence clients of a peer that stays while it switches documents', async () => {
     const net = createMemoryNetwork({ mesh: { logger: silentLogger() } });
     const stay = net.join('r', { peerId: 'stay' });
