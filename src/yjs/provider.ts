@@ -304,10 +304,11 @@ export class MeshpartyProvider {
    * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
    * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
    * room closes (`room.leave()`, or a room that ends for good; at once for a provider made
-   * on a room already closed), so leaving a room releases its providers. An awareness listener of the app that throws meanwhile is logged, not
-   * rethrown. Called inside a transaction (an observer that closes the document when an
-   * edit says so), it stops once the transaction is over, so that edit is sent too: Yjs
-   * emits a transaction's update after its observers.
+   * on a room already closed), so leaving a room releases its providers. An awareness
+   * listener of the app that throws meanwhile is logged, not rethrown. Called inside a
+   * transaction (an observer that closes the document when an edit says so), it stops
+   * once the transaction is over, so that edit is sent too: Yjs emits a transaction's
+   * update after its observers.
    */
   destroy(): void {
     this.#stop(true);
