@@ -112,7 +112,13 @@ export interface WebSocketSignalingOptions {
   connectTimeoutMs?: number;
   /** Application ping period while joined (default 20 s). */
   pingIntervalMs?: number;
-  /** The connection counts as dead when nothing arrived for this long (default 2.5 pings). */
+  /**
+   * The connection counts as dead when nothing arrived for this long (default 2.5 pings),
+   * as long as the ping timer runs on time. A check that runs late (a hidden tab's
+   * throttled timers, a laptop waking) sends a probe ping instead and counts the
+   * connection dead only if nothing arrives by the next check (5 s later, or whenever
+   * the throttled timer fires).
+   */
   silenceTimeoutMs?: number;
   /** Client-side rate limit for outgoing frames, under the relay's (default 50/s, burst 100). */
   rate?: PacerOptions;
@@ -173,6 +179,8 @@ export function newResumeKey(): string {
   return key;
 }
 
+/** How long a probe ping (sent by a late check, see #schedulePing) waits for anything from the relay. */
+const PROBE_WINDOW_MS = 5000;
 /** How long a rejoin keeps asking for its old id while the relay still holds it (a stale connection). */
 const PEER_ID_TAKEN_PATIENCE_MS = 60_000;
 
@@ -377,19 +385,30 @@ class WebSocketSignaling implements Signaling {
     this.#lastHeard = this.#clock.now();
   }
 
-  #schedulePing(): void {
+  /**
+   * Ping every `pingIntervalMs`; a relay silent for `silenceTimeoutMs` is lost. Silence
+   * counts only while our timers run on time: a hidden tab's timers may fire once a
+   * minute (Chrome's intensive throttling of a tab alone in its room, with no WebRTC
+   * connection), and a laptop wakes with every timer late, so the pings that would have
+   * kept the relay talking were never sent. A late check sends a probe ping instead and
+   * gives up only if nothing at all arrives before the next check.
+   */
+  #schedulePing(probeSentAt?: number): void {
     const every = this.#opts.pingIntervalMs ?? 20_000;
+    const due = this.#clock.now() + (probeSentAt === undefined ? every : Math.min(every, PROBE_WINDOW_MS));
     this.#pingTimer = this.#clock.setTimeout(() => {
       this.#pingTimer = undefined;
       if (!this.#ws || this.#status === 'closed') return;
+      const now = this.#clock.now();
       const silence = this.#opts.silenceTimeoutMs ?? every * 2.5;
-      if (this.#clock.now() - this.#lastHeard > silence) {
+      const unanswered = probeSentAt !== undefined && this.#lastHeard < probeSentAt;
+      if (unanswered || (now - this.#lastHeard > silence && probeSentAt === undefined && now - due <= every / 2)) {
         this.#log.warn('relay went silent; reconnecting', { url: this.#opts.url });
         return this.#lost();
       }
       this.#send({ type: 'ping' });
-      this.#schedulePing();
-    }, every);
+      this.#schedulePing(now - this.#lastHeard > silence ? now : undefined);
+    }, due - this.#clock.now());
   }
 
   #clearTimers(): void {

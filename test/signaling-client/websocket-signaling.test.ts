@@ -13,7 +13,7 @@ import { createRoomToken, createSignalingServer, silentLogger, type SignalingSer
 import { createWebSocketSignaling, type WebSocketSignalingOptions } from '../../src/signaling-client/websocket-signaling.js';
 import type { Signaling, SignalingStatus } from '../../src/signaling-client/types.js';
 import { createRng } from '../../src/util/rng.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock, type Clock } from '../../src/util/clock.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { freePort, waitFor } from '../support/net.js';
 
@@ -496,6 +496,46 @@ describe('WebSocket signaling against a real relay', () => {
     await waitFor(() => fake.connections() >= 2, 'reconnect after silence', 10_000);
     await waitFor(() => a.seen.joined.length >= 2, 'rejoined');
     expect(fake.frames.filter((f) => f.type === 'join')[1]).toMatchObject({ peerId: 'p1' });
+  });
+
+  /**
+   * Timers the way Chrome runs them in a tab hidden for 5 minutes, alone in its room (no
+   * WebRTC connection to exempt it): each fires at the next whole minute. On a ManualClock.
+   */
+  function minuteAlignedClock(inner: ManualClock): Clock {
+    return {
+      now: () => inner.now(),
+      setTimeout: (fn, ms) => inner.setTimeout(fn, Math.ceil((inner.now() + ms) / 60_000) * 60_000 - inner.now() || 60_000),
+      clearTimeout: (h) => inner.clearTimeout(h),
+    };
+  }
+
+  it('stays joined in a hidden tab whose timers fire once a minute: a late check probes the relay instead of calling it silent', async () => {
+    const r = await relay();
+    const manual = new ManualClock();
+    const a = client(r.address.url, 'room-hidden', { clock: minuteAlignedClock(manual), WebSocket: countingWebSocket().WebSocket });
+    await waitFor(() => a.s.status === 'connected', 'joined');
+    for (let minute = 1; minute <= 10; minute++) {
+      manual.advance(60_000); // one throttled wake-up: the ping check, 40 s later than asked for
+      await new Promise((res) => setTimeout(res, 30)); // the relay's pong arrives meanwhile, as it would
+    }
+    expect(a.s.status).toBe('connected');
+    expect(a.seen.joined).toHaveLength(1);
+    expect(a.seen.statuses).toEqual(['connected']); // never reconnecting in between
+  });
+
+  it('a late check whose probe gets no answer (a dead connection, or a laptop waking to one) reconnects at the next check', async () => {
+    const fake = await fakeRelay((j, ws) => ws.send(JSON.stringify({ type: 'joined', v: 1, room: j.room, peerId: 'p1', peers: [] })));
+    const manual = new ManualClock();
+    const a = client(fake.url, 'room-late', { clock: minuteAlignedClock(manual) });
+    await waitFor(() => a.seen.joined.length === 1, 'joined');
+    manual.advance(60_000); // the first ping check, 40 s late...
+    await waitFor(() => fake.frames.some((f) => f.type === 'ping'), 'a probe ping');
+    expect(fake.connections()).toBe(1); // ...sends a probe instead of reconnecting at once
+    manual.advance(60_000); // the next check: the probe was never answered
+    await waitFor(() => a.s.status === 'reconnecting', 'lost after an unanswered probe');
+    manual.advance(60_000); // the retry's timer (throttled like the rest)
+    await waitFor(() => fake.connections() >= 2, 'reconnected');
   });
 
   it('on rejoin, waits out peer-id-taken (a stale connection the relay still holds) instead of failing', async () => {
