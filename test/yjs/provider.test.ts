@@ -142,6 +142,17 @@ describe('yjs provider (fake room)', () => {
     await Promise.all([a!.leave(), b!.leave()]);
   });
 
+  it('sends the edits still queued when it is destroyed right before room.leave(), as README advises', async () => {
+    const { net, a, b, docA, docB, pa, pb } = await syncedPair();
+    for (let i = 0; i < 10; i++) docA.getText('t').insert(i, String(i)); // one in flight, the rest merged behind it
+    pa.destroy();
+    void a.leave(); // without the destroy() before it, b gets only the first ('0')
+    await net.advance(500);
+    expect(docB.getText('t').toString()).toBe('0123456789');
+    pb.destroy();
+    await b.leave();
+  });
+
   it('sends the edit that made an observer destroy it or its doc (inside the transaction), then stops', async () => {
     const { clock, net, a, b, docA, docB, pa, pb } = await syncedPair();
     // The app closes the document when it is archived: Yjs runs observers before it emits
