@@ -114,5 +114,6 @@ export class InputExchange<S, I> {
     p.inputs.forEach((b, i) => s.put(p.first + i, b));
     const next = p.first + p.inputs.length;
     if (next > (this.c.remoteNext.get(from) ?? -1)) this.c.remoteNext.set(from, next);
+    this.c.ticker.packetArrived();
   }
 }

@@ -262,5 +262,6 @@ export class InputRelay<S, I> {
     this.c.silent.heard(m.player); // the player plays: its inputs come
     const next = p.first + p.inputs.length;
     if (next > (this.c.remoteNext.get(m.player) ?? -1)) this.c.remoteNext.set(m.player, next);
+    if (p.inputs.length) this.c.ticker.packetArrived(); // (a hidden tab's timers lag: see Ticker)
   }
 }

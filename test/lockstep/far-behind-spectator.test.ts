@@ -16,7 +16,12 @@ import { type Walk, advanceUntil, connect, net, playing, walk, expectAgreement }
 /** Longer than MAX_RESEND_BACKLOG frames at 60 Hz plus the 256 frames between prunes: 70 s. */
 const STALL_MS = 70_000;
 
-/** A session clock that can be frozen like a suspended tab: time goes on, timers wait until `thaw()`. */
+/**
+ * A session clock that can be frozen like a suspended tab: time goes on, timers wait until
+ * `thaw()`. A suspended tab handles no message either, and a session ticks on a packet
+ * whose tick is overdue (Ticker.packetArrived, for hidden tabs), so tests that freeze a
+ * spectator also lose the input packets sent to it meanwhile (`silence`).
+ */
 function freezableClock(base: Clock) {
   let frozen = false;
   const held = new Map<object, () => void>();
@@ -53,6 +58,11 @@ function freezableClock(base: Clock) {
   return clock;
 }
 
+/** Lose (or stop losing) every unreliable packet between `players` and `to` (20 ms links). */
+function silence(n: ReturnType<typeof net>, players: string[], to: string, on: boolean): void {
+  for (const p of players) n.setLink(p, to, { loss: on ? 1 : 0, latencyMs: 20 });
+}
+
 type Stall = 'packets-lost' | 'clock-frozen' | 'partitioned';
 
 /**
@@ -78,11 +88,16 @@ async function stallSpectator(seed: number, how: Stall, slowLink = false) {
   if (slowLink) n.setLink('b', 'w', { latencyMs: 300 });
   const [t0, f0] = [n.clock.now(), a.frame];
   if (how === 'packets-lost') for (const p of ['a', 'b']) n.setLink(p, 'w', { loss: 1, latencyMs: slowLink && p === 'b' ? 300 : 20 });
-  else if (how === 'clock-frozen') clock.freeze();
-  else n.partition([['w'], ['a', 'b']]);
+  else if (how === 'clock-frozen') {
+    clock.freeze();
+    silence(n, ['a', 'b'], 'w', true);
+  } else n.partition([['w'], ['a', 'b']]);
   await n.advance(STALL_MS);
   if (how === 'packets-lost') for (const p of ['a', 'b']) n.setLink(p, 'w', { loss: 0, latencyMs: slowLink && p === 'b' ? 300 : 20 });
-  else if (how === 'clock-frozen') clock.thaw();
+  else if (how === 'clock-frozen') {
+    clock.thaw();
+    silence(n, ['a', 'b'], 'w', false);
+  }
   else n.heal();
   // The players ran at full speed all along: w (stalled, then rejoining) never held them up.
   const elapsedFrames = ((n.clock.now() - t0) / 1000) * 60;
@@ -196,9 +211,11 @@ describe('a spectator whose forwarder no longer holds the inputs it lacks', () =
     // own acknowledgements of b's inputs are far less than MAX_RESEND_BACKLOG behind: b
     // itself still sends w its inputs.
     clock.freeze();
+    silence(n, ['a', 'b'], 'w', true);
     a.leave();
     await n.advance(20_000);
     clock.thaw();
+    silence(n, ['a', 'b'], 'w', false);
     await advanceUntil(n, () => rejoins.length > 0, 5000);
     expect(logs.filter((l) => /^b: no longer forwarding to w/.test(l)).length).toBe(1);
     expect(rejoins.map((e) => [e.code, e.detail?.by, e.detail?.player])).toEqual([['fell-behind', 'b', 'c']]);
