@@ -119,6 +119,10 @@ interface PeerSync {
   synced: boolean;
   /** We answered one of its step 1s (so a recheck needs no answer). */
   answered: boolean;
+  /** We sent it a hello again (see #resync): the recheck it answers with is answered too. */
+  resyncing: boolean;
+  /** It sent us document content (a step 2 or an update). */
+  gave: boolean;
   /** Awareness client ids it spoke for, removed when it leaves. */
   clients: Set<number>;
 }
@@ -249,9 +253,11 @@ export class MeshpartyProvider {
         }
         this.#emitStatus();
       }),
-      room.on('peer-left', ({ id }) => {
+      room.on('peer-left', ({ id, reason }) => {
+        const gone = this.#peers.get(id);
         this.#blocks.left(id);
         this.#removePeer(id);
+        if (gone?.gave && reason !== 'closed') this.#resync(); // ('closed': we are leaving)
         this.#emitStatus();
       }),
       room.on('status', (status) => {
@@ -358,12 +364,30 @@ export class MeshpartyProvider {
       this.stats,
       (failure) => this.#sendFailed(id, failure),
     );
-    peer = { outbox, synced: false, answered: false, clients: new Set() };
+    peer = { outbox, synced: false, answered: false, resyncing: false, gave: false, clients: new Set() };
     this.#peers.set(id, peer);
     outbox.control(encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)));
     if (this.awareness.getLocalState() !== null) outbox.awareness(() => this.#encodeLocalAwareness());
     this.#setSynced(false);
     return peer;
+  }
+
+  /**
+   * A peer that gave us document content has left. Updates are not forwarded (each peer
+   * sends its own edits to everyone), so what it sent while its link to some peer was down
+   * reached only the others, and once it is gone nobody would pass it on: the peers that
+   * hold it and the peers that lack it stay connected and never sync again (and Yjs holds
+   * back every later edit that depends on it). Sync again with every remaining peer: a
+   * hello, always answered with what we lack, and our answer to the recheck that follows
+   * it, with what the peer lacks.
+   */
+  #resync(): void {
+    if (this.#destroyed) return;
+    const hello = encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc));
+    for (const peer of this.#peers.values()) {
+      peer.resyncing = true;
+      peer.outbox.control(hello, 'resync');
+    }
   }
 
   #removePeer(id: PeerId): void {
@@ -415,8 +439,9 @@ export class MeshpartyProvider {
     }
     switch (m.tag) {
       case YjsTag.SyncStep1:
-        if (m.kind === Step1Kind.Hello || !peer.answered) {
+        if (m.kind === Step1Kind.Hello || !peer.answered || peer.resyncing) {
           peer.answered = true;
+          if (m.kind === Step1Kind.Recheck) peer.resyncing = false;
           peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)), 'step2');
         }
         if (m.kind === Step1Kind.Hello) {
@@ -429,6 +454,7 @@ export class MeshpartyProvider {
       case YjsTag.SyncStep2:
       case YjsTag.Update:
         this.#apply(from, m.update);
+        peer.gave = true;
         if (m.tag === YjsTag.SyncStep2 && !peer.synced) {
           peer.synced = true;
           this.#events.emit('peer-synced', { peer: from });
