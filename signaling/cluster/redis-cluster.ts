@@ -16,7 +16,7 @@
  * instances' members (announcing them as left), as they drop ours. Back: it syncs and
  * announces the differences. Never throws after start; every failure is a log line.
  */
-import { Redis } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
 import type { RelayLogger } from '../logger.js';
 import type { RedisClusterOptions } from './create-redis-cluster.js';
 import { parseClusterMessage, type ClusterMessage, type MemberTuple, type Namespace } from './messages.js';
@@ -52,6 +52,16 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   #losses = 0;
   /** Instances not to be swept before this time (ms), though their heartbeat is missing. */
   readonly #spare = new Map<string, number>();
+  /**
+   * What this instance tells the cluster within one turn of the event loop, sent as one
+   * MULTI ... EXEC at its end (see #queue): a membership change and its announcement (a
+   * join's `add` and `peer-joined`, a leave's `del` and `peer-left`, a takeover's `del` and
+   * `add`) reach the others together or not at all. Sent one by one, Redis lost between
+   * two of them (restarted, or the link cut) left the others' mirrors changed and their
+   * members never told, or told of a return whose `add` never came; a sync reconciles
+   * mirrors with member lists, not with what members were told, so that view stayed wrong.
+   */
+  #batch: ChainableCommander | undefined;
 
   constructor(
     options: RedisClusterOptions,
@@ -130,7 +140,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
       if (this.#cmd.status === 'ready') {
         const keyed = this.rooms.localMembers().filter(([, , , k]) => k !== '');
         const farewell = (async () => {
-          await Promise.all(keyed.map(([, room, id, k]) => this.#store.setRemembered(room, id, k, this.graceMs)));
+          for (const [, room, id, k] of keyed) this.#store.setRemembered(this.#queue(), room, id, k, this.graceMs);
+          await this.#flush();
           await this.#store.unregister(this.instanceId);
           await this.#cmd.publish(this.#store.channelAll(), JSON.stringify({ t: 'bye', i: this.instanceId }));
         })();
@@ -150,13 +161,13 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   added(ns: Namespace, room: string, id: string, k: string, n: string): void {
     if (!this.up) return; // a sync sends it later
-    this.#run(this.#store.addMember(this.instanceId, ns, room, id, k, n));
+    this.#store.addMember(this.#queue(), this.instanceId, ns, room, id, k, n);
     this.#publish(this.#store.channelAll(), { t: 'add', i: this.instanceId, ns, room, id, k, n });
   }
 
   removed(ns: Namespace, room: string, id: string, of: string, n: string): void {
     if (!this.up) return;
-    this.#run(this.#store.removeMember(of, ns, room, id));
+    this.#store.removeMember(this.#queue(), of, ns, room, id);
     this.#publish(this.#store.channelAll(), { t: 'del', i: this.instanceId, ns, room, id, of, n });
   }
 
@@ -174,12 +185,28 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   #publishKey(room: string, id: string, k: string, ms: number): void {
     if (!this.up) return;
-    this.#run(this.#store.setRemembered(room, id, k, ms));
+    this.#store.setRemembered(this.#queue(), room, id, k, ms);
     this.#publish(this.#store.channelAll(), { t: 'key', i: this.instanceId, room, id, k, ms });
   }
 
   #publish(channel: string, message: ClusterMessage): void {
-    this.#run(this.#cmd.publish(channel, JSON.stringify(message)));
+    this.#queue().publish(channel, JSON.stringify(message));
+  }
+
+  /** This turn's batch (see #batch), sent once the turn's synchronous work is done. */
+  #queue(): ChainableCommander {
+    if (!this.#batch) {
+      this.#batch = this.#cmd.multi();
+      queueMicrotask(() => this.#run(this.#flush()));
+    }
+    return this.#batch;
+  }
+
+  /** Send the batch now: before any command sent outside it, so per-sender order holds. */
+  #flush(): Promise<unknown> {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    return batch ? batch.exec() : Promise.resolve();
   }
 
   /** A command's failure is the connection's (logged by #lost); never an unhandled rejection. */
@@ -237,8 +264,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
    * stay listed.
    */
   #relist(ns: Namespace, room: string, id: string, own: MemberTuple | undefined): void {
-    if (own) this.#run(this.#store.addMember(this.instanceId, ns, room, id, own[3], own[4] ?? ''));
-    else this.#run(this.#store.removeMember(this.instanceId, ns, room, id));
+    if (own) this.#store.addMember(this.#queue(), this.instanceId, ns, room, id, own[3], own[4] ?? '');
+    else this.#store.removeMember(this.#queue(), this.instanceId, ns, room, id);
   }
 
   #dropped(reason: string): void {
@@ -282,6 +309,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
           // the stale snapshot came after that change and undid it everywhere (a member
           // lost for good, or a ghost).
           const sync: ClusterMessage = { t: 'sync', i: this.instanceId, members: own };
+          this.#run(this.#flush());
           await Promise.all([this.#store.register(this.instanceId, own, this.ttlMs), this.#cmd.publish(this.#store.channelAll(), JSON.stringify(sync))]);
           const { alive, dead } = await this.#store.instances(this.instanceId, known);
           const state = await Promise.all(alive.map(async (id) => [id, await this.#store.members(id)] as const));
@@ -326,7 +354,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     this.#spare.delete(id);
     const members = await this.#store.sweep(id);
     if (members === undefined) return; // its heartbeat is back: not dead after all
-    for (const [ns, room, peerId, k] of members) if (ns === 'r' && k !== '') this.#run(this.#store.setRemembered(room, peerId, k, this.graceMs, true));
+    for (const [ns, room, peerId, k] of members) if (ns === 'r' && k !== '') this.#store.setRemembered(this.#queue(), room, peerId, k, this.graceMs, true);
     this.#gone(id, 'expired');
   }
 

@@ -11,7 +11,7 @@
  * Everything read back is validated; bad entries are skipped and reported (`onBad`).
  * Internal to `signaling/`.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { isKeyHash, isMemberTuple, type MemberTuple, type Namespace } from './messages.js';
 
 /**
@@ -57,19 +57,22 @@ export class RedisStore {
     return previous !== null;
   }
 
-  addMember(instance: string, ns: Namespace, room: string, id: string, keyHash: string, n: string): Promise<unknown> {
-    return this.redis.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), memberValue(keyHash, n));
+  // The writes below go into a MULTI of the caller's (see RedisRelayCluster's batch).
+
+  addMember(to: ChainableCommander, instance: string, ns: Namespace, room: string, id: string, keyHash: string, n: string): void {
+    to.hset(this.#membersKey(instance), RedisStore.field(ns, room, id), memberValue(keyHash, n));
   }
 
-  removeMember(instance: string, ns: Namespace, room: string, id: string): Promise<unknown> {
-    return this.redis.hdel(this.#membersKey(instance), RedisStore.field(ns, room, id));
+  removeMember(to: ChainableCommander, instance: string, ns: Namespace, room: string, id: string): void {
+    to.hdel(this.#membersKey(instance), RedisStore.field(ns, room, id));
   }
 
   /** Remember (or with `hash` '', forget) a resume key. */
-  setRemembered(room: string, id: string, hash: string, ms: number, onlyIfNew = false): Promise<unknown> {
+  setRemembered(to: ChainableCommander, room: string, id: string, hash: string, ms: number, onlyIfNew = false): void {
     const key = this.#rememberedKey(room, id);
-    if (hash === '' || ms <= 0) return this.redis.del(key);
-    return onlyIfNew ? this.redis.set(key, hash, 'PX', Math.ceil(ms), 'NX') : this.redis.set(key, hash, 'PX', Math.ceil(ms));
+    if (hash === '' || ms <= 0) to.del(key);
+    else if (onlyIfNew) to.set(key, hash, 'PX', Math.ceil(ms), 'NX');
+    else to.set(key, hash, 'PX', Math.ceil(ms));
   }
 
   /** Every registered instance but `self`, split by whether its heartbeat is alive. */

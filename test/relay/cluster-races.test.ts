@@ -7,25 +7,11 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import type { Received, RelayTestClient } from './client.js';
-import { clusterStoppedAfterEach, joinKnowing, type ClusterRelay, pairAcross } from './cluster-support.js';
+import type { RelayTestClient } from './client.js';
+import { announcements, barrier, clusterStoppedAfterEach, joinKnowing, type ClusterRelay, pairAcross } from './cluster-support.js';
 
 const cluster = clusterStoppedAfterEach();
 const KEY = 'owner-key-0123456789abc';
-
-/** The room's announcements in `frames`, as `peer-joined alice` / `peer-left alice`. */
-const announcements = (frames: Received[]): string[] =>
-  frames.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left').map((m) => `${m.type} ${String(m.peerId)}`);
-
-/** Returns once each instance's news published so far has reached the other (a new room each way). */
-async function barrier(a: ClusterRelay, b: ClusterRelay): Promise<void> {
-  for (const [from, to] of [[a, b], [b, a]] as const) {
-    const rooms = to.relay.metrics().rooms;
-    const probe = await from.connect();
-    await probe.join(`probe-${Math.random()}`);
-    await waitFor(() => to.relay.metrics().rooms > rooms, 'the barrier', 5000);
-  }
-}
 
 /**
  * With every PUBLISH held (so no news crosses): x, lost on A, comes back through B (which

@@ -5,8 +5,9 @@
  */
 import { afterEach } from 'vitest';
 import { createRedisCluster, type LogEntry, type RedisClusterOptions, type SignalingServerOptions } from '../../signaling/index.js';
+import { waitFor } from '../support/net.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { startRelay, type RelayTestClient, type TestRelay } from './client.js';
+import { startRelay, type Received, type RelayTestClient, type TestRelay } from './client.js';
 
 export const TEST_HEARTBEAT_MS = 200;
 export const TEST_INSTANCE_TTL_MS = 1500;
@@ -78,4 +79,18 @@ export async function pairAcross(a: TestRelay, b: TestRelay): Promise<{ alice: R
   await joinKnowing(bob, 'r', ['alice'], { peerId: 'bob' });
   await alice.next((m) => m.type === 'peer-joined' && m.peerId === 'bob');
   return { alice, bob };
+}
+
+/** The room's announcements in `frames`, as `peer-joined alice` / `peer-left alice`. */
+export const announcements = (frames: Received[]): string[] =>
+  frames.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left').map((m) => `${m.type} ${String(m.peerId)}`);
+
+/** Returns once each instance's news published so far has reached the other (a new room each way). */
+export async function barrier(a: TestRelay, b: TestRelay): Promise<void> {
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    const rooms = to.relay.metrics().rooms;
+    const probe = await from.connect();
+    await probe.join(`probe-${Math.random()}`);
+    await waitFor(() => to.relay.metrics().rooms > rooms, 'the barrier', 5000);
+  }
 }

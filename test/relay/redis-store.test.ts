@@ -23,7 +23,9 @@ describe('RedisStore.remembered', () => {
     redis = new Redis(server.url);
     const bad: string[] = [];
     const store = new RedisStore(redis, 'p:', (reason) => bad.push(reason));
-    await store.setRemembered('r', 'alice', HASH, 60_000);
+    const batch = redis.multi();
+    store.setRemembered(batch, 'r', 'alice', HASH, 60_000);
+    await batch.exec();
     await redis.set('p:rk:garbage', 'zz', 'PX', 60_000);
     // The scan lists a key that expires before it is read (as a forget or an expiry can).
     const real = redis.scan.bind(redis);
