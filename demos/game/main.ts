@@ -6,6 +6,8 @@
 import { createLockstepSession, joinRoom, type LockstepSession, type Room } from '../../src/index.js';
 import { showSessionNotices } from './session-notices.js';
 import { bindKeyboard } from './keyboard.js';
+import { createSteering } from './steering.js';
+import { bindSwipes, bindTouchPad } from './touch.js';
 import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
@@ -108,8 +110,12 @@ async function main(): Promise<void> {
   $('ready').addEventListener('click', () => lobby!.set({ ready: !lobby!.me.ready }));
   $('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
 
-  const keyboard = bindKeyboard(window);
-  const s = createLockstepSession({ room: joined, game: lightCycles, inputDelay: 'auto', hashEvery: 10, input: keyboard.sample });
+  // Keyboard, on-screen pad and swipes all steer the same rider.
+  const steering = createSteering();
+  bindKeyboard(window, steering);
+  bindTouchPad($('pad'), steering);
+  bindSwipes($('arena'), steering);
+  const s = createLockstepSession({ room: joined, game: lightCycles, inputDelay: 'auto', hashEvery: 10, input: steering.sample });
   session = s;
   $('start').addEventListener('click', () => {
     if (s.status !== 'lobby' || lobby!.gameRunning) return;
@@ -161,5 +167,12 @@ void main();
     return { frame: f, hash: session?.hashAt(f) };
   },
   desyncs: () => session?.stats().desyncs ?? 0,
+  /** This page's rider: heading, the turn it has queued, alive; undefined before a game. */
+  rider: () => {
+    const c = session?.state?.cycles.find((x) => x.id === room?.selfId);
+    return c && { dir: c.dir, next: c.next, alive: c.alive };
+  },
+  /** The game's phase (countdown, play, over). */
+  phase: () => session?.state?.phase,
   stalls: () => session?.stats().stalls ?? 0,
 };
