@@ -100,9 +100,19 @@ export function createMesh(options: MeshOptions): Room {
 
   /** The first leave()'s promise: a second call waits for the same farewells. */
   let left: Promise<void> | undefined;
+  let leaving = false;
   const leave = (): Promise<void> => {
     if (left) return left;
     if (ctx.closed) return Promise.resolve();
+    if (!leaving) {
+      // Upper layers first, while the connections are open: what they send now (a
+      // provider's merged edits) is written ahead of the goodbye. A listener that calls
+      // leave() itself gets the rest done at once; its result is ours.
+      leaving = true;
+      events.emit('leaving', {});
+      if (left) return left;
+      if (ctx.closed) return Promise.resolve();
+    }
     ctx.closed = true;
     liveness?.stop();
     signals.stop();

@@ -173,6 +173,18 @@ export interface RoomEvents {
   'relay-refused': MeshpartyError;
   /** A peer's RTT was measured (heartbeat reply). */
   rtt: { id: PeerId; rttMs: number };
+  /**
+   * `leave()` was called: emitted first, while every connection is still open, before
+   * the goodbyes, `peer-left`s and status `closed`. What a listener sends now goes out
+   * ahead of the goodbye, so an upper layer hands over what it still holds back (a Yjs
+   * provider stops here and sends the edits it was merging).
+   *
+   * @example
+   * ```ts
+   * room.on('leaving', () => void room.broadcast(new TextEncoder().encode('bye for now')));
+   * ```
+   */
+  leaving: Record<string, never>;
 }
 
 /**

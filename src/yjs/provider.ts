@@ -260,6 +260,12 @@ export class MeshpartyProvider {
         if (gone?.gave && reason !== 'closed') this.#resync(); // ('closed': we are leaving)
         this.#emitStatus();
       }),
+      // Before the room says goodbye to anyone: hand every peer's merged edits to its
+      // connection now, ahead of the goodbye (at 'closed' the peers are gone and what an
+      // outbox still held was dropped). The provider itself stops at 'closed', as before.
+      room.on('leaving', () => {
+        for (const peer of this.#peers.values()) peer.outbox.drainAndClose();
+      }),
       room.on('status', (status) => {
         this.#emitStatus();
         // A closed room never opens again, and the Awareness's renewal timer would keep this

@@ -55,6 +55,24 @@ describe('joinRoom', () => {
     expect(await got).toBe(`hi over ${engine}`);
   });
 
+  it.each(NODE_WEBRTC_ENGINES)("what a 'leaving' listener sends reaches the peer before it hears we left (%s)", async (engine) => {
+    const r = await relay();
+    const impl = await nodeWebRtc(engine);
+    const a = await join({ relay: r.address.url, wrtc: impl });
+    const b = await join({ relay: r.address.url, wrtc: impl });
+    await waitFor(() => a.peers.has(b.selfId) && b.peers.has(a.selfId), 'a and b see each other', 30_000);
+    const seen: string[] = [];
+    b.channel('last-words').on('message', ({ data }) => seen.push(new TextDecoder().decode(data)));
+    b.on('peer-left', ({ id, reason }) => id === a.selfId && seen.push(`left: ${reason}`));
+    const words = a.channel('last-words');
+    a.on('leaving', () => {
+      for (let i = 0; i < 20; i++) void words.send(b.selfId, new TextEncoder().encode(`word ${i}`)).catch(() => {});
+    });
+    await a.leave();
+    await waitFor(() => seen.some((s) => s.startsWith('left')), 'b hears a left', 10_000);
+    expect(seen).toEqual([...Array.from({ length: 20 }, (_, i) => `word ${i}`), 'left: left']);
+  });
+
   it('rejects relay-unreachable after connectAttempts when nothing listens', async () => {
     const port = await freePort();
     await expect(join({ relay: `ws://127.0.0.1:${port}`, connectAttempts: 3 })).rejects.toMatchObject({ code: 'relay-unreachable', detail: { attempts: 3 } });

@@ -153,6 +153,21 @@ describe('yjs provider (fake room)', () => {
     await b.leave();
   });
 
+  it('room.leave() with the provider still open sends its queued edits ahead of the goodbye', async () => {
+    const { net, a, b, docA, docB, pa, pb } = await syncedPair();
+    for (let i = 0; i < 10; i++) docA.getText('t').insert(i, String(i)); // one in flight, the rest merged behind it
+    const order: string[] = [];
+    a.on('leaving', () => order.push('leaving'));
+    a.on('peer-left', () => order.push('peer-left'));
+    void a.leave(); // the provider stops at 'leaving', while b is still connected
+    await net.advance(500);
+    expect(docB.getText('t').toString()).toBe('0123456789');
+    expect(order).toEqual(['leaving', 'peer-left']);
+    expect(pa.idle).toBe(true);
+    pb.destroy();
+    await b.leave();
+  });
+
   it('sends the edit that made an observer destroy it or its doc (inside the transaction), then stops', async () => {
     const { clock, net, a, b, docA, docB, pa, pb } = await syncedPair();
     // The app closes the document when it is archived: Yjs runs observers before it emits
