@@ -249,7 +249,7 @@ export class RelayProtocol {
   private takeOver(old: ClientConnection, room: string, peerId: string, conn: ClientConnection | undefined): void {
     old.rooms.delete(room);
     this.rooms.remove(room, peerId);
-    this.resumeKeys.release(room, peerId, old, false);
+    this.resumeKeys.release(room, peerId, old, false, true);
     this.log({ level: 'info', event: 'peer-id-resumed', conn: conn?.id ?? 'other-instance', replaced: old.id, ip: conn?.ip ?? old.ip });
     old.send({ type: 'error', code: 'peer-id-resumed', message: 'another connection resumed this peer id with its resume key', room: room.slice(0, this.options.maxRoomNameLength) });
     if (old.rooms.size === 0 && old.topics.size === 0) old.end('resumed', CLOSE_CODES.normal, 'peer-id-resumed');

@@ -38,8 +38,11 @@ export interface SharedResumeKeys {
   owner(room: string, peerId: string): Buffer | undefined;
   /** Remember `peerId` in `room` for `hash` during `ms`, on every instance. */
   remember(room: string, peerId: string, hash: Buffer, ms: number): void;
-  /** The id was taken back or given up: forget it on every instance. */
-  forget(room: string, peerId: string): void;
+  /**
+   * The id was taken back, or given up (`givenUp`: the key hash its holder had, which left
+   * or closed on purpose): forget it on every instance.
+   */
+  forget(room: string, peerId: string, givenUp?: Buffer): void;
 }
 
 /** Resume keys of one relay instance, per (room, peer id) (internal to `signaling/`). */
@@ -80,14 +83,15 @@ export class ResumeKeys<C> {
 
   /**
    * `conn` no longer holds `peerId` in `room`. Remembered for the grace period when it
-   * disconnected (`remember`); an explicit leave gives the id up at once.
+   * disconnected (`remember`); an explicit leave gives the id up at once, and so does a
+   * takeover (`takenOver`: the id goes on, held by the connection that took it).
    */
-  release(room: string, peerId: string, conn: C, remember: boolean): void {
+  release(room: string, peerId: string, conn: C, remember: boolean, takenOver = false): void {
     const at = slot(room, peerId);
     const held = this.#held.get(at);
     if (!held || held.conn !== conn) return;
     this.#held.delete(at);
-    if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return this.shared?.forget(room, peerId);
+    if (!remember || this.graceMs <= 0 || this.maxRemembered <= 0) return this.shared?.forget(room, peerId, takenOver ? undefined : held.hash);
     if (this.shared) return this.shared.remember(room, peerId, held.hash, this.graceMs);
     this.#remembered.set(at, held.hash, this.graceMs);
   }

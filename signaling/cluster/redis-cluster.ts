@@ -18,6 +18,7 @@
  */
 import { Redis, type ChainableCommander } from 'ioredis';
 import type { RelayLogger } from '../logger.js';
+import { roomSlot } from '../remembered-ids.js';
 import type { RedisClusterOptions } from './create-redis-cluster.js';
 import { parseClusterMessage, type ClusterMessage, type MemberTuple, type Namespace } from './messages.js';
 import { RedisStore } from './redis-store.js';
@@ -27,6 +28,8 @@ import { SharedKeys } from './shared-keys.js';
 
 /** Messages held while a sync reads the others' state; past this the sync starts over. */
 const MAX_HELD = 100_000;
+/** Ids given up while cut off, kept for the next sync (see #givenUp); past this, oldest first dropped. */
+const MAX_GIVEN_UP = 10_000;
 
 /** One instance's membership of the cluster (internal: see createRedisCluster). */
 export class RedisRelayCluster implements RelayCluster, ClusterBus {
@@ -62,6 +65,15 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
    * mirrors with member lists, not with what members were told, so that view stayed wrong.
    */
   #batch: ChainableCommander | undefined;
+  /** Run if the batch fails to go out (see #publishKey). */
+  #batchLost: (() => void)[] = [];
+  /**
+   * Ids our members gave up (left, or closed on purpose) whose forgetting may not have
+   * reached Redis, per `room\0id`: [room, id, key hash]. Cut off, the others may have swept
+   * us, keeping each of our members' ids reserved for its key; after the next sync we
+   * forget those still remembered by that key, so the ids are free as a leave promises.
+   */
+  readonly #givenUp = new Map<string, [string, string, string]>();
 
   constructor(
     options: RedisClusterOptions,
@@ -92,7 +104,7 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     this.#store = new RedisStore(this.#cmd, prefix, (reason) => this.#dropped(reason));
     this.rooms = new SharedDirectory('r', this);
     this.topics = new SharedDirectory('t', this);
-    this.resumeKeys = new SharedKeys(this.rooms, (room, id, hash, ms) => this.#publishKey(room, id, hash, ms), Date.now);
+    this.resumeKeys = new SharedKeys(this.rooms, (room, id, hash, ms, givenUp) => this.#publishKey(room, id, hash, ms, givenUp), Date.now);
     for (const conn of [this.#cmd, this.#sub]) {
       conn.on('error', (err: Error) => this.#lost(err));
       conn.on('close', () => this.#lost(undefined));
@@ -183,10 +195,17 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     this.#log({ level: 'warn', event, ...fields });
   }
 
-  #publishKey(room: string, id: string, k: string, ms: number): void {
-    if (!this.up) return;
+  #publishKey(room: string, id: string, k: string, ms: number, givenUp?: string): void {
+    const untold = (): void => {
+      if (givenUp === undefined) return;
+      this.#givenUp.delete(roomSlot(room, id));
+      if (this.#givenUp.size >= MAX_GIVEN_UP) this.#givenUp.delete(this.#givenUp.keys().next().value!);
+      this.#givenUp.set(roomSlot(room, id), [room, id, givenUp]);
+    };
+    if (!this.up) return untold();
     this.#store.setRemembered(this.#queue(), room, id, k, ms);
     this.#publish(this.#store.channelAll(), { t: 'key', i: this.instanceId, room, id, k, ms });
+    this.#batchLost.push(untold);
   }
 
   #publish(channel: string, message: ClusterMessage): void {
@@ -204,9 +223,14 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
 
   /** Send the batch now: before any command sent outside it, so per-sender order holds. */
   #flush(): Promise<unknown> {
-    const batch = this.#batch;
+    const [batch, lost] = [this.#batch, this.#batchLost];
     this.#batch = undefined;
-    return batch ? batch.exec() : Promise.resolve();
+    this.#batchLost = [];
+    if (!batch) return Promise.resolve();
+    return batch.exec().catch((err: unknown) => {
+      for (const f of lost) f();
+      throw err;
+    });
   }
 
   /** A command's failure is the connection's (logged by #lost); never an unhandled rejection. */
@@ -330,6 +354,9 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
             this.#resyncWanted = true;
             continue;
           }
+          const givenUp = [...this.#givenUp.values()];
+          this.#givenUp.clear();
+          for (const [room, id, k] of givenUp) this.resumeKeys.forgetGivenUp(room, id, k);
           this.#synced = true;
           this.#outage = false;
           clearTimeout(this.#partition);

@@ -10,8 +10,8 @@ import type { SharedDirectory } from './shared-directory.js';
 /** A remembered id mirrored here beyond this many is forgotten, oldest first. */
 const MAX_MIRRORED = 100_000;
 
-/** Store and tell the others (see redis-cluster.ts): `hash` '' forgets. */
-export type KeyPublisher = (room: string, peerId: string, hash: string, ms: number) => void;
+/** Store and tell the others (see redis-cluster.ts): `hash` '' forgets (`givenUp`: see SharedResumeKeys.forget). */
+export type KeyPublisher = (room: string, peerId: string, hash: string, ms: number, givenUp?: string) => void;
 
 export class SharedKeys implements SharedResumeKeys {
   /** Remembered ids, as every instance told them. */
@@ -36,10 +36,17 @@ export class SharedKeys implements SharedResumeKeys {
     this.publish(room, peerId, hash.toString('hex'), ms);
   }
 
-  forget(room: string, peerId: string): void {
-    // Most joins forget nothing: only tell the cluster when something was remembered.
-    if (!this.#remembered.delete(slot(room, peerId))) return;
-    this.publish(room, peerId, '', 0);
+  forget(room: string, peerId: string, givenUp?: Buffer): void {
+    // Most joins forget nothing: only tell the cluster when something was remembered. A
+    // give-up is told anyway: another instance may remember the id without our knowing
+    // (it swept us, the holder's leave unheard, while we were cut off from Redis).
+    if (!this.#remembered.delete(slot(room, peerId)) && !givenUp) return;
+    this.publish(room, peerId, '', 0, givenUp?.toString('hex'));
+  }
+
+  /** Forget `peerId` if it is remembered by `hash`: its holder gave it up while that could not be told (see redis-cluster.ts). */
+  forgetGivenUp(room: string, peerId: string, hash: string): void {
+    if (this.#remembered.get(slot(room, peerId))?.toString('hex') === hash) this.forget(room, peerId, Buffer.from(hash, 'hex'));
   }
 
   /** Remember (or with `hash` '', forget) as told by the cluster. */

@@ -3,6 +3,7 @@
  * fail at an exact point: `cutAfterPublish()` lets the next PUBLISH a client sends reach
  * Redis, then cuts that connection, dropping every byte the client sent after it (never
  * executed), and the proxy stays down (new connections refused) until `restore()`.
+ * `cut()` drops every connection at once and stays down likewise: an instance cut off.
  * `holdReplies()` keeps what Redis sends its clients (replies, pub/sub news) until
  * `releaseReplies()`: the instance hears nothing meanwhile. Client commands are parsed as
  * RESP arrays, so a cut falls between two commands whatever the TCP chunks.
@@ -14,6 +15,8 @@ export interface RedisProxy {
   readonly url: string;
   /** Resolves once the next PUBLISH went through and its connection was cut. */
   cutAfterPublish(): Promise<void>;
+  /** Cut every connection now, and refuse new ones until `restore()`. */
+  cut(): void;
   /** Accept connections again after a cut. */
   restore(): void;
   holdReplies(): void;
@@ -95,6 +98,10 @@ export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
   return {
     url: `redis://127.0.0.1:${port}`,
     cutAfterPublish: () => new Promise<void>((resolve) => (cut = resolve)),
+    cut: () => {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
     restore: () => {
       down = false;
     },
