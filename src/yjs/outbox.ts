@@ -64,7 +64,8 @@ type InFlight =
 
 /** The send queue of one peer; see the module comment. */
 export class PeerOutbox {
-  #control: Array<{ message: Uint8Array; key?: string }> = [];
+  /** Sync messages, in order; a function is encoded only when its turn to be sent comes. */
+  #control: Array<{ message: Uint8Array | (() => Uint8Array); key?: string }> = [];
   #updates: Uint8Array[] = [];
   /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
   #encodedFirst: (() => Uint8Array) | undefined;
@@ -94,9 +95,11 @@ export class PeerOutbox {
   /**
    * Queue a sync message (step 1 / step 2); these go out in order, unmerged. One with a
    * `key` replaces a message of the same key still waiting, in its place: a peer that
-   * sends hello after hello gets one answer, not a copy of the document per hello.
+   * sends hello after hello gets one answer, not a copy of the document per hello. Pass
+   * a function to encode the message only when it is sent (a step 2 is a copy of the
+   * document: a flood of hellos must not make us encode one per hello).
    */
-  control(message: Uint8Array, key?: string): void {
+  control(message: Uint8Array | (() => Uint8Array), key?: string): void {
     if (this.#draining) return;
     const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
     if (waiting) waiting.message = message;
@@ -144,7 +147,8 @@ export class PeerOutbox {
     if (this.#closed || this.#draining) return;
     this.#draining = true;
     this.#drainUntil = this.clock.now() + DRAIN_FOR_MS;
-    this.#control = this.#control.filter((c) => c.message[0] !== YjsTag.SyncStep1);
+    // (A message still to be encoded is an answer, a step 2: kept.)
+    this.#control = this.#control.filter((c) => typeof c.message === 'function' || c.message[0] !== YjsTag.SyncStep1);
     this.#goodbye = goodbye && (() => goodbye);
     this.#awareness = this.#goodbye;
     if (this.#inFlight === 0 && this.#nothingWaiting()) return this.close(); // and its retry timer
@@ -262,7 +266,8 @@ export class PeerOutbox {
 
   /** The next message to send, with what it was made of. */
   #next(): { flight: InFlight; message: Uint8Array } | undefined {
-    const control = this.#control.shift()?.message;
+    const waiting = this.#control.shift()?.message;
+    const control = typeof waiting === 'function' ? waiting() : waiting;
     if (control) return { flight: { kind: 'sync', message: control }, message: control };
     if (this.#updates.length > 0) {
       const parts = this.#updates.splice(0, this.#mergeAtMost);

@@ -448,7 +448,10 @@ export class MeshpartyProvider {
         if (m.kind === Step1Kind.Hello || !peer.answered || peer.resyncing) {
           peer.answered = true;
           if (m.kind === Step1Kind.Recheck) peer.resyncing = false;
-          peer.outbox.control(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)), 'step2');
+          // Encoded when sent, from the document as it is then: hellos that pile up while
+          // the channel is busy cost one encoding of the document, not one each.
+          const { stateVector } = m;
+          peer.outbox.control(() => encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, stateVector)), 'step2');
         }
         if (m.kind === Step1Kind.Hello) {
           peer.outbox.control(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)), 'recheck');
