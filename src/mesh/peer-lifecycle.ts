@@ -105,6 +105,9 @@ export function createPeerLifecycle(
 
   const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection | undefined => {
     clearTimers(r);
+    // A `peer-left` listener of the connection this one replaces may have left the room:
+    // a transport made now would outlive leave() until its connect timeout.
+    if (ctx.closed) return undefined;
     let transport;
     try {
       transport = transports.create({ localId: ctx.selfId, remoteId: r.id, initiator });

@@ -146,6 +146,29 @@ describe('heartbeats and liveness', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('makes no connection after a peer-left listener leaves the room on a replaced connection', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+    const a = net.join('r', { peerId: 'a' });
+    const b = net.join('r', { peerId: 'b' });
+    await net.advance(1000);
+    const [initiator, responder, initiatorId] = shouldInitiate('a', 'b') ? [a, b, 'a'] : [b, a, 'b'];
+    const left: string[] = [];
+    responder.on('peer-left', ({ reason }) => {
+      left.push(reason);
+      void responder.leave();
+    });
+    // Only the initiator sees the failure: its new offer makes the responder replace its connection.
+    net.wire.fail('a', 'b', initiatorId);
+    await net.advance(1000);
+    expect(left).toEqual(['replaced']);
+    expect(responder.status).toBe('closed');
+    await initiator.leave();
+    await net.settle();
+    // The responder answered the offer after leave(): a transport and its connect timer outlived it.
+    expect(clock.pending).toBe(0);
+  });
+
   it('reports a peer that leaves on purpose at once (goodbye), with no reconnect', async () => {
     const { net, rooms, all, left } = setup(['a', 'b', 'c']);
     await net.advance(1000);
