@@ -68,6 +68,10 @@ export function bindSwipes(surface: HTMLElement, steering: Steering, minPx = 24)
   const move = (e: PointerEvent) => {
     const start = from.get(e.pointerId);
     if (!start) return;
+    // Nothing pressed: the stroke ended where we did not hear it (a mouse has no implicit
+    // capture, so a button released off the arena sends its pointerup elsewhere), and a
+    // bare mouse passing over the arena must not steer.
+    if (e.buttons === 0) return void from.delete(e.pointerId);
     const [dx, dy] = [e.clientX - start.x, e.clientY - start.y];
     if (Math.max(Math.abs(dx), Math.abs(dy)) < minPx) return;
     const dir: Direction = Math.abs(dx) >= Math.abs(dy) ? (dx > 0 ? 'right' : 'left') : dy > 0 ? 'down' : 'up';
