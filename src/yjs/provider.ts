@@ -42,7 +42,7 @@ import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-b
 export interface YjsProviderOptions {
   /** The document's name in the room; peers with the same name share the document. */
   name: string;
-  /** Presence to share; a new Awareness on `doc` when omitted. */
+  /** Presence to share (its local state outlives the provider); a new Awareness on `doc` when omitted. */
   awareness?: Awareness;
   /** Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence, 64 presence clients per peer). */
   limits?: Partial<YjsLimits>;
@@ -313,7 +313,8 @@ export class MeshpartyProvider {
    * Stop syncing: send the edits and sync answers still queued for each peer (so an edit
    * typed just before is not lost to peers that stay; one refused while the peer's queue
    * is full is retried for up to 5 minutes, or until the peer leaves), tell peers our
-   * presence is gone, unsubscribe (and destroy the Awareness if the provider created it).
+   * presence is gone, unsubscribe (and destroy the Awareness if the provider created it;
+   * one the app passed keeps its local state, for tab sync or a provider opened later).
    * Idempotent; the room stays open. Called by itself when the doc is destroyed or the
    * room closes (`room.leave()`, or a room that ends for good; at once for a provider made
    * on a room already closed), so leaving a room releases its providers. An awareness
@@ -345,8 +346,11 @@ export class MeshpartyProvider {
     const self = this.awareness.clientID;
     // Presence changes run the app's awareness listeners, which may throw (its UI already
     // torn down): that must not stop the teardown halfway, with queues and timers alive.
-    if (this.awareness.getLocalState() !== null) this.#presenceChange(() => removeAwarenessStates(this.awareness, [self], this));
-    const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self])) : undefined;
+    // The app's own Awareness keeps its local state: others may share it (tab sync shows
+    // this tab to the other tabs through it, room or not), so the goodbye says our state
+    // is gone at its current clock, which removes it at a peer that has it.
+    if (this.#ownsAwareness && this.awareness.getLocalState() !== null) this.#presenceChange(() => removeAwarenessStates(this.awareness, [self], this));
+    const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self], new Map())) : undefined;
     const peers = [...this.#peers];
     this.#peers.clear();
     for (const [, peer] of peers) {

@@ -156,6 +156,33 @@ describe('tab sync', () => {
     peer.destroy();
   });
 
+  it('a tab whose room closes (its provider stops) stays in the other tabs\' presence', async () => {
+    const name = freshName();
+    const hub = new FakeHub();
+    const [docA, docB, docPeer] = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
+    const awA = new Awareness(docA);
+    const awB = new Awareness(docB);
+    awA.setLocalStateField('user', { name: 'Ada' });
+    tab(docA, name, awA);
+    tab(docB, name, awB);
+    const roomA = hub.join('a');
+    createYjsProvider(roomA, docA, { name: 'main', awareness: awA, log: quiet });
+    const peer = createYjsProvider(hub.join('peer'), docPeer, { name: 'main', log: quiet });
+    await waitFor(() => peer.awareness.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at the peer');
+    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at tab b');
+
+    // A's room ends (left, or closed for good: a wrong password); its provider stops with it.
+    roomA.events.emit('status', 'closed');
+    await waitFor(() => !peer.awareness.getStates().has(docA.clientID), 'the peer is told a is gone');
+    // The tab is still open and synced with tab b: its presence stays, and changes still go.
+    expect(awA.getLocalState()).toEqual({ user: { name: 'Ada' } });
+    awA.setLocalStateField('user', { name: 'Ada L' });
+    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada L', 'a\'s renamed presence at tab b');
+    peer.destroy();
+    awA.destroy();
+    awB.destroy();
+  });
+
   it('refuses a bad name and a missing BroadcastChannel with stable codes', () => {
     const doc = new Y.Doc();
     const codeOf = (f: () => unknown) => {
