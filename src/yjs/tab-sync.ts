@@ -52,8 +52,9 @@ export type BroadcastChannelConstructor = new (name: string) => BroadcastChannel
  *
  * @example
  * ```ts
- * // One name per room, password and document, like the page's IndexedDB store.
- * const options: TabSyncOptions = { name: `notes:${passwordHash}:main`, awareness: provider.awareness };
+ * // One name per room, password and document, like the page's IndexedDB store; the
+ * // Awareness is the app's, given to the provider too.
+ * const options: TabSyncOptions = { name: `notes:${passwordHash}:main`, awareness };
  * ```
  */
 export interface TabSyncOptions {
@@ -64,7 +65,11 @@ export interface TabSyncOptions {
    * text). Up to 512 characters.
    */
   name: string;
-  /** Presence to share with the other tabs (pass the provider's); a new Awareness on `doc` when omitted. */
+  /**
+   * Presence to share with the other tabs: make it yourself and give it to the provider
+   * too (one a provider made is cleared when the provider stops, e.g. its room closes).
+   * A new Awareness on `doc` when omitted.
+   */
   awareness?: Awareness;
   /** The BroadcastChannel constructor (default `globalThis.BroadcastChannel`). */
   BroadcastChannel?: BroadcastChannelConstructor;
@@ -85,7 +90,7 @@ export interface TabSyncOptions {
  * ```
  */
 export interface TabSyncEvents {
-  /** How many other tabs of this document have said hello and not goodbye. */
+  /** How many other tabs of this document have said hello and not goodbye (one that crashed stays counted). */
   tabs: { count: number };
   /** A message on the channel was dropped; nothing of it was applied. */
   dropped: { reason: string };
@@ -120,8 +125,9 @@ interface OtherTab {
 /**
  * Keeps a Y.Doc (and its presence) in sync with the other tabs of this browser that use
  * the same `name`. `destroy()` says goodbye, so the other tabs drop this tab's presence
- * at once (call it on `pagehide`); a tab that crashes is dropped by y-protocols' 30 s
- * presence timeout.
+ * at once (call it on `pagehide`, and make a new one on a `pageshow` whose `persisted` is
+ * true: the page came back from the back/forward cache); a tab that crashes is dropped by
+ * y-protocols' 30 s presence timeout. Only each tab's own presence goes between tabs.
  *
  * @example
  * ```ts
