@@ -291,8 +291,13 @@ export class TabSync {
     if (!tab) return;
     this.#tabs.delete(id);
     const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
-    const gone = [...tab.clients].filter((c) => !stillHere.has(c) && this.awareness.states.has(c));
+    const left = [...tab.clients].filter((c) => !stillHere.has(c) && c !== this.awareness.clientID);
+    const gone = left.filter((c) => this.awareness.states.has(c));
     if (gone.length > 0) this.#quietly(() => removeAwarenessStates(this.awareness, gone, this));
+    // Forget their clocks too: a tab that starts tab sync again on the same Awareness (back
+    // from the back/forward cache) sends the clock we last saw, and y-protocols applies a
+    // state only when its clock is newer, so it would stay hidden until its 15 s renewal.
+    for (const client of left) this.awareness.meta.delete(client);
     this.#events.emit('tabs', { count: this.#tabs.size });
   }
 

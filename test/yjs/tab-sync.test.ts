@@ -93,6 +93,25 @@ describe('tab sync', () => {
     awB.destroy();
   });
 
+  it('a tab that starts tab sync again after its goodbye (back from the back/forward cache) shows again at once', async () => {
+    const name = freshName();
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const awA = new Awareness(docA);
+    const awB = new Awareness(docB);
+    awA.setLocalStateField('user', { name: 'Ada' });
+    const ta = tab(docA, name, awA);
+    tab(docB, name, awB);
+    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at b');
+    ta.destroy(); // pagehide
+    await waitFor(() => !awB.getStates().has(docA.clientID), 'a\'s presence gone at b');
+    // pageshow (persisted): same doc and Awareness, so the same client and clock as before.
+    tab(docA, name, awA);
+    // Well before y-protocols' 15 s renewal would send the state again with a newer clock.
+    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at b again', 2000);
+    awA.destroy();
+    awB.destroy();
+  });
+
   it('drops whatever on the channel is not a well-formed message, applying nothing of it', async () => {
     const name = freshName();
     const doc = new Y.Doc();
