@@ -41,9 +41,26 @@ export class InputExchange<S, I> {
     if (this.c.myNext > limit) return;
     // Read only when a frame takes the value: a read while waiting for other players would
     // be replaced by the next one, and an input that latches a key tap would lose the tap.
-    if (this.c.opts.input) this.c.localInput = this.c.game.input.encode(this.c.opts.input());
+    if (this.c.opts.input) this.readInput(this.c.opts.input);
     while (this.c.myNext <= limit) mine.put(this.c.myNext++, this.c.localInput);
   }
+
+  /**
+   * Take the app's input, or keep the last one when `input()` throws or returns what the
+   * game's input cannot encode (a buggy key sampler): a throw here would fail every tick
+   * before it sends, and every player would stall on us for good. Logged once per run of failures.
+   */
+  private readInput(input: () => I): void {
+    try {
+      this.c.localInput = this.c.game.input.encode(input());
+      this.inputFailing = false;
+    } catch (err) {
+      if (!this.inputFailing) this.c.log(`input() failed, playing the last input until it works: ${(err as Error)?.stack ?? err}`);
+      this.inputFailing = true;
+    }
+  }
+
+  private inputFailing = false;
 
   sendInputs(): void {
     this.c.relay.tick();

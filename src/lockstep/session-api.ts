@@ -69,6 +69,8 @@ export interface LockstepSessionOptions<S, I> {
    * Read for the local input once per tick that gives this player new input frames (not
    * while the session waits for other players, so a value it returns always reaches a
    * frame: it may latch a key tap until read); otherwise the last `setInput` value is used.
+   * When it throws or returns what `game.input` cannot encode, the last input is played on
+   * (logged once per run of failures), so a broken sampler never stalls the game.
    */
   input?: () => I;
   /** Where dropped messages and protocol oddities are reported (default console.warn). */
