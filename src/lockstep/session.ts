@@ -45,7 +45,7 @@ import { type Control, Kind, type Role, type SessionConfig, decodeControl, gener
  * Create a lockstep session over a room. Throws `bad-argument` for a numeric option out of
  * range (`tickHz` 1–255, `hashEvery` ≥ 1, `maxPlayers` 1–256, whole numbers; `inputDelay`
  * a finite number or `'auto'`), and `channel-in-use` while another session holds the
- * room's channel prefix.
+ * room's channel prefix. On a room already closed it is `stopped` (reason `room-closed`) from the start.
  *
  * @example
  * ```ts
@@ -104,6 +104,9 @@ class Session<S, I> implements LockstepSession<S, I> {
       }),
       c.room.on('status', (status) => status === 'closed' && c.ticker.stop('room-closed')),
     );
+    // A room closed already (left, or a session made after its room ended) sends no status
+    // again: without this the session would sit in the lobby, or tick a game nobody hears, for good.
+    if (c.room.status === 'closed') return void c.ticker.stop('room-closed');
     c.admission.sayHello();
   }
 

@@ -46,3 +46,16 @@ it('a second session on the same prefix in a room is refused until the first sto
   for (const s of [again, other, b]) s.leave();
   await Promise.all([ra!.leave(), rb!.leave()]);
 });
+
+it('a session made on a room already closed is stopped (room-closed) at once: it neither waits in the lobby nor starts', async () => {
+  const n = net(6);
+  const [ra] = await connect(n, ['a', 'b']);
+  await ra!.leave();
+  const s = walk(ra!, n, 0);
+  expect(s.status).toBe('stopped');
+  expect(() => s.start({ seed: 1 })).toThrow(expect.objectContaining({ code: 'already-started' }));
+  await n.advance(1000);
+  expect([s.status, s.frame]).toEqual(['stopped', 0]);
+  // It released its channel prefix: another session on that room may be made (stopped too).
+  expect(walk(ra!, n, 0).status).toBe('stopped');
+});
