@@ -106,8 +106,8 @@ class Session<S, I> implements LockstepSession<S, I> {
     );
     // A room closed already (left, or a session made after its room ended) sends no status
     // again: without this the session would sit in the lobby, or tick a game nobody hears, for good.
-    if (c.room.status === 'closed') return void c.ticker.stop('room-closed');
-    c.admission.sayHello();
+    if (c.room.status === 'closed') c.ticker.stop('room-closed');
+    else c.admission.sayHello();
   }
 
   // ---- public API -------------------------------------------------------------------
