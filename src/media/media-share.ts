@@ -35,7 +35,8 @@ export interface RemoteMediaStream {
   readonly label: string;
   /**
    * What the publisher has muted with `setMuted` (its muted tracks send silence or black
-   * frames): show a "camera off" picture or a muted-mic mark. A change comes as `stream-updated`.
+   * frames), or whose tracks have all ended (an unplugged camera, the mic still on): show
+   * a "camera off" picture or a muted-mic mark. A change comes as `stream-updated`.
    */
   readonly muted: MutedKinds;
 }
@@ -131,7 +132,8 @@ export interface MediaShare {
    * function that stops sharing it. Mute with `track.enabled = false` (no renegotiation).
    * A stream whose tracks have all ended stops being shared by itself: ended by the browser
    * (its "stop sharing" button) at once, by `track.stop()` (which fires no event) within a
-   * second. Throws `bad-argument` (not a stream, or over 16 shared at once, or a
+   * second. When only one kind's tracks end (the camera unplugged, the mic still on),
+   * peers get that kind as muted (`stream-updated`). Throws `bad-argument` (not a stream, or over 16 shared at once, or a
    * label over 128 characters) or `closed` (after `destroy()`).
    */
   publish(stream: MediaStream, options?: PublishOptions): () => void;
@@ -196,7 +198,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   // `hello` what the other set up), and a refused one leaves no listener and sends nothing.
   const release = channel.claim('a media share (destroy() it first, or pass another options.channel)');
   const events = new Emitter<MediaShareEvents>();
-  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; muted: MutedKinds; stopWatching: () => void }>();
+  /** `ended`: the kinds whose tracks have all ended (an unplugged camera), announced as muted. */
+  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; muted: MutedKinds; ended: MutedKinds; stopWatching: () => void }>();
   const connections = new Map<PeerId, PeerMedia>();
   /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
   const announced = new Map<PeerId, Map<string, AnnouncedStream>>();
@@ -221,7 +224,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     });
   };
 
-  const catalog = (): AnnouncedStream[] => [...published.values()].map(({ stream, label, muted }) => ({ id: stream.id, label, muted }));
+  const catalog = (): AnnouncedStream[] =>
+    [...published.values()].map(({ stream, label, muted, ended }) => ({ id: stream.id, label, muted: { audio: muted.audio || ended.audio, video: muted.video || ended.video } }));
 
   const connect = (peer: PeerId): PeerMedia => {
     let media = connections.get(peer);
@@ -454,7 +458,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      published.set(stream.id, { stream, label, maxBitrate, muted: NOT_MUTED, stopWatching: stopWhenEnded(stream, stop) });
+      const entry = { stream, label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
+      entry.stopWatching = stopWhenEnded(stream, stop, (ended) => {
+        entry.ended = ended;
+        announce();
+      });
+      published.set(stream.id, entry);
       announce();
       for (const peer of room.peers.keys()) {
         const media = connect(peer);
@@ -482,15 +491,24 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
 const ENDED_CHECK_MS = 1000;
 
 /**
- * Stop sharing `stream` once every track of it has ended; returns the function that stops
- * watching. `ended` fires only when the engine ends a track (the browser's "stop sharing"
- * bar, an unplugged camera), never for `track.stop()`, so the tracks are also checked
- * every second: an app that stops its tracks would otherwise leave its peers a frozen tile.
+ * Stop sharing `stream` once every track of it has ended, and call `onKindEnded` when the
+ * kinds whose tracks have all ended change (an unplugged camera, the mic still on: peers
+ * would otherwise keep its last frame frozen, with no word of it); returns the function
+ * that stops watching. `ended` fires only when the engine ends a track (the browser's
+ * "stop sharing" bar, an unplugged camera), never for `track.stop()`, so the tracks are
+ * also checked every second: an app that stops its tracks would otherwise leave its peers a frozen tile.
  */
-function stopWhenEnded(stream: MediaStream, stop: () => void): () => void {
+function stopWhenEnded(stream: MediaStream, stop: () => void, onKindEnded: (ended: MutedKinds) => void): () => void {
   const tracks = stream.getTracks();
+  const kindEnded = (kind: string) => {
+    const of = tracks.filter((t) => t.kind === kind);
+    return of.length > 0 && of.every((t) => t.readyState === 'ended');
+  };
+  let last: MutedKinds = NOT_MUTED;
   const onEnded = () => {
-    if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) stop();
+    if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) return stop();
+    const ended = { audio: kindEnded('audio'), video: kindEnded('video') };
+    if (ended.audio !== last.audio || ended.video !== last.video) onKindEnded((last = ended));
   };
   const watchable = tracks.filter((t) => typeof t.addEventListener === 'function');
   for (const t of watchable) t.addEventListener('ended', onEnded);

@@ -20,6 +20,7 @@ interface Member {
   room: Room;
   media: MediaShare;
   added: RemoteMediaStream[];
+  updated: RemoteMediaStream[];
   removed: RemoteMediaStream[];
 }
 
@@ -28,8 +29,9 @@ async function pair(seed: number): Promise<[Member, Member]> {
   const members = ['a', 'b'].map((id) => {
     const room = net.join('call', { peerId: id });
     const media = createMediaShare(room, { wrtc, logger: silentLogger() });
-    const m: Member = { room, media, added: [], removed: [] };
+    const m: Member = { room, media, added: [], updated: [], removed: [] };
     media.on('stream-added', (s) => m.added.push(s));
+    media.on('stream-updated', (s) => m.updated.push(s));
     media.on('stream-removed', (s) => m.removed.push(s));
     cleanups.push(async () => {
       media.destroy();
@@ -76,5 +78,25 @@ describe('a published stream whose tracks are stopped', () => {
     stopSharing(); // still harmless
     await new Promise((r) => setTimeout(r, 300));
     expect([b.added.length, b.removed.length]).toEqual([1, 1]);
+  }, 30_000);
+
+  it('one kind ended (the camera unplugged, the mic still on) is announced as muted: peers mark the tile camera off, not a frozen picture', async () => {
+    const [a, b] = await pair(43);
+    const { stream, video } = cameraAndMic();
+    a.media.publish(stream, { label: 'camera' });
+    await until('b shows the camera', () => b.added.length === 1);
+    expect(b.added[0]!.muted).toEqual({ audio: false, video: false });
+
+    video.stop(); // like an unplugged camera's track; its end fires no event here, so the check finds it
+    await until('b is told the video is gone', () => b.updated.length === 1, 5000);
+    expect(b.updated[0]!.muted).toEqual({ audio: false, video: true });
+    expect(b.media.remoteStreams().map((s) => s.muted)).toEqual([{ audio: false, video: true }]);
+    expect(b.removed).toEqual([]);
+
+    // Unmuting the camera cannot bring an ended track back: still marked off.
+    a.media.setMuted(stream, { video: false });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(b.updated.length).toBe(1);
+    expect(b.removed).toEqual([]);
   }, 30_000);
 });
