@@ -252,7 +252,8 @@ export interface LockstepSession<S, I> {
    * of its inputs mattered and play the winning one (`start-lost`, then `started`), even
    * when both pass the same `seed` (a game is named by its seed and its starter).
    * Throws a MeshpartyError `already-started` unless the session is in the lobby
-   * (`status`), and `no-players` when nobody would play.
+   * (`status`), `no-players` when nobody would play, and `bad-argument` when `players` or
+   * `spectators` lists a peer twice.
    */
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;

@@ -157,6 +157,11 @@ class Session<S, I> implements LockstepSession<S, I> {
       options.players ?? [...(this.#c.role === 'player' ? [this.#c.selfId] : []), ...connected.filter((p) => hello(p)?.role === 'player' && !hello(p)!.started)];
     const spectators =
       options.spectators ?? [...(this.#c.role === 'spectator' ? [this.#c.selfId] : []), ...connected.filter((p) => hello(p)?.role === 'spectator' && !hello(p)!.started)];
+    // A peer listed twice would be seated twice (ctx.players, game.init) on every peer.
+    for (const [name, list] of [['players', players], ['spectators', spectators]] as const) {
+      const twice = list.find((p, i) => list.indexOf(p) !== i);
+      if (twice !== undefined) throw new MeshpartyError('bad-argument', `start(): ${name} lists ${twice} twice`, { option: name, peer: twice });
+    }
     const max = this.#c.opts.maxPlayers ?? 8;
     const seated = players.slice(0, max);
     const watching = [...spectators, ...players.slice(max)].filter((p) => !seated.includes(p));

@@ -55,4 +55,19 @@ describe('lockstep session options', () => {
     sa.leave();
     sb.leave();
   });
+  it('start() refuses a players or spectators list naming a peer twice with bad-argument, and starts nothing', async () => {
+    const n = net(4);
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const [a, b, c] = rooms.map((room) => createLockstepSession({ room, game: makeWalkGame(), clock: n.clock, log: () => {} }));
+    await n.advance(200);
+    expect(() => a!.start({ seed: 1, players: ['a', 'b', 'a'] })).toThrow(expect.objectContaining({ code: 'bad-argument', detail: { option: 'players', peer: 'a' } }));
+    expect(() => a!.start({ seed: 1, players: ['a'], spectators: ['c', 'c'] })).toThrow(expect.objectContaining({ code: 'bad-argument', detail: { option: 'spectators', peer: 'c' } }));
+    await n.advance(500);
+    expect([a!.status, b!.status, c!.status]).toEqual(['lobby', 'lobby', 'lobby']);
+    const started: string[][] = [];
+    b!.on('started', ({ players }) => started.push(players));
+    a!.start({ seed: 1, players: ['a', 'b'] });
+    await n.advance(500);
+    expect(started).toEqual([['a', 'b']]);
+  });
 });
