@@ -192,6 +192,12 @@ export interface LockstepEvents {
    * ```
    */
   'start-lost': { frame: number; starter: PeerId; winner: PeerId };
+  /**
+   * The session ended for good: `left` (`leave()`), `room-closed`, `dropped` (the others
+   * dropped this peer), or `game-error`: the game's `step`, `serialize` or `hash` threw (the
+   * error is logged), so this peer left the game; the others play on without it, or stop
+   * too when the throw is deterministic.
+   */
   stopped: { reason: string };
 }
 

@@ -4,6 +4,7 @@
  * their frames, and stopping.
  */
 import { byId, type SessionCore } from './session-core.js';
+import { Kind } from './wire.js';
 
 export class Ticker<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
@@ -64,6 +65,7 @@ export class Ticker<S, I> {
           this.c.inputs.produceInputs();
           if (!this.tryStep()) break;
         }
+        if ((this.c.status as SessionCore<S, I>['status']) === 'stopped') return; // the game's code threw (gameFailed)
         this.c.inputs.produceInputs();
         if (++this.c.ticks % 30 === 0) {
           for (const p of this.c.hellos.keys()) this.c.proposals.maybeAdmit(p);
@@ -93,7 +95,12 @@ export class Ticker<S, I> {
       }
       return false;
     }
-    sim.advance(new Map(need.map((p) => [p, this.c.streams.get(p)!.get(f)!])), joined, left);
+    try {
+      sim.advance(new Map(need.map((p) => [p, this.c.streams.get(p)!.get(f)!])), joined, left);
+    } catch (err) {
+      this.gameFailed(err, f);
+      return false;
+    }
     this.c.joinsAt.delete(f);
     this.c.dropsAt.delete(f);
     for (const p of joined) {
@@ -111,7 +118,14 @@ export class Ticker<S, I> {
       this.c.events.emit('player-left', { peer: p, atFrame: f });
     }
     if (left.length) this.c.admission.flushDeferredJoins();
-    if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
+    if (sim.frame % this.c.config.hashEvery === 0) {
+      try {
+        this.c.hashing.hashFrame(); // game.serialize and game.hash
+      } catch (err) {
+        this.gameFailed(err, sim.frame);
+        return false;
+      }
+    }
     if ((sim.frame & 255) === 0) {
       this.c.inputs.prune(sim.frame - 512);
       this.c.hashes.prune(sim.frame - 1200);
@@ -123,6 +137,19 @@ export class Ticker<S, I> {
     }
     this.c.events.emit('frame', { frame: sim.frame });
     return true;
+  }
+
+  /**
+   * The game's own code (step, decode, serialize, hash) threw at `frame`. Retrying would
+   * throw again every tick, with no input sent, so every player stalled on us for good with
+   * nothing but a log line each tick: leave the game instead (the others drop us, or stop
+   * too when the failure is deterministic) and stop with reason `game-error`.
+   */
+  gameFailed(err: unknown, frame: number): void {
+    this.c.log(`the game threw at frame ${frame}: leaving the game: ${(err as Error)?.stack ?? err}`);
+    const since = this.c.since.get(this.c.selfId) ?? 0;
+    for (const p of this.c.members()) this.c.sendCtl(p, { kind: Kind.leave, gen: this.c.gen, peer: this.c.selfId, since });
+    this.stop('game-error');
   }
 
   estimateAdvantage(): number {
