@@ -128,7 +128,8 @@ export interface PublishOptions {
  */
 export interface MediaShare {
   /**
-   * Share `stream` (its tracks at this moment) with every peer, now and later. Returns the
+   * Share `stream` (its tracks at this moment: tracks added to or taken from it later change
+   * nothing; to switch cameras, publish the new stream and stop the old) with every peer, now and later. Returns the
    * function that stops sharing it. Mute with `track.enabled = false` (no renegotiation).
    * A stream whose tracks have all ended stops being shared by itself: ended by the browser
    * (its "stop sharing" button) at once, by `track.stop()` (which fires no event) within a
@@ -198,8 +199,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   // `hello` what the other set up), and a refused one leaves no listener and sends nothing.
   const release = channel.claim('a media share (destroy() it first, or pass another options.channel)');
   const events = new Emitter<MediaShareEvents>();
-  /** `ended`: the kinds whose tracks have all ended (an unplugged camera), announced as muted. */
-  const published = new Map<string, { stream: MediaStream; label: string; maxBitrate: number | undefined; muted: MutedKinds; ended: MutedKinds; stopWatching: () => void }>();
+  /**
+   * `tracks`: the stream's tracks when it was published, the ones sent (to a peer joining
+   * later too) and stopped: the app may swap tracks in its stream meanwhile. `ended`: the
+   * kinds whose tracks have all ended (an unplugged camera), announced as muted.
+   */
+  const published = new Map<string, { stream: MediaStream; tracks: MediaStreamTrack[]; label: string; maxBitrate: number | undefined; muted: MutedKinds; ended: MutedKinds; stopWatching: () => void }>();
   const connections = new Map<PeerId, PeerMedia>();
   /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
   const announced = new Map<PeerId, Map<string, AnnouncedStream>>();
@@ -250,7 +255,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       logger,
     });
     connections.set(peer, media);
-    for (const { stream, maxBitrate } of published.values()) for (const track of stream.getTracks()) media.addTrack(track, stream, maxBitrate);
+    for (const { stream, tracks, maxBitrate } of published.values()) for (const track of tracks) media.addTrack(track, stream, maxBitrate);
     return media;
   };
 
@@ -434,7 +439,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     entry.stopWatching();
     if (closed) return;
     announce();
-    for (const media of connections.values()) for (const track of stream.getTracks()) media.removeTrack(track);
+    for (const media of connections.values()) for (const track of entry.tracks) media.removeTrack(track);
   };
 
   const destroy = () => {
@@ -458,7 +463,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      const entry = { stream, label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
+      const entry = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
       entry.stopWatching = stopWhenEnded(stream, stop, (ended) => {
         entry.ended = ended;
         announce();
@@ -467,7 +472,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       announce();
       for (const peer of room.peers.keys()) {
         const media = connect(peer);
-        for (const track of stream.getTracks()) media.addTrack(track, stream, maxBitrate);
+        for (const track of entry.tracks) media.addTrack(track, stream, maxBitrate);
       }
       return stop;
     },
@@ -476,7 +481,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const entry = stream ? published.get(stream.id) : undefined;
       if (!entry || entry.stream !== stream) throw new MeshpartyError('bad-argument', 'setMuted() takes a stream published on this share');
       const muted = { audio: change.audio ?? entry.muted.audio, video: change.video ?? entry.muted.video };
-      for (const track of stream.getTracks()) if (track.kind === 'audio' || track.kind === 'video') track.enabled = !muted[track.kind];
+      for (const track of entry.tracks) if (track.kind === 'audio' || track.kind === 'video') track.enabled = !muted[track.kind];
       if (muted.audio === entry.muted.audio && muted.video === entry.muted.video) return;
       entry.muted = muted;
       announce();
