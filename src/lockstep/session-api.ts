@@ -276,6 +276,9 @@ export interface LockstepSession<S, I> {
   /** Ask a peer for its serialized state at a recent hashed frame (desync forensics). */
   requestState(peer: PeerId, frame: number, timeoutMs?: number): Promise<Uint8Array | undefined>;
   on<K extends keyof LockstepEvents>(event: K, listener: (value: LockstepEvents[K]) => void): () => void;
-  /** Leave the game (others drop this player at an agreed frame) and stop ticking. */
+  /**
+   * Leave the game (others drop this player at an agreed frame) and stop ticking. From the
+   * lobby it tells the room's peers too, so no start seats it and no game admits it.
+   */
   leave(): void;
 }

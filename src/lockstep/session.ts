@@ -221,6 +221,11 @@ class Session<S, I> implements LockstepSession<S, I> {
     if (this.#c.status === 'running' || this.#c.status === 'joining') {
       const since = this.#c.since.get(this.#c.selfId) ?? 0;
       for (const p of this.#c.members()) this.#c.sendCtl(p, { kind: Kind.leave, gen: this.#c.gen, peer: this.#c.selfId, since });
+    } else if (this.#c.status === 'lobby') {
+      // Our lobby hellos told every peer we would play: without this, a start seats us and a
+      // running game admits us, and everyone waits on us 10 s (member-silent). Generation 0
+      // is the lobby's (no game's, generationOf); a peer of an older build ignores it.
+      for (const p of this.#c.room.peers.keys()) this.#c.sendCtl(p, { kind: Kind.leave, gen: 0, peer: this.#c.selfId, since: 0 });
     }
     this.#c.ticker.stop('left');
   }
@@ -318,6 +323,8 @@ class Session<S, I> implements LockstepSession<S, I> {
       if (this.#c.status === 'joining' && from !== this.#c.joinedVia) return this.#c.badMessage(from, `a snapshot from ${from}, not the coordinator that admitted us`);
       return this.#c.admission.onSnapshot(m);
     }
+    // A session that left from the lobby (leave()): its hello is stale, it plays nothing we start or admit.
+    if (m.kind === Kind.leave && m.gen === 0 && m.peer === from) this.#c.hellos.delete(from);
     if (m.gen !== this.#c.gen || this.#c.status === 'lobby' || this.#c.status === 'stopped') return;
     // A report from a non-member is only a question (a joiner whose join was cancelled asks for the drop).
     if (!this.#c.isMember(from) && m.kind !== Kind.report && !(m.kind === Kind.leave && m.peer === from)) {
