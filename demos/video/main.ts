@@ -98,6 +98,9 @@ function bindTrackToggle(button: HTMLButtonElement, stream: MediaStream, kind: '
 const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevices).then(({ stream, problem }) => {
   if (problem) showBanner(ui.cameraError, problem);
   if (stream) {
+    // A kind we have no device for is as good as off: the others mark the tile "camera
+    // off" or "mic off" instead of showing a black picture with no word of why.
+    cameraMute.muted = { audio: stream.getAudioTracks().length === 0, video: stream.getVideoTracks().length === 0 };
     grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
     bindTrackToggle(ui.mic, stream, 'audio', 'Mute mic', 'Unmute mic');
     bindTrackToggle(ui.camera, stream, 'video', 'Camera off', 'Camera on');

@@ -136,6 +136,20 @@ describe('video demo', () => {
     for (const p of [a, b, d, e]) expect(p.pageErrors).toEqual([]);
   }, 60_000);
 
+  it('a page with a mic and no camera is marked camera off on the others, not shown as a black tile', async () => {
+    const f = await open(async (page) => {
+      await page.addInitScript(() => {
+        const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = (c) => (c?.video ? Promise.reject(new DOMException('Requested device not found', 'NotFoundError')) : real(c));
+      });
+    });
+    expect(await f.waitForBanner('camera-error', 'no-camera')).toMatch(/hear you but do not see you/);
+    const mutedOnA = () => a.page.getAttribute(`#tiles .tile:not([data-self])[data-peer-id="${f.id}"][data-label="camera"]`, 'data-muted');
+    await waitFor(async () => (await mutedOnA()) === 'video', 'f’s tile marked camera off on a', 15_000, 100);
+    expect(f.pageErrors.concat(a.pageErrors)).toEqual([]);
+    await f.page.close();
+  }, 60_000);
+
   it('camera off after the room closed still turns the camera off, with no error', async () => {
     // pagehide destroys the share and leaves the room, as when the tab goes away.
     await d.page.evaluate(() => dispatchEvent(new Event('pagehide')));
