@@ -14,7 +14,13 @@ export class Ticker<S, I> {
     this.c.snapshotMisses = 0; // a snapshot came: the next join's deadline starts short again
     this.c.lobbyWait.reset();
     const sim = this.c.sim!;
-    if (sim.frame % this.c.config.hashEvery === 0) this.c.hashing.hashFrame();
+    if (sim.frame % this.c.config.hashEvery === 0) {
+      try {
+        this.c.hashing.hashFrame();
+      } catch (err) {
+        return this.gameFailed(err, sim.frame); // before started: the game never ran here
+      }
+    }
     this.c.events.emit('started', {
       frame: sim.frame,
       players: [...sim.players],

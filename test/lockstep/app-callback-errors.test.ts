@@ -75,4 +75,24 @@ describe('lockstep: failing app callbacks', () => {
       expect(sessions.map((s) => [s.status, s.frame])).toEqual([['stopped', 30], ['stopped', 30]]);
     }
   });
+  it('serialize throwing on the start frame (hashed before started) stops that peer too, and the others play on', async () => {
+    const n = net(33);
+    const rooms = await connect(n, ['a', 'b']);
+    const events: string[][] = [[], []];
+    const sessions = rooms.map((room, i) => {
+      const s: Walk = createLockstepSession({
+        room, game: failingGame(room.selfId, ['b'], 'serialize', 0), clock: n.clock, log: () => {},
+        input: () => scriptedButtons(s.frame, i),
+      }) as Walk;
+      s.on('started', () => events[i]!.push('started'));
+      s.on('stopped', ({ reason }) => events[i]!.push(`stopped ${reason}`));
+      s.on('player-left', ({ peer }) => events[i]!.push(`left ${peer}`));
+      return s;
+    });
+    await n.advance(200);
+    sessions[0]!.start({ seed: 5 });
+    await n.advance(5000);
+    expect(events).toEqual([['started', 'left b'], ['stopped game-error']]);
+    expect(sessions[0]!.frame).toBeGreaterThan(200);
+  });
 });
