@@ -94,6 +94,27 @@ function bindTrackToggle(button: HTMLButtonElement, stream: MediaStream, kind: '
   };
 }
 
+/**
+ * A camera or mic unplugged (or taken by the system) ends its tracks. The media share tells
+ * the others (camera off or mic off; the tile goes with the last track); this page says so,
+ * disables the button of what is gone, and drops our own tile with the last track, not
+ * leaving it frozen as if we were still seen.
+ */
+function watchUnplugged(stream: MediaStream, key: string): void {
+  const gone = (tracks: MediaStreamTrack[]) => tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
+  const onEnded = () => {
+    const [camera, mic, all] = [gone(stream.getVideoTracks()), gone(stream.getAudioTracks()), gone(stream.getTracks())];
+    if (!camera && !mic) return;
+    if (camera) ui.camera.disabled = true;
+    if (mic) ui.mic.disabled = true;
+    if (all) grid.remove(key);
+    const what = camera && mic ? 'camera and microphone' : camera ? 'camera' : 'microphone';
+    const effect = all ? 'the others no longer see or hear you' : camera ? 'the others see you as camera off' : 'the others no longer hear you';
+    showBanner(ui.cameraError, { code: 'camera-ended', text: `Your ${what} stopped (unplugged, or taken by another app): ${effect}. Reload to start again.` });
+  };
+  for (const t of stream.getTracks()) t.addEventListener('ended', onEnded);
+}
+
 /** Camera and mic, asked for at once so the prompt shows while the room is joined. */
 const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevices).then(({ stream, problem }) => {
   if (problem) showBanner(ui.cameraError, problem);
@@ -104,6 +125,7 @@ const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevic
     grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
     bindTrackToggle(ui.mic, stream, 'audio', 'Mute mic', 'Unmute mic');
     bindTrackToggle(ui.camera, stream, 'video', 'Camera off', 'Camera on');
+    watchUnplugged(stream, `self/${stream.id}`);
   }
   return stream;
 });

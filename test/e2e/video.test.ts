@@ -159,4 +159,30 @@ describe('video demo', () => {
     expect(await enabled()).toEqual([false]);
     expect(d.pageErrors).toEqual([]);
   }, 60_000);
+
+  it('a camera unplugged: its page says so and stops offering what is gone; the others mark it camera off, then drop it with the mic', async () => {
+    /** Ends b's camera tracks of `kind` as the browser does when the device goes: readyState ended, then an `ended` event. */
+    const unplug = (kind: 'audio' | 'video') =>
+      b.page.evaluate((k) => {
+        const video = document.querySelector<HTMLVideoElement>('#tiles .tile[data-self][data-label="camera"] video')!;
+        for (const t of (video.srcObject as MediaStream).getTracks()) {
+          if (t.kind !== k) continue;
+          t.stop();
+          t.dispatchEvent(new Event('ended'));
+        }
+      }, kind);
+    const tileOnA = `#tiles .tile:not([data-self])[data-peer-id="${b.id}"][data-label="camera"]`;
+    await unplug('video');
+    await waitFor(async () => (await a.page.getAttribute(tileOnA, 'data-muted')) === 'video', 'b’s tile marked camera off on a', 15_000, 100);
+    expect(await b.waitForBanner('camera-error', 'camera-ended')).toMatch(/camera stopped/i);
+    expect(await b.page.isDisabled('#camera')).toBe(true);
+    expect(await b.page.isEnabled('#mic')).toBe(true);
+
+    await unplug('audio');
+    await waitFor(async () => (await a.page.locator(tileOnA).count()) === 0, 'b’s tile gone on a', 15_000, 100);
+    expect(await b.waitForBanner('camera-error', 'camera-ended')).toMatch(/microphone stopped/i);
+    expect(await b.page.locator('#tiles .tile[data-self]').count()).toBe(0);
+    expect(await b.page.isDisabled('#mic')).toBe(true);
+    expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
+  }, 60_000);
 });
