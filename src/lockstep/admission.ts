@@ -16,7 +16,7 @@ import { admissionKey, type JoinMessage, type SessionCore } from './session-core
 import { type Control, Kind, type Role } from './wire.js';
 
 /** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
-export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'join-dropped' | 'no-snapshot';
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'join-dropped' | 'no-snapshot' | 'dropped';
 
 /**
  * How long a joiner waits for the snapshot of the coordinator that admitted it before it

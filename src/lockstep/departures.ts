@@ -175,7 +175,9 @@ export class Departures<S, I> {
   /** A player left or vanished (seen by us or announced by another member). */
   playerGone(id: PeerId): void {
     if (!this.c.streams.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
-    if (id === this.c.selfId) return this.c.ticker.stop('dropped');
+    // The others count us gone (our link to one of them closed, say) while we are still in
+    // the room: back to the lobby to be admitted again, not stopped for good.
+    if (id === this.c.selfId) return this.c.admission.rejoin(false, 'dropped', 'a player announced our departure');
     this.forgetMemberHellos(id);
     // The coordinator that admitted us leaves the game before our snapshot (it left the
     // session but not the room, so onPeerLeft never fires): nobody else will send that
@@ -328,7 +330,7 @@ export class Departures<S, I> {
       // Dropped before our snapshot (a member had no connection to us when our join came,
       // say): we stepped nothing, so we are no player gone but a joiner to admit again.
       if (this.c.status === 'joining') return this.c.admission.rejoin(false, 'join-dropped', `the members dropped our join at ${m.since} (at frame ${m.atFrame}) before our snapshot came`);
-      return this.c.ticker.stop('dropped');
+      return this.c.admission.rejoin(false, 'dropped', `the players dropped us at frame ${m.atFrame}`);
     }
     const s = this.c.streams.get(m.leaver);
     if (!s) return;

@@ -133,7 +133,10 @@ export interface LockstepEvents {
    * - `no-snapshot`: no snapshot came within 10 s of its join (the peer that sent the join
    *   stopped playing without leaving, or plays no game: any peer of the room can send one);
    *   each such admission in a row doubles the next one's wait, up to 80 s (a big state
-   *   over a slow link can take longer than 10 s).
+   *   over a slow link can take longer than 10 s);
+   * - `dropped`: the players dropped this player while it is still in the room (its link to
+   *   one of them closed, so each reported the other gone). It is admitted again once it
+   *   reaches every player; before, its session stopped for good.
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
    * stays in the lobby), and never sooner than 5 seconds after its previous late join.
@@ -193,8 +196,8 @@ export interface LockstepEvents {
    */
   'start-lost': { frame: number; starter: PeerId; winner: PeerId };
   /**
-   * The session ended for good: `left` (`leave()`), `room-closed`, `dropped` (the others
-   * dropped this peer), or `game-error`: the game's `step`, `serialize` or `hash` threw (the
+   * The session ended for good: `left` (`leave()`), `room-closed`, or `game-error`: the
+   * game's `step`, `serialize` or `hash` threw (the
    * error is logged), so this peer left the game; the others play on without it, or stop
    * too when the throw is deterministic.
    */
