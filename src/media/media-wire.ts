@@ -59,7 +59,8 @@ export const MEDIA_LIMITS = {
   maxOffers: 32,
   offerRefillMs: 1000,
   /**
-   * Of those offers, the ICE restarts (new `a=ice-ufrag` after an earlier one): this many
+   * Of those offers, the ICE restarts (new `a=ice-ufrag` after an earlier one on a live
+   * transport; not the new transport a share brings after every stream stopped): this many
    * in a row, then one more every `iceRestartRefillMs`. Each also makes the engine gather
    * candidates anew (a TURN allocation each, with a TURN server). An honest peer restarts
    * once its connection failed or stayed disconnected for 10 s, so at most every ~10 s.

@@ -40,9 +40,18 @@ const DISCONNECTED_MS = 10_000;
  */
 const POLITE_RESTART_DELAY_MS = 2000;
 
-/** The ICE username fragment of a session description ('' if none). */
+/**
+ * The ICE username fragment of a session description's live transport: that of its first
+ * media section not rejected (port 0, unless bundle-only), '' if none is live. When every
+ * section is rejected (the peer stopped its last stream) the engine drops the transport,
+ * and the next share brings a new one with new credentials: not a restart of a live one.
+ */
 function iceUfrag(sdp: string): string {
-  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? '';
+  const [session = '', ...sections] = sdp.split(/\r?\n(?=m=)/);
+  const ufragOf = (text: string) => /^a=ice-ufrag:(\S+)/m.exec(text)?.[1];
+  if (sections.length === 0) return ufragOf(session) ?? '';
+  const live = sections.find((m) => !/^m=\S+ 0 /.test(m) || /^a=bundle-only/m.test(m));
+  return live === undefined ? '' : (ufragOf(live) ?? ufragOf(session) ?? '');
 }
 
 /** A random connection session id (not secret: it only tells connections apart). */
@@ -194,9 +203,10 @@ export class PeerMedia {
     return message.t === 'offer' && this.#polite && !this.#heard && (this.#makingOffer || this.#pc.signalingState === 'have-local-offer');
   }
 
-  /** Whether the peer's `sdp` restarts ICE: new credentials after earlier ones (the engine gathers candidates anew). */
+  /** Whether the peer's `sdp` restarts ICE: new credentials for a live transport (the engine gathers candidates anew). */
   restartsIce(sdp: string): boolean {
-    return this.#remoteUfrag !== '' && iceUfrag(sdp) !== this.#remoteUfrag;
+    const ufrag = iceUfrag(sdp);
+    return this.#remoteUfrag !== '' && ufrag !== '' && ufrag !== this.#remoteUfrag;
   }
 
   /** Whether a message the peer addressed to `to` is meant for this connection. */
