@@ -6,45 +6,21 @@
  * mid-game, is admitted without the lobby and agrees with them. A page whose relay is
  * full says so while it keeps trying, and joins once there is room.
  */
-import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import { game, gameServers } from './support/game-servers.js';
 
-type Relay = Awaited<ReturnType<typeof createSignalingServer>>;
-const repo = resolve(import.meta.dirname, '../..');
-
-let browser: Browser;
-let relay: Relay;
-let vite: ViteDevServer;
-
-beforeAll(async () => {
-  relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {} });
-  vite = await createServer({ configFile: resolve(repo, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false }, logLevel: 'error' });
-  await vite.listen();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
-  await relay?.close();
-});
-
-const game = <T>(page: Page, fn: string, arg?: unknown): Promise<T> =>
-  page.evaluate(([f, a]) => (window as unknown as { __meshpartyGame: Record<string, (x?: unknown) => unknown> }).__meshpartyGame[f as string]!(a) as T, [fn, arg] as const);
+const servers = gameServers();
 
 describe('light-cycles demo in headless Chromium', () => {
   it('two pages play in lockstep for at least 600 frames with equal hashes; a third joins mid-game and agrees', async () => {
-    const base = vite.resolvedUrls!.local[0]!;
-    const url = `${base}game/?relay=${encodeURIComponent(relay.address.url)}#room=e2e-game-${process.pid}`;
+    const url = servers.url(`e2e-game-${process.pid}`);
     const pages: Page[] = [];
     const errors: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const page = await (await browser.newContext()).newPage();
+      const page = await (await servers.browser.newContext()).newPage();
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
@@ -87,7 +63,7 @@ describe('light-cycles demo in headless Chromium', () => {
     await expect(pages[0]!.textContent('#overlay')).resolves.toMatch(/input delay \d+ frames[\s\S]*stalls\s+\d+[\s\S]*RTT/);
 
     // A friend opens the link mid-game: admitted without the lobby, plays in agreement.
-    const late = await (await browser.newContext()).newPage();
+    const late = await (await servers.browser.newContext()).newPage();
     late.on('pageerror', (e) => errors.push(e.message));
     await late.goto(url);
     // Generous: on a loaded machine a third page running Phaser takes a while to load and connect.
@@ -117,10 +93,10 @@ describe('light-cycles demo in headless Chromium', () => {
     const held = new WebSocket(full.address.url);
     try {
       await new Promise((res, rej) => (held.once('open', res), held.once('error', rej)));
-      const page = await (await browser.newContext()).newPage();
+      const page = await (await servers.browser.newContext()).newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${vite.resolvedUrls!.local[0]!}game/?relay=${encodeURIComponent(full.address.url)}#room=e2e-full-${process.pid}`);
+      await page.goto(servers.url(`e2e-full-${process.pid}`, full.address.url));
       await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'relay full, retrying…', null, { timeout: 20_000 });
       expect(await page.getAttribute('#status', 'data-state')).toBe('connecting');
       held.close();

@@ -4,36 +4,12 @@
  * does not on the desktop), and the phone's player steers with the pad and with a swipe
  * on the arena (real touch events through DevTools), in a game both pages agree on.
  */
-import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { game, gameServers } from './support/game-servers.js';
 
-type Relay = Awaited<ReturnType<typeof createSignalingServer>>;
 type Rider = { dir: number; next: number; alive: boolean } | undefined;
-const repo = resolve(import.meta.dirname, '../..');
-
-let browser: Browser;
-let relay: Relay;
-let vite: ViteDevServer;
-
-beforeAll(async () => {
-  relay = await createSignalingServer({ host: '127.0.0.1', port: 0, logger: () => {} });
-  vite = await createServer({ configFile: resolve(repo, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false }, logLevel: 'error' });
-  await vite.listen();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
-  await relay?.close();
-});
-
-const game = <T>(page: Page, fn: string): Promise<T> =>
-  page.evaluate((f) => (window as unknown as { __meshpartyGame: Record<string, () => unknown> }).__meshpartyGame[f]!() as T, fn);
+const servers = gameServers();
 const DIRS = ['up', 'right', 'down', 'left'] as const;
 
 /** Wait until the phone's rider is alive in play, and return it. */
@@ -47,10 +23,10 @@ async function riding(page: Page): Promise<NonNullable<Rider>> {
 
 describe('light-cycles demo on a touch screen', () => {
   it('fits a phone, shows the pad only there, and steers with the pad and with swipes', async () => {
-    const url = `${vite.resolvedUrls!.local[0]!}game/?relay=${encodeURIComponent(relay.address.url)}#room=touch-${process.pid}`;
+    const url = servers.url(`touch-${process.pid}`);
     const errors: string[] = [];
-    const desktop = await (await browser.newContext()).newPage();
-    const phone = await (await browser.newContext({ viewport: { width: 360, height: 780 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 })).newPage();
+    const desktop = await (await servers.browser.newContext()).newPage();
+    const phone = await (await servers.browser.newContext({ viewport: { width: 360, height: 780 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 })).newPage();
     for (const p of [desktop, phone]) {
       p.on('pageerror', (e) => errors.push(e.message));
       await p.goto(url);

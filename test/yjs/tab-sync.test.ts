@@ -29,6 +29,18 @@ afterEach(() => {
   for (const t of open.splice(0)) t.destroy();
 });
 
+/** Tabs a (presence "Ada") and b on `name`, once b sees a's presence. */
+async function twoTabsAdaSeen(name: string) {
+  const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+  const awA = new Awareness(docA);
+  const awB = new Awareness(docB);
+  awA.setLocalStateField('user', { name: 'Ada' });
+  const ta = tab(docA, name, awA);
+  const tb = tab(docB, name, awB);
+  await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at b');
+  return { docA, docB, awA, awB, ta, tb };
+}
+
 describe('tab sync', () => {
   it('edits go both ways; a tab opened later gets the whole document and gives what it wrote alone', async () => {
     const name = freshName();
@@ -65,15 +77,8 @@ describe('tab sync', () => {
   });
 
   it('shares presence, and a tab that says goodbye is dropped at once with its presence', async () => {
-    const name = freshName();
-    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
-    const awA = new Awareness(docA);
-    const awB = new Awareness(docB);
-    awA.setLocalStateField('user', { name: 'Ada' });
-    const ta = tab(docA, name, awA);
-    const tb = tab(docB, name, awB);
+    const { docA, docB, awA, awB, ta, tb } = await twoTabsAdaSeen(freshName());
     awB.setLocalStateField('user', { name: 'Bea' });
-    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at b');
     await waitFor(() => awA.getStates().get(docB.clientID)?.user?.name === 'Bea', 'b\'s presence at a');
     expect(ta.tabs).toBe(1);
     const counts: number[] = [];
@@ -95,13 +100,7 @@ describe('tab sync', () => {
 
   it('a tab that starts tab sync again after its goodbye (back from the back/forward cache) shows again at once', async () => {
     const name = freshName();
-    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
-    const awA = new Awareness(docA);
-    const awB = new Awareness(docB);
-    awA.setLocalStateField('user', { name: 'Ada' });
-    const ta = tab(docA, name, awA);
-    tab(docB, name, awB);
-    await waitFor(() => awB.getStates().get(docA.clientID)?.user?.name === 'Ada', 'a\'s presence at b');
+    const { docA, awA, awB, ta } = await twoTabsAdaSeen(name);
     ta.destroy(); // pagehide
     await waitFor(() => !awB.getStates().has(docA.clientID), 'a\'s presence gone at b');
     // pageshow (persisted): same doc and Awareness, so the same client and clock as before.
