@@ -39,10 +39,19 @@ sanitizeRemoteUsers(awareness);
 const storeName = storeNameFor(link, DOC_NAME);
 const persistence = new IndexeddbPersistence(storeName, doc);
 // Under the store's name: the same room, password and document as the IndexedDB copy, so
-// a tab never gets another password's text this way either.
-const tabs = createTabSync(doc, { name: storeName, awareness });
+// a tab never gets another password's text this way either. A browser without
+// BroadcastChannel (Safari before 15.4) gets none: it throws, and thrown here it left the
+// page with no editor and no connection; such a tab's edits reach the others over the mesh.
+const tabs = (() => {
+  try {
+    return createTabSync(doc, { name: storeName, awareness });
+  } catch (err) {
+    console.warn('[meshparty editor] tabs of this browser will sync through the room only', err);
+    return undefined;
+  }
+})();
 // Goodbye to the other tabs, so they drop this one's cursor at once, not 30 s later.
-addEventListener('pagehide', () => tabs.destroy());
+addEventListener('pagehide', () => tabs?.destroy());
 // Back from the back/forward cache with tab sync gone: start over (IndexedDB has the text).
 addEventListener('pageshow', (e) => {
   if (e.persisted) location.reload();
@@ -156,7 +165,7 @@ void persistence.whenSynced.then(() => connect());
   text: () => text.toString(),
   peers: () => room?.peers.size ?? 0,
   /** Other tabs of this browser on the document (tab sync). */
-  tabs: () => tabs.tabs,
+  tabs: () => tabs?.tabs ?? 0,
   synced: () => provider?.synced ?? false,
   persisted: persistence.whenSynced.then(() => true),
   /** The text as stored in IndexedDB right now (read through a second, throwaway doc). */
