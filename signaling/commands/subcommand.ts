@@ -8,10 +8,15 @@ export interface Subcommand {
   run(args: string[]): Promise<number>;
 }
 
-/** Parse a numeric option, refusing anything that is not a finite positive number. */
+/**
+ * Parse a numeric option, refusing anything that is not a finite non-negative number. An
+ * empty or blank value is refused too, not read as 0 (what `Number('')` gives): `--port
+ * "$PORT"` or `PORT=` with nothing set would otherwise listen on a random port, and an
+ * empty `--resume-grace-ms` would quietly turn resuming off.
+ */
 export function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${value}"`);
   return n;
 }

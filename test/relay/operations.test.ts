@@ -134,6 +134,25 @@ describe('relay operations', () => {
     expect(secret.stderr).toMatch(/secret must not be empty/);
   });
 
+  it('CLI: an empty number (a flag or PORT from an unset variable) is refused, not read as 0', async () => {
+    const run = async (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+      const cli = spawnNode([BIN, 'signal', '--host', '127.0.0.1', ...args], { env });
+      // Without the fix the relay starts (on a random port, or with resuming off): stop it.
+      void cli.waitForOutput((out) => (out.includes('listening on') ? true : undefined), 'a start').then(() => cli.child.kill('SIGKILL'), () => {});
+      try {
+        return { code: await cli.exited, stderr: cli.stderr() };
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    };
+    const grace = await run(['--port', '0', '--resume-grace-ms', '']);
+    expect(grace.code).toBe(1);
+    expect(grace.stderr).toMatch(/--resume-grace-ms must be a non-negative number, got ""/);
+    const port = await run([], { ...process.env, PORT: ' ' });
+    expect(port.code).toBe(1);
+    expect(port.stderr).toMatch(/--PORT must be a non-negative number/);
+  });
+
   it('CLI: `meshparty token` prints a token the relay accepts', async () => {
     const child = spawn(process.execPath, [BIN, 'token', '--secret', 's3', '--room', 'lobby', '--ttl', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
