@@ -207,7 +207,17 @@ export class RelayProtocol {
     }
     // Last: only a join that would succeed counts against the address's join rate.
     if (!this.joinRate.take(conn.ip)) return this.refuse(conn, 'rate-limited', 'over the join rate for your address', room);
-    if (resumed) this.takeOver(resumed, room, peerId, conn);
+    if (resumed) {
+      this.takeOver(resumed, room, peerId, conn);
+      // Telling the old connection can drop this one (the relay-wide send budget sheds the
+      // largest readers): its close found it in no room, so the peer leaves here, as any
+      // member the relay drops does, instead of staying a member nobody serves.
+      if (conn.ended) {
+        this.resumeKeys.hold(room, peerId, conn, m.resumeKey);
+        this.resumeKeys.release(room, peerId, conn, true);
+        return this.announce(room, peerId);
+      }
+    }
     if (resumedElsewhere) {
       this.rooms.remove(room, peerId);
       this.log({ level: 'info', event: 'peer-id-resumed', conn: conn.id, replaced: 'other-instance', ip: conn.ip });
