@@ -197,3 +197,7 @@ ui.joinForm.addEventListener('submit', (e) => {
 });
 // A shared link (room in the hash) joins at once; otherwise the form waits for the user.
 if (link.room) ui.joinForm.requestSubmit();
+// Another room's link pasted into this tab changes only the hash (the page writes its own
+// with replaceState, which fires no hashchange): the tab would stay in the old room under
+// the new link. Start over in the new one instead (pagehide leaves the old room).
+addEventListener('hashchange', () => location.reload());

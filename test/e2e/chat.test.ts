@@ -89,6 +89,24 @@ describe('chat demo on the Vite dev server', () => {
     expect(b.pageErrors).toEqual([]);
   });
 
+  it("another room's link opened in a joined tab moves the tab to that room", async () => {
+    // A friend's link pasted into the address bar changes only the hash: the tab used to
+    // stay in the old room under the new link, its messages going to the old room's people.
+    const a = await open(dev.url, nextRoom());
+    await a.waitForStatus('connected');
+    const room = nextRoom();
+    const b = await open(dev.url, room);
+    await b.waitForStatus('connected');
+    await a.page.evaluate((r) => (location.hash = `#${new URLSearchParams({ room: r })}`), room);
+    await b.waitForPeers(1);
+    await a.waitForPeers(1);
+    expect(await b.page.getAttribute('#peers li[data-peer-id]', 'data-peer-id')).toBe(await a.selfId());
+    await a.say('here in the new room');
+    await b.waitForMessage('here in the new room');
+    expect(a.pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
+  });
+
   it('a tab with the wrong password shows a clear error and connects to no one', async () => {
     const room = nextRoom();
     const a = await open(dev.url, room, 'right horse battery');
