@@ -58,6 +58,8 @@ export class PartialBudget<C> {
       const largestFirst = [...this.#held].sort((a, b) => b[1] - a[1]);
       for (const [c, held] of largestFirst) {
         if (this.#total <= this.cap * SHED_TO) break;
+        // Gone meanwhile: an earlier close's departure, told to its rooms, dropped it too.
+        if (!this.#held.has(c)) continue;
         const total = this.#total;
         this.forget(c);
         this.drop(c, held, total);

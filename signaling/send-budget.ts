@@ -37,6 +37,8 @@ export class SendBudget<R extends Reader> {
       const largestFirst = [...this.#buffered].sort((a, b) => b[1] - a[1]);
       for (const [r] of largestFirst) {
         if (this.#total <= this.cap * SHED_TO) break;
+        // Gone meanwhile: an earlier drop's departure, told to its rooms, dropped it too.
+        if (!this.#buffered.has(r)) continue;
         this.drop(r, this.#total);
         this.forget(r);
       }

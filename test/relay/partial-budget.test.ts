@@ -40,6 +40,21 @@ describe('PartialBudget', () => {
     budget.forget('b');
     expect(budget.total).toBe(350);
   });
+
+  it('does not close again a connection that an earlier close already took down (counted and logged once)', () => {
+    // Closing x tells its rooms it left, and that send drops y as a slow consumer (forgotten
+    // here): y must not be closed (counted, logged) a second time as the shedding goes on.
+    const dropped: string[] = [];
+    const budget = new PartialBudget<string>(1000, (c) => {
+      dropped.push(c);
+      if (c === 'x') budget.forget('y');
+    });
+    for (let i = 0; i < 20; i++) budget.measured(`s${i}`, 46); // 920
+    budget.measured('x', 50); // 970
+    budget.measured('y', 48); // 1018: x goes, y with it; 920 > 900, so one more
+    expect(dropped).toEqual(['x', 's0']);
+    expect(budget.total).toBe(874);
+  });
 });
 
 describe('relay: bytes of messages still arriving, all connections together (maxTotalPartialBytes)', () => {

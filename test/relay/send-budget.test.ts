@@ -18,4 +18,20 @@ describe('SendBudget: the relay-wide cap on bytes waiting for slow readers', () 
     budget.sent(b); // 1050: b alone goes, the smaller ones stay
     expect(dropped).toEqual(['d', 'b']);
   });
+
+  it('does not drop again a reader that an earlier drop already took down (counted and logged once)', () => {
+    // Dropping x tells its rooms it left, and that send drops y at its own cap (forgotten
+    // here): y must not be dropped (counted, logged) a second time as the shedding goes on.
+    const dropped: string[] = [];
+    const small = Array.from({ length: 20 }, (_, i) => reader(`s${i}`, 46)); // 920
+    const [x, y] = [reader('x', 50), reader('y', 48)];
+    const budget: SendBudget<ReturnType<typeof reader>> = new SendBudget(1000, (r) => {
+      dropped.push(r.name);
+      if (r === x) budget.forget(y);
+    });
+    for (const r of [...small, x]) budget.sent(r); // 970
+    expect(dropped).toEqual([]);
+    budget.sent(y); // 1018: x goes, y with it; 920 > 900, so one more
+    expect(dropped).toEqual(['x', 's0']);
+  });
 });
