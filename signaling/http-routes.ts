@@ -15,8 +15,11 @@ export function createHttpHandler(metrics: () => RelayMetrics, health: () => obj
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && path === '/health') return json(200, health());
-    if (req.method === 'GET' && path === '/metrics') return json(200, metrics());
+    // HEAD as GET (Node leaves the body out): uptime monitors often probe with HEAD, and a
+    // 404 there reads as the relay being down.
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && path === '/health') return json(200, health());
+    if (get && path === '/metrics') return json(200, metrics());
     json(404, { error: 'not-found' });
   };
 }

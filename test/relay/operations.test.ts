@@ -23,6 +23,9 @@ describe('relay operations', () => {
     const health = await fetch(httpUrl(url, '/health'));
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true });
+    // Uptime monitors that probe with HEAD see it up too.
+    expect((await fetch(httpUrl(url, '/health'), { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(httpUrl(url, '/metrics'), { method: 'HEAD' })).status).toBe(200);
 
     const a = await current.connect();
     await a.join('r');
