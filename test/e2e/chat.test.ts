@@ -89,6 +89,22 @@ describe('chat demo on the Vite dev server', () => {
     expect(b.pageErrors).toEqual([]);
   });
 
+  it('shows the join form until the page joins, then only the room', async () => {
+    // Their CSS display (flex, grid) beat the hidden attribute: the room's log and send box
+    // showed before joining, and the join form (room, name, password) stayed up after it.
+    const page = await browser.newPage();
+    opened.push({ page } as ChatPage);
+    await page.goto(`${dev.url}chat/?relay=${encodeURIComponent(relay.address.url)}`);
+    await page.waitForSelector('#join-form button:not([disabled])');
+    expect(await page.isVisible('#join-form')).toBe(true);
+    expect(await page.isVisible('#room-view')).toBe(false);
+    await page.fill('#room', nextRoom());
+    await page.click('#join-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', null, { timeout: 20_000 });
+    expect(await page.isVisible('#room-view')).toBe(true);
+    expect(await page.isVisible('#join-form')).toBe(false);
+  });
+
   it("another room's link opened in a joined tab moves the tab to that room", async () => {
     // A friend's link pasted into the address bar changes only the hash: the tab used to
     // stay in the old room under the new link, its messages going to the old room's people.
