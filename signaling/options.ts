@@ -167,7 +167,7 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   /**
    * Share rooms, topics and resume keys with other relay instances (see
    * `createRedisCluster`); takes the place of `rooms` and `topics`. The relay leaves the
-   * cluster first thing in its `close()`.
+   * cluster first thing in its `close()`, and when it fails to start.
    */
   cluster?: RelayCluster;
   /** Clock in ms since the epoch, for token expiry and rate limits (tests). */

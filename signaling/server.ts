@@ -61,6 +61,18 @@ const TOO_MANY_SOCKETS_RESPONSE =
  * ```
  */
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  try {
+    return await startSignalingServer(options);
+  } catch (err) {
+    // A relay that does not start leaves the cluster it was given (it owns it, as close()
+    // shows): left connected, it would keep the process running after the error, an
+    // instance with no port that the others take for alive.
+    await options.cluster?.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function startSignalingServer(options: SignalingServerOptions): Promise<SignalingServer> {
   const opts = resolveOptions(options);
   const sink = options.logger ?? createJsonLogger();
   // A throwing logger must not take a connection handler (or the process) down with it.
@@ -287,9 +299,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   logTimer.unref();
 
   await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
+    const failed = (err: Error): void => {
+      clearInterval(heartbeat); // no relay to beat for (and one more per failed start otherwise)
+      clearInterval(logTimer);
+      reject(err);
+    };
+    http.once('error', failed);
     http.listen(opts.port, opts.host, () => {
-      http.off('error', reject);
+      http.off('error', failed);
       resolve();
     });
   });
