@@ -10,6 +10,7 @@ import { errorText, refusalText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { randomName, readRoomLink, writeRoomLink } from './room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
+import { copyLink } from '../shared/copy-link.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
@@ -174,7 +175,7 @@ async function join(roomName: string, myName: string, password: string | undefin
   ui.joinForm.hidden = true;
   ui.roomView.hidden = false;
   ui.share.hidden = false;
-  ui.share.onclick = () => void navigator.clipboard?.writeText(invite).then(() => (ui.share.textContent = 'Link copied'));
+  ui.share.onclick = () => void copyLink(invite, ui.share);
   ui.selfId.textContent = room.selfId;
   ui.message.disabled = false;
   ui.sendForm.querySelector('button')!.disabled = false;

@@ -15,6 +15,7 @@ import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
+import { copyLink } from '../shared/copy-link.js';
 import { loadIdentity, renamed, saveName } from './identity.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
@@ -75,7 +76,7 @@ nameInput.addEventListener('change', () => {
   saveName(localStorage, me.name);
   awareness.setLocalStateField('user', { ...me });
 });
-$('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
+$('share').addEventListener('click', () => void copyLink(location.href, $('share')));
 // Another room's link pasted into this tab changes only the hash: the page would stay in
 // the old room (and its invite button would hand out the new one). Start over instead.
 addEventListener('hashchange', () => location.reload());

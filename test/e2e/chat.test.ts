@@ -105,6 +105,27 @@ describe('chat demo on the Vite dev server', () => {
     expect(await page.isVisible('#join-form')).toBe(false);
   });
 
+  it('the invite link is shown to copy by hand where the page has no clipboard', async () => {
+    // A phone opening the dev server by a LAN address (plain http) has no clipboard: the
+    // button did nothing, and the person believed the link was copied.
+    const room = nextRoom();
+    const p = await openChat(browser, {
+      baseUrl: dev.url,
+      relay: relay.address.url,
+      room,
+      beforeGoto: (page) => page.addInitScript(() => delete (Navigator.prototype as { clipboard?: unknown }).clipboard).then(() => {}),
+    });
+    opened.push(p);
+    await p.waitForStatus('connected');
+    // prompt() holds the page until answered: answer it from the handler, so the click returns.
+    const shown: string[] = [];
+    p.page.on('dialog', (d) => void (shown.push(d.defaultValue()), d.dismiss()));
+    await p.page.click('#share');
+    await expect.poll(() => shown).toEqual([p.page.url()]);
+    expect(new URLSearchParams(new URL(shown[0]!).hash.slice(1)).get('room')).toBe(room);
+    expect(p.pageErrors).toEqual([]);
+  });
+
   it("another room's link opened in a joined tab moves the tab to that room", async () => {
     // A friend's link pasted into the address bar changes only the hash: the tab used to
     // stay in the old room under the new link, its messages going to the old room's people.
