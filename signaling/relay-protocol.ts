@@ -45,7 +45,7 @@ export class RelayProtocol {
   readonly joinRate: JoinRate;
   /** Who may take which peer id back (see resume-keys.ts). */
   readonly resumeKeys: ResumeKeys<ClientConnection>;
-  /** Departures waiting to be told to their rooms, oldest first (see announce()). */
+  /** Departures (and arrivals) waiting to be told to their rooms, oldest first (see announce()). */
   #departures: [room: string, frame: string, peerId: string][] = [];
   #announcing = false;
 
@@ -118,10 +118,12 @@ export class RelayProtocol {
    * one room, or across rooms) nested one call per member and overflowed the stack. Any
    * departure that comes up while one is being told is queued and told after it, in order.
    * The departed id is excepted: gone here, it may already be back through another relay
-   * instance of a cluster, and must not hear that it left.
+   * instance of a cluster, and must not hear that it left. An arrival goes through the same
+   * queue: telling it can drop the joiner itself (the relay-wide send budget), and its
+   * departure, told mid-arrival, would reach the members not yet told before the arrival.
    */
-  private announce(room: string, peerId: string): void {
-    this.#departures.push([room, JSON.stringify({ type: 'peer-left', room, peerId }), peerId]);
+  private announce(room: string, peerId: string, type: 'peer-left' | 'peer-joined' = 'peer-left'): void {
+    this.#departures.push([room, JSON.stringify({ type, room, peerId }), peerId]);
     if (this.#announcing) return;
     this.#announcing = true;
     try {
@@ -238,7 +240,7 @@ export class RelayProtocol {
     // A resumed member never left in the others' eyes: the same peer goes on, over
     // another connection. Telling them it joined (or left) would only have their meshes
     // probe or rebuild connections to it that may well be fine.
-    if (!resumed && !resumedElsewhere) this.rooms.broadcast(room, JSON.stringify({ type: 'peer-joined', room, peerId }), peerId);
+    if (!resumed && !resumedElsewhere) this.announce(room, peerId, 'peer-joined');
   }
 
   /**

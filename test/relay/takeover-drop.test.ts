@@ -1,8 +1,8 @@
 /**
- * A resume (takeover) during which the joiner itself is dropped: telling the old
- * connection `peer-id-resumed` counts a send against the relay-wide send budget, which
- * sheds the readers with the most waiting, and that can be the joiner. Driven through
- * RelayProtocol with stand-in sockets, so the drop happens at exactly that send.
+ * A join during which the joiner itself is dropped: a send it causes (`peer-id-resumed` to
+ * the old connection of a resume, `peer-joined` to a member) counts against the relay-wide
+ * send budget, which sheds the readers with the most waiting, and that can be the joiner.
+ * Driven through RelayProtocol with stand-in sockets, so the drop happens at exactly that send.
  */
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ function fakeSocket(frames: string[]): WebSocket {
   return { readyState: 1, OPEN: 1, bufferedAmount: 0, send: (f: string) => frames.push(f), close() {}, terminate() {} } as unknown as WebSocket;
 }
 
-describe('relay: a joiner dropped while it takes its id over', () => {
+describe('relay: a joiner dropped by a send its join causes', () => {
   it('leaves no ghost member, and the room hears the peer left', () => {
     const opts = resolveOptions({ port: 0 });
     const rooms = new InMemoryRoomDirectory();
@@ -54,5 +54,38 @@ describe('relay: a joiner dropped while it takes its id over', () => {
     // Its id stays the key's for the grace period, as for any connection the relay dropped.
     expect(protocol.resumeKeys.claim('r', 'alice', undefined)).toEqual({ kind: 'taken' });
     expect(protocol.resumeKeys.claim('r', 'alice', KEY)).toEqual({ kind: 'resume', holder: undefined });
+  });
+
+  it('a joiner dropped while the room is told it joined: each member hears peer-joined, then peer-left', () => {
+    const opts = resolveOptions({ port: 0 });
+    const rooms = new InMemoryRoomDirectory();
+    const protocol = new RelayProtocol(opts, rooms, new InMemoryRoomDirectory(), new MetricsCounters(), silentLogger);
+    const frames = new Map<ClientConnection, string[]>();
+    let first: ClientConnection | undefined;
+    let joiner: ClientConnection | undefined;
+    const open = (): ClientConnection => {
+      const got: string[] = [];
+      // As the relay-wide budget does: the send to the first member sheds the joiner.
+      const conn = new ClientConnection(fakeSocket(got), '10.0.0.1', opts, (c) => {
+        if (c === first && joiner && joiner.rooms.size > 0) joiner.end('slow-consumer', 0, '');
+      }, () => {});
+      conn.onEnd = () => protocol.onClose(conn, true);
+      frames.set(conn, got);
+      return conn;
+    };
+    const send = (conn: ClientConnection, m: object): void => protocol.onFrame(conn, Buffer.from(JSON.stringify(m)), false);
+    first = open();
+    send(first, { type: 'join', v: 1, room: 'r', peerId: 'first' });
+    const second = open();
+    send(second, { type: 'join', v: 1, room: 'r', peerId: 'second' });
+    joiner = open();
+    send(joiner, { type: 'join', v: 1, room: 'r', peerId: 'joiner' });
+
+    expect(joiner.ended).toBe(true);
+    expect(rooms.members('r')).toEqual(['first', 'second']);
+    for (const member of [first, second]) {
+      const told = frames.get(member)!.map((f) => JSON.parse(f) as { type: string; peerId?: string });
+      expect(told.filter((m) => m.peerId === 'joiner').map((m) => m.type)).toEqual(['peer-joined', 'peer-left']);
+    }
   });
 });
