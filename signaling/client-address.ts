@@ -45,6 +45,18 @@ export function addressKey(ip: string): string {
 }
 
 /**
+ * An X-Forwarded-For entry without the port some proxies (Azure's among them) append:
+ * `203.0.113.9:51234`, `[2001:db8::1]:443`. Keyed with it, every connection of one client
+ * (each from another port) would count as a client of its own.
+ */
+function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(entry);
+  return v4 ? v4[1]! : entry;
+}
+
+/**
  * The client's address for limits and logs. With `trustProxy`, the last X-Forwarded-For
  * entry (the one our own proxy appended; earlier ones are the client's word) is used.
  */
@@ -52,7 +64,7 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   if (trustProxy) {
     const header = req.headers['x-forwarded-for'];
     const last = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').pop()?.trim();
-    if (last) return addressKey(last);
+    if (last) return addressKey(withoutPort(last));
   }
   return addressKey(req.socket.remoteAddress ?? 'unknown');
 }
