@@ -99,7 +99,10 @@ function bindRoom(r: Room, myName: string): void {
     showStatus(s, STATUS_TEXT[s]);
     if (s === 'reconnecting') showError('relay-reconnecting', `The relay at ${relay} is unreachable; retrying. Chat with peers already here keeps working.`);
     else if (s === 'connected' && ui.error.dataset.code === 'relay-reconnecting') showError(null);
+    // A closed room sends nothing: the button too, or a line typed before it closed was
+    // shown as said (and went nowhere) when Send was clicked.
     ui.message.disabled = s === 'closed';
+    ui.sendForm.querySelector('button')!.disabled = s === 'closed';
   });
   // The relay turns our reconnection away (full, or too many connections from this
   // address): not fatal, the room keeps retrying with backoff; say why until it is back.

@@ -151,6 +151,10 @@ describe('chat demo on the Vite dev server', () => {
     const b = await open(dev.url, room, 'wrong password');
     const text = await b.waitForError('wrong-password');
     expect(text).toMatch(/wrong password/i);
+    // Nothing can be sent from the closed room: with Send still enabled, a line typed before
+    // it closed was shown as said, and went nowhere.
+    await b.waitForStatus('closed');
+    expect(await b.page.isDisabled('#send-form button[type=submit]')).toBe(true);
     expect(await b.page.locator('#peers li[data-peer-id]').count()).toBe(0);
     expect(await a.page.locator('#peers li[data-peer-id]').count()).toBe(0);
     expect(a.pageErrors).toEqual([]);
