@@ -73,6 +73,8 @@ const nameInput = $<HTMLInputElement>('name');
 nameInput.value = me.name;
 nameInput.addEventListener('change', () => {
   Object.assign(me, renamed(me, nameInput.value.trim() || me.name));
+  // The name the others see: a cleared field keeps the old name, and would stay empty.
+  nameInput.value = me.name;
   saveName(localStorage, me.name);
   awareness.setLocalStateField('user', { ...me });
 });
