@@ -98,6 +98,8 @@ function showStatus(state: string, label: string, peers: number): void {
 function refusalText(code: unknown): string | undefined {
   if (code === 'server-full') return 'relay full';
   if (code === 'too-many-connections-from-ip') return 'too many connections from this address';
+  // The relay's join rate for this address (friends behind one NAT joining at once).
+  if (code === 'rate-limited') return 'too many joins from this network just now';
   return undefined;
 }
 

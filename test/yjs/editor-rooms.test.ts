@@ -222,6 +222,28 @@ describe('editor demo: the relay refuses the connection itself', () => {
     expect(p.errors).toEqual([]);
   }, 180_000);
 
+  it('a rejoin refused for the join rate of this address is named in words, not as the raw code', async () => {
+    const before = await startRelay();
+    const port = before.address.port;
+    // Timers on a clock the test can hold, so the restarted relay's one join is taken first.
+    const p = await open(before, roomHash(`relay-rate-${process.pid}`), (page) => page.clock.install());
+    await expect.poll(() => statusOf(p), { timeout: 60_000 }).toMatchObject({ state: 'connected' });
+    await p.page.clock.pauseAt((await p.page.evaluate(() => Date.now())) + 1000);
+    await before.close();
+    await expect.poll(() => statusOf(p), { timeout: 60_000 }).toMatchObject({ text: 'reconnecting' });
+    // One join from this address, then none for a long while; another page takes it.
+    const after = await startRelay(port, { joinsPerSecond: 0.001, joinBurst: 1 });
+    relays.push(after);
+    const other = await open(after, roomHash(`relay-rate-other-${process.pid}`));
+    await expect.poll(() => statusOf(other), { timeout: 60_000 }).toMatchObject({ state: 'connected' });
+    await p.page.clock.resume();
+    await expect.poll(() => statusOf(p), { timeout: 60_000, interval: 200 }).toEqual({
+      state: 'offline',
+      text: 'too many joins from this network just now, retrying…',
+    });
+    expect([...p.errors, ...other.errors]).toEqual([]);
+  }, 180_000);
+
   it('too many connections from this address, on a rejoin after a relay restart, is named while the page retries; it rejoins once a slot frees up', async () => {
     const before = await startRelay();
     const port = before.address.port;
