@@ -11,6 +11,7 @@ import { bindSwipes, bindTouchPad } from './touch.js';
 import { type CycleInput, type LightCyclesState, lightCycles } from './light-cycles.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
+import { copyLink } from '../shared/copy-link.js';
 import { Lobby } from './lobby.js';
 import { formatOverlay } from './overlay.js';
 import { createArena, slotCss, type ArenaView } from './renderer.js';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     lobby!.set({ name });
   });
   $('ready').addEventListener('click', () => lobby!.set({ ready: !lobby!.me.ready }));
-  $('share').addEventListener('click', () => void navigator.clipboard?.writeText(location.href).catch(() => {}));
+  $('share').addEventListener('click', () => void copyLink(location.href, $('share')));
 
   // Keyboard, on-screen pad and swipes all steer the same rider.
   const steering = createSteering();

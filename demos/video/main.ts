@@ -9,6 +9,7 @@
 import { createMediaShare, joinRoom, MeshpartyError, type MediaShare, type Room, type RoomStatus } from '../../src/index.js';
 import { errorText, refusalText } from '../shared/error-text.js';
 import { relayUrl } from '../shared/relay-url.js';
+import { copyLink } from '../shared/copy-link.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { openCamera, pickScreen, type MediaProblem } from './local-media.js';
@@ -36,7 +37,7 @@ const relay = relayUrl(location);
 const grid = new TileGrid(ui.tiles, () => (ui.alone.hidden = grid.remoteCount() > 0));
 // Another room's link pasted into this tab changes only the hash: start over in that room.
 addEventListener('hashchange', () => location.reload());
-ui.share.onclick = () => void navigator.clipboard?.writeText(location.href).then(() => (ui.share.textContent = 'Link copied')).catch(() => {});
+ui.share.onclick = () => void copyLink(location.href, ui.share);
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
   connecting: 'connecting to the relay…',

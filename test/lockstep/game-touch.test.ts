@@ -2,7 +2,8 @@
  * The light-cycles demo on a phone (headless Chromium emulating a 360 px wide touch
  * screen) against a desktop page: the arena fits the screen, the on-screen pad shows (and
  * does not on the desktop), and the phone's player steers with the pad and with a swipe
- * on the arena (real touch events through DevTools), in a game both pages agree on.
+ * on the arena (real touch events through DevTools), in a game both pages agree on. Its
+ * Copy invite link shows the link when the page has no clipboard.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -27,11 +28,20 @@ describe('light-cycles demo on a touch screen', () => {
     const errors: string[] = [];
     const desktop = await (await servers.browser.newContext()).newPage();
     const phone = await (await servers.browser.newContext({ viewport: { width: 360, height: 780 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 })).newPage();
+    // A phone opening the dev server by a LAN address (plain http) has no clipboard.
+    await phone.addInitScript(() => {
+      delete (Navigator.prototype as { clipboard?: unknown }).clipboard;
+    });
     for (const p of [desktop, phone]) {
       p.on('pageerror', (e) => errors.push(e.message));
       await p.goto(url);
     }
     for (const p of [desktop, phone]) await p.waitForFunction(() => (window as any).__meshpartyGame?.peers() === 1, null, { timeout: 60_000 });
+    // There, Copy invite link shows the link to copy by hand (it used to do nothing at all).
+    const shown: string[] = [];
+    phone.on('dialog', (d) => void (shown.push(d.defaultValue()), d.dismiss()));
+    await phone.click('#share');
+    await expect.poll(() => shown).toEqual([phone.url()]);
     for (const p of [desktop, phone]) await p.click('#ready');
     const host = (await game<boolean>(desktop, 'isHost')) ? desktop : phone;
     await host.waitForFunction(() => document.querySelectorAll('#lobby-list li.ready').length === 2, null, { timeout: 20_000 });
