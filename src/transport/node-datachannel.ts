@@ -117,7 +117,10 @@ export function adaptNodeDatachannel(polyfill: NodeDatachannelPolyfill): WebRtcI
         try {
           return await super.addIceCandidate(candidate);
         } catch {
-          if (Date.now() > until || this.signalingState === 'closed') return; // a lost host candidate: ICE still finds the pair from the other side
+          // A lost host candidate: ICE still finds the pair from the other side. Stop on our
+          // own close(): libdatachannel never reports signalingState 'closed' (a closed
+          // connection reads 'stable'), so that check alone retried for the whole window.
+          if (Date.now() > until || this.#closing) return;
           await new Promise((r) => setTimeout(r, CANDIDATE_RETRY_MS));
         }
       }

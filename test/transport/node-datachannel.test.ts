@@ -155,6 +155,30 @@ describe('adaptNodeDatachannel', () => {
     }
   });
 
+  it('stops retrying a remote description\'s candidates once the connection is closed', async () => {
+    // libdatachannel never reports signalingState 'closed' (a closed connection reads
+    // 'stable'), so the retry loop ran on for its whole 2 s after close(): a timer every
+    // 5 ms that kept a process alive, and a native call each time.
+    const add = vi.spyOn(polyfill.RTCPeerConnection.prototype, 'addIceCandidate');
+    const offerer = new PeerConnection({ iceServers: [] });
+    const answerer = new PeerConnection({ iceServers: [] });
+    live.push(offerer, answerer);
+    try {
+      offerer.createDataChannel('test');
+      const offer = await offerer.createOffer();
+      // A candidate libdatachannel refuses every time (as a remote may send).
+      const sdp = offer.sdp!.replace(/(a=mid:.*\r?\n)/, '$1a=candidate:garbage\r\n');
+      await answerer.setRemoteDescription({ type: 'offer', sdp });
+      answerer.close();
+      await new Promise((r) => setImmediate(r));
+      const atClose = add.mock.calls.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(add.mock.calls.length - atClose).toBeLessThanOrEqual(1);
+    } finally {
+      add.mockRestore();
+    }
+  });
+
   it('refuses a module that is not the polyfill, with a stable code', () => {
     expect(() => adaptNodeDatachannel({} as never)).toThrow(MeshpartyError);
     try {
