@@ -222,10 +222,12 @@ export interface Room {
   /** Send on the default reliable channel to every connected peer. */
   broadcast(data: Uint8Array): Promise<void>;
   /**
-   * Leave the relay room and every peer connection: each peer gets a goodbye and closes
-   * its end (it reports `peer-left` with reason `left`); a connection still open after
-   * `farewellTimeoutMs` is closed from here. Resolves once every connection is closed,
-   * usually within a round trip. Here, each connected peer is reported `peer-left`
+   * Leave the relay room and every peer connection. First `leaving` is emitted, while
+   * every connection is still open (what a listener sends goes out ahead of the goodbye;
+   * open Yjs providers hand over their queued edits there). Then each peer gets a goodbye
+   * and closes its end (it reports `peer-left` with reason `left`); a connection still
+   * open after `farewellTimeoutMs` is closed from here. Resolves once every connection is
+   * closed, usually within a round trip. Here, each connected peer is reported `peer-left`
    * (reason `closed`) and status becomes `closed` at once, before it resolves. Idempotent.
    *
    * @example
