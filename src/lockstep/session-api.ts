@@ -62,7 +62,7 @@ export interface LockstepSessionOptions<S, I> {
   /**
    * Channel name prefix, so one room can hold several sessions (default `lockstep`). One
    * session per prefix and room at a time: another throws `channel-in-use` until the first
-   * has stopped (`leave()`, or its room closed).
+   * has stopped (`leave()`, its room closed, or `game-error`: see `stopped`).
    */
   channel?: string;
   /**
@@ -196,10 +196,12 @@ export interface LockstepEvents {
    */
   'start-lost': { frame: number; starter: PeerId; winner: PeerId };
   /**
-   * The session ended for good: `left` (`leave()`), `room-closed`, or `game-error`: the
-   * game's `step`, `serialize` or `hash` threw (the
-   * error is logged), so this peer left the game; the others play on without it, or stop
-   * too when the throw is deterministic.
+   * The session ended for good: `left` (`leave()`), `room-closed` (its room closed, or was
+   * closed already when the session was made), or `game-error`: the game's `step`,
+   * `serialize`, `hash` or `input.decode` threw (the error is logged), also on the start
+   * frame, so this peer left the game; the others play on without it, or stop too when the
+   * throw is deterministic. A player the others drop goes back to the lobby instead
+   * (`rejoining`, code `dropped`).
    */
   stopped: { reason: string };
 }
