@@ -4,6 +4,7 @@
  * both are plain functions with their own tests.
  */
 import { MeshpartyError } from '../util/errors.js';
+import { MAX_CANDIDATES_PER_BATCH } from './candidate-batcher.js';
 
 const CODES: Record<string, string> = {
   ERR_WEBRTC_SUPPORT: 'webrtc-unsupported',
@@ -55,7 +56,10 @@ export function signalProblem(data: unknown): string | undefined {
   const s = data as Record<string, unknown>;
   if (s.type !== undefined && (typeof s.type !== 'string' || !SIGNAL_TYPES.has(s.type))) return 'unknown signal type';
   if (s.type === 'offer' || s.type === 'answer' || s.type === 'pranswer') {
-    return typeof s.sdp === 'string' && s.sdp.length < 256 * 1024 ? undefined : 'sdp missing or too long';
+    if (typeof s.sdp !== 'string' || s.sdp.length >= 256 * 1024) return 'sdp missing or too long';
+    // As many as one batch may carry: each costs the engine an addIceCandidate (the
+    // node-datachannel adapter retries a refused one for 2 s), and a real peer has a handful.
+    return (s.sdp.match(/^a=candidate:/gm)?.length ?? 0) > MAX_CANDIDATES_PER_BATCH ? 'too many candidates in the sdp' : undefined;
   }
   if (s.candidate !== undefined) {
     const c = s.candidate as Record<string, unknown> | null;
