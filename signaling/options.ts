@@ -133,7 +133,8 @@ export interface SignalingServerOptions extends Partial<RelayLimits> {
   allowUnauthenticatedTopics?: boolean;
   /**
    * Behind a reverse proxy: count and log clients by the last `X-Forwarded-For` entry
-   * (the one the proxy appended) instead of the proxy's own address. Only set this when
+   * (the one the proxy appended; a port after its address is ignored) instead of the
+   * proxy's own address. Only set this when
    * every connection comes through your proxy, or clients can pick their own address.
    * `maxSocketsPerIp` is then off (every TCP socket is the proxy's): cap half-open
    * connections per client at the proxy.
