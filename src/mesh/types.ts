@@ -174,8 +174,10 @@ export interface RoomEvents {
   /** A peer's RTT was measured (heartbeat reply). */
   rtt: { id: PeerId; rttMs: number };
   /**
-   * `leave()` was called: emitted first, while every connection is still open, before
-   * the goodbyes, `peer-left`s and status `closed`. What a listener sends now goes out
+   * The room is closing: `leave()` was called, or the room ends for good (after its
+   * `error`, e.g. `wrong-password`, or the relay refusing it for good), which leaves the
+   * same way. Emitted first, while every connection is still open, before the goodbyes,
+   * `peer-left`s and status `closed`. What a listener sends now goes out
    * ahead of the goodbye, so an upper layer hands over what it still holds back (a Yjs
    * provider stops here and sends the edits it was merging).
    *
