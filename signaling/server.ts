@@ -51,7 +51,9 @@ const TOO_MANY_SOCKETS_RESPONSE =
   'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\ntoo-many-sockets-from-ip\n';
 
 /**
- * Start a signaling relay; resolves once it is listening.
+ * Start a signaling relay; resolves once it is listening. Rejects when it cannot start
+ * (an option out of range, the port in use), after closing `options.cluster`, which the
+ * relay owns from here as its `close()` shows.
  *
  * @example
  * ```ts
