@@ -128,14 +128,15 @@ export interface PublishOptions {
  */
 export interface MediaShare {
   /**
-   * Share `stream` (its tracks at this moment: tracks added to or taken from it later change
-   * nothing; to switch cameras, publish the new stream and stop the old) with every peer, now and later. Returns the
-   * function that stops sharing it. Mute with `track.enabled = false` (no renegotiation).
-   * A stream whose tracks have all ended stops being shared by itself: ended by the browser
-   * (its "stop sharing" button) at once, by `track.stop()` (which fires no event) within a
-   * second. When only one kind's tracks end (the camera unplugged, the mic still on),
-   * peers get that kind as muted (`stream-updated`). Throws `bad-argument` (not a stream, or over 16 shared at once, or a
-   * label over 128 characters) or `closed` (after `destroy()`).
+   * Share `stream` (its tracks at this moment: tracks added to or taken from it later
+   * change nothing; to switch cameras, publish the new stream and stop the old) with every
+   * peer, now and later. Returns the function that stops sharing it. Mute with `setMuted`
+   * (no renegotiation, and the peers are told). A stream whose tracks have all ended stops
+   * being shared by itself: ended by the browser (its "stop sharing" button) at once, by
+   * `track.stop()` (which fires no event) within a second. When only one kind's tracks end
+   * (the camera unplugged, the mic still on), peers get that kind as muted
+   * (`stream-updated`). Throws `bad-argument` (not a stream, or over 16 shared at once, or
+   * a label over 128 characters) or `closed` (after `destroy()`).
    */
   publish(stream: MediaStream, options?: PublishOptions): () => void;
   /**
