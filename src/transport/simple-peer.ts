@@ -386,6 +386,12 @@ class SimplePeerTransport implements PeerTransport {
 export function createSimplePeerTransports(options: SimplePeerTransportOptions = {}): PeerTransportFactory {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
   if (!(maxFrameBytes >= 1024)) throw new MeshpartyError('bad-argument', `maxFrameBytes must be at least 1024, got ${maxFrameBytes}`);
+  // NaN (a number parsed from an unset variable) would never compare above the mark: no
+  // `drain`, and the mesh's high-water mark (never below this one) would let its send
+  // queue overflow the engine's buffer, which closes the channel.
+  if (options.lowWaterMark !== undefined && !(options.lowWaterMark >= 0 && Number.isFinite(options.lowWaterMark))) {
+    throw new MeshpartyError('bad-argument', `lowWaterMark must be a finite number of bytes, got ${options.lowWaterMark}`);
+  }
   const opts = {
     ...options,
     // wrtc's native description getters race its own threads (see wrtc-descriptions.ts).

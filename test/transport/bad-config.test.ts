@@ -32,6 +32,14 @@ describe('a peer connection that cannot be created', () => {
     expect(uncaught).toEqual([]);
   });
 
+  it('refuses a lowWaterMark that is not a finite number of bytes, with bad-argument', () => {
+    // NaN never compares above the mark: no drain, and a send queue whose high-water mark is NaN never waits.
+    for (const lowWaterMark of [NaN, -1, Infinity]) {
+      expect(() => createSimplePeerTransports({ lowWaterMark })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    }
+    expect(() => createSimplePeerTransports({ lowWaterMark: 0 })).not.toThrow();
+  });
+
   it.each(['wrtc', 'node-datachannel'])('on %s: the caller catches it and the process keeps running (TURN without credentials)', (engine) => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/transport/support/bad-ice-child.ts'], {
       cwd: root,
