@@ -90,7 +90,10 @@ export interface TabSyncOptions {
  * ```
  */
 export interface TabSyncEvents {
-  /** How many other tabs of this document have said hello and not goodbye (one that crashed stays counted). */
+  /**
+   * How many other tabs of this document this one has heard from (their hello, or their
+   * answer to ours) and not heard a goodbye from; one that crashed stays counted.
+   */
   tabs: { count: number };
   /** A message on the channel was dropped; nothing of it was applied. */
   dropped: { reason: string };
@@ -189,7 +192,7 @@ export class TabSync {
     this.#postPresence();
   }
 
-  /** How many other tabs of this document have said hello and not goodbye. */
+  /** How many other tabs of this document this one has heard from and not heard a goodbye from. */
   get tabs(): number {
     return this.#tabs.size;
   }
