@@ -103,7 +103,9 @@ export interface YjsProviderEvents {
    * `message-too-large` (one edit or sync step over the room's `maxMessageBytes`: raise
    * it), or the connection is gone (`unknown-peer`, `peer-left`,
    * `closed`), when the next connection syncs from scratch. `kind` is what was lost:
-   * a `sync` step or an `update` means the peer may miss edits until it reconnects.
+   * a `sync` step or an `update` means the peer may miss edits until it reconnects. A
+   * destroyed provider's goodbye (our presence removed) given up is not reported: mostly
+   * its connection is gone, and the peer drops our presence with it.
    *
    * @example
    * ```ts
