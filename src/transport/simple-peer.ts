@@ -192,7 +192,17 @@ class SimplePeerTransport implements PeerTransport {
     // simple-peer's channel sets up. The responder creates it once the remote offer is
     // applied: libdatachannel answers a channel created before that with an offer of its
     // own, and the pair then fights over the ICE role (seen as a one-second DTLS retry).
-    if (initiator) this.#createUnreliable(pc);
+    if (initiator) {
+      try {
+        this.#createUnreliable(pc);
+      } catch (err) {
+        // The engine refused the channel (an id out of range): nobody gets this transport
+        // to destroy, so close the connection simple-peer made, which otherwise kept the
+        // process alive for good (and a mesh retrying the peer made one more each time).
+        this.#releasePeer();
+        throw err;
+      }
+    }
 
     // Open as soon as both channels are: simple-peer's own `connect` comes later, after
     // a getStats() round trip (and a 100 ms retry when it finds no selected pair yet),
@@ -308,6 +318,17 @@ class SimplePeerTransport implements PeerTransport {
         // Already closed with its connection.
       }
     }
+    this.#releasePeer();
+    // Like simple-peer: events after the current call stack, `error` first.
+    queueMicrotask(() => {
+      if (err) this.#events.emit('error', err);
+      this.#events.emit('close', { reason: err ? err.code : 'closed' });
+      this.#events.clear();
+    });
+  }
+
+  /** Destroy simple-peer (and so its connection) without hearing from it again. */
+  #releasePeer(): void {
     this.#peer.removeAllListeners();
     this.#peer.on('error', () => {}); // a late error from simple-peer's own teardown must not be unhandled
     this.#peer.destroy();
@@ -315,12 +336,6 @@ class SimplePeerTransport implements PeerTransport {
     // trickle on it decides nothing): a peer that left within 5 s of connecting kept Node
     // running until it fired.
     clearTimeout((this.#peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
-    // Like simple-peer: events after the current call stack, `error` first.
-    queueMicrotask(() => {
-      if (err) this.#events.emit('error', err);
-      this.#events.emit('close', { reason: err ? err.code : 'closed' });
-      this.#events.clear();
-    });
   }
 
   #createUnreliable(pc: PeerConnectionLike): void {

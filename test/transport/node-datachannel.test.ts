@@ -179,6 +179,19 @@ describe('adaptNodeDatachannel', () => {
     }
   });
 
+  it('closes the connection of a transport whose constructor fails (an unreliable channel id the engine refuses)', async () => {
+    // Nobody gets such a transport to destroy; its connection kept the process alive for good.
+    const connectionClose = vi.spyOn(polyfill.RTCPeerConnection.prototype, 'close');
+    try {
+      const factory = createSimplePeerTransports({ wrtc, logger: { warn: () => {} }, unreliableChannelId: 70_000 });
+      expect(() => factory.create({ localId: 'a', remoteId: 'b', initiator: true })).toThrow(MeshpartyError);
+      await new Promise((r) => setTimeout(r, 20)); // the adapter closes a macrotask later
+      expect(connectionClose).toHaveBeenCalledTimes(1);
+    } finally {
+      connectionClose.mockRestore();
+    }
+  });
+
   it('refuses a module that is not the polyfill, with a stable code', () => {
     expect(() => adaptNodeDatachannel({} as never)).toThrow(MeshpartyError);
     try {
