@@ -68,7 +68,7 @@ export interface SimplePeerTransportOptions {
   maxFrameBytes?: number;
   /** `drain` threshold, bytes (default 256 KiB). */
   lowWaterMark?: number;
-  /** Stream id of the pre-negotiated unreliable channel; both sides must agree (default 1000). */
+  /** Stream id of the pre-negotiated unreliable channel, an integer 0-65534 (else `bad-argument`); both sides must agree (default 1000). */
   unreliableChannelId?: number;
   /** Where `bufferedamountlow` does not exist (Node's wrtc), poll this often while above the mark (default 2 ms). */
   pollIntervalMs?: number;
@@ -406,6 +406,13 @@ export function createSimplePeerTransports(options: SimplePeerTransportOptions =
   // queue overflow the engine's buffer, which closes the channel.
   if (options.lowWaterMark !== undefined && !(options.lowWaterMark >= 0 && Number.isFinite(options.lowWaterMark))) {
     throw new MeshpartyError('bad-argument', `lowWaterMark must be a finite number of bytes, got ${options.lowWaterMark}`);
+  }
+  // A data channel's stream id is 0-65534. Out of range the engine refuses the channel
+  // (transport-failed on every connection); a fraction or NaN it takes as some other id,
+  // which no default peer shares, so the unreliable channel never opened and no pair did.
+  const id = options.unreliableChannelId;
+  if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id <= 65534)) {
+    throw new MeshpartyError('bad-argument', `unreliableChannelId must be an integer from 0 to 65534, got ${id}`);
   }
   const opts = {
     ...options,

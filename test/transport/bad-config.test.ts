@@ -40,6 +40,13 @@ describe('a peer connection that cannot be created', () => {
     expect(() => createSimplePeerTransports({ lowWaterMark: 0 })).not.toThrow();
   });
 
+  it('refuses an unreliableChannelId that is not a data channel stream id (0-65534), with bad-argument', () => {
+    for (const unreliableChannelId of [NaN, 1.5, -1, 65535, 70_000]) {
+      expect(() => createSimplePeerTransports({ unreliableChannelId })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    }
+    expect(() => createSimplePeerTransports({ unreliableChannelId: 65534 })).not.toThrow();
+  });
+
   it.each(['wrtc', 'node-datachannel'])('on %s: the caller catches it and the process keeps running (TURN without credentials)', (engine) => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/transport/support/bad-ice-child.ts'], {
       cwd: root,

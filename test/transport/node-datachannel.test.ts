@@ -179,11 +179,18 @@ describe('adaptNodeDatachannel', () => {
     }
   });
 
-  it('closes the connection of a transport whose constructor fails (an unreliable channel id the engine refuses)', async () => {
+  it('closes the connection of a transport whose constructor fails (the engine refuses the unreliable channel)', async () => {
     // Nobody gets such a transport to destroy; its connection kept the process alive for good.
     const connectionClose = vi.spyOn(polyfill.RTCPeerConnection.prototype, 'close');
+    // As libdatachannel refuses a stream id it cannot use ("DataChannel stream id is too high").
+    class Refusing extends PeerConnection {
+      override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+        if (init?.negotiated) throw new Error('DataChannel stream id is too high');
+        return super.createDataChannel(label, init);
+      }
+    }
     try {
-      const factory = createSimplePeerTransports({ wrtc, logger: { warn: () => {} }, unreliableChannelId: 70_000 });
+      const factory = createSimplePeerTransports({ wrtc: { ...wrtc, RTCPeerConnection: Refusing }, logger: { warn: () => {} } });
       expect(() => factory.create({ localId: 'a', remoteId: 'b', initiator: true })).toThrow(MeshpartyError);
       await new Promise((r) => setTimeout(r, 20)); // the adapter closes a macrotask later
       expect(connectionClose).toHaveBeenCalledTimes(1);
