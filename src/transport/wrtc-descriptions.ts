@@ -20,7 +20,11 @@ type Setter = (d?: Description) => Promise<void>;
 
 /** Whether `impl` is @roamhq/wrtc (or node-webrtc, which it forked): the engine this is for. */
 export function isNodeWebrtc(impl: WebRtcImplementation | undefined): boolean {
-  return !!impl && typeof impl.RTCPeerConnection === 'function' && 'nonstandard' in impl;
+  if (!impl || typeof impl.RTCPeerConnection !== 'function') return false;
+  // The module has `nonstandard`; its classes picked out on their own (an object of just
+  // the three that WebRtcImplementation names) do not, and went unwrapped. Its
+  // RTCPeerConnection is a plain JS function that builds the native one by this name.
+  return 'nonstandard' in impl || Function.prototype.toString.call(impl.RTCPeerConnection).includes('_webrtc.RTCPeerConnection(');
 }
 
 /**

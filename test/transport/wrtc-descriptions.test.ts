@@ -63,7 +63,11 @@ describe('JS-side descriptions for wrtc', () => {
   it('apply to @roamhq/wrtc only: not to other engines, nor the browser default', async () => {
     // node-datachannel is not loaded here: one native engine per test process (README,
     // "WebRTC in Node"); its adapter's shape is what matters.
-    expect(isNodeWebrtc(await nodeWebRtc('wrtc'))).toBe(true);
+    const wrtc = await nodeWebRtc('wrtc');
+    expect(isNodeWebrtc(wrtc)).toBe(true);
+    // Its three classes picked out, as the WebRtcImplementation type reads: still wrtc.
+    const { RTCPeerConnection, RTCSessionDescription, RTCIceCandidate } = wrtc;
+    expect(isNodeWebrtc({ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate })).toBe(true);
     expect(isNodeWebrtc(adaptNodeDatachannel({ RTCPeerConnection: FakeConnection, RTCSessionDescription: class {}, RTCIceCandidate: class {} } as never))).toBe(false);
     expect(isNodeWebrtc(fakeImpl)).toBe(false);
     expect(isNodeWebrtc(undefined)).toBe(false);
