@@ -8,6 +8,15 @@ import type { Control, Direction, Steering } from './steering.js';
 
 const CONTROLS = new Set<string>(['up', 'down', 'left', 'right', 'fire']);
 
+/** Add each of `handlers` to `target`; returns the function that removes them all. */
+function listen(target: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>, handlers: Record<string, (e: PointerEvent) => void>): () => void {
+  const entries = Object.entries(handlers) as Array<[string, EventListener]>;
+  for (const [type, handler] of entries) target.addEventListener(type, handler);
+  return () => {
+    for (const [type, handler] of entries) target.removeEventListener(type, handler);
+  };
+}
+
 /**
  * Each `[data-control]` button in `pad` (up, down, left, right, fire) presses its control
  * while a finger is on it. Returns the function that stops listening.
@@ -34,17 +43,9 @@ export function bindTouchPad(pad: HTMLElement, steering: Steering): () => void {
     if (![...pressed.values()].includes(control)) steering.release(control);
   };
   const noMenu = (e: Event) => e.preventDefault(); // a long press would open the context menu
-  pad.addEventListener('pointerdown', down);
-  pad.addEventListener('pointerup', up);
-  pad.addEventListener('pointercancel', up);
-  pad.addEventListener('lostpointercapture', up);
-  pad.addEventListener('contextmenu', noMenu);
+  const stop = listen(pad, { pointerdown: down, pointerup: up, pointercancel: up, lostpointercapture: up, contextmenu: noMenu });
   return () => {
-    pad.removeEventListener('pointerdown', down);
-    pad.removeEventListener('pointerup', up);
-    pad.removeEventListener('pointercancel', up);
-    pad.removeEventListener('lostpointercapture', up);
-    pad.removeEventListener('contextmenu', noMenu);
+    stop();
     for (const c of new Set(pressed.values())) steering.release(c);
     pressed.clear();
   };
@@ -79,15 +80,9 @@ export function bindSwipes(surface: HTMLElement, steering: Steering, minPx = 24)
     from.set(e.pointerId, { x: e.clientX, y: e.clientY });
   };
   const end = (e: PointerEvent) => void from.delete(e.pointerId);
-  surface.addEventListener('pointerdown', down);
-  surface.addEventListener('pointermove', move);
-  surface.addEventListener('pointerup', end);
-  surface.addEventListener('pointercancel', end);
+  const stop = listen(surface, { pointerdown: down, pointermove: move, pointerup: end, pointercancel: end });
   return () => {
-    surface.removeEventListener('pointerdown', down);
-    surface.removeEventListener('pointermove', move);
-    surface.removeEventListener('pointerup', end);
-    surface.removeEventListener('pointercancel', end);
+    stop();
     from.clear();
   };
 }

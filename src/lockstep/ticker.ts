@@ -14,13 +14,7 @@ export class Ticker<S, I> {
     this.c.snapshotMisses = 0; // a snapshot came: the next join's deadline starts short again
     this.c.lobbyWait.reset();
     const sim = this.c.sim!;
-    if (sim.frame % this.c.config.hashEvery === 0) {
-      try {
-        this.c.hashing.hashFrame();
-      } catch (err) {
-        return this.gameFailed(err, sim.frame); // before started: the game never ran here
-      }
-    }
+    if (!this.hashOrFail(sim.frame)) return; // before started: the game never ran here
     this.c.events.emit('started', {
       frame: sim.frame,
       players: [...sim.players],
@@ -56,6 +50,18 @@ export class Ticker<S, I> {
     if (this.c.clock.now() - this.c.nextTickAt < 1000 / this.c.config.tickHz) return;
     this.c.clock.clearTimeout(this.c.timer);
     this.tick();
+  }
+
+  /** Hash `frame` if it is a hashed one (game.serialize and game.hash); false when the game's code threw (gameFailed). */
+  private hashOrFail(frame: number): boolean {
+    if (frame % this.c.config.hashEvery !== 0) return true;
+    try {
+      this.c.hashing.hashFrame();
+      return true;
+    } catch (err) {
+      this.gameFailed(err, frame);
+      return false;
+    }
   }
 
   tick(): void {
@@ -124,14 +130,7 @@ export class Ticker<S, I> {
       this.c.events.emit('player-left', { peer: p, atFrame: f });
     }
     if (left.length) this.c.admission.flushDeferredJoins();
-    if (sim.frame % this.c.config.hashEvery === 0) {
-      try {
-        this.c.hashing.hashFrame(); // game.serialize and game.hash
-      } catch (err) {
-        this.gameFailed(err, sim.frame);
-        return false;
-      }
-    }
+    if (!this.hashOrFail(sim.frame)) return false;
     if ((sim.frame & 255) === 0) {
       this.c.inputs.prune(sim.frame - 512);
       this.c.hashes.prune(sim.frame - 1200);

@@ -25,6 +25,7 @@ import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
 import { cutOffPeer } from './cut-off.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
+import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 
 /**
  * Options of {@link createYjsProvider}.
@@ -414,14 +415,7 @@ export class MeshpartyProvider {
   #removeRemoteAwareness(peer: PeerSync): void {
     // (The caller has already forgotten `peer`; a client another peer still speaks for stays.)
     const stillHere = new Set([...this.#peers.values()].flatMap((p) => [...p.clients]));
-    const gone = [...peer.clients].filter((c) => c !== this.awareness.clientID && !stillHere.has(c));
-    if (gone.length === 0) return;
-    this.#presenceChange(() => removeAwarenessStates(this.awareness, gone, this));
-    // Forget their clocks too: a peer that comes back under the same id re-sends its
-    // state with the clock we last saw, and y-protocols applies a state only when its
-    // clock is newer (applyAwarenessUpdate: `currClock < clock`), so a kept clock would
-    // hide the returning peer until its 15 s renewal. Without meta the state is new.
-    for (const client of gone) this.awareness.meta.delete(client);
+    removeSenderPresence(this.awareness, peer.clients, stillHere, this, (change) => this.#presenceChange(change));
   }
 
   /**
@@ -495,11 +489,7 @@ export class MeshpartyProvider {
   #tooManyClients(peer: PeerSync, entries: ReadonlyArray<{ clientId: number; state: unknown }>): string | undefined {
     const max = this.#limits.maxPresenceClients;
     if (peer.clients.size + entries.length <= max) return undefined; // the usual case: no copy
-    const after = new Set(peer.clients);
-    for (const { clientId, state } of entries) {
-      if (state === null) after.delete(clientId);
-      else after.add(clientId);
-    }
+    const after = clientsAfter(peer.clients, entries);
     return after.size > max ? `presence for ${after.size} clients, over ${max} for one peer` : undefined;
   }
 
@@ -530,11 +520,7 @@ export class MeshpartyProvider {
 
   /** Run a presence change whose listeners (the app's) may throw; log, never unwind into our caller. */
   #presenceChange(change: () => void): void {
-    try {
-      change();
-    } catch (err) {
-      this.#log(`presence listener failed: ${(err as Error).message}`);
-    }
+    quietly(this.#log, change);
   }
 
   #encodeLocalAwareness(): Uint8Array | undefined {

@@ -8,7 +8,7 @@
  * says which tab sent it and, for answers, which tab it is for.
  */
 import * as Y from 'yjs';
-import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
@@ -22,6 +22,7 @@ import {
   type AwarenessEntry,
   type YjsLimits,
 } from './protocol.js';
+import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 
 /**
  * The part of a `BroadcastChannel` that tab sync uses (the browser's, or Node's for tests).
@@ -274,11 +275,7 @@ export class TabSync {
   }
 
   #applyPresence(tab: OtherTab, update: Uint8Array, entries: AwarenessEntry[]): void {
-    const after = new Set(tab.clients);
-    for (const { clientId, state } of entries) {
-      if (state === null) after.delete(clientId);
-      else after.add(clientId);
-    }
+    const after = clientsAfter(tab.clients, entries);
     if (after.size > this.#limits.maxPresenceClients) {
       return this.#drop(`presence for ${after.size} clients, over ${this.#limits.maxPresenceClients} for one tab`);
     }
@@ -293,14 +290,10 @@ export class TabSync {
     const tab = this.#tabs.get(id);
     if (!tab) return;
     this.#tabs.delete(id);
+    // (Their clocks go too: a tab that starts tab sync again on the same Awareness, back
+    // from the back/forward cache, sends the clock we last saw.)
     const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
-    const left = [...tab.clients].filter((c) => !stillHere.has(c) && c !== this.awareness.clientID);
-    const gone = left.filter((c) => this.awareness.states.has(c));
-    if (gone.length > 0) this.#quietly(() => removeAwarenessStates(this.awareness, gone, this));
-    // Forget their clocks too: a tab that starts tab sync again on the same Awareness (back
-    // from the back/forward cache) sends the clock we last saw, and y-protocols applies a
-    // state only when its clock is newer, so it would stay hidden until its 15 s renewal.
-    for (const client of left) this.awareness.meta.delete(client);
+    removeSenderPresence(this.awareness, tab.clients, stillHere, this, (change) => this.#quietly(change));
     this.#events.emit('tabs', { count: this.#tabs.size });
   }
 
@@ -321,11 +314,7 @@ export class TabSync {
 
   /** Run a presence change whose listeners (the app's) may throw; log, never unwind into the channel. */
   #quietly(change: () => void): void {
-    try {
-      change();
-    } catch (err) {
-      this.#log(`presence listener failed: ${(err as Error).message}`);
-    }
+    quietly(this.#log, change);
   }
 }
 
