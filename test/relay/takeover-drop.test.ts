@@ -20,25 +20,35 @@ function fakeSocket(frames: string[]): WebSocket {
   return { readyState: 1, OPEN: 1, bufferedAmount: 0, send: (f: string) => frames.push(f), close() {}, terminate() {} } as unknown as WebSocket;
 }
 
+/**
+ * A relay protocol over stand-in sockets where a send to a connection for which `sheds`
+ * holds drops `victim()` (as the relay-wide send budget sheds the reader with the most
+ * waiting); `frames` records what each connection was sent.
+ */
+function sheddingRelay(sheds: (to: ClientConnection) => boolean, victim: () => ClientConnection | undefined) {
+  const opts = resolveOptions({ port: 0 });
+  const rooms = new InMemoryRoomDirectory();
+  const protocol = new RelayProtocol(opts, rooms, new InMemoryRoomDirectory(), new MetricsCounters(), silentLogger);
+  const frames = new Map<ClientConnection, string[]>();
+  const open = (): ClientConnection => {
+    const got: string[] = [];
+    const conn = new ClientConnection(fakeSocket(got), '10.0.0.1', opts, (c) => {
+      if (sheds(c)) victim()!.end('slow-consumer', 0, '');
+    }, () => {});
+    conn.onEnd = () => protocol.onClose(conn, true);
+    frames.set(conn, got);
+    return conn;
+  };
+  const send = (conn: ClientConnection, m: object): void => protocol.onFrame(conn, Buffer.from(JSON.stringify(m)), false);
+  return { rooms, protocol, frames, open, send };
+}
+
 describe('relay: a joiner dropped by a send its join causes', () => {
   it('leaves no ghost member, and the room hears the peer left', () => {
-    const opts = resolveOptions({ port: 0 });
-    const rooms = new InMemoryRoomDirectory();
-    const protocol = new RelayProtocol(opts, rooms, new InMemoryRoomDirectory(), new MetricsCounters(), silentLogger);
-    const frames = new Map<ClientConnection, string[]>();
     let old: ClientConnection | undefined;
     let joiner: ClientConnection | undefined;
-    const open = (): ClientConnection => {
-      const got: string[] = [];
-      // As the relay-wide budget does: a send to the old connection sheds the joiner.
-      const conn = new ClientConnection(fakeSocket(got), '10.0.0.1', opts, (c) => {
-        if (c === old && joiner && joiner.rooms.size === 0) joiner.end('slow-consumer', 0, '');
-      }, () => {});
-      conn.onEnd = () => protocol.onClose(conn, true);
-      frames.set(conn, got);
-      return conn;
-    };
-    const send = (conn: ClientConnection, m: object): void => protocol.onFrame(conn, Buffer.from(JSON.stringify(m)), false);
+    // As the relay-wide budget does: a send to the old connection sheds the joiner.
+    const { rooms, protocol, frames, open, send } = sheddingRelay((c) => c === old && !!joiner && joiner.rooms.size === 0, () => joiner);
 
     const watcher = open();
     send(watcher, { type: 'join', v: 1, room: 'r' });
@@ -57,23 +67,10 @@ describe('relay: a joiner dropped by a send its join causes', () => {
   });
 
   it('a joiner dropped while the room is told it joined: each member hears peer-joined, then peer-left', () => {
-    const opts = resolveOptions({ port: 0 });
-    const rooms = new InMemoryRoomDirectory();
-    const protocol = new RelayProtocol(opts, rooms, new InMemoryRoomDirectory(), new MetricsCounters(), silentLogger);
-    const frames = new Map<ClientConnection, string[]>();
     let first: ClientConnection | undefined;
     let joiner: ClientConnection | undefined;
-    const open = (): ClientConnection => {
-      const got: string[] = [];
-      // As the relay-wide budget does: the send to the first member sheds the joiner.
-      const conn = new ClientConnection(fakeSocket(got), '10.0.0.1', opts, (c) => {
-        if (c === first && joiner && joiner.rooms.size > 0) joiner.end('slow-consumer', 0, '');
-      }, () => {});
-      conn.onEnd = () => protocol.onClose(conn, true);
-      frames.set(conn, got);
-      return conn;
-    };
-    const send = (conn: ClientConnection, m: object): void => protocol.onFrame(conn, Buffer.from(JSON.stringify(m)), false);
+    // As the relay-wide budget does: the send to the first member sheds the joiner.
+    const { rooms, frames, open, send } = sheddingRelay((c) => c === first && !!joiner && joiner.rooms.size > 0, () => joiner);
     first = open();
     send(first, { type: 'join', v: 1, room: 'r', peerId: 'first' });
     const second = open();
