@@ -9,7 +9,7 @@ export * from './lockstep/index.js';
 export { createYjsProvider, MeshpartyProvider } from './yjs/index.js';
 export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus, YjsLimits } from './yjs/index.js';
 export { createTabSync, TabSync } from './yjs/index.js';
-export type { TabSyncOptions, TabSyncEvents, BroadcastChannelLike, BroadcastChannelConstructor } from './yjs/index.js';
+export type { TabSyncOptions, TabSyncEvents, BroadcastChannelLike, BroadcastChannelConstructor, TabLocks } from './yjs/index.js';
 
 // --- media (camera, mic and screen streams; video tiles) ---
 export { createMediaShare, layoutTiles } from './media/index.js';

@@ -7,3 +7,4 @@ export type { YjsProviderOptions, YjsProviderEvents, YjsProviderStatus } from '.
 export type { YjsLimits } from './protocol.js';
 export { createTabSync, TabSync } from './tab-sync.js';
 export type { TabSyncOptions, TabSyncEvents, BroadcastChannelLike, BroadcastChannelConstructor } from './tab-sync.js';
+export type { TabLocks } from './tab-locks.js';

@@ -23,6 +23,7 @@ import {
   type YjsLimits,
 } from './protocol.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
+import { TabLiveness, type TabLocks } from './tab-locks.js';
 
 /**
  * The part of a `BroadcastChannel` that tab sync uses (the browser's, or Node's for tests).
@@ -74,6 +75,12 @@ export interface TabSyncOptions {
   awareness?: Awareness;
   /** The BroadcastChannel constructor (default `globalThis.BroadcastChannel`). */
   BroadcastChannel?: BroadcastChannelConstructor;
+  /**
+   * Web Locks, through which a tab that crashed or was killed is dropped at once
+   * (default `navigator.locks` where there is one; `null`: none, so such a tab stays
+   * counted and its presence stays until y-protocols' 30 s timeout).
+   */
+  locks?: TabLocks | null;
   /** Size limits for what other tabs send (the provider's defaults). */
   limits?: Partial<YjsLimits>;
   /** Where dropped messages are reported (default console.warn). */
@@ -93,7 +100,7 @@ export interface TabSyncOptions {
 export interface TabSyncEvents {
   /**
    * How many other tabs of this document this one has heard from (their hello, or their
-   * answer to ours) and not heard a goodbye from; one that crashed stays counted.
+   * answer to ours) and that have not said goodbye or, with Web Locks, closed or crashed.
    */
   tabs: { count: number };
   /** A message on the channel was dropped; nothing of it was applied. */
@@ -116,6 +123,8 @@ interface Envelope {
   to?: string;
   /** The sender is going (its presence goes with it). */
   bye?: true;
+  /** The sender holds its Web Lock, so a tab may ask for it to learn when the sender is gone. */
+  l?: true;
   data?: Uint8Array;
 }
 
@@ -130,7 +139,8 @@ interface OtherTab {
  * Keeps a Y.Doc (and its presence) in sync with the other tabs of this browser that use
  * the same `name`. `destroy()` says goodbye, so the other tabs drop this tab's presence
  * at once (call it on `pagehide`, and make a new one on a `pageshow` whose `persisted` is
- * true: the page came back from the back/forward cache); a tab that crashes is dropped by
+ * true: the page came back from the back/forward cache). A tab that crashes or is killed
+ * is dropped at once where the browser has Web Locks (every current one), else by
  * y-protocols' 30 s presence timeout. Only each tab's own presence goes between tabs.
  *
  * @example
@@ -151,6 +161,9 @@ export class TabSync {
   #events = new Emitter<TabSyncEvents>();
   #tabs = new Map<string, OtherTab>();
   #ownsAwareness: boolean;
+  #liveness: TabLiveness | undefined;
+  /** What this tab said before it held its lock, sent once it does (see TabLiveness). */
+  #queued: Array<{ to?: string; data: Uint8Array }> | undefined = [];
   #destroyed = false;
   #unsubscribe: Array<() => void> = [];
 
@@ -191,9 +204,11 @@ export class TabSync {
 
     this.#post({ data: encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(doc)) });
     this.#postPresence();
+    const locks = options.locks === null ? undefined : (options.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks);
+    this.#liveness = new TabLiveness(locks, this.tabId, () => this.#speak(), this.#log);
   }
 
-  /** How many other tabs of this document this one has heard from and not heard a goodbye from. */
+  /** How many other tabs of this document this one has heard from and knows to be open. */
   get tabs(): number {
     return this.#tabs.size;
   }
@@ -212,16 +227,28 @@ export class TabSync {
     if (this.#destroyed) return;
     this.#destroyed = true;
     for (const off of this.#unsubscribe) off();
-    this.#post({ bye: true });
+    // A tab that never spoke has no one to say goodbye to.
+    if (!this.#queued) this.#post({ bye: true });
+    this.#queued = undefined;
+    this.#liveness?.close();
     this.#channel.onmessage = null;
     this.#channel.close();
     this.#events.clear();
     if (this.#ownsAwareness) this.awareness.destroy();
   }
 
+  /** This tab holds its lock (or has none to hold): send what it said meanwhile. */
+  #speak(): void {
+    const queued = this.#queued;
+    this.#queued = undefined;
+    if (this.#destroyed || !queued) return;
+    for (const body of queued) this.#post(body);
+  }
+
   #post(body: { to?: string; bye?: true; data?: Uint8Array }): void {
     if (this.#destroyed && !body.bye) return;
-    const envelope: Envelope = { t: ENVELOPE, from: this.tabId, ...body };
+    if (this.#queued && body.data) return void this.#queued.push({ to: body.to, data: body.data });
+    const envelope: Envelope = { t: ENVELOPE, from: this.tabId, ...body, ...(this.#liveness?.held && { l: true as const }) };
     try {
       this.#channel.postMessage(envelope);
     } catch (err) {
@@ -244,7 +271,9 @@ export class TabSync {
     if (envelope.bye) return this.#forget(envelope.from);
     const decoded = decodeYjsMessage(envelope.data!, this.#limits);
     if (!decoded.ok) return this.#drop(decoded.reason);
-    const tab = this.#tab(envelope.from);
+    const from = envelope.from;
+    const tab = this.#tab(from);
+    if (envelope.l) this.#liveness?.watch(from, () => this.#forget(from));
     const m = decoded.message;
     switch (m.tag) {
       case YjsTag.SyncStep1:
@@ -290,6 +319,7 @@ export class TabSync {
     const tab = this.#tabs.get(id);
     if (!tab) return;
     this.#tabs.delete(id);
+    this.#liveness?.unwatch(id);
     // (Their clocks go too: a tab that starts tab sync again on the same Awareness, back
     // from the back/forward cache, sends the clock we last saw.)
     const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
@@ -300,7 +330,11 @@ export class TabSync {
   #tab(id: string): OtherTab {
     let tab = this.#tabs.get(id);
     if (tab) return tab;
-    if (this.#tabs.size >= MAX_TABS) this.#tabs.delete(this.#tabs.keys().next().value!);
+    if (this.#tabs.size >= MAX_TABS) {
+      const oldest = this.#tabs.keys().next().value!;
+      this.#tabs.delete(oldest);
+      this.#liveness?.unwatch(oldest);
+    }
     tab = { clients: new Set(), answered: false };
     this.#tabs.set(id, tab);
     this.#events.emit('tabs', { count: this.#tabs.size });
@@ -326,9 +360,10 @@ function readEnvelope(raw: unknown): Envelope | string {
   if (typeof e.from !== 'string' || e.from.length === 0 || e.from.length > 64) return 'bad sender';
   if (e.to !== undefined && (typeof e.to !== 'string' || e.to.length > 64)) return 'bad recipient';
   if (e.bye !== undefined && e.bye !== true) return 'bad goodbye';
+  if (e.l !== undefined && e.l !== true) return 'bad lock flag';
   if (e.bye) return { t: ENVELOPE, from: e.from, bye: true };
   if (!(e.data instanceof Uint8Array)) return 'no message bytes';
-  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data };
+  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data, ...(e.l && { l: true as const }) };
 }
 
 function randomTabId(): string {

@@ -139,6 +139,7 @@ describe('tab sync', () => {
       { t: 'someone-else/1', from: 'x', data: new Uint8Array([2, 0]) },
       env(new Uint8Array([2, 0]), { from: 42 }),
       env(new Uint8Array([2, 0]), { bye: 'yes' }),
+      env(new Uint8Array([2, 0]), { l: 1 }),
       env('not bytes'),
       env(new Uint8Array([9, 9, 9])),
       env(encodeUpdate(YjsTag.Update, truncated)),
@@ -149,6 +150,7 @@ describe('tab sync', () => {
     await waitFor(() => dropped.length === bad.length, `all ${bad.length} dropped (got ${dropped.length})`);
     expect(dropped.find((r) => r.includes('exceeds 4096'))).toBeDefined();
     expect(dropped).toContain('presence for this tab\'s own client');
+    expect(dropped).toContain('bad lock flag');
     expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
     expect(aw.getLocalState()).toEqual({ user: { name: 'Bea' } });
 
