@@ -125,6 +125,8 @@ interface Envelope {
   bye?: true;
   /** The sender holds its Web Lock, so a tab may ask for it to learn when the sender is gone. */
   l?: true;
+  /** On a hello: answer with your state vector only; the sender asks one tab for what it lacks. */
+  p?: true;
   data?: Uint8Array;
 }
 
@@ -133,6 +135,8 @@ interface OtherTab {
   clients: Set<number>;
   /** We answered one of its step 1s. */
   answered: boolean;
+  /** We asked it for what it has and we lack (a recheck) and its step 2 has not come. */
+  pulling: boolean;
 }
 
 /**
@@ -163,7 +167,12 @@ export class TabSync {
   #ownsAwareness: boolean;
   #liveness: TabLiveness | undefined;
   /** What this tab said before it held its lock, sent once it does (see TabLiveness). */
-  #queued: Array<{ to?: string; data: Uint8Array }> | undefined = [];
+  #queued: Array<{ to?: string; p?: true; data: Uint8Array }> | undefined = [];
+  /**
+   * The most of each client's edits asked for from some tab (by a recheck answering its
+   * recheck), so that tabs holding the same edits are not each asked for them.
+   */
+  #asked = new Map<number, number>();
   #destroyed = false;
   #unsubscribe: Array<() => void> = [];
 
@@ -202,7 +211,7 @@ export class TabSync {
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
 
-    this.#post({ data: encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(doc)) });
+    this.#hello();
     this.#postPresence();
     const locks = options.locks === null ? undefined : (options.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks);
     this.#liveness = new TabLiveness(locks, this.tabId, () => this.#speak(), this.#log);
@@ -245,9 +254,21 @@ export class TabSync {
     for (const body of queued) this.#post(body);
   }
 
-  #post(body: { to?: string; bye?: true; data?: Uint8Array }): void {
+  /**
+   * Ask every tab for its state vector (`p`), then one tab for what this one lacks (see
+   * #pull): every tab answering with the document would make each of them encode it and
+   * this tab apply it once per tab, which for a new tab (empty until its storage loads)
+   * is the whole document each time. A tab of an older meshparty answers with the
+   * document anyway.
+   */
+  #hello(): void {
+    this.#asked.clear();
+    this.#post({ p: true, data: encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)) });
+  }
+
+  #post(body: { to?: string; bye?: true; p?: true; data?: Uint8Array }): void {
     if (this.#destroyed && !body.bye) return;
-    if (this.#queued && body.data) return void this.#queued.push({ to: body.to, data: body.data });
+    if (this.#queued && body.data) return void this.#queued.push({ to: body.to, p: body.p, data: body.data });
     const envelope: Envelope = { t: ENVELOPE, from: this.tabId, ...body, ...(this.#liveness?.held && { l: true as const }) };
     try {
       this.#channel.postMessage(envelope);
@@ -277,10 +298,18 @@ export class TabSync {
     const m = decoded.message;
     switch (m.tag) {
       case YjsTag.SyncStep1:
-        if (m.kind === Step1Kind.Hello || !tab.answered) {
+        // A hello that pulls gets our deletions, our state vector (the recheck below), and
+        // what it lacks only if it asks (its recheck): ours may be one of many answers.
+        // The deletions always: a state vector does not show them (a delete makes no new
+        // clock), so a tab that has every insert it is told of may still lack some.
+        if (m.kind === Step1Kind.Hello && envelope.p) {
+          tab.answered = false;
+          this.#post({ to: from, data: encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(this.doc))) });
+        } else if (m.kind === Step1Kind.Hello || !tab.answered) {
           tab.answered = true;
           this.#post({ to: envelope.from, data: encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)) });
         }
+        if (m.kind === Step1Kind.Recheck) this.#pull(from, tab, m.stateVector);
         if (m.kind === Step1Kind.Hello) {
           // A new tab: it may have what we lack (edits made while it was alone), and it
           // needs our presence, which it was not there to hear.
@@ -290,6 +319,7 @@ export class TabSync {
         break;
       case YjsTag.SyncStep2:
       case YjsTag.Update:
+        if (m.tag === YjsTag.SyncStep2) tab.pulling = false;
         try {
           Y.applyUpdate(this.doc, m.update, this);
         } catch (err) {
@@ -320,11 +350,24 @@ export class TabSync {
     if (!tab) return;
     this.#tabs.delete(id);
     this.#liveness?.unwatch(id);
+    // It went before sending what we asked it for: ask everyone again.
+    if (tab.pulling) this.#hello();
     // (Their clocks go too: a tab that starts tab sync again on the same Awareness, back
     // from the back/forward cache, sends the clock we last saw.)
     const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
     removeSenderPresence(this.awareness, tab.clients, stillHere, this, (change) => this.#quietly(change));
     this.#events.emit('tabs', { count: this.#tabs.size });
+  }
+
+  /** Ask `id` for what its state vector `theirs` has beyond ours and beyond what we asked other tabs for. */
+  #pull(id: string, tab: OtherTab, theirs: Uint8Array): void {
+    const want = Y.decodeStateVector(theirs);
+    const have = Y.decodeStateVector(Y.encodeStateVector(this.doc));
+    const beyond = (client: number, clock: number) => clock > Math.max(have.get(client) ?? 0, this.#asked.get(client) ?? 0);
+    if (![...want].some(([client, clock]) => beyond(client, clock))) return;
+    for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
+    tab.pulling = true;
+    this.#post({ to: id, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
   }
 
   #tab(id: string): OtherTab {
@@ -335,7 +378,7 @@ export class TabSync {
       this.#tabs.delete(oldest);
       this.#liveness?.unwatch(oldest);
     }
-    tab = { clients: new Set(), answered: false };
+    tab = { clients: new Set(), answered: false, pulling: false };
     this.#tabs.set(id, tab);
     this.#events.emit('tabs', { count: this.#tabs.size });
     return tab;
@@ -361,9 +404,10 @@ function readEnvelope(raw: unknown): Envelope | string {
   if (e.to !== undefined && (typeof e.to !== 'string' || e.to.length > 64)) return 'bad recipient';
   if (e.bye !== undefined && e.bye !== true) return 'bad goodbye';
   if (e.l !== undefined && e.l !== true) return 'bad lock flag';
+  if (e.p !== undefined && e.p !== true) return 'bad pull flag';
   if (e.bye) return { t: ENVELOPE, from: e.from, bye: true };
   if (!(e.data instanceof Uint8Array)) return 'no message bytes';
-  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data, ...(e.l && { l: true as const }) };
+  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data, ...(e.l && { l: true as const }), ...(e.p && { p: true as const }) };
 }
 
 function randomTabId(): string {

@@ -1,0 +1,142 @@
+/**
+ * A tab opening (tab sync's hello, src/yjs/tab-sync.ts) gets the document from one other
+ * tab, not from each; still gets every tab's deletions (which state vectors do not
+ * show); and asks again when the tab it asked goes before answering.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createTabSync, type BroadcastChannelLike, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { decodeYjsMessage, encodeSyncStep1, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
+import { waitFor } from '../support/net.js';
+import { FakeLockManager } from './support/fake-locks.js';
+
+let names = 0;
+const freshName = () => `tab-hello-test-${process.pid}-${++names}`;
+const open: TabSync[] = [];
+const closers: Array<() => void> = [];
+afterEach(() => {
+  for (const t of open.splice(0)) t.destroy();
+  for (const c of closers.splice(0)) c();
+});
+const tab = (doc: Y.Doc, name: string, extra: Partial<TabSyncOptions> = {}) => {
+  const t = createTabSync(doc, { name, log: () => {}, limits: { maxUpdateBytes: 1 << 20 }, ...extra });
+  open.push(t);
+  return t;
+};
+/** A channel on `name` that sees every envelope (BroadcastChannel delivers `to` messages to all). */
+function listen(name: string) {
+  const seen: Array<{ from: string; to?: string; data: Uint8Array }> = [];
+  const ch = new BroadcastChannel(`meshparty-tabs:${name}`);
+  ch.onmessage = (e: MessageEvent) => {
+    if (e.data?.data instanceof Uint8Array) seen.push(e.data);
+  };
+  closers.push(() => ch.close());
+  return { seen, post: (m: unknown) => ch.postMessage(m) };
+}
+const isStep2 = (data: Uint8Array) => {
+  const d = decodeYjsMessage(data, { maxUpdateBytes: 1 << 20 } as never);
+  return d.ok && d.message.tag === YjsTag.SyncStep2;
+};
+
+describe('tab sync: a tab opening', () => {
+  it('gets the document from one tab, not one copy from each', async () => {
+    const name = freshName();
+    const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
+    for (const d of docs) tab(d, name);
+    docs[0].getText('t').insert(0, 'x'.repeat(20_000));
+    await waitFor(() => docs.every((d) => d.getText('t').length === 20_000), 'three tabs share the text');
+    const wire = listen(name);
+
+    const late = new Y.Doc();
+    const t = tab(late, name);
+    await waitFor(() => late.getText('t').length === 20_000 && t.tabs === 3, 'the new tab has the text and knows the three');
+    await new Promise((r) => setTimeout(r, 50));
+    const bigAnswers = wire.seen.filter((m) => m.to === t.tabId && isStep2(m.data) && m.data.length > 10_000);
+    expect(bigAnswers).toHaveLength(1);
+  });
+
+  it('gets a deletion another tab has although its state vector shows nothing new', async () => {
+    const name = freshName();
+    const a = new Y.Doc();
+    a.getText('t').insert(0, 'keep this, drop this');
+    // The new tab starts from an older copy (say, its storage loaded before the delete was stored).
+    const stale = new Y.Doc();
+    Y.applyUpdate(stale, Y.encodeStateAsUpdate(a));
+    a.getText('t').delete(10, 10);
+    expect(Y.encodeStateVector(stale)).toEqual(Y.encodeStateVector(a));
+    tab(a, name);
+    tab(stale, name);
+    await waitFor(() => stale.getText('t').toString() === 'keep this,', 'the deletion reaches the new tab');
+  });
+
+  it('asks again when the tab it asked goes before answering', async () => {
+    const name = freshName();
+    const locks = new FakeLockManager();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name, { locks: locks.client() });
+
+    // A tab that answers hellos with a state vector saying it has the text, and then
+    // neither answers the request for it nor says goodbye: it is going to crash.
+    const doomedLocks = locks.client();
+    await new Promise<void>((held) => void doomedLocks.request('meshparty-tab:doomed', {}, () => (held(), new Promise(() => {}))));
+    const doomed = listen(name);
+    const sv = Y.encodeStateVector(full);
+    const newTabs = new Set<string>();
+    const doomedChannel = new BroadcastChannel(`meshparty-tabs:${name}`);
+    closers.push(() => doomedChannel.close());
+    doomedChannel.onmessage = (e: MessageEvent) => {
+      const env = e.data;
+      if (!env?.p || newTabs.has(env.from)) return;
+      newTabs.add(env.from);
+      doomedChannel.postMessage({ t: 'meshparty-tab/1', from: 'doomed', to: env.from, l: true, data: encodeSyncStep1(Step1Kind.Recheck, sv) });
+    };
+
+    // The new tab hears the doomed tab first: t1's messages are held back until then.
+    const late = new Y.Doc();
+    let release!: () => void;
+    const Gated = gatedChannel(t1.tabId, new Promise<void>((r) => (release = r)));
+    const t = tab(late, name, { locks: locks.client(), BroadcastChannel: Gated });
+    await waitFor(() => doomed.seen.some((m) => m.from === t.tabId && m.to === 'doomed'), 'the new tab asks the doomed tab');
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(late.getText('t').toString()).toBe('');
+
+    doomedLocks.crash();
+    await waitFor(() => late.getText('t').toString() === 'the text', 'the new tab asks again and gets the text', 2000);
+    expect(t.tabs).toBe(1);
+  });
+});
+
+/** A BroadcastChannel whose messages from `held` are delivered only once `until` settles. */
+function gatedChannel(held: string, until: Promise<void>) {
+  return class implements BroadcastChannelLike {
+    #ch: BroadcastChannel;
+    #on: ((event: { data: unknown }) => void) | null = null;
+    #open = false;
+    #queue: Array<{ data: unknown }> = [];
+    constructor(name: string) {
+      this.#ch = new BroadcastChannel(name);
+      this.#ch.onmessage = (e: MessageEvent) => {
+        if (!this.#open && (e.data as { from?: string })?.from === held) this.#queue.push({ data: e.data });
+        else this.#on?.({ data: e.data });
+      };
+      void until.then(() => {
+        this.#open = true;
+        for (const e of this.#queue.splice(0)) this.#on?.(e);
+      });
+    }
+    get onmessage() {
+      return this.#on;
+    }
+    set onmessage(f) {
+      this.#on = f;
+    }
+    postMessage(m: unknown) {
+      this.#ch.postMessage(m);
+    }
+    close() {
+      this.#ch.close();
+    }
+  };
+}
