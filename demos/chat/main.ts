@@ -5,7 +5,7 @@
  * Open `chat/#room=NAME` (add `&password=...` for an encrypted room) in two windows.
  */
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
-import { decodeChatMessage, encodeChatMessage, MAX_NAME_LENGTH, type ChatMessage } from './chat-message.js';
+import { decodeChatMessage, encodeChatMessage, MAX_HISTORY_LINES, MAX_NAME_LENGTH, type ChatLine, type ChatMessage } from './chat-message.js';
 import { errorText, refusalText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { randomName, readRoomLink, writeRoomLink } from './room-link.js';
@@ -33,6 +33,11 @@ const ui = {
 const relay = relayUrl(location);
 const names = new Map<PeerId, string>();
 let room: Room | null = null;
+/** Our own last lines, sent to each peer we meet. */
+const said: ChatLine[] = [];
+/** Lines shown, by sender and id: a peer met again (a reconnect) sends its history again. */
+const shown = new Set<string>();
+const MAX_SHOWN = 10_000;
 
 function showStatus(state: RoomStatus | 'idle', text: string): void {
   ui.status.dataset.state = state;
@@ -45,9 +50,15 @@ function showError(code: string | null, text = ''): void {
   ui.error.textContent = text;
 }
 
-function logLine(kind: 'chat' | 'system', text: string, who?: string): void {
+/**
+ * Add a line to the log, in time order: `at` is when it was said (a line from a peer's
+ * history goes among the lines said before it; live lines are said now).
+ */
+function logLine(kind: 'chat' | 'system', text: string, who?: string, at = Date.now()): void {
   const li = document.createElement('li');
   li.className = kind;
+  li.dataset.at = String(at);
+  li.title = new Date(at).toLocaleTimeString();
   if (who !== undefined) {
     const span = document.createElement('span');
     span.className = 'who';
@@ -55,8 +66,23 @@ function logLine(kind: 'chat' | 'system', text: string, who?: string): void {
     li.append(span);
   }
   li.append(document.createTextNode(text));
-  ui.log.append(li);
-  ui.log.scrollTop = ui.log.scrollHeight;
+  const later = [...ui.log.children].find((other) => Number((other as HTMLElement).dataset.at) > at);
+  ui.log.insertBefore(li, later ?? null);
+  if (!later) ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+/** Whether the line `id` of `from` is new here (and remember it). Lines of older pages have no id. */
+function firstSight(from: PeerId, id: string | undefined): boolean {
+  if (id === undefined) return true;
+  const key = `${from} ${id}`;
+  if (shown.has(key)) return false;
+  if (shown.size >= MAX_SHOWN) shown.delete(shown.values().next().value!);
+  shown.add(key);
+  return true;
+}
+
+function lineId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => (b % 36).toString(36)).join('');
 }
 
 const nameOf = (id: PeerId): string => names.get(id) ?? id.slice(0, 8);
@@ -123,6 +149,7 @@ function bindRoom(r: Room, myName: string): void {
   });
   r.on('peer-joined', (p) => {
     send(p.id, { t: 'hello', name: myName });
+    if (said.length) send(p.id, { t: 'history', lines: said });
     logLine('system', `${nameOf(p.id)} connected`);
     renderPeers(r);
   });
@@ -143,7 +170,10 @@ function bindRoom(r: Room, myName: string): void {
       names.set(from, m.name);
       if (before !== m.name) logLine('system', `${before} is ${m.name}`);
       renderPeers(r);
-    } else {
+    } else if (m.t === 'history') {
+      // Its clock, not ours: a line "from the future" would stay below every later one.
+      for (const line of m.lines) if (firstSight(from, line.id)) logLine('chat', line.text, nameOf(from), Math.min(line.at, Date.now()));
+    } else if (firstSight(from, m.id)) {
       logLine('chat', m.text, nameOf(from));
     }
   });
@@ -152,8 +182,11 @@ function bindRoom(r: Room, myName: string): void {
     e.preventDefault();
     const text = ui.message.value.trim();
     if (!text) return;
-    send(null, { t: 'say', text });
-    logLine('chat', text, `${myName} (you)`);
+    const line = { id: lineId(), at: Date.now(), text };
+    said.push(line);
+    if (said.length > MAX_HISTORY_LINES) said.shift();
+    send(null, { t: 'say', ...line });
+    logLine('chat', text, `${myName} (you)`, line.at);
     ui.message.value = '';
   });
   addEventListener('pagehide', () => void r.leave());

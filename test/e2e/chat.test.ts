@@ -89,6 +89,29 @@ describe('chat demo on the Vite dev server', () => {
     expect(b.pageErrors).toEqual([]);
   });
 
+  it('a tab that joins later sees what the others said before it came, in order, once', async () => {
+    const { a, b, viaOwn } = await twoTabs(dev.url, relay);
+    await a.say('first, from A');
+    await b.waitForMessage('first, from A');
+    await b.say('second, from B');
+    await a.waitForMessage('second, from B');
+    await a.say('third, from A');
+    await b.waitForMessage('third, from A');
+
+    const c = await viaOwn();
+    await c.waitForPeers(2);
+    await c.waitForMessage('third, from A');
+    await c.waitForMessage('second, from B');
+    const lines = (p: ChatPage) => p.page.evaluate(() => [...document.querySelectorAll('#log li.chat')].map((li) => li.textContent ?? ''));
+    expect((await lines(c)).map((l) => l.replace(/^.*?(first|second|third)/, '$1'))).toEqual(['first, from A', 'second, from B', 'third, from A']);
+    // The others show each line once: C had nothing to tell, and A and B nothing new for each other.
+    await c.say('and C');
+    await a.waitForMessage('and C');
+    await b.waitForMessage('and C');
+    for (const p of [a, b]) expect(await lines(p)).toHaveLength(4);
+    expect([...a.pageErrors, ...b.pageErrors, ...c.pageErrors]).toEqual([]);
+  });
+
   it('shows the join form until the page joins, then only the room', async () => {
     // Their CSS display (flex, grid) beat the hidden attribute: the room's log and send box
     // showed before joining, and the join form (room, name, password) stayed up after it.

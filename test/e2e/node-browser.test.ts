@@ -72,3 +72,38 @@ describe.each(engines)('a Node peer on %s and a Chromium tab', (engine, wrtc) =>
     await tab.waitForPeers(0);
   });
 });
+
+describe('chat history from a Node peer', () => {
+  it('a tab shows history lines once, in time order, a line dated in the future not below later ones, and drops a malformed history', async () => {
+    const [engine, wrtc] = engines[0];
+    const roomName = `node-history-${engine.replace(/\W/g, '')}-${process.pid}`;
+    const tab = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room: roomName });
+    pages.push(tab);
+    const room = await joinRoom({ relay: relay.address.url, room: roomName, wrtc, WebSocket, logger: quiet });
+    rooms.push(room);
+    const chat = room.channel('chat');
+    const now = Date.now();
+    const history = encodeChatMessage({
+      t: 'history',
+      lines: [
+        { id: 'a1', at: now - 60_000, text: 'a minute ago' },
+        { id: 'a2', at: now + 3_600_000, text: 'dated an hour ahead' },
+      ],
+    });
+    room.on('peer-joined', ({ id }) => {
+      void chat.send(id, encodeChatMessage({ t: 'hello', name: 'node' }));
+      void chat.send(id, history);
+    });
+    await tab.waitForPeers(1);
+    await tab.waitForMessage('dated an hour ahead');
+    // Heard again (as after a reconnect), and live with an id already shown: nothing new.
+    await chat.broadcast(history);
+    await chat.broadcast(encodeChatMessage({ t: 'say', text: 'a minute ago', id: 'a1', at: now }));
+    await chat.broadcast(new TextEncoder().encode(JSON.stringify({ t: 'history', lines: [{ id: 'x', at: 1, text: '' }] })));
+    await chat.broadcast(encodeChatMessage({ t: 'say', text: 'live now', id: 'a3', at: Date.now() }));
+    await tab.waitForMessage('live now');
+    const lines = await tab.page.evaluate(() => [...document.querySelectorAll('#log li.chat')].map((li) => li.textContent ?? ''));
+    expect(lines).toEqual(['nodea minute ago', 'nodedated an hour ahead', 'nodelive now']);
+    expect(tab.pageErrors).toEqual([]);
+  });
+});
