@@ -74,6 +74,34 @@ export async function openCamera(devices: MediaDevices | undefined): Promise<Cam
   return { stream: null, problem };
 }
 
+/** Which device to open for a switch: one by id (a picker), or a phone's side (its flip button). */
+export type DeviceChoice = { deviceId: string } | { facingMode: 'user' | 'environment' };
+
+/**
+ * Open one camera or microphone to switch to, with the same modest settings as the first.
+ * A phone often cannot open a second camera while the first runs (NotReadableError):
+ * `release` then stops the one in use and it is tried once more (the others see "camera
+ * off" for that moment, not an error).
+ */
+export async function openDevice(devices: MediaDevices, kind: 'audio' | 'video', choice: DeviceChoice, release: () => void): Promise<{ track: MediaStreamTrack } | { problem: MediaProblem }> {
+  const pick = 'deviceId' in choice ? { deviceId: { exact: choice.deviceId } } : { facingMode: { exact: choice.facingMode } };
+  const constraints = { [kind]: { ...(kind === 'video' ? VIDEO : AUDIO), ...pick } };
+  let first: unknown;
+  for (const attempt of [0, 1]) {
+    try {
+      const [track] = (await devices.getUserMedia(constraints)).getTracks();
+      if (track) return { track };
+    } catch (err) {
+      first ??= err;
+      if (attempt === 1 || !['NotReadableError', 'AbortError'].includes(errorName(err))) break;
+      release();
+    }
+  }
+  const what = kind === 'video' ? 'camera' : 'microphone';
+  const why: Record<string, string> = { NotAllowedError: 'it is not allowed', SecurityError: 'it is not allowed', NotFoundError: 'it is gone', OverconstrainedError: 'it is gone', NotReadableError: 'it is in use by another app', AbortError: 'it failed to start' };
+  return { problem: { code: 'switch-failed', text: `Could not switch to that ${what}: ${why[errorName(first)] ?? (errorName(first) || String(first))}.` } };
+}
+
 /** A screen, window or tab to share, or the problem that stopped it (a cancelled picker too). */
 export async function pickScreen(devices: MediaDevices | undefined): Promise<{ stream: MediaStream } | { problem: MediaProblem }> {
   if (!devices?.getDisplayMedia) return { problem: { code: 'screen-unsupported', text: 'This browser cannot share a screen (a phone, or not https).' } };

@@ -13,6 +13,7 @@ import { copyLink } from '../shared/copy-link.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { openCamera, pickScreen, type MediaProblem } from './local-media.js';
+import { bindDevicePicker } from './device-picker.js';
 import { TileGrid } from './tile-grid.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -25,6 +26,9 @@ const ui = {
   mic: $<HTMLButtonElement>('mic'),
   camera: $<HTMLButtonElement>('camera'),
   screen: $<HTMLButtonElement>('screen'),
+  cameraSelect: $<HTMLSelectElement>('camera-select'),
+  micSelect: $<HTMLSelectElement>('mic-select'),
+  flip: $<HTMLButtonElement>('flip'),
   error: $('error'),
   cameraError: $('camera-error'),
   screenError: $('screen-error'),
@@ -101,7 +105,7 @@ function bindTrackToggle(button: HTMLButtonElement, stream: MediaStream, kind: '
  * disables the button of what is gone, and drops our own tile with the last track, not
  * leaving it frozen as if we were still seen.
  */
-function watchUnplugged(stream: MediaStream, key: string): void {
+function watchUnplugged(stream: MediaStream, key: string): (track: MediaStreamTrack) => void {
   const gone = (tracks: MediaStreamTrack[]) => tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
   const onEnded = () => {
     const [camera, mic, all] = [gone(stream.getVideoTracks()), gone(stream.getAudioTracks()), gone(stream.getTracks())];
@@ -113,7 +117,39 @@ function watchUnplugged(stream: MediaStream, key: string): void {
     const effect = all ? 'the others no longer see or hear you' : camera ? 'the others see you as camera off' : 'the others no longer hear you';
     showBanner(ui.cameraError, { code: 'camera-ended', text: `Your ${what} stopped (unplugged, or taken by another app): ${effect}. Reload to start again.` });
   };
-  for (const t of stream.getTracks()) t.addEventListener('ended', onEnded);
+  const watch = (t: MediaStreamTrack) => t.addEventListener('ended', onEnded);
+  for (const t of stream.getTracks()) watch(t);
+  return watch;
+}
+
+/**
+ * Another camera or mic picked (or the camera flipped): the new track takes the old one's
+ * place with media.replaceTrack, so the others keep our tile and see the new picture with
+ * no renegotiation; before the room is joined (or after it closed) only our stream changes.
+ */
+function bindDeviceSwitch(stream: MediaStream, watch: (track: MediaStreamTrack) => void): void {
+  bindDevicePicker(navigator.mediaDevices, stream, ui, {
+    async switchTrack(oldTrack, next) {
+      const kind = next.kind as 'audio' | 'video';
+      try {
+        if (!cameraMute.shared) throw new MeshpartyError('closed', 'not shared yet');
+        // Swaps it in our stream too (our tile follows) and keeps it muted if it was.
+        await cameraMute.shared.media.replaceTrack(stream, oldTrack, next);
+      } catch (err) {
+        if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
+        stream.removeTrack(oldTrack);
+        stream.addTrack(next);
+        next.enabled = !cameraMute.muted[kind];
+      }
+      watch(next);
+      // A device that had been unplugged is replaced: its button works again.
+      (kind === 'video' ? ui.camera : ui.mic).disabled = false;
+      if (ui.cameraError.dataset.code === 'camera-ended') showBanner(ui.cameraError, null);
+    },
+    problem: (problem) => {
+      if (problem || ui.cameraError.dataset.code === 'switch-failed') showBanner(ui.cameraError, problem);
+    },
+  });
 }
 
 /** Camera and mic, asked for at once so the prompt shows while the room is joined. */
@@ -126,7 +162,7 @@ const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevic
     grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
     bindTrackToggle(ui.mic, stream, 'audio', 'Mute mic', 'Unmute mic');
     bindTrackToggle(ui.camera, stream, 'video', 'Camera off', 'Camera on');
-    watchUnplugged(stream, `self/${stream.id}`);
+    bindDeviceSwitch(stream, watchUnplugged(stream, `self/${stream.id}`));
   }
   return stream;
 });

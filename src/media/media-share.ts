@@ -129,8 +129,8 @@ export interface PublishOptions {
 export interface MediaShare {
   /**
    * Share `stream` (its tracks at this moment: tracks added to or taken from it later
-   * change nothing; to switch cameras, publish the new stream and stop the old) with every
-   * peer, now and later. Returns the function that stops sharing it. Mute with `setMuted`
+   * change nothing; to switch camera or mic, use `replaceTrack`) with every peer, now and
+   * later. Returns the function that stops sharing it. Mute with `setMuted`
    * (no renegotiation, and the peers are told). A stream whose tracks have all ended stops
    * being shared by itself: ended by the browser (its "stop sharing" button) at once, by
    * `track.stop()` (which fires no event) within a second. When only one kind's tracks end
@@ -146,6 +146,30 @@ export interface MediaShare {
    * Setting `track.enabled` by hand mutes too, but peers are not told.
    */
   setMuted(stream: MediaStream, muted: Partial<MutedKinds>): void;
+  /**
+   * Switch one track of a published stream for another of the same kind (another camera,
+   * the phone's other side, another mic) with no renegotiation: every peer keeps its
+   * stream and track (no `stream-removed` / `stream-added`) and gets the new frames; no
+   * offer is made, and a peer joining later gets `newTrack`. `newTrack` takes the old
+   * one's place in `stream` too (so a local preview of `stream` follows) and its muted
+   * state (`setMuted`); `oldTrack` is not stopped (stop it yourself, once it is not
+   * needed). `oldTrack` may have ended (an unplugged camera: peers then had the kind as
+   * muted, and get it back); a stream whose tracks had all ended is no longer shared
+   * (publish the new one). Resolves once every peer's connection sends `newTrack` (an
+   * engine refusing it for one peer is an `error` event, `media-negotiation-failed`).
+   * Throws `bad-argument` (a stream not published here, `oldTrack` not one of its shared
+   * tracks, `newTrack` not a live track of the same kind, or already shared in it) or
+   * `closed` (after `destroy()`).
+   *
+   * @example
+   * ```ts
+   * const [oldCam] = camera.getVideoTracks();
+   * const [newCam] = (await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: pickedId } } })).getVideoTracks();
+   * await media.replaceTrack(camera, oldCam, newCam);
+   * oldCam.stop();
+   * ```
+   */
+  replaceTrack(stream: MediaStream, oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack): Promise<void>;
   /**
    * The WebRTC statistics of the media connection to `peer` (bitrates, packet loss,
    * round-trip time, frames decoded), or undefined when there is none (neither side
@@ -171,6 +195,17 @@ const RESTART_REFILL_MS = 10_000;
  * peer's needs one, two when offers cross: 4 for each share it may start is plenty.
  */
 const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
+
+/** A stream published here: see `published` in createMediaShare. */
+interface Published {
+  stream: MediaStream;
+  tracks: MediaStreamTrack[];
+  label: string;
+  maxBitrate: number | undefined;
+  muted: MutedKinds;
+  ended: MutedKinds;
+  stopWatching: () => void;
+}
 
 type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
 
@@ -201,11 +236,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const release = channel.claim('a media share (destroy() it first, or pass another options.channel)');
   const events = new Emitter<MediaShareEvents>();
   /**
-   * `tracks`: the stream's tracks when it was published, the ones sent (to a peer joining
-   * later too) and stopped: the app may swap tracks in its stream meanwhile. `ended`: the
+   * `tracks`: the stream's tracks when it was published (or put in their place by
+   * `replaceTrack`), the ones sent (to a peer joining later too) and stopped: the app may
+   * swap tracks in its stream by hand meanwhile, which changes nothing. `ended`: the
    * kinds whose tracks have all ended (an unplugged camera), announced as muted.
    */
-  const published = new Map<string, { stream: MediaStream; tracks: MediaStreamTrack[]; label: string; maxBitrate: number | undefined; muted: MutedKinds; ended: MutedKinds; stopWatching: () => void }>();
+  const published = new Map<string, Published>();
   const connections = new Map<PeerId, PeerMedia>();
   /** What each peer says it shares, and the streams whose tracks arrived, by stream id. */
   const announced = new Map<PeerId, Map<string, AnnouncedStream>>();
@@ -433,6 +469,15 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog() });
   };
 
+  /** Watch the entry's tracks (anew after a replaceTrack) from its `ended` state on. */
+  const watchEnded = (entry: Published) => {
+    entry.stopWatching();
+    entry.stopWatching = stopWhenEnded(entry.tracks, entry.ended, () => unpublish(entry.stream), (ended) => {
+      entry.ended = ended;
+      announce();
+    });
+  };
+
   const unpublish = (stream: MediaStream) => {
     const entry = published.get(stream.id);
     if (!entry || entry.stream !== stream) return;
@@ -464,11 +509,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      const entry = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
-      entry.stopWatching = stopWhenEnded(stream, stop, (ended) => {
-        entry.ended = ended;
-        announce();
-      });
+      const entry: Published = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
+      watchEnded(entry);
       published.set(stream.id, entry);
       announce();
       for (const peer of room.peers.keys()) {
@@ -487,6 +529,30 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       entry.muted = muted;
       announce();
     },
+    replaceTrack(stream, oldTrack, newTrack) {
+      if (closed) throw new MeshpartyError('closed', 'this media share was destroyed');
+      const entry = stream ? published.get(stream.id) : undefined;
+      if (!entry || entry.stream !== stream) throw new MeshpartyError('bad-argument', 'replaceTrack() takes a stream published on this share (one whose tracks all ended is no longer shared: publish the new one)');
+      const at = entry.tracks.indexOf(oldTrack);
+      if (at < 0) throw new MeshpartyError('bad-argument', "replaceTrack(): oldTrack is not one of the stream's shared tracks");
+      if (!newTrack || typeof newTrack !== 'object' || typeof (newTrack as MediaStreamTrack).kind !== 'string') throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack is not a MediaStreamTrack');
+      // Another kind would need a media section of its own (a renegotiation): the peers
+      // would also get, say, audio where the stream announced video muted or not.
+      if (newTrack.kind !== oldTrack.kind) throw new MeshpartyError('bad-argument', `replaceTrack(): a ${oldTrack.kind} track is replaced by a ${oldTrack.kind} track, not ${newTrack.kind}`);
+      if (newTrack === oldTrack) return Promise.resolve();
+      if (entry.tracks.includes(newTrack)) throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack is already shared in this stream');
+      if (newTrack.readyState === 'ended') throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack has ended');
+      const kind = newTrack.kind as keyof MutedKinds;
+      if (kind === 'audio' || kind === 'video') newTrack.enabled = !entry.muted[kind];
+      entry.tracks[at] = newTrack;
+      // The app's stream follows, so its local preview shows what the peers get.
+      if (stream.getTracks().includes(oldTrack)) stream.removeTrack(oldTrack);
+      if (!stream.getTracks().includes(newTrack)) stream.addTrack(newTrack);
+      // Watched from its `ended` state on: a kind that had ended (an unplugged camera) and
+      // is live again is unmarked at the peers by the next check, within a second.
+      watchEnded(entry);
+      return Promise.all([...connections.values()].map((media) => media.replaceTrack(oldTrack, newTrack))).then(() => {});
+    },
     remoteStreams: () => [...shown.values()].flatMap((m) => [...m.values()]),
     on: (event, listener) => events.on(event, listener),
     destroy,
@@ -497,23 +563,30 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
 const ENDED_CHECK_MS = 1000;
 
 /**
- * Stop sharing `stream` once every track of it has ended, and call `onKindEnded` when the
- * kinds whose tracks have all ended change (an unplugged camera, the mic still on: peers
- * would otherwise keep its last frame frozen, with no word of it); returns the function
- * that stops watching. `ended` fires only when the engine ends a track (the browser's
- * "stop sharing" bar, an unplugged camera), never for `track.stop()`, so the tracks are
- * also checked every second: an app that stops its tracks would otherwise leave its peers a frozen tile.
+ * The kinds of `tracks` whose tracks have all ended (a kind with no track has not ended).
  */
-function stopWhenEnded(stream: MediaStream, stop: () => void, onKindEnded: (ended: MutedKinds) => void): () => void {
-  const tracks = stream.getTracks();
+function endedKinds(tracks: MediaStreamTrack[]): MutedKinds {
   const kindEnded = (kind: string) => {
     const of = tracks.filter((t) => t.kind === kind);
     return of.length > 0 && of.every((t) => t.readyState === 'ended');
   };
-  let last: MutedKinds = NOT_MUTED;
+  return { audio: kindEnded('audio'), video: kindEnded('video') };
+}
+
+/**
+ * Call `stop` once every one of `tracks` has ended, and `onKindEnded` when the kinds
+ * whose tracks have all ended change from `was` (an unplugged camera, the mic still on:
+ * peers would otherwise keep its last frame frozen, with no word of it); returns the
+ * function that stops watching. `ended` fires only when the engine ends a track (the
+ * browser's "stop sharing" bar, an unplugged camera), never for `track.stop()`, so the
+ * tracks are also checked every second: an app that stops its tracks would otherwise
+ * leave its peers a frozen tile. `tracks` is read at each check (replaceTrack changes it).
+ */
+function stopWhenEnded(tracks: MediaStreamTrack[], was: MutedKinds, stop: () => void, onKindEnded: (ended: MutedKinds) => void): () => void {
+  let last = was;
   const onEnded = () => {
     if (tracks.length > 0 && tracks.every((t) => t.readyState === 'ended')) return stop();
-    const ended = { audio: kindEnded('audio'), video: kindEnded('video') };
+    const ended = endedKinds(tracks);
     if (ended.audio !== last.audio || ended.video !== last.video) onKindEnded((last = ended));
   };
   const watchable = tracks.filter((t) => typeof t.addEventListener === 'function');

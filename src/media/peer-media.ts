@@ -136,6 +136,26 @@ export class PeerMedia {
     this.#changed();
   }
 
+  /**
+   * Send `next` in place of `track` on the same transceiver (RTCRtpSender.replaceTrack):
+   * no renegotiation, so no offer and nothing the peer counts; its encodings (the
+   * stream's maxBitrate) stay. The caller checks the kinds match. Resolves once the engine
+   * sends `next`; a refusal is reported (`media-negotiation-failed`), not thrown.
+   */
+  async replaceTrack(track: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    const transceiver = this.#sending.get(track);
+    if (this.#closed || !transceiver || this.#sending.has(next)) return;
+    // Rekeyed at once: a removeTrack or a later replacement names the new track.
+    this.#sending.delete(track);
+    this.#sending.set(next, transceiver);
+    try {
+      await transceiver.sender.replaceTrack(next);
+    } catch (err) {
+      // Still the transceiver's track to send (not removed or replaced again meanwhile): the peer keeps the old picture.
+      if (this.#sending.get(next) === transceiver) this.#problem('media-negotiation-failed', `could not switch a ${next.kind} track`, err);
+    }
+  }
+
   /** This connection's WebRTC statistics. */
   stats(): Promise<RTCStatsReport> {
     return this.#pc.getStats();

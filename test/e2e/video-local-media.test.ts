@@ -4,7 +4,7 @@
  * is worked around (camera alone, mic alone) while a refusal is not asked again.
  */
 import { describe, expect, it } from 'vitest';
-import { openCamera, pickScreen } from '../../demos/video/local-media.js';
+import { openCamera, openDevice, pickScreen } from '../../demos/video/local-media.js';
 
 const fail = (name: string) => Promise.reject(new DOMException('no', name));
 const fakeStream = (kinds: string[]) => ({ kinds }) as unknown as MediaStream;
@@ -67,5 +67,34 @@ describe('video demo: local media', () => {
     expect(await pickScreen(devices({ screen: () => fail('AbortError') }).d)).toMatchObject({ problem: { code: 'screen-failed' } });
     expect(await pickScreen(devices({}).d)).toMatchObject({ problem: { code: 'screen-unsupported' } });
     expect(await pickScreen(undefined)).toMatchObject({ problem: { code: 'screen-unsupported' } });
+  });
+
+  it('switching: the chosen device with the same modest settings; a busy camera (a phone opens one at a time) is tried again once the old one is released', async () => {
+    const track = { kind: 'video' } as MediaStreamTrack;
+    const asked: MediaStreamConstraints[] = [];
+    let released = 0;
+    let busy = true;
+    const d = {
+      getUserMedia: (c: MediaStreamConstraints) => {
+        asked.push(c);
+        if (busy && released === 0) return fail('NotReadableError');
+        return Promise.resolve({ getTracks: () => [track] } as unknown as MediaStream);
+      },
+    } as unknown as MediaDevices;
+    expect(await openDevice(d, 'video', { facingMode: 'environment' }, () => released++)).toEqual({ track });
+    expect(released).toBe(1);
+    expect(asked).toHaveLength(2);
+    expect(asked[0]!.video).toMatchObject({ facingMode: { exact: 'environment' }, width: { ideal: 640 } });
+
+    busy = false;
+    released = 0;
+    asked.length = 0;
+    expect(await openDevice(d, 'audio', { deviceId: 'mic-2' }, () => released++)).toEqual({ track });
+    expect([released, asked.length]).toEqual([0, 1]);
+    expect(asked[0]!.audio).toMatchObject({ deviceId: { exact: 'mic-2' }, echoCancellation: true });
+
+    const gone = { getUserMedia: () => fail('OverconstrainedError') } as unknown as MediaDevices;
+    expect(await openDevice(gone, 'video', { deviceId: 'x' }, () => released++)).toMatchObject({ problem: { code: 'switch-failed', text: 'Could not switch to that camera: it is gone.' } });
+    expect(released).toBe(0); // only a busy device is worth releasing the one in use
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Another camera or microphone mid-call, and a phone's camera flipped front to back: the
+ * new device's track takes the old one's place in our camera stream through
+ * `media.replaceTrack` (the page's `switchTrack`), so the others keep the tile and see
+ * the new picture with no renegotiation. One list per kind names the devices
+ * (enumerateDevices: their names show once the camera was allowed); *Flip camera* shows
+ * only where there is more than one camera.
+ */
+import { openDevice, type DeviceChoice, type MediaProblem } from './local-media.js';
+
+export interface DevicePickerUi {
+  cameraSelect: HTMLSelectElement;
+  micSelect: HTMLSelectElement;
+  flip: HTMLButtonElement;
+}
+
+export interface DevicePickerHost {
+  /** Put `next` in `oldTrack`'s place, for us and the others; rejects if it could not. */
+  switchTrack(oldTrack: MediaStreamTrack, next: MediaStreamTrack): Promise<void>;
+  /** A switch failed (null: the last problem is over). */
+  problem(problem: MediaProblem | null): void;
+}
+
+const KINDS = { video: 'videoinput', audio: 'audioinput' } as const;
+
+/** Bind the lists and the flip button to `stream` (our camera stream); returns the unbind function. */
+export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui: DevicePickerUi, host: DevicePickerHost): () => void {
+  const select = { video: ui.cameraSelect, audio: ui.micSelect };
+  // An ended one too (an unplugged camera): another device can take its place.
+  const current = (kind: 'audio' | 'video') => stream.getTracks().find((t) => t.kind === kind);
+  let cameras: MediaDeviceInfo[] = [];
+  let busy = false;
+
+  const refresh = async () => {
+    const all = await devices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+    for (const kind of ['video', 'audio'] as const) {
+      const list = all.filter((d) => d.kind === KINDS[kind] && d.deviceId !== '');
+      if (kind === 'video') cameras = list;
+      const el = select[kind];
+      const inUse = current(kind)?.getSettings().deviceId;
+      el.replaceChildren(...list.map((d, i) => new Option(d.label || `${kind === 'video' ? 'Camera' : 'Microphone'} ${i + 1}`, d.deviceId, false, d.deviceId === inUse)));
+      // Nothing to choose from, or no track of this kind to put another in place of.
+      el.hidden = list.length < 2 || !current(kind);
+      el.disabled = busy;
+    }
+    ui.flip.hidden = cameras.length < 2 || !current('video');
+    ui.flip.disabled = busy;
+  };
+
+  const switchTo = async (kind: 'audio' | 'video', choice: DeviceChoice) => {
+    const old = current(kind);
+    if (!old || busy) return;
+    busy = true;
+    await refresh();
+    try {
+      const opened = await openDevice(devices, kind, choice, () => old.stop());
+      if ('problem' in opened) return host.problem(opened.problem);
+      try {
+        await host.switchTrack(old, opened.track);
+      } catch (err) {
+        opened.track.stop();
+        return host.problem({ code: 'switch-failed', text: `Could not switch: ${(err as Error).message}` });
+      }
+      // Only now: the others got the new track before the old one stopped sending.
+      old.stop();
+      host.problem(null);
+    } finally {
+      busy = false;
+      await refresh();
+    }
+  };
+
+  /** The other side of a phone (facingMode known), else the next camera in the list. */
+  const flip = () => {
+    const facing = current('video')?.getSettings().facingMode;
+    if (facing === 'user' || facing === 'environment') return switchTo('video', { facingMode: facing === 'user' ? 'environment' : 'user' });
+    const at = cameras.findIndex((c) => c.deviceId === current('video')?.getSettings().deviceId);
+    const next = cameras[(at + 1) % cameras.length];
+    if (next) return switchTo('video', { deviceId: next.deviceId });
+  };
+
+  ui.cameraSelect.onchange = () => void switchTo('video', { deviceId: ui.cameraSelect.value });
+  ui.micSelect.onchange = () => void switchTo('audio', { deviceId: ui.micSelect.value });
+  ui.flip.onclick = () => void flip();
+  // A camera plugged in or out changes the lists.
+  const onChange = () => void refresh();
+  devices.addEventListener?.('devicechange', onChange);
+  void refresh();
+  return () => devices.removeEventListener?.('devicechange', onChange);
+}
