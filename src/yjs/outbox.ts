@@ -17,6 +17,10 @@
  * that would have fitted alone. Any other refusal is final for that message (one update
  * too large by itself, or the connection is gone, when a new connection's sync covers it)
  * and is reported, never dropped silently.
+ *
+ * Other peers' updates we pass on (forwarding.ts) wait in a queue of their own, merged
+ * only with each other and sent as `forwardedUpdate`, so the receiver never passes them
+ * on again; forwarded presence is a keyed sync message (the latest per sender waits).
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -34,6 +38,8 @@ export interface OutboxSink {
 export interface OutboxStats {
   messages: number;
   bytes: number;
+  /** Of `messages`, those passing on another peer's edits or presence (counted when present). */
+  forwarded?: number;
 }
 
 /** What a message carries: a sync step (1 or 2), document updates, or presence. */
@@ -58,15 +64,18 @@ export const DRAIN_FOR_MS = 5 * 60_000;
 
 /** The message in flight and what it was made of, to put back if it is refused for now. */
 type InFlight =
-  | { kind: 'sync'; message: Uint8Array }
-  | { kind: 'update'; parts: Uint8Array[] }
-  | { kind: 'presence'; encode: () => Uint8Array | undefined };
+  | { kind: 'sync'; message: Uint8Array; forwarded?: undefined }
+  | { kind: 'presence'; message: Uint8Array; forwarded: true } // another peer's, passed on
+  | { kind: 'update'; parts: Uint8Array[]; forwarded?: boolean }
+  | { kind: 'presence'; encode: () => Uint8Array | undefined; forwarded?: undefined };
 
 /** The send queue of one peer; see the module comment. */
 export class PeerOutbox {
   /** Sync messages, in order; a function is encoded only when its turn to be sent comes. */
-  #control: Array<{ message: Uint8Array | (() => Uint8Array); key?: string }> = [];
+  #control: Array<{ message: Uint8Array | (() => Uint8Array); key?: string; forwarded?: boolean }> = [];
   #updates: Uint8Array[] = [];
+  /** Other peers' updates to pass on, merged only with each other. */
+  #forwards: Uint8Array[] = [];
   /** The message of `#updates[0]` while it is the only update waiting, if the caller had it. */
   #encodedFirst: (() => Uint8Array) | undefined;
   #awareness: (() => Uint8Array | undefined) | undefined;
@@ -119,6 +128,25 @@ export class PeerOutbox {
     this.#pump();
   }
 
+  /** Queue another peer's update to pass on (sent as `forwardedUpdate`, merged with other such). */
+  forwardUpdate(update: Uint8Array): void {
+    if (this.#draining) return;
+    this.#forwards.push(update);
+    this.#pump();
+  }
+
+  /**
+   * Queue another peer's presence message (`forwardedAwareness`) to pass on; one of the
+   * same `key` (its sender) still waiting is replaced, so only the latest goes.
+   */
+  forwardPresence(message: Uint8Array, key: string): void {
+    if (this.#draining) return;
+    const waiting = this.#control.find((c) => c.key === key);
+    if (waiting) waiting.message = message;
+    else this.#control.push({ message, key, forwarded: true });
+    this.#pump();
+  }
+
   /** Mark presence as changed; `encode` is called when it is actually sent, so only the latest state goes. */
   awareness(encode: () => Uint8Array | undefined): void {
     if (this.#draining) return;
@@ -128,7 +156,7 @@ export class PeerOutbox {
 
   /** True when nothing is waiting and nothing is in flight. */
   get idle(): boolean {
-    return !this.#inFlight && this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness;
+    return !this.#inFlight && this.#nothingWaiting();
   }
 
   /**
@@ -148,7 +176,7 @@ export class PeerOutbox {
     this.#draining = true;
     this.#drainUntil = this.clock.now() + DRAIN_FOR_MS;
     // (A message still to be encoded is an answer, a step 2: kept.)
-    this.#control = this.#control.filter((c) => typeof c.message === 'function' || c.message[0] !== YjsTag.SyncStep1);
+    this.#control = this.#control.filter((c) => !c.forwarded && (typeof c.message === 'function' || c.message[0] !== YjsTag.SyncStep1));
     this.#goodbye = goodbye && (() => goodbye);
     this.#awareness = this.#goodbye;
     if (this.#inFlight === 0 && this.#nothingWaiting()) return this.close(); // and its retry timer
@@ -161,6 +189,7 @@ export class PeerOutbox {
     this.#draining = false;
     this.#control = [];
     this.#updates = [];
+    this.#forwards = [];
     this.#encodedFirst = undefined;
     this.#awareness = undefined;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
@@ -170,7 +199,7 @@ export class PeerOutbox {
   #pump(): void {
     if (this.#draining) return this.#pumpAll();
     if (this.#closed || this.#inFlight > 0 || this.#timer !== undefined) return;
-    if (this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness) return;
+    if (this.#nothingWaiting()) return;
     // Someone else's send on this channel is still draining; merge meanwhile.
     if (this.sink.queuedBytes() > 0) return this.#wait(DRAIN_POLL_MS);
     const next = this.#next();
@@ -192,6 +221,7 @@ export class PeerOutbox {
     this.#inFlight++;
     this.stats.messages++;
     this.stats.bytes += message.length;
+    if (flight.forwarded && this.stats.forwarded !== undefined) this.stats.forwarded++;
     let sending: Promise<void>;
     try {
       sending = this.sink.send(message);
@@ -227,7 +257,7 @@ export class PeerOutbox {
     if (!RETRYABLE.has(error.code) || (this.#draining && this.clock.now() >= this.#drainUntil)) {
       // Not the goodbye: once its connection is gone the peer drops our presence anyway,
       // and destroy() then room.leave() would log a failure per peer.
-      if (flight.kind !== 'presence' || flight.encode !== this.#goodbye) this.onFailure({ error, kind: flight.kind });
+      if (!('encode' in flight) || flight.encode !== this.#goodbye) this.onFailure({ error, kind: flight.kind });
       return this.#pump();
     }
     this.#putBack(flight);
@@ -238,14 +268,15 @@ export class PeerOutbox {
 
   /** Queue a refused message again where it keeps its order. */
   #putBack(flight: InFlight): void {
-    if (flight.kind === 'sync') {
-      if (this.#draining && flight.message[0] === YjsTag.SyncStep1) return; // asks for an answer nobody will apply
+    if ('message' in flight) {
+      if (this.#draining && (flight.forwarded || flight.message[0] === YjsTag.SyncStep1)) return; // nobody will apply an answer
       // First again: sync messages stay in order (a step 2 before the recheck that follows it).
-      this.#control.unshift({ message: flight.message });
+      this.#control.unshift({ message: flight.message, forwarded: flight.forwarded });
     } else if (flight.kind === 'update') {
       // Merged with whatever was typed meanwhile; order among updates does not matter to Yjs.
       // The parts, not their merge, so a merge that is too large can still be split.
-      this.#updates.unshift(...flight.parts);
+      if (flight.forwarded) this.#forwards.unshift(...flight.parts);
+      else this.#updates.unshift(...flight.parts);
       this.#encodedFirst = undefined;
     } else if (!this.#draining || flight.encode === this.#goodbye) {
       this.#awareness ??= flight.encode; // a newer state waiting replaces it anyway
@@ -253,7 +284,7 @@ export class PeerOutbox {
   }
 
   #nothingWaiting(): boolean {
-    return this.#control.length === 0 && this.#updates.length === 0 && !this.#awareness;
+    return this.#control.length === 0 && this.#updates.length === 0 && this.#forwards.length === 0 && !this.#awareness;
   }
 
   #wait(ms: number): void {
@@ -266,9 +297,12 @@ export class PeerOutbox {
 
   /** The next message to send, with what it was made of. */
   #next(): { flight: InFlight; message: Uint8Array } | undefined {
-    const waiting = this.#control.shift()?.message;
-    const control = typeof waiting === 'function' ? waiting() : waiting;
-    if (control) return { flight: { kind: 'sync', message: control }, message: control };
+    const entry = this.#control.shift();
+    const control = typeof entry?.message === 'function' ? entry.message() : entry?.message;
+    if (control) {
+      const flight: InFlight = entry?.forwarded ? { kind: 'presence', message: control, forwarded: true } : { kind: 'sync', message: control };
+      return { flight, message: control };
+    }
     if (this.#updates.length > 0) {
       const parts = this.#updates.splice(0, this.#mergeAtMost);
       if (this.#updates.length === 0) this.#mergeAtMost = Infinity; // the backlog is out: merge freely again
@@ -276,6 +310,12 @@ export class PeerOutbox {
       this.#encodedFirst = undefined;
       const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
       return { flight: { kind: 'update', parts }, message: encoded ? encoded() : encodeUpdate(YjsTag.Update, update) };
+    }
+    if (this.#forwards.length > 0) {
+      const parts = this.#forwards.splice(0, this.#mergeAtMost);
+      if (this.#forwards.length === 0 && this.#updates.length === 0) this.#mergeAtMost = Infinity;
+      const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+      return { flight: { kind: 'update', parts, forwarded: true }, message: encodeUpdate(YjsTag.ForwardedUpdate, update) };
     }
     const encode = this.#awareness;
     this.#awareness = undefined;

@@ -4,11 +4,13 @@
  * and never half-applied. The grammar is in PROTOCOL.md ("Co-editing (Yjs)").
  *
  * ```
- * message    = syncStep1 | syncStep2 | update | awareness
+ * message    = syncStep1 | syncStep2 | update | awareness | forwardedUpdate | forwardedAwareness
  * syncStep1  = 0x00 kind:varUint stateVector:varBytes   (kind 0 = hello, 1 = recheck)
  * syncStep2  = 0x01 update:varBytes
  * update     = 0x02 update:varBytes
  * awareness  = 0x03 awarenessUpdate:varBytes            (y-protocols awareness encoding)
+ * forwardedUpdate    = 0x04 update:varBytes             (another peer's, passed on: forwarding.ts)
+ * forwardedAwareness = 0x05 awarenessUpdate:varBytes    (another peer's, passed on)
  * ```
  */
 import * as encoding from 'lib0/encoding';
@@ -22,6 +24,10 @@ export enum YjsTag {
   SyncStep2 = 1,
   Update = 2,
   Awareness = 3,
+  /** Another peer's update or sync step 2, passed on by the sender (never passed on again). */
+  ForwardedUpdate = 4,
+  /** Another peer's presence, passed on by the sender (never passed on again). */
+  ForwardedAwareness = 5,
 }
 
 /**
@@ -39,8 +45,8 @@ export enum Step1Kind {
 export type YjsMessage =
   | { tag: YjsTag.SyncStep1; kind: Step1Kind; stateVector: Uint8Array }
   | { tag: YjsTag.SyncStep2; update: Uint8Array }
-  | { tag: YjsTag.Update; update: Uint8Array }
-  | { tag: YjsTag.Awareness; update: Uint8Array; entries: AwarenessEntry[] };
+  | { tag: YjsTag.Update | YjsTag.ForwardedUpdate; update: Uint8Array }
+  | { tag: YjsTag.Awareness | YjsTag.ForwardedAwareness; update: Uint8Array; entries: AwarenessEntry[] };
 
 /** One client's entry in an awareness update. */
 export interface AwarenessEntry {
@@ -91,18 +97,18 @@ export function encodeSyncStep1(kind: Step1Kind, stateVector: Uint8Array): Uint8
   return encoding.toUint8Array(e);
 }
 
-/** Encode a sync step 2 or an incremental update. */
-export function encodeUpdate(tag: YjsTag.SyncStep2 | YjsTag.Update, update: Uint8Array): Uint8Array {
+/** Encode a sync step 2, an incremental update or a forwarded one. */
+export function encodeUpdate(tag: YjsTag.SyncStep2 | YjsTag.Update | YjsTag.ForwardedUpdate, update: Uint8Array): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarUint(e, tag);
   encoding.writeVarUint8Array(e, update);
   return encoding.toUint8Array(e);
 }
 
-/** Encode an awareness message around a y-protocols awareness update. */
-export function encodeAwareness(update: Uint8Array): Uint8Array {
+/** Encode an awareness message (ours, or `forwarded` another peer's) around a y-protocols awareness update. */
+export function encodeAwareness(update: Uint8Array, forwarded = false): Uint8Array {
   const e = encoding.createEncoder();
-  encoding.writeVarUint(e, YjsTag.Awareness);
+  encoding.writeVarUint(e, forwarded ? YjsTag.ForwardedAwareness : YjsTag.Awareness);
   encoding.writeVarUint8Array(e, update);
   return encoding.toUint8Array(e);
 }
@@ -130,7 +136,8 @@ export function decodeYjsMessage(bytes: Uint8Array, limits: YjsLimits = DEFAULT_
         break;
       }
       case YjsTag.SyncStep2:
-      case YjsTag.Update: {
+      case YjsTag.Update:
+      case YjsTag.ForwardedUpdate: {
         const update = decoding.readVarUint8Array(d);
         if (update.length > limits.maxUpdateBytes) return fail(`update of ${update.length} bytes exceeds ${limits.maxUpdateBytes}`);
         const problem = checkUpdate(update);
@@ -138,7 +145,8 @@ export function decodeYjsMessage(bytes: Uint8Array, limits: YjsLimits = DEFAULT_
         message = { tag, update };
         break;
       }
-      case YjsTag.Awareness: {
+      case YjsTag.Awareness:
+      case YjsTag.ForwardedAwareness: {
         const update = decoding.readVarUint8Array(d);
         if (update.length > limits.maxAwarenessBytes) return fail(`awareness update of ${update.length} bytes exceeds ${limits.maxAwarenessBytes}`);
         const entries = decodeAwarenessEntries(update);

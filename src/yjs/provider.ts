@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import type { Channel, PeerId, Room, RoomStatus } from '../mesh/types.js';
 import { Emitter } from '../util/emitter.js';
-import { realClock, type Clock } from '../util/clock.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
   DEFAULT_YJS_LIMITS,
@@ -24,6 +24,7 @@ import {
 import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
 import { cutOffPeer } from './cut-off.js';
+import { decodeLinks, encodeLinks, ForwardingTable, linksChannelName } from './forwarding.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 
@@ -148,10 +149,21 @@ export class MeshpartyProvider {
   readonly doc: Y.Doc;
   readonly name: string;
   readonly awareness: Awareness;
-  /** Messages and bytes this provider has sent (all peers). */
-  readonly stats: OutboxStats = { messages: 0, bytes: 0 };
+  /**
+   * Messages and bytes this provider has sent (all peers); `forwarded` counts those that
+   * passed on another peer's edits or presence to a peer not connected to it.
+   */
+  readonly stats: OutboxStats & { forwarded: number } = { messages: 0, bytes: 0, forwarded: 0 };
 
   #channel: Channel;
+  /** Which peers each peer is connected to (forwarding.ts). */
+  #links: Channel;
+  #forwarding = new ForwardingTable();
+  /** Our links changed, or a peer's did: tell the peers and work out the duties again (in a microtask). */
+  #linksDirty = false;
+  #sentLinks = '';
+  /** When to work out the duties again (a pair that looks unconnected becomes one in time). */
+  #dutyTimer: TimerHandle | undefined;
   #limits: YjsLimits;
   #clock: Clock;
   #log: (message: string) => void;
@@ -180,6 +192,7 @@ export class MeshpartyProvider {
     // the doc, no Awareness with its renewal timer).
     this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
     const catalog = this.#announce ? room.channel(CATALOG_CHANNEL, { reliability: 'reliable' }) : undefined;
+    this.#links = room.channel(linksChannelName(this.name), { reliability: 'reliable' });
     // Two providers of one document name in a room would both apply and answer every
     // message of it (to two docs, or twice to one): the second is refused, having set up
     // nothing, until the first is destroyed.
@@ -192,7 +205,7 @@ export class MeshpartyProvider {
     this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
 
     const onUpdate = (update: Uint8Array, origin: unknown) => {
-      if (origin === this) return; // came from a peer; every peer sends its own edits to everyone
+      if (origin === this) return; // came from a peer: its author sent it to everyone it reaches (forwarding: #receive)
       let message: Uint8Array | undefined;
       const encoded = () => (message ??= encodeUpdate(YjsTag.Update, update));
       for (const peer of this.#peers.values()) peer.outbox.update(update, encoded);
@@ -239,6 +252,7 @@ export class MeshpartyProvider {
 
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
+      this.#links.on('message', ({ from, data }) => this.#receiveLinks(from, data)),
       room.on('peer-joined', ({ id }) => {
         // The mesh bans a peer we cut off (Room.disconnect) only until it leaves and rejoins
         // the relay room, which takes a moment: so a block outlives the peer by blockForMs,
@@ -346,6 +360,7 @@ export class MeshpartyProvider {
     if (this.#tornDown) return;
     this.#tornDown = true;
     for (const off of this.#unsubscribe) off();
+    if (this.#dutyTimer !== undefined) this.#clock.clearTimeout(this.#dutyTimer);
     const self = this.awareness.clientID;
     // Presence changes run the app's awareness listeners, which may throw (its UI already
     // torn down): that must not stop the teardown halfway, with queues and timers alive.
@@ -379,6 +394,7 @@ export class MeshpartyProvider {
     );
     peer = { outbox, synced: false, answered: false, resyncing: false, gave: false, clients: new Set() };
     this.#peers.set(id, peer);
+    this.#linksChanged();
     outbox.control(encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)));
     if (this.awareness.getLocalState() !== null) outbox.awareness(() => this.#encodeLocalAwareness());
     this.#setSynced(false);
@@ -386,18 +402,20 @@ export class MeshpartyProvider {
   }
 
   /**
-   * A peer that gave us document content has left. Updates are not forwarded (each peer
-   * sends its own edits to everyone), so what it sent while its link to some peer was down
+   * A peer that gave us document content has left. Updates are forwarded only between
+   * peers known to be apart for a while (forwarding.ts), so what it sent while its link to
+   * some peer was down for a moment (or to an older peer, which says nothing of its links)
    * reached only the others, and once it is gone nobody would pass it on: the peers that
    * hold it and the peers that lack it stay connected and never sync again (and Yjs holds
    * back every later edit that depends on it). Sync again with every remaining peer: a
    * hello, always answered with what we lack, and our answer to the recheck that follows
-   * it, with what the peer lacks.
+   * it, with what the peer lacks. Also for the targets of forwarding duties we take on
+   * (`peers`), which lack what nobody forwarded to them so far.
    */
-  #resync(): void {
+  #resync(peers: Iterable<PeerSync> = this.#peers.values()): void {
     if (this.#destroyed) return;
     const hello = encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc));
-    for (const peer of this.#peers.values()) {
+    for (const peer of peers) {
       peer.resyncing = true;
       peer.outbox.control(hello, 'resync');
     }
@@ -407,7 +425,10 @@ export class MeshpartyProvider {
     const peer = this.#peers.get(id);
     if (!peer) return;
     peer.outbox.close();
+    this.#forwardPresenceGone(id);
+    this.#forwarding.forget(id);
     this.#peers.delete(id);
+    this.#linksChanged();
     this.#removeRemoteAwareness(peer);
     this.#recomputeSynced();
   }
@@ -440,7 +461,7 @@ export class MeshpartyProvider {
     // A message can race the room's peer-left; apply its edits but open no new session.
     const peer = this.#peers.get(from) ?? (this.room.peers.has(from) ? this.#ensurePeer(from) : undefined);
     if (!peer) {
-      if (m.tag === YjsTag.SyncStep2 || m.tag === YjsTag.Update) this.#apply(from, m.update);
+      if (m.tag === YjsTag.SyncStep2 || m.tag === YjsTag.Update || m.tag === YjsTag.ForwardedUpdate) this.#apply(from, m.update);
       return;
     }
     switch (m.tag) {
@@ -458,28 +479,40 @@ export class MeshpartyProvider {
           // A hello means its provider has just opened this document: the presence we sent
           // before then was dropped at its end (no channel yet), so send it again.
           if (this.awareness.getLocalState() !== null) peer.outbox.awareness(() => this.#encodeLocalAwareness());
+          this.#sendLinks(from); // what we sent before was dropped at its end too
         }
+        break;
+      case YjsTag.ForwardedUpdate:
+        this.#apply(from, m.update);
+        peer.gave = true;
         break;
       case YjsTag.SyncStep2:
       case YjsTag.Update:
         this.#apply(from, m.update);
         peer.gave = true;
+        for (const to of this.#forwarding.targets(from)) this.#peers.get(to)?.outbox.forwardUpdate(m.update);
         if (m.tag === YjsTag.SyncStep2 && !peer.synced) {
           peer.synced = true;
           this.#events.emit('peer-synced', { peer: from });
           this.#recomputeSynced();
         }
         break;
-      case YjsTag.Awareness: {
+      case YjsTag.Awareness:
+      case YjsTag.ForwardedAwareness: {
         // A peer speaks for its own clients only. y-protocols would take a newer state for
         // ours as our local state: we would show it and send it to everyone as ourselves.
+        // Presence passed on speaks for another peer's (counted as the forwarder's, gone
+        // when it goes), which the forwarder could not check against ours or our limit:
+        // dropped, but no strike.
         const self = this.awareness.clientID;
-        if (m.entries.some((e) => e.clientId === self)) return this.#strike(from, `presence for our own client ${self}`);
-        const tooMany = this.#tooManyClients(peer, m.entries);
-        if (tooMany) return this.#strike(from, tooMany);
+        const forwarded = m.tag === YjsTag.ForwardedAwareness;
+        const bad = m.entries.some((e) => e.clientId === self) ? `presence for our own client ${self}` : this.#tooManyClients(peer, m.entries);
+        if (bad && forwarded) return this.#dropped(from, `forwarded ${bad}`);
+        if (bad) return this.#strike(from, bad);
         for (const e of m.entries) peer.clients.add(e.clientId);
         this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
+        if (!forwarded) this.#forwardPresence(from, encodeAwareness(m.update, true));
         break;
       }
     }
@@ -493,6 +526,69 @@ export class MeshpartyProvider {
     return after.size > max ? `presence for ${after.size} clients, over ${max} for one peer` : undefined;
   }
 
+  /** A peer's links message (forwarding.ts): checked, then our duties are worked out again. */
+  #receiveLinks(from: PeerId, data: Uint8Array): void {
+    if (this.#destroyed || this.#blocks.isBlocked(from) || !this.#peers.has(from)) return;
+    const links = decodeLinks(data, from);
+    if (typeof links === 'string') return this.#strike(from, links);
+    this.#forwarding.setLinks(from, links);
+    this.#linksChanged();
+  }
+
+  /** Tell the peers whom we are connected to, if that changed, and work out our duties again. */
+  #linksChanged(): void {
+    if (this.#linksDirty) return;
+    this.#linksDirty = true;
+    // In a microtask: a provider starting with many peers, or a burst of joins, is one
+    // message per peer and one reckoning, not one per change.
+    queueMicrotask(() => {
+      this.#linksDirty = false;
+      if (this.#destroyed) return;
+      const ids = [...this.#peers.keys()].sort();
+      const key = ids.join('\n');
+      if (key !== this.#sentLinks) {
+        this.#sentLinks = key;
+        for (const id of ids) this.#sendLinks(id);
+      }
+      const { fresh, wakeAt } = this.#forwarding.recompute(this.room.selfId, new Set(ids), this.#clock.now());
+      if (this.#dutyTimer !== undefined) this.#clock.clearTimeout(this.#dutyTimer);
+      this.#dutyTimer = wakeAt === undefined ? undefined : this.#clock.setTimeout(() => ((this.#dutyTimer = undefined), this.#linksChanged()), wakeAt - this.#clock.now());
+      // New duties: what we would have passed on before now may be missing at the target
+      // (the previous forwarder left, or nobody forwarded): sync it again, and show it the
+      // presence we now pass on.
+      const targets = new Set(fresh.map(({ to }) => to));
+      this.#resync([...targets].flatMap((id) => this.#peers.get(id) ?? []));
+      for (const { from, to } of fresh) {
+        const presence = this.#encodePresenceOf(from, true);
+        if (presence) this.#peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence, true), `presence:${from}`);
+      }
+    });
+  }
+
+  #sendLinks(to: PeerId): void {
+    // A lost one (its queue full) leaves the peer with older links until ours change again.
+    this.#links.send(to, encodeLinks(this.#peers.keys())).catch(() => {});
+  }
+
+  /** Pass `from`'s presence message on to the peers we forward it to. */
+  #forwardPresence(from: PeerId, message: Uint8Array): void {
+    for (const to of this.#forwarding.targets(from)) this.#peers.get(to)?.outbox.forwardPresence(message, `presence:${from}`);
+  }
+
+  /** `peer` is leaving: tell the peers we forwarded its presence to that it is gone (they cannot see it leave). */
+  #forwardPresenceGone(id: PeerId): void {
+    if (this.#forwarding.targets(id).length === 0) return;
+    const gone = this.#encodePresenceOf(id, false);
+    if (gone) this.#forwardPresence(id, encodeAwareness(gone, true));
+  }
+
+  /** The presence of the clients `id` speaks for: their states, or (`withStates` false) their removal. */
+  #encodePresenceOf(id: PeerId, withStates: boolean): Uint8Array | undefined {
+    const clients = [...(this.#peers.get(id)?.clients ?? [])].filter((c) => this.awareness.meta.has(c) && (!withStates || this.awareness.states.has(c)));
+    if (clients.length === 0) return undefined;
+    return encodeAwarenessUpdate(this.awareness, clients, withStates ? this.awareness.states : new Map());
+  }
+
   #apply(from: PeerId, update: Uint8Array): void {
     try {
       Y.applyUpdate(this.doc, update, this);
@@ -502,9 +598,13 @@ export class MeshpartyProvider {
     }
   }
 
-  #strike(from: PeerId, reason: string): void {
+  #dropped(from: PeerId, reason: string): void {
     this.#log(`dropped a message from ${from}: ${reason}`);
     this.#events.emit('dropped', { from, reason });
+  }
+
+  #strike(from: PeerId, reason: string): void {
+    this.#dropped(from, reason);
     const { strikes, blocked } = this.#blocks.strike(from, this.room.peers.has(from));
     if (!blocked) return;
     this.#removePeer(from);

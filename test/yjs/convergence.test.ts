@@ -2,7 +2,9 @@
  * Seeded convergence of the Yjs provider on the real mesh over the in-memory network
  * (simulated time): random edits on two documents on 3-4 peers, link latency and jitter
  * (reordering across peers), small frames (chunking), partitions that heal, peers that
- * vanish, edit offline and come back under a new id. Every document must converge.
+ * vanish, edit offline and come back under a new id. Every document must converge. Then
+ * one pair's link is blocked for good and both ends edit: with a third peer in the room,
+ * their edits must converge through it (forwarding) while the block is still on.
  *
  * Replay one seed: SEED=123 npx vitest run test/yjs/convergence.test.ts; a wider range:
  * SEEDS=201-1200 npx vitest run test/yjs/convergence.test.ts
@@ -128,15 +130,33 @@ async function runSeed(seed: number): Promise<void> {
   await net.advance(3000); // late providers have started
   for (let t = 0; t < 120 && !converged(); t++) await net.advance(500);
   try {
-    for (let j = 0; j < DOCS.length; j++) {
-      const first = snapshot(peers[0]!.docs[j]!);
-      for (const p of peers) expect(snapshot(p.docs[j]!), `doc ${DOCS[j]} on peer ${p.index}`).toBe(first);
+    expectConverged(peers);
+    // Its own stream, so the steps above replay as they did before this phase existed.
+    const more = createRng(seed ^ 0x5eed);
+    const x = peers[more.int(peers.length)]!;
+    const y = peers.filter((p) => p !== x)[more.int(peers.length - 1)]!;
+    net.block(idOf(x), idOf(y));
+    await net.advance(more.int(6000));
+    for (let step = 0; step < 10; step++) {
+      const p = more.chance(0.8) ? (more.chance(0.5) ? x : y) : peers[more.int(peers.length)]!;
+      randomEdit(more, p.docs[more.int(DOCS.length)]!);
+      await net.advance(more.int(300));
     }
+    for (let t = 0; t < 40 && !converged(); t++) await net.advance(500);
+    expect(x.room.peers.has(idOf(y)), 'the blocked pair stayed apart').toBe(false);
+    expectConverged(peers);
   } finally {
     for (const p of peers) {
       p.providers.forEach((pr) => pr.destroy());
       await p.room.leave();
     }
+  }
+}
+
+function expectConverged(peers: SimPeer[]): void {
+  for (let j = 0; j < DOCS.length; j++) {
+    const first = snapshot(peers[0]!.docs[j]!);
+    for (const p of peers) expect(snapshot(p.docs[j]!), `doc ${DOCS[j]} on peer ${p.index}`).toBe(first);
   }
 }
 

@@ -1,0 +1,141 @@
+/**
+ * Forwarding between peers of a document that cannot connect to each other. The mesh is
+ * meant to be complete, but two members may never get a direct connection (a NAT pair
+ * that fails, a link that keeps breaking) while both reach a third. Each provider tells
+ * its peers which peers it has a connection to (its *links*, on the `yjs-links:<name>`
+ * channel, sent when they change), and a peer that receives a document update or presence
+ * from `from` passes it on to each peer it knows is not connected to `from`, if it is the
+ * forwarder of that pair: the lowest peer id among the common neighbours it knows of
+ * (itself included). Views can differ for a moment, so two may forward or none: Yjs and
+ * y-protocols apply a message twice as once, and a peer that becomes a forwarder syncs
+ * the pair's target again (see the provider). Forwarded messages are never forwarded
+ * again (one hop), so nothing circulates. A pair starts to be forwarded only once it has
+ * looked unconnected for {@link FORWARD_AFTER_MS}: while a room forms, its members learn
+ * of each other's links one at a time, and every pair would look unconnected for a
+ * moment; the sync that starts a duty brings what was missed meanwhile.
+ *
+ * ```
+ * links = count:varUint (peerId:varString){count}     ; count <= 1024, ids 1..128 chars
+ * ```
+ */
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import type { PeerId } from '../mesh/types.js';
+
+/** How long a pair must look unconnected before we forward between them. */
+export const FORWARD_AFTER_MS = 3000;
+/** Peers one links message may list (a relay allows 64 per room by default). */
+export const MAX_LINKS = 1024;
+/** Longest peer id a links message may list (the relay's ids are at most 64 characters). */
+export const MAX_LINK_ID_LENGTH = 128;
+
+/** The channel that carries the links of one document's providers. */
+export function linksChannelName(docName: string): string {
+  return `yjs-links:${docName}`;
+}
+
+/** Encode the peers we are connected to. */
+export function encodeLinks(peers: Iterable<PeerId>): Uint8Array {
+  const ids = [...peers];
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, ids.length);
+  for (const id of ids) encoding.writeVarString(e, id);
+  return encoding.toUint8Array(e);
+}
+
+/** Decode a links message sent by `sender`; the reason when it is malformed. Never throws. */
+export function decodeLinks(bytes: Uint8Array, sender: PeerId): Set<PeerId> | string {
+  try {
+    const d = decoding.createDecoder(bytes);
+    const count = decoding.readVarUint(d);
+    if (count > MAX_LINKS) return `links list ${count} peers, over ${MAX_LINKS}`;
+    const ids = new Set<PeerId>();
+    for (let i = 0; i < count; i++) {
+      const id = decoding.readVarString(d);
+      if (id.length === 0 || id.length > MAX_LINK_ID_LENGTH) return `links list a peer id of ${id.length} characters`;
+      if (id === sender) return 'links list the sender itself';
+      if (ids.has(id)) return `links list ${id} twice`;
+      ids.add(id);
+    }
+    if (decoding.hasContent(d)) return 'trailing bytes after links';
+    return ids;
+  } catch (err) {
+    return `malformed links: ${(err as Error).message}`;
+  }
+}
+
+/** Key of one forwarding duty: `from`'s messages go to `to`. */
+const dutyKey = (from: PeerId, to: PeerId) => JSON.stringify([from, to]);
+
+/**
+ * What one provider knows of its neighbours' links, and the duties that follow: for each
+ * peer we hear from, the peers we pass its messages on to.
+ */
+export class ForwardingTable {
+  /** Each neighbour's links, as it last told us (absent: it never did, e.g. an older peer). */
+  #links = new Map<PeerId, ReadonlySet<PeerId>>();
+  #duties = new Map<PeerId, PeerId[]>();
+  /** Pairs we would forward, and since when they have looked so. */
+  #since = new Map<string, number>();
+
+  constructor(private readonly afterMs = FORWARD_AFTER_MS) {}
+
+  /** `peer` says it is connected to `links`. */
+  setLinks(peer: PeerId, links: ReadonlySet<PeerId>): void {
+    this.#links.set(peer, links);
+  }
+
+  /** `peer` is gone: what it said no longer holds. */
+  forget(peer: PeerId): void {
+    this.#links.delete(peer);
+  }
+
+  /** The peers to pass `from`'s messages on to (as of the last {@link recompute}). */
+  targets(from: PeerId): readonly PeerId[] {
+    return this.#duties.get(from) ?? [];
+  }
+
+  /**
+   * Work out the duties again for `self` with these `neighbours`; returns the duties we did
+   * not have before (their target may lack what we would have forwarded to it so far,
+   * since it was someone else's duty or nobody's: the caller syncs it again), and when to
+   * look again for pairs that are not duties yet only for want of time (`wakeAt`).
+   */
+  recompute(self: PeerId, neighbours: ReadonlySet<PeerId>, now: number): { fresh: Array<{ from: PeerId; to: PeerId }>; wakeAt?: number } {
+    const duties = new Map<PeerId, PeerId[]>();
+    const since = new Map<string, number>();
+    const fresh: Array<{ from: PeerId; to: PeerId }> = [];
+    let wakeAt: number | undefined;
+    for (const to of neighbours) {
+      const toLinks = this.#links.get(to);
+      if (!toLinks) continue; // unknown: it may be connected to everyone
+      for (const from of neighbours) {
+        if (from === to || toLinks.has(from) || !this.#isForwarder(self, neighbours, from, to)) continue;
+        const key = dutyKey(from, to);
+        const first = this.#since.get(key) ?? now;
+        since.set(key, first);
+        if (now - first < this.afterMs) {
+          wakeAt = Math.min(wakeAt ?? Infinity, first + this.afterMs);
+          continue;
+        }
+        let list = duties.get(from);
+        if (!list) duties.set(from, (list = []));
+        list.push(to);
+        if (!this.#duties.get(from)?.includes(to)) fresh.push({ from, to });
+      }
+    }
+    this.#duties = duties;
+    this.#since = since;
+    return { fresh, wakeAt };
+  }
+
+  /** We forward `from` to `to` unless a neighbour with a lower id is connected to both. */
+  #isForwarder(self: PeerId, neighbours: ReadonlySet<PeerId>, from: PeerId, to: PeerId): boolean {
+    for (const other of neighbours) {
+      if (other >= self || other === from || other === to) continue;
+      const links = this.#links.get(other);
+      if (links?.has(from) && links.has(to)) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Forwarding: two peers of a room that cannot connect to each other (a blocked pair on
+ * the in-memory network) see each other's edits and presence through a common neighbour,
+ * with nobody leaving; one forwarder per pair; nothing forwarded when every link is up.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
+import type { Room } from '../../src/mesh/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { createYjsProvider, type MeshpartyProvider } from '../../src/yjs/provider.js';
+import { decodeLinks, encodeLinks, linksChannelName, MAX_LINKS } from '../../src/yjs/forwarding.js';
+
+interface Member {
+  room: Room;
+  doc: Y.Doc;
+  provider: MeshpartyProvider;
+}
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup) await c();
+  cleanup = [];
+});
+
+function setup(blocked: Array<[string, string]> = []): { net: MemoryNetwork; join: (id: string) => Member; text: (m: Member) => string } {
+  const clock = new ManualClock();
+  const net = createMemoryNetwork({ seed: 3, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
+  for (const [a, b] of blocked) net.block(a, b);
+  const join = (id: string): Member => {
+    const room = net.join('r', { peerId: id });
+    const doc = new Y.Doc();
+    const provider = createYjsProvider(room, doc, { name: 'd', clock, log: () => {} });
+    cleanup.push(async () => {
+      provider.destroy();
+      await room.leave();
+    });
+    return { room, doc, provider };
+  };
+  return { net, join, text: (m) => m.doc.getText('t').toString() };
+}
+
+const forwarded = (...ms: Member[]) => ms.reduce((n, m) => n + m.provider.stats.forwarded, 0);
+
+describe('forwarding through a common neighbour', () => {
+  it('edits and presence of a blocked pair arrive both ways through the third peer, nobody leaving', async () => {
+    const { net, join, text } = setup([['a', 'b']]);
+    const [a, b, c] = ['a', 'b', 'c'].map(join) as [Member, Member, Member];
+    await net.advance(5000); // a pair is forwarded once it has looked unconnected for 3 s
+    expect(a.room.peers.has('b')).toBe(false);
+    expect(a.room.peers.has('c') && b.room.peers.has('c')).toBe(true);
+    a.doc.getText('t').insert(0, 'from a');
+    await net.advance(500);
+    expect(text(b)).toBe('from a');
+    b.doc.getText('t').insert(6, ', from b');
+    a.provider.awareness.setLocalStateField('user', 'ada');
+    await net.advance(500);
+    expect(text(a)).toBe('from a, from b');
+    expect(text(c)).toBe('from a, from b');
+    expect(b.provider.awareness.getStates().get(a.doc.clientID)).toEqual({ user: 'ada' });
+    expect(c.provider.stats.forwarded).toBeGreaterThan(0);
+    expect(forwarded(a, b)).toBe(0); // a and b have nobody to forward to
+  });
+
+  it('with every link up, nothing is forwarded', async () => {
+    const { net, join, text } = setup();
+    const ms = ['a', 'b', 'c', 'd'].map(join);
+    await net.advance(2000);
+    const before = forwarded(...ms);
+    ms.forEach((m, i) => m.doc.getText('t').insert(0, `${i}`));
+    ms[0]!.provider.awareness.setLocalStateField('user', 'ada');
+    await net.advance(1000);
+    expect(new Set(ms.map(text)).size).toBe(1);
+    expect(text(ms[0]!)).toHaveLength(4);
+    expect(forwarded(...ms)).toBe(before);
+    expect(before).toBe(0); // the mesh formed without anyone passing anything on either
+  });
+
+  it('only the lowest common neighbour forwards; when it leaves, the next one takes over', async () => {
+    const { net, join, text } = setup([['a', 'b']]);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(join) as [Member, Member, Member, Member];
+    await net.advance(5000);
+    a.doc.getText('t').insert(0, 'one');
+    await net.advance(500);
+    expect(text(b)).toBe('one');
+    expect(c.provider.stats.forwarded).toBeGreaterThan(0);
+    expect(d.provider.stats.forwarded).toBe(0);
+    c.provider.destroy();
+    await c.room.leave();
+    cleanup = cleanup.slice(0, 2).concat(cleanup.slice(3)); // c is gone already
+    await net.advance(3500); // d has seen a and b unconnected for 3 s
+    const before = d.provider.stats.forwarded;
+    a.doc.getText('t').insert(3, ' two');
+    await net.advance(500);
+    expect(text(b)).toBe('one two'); // no departure since the edit: only forwarding brings it
+    b.doc.getText('t').insert(0, '>');
+    await net.advance(500);
+    expect(text(a)).toBe('>one two');
+    expect(d.provider.stats.forwarded - before).toBe(2); // one edit each way
+  });
+
+  it('five peers with two broken links converge while the links stay broken', async () => {
+    const { net, join, text } = setup([['a', 'b'], ['c', 'd']]);
+    const ms = ['a', 'b', 'c', 'd', 'e'].map(join);
+    await net.advance(5000);
+    ms.forEach((m, i) => m.doc.getText('t').insert(0, `${i}`));
+    await net.advance(1000);
+    expect(new Set(ms.map(text)).size).toBe(1);
+    expect(text(ms[0]!).split('').sort().join('')).toBe('01234');
+    expect(net.openConnections()).toBe(8);
+  });
+
+  it('a peer that joins reaching only one member gets the whole document, and its edits reach the rest', async () => {
+    const { net, join, text } = setup([['j', 'a'], ['j', 'b']]);
+    const [a, b, c] = ['a', 'b', 'c'].map(join) as [Member, Member, Member];
+    await net.advance(2000);
+    a.doc.getText('t').insert(0, 'a');
+    b.doc.getText('t').insert(0, 'b');
+    c.doc.getText('t').insert(0, 'c');
+    await net.advance(500);
+    const j = join('j');
+    await net.advance(500);
+    expect([...j.room.peers.keys()]).toEqual(['c']);
+    expect(text(j)).toBe(text(a)); // from c, at once
+    await net.advance(3000);
+    expect(text(j)).toHaveLength(3);
+    j.doc.getText('t').insert(0, 'j');
+    await net.advance(500);
+    expect(text(a)).toBe(text(j));
+    expect(text(b)).toBe(text(j));
+  });
+
+  it('junk on the links channel is dropped with a reason and counts as a strike', async () => {
+    const { net, join } = setup();
+    const [a] = ['a'].map(join) as [Member];
+    const bad = net.join('r', { peerId: 'b' });
+    cleanup.push(() => bad.leave());
+    const doc = createYjsProvider(bad, new Y.Doc(), { name: 'd', log: () => {} });
+    cleanup.push(async () => doc.destroy());
+    await net.advance(2000);
+    const dropped: string[] = [];
+    a.provider.on('dropped', ({ from, reason }) => dropped.push(`${from}: ${reason}`));
+    const links = bad.channel(linksChannelName('d'));
+    await links.send('a', new Uint8Array([5, 1])); // five ids promised, one truncated byte
+    await links.send('a', encodeLinks(['b'])); // itself
+    await net.advance(100);
+    expect(dropped).toEqual([expect.stringMatching(/^b: malformed links/), 'b: links list the sender itself']);
+    expect(a.room.peers.has('b')).toBe(true);
+    await links.send('a', encodeLinks(['x'.repeat(200)]));
+    await net.advance(100);
+    expect(dropped[2]).toBe('b: links list a peer id of 200 characters');
+    expect(a.room.peers.has('b')).toBe(false); // third strike: cut off
+  });
+
+  it('links messages are bounded: too many ids, an id twice, trailing bytes are refused', () => {
+    const ids = Array.from({ length: MAX_LINKS }, (_, i) => `p${i}`);
+    expect(decodeLinks(encodeLinks(ids), 'me')).toEqual(new Set(ids));
+    expect(decodeLinks(encodeLinks([...ids, 'one more']), 'me')).toBe(`links list ${MAX_LINKS + 1} peers, over ${MAX_LINKS}`);
+    expect(decodeLinks(encodeLinks(['a', 'a']), 'me')).toBe('links list a twice');
+    expect(decodeLinks(encodeLinks([]), 'me')).toEqual(new Set());
+    expect(decodeLinks(new Uint8Array([...encodeLinks(['a']), 0]), 'me')).toBe('trailing bytes after links');
+    expect(decodeLinks(encodeLinks(['']), 'me')).toBe('links list a peer id of 0 characters');
+  });
+});
