@@ -47,13 +47,19 @@ export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui:
     ui.flip.disabled = busy;
   };
 
-  const switchTo = async (kind: 'audio' | 'video', choice: DeviceChoice) => {
+  /** Switch to the first of `choices` that opens. */
+  const switchTo = async (kind: 'audio' | 'video', ...choices: DeviceChoice[]) => {
     const old = current(kind);
     if (!old || busy) return;
     busy = true;
     await refresh();
     try {
-      const opened = await openDevice(devices, kind, choice, () => old.stop());
+      let opened: Awaited<ReturnType<typeof openDevice>> | undefined;
+      for (const choice of choices) {
+        opened = await openDevice(devices, kind, choice, () => old.stop());
+        if ('track' in opened) break;
+      }
+      if (!opened) return;
       if ('problem' in opened) return host.problem(opened.problem);
       try {
         await host.switchTrack(old, opened.track);
@@ -70,13 +76,19 @@ export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui:
     }
   };
 
-  /** The other side of a phone (facingMode known), else the next camera in the list. */
+  /**
+   * The other side of a phone (its camera says which way it faces), else the next camera
+   * in the list: also when the other side will not open (a laptop's camera may say it
+   * faces the user while an external one says nothing).
+   */
   const flip = () => {
-    const facing = current('video')?.getSettings().facingMode;
-    if (facing === 'user' || facing === 'environment') return switchTo('video', { facingMode: facing === 'user' ? 'environment' : 'user' });
-    const at = cameras.findIndex((c) => c.deviceId === current('video')?.getSettings().deviceId);
+    const settings = current('video')?.getSettings();
+    const at = cameras.findIndex((c) => c.deviceId === settings?.deviceId);
     const next = cameras[(at + 1) % cameras.length];
-    if (next) return switchTo('video', { deviceId: next.deviceId });
+    const choices: DeviceChoice[] = next ? [{ deviceId: next.deviceId }] : [];
+    const facing = settings?.facingMode;
+    if (facing === 'user' || facing === 'environment') choices.unshift({ facingMode: facing === 'user' ? 'environment' : 'user' });
+    return switchTo('video', ...choices);
   };
 
   ui.cameraSelect.onchange = () => void switchTo('video', { deviceId: ui.cameraSelect.value });

@@ -142,6 +142,7 @@ function bindDeviceSwitch(stream: MediaStream, watch: (track: MediaStreamTrack) 
         next.enabled = !cameraMute.muted[kind];
       }
       watch(next);
+      if (kind === 'video') grid.setMirrored(`self/${stream.id}`, next.getSettings().facingMode !== 'environment');
       // A device that had been unplugged is replaced: its button works again.
       (kind === 'video' ? ui.camera : ui.mic).disabled = false;
       if (ui.cameraError.dataset.code === 'camera-ended') showBanner(ui.cameraError, null);

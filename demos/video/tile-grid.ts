@@ -63,6 +63,11 @@ export class TileGrid {
     this.#onChange();
   }
 
+  /** Mirror our own camera's picture (like a mirror) or not (a phone's back camera: text must read right). */
+  setMirrored(key: string, mirrored: boolean): void {
+    this.#tiles.get(key)?.querySelector('video')?.classList.toggle('mirrored', mirrored);
+  }
+
   /** Mark what the sharer of `key` has muted: the tile shows "camera off" / a muted mic. */
   setMuted(key: string, muted: { audio: boolean; video: boolean }): void {
     const tile = this.#tiles.get(key);

@@ -8,7 +8,8 @@
  * Chromium's second fake camera (fake_device_1) is a Y16 depth camera whose frames no
  * video encoder takes (a replaceTrack to it, or a publish of it, sends nothing: checked
  * with a bare RTCPeerConnection pair), so on the switching page it is stood in for by a
- * canvas painted magenta, reporting that camera's deviceId. fake_device_0 paints green.
+ * canvas painted magenta, reporting that camera's deviceId and that it faces away from
+ * the user (a phone's back camera). fake_device_0 paints green and says no facingMode.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ async function countDescriptions(page: Page): Promise<void> {
   });
 }
 
-/** Opening fake_device_1 gives a magenta canvas that reports that camera's deviceId (see the top of this file). */
+/** Opening fake_device_1 gives a magenta canvas that reports that camera's deviceId and facingMode 'environment' (see the top of this file). */
 async function magentaSecondCamera(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const devices = navigator.mediaDevices;
@@ -61,7 +62,7 @@ async function magentaSecondCamera(page: Page): Promise<void> {
       const timer = setInterval(paint, 50);
       const [track] = canvas.captureStream(20).getVideoTracks();
       const settings = track!.getSettings.bind(track);
-      Object.defineProperty(track, 'getSettings', { value: () => ({ ...settings(), deviceId: wanted }) });
+      Object.defineProperty(track, 'getSettings', { value: () => ({ ...settings(), deviceId: wanted, facingMode: 'environment' }) });
       const stop = track!.stop.bind(track);
       Object.defineProperty(track, 'stop', { value: () => (clearInterval(timer), stop()) });
       return new MediaStream([track!]);
@@ -84,6 +85,7 @@ async function open(): Promise<VideoPage & { id: string }> {
 }
 
 const cameras = (...pages: { id: string }[]): ExpectedTile[] => pages.map((p) => ({ peerId: p.id, label: 'camera' }));
+const mirrored = (p: VideoPage) => p.page.$eval('#tiles .tile[data-self][data-label="camera"] video', (v) => v.classList.contains('mirrored'));
 const descriptions = (p: VideoPage) => p.page.evaluate(() => (window as unknown as { __descriptions: number }).__descriptions);
 
 /** Mean colour [r, g, b] of a camera tile (`peerId`'s on that page, or its own), drawn small. */
@@ -155,6 +157,7 @@ describe('video demo: switching camera and mic', () => {
     expect(now.deviceId).toBe(await a.page.$eval('#camera-select', (s: HTMLSelectElement) => s.value));
     expect([now.state, now.count]).toEqual(['live', 1]);
     await waitFor(async () => magenta(await tileColour(a, 'self')), 'a’s own tile shows the magenta camera', 15_000, 100);
+    expect(await mirrored(a)).toBe(false); // a back camera is not shown as a mirror
     // The same tile, stream and track on b, still playing; not one description set anywhere.
     expect(await remoteTracks(b, a.id)).toEqual(before.onB);
     await b.waitForRemoteTiles(cameras(a));
@@ -181,6 +184,16 @@ describe('video demo: switching camera and mic', () => {
     expect(await remoteTracks(b, a.id)).toEqual(before.onB);
     expect(await b.page.getAttribute(`#tiles .tile:not([data-self])[data-peer-id="${a.id}"]`, 'data-muted')).toBe('audio');
     expect([await descriptions(a), await descriptions(b)]).toEqual(before.negotiated);
+    expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
+  }, 60_000);
+
+  it('Flip again from the back camera: the front side does not open (no camera says it faces the user), so the next camera: green again, mirrored, nothing renegotiated', async () => {
+    const negotiated = [await descriptions(a), await descriptions(b)];
+    await a.page.click('#flip');
+    await waitFor(async () => green(await tileColour(b, a.id)), 'a’s green camera back on b', 15_000, 100);
+    expect(await mirrored(a)).toBe(true);
+    expect(await a.page.isVisible('#camera-error')).toBe(false);
+    expect([await descriptions(a), await descriptions(b)]).toEqual(negotiated);
     expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
   }, 60_000);
 });
