@@ -161,6 +161,25 @@ describe('media.replaceTrack', () => {
     expect([...a.errors, ...b.errors, ...c.errors, ...late.errors]).toEqual([]);
   }, 40_000);
 
+  it('switched right after publish (nothing negotiated yet) and again without waiting: the peers get the last camera, the stream once', async () => {
+    net = createMemoryNetwork({ seed: 56, latencyMs: 20, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map((id) => member(id)) as [Member, Member];
+    await until('the mesh', () => a.room.peers.size === 1 && b.room.peers.size === 1);
+    const first = flatCamera(160, 40);
+    const stream = new wrtc.MediaStream([first]) as MediaStream;
+    a.media.publish(stream, { label: 'camera' });
+    const second = flatCamera(160, 120);
+    const third = flatCamera(320, 200);
+    const switched = [a.media.replaceTrack(stream, first, second), a.media.replaceTrack(stream, second, third)];
+    await Promise.all(switched);
+    await until('b shows a’s camera', () => b.added.length === 1);
+    const frame = lastFrame(b.added[0]!.stream);
+    await until('the third camera’s frames at b', () => showsNew(frame()));
+    expect(stream.getTracks()).toEqual([third]);
+    expect([b.added.length, b.removed.length]).toEqual([1, 0]);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  }, 30_000);
+
   it('keeps the muted state: a muted camera switched stays muted, and the peers are told nothing new', async () => {
     net = createMemoryNetwork({ seed: 52, mesh: { logger: silentLogger() } });
     const [a, b] = ['a', 'b'].map((id) => member(id)) as [Member, Member];
