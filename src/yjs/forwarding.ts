@@ -2,11 +2,13 @@
  * Forwarding between peers of a document that cannot connect to each other. The mesh is
  * meant to be complete, but two members may never get a direct connection (a NAT pair
  * that fails, a link that keeps breaking) while both reach a third. Each provider tells
- * its peers which peers it has a connection to (its *links*, on the `yjs-links:<name>`
- * channel, sent when they change), and a peer that receives a document update or presence
- * from `from` passes it on to each peer it knows is not connected to `from`, if it is the
- * forwarder of that pair: the lowest peer id among the common neighbours it knows of
- * (itself included). Views can differ for a moment, so two may forward or none: Yjs and
+ * its peers which peers it has a connection to and heard links from (its *links*, on the
+ * `yjs-links:<name>` channel, sent when they change: so a peer listed runs this document
+ * and forwards), and a peer that receives a document update or presence from `from`
+ * passes it on to each peer it knows is not connected to `from`, if it is the forwarder
+ * of that pair: the lowest peer id among the peers both list (and the neighbours it
+ * knows are connected to both, itself included). Every candidate hears both ends' links,
+ * so once they have arrived all agree on one forwarder. Views can differ for a moment, so two may forward or none: Yjs and
  * y-protocols apply a message twice as once, and a peer that becomes a forwarder syncs
  * the pair's target again (see the provider). Forwarded messages are never forwarded
  * again (one hop), so nothing circulates. A pair starts to be forwarded only once it has
@@ -85,6 +87,11 @@ export class ForwardingTable {
     this.#links.set(peer, links);
   }
 
+  /** Whether `peer` has told us its links (it runs this document and forwards). */
+  knows(peer: PeerId): boolean {
+    return this.#links.has(peer);
+  }
+
   /** `peer` is gone: what it said no longer holds. */
   forget(peer: PeerId): void {
     this.#links.delete(peer);
@@ -129,8 +136,16 @@ export class ForwardingTable {
     return { fresh, wakeAt };
   }
 
-  /** We forward `from` to `to` unless a neighbour with a lower id is connected to both. */
+  /**
+   * We forward `from` to `to` unless a peer with a lower id is connected to both: one both
+   * list (a peer we are not connected to ourselves, too), or a neighbour that lists both
+   * (`from` may be an older peer, which lists nobody).
+   */
   #isForwarder(self: PeerId, neighbours: ReadonlySet<PeerId>, from: PeerId, to: PeerId): boolean {
+    const toLinks = this.#links.get(to);
+    for (const other of this.#links.get(from) ?? []) {
+      if (other < self && other !== to && toLinks?.has(other)) return false;
+    }
     for (const other of neighbours) {
       if (other >= self || other === from || other === to) continue;
       const links = this.#links.get(other);

@@ -161,7 +161,7 @@ export class MeshpartyProvider {
   #forwarding = new ForwardingTable();
   /** Our links changed, or a peer's did: tell the peers and work out the duties again (in a microtask). */
   #linksDirty = false;
-  #sentLinks = '';
+  #sentLinks: string | undefined;
   /** When to work out the duties again (a pair that looks unconnected becomes one in time). */
   #dutyTimer: TimerHandle | undefined;
   #limits: YjsLimits;
@@ -545,7 +545,7 @@ export class MeshpartyProvider {
       this.#linksDirty = false;
       if (this.#destroyed) return;
       const ids = [...this.#peers.keys()].sort();
-      const key = ids.join('\n');
+      const key = this.#linked().join('\n');
       if (key !== this.#sentLinks) {
         this.#sentLinks = key;
         for (const id of ids) this.#sendLinks(id);
@@ -565,9 +565,19 @@ export class MeshpartyProvider {
     });
   }
 
+  /**
+   * The peers we list in our links: connected, and told us theirs. Only those, so a peer
+   * listed by both ends of a pair is known to run this document and forward (see
+   * forwarding.ts). (An older peer, which sends none, is never listed: its edits may be
+   * forwarded to peers connected to it, which Yjs applies once.)
+   */
+  #linked(): PeerId[] {
+    return [...this.#peers.keys()].filter((id) => this.#forwarding.knows(id)).sort();
+  }
+
   #sendLinks(to: PeerId): void {
     // A lost one (its queue full) leaves the peer with older links until ours change again.
-    this.#links.send(to, encodeLinks(this.#peers.keys())).catch(() => {});
+    this.#links.send(to, encodeLinks(this.#linked())).catch(() => {});
   }
 
   /** Pass `from`'s presence message on to the peers we forward it to. */

@@ -111,6 +111,22 @@ describe('forwarding through a common neighbour', () => {
     expect(net.openConnections()).toBe(8);
   });
 
+  it('each edit is forwarded once, though the two forwarders of two blocked pairs cannot reach each other', async () => {
+    // a-b are forwarded by c, c-d by a: c and a cannot see each other's links through d or
+    // b, but every candidate hears both ends' links, which list the same common neighbours.
+    const { net, join, text } = setup([['a', 'b'], ['c', 'd']]);
+    const ms = ['a', 'b', 'c', 'd', 'e', 'f'].map(join);
+    await net.advance(5000);
+    for (const [i, m] of ms.entries()) {
+      const before = ms.map((x) => x.provider.stats.forwarded);
+      m.doc.getText('t').insert(0, `${i}`);
+      await net.advance(500);
+      const by = ms.map((x, j) => x.provider.stats.forwarded - before[j]!);
+      expect(by, `edit of ${'abcdef'[i]}`).toEqual([[0, 0, 1, 0, 0, 0], [0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]][i]);
+    }
+    expect(new Set(ms.map(text)).size).toBe(1);
+  });
+
   it('a peer that joins reaching only one member gets the whole document, and its edits reach the rest', async () => {
     const { net, join, text } = setup([['j', 'a'], ['j', 'b']]);
     const [a, b, c] = ['a', 'b', 'c'].map(join) as [Member, Member, Member];
