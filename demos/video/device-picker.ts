@@ -37,15 +37,23 @@ export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui:
       const list = all.filter((d) => d.kind === KINDS[kind] && d.deviceId !== '');
       if (kind === 'video') cameras = list;
       const el = select[kind];
-      const inUse = current(kind)?.getSettings().deviceId;
-      el.replaceChildren(...list.map((d, i) => new Option(d.label || `${kind === 'video' ? 'Camera' : 'Microphone'} ${i + 1}`, d.deviceId, false, d.deviceId === inUse)));
-      // Nothing to choose from, or no track of this kind to put another in place of.
-      el.hidden = list.length < 2 || !current(kind);
+      const track = current(kind);
+      const live = track?.readyState === 'live';
+      const inUse = live ? track.getSettings().deviceId : undefined;
+      const options = list.map((d, i) => new Option(d.label || `${kind === 'video' ? 'Camera' : 'Microphone'} ${i + 1}`, d.deviceId, false, d.deviceId === inUse));
+      // None in use (it ended): a placeholder, so picking even the only device left is a change.
+      if (!options.some((o) => o.selected)) options.unshift(Object.assign(new Option(`Choose a ${kind === 'video' ? 'camera' : 'microphone'}…`, '', true, true), { disabled: true }));
+      el.replaceChildren(...options);
+      // No track of this kind to put another in place of, or nothing else to choose.
+      el.hidden = !track || list.length === 0 || (live && list.length < 2);
       el.disabled = busy;
     }
     ui.flip.hidden = cameras.length < 2 || !current('video');
     ui.flip.disabled = busy;
   };
+
+  // An unplugged device's track ends: offer what is left (its devicechange may come first).
+  const onChange = () => void refresh();
 
   /** Switch to the first of `choices` that opens. */
   const switchTo = async (kind: 'audio' | 'video', ...choices: DeviceChoice[]) => {
@@ -63,6 +71,7 @@ export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui:
       if ('problem' in opened) return host.problem(opened.problem);
       try {
         await host.switchTrack(old, opened.track);
+        opened.track.addEventListener('ended', onChange);
       } catch (err) {
         opened.track.stop();
         return host.problem({ code: 'switch-failed', text: `Could not switch: ${(err as Error).message}` });
@@ -95,8 +104,8 @@ export function bindDevicePicker(devices: MediaDevices, stream: MediaStream, ui:
   ui.micSelect.onchange = () => void switchTo('audio', { deviceId: ui.micSelect.value });
   ui.flip.onclick = () => void flip();
   // A camera plugged in or out changes the lists.
-  const onChange = () => void refresh();
   devices.addEventListener?.('devicechange', onChange);
+  for (const t of stream.getTracks()) t.addEventListener('ended', onChange);
   void refresh();
   return () => devices.removeEventListener?.('devicechange', onChange);
 }

@@ -115,7 +115,7 @@ function watchUnplugged(stream: MediaStream, key: string): (track: MediaStreamTr
     if (all) grid.remove(key);
     const what = camera && mic ? 'camera and microphone' : camera ? 'camera' : 'microphone';
     const effect = all ? 'the others no longer see or hear you' : camera ? 'the others see you as camera off' : 'the others no longer hear you';
-    showBanner(ui.cameraError, { code: 'camera-ended', text: `Your ${what} stopped (unplugged, or taken by another app): ${effect}. Reload to start again.` });
+    showBanner(ui.cameraError, { code: 'camera-ended', text: `Your ${what} stopped (unplugged, or taken by another app): ${effect}. Pick another from the list, or reload to start again.` });
   };
   const watch = (t: MediaStreamTrack) => t.addEventListener('ended', onEnded);
   for (const t of stream.getTracks()) watch(t);

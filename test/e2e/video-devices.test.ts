@@ -196,4 +196,32 @@ describe('video demo: switching camera and mic', () => {
     expect([await descriptions(a), await descriptions(b)]).toEqual(negotiated);
     expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
   }, 60_000);
+
+  it('an unplugged camera replaced from the list: the others unmark camera off and see the other camera; its button works again', async () => {
+    const tileOnB = `#tiles .tile:not([data-self])[data-peer-id="${a.id}"][data-label="camera"]`;
+    // Ended as the browser ends it when the device goes: readyState ended, then an `ended` event.
+    await a.page.evaluate(() => {
+      const video = document.querySelector<HTMLVideoElement>('#tiles .tile[data-self][data-label="camera"] video')!;
+      for (const t of (video.srcObject as MediaStream).getVideoTracks()) {
+        t.stop();
+        t.dispatchEvent(new Event('ended'));
+      }
+    });
+    await waitFor(async () => (await b.page.getAttribute(tileOnB, 'data-muted')) === 'audio video', 'a’s camera marked off on b (its mic was muted before)', 15_000, 100);
+    expect(await a.waitForBanner('camera-error', 'camera-ended')).toMatch(/camera stopped/i);
+    expect(await a.page.isDisabled('#camera')).toBe(true);
+    const negotiated = [await descriptions(a), await descriptions(b)];
+
+    expect(await a.waitForBanner('camera-error', 'camera-ended')).toMatch(/pick another from the list/i);
+    // The ended camera is not offered as the one in use: even the only one left would be a change.
+    await waitFor(async () => (await a.page.$eval('#camera-select', (s: HTMLSelectElement) => s.value)) === '', 'a’s list asks for a camera', 15_000, 100);
+    const other = await a.page.$eval('#camera-select', (s: HTMLSelectElement) => [...s.options].find((o) => o.label === 'fake_device_1')!.value);
+    await a.page.selectOption('#camera-select', other);
+    await waitFor(async () => (await b.page.getAttribute(tileOnB, 'data-muted')) === 'audio', 'a’s camera unmarked on b', 15_000, 100);
+    await waitFor(async () => magenta(await tileColour(b, a.id)), 'a’s magenta camera on b', 15_000, 100);
+    expect(await a.page.isEnabled('#camera')).toBe(true);
+    expect(await a.page.isVisible('#camera-error')).toBe(false);
+    expect([await descriptions(a), await descriptions(b)]).toEqual(negotiated);
+    expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
+  }, 60_000);
 });
