@@ -158,7 +158,7 @@ export interface MediaShare {
    * (publish the new one). Resolves once every peer's connection sends `newTrack` (an
    * engine refusing it for one peer is an `error` event, `media-negotiation-failed`).
    * Throws `bad-argument` (a stream not published here, `oldTrack` not one of its shared
-   * tracks, `newTrack` not a live track of the same kind, or already shared in it) or
+   * tracks, `newTrack` not a live track of the same kind, or already shared here) or
    * `closed` (after `destroy()`).
    *
    * @example
@@ -540,7 +540,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       // would also get, say, audio where the stream announced video muted or not.
       if (newTrack.kind !== oldTrack.kind) throw new MeshpartyError('bad-argument', `replaceTrack(): a ${oldTrack.kind} track is replaced by a ${oldTrack.kind} track, not ${newTrack.kind}`);
       if (newTrack === oldTrack) return Promise.resolve();
-      if (entry.tracks.includes(newTrack)) throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack is already shared in this stream');
+      // A connection sends a track once (one transceiver each), so one shared already stays where it is.
+      if ([...published.values()].some((p) => p.tracks.includes(newTrack))) throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack is already shared (in this stream or another)');
       if (newTrack.readyState === 'ended') throw new MeshpartyError('bad-argument', 'replaceTrack(): newTrack has ended');
       const kind = newTrack.kind as keyof MutedKinds;
       if (kind === 'audio' || kind === 'video') newTrack.enabled = !entry.muted[kind];

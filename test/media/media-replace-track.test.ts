@@ -252,8 +252,9 @@ describe('media.replaceTrack', () => {
       oldNotShared: codeOf(() => a.media.replaceTrack(stream, other, flatCamera(160, 40))),
       newEnded: codeOf(() => a.media.replaceTrack(stream, cam, ended)),
       alreadyShared: codeOf(() => a.media.replaceTrack(twoCameras, left, right)),
+      sharedElsewhere: codeOf(() => a.media.replaceTrack(stream, cam, left)),
       notATrack: codeOf(() => a.media.replaceTrack(stream, cam, null as unknown as MediaStreamTrack)),
-    }).toEqual({ otherKind: 'bad-argument', notPublished: 'bad-argument', oldNotShared: 'bad-argument', newEnded: 'bad-argument', alreadyShared: 'bad-argument', notATrack: 'bad-argument' });
+    }).toEqual({ otherKind: 'bad-argument', notPublished: 'bad-argument', oldNotShared: 'bad-argument', newEnded: 'bad-argument', alreadyShared: 'bad-argument', sharedElsewhere: 'bad-argument', notATrack: 'bad-argument' });
     // Nothing refused changed the stream; the same track again is nothing to do.
     expect(stream.getTracks()).toEqual([cam, mic]);
     await expect(a.media.replaceTrack(stream, cam, cam)).resolves.toBeUndefined();
