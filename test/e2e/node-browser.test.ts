@@ -75,7 +75,7 @@ describe.each(engines)('a Node peer on %s and a Chromium tab', (engine, wrtc) =>
 
 describe('chat history from a Node peer', () => {
   it('a tab shows history lines once, in time order, a line dated in the future not below later ones, and drops a malformed history', async () => {
-    const [engine, wrtc] = engines[0];
+    const [engine, wrtc] = engines[0]!;
     const roomName = `node-history-${engine.replace(/\W/g, '')}-${process.pid}`;
     const tab = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room: roomName });
     pages.push(tab);

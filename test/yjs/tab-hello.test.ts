@@ -43,7 +43,7 @@ describe('tab sync: a tab opening', () => {
     const name = freshName();
     const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
     for (const d of docs) tab(d, name);
-    docs[0].getText('t').insert(0, 'x'.repeat(20_000));
+    docs[0]!.getText('t').insert(0, 'x'.repeat(20_000));
     await waitFor(() => docs.every((d) => d.getText('t').length === 20_000), 'three tabs share the text');
     const wire = listen(name);
 
