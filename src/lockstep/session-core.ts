@@ -197,6 +197,12 @@ export class SessionCore<S, I> {
       fn();
     } catch (err) {
       this.badMessage(from, err instanceof MeshpartyError ? err.message : String((err as Error)?.stack ?? err));
+      // Bytes that do not decode count with the peer's bad input on every layer (Room.strike).
+      // Not a message out of turn (races between honest peers make those), nor a hello of
+      // another wire version (a peer to ignore, not to cut off from the whole room).
+      if (err instanceof MeshpartyError && err.code === 'bad-message' && err.detail?.wireVersion === undefined) {
+        this.room.strike?.(from, `lockstep: ${err.message}`);
+      }
     }
   }
 

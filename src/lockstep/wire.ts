@@ -412,7 +412,7 @@ export function decodeControl(bytes: Uint8Array): Control {
   switch (kind) {
     case Kind.hello: {
       const version = r.u8();
-      if (version !== LOCKSTEP_WIRE_VERSION) throw new MeshpartyError('bad-message', `lockstep wire version ${version}, this peer speaks ${LOCKSTEP_WIRE_VERSION}`);
+      if (version !== LOCKSTEP_WIRE_VERSION) throw new MeshpartyError('bad-message', `lockstep wire version ${version}, this peer speaks ${LOCKSTEP_WIRE_VERSION}`, { wireVersion: version });
       m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint() };
       break;
     }

@@ -287,7 +287,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
         events.emit('error', err);
         // An SDP the engine refuses counts like a malformed message: a peer cannot make
         // us build connections without end by sending offers that fail.
-        if (err.detail?.byPeer === true) strike(peer);
+        if (err.detail?.byPeer === true) strike(peer, err.message);
       },
       logger,
     });
@@ -354,13 +354,18 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const refuse = (peer: PeerId, reason: string) => {
     logger.warn('media: dropped a bad message from a peer', { peer, reason });
     events.emit('error', new MeshpartyError('bad-message', `media message from ${peer} dropped: ${reason}`, { peer, reason }));
-    strike(peer);
+    strike(peer, reason);
   };
 
-  const strike = (peer: PeerId) => {
+  /**
+   * Counted here (MAX_BAD_MESSAGES cut the peer off) and reported to the room, which
+   * counts it with the peer's bad input on every other layer (Room.strike).
+   */
+  const strike = (peer: PeerId, reason: string) => {
     const count = (badMessages.get(peer) ?? 0) + 1;
     badMessages.set(peer, count);
     if (count >= MAX_BAD_MESSAGES) room.disconnect?.(peer, 'bad-media-messages');
+    else room.strike?.(peer, `media: ${reason}`);
   };
 
   const onMessage = ({ from, data }: { from: PeerId; data: Uint8Array }) => {

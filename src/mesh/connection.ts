@@ -62,7 +62,6 @@ export class Connection {
   heardSignal = false;
   /** Clock time of the last frame received (any frame counts as a sign of life). */
   lastHeard = 0;
-  strikes = 0;
   queue: SendQueue | undefined;
   #reassembler: Reassembler;
   #offs: Array<() => void> = [];

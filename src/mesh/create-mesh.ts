@@ -21,6 +21,7 @@ import { type Liveness, startLiveness } from './liveness.js';
 import { consoleLogger } from './logger.js';
 import { type MeshContext, announced, remotePeer } from './mesh-context.js';
 import { type MeshOptions, resolveMeshOptions } from './mesh-options.js';
+import { PeerConduct } from './peer-conduct.js';
 import { createPeerLifecycle } from './peer-lifecycle.js';
 import { deriveSignalKey } from './signal-crypto.js';
 import { createSignalHandling } from './signal-handling.js';
@@ -61,6 +62,7 @@ export function createMesh(options: MeshOptions): Room {
     remotes: new Map(),
     open: new Map<PeerId, PeerInfo>(),
     channelsById: new Map<number, MeshChannel>(),
+    conduct: new PeerConduct(opts, clock),
     selfId: '',
     closed: false,
     freshIdentity: false,
@@ -158,7 +160,7 @@ export function createMesh(options: MeshOptions): Room {
       // the one in trouble.
       r.inRoom = false;
       r.departures++;
-      r.banned = r.mismatch = false;
+      r.mismatch = false;
       if (r.conn?.isOpen) liveness?.probeLeaver(r, r.conn);
       else if (r.conn) lifecycle.drop(r, 'left-room', false);
       if (!r.conn) lifecycle.forget(r);
@@ -185,11 +187,8 @@ export function createMesh(options: MeshOptions): Room {
     broadcast: (data) => defaultChannel.broadcast(data),
     leave,
     disconnect(peer, reason) {
-      const r = remotes.get(peer);
-      if (!r || ctx.closed) return;
-      log.warn('cutting off peer', { peer, reason });
-      r.banned = true;
-      lifecycle.drop(r, `disconnected: ${reason}`, false, new MeshpartyError('bad-peer', `peer ${peer} cut off: ${reason}`, { peer }));
+      lifecycle.cutOff(peer, `disconnected: ${reason}`, new MeshpartyError('bad-peer', `peer ${peer} cut off: ${reason}`, { peer }));
     },
+    strike: (peer, reason) => lifecycle.strike(peer, reason),
   };
 }

@@ -9,6 +9,7 @@ import type { MeshpartyError } from '../util/errors.js';
 import type { MeshChannel } from './channel.js';
 import type { Connection } from './connection.js';
 import type { Logger } from './logger.js';
+import type { PeerConduct } from './peer-conduct.js';
 import type { ResolvedMeshOptions } from './mesh-options.js';
 import type { PeerId, PeerInfo, RoomEvents } from './types.js';
 
@@ -26,8 +27,12 @@ export interface RemotePeer {
   connectTimer: TimerHandle | undefined;
   /** Said goodbye; not reconnected until signaling announces it again. */
   left: boolean;
-  /** Cut off for malformed input, until it leaves the room. */
-  banned: boolean;
+  /**
+   * Pending consider() once `conduct.waitMs` has passed (a ban, or the wait after a
+   * password mismatch): the peer may stay in the room all along, and nothing else would
+   * connect to it then.
+   */
+  waitTimer: TimerHandle | undefined;
   /** Signals cannot be decrypted either way (different password). */
   mismatch: boolean;
   /**
@@ -59,6 +64,8 @@ export interface MeshContext {
   /** Peers with an open connection (the room's `peers`). */
   readonly open: Map<PeerId, PeerInfo>;
   readonly channelsById: Map<number, MeshChannel>;
+  /** Strikes, bans and password mismatches by peer id, for the life of the room (records come and go). */
+  readonly conduct: PeerConduct;
   /** Own id at the relay; '' until the first join. */
   selfId: PeerId;
   closed: boolean;
@@ -84,7 +91,7 @@ export function remotePeer(ctx: MeshContext, id: PeerId): RemotePeer {
       retryTimer: undefined,
       connectTimer: undefined,
       left: false,
-      banned: false,
+      waitTimer: undefined,
       mismatch: false,
       verified: false,
       departures: 0,

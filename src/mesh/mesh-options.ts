@@ -63,8 +63,20 @@ export interface MeshOptions {
    * defaults to 0.
    */
   farewellTimeoutMs?: number;
-  /** Malformed frames tolerated from one connection before it is cut (default 10). */
+  /**
+   * Strikes (a malformed frame, or bad input an upper layer reports through
+   * `room.strike()`) that cut a peer off when counted within `strikeExpiryMs` (default
+   * 10). Counted per peer id for the life of the room, across reconnects.
+   */
   maxStrikes?: number;
+  /** A strike is forgotten this long after it was counted (default 10 minutes). */
+  strikeExpiryMs?: number;
+  /**
+   * A peer cut off for bad input (or by `room.disconnect()`) is refused for this long
+   * (default 60 s, at least 1 s), doubled for each earlier cut-off of that id (at most 64
+   * times this): no connection is made to it and its offers are dropped unanswered.
+   */
+  banMs?: number;
   /** Bytes one peer's reliable queue may hold before `send` rejects with `queue-full` (default 256 MiB). */
   maxQueuedBytes?: number;
   /**
@@ -91,6 +103,8 @@ export const MESH_DEFAULTS = {
   connectTimeoutMs: 15_000,
   farewellTimeoutMs: 1000,
   maxStrikes: 10,
+  strikeExpiryMs: 10 * 60_000,
+  banMs: 60_000,
   maxQueuedBytes: 256 * 1024 * 1024,
 };
 
@@ -111,6 +125,10 @@ const NUMERIC_OPTIONS: Record<string, { min: number; integer?: boolean; infinite
   connectTimeoutMs: { min: 1, infinite: true },
   farewellTimeoutMs: { min: 0 },
   maxStrikes: { min: 1, integer: true, infinite: true },
+  strikeExpiryMs: { min: 1, infinite: true },
+  // A floor: at 0 a peer an upper layer keeps cutting off as it comes back (a provider's
+  // block outlives the mesh's ban) would be reconnected and cut off again without pause.
+  banMs: { min: 1000 },
   maxQueuedBytes: { min: 1, infinite: true },
   highWaterMarkBytes: { min: 1 },
 };

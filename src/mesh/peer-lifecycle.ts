@@ -9,6 +9,7 @@ import type { PeerTransportFactory } from '../transport/types.js';
 import { Connection, type ConnectionHooks } from './connection.js';
 import { type SignalEnvelope, newSessionId, shouldInitiate } from './glare.js';
 import type { MeshContext, RemotePeer } from './mesh-context.js';
+import type { PeerId } from './types.js';
 
 /**
  * Reason for dropping a connection still forming whose signals may have been dropped
@@ -22,7 +23,10 @@ const retryDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
 
 /** What the lifecycle offers the rest of the mesh. */
 export interface PeerLifecycle {
-  /** Make sure a connection to `r` exists or is on its way, following the glare rule. */
+  /**
+   * Make sure a connection to `r` exists or is on its way, following the glare rule; not
+   * before `conduct.waitMs` (a ban, a password mismatch) has passed.
+   */
   consider(r: RemotePeer): void;
   /** A new connection to `r` (as initiator or for the initiator's `session`); undefined if none can be made. */
   startConnection(r: RemotePeer, initiator: boolean, session: string): Connection | undefined;
@@ -30,10 +34,14 @@ export interface PeerLifecycle {
   drop(r: RemotePeer, reason: string, recover: boolean, err?: MeshpartyError): void;
   /** Forget `r` altogether once it has no connection. */
   forget(r: RemotePeer): void;
-  /** Cancel `r`'s pending retry and connect timeout, and its wait for a free slot at maxPeers. */
+  /** Cancel `r`'s pending retry and connect timeout, and its wait for a free slot at maxPeers or for its ban to end. */
   clearTimers(r: RemotePeer): void;
   /** Connections (open or forming) count against maxPeers. */
   hasRoomFor(r: RemotePeer): boolean;
+  /** One strike for bad input from `id` (any layer); at maxStrikes within strikeExpiryMs it is cut off as `misbehaving`. */
+  strike(id: PeerId, reason: string): void;
+  /** Ban `id` (a back-off growing with each ban) and drop its connection, reporting `peer-left` with `reason`. */
+  cutOff(id: PeerId, reason: string, err: MeshpartyError): void;
 }
 
 /**
@@ -51,7 +59,7 @@ export function createPeerLifecycle(
   transports: PeerTransportFactory,
   send: (r: RemotePeer, env: SignalEnvelope) => void,
 ): PeerLifecycle {
-  const { clock, log, opts, remotes, open, events, channelsById } = ctx;
+  const { clock, log, opts, remotes, open, events, channelsById, conduct } = ctx;
 
   /**
    * Peers this side would offer to but did not, at maxPeers. Only this side offers to them
@@ -69,7 +77,8 @@ export function createPeerLifecycle(
   const clearTimers = (r: RemotePeer) => {
     if (r.retryTimer !== undefined) clock.clearTimeout(r.retryTimer);
     if (r.connectTimer !== undefined) clock.clearTimeout(r.connectTimer);
-    r.retryTimer = r.connectTimer = undefined;
+    if (r.waitTimer !== undefined) clock.clearTimeout(r.waitTimer);
+    r.retryTimer = r.connectTimer = r.waitTimer = undefined;
     waitingForRoom.delete(r);
   };
 
@@ -81,17 +90,23 @@ export function createPeerLifecycle(
     return n + 1 < opts.maxPeers;
   };
 
-  const mayConnect = (r: RemotePeer) => !ctx.closed && ctx.selfId !== '' && r.inRoom && !r.left && !r.banned && !r.mismatch;
+  const mayConnect = (r: RemotePeer) => !ctx.closed && ctx.selfId !== '' && r.inRoom && !r.left && !r.mismatch;
 
-  /** Make sure a connection to `r` exists or is on its way, following the glare rule. */
-  const consider = (r: RemotePeer) => {
+  /**
+   * Make sure a connection to `r` exists or is on its way, following the glare rule.
+   * `ask`: as the responder, ask the initiator to offer even with a fresh identity (a ban
+   * has ended: the initiator may be waiting out a connect timeout for an offer we dropped).
+   */
+  const consider = (r: RemotePeer, ask = false) => {
     if (!mayConnect(r) || r.conn || remotes.get(r.id) !== r) return; // a forgotten record never connects
+    const wait = conduct.waitMs(r.id);
+    if (wait > 0) return considerAfter(r, wait);
     if (!shouldInitiate(ctx.selfId, r.id)) {
       // The initiator offers on its own; this only speeds up a peer that kept a stale
       // connection to our previous incarnation (it replaces an *open* one on request).
       // With an id the relay has just made up there is none: a room forming at once
       // saves one relay message per pair.
-      if (!ctx.freshIdentity) send(r, { r: null });
+      if (!ctx.freshIdentity || ask) send(r, { r: null });
       return;
     }
     if (r.retryTimer !== undefined) return;
@@ -101,6 +116,15 @@ export function createPeerLifecycle(
       return;
     }
     startConnection(r, true, newSessionId());
+  };
+
+  /** Consider `r` again in `ms` (its ban or password-mismatch wait), once, however often it is asked. */
+  const considerAfter = (r: RemotePeer, ms: number) => {
+    if (r.waitTimer !== undefined) clock.clearTimeout(r.waitTimer);
+    r.waitTimer = clock.setTimeout(() => {
+      r.waitTimer = undefined;
+      consider(r, true);
+    }, ms);
   };
 
   const startConnection = (r: RemotePeer, initiator: boolean, session: string): Connection | undefined => {
@@ -184,13 +208,22 @@ export function createPeerLifecycle(
     if (!r.conn) remotes.delete(r.id);
   };
 
-  const strike = (r: RemotePeer, conn: Connection, reason: string) => {
-    conn.strikes++;
-    log.warn('dropped bad input from peer', { peer: r.id, reason, strikes: conn.strikes });
-    if (conn.strikes >= opts.maxStrikes && r.conn === conn) {
-      r.banned = true;
-      drop(r, 'misbehaving', false, new MeshpartyError('bad-peer', `peer ${r.id} sent ${conn.strikes} malformed frames`, { peer: r.id }));
-    }
+  const strike = (id: PeerId, reason: string) => {
+    if (ctx.closed || id === ctx.selfId) return;
+    const strikes = conduct.strike(id);
+    log.warn('dropped bad input from peer', { peer: id, reason, strikes });
+    if (strikes < opts.maxStrikes) return;
+    cutOff(id, 'misbehaving', new MeshpartyError('bad-peer', `peer ${id} sent ${strikes} bad messages within ${opts.strikeExpiryMs} ms`, { peer: id, strikes }));
+  };
+
+  const cutOff = (id: PeerId, reason: string, err: MeshpartyError) => {
+    if (ctx.closed || id === ctx.selfId) return;
+    const bannedForMs = conduct.ban(id);
+    log.warn('cutting off peer', { peer: id, reason, bannedForMs, bans: conduct.bans(id) });
+    const r = remotes.get(id);
+    if (!r) return; // not in the room now: it is refused if it comes back within the ban
+    drop(r, reason, false, err);
+    consider(r); // waits out the ban while the peer stays in the room
   };
 
   const hooks: ConnectionHooks = {
@@ -204,6 +237,7 @@ export function createPeerLifecycle(
       clearTimers(r);
       r.attempts = 0;
       r.verified = true;
+      conduct.matched(r.id);
       open.set(r.id, r.info);
       events.emit('peer-joined', r.info);
       conn.ping(clock.now());
@@ -218,7 +252,7 @@ export function createPeerLifecycle(
       const ch = channelsById.get(id);
       // Not a strike: the other side may simply have opened a channel we have not (yet).
       if (!ch) return log.debug('message for a channel not open here', { peer: r.id, channel: id });
-      if (ch.reliability !== reliability) return strike(r, conn, `${reliability} frame for ${ch.reliability} channel "${ch.name}"`);
+      if (ch.reliability !== reliability) return strike(r.id, `${reliability} frame for ${ch.reliability} channel "${ch.name}"`);
       ch.events.emit('message', { from: r.id, data });
     },
     onRtt: (conn, sample) => {
@@ -244,10 +278,10 @@ export function createPeerLifecycle(
     },
     onBad: (conn, reason) => {
       const r = remotes.get(conn.remoteId);
-      if (r && r.conn === conn) strike(r, conn, reason);
+      if (r && r.conn === conn) strike(r.id, reason);
     },
     onTransportError: (conn, err) => log.warn('peer connection error', { peer: conn.remoteId, code: err.code, message: err.message }),
   };
 
-  return { consider, startConnection, drop, forget, clearTimers, hasRoomFor };
+  return { consider, startConnection, drop, forget, clearTimers, hasRoomFor, strike, cutOff };
 }

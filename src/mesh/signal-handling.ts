@@ -58,7 +58,7 @@ export function createSignalHandling(
   lifecycle: PeerLifecycle,
   probeRestart: (r: RemotePeer, conn: Connection) => void,
 ): SignalHandling {
-  const { clock, log, opts, remotes } = ctx;
+  const { clock, log, opts, remotes, conduct } = ctx;
   let joinedOnce = false;
 
   /** Send an envelope to `r`, encrypted when the room has a password; order per peer is kept. */
@@ -112,6 +112,7 @@ export function createSignalHandling(
         if (ctx.olderPeers.has(r.id)) confirm();
         if (!current(r, to, departures)) return log.debug('dropped a signal from a room state that is gone', { peer: r.id });
         r.verified = true;
+        conduct.matched(r.id);
         // Every seal has a fresh random IV: a repeat is the relay replaying a signal.
         const iv = data.slice(0, IV_CHARS);
         if (r.seenIvs.has(iv)) return log.warn('dropped a replayed signal', { peer: r.id });
@@ -168,6 +169,9 @@ export function createSignalHandling(
     if (notify) signaling.sendSignal(r.id, { x: 1 });
     log.warn('peer uses a different room password: not connecting', { peer: r.id });
     r.mismatch = true;
+    // Remembered past its departure: rejoining in a loop, it would make us build a
+    // connection (and gather candidates) per rejoin before its answer fails again.
+    conduct.mismatched(r.id);
     lifecycle.drop(r, 'wrong-password', false);
     if (!ctx.olderPeers.has(r.id) || passwordConfirmed()) return;
     let allOlderMismatched = true;
@@ -214,10 +218,30 @@ export function createSignalHandling(
     offerChecks.add(t);
   };
 
+  /**
+   * A signal from `r`, cut off for bad input, `bannedForMs` before its ban ends: dropped
+   * unanswered, before any connection is made for it (an answer would only tell it to try
+   * again sooner). The app hears of the first refused attempt of each ban.
+   */
+  const refuse = (r: RemotePeer, bannedForMs: number) => {
+    if (!conduct.firstRefusal(r.id)) return log.debug('dropped a signal from a banned peer', { peer: r.id, retryInMs: bannedForMs });
+    log.warn('refused a connection from a peer cut off for bad input', { peer: r.id, retryInMs: bannedForMs });
+    ctx.events.emit(
+      'peer-refused',
+      new MeshpartyError('bad-peer', `refused a connection from peer ${r.id}, cut off for bad input, for another ${bannedForMs} ms`, {
+        peer: r.id,
+        retryInMs: bannedForMs,
+        bans: conduct.bans(r.id),
+      }),
+    );
+  };
+
   const onEnvelope = (r: RemotePeer, value: unknown) => {
-    if (ctx.closed || r.banned || r.mismatch) return;
+    if (ctx.closed || r.mismatch) return;
     const env = parseEnvelope(value);
     if (!env) return log.warn('dropped malformed signal', { peer: r.id });
+    const bannedForMs = conduct.bannedForMs(r.id);
+    if (bannedForMs > 0) return refuse(r, bannedForMs);
     const initiator = shouldInitiate(ctx.selfId, r.id);
     if ('r' in env) {
       if (!initiator) return log.debug('restart request from the initiator side ignored', { peer: r.id });

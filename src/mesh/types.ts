@@ -171,6 +171,19 @@ export interface RoomEvents {
    * ```
    */
   'relay-refused': MeshpartyError;
+  /**
+   * A peer cut off for bad input (`maxStrikes` strikes, or `room.disconnect()`) tried to
+   * connect again while banned, and was refused: code `bad-peer`, `detail.peer`,
+   * `detail.retryInMs` (until its ban ends) and `detail.bans` (its cut-offs so far; each
+   * doubles the ban). No connection was made for it. Once per ban and peer; later
+   * attempts in the same ban are only logged.
+   *
+   * @example
+   * ```ts
+   * room.on('peer-refused', (err) => console.warn(`${err.detail?.peer} refused for ${err.detail?.retryInMs} ms`));
+   * ```
+   */
+  'peer-refused': MeshpartyError;
   /** A peer's RTT was measured (heartbeat reply). */
   rtt: { id: PeerId; rttMs: number };
   /**
@@ -241,9 +254,29 @@ export interface Room {
   leave(): Promise<void>;
   /**
    * Close the connection to one peer that misbehaves (e.g. keeps sending malformed
-   * messages on an upper layer's channel) and do not reconnect to it until it leaves and
-   * rejoins the room. Optional so rooms written before it still type-check; upper layers
-   * call it as `room.disconnect?.(id, reason)`.
+   * messages on an upper layer's channel) and refuse it for a while: `banMs`, doubled for
+   * each earlier cut-off of that id, whether it stays in the room or leaves and rejoins
+   * (its attempts meanwhile are `peer-refused` events). Reported as `peer-left` with
+   * reason `disconnected: <reason>`. Optional so rooms written before it still
+   * type-check; upper layers call it as `room.disconnect?.(id, reason)`.
+   *
+   * @example
+   * ```ts
+   * room.disconnect?.('p1', 'spamming the chat');
+   * ```
    */
   disconnect?(peer: PeerId, reason: string): void;
+  /**
+   * Count one strike against `peer` for a bad message an upper layer dropped (malformed,
+   * over a limit). The mesh counts these with its own (malformed frames) per peer id for
+   * the life of the room: `maxStrikes` within `strikeExpiryMs` cut the peer off as
+   * `misbehaving`, as `disconnect()` does. Optional like `disconnect`: call it as
+   * `room.strike?.(id, reason)`.
+   *
+   * @example
+   * ```ts
+   * chat.on('message', ({ from, data }) => { if (data.byteLength > 1000) room.strike?.(from, 'chat message over 1000 bytes'); });
+   * ```
+   */
+  strike?(peer: PeerId, reason: string): void;
 }

@@ -1,5 +1,5 @@
 /**
- * Disconnecting a peer that keeps sending bad messages, through the room.
+ * Reporting a peer's bad messages to the room, and disconnecting one that keeps sending them.
  */
 import type { PeerId, Room } from '../mesh/types.js';
 
@@ -9,5 +9,14 @@ export function cutOffPeer(room: Room, peer: PeerId, reason: string): void {
     room.disconnect?.(peer, reason);
   } catch {
     // the room refused; the provider already ignores this peer
+  }
+}
+
+/** Count one strike against `peer` with the room (Room.strike, optional), which counts bad input per peer across layers. */
+export function strikePeer(room: Room, peer: PeerId, reason: string): void {
+  try {
+    room.strike?.(peer, reason);
+  } catch {
+    // the room refused; the provider keeps its own count
   }
 }

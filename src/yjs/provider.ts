@@ -23,7 +23,7 @@ import {
 } from './protocol.js';
 import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
-import { cutOffPeer } from './cut-off.js';
+import { cutOffPeer, strikePeer } from './cut-off.js';
 import { decodeLinks, encodeLinks, ForwardingTable, linksChannelName } from './forwarding.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
@@ -616,7 +616,9 @@ export class MeshpartyProvider {
   #strike(from: PeerId, reason: string): void {
     this.#dropped(from, reason);
     const { strikes, blocked } = this.#blocks.strike(from, this.room.peers.has(from));
-    if (!blocked) return;
+    // The room counts it with the peer's bad input on other layers (its frames, other
+    // documents, media, games): maxStrikes of the mesh across them all cut the peer off.
+    if (!blocked) return strikePeer(this.room, from, `${this.#channel.name}: ${reason}`);
     this.#removePeer(from);
     this.#log(`disconnecting ${from} after ${strikes} bad messages`);
     cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`);

@@ -1,42 +1,14 @@
 import { shouldInitiate } from '../../src/mesh/glare.js';
 import { describe, expect, it } from 'vitest';
 import { encodeChunkFirst, encodeChunkNext, encodeMsg, channelId } from '../../src/mesh/frame.js';
-import type { Logger } from '../../src/mesh/logger.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
-import type { PeerTransport } from '../../src/transport/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
-
-/** A peer that speaks just enough signaling to get a raw transport to `a`, then sends whatever it likes. */
-async function rogueNextTo(maxStrikes: number) {
-  const warnings: Array<{ message: string; detail?: Record<string, unknown> }> = [];
-  const logger: Logger = { debug: () => {}, warn: (message, detail) => warnings.push({ message, detail }) };
-  const net = createMemoryNetwork({ clock: new ManualClock(), mesh: { maxMessageBytes: 100_000, maxStrikes } });
-  const a = net.join('r', { peerId: 'a', logger });
-  const signaling = net.relay.client('r', 'z');
-  let transport: PeerTransport | undefined;
-  let offers = 0;
-  signaling.on('signal', ({ from, data }) => {
-    const env = data as { s?: string; d?: unknown };
-    if (!env.s) return;
-    if (!transport || (transport as { session?: string }).session !== env.s) {
-      offers++;
-      transport = net.wire.factory('z').create({ localId: 'z', remoteId: from, initiator: false });
-      (transport as unknown as { session: string }).session = env.s;
-      const session = env.s;
-      transport.on('signal', (d) => signaling.sendSignal(from, { s: session, d }));
-    }
-    transport.signal(env.d);
-  });
-  signaling.join();
-  await net.advance(100);
-  expect(a.peers.has('z')).toBe(true);
-  return { net, a, rogue: () => transport!, warnings, offers: () => offers, signaling };
-}
+import { rogueNextTo } from '../support/rogue-peer.js';
 
 describe('bad input from a peer', () => {
   it('drops malformed frames with a logged reason, keeps the connection for a few, and never throws into the app', async () => {
-    const { net, a, rogue, warnings, signaling } = await rogueNextTo(10);
+    const { net, a, rogue, warnings, signaling } = await rogueNextTo({ maxStrikes: 10 });
     const got: string[] = [];
     a.channel('chat').on('message', ({ data }) => got.push(new TextDecoder().decode(data)));
     const t = rogue();
@@ -68,7 +40,7 @@ describe('bad input from a peer', () => {
   });
 
   it('cuts off a repeat offender: peer-left "misbehaving", and no reconnect while it stays in the room', async () => {
-    const { net, a, rogue, offers, signaling } = await rogueNextTo(5);
+    const { net, a, rogue, offers, signaling } = await rogueNextTo({ maxStrikes: 5 });
     const left: string[] = [];
     a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
     for (let i = 0; i < 5; i++) rogue().send('reliable', Uint8Array.of(0x7f));
@@ -152,7 +124,7 @@ describe('room capacity', () => {
 });
 
 describe('Room.disconnect (upper layers cutting off a peer)', () => {
-  it('closes the connection, reports peer-left, and does not reconnect until the peer leaves and rejoins', async () => {
+  it('closes the connection, reports peer-left, and refuses the peer for banMs even when it leaves and rejoins at once', async () => {
     const net = createMemoryNetwork({ clock: new ManualClock(), mesh: { logger: { debug() {}, warn() {} } } });
     const a = net.join('r', { peerId: 'a' });
     const b = net.join('r', { peerId: 'b' });
@@ -167,6 +139,8 @@ describe('Room.disconnect (upper layers cutting off a peer)', () => {
     await b.leave();
     const b2 = net.join('r', { peerId: 'b' });
     await net.advance(1000);
+    expect(a.peers.size).toBe(0); // 31 s into its 60 s ban (banMs)
+    await net.advance(32_000);
     expect([...a.peers.keys()]).toEqual(['b']);
     await a.leave();
     await b2.leave();

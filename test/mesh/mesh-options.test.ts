@@ -22,6 +22,8 @@ describe('mesh options', () => {
     ['maxMessageBytes', Infinity],
     ['farewellTimeoutMs', -5],
     ['maxStrikes', '3'],
+    ['strikeExpiryMs', 0],
+    ['banMs', 999], // a ban of (nearly) nothing: a peer an upper layer cuts off on each return would loop
     ['maxQueuedBytes', 0],
     ['highWaterMarkBytes', Infinity],
   ])('refuses %s = %s with bad-argument naming it', (name, value) => {

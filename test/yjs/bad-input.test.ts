@@ -55,3 +55,25 @@ describe('yjs bad input on the mesh', () => {
     await Promise.all([good!, friend!, evil!].map((r) => r.leave()));
   });
 });
+
+describe('yjs bad input counts with the peer\'s bad input on the mesh', () => {
+  it('each dropped message is a strike of the room (room.strike): the mesh cuts the sender off at its own maxStrikes', async () => {
+    // The provider alone would wait for 100; the mesh, counting every layer, cuts at 2.
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 4, clock, mesh: { logger: silentLogger(), maxStrikes: 2 } });
+    const [good, evil] = ['good', 'evil'].map((peerId) => net.join('r', { peerId }));
+    const p = createYjsProvider(good!, new Y.Doc(), { name: 'd', clock, log: () => {}, maxStrikes: 100 });
+    const left: string[] = [];
+    good!.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    await net.advance(2000);
+    const ch = evil!.channel('yjs:d');
+    await ch.send('good', encodeAwareness(new TextEncoder().encode('{not json')));
+    await net.advance(100);
+    expect(left).toEqual([]);
+    await ch.send('good', encodeAwareness(new TextEncoder().encode('{not json either')));
+    await net.advance(100);
+    expect(left).toEqual(['evil:misbehaving']);
+    p.destroy();
+    await Promise.all([good!, evil!].map((r) => r.leave()));
+  });
+});

@@ -1,12 +1,12 @@
 /** Walk-game sessions on a seeded in-memory network with simulated time, for focused lockstep tests. */
 import { expect } from 'vitest';
-import { type Clock, ManualClock, createLockstepSession, createMemoryNetwork, type LockstepSession, type MemoryNetwork, type Room } from '../../../src/index.js';
+import { type Clock, ManualClock, createLockstepSession, createMemoryNetwork, type LockstepSession, type MemoryNetwork, type MemoryNetworkOptions, type Room } from '../../../src/index.js';
 import { makeWalkGame, scriptedButtons, type WalkState } from '../games.js';
 
 export type Walk = LockstepSession<WalkState, ReturnType<typeof scriptedButtons>>;
 
-/** 20 ms links, no jitter or loss unless asked. */
-export function net(seed: number, extra: { latencyMs?: number; jitterMs?: number; loss?: number } = {}): MemoryNetwork {
+/** 20 ms links, no jitter or loss unless asked (`mesh`: mesh options of every peer). */
+export function net(seed: number, extra: { latencyMs?: number; jitterMs?: number; loss?: number; mesh?: MemoryNetworkOptions['mesh'] } = {}): MemoryNetwork {
   return createMemoryNetwork({ seed, clock: new ManualClock(), latencyMs: 20, jitterMs: 0, loss: 0, ...extra });
 }
 

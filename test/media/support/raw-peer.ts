@@ -36,7 +36,9 @@ export interface ShareAndRawPeer {
  * ```
  */
 export async function shareAndRawPeer(seed: number, cleanups: Array<() => unknown>, engine: typeof wrtc = wrtc): Promise<ShareAndRawPeer> {
-  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
+  // No mesh strike limit: the share's own limits are what these tests count; the mesh
+  // would cut the raw peer off at maxStrikes (10) bad messages first (media-strikes.test).
+  const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger(), maxStrikes: Infinity } });
   const a = net.join('call', { peerId: 'a' });
   const media = createMediaShare(a, { wrtc: engine, logger: silentLogger() });
   const errors: MeshpartyError[] = [];
