@@ -115,6 +115,7 @@ export class Admission<S, I> {
     this.c.joinedAt = this.c.clock.now();
     this.c.inputs.useGeneration(m.gen);
     this.c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
+    this.c.delays.reset(m.delay);
     this.c.role = m.role;
     this.c.since.set(this.c.selfId, m.atFrame);
     this.c.silent.clear();
@@ -263,6 +264,7 @@ export class Admission<S, I> {
     this.c.streams.delete(peer);
     this.c.receivers.delete(peer);
     this.c.remoteNext.delete(peer);
+    this.c.delays.forget(peer);
     this.c.since.delete(peer);
     this.c.proposer.delete(peer);
     this.c.leaving.delete(peer);
@@ -361,6 +363,7 @@ export class Admission<S, I> {
     this.c.in = undefined;
     this.c.starter = undefined;
     this.c.stalledAt = -1;
+    this.c.delays.reset(this.c.config.delay);
     this.c.role = this.c.opts.spectator ? 'spectator' : 'player';
   }
 }

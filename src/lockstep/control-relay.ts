@@ -248,6 +248,7 @@ export class ControlRelay<S, I> {
     // our inputs from it (we are a player), or of a player whose inputs we take from it.
     const fits = this.c.role === 'player' ? this.c.isPlayer(from) && this.c.spectators.has(origin) && !this.c.room.peers.has(origin) : this.c.relay.forwarderOf(origin) === from;
     if (!fits) return this.c.log(`ignoring ${origin}'s hash relayed by ${from}`);
+    this.c.delays.announced(origin, m.delay); // a player's, for our time sync (a spectator's is not kept)
     this.c.hashing.onRelayedHash(origin, m.frame, m.hash, m.players);
   }
 

@@ -61,6 +61,11 @@ export class HashExchange<S, I> {
   readonly #own = new Map<number, Hashed>();
   /** Relayed hashes of frames we have not hashed yet, by frame. */
   readonly #early = new Map<number, Map<PeerId, Hashed>>();
+  /**
+   * Members whose state is apart from ours (a desync was raised about them), with the latest
+   * hashed frame they differed at: no new `desync` about them until a later frame agrees.
+   */
+  readonly #apart = new Map<PeerId, number>();
 
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -169,10 +174,10 @@ export class HashExchange<S, I> {
     // (input-relay.ts): it would take our hashes for a stranger's, and send none.
     const members = this.c.members().filter((p) => !this.c.leaving.has(p) && this.c.isComputing(p, frame) && this.c.room.peers.has(p) && !this.c.relay.forwarded(p));
     const players = playersDigest(sim.players);
-    for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash, players });
+    for (const p of members) this.c.sendCtl(p, { kind: Kind.hash, gen: this.c.gen, frame, hash, players, delay: this.c.delays.current });
     this.judge([this.c.hashes.local(frame, hash, members, players)]);
     // Members we reach only through a player get ours relayed by it, and we theirs.
-    this.c.control.relayOwnHash({ kind: Kind.hash, gen: this.c.gen, frame, hash, players });
+    this.c.control.relayOwnHash({ kind: Kind.hash, gen: this.c.gen, frame, hash, players, delay: this.c.delays.current });
     const own = { hash, players };
     this.#own.set(frame, own);
     for (const f of this.#own.keys()) if (this.#own.size > KEEP_OWN_FOR_RELAYED) this.#own.delete(f);
@@ -180,16 +185,40 @@ export class HashExchange<S, I> {
     this.#early.delete(frame);
   }
 
-  /** Forget the relayed hashes of a game we left. */
+  /** Forget the relayed hashes and the divergences of a game we left. */
   clearRelayed(): void {
     this.#own.clear();
     this.#early.clear();
+    this.#apart.clear();
   }
 
+  /** `peer` left the game: a later admission of it starts from our state, so a difference then is a new divergence. */
+  forgetPeer(peer: PeerId): void {
+    this.#apart.delete(peer);
+  }
+
+  /**
+   * Raise `desync` once per divergence: for a frame where a member's hash differs from ours
+   * while it was not apart from us already. A member stays apart until a hashed frame later
+   * than the last one it differed at agrees with ours (verdicts may come out of frame order).
+   */
   judge(verdicts: Array<HashVerdict | undefined>): void {
     for (const v of verdicts) {
       if (v?.skipped) this.c.log(`hash of frame ${v.frame} from ${v.skipped.join(', ')} not judged: stepped with other players than ours (a drop it had not applied yet)`);
-      if (!v || v.equal) continue;
+      if (!v) continue;
+      const ours = v.hashes[this.c.selfId];
+      let diverged = false;
+      for (const [peer, hash] of Object.entries(v.hashes)) {
+        if (peer === this.c.selfId) continue;
+        const apartAt = this.#apart.get(peer);
+        if (hash === ours) {
+          if (apartAt !== undefined && v.frame > apartAt) this.#apart.delete(peer);
+          continue;
+        }
+        if (apartAt === undefined) diverged = true;
+        this.#apart.set(peer, Math.max(apartAt ?? v.frame, v.frame));
+      }
+      if (v.equal || !diverged) continue;
       this.c.desyncs++;
       const peers = Object.keys(v.hashes);
       this.c.events.emit('desync', {

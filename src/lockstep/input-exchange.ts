@@ -37,7 +37,7 @@ export class InputExchange<S, I> {
   produceInputs(): void {
     const mine = this.c.streams.get(this.c.selfId);
     if (!mine || this.c.role !== 'player' || !this.c.sim) return;
-    const limit = Math.min(this.c.sim.frame + this.c.config.delay, this.c.proposals.gateFrame() - 1);
+    const limit = Math.min(this.c.sim.frame + this.c.delays.current, this.c.proposals.gateFrame() - 1);
     if (this.c.myNext > limit) return;
     // Read only when a frame takes the value: a read while waiting for other players would
     // be replaced by the next one, and an input that latches a key tap would lose the tap.

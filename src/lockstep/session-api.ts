@@ -33,8 +33,23 @@ export interface LockstepSessionOptions<S, I> {
   tickHz?: number;
   /**
    * Frames between sampling an input and stepping it (default 2; a number is clamped to
-   * 0–60). `'auto'` picks `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured RTTs
-   * when starting, clamped to 2–15.
+   * 0–60). The starter's choice is every player's delay at the start (and a late joiner's
+   * at its join): `'auto'` picks `ceil(maxRtt / 2 / frameMs) + 2` from the room's measured
+   * RTTs, clamped to 2–15. A number stays fixed for the whole game. With `'auto'` a player
+   * also adapts its own delay during the game (each peer decides for itself, by its own
+   * option, and every peer still steps the same inputs): it goes up
+   * a frame a tick while the round trip to the other players needs more
+   * (`ceil(rtt / 2 / frameMs) + 2`, from the smoothed RTT) or while inputs keep arriving
+   * late (3 stalls within a second add a frame of margin, at most 10, one taken back after
+   * 10 s without a stall), and down one frame at a time, only after what is needed stayed
+   * lower for 3 s (with half a frame of hysteresis), within 0–60. Read it from
+   * `session.inputDelay`, or follow it with the `input-delay` event.
+   *
+   * @example
+   * ```ts
+   * const session = createLockstepSession({ room, game, inputDelay: 'auto' });
+   * session.on('input-delay', ({ delay }) => (hud.delay.textContent = `${delay} frames`));
+   * ```
    */
   inputDelay?: number | 'auto';
   /** Exchange a state hash every K frames, a whole number ≥ 1 (default 10). */
@@ -97,8 +112,34 @@ export interface LockstepEvents {
   frame: { frame: number };
   /** A tick could not step `frame` for lack of these players' inputs (once per frame). */
   stall: { frame: number; waitingOn: PeerId[] };
-  /** Members computed different states at `frame`. */
+  /**
+   * Members computed different states at `frame`: fires once per divergence, at the first
+   * hashed frame where a member's hash differs from ours, with every member's hash there
+   * and `dump()` to fetch their serialized states of that frame. While those members stay
+   * apart, later hashed frames raise nothing more (a broken game would otherwise fire at
+   * every hashed frame); once a later hashed frame agrees with them again (their states
+   * converged), a new difference fires again, and so does one with another member. A new
+   * game (a start, or this peer's admission again) starts with no divergence.
+   * `stats().desyncs` counts these events.
+   *
+   * @example
+   * ```ts
+   * session.on('desync', async ({ frame, hashes, dump }) => bugReport({ frame, hashes, states: await dump() }));
+   * ```
+   */
   desync: { frame: number; hashes: Record<PeerId, number>; dump(): Promise<Record<PeerId, Uint8Array | undefined>> };
+  /**
+   * This player's input delay changed (`inputDelay: 'auto'` adapts it during the game; see
+   * {@link LockstepSessionOptions.inputDelay}): inputs sampled from now on are stepped
+   * `delay` frames later, instead of `previous`. `frame` is the frame reached. Never fires
+   * with a fixed delay, nor for a spectator.
+   *
+   * @example
+   * ```ts
+   * session.on('input-delay', ({ delay, previous }) => console.info(`input delay ${previous} -> ${delay} frames`));
+   * ```
+   */
+  'input-delay': { frame: number; delay: number; previous: number };
   'player-joined': { peer: PeerId; atFrame: number; role: Role };
   'player-left': { peer: PeerId; atFrame: number };
   /**
@@ -218,10 +259,12 @@ export interface LockstepEvents {
 export interface LockstepStats {
   frame: number;
   tickHz: number;
+  /** This player's current input delay (see `session.inputDelay`). */
   inputDelay: number;
   players: PeerId[];
   spectators: PeerId[];
   stalls: number;
+  /** `desync` events so far: divergences, not every hashed frame that differed. */
   desyncs: number;
   /** Estimated frames this peer runs ahead of the slowest player (positive: ahead). */
   frameAdvantage: number;
@@ -251,6 +294,10 @@ export interface LockstepSession<S, I> {
   readonly state: S | undefined;
   readonly players: readonly PeerId[];
   readonly spectators: readonly PeerId[];
+  /**
+   * This player's current input delay in frames: the start's, then, with `inputDelay:
+   * 'auto'`, as adapted during the game (`input-delay` events). A spectator's is the start's.
+   */
   readonly inputDelay: number;
   /** Set the local input used from the next tick on. */
   setInput(input: I): void;

@@ -16,6 +16,7 @@ import type { DropAgreement } from './drop-agreement.js';
 import type { Game } from './game.js';
 import type { HashExchange } from './hash-exchange.js';
 import { HashBook } from './hash-book.js';
+import { InputDelay } from './input-delay.js';
 import type { InputExchange } from './input-exchange.js';
 import type { InputRelay } from './input-relay.js';
 import type { InputStream } from './input-stream.js';
@@ -72,6 +73,7 @@ export class SessionCore<S, I> {
   silent!: SilentMembers<S, I>;
   lobbyWait!: LobbyWait<S, I>;
 
+  /** The agreed session parameters; `delay` is the start's input delay (every stream's neutral prefill at a start or join), not this player's current one (`delays.current`). */
   config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };
   gen = 0;
   sim: Simulation<S, I> | undefined;
@@ -138,6 +140,8 @@ export class SessionCore<S, I> {
   /** The peers each peer said (in its latest hello, kept while it plays) it is connected to: who can forward whose inputs (input-relay.ts). */
   peerLinks = new Map<PeerId, Set<PeerId>>();
   hashes: HashBook;
+  /** This player's current input delay (adapted with `inputDelay: 'auto'`) and other players' as they announced them. */
+  readonly delays: InputDelay<S, I>;
   localHashes = new Map<number, number>();
   states = new Map<number, Uint8Array>();
   stateWaiters = new Map<string, Array<(s: Uint8Array | undefined) => void>>();
@@ -166,6 +170,7 @@ export class SessionCore<S, I> {
     this.neutral = opts.game.input.encode(opts.game.input.neutral);
     this.localInput = this.neutral;
     this.hashes = this.newHashBook();
+    this.delays = new InputDelay(this);
     this.prefix = opts.channel ?? 'lockstep';
     this.ctl = this.room.channel(`${this.prefix}:ctl`, { reliability: 'reliable' });
   }

@@ -138,7 +138,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   }
 
   get inputDelay(): number {
-    return this.#c.config.delay;
+    return this.#c.delays.current;
   }
 
   on<K extends keyof LockstepEvents>(event: K, listener: (value: LockstepEvents[K]) => void): () => void {
@@ -187,7 +187,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     return {
       frame: this.#c.frame,
       tickHz: this.#c.config.tickHz,
-      inputDelay: this.#c.config.delay,
+      inputDelay: this.#c.delays.current,
       players: [...this.players],
       spectators: this.spectators as PeerId[],
       stalls: this.#c.stalls,
@@ -244,6 +244,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     this.#c.starter = starter;
     this.#c.config = { seed: m.seed, tickHz: m.tickHz, delay: m.delay, hashEvery: m.hashEvery };
     this.#c.inputs.useGeneration(m.gen);
+    this.#c.delays.reset(m.delay);
     this.#c.role = m.players.includes(this.#c.selfId) ? 'player' : 'spectator';
     for (const p of m.players) this.#c.streams.set(p, new InputStream(m.startFrame, m.delay, this.#c.neutral));
     for (const p of m.spectators) this.#c.spectators.add(p);
@@ -343,6 +344,7 @@ class Session<S, I> implements LockstepSession<S, I> {
         this.#c.pendingJoins.get(m.peer)?.acks.add(from);
         return this.#c.control.acked(from, m.peer, m.atFrame);
       case Kind.hash:
+        this.#c.delays.announced(from, m.delay);
         this.#c.hashing.onHash(from, m.frame, m.hash, m.players);
         return this.#c.control.passOnHash(from, m);
       case Kind.leave:

@@ -71,6 +71,7 @@ export class Ticker<S, I> {
     if (this.c.admission.snapshotOverdue()) return;
     try {
       if (this.c.status === 'running') {
+        this.c.delays.adapt();
         this.c.advantage = this.estimateAdvantage();
         const steps = this.c.advantage < -2 ? 2 : 1;
         for (let k = 0; k < steps; k++) {
@@ -103,6 +104,7 @@ export class Ticker<S, I> {
       if (this.c.stalledAt !== f) {
         this.c.stalledAt = f;
         this.c.stalls++;
+        this.c.delays.stalled(missing);
         this.c.events.emit('stall', { frame: f, waitingOn: missing });
       }
       return false;
@@ -125,7 +127,9 @@ export class Ticker<S, I> {
       this.c.since.delete(p);
       this.c.proposer.delete(p);
       this.c.remoteNext.delete(p);
+      this.c.delays.forget(p);
       this.c.hashing.judge(this.c.hashes.forget(p));
+      this.c.hashing.forgetPeer(p);
       this.c.departures.forgetPeer(p); // gone from the room too: nothing more to keep about it
       this.c.events.emit('player-left', { peer: p, atFrame: f });
     }
@@ -166,9 +170,10 @@ export class Ticker<S, I> {
       const next = this.c.remoteNext.get(p);
       if (next === undefined) continue;
       const oneWay = (this.c.room.peers.get(p)?.rttMs ?? 0) / 2 / frameMs;
-      // After a tick a player has sampled up to frame + delay, so next = frame + delay + 1;
-      // its packet is one-way latency old, so it is that much further on by now.
-      slowest = Math.min(slowest, next - this.c.config.delay - 1 + oneWay);
+      // After a tick a player has sampled up to frame + delay, so next = frame + delay + 1
+      // (its own delay, which it may adapt: its hashes announce it, input-delay.ts); its packet is
+      // one-way latency old, so it is that much further on by now.
+      slowest = Math.min(slowest, next - this.c.delays.of(p) - 1 + oneWay);
     }
     return slowest === Infinity ? 0 : sim.frame - slowest;
   }

@@ -40,8 +40,10 @@ export const Kind = {
  * 8: `relay` carries control between the coordinator and a spectator it has no connection
  * to, and hashes between a spectator and players it has none to, through a player that
  * reaches both (control-relay.ts).
+ * 9: `hash` carries the sender's current input delay (`inputDelay: 'auto'` adapts it during
+ * the game; time sync needs it to tell a player's frame from its inputs, input-delay.ts).
  */
-export const LOCKSTEP_WIRE_VERSION = 8;
+export const LOCKSTEP_WIRE_VERSION = 9;
 
 /**
  * What a member of a game does: a player sends inputs every frame, a spectator only
@@ -286,7 +288,8 @@ export type Control =
       drops: Array<[number, PeerId]>;
       state: Uint8Array;
     } & SessionConfig)
-  | { kind: typeof Kind.hash; gen: number; frame: number; hash: number; players: number }
+  /** `delay`: the sender's input delay as it hashed `frame` (0–60; a spectator's is the start's). */
+  | { kind: typeof Kind.hash; gen: number; frame: number; hash: number; players: number; delay: number }
   /** `since` names the admission (its start or join frame): a leave from an earlier admission of the same peer is stale. */
   | { kind: typeof Kind.leave; gen: number; peer: PeerId; since: number }
   | { kind: typeof Kind.report; gen: number; leaver: PeerId; since: number; next: number; base: number; inputs: Uint8Array[] }
@@ -374,7 +377,7 @@ export function encodeControl(m: Control): Uint8Array {
       w.bytes(m.state);
       break;
     case Kind.hash:
-      w.u32(m.gen).varint(m.frame).u32(m.hash).u32(m.players);
+      w.u32(m.gen).varint(m.frame).u32(m.hash).u32(m.players).u8(m.delay);
       break;
     case Kind.leave:
       w.u32(m.gen).string(m.peer).varint(m.since);
@@ -441,7 +444,8 @@ export function decodeControl(bytes: Uint8Array): Control {
       break;
     }
     case Kind.hash:
-      m = { kind, gen: r.u32(), frame: r.varint(), hash: r.u32(), players: r.u32() };
+      m = { kind, gen: r.u32(), frame: r.varint(), hash: r.u32(), players: r.u32(), delay: r.u8() };
+      if (m.delay > 60) throw new MeshpartyError('bad-message', `input delay ${m.delay} over 60`);
       break;
     case Kind.leave:
       m = { kind, gen: r.u32(), peer: r.string(), since: r.varint() };

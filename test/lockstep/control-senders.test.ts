@@ -44,7 +44,7 @@ describe('control messages from a peer that is not in the session', () => {
   it('a forged `report` on a player is not counted (only answered with a decision), and the session runs on', async () => {
     const { n, a, b, logs, forge, gen } = await sessionWithOutsider(43);
     await forge.send('a', encodeControl({ kind: Kind.report, gen, leaver: 'b', since: 0, next: a.frame + 5000, base: a.frame, inputs: [] }));
-    await forge.send('a', encodeControl({ kind: Kind.hash, gen, frame: 1_000_000, hash: 1, players: 0 }));
+    await forge.send('a', encodeControl({ kind: Kind.hash, gen, frame: 1_000_000, hash: 1, players: 0, delay: 2 }));
     await n.advance(1000);
     expect({ aStatus: a.status, bStatus: b.status, players: [...a.players] }).toEqual({ aStatus: 'running', bStatus: 'running', players: ['a', 'b'] });
     expect(logs.some((l) => /^a: report on b from x, not a member/.test(l))).toBe(true);

@@ -59,6 +59,10 @@ describe('hashes of another set of players', () => {
     c.hashes.local(480, 111, ['b'], ours);
     hashing.onHash('b', 480, 222, ours);
     expect(desyncs).toEqual([480]);
+    // b agrees with us again at 500: a later difference is a new divergence (one desync per divergence).
+    c.hashes.local(500, 333, ['b'], ours);
+    hashing.onHash('b', 500, 333, ours);
+    expect(desyncs).toEqual([480]);
     // A player never steps past a drop frame: another set of players from it is a desync too.
     c.spectators.delete('b');
     c.hashes.local(470, 111, ['b'], ours);

@@ -63,7 +63,7 @@ describe('control messages', () => {
     { kind: Kind.join, gen: 0xfedcba98, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
     { kind: Kind.joinAck, gen: 0xfedcba98, peer: 'e', atFrame: 420 },
     { kind: Kind.snapshot, gen: 0xfedcba98, frame: 420, players: ['a', 'b'], spectators: ['w'], joins: [[420, 'e']], drops: [[430, 'b']], state: b(1, 2, 3), ...config },
-    { kind: Kind.hash, gen: 0xfedcba98, frame: 440, hash: 0xffffffff, players: 0x12345678 },
+    { kind: Kind.hash, gen: 0xfedcba98, frame: 440, hash: 0xffffffff, players: 0x12345678, delay: 7 },
     { kind: Kind.leave, gen: 0xfedcba98, peer: 'b', since: 310 },
     { kind: Kind.report, gen: 0xfedcba98, leaver: 'b', since: 310, next: 500, base: 497, inputs: [b(1), b(2), b(3)] },
     { kind: Kind.drop, gen: 0xfedcba98, leaver: 'b', since: 310, atFrame: 502, base: 499, inputs: [b(4), b(5), b(6)] },
@@ -86,15 +86,19 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 8/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 9/);
     // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
-    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 8/);
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 9/);
     // Nor one speaking version 5, whose one-byte generation would be misread as ours.
-    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 8/);
+    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 9/);
     // Nor one speaking version 6, which forwards no inputs (a spectator relying on it would stall).
-    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 8/);
+    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 9/);
     // Nor one speaking version 7, which relays no control (a spectator relying on it would never be admitted).
-    expect(() => decodeControl(b(Kind.hello, 7, 0, 0, 0, 0))).toThrow(/lockstep wire version 7, this peer speaks 8/);
+    expect(() => decodeControl(b(Kind.hello, 7, 0, 0, 0, 0))).toThrow(/lockstep wire version 7, this peer speaks 9/);
+    // Nor one speaking version 8, whose `hash` carries no input delay (its hashes would be bad messages to us).
+    expect(() => decodeControl(b(Kind.hello, 8, 0, 0, 0, 0))).toThrow(/lockstep wire version 8, this peer speaks 9/);
+    // An input delay over 60 is no delay a peer plays with.
+    expect(() => decodeControl(encodeControl({ ...(all[5] as Extract<Control, { kind: 7 }>), delay: 61 }))).toThrow(/input delay 61 over 60/);
     expect(() => decodeControl(encodeControl({ ...(all[1] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
   });
 });
