@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import type { Channel, PeerId, Room, RoomStatus } from '../mesh/types.js';
 import { Emitter } from '../util/emitter.js';
-import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { realClock, type Clock } from '../util/clock.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
   DEFAULT_YJS_LIMITS,
@@ -24,7 +24,8 @@ import {
 import { PeerOutbox, type OutboxFailure, type OutboxStats } from './outbox.js';
 import { CATALOG_CHANNEL, docChannelName, encodeAnnounce, MAX_DOC_NAME_LENGTH } from './catalog.js';
 import { cutOffPeer, strikePeer } from './cut-off.js';
-import { decodeLinks, encodeLinks, ForwardingTable, linksChannelName } from './forwarding.js';
+import { linksChannelName } from './forwarding.js';
+import { Forwarder } from './forwarder.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 
@@ -156,14 +157,8 @@ export class MeshpartyProvider {
   readonly stats: OutboxStats & { forwarded: number } = { messages: 0, bytes: 0, forwarded: 0 };
 
   #channel: Channel;
-  /** Which peers each peer is connected to (forwarding.ts). */
-  #links: Channel;
-  #forwarding = new ForwardingTable();
-  /** Our links changed, or a peer's did: tell the peers and work out the duties again (in a microtask). */
-  #linksDirty = false;
-  #sentLinks: string | undefined;
-  /** When to work out the duties again (a pair that looks unconnected becomes one in time). */
-  #dutyTimer: TimerHandle | undefined;
+  /** Passes on what peers send to peers not connected to them (forwarder.ts). */
+  #forwarder: Forwarder;
   #limits: YjsLimits;
   #clock: Clock;
   #log: (message: string) => void;
@@ -192,7 +187,7 @@ export class MeshpartyProvider {
     // the doc, no Awareness with its renewal timer).
     this.#channel = room.channel(docChannelName(this.name), { reliability: 'reliable' });
     const catalog = this.#announce ? room.channel(CATALOG_CHANNEL, { reliability: 'reliable' }) : undefined;
-    this.#links = room.channel(linksChannelName(this.name), { reliability: 'reliable' });
+    const links = room.channel(linksChannelName(this.name), { reliability: 'reliable' });
     // Two providers of one document name in a room would both apply and answer every
     // message of it (to two docs, or twice to one): the second is refused, having set up
     // nothing, until the first is destroyed.
@@ -203,6 +198,17 @@ export class MeshpartyProvider {
     this.#clock = options.clock ?? realClock();
     this.#blocks = new PeerBlocks(options.maxStrikes ?? 3, options.blockForMs ?? DEFAULT_BLOCK_FOR_MS, this.#clock);
     this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
+    this.#forwarder = new Forwarder(links, {
+      get selfId() {
+        return room.selfId;
+      },
+      peers: this.#peers,
+      awareness: this.awareness,
+      clock: this.#clock,
+      stopped: () => this.#destroyed,
+      resync: (ids) => this.#resync(ids.flatMap((id) => this.#peers.get(id) ?? [])),
+      strike: (from, reason) => this.#strike(from, reason),
+    });
 
     const onUpdate = (update: Uint8Array, origin: unknown) => {
       if (origin === this) return; // came from a peer: its author sent it to everyone it reaches (forwarding: #receive)
@@ -252,7 +258,7 @@ export class MeshpartyProvider {
 
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
-      this.#links.on('message', ({ from, data }) => this.#receiveLinks(from, data)),
+      this.#forwarder.listen(),
       room.on('peer-joined', ({ id }) => {
         // The mesh bans a peer we cut off (Room.disconnect) only until it leaves and rejoins
         // the relay room, which takes a moment: so a block outlives the peer by blockForMs,
@@ -360,7 +366,6 @@ export class MeshpartyProvider {
     if (this.#tornDown) return;
     this.#tornDown = true;
     for (const off of this.#unsubscribe) off();
-    if (this.#dutyTimer !== undefined) this.#clock.clearTimeout(this.#dutyTimer);
     const self = this.awareness.clientID;
     // Presence changes run the app's awareness listeners, which may throw (its UI already
     // torn down): that must not stop the teardown halfway, with queues and timers alive.
@@ -394,7 +399,7 @@ export class MeshpartyProvider {
     );
     peer = { outbox, synced: false, answered: false, resyncing: false, gave: false, clients: new Set() };
     this.#peers.set(id, peer);
-    this.#linksChanged();
+    this.#forwarder.changed();
     outbox.control(encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)));
     if (this.awareness.getLocalState() !== null) outbox.awareness(() => this.#encodeLocalAwareness());
     this.#setSynced(false);
@@ -425,10 +430,8 @@ export class MeshpartyProvider {
     const peer = this.#peers.get(id);
     if (!peer) return;
     peer.outbox.close();
-    this.#forwardPresenceGone(id);
-    this.#forwarding.forget(id);
+    this.#forwarder.gone(id);
     this.#peers.delete(id);
-    this.#linksChanged();
     this.#removeRemoteAwareness(peer);
     this.#recomputeSynced();
   }
@@ -479,7 +482,7 @@ export class MeshpartyProvider {
           // A hello means its provider has just opened this document: the presence we sent
           // before then was dropped at its end (no channel yet), so send it again.
           if (this.awareness.getLocalState() !== null) peer.outbox.awareness(() => this.#encodeLocalAwareness());
-          this.#sendLinks(from); // what we sent before was dropped at its end too
+          this.#forwarder.sendLinks(from); // what we sent before was dropped at its end too
         }
         break;
       case YjsTag.ForwardedUpdate:
@@ -490,7 +493,7 @@ export class MeshpartyProvider {
       case YjsTag.Update:
         this.#apply(from, m.update);
         peer.gave = true;
-        for (const to of this.#forwarding.targets(from)) this.#peers.get(to)?.outbox.forwardUpdate(m.update);
+        this.#forwarder.update(from, m.update);
         if (m.tag === YjsTag.SyncStep2 && !peer.synced) {
           peer.synced = true;
           this.#events.emit('peer-synced', { peer: from });
@@ -512,7 +515,7 @@ export class MeshpartyProvider {
         for (const e of m.entries) peer.clients.add(e.clientId);
         this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
-        if (!forwarded) this.#forwardPresence(from, encodeAwareness(m.update, true));
+        if (!forwarded) this.#forwarder.presence(from, m.update);
         break;
       }
     }
@@ -524,79 +527,6 @@ export class MeshpartyProvider {
     if (peer.clients.size + entries.length <= max) return undefined; // the usual case: no copy
     const after = clientsAfter(peer.clients, entries);
     return after.size > max ? `presence for ${after.size} clients, over ${max} for one peer` : undefined;
-  }
-
-  /** A peer's links message (forwarding.ts): checked, then our duties are worked out again. */
-  #receiveLinks(from: PeerId, data: Uint8Array): void {
-    if (this.#destroyed || this.#blocks.isBlocked(from) || !this.#peers.has(from)) return;
-    const links = decodeLinks(data, from);
-    if (typeof links === 'string') return this.#strike(from, links);
-    this.#forwarding.setLinks(from, links);
-    this.#linksChanged();
-  }
-
-  /** Tell the peers whom we are connected to, if that changed, and work out our duties again. */
-  #linksChanged(): void {
-    if (this.#linksDirty) return;
-    this.#linksDirty = true;
-    // In a microtask: a provider starting with many peers, or a burst of joins, is one
-    // message per peer and one reckoning, not one per change.
-    queueMicrotask(() => {
-      this.#linksDirty = false;
-      if (this.#destroyed) return;
-      const ids = [...this.#peers.keys()].sort();
-      const key = this.#linked().join('\n');
-      if (key !== this.#sentLinks) {
-        this.#sentLinks = key;
-        for (const id of ids) this.#sendLinks(id);
-      }
-      const { fresh, wakeAt } = this.#forwarding.recompute(this.room.selfId, new Set(ids), this.#clock.now());
-      if (this.#dutyTimer !== undefined) this.#clock.clearTimeout(this.#dutyTimer);
-      this.#dutyTimer = wakeAt === undefined ? undefined : this.#clock.setTimeout(() => ((this.#dutyTimer = undefined), this.#linksChanged()), wakeAt - this.#clock.now());
-      // New duties: what we would have passed on before now may be missing at the target
-      // (the previous forwarder left, or nobody forwarded): sync it again, and show it the
-      // presence we now pass on.
-      const targets = new Set(fresh.map(({ to }) => to));
-      this.#resync([...targets].flatMap((id) => this.#peers.get(id) ?? []));
-      for (const { from, to } of fresh) {
-        const presence = this.#encodePresenceOf(from, true);
-        if (presence) this.#peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence, true), `presence:${from}`);
-      }
-    });
-  }
-
-  /**
-   * The peers we list in our links: connected, and told us theirs. Only those, so a peer
-   * listed by both ends of a pair is known to run this document and forward (see
-   * forwarding.ts). (An older peer, which sends none, is never listed: its edits may be
-   * forwarded to peers connected to it, which Yjs applies once.)
-   */
-  #linked(): PeerId[] {
-    return [...this.#peers.keys()].filter((id) => this.#forwarding.knows(id)).sort();
-  }
-
-  #sendLinks(to: PeerId): void {
-    // A lost one (its queue full) leaves the peer with older links until ours change again.
-    this.#links.send(to, encodeLinks(this.#linked())).catch(() => {});
-  }
-
-  /** Pass `from`'s presence message on to the peers we forward it to. */
-  #forwardPresence(from: PeerId, message: Uint8Array): void {
-    for (const to of this.#forwarding.targets(from)) this.#peers.get(to)?.outbox.forwardPresence(message, `presence:${from}`);
-  }
-
-  /** `peer` is leaving: tell the peers we forwarded its presence to that it is gone (they cannot see it leave). */
-  #forwardPresenceGone(id: PeerId): void {
-    if (this.#forwarding.targets(id).length === 0) return;
-    const gone = this.#encodePresenceOf(id, false);
-    if (gone) this.#forwardPresence(id, encodeAwareness(gone, true));
-  }
-
-  /** The presence of the clients `id` speaks for: their states, or (`withStates` false) their removal. */
-  #encodePresenceOf(id: PeerId, withStates: boolean): Uint8Array | undefined {
-    const clients = [...(this.#peers.get(id)?.clients ?? [])].filter((c) => this.awareness.meta.has(c) && (!withStates || this.awareness.states.has(c)));
-    if (clients.length === 0) return undefined;
-    return encodeAwarenessUpdate(this.awareness, clients, withStates ? this.awareness.states : new Map());
   }
 
   #apply(from: PeerId, update: Uint8Array): void {

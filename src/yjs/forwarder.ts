@@ -1,0 +1,143 @@
+/**
+ * One provider's part in forwarding (forwarding.ts has the rule and the links message): it
+ * listens on the document's links channel, tells the peers our links when they change,
+ * works out our duties (again once a pair has looked apart long enough) and passes
+ * updates and presence on to the peers they are due to.
+ */
+import { encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
+import type { Channel, PeerId } from '../mesh/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { decodeLinks, encodeLinks, ForwardingTable } from './forwarding.js';
+import type { PeerOutbox } from './outbox.js';
+import { encodeAwareness } from './protocol.js';
+
+/** What a {@link Forwarder} needs of its provider. */
+export interface ForwarderHost {
+  /** Our peer id (the room's). */
+  readonly selfId: PeerId;
+  /** The peers of the document, each with its outbox and the presence clients it speaks for. */
+  readonly peers: ReadonlyMap<PeerId, { outbox: PeerOutbox; clients: ReadonlySet<number> }>;
+  readonly awareness: Awareness;
+  readonly clock: Clock;
+  /** The provider has stopped: nothing more is sent. */
+  stopped(): boolean;
+  /** Sync again with these peers (a hello, and an answer to the recheck that follows). */
+  resync(peers: PeerId[]): void;
+  /** A bad links message from `from`. */
+  strike(from: PeerId, reason: string): void;
+}
+
+/** See the module comment. */
+export class Forwarder {
+  #table = new ForwardingTable();
+  /** A reckoning is scheduled (in a microtask). */
+  #dirty = false;
+  /** The links we last sent everyone, as one string. */
+  #sent: string | undefined;
+  /** When to reckon again: a pair that looks apart becomes a duty in time. */
+  #timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly host: ForwarderHost,
+  ) {}
+
+  /** Listen for the peers' links; returns the function that stops it (and the timer). */
+  listen(): () => void {
+    const off = this.channel.on('message', ({ from, data }) => this.#received(from, data));
+    return () => {
+      off();
+      if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    };
+  }
+
+  /** Our peers changed (one joined or left): tell them and reckon again, in a microtask. */
+  changed(): void {
+    if (this.#dirty) return;
+    this.#dirty = true;
+    // A provider starting with many peers, or a burst of joins, is one message per peer
+    // and one reckoning, not one per change.
+    queueMicrotask(() => {
+      this.#dirty = false;
+      if (!this.host.stopped()) this.#reckon();
+    });
+  }
+
+  /** Send `to` our links (its provider has just opened: what we sent before was dropped at its end). */
+  sendLinks(to: PeerId): void {
+    // A lost one (its queue full) leaves the peer with older links until ours change again.
+    this.channel.send(to, encodeLinks(this.#linked())).catch(() => {});
+  }
+
+  /** Pass on an update or sync step 2 `from` sent us. */
+  update(from: PeerId, update: Uint8Array): void {
+    for (const to of this.#table.targets(from)) this.host.peers.get(to)?.outbox.forwardUpdate(update);
+  }
+
+  /** Pass on a presence update `from` sent us. */
+  presence(from: PeerId, awarenessUpdate: Uint8Array): void {
+    const targets = this.#table.targets(from);
+    if (targets.length === 0) return;
+    const message = encodeAwareness(awarenessUpdate, true);
+    for (const to of targets) this.host.peers.get(to)?.outbox.forwardPresence(message, `presence:${from}`);
+  }
+
+  /**
+   * `peer` is leaving (call while the host still has it): the peers we passed its presence
+   * on to cannot see it go, so tell them its clients are gone; forget its links.
+   */
+  gone(peer: PeerId): void {
+    const removal = this.#table.targets(peer).length > 0 ? this.#presenceOf(peer, false) : undefined;
+    if (removal) this.presence(peer, removal);
+    this.#table.forget(peer);
+    this.changed();
+  }
+
+  #received(from: PeerId, data: Uint8Array): void {
+    if (this.host.stopped() || !this.host.peers.has(from)) return; // (a blocked peer has no session)
+    const links = decodeLinks(data, from);
+    if (typeof links === 'string') return this.host.strike(from, links);
+    this.#table.setLinks(from, links);
+    this.changed();
+  }
+
+  #reckon(): void {
+    const ids = [...this.host.peers.keys()];
+    const linked = this.#linked().join('\n');
+    if (linked !== this.#sent) {
+      this.#sent = linked;
+      for (const id of ids) this.sendLinks(id);
+    }
+    const now = this.host.clock.now();
+    const { fresh, wakeAt } = this.#table.recompute(this.host.selfId, new Set(ids), now);
+    if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
+    this.#timer = wakeAt === undefined ? undefined : this.host.clock.setTimeout(() => ((this.#timer = undefined), this.changed()), wakeAt - now);
+    // New duties: what we would have passed on may be missing at the target (the previous
+    // forwarder left, or nobody forwarded): sync it again, and show it the presence we
+    // now pass on.
+    this.host.resync([...new Set(fresh.map(({ to }) => to))]);
+    for (const { from, to } of fresh) {
+      const presence = this.#presenceOf(from, true);
+      if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence, true), `presence:${from}`);
+    }
+  }
+
+  /**
+   * The peers we list in our links: connected, and told us theirs. Only those, so a peer
+   * listed by both ends of a pair is known to run this document and forward. (An older
+   * peer, which sends none, is never listed: its edits may be forwarded to peers
+   * connected to it, which Yjs applies once.)
+   */
+  #linked(): PeerId[] {
+    return [...this.host.peers.keys()].filter((id) => this.#table.knows(id)).sort();
+  }
+
+  /** The presence of the clients `peer` speaks for: their states, or (`withStates` false) their removal. */
+  #presenceOf(peer: PeerId, withStates: boolean): Uint8Array | undefined {
+    const { awareness } = this.host;
+    const clients = [...(this.host.peers.get(peer)?.clients ?? [])].filter((c) => awareness.meta.has(c) && (!withStates || awareness.states.has(c)));
+    if (clients.length === 0) return undefined;
+    return encodeAwarenessUpdate(awareness, clients, withStates ? awareness.states : new Map());
+  }
+}
