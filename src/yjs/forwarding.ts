@@ -6,15 +6,16 @@
  * `yjs-links:<name>` channel, sent when they change: so a peer listed runs this document
  * and forwards), and a peer that receives a document update or presence from `from`
  * passes it on to each peer it knows is not connected to `from`, if it is the forwarder
- * of that pair: the lowest peer id among the peers both list (and the neighbours it
- * knows are connected to both, itself included). Every candidate hears both ends' links,
- * so once they have arrived all agree on one forwarder. Views can differ for a moment, so two may forward or none: Yjs and
- * y-protocols apply a message twice as once, and a peer that becomes a forwarder syncs
- * the pair's target again (see the provider). Forwarded messages are never forwarded
- * again (one hop), so nothing circulates. A pair starts to be forwarded only once it has
- * looked unconnected for {@link FORWARD_AFTER_MS}: while a room forms, its members learn
- * of each other's links one at a time, and every pair would look unconnected for a
- * moment; the sync that starts a duty brings what was missed meanwhile.
+ * of that pair: the lowest peer id among itself and the peers both list (for an older
+ * `from`, which lists nobody, the neighbours that list both). Every candidate hears both
+ * ends' links, so once they have arrived all agree on one forwarder. Views can differ for
+ * a moment, so two may forward or none: Yjs and y-protocols apply a message twice as
+ * once, and a peer that becomes a forwarder syncs the pair's target again (see the
+ * provider). Forwarded messages are never forwarded again (one hop), so nothing
+ * circulates. A pair starts to be forwarded only once it has looked unconnected for
+ * {@link FORWARD_AFTER_MS}: while a room forms, its members learn of each other's links
+ * one at a time, and every pair would look unconnected for a moment; the sync that starts
+ * a duty brings what was missed meanwhile.
  *
  * ```
  * links = count:varUint (peerId:varString){count}     ; count <= 1024, ids 1..128 chars
@@ -138,14 +139,15 @@ export class ForwardingTable {
 
   /**
    * We forward `from` to `to` unless a peer with a lower id is connected to both: one both
-   * list (a peer we are not connected to ourselves, too), or a neighbour that lists both
-   * (`from` may be an older peer, which lists nobody).
+   * list (a peer we are not connected to ourselves, too). Only when `from` lists nobody
+   * (an older peer) do we take a neighbour's word that it is connected to both: otherwise
+   * one peer's links claiming a pair could stop its forwarding; the ends speak for
+   * themselves.
    */
   #isForwarder(self: PeerId, neighbours: ReadonlySet<PeerId>, from: PeerId, to: PeerId): boolean {
     const toLinks = this.#links.get(to);
-    for (const other of this.#links.get(from) ?? []) {
-      if (other < self && other !== to && toLinks?.has(other)) return false;
-    }
+    const fromLinks = this.#links.get(from);
+    if (fromLinks) return ![...fromLinks].some((other) => other < self && other !== to && toLinks?.has(other));
     for (const other of neighbours) {
       if (other >= self || other === from || other === to) continue;
       const links = this.#links.get(other);

@@ -169,6 +169,22 @@ describe('forwarding through a common neighbour', () => {
     expect(a.room.peers.has('b')).toBe(false); // third strike: cut off
   });
 
+  it('a peer whose links claim a pair it is not connected to does not stop its forwarding', async () => {
+    // "0" sorts before every other id: if c took its word that it reaches a and b, c would
+    // leave the pair to it and a and b would not hear each other.
+    const { net, join, text } = setup([['a', 'b'], ['0', 'a'], ['0', 'b']]);
+    const [a, b] = ['a', 'b', 'c'].map(join) as [Member, Member, Member];
+    const liar = net.join('r', { peerId: '0' });
+    cleanup.push(() => liar.leave());
+    await net.advance(1000);
+    const links = liar.channel(linksChannelName('d'));
+    await links.send('c', encodeLinks(['a', 'b', 'c']));
+    await net.advance(5000);
+    a.doc.getText('t').insert(0, 'from a');
+    await net.advance(500);
+    expect(text(b)).toBe('from a');
+  });
+
   it('links messages are bounded: too many ids, an id twice, trailing bytes are refused', () => {
     const ids = Array.from({ length: MAX_LINKS }, (_, i) => `p${i}`);
     expect(decodeLinks(encodeLinks(ids), 'me')).toEqual(new Set(ids));
