@@ -140,6 +140,7 @@ describe('tab sync', () => {
       env(new Uint8Array([2, 0]), { from: 42 }),
       env(new Uint8Array([2, 0]), { bye: 'yes' }),
       env(new Uint8Array([2, 0]), { l: 1 }),
+      env(new Uint8Array([2, 0]), { p: 'yes' }),
       env('not bytes'),
       env(new Uint8Array([9, 9, 9])),
       env(encodeUpdate(YjsTag.Update, truncated)),
@@ -151,6 +152,7 @@ describe('tab sync', () => {
     expect(dropped.find((r) => r.includes('exceeds 4096'))).toBeDefined();
     expect(dropped).toContain('presence for this tab\'s own client');
     expect(dropped).toContain('bad lock flag');
+    expect(dropped).toContain('bad pull flag');
     expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
     expect(aw.getLocalState()).toEqual({ user: { name: 'Bea' } });
 
