@@ -63,6 +63,23 @@ describe('forwarding through a common neighbour', () => {
     expect(forwarded(a, b)).toBe(0); // a and b have nobody to forward to
   });
 
+  it('presence passed on goes when its peer goes: a goodbye is passed on, and so is a vanished peer noticed by the forwarder', async () => {
+    const { net, join } = setup([['a', 'b'], ['a', 'd']]);
+    const [a, b, , d] = ['a', 'b', 'c', 'd'].map(join) as [Member, Member, Member, Member];
+    await net.advance(5000);
+    b.provider.awareness.setLocalStateField('user', 'bea');
+    d.provider.awareness.setLocalStateField('user', 'dan');
+    await net.advance(500);
+    const shown = () => [...a.provider.awareness.getStates().values()].map((st) => (st as { user?: string }).user).filter(Boolean).sort();
+    expect(shown()).toEqual(['bea', 'dan']);
+    b.provider.destroy(); // its goodbye reaches c, which passes it on
+    await net.advance(500);
+    expect(shown()).toEqual(['dan']);
+    net.disconnect('d'); // no goodbye: c notices in about 3 s and tells a
+    await net.advance(4000);
+    expect(shown()).toEqual([]);
+  });
+
   it('with every link up, nothing is forwarded', async () => {
     const { net, join, text } = setup();
     const ms = ['a', 'b', 'c', 'd'].map(join);
