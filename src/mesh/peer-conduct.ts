@@ -15,7 +15,8 @@
  *    relay room in a loop cannot make us build a connection per rejoin.
  *
  * At most {@link MAX_CONDUCT_RECORDS} ids are remembered; a record with nothing left to
- * remember is dropped, and past the bound the longest-unused ones go first.
+ * remember is dropped, and past the bound the longest-unused ones go first, running bans
+ * last.
  */
 import type { Clock } from '../util/clock.js';
 import type { PeerId } from './types.js';
@@ -144,24 +145,34 @@ export class PeerConduct {
   #touch(id: PeerId): Conduct {
     let r = this.#records.get(id);
     if (r) this.#records.delete(id);
+    // Room is made before a new record goes in: pruned with the others, it would be the
+    // first to go (it holds nothing yet), and what the caller counts in it would be lost.
+    else if (this.#records.size >= MAX_CONDUCT_RECORDS) this.#prune(MAX_CONDUCT_RECORDS - 1);
     r ??= { strikes: [], bans: 0, bannedUntil: 0, refusalReported: false, mismatches: 0, mismatchAt: 0 };
     this.#records.set(id, r);
-    if (this.#records.size > MAX_CONDUCT_RECORDS) this.#prune();
     return r;
   }
 
-  /** Drop records with nothing to remember; past the bound, then the longest-unused ones. */
-  #prune(): void {
+  /**
+   * Drop records with nothing to remember; past `bound`, then the longest-unused ones of
+   * the least worth keeping first: strikes or mismatches alone, then a past ban's record
+   * (its next ban is longer), and a running ban only when every record is one. New ids are
+   * cheap (a relay makes one per join), so an attacker flooding the book with fresh ids
+   * each struck once must push out its own records, not end a real ban early.
+   */
+  #prune(bound: number): void {
     const now = this.clock.now();
     for (const [id, r] of this.#records) {
       this.#expire(r);
       const idle = r.strikes.length === 0 && r.bannedUntil <= now && r.mismatches === 0;
-      // A peer banned before and since let back keeps its record (its next ban is longer) unless the book is full.
       if (idle && r.bans === 0) this.#records.delete(id);
     }
-    for (const id of this.#records.keys()) {
-      if (this.#records.size <= MAX_CONDUCT_RECORDS) break;
-      this.#records.delete(id);
+    const worth = (r: Conduct) => (r.bannedUntil > now ? 2 : r.bans > 0 ? 1 : 0);
+    for (let keep = 0; keep <= 2 && this.#records.size > bound; keep++) {
+      for (const [id, r] of this.#records) {
+        if (this.#records.size <= bound) break;
+        if (worth(r) === keep) this.#records.delete(id);
+      }
     }
   }
 }

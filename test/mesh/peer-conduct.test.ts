@@ -15,6 +15,7 @@ import type { MeshOptions } from '../../src/mesh/mesh-options.js';
 import { ManualClock } from '../../src/util/clock.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { rogueNextTo } from '../support/rogue-peer.js';
+import { MAX_CONDUCT_RECORDS, PeerConduct } from '../../src/mesh/peer-conduct.js';
 
 const BAD_FRAME = Uint8Array.of(0x7f); // an unknown frame kind: one strike
 
@@ -163,5 +164,33 @@ describe('a peer cut off for bad input is refused for a back-off', () => {
     expect(left.filter((l) => l.startsWith('c:'))).toEqual(['c:misbehaving']);
     expect(refused.every((e) => e.detail?.peer === 'c')).toBe(true);
     await Promise.all([a.leave(), b.leave(), c.leave()]);
+  });
+});
+
+describe('the conduct book stays bounded without letting fresh ids erase bans', () => {
+  const limits = { maxStrikes: 10, strikeExpiryMs: 600_000, banMs: 60_000 };
+
+  it('a flood of fresh ids, each struck once, pushes out its own records, not a running ban', () => {
+    const clock = new ManualClock();
+    const conduct = new PeerConduct(limits, clock);
+    conduct.ban('x');
+    conduct.strike('h'); // an honest peer's glitch: forgiven first
+    for (let i = 0; i < MAX_CONDUCT_RECORDS + 500; i++) conduct.strike(`fresh-${i}`);
+    expect(conduct.size).toBe(MAX_CONDUCT_RECORDS);
+    expect(conduct.bannedForMs('x')).toBe(60_000);
+    clock.advance(60_000); // its ban over, its record still makes the next one longer
+    for (let i = 0; i < MAX_CONDUCT_RECORDS; i++) conduct.mismatched(`other-${i}`);
+    expect(conduct.ban('x')).toBe(120_000);
+  });
+
+  it('a new id is recorded in a full book: its strikes add up and its ban holds', () => {
+    const conduct = new PeerConduct(limits, new ManualClock());
+    for (let i = 0; i < MAX_CONDUCT_RECORDS; i++) conduct.strike(`fresh-${i}`);
+    expect(conduct.strike('z')).toBe(1);
+    expect(conduct.strike('z')).toBe(2);
+    for (let i = 0; i < MAX_CONDUCT_RECORDS; i++) conduct.strike(`more-${i}`);
+    conduct.ban('y');
+    expect(conduct.bannedForMs('y')).toBe(60_000);
+    expect(conduct.size).toBe(MAX_CONDUCT_RECORDS);
   });
 });
