@@ -186,8 +186,8 @@ export function createMesh(options: MeshOptions): Room {
     send: (to, data) => defaultChannel.send(to, data),
     broadcast: (data) => defaultChannel.broadcast(data),
     leave,
-    disconnect(peer, reason) {
-      lifecycle.cutOff(peer, `disconnected: ${reason}`, new MeshpartyError('bad-peer', `peer ${peer} cut off: ${reason}`, { peer }));
+    disconnect(peer, reason, options) {
+      lifecycle.cutOff(peer, `disconnected: ${reason}`, new MeshpartyError('bad-peer', `peer ${peer} cut off: ${reason}`, { peer }), options?.banMs);
     },
     strike: (peer, reason) => lifecycle.strike(peer, reason),
   };

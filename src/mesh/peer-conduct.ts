@@ -23,6 +23,8 @@ import type { PeerId } from './types.js';
 
 /** A repeat offender's ban doubles at most this many times (64 x banMs). */
 export const MAX_BAN_DOUBLINGS = 6;
+/** The longest ban: a timer considers the peer again when it ends, and timers go no further. */
+export const MAX_BAN_MS = 2 ** 31 - 1;
 /** Ids remembered at most (a record is a few numbers). */
 export const MAX_CONDUCT_RECORDS = 1000;
 /** Wait before offering again to a peer after its first password mismatch; doubles per mismatch in a row. */
@@ -79,10 +81,14 @@ export class PeerConduct {
     return r.strikes.length;
   }
 
-  /** Ban `id` (its strikes are cleared); returns how long, in ms. */
-  ban(id: PeerId): number {
+  /**
+   * Ban `id` (its strikes are cleared) for its back-off, or `atLeastMs` when that is longer
+   * (an upper layer's block, which would cut the peer off again when back sooner); returns
+   * how long, in ms.
+   */
+  ban(id: PeerId, atLeastMs = 0): number {
     const r = this.#touch(id);
-    const ms = this.limits.banMs * 2 ** Math.min(r.bans, MAX_BAN_DOUBLINGS);
+    const ms = Math.max(this.limits.banMs * 2 ** Math.min(r.bans, MAX_BAN_DOUBLINGS), Math.min(atLeastMs, MAX_BAN_MS));
     r.bans++;
     r.strikes = [];
     r.bannedUntil = this.clock.now() + ms;

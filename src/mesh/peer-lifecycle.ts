@@ -40,8 +40,11 @@ export interface PeerLifecycle {
   hasRoomFor(r: RemotePeer): boolean;
   /** One strike for bad input from `id` (any layer); at maxStrikes within strikeExpiryMs it is cut off as `misbehaving`. */
   strike(id: PeerId, reason: string): void;
-  /** Ban `id` (a back-off growing with each ban) and drop its connection, reporting `peer-left` with `reason`. */
-  cutOff(id: PeerId, reason: string, err: MeshpartyError): void;
+  /**
+   * Ban `id` (a back-off growing with each ban, or `atLeastMs` when longer) and drop its
+   * connection, reporting `peer-left` with `reason`.
+   */
+  cutOff(id: PeerId, reason: string, err: MeshpartyError, atLeastMs?: number): void;
 }
 
 /**
@@ -216,9 +219,10 @@ export function createPeerLifecycle(
     cutOff(id, 'misbehaving', new MeshpartyError('bad-peer', `peer ${id} sent ${strikes} bad messages within ${opts.strikeExpiryMs} ms`, { peer: id, strikes }));
   };
 
-  const cutOff = (id: PeerId, reason: string, err: MeshpartyError) => {
+  const cutOff = (id: PeerId, reason: string, err: MeshpartyError, atLeastMs = 0) => {
+    if (!(atLeastMs >= 0)) throw new MeshpartyError('bad-argument', `banMs must be a number >= 0, got ${String(atLeastMs)}`, { peer: id });
     if (ctx.closed || id === ctx.selfId) return;
-    const bannedForMs = conduct.ban(id);
+    const bannedForMs = conduct.ban(id, atLeastMs);
     log.warn('cutting off peer', { peer: id, reason, bannedForMs, bans: conduct.bans(id) });
     const r = remotes.get(id);
     if (!r) return; // not in the room now: it is refused if it comes back within the ban

@@ -257,15 +257,21 @@ export interface Room {
    * messages on an upper layer's channel) and refuse it for a while: `banMs`, doubled for
    * each earlier cut-off of that id, whether it stays in the room or leaves and rejoins
    * (its attempts meanwhile are `peer-refused` events). Reported as `peer-left` with
-   * reason `disconnected: <reason>`. Optional so rooms written before it still
-   * type-check; upper layers call it as `room.disconnect?.(id, reason)`.
+   * reason `disconnected: <reason>`. `options.banMs`: refuse it at least this long (the
+   * mesh's own back-off when that is longer), for a layer that blocks the peer longer
+   * than the mesh would (a Yjs provider's `blockForMs`): cut off again each time it came
+   * back sooner, each cut would count as another offence and double the ban. A negative
+   * or NaN `banMs` throws `bad-argument`; one past 2^31 - 1 ms (about 24 days) is taken as
+   * that. Optional so rooms written before it still type-check; upper layers call it as
+   * `room.disconnect?.(id, reason)`.
    *
    * @example
    * ```ts
    * room.disconnect?.('p1', 'spamming the chat');
+   * room.disconnect?.('p2', 'bad edits', { banMs: 10 * 60_000 }); // out for 10 minutes at least
    * ```
    */
-  disconnect?(peer: PeerId, reason: string): void;
+  disconnect?(peer: PeerId, reason: string, options?: { banMs?: number }): void;
   /**
    * Count one strike against `peer` for a bad message an upper layer dropped (malformed,
    * over a limit). The mesh counts these with its own (malformed frames) per peer id for

@@ -3,10 +3,15 @@
  */
 import type { PeerId, Room } from '../mesh/types.js';
 
-/** Ask the room to close its connection to `peer`, when the room can (`Room.disconnect` is optional). */
-export function cutOffPeer(room: Room, peer: PeerId, reason: string): void {
+/**
+ * Ask the room to close its connection to `peer`, when the room can (`Room.disconnect` is
+ * optional), and to refuse it for `banMs` at least (the provider's block): let back
+ * sooner, it would only be cut off again, and the mesh would count each cut as another
+ * offence (its ban doubling each time), and each cut, a departure, restarted the block.
+ */
+export function cutOffPeer(room: Room, peer: PeerId, reason: string, banMs: number): void {
   try {
-    room.disconnect?.(peer, reason);
+    room.disconnect?.(peer, reason, { banMs });
   } catch {
     // the room refused; the provider already ignores this peer
   }

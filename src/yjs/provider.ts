@@ -53,8 +53,9 @@ export interface YjsProviderOptions {
   maxStrikes?: number;
   /**
    * How long a peer disconnected for bad messages stays blocked after it leaves (default
-   * 10 minutes): one that rejoins under the same id meanwhile is cut off again. A
-   * blocked peer that stays in the room stays blocked.
+   * 10 minutes): the room is asked to refuse it that long (`Room.disconnect`'s `banMs`;
+   * the mesh does), and one that rejoins under the same id meanwhile anyway is cut off
+   * again. A blocked peer that stays in the room stays blocked.
    */
   blockForMs?: number;
   /** Say which documents we serve on the room's catalog channel (default true; the keeper listens). */
@@ -165,6 +166,8 @@ export class MeshpartyProvider {
   #events = new Emitter<YjsProviderEvents>();
   #peers = new Map<PeerId, PeerSync>();
   #blocks: PeerBlocks;
+  /** How long a blocked peer stays blocked after it leaves: the room refuses it that long (cutOffPeer). */
+  readonly #blockForMs: number;
   #synced = false;
   #destroyed = false;
   /** Listeners, outboxes and presence released (destroy() inside a transaction waits for its end). */
@@ -196,7 +199,9 @@ export class MeshpartyProvider {
     this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#clock = options.clock ?? realClock();
-    this.#blocks = new PeerBlocks(options.maxStrikes ?? 3, options.blockForMs ?? DEFAULT_BLOCK_FOR_MS, this.#clock);
+    const blockForMs = options.blockForMs ?? DEFAULT_BLOCK_FOR_MS;
+    this.#blockForMs = blockForMs >= 0 ? blockForMs : 0; // a room throws on a negative or NaN ban, and would then not cut the peer off
+    this.#blocks = new PeerBlocks(options.maxStrikes ?? 3, blockForMs, this.#clock);
     this.#log = options.log ?? ((m) => console.warn(`[meshparty yjs ${this.name}] ${m}`));
     this.#forwarder = new Forwarder(links, {
       get selfId() {
@@ -260,16 +265,16 @@ export class MeshpartyProvider {
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),
       this.#forwarder.listen(),
       room.on('peer-joined', ({ id }) => {
-        // The mesh bans a peer we cut off (Room.disconnect) only until it leaves and rejoins
-        // the relay room, which takes a moment: so a block outlives the peer by blockForMs,
-        // and a peer back within it is cut off again (after this event has reached every
+        // A block outlives the peer by blockForMs, and the mesh refuses a peer we cut off
+        // (Room.disconnect) that long; a room that lets it back sooner (one written before
+        // Room.disconnect's banMs) sees it cut off again (after this event has reached every
         // listener: a drop in the middle would have later ones open a session for a peer
         // already gone). Once the block has run out it starts afresh, with no strikes,
         // rather than be ignored while connected (no sync, no error) for as long as we live.
         if (this.#blocks.joined(id)) {
           this.#log(`${id} rejoined while blocked for bad messages: disconnecting it again`);
           queueMicrotask(() => {
-            if (!this.#destroyed && this.room.peers.has(id)) cutOffPeer(this.room, id, `rejoined while blocked for bad messages on ${this.#channel.name}`);
+            if (!this.#destroyed && this.room.peers.has(id)) cutOffPeer(this.room, id, `rejoined while blocked for bad messages on ${this.#channel.name}`, this.#blockForMs);
           });
         } else {
           this.#ensurePeer(id);
@@ -551,7 +556,7 @@ export class MeshpartyProvider {
     if (!blocked) return strikePeer(this.room, from, `${this.#channel.name}: ${reason}`);
     this.#removePeer(from);
     this.#log(`disconnecting ${from} after ${strikes} bad messages`);
-    cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`);
+    cutOffPeer(this.room, from, `sent ${strikes} bad messages on ${this.#channel.name}`, this.#blockForMs);
   }
 
   #sendFailed(to: PeerId, { error, kind, retryInMs }: OutboxFailure): void {

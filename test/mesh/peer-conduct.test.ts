@@ -148,6 +148,30 @@ describe('a peer cut off for bad input is refused for a back-off', () => {
     await Promise.all([a.leave(), c.leave()]);
   });
 
+  it("room.disconnect's banMs refuses the peer at least that long, as one offence", async () => {
+    const { net, a, left, refused } = victim({ banMs: 60_000 });
+    const c = net.join('r', { peerId: 'c' });
+    await net.advance(500);
+    expect(() => a.disconnect!('c', 'spam', { banMs: -1 })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    expect(() => a.disconnect!('c', 'spam', { banMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    expect(a.peers.has('c')).toBe(true); // refused options cut nobody off
+    a.disconnect!('c', 'spam', { banMs: 300_000 });
+    expect(left).toEqual(['c:disconnected: spam']);
+    await net.advance(295_000);
+    expect(a.peers.size).toBe(0);
+    expect(refused.map((e) => e.detail?.bans)).toEqual([1]);
+    expect(refused[0]!.detail?.retryInMs).toBeGreaterThan(60_000);
+    await net.advance(10_000);
+    expect(a.peers.has('c')).toBe(true);
+    // A shorter banMs than the back-off leaves the back-off: the second ban is 120 s.
+    a.disconnect!('c', 'spam', { banMs: 1000 });
+    await net.advance(115_000);
+    expect(a.peers.size).toBe(0);
+    await net.advance(10_000);
+    expect(a.peers.has('c')).toBe(true);
+    await Promise.all([a.leave(), c.leave()]);
+  });
+
   it('a well-behaved peer is unaffected: it reconnects at once after a failure or a rejoin while another is banned', async () => {
     const { net, a, left, refused } = victim({ maxStrikes: 3 });
     const c = net.join('r', { peerId: 'c' });

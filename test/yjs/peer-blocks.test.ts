@@ -16,15 +16,20 @@ import { YjsTag, encodeUpdate } from '../../src/yjs/protocol.js';
 const quiet = () => {};
 const garbage = encodeUpdate(YjsTag.Update, new Uint8Array([200, 200, 200]));
 
-function setUp() {
+/**
+ * A keeper with a provider blocking for `blockForMs`; with `olderRoom`, the provider is
+ * given a room written before Room.disconnect took a ban (it drops the option), which lets
+ * a cut-off peer back once the mesh's own ban ends.
+ */
+function setUp(blockForMs = 60_000, olderRoom = false) {
   const clock = new ManualClock();
-  // The mesh's shortest ban (1 s, doubled per cut-off): it lets a cut-off peer back well
-  // within the provider's block, so what keeps it out then is that block.
+  // The mesh's shortest ban (1 s, doubled per cut-off), far below the provider's block.
   const net = createMemoryNetwork({ seed: 7, clock, mesh: { logger: silentLogger(), banMs: 1000 } });
   const keeper = net.join('r', { peerId: 'keeper' });
   const doc = new Y.Doc();
   doc.getText('t').insert(0, 'kept');
-  const provider = createYjsProvider(keeper, doc, { name: 'd', clock, log: quiet, blockForMs: 60_000 });
+  const room: Room = olderRoom ? Object.create(keeper, { disconnect: { value: (peer: string, reason: string) => keeper.disconnect!(peer, reason) } }) : keeper;
+  const provider = createYjsProvider(room, doc, { name: 'd', clock, log: quiet, blockForMs });
   return { clock, net, keeper, doc, provider };
 }
 
@@ -57,8 +62,37 @@ describe('yjs provider strikes and blocks', () => {
     await keeper.leave();
   });
 
-  it('keeps a peer blocked that rejoins under the same id at once, and lets it in once its block ran out', async () => {
-    const { net, keeper, doc, provider } = setUp();
+  it('has the mesh refuse a cut-off peer for its whole block: one cut, one ban, however often it comes back', async () => {
+    // The mesh bans for 1 s, doubled per cut-off (at most 64 s); the provider blocks for
+    // 10 minutes from the peer's departure. Let back after each ban, the peer was cut off
+    // again by the provider, each cut another offence to the mesh and another departure
+    // restarting the block: 15 cuts in these 10 minutes, and never let back while it kept
+    // trying (with the default 60 s ban: cuts at 1, 3 and 7 minutes, then out for 16).
+    const { net, keeper, doc, provider } = setUp(10 * 60_000);
+    const left: string[] = [];
+    const refused: number[] = [];
+    keeper.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    keeper.on('peer-refused', (e) => refused.push(e.detail?.bans as number));
+    const evil = net.join('r', { peerId: 'evil' }); // stays in the relay room, trying to reconnect all along
+    await net.advance(1000);
+    await sendBad(evil, 3);
+    await net.advance(10 * 60_000 - 1000);
+    expect(left).toEqual(['evil:disconnected: sent 3 bad messages on yjs:d']);
+    expect(keeper.peers.has('evil')).toBe(false);
+    await net.advance(10_000); // its block over: let in, and the provider takes it afresh
+    expect(keeper.peers.has('evil')).toBe(true);
+    expect(provider.peers.has('evil')).toBe(true);
+    // Its next offence is its second, not its tenth.
+    await sendBad(evil, 3);
+    await net.advance(5000);
+    expect(refused).toEqual([1, 2]);
+    expect(doc.getText('t').toString()).toBe('kept');
+    provider.destroy();
+    await Promise.all([keeper.leave(), evil.leave()]);
+  });
+
+  it('keeps a peer blocked that a room lets back sooner, and lets it in once its block ran out', async () => {
+    const { net, keeper, doc, provider } = setUp(60_000, true);
     const left: string[] = [];
     const joined: string[] = [];
     keeper.on('peer-left', ({ id }) => left.push(id));
