@@ -67,7 +67,7 @@ describe('yjs provider strikes and blocks', () => {
     // 10 minutes from the peer's departure. Let back after each ban, the peer was cut off
     // again by the provider, each cut another offence to the mesh and another departure
     // restarting the block: 15 cuts in these 10 minutes, and never let back while it kept
-    // trying (with the default 60 s ban: cuts at 1, 3 and 7 minutes, then out for 16).
+    // trying (with the default 60 s ban: cut again at 1, 3, 7 and 15 minutes, let in at 31).
     const { net, keeper, doc, provider } = setUp(10 * 60_000);
     const left: string[] = [];
     const refused: number[] = [];
