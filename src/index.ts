@@ -13,7 +13,7 @@ export type { TabSyncOptions, TabSyncEvents, BroadcastChannelLike, BroadcastChan
 
 // --- media (camera, mic and screen streams; video tiles) ---
 export { createMediaShare, layoutTiles } from './media/index.js';
-export type { MediaShare, MediaShareEvents, MediaShareOptions, MutedKinds, PublishOptions, RemoteMediaStream, Tile, TileLayout, TileLayoutOptions } from './media/index.js';
+export type { MediaShare, MediaShareEvents, MediaShareOptions, MutedKinds, PublishOptions, RemoteMediaStream, Tile, TileLayout, TileLayoutOptions, ViewSize } from './media/index.js';
 
 // --- mesh (rooms, channels, in-memory network for tests) ---
 export { createMesh } from './mesh/create-mesh.js';

@@ -15,6 +15,7 @@ import { readRoomLink } from '../shared/room-link.js';
 import { openCamera, pickScreen, type MediaProblem } from './local-media.js';
 import { bindDevicePicker } from './device-picker.js';
 import { TileGrid } from './tile-grid.js';
+import { watchViewSize } from './view-size.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
@@ -221,12 +222,22 @@ function bindRoom(room: Room, media: MediaShare): void {
   room.on('peer-left', () => showPeerCount(room));
 
   const keyOf = (peerId: string, stream: MediaStream) => `${peerId}/${stream.id}`;
+  /** Each remote tile's size watch: the peer encodes its stream for the size we show it at. */
+  const sizeWatches = new Map<string, () => void>();
   media.on('stream-added', ({ peerId, stream, label, muted }) => {
-    grid.add(keyOf(peerId, stream), { peerId, stream, label, self: false, caption: `${peerId.slice(0, 8)} · ${label || 'stream'}` });
-    grid.setMuted(keyOf(peerId, stream), muted);
+    const key = keyOf(peerId, stream);
+    grid.add(key, { peerId, stream, label, self: false, caption: `${peerId.slice(0, 8)} · ${label || 'stream'}` });
+    grid.setMuted(key, muted);
+    const video = grid.videoOf(key);
+    if (video && !sizeWatches.has(key)) sizeWatches.set(key, watchViewSize(video, (size) => media.setViewSize(peerId, stream, size)));
   });
   media.on('stream-updated', ({ peerId, stream, muted }) => grid.setMuted(keyOf(peerId, stream), muted));
-  media.on('stream-removed', ({ peerId, stream }) => grid.remove(keyOf(peerId, stream)));
+  media.on('stream-removed', ({ peerId, stream }) => {
+    const key = keyOf(peerId, stream);
+    sizeWatches.get(key)?.();
+    sizeWatches.delete(key);
+    grid.remove(key);
+  });
   // A peer's bad message or a media connection restarting: worth a log line, not a banner.
   media.on('error', (err) => console.warn(`video: ${err.code}: ${err.message}`));
   addEventListener('pagehide', () => {

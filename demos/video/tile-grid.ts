@@ -63,6 +63,11 @@ export class TileGrid {
     this.#onChange();
   }
 
+  /** The video element of the tile under `key`, if shown. */
+  videoOf(key: string): HTMLVideoElement | undefined {
+    return this.#tiles.get(key)?.querySelector('video') ?? undefined;
+  }
+
   /** Mirror our own camera's picture (like a mirror) or not (a phone's back camera: text must read right). */
   setMirrored(key: string, mirrored: boolean): void {
     this.#tiles.get(key)?.querySelector('video')?.classList.toggle('mirrored', mirrored);

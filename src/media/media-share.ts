@@ -15,8 +15,10 @@ import type { WebRtcImplementation } from '../transport/simple-peer.js';
 import { type AnnouncedStream, type MediaMessage, type MutedKinds, MEDIA_LIMITS, NOT_MUTED, encodeMediaMessage, parseMediaMessage } from './media-wire.js';
 import { PeerAllowance } from './peer-allowance.js';
 import { PeerMedia } from './peer-media.js';
+import { type SendEncoding, type ViewSize, encodingForView } from './view-encoding.js';
+import { ViewHints } from './view-hints.js';
 
-export type { MutedKinds };
+export type { MutedKinds, ViewSize };
 
 /**
  * A stream a peer shares with us.
@@ -171,6 +173,32 @@ export interface MediaShare {
    */
   replaceTrack(stream: MediaStream, oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack): Promise<void>;
   /**
+   * Tell `peer` the size in pixels at which this page shows its `stream` (received from
+   * it: `stream-added`), so it encodes that stream for us no larger than needed: a small
+   * tile gets a scaled-down picture at a bitrate scaled to its pixel count (under the
+   * publisher's `maxBitrate`), and `{ width: 0, height: 0 }` (a hidden tile, a page in
+   * the background) pauses it altogether, until a size is set again. Until a size is set
+   * the peer sends full size. Pass device pixels (CSS pixels × `devicePixelRatio`). Call
+   * it as often as the tile changes (each resize): the peer is told at most every 250 ms
+   * and changes its encoding at most every 250 ms, with no renegotiation. A peer running
+   * an older meshparty is not told (it keeps sending full size). Returns false (nothing
+   * sent) when `stream` is not, or no longer, shown from `peer`. Throws `bad-argument`
+   * for a size that is not two finite numbers of at least 0 (larger than 16384 counts as
+   * 16384) or `closed` after `destroy()`.
+   *
+   * @example
+   * ```ts
+   * media.on('stream-added', ({ peerId, stream }) => {
+   *   const video = addTile(peerId, stream);
+   *   new ResizeObserver(([entry]) => {
+   *     const { width, height } = entry.contentRect; // 0 × 0 once the tile is hidden
+   *     media.setViewSize(peerId, stream, { width: width * devicePixelRatio, height: height * devicePixelRatio });
+   *   }).observe(video);
+   * });
+   * ```
+   */
+  setViewSize(peer: PeerId, stream: MediaStream, size: ViewSize): boolean;
+  /**
    * The WebRTC statistics of the media connection to `peer` (bitrates, packet loss,
    * round-trip time, frames decoded), or undefined when there is none (neither side
    * shares anything with the other).
@@ -195,6 +223,12 @@ const RESTART_REFILL_MS = 10_000;
  * peer's needs one, two when offers cross: 4 for each share it may start is plenty.
  */
 const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
+
+/**
+ * How long a stream stopped here is remembered: a peer's `view` of it sent before our
+ * `streams` without it reached the peer is honest, dropped quietly, not a bad message.
+ */
+const STOPPED_STREAM_MEMORY_MS = 30_000;
 
 /** A stream published here: see `published` in createMediaShare. */
 interface Published {
@@ -257,6 +291,12 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   const iceRestarts = new PeerAllowance(MEDIA_LIMITS.maxIceRestarts, MEDIA_LIMITS.iceRestartRefillMs);
   /** Candidates each peer may still hand our engine, whatever connection or restart they are for. */
   const candidates = new PeerAllowance(MEDIA_LIMITS.maxCandidatesInRow, MEDIA_LIMITS.candidateRefillMs);
+  /** `view` messages each peer may still send. */
+  const viewAllowance = new PeerAllowance(MEDIA_LIMITS.maxViewsInRow, MEDIA_LIMITS.viewRefillMs);
+  /** Sending: the size each peer shows each of our streams at (by stream id), as its `view` said. */
+  const views = new Map<PeerId, Map<string, ViewSize>>();
+  /** Ids of streams we stopped sharing, and when (see STOPPED_STREAM_MEMORY_MS). */
+  const stopped = new Map<string, number>();
   let closed = false;
 
   const send = (to: PeerId, message: MediaMessage) => {
@@ -264,6 +304,32 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       // A peer that left meanwhile is not a problem; peer-left cleans up.
       if (err.code !== 'peer-left' && err.code !== 'unknown-peer' && err.code !== 'closed') logger.warn('media: a message could not be sent', { peer: to, code: err.code });
     });
+  };
+
+  /** Receiving: the sizes we show each peer's streams at, told to it. */
+  const hints = new ViewHints(send);
+
+  /** The encoding of `entry`'s video `track` for `peer`: sized for the peer's view of it, under the stream's cap. */
+  const encodingFor = (peer: PeerId, entry: Published, track: MediaStreamTrack): SendEncoding => {
+    const settings = typeof track.getSettings === 'function' ? track.getSettings() : {};
+    return encodingForView(settings, views.get(peer)?.get(entry.stream.id), entry.maxBitrate);
+  };
+
+  /** The peer's `view` of one of our streams: checked, kept, and its encoding for the peer changed. */
+  const onView = (peer: PeerId, message: Extract<MediaMessage, { t: 'view' }>) => {
+    if (!viewAllowance.take(peer)) return refuse(peer, `view: more than ${MEDIA_LIMITS.maxViewsInRow} in a row`);
+    const entry = published.get(message.stream);
+    if (!entry) {
+      const at = stopped.get(message.stream);
+      if (at !== undefined && Date.now() - at < STOPPED_STREAM_MEMORY_MS) return; // crossed our stop: honest
+      return refuse(peer, 'view: not a stream shared here');
+    }
+    const media = connections.get(peer);
+    if (!media || !entry.tracks.some((t) => media.sends(t))) return refuse(peer, 'view: a stream the peer is not receiving');
+    let sizes = views.get(peer);
+    if (!sizes) views.set(peer, (sizes = new Map()));
+    sizes.set(message.stream, { width: message.width, height: message.height });
+    for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
   };
 
   const catalog = (): AnnouncedStream[] =>
@@ -292,7 +358,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       logger,
     });
     connections.set(peer, media);
-    for (const { stream, tracks, maxBitrate } of published.values()) for (const track of tracks) media.addTrack(track, stream, maxBitrate);
+    for (const entry of published.values()) for (const track of entry.tracks) media.addTrack(track, entry.stream, encodingFor(peer, entry, track));
     return media;
   };
 
@@ -312,6 +378,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
         continue;
       }
       showing.delete(id);
+      hints.dropStream(peer, id);
       events.emit('stream-removed', remote);
     }
     for (const [id, { label, muted }] of says) {
@@ -348,6 +415,8 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   /** Forget the peer's share altogether: its connection and what it announced. */
   const forget = (peer: PeerId) => {
     announced.delete(peer);
+    views.delete(peer);
+    hints.forget(peer);
     forgetConnection(peer);
   };
 
@@ -383,9 +452,11 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       if (message.t === 'hello') greet(from);
       return;
     }
+    if (message.t === 'view') return onView(from, message);
     if (message.t === 'streams') {
       const says = new Map(message.streams.map((s) => [s.id, s]));
       announced.set(from, says);
+      hints.accepts(from, message.views === true);
       // A stream no longer shared is forgotten: shared again, it shows once its tracks come back.
       const streams = arrived.get(from);
       for (const id of streams?.keys() ?? []) if (!says.has(id)) streams!.delete(id);
@@ -453,6 +524,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       renegotiations.forget(id);
       iceRestarts.forget(id);
       candidates.forget(id);
+      viewAllowance.forget(id);
     }),
     room.on('status', (status) => {
       if (status === 'closed') destroy();
@@ -462,7 +534,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   /** Tell a peer's (new) share what we share, and start sending it. */
   const greet = (peer: PeerId) => {
     if (published.size === 0) return;
-    send(peer, { v: 1, t: 'streams', streams: catalog() });
+    send(peer, { v: 1, t: 'streams', streams: catalog(), views: true });
     connect(peer);
   };
 
@@ -471,7 +543,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'hello' });
 
   const announce = () => {
-    for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog() });
+    for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog(), views: true });
   };
 
   /** Watch the entry's tracks (anew after a replaceTrack) from its `ended` state on. */
@@ -488,6 +560,9 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     if (!entry || entry.stream !== stream) return;
     published.delete(stream.id);
     entry.stopWatching();
+    for (const [id, at] of stopped) if (stopped.size >= 4 * MEDIA_LIMITS.maxStreams || Date.now() - at >= STOPPED_STREAM_MEMORY_MS) stopped.delete(id);
+    stopped.set(stream.id, Date.now());
+    for (const sizes of views.values()) sizes.delete(stream.id);
     if (closed) return;
     announce();
     for (const media of connections.values()) for (const track of entry.tracks) media.removeTrack(track);
@@ -498,6 +573,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     for (const { stream } of [...published.values()]) unpublish(stream);
     for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'bye' });
     closed = true;
+    hints.close();
     release();
     for (const off of offs) off();
     for (const peer of [...new Set([...connections.keys(), ...shown.keys()])]) forget(peer);
@@ -520,7 +596,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       announce();
       for (const peer of room.peers.keys()) {
         const media = connect(peer);
-        for (const track of entry.tracks) media.addTrack(track, stream, maxBitrate);
+        for (const track of entry.tracks) media.addTrack(track, stream, encodingFor(peer, entry, track));
       }
       return stop;
     },
@@ -557,7 +633,22 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       // Watched from its `ended` state on: a kind that had ended (an unplugged camera) and
       // is live again is unmarked at the peers by the next check, within a second.
       watchEnded(entry);
-      return Promise.all([...connections.values()].map((media) => media.replaceTrack(oldTrack, newTrack))).then(() => {});
+      const switched = Promise.all([...connections.values()].map((media) => media.replaceTrack(oldTrack, newTrack))).then(() => {});
+      // The encoding stays with the sender; its scale was for the old track's size.
+      if (kind === 'video') for (const [peer, media] of connections) media.setEncoding(newTrack, encodingFor(peer, entry, newTrack));
+      return switched;
+    },
+    setViewSize(peer, stream, size) {
+      if (closed) throw new MeshpartyError('closed', 'this media share was destroyed');
+      const sides = size && typeof size === 'object' ? [size.width, size.height] : [];
+      if (sides.length !== 2 || !sides.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) {
+        throw new MeshpartyError('bad-argument', `setViewSize() takes { width, height }, finite numbers of at least 0; got ${String(sides.join(' × ') || size)}`);
+      }
+      const remote = shown.get(peer)?.get(stream?.id);
+      if (!remote || remote.stream !== stream) return false;
+      const [width, height] = sides.map((n) => Math.min(MEDIA_LIMITS.maxViewSide, Math.round(n))) as [number, number];
+      hints.set(peer, stream.id, { width, height });
+      return true;
     },
     remoteStreams: () => [...shown.values()].flatMap((m) => [...m.values()]),
     on: (event, listener) => events.on(event, listener),

@@ -81,6 +81,16 @@ export const MEDIA_LIMITS = {
    */
   maxCandidatesInRow: 256,
   candidateRefillMs: 250,
+  /** Pixels on a side of a `view` size (an 8K screen is 7680 wide). */
+  maxViewSide: 16384,
+  /**
+   * `view` messages from one peer: this many in a row, then one more every `viewRefillMs`;
+   * the one past that is refused. Each may make us call setParameters (at most every 250 ms
+   * per sender, whatever comes); an honest peer sends each stream's size at most every
+   * 250 ms, so even 16 streams all resized without pause (64 a second) stay within.
+   */
+  maxViewsInRow: 64,
+  viewRefillMs: 10,
 };
 
 /**
@@ -118,8 +128,14 @@ export type MediaMessage =
   | { v: 1; t: 'hello' }
   /** A media share ends: its connection and streams are gone. */
   | { v: 1; t: 'bye' }
-  /** The streams the sender shares now (its whole list, replacing the last one). */
-  | { v: 1; t: 'streams'; streams: AnnouncedStream[] }
+  /**
+   * The streams the sender shares now (its whole list, replacing the last one). `views`:
+   * the sender sizes its encoding for each peer by the peer's `view` (an older one leaves
+   * it out, and is sent none: it would count `view` as a bad message).
+   */
+  | { v: 1; t: 'streams'; streams: AnnouncedStream[]; views?: true }
+  /** The size in pixels at which the sender shows the receiver's stream `stream` (0: not shown). */
+  | { v: 1; t: 'view'; stream: string; width: number; height: number }
   | { v: 1; t: 'offer' | 'answer'; s: string; to: string; sdp: string }
   | { v: 1; t: 'candidate'; s: string; to: string; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
 
@@ -157,8 +173,22 @@ export function parseMediaMessage(bytes: Uint8Array): ParsedMediaMessage {
     case 'hello':
     case 'bye':
       return { ok: true, message: { v: 1, t: m.t } };
-    case 'streams':
-      return parseStreams(m.streams);
+    case 'streams': {
+      if (m.views !== undefined && m.views !== true) return { ok: false, reason: 'streams: views is not true' };
+      const parsed = parseStreams(m.streams);
+      if (parsed.ok && m.views === true) return { ok: true, message: { ...parsed.message, views: true } as MediaMessage };
+      return parsed;
+    }
+    case 'view': {
+      if (!isString(m.stream, MEDIA_LIMITS.maxNameLength) || m.stream.length === 0) return { ok: false, reason: 'view: stream is not a stream id' };
+      for (const side of ['width', 'height'] as const) {
+        const n = m[side];
+        if (!(Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MEDIA_LIMITS.maxViewSide)) {
+          return { ok: false, reason: `view: ${side} ${JSON.stringify(n)?.slice(0, 20) ?? 'missing'} is not a whole number of pixels from 0 to ${MEDIA_LIMITS.maxViewSide}` };
+        }
+      }
+      return { ok: true, message: { v: 1, t: 'view', stream: m.stream, width: m.width as number, height: m.height as number } };
+    }
     case 'offer':
     case 'answer':
       if (!isSessionPair(m)) return { ok: false, reason: `${m.t}: bad session ids` };

@@ -12,6 +12,8 @@ import { MeshpartyError } from '../util/errors.js';
 import type { Logger } from '../mesh/logger.js';
 import type { PeerId } from '../mesh/types.js';
 import { type MediaMessage, MEDIA_LIMITS } from './media-wire.js';
+import { SenderEncoding } from './sender-encoding.js';
+import { type SendEncoding, fullEncoding } from './view-encoding.js';
 
 /** What a PeerMedia needs from the media share that owns it. */
 export interface PeerMediaHost {
@@ -80,6 +82,8 @@ export class PeerMedia {
   readonly #host: PeerMediaHost;
   readonly #peer: PeerId;
   readonly #sending = new Map<MediaStreamTrack, RTCRtpTransceiver>();
+  /** Each video transceiver's encoding (its size and bitrate for this peer), kept across replaceTrack. */
+  readonly #encodings = new Map<RTCRtpTransceiver, SenderEncoding>();
   /** Bumped by every local track change; `#negotiated` is the value our last answered offer carried. */
   #changes = 0;
   #negotiated = 0;
@@ -122,18 +126,47 @@ export class PeerMedia {
   }
 
   /**
-   * Send `track` (of `stream`) to this peer, video at most `maxBitrate` bit/s; renegotiates. Always on a transceiver of its
+   * Send `track` (of `stream`) to this peer, video with `encoding` (its size and bitrate
+   * cap; default full size, no cap); renegotiates. Always on a transceiver of its
    * own: `addTrack` may reuse one whose track was removed before it was ever negotiated,
    * and the receiver then gets the new track on the old receiver with no `track` event,
    * so it never learns the new stream arrived (found by the media fuzz).
    */
-  addTrack(track: MediaStreamTrack, stream: MediaStream, maxBitrate?: number): void {
+  addTrack(track: MediaStreamTrack, stream: MediaStream, encoding: SendEncoding = fullEncoding(undefined)): void {
     if (this.#closed || this.#sending.has(track)) return;
     const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams: [stream] };
+    const video = track.kind === 'video';
     // Set with the transceiver, so the very first frames already keep to it.
-    if (maxBitrate !== undefined && track.kind === 'video') init.sendEncodings = [{ maxBitrate }];
-    this.#sending.set(track, this.#pc.addTransceiver(track, init));
+    const { active, scaleResolutionDownBy, maxBitrate } = encoding;
+    if (video && (maxBitrate !== undefined || !active || scaleResolutionDownBy !== 1)) {
+      init.sendEncodings = [{ active, ...(scaleResolutionDownBy !== 1 ? { scaleResolutionDownBy } : {}), ...(maxBitrate !== undefined ? { maxBitrate } : {}) }];
+    }
+    const transceiver = this.#pc.addTransceiver(track, init);
+    this.#sending.set(track, transceiver);
+    if (video) {
+      // Once per sender: an engine that refuses (@roamhq/wrtc 0.10, once negotiated) refuses every change.
+      let told = false;
+      const refused = (err: unknown) => {
+        if (!told) this.#host.logger.warn('media: the engine refused a change of encoding (the peer keeps the previous size)', { peer: this.#peer, error: String(err) });
+        told = true;
+      };
+      this.#encodings.set(transceiver, new SenderEncoding(transceiver.sender, encoding, refused));
+    }
     this.#changed();
+  }
+
+  /**
+   * Encode video `track` for this peer with `encoding` from now on (RTCRtpSender.setParameters,
+   * at most every 250 ms: no renegotiation). Nothing for a track not sent here or not video.
+   */
+  setEncoding(track: MediaStreamTrack, encoding: SendEncoding): void {
+    const transceiver = this.#sending.get(track);
+    if (!this.#closed && transceiver) this.#encodings.get(transceiver)?.set(encoding);
+  }
+
+  /** Whether `track` is sent on this connection. */
+  sends(track: MediaStreamTrack): boolean {
+    return this.#sending.has(track);
   }
 
   /**
@@ -166,6 +199,8 @@ export class PeerMedia {
     const transceiver = this.#sending.get(track);
     if (this.#closed || !transceiver) return;
     this.#sending.delete(track);
+    this.#encodings.get(transceiver)?.close();
+    this.#encodings.delete(transceiver);
     if (typeof transceiver.stop === 'function') transceiver.stop();
     else this.#pc.removeTrack(transceiver.sender);
     this.#changed();
@@ -238,6 +273,7 @@ export class PeerMedia {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const encoding of this.#encodings.values()) encoding.close();
     clearTimeout(this.#politeRestart);
     clearTimeout(this.#downTimer);
     this.#pc.onnegotiationneeded = this.#pc.onicecandidate = this.#pc.ontrack = this.#pc.onconnectionstatechange = this.#pc.oniceconnectionstatechange = null;

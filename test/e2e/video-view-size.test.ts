@@ -1,0 +1,120 @@
+/**
+ * The video demo tells each peer the size at which it shows that peer's camera
+ * (media.setViewSize from each tile's ResizeObserver), and the peer encodes for it no
+ * larger, per connection: in headless Chromium with the fake 640×480 camera, a page whose
+ * window is small receives b's camera scaled down while a page with a large window gets
+ * it full size from the same sender at the same time; a page that hides b's tile gets no
+ * more frames of it (b paused that encoding) while the other page keeps getting them, and
+ * gets them again once it shows the tile. Sizes are the decoded frames at the receivers.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignalingServer } from '../../signaling/index.js';
+import { launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/net.js';
+import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
+import { openVideo, type VideoPage } from './support/video-page.js';
+
+let browser: Browser;
+let relay: SignalingServer;
+let dev: Served;
+const room = `e2e-video-view-size-${process.pid}`;
+const opened: VideoPage[] = [];
+
+/** Keeps every RTCPeerConnection the page makes in `__pcs` (to read a receiver's stats). */
+async function keepConnections(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __pcs: RTCPeerConnection[] };
+    w.__pcs = [];
+    const Native = RTCPeerConnection;
+    const Kept = function (this: unknown, config?: RTCConfiguration) {
+      const pc = new Native(config);
+      w.__pcs.push(pc);
+      return pc;
+    } as unknown as typeof RTCPeerConnection;
+    Kept.prototype = Native.prototype;
+    (window as unknown as { RTCPeerConnection: typeof RTCPeerConnection }).RTCPeerConnection = Kept;
+  });
+}
+
+async function open(): Promise<VideoPage & { id: string }> {
+  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto: keepConnections });
+  opened.push(p);
+  return Object.assign(p, { id: await p.selfId() });
+}
+
+/** The size of the frames `page` decodes of `peer`'s camera now (its tile's video). */
+const frameSize = (p: VideoPage, peer: string) =>
+  p.page.$eval(`#tiles .tile[data-peer-id="${peer}"][data-label="camera"] video`, (v: HTMLVideoElement) => ({ width: v.videoWidth, height: v.videoHeight }));
+
+/** Video frames `page` has received of `peer`'s camera (inbound-rtp of the receiver of its track). */
+const framesReceived = (p: VideoPage, peer: string) =>
+  p.page.evaluate(async (who) => {
+    const video = document.querySelector<HTMLVideoElement>(`#tiles .tile[data-peer-id="${who}"][data-label="camera"] video`);
+    const track = (video?.srcObject as MediaStream | null)?.getVideoTracks()[0];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      const receiver = pc.getReceivers().find((r) => r.track === track);
+      if (!receiver) continue;
+      let frames = -1;
+      (await receiver.getStats()).forEach((s: { type: string; framesReceived?: number }) => {
+        if (s.type === 'inbound-rtp') frames = s.framesReceived ?? 0;
+      });
+      return frames;
+    }
+    return -1;
+  }, peer);
+
+/** Hide or show `peer`'s camera tile on `page`, as an app collapsing a tile would (display: none). */
+const setTileHidden = (p: VideoPage, peer: string, hidden: boolean) =>
+  p.page.$eval(`#tiles .tile[data-peer-id="${peer}"][data-label="camera"]`, (t: HTMLElement, h) => void (t.style.display = h ? 'none' : ''), hidden);
+
+beforeAll(async () => {
+  [browser, relay, dev] = await Promise.all([launchChromium(), startRelay(), startDevServer()]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(opened.map((p) => p.page.close()));
+  await browser?.close();
+  await Promise.allSettled([relay?.close(), dev?.close()]);
+});
+
+describe('video demo view sizes', () => {
+  it('a small window gets a peer’s camera scaled down while a large one gets it full size; a hidden tile pauses it for that page only', async () => {
+    const [a, b, c] = await Promise.all([open(), open(), open()]);
+    await Promise.all([a.waitForRemoteTiles([{ peerId: b.id, label: 'camera' }, { peerId: c.id, label: 'camera' }]), c.waitForRemoteTiles([{ peerId: a.id, label: 'camera' }, { peerId: b.id, label: 'camera' }])]);
+    await a.page.setViewportSize({ width: 360, height: 320 });
+    await c.page.setViewportSize({ width: 1400, height: 1000 });
+    const tileAtA = await a.page.$eval(`#tiles .tile[data-peer-id="${b.id}"] video`, (v) => v.getBoundingClientRect().width);
+    // a shows b's camera ~100 px wide: b encodes it for a at a 640/113 scale or so.
+    await waitFor(async () => (await frameSize(a, b.id)).width <= 160, `b's camera small at a (tile ${tileAtA} px)`, 20_000, 200);
+    const small = await frameSize(a, b.id);
+    const large = await frameSize(c, b.id);
+    expect(small.width, `at a ${JSON.stringify(small)}, at c ${JSON.stringify(large)}`).toBeLessThanOrEqual(160);
+    expect(small.width).toBeGreaterThan(0);
+    // c shows it ~600 px wide: full size (640, or what CPU adaptation leaves on a loaded machine).
+    expect(large.width, `at a ${JSON.stringify(small)}, at c ${JSON.stringify(large)}`).toBeGreaterThanOrEqual(320);
+
+    // c hides b's tile: b stops sending to c; a keeps getting frames.
+    await setTileHidden(c, b.id, true);
+    let still = { c: -1, a: 0 };
+    await waitFor(
+      async () => {
+        const before = { c: await framesReceived(c, b.id), a: await framesReceived(a, b.id) };
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = { c: await framesReceived(c, b.id), a: await framesReceived(a, b.id) };
+        still = { c: after.c - before.c, a: after.a - before.a };
+        return before.c >= 0 && still.c === 0;
+      },
+      "b's frames to c stopping",
+      20_000,
+      0,
+    );
+    // Over the same second a got a good part of b's ~30 frames a second.
+    expect(still.a, JSON.stringify(still)).toBeGreaterThan(10);
+    // Shown again: the frames come back.
+    const paused = await framesReceived(c, b.id);
+    await setTileHidden(c, b.id, false);
+    await waitFor(async () => (await framesReceived(c, b.id)) > paused + 10, "b's frames at c again", 20_000, 200);
+    for (const p of [a, b, c]) expect(p.pageErrors).toEqual([]);
+  }, 120_000);
+});
