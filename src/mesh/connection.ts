@@ -45,6 +45,13 @@ export function heartbeatPhase(remoteId: string, intervalMs: number): number {
  */
 export const BOTH_LEAVING_WAIT_MS = 200;
 
+/** What a {@link Connection.farewell} could not deliver: messages still queued when its drain time ran out. */
+export interface FarewellResult {
+  droppedMessages: number;
+  /** Their bytes not yet handed to the transport. */
+  droppedBytes: number;
+}
+
 /** Bounds on frames held before `open` (a well-behaved remote sends a few at most). */
 const MAX_EARLY_FRAMES = 256;
 const MAX_EARLY_BYTES = 8 << 20;
@@ -67,6 +74,8 @@ export class Connection {
   #offs: Array<() => void> = [];
   #pingSeq = 0;
   #disposed = false;
+  /** farewell() is under way: the queue drains, then BYE, then the transport closes. */
+  #leaving = false;
   /** The heartbeat ping waiting for this connection's turn in the interval (see heartbeat()). */
   #heartbeatTimer: TimerHandle | undefined;
   /**
@@ -152,41 +161,87 @@ export class Connection {
   }
 
   /**
-   * Leave on purpose: send BYE, stop using the connection at once, and let the remote
-   * close it, destroying the transport ourselves only after `timeoutMs`. Resolves when
-   * the transport is gone. Why wait: the side that closes first makes the other side's
-   * WebRTC stack tear the channel down on its own thread while that side's code may
-   * still be sending on it, and @roamhq/wrtc crashes the process (SIGSEGV in
-   * `RTCDataChannel::Send`) when that race is lost. The remote closes from its own code
-   * on BYE (see peer-lifecycle `onBye`), after which it no longer sends; and we send
-   * nothing after BYE. When the remote is leaving too (its BYE arrives while we wait), one
-   * side still closes first: the one with `closesFirst` (the mesh picks one end of each
-   * pair), at once, the other when that close reaches it or after BOTH_LEAVING_WAIT_MS
-   * (at most `timeoutMs`). `timeoutMs` 0 closes at once.
+   * Leave on purpose: hand over what is still queued, send BYE, and let the remote close
+   * the connection, destroying the transport ourselves only after `timeoutMs`. Resolves
+   * when the transport is gone, with what had to be dropped.
+   *
+   * First the queue drains: messages sent before leave() that wait behind backpressure
+   * (a large Yjs update, a chat line after a paste) go out, for at most `drainMs`; BYE
+   * follows the last of their frames on the reliable channel, so the remote has all of
+   * them before it learns we left. Nothing new is taken meanwhile and what arrives is
+   * ignored (the app has left). What is still queued at `drainMs` is dropped, its
+   * promises rejected with `drain-timeout`, and counted in the result. A remote that says
+   * BYE itself meanwhile is leaving too and takes no more messages: the queue is given up
+   * then (rejected with `peer-left`, as when any peer leaves; not counted).
+   *
+   * Why the remote closes: the side that closes first makes the other side's WebRTC stack
+   * tear the channel down on its own thread while that side's code may still be sending
+   * on it, and @roamhq/wrtc crashes the process (SIGSEGV in `RTCDataChannel::Send`) when
+   * that race is lost. The remote closes from its own code on BYE (see peer-lifecycle
+   * `onBye`), after which it no longer sends; and we send nothing after BYE. When the
+   * remote is leaving too (its BYE arrives while we wait), one side still closes first:
+   * the one with `closesFirst` (the mesh picks one end of each pair), at once, the other
+   * when that close reaches it or after BOTH_LEAVING_WAIT_MS (at most `timeoutMs`).
+   * `timeoutMs` 0 closes at once after BYE (the queue still drains first). Otherwise,
+   * while the transport still buffers frames at BYE (the drained messages' last bytes on
+   * a slow link), the wait for the remote's close is at least what is left of `drainMs`:
+   * closing first would cut them off.
    * Does not report `onGone` (the mesh already knows).
    */
-  farewell(timeoutMs: number, closesFirst = true): Promise<void> {
-    if (this.#disposed) return Promise.resolve();
+  farewell(timeoutMs: number, closesFirst = true, drainMs = 0): Promise<FarewellResult> {
+    const nothingDropped: FarewellResult = { droppedMessages: 0, droppedBytes: 0 };
+    if (this.#disposed || this.#leaving) return Promise.resolve(nothingDropped);
     const t = this.transport;
-    const sayGoodbye = this.isOpen;
-    if (sayGoodbye) this.#sendControl(encodeBye());
-    this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
-    if (!sayGoodbye || timeoutMs <= 0) {
+    const queue = this.queue;
+    if (!this.isOpen || !queue) {
+      this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
       t.destroy();
-      return Promise.resolve();
+      return Promise.resolve(nothingDropped);
     }
+    // From here send() refuses, incoming frames are ignored (pings answered) and dispose()
+    // leaves the connection to this farewell; the queue still pumps on `drain`.
+    this.#leaving = true;
+    this.isOpen = false;
+    this.#stopHeartbeat();
+    const clock = this.options.clock;
+    const drainUntil = clock.now() + drainMs;
+    const result = { ...nothingDropped };
     return new Promise((done) => {
-      const clock = this.options.clock;
+      let saidBye = false;
+      let timer: TimerHandle | undefined;
+      const setTimer = (fn: () => void, ms: number) => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        timer = clock.setTimeout(fn, ms);
+      };
+      const finish = () => {
+        offClose();
+        offFrame();
+        if (timer !== undefined) clock.clearTimeout(timer);
+        // A close during the drain (the remote failed or closed): the queue goes with it.
+        if (!this.#disposed) this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+        done(result);
+      };
       const closeNow = () => {
         t.destroy();
         finish();
       };
-      const finish = () => {
-        off();
-        clock.clearTimeout(timer);
-        done();
+      const sayBye = (remoteLeaving: boolean) => {
+        if (saidBye) return;
+        saidBye = true;
+        // Measured before BYE adds its own bytes: frames of drained messages still on their way.
+        const buffered = t.bufferedAmount('reliable') > 0;
+        try {
+          t.send('reliable', encodeBye());
+        } catch {
+          // The transport reports its own failure (its close ends this farewell).
+        }
+        this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+        // The remote leaving too: see below (one end closes first). Else wait for its close.
+        if (remoteLeaving) return onRemoteBye();
+        if (timeoutMs <= 0) return closeNow();
+        const wait = buffered ? Math.max(timeoutMs, drainUntil - clock.now()) : timeoutMs;
+        setTimer(closeNow, wait);
       };
-      const offClose = t.on('close', finish);
       // The remote is leaving too (peers often leave together): it has said BYE, so it
       // sends nothing more, and one of us may close at once instead of both waiting out
       // the timeout. Only one: two ends closing at the same moment is again a close from
@@ -194,22 +249,38 @@ export class Connection {
       // The other end gives that close BOTH_LEAVING_WAIT_MS to arrive: a process that
       // exits right after leave() may take its close with it (seen with @roamhq/wrtc).
       // A task later, not inside the engine's message callback.
+      const onRemoteBye = () => setTimer(closeNow, closesFirst ? 0 : Math.min(timeoutMs, BOTH_LEAVING_WAIT_MS));
+      const offClose = t.on('close', finish);
       const offFrame = t.on('frame', ({ data }) => {
         if (decodeFrame(data).kind !== 'bye') return;
-        clock.clearTimeout(timer);
-        timer = clock.setTimeout(closeNow, closesFirst ? 0 : Math.min(timeoutMs, BOTH_LEAVING_WAIT_MS));
+        if (saidBye) return onRemoteBye();
+        // It left: nothing we still hold would reach its app. Given up like any send to a leaver.
+        queue.fail(new MeshpartyError('peer-left', `peer ${this.remoteId} left`, { peer: this.remoteId }));
+        sayBye(true);
       });
-      const off = () => {
-        offClose();
-        offFrame();
+      const dropQueued = () => {
+        result.droppedMessages = queue.queuedMessages;
+        result.droppedBytes = queue.queuedBytes();
+        queue.fail(
+          new MeshpartyError('drain-timeout', `left before this message was sent to ${this.remoteId}: still queued ${drainMs} ms after leave()`, {
+            peer: this.remoteId,
+            drainMs,
+          }),
+        );
+        sayBye(false);
       };
-      let timer = clock.setTimeout(closeNow, timeoutMs);
+      if (queue.idle) return sayBye(false);
+      // 0: dropped at once, the goodbye within this call, as before the drain existed.
+      if (drainMs <= 0) return dropQueued();
+      setTimer(dropQueued, drainMs);
+      queue.whenIdle(() => sayBye(false));
     });
   }
 
   /** Tear down without reporting `onGone` (the mesh already knows). Idempotent. */
   dispose(reason: string, err?: MeshpartyError): void {
-    if (this.#disposed) return;
+    // A farewell under way ends the connection itself (the mesh drops it from the room at once).
+    if (this.#disposed || this.#leaving) return;
     this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: ${reason}`));
     this.transport.destroy(err);
   }
@@ -217,13 +288,17 @@ export class Connection {
   #dispose(err: MeshpartyError): void {
     this.#disposed = true;
     this.isOpen = false;
-    if (this.#heartbeatTimer !== undefined) this.options.clock.clearTimeout(this.#heartbeatTimer);
-    this.#heartbeatTimer = undefined;
+    this.#stopHeartbeat();
     this.queue?.fail(err);
     this.#reassembler.clear();
     this.#early = [];
     for (const off of this.#offs) off();
     this.#offs = [];
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer !== undefined) this.options.clock.clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
   }
 
   #highWaterMark(): number {
@@ -258,7 +333,7 @@ export class Connection {
 
   /** Heartbeats and goodbyes skip the queue: they are single tiny frames and must not wait behind bulk data. */
   #sendControl(frame: Uint8Array): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen && !(this.#leaving && !this.#disposed)) return;
     try {
       this.transport.send('reliable', frame);
     } catch {
@@ -268,6 +343,14 @@ export class Connection {
 
   #onFrame(reliability: Reliability, data: Uint8Array): void {
     if (this.#disposed) return;
+    if (this.#leaving) {
+      // The app has left; farewell watches for the remote's BYE. Pings are still answered
+      // until ours goes: a remote told by the relay that we left probes us, and would cut
+      // the connection while the queue still drains.
+      const f = decodeFrame(data);
+      if (f.kind === 'ping') this.#sendControl(encodeHeartbeat('pong', f.seq, f.sentAt));
+      return;
+    }
     this.lastHeard = this.options.clock.now();
     if (!this.isOpen) {
       if (this.#early.length >= MAX_EARLY_FRAMES || this.#earlyBytes + data.byteLength > MAX_EARLY_BYTES) {

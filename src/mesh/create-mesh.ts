@@ -120,8 +120,19 @@ export function createMesh(options: MeshOptions): Room {
     signals.stop();
     const farewells: Array<Promise<void>> = [];
     for (const r of [...remotes.values()]) {
-      // When both leave together, the end that initiated the connection closes it first.
-      if (r.conn) farewells.push(r.conn.farewell(opts.farewellTimeoutMs, shouldInitiate(ctx.selfId, r.id)));
+      // What is queued to each peer goes out before its goodbye (within farewellDrainMs);
+      // when both leave together, the end that initiated the connection closes it first.
+      const id = r.id;
+      if (r.conn) {
+        const farewell = r.conn.farewell(opts.farewellTimeoutMs, shouldInitiate(ctx.selfId, id), opts.farewellDrainMs);
+        farewells.push(
+          farewell.then(({ droppedMessages, droppedBytes }) => {
+            if (droppedMessages > 0) {
+              log.warn('left with messages still queued: dropped', { peer: id, messages: droppedMessages, bytes: droppedBytes, farewellDrainMs: opts.farewellDrainMs });
+            }
+          }),
+        );
+      }
       lifecycle.drop(r, 'closed', false);
       lifecycle.clearTimers(r);
     }

@@ -64,6 +64,17 @@ export interface MeshOptions {
    */
   farewellTimeoutMs?: number;
   /**
+   * How long `leave()` lets messages still queued to a peer (sent before it, waiting
+   * behind backpressure: a pasted block's Yjs update, a file) go out before the goodbye
+   * (default 5000 ms; 0 drops them at once). The goodbye follows the last of them, so the
+   * peer has them all before it reports `peer-left`; a peer leaving itself meanwhile takes
+   * no more. What is still queued then is dropped: each such send's promise rejects with
+   * `drain-timeout` (a broadcast's with `detail.failed` naming the peers) and one warning
+   * per peer gives the messages and bytes. `leave()` resolves within about
+   * `farewellDrainMs` + `farewellTimeoutMs`. Runs on `clock`, like `farewellTimeoutMs`.
+   */
+  farewellDrainMs?: number;
+  /**
    * Strikes (a malformed frame, or bad input an upper layer reports through
    * `room.strike()`) that cut a peer off when counted within `strikeExpiryMs` (default
    * 10). Counted per peer id for the life of the room, across reconnects.
@@ -102,6 +113,7 @@ export const MESH_DEFAULTS = {
   leftProbeMs: 1000,
   connectTimeoutMs: 15_000,
   farewellTimeoutMs: 1000,
+  farewellDrainMs: 5000,
   maxStrikes: 10,
   strikeExpiryMs: 10 * 60_000,
   banMs: 60_000,
@@ -124,6 +136,7 @@ const NUMERIC_OPTIONS: Record<string, { min: number; integer?: boolean; infinite
   leftProbeMs: { min: 1, infinite: true },
   connectTimeoutMs: { min: 1, infinite: true },
   farewellTimeoutMs: { min: 0 },
+  farewellDrainMs: { min: 0 },
   maxStrikes: { min: 1, integer: true, infinite: true },
   strikeExpiryMs: { min: 1, infinite: true },
   // A floor: at 0 a peer an upper layer keeps cutting off as it comes back (a provider's

@@ -74,6 +74,7 @@ export class SendQueue {
   #byChannel = new Map<number, number>();
   #pumping = false;
   #failed: MeshpartyError | undefined;
+  #onIdle: (() => void) | undefined;
 
   constructor(
     private readonly transport: PeerTransport,
@@ -133,6 +134,29 @@ export class SendQueue {
     return channel === undefined ? this.#queued : (this.#byChannel.get(channel) ?? 0);
   }
 
+  /** Messages not yet wholly handed to the transport. */
+  get queuedMessages(): number {
+    let n = 0;
+    for (const lane of this.#turns) n += lane.jobs.length - lane.head;
+    return n;
+  }
+
+  /** True when every message has been handed to the transport (what follows goes out after them). */
+  get idle(): boolean {
+    return this.#turns.length === 0;
+  }
+
+  /**
+   * Call `fn` (once) as soon as the queue is idle: at once if it is now, else from the
+   * pump that hands over the last frame, so a frame the caller sends then follows every
+   * queued one on the wire. Replaces an earlier `fn`; never called once the queue failed.
+   */
+  whenIdle(fn: () => void): void {
+    if (this.#failed) return;
+    if (this.idle) return fn();
+    this.#onIdle = fn;
+  }
+
   /** Hand frames over, one per channel in turn, until the transport is full or the queue is empty. */
   pump(): void {
     if (this.#pumping || this.#failed) return;
@@ -179,12 +203,18 @@ export class SendQueue {
     } finally {
       this.#pumping = false;
     }
+    const idle = this.#onIdle;
+    if (idle && this.idle && !this.#failed) {
+      this.#onIdle = undefined;
+      idle();
+    }
   }
 
   /** Reject everything queued (the connection is gone); later enqueues reject too. */
   fail(err: MeshpartyError): void {
     if (this.#failed) return;
     this.#failed = err;
+    this.#onIdle = undefined;
     const pending = this.#turns.flatMap((lane) => lane.jobs.slice(lane.head));
     this.#turns = [];
     this.#lanes.clear();

@@ -89,7 +89,8 @@ export interface Channel {
    * `data` may be reused or changed as soon as `send()` returns (a message that has to
    * wait is copied), as with a data channel's own `send()`.
    * Rejects with a MeshpartyError: `unknown-peer` (no open connection), `peer-left` (the
-   * connection closed while the message waited, also on our own leave()),
+   * connection closed while the message waited, or the peer left while our leave()
+   * drained it), `drain-timeout` (still waiting `farewellDrainMs` after our leave()),
    * `message-too-large`, `queue-full` (the peer's queue holds `maxQueuedBytes`; this
    * message was not queued, later ones may be), `bad-argument` (not a Uint8Array),
    * `closed` (the room is closed).
@@ -191,8 +192,9 @@ export interface RoomEvents {
    * `error`, e.g. `wrong-password`, or the relay refusing it for good), which leaves the
    * same way. Emitted first, while every connection is still open, before the goodbyes,
    * `peer-left`s and status `closed`. What a listener sends now goes out
-   * ahead of the goodbye, so an upper layer hands over what it still holds back (a Yjs
-   * provider stops here and sends the edits it was merging).
+   * ahead of the goodbye (behind backpressure too, within `farewellDrainMs`), so an upper
+   * layer hands over what it still holds back (a Yjs provider stops here and sends the
+   * edits it was merging).
    *
    * @example
    * ```ts
@@ -239,11 +241,16 @@ export interface Room {
   /**
    * Leave the relay room and every peer connection. First `leaving` is emitted, while
    * every connection is still open (what a listener sends goes out ahead of the goodbye;
-   * open Yjs providers hand over their queued edits there). Then each peer gets a goodbye
-   * and closes its end (it reports `peer-left` with reason `left`); a connection still
-   * open after `farewellTimeoutMs` is closed from here. Resolves once every connection is
-   * closed, usually within a round trip. Here, each connected peer is reported `peer-left`
-   * (reason `closed`) and status becomes `closed` at once, before it resolves. Idempotent.
+   * open Yjs providers hand over their queued edits there). Then what is still queued to
+   * each peer behind backpressure (sent before leave(), on any channel) is handed over,
+   * for at most `farewellDrainMs` (what is left then is dropped: those sends reject with
+   * `drain-timeout`, and a warning per peer counts them), and the peer gets a goodbye
+   * after it and closes its end (it reports `peer-left` with reason `left`); a connection
+   * still open after `farewellTimeoutMs` is closed from here. Resolves once every
+   * connection is closed, usually a round trip after its last byte. Here, each connected
+   * peer is reported `peer-left` (reason `closed`) and status becomes `closed` at once,
+   * before it resolves, and sends are refused (`closed`). Idempotent: a second call
+   * returns the first's promise.
    *
    * @example
    * ```ts

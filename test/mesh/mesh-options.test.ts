@@ -21,6 +21,7 @@ describe('mesh options', () => {
     ['maxPeers', 0],
     ['maxMessageBytes', Infinity],
     ['farewellTimeoutMs', -5],
+    ['farewellDrainMs', -1],
     ['maxStrikes', '3'],
     ['strikeExpiryMs', 0],
     ['banMs', 999], // a ban of (nearly) nothing: a peer an upper layer cuts off on each return would loop

@@ -59,23 +59,35 @@ describe('send refusals', () => {
     await b.leave();
   });
 
-  it('sends waiting behind backpressure reject with peer-left when we leave()', async () => {
-    const { a, b } = await pair();
-    const results: string[] = [];
-    const sends = Array.from({ length: 8 }, () =>
-      a
-        .channel('bulk')
-        .send('b', new Uint8Array(200_000))
-        .then(
-          () => results.push('ok'),
-          (e) => results.push(e.code),
-        ),
-    );
-    await a.leave();
-    await Promise.all(sends);
-    expect(results.filter((r) => r !== 'ok').length).toBeGreaterThan(0);
-    expect(new Set(results.filter((r) => r !== 'ok'))).toEqual(new Set(['peer-left']));
-    await b.leave();
+  it('sends waiting behind backpressure when we leave() are delivered before the goodbye; still queued at farewellDrainMs, they reject with drain-timeout', async () => {
+    for (const farewellDrainMs of [undefined, 0]) {
+      const { net, a, b } = await pair({ farewellDrainMs });
+      const got: number[] = [];
+      b.channel('bulk').on('message', ({ data }) => got.push(data.byteLength));
+      const results: string[] = [];
+      const sends = Array.from({ length: 8 }, () =>
+        a
+          .channel('bulk')
+          .send('b', new Uint8Array(200_000))
+          .then(
+            () => results.push('ok'),
+            (e) => results.push(e.code),
+          ),
+      );
+      const left = a.leave();
+      await net.advance(2000);
+      await left;
+      await Promise.all(sends);
+      if (farewellDrainMs === undefined) {
+        expect(results).toEqual(Array(8).fill('ok'));
+        expect(got).toEqual(Array(8).fill(200_000));
+      } else {
+        expect(results.filter((r) => r !== 'ok').length).toBeGreaterThan(0);
+        expect(new Set(results.filter((r) => r !== 'ok'))).toEqual(new Set(['drain-timeout']));
+        expect(got.length).toBe(results.filter((r) => r === 'ok').length);
+      }
+      await b.leave();
+    }
   });
 
   it('a highWaterMarkBytes below the transport lowWaterMark still delivers what waits behind it', async () => {
