@@ -5,7 +5,8 @@
  * window is small receives b's camera scaled down while a page with a large window gets
  * it full size from the same sender at the same time; a page that hides b's tile gets no
  * more frames of it (b paused that encoding) while the other page keeps getting them, and
- * gets them again once it shows the tile. Sizes are the decoded frames at the receivers.
+ * gets them again once it shows the tile; a page sent to the background gets none from
+ * anyone. Sizes are the decoded frames at the receivers.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('video demo view sizes', () => {
-  it('a small window gets a peer’s camera scaled down while a large one gets it full size; a hidden tile pauses it for that page only', async () => {
+  it('a small window gets a peer’s camera scaled down while a large one gets it full size; a hidden tile or page pauses it for that page only', async () => {
     const [a, b, c] = await Promise.all([open(), open(), open()]);
     await Promise.all([a.waitForRemoteTiles([{ peerId: b.id, label: 'camera' }, { peerId: c.id, label: 'camera' }]), c.waitForRemoteTiles([{ peerId: a.id, label: 'camera' }, { peerId: b.id, label: 'camera' }])]);
     await a.page.setViewportSize({ width: 360, height: 320 });
@@ -115,6 +116,27 @@ describe('video demo view sizes', () => {
     const paused = await framesReceived(c, b.id);
     await setTileHidden(c, b.id, false);
     await waitFor(async () => (await framesReceived(c, b.id)) > paused + 10, "b's frames at c again", 20_000, 200);
+
+    // a's page goes to the background (visibilitychange, as when its tab is switched away):
+    // b and c both stop sending to a; c still gets b's frames.
+    await a.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    let quiet = { ab: -1, ac: -1, cb: 0 };
+    await waitFor(
+      async () => {
+        const before = { ab: await framesReceived(a, b.id), ac: await framesReceived(a, c.id), cb: await framesReceived(c, b.id) };
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = { ab: await framesReceived(a, b.id), ac: await framesReceived(a, c.id), cb: await framesReceived(c, b.id) };
+        quiet = { ab: after.ab - before.ab, ac: after.ac - before.ac, cb: after.cb - before.cb };
+        return quiet.ab === 0 && quiet.ac === 0;
+      },
+      'b and c pausing their frames to a hidden page',
+      20_000,
+      0,
+    );
+    expect(quiet.cb, JSON.stringify(quiet)).toBeGreaterThan(10);
     for (const p of [a, b, c]) expect(p.pageErrors).toEqual([]);
   }, 120_000);
 });
