@@ -1,5 +1,5 @@
 /**
- * Over real WebRTC (@roamhq/wrtc) in one Node process: a large block typed (pasted) right
+ * Over real WebRTC (@roamhq/wrtc, and node-datachannel) in one Node process: a large block typed (pasted) right
  * before room.leave() reaches the peer that stays. Its Yjs update is far over the data
  * channel's high-water mark, so most of it still waits in the mesh's send queue when
  * leave() says goodbye; leave() hands it over first, and the goodbye follows it.
@@ -12,10 +12,10 @@ import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
 import { createSimplePeerTransports } from '../../src/transport/simple-peer.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 import { waitFor } from '../support/net.js';
-import { nodeWebRtc } from '../support/node-webrtc.js';
+import { NODE_WEBRTC_ENGINES, nodeWebRtc } from '../support/node-webrtc.js';
 
-it('a large paste right before leave() reaches the peer before it reports the leaver gone', async () => {
-  const wrtc = await nodeWebRtc('wrtc');
+it.each(NODE_WEBRTC_ENGINES)('a large paste right before leave() reaches the peer before it reports the leaver gone (%s)', async (engine) => {
+  const wrtc = await nodeWebRtc(engine);
   const relay = new MemoryRelay();
   const warnings: string[] = [];
   const peers = ['a', 'b'].map((id) => {
