@@ -202,12 +202,9 @@ export class SessionCore<S, I> {
       fn();
     } catch (err) {
       this.badMessage(from, err instanceof MeshpartyError ? err.message : String((err as Error)?.stack ?? err));
-      // Bytes that do not decode count with the peer's bad input on every layer (Room.strike).
-      // Not a message out of turn (races between honest peers make those), nor a hello of
-      // another wire version (a peer to ignore, not to cut off from the whole room).
-      if (err instanceof MeshpartyError && err.code === 'bad-message' && err.detail?.wireVersion === undefined) {
-        this.room.strike?.(from, `lockstep: ${err.message}`);
-      }
+      // A control message that does not decode counts with the peer's bad input on every
+      // layer (Room.strike): see decodeWire for what does not.
+      if (err instanceof MeshpartyError && err.detail?.wireFault === true) this.room.strike?.(from, `lockstep: ${err.message}`);
     }
   }
 
@@ -253,5 +250,26 @@ export class SessionCore<S, I> {
   sendCtl(to: PeerId, m: Control): void {
     if (!this.room.peers.has(to)) return;
     this.ctl.send(to, encodeControl(m)).catch((err: unknown) => this.log(`control to ${to} failed: ${(err as Error).message}`));
+  }
+}
+
+/**
+ * Decode bytes whose grammar the lockstep wire version alone fixes (a control message),
+ * marking a failure as the sender's fault (`detail.wireFault`): a strike of the room
+ * (guard). Not a hello of another wire version (a peer to ignore, not to cut off from the
+ * whole room), and nothing in the game's own encoding (input packets, whose inputs are
+ * `game.input`'s bytes; a snapshot's state): a peer running another build of the game,
+ * e.g. a tab still on the page before a deploy, sends those undecodable 60 times a second
+ * while honest. The session still counts them and ignores such a peer after 100
+ * (`member-ignored`); its chat, documents and media go on.
+ */
+export function decodeWire<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof MeshpartyError && err.code === 'bad-message' && err.detail?.wireVersion === undefined) {
+      throw new MeshpartyError('bad-message', err.message, { ...err.detail, wireFault: true });
+    }
+    throw err;
   }
 }

@@ -33,7 +33,7 @@ import { JoinProposals } from './join-proposals.js';
 import { Recorder, type Recording } from './replay.js';
 import type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';
 import { checkSessionOptions } from './session-options-check.js';
-import { SessionCore } from './session-core.js';
+import { SessionCore, decodeWire } from './session-core.js';
 import { LobbyWait } from './lobby-wait.js';
 import { SilentMembers } from './silent-members.js';
 import { Simulation } from './simulation.js';
@@ -279,7 +279,7 @@ class Session<S, I> implements LockstepSession<S, I> {
   }
 
   #onControl(from: PeerId, data: Uint8Array, relayed = false): void {
-    const m = decodeControl(data);
+    const m = decodeWire(() => decodeControl(data));
     if (m.kind === Kind.hello) {
       if (!m.started) this.#c.departures.backInLobby(from, m.after);
       this.#c.hellos.set(from, { role: m.role, started: m.started, connected: m.connected, after: m.after, relayed });
