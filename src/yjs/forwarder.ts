@@ -7,7 +7,7 @@
 import { encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
 import type { Channel, PeerId } from '../mesh/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { decodeLinks, encodeLinks, ForwardingTable } from './forwarding.js';
+import { decodeLinks, encodeLinks, ForwardingTable, LINKS_CLOSED } from './forwarding.js';
 import type { PeerOutbox } from './outbox.js';
 import { encodeAwareness } from './protocol.js';
 
@@ -94,11 +94,22 @@ export class Forwarder {
     this.changed();
   }
 
+  /**
+   * Our provider is stopping while the room may stay open: tell the peers, so that they
+   * stop listing us. Otherwise, for as long as we stay in the room, a pair of which we were
+   * the lowest common neighbour would be left to us, and nobody would pass on its edits.
+   */
+  close(): void {
+    for (const to of this.host.peers.keys()) this.channel.send(to, LINKS_CLOSED).catch(() => {}); // (a closed room: nobody to tell)
+  }
+
   #received(from: PeerId, data: Uint8Array): void {
     if (this.host.stopped() || !this.host.peers.has(from)) return; // (a blocked peer has no session)
     const links = decodeLinks(data, from);
     if (typeof links === 'string') return this.host.strike(from, links);
-    this.#table.setLinks(from, links);
+    // Stopped (null): no longer a forwarder, and no longer listed, until its next links.
+    if (links === null) this.#table.forget(from);
+    else this.#table.setLinks(from, links);
     this.changed();
   }
 

@@ -17,8 +17,14 @@
  * one at a time, and every pair would look unconnected for a moment; the sync that starts
  * a duty brings what was missed meanwhile.
  *
+ * A provider that is destroyed while its room stays open (its peer switched documents)
+ * sends {@link LINKS_CLOSED}: its peers forget its links and stop listing it, or a pair it
+ * was the lowest common neighbour of would be left to a peer that no longer forwards.
+ *
  * ```
- * links = count:varUint (peerId:varString){count}     ; count <= 1024, ids 1..128 chars
+ * linksMessage = links | closed
+ * links  = count:varUint (peerId:varString){count}     ; count <= 1024, ids 1..128 chars
+ * closed = (no bytes)                                  ; the sender's provider stopped
  * ```
  */
 import * as encoding from 'lib0/encoding';
@@ -31,6 +37,9 @@ export const FORWARD_AFTER_MS = 3000;
 export const MAX_LINKS = 1024;
 /** Longest peer id a links message may list (the relay's ids are at most 64 characters). */
 export const MAX_LINK_ID_LENGTH = 128;
+
+/** The links message of a provider that stopped (no bytes: a links list has at least its count). */
+export const LINKS_CLOSED: Uint8Array = new Uint8Array(0);
 
 /** The channel that carries the links of one document's providers. */
 export function linksChannelName(docName: string): string {
@@ -46,8 +55,12 @@ export function encodeLinks(peers: Iterable<PeerId>): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-/** Decode a links message sent by `sender`; the reason when it is malformed. Never throws. */
-export function decodeLinks(bytes: Uint8Array, sender: PeerId): Set<PeerId> | string {
+/**
+ * Decode a links message sent by `sender`: its links, `null` when its provider stopped
+ * ({@link LINKS_CLOSED}), or the reason when it is malformed. Never throws.
+ */
+export function decodeLinks(bytes: Uint8Array, sender: PeerId): Set<PeerId> | null | string {
+  if (bytes.length === 0) return null;
   try {
     const d = decoding.createDecoder(bytes);
     const count = decoding.readVarUint(d);
@@ -93,7 +106,7 @@ export class ForwardingTable {
     return this.#links.has(peer);
   }
 
-  /** `peer` is gone: what it said no longer holds. */
+  /** `peer` is gone, or its provider stopped: what it said no longer holds. */
   forget(peer: PeerId): void {
     this.#links.delete(peer);
   }

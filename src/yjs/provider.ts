@@ -379,6 +379,7 @@ export class MeshpartyProvider {
     // is gone at its current clock, which removes it at a peer that has it.
     if (this.#ownsAwareness && this.awareness.getLocalState() !== null) this.#presenceChange(() => removeAwarenessStates(this.awareness, [self], this));
     const goodbye = this.awareness.meta.has(self) ? encodeAwareness(encodeAwarenessUpdate(this.awareness, [self], new Map())) : undefined;
+    this.#forwarder.close(); // we forward no more: the peers stop counting on us
     const peers = [...this.#peers];
     this.#peers.clear();
     for (const [, peer] of peers) {

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/mesh/logger.js';
 import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createYjsProvider, type MeshpartyProvider } from '../../src/yjs/provider.js';
-import { decodeLinks, encodeLinks, linksChannelName, MAX_LINKS } from '../../src/yjs/forwarding.js';
+import { decodeLinks, encodeLinks, linksChannelName, LINKS_CLOSED, MAX_LINKS } from '../../src/yjs/forwarding.js';
 
 interface Member {
   room: Room;
@@ -24,7 +24,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function setup(blocked: Array<[string, string]> = []): { net: MemoryNetwork; join: (id: string) => Member; text: (m: Member) => string } {
+function setup(blocked: Array<[string, string]> = []): { net: MemoryNetwork; clock: ManualClock; join: (id: string) => Member; text: (m: Member) => string } {
   const clock = new ManualClock();
   const net = createMemoryNetwork({ seed: 3, clock, latencyMs: 20, mesh: { logger: silentLogger() } });
   for (const [a, b] of blocked) net.block(a, b);
@@ -38,7 +38,7 @@ function setup(blocked: Array<[string, string]> = []): { net: MemoryNetwork; joi
     });
     return { room, doc, provider };
   };
-  return { net, join, text: (m) => m.doc.getText('t').toString() };
+  return { net, clock, join, text: (m) => m.doc.getText('t').toString() };
 }
 
 const forwarded = (...ms: Member[]) => ms.reduce((n, m) => n + m.provider.stats.forwarded, 0);
@@ -115,6 +115,33 @@ describe('forwarding through a common neighbour', () => {
     await net.advance(500);
     expect(text(a)).toBe('>one two');
     expect(d.provider.stats.forwarded - before).toBe(2); // one edit each way
+  });
+
+  it('a forwarder whose provider is destroyed while it stays in the room is replaced', async () => {
+    // c switches documents: it stays connected to a, b and d but no longer runs "d". Its
+    // links must stop counting, or d leaves a-b to c for as long as c stays.
+    const { net, clock, join, text } = setup([['a', 'b']]);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(join) as [Member, Member, Member, Member];
+    await net.advance(5000);
+    const dropped: string[] = [];
+    for (const m of [a, b, d]) m.provider.on('dropped', ({ reason }) => dropped.push(reason));
+    c.provider.destroy();
+    await net.advance(3500); // d has seen a and b unconnected, without c, for 3 s
+    expect(c.room.peers.size).toBe(3);
+    a.doc.getText('t').insert(0, 'after c closed');
+    await net.advance(500);
+    expect(text(b)).toBe('after c closed');
+    expect(d.provider.stats.forwarded).toBeGreaterThan(0);
+    expect(dropped).toEqual([]); // the closing message is no bad message
+    // c opens the document again: it is the forwarder again, and d stops.
+    const again = createYjsProvider(c.room, c.doc, { name: 'd', clock, log: () => {} });
+    cleanup.push(async () => again.destroy());
+    await net.advance(3500);
+    const before = [d.provider.stats.forwarded, again.stats.forwarded];
+    b.doc.getText('t').insert(0, '>');
+    await net.advance(500);
+    expect(text(a)).toBe('>after c closed');
+    expect([d.provider.stats.forwarded, again.stats.forwarded]).toEqual([before[0], before[1]! + 1]);
   });
 
   it('five peers with two broken links converge while the links stay broken', async () => {
@@ -210,5 +237,6 @@ describe('forwarding through a common neighbour', () => {
     expect(decodeLinks(encodeLinks([]), 'me')).toEqual(new Set());
     expect(decodeLinks(new Uint8Array([...encodeLinks(['a']), 0]), 'me')).toBe('trailing bytes after links');
     expect(decodeLinks(encodeLinks(['']), 'me')).toBe('links list a peer id of 0 characters');
+    expect(decodeLinks(LINKS_CLOSED, 'me')).toBeNull(); // the sender's provider stopped
   });
 });
