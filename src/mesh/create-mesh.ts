@@ -100,21 +100,21 @@ export function createMesh(options: MeshOptions): Room {
     setStatus(s);
   };
 
-  /** The first leave()'s promise: a second call waits for the same farewells. */
+  /**
+   * The first leave()'s promise, set before any listener runs: a call from a `leaving`,
+   * `peer-left` or `status` listener of that leave() (an app that leaves when its last
+   * peer goes, then exits) gets it, pending until the queues have drained and every
+   * connection is closed, and does not cut the leave short.
+   */
   let left: Promise<void> | undefined;
-  let leaving = false;
   const leave = (): Promise<void> => {
     if (left) return left;
-    if (ctx.closed) return Promise.resolve();
-    if (!leaving) {
-      // Upper layers first, while the connections are open: what they send now (a
-      // provider's merged edits) is written ahead of the goodbye. A listener that calls
-      // leave() itself gets the rest done at once; its result is ours.
-      leaving = true;
-      events.emit('leaving', {});
-      if (left) return left;
-      if (ctx.closed) return Promise.resolve();
-    }
+    let farewellsDone!: () => void;
+    left = new Promise<void>((resolve) => (farewellsDone = resolve));
+    // Upper layers first, while the connections are open: what they send now (a
+    // provider's merged edits) is written ahead of the goodbye, by every listener, even
+    // after one of them called leave() itself.
+    events.emit('leaving', {});
     ctx.closed = true;
     liveness?.stop();
     signals.stop();
@@ -141,7 +141,7 @@ export function createMesh(options: MeshOptions): Room {
     signaling.close();
     status = 'closed';
     events.emit('status', 'closed');
-    left = Promise.all(farewells).then(() => {});
+    void Promise.all(farewells).then(farewellsDone);
     return left;
   };
 

@@ -249,8 +249,9 @@ export interface Room {
    * still open after `farewellTimeoutMs` is closed from here. Resolves once every
    * connection is closed, usually a round trip after its last byte. Here, each connected
    * peer is reported `peer-left` (reason `closed`) and status becomes `closed` at once,
-   * before it resolves, and sends are refused (`closed`). Idempotent: a second call
-   * returns the first's promise.
+   * before it resolves, and sends are refused (`closed`). Idempotent: a second call,
+   * also one from a `leaving`, `peer-left` or `status` listener of the first, returns the
+   * first's promise (and every `leaving` listener still runs while the connections are open).
    *
    * @example
    * ```ts

@@ -165,6 +165,48 @@ describe('leave() delivers what was queued before its goodbye', () => {
     await b.leave();
   });
 
+  it('leave() called again from a peer-left or status listener of the first call gets its promise, not one resolved before the drain', async () => {
+    const { clock, a, b, heard } = await connected({ farewellTimeoutMs: 1000 });
+    void a.channel('doc').send('b', pattern(BIG, 9)).catch(() => {});
+    // An app that leaves when its last peer goes, or on status closed, and then exits the process.
+    const inner: Array<Promise<void>> = [];
+    a.on('peer-left', () => inner.push(a.leave()));
+    a.on('status', (s) => s === 'closed' && inner.push(a.leave()));
+    const first = a.leave();
+    expect(inner).toHaveLength(2);
+    for (const p of inner) expect(p).toBe(first);
+    let innerDone = 0;
+    for (const p of inner) void p.then(() => innerDone++);
+    await settle();
+    expect(innerDone).toBe(0); // the queue to b still drains
+    await until(clock, () => innerDone === 2, 4000);
+    expect(heard).toEqual([`doc ${BIG}`, 'peer-left a left']); // b had it all before they resolved
+    await b.leave();
+  });
+
+  it("leave() called from a 'leaving' listener gets the first call's promise, and the listeners after it still send ahead of the goodbye", async () => {
+    const { clock, a, b, heard } = await connected({ farewellTimeoutMs: 1000 });
+    let inner: Promise<void> | undefined;
+    let statusThen = '';
+    a.on('leaving', () => {
+      inner = a.leave(); // registered first, as an app's listener often is
+      statusThen = a.status;
+    });
+    // A later listener (a Yjs provider handing over its merged edits) still has open connections.
+    const outcomes: string[] = [];
+    a.on('leaving', () => void a.channel('chat').send('b', pattern(100, 10)).then(() => outcomes.push('sent'), (e) => outcomes.push(e.code)));
+    const first = a.leave();
+    expect(inner).toBe(first);
+    expect(statusThen).toBe('connected');
+    let done = false;
+    void first.then(() => (done = true));
+    await until(clock, () => done, 4000);
+    expect(done).toBe(true);
+    expect(outcomes).toEqual(['sent']);
+    expect(heard).toEqual(['chat 100', 'peer-left a left']);
+    await b.leave();
+  });
+
   it('a peer that leaves meanwhile takes no more: the queue to it is given up on its goodbye, and leave() resolves at once', async () => {
     const { clock, a, b, heard, warnings } = await connected({ farewellTimeoutMs: 1000 });
     let outcome = '';
