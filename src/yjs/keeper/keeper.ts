@@ -94,7 +94,10 @@ export interface Keeper {
    */
   flush(): void;
   /**
-   * Stop: flush and close logs, destroy providers, leave rooms. Idempotent. Everything is
+   * Stop: flush and close logs, destroy providers, leave rooms (each drains what is still
+   * queued to its peers, up to its `farewellDrainMs`), then release the directory's lock.
+   * Idempotent: a later call returns the first's promise, which settles only once all
+   * that is done, so a caller may exit when its own call settles. Everything is
    * stopped even when a log's final write fails (a full disk); then it rejects with
    * `log-write-failed` (`detail.paths`, `detail.lost`: how many updates were not stored),
    * so a supervisor hears of it (`meshparty keeper` exits 1).
@@ -156,6 +159,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const offs: Array<() => void> = [];
   const retries = new KeepRetries(options.clock ?? realClock());
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   const keepDoc = (roomName: string, room: Room, name: string): void => {
     const docs = kept.get(roomName)!;
@@ -298,25 +302,33 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
     throw err;
   }
 
+  /** Stop everything (see Keeper.close); run once, its promise shared by every close(). */
+  const stop = async (): Promise<void> => {
+    closed = true;
+    retries.clear();
+    offs.forEach((off) => off());
+    const failed = closeDocs();
+    await Promise.allSettled(rooms.map((r) => r.leave()));
+    release();
+    // Everything is stopped either way; the caller must still hear that edits were lost.
+    if (failed.length > 0) {
+      const lost = failed.reduce((sum, f) => sum + f.lost, 0);
+      throw new MeshpartyError('log-write-failed', `${lost} updates could not be written before closing (${failed.map((f) => f.path).join(', ')})`, {
+        paths: failed.map((f) => f.path),
+        lost,
+      });
+    }
+  };
+
   return {
     docs: (room) => new Map([...(kept.get(room) ?? new Map<string, KeptDoc>())].map(([n, k]) => [n, k.doc])),
     flush: () => flushAll(all().map((k) => k.log)),
-    async close() {
-      if (closed) return;
-      closed = true;
-      retries.clear();
-      offs.forEach((off) => off());
-      const failed = closeDocs();
-      await Promise.allSettled(rooms.map((r) => r.leave()));
-      release();
-      // Everything is stopped either way; the caller must still hear that edits were lost.
-      if (failed.length > 0) {
-        const lost = failed.reduce((sum, f) => sum + f.lost, 0);
-        throw new MeshpartyError('log-write-failed', `${lost} updates could not be written before closing (${failed.map((f) => f.path).join(', ')})`, {
-          paths: failed.map((f) => f.path),
-          lost,
-        });
-      }
+    close() {
+      // One stop for every caller: a second close() (a signal handler beside the app's own
+      // shutdown) settles with the first, once the rooms are left (their queues drained,
+      // up to farewellDrainMs) and the lock released, not at once for an exit to cut short.
+      closing ??= stop();
+      return closing;
     },
   };
 }
