@@ -57,10 +57,13 @@ export interface MeshOptions {
    * thread while the other side may still be sending on it, a race that crashes
    * @roamhq/wrtc; a peer closes on a goodbye from its own code, where no send races it.
    * When both ends leave together, the end that initiated the connection closes it and
-   * the other waits at most 200 ms of this for that close (PROTOCOL.md, "Frames").
-   * `leave()` resolves once every connection is closed. The wait runs on `clock` (with a
-   * ManualClock, advance it or pass 0). The in-memory network, which has no such race,
-   * defaults to 0.
+   * the other waits at most 200 ms of this for that close (PROTOCOL.md, "Frames"). While
+   * the transport still buffers frames at the goodbye (what `leave()` drained, or sent
+   * just before), the wait lasts at least until `farewellDrainMs` after `leave()`, so a
+   * slow link's last bytes are not cut off. `leave()` resolves once every connection is closed. The wait runs on `clock`
+   * (with a ManualClock, advance it, or pass 0; messages still queued behind backpressure
+   * over a link with latency drain on `clock` too, unless `farewellDrainMs` is 0). The
+   * in-memory network, which has no such race, defaults to 0.
    */
   farewellTimeoutMs?: number;
   /**
