@@ -37,7 +37,10 @@ it.each(NODE_WEBRTC_ENGINES)('a large paste right before leave() reaches the pee
     await waitFor(() => atPeerLeft >= 0, 'b saw a leave', 20_000);
     expect(atPeerLeft).toBe(paste.length);
     expect(b.doc.getText('t').toString() === paste).toBe(true);
-    expect(warnings).toEqual([]);
+    // Nothing was dropped at the drain's end. (Not "no warning at all": on a loaded machine
+    // node-datachannel has logged a connection error for the pair as it closed, after
+    // every byte had arrived; that close is not what this tests.)
+    expect(warnings.filter((w) => w.includes('queued'))).toEqual([]);
   } finally {
     for (const p of peers) p.provider.destroy();
     await Promise.all(peers.map((p) => p.room.leave()));
