@@ -53,7 +53,8 @@ export class SenderEncoding {
   }
 
   #schedule(): void {
-    if (this.#busy || this.#timer !== undefined || sameEncoding(this.#want, this.#applied)) return;
+    // Also reached when a change in flight at close() settles: nothing more is applied then.
+    if (this.#closed || this.#busy || this.#timer !== undefined || sameEncoding(this.#want, this.#applied)) return;
     const wait = this.#lastAt + this.intervalMs - this.now();
     if (wait > 0) {
       this.#timer = setTimeout(() => {

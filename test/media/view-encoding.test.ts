@@ -79,6 +79,24 @@ describe('SenderEncoding', () => {
   });
 });
 
+describe('SenderEncoding closed', () => {
+  it('closed while a change is in flight, it leaves no timer behind (a Node process exits)', async () => {
+    let finish = () => {};
+    const sender = {
+      getParameters: () => ({ transactionId: 't', encodings: [{}] }) as unknown as RTCRtpSendParameters,
+      setParameters: () => new Promise<void>((resolve) => (finish = resolve)),
+    };
+    const tuner = new SenderEncoding(sender, fullEncoding(undefined), () => {}, 250, () => Date.now());
+    tuner.set({ active: false, scaleResolutionDownBy: 1, maxBitrate: undefined });
+    // Wanted while the first is in flight: due once it settles.
+    tuner.set({ active: true, scaleResolutionDownBy: 2, maxBitrate: undefined });
+    tuner.close();
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe('ViewHints', () => {
   it('sends a peer its sizes only once its streams said views, at most every 250 ms, the last always', async () => {
     const sent: string[] = [];
