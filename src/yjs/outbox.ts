@@ -88,6 +88,8 @@ export class PeerOutbox {
   #draining = false;
   #drainUntil = 0;
   #timer: TimerHandle | undefined;
+  /** `#timer` only polls for another sender's bytes on the channel (no refusal's backoff). */
+  #polling = false;
   /** Refusals in a row that were kept for a retry (0 after any send goes through). */
   #refusals = 0;
   /** Updates merged into one message at most, after a merged one was too large (until the backlog is sent). */
@@ -180,6 +182,10 @@ export class PeerOutbox {
     this.#goodbye = goodbye && (() => goodbye);
     this.#awareness = this.#goodbye;
     if (this.#inFlight === 0 && this.#nothingWaiting()) return this.close(); // and its retry timer
+    // Waiting for another sender's bytes (this document's provider destroyed before, still
+    // draining) must not hold ours back now: room.leave() closes the room right after its
+    // `leaving`, and the sink keeps order behind those bytes anyway.
+    if (this.#polling) this.#stopTimer();
     this.#pump();
   }
 
@@ -192,8 +198,13 @@ export class PeerOutbox {
     this.#forwards = [];
     this.#encodedFirst = undefined;
     this.#awareness = undefined;
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#polling = false;
   }
 
   #pump(): void {
@@ -201,7 +212,7 @@ export class PeerOutbox {
     if (this.#closed || this.#inFlight > 0 || this.#timer !== undefined) return;
     if (this.#nothingWaiting()) return;
     // Someone else's send on this channel is still draining; merge meanwhile.
-    if (this.sink.queuedBytes() > 0) return this.#wait(DRAIN_POLL_MS);
+    if (this.sink.queuedBytes() > 0) return this.#wait(DRAIN_POLL_MS, true);
     const next = this.#next();
     if (next) this.#send(next); // (none when only presence was left, with nothing to say)
   }
@@ -287,10 +298,12 @@ export class PeerOutbox {
     return this.#control.length === 0 && this.#updates.length === 0 && this.#forwards.length === 0 && !this.#awareness;
   }
 
-  #wait(ms: number): void {
+  #wait(ms: number, poll = false): void {
     if (this.#timer !== undefined) return; // (draining: one timer for all refused meanwhile)
+    this.#polling = poll;
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;
+      this.#polling = false;
       this.#pump();
     }, ms);
   }
