@@ -7,7 +7,7 @@
 import { encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
 import type { Channel, PeerId } from '../mesh/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { decodeLinks, encodeLinks, ForwardingTable, LINKS_CLOSED } from './forwarding.js';
+import { decodeLinks, encodeLinks, ForwardingTable, LINKS_CLOSED, RESERVE_CHECK_MS } from './forwarding.js';
 import type { PeerOutbox } from './outbox.js';
 import { encodeAwareness } from './protocol.js';
 
@@ -36,6 +36,12 @@ export class Forwarder {
   #sent: string | undefined;
   /** When to reckon again: a pair that looks apart becomes a duty in time. */
   #timer: TimerHandle | undefined;
+  /** The ends of pairs another peer forwards, and our rank among their common neighbours. */
+  #reserves: Array<{ to: PeerId; rank: number }> = [];
+  /** The next reserve check, while we are a reserve of some pair. */
+  #checkTimer: TimerHandle | undefined;
+  /** Reserve checks so far: one of rank r syncs its ends on every r-th. */
+  #checks = 0;
 
   constructor(
     private readonly channel: Channel,
@@ -48,7 +54,8 @@ export class Forwarder {
     return () => {
       off();
       if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
+      if (this.#checkTimer !== undefined) this.host.clock.clearTimeout(this.#checkTimer);
+      this.#timer = this.#checkTimer = undefined;
     };
   }
 
@@ -121,9 +128,13 @@ export class Forwarder {
       for (const id of ids) this.sendLinks(id);
     }
     const now = this.host.clock.now();
-    const { fresh, wakeAt } = this.#table.recompute(this.host.selfId, new Set(ids), now);
+    const { fresh, reserves, wakeAt } = this.#table.recompute(this.host.selfId, new Set(ids), now);
     if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
     this.#timer = wakeAt === undefined ? undefined : this.host.clock.setTimeout(() => ((this.#timer = undefined), this.changed()), wakeAt - now);
+    this.#reserves = reserves;
+    if (reserves.length === 0 && this.#checkTimer !== undefined) this.host.clock.clearTimeout(this.#checkTimer);
+    if (reserves.length === 0) this.#checkTimer = undefined;
+    else this.#checkTimer ??= this.host.clock.setTimeout(() => this.#check(), RESERVE_CHECK_MS);
     // New duties: what we would have passed on may be missing at the target (the previous
     // forwarder left, or nobody forwarded): sync it again, and show it the presence we
     // now pass on.
@@ -132,6 +143,22 @@ export class Forwarder {
       const presence = this.#presenceOf(from, true);
       if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence, true), `presence:${from}`);
     }
+  }
+
+  /**
+   * We are a reserve of pairs another peer forwards (forwarding.ts: recompute): sync their
+   * ends again, so what a forwarder that drops messages kept from one end reaches the
+   * other (through the recheck answered with what the end lacks; the way back on the next
+   * check, once we have what the other end sent). While the forwarder does its work, this
+   * is state vectors and empty answers.
+   */
+  #check(): void {
+    this.#checkTimer = undefined;
+    if (this.host.stopped() || this.#reserves.length === 0) return;
+    const checks = ++this.#checks;
+    const due = new Set(this.#reserves.filter(({ rank }) => checks % rank === 0).map(({ to }) => to));
+    if (due.size > 0) this.host.resync([...due]);
+    this.#checkTimer = this.host.clock.setTimeout(() => this.#check(), RESERVE_CHECK_MS);
   }
 
   /**

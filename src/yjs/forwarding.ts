@@ -16,6 +16,8 @@
  * {@link FORWARD_AFTER_MS}: while a room forms, its members learn of each other's links
  * one at a time, and every pair would look unconnected for a moment; the sync that starts
  * a duty brings what was missed meanwhile.
+ * The pair's other common neighbours are its reserves: they sync its ends again now and
+ * then, so a forwarder that drops what it should pass on cannot keep the pair apart.
  *
  * A provider that is destroyed while its room stays open (its peer switched documents)
  * sends {@link LINKS_CLOSED}: its peers forget its links and stop listing it, or a pair it
@@ -33,6 +35,12 @@ import type { PeerId } from '../mesh/types.js';
 
 /** How long a pair must look unconnected before we forward between them. */
 export const FORWARD_AFTER_MS = 3000;
+/**
+ * How often a common neighbour of a pair that is not its forwarder syncs the pair's ends
+ * again, times its rank (1 for the next lowest id, 2 for the one after...): see
+ * {@link ForwardingTable.recompute}.
+ */
+export const RESERVE_CHECK_MS = 30_000;
 /** Peers one links message may list (a relay allows 64 per room by default). */
 export const MAX_LINKS = 1024;
 /** Longest peer id a links message may list (the relay's ids are at most 64 characters). */
@@ -91,7 +99,7 @@ export class ForwardingTable {
   /** Each neighbour's links, as it last told us (absent: it never did, e.g. an older peer). */
   #links = new Map<PeerId, ReadonlySet<PeerId>>();
   #duties = new Map<PeerId, PeerId[]>();
-  /** Pairs we would forward, and since when they have looked so. */
+  /** Pairs we are a common neighbour of (forwarder or reserve), and since when they have looked apart. */
   #since = new Map<string, number>();
 
   constructor(private readonly afterMs = FORWARD_AFTER_MS) {}
@@ -121,22 +129,42 @@ export class ForwardingTable {
    * not have before (their target may lack what we would have forwarded to it so far,
    * since it was someone else's duty or nobody's: the caller syncs it again), and when to
    * look again for pairs that are not duties yet only for want of time (`wakeAt`).
+   *
+   * Also the pairs' ends we are a *reserve* for: pairs apart that long whose forwarder is
+   * a lower peer, with our `rank` among their common neighbours (1: next after the
+   * forwarder). The one forwarder of a pair may drop what it should pass on (a bug, or a
+   * member that lies; with ids the relay hands out, anyone can rejoin until it gets a low
+   * one), and nothing else would ever bring the pair's edits across while everyone stays:
+   * a reserve syncs the ends again every rank x {@link RESERVE_CHECK_MS}, which costs
+   * state vectors and empty answers while the forwarder does its work, and repairs the
+   * pair when it does not. A pair whose forwarder leaves is taken on at once, having long
+   * looked apart.
    */
-  recompute(self: PeerId, neighbours: ReadonlySet<PeerId>, now: number): { fresh: Array<{ from: PeerId; to: PeerId }>; wakeAt?: number } {
+  recompute(
+    self: PeerId,
+    neighbours: ReadonlySet<PeerId>,
+    now: number,
+  ): { fresh: Array<{ from: PeerId; to: PeerId }>; reserves: Array<{ to: PeerId; rank: number }>; wakeAt?: number } {
     const duties = new Map<PeerId, PeerId[]>();
     const since = new Map<string, number>();
     const fresh: Array<{ from: PeerId; to: PeerId }> = [];
+    const reserves: Array<{ to: PeerId; rank: number }> = [];
     let wakeAt: number | undefined;
     for (const to of neighbours) {
       const toLinks = this.#links.get(to);
       if (!toLinks) continue; // unknown: it may be connected to everyone
       for (const from of neighbours) {
-        if (from === to || toLinks.has(from) || !this.#isForwarder(self, neighbours, from, to)) continue;
+        if (from === to || toLinks.has(from)) continue;
         const key = dutyKey(from, to);
         const first = this.#since.get(key) ?? now;
         since.set(key, first);
         if (now - first < this.afterMs) {
           wakeAt = Math.min(wakeAt ?? Infinity, first + this.afterMs);
+          continue;
+        }
+        const rank = this.#rank(self, neighbours, from, to);
+        if (rank > 0) {
+          reserves.push({ to, rank });
           continue;
         }
         let list = duties.get(from);
@@ -147,25 +175,29 @@ export class ForwardingTable {
     }
     this.#duties = duties;
     this.#since = since;
-    return { fresh, wakeAt };
+    return { fresh, reserves, wakeAt };
   }
 
   /**
-   * We forward `from` to `to` unless a peer with a lower id is connected to both: one both
-   * list (a peer we are not connected to ourselves, too). Only when `from` lists nobody
-   * (an older peer) do we take a neighbour's word that it is connected to both: otherwise
-   * one peer's links claiming a pair could stop its forwarding; the ends speak for
-   * themselves.
+   * How many lower peers are connected to both `from` and `to` (0: we forward `from` to
+   * `to`): those both list (peers we are not connected to ourselves, too). Only when
+   * `from` lists nobody (an older peer) do we take a neighbour's word that it is connected
+   * to both: otherwise one peer's links claiming a pair could stop its forwarding; the
+   * ends speak for themselves.
    */
-  #isForwarder(self: PeerId, neighbours: ReadonlySet<PeerId>, from: PeerId, to: PeerId): boolean {
+  #rank(self: PeerId, neighbours: ReadonlySet<PeerId>, from: PeerId, to: PeerId): number {
     const toLinks = this.#links.get(to);
     const fromLinks = this.#links.get(from);
-    if (fromLinks) return ![...fromLinks].some((other) => other < self && other !== to && toLinks?.has(other));
+    let lower = 0;
+    if (fromLinks) {
+      for (const other of fromLinks) if (other < self && other !== to && toLinks?.has(other)) lower++;
+      return lower;
+    }
     for (const other of neighbours) {
       if (other >= self || other === from || other === to) continue;
       const links = this.#links.get(other);
-      if (links?.has(from) && links.has(to)) return false;
+      if (links?.has(from) && links.has(to)) lower++;
     }
-    return true;
+    return lower;
   }
 }
