@@ -144,8 +144,11 @@ export interface MediaShare {
   /**
    * Mute or unmute a published stream's audio or video tracks (`track.enabled`: no
    * renegotiation) and tell the peers, who get `stream-updated` with `muted`. Kinds left
-   * out stay as they are. Throws `bad-argument` for a stream that is not published here.
-   * Setting `track.enabled` by hand mutes too, but peers are not told.
+   * out stay as they are. Muted video sends black frames for a second, then its
+   * encodings pause (`active: false`: nothing more to encode or send; the peers keep the
+   * black picture) until it is unmuted. Throws `bad-argument` for a stream that is not
+   * published here. Setting `track.enabled` by hand mutes too, but peers are not told
+   * and the black frames go on.
    */
   setMuted(stream: MediaStream, muted: Partial<MutedKinds>): void;
   /**
@@ -230,6 +233,14 @@ const MAX_ANSWERED_CONNECTIONS = 4 * (MAX_RESTARTS + 1);
  */
 const STOPPED_STREAM_MEMORY_MS = 30_000;
 
+/**
+ * How long a muted camera sends black frames before its encodings pause (`active: false`,
+ * until unmuted): long enough for the peers to show black rather than the last picture
+ * frozen (an app that ignores `muted`), after which the black costs the uplink and the
+ * encoder for nothing.
+ */
+const MUTED_PAUSE_MS = 1000;
+
 /** A stream published here: see `published` in createMediaShare. */
 interface Published {
   stream: MediaStream;
@@ -239,6 +250,10 @@ interface Published {
   muted: MutedKinds;
   ended: MutedKinds;
   stopWatching: () => void;
+  /** Whether the video is muted and its black frames had MUTED_PAUSE_MS to go out: its encodings are paused. */
+  videoPaused: boolean;
+  /** Runs from a video mute until the pause (MUTED_PAUSE_MS). */
+  pauseTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 type RTCPeerConnectionConstructor = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -309,10 +324,40 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
   /** Receiving: the sizes we show each peer's streams at, told to it. */
   const hints = new ViewHints(send);
 
-  /** The encoding of `entry`'s video `track` for `peer`: sized for the peer's view of it, under the stream's cap. */
-  const encodingFor = (peer: PeerId, entry: Published, track: MediaStreamTrack): SendEncoding => {
+  /**
+   * The encoding of `entry`'s video `track` for `peer`: sized for the peer's view of it,
+   * under the stream's cap; `paused` (a muted camera's, see pauseWhileMuted) keeps the
+   * view's size, so unmuting changes only `active`.
+   */
+  const encodingFor = (peer: PeerId, entry: Published, track: MediaStreamTrack, paused = entry.videoPaused): SendEncoding => {
     const settings = typeof track.getSettings === 'function' ? track.getSettings() : {};
-    return encodingForView(settings, views.get(peer)?.get(entry.stream.id), entry.maxBitrate);
+    const encoding = encodingForView(settings, views.get(peer)?.get(entry.stream.id), entry.maxBitrate);
+    return paused ? { ...encoding, active: false } : encoding;
+  };
+
+  /** Give every connection `entry`'s video encodings anew (a mute paused or resumed them). */
+  const reencode = (entry: Published) => {
+    for (const [peer, media] of connections) for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
+  };
+
+  /** Pause `entry`'s video encodings on every connection once its black frames had MUTED_PAUSE_MS to go out. */
+  const pauseSoon = (entry: Published) => {
+    clearTimeout(entry.pauseTimer);
+    entry.pauseTimer = setTimeout(() => {
+      entry.pauseTimer = undefined;
+      entry.videoPaused = true;
+      reencode(entry);
+    }, MUTED_PAUSE_MS);
+  };
+
+  /** After a video mute, pause `entry`'s encodings once its black frames went out; on unmute, resume them. */
+  const pauseWhileMuted = (entry: Published) => {
+    if (entry.muted.video) return pauseSoon(entry);
+    clearTimeout(entry.pauseTimer);
+    entry.pauseTimer = undefined;
+    if (!entry.videoPaused) return;
+    entry.videoPaused = false;
+    reencode(entry);
   };
 
   /** The peer's `view` of one of our streams: checked, kept, and its encoding for the peer changed. */
@@ -358,7 +403,13 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       logger,
     });
     connections.set(peer, media);
-    for (const entry of published.values()) for (const track of entry.tracks) media.addTrack(track, entry.stream, encodingFor(peer, entry, track));
+    for (const entry of published.values()) {
+      // A muted camera starts active here too (black frames, then paused with the rest):
+      // an engine that refuses setParameters once negotiated (@roamhq/wrtc) would
+      // otherwise never send this peer the camera again, unmuted or not.
+      for (const track of entry.tracks) media.addTrack(track, entry.stream, encodingFor(peer, entry, track, false));
+      if (entry.videoPaused) pauseSoon(entry);
+    }
     return media;
   };
 
@@ -560,6 +611,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     if (!entry || entry.stream !== stream) return;
     published.delete(stream.id);
     entry.stopWatching();
+    clearTimeout(entry.pauseTimer);
     for (const [id, at] of stopped) if (stopped.size >= 4 * MEDIA_LIMITS.maxStreams || Date.now() - at >= STOPPED_STREAM_MEMORY_MS) stopped.delete(id);
     stopped.set(stream.id, Date.now());
     for (const sizes of views.values()) sizes.delete(stream.id);
@@ -590,7 +642,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      const entry: Published = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {} };
+      const entry: Published = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {}, videoPaused: false, pauseTimer: undefined };
       watchEnded(entry);
       published.set(stream.id, entry);
       announce();
@@ -607,7 +659,9 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const muted = { audio: change.audio ?? entry.muted.audio, video: change.video ?? entry.muted.video };
       for (const track of entry.tracks) if (track.kind === 'audio' || track.kind === 'video') track.enabled = !muted[track.kind];
       if (muted.audio === entry.muted.audio && muted.video === entry.muted.video) return;
+      const videoChanged = muted.video !== entry.muted.video;
       entry.muted = muted;
+      if (videoChanged) pauseWhileMuted(entry);
       announce();
     },
     replaceTrack(stream, oldTrack, newTrack) {

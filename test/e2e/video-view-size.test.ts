@@ -6,7 +6,8 @@
  * it full size from the same sender at the same time; a page that hides b's tile gets no
  * more frames of it (b paused that encoding) while the other page keeps getting them, and
  * gets them again once it shows the tile; a page sent to the background gets none from
- * anyone. Sizes are the decoded frames at the receivers.
+ * anyone. Sizes are the decoded frames at the receivers. A camera turned off (setMuted)
+ * sends black, then nothing, until it is turned on again.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ let relay: SignalingServer;
 let dev: Served;
 const room = `e2e-video-view-size-${process.pid}`;
 const opened: VideoPage[] = [];
+/** The first test's pages, for the next (b and c still show each other). */
+let trio: (VideoPage & { id: string })[] = [];
 
 /** Keeps every RTCPeerConnection the page makes in `__pcs` (to read a receiver's stats). */
 async function keepConnections(page: Page): Promise<void> {
@@ -81,7 +84,7 @@ afterAll(async () => {
 
 describe('video demo view sizes', () => {
   it('a small window gets a peer’s camera scaled down while a large one gets it full size; a hidden tile or page pauses it for that page only', async () => {
-    const [a, b, c] = await Promise.all([open(), open(), open()]);
+    const [a, b, c] = (trio = await Promise.all([open(), open(), open()])) as [VideoPage & { id: string }, VideoPage & { id: string }, VideoPage & { id: string }];
     await Promise.all([a.waitForRemoteTiles([{ peerId: b.id, label: 'camera' }, { peerId: c.id, label: 'camera' }]), c.waitForRemoteTiles([{ peerId: a.id, label: 'camera' }, { peerId: b.id, label: 'camera' }])]);
     await a.page.setViewportSize({ width: 360, height: 320 });
     await c.page.setViewportSize({ width: 1400, height: 1000 });
@@ -139,4 +142,32 @@ describe('video demo view sizes', () => {
     expect(quiet.cb, JSON.stringify(quiet)).toBeGreaterThan(10);
     for (const p of [a, b, c]) expect(p.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('camera off sends black, then no frames at all until it is on again', async () => {
+    const [, b, c] = trio as [VideoPage & { id: string }, VideoPage & { id: string }, VideoPage & { id: string }];
+    expect(b && c, 'the first test opened the pages').toBeTruthy();
+    await waitFor(async () => (await c.tileBrightness(b.id, 'camera')) > 20, "b's camera bright at c", 20_000, 200);
+    await b.page.click('#camera');
+    // Black reaches c first (a page that ignores `muted` shows black, not b frozen)...
+    await waitFor(async () => (await c.tileBrightness(b.id, 'camera')) < 5, "b's tile black at c", 20_000, 100);
+    // ...then b stops sending: no frame over a whole second.
+    let still = -1;
+    await waitFor(
+      async () => {
+        const before = await framesReceived(c, b.id);
+        await new Promise((r) => setTimeout(r, 1000));
+        still = (await framesReceived(c, b.id)) - before;
+        return before >= 0 && still === 0;
+      },
+      "b's frames to c stopping while its camera is off",
+      20_000,
+      0,
+    );
+    expect(await c.tileBrightness(b.id, 'camera')).toBeLessThan(5);
+    const paused = await framesReceived(c, b.id);
+    await b.page.click('#camera');
+    await waitFor(async () => (await framesReceived(c, b.id)) > paused + 10, "b's frames at c again", 20_000, 200);
+    await waitFor(async () => (await c.tileBrightness(b.id, 'camera')) > 20, "b's picture back at c", 20_000, 200);
+    for (const p of [b, c]) expect(p.pageErrors).toEqual([]);
+  }, 90_000);
 });

@@ -107,6 +107,31 @@ describe('keeper (fake room)', () => {
     await again.close();
   });
 
+  it('stores a forwarded edit it holds back (passed on by a peer connected to its author): it is there after a restart', async () => {
+    // The author cannot connect to the keeper; a common neighbour passes its edits on as
+    // forwardedUpdate. One that depends on an edit the keeper has not got yet is held back.
+    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+    dirs.push(dir);
+    const hub = new FakeHub();
+    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const forwarder = hub.join('forwarder');
+    await forwarder.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
+    await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
+    const author = new Y.Doc();
+    const edits: Uint8Array[] = [];
+    author.on('update', (u: Uint8Array) => edits.push(u));
+    author.getText('t').insert(0, 'a');
+    author.getText('t').insert(1, 'b');
+    await forwarder.channel('yjs:n').send('keeper', encodeUpdate(YjsTag.ForwardedUpdate, edits[1]!));
+    await waitFor(() => keeper.docs('r').get('n')!.store.pendingStructs !== null, 'held back');
+    await keeper.close();
+    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const doc = again.docs('r').get('n')!;
+    Y.applyUpdate(doc, edits[0]!);
+    expect(doc.getText('t').toString()).toBe('ab');
+    await again.close();
+  });
+
   it('says so when a room it keeps closes for good (a relay refusal on rejoining), naming the refusal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
     dirs.push(dir);

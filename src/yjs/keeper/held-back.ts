@@ -43,7 +43,8 @@ export function keepHeldBack(channel: Channel, doc: Y.Doc, provider: unknown, ap
     const decoded = decodeYjsMessage(data, ACCEPTED);
     if (!decoded.ok) return;
     const m = decoded.message;
-    if (m.tag === YjsTag.SyncStep2 || m.tag === YjsTag.Update) append(m.update);
+    // Forwarded ones too: an author that cannot connect to us reaches us only that way.
+    if (m.tag === YjsTag.SyncStep2 || m.tag === YjsTag.Update || m.tag === YjsTag.ForwardedUpdate) append(m.update);
   });
   return () => {
     off();
