@@ -17,6 +17,7 @@ import { PeerAllowance } from './peer-allowance.js';
 import { PeerMedia } from './peer-media.js';
 import { type SendEncoding, type ViewSize, encodingForView } from './view-encoding.js';
 import { ViewHints } from './view-hints.js';
+import { watchVideoSize } from './video-size-watch.js';
 
 export type { MutedKinds, ViewSize };
 
@@ -335,7 +336,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     return paused ? { ...encoding, active: false } : encoding;
   };
 
-  /** Give every connection `entry`'s video encodings anew (a mute paused or resumed them). */
+  /** Give every connection `entry`'s video encodings anew (a mute paused or resumed them, its camera changed size). */
   const reencode = (entry: Published) => {
     for (const [peer, media] of connections) for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
   };
@@ -597,13 +598,21 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     for (const peer of room.peers.keys()) send(peer, { v: 1, t: 'streams', streams: catalog(), views: true });
   };
 
-  /** Watch the entry's tracks (anew after a replaceTrack) from its `ended` state on. */
+  /**
+   * Watch the entry's tracks (anew after a replaceTrack) from its `ended` state on, and
+   * its video's size: the peers' encodings are scales of it (a camera resized gets them anew).
+   */
   const watchEnded = (entry: Published) => {
     entry.stopWatching();
-    entry.stopWatching = stopWhenEnded(entry.tracks, entry.ended, () => unpublish(entry.stream), (ended) => {
+    const stopEnded = stopWhenEnded(entry.tracks, entry.ended, () => unpublish(entry.stream), (ended) => {
       entry.ended = ended;
       announce();
     });
+    const stopSize = watchVideoSize(entry.tracks, () => reencode(entry));
+    entry.stopWatching = () => {
+      stopEnded();
+      stopSize();
+    };
   };
 
   const unpublish = (stream: MediaStream) => {

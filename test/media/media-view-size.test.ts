@@ -2,8 +2,9 @@
  * media.setViewSize: a receiver tells the sender how large it shows the sender's stream,
  * and the sender encodes for that peer no larger (RTCRtpSender.setParameters on that
  * peer's connection only), pauses it for a peer that hides it, changes it at most every
- * 250 ms however often the size changes, and never renegotiates. Three real @roamhq/wrtc
- * peers; what the sender's engine is asked for is recorded (see encoding-engine.ts).
+ * 250 ms however often the size changes, re-scales it when the camera changes size, and
+ * never renegotiates. Three real @roamhq/wrtc peers; what the sender's engine is asked
+ * for is recorded (see encoding-engine.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
@@ -118,6 +119,19 @@ describe('media view sizes', () => {
     await untilAsync('scaled for the 320×240 camera', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2);
     expect(small.enabled).toBe(false);
     expect(mb.remoteStreams()[0]?.muted.video).toBe(true);
+  }, 60_000);
+
+  it('a camera that changes size while a view holds is scaled anew for that view', async () => {
+    const { ma, mb, camera, recorder, atB } = await call(405);
+    // wrtc's tracks always say 640×480: this one tells the size it is set to.
+    let size = { width: 640, height: 480 };
+    Object.defineProperty(camera.stream.getVideoTracks()[0]!, 'getSettings', { value: () => size });
+    mb.setViewSize('a', atB.stream, { width: 160, height: 120 });
+    await untilAsync('scaled for 640×480', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 4);
+    // The app lowers the camera's resolution (applyConstraints): a scale of 4 would send b 80×60 for its 160×120 tile.
+    size = { width: 320, height: 240 };
+    await untilAsync('scaled for 320×240', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2, 5000);
+    expect(await recorder.encodingTo(ma, 'b')).toMatchObject({ active: true, scaleResolutionDownBy: 2, maxBitrate: 200_000 });
   }, 60_000);
 
   it('setViewSize refuses bad sizes with bad-argument, returns false for a stream not shown, and closed after destroy', async () => {
