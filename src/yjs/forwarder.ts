@@ -15,8 +15,11 @@ import { encodeAwareness } from './protocol.js';
 export interface ForwarderHost {
   /** Our peer id (the room's). */
   readonly selfId: PeerId;
-  /** The peers of the document, each with its outbox and the presence clients it speaks for. */
-  readonly peers: ReadonlyMap<PeerId, { outbox: PeerOutbox; clients: ReadonlySet<number> }>;
+  /**
+   * The peers of the document, each with its outbox, the presence clients it speaks for
+   * and, of those, the ones it passed on for other peers.
+   */
+  readonly peers: ReadonlyMap<PeerId, { outbox: PeerOutbox; clients: ReadonlySet<number>; relayed: ReadonlySet<number> }>;
   readonly awareness: Awareness;
   readonly clock: Clock;
   /** The provider has stopped: nothing more is sent. */
@@ -171,10 +174,15 @@ export class Forwarder {
     return [...this.host.peers.keys()].filter((id) => this.#table.knows(id)).sort();
   }
 
-  /** The presence of the clients `peer` speaks for: their states, or (`withStates` false) their removal. */
+  /**
+   * The presence of `peer`'s own clients: their states, or (`withStates` false) their
+   * removal. Not those it passed on to us for others (one hop): their peer may well be
+   * connected to our target, which would take our removal, when `peer` goes, for theirs.
+   */
   #presenceOf(peer: PeerId, withStates: boolean): Uint8Array | undefined {
     const { awareness } = this.host;
-    const clients = [...(this.host.peers.get(peer)?.clients ?? [])].filter((c) => awareness.meta.has(c) && (!withStates || awareness.states.has(c)));
+    const sync = this.host.peers.get(peer);
+    const clients = [...(sync?.clients ?? [])].filter((c) => !sync?.relayed.has(c) && awareness.meta.has(c) && (!withStates || awareness.states.has(c)));
     if (clients.length === 0) return undefined;
     return encodeAwarenessUpdate(awareness, clients, withStates ? awareness.states : new Map());
   }

@@ -131,6 +131,11 @@ interface PeerSync {
   gave: boolean;
   /** Awareness client ids it spoke for, removed when it leaves. */
   clients: Set<number>;
+  /**
+   * Of `clients`, those it passed on for other peers (forwardedAwareness): they are not its
+   * own, so we never pass them on as its presence (one hop: see Forwarder).
+   */
+  relayed: Set<number>;
 }
 
 /**
@@ -403,7 +408,7 @@ export class MeshpartyProvider {
       this.stats,
       (failure) => this.#sendFailed(id, failure),
     );
-    peer = { outbox, synced: false, answered: false, resyncing: false, gave: false, clients: new Set() };
+    peer = { outbox, synced: false, answered: false, resyncing: false, gave: false, clients: new Set(), relayed: new Set() };
     this.#peers.set(id, peer);
     this.#forwarder.changed();
     outbox.control(encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)));
@@ -458,6 +463,7 @@ export class MeshpartyProvider {
     for (const { clientId, state } of entries) {
       if (state !== null || clientId === this.awareness.clientID || this.awareness.states.has(clientId)) continue;
       peer.clients.delete(clientId);
+      peer.relayed.delete(clientId);
       if (![...this.#peers.values()].some((p) => p.clients.has(clientId))) this.awareness.meta.delete(clientId);
     }
   }
@@ -518,7 +524,11 @@ export class MeshpartyProvider {
         const bad = m.entries.some((e) => e.clientId === self) ? `presence for our own client ${self}` : this.#tooManyClients(peer, m.entries);
         if (bad && forwarded) return this.#dropped(from, `forwarded ${bad}`);
         if (bad) return this.#strike(from, bad);
-        for (const e of m.entries) peer.clients.add(e.clientId);
+        for (const e of m.entries) {
+          peer.clients.add(e.clientId);
+          if (forwarded) peer.relayed.add(e.clientId);
+          else peer.relayed.delete(e.clientId);
+        }
         this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
         if (!forwarded) this.#forwarder.presence(from, m.update);

@@ -101,6 +101,26 @@ describe('forwarding through a common neighbour', () => {
     expect(shown()).toEqual([]);
   });
 
+  it('presence passed on is never passed on again: a forwarder that goes does not take a live peer\'s presence with it', async () => {
+    // c passes b's presence on to a (a-b blocked); a forwards c to x (c-x blocked). b's
+    // client counts as c's at a, but it is not c's: when c goes, a must tell x only that
+    // c's own client is gone, or x, connected to b, stops showing b.
+    const { net, join } = setup([['a', 'b'], ['c', 'x']]);
+    const [a, b, c, x] = ['a', 'b', 'c', 'x'].map(join) as [Member, Member, Member, Member];
+    await net.advance(5000);
+    b.provider.awareness.setLocalStateField('user', 'bea');
+    c.provider.awareness.setLocalStateField('user', 'cid');
+    await net.advance(500);
+    const shown = (m: Member) => [...m.provider.awareness.getStates().values()].map((st) => (st as { user?: string }).user).filter(Boolean).sort();
+    expect(shown(a)).toEqual(['bea', 'cid']);
+    expect(shown(x)).toEqual(['bea', 'cid']);
+    c.provider.destroy();
+    await c.room.leave();
+    cleanup.splice(2, 1); // c is gone already
+    await net.advance(500);
+    expect(shown(x)).toEqual(['bea']);
+  });
+
   it('with every link up, nothing is forwarded', async () => {
     const { net, join, text } = setup();
     const ms = ['a', 'b', 'c', 'd'].map(join);
