@@ -7,7 +7,7 @@
 import { encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
 import type { Channel, PeerId } from '../mesh/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { decodeLinks, encodeLinks, ForwardingTable, LINKS_CLOSED, RESERVE_CHECK_MS } from './forwarding.js';
+import { decodeLinks, encodeLinks, FORWARD_AFTER_MS, ForwardingTable, LINKS_CLOSED, RESERVE_CHECK_MS } from './forwarding.js';
 import type { PeerOutbox } from './outbox.js';
 import { encodeAwareness } from './protocol.js';
 
@@ -45,6 +45,12 @@ export class Forwarder {
   #checkTimer: TimerHandle | undefined;
   /** Reserve checks so far: one of rank r syncs its ends on every r-th. */
   #checks = 0;
+  /**
+   * Peers that said their provider stopped: until when we take no links from them, and the
+   * latest they sent meanwhile (taken then). Each change of the peers we list goes to every
+   * peer, so one that said closed and links in turn would have us all send ours with each.
+   */
+  #closedUntil = new Map<PeerId, { until: number; links?: Set<PeerId> }>();
 
   constructor(
     private readonly channel: Channel,
@@ -101,6 +107,7 @@ export class Forwarder {
     const removal = this.#table.targets(peer).length > 0 ? this.#presenceOf(peer, false) : undefined;
     if (removal) this.presence(peer, removal);
     this.#table.forget(peer);
+    this.#closedUntil.delete(peer);
     this.changed();
   }
 
@@ -117,21 +124,48 @@ export class Forwarder {
     if (this.host.stopped() || !this.host.peers.has(from)) return; // (a blocked peer has no session)
     const links = decodeLinks(data, from);
     if (typeof links === 'string') return this.host.strike(from, links);
-    // Stopped (null): no longer a forwarder, and no longer listed, until its next links.
-    if (links === null) this.#table.forget(from);
-    else this.#table.setLinks(from, links);
+    const now = this.host.clock.now();
+    const closed = this.#closedUntil.get(from);
+    if (links === null) {
+      // Stopped: no longer a forwarder, and no longer listed, until its links come again
+      // (a provider opened again sends them), at the earliest FORWARD_AFTER_MS from now.
+      this.#table.forget(from);
+      this.#closedUntil.set(from, { until: closed && closed.until > now ? closed.until : now + FORWARD_AFTER_MS });
+    } else if (closed && closed.until > now) {
+      closed.links = links; // taken when the wait is over (#reckon)
+      return;
+    } else {
+      this.#closedUntil.delete(from);
+      this.#table.setLinks(from, links);
+    }
     this.changed();
   }
 
+  /** Take the links that waited for a closed peer's wait to end; returns when the next wait ends. */
+  #releaseClosed(now: number): number | undefined {
+    let next: number | undefined;
+    for (const [peer, closed] of this.#closedUntil) {
+      if (closed.until > now) next = Math.min(next ?? Infinity, closed.until);
+      else if (closed.links) {
+        this.#closedUntil.delete(peer);
+        this.#table.setLinks(peer, closed.links);
+      }
+    }
+    return next;
+  }
+
   #reckon(): void {
+    const now = this.host.clock.now();
+    const closedWait = this.#releaseClosed(now);
     const ids = [...this.host.peers.keys()];
     const linked = this.#linked().join('\n');
     if (linked !== this.#sent) {
       this.#sent = linked;
       for (const id of ids) this.sendLinks(id);
     }
-    const now = this.host.clock.now();
-    const { fresh, reserves, wakeAt } = this.#table.recompute(this.host.selfId, new Set(ids), now);
+    const recomputed = this.#table.recompute(this.host.selfId, new Set(ids), now);
+    const { fresh, reserves } = recomputed;
+    const wakeAt = closedWait === undefined ? recomputed.wakeAt : Math.min(recomputed.wakeAt ?? Infinity, closedWait);
     if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
     this.#timer = wakeAt === undefined ? undefined : this.host.clock.setTimeout(() => ((this.#timer = undefined), this.changed()), wakeAt - now);
     this.#reserves = reserves;

@@ -308,6 +308,28 @@ describe('forwarding through a common neighbour', () => {
     expect(text(b)).toBe('from a');
   });
 
+  it('a peer that says closed and links again and again does not make every peer send its links to all', async () => {
+    // Each closed makes a peer stop listing the sender and each links list it again: every
+    // such change goes to every peer. Taken at once, 100 toggles cost the room 100 rounds.
+    const { net, clock, join } = setup([['a', 'b']]);
+    join('a');
+    join('b');
+    join('c');
+    const toggler = net.join('r', { peerId: 't' });
+    const own = createYjsProvider(toggler, new Y.Doc(), { name: 'd', clock, log: () => {} });
+    cleanup.push(async () => (own.destroy(), await toggler.leave()));
+    await net.advance(5000);
+    const links = toggler.channel(linksChannelName('d'));
+    let heard = 0;
+    links.on('message', () => heard++);
+    for (let i = 0; i < 100; i++) {
+      for (const to of ['a', 'b', 'c']) void links.send(to, i % 2 === 0 ? LINKS_CLOSED : encodeLinks(['a', 'b', 'c']));
+      await net.advance(10);
+    }
+    await net.advance(5000);
+    expect(heard).toBeLessThanOrEqual(3 * 4); // a, b and c: at most a change each way per 3 s
+  });
+
   it('links messages are bounded: too many ids, an id twice, trailing bytes are refused', () => {
     const ids = Array.from({ length: MAX_LINKS }, (_, i) => `p${i}`);
     expect(decodeLinks(encodeLinks(ids), 'me')).toEqual(new Set(ids));
