@@ -5,11 +5,14 @@
  * page in the background), which pauses that peer's encoding for us.
  */
 export function watchViewSize(video: HTMLVideoElement, report: (size: { width: number; height: number }) => void): () => void {
-  let box = { width: 0, height: 0 };
+  /** The video's box, once the observer measured it: a page in the background draws nothing, so its observers wait. */
+  let box: { width: number; height: number } | undefined;
   const send = () => {
-    const seen = document.visibilityState !== 'hidden';
+    if (document.visibilityState === 'hidden') return report({ width: 0, height: 0 });
+    // Shown but not measured yet (back from the background): the observer reports it at the next frame.
+    if (!box) return;
     const ratio = window.devicePixelRatio || 1;
-    report(seen ? { width: Math.round(box.width * ratio), height: Math.round(box.height * ratio) } : { width: 0, height: 0 });
+    report({ width: Math.round(box.width * ratio), height: Math.round(box.height * ratio) });
   };
   // The media share sends at most a size every 250 ms however often this fires (a drag).
   const observer = new ResizeObserver(([entry]) => {
@@ -19,6 +22,8 @@ export function watchViewSize(video: HTMLVideoElement, report: (size: { width: n
   });
   observer.observe(video);
   document.addEventListener('visibilitychange', send);
+  // A tile that comes while the page is in the background: not seen (the observer would say so only once the page is back).
+  if (document.visibilityState === 'hidden') send();
   return () => {
     observer.disconnect();
     document.removeEventListener('visibilitychange', send);

@@ -7,7 +7,8 @@
  * more frames of it (b paused that encoding) while the other page keeps getting them, and
  * gets them again once it shows the tile; a page sent to the background gets none from
  * anyone. Sizes are the decoded frames at the receivers. A camera turned off (setMuted)
- * sends black, then nothing, until it is turned on again.
+ * sends black, then nothing, until it is turned on again; a page that joins in the
+ * background is sent nothing until it comes to the front.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,8 +42,46 @@ async function keepConnections(page: Page): Promise<void> {
   });
 }
 
-async function open(): Promise<VideoPage & { id: string }> {
-  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto: keepConnections });
+/**
+ * A page in the background from the start: hidden, and its ResizeObservers held until
+ * `__backInFront()` (a background tab draws nothing, so its observers do not run).
+ */
+async function inBackground(page: Page): Promise<void> {
+  await keepConnections(page);
+  await page.addInitScript(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    const Native = ResizeObserver;
+    const held: (() => void)[] = [];
+    let drawing = false;
+    (window as unknown as { ResizeObserver: unknown }).ResizeObserver = class {
+      readonly #native: ResizeObserver;
+      #off = false;
+      constructor(callback: ResizeObserverCallback) {
+        this.#native = new Native(callback);
+      }
+      observe(target: Element) {
+        if (drawing) this.#native.observe(target);
+        else held.push(() => this.#off || this.#native.observe(target));
+      }
+      unobserve(target: Element) {
+        this.#native.unobserve(target);
+      }
+      disconnect() {
+        this.#off = true;
+        this.#native.disconnect();
+      }
+    };
+    (window as unknown as { __backInFront: () => void }).__backInFront = () => {
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+      drawing = true;
+      for (const start of held.splice(0)) start();
+    };
+  });
+}
+
+async function open(beforeGoto: (page: Page) => Promise<void> = keepConnections): Promise<VideoPage & { id: string }> {
+  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto });
   opened.push(p);
   return Object.assign(p, { id: await p.selfId() });
 }
@@ -51,7 +90,7 @@ async function open(): Promise<VideoPage & { id: string }> {
 const frameSize = (p: VideoPage, peer: string) =>
   p.page.$eval(`#tiles .tile[data-peer-id="${peer}"][data-label="camera"] video`, (v: HTMLVideoElement) => ({ width: v.videoWidth, height: v.videoHeight }));
 
-/** Video frames `page` has received of `peer`'s camera (inbound-rtp of the receiver of its track). */
+/** Video frames `page` has received of `peer`'s camera (inbound-rtp of the receiver of its track); -1 with no such receiver. */
 const framesReceived = (p: VideoPage, peer: string) =>
   p.page.evaluate(async (who) => {
     const video = document.querySelector<HTMLVideoElement>(`#tiles .tile[data-peer-id="${who}"][data-label="camera"] video`);
@@ -59,7 +98,8 @@ const framesReceived = (p: VideoPage, peer: string) =>
     for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
       const receiver = pc.getReceivers().find((r) => r.track === track);
       if (!receiver) continue;
-      let frames = -1;
+      // No inbound-rtp yet: not one packet came (paused before the first frame).
+      let frames = 0;
       (await receiver.getStats()).forEach((s: { type: string; framesReceived?: number }) => {
         if (s.type === 'inbound-rtp') frames = s.framesReceived ?? 0;
       });
@@ -169,5 +209,29 @@ describe('video demo view sizes', () => {
     await waitFor(async () => (await framesReceived(c, b.id)) > paused + 10, "b's frames at c again", 20_000, 200);
     await waitFor(async () => (await c.tileBrightness(b.id, 'camera')) > 20, "b's picture back at c", 20_000, 200);
     for (const p of [b, c]) expect(p.pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('a page that joins in the background gets no frames until it is in front, then gets them', async () => {
+    const [, b] = trio as [VideoPage & { id: string }, VideoPage & { id: string }];
+    expect(b, 'the first test opened the pages').toBeTruthy();
+    const d = await open(inBackground);
+    await d.page.waitForSelector(`#tiles .tile[data-peer-id="${b.id}"][data-label="camera"] video`, { state: 'attached', timeout: 30_000 });
+    // Its tile of b came while it was hidden: b pauses it for d (a frame or two may come first).
+    let still = -1;
+    await waitFor(
+      async () => {
+        const before = await framesReceived(d, b.id);
+        await new Promise((r) => setTimeout(r, 1000));
+        still = (await framesReceived(d, b.id)) - before;
+        return before >= 0 && still === 0;
+      },
+      "b's frames to a page in the background stopping",
+      20_000,
+      0,
+    );
+    const paused = await framesReceived(d, b.id);
+    await d.page.evaluate(() => (window as unknown as { __backInFront: () => void }).__backInFront());
+    await waitFor(async () => (await framesReceived(d, b.id)) > paused + 10, "b's frames at d once it is in front", 20_000, 200);
+    expect(d.pageErrors).toEqual([]);
   }, 90_000);
 });
