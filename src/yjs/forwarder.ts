@@ -185,9 +185,9 @@ export class Forwarder {
   /**
    * We are a reserve of pairs another peer forwards (forwarding.ts: recompute): sync their
    * ends again, so what a forwarder that drops messages kept from one end reaches the
-   * other (through the recheck answered with what the end lacks; the way back on the next
-   * check, once we have what the other end sent). While the forwarder does its work, this
-   * is state vectors and empty answers.
+   * other (each end's recheck is answered with what it lacks, and we are connected to
+   * both, so we hold what the other sent). While the forwarder does its work, this is
+   * state vectors and answers with nothing new.
    */
   #check(): void {
     this.#checkTimer = undefined;
