@@ -212,7 +212,11 @@ export interface MediaShare {
   remoteStreams(): RemoteMediaStream[];
   /** Subscribe; returns the unsubscribe function. */
   on<K extends keyof MediaShareEvents>(event: K, listener: (value: MediaShareEvents[K]) => void): () => void;
-  /** Stop sharing, close every media connection (peers get `stream-removed`); idempotent. The room stays. */
+  /**
+   * Stop sharing, close every media connection (peers get `stream-removed`); idempotent.
+   * The room stays. Called by itself when the room begins to leave (`leaving`, so the
+   * peers drop our tiles at once) or closes.
+   */
   destroy(): void;
 }
 
@@ -578,6 +582,10 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       candidates.forget(id);
       viewAllowance.forget(id);
     }),
+    // Goodbye while the connections are still open (leave() drains them before its own
+    // goodbye): at 'closed' the room has no peers left to tell, and each peer would keep
+    // our tiles, frozen, until the mesh's goodbye reached it.
+    room.on('leaving', () => destroy()),
     room.on('status', (status) => {
       if (status === 'closed') destroy();
     }),

@@ -180,6 +180,20 @@ describe('media share over @roamhq/wrtc', () => {
     expect(a.media.remoteStreams()).toEqual([]);
   });
 
+  it('a peer that leaves says goodbye to its media first: its tiles go before the peer does', async () => {
+    net = createMemoryNetwork({ seed: 4, mesh: { logger: silentLogger() } });
+    const [a, b] = ['a', 'b'].map(member) as [Member, Member];
+    await peersConnected([a, b]);
+    b.media.publish(camera(), { label: 'camera' });
+    await until('stream-added', () => a.added.length === 1);
+    let stillPeer: boolean | undefined;
+    a.media.on('stream-removed', () => (stillPeer = a.room.peers.has('b')));
+    await b.room.leave();
+    await until('stream-removed', () => a.removed.length === 1);
+    // Removed on b's media goodbye, while b was still a peer: not only once b was gone.
+    expect(stillPeer).toBe(true);
+  });
+
   it('a peer that starts its media share anew (a new connection) is followed, not refused', async () => {
     net = createMemoryNetwork({ seed: 7, mesh: { logger: silentLogger() } });
     const [a, b] = ['a', 'b'].map(member) as [Member, Member];
