@@ -20,15 +20,6 @@ afterEach(async () => {
   for (const clean of cleanups.splice(0).reverse()) await clean();
 });
 
-/** Resolves once `check()` resolves true (polled every 20 ms); rejects naming `what` after `ms`. */
-async function untilAsync(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('a muted camera', () => {
   it('is paused to every peer a second after setMuted (its view size kept), to a late joiner after its own second, and resumed on unmute', async () => {
     const recorder = encodingEngine();
@@ -55,11 +46,11 @@ describe('a muted camera', () => {
     await until("a's camera at b and c", () => shown(b.media) !== undefined && shown(c.media) !== undefined);
     b.media.setViewSize('a', shown(b.media)!.stream, { width: 160, height: 120 });
     const to = (peer: string) => recorder.encodingTo(a.media, peer);
-    await untilAsync('the encoding for b scaled down', async () => (await to('b'))?.scaleResolutionDownBy === 4);
+    await until('the encoding for b scaled down', async () => (await to('b'))?.scaleResolutionDownBy === 4);
 
     const mutedAt = Date.now();
     a.media.setMuted(camera.stream, { video: true });
-    await untilAsync('the encodings paused', async () => (await to('b'))?.active === false && (await to('c'))?.active === false, 5000);
+    await until('the encodings paused', async () => (await to('b'))?.active === false && (await to('c'))?.active === false, 5000);
     // Not before the black frames had their second.
     expect(Date.now() - mutedAt).toBeGreaterThanOrEqual(950);
     // Paused at the size b asked for: unmuting changes only `active`.
@@ -71,11 +62,11 @@ describe('a muted camera', () => {
     // would otherwise never send it the camera, unmuted or not.
     const d = member('d');
     await until("a's muted camera at d", () => shown(d.media)?.muted.video === true);
-    await untilAsync("the encoding for d paused", async () => (await to('d'))?.active === false, 5000);
+    await until("the encoding for d paused", async () => (await to('d'))?.active === false, 5000);
 
     a.media.setMuted(camera.stream, { video: false });
     // One at a time: encodingTo finds a connection through its stats call.
-    await untilAsync('the encodings resumed', async () => (await to('b'))?.active === true && (await to('c'))?.active === true && (await to('d'))?.active === true, 5000);
+    await until('the encodings resumed', async () => (await to('b'))?.active === true && (await to('c'))?.active === true && (await to('d'))?.active === true, 5000);
     expect(await to('b')).toMatchObject({ active: true, scaleResolutionDownBy: 4, maxBitrate: 50_000 });
     expect(camera.stream.getVideoTracks()[0]!.enabled).toBe(true);
     // wrtc's own sender for d was never asked to pause (recorded only): d gets the camera.

@@ -20,15 +20,6 @@ afterEach(async () => {
   for (const clean of cleanups.splice(0).reverse()) await clean();
 });
 
-/** Resolves once `check()` resolves true (polled every 20 ms); rejects naming `what` after `ms`. */
-async function untilAsync(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** a shares a 640×480 camera capped at 800 kbit/s with b and c; resolves once both show it. */
 async function call(seed: number) {
   const recorder = encodingEngine();
@@ -63,7 +54,7 @@ describe('media view sizes', () => {
     expect(mc.setViewSize('a', atC.stream, { width: 640, height: 480 })).toBe(true);
     const toB = () => recorder.encodingTo(ma, 'b');
     const toC = () => recorder.encodingTo(ma, 'c');
-    await untilAsync('the encoding for b scaled down', async () => (await toB())?.scaleResolutionDownBy === 4);
+    await until('the encoding for b scaled down', async () => (await toB())?.scaleResolutionDownBy === 4);
     // A quarter on each side: 1/16 of the pixels, and of the 800 kbit/s cap.
     expect(await toB()).toMatchObject({ active: true, scaleResolutionDownBy: 4, maxBitrate: 50_000 });
     // c shows it at full size: its encoding was never touched.
@@ -74,17 +65,17 @@ describe('media view sizes', () => {
 
     // b hides its tile: paused for b only.
     mb.setViewSize('a', atB.stream, { width: 0, height: 0 });
-    await untilAsync('the encoding for b paused', async () => (await toB())?.active === false);
+    await until('the encoding for b paused', async () => (await toB())?.active === false);
     expect((await toC())?.active).toBe(true);
     // Shown again at 320×240: half a side each way, a quarter of the cap.
     mb.setViewSize('a', atB.stream, { width: 320.4, height: 240 });
-    await untilAsync('the encoding for b back', async () => (await toB())?.active === true);
+    await until('the encoding for b back', async () => (await toB())?.active === true);
     expect(await toB()).toMatchObject({ active: true, scaleResolutionDownBy: 2, maxBitrate: 200_000 });
   }, 60_000);
 
   it('a resize drag (60 sizes in a second) sends a few views and calls setParameters at most every 250 ms, ending at the last size; no renegotiation', async () => {
     const { ma, mb, recorder, viewsAtA, atB } = await call(402);
-    await untilAsync('negotiated', async () => (await ma.stats('b')) !== undefined && recorder.descriptions() >= 4);
+    await until('negotiated', async () => (await ma.stats('b')) !== undefined && recorder.descriptions() >= 4);
     await new Promise((r) => setTimeout(r, 500)); // let the first exchange and its candidates settle before counting
     const descriptionsBefore = recorder.descriptions();
     const start = performance.now();
@@ -94,7 +85,7 @@ describe('media view sizes', () => {
     }
     const dragMs = performance.now() - start;
     // The last size, 168×126: a scale of 2.83 (640/168 = 3.8, stepped down to a √2 step).
-    await untilAsync('the last size applied', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2.828);
+    await until('the last size applied', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2.828);
     await until('the last view arrived', () => viewsAtA.at(-1) === 'b:168x126');
     // One at once, then one per 250 ms at most, and the trailing one.
     const most = Math.ceil(dragMs / 250) + 2;
@@ -107,7 +98,7 @@ describe('media view sizes', () => {
   it('replaceTrack re-sizes the encoding for the new camera and keeps it muted', async () => {
     const { ma, mb, camera, recorder, atB } = await call(403);
     mb.setViewSize('a', atB.stream, { width: 160, height: 120 });
-    await untilAsync('scaled for the 640×480 camera', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 4);
+    await until('scaled for the 640×480 camera', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 4);
     ma.setMuted(camera.stream, { video: true });
     // A 320×240 camera (wrtc's tracks all say 640×480: this one tells its real size).
     const source = new wrtc.nonstandard.RTCVideoSource();
@@ -116,7 +107,7 @@ describe('media view sizes', () => {
     cleanups.push(() => small.stop());
     const [old] = camera.stream.getVideoTracks();
     await ma.replaceTrack(camera.stream, old!, small);
-    await untilAsync('scaled for the 320×240 camera', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2);
+    await until('scaled for the 320×240 camera', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2);
     expect(small.enabled).toBe(false);
     expect(mb.remoteStreams()[0]?.muted.video).toBe(true);
   }, 60_000);
@@ -127,10 +118,10 @@ describe('media view sizes', () => {
     let size = { width: 640, height: 480 };
     Object.defineProperty(camera.stream.getVideoTracks()[0]!, 'getSettings', { value: () => size });
     mb.setViewSize('a', atB.stream, { width: 160, height: 120 });
-    await untilAsync('scaled for 640×480', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 4);
+    await until('scaled for 640×480', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 4);
     // The app lowers the camera's resolution (applyConstraints): a scale of 4 would send b 80×60 for its 160×120 tile.
     size = { width: 320, height: 240 };
-    await untilAsync('scaled for 320×240', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2, 5000);
+    await until('scaled for 320×240', async () => (await recorder.encodingTo(ma, 'b'))?.scaleResolutionDownBy === 2, 5000);
     expect(await recorder.encodingTo(ma, 'b')).toMatchObject({ active: true, scaleResolutionDownBy: 2, maxBitrate: 200_000 });
   }, 60_000);
 

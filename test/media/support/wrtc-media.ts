@@ -56,9 +56,9 @@ export function frameCounter(stream: MediaStream): { frames: () => number; width
 }
 
 /** Resolves once `check()` holds (polled every 20 ms); rejects naming `what` after `ms`. */
-export async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
