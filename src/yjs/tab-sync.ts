@@ -137,6 +137,8 @@ interface OtherTab {
   answered: boolean;
   /** We asked it for what it has and we lack (a recheck) and its step 2 has not come. */
   pulling: boolean;
+  /** The state vector its recheck gave (what it says it has), while we may still ask it. */
+  claimed?: Map<number, number>;
 }
 
 /**
@@ -309,7 +311,10 @@ export class TabSync {
           tab.answered = true;
           this.#post({ to: envelope.from, data: encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(this.doc, m.stateVector)) });
         }
-        if (m.kind === Step1Kind.Recheck) this.#pull(from, tab, m.stateVector);
+        if (m.kind === Step1Kind.Recheck) {
+          tab.claimed = Y.decodeStateVector(m.stateVector);
+          this.#pull(from, tab);
+        }
         if (m.kind === Step1Kind.Hello) {
           // A new tab: it may have what we lack (edits made while it was alone), and it
           // needs our presence, which it was not there to hear.
@@ -319,13 +324,13 @@ export class TabSync {
         break;
       case YjsTag.SyncStep2:
       case YjsTag.Update:
-        if (m.tag === YjsTag.SyncStep2) tab.pulling = false;
         try {
           Y.applyUpdate(this.doc, m.update, this);
         } catch (err) {
           // Checked whole before this: an observer of the app threw, not the other tab.
           this.#log(`applying an update from another tab threw: ${(err as Error).message}`);
         }
+        if (m.tag === YjsTag.SyncStep2 && tab.pulling) this.#pulled(tab);
         break;
       case YjsTag.Awareness:
         this.#applyPresence(tab, m.update, m.entries);
@@ -359,15 +364,37 @@ export class TabSync {
     this.#events.emit('tabs', { count: this.#tabs.size });
   }
 
-  /** Ask `id` for what its state vector `theirs` has beyond ours and beyond what we asked other tabs for. */
-  #pull(id: string, tab: OtherTab, theirs: Uint8Array): void {
-    const want = Y.decodeStateVector(theirs);
+  /**
+   * Ask `id` for what its state vector (`tab.claimed`) has beyond ours and beyond what we
+   * asked other tabs for; whether we asked.
+   */
+  #pull(id: string, tab: OtherTab): boolean {
+    const want = tab.claimed;
+    if (!want) return false;
     const have = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     const beyond = (client: number, clock: number) => clock > Math.max(have.get(client) ?? 0, this.#asked.get(client) ?? 0);
-    if (![...want].some(([client, clock]) => beyond(client, clock))) return;
+    if (![...want].some(([client, clock]) => beyond(client, clock))) return false;
     for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
     tab.pulling = true;
     this.#post({ to: id, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
+    return true;
+  }
+
+  /**
+   * The step 2 we asked `tab` for came and is applied. If it left out what the tab said it
+   * had (a tab that lies, or is broken), we stop asking it and ask another tab that said
+   * it has more than we do now: what we asked of it counted as on its way, so no other tab
+   * was asked for it.
+   */
+  #pulled(tab: OtherTab): void {
+    tab.pulling = false;
+    const have = Y.decodeStateVector(Y.encodeStateVector(this.doc));
+    if ([...(tab.claimed ?? [])].some(([client, clock]) => clock > (have.get(client) ?? 0))) tab.claimed = undefined;
+    this.#asked.clear();
+    for (const t of this.#tabs.values()) {
+      if (t.pulling) for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
+    }
+    for (const [id, t] of this.#tabs) if (this.#pull(id, t)) return;
   }
 
   #tab(id: string): OtherTab {

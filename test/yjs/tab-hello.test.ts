@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createTabSync, type BroadcastChannelLike, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
-import { decodeYjsMessage, encodeSyncStep1, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
+import { decodeYjsMessage, encodeSyncStep1, encodeUpdate, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { waitFor } from '../support/net.js';
 import { FakeLockManager } from './support/fake-locks.js';
 
@@ -105,6 +105,44 @@ describe('tab sync: a tab opening', () => {
     doomedLocks.crash();
     await waitFor(() => late.getText('t').toString() === 'the text', 'the new tab asks again and gets the text', 2000);
     expect(t.tabs).toBe(1);
+  });
+});
+
+describe('tab sync: a tab that answers with less than it said it has', () => {
+  it('is not asked again, and the new tab asks another tab', async () => {
+    const name = freshName();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+
+    // A tab that answers hellos saying it has the text, and the request for it with nothing.
+    const sv = Y.encodeStateVector(full);
+    const empty = Y.encodeStateAsUpdate(new Y.Doc());
+    const asked: string[] = [];
+    const liar = new BroadcastChannel(`meshparty-tabs:${name}`);
+    closers.push(() => liar.close());
+    liar.onmessage = (e: MessageEvent) => {
+      const env = e.data;
+      if (!(env?.data instanceof Uint8Array) || (env.to !== undefined && env.to !== 'liar')) return;
+      const d = decodeYjsMessage(env.data, { maxUpdateBytes: 1 << 20 } as never);
+      if (!d.ok || d.message.tag !== YjsTag.SyncStep1) return;
+      const reply = (data: Uint8Array) => liar.postMessage({ t: 'meshparty-tab/1', from: 'liar', to: env.from, data });
+      if (d.message.kind === Step1Kind.Hello && env.p) reply(encodeSyncStep1(Step1Kind.Recheck, sv));
+      else if (d.message.kind === Step1Kind.Recheck) {
+        asked.push(env.from);
+        reply(encodeUpdate(YjsTag.SyncStep2, empty));
+      }
+    };
+
+    // The new tab hears the liar first: t1's messages are held back until it asked the liar.
+    const late = new Y.Doc();
+    let release!: () => void;
+    const t = tab(late, name, { BroadcastChannel: gatedChannel(t1.tabId, new Promise<void>((r) => (release = r))) });
+    await waitFor(() => asked.length === 1, 'the new tab asks the liar');
+    release();
+    await waitFor(() => late.getText('t').toString() === 'the text', 'the new tab asks t1 and gets the text', 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked).toEqual([t.tabId]);
   });
 });
 
