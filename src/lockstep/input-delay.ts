@@ -17,7 +17,12 @@
  * inputs arriving late (this peer stalled waiting for other players' inputs at
  * STALLS_TO_RAISE frames within STALL_WINDOW_MS: on a link that got worse everyone stalls
  * alike, before the smoothed RTT has caught up; each such burst adds a frame of margin, at
- * most MAX_STALL_MARGIN, one taken back after every MARGIN_HOLD_MS without a stall). A
+ * most MAX_STALL_MARGIN, one taken back after every MARGIN_HOLD_MS without such a stall).
+ * Only stalls that more delay would have prevented count: a stall's length is the time from
+ * the stall until its frame could step, and a stall longer than ABSORBABLE_FRAMES frames (a
+ * freeze: wifi scanning, a GC pause on a phone) is ignored, since a margin that absorbed it
+ * would add that much lag to every input for the rare moment it helps; a freeze also does
+ * not hold the margin up. A
  * delay below what is wanted is raised one frame a tick; one above it is lowered one frame
  * only after what is wanted stayed lower for LOWER_AFTER_MS, and what is wanted when
  * lowering counts half a frame more of one-way latency than when raising (hysteresis: an
@@ -44,8 +49,14 @@ export const STALLS_TO_RAISE = 3;
 export const STALL_WINDOW_MS = 1000;
 /** The most frames of margin stalls add on top of what the round trip needs. */
 export const MAX_STALL_MARGIN = 10;
-/** A frame of margin is taken back after this long without a stall. */
+/** A frame of margin is taken back after this long without a stall that counts. */
 export const MARGIN_HOLD_MS = 10_000;
+/**
+ * A stall counts toward margin only if its frame could step within this many frames of
+ * waiting: lateness a few frames of delay absorb (jitter), not a freeze no margin short of
+ * its whole length would hide.
+ */
+export const ABSORBABLE_FRAMES = 3;
 
 export class InputDelay<S, I> {
   /** This player's current input delay (frames between sampling an input and stepping it). */
@@ -55,6 +66,8 @@ export class InputDelay<S, I> {
   /** Since when what is wanted stays below `current` (undefined: it does not). */
   #lowSince: number | undefined;
   #stallTimes: number[] = [];
+  /** When this peer began waiting on other players for the frame it is at (undefined: it is not). */
+  #stalledSince: number | undefined;
   #lastStallAt = -Infinity;
   #lastMarginDrop = -Infinity;
   /** The delay each other player's latest hash announced. */
@@ -73,6 +86,7 @@ export class InputDelay<S, I> {
     this.#margin = 0;
     this.#lowSince = undefined;
     this.#stallTimes = [];
+    this.#stalledSince = undefined;
     this.#lastStallAt = -Infinity;
     this.#lastMarginDrop = -Infinity;
     this.#remote.clear();
@@ -81,7 +95,19 @@ export class InputDelay<S, I> {
   /** A new stall (once per frame) waiting for `waitingOn`. */
   stalled(waitingOn: readonly PeerId[]): void {
     if (!waitingOn.some((p) => p !== this.c.selfId)) return; // our own inputs held back (a join's gate), not lateness
+    this.#stalledSince = this.c.clock.now();
+  }
+
+  /**
+   * A frame stepped. If it had stalled on other players, the stall is over and its length
+   * known: only one short enough for a few frames of delay to absorb counts toward margin.
+   */
+  stepped(): void {
+    if (this.#stalledSince === undefined) return;
     const now = this.c.clock.now();
+    const waited = now - this.#stalledSince;
+    this.#stalledSince = undefined;
+    if (waited > (ABSORBABLE_FRAMES * 1000) / this.c.config.tickHz) return; // a freeze: more delay would not have hidden it
     this.#lastStallAt = now;
     this.#stallTimes = this.#stallTimes.filter((t) => now - t < STALL_WINDOW_MS);
     this.#stallTimes.push(now);

@@ -115,6 +115,7 @@ export class Ticker<S, I> {
       this.gameFailed(err, f);
       return false;
     }
+    this.c.delays.stepped();
     this.c.joinsAt.delete(f);
     this.c.dropsAt.delete(f);
     for (const p of joined) {
