@@ -1,39 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Clock, createLockstepSession, type LockstepEvents, type MemoryNetwork, type PeerId, type Room } from '../../src/index.js';
-import { makeWalkGame, scriptedButtons } from './games.js';
-import { connect, expectAgreement, net, type Walk } from './support/memory-sessions.js';
+import { type MemoryNetwork, type PeerId, type Room } from '../../src/index.js';
+import { expectAgreement, type Walk } from './support/memory-sessions.js';
+import { threePlayers } from './support/adaptive-players.js';
 
 /** Every link of `who` to `others` gets this one-way latency. */
 function setLinks(n: MemoryNetwork, who: PeerId, others: readonly PeerId[], latencyMs: number): void {
   for (const o of others) n.setLink(who, o, { latencyMs, jitterMs: 0, loss: 0 });
-}
-
-function record<K extends keyof LockstepEvents>(sessions: Walk[], event: K, n: MemoryNetwork): Array<Array<LockstepEvents[K] & { at: number }>> {
-  return sessions.map((s) => {
-    const list: Array<LockstepEvents[K] & { at: number }> = [];
-    s.on(event, (e) => list.push({ ...e, at: n.clock.now() }));
-    return list;
-  });
-}
-
-function player(room: Room, clock: Clock, index: number): Walk {
-  const s: Walk = createLockstepSession({ room, game: makeWalkGame(), clock, inputDelay: 'auto', log: () => {}, input: () => scriptedButtons(s.frame, index) }) as Walk;
-  return s;
-}
-
-/** Three 'auto' players on 20 ms links, 3 s into a game of seed 5. */
-async function threePlayers(seed: number) {
-  const n = net(seed);
-  const ids = ['a', 'b', 'c'] as const;
-  const rooms = await connect(n, [...ids]);
-  const ps = rooms.map((r, i) => player(r, n.clock, i));
-  const delays = record(ps, 'input-delay', n);
-  const stalls = record(ps, 'stall', n);
-  const desyncs = record(ps, 'desync', n);
-  await n.advance(200);
-  ps[0]!.start({ seed: 5 });
-  await n.advance(3000);
-  return { n, ids, rooms, ps, delays, stalls, desyncs };
 }
 
 /**
@@ -74,7 +46,7 @@ describe("inputDelay 'auto' raises its stall margin only for lateness more delay
   // A freeze in one piece stalls each player once, which never made 3 stalls within a second,
   // even before; a wifi scan is in pieces (a dwell on each other channel), each a stall.
   it('a wifi scan every 6 s for 60 s (3 dwells of 200 ms, 50 ms apart): each stalls, but the delays stay near what the RTT needs', async () => {
-    const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(71);
+    const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(71, 'auto');
     // 20 ms one-way: ceil(40 / 2 / 16.7) + 2 = 4 frames.
     expect(ps.map((s) => s.inputDelay)).toEqual([4, 4, 4]);
     const from = n.clock.now();
@@ -93,7 +65,7 @@ describe("inputDelay 'auto' raises its stall margin only for lateness more delay
   }, 120_000);
 
   it('short hiccups (80 ms every 250 ms) raise the margin, and the stalls stop', async () => {
-    const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(72);
+    const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(72, 'auto');
     expect(ps.map((s) => s.inputDelay)).toEqual([4, 4, 4]);
     const from = n.clock.now();
     const { over } = await freezes(n, ps, rooms, { parts: 1, offMs: 80, onMs: 0 }, 250, 20_000);

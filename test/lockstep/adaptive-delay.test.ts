@@ -1,44 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createLockstepSession, playReplay, type LockstepEvents, type MemoryNetwork, type PeerId, type Room } from '../../src/index.js';
+import { createLockstepSession, playReplay, type MemoryNetwork, type PeerId } from '../../src/index.js';
+import { makeWalkGame } from './games.js';
 import { LOWER_AFTER_MS } from '../../src/lockstep/input-delay.js';
-import { makeWalkGame, scriptedButtons } from './games.js';
 import { advanceUntil, connect, expectAgreement, net, type Walk } from './support/memory-sessions.js';
+import { begin, player, record, threePlayers } from './support/adaptive-players.js';
 
 /** Every link between `ids` gets this one-way latency (and jitter). */
 function setLatency(n: MemoryNetwork, ids: readonly PeerId[], latencyMs: number, jitterMs = 0): void {
   for (const a of ids) for (const b of ids) if (a < b) n.setLink(a, b, { latencyMs, jitterMs, loss: 0 });
-}
-
-function record<K extends keyof LockstepEvents>(sessions: Walk[], event: K, n: MemoryNetwork): Array<Array<LockstepEvents[K] & { at: number }>> {
-  return sessions.map((s) => {
-    const list: Array<LockstepEvents[K] & { at: number }> = [];
-    s.on(event, (e) => list.push({ ...e, at: n.clock.now() }));
-    return list;
-  });
-}
-
-/** A walk-game session playing scripted buttons for `index`, with the given `inputDelay`. */
-function player(room: Room, n: MemoryNetwork, index: number, inputDelay: number | 'auto'): Walk {
-  const s: Walk = createLockstepSession({ room, game: makeWalkGame(), clock: n.clock, inputDelay, log: () => {}, input: () => scriptedButtons(s.frame, index) }) as Walk;
-  return s;
-}
-
-/** Three players with `inputDelay` on 20 ms links, 3 s into a game of seed 5 started by a. */
-async function threePlayers(seed: number, inputDelay: number | 'auto') {
-  const n = net(seed);
-  const ids = ['a', 'b', 'c'] as const;
-  const rooms = await connect(n, [...ids]);
-  return { n, ids, ...(await begin(n, rooms.map((r, i) => player(r, n, i, inputDelay)))) };
-}
-
-async function begin(n: MemoryNetwork, ps: Walk[]) {
-  const delays = record(ps, 'input-delay', n);
-  const stalls = record(ps, 'stall', n);
-  const desyncs = record(ps, 'desync', n);
-  await n.advance(200);
-  ps[0]!.start({ seed: 5 });
-  await n.advance(3000);
-  return { ps, delays, stalls, desyncs };
 }
 
 const stallsBetween = (stalls: Array<Array<{ at: number }>>, from: number, to: number) => stalls.flat().filter((s) => s.at >= from && s.at < to).length;
