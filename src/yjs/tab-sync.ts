@@ -371,8 +371,7 @@ export class TabSync {
   #pull(id: string, tab: OtherTab): boolean {
     const want = tab.claimed;
     if (!want) return false;
-    const have = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-    const beyond = (client: number, clock: number) => clock > Math.max(have.get(client) ?? 0, this.#asked.get(client) ?? 0);
+    const beyond = (client: number, clock: number) => clock > Math.max(this.#has(client), this.#asked.get(client) ?? 0);
     if (![...want].some(([client, clock]) => beyond(client, clock))) return false;
     for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
     tab.pulling = true;
@@ -388,13 +387,17 @@ export class TabSync {
    */
   #pulled(tab: OtherTab): void {
     tab.pulling = false;
-    const have = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-    if ([...(tab.claimed ?? [])].some(([client, clock]) => clock > (have.get(client) ?? 0))) tab.claimed = undefined;
+    if ([...(tab.claimed ?? [])].some(([client, clock]) => clock > this.#has(client))) tab.claimed = undefined;
     this.#asked.clear();
     for (const t of this.#tabs.values()) {
       if (t.pulling) for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
     }
     for (const [id, t] of this.#tabs) if (this.#pull(id, t)) return;
+  }
+
+  /** How many of `client`'s edits the doc has (its entry in our state vector, without encoding the whole vector). */
+  #has(client: number): number {
+    return Y.getState(this.doc.store, client);
   }
 
   #tab(id: string): OtherTab {
