@@ -190,11 +190,12 @@ export class Connection {
    */
   farewell(timeoutMs: number, closesFirst = true, drainMs = 0): Promise<FarewellResult> {
     const nothingDropped: FarewellResult = { droppedMessages: 0, droppedBytes: 0 };
+    const disposeClosed = () => this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
     if (this.#disposed || this.#leaving) return Promise.resolve(nothingDropped);
     const t = this.transport;
     const queue = this.queue;
     if (!this.isOpen || !queue) {
-      this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+      disposeClosed();
       t.destroy();
       return Promise.resolve(nothingDropped);
     }
@@ -218,7 +219,7 @@ export class Connection {
         offFrame();
         if (timer !== undefined) clock.clearTimeout(timer);
         // A close during the drain (the remote failed or closed): the queue goes with it.
-        if (!this.#disposed) this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+        if (!this.#disposed) disposeClosed();
         done(result);
       };
       const closeNow = () => {
@@ -230,12 +231,8 @@ export class Connection {
         saidBye = true;
         // Measured before BYE adds its own bytes: frames of drained messages still on their way.
         const buffered = t.bufferedAmount('reliable') > 0;
-        try {
-          t.send('reliable', encodeBye());
-        } catch {
-          // The transport reports its own failure (its close ends this farewell).
-        }
-        this.#dispose(new MeshpartyError('peer-left', `connection to ${this.remoteId} closed: closed`));
+        this.#sendControl(encodeBye()); // its failure closes the transport, which ends this farewell
+        disposeClosed();
         // The remote leaving too: see below (one end closes first). Else wait for its close.
         if (remoteLeaving) return onRemoteBye();
         if (timeoutMs <= 0) return closeNow();
