@@ -8,10 +8,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import type { Room } from '../../src/mesh/types.js';
-import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { until, wrtc } from './support/wrtc-media.js';
+import { mediaMember, type MediaMember } from './support/media-member.js';
 
 let net: MemoryNetwork;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -56,30 +55,13 @@ function countingWrtc(counts: Negotiations, refuseReplace = false): typeof wrtc 
   return { ...wrtc, RTCPeerConnection };
 }
 
-interface Member {
-  room: Room;
-  media: MediaShare;
+interface Member extends MediaMember {
   counts: Negotiations;
-  added: RemoteMediaStream[];
-  updated: RemoteMediaStream[];
-  removed: RemoteMediaStream[];
-  errors: MeshpartyError[];
 }
 
 function member(id: string, o: { refuseReplace?: boolean } = {}): Member {
   const counts = { descriptions: 0, iceRestarts: 0 };
-  const room = net.join('call', { peerId: id });
-  const media = createMediaShare(room, { wrtc: countingWrtc(counts, o.refuseReplace), logger: silentLogger() });
-  const m: Member = { room, media, counts, added: [], updated: [], removed: [], errors: [] };
-  media.on('stream-added', (s) => m.added.push(s));
-  media.on('stream-updated', (s) => m.updated.push(s));
-  media.on('stream-removed', (s) => m.removed.push(s));
-  media.on('error', (e) => m.errors.push(e));
-  cleanups.push(async () => {
-    media.destroy();
-    await room.leave();
-  });
-  return m;
+  return { ...mediaMember(net, id, cleanups, countingWrtc(counts, o.refuseReplace)), counts };
 }
 
 /** A camera of one flat grey (`luma` 0–255) at `width`×3/4: tells the two cameras apart at the receiver. */

@@ -7,35 +7,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import type { Room } from '../../src/mesh/types.js';
-import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
+import { createMediaShare, type RemoteMediaStream } from '../../src/media/index.js';
 import { encodeMediaMessage } from '../../src/media/media-wire.js';
-import type { MeshpartyError } from '../../src/util/errors.js';
 import { frameCounter, syntheticCamera, until, wrtc } from './support/wrtc-media.js';
+import { mediaMember, type MediaMember } from './support/media-member.js';
 
-interface Member {
-  room: Room;
-  media: MediaShare;
-  added: RemoteMediaStream[];
-  removed: RemoteMediaStream[];
-  errors: MeshpartyError[];
-}
+type Member = MediaMember;
 
 let net: MemoryNetwork;
 const cleanups: (() => void | Promise<void>)[] = [];
 
 function member(id: string): Member {
-  const room = net.join('call', { peerId: id });
-  const media = createMediaShare(room, { wrtc, logger: silentLogger() });
-  const m: Member = { room, media, added: [], removed: [], errors: [] };
-  media.on('stream-added', (s) => m.added.push(s));
-  media.on('stream-removed', (s) => m.removed.push(s));
-  media.on('error', (e) => m.errors.push(e));
-  cleanups.push(async () => {
-    media.destroy();
-    await room.leave();
-  });
-  return m;
+  return mediaMember(net, id, cleanups);
 }
 
 function camera(): MediaStream {

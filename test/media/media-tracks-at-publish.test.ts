@@ -8,16 +8,10 @@
 import { afterEach, expect, it } from 'vitest';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import type { Room } from '../../src/mesh/types.js';
-import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
 import { frameCounter, syntheticCamera, until, wrtc } from './support/wrtc-media.js';
+import { mediaMember, type MediaMember } from './support/media-member.js';
 
-interface Member {
-  room: Room;
-  media: MediaShare;
-  added: RemoteMediaStream[];
-  removed: RemoteMediaStream[];
-}
+type Member = MediaMember;
 
 let net: MemoryNetwork;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -26,16 +20,7 @@ afterEach(async () => {
 });
 
 function member(id: string): Member {
-  const room = net.join('call', { peerId: id });
-  const media = createMediaShare(room, { wrtc, logger: silentLogger() });
-  const m: Member = { room, media, added: [], removed: [] };
-  media.on('stream-added', (s) => m.added.push(s));
-  media.on('stream-removed', (s) => m.removed.push(s));
-  cleanups.push(async () => {
-    media.destroy();
-    await room.leave();
-  });
-  return m;
+  return mediaMember(net, id, cleanups);
 }
 
 /** A 320×240 source (the synthetic camera is 160×120): its frames tell the tracks apart at the receiver. */
