@@ -26,6 +26,13 @@ function setup(ids: string[], latencyMs = 0) {
   return { clock, net, rooms, all: [...rooms.values()], left, joined };
 }
 
+/** a and b joining room r on a memory network with a ManualClock (not advanced yet). */
+function twoPeers() {
+  const clock = new ManualClock();
+  const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
+  return { clock, net, a: net.join('r', { peerId: 'a' }), b: net.join('r', { peerId: 'b' }) };
+}
+
 describe('heartbeats and liveness', () => {
   it('measures a smoothed RTT per peer from heartbeats', async () => {
     const { net, rooms, all } = setup(['a', 'b'], 40);
@@ -112,10 +119,7 @@ describe('heartbeats and liveness', () => {
   });
 
   it('leaves no probe timer behind after leave()', async () => {
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
-    const a = net.join('r', { peerId: 'a' });
-    const b = net.join('r', { peerId: 'b' });
+    const { clock, net, a, b } = twoPeers();
     await net.advance(100);
     expect(a.peers.has('b')).toBe(true);
     net.relay.kick('b'); // the relay drops b: a probes b's open connection
@@ -127,10 +131,7 @@ describe('heartbeats and liveness', () => {
   });
 
   it('leaves no heartbeat timer behind when a peer-left listener leaves the room on a heartbeat timeout', async () => {
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
-    const a = net.join('r', { peerId: 'a' });
-    const b = net.join('r', { peerId: 'b' });
+    const { clock, net, a, b } = twoPeers();
     await net.advance(1000);
     const left: string[] = [];
     a.on('peer-left', ({ reason }) => {
@@ -147,10 +148,7 @@ describe('heartbeats and liveness', () => {
   });
 
   it('makes no connection after a peer-left listener leaves the room on a replaced connection', async () => {
-    const clock = new ManualClock();
-    const net = createMemoryNetwork({ clock, mesh: { logger: silentLogger() } });
-    const a = net.join('r', { peerId: 'a' });
-    const b = net.join('r', { peerId: 'b' });
+    const { clock, net, a, b } = twoPeers();
     await net.advance(1000);
     const [initiator, responder, initiatorId] = shouldInitiate('a', 'b') ? [a, b, 'a'] : [b, a, 'b'];
     const left: string[] = [];
