@@ -14,10 +14,7 @@ import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import type { PeerTransport, PeerTransportFactory } from '../../src/transport/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
+import { joinedPair, settle } from './support/joined-pair.js';
 
 /** What happened to one peer's transports: who destroyed them, what they sent, when they closed. */
 interface Log {
@@ -58,11 +55,7 @@ function pair(farewellTimeoutMs?: number, closeNeverArrivesFrom?: string) {
 
 async function connected(farewellTimeoutMs?: number, closeNeverArrivesFrom?: string) {
   const p = pair(farewellTimeoutMs, closeNeverArrivesFrom);
-  const a = p.join('a');
-  const b = p.join('b');
-  await settle();
-  await p.clock.advanceAsync(100);
-  expect(a.peers.has('b') && b.peers.has('a')).toBe(true);
+  const { a, b } = await joinedPair(p.join, p.clock);
   const left: string[] = [];
   b.on('peer-left', ({ id, reason }) => left.push(`${id} ${reason}`));
   let done = false;

@@ -14,10 +14,7 @@ import { MemoryRelay } from '../../src/signaling-client/memory-signaling.js';
 import { MemoryWire } from '../../src/transport/memory.js';
 import type { PeerTransport, PeerTransportFactory } from '../../src/transport/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
+import { joinedPair, settle } from './support/joined-pair.js';
 
 const BIG = 5 * 1024 * 1024;
 
@@ -62,11 +59,7 @@ function network(options: Partial<MeshOptions> = {}) {
 
 async function connected(options: Partial<MeshOptions> = {}) {
   const net = network(options);
-  const a = net.join('a');
-  const b = net.join('b');
-  await settle();
-  await net.clock.advanceAsync(100);
-  expect(a.peers.has('b') && b.peers.has('a')).toBe(true);
+  const { a, b } = await joinedPair(net.join, net.clock);
   /** What b heard, in order. */
   const heard: string[] = [];
   const got = new Map<string, Uint8Array[]>();
