@@ -6,16 +6,11 @@
  * leave the lock behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createKeeper } from '../../src/yjs/keeper/keeper.js';
 import type { Room } from '../../src/mesh/types.js';
 import { FakeHub } from './fake-room.js';
+import { keepRoomR, newKeeperDir, removeKeeperDirs } from './support/keeper-dir.js';
 
-const quiet = () => {};
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(removeKeeperDirs);
 
 /** `room` whose leave() waits until `finish()` is called (a drain still under way). */
 function slowToLeave(room: Room): { room: Room; finish: () => void } {
@@ -33,11 +28,10 @@ function slowToLeave(room: Room): { room: Room; finish: () => void } {
 
 describe('keeper.close() called twice', () => {
   it('the second call resolves only once the first has left the rooms and released the lock', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
     const { room, finish } = slowToLeave(hub.join('keeper'));
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => room, fsync: 'never', log: quiet });
+    const keeper = await keepRoomR(dir, () => room);
     const settled: string[] = [];
     const first = keeper.close().then(() => settled.push('first'));
     const second = keeper.close().then(() => settled.push('second'));
@@ -47,15 +41,14 @@ describe('keeper.close() called twice', () => {
     finish();
     await Promise.all([first, second]);
     expect(settled.sort()).toEqual(['first', 'second']);
-    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const again = await keepRoomR(dir, () => hub.join('keeper2'));
     await again.close();
   });
 
   it("a second call returns the first call's promise", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'));
     const first = keeper.close();
     expect(keeper.close()).toBe(first);
     await first;

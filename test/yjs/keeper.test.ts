@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as Y from 'yjs';
-import { createKeeper, type KeeperOptions } from '../../src/yjs/keeper/keeper.js';
+import type { KeeperOptions } from '../../src/yjs/keeper/keeper.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 import { CATALOG_CHANNEL, encodeAnnounce } from '../../src/yjs/catalog.js';
 import { YjsTag, encodeUpdate } from '../../src/yjs/protocol.js';
@@ -13,17 +10,16 @@ import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { MeshpartyError } from '../../src/util/errors.js';
 import { FakeHub } from './fake-room.js';
+import { keepRoomR, newKeeperDir, removeKeeperDirs } from './support/keeper-dir.js';
 
 const quiet = () => {};
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(removeKeeperDirs);
 
 describe('keeper (fake room)', () => {
   it('learns documents from announcements, keeps them across its restart, and serves a peer that is alone', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'));
     const alice = hub.join('alice');
     const doc = new Y.Doc();
     const p = createYjsProvider(alice, doc, { name: 'notes', log: quiet });
@@ -34,7 +30,7 @@ describe('keeper (fake room)', () => {
     await keeper.close();
     await hub.rooms.get('keeper')?.leave();
 
-    const keeper2 = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const keeper2 = await keepRoomR(dir, () => hub.join('keeper2'));
     expect(keeper2.docs('r').get('notes')?.getText('t').toString()).toBe('remember me');
     const bob = hub.join('bob');
     const doc2 = new Y.Doc();
@@ -47,10 +43,9 @@ describe('keeper (fake room)', () => {
   });
 
   it('stores an edit Yjs holds back (its author had seen one the keeper has not): it is there after a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'));
     const alice = hub.join('alice');
     const bob = hub.join('bob');
     const [da, db] = [new Y.Doc(), new Y.Doc()];
@@ -72,7 +67,7 @@ describe('keeper (fake room)', () => {
     await Promise.all([alice.leave(), bob.leave()]);
     await keeper.close();
 
-    const keeper2 = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const keeper2 = await keepRoomR(dir, () => hub.join('keeper2'));
     const doc = keeper2.docs('r').get('n')!;
     Y.applyUpdate(doc, bobsEdit!); // bob comes back one day with his edit
     expect(doc.getText('t').toString()).toBe('hello world');
@@ -80,10 +75,9 @@ describe('keeper (fake room)', () => {
   });
 
   it('stores only what it applied while it holds an edit back: not an update it dropped as over its limits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet, limits: { maxUpdateBytes: 200 } });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'), { limits: { maxUpdateBytes: 200 } });
     const peer = hub.join('peer');
     await peer.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
     await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
@@ -100,7 +94,7 @@ describe('keeper (fake room)', () => {
     await send(Y.encodeStateAsUpdate(big)); // over maxUpdateBytes: dropped, never applied (delivered once send resolves)
     expect(keeper.docs('r').get('n')!.getText('t').toString()).toBe('');
     await keeper.close();
-    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const again = await keepRoomR(dir, () => hub.join('keeper2'));
     const doc = again.docs('r').get('n')!;
     Y.applyUpdate(doc, edits[0]!);
     expect(doc.getText('t').toString()).toBe('ab');
@@ -110,10 +104,9 @@ describe('keeper (fake room)', () => {
   it('stores a forwarded edit it holds back (passed on by a peer connected to its author): it is there after a restart', async () => {
     // The author cannot connect to the keeper; a common neighbour passes its edits on as
     // forwardedUpdate. One that depends on an edit the keeper has not got yet is held back.
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'));
     const forwarder = hub.join('forwarder');
     await forwarder.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
     await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
@@ -125,7 +118,7 @@ describe('keeper (fake room)', () => {
     await forwarder.channel('yjs:n').send('keeper', encodeUpdate(YjsTag.ForwardedUpdate, edits[1]!));
     await waitFor(() => keeper.docs('r').get('n')!.store.pendingStructs !== null, 'held back');
     await keeper.close();
-    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const again = await keepRoomR(dir, () => hub.join('keeper2'));
     const doc = again.docs('r').get('n')!;
     Y.applyUpdate(doc, edits[0]!);
     expect(doc.getText('t').toString()).toBe('ab');
@@ -133,12 +126,11 @@ describe('keeper (fake room)', () => {
   });
 
   it('says so when a room it keeps closes for good (a relay refusal on rejoining), naming the refusal', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
     const room = hub.join('keeper');
     const logs: string[] = [];
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => room, fsync: 'never', log: (m) => logs.push(m) });
+    const keeper = await keepRoomR(dir, () => room, { log: (m) => logs.push(m) });
     // What a room does when the relay refuses its rejoin for good: an error, then closed.
     room.events.emit('error', new MeshpartyError('room-full', 'relay refused to join room "r": the room is full'));
     (room as { status: string }).status = 'closed';
@@ -151,11 +143,10 @@ describe('keeper (fake room)', () => {
   });
 
   it('survives garbage on the catalog and document channels', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
     const logs: string[] = [];
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: (m) => logs.push(m) });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'), { log: (m) => logs.push(m) });
     const evil = hub.join('evil');
     await evil.channel(CATALOG_CHANNEL).send('keeper', new Uint8Array([5, 200, 1]));
     const good = hub.join('good');
@@ -174,12 +165,11 @@ describe('keeper (fake room)', () => {
 describe('keeper: documents over the provider default of 64 MiB, in a room that carries them', () => {
   const BIG = 65 * 1024 * 1024;
   const keepsBig = async (options: Partial<KeeperOptions>) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const clock = new ManualClock();
     const net = createMemoryNetwork({ seed: 1, clock, latencyMs: 5, mesh: { logger: silentLogger(), maxMessageBytes: 128 * 1024 * 1024 } });
     const logs: string[] = [];
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: (room) => net.join(room, { peerId: 'keeper' }), clock, fsync: 'never', log: (m) => logs.push(m), ...options });
+    const keeper = await keepRoomR(dir, (room) => net.join(room, { peerId: 'keeper' }), { clock, log: (m) => logs.push(m), ...options });
     const a = net.join('r', { peerId: 'a' });
     const doc = new Y.Doc();
     const p = createYjsProvider(a, doc, { name: 'big', clock, log: quiet, limits: { maxUpdateBytes: 128 * 1024 * 1024 } });
@@ -202,10 +192,9 @@ describe('keeper: documents over the provider default of 64 MiB, in a room that 
   }, 30_000);
 
   it('stores one it holds back (its author\'s earlier edit missing): it is there after a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
-    dirs.push(dir);
+    const dir = newKeeperDir();
     const hub = new FakeHub();
-    const keeper = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet, limits: { maxUpdateBytes: 128 * 1024 * 1024 } });
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'), { limits: { maxUpdateBytes: 128 * 1024 * 1024 } });
     const peer = hub.join('peer');
     await peer.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['big']));
     await waitFor(() => keeper.docs('r').has('big'), 'the keeper keeps big');
@@ -217,7 +206,7 @@ describe('keeper: documents over the provider default of 64 MiB, in a room that 
     await peer.channel('yjs:big').send('keeper', encodeUpdate(YjsTag.Update, edits[1]!)); // held back: the 'a' is missing
     expect(keeper.docs('r').get('big')!.store.pendingStructs).not.toBeNull();
     await keeper.close();
-    const again = await createKeeper({ rooms: ['r'], dir, join: () => hub.join('keeper2'), fsync: 'never', log: quiet });
+    const again = await keepRoomR(dir, () => hub.join('keeper2'));
     const doc = again.docs('r').get('big')!;
     Y.applyUpdate(doc, edits[0]!);
     expect((doc.getMap('m').get('blob') as Uint8Array | undefined)?.length).toBe(BIG);

@@ -1,10 +1,14 @@
 /**
- * A keeper's storage directory as the tests of its startup and shutdown see it: filled
- * by a keeper run over fake in-memory rooms, and read back by a new keeper, each room's
- * documents as the text of their Y.Text `t`.
+ * A keeper's storage directory as the tests see it: a new one in the temp dir (removed
+ * after the test), a keeper of room `r` in it, or one filled by a keeper run over fake
+ * in-memory rooms and read back by a new keeper, each room's documents as the text of
+ * their Y.Text `t`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as Y from 'yjs';
-import { createKeeper } from '../../../src/yjs/keeper/keeper.js';
+import { createKeeper, type Keeper, type KeeperOptions } from '../../../src/yjs/keeper/keeper.js';
 import { createYjsProvider } from '../../../src/yjs/provider.js';
 import { waitFor } from '../../support/net.js';
 import { FakeHub } from '../fake-room.js';
@@ -13,6 +17,25 @@ import { FakeHub } from '../fake-room.js';
 export type KeptTexts = Record<string, Record<string, string>>;
 
 const quiet = () => {};
+
+const made: string[] = [];
+
+/** A new empty directory for a keeper's storage, deleted by {@link removeKeeperDirs} (the test file's afterEach). */
+export function newKeeperDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-keeper-'));
+  made.push(dir);
+  return dir;
+}
+
+/** Delete the directories {@link newKeeperDir} made. */
+export function removeKeeperDirs(): void {
+  made.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+}
+
+/** A keeper of room `r` storing in `dir` and joining through `join`, quiet and without fsync; `options` add to or override that. */
+export function keepRoomR(dir: string, join: KeeperOptions['join'], options: Partial<KeeperOptions> = {}): Promise<Keeper> {
+  return createKeeper({ rooms: ['r'], dir, join, fsync: 'never', log: quiet, ...options });
+}
 
 /** Store `texts` in `dir` the way a keeper run does: a peer in each room writes them, the keeper keeps them, then closes. */
 export async function seedKeeperDir(dir: string, texts: KeptTexts): Promise<void> {
