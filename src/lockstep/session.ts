@@ -26,6 +26,7 @@ import { ControlRelay } from './control-relay.js';
 import { type StartMessage, startSupersedes } from './concurrent-starts.js';
 import { Departures } from './departures.js';
 import { HashExchange } from './hash-exchange.js';
+import { clampDelay } from './input-delay.js';
 import { InputExchange } from './input-exchange.js';
 import { InputRelay } from './input-relay.js';
 import { InputStream } from './input-stream.js';
@@ -234,7 +235,7 @@ class Session<S, I> implements LockstepSession<S, I> {
 
   #chooseDelay(tickHz: number, members: PeerId[]): number {
     const d = this.#c.opts.inputDelay ?? 2;
-    if (d !== 'auto') return Math.max(0, Math.min(60, Math.round(d)));
+    if (d !== 'auto') return clampDelay(Math.round(d));
     const rtts = members.map((p) => this.#c.room.peers.get(p)?.rttMs).filter((r): r is number => typeof r === 'number');
     const maxRtt = rtts.length ? Math.max(...rtts) : 0;
     return Math.max(2, Math.min(15, Math.ceil(maxRtt / 2 / (1000 / tickHz)) + 2));
