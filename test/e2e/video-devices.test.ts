@@ -11,19 +11,14 @@
  * canvas painted magenta, reporting that camera's deviceId and that it faces away from
  * the user (a phone's back camera). fake_device_0 paints green and says no facingMode.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
-import { openVideo, type ExpectedTile, type VideoPage } from './support/video-page.js';
+import { videoDemo } from './support/video-demo.js';
+import type { ExpectedTile, VideoPage } from './support/video-page.js';
 
-let browser: Browser;
-let relay: SignalingServer;
-let dev: Served;
-const room = `e2e-video-devices-${process.pid}`;
-const opened: VideoPage[] = [];
+// The last value of the flag wins: two fake cameras instead of one.
+const demo = videoDemo(`e2e-video-devices-${process.pid}`, ['--use-fake-device-for-media-stream=device-count=2']);
 
 /** Counts every description set on any of the page's connections, in `__descriptions`. */
 async function countDescriptions(page: Page): Promise<void> {
@@ -70,18 +65,11 @@ async function magentaSecondCamera(page: Page): Promise<void> {
   });
 }
 
-async function open(): Promise<VideoPage & { id: string }> {
-  const p = await openVideo(browser, {
-    baseUrl: dev.url,
-    relay: relay.address.url,
-    room,
-    beforeGoto: async (page) => {
-      await countDescriptions(page);
-      await magentaSecondCamera(page);
-    },
+function open(): Promise<VideoPage & { id: string }> {
+  return demo.open(async (page) => {
+    await countDescriptions(page);
+    await magentaSecondCamera(page);
   });
-  opened.push(p);
-  return Object.assign(p, { id: await p.selfId() });
 }
 
 const cameras = (...pages: { id: string }[]): ExpectedTile[] => pages.map((p) => ({ peerId: p.id, label: 'camera' }));
@@ -125,17 +113,6 @@ function remoteTracks(p: VideoPage, peerId: string): Promise<{ stream: string; t
     return { stream: s.id, tracks: s.getTracks().map((t) => `${t.kind}:${t.id}`).sort() };
   });
 }
-
-beforeAll(async () => {
-  // The last value of the flag wins: two fake cameras instead of one.
-  [browser, relay, dev] = await Promise.all([launchChromium(['--use-fake-device-for-media-stream=device-count=2']), startRelay(), startDevServer()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.page.close()));
-  await browser?.close();
-  await Promise.allSettled([relay?.close(), dev?.close()]);
-});
 
 describe('video demo: switching camera and mic', () => {
   let a: VideoPage & { id: string };

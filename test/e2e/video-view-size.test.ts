@@ -10,19 +10,13 @@
  * sends black, then nothing, until it is turned on again; a page that joins in the
  * background is sent nothing until it comes to the front.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
-import { openVideo, type VideoPage } from './support/video-page.js';
+import { videoDemo } from './support/video-demo.js';
+import type { VideoPage } from './support/video-page.js';
 
-let browser: Browser;
-let relay: SignalingServer;
-let dev: Served;
-const room = `e2e-video-view-size-${process.pid}`;
-const opened: VideoPage[] = [];
+const demo = videoDemo(`e2e-video-view-size-${process.pid}`);
 /** The first test's pages, for the next (b and c still show each other). */
 let trio: (VideoPage & { id: string })[] = [];
 
@@ -80,10 +74,8 @@ async function inBackground(page: Page): Promise<void> {
   });
 }
 
-async function open(beforeGoto: (page: Page) => Promise<void> = keepConnections): Promise<VideoPage & { id: string }> {
-  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto });
-  opened.push(p);
-  return Object.assign(p, { id: await p.selfId() });
+function open(beforeGoto: (page: Page) => Promise<void> = keepConnections): Promise<VideoPage & { id: string }> {
+  return demo.open(beforeGoto);
 }
 
 /** The size of the frames `page` decodes of `peer`'s camera now (its tile's video). */
@@ -111,16 +103,6 @@ const framesReceived = (p: VideoPage, peer: string) =>
 /** Hide or show `peer`'s camera tile on `page`, as an app collapsing a tile would (display: none). */
 const setTileHidden = (p: VideoPage, peer: string, hidden: boolean) =>
   p.page.$eval(`#tiles .tile[data-peer-id="${peer}"][data-label="camera"]`, (t: HTMLElement, h) => void (t.style.display = h ? 'none' : ''), hidden);
-
-beforeAll(async () => {
-  [browser, relay, dev] = await Promise.all([launchChromium(), startRelay(), startDevServer()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.page.close()));
-  await browser?.close();
-  await Promise.allSettled([relay?.close(), dev?.close()]);
-});
 
 describe('video demo view sizes', () => {
   it('a small window gets a peer’s camera scaled down while a large one gets it full size; a hidden tile or page pauses it for that page only', async () => {

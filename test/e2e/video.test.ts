@@ -7,25 +7,13 @@
  * tile everywhere; a late joiner gets everyone's; a page whose camera is refused says so
  * and still watches the others.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
-import { openVideo, type ExpectedTile, type VideoPage } from './support/video-page.js';
+import { videoDemo } from './support/video-demo.js';
+import type { ExpectedTile, VideoPage } from './support/video-page.js';
 
-let browser: Browser;
-let relay: SignalingServer;
-let dev: Served;
-const room = `e2e-video-${process.pid}`;
-const opened: VideoPage[] = [];
-
-async function open(beforeGoto?: (page: Page) => Promise<void>): Promise<VideoPage & { id: string }> {
-  const p = await openVideo(browser, { baseUrl: dev.url, relay: relay.address.url, room, ...(beforeGoto ? { beforeGoto } : {}) });
-  opened.push(p);
-  return Object.assign(p, { id: await p.selfId() });
-}
+const { open } = videoDemo(`e2e-video-${process.pid}`);
 
 const cameras = (...pages: { id: string }[]): ExpectedTile[] => pages.map((p) => ({ peerId: p.id, label: 'camera' }));
 
@@ -35,16 +23,6 @@ async function refuseCamera(page: Page): Promise<void> {
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
   });
 }
-
-beforeAll(async () => {
-  [browser, relay, dev] = await Promise.all([launchChromium(), startRelay(), startDevServer()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.page.close()));
-  await browser?.close();
-  await Promise.allSettled([relay?.close(), dev?.close()]);
-});
 
 describe('video demo', () => {
   let a: VideoPage & { id: string };
