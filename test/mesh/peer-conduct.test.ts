@@ -12,12 +12,20 @@ import { shouldInitiate } from '../../src/mesh/glare.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import type { MeshOptions } from '../../src/mesh/mesh-options.js';
+import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { rogueNextTo } from '../support/rogue-peer.js';
 import { MAX_CONDUCT_RECORDS, PeerConduct } from '../../src/mesh/peer-conduct.js';
 
 const BAD_FRAME = Uint8Array.of(0x7f); // an unknown frame kind: one strike
+
+/** What `room` reports as `peer-left`, as `id:reason`, from now on. */
+function leftAt(room: Room): string[] {
+  const left: string[] = [];
+  room.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+  return left;
+}
 
 /** `a` on a ManualClock network, made with a transport factory that counts what it creates (WebRTC set-ups). */
 function victim(mesh: Partial<MeshOptions>) {
@@ -33,9 +41,8 @@ function victim(mesh: Partial<MeshOptions>) {
     signaling: net.relay.client('r', 'a'),
     transports: { create: (o) => (created.push(o.remoteId), factory.create(o)) },
   });
-  const left: string[] = [];
+  const left = leftAt(a);
   const refused: MeshpartyError[] = [];
-  a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
   a.on('peer-refused', (e) => refused.push(e));
   return { net, a, created, left, refused };
 }
@@ -43,8 +50,7 @@ function victim(mesh: Partial<MeshOptions>) {
 describe('strikes per peer id', () => {
   it('bad frames across reconnects reach maxStrikes and cut the peer off', async () => {
     const { net, a, rogue, offers, signaling } = await rogueNextTo({ maxStrikes: 3 });
-    const left: string[] = [];
-    a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    const left = leftAt(a);
     for (let i = 0; i < 2; i++) rogue().send('reliable', BAD_FRAME);
     await net.settle();
     rogue().destroy(); // one short of the limit: start over on a new connection
@@ -61,8 +67,7 @@ describe('strikes per peer id', () => {
 
   it('strikes an upper layer reports through room.strike count with the bad frames of the same peer', async () => {
     const { net, a, rogue, signaling } = await rogueNextTo({ maxStrikes: 3 });
-    const left: string[] = [];
-    a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    const left = leftAt(a);
     rogue().send('reliable', BAD_FRAME);
     await net.settle();
     a.strike!('z', 'a malformed yjs update');
@@ -76,8 +81,7 @@ describe('strikes per peer id', () => {
 
   it('a strike expires strikeExpiryMs after it was counted: a glitch now and then never cuts a peer off', async () => {
     const { net, a, rogue, signaling } = await rogueNextTo({ maxStrikes: 3, strikeExpiryMs: 60_000, peerTimeoutMs: Infinity }); // the rogue answers no heartbeat
-    const left: string[] = [];
-    a.on('peer-left', ({ id, reason }) => left.push(`${id}:${reason}`));
+    const left = leftAt(a);
     for (let round = 0; round < 5; round++) {
       // Two bad frames (one short of the limit) a round, rounds a little over strikeExpiryMs apart.
       for (let i = 0; i < 2; i++) rogue().send('reliable', BAD_FRAME);
