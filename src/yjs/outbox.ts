@@ -111,11 +111,7 @@ export class PeerOutbox {
    * document: a flood of hellos must not make us encode one per hello).
    */
   control(message: Uint8Array | (() => Uint8Array), key?: string): void {
-    if (this.#draining) return;
-    const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
-    if (waiting) waiting.message = message;
-    else this.#control.push({ message, key });
-    this.#pump();
+    this.#queueControl(message, key);
   }
 
   /**
@@ -142,10 +138,15 @@ export class PeerOutbox {
    * same `key` (its sender) still waiting is replaced, so only the latest goes.
    */
   forwardPresence(message: Uint8Array, key: string): void {
+    this.#queueControl(message, key, true);
+  }
+
+  /** Queue a message among the sync messages, in place of a waiting one of the same `key`. */
+  #queueControl(message: Uint8Array | (() => Uint8Array), key: string | undefined, forwarded?: true): void {
     if (this.#draining) return;
-    const waiting = this.#control.find((c) => c.key === key);
+    const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
     if (waiting) waiting.message = message;
-    else this.#control.push({ message, key, forwarded: true });
+    else this.#control.push(forwarded ? { message, key, forwarded } : { message, key });
     this.#pump();
   }
 
