@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
-import { until, wrtc } from './support/wrtc-media.js';
+import { until, videoFeed, wrtc } from './support/wrtc-media.js';
 import { mediaMember, type MediaMember } from './support/media-member.js';
 
 let net: MemoryNetwork;
@@ -66,16 +66,11 @@ function member(id: string, o: { refuseReplace?: boolean } = {}): Member {
 
 /** A camera of one flat grey (`luma` 0–255) at `width`×3/4: tells the two cameras apart at the receiver. */
 function flatCamera(width: number, luma: number): MediaStreamTrack {
-  const source = new wrtc.nonstandard.RTCVideoSource();
-  const track = source.createTrack() as MediaStreamTrack;
   const height = (width * 3) / 4;
   const data = new Uint8ClampedArray(width * height * 1.5).fill(128); // chroma: grey
   data.fill(luma, 0, width * height);
-  const timer = setInterval(() => source.onFrame({ width, height, data }), 33);
-  cleanups.push(() => {
-    clearInterval(timer);
-    track.stop();
-  });
+  const { track, stop } = videoFeed(width, height, data);
+  cleanups.push(stop);
   return track;
 }
 

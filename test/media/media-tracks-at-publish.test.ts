@@ -8,7 +8,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import { frameCounter, syntheticCamera, until, wrtc } from './support/wrtc-media.js';
+import { frameCounter, syntheticCamera, until, videoFeed } from './support/wrtc-media.js';
 import { mediaMember, type MediaMember } from './support/media-member.js';
 
 type Member = MediaMember;
@@ -25,14 +25,8 @@ function member(id: string): Member {
 
 /** A 320×240 source (the synthetic camera is 160×120): its frames tell the tracks apart at the receiver. */
 function wideTrack(): MediaStreamTrack {
-  const source = new wrtc.nonstandard.RTCVideoSource();
-  const track = source.createTrack() as MediaStreamTrack;
-  const data = new Uint8ClampedArray(320 * 240 * 1.5);
-  const timer = setInterval(() => source.onFrame({ width: 320, height: 240, data }), 33);
-  cleanups.push(() => {
-    clearInterval(timer);
-    track.stop();
-  });
+  const { track, stop } = videoFeed(320, 240);
+  cleanups.push(stop);
   return track;
 }
 

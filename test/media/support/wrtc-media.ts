@@ -7,14 +7,19 @@ import { createRequire } from 'node:module';
 /** @roamhq/wrtc, to inject as `createMediaShare(room, { wrtc })`. */
 export const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
 
-/** A 160×120 synthetic camera: a stream with one video track fed ~30 frames a second. */
-export function syntheticCamera(): { stream: MediaStream; stop: () => void } {
+/**
+ * A video track fed the I420 frame `data` (`width`×`height`, all zeros unless given)
+ * ~30 times a second, `beforeFrame` run before each; `stop` ends the feed and the track.
+ */
+export function videoFeed(width: number, height: number, data = new Uint8ClampedArray(width * height * 1.5), beforeFrame?: () => void): { track: MediaStreamTrack; stop: () => void } {
   const source = new wrtc.nonstandard.RTCVideoSource();
-  const track = source.createTrack();
-  const data = new Uint8ClampedArray(160 * 120 * 1.5);
-  const timer = setInterval(() => source.onFrame({ width: 160, height: 120, data }), 33);
+  const track = source.createTrack() as MediaStreamTrack;
+  const timer = setInterval(() => {
+    beforeFrame?.();
+    source.onFrame({ width, height, data });
+  }, 33);
   return {
-    stream: new wrtc.MediaStream([track]) as MediaStream,
+    track,
     stop: () => {
       clearInterval(timer);
       track.stop();
@@ -22,25 +27,22 @@ export function syntheticCamera(): { stream: MediaStream; stop: () => void } {
   };
 }
 
+/** A 160×120 synthetic camera: a stream with one video track fed ~30 frames a second. */
+export function syntheticCamera(): { stream: MediaStream; stop: () => void } {
+  const { track, stop } = videoFeed(160, 120);
+  return { stream: new wrtc.MediaStream([track]) as MediaStream, stop };
+}
+
 /**
  * A 640×480 camera filmed through snow: every frame changes everywhere, so the encoder
  * needs all the bitrate it is allowed (a still synthetic picture needs almost none).
  */
 export function noisyCamera(): { stream: MediaStream; stop: () => void } {
-  const source = new wrtc.nonstandard.RTCVideoSource();
-  const track = source.createTrack();
   const data = new Uint8ClampedArray(640 * 480 * 1.5);
-  const timer = setInterval(() => {
+  const { track, stop } = videoFeed(640, 480, data, () => {
     for (let i = 0; i < data.length; i += 7) data[i] = Math.random() * 255;
-    source.onFrame({ width: 640, height: 480, data });
-  }, 33);
-  return {
-    stream: new wrtc.MediaStream([track]) as MediaStream,
-    stop: () => {
-      clearInterval(timer);
-      track.stop();
-    },
-  };
+  });
+  return { stream: new wrtc.MediaStream([track]) as MediaStream, stop };
 }
 
 /** Frames of `stream`'s video track seen by a sink, and their width. */
