@@ -63,8 +63,8 @@ export class Forwarder {
     return () => {
       off();
       if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
-      if (this.#checkTimer !== undefined) this.host.clock.clearTimeout(this.#checkTimer);
-      this.#timer = this.#checkTimer = undefined;
+      this.#timer = undefined;
+      this.#stopChecks();
     };
   }
 
@@ -169,8 +169,7 @@ export class Forwarder {
     if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
     this.#timer = wakeAt === undefined ? undefined : this.host.clock.setTimeout(() => ((this.#timer = undefined), this.changed()), wakeAt - now);
     this.#reserves = reserves;
-    if (reserves.length === 0 && this.#checkTimer !== undefined) this.host.clock.clearTimeout(this.#checkTimer);
-    if (reserves.length === 0) this.#checkTimer = undefined;
+    if (reserves.length === 0) this.#stopChecks();
     else this.#checkTimer ??= this.host.clock.setTimeout(() => this.#check(), RESERVE_CHECK_MS);
     // New duties: what we would have passed on may be missing at the target (the previous
     // forwarder left, or nobody forwarded): sync it again, and show it the presence we
@@ -196,6 +195,11 @@ export class Forwarder {
     const due = new Set(this.#reserves.filter(({ rank }) => checks % rank === 0).map(({ to }) => to));
     if (due.size > 0) this.host.resync([...due]);
     this.#checkTimer = this.host.clock.setTimeout(() => this.#check(), RESERVE_CHECK_MS);
+  }
+
+  #stopChecks(): void {
+    if (this.#checkTimer !== undefined) this.host.clock.clearTimeout(this.#checkTimer);
+    this.#checkTimer = undefined;
   }
 
   /**
