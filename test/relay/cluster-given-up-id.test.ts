@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
-import { barrier, clusterStoppedAfterEach, joinKnowing } from './cluster-support.js';
+import { barrier, clusterStoppedAfterEach, joinKnowing, reconnect } from './cluster-support.js';
 import { startRedisProxy } from './redis-proxy.js';
 
 const cluster = clusterStoppedAfterEach();
@@ -31,11 +31,7 @@ describe('relay cluster: an id given up while cut off', () => {
       x.send({ type: 'ping' });
       await x.nextOf('pong');
       await waitFor(() => b.clusterLogs.find((l) => l.event === 'cluster-instance-gone' && l.instance === 'inst-a'), 'B to sweep A', 10_000);
-      const synced = (): number => a.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
-      const before = synced();
-      proxy.restore();
-      await waitFor(() => synced() > before, 'A to sync again', 10_000);
-      await barrier(a, b);
+      await reconnect(proxy, a, b);
       // Someone else may have the id now, through either instance.
       for (const relay of [b, a]) {
         const other = await relay.connect();

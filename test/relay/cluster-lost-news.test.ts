@@ -9,9 +9,8 @@
  * instance A's link right after its next PUBLISH.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/net.js';
 import type { RelayTestClient } from './client.js';
-import { announcements, barrier, clusterStoppedAfterEach, joinKnowing, pairAcross, type ClusterRelay } from './cluster-support.js';
+import { announcements, barrier, clusterStoppedAfterEach, joinKnowing, pairAcross, reconnect, type ClusterRelay } from './cluster-support.js';
 import { startRedisProxy, type RedisProxy } from './redis-proxy.js';
 
 const cluster = clusterStoppedAfterEach();
@@ -24,15 +23,6 @@ async function twoInstances(): Promise<{ a: ClusterRelay; b: ClusterRelay; proxy
   const a = await cluster.relay(redis, {}, { url: proxy.url });
   const b = await cluster.relay(redis);
   return { a, b, proxy };
-}
-
-/** Let A back to Redis after a cut; returns once it synced and its news since reached B. */
-async function reconnect(proxy: RedisProxy, a: ClusterRelay, b: ClusterRelay): Promise<void> {
-  const synced = (): number => a.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
-  const before = synced();
-  proxy.restore();
-  await waitFor(() => synced() > before, 'A to sync again', 10_000);
-  await barrier(a, b);
 }
 
 /** What `client` believes the room holds: its join reply, then the announcements after it. */

@@ -8,6 +8,7 @@ import { createRedisCluster, type LogEntry, type RedisClusterOptions, type Signa
 import { waitFor } from '../support/net.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { startRelay, type Received, type RelayTestClient, type TestRelay } from './client.js';
+import type { RedisProxy } from './redis-proxy.js';
 
 export const TEST_HEARTBEAT_MS = 200;
 export const TEST_INSTANCE_TTL_MS = 1500;
@@ -93,4 +94,13 @@ export async function barrier(a: TestRelay, b: TestRelay): Promise<void> {
     await probe.join(`probe-${Math.random()}`);
     await waitFor(() => to.relay.metrics().rooms > rooms, 'the barrier', 5000);
   }
+}
+
+/** Let A (behind `proxy`) back to Redis after a cut; returns once it synced and its news since reached B. */
+export async function reconnect(proxy: RedisProxy, a: ClusterRelay, b: ClusterRelay): Promise<void> {
+  const synced = (): number => a.clusterLogs.filter((l) => l.event === 'cluster-synced').length;
+  const before = synced();
+  proxy.restore();
+  await waitFor(() => synced() > before, 'A to sync again', 10_000);
+  await barrier(a, b);
 }
