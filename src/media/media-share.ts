@@ -340,9 +340,14 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     return paused ? { ...encoding, active: false } : encoding;
   };
 
+  /** Give `media`, the connection to `peer`, `entry`'s video encodings anew. */
+  const encodeFor = (peer: PeerId, media: PeerMedia, entry: Published) => {
+    for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
+  };
+
   /** Give every connection `entry`'s video encodings anew (a mute paused or resumed them, its camera changed size). */
   const reencode = (entry: Published) => {
-    for (const [peer, media] of connections) for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
+    for (const [peer, media] of connections) encodeFor(peer, media, entry);
   };
 
   /** Pause `entry`'s video encodings on every connection once its black frames had MUTED_PAUSE_MS to go out. */
@@ -379,7 +384,7 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
     let sizes = views.get(peer);
     if (!sizes) views.set(peer, (sizes = new Map()));
     sizes.set(message.stream, { width: message.width, height: message.height });
-    for (const track of entry.tracks) if (track.kind === 'video') media.setEncoding(track, encodingFor(peer, entry, track));
+    encodeFor(peer, media, entry);
   };
 
   const catalog = (): AnnouncedStream[] =>
