@@ -7,38 +7,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
-import type { Room } from '../../src/mesh/types.js';
-import { createMediaShare, type MediaShare, type RemoteMediaStream } from '../../src/media/index.js';
 import { syntheticCamera, until, wrtc } from './support/wrtc-media.js';
+import { mediaMember, type MediaMember } from './support/media-member.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const clean of cleanups.splice(0).reverse()) await clean();
 });
 
-interface Member {
-  room: Room;
-  media: MediaShare;
-  added: RemoteMediaStream[];
-  updated: RemoteMediaStream[];
-  removed: RemoteMediaStream[];
-}
-
-async function pair(seed: number): Promise<[Member, Member]> {
+async function pair(seed: number): Promise<[MediaMember, MediaMember]> {
   const net = createMemoryNetwork({ seed, mesh: { logger: silentLogger() } });
-  const members = ['a', 'b'].map((id) => {
-    const room = net.join('call', { peerId: id });
-    const media = createMediaShare(room, { wrtc, logger: silentLogger() });
-    const m: Member = { room, media, added: [], updated: [], removed: [] };
-    media.on('stream-added', (s) => m.added.push(s));
-    media.on('stream-updated', (s) => m.updated.push(s));
-    media.on('stream-removed', (s) => m.removed.push(s));
-    cleanups.push(async () => {
-      media.destroy();
-      await room.leave();
-    });
-    return m;
-  }) as [Member, Member];
+  const members = ['a', 'b'].map((id) => mediaMember(net, id, cleanups)) as [MediaMember, MediaMember];
   await until('the mesh', () => members.every((m) => m.room.peers.size === 1));
   return members;
 }
