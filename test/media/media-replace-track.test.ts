@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/mesh/logger.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
 import { until, videoFeed, wrtc } from './support/wrtc-media.js';
 import { mediaMember, type MediaMember } from './support/media-member.js';
+import { watchedWrtc } from './support/raw-peer.js';
 
 let net: MemoryNetwork;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -26,15 +27,15 @@ interface Negotiations {
 
 /** wrtc whose connections count what they negotiate; `refuseReplace` makes every sender's replaceTrack reject. */
 function countingWrtc(counts: Negotiations, refuseReplace = false): typeof wrtc {
-  function RTCPeerConnection(config?: RTCConfiguration) {
-    const pc = new wrtc.RTCPeerConnection(config);
+  // `nonstandard` kept, so the media share still treats it as wrtc (wrtc-descriptions.ts).
+  return watchedWrtc((pc) => {
     const setLocal = pc.setLocalDescription.bind(pc);
-    pc.setLocalDescription = (d?: unknown) => {
+    pc.setLocalDescription = (d?: RTCLocalSessionDescriptionInit) => {
       counts.descriptions++;
       return setLocal(d);
     };
     const setRemote = pc.setRemoteDescription.bind(pc);
-    pc.setRemoteDescription = (d: unknown) => {
+    pc.setRemoteDescription = (d: RTCSessionDescriptionInit) => {
       counts.descriptions++;
       return setRemote(d);
     };
@@ -42,17 +43,14 @@ function countingWrtc(counts: Negotiations, refuseReplace = false): typeof wrtc 
     if (restart) pc.restartIce = () => (counts.iceRestarts++, restart());
     if (refuseReplace) {
       const add = pc.addTransceiver.bind(pc);
-      pc.addTransceiver = (...args: unknown[]) => {
+      pc.addTransceiver = (...args: Parameters<RTCPeerConnection['addTransceiver']>) => {
         const t = add(...args);
         // wrtc's senders have it read-only: defined over, on this sender alone.
         Object.defineProperty(t.sender, 'replaceTrack', { value: () => Promise.reject(new Error('refused by this engine')) });
         return t;
       };
     }
-    return pc;
-  }
-  // `nonstandard` kept, so the media share still treats it as wrtc (wrtc-descriptions.ts).
-  return { ...wrtc, RTCPeerConnection };
+  });
 }
 
 interface Member extends MediaMember {
