@@ -10,7 +10,8 @@
  *
  *  - latency: one peer sets a key; time until every other peer has it (p50, p99), N = 4, 8, 16;
  *    both systems run at once and samples alternate, so both see the same machine load;
- *    and the floor under both: the same fan-out of one message over plain data channels;
+ *    and the floors under both: the same fan-out of one message over plain data channels, and
+ *    of the edit's Yjs update applied by each receiver (no sync protocol, no framing);
  *  - latency while co-editing: the same, at N = 8, 16, while 3 other peers each type into a shared
  *    Y.Text at ~10 characters a second (seeded, the same keystrokes in both systems);
  *  - late joiner: one peer holds a 1 MB / 16 MB document, a new peer joins; time until it has it all;
@@ -357,25 +358,35 @@ if (alone) {
   for (const n of SIZES) console.log(`alone N=${n}`, await latencyOf([{ mode: alone[0] as Mode, webrtc: (alone[1] ?? 'node-datachannel') as Engine }], n));
   process.exit(0);
 }
-/** The floor under both systems: plain data channels, no sync layer (see support/raw-fanout.ts), on each engine. */
+/**
+ * The floors under both systems, on each engine (see support/raw-fanout.ts): plain data
+ * channels with no sync layer at all, and the same with the least a Yjs sync can do (the
+ * edit's update sent as it is on every channel and applied by each receiver).
+ */
 async function floorRows(n: number): Promise<void> {
   // This harness has no mesh to retry a pair that never connects (libdatachannel leaves
   // one now and then, and wrtc has crashed a process) or a crashed process: it starts over.
-  const run = async (engine: Engine, tries = 3): Promise<Awaited<ReturnType<typeof rawFanout>> | string> => {
+  const run = async (engine: Engine, withYjs: boolean, tries = 3): Promise<Awaited<ReturnType<typeof rawFanout>> | string> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await rawFanout(engine, n, SAMPLES);
+        return await rawFanout(engine, n, SAMPLES, withYjs);
       } catch (err) {
         if (attempt === tries) return `failed ${tries} times, last: ${(err as Error).message.split('\n')[0]}`;
       }
     }
   };
-  const ndc = await run('node-datachannel');
-  const wrtc = await run('wrtc');
-  console.log(`floor N=${n}`, { 'node-datachannel': ndc, '@roamhq/wrtc': wrtc });
-  const note = 'no sync layer: one 40-byte message on each of N-1 plain data channels (full mesh, one process per peer); meshparty column = node-datachannel, baseline = @roamhq/wrtc';
-  for (const p of ['p50', 'p99'] as const) {
-    rows.push({ ...base, baselineName: 'plain data channels on @roamhq/wrtc', case: `floor: message to all peers, N = ${n}`, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ndc, p), baseline: num(wrtc, p), note: [note, why(ndc, wrtc)].filter(Boolean).join('; ') });
+  for (const withYjs of [false, true]) {
+    const ndc = await run('node-datachannel', withYjs);
+    const wrtc = await run('wrtc', withYjs);
+    console.log(`floor${withYjs ? ' with Yjs' : ''} N=${n}`, { 'node-datachannel': ndc, '@roamhq/wrtc': wrtc });
+    const what = withYjs
+      ? 'no sync protocol: a Y.Map edit\'s update sent as it is on each of N-1 plain data channels and applied by each receiver, timed until the last has the key'
+      : 'no sync layer: one 40-byte message on each of N-1 plain data channels';
+    const note = `${what} (full mesh, one process per peer); meshparty column = node-datachannel, baseline = @roamhq/wrtc`;
+    const caseName = withYjs ? `floor with Yjs: edit to all peers, N = ${n}` : `floor: message to all peers, N = ${n}`;
+    for (const p of ['p50', 'p99'] as const) {
+      rows.push({ ...base, baselineName: 'plain data channels on @roamhq/wrtc', case: caseName, metric: `latency ${p}`, unit: 'ms', better: 'lower', meshparty: num(ndc, p), baseline: num(wrtc, p), note: [note, why(ndc, wrtc)].filter(Boolean).join('; ') });
+    }
   }
 }
 for (const n of parts.includes('latency') ? SIZES : []) {

@@ -3,7 +3,10 @@
  * and one data channel per pair, no simple-peer, no framing, no Yjs. Signals go through
  * the bench process over IPC.
  *
- * Env: WEBRTC (wrtc | node-datachannel).
+ * Env: WEBRTC (wrtc | node-datachannel); YJS=1: the message is a Yjs update instead of 40
+ * bytes (the sender sets a key in a Y.Map and sends the update Yjs emits on every channel,
+ * the receivers apply it and count the time when their map has the key): the least any
+ * Yjs sync over data channels can do, with no sync protocol and no framing.
  * IPC in:  { cmd: 'offer-to', to } | { cmd: 'signal', from, kind: 'offer' | 'answer' | 'candidate', data }
  *        | { cmd: 'fire' } | { cmd: 'exit' }
  * IPC out: { event: 'signal', to, kind, data } | { event: 'open' } | { event: 'fired', at }
@@ -11,22 +14,39 @@
  */
 import wrtcModule from '@roamhq/wrtc';
 import * as ndcPolyfill from 'node-datachannel/polyfill';
+import * as Y from 'yjs';
+import { adaptNodeDatachannel } from '../../../src/transport/node-datachannel.js';
 
 type Pc = RTCPeerConnection;
 const send = (msg: object): void => {
   if (process.connected) process.send?.(msg);
 };
 const now = () => performance.timeOrigin + performance.now();
-const engine = (process.env.WEBRTC === 'node-datachannel' ? ndcPolyfill : wrtcModule) as unknown as { RTCPeerConnection: new (c?: RTCConfiguration) => Pc };
+// node-datachannel through meshparty's adapter, whose messages skip Node's EventTarget (the
+// fastest delivery this engine has here, so the floor is a floor for meshparty too).
+const engine = (process.env.WEBRTC === 'node-datachannel' ? adaptNodeDatachannel(ndcPolyfill) : wrtcModule) as unknown as { RTCPeerConnection: new (c?: RTCConfiguration) => Pc };
 const pcs = new Map<number, Pc>();
 const channels: RTCDataChannel[] = [];
 const frame = new Uint8Array(40);
+const withYjs = process.env.YJS === '1';
+const doc = new Y.Doc();
+const marks = doc.getMap<number>('marks');
+let fired = 0;
 
-function received(): void {
+function got(): void {
   const at = now();
   // Reported later, as the Yjs peers do, so the report does not load the machine mid-sample.
   setTimeout(() => send({ event: 'got', at }), 30);
 }
+// With Yjs, a peer has the edit when its map shows it (as in the Yjs latency case).
+if (withYjs) marks.observe(got);
+function received(e: MessageEvent): void {
+  if (withYjs) Y.applyUpdate(doc, new Uint8Array(e.data as ArrayBuffer), 'remote');
+  else got();
+}
+doc.on('update', (update: Uint8Array, origin: unknown) => {
+  if (origin !== 'remote') for (const ch of channels) ch.send(update as Uint8Array<ArrayBuffer>);
+});
 function adopt(ch: RTCDataChannel): void {
   ch.binaryType = 'arraybuffer';
   ch.onmessage = received;
@@ -82,7 +102,8 @@ process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: stri
       else early.set(m.from!, [...(early.get(m.from!) ?? []), m.data!]);
     } else if (m.cmd === 'fire') {
       const at = now();
-      for (const ch of channels) ch.send(frame);
+      if (withYjs) marks.set(`${process.pid}-${fired++}`, 1);
+      else for (const ch of channels) ch.send(frame);
       setTimeout(() => send({ event: 'fired', at }), 30); // later, like `got`
     } else if (m.cmd === 'exit') {
       for (const pc of pcs.values()) pc.close();

@@ -11,11 +11,14 @@ const script = resolve(import.meta.dirname, 'raw-fanout-peer.ts');
 /** A pair opens in well under a second; one that has not in this long never will (the caller starts over). */
 const OPEN_TIMEOUT_MS = 15_000;
 
-/** p50 and p99 (ms) of the time until all N-1 others have one message from one sender (senders rotate). */
-export async function rawFanout(engine: 'wrtc' | 'node-datachannel', n: number, samples: number): Promise<{ p50: number; p99: number }> {
+/**
+ * p50 and p99 (ms) of the time until all N-1 others have one message from one sender
+ * (senders rotate); `withYjs`: the message is a Y.Map edit's update, applied by each.
+ */
+export async function rawFanout(engine: 'wrtc' | 'node-datachannel', n: number, samples: number, withYjs = false): Promise<{ p50: number; p99: number }> {
   const peers: Array<IpcChild<ChildEvent>> = [];
   try {
-    for (let i = 0; i < n; i++) peers.push(forkIpcChild(`raw-${engine}-${i}`, script, { WEBRTC: engine }, 60_000));
+    for (let i = 0; i < n; i++) peers.push(forkIpcChild(`raw-${engine}-${i}`, script, { WEBRTC: engine, YJS: withYjs ? '1' : '0' }, 60_000));
     peers.forEach((p, i) =>
       // Signals between processes: the child's `process.send` arrives here as an event.
       setImmediate(function relay(this: void, from = 0) {
