@@ -18,13 +18,13 @@
  * remember is dropped, and past the bound the longest-unused ones go first, running bans
  * last.
  */
-import type { Clock } from '../util/clock.js';
+import { MAX_TIMER_MS, type Clock } from '../util/clock.js';
 import type { PeerId } from './types.js';
 
 /** A repeat offender's ban doubles at most this many times (64 x banMs). */
 export const MAX_BAN_DOUBLINGS = 6;
 /** The longest ban: a timer considers the peer again when it ends, and timers go no further. */
-export const MAX_BAN_MS = 2 ** 31 - 1;
+export const MAX_BAN_MS = MAX_TIMER_MS;
 /** Ids remembered at most (a record is a few numbers). */
 export const MAX_CONDUCT_RECORDS = 1000;
 /** Wait before offering again to a peer after its first password mismatch; doubles per mismatch in a row. */

@@ -25,7 +25,7 @@ export interface Clock {
 }
 
 /** The longest delay the platform's setTimeout takes as given (2^31 - 1 ms); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The real clock (performance.now + global timers).
