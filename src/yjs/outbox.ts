@@ -19,8 +19,8 @@
  * and is reported, never dropped silently.
  *
  * Other peers' updates we pass on (forwarding.ts) wait in a queue of their own, merged
- * only with each other and sent as `forwardedUpdate`, so the receiver never passes them
- * on again; forwarded presence is a keyed sync message (the latest per sender waits).
+ * only with each other (and split by their own limit) and sent as `forwardedUpdate`, so
+ * the receiver never passes them on again; forwarded presence is a keyed sync message (the latest per sender waits).
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -92,8 +92,14 @@ export class PeerOutbox {
   #polling = false;
   /** Refusals in a row that were kept for a retry (0 after any send goes through). */
   #refusals = 0;
-  /** Updates merged into one message at most, after a merged one was too large (until the backlog is sent). */
-  #mergeAtMost = Infinity;
+  /**
+   * Updates merged into one message at most, per queue, after a merged one of that queue
+   * was too large (until that queue's backlog is sent). Apart, as one queue's refusal says
+   * nothing of the other's sizes: a shared limit held our own edits back for a forwarded
+   * backlog, and lifted it for that backlog when our own went out, so it was merged too
+   * large, refused and split again.
+   */
+  #mergeAtMost = { own: Infinity, forwarded: Infinity };
 
   /** `onFailure` hears of every message given up, and of the first retry in a row of refusals. */
   constructor(
@@ -262,7 +268,7 @@ export class PeerOutbox {
       // Too large only because we merged it: each part may fit. Merging lost nothing yet,
       // but a dropped update would hold back every later edit of ours at that peer (Yjs
       // applies a client's structs in order) until it reconnects.
-      this.#mergeAtMost = Math.ceil(flight.parts.length / 2);
+      this.#mergeAtMost[flight.forwarded ? 'forwarded' : 'own'] = Math.ceil(flight.parts.length / 2);
       this.#putBack(flight);
       return this.#pump();
     }
@@ -318,16 +324,16 @@ export class PeerOutbox {
       return { flight, message: control };
     }
     if (this.#updates.length > 0) {
-      const parts = this.#updates.splice(0, this.#mergeAtMost);
-      if (this.#updates.length === 0) this.#mergeAtMost = Infinity; // the backlog is out: merge freely again
+      const parts = this.#updates.splice(0, this.#mergeAtMost.own);
+      if (this.#updates.length === 0) this.#mergeAtMost.own = Infinity; // the backlog is out: merge freely again
       const encoded = this.#encodedFirst; // set only while a single update waits
       this.#encodedFirst = undefined;
       const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
       return { flight: { kind: 'update', parts }, message: encoded ? encoded() : encodeUpdate(YjsTag.Update, update) };
     }
     if (this.#forwards.length > 0) {
-      const parts = this.#forwards.splice(0, this.#mergeAtMost);
-      if (this.#forwards.length === 0 && this.#updates.length === 0) this.#mergeAtMost = Infinity;
+      const parts = this.#forwards.splice(0, this.#mergeAtMost.forwarded);
+      if (this.#forwards.length === 0) this.#mergeAtMost.forwarded = Infinity;
       const update = parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
       return { flight: { kind: 'update', parts, forwarded: true }, message: encodeUpdate(YjsTag.ForwardedUpdate, update) };
     }

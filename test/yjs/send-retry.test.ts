@@ -52,7 +52,7 @@ const update = (text: string) => {
 
 const textOf = (message: Uint8Array) => {
   const m = decodeYjsMessage(message);
-  if (!m.ok || (m.message.tag !== YjsTag.Update && m.message.tag !== YjsTag.SyncStep2)) throw new Error('expected an update');
+  if (!m.ok || (m.message.tag !== YjsTag.Update && m.message.tag !== YjsTag.SyncStep2 && m.message.tag !== YjsTag.ForwardedUpdate)) throw new Error('expected an update');
   const doc = new Y.Doc();
   Y.applyUpdate(doc, m.message.update);
   return doc.getText('t').toString();
@@ -150,6 +150,32 @@ describe('outbox: refused sends', () => {
     box.update(update('f')); // the backlog is out: one update alone too large is final
     await next(tooLarge());
     expect(failures).toEqual([{ error: expect.objectContaining({ code: 'message-too-large' }), kind: 'update' }]);
+    expect(box.idle).toBe(true);
+  });
+
+  it('keeps the split of forwarded updates and of its own apart: one queue\'s backlog going out does not lift the other\'s limit', async () => {
+    const { failures, sent, next, box } = outbox();
+    const tooLarge = () => new MeshpartyError('message-too-large', 'too large');
+    const letters = (m: Uint8Array) => textOf(m).split('').sort().join('');
+    box.update(update('x')); // in flight
+    ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].forEach((t) => box.forwardUpdate(update(t)));
+    await next();
+    expect(letters(sent[1]!)).toBe('bcdefghi');
+    await next(tooLarge()); // the forwarded merge: split in halves
+    expect(letters(sent[2]!)).toBe('bcde');
+    ['j', 'k'].forEach((t) => box.forwardUpdate(update(t))); // more to pass on meanwhile
+    ['p', 'q', 'r', 's', 't'].forEach((t) => box.update(update(t))); // and our own edits, more than 4
+    await next();
+    // Our own merge freely (nothing of ours was too large), and their going out leaves
+    // the forwarded backlog at 4 a message until it is out.
+    expect(sent.slice(3).map(letters)).toEqual(['pqrst']);
+    await next();
+    expect(sent.slice(4).map(letters)).toEqual(['fghi']);
+    await next();
+    expect(sent.slice(5).map(letters)).toEqual(['jk']);
+    await next();
+    expect(sent.slice(3).map((m) => m[0])).toEqual([YjsTag.Update, YjsTag.ForwardedUpdate, YjsTag.ForwardedUpdate]);
+    expect(failures).toEqual([]);
     expect(box.idle).toBe(true);
   });
 
