@@ -91,12 +91,13 @@ export class Forwarder {
     for (const to of this.#table.targets(from)) this.host.peers.get(to)?.outbox.forwardUpdate(update);
   }
 
-  /** Pass on a presence update `from` sent us. */
-  presence(from: PeerId, awarenessUpdate: Uint8Array): void {
+  /** Pass on a presence update `from` sent us, about these `clients`. */
+  presence(from: PeerId, awarenessUpdate: Uint8Array, clients: Iterable<number>): void {
     const targets = this.#table.targets(from);
     if (targets.length === 0) return;
     const message = encodeAwareness(awarenessUpdate, true);
-    for (const to of targets) this.host.peers.get(to)?.outbox.forwardPresence(message, `presence:${from}`);
+    const key = presenceKey(from, clients);
+    for (const to of targets) this.host.peers.get(to)?.outbox.forwardPresence(message, key);
   }
 
   /**
@@ -105,7 +106,7 @@ export class Forwarder {
    */
   gone(peer: PeerId): void {
     const removal = this.#table.targets(peer).length > 0 ? this.#presenceOf(peer, false) : undefined;
-    if (removal) this.presence(peer, removal);
+    if (removal) this.presence(peer, removal.update, removal.clients);
     this.#table.forget(peer);
     this.#closedUntil.delete(peer);
     this.changed();
@@ -177,7 +178,7 @@ export class Forwarder {
     this.host.resync([...new Set(fresh.map(({ to }) => to))]);
     for (const { from, to } of fresh) {
       const presence = this.#presenceOf(from, true);
-      if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence, true), `presence:${from}`);
+      if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence.update, true), presenceKey(from, presence.clients));
     }
   }
 
@@ -217,11 +218,22 @@ export class Forwarder {
    * removal. Not those it passed on to us for others (one hop): their peer may well be
    * connected to our target, which would take our removal, when `peer` goes, for theirs.
    */
-  #presenceOf(peer: PeerId, withStates: boolean): Uint8Array | undefined {
+  #presenceOf(peer: PeerId, withStates: boolean): { update: Uint8Array; clients: number[] } | undefined {
     const { awareness } = this.host;
     const sync = this.host.peers.get(peer);
     const clients = [...(sync?.clients ?? [])].filter((c) => !sync?.relayed.has(c) && awareness.meta.has(c) && (!withStates || awareness.states.has(c)));
     if (clients.length === 0) return undefined;
-    return encodeAwarenessUpdate(awareness, clients, withStates ? awareness.states : new Map());
+    return { update: encodeAwarenessUpdate(awareness, clients, withStates ? awareness.states : new Map()), clients };
   }
+}
+
+/**
+ * The outbox key of presence passed on for `from` about `clients`: a message still
+ * waiting is replaced only by a newer one about the same clients. Keyed by sender alone,
+ * a peer's new client's presence replaced its old client's goodbye (a document closed and
+ * opened again while a rename was in flight), and the far peer showed the old one for as
+ * long as we stayed.
+ */
+function presenceKey(from: PeerId, clients: Iterable<number>): string {
+  return `presence:${from}:${[...clients].sort((x, y) => x - y).join(',')}`;
 }

@@ -141,7 +141,8 @@ export class PeerOutbox {
 
   /**
    * Queue another peer's presence message (`forwardedAwareness`) to pass on; one of the
-   * same `key` (its sender) still waiting is replaced, so only the latest goes.
+   * same `key` (its sender and the clients it is about) still waiting is replaced, so
+   * only the latest goes.
    */
   forwardPresence(message: Uint8Array, key: string): void {
     this.#queueControl(message, key, true);

@@ -531,7 +531,7 @@ export class MeshpartyProvider {
         }
         this.#presenceChange(() => applyAwarenessUpdate(this.awareness, m.update, this));
         this.#forgetRemoved(peer, m.entries);
-        if (!forwarded) this.#forwarder.presence(from, m.update);
+        if (!forwarded) this.#forwarder.presence(from, m.update, m.entries.map((e) => e.clientId));
         break;
       }
     }
