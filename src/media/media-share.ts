@@ -138,7 +138,7 @@ export interface MediaShare {
    * being shared by itself: ended by the browser (its "stop sharing" button) at once, by
    * `track.stop()` (which fires no event) within a second. When only one kind's tracks end
    * (the camera unplugged, the mic still on), peers get that kind as muted
-   * (`stream-updated`). Throws `bad-argument` (not a stream, or over 16 shared at once, or
+   * (`stream-updated`; a kind already ended when published, at once). Throws `bad-argument` (not a stream, or over 16 shared at once, or
    * a label over 128 characters) or `closed` (after `destroy()`).
    */
   publish(stream: MediaStream, options?: PublishOptions): () => void;
@@ -664,7 +664,11 @@ export function createMediaShare(room: Room, options: MediaShareOptions = {}): M
       const stop = () => unpublish(stream);
       if (published.get(stream.id)?.stream === stream) return stop;
       if (published.size >= MEDIA_LIMITS.maxStreams) throw new MeshpartyError('bad-argument', `at most ${MEDIA_LIMITS.maxStreams} streams are shared at once`);
-      const entry: Published = { stream, tracks: stream.getTracks(), label, maxBitrate, muted: NOT_MUTED, ended: NOT_MUTED, stopWatching: () => {}, videoPaused: false, pauseTimer: undefined };
+      const tracks = stream.getTracks();
+      // A kind already ended (a stream shared again after its camera and mic were both
+      // unplugged, with a new camera and the mic still gone) is announced muted from the
+      // start, not a black tile or silence until the next check.
+      const entry: Published = { stream, tracks, label, maxBitrate, muted: NOT_MUTED, ended: endedKinds(tracks), stopWatching: () => {}, videoPaused: false, pauseTimer: undefined };
       watchEnded(entry);
       published.set(stream.id, entry);
       announce();

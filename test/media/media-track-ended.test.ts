@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
+import { parseMediaMessage } from '../../src/media/media-wire.js';
 import { syntheticCamera, until, wrtc } from './support/wrtc-media.js';
 import { mediaMember, type MediaMember } from './support/media-member.js';
 
@@ -77,5 +78,23 @@ describe('a published stream whose tracks are stopped', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(b.updated.length).toBe(1);
     expect(b.removed).toEqual([]);
+  }, 30_000);
+
+  it('a stream published with one kind already ended (shared again with a new camera, the mic still unplugged) is announced with it muted from the first word', async () => {
+    const [a, b] = await pair(47);
+    const announced: boolean[] = [];
+    b.room.channel('media').on('message', ({ data }) => {
+      const parsed = parseMediaMessage(data);
+      if (parsed.ok && parsed.message.t === 'streams') for (const s of parsed.message.streams) announced.push(s.muted.audio);
+    });
+    const { stream, audio } = cameraAndMic();
+    audio.stop();
+    a.media.publish(stream, { label: 'camera' });
+    await until('b shows the camera', () => b.added.length === 1);
+    // The publish's own announcement already says so, not only the check a second later.
+    expect(announced[0]).toBe(true);
+    expect(b.added[0]!.muted).toEqual({ audio: true, video: false });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect([b.updated.length, b.removed.length]).toEqual([0, 0]);
   }, 30_000);
 });
