@@ -73,7 +73,8 @@ function showPeerCount(r: Room): void {
  */
 const cameraMute = {
   muted: { audio: false, video: false },
-  shared: null as { media: MediaShare; stream: MediaStream } | null,
+  /** `unpublish` stops sharing it (and is replaced when it is shared again). */
+  shared: null as { media: MediaShare; stream: MediaStream; unpublish: () => void } | null,
   apply(stream: MediaStream): void {
     try {
       // setMuted sets the tracks and tells the peers.
@@ -127,22 +128,35 @@ function watchUnplugged(stream: MediaStream, key: string): (track: MediaStreamTr
  * Another camera or mic picked (or the camera flipped): the new track takes the old one's
  * place with media.replaceTrack, so the others keep our tile and see the new picture with
  * no renegotiation; before the room is joined (or after it closed) only our stream changes.
+ * Once camera and mic had both ended (unplugged) the stream was no longer shared: the new
+ * device shares it again, and our tile comes back, here and at the others.
  */
 function bindDeviceSwitch(stream: MediaStream, watch: (track: MediaStreamTrack) => void): void {
   bindDevicePicker(navigator.mediaDevices, stream, ui, {
     async switchTrack(oldTrack, next) {
       const kind = next.kind as 'audio' | 'video';
-      try {
-        if (!cameraMute.shared) throw new MeshpartyError('closed', 'not shared yet');
-        // Swaps it in our stream too (our tile follows) and keeps it muted if it was.
-        await cameraMute.shared.media.replaceTrack(stream, oldTrack, next);
-      } catch (err) {
-        if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
+      // Camera and mic both unplugged: the media share stopped sharing the stream (all its
+      // tracks ended), so there is no track at the peers to replace: share it again below.
+      const unshared = stream.getTracks().every((t) => t.readyState === 'ended');
+      const swapHere = () => {
         stream.removeTrack(oldTrack);
         stream.addTrack(next);
         next.enabled = !cameraMute.muted[kind];
+      };
+      if (!cameraMute.shared || unshared) swapHere();
+      else {
+        try {
+          // Swaps it in our stream too (our tile follows) and keeps it muted if it was.
+          await cameraMute.shared.media.replaceTrack(stream, oldTrack, next);
+        } catch (err) {
+          if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
+          swapHere();
+        }
       }
+      if (unshared && cameraMute.shared) publishCamera(cameraMute.shared.media, stream);
       watch(next);
+      // Our own tile went with the last track: back with the new one.
+      showOwnCamera(stream);
       if (kind === 'video') grid.setMirrored(`self/${stream.id}`, next.getSettings().facingMode !== 'environment');
       // A device that had been unplugged is replaced: its button works again.
       (kind === 'video' ? ui.camera : ui.mic).disabled = false;
@@ -154,6 +168,29 @@ function bindDeviceSwitch(stream: MediaStream, watch: (track: MediaStreamTrack) 
   });
 }
 
+/** Our camera stream's tile (no change when it shows already). */
+function showOwnCamera(stream: MediaStream): void {
+  grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
+}
+
+/**
+ * Share our camera stream with the peers (again, once its tracks had all ended and a new
+ * device came), and tell them what is muted. A share that still holds it (its tracks
+ * ended without an `ended` event: it lets go within a second) lets go first, or it would
+ * keep the ended tracks and drop the stream at its next check. A share destroyed with its
+ * room (`closed`) leaves the stream ours alone.
+ */
+function publishCamera(media: MediaShare, stream: MediaStream): void {
+  cameraMute.shared?.unpublish();
+  try {
+    cameraMute.shared = { media, stream, unpublish: media.publish(stream, { label: 'camera' }) };
+  } catch (err) {
+    if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
+    return;
+  }
+  cameraMute.apply(stream);
+}
+
 /** Camera and mic, asked for at once so the prompt shows while the room is joined. */
 const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevices).then(({ stream, problem }) => {
   if (problem) showBanner(ui.cameraError, problem);
@@ -161,7 +198,7 @@ const cameraReady: Promise<MediaStream | null> = openCamera(navigator.mediaDevic
     // A kind we have no device for is as good as off: the others mark the tile "camera
     // off" or "mic off" instead of showing a black picture with no word of why.
     cameraMute.muted = { audio: stream.getAudioTracks().length === 0, video: stream.getVideoTracks().length === 0 };
-    grid.add(`self/${stream.id}`, { peerId: 'self', stream, label: 'camera', self: true, caption: 'you · camera' });
+    showOwnCamera(stream);
     bindTrackToggle(ui.mic, stream, 'audio', 'Mute mic', 'Unmute mic');
     bindTrackToggle(ui.camera, stream, 'video', 'Camera off', 'Camera on');
     bindDeviceSwitch(stream, watchUnplugged(stream, `self/${stream.id}`));
@@ -267,12 +304,8 @@ async function start(): Promise<void> {
   showStatus(room.status, STATUS_TEXT[room.status]);
   showPeerCount(room);
   const camera = await cameraReady;
-  if (camera && room.status !== 'closed') {
-    media.publish(camera, { label: 'camera' });
-    // Muted before the room was joined: tell the peers now.
-    cameraMute.shared = { media, stream: camera };
-    cameraMute.apply(camera);
-  }
+  // Muted before the room was joined: the peers are told now.
+  if (camera && room.status !== 'closed') publishCamera(media, camera);
 }
 
 void start();

@@ -3,7 +3,9 @@
  * Chromium with two fake cameras and its fake mics: a page that flips to its other camera
  * keeps its tile and track at the others, who see the other camera's picture, with no
  * session description set on any connection (no renegotiation, data or media); a page
- * joining after that gets the new camera; another mic is switched the same way.
+ * joining after that gets the new camera; another mic is switched the same way. An
+ * unplugged device is replaced from the list; with camera and mic both unplugged (the
+ * stream no longer shared), picking one shares it again.
  *
  * Chromium's second fake camera (fake_device_1) is a Y16 depth camera whose frames no
  * video encoder takes (a replaceTrack to it, or a publish of it, sends nothing: checked
@@ -201,4 +203,44 @@ describe('video demo: switching camera and mic', () => {
     expect([await descriptions(a), await descriptions(b)]).toEqual(negotiated);
     expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
   }, 60_000);
+
+  it('camera and mic both unplugged, then a camera picked: the stream is shared again, the others see the tile back (mic off); a mic picked and unmuted: unmarked', async () => {
+    const tileOnB = `#tiles .tile:not([data-self])[data-peer-id="${a.id}"][data-label="camera"]`;
+    // Both ended as the browser ends them: the media share stops sharing the stream.
+    await a.page.evaluate(() => {
+      const video = document.querySelector<HTMLVideoElement>('#tiles .tile[data-self][data-label="camera"] video')!;
+      for (const t of (video.srcObject as MediaStream).getTracks()) {
+        t.stop();
+        t.dispatchEvent(new Event('ended'));
+      }
+    });
+    await waitFor(async () => (await b.page.locator(tileOnB).count()) === 0, 'a’s tile gone on b', 15_000, 100);
+    expect(await a.waitForBanner('camera-error', 'camera-ended')).toMatch(/camera and microphone stopped/i);
+    expect(await a.page.locator('#tiles .tile[data-self]').count()).toBe(0);
+    expect([await a.page.isDisabled('#camera'), await a.page.isDisabled('#mic')]).toEqual([true, true]);
+
+    await waitFor(async () => (await a.page.$eval('#camera-select', (s: HTMLSelectElement) => s.value)) === '', 'a’s list asks for a camera', 15_000, 100);
+    const first = await a.page.$eval('#camera-select', (s: HTMLSelectElement) => [...s.options].find((o) => o.label === 'fake_device_0')!.value);
+    await a.page.selectOption('#camera-select', first);
+    // Shared again: b gets the tile back, playing a's green camera, its mic marked off (ended, and muted before).
+    await b.waitForRemoteTiles(cameras(a));
+    await waitFor(async () => green(await tileColour(b, a.id)), 'a’s green camera back on b', 15_000, 100);
+    await waitFor(async () => (await b.page.getAttribute(tileOnB, 'data-muted')) === 'audio', 'a’s mic marked off on b', 15_000, 100);
+    await waitFor(async () => green(await tileColour(a, 'self')), 'a’s own tile back, green', 15_000, 100);
+    expect(await a.page.isVisible('#camera-error')).toBe(false);
+    expect([await a.page.isEnabled('#camera'), await a.page.isDisabled('#mic')]).toEqual([true, true]);
+
+    // The mic's ended track is replaced in the shared stream; it keeps the mute it had, until unmuted.
+    await waitFor(async () => (await a.page.$eval('#mic-select', (s: HTMLSelectElement) => s.value)) === '', 'a’s list asks for a microphone', 15_000, 100);
+    const mic = await a.page.$eval('#mic-select', (s: HTMLSelectElement) => [...s.options].find((o) => o.value !== '')!.value);
+    await a.page.selectOption('#mic-select', mic);
+    await waitFor(async () => (await ownTrack(a, 'audio')).state === 'live', 'a’s new mic in its stream', 15_000, 100);
+    await waitFor(() => a.page.isEnabled('#mic'), 'a’s mic button works again', 15_000, 100);
+    expect(await a.page.getAttribute('#mic', 'aria-pressed')).toBe('true');
+    await a.page.click('#mic');
+    await waitFor(async () => (await b.page.getAttribute(tileOnB, 'data-muted')) === null, 'a’s mic unmarked on b', 15_000, 100);
+    expect(await remoteTracks(b, a.id)).toMatchObject({ tracks: [expect.stringMatching(/^audio:/), expect.stringMatching(/^video:/)] });
+    await b.waitForRemoteTiles(cameras(a));
+    expect(a.pageErrors.concat(b.pageErrors)).toEqual([]);
+  }, 90_000);
 });
