@@ -9,6 +9,7 @@
  */
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
@@ -85,6 +86,11 @@ export interface TabSyncOptions {
   limits?: Partial<YjsLimits>;
   /** Where dropped messages are reported (default console.warn). */
   log?: (message: string) => void;
+  /**
+   * Timers (default: the real clock): a tab asked for the document that has not answered
+   * within {@link PULL_TIMEOUT_MS} is passed over for another that has it.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -109,8 +115,19 @@ export interface TabSyncEvents {
 
 /** Longest `name` accepted (BroadcastChannel names have no limit of their own). */
 export const MAX_TAB_SYNC_NAME_LENGTH = 512;
-/** Other tabs remembered at once; one that closed without a goodbye (a crash) makes room for a new one. */
-const MAX_TABS = 256;
+/**
+ * Other tabs remembered at once; past it the one heard from first is dropped (with its
+ * presence and what we asked it for), as one that closed without a goodbye would be.
+ */
+export const MAX_TABS = 256;
+/**
+ * How long a tab asked for what it has (our recheck) may take to send it before another
+ * tab that has it is asked. Long enough for a tab encoding a big document on a slow
+ * machine; a tab frozen in the background (its Web Lock still held) answers only when
+ * it thaws. Passing over a slow tab costs a second copy, never an edit: its answer is
+ * still applied when it comes.
+ */
+export const PULL_TIMEOUT_MS = 5000;
 /** Marks our envelopes, and their version: a message without it is someone else's. */
 const ENVELOPE = 'meshparty-tab/1';
 const CHANNEL_PREFIX = 'meshparty-tabs:';
@@ -135,8 +152,14 @@ interface OtherTab {
   clients: Set<number>;
   /** We answered one of its step 1s. */
   answered: boolean;
-  /** We asked it for what it has and we lack (a recheck) and its step 2 has not come. */
-  pulling: boolean;
+  /**
+   * We asked it for what it has and we lack (a recheck) and its step 2 has not come:
+   * `waiting` while that counts as on its way, `overdue` once PULL_TIMEOUT_MS passed
+   * (other tabs are asked for it; its step 2 is still applied when it comes).
+   */
+  pull?: 'waiting' | 'overdue';
+  /** The pull's timeout, while waiting. */
+  timer?: TimerHandle;
   /** The state vector its recheck gave (what it says it has), while we may still ask it. */
   claimed?: Map<number, number>;
 }
@@ -164,6 +187,7 @@ export class TabSync {
   #channel: BroadcastChannelLike;
   #limits: YjsLimits;
   #log: (message: string) => void;
+  #clock: Clock;
   #events = new Emitter<TabSyncEvents>();
   #tabs = new Map<string, OtherTab>();
   #ownsAwareness: boolean;
@@ -192,6 +216,7 @@ export class TabSync {
     this.#ownsAwareness = !options.awareness;
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#log = options.log ?? ((m) => console.warn(`[meshparty tabs ${options.name}] ${m}`));
+    this.#clock = options.clock ?? realClock();
     this.tabId = randomTabId();
 
     this.#channel.onmessage = (event) => this.#receive(event.data);
@@ -242,6 +267,7 @@ export class TabSync {
     if (!this.#queued) this.#post({ bye: true });
     this.#queued = undefined;
     this.#liveness?.close();
+    for (const tab of this.#tabs.values()) this.#stopTimer(tab);
     this.#channel.onmessage = null;
     this.#channel.close();
     this.#events.clear();
@@ -330,7 +356,7 @@ export class TabSync {
           // Checked whole before this: an observer of the app threw, not the other tab.
           this.#log(`applying an update from another tab threw: ${(err as Error).message}`);
         }
-        if (m.tag === YjsTag.SyncStep2 && tab.pulling) this.#pulled(tab);
+        if (m.tag === YjsTag.SyncStep2 && tab.pull) this.#pulled(tab);
         break;
       case YjsTag.Awareness:
         this.#applyPresence(tab, m.update, m.entries);
@@ -349,19 +375,30 @@ export class TabSync {
     this.#quietly(() => applyAwarenessUpdate(this.awareness, update, this));
   }
 
-  /** The tab said goodbye: forget it and the presence it spoke for (unless another tab still speaks for it). */
+  /** The tab said goodbye (or its lock): forget it and the presence it spoke for (unless another tab still speaks for it). */
   #forget(id: string): void {
-    const tab = this.#tabs.get(id);
+    const tab = this.#remove(id);
     if (!tab) return;
+    // It went before sending what we asked it for: ask everyone again.
+    if (tab.pull) this.#hello();
+    this.#events.emit('tabs', { count: this.#tabs.size });
+  }
+
+  /**
+   * Take `id` out of the table with its lock watch, its pull's timer and the presence it
+   * spoke for (unless another tab still speaks for it); the tab, if there was one.
+   */
+  #remove(id: string): OtherTab | undefined {
+    const tab = this.#tabs.get(id);
+    if (!tab) return undefined;
     this.#tabs.delete(id);
     this.#liveness?.unwatch(id);
-    // It went before sending what we asked it for: ask everyone again.
-    if (tab.pulling) this.#hello();
+    this.#stopTimer(tab);
     // (Their clocks go too: a tab that starts tab sync again on the same Awareness, back
     // from the back/forward cache, sends the clock we last saw.)
     const stillHere = new Set([...this.#tabs.values()].flatMap((t) => [...t.clients]));
     removeSenderPresence(this.awareness, tab.clients, stillHere, this, (change) => this.#quietly(change));
-    this.#events.emit('tabs', { count: this.#tabs.size });
+    return tab;
   }
 
   /**
@@ -370,13 +407,31 @@ export class TabSync {
    */
   #pull(id: string, tab: OtherTab): boolean {
     const want = tab.claimed;
-    if (!want) return false;
+    // An overdue tab is asked again only once its step 2 came: a channel keeps each
+    // sender's order, so that step 2 comes before anything it answers after it.
+    if (!want || tab.pull === 'overdue') return false;
     const beyond = (client: number, clock: number) => clock > Math.max(this.#has(client), this.#asked.get(client) ?? 0);
     if (![...want].some(([client, clock]) => beyond(client, clock))) return false;
     for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
-    tab.pulling = true;
+    tab.pull = 'waiting';
+    this.#stopTimer(tab);
+    tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), PULL_TIMEOUT_MS);
     this.#post({ to: id, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
     return true;
+  }
+
+  /**
+   * `tab` has not sent what we asked it for within PULL_TIMEOUT_MS (stuck, frozen in the
+   * background, or broken, and still holding its lock): what we asked of it no longer
+   * counts as on its way, and another tab that has it is asked. The tab stays (its
+   * presence too), and its step 2 is applied when it comes.
+   */
+  #overdue(id: string, tab: OtherTab): void {
+    tab.timer = undefined;
+    if (this.#destroyed || tab.pull !== 'waiting' || this.#tabs.get(id) !== tab) return;
+    tab.pull = 'overdue';
+    this.#log(`tab ${id} did not send what it was asked for within ${PULL_TIMEOUT_MS} ms: asking another tab`);
+    this.#askAgain();
   }
 
   /**
@@ -386,13 +441,27 @@ export class TabSync {
    * was asked for it.
    */
   #pulled(tab: OtherTab): void {
-    tab.pulling = false;
+    tab.pull = undefined;
+    this.#stopTimer(tab);
     if ([...(tab.claimed ?? [])].some(([client, clock]) => clock > this.#has(client))) tab.claimed = undefined;
+    this.#askAgain();
+  }
+
+  /**
+   * Work out what is on its way again, from the tabs still waiting to answer, and ask the
+   * first tab whose claim goes beyond that and what we have.
+   */
+  #askAgain(): void {
     this.#asked.clear();
     for (const t of this.#tabs.values()) {
-      if (t.pulling) for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
+      if (t.pull === 'waiting') for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
     }
     for (const [id, t] of this.#tabs) if (this.#pull(id, t)) return;
+  }
+
+  #stopTimer(tab: OtherTab): void {
+    if (tab.timer !== undefined) this.#clock.clearTimeout(tab.timer);
+    tab.timer = undefined;
   }
 
   /** How many of `client`'s edits the doc has (its entry in our state vector, without encoding the whole vector). */
@@ -404,11 +473,13 @@ export class TabSync {
     let tab = this.#tabs.get(id);
     if (tab) return tab;
     if (this.#tabs.size >= MAX_TABS) {
-      const oldest = this.#tabs.keys().next().value!;
-      this.#tabs.delete(oldest);
-      this.#liveness?.unwatch(oldest);
+      // Dropped as a tab that went is, but it may still be there: what it sends is applied
+      // (and it comes back into the table). What we asked of it goes to another tab that
+      // has it, not a hello to all, which past MAX_TABS tabs would keep the table churning.
+      const evicted = this.#remove(this.#tabs.keys().next().value!);
+      if (evicted?.pull) this.#askAgain();
     }
-    tab = { clients: new Set(), answered: false, pulling: false };
+    tab = { clients: new Set(), answered: false };
     this.#tabs.set(id, tab);
     this.#events.emit('tabs', { count: this.#tabs.size });
     return tab;

@@ -5,10 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createTabSync, type BroadcastChannelLike, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { createTabSync, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
 import { decodeYjsMessage, encodeSyncStep1, encodeUpdate, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { waitFor } from '../support/net.js';
 import { FakeLockManager } from './support/fake-locks.js';
+import { gatedChannel } from './support/tab-fakes.js';
 
 let names = 0;
 const freshName = () => `tab-hello-test-${process.pid}-${++names}`;
@@ -145,36 +146,3 @@ describe('tab sync: a tab that answers with less than it said it has', () => {
     expect(asked).toEqual([t.tabId]);
   });
 });
-
-/** A BroadcastChannel whose messages from `held` are delivered only once `until` settles. */
-function gatedChannel(held: string, until: Promise<void>) {
-  return class implements BroadcastChannelLike {
-    #ch: BroadcastChannel;
-    #on: ((event: { data: unknown }) => void) | null = null;
-    #open = false;
-    #queue: Array<{ data: unknown }> = [];
-    constructor(name: string) {
-      this.#ch = new BroadcastChannel(name);
-      this.#ch.onmessage = (e: MessageEvent) => {
-        if (!this.#open && (e.data as { from?: string })?.from === held) this.#queue.push({ data: e.data });
-        else this.#on?.({ data: e.data });
-      };
-      void until.then(() => {
-        this.#open = true;
-        for (const e of this.#queue.splice(0)) this.#on?.(e);
-      });
-    }
-    get onmessage() {
-      return this.#on;
-    }
-    set onmessage(f) {
-      this.#on = f;
-    }
-    postMessage(m: unknown) {
-      this.#ch.postMessage(m);
-    }
-    close() {
-      this.#ch.close();
-    }
-  };
-}

@@ -1,0 +1,132 @@
+/**
+ * A tab opening asks one other tab for the document (tab-hello.test.ts). When that tab
+ * does not send it within PULL_TIMEOUT_MS (stuck, frozen in the background, a broken
+ * build, still holding its lock), the new tab asks another tab that has it; the slow tab
+ * stays counted with its presence, is not asked again meanwhile, and its answer is
+ * applied when it comes. The timeout runs on a ManualClock; the channel is Node's.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createTabSync, PULL_TIMEOUT_MS, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { decodeYjsMessage, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { waitFor } from '../support/net.js';
+import { gatedChannel, scriptedTab } from './support/tab-fakes.js';
+
+let names = 0;
+const freshName = () => `tab-pull-timeout-test-${process.pid}-${++names}`;
+const closers: Array<() => void> = [];
+afterEach(() => {
+  for (const c of closers.splice(0)) c();
+});
+const tab = (doc: Y.Doc, name: string, extra: Partial<TabSyncOptions> = {}) => {
+  const t = createTabSync(doc, { name, log: () => {}, limits: { maxUpdateBytes: 1 << 20 }, ...extra });
+  closers.push(() => t.destroy());
+  return t;
+};
+const scripted = (name: string, id: string, doc: Y.Doc) => {
+  const s = scriptedTab(name, id, doc);
+  closers.push(s.close);
+  return s;
+};
+/** How many requests for the document (rechecks) in `sent` went to `to`. */
+const pullsTo = (sent: unknown[], to: string) =>
+  sent.filter((m) => {
+    const env = m as { to?: string; data?: Uint8Array };
+    if (env.to !== to || !env.data) return false;
+    const d = decodeYjsMessage(env.data, { maxUpdateBytes: 1 << 20 } as never);
+    return d.ok && d.message.tag === YjsTag.SyncStep1 && d.message.kind === Step1Kind.Recheck;
+  }).length;
+
+/**
+ * A new tab (clock `clock`) that hears `first` before tab `t1`: t1's messages are held
+ * back until the new tab has asked `first` for the document. Resolves once it knows both.
+ */
+async function newTabAsking(name: string, first: ReturnType<typeof scriptedTab>, t1: TabSync, clock: ManualClock) {
+  const sent: unknown[] = [];
+  // (A presence of its own: y-protocols does not apply a client's first, empty one.)
+  t1.awareness.setLocalStateField('user', { name: 't1' });
+  const doc = new Y.Doc();
+  let release!: () => void;
+  const t = tab(doc, name, { clock, BroadcastChannel: gatedChannel(t1.tabId, new Promise<void>((r) => (release = r)), sent) });
+  await waitFor(() => first.pulls.length === 1, 'the new tab asks the first tab it heard');
+  release();
+  // t1's presence comes after its recheck (its state vector), so both are in.
+  const shows = (client: number) => t.awareness.getStates().has(client);
+  await waitFor(() => t.tabs === 2 && shows(first.presenceClient) && shows(t1.awareness.clientID), 't1 answered too; both show');
+  return { t, doc, sent };
+}
+
+describe('tab sync: a tab asked for the document that does not send it', () => {
+  it('is passed over after PULL_TIMEOUT_MS for a tab that has it, and stays counted with its presence', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    // Says it has the text, and never sends it.
+    const stuck = scripted(name, 'stuck', full);
+    const { t, doc, sent } = await newTabAsking(name, stuck, t1, clock);
+
+    // Until the bound, what t1 has counts as on its way from the stuck tab.
+    clock.advance(PULL_TIMEOUT_MS - 1);
+    expect(pullsTo(sent, t1.tabId)).toBe(0);
+    clock.advance(1);
+    expect(pullsTo(sent, t1.tabId)).toBe(1);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'the text from t1');
+
+    expect(stuck.pulls.map((p) => p.from)).toEqual([t.tabId]);
+    expect(t.tabs).toBe(2);
+    expect(t.awareness.getStates().get(stuck.presenceClient)).toEqual({ user: { name: 'stuck' } });
+    clock.advance(10 * PULL_TIMEOUT_MS);
+    expect(pullsTo(sent, t1.tabId) + pullsTo(sent, 'stuck')).toBe(2);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a slow tab passed over is still heard: its late answer is applied, and it is asked once', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    // Has the text and more of its own, which no other tab has; answers when told.
+    const slowDoc = new Y.Doc();
+    Y.applyUpdate(slowDoc, Y.encodeStateAsUpdate(full));
+    slowDoc.getText('t').insert(8, ', and more');
+    const slow = scripted(name, 'slow', slowDoc);
+    const { t, doc, sent } = await newTabAsking(name, slow, t1, clock);
+
+    clock.advance(PULL_TIMEOUT_MS);
+    expect(pullsTo(sent, t1.tabId)).toBe(1);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'what t1 has, from t1');
+    // What only the slow tab has waits for it: no other tab has it to ask, and the slow
+    // tab, which still owes its answer, is not asked again.
+    clock.advance(10 * PULL_TIMEOUT_MS);
+    expect(pullsTo(sent, 'slow')).toBe(1);
+
+    slow.answer(slow.pulls[0]!);
+    await waitFor(() => doc.getText('t').toString() === 'the text, and more', 'the slow tab\'s answer, applied when it comes');
+    clock.advance(10 * PULL_TIMEOUT_MS);
+    expect([pullsTo(sent, 'slow'), pullsTo(sent, t1.tabId), slow.pulls.length]).toEqual([1, 1, 1]);
+    expect(t.tabs).toBe(2);
+    expect(t.awareness.getStates().get(slow.presenceClient)).toEqual({ user: { name: 'slow' } });
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a tab that answers in time is not passed over, and its timeout is cleared', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    const prompt = scripted(name, 'prompt', full);
+    const { doc, sent } = await newTabAsking(name, prompt, t1, clock);
+
+    expect(clock.pending).toBe(1);
+    prompt.answer(prompt.pulls[0]!);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'the text from the tab asked');
+    expect(clock.pending).toBe(0);
+    clock.advance(10 * PULL_TIMEOUT_MS);
+    expect(pullsTo(sent, t1.tabId)).toBe(0);
+  });
+});
