@@ -8,8 +8,8 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { EditorView, drawSelection, highlightActiveLine, lineNumbers } from '@codemirror/view';
-import { yCollab } from 'y-codemirror.next';
+import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
 import { joinRoom, createYjsProvider, createTabSync, type Room, type MeshpartyProvider } from '../../src/index.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
@@ -62,8 +62,18 @@ const undoManager = new Y.UndoManager(text);
 new EditorView({
   doc: '',
   // Only @codemirror/view and /state are installed (the `codemirror` package here is v5),
-  // so the setup is spelled out; undo/redo keys come with yCollab's undo manager.
-  extensions: [lineNumbers(), drawSelection(), highlightActiveLine(), EditorView.lineWrapping, yCollab(text, awareness, { undoManager })],
+  // so the setup is spelled out. yCollab alone undoes and redoes only on the browser's
+  // historyUndo/historyRedo input events, and Chromium sends no historyRedo after an undo
+  // it did not do itself, so Ctrl+Y did nothing: the keys are bound here (undo and redo
+  // of this person's own edits, through the undo manager).
+  extensions: [
+    keymap.of(yUndoManagerKeymap),
+    lineNumbers(),
+    drawSelection(),
+    highlightActiveLine(),
+    EditorView.lineWrapping,
+    yCollab(text, awareness, { undoManager }),
+  ],
   parent: $('editor'),
 });
 showPresence(awareness, $('presence'));
