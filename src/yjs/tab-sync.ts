@@ -290,7 +290,9 @@ export class TabSync {
    * document anyway.
    */
   #hello(): void {
-    this.#asked.clear();
+    // What tabs still waiting to answer were asked for stays on its way: their answer to
+    // this hello (a recheck) must not make us ask them for it a second time.
+    this.#recount();
     this.#post({ p: true, data: encodeSyncStep1(Step1Kind.Hello, Y.encodeStateVector(this.doc)) });
   }
 
@@ -452,11 +454,16 @@ export class TabSync {
    * first tab whose claim goes beyond that and what we have.
    */
   #askAgain(): void {
+    this.#recount();
+    for (const [id, t] of this.#tabs) if (this.#pull(id, t)) return;
+  }
+
+  /** Work out what is on its way (`#asked`) from the claims of the tabs still waiting to answer. */
+  #recount(): void {
     this.#asked.clear();
     for (const t of this.#tabs.values()) {
       if (t.pull === 'waiting') for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
     }
-    for (const [id, t] of this.#tabs) if (this.#pull(id, t)) return;
   }
 
   #stopTimer(tab: OtherTab): void {

@@ -1,7 +1,8 @@
 /**
  * A tab opening (tab sync's hello, src/yjs/tab-sync.ts) gets the document from one other
  * tab, not from each; still gets every tab's deletions (which state vectors do not
- * show); and asks again when the tab it asked goes before answering.
+ * show); and asks again when the tab it asked goes before answering, without asking a
+ * second time a tab that still owes its answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -9,7 +10,7 @@ import { createTabSync, type TabSync, type TabSyncOptions } from '../../src/yjs/
 import { decodeYjsMessage, encodeSyncStep1, encodeUpdate, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { waitFor } from '../support/net.js';
 import { FakeLockManager } from './support/fake-locks.js';
-import { gatedChannel } from './support/tab-fakes.js';
+import { gatedChannel, scriptedTab } from './support/tab-fakes.js';
 
 let names = 0;
 const freshName = () => `tab-hello-test-${process.pid}-${++names}`;
@@ -144,5 +145,33 @@ describe('tab sync: a tab that answers with less than it said it has', () => {
     await waitFor(() => late.getText('t').toString() === 'the text', 'the new tab asks t1 and gets the text', 2000);
     await new Promise((r) => setTimeout(r, 50));
     expect(asked).toEqual([t.tabId]);
+  });
+});
+
+describe('tab sync: asking again after a tab asked goes', () => {
+  it('does not ask a second time a tab still sending what it was asked for', async () => {
+    const name = freshName();
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    docA.getText('a').insert(0, 'from a');
+    docB.getText('b').insert(0, 'from b');
+    // Each has what the other lacks, so the new tab asks both; neither answers yet.
+    const a = scriptedTab(name, 'a', docA);
+    const b = scriptedTab(name, 'b', docB);
+    closers.push(a.close, b.close);
+    const late = new Y.Doc();
+    const t = tab(late, name);
+    await waitFor(() => a.pulls.length === 1 && b.pulls.length === 1, 'the new tab asks both');
+
+    // B goes before answering: the new tab says hello again, and a answers it (a recheck).
+    b.bye();
+    await waitFor(() => a.hellos === 2, 'a hears the second hello');
+    // Sent after that recheck, so once it shows, the recheck was heard.
+    a.show({ user: { name: 'a again' } });
+    await waitFor(() => t.awareness.getStates().get(a.presenceClient)?.user?.name === 'a again', 'a\'s recheck heard');
+    expect(a.pulls).toHaveLength(1);
+
+    a.answer(a.pulls[0]!);
+    await waitFor(() => late.getText('a').toString() === 'from a', 'a\'s answer applied');
+    expect(t.tabs).toBe(1);
   });
 });

@@ -56,12 +56,21 @@ export interface Pull {
  * A tab `id` on `name` whose copy is `doc`: it answers a pulling hello with `doc`'s state
  * vector and a presence of its own (client `presenceClient`), records each request for
  * the document in `pulls` and answers none by itself; `answer(pull)` sends the step 2
- * `doc` would. `post(data)` sends any message to every tab; `close()` ends it.
+ * `doc` would. `post(data)` sends any message to every tab; `close()` ends it, `bye()`
+ * with a goodbye.
  */
 export function scriptedTab(name: string, id: string, doc: Y.Doc) {
   const awareness = new Awareness(new Y.Doc());
   awareness.setLocalState({ user: { name: id } });
   const pulls: Pull[] = [];
+  let hellos = 0;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    channel.close();
+    awareness.destroy();
+  };
   const channel = new BroadcastChannel(`meshparty-tabs:${name}`);
   const post = (data: Uint8Array, to?: string) => channel.postMessage({ t: 'meshparty-tab/1', from: id, ...(to && { to }), data });
   channel.onmessage = (e: MessageEvent) => {
@@ -70,18 +79,31 @@ export function scriptedTab(name: string, id: string, doc: Y.Doc) {
     const d = decodeYjsMessage(env.data, { maxUpdateBytes: 1 << 20 } as never);
     if (!d.ok || d.message.tag !== YjsTag.SyncStep1) return;
     if (d.message.kind === Step1Kind.Hello && env.p) {
+      hellos++;
       post(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(doc)), env.from);
       post(encodeAwareness(encodeAwarenessUpdate(awareness, [awareness.clientID])), env.from);
     } else if (d.message.kind === Step1Kind.Recheck) pulls.push({ from: env.from, stateVector: d.message.stateVector });
   };
   return {
     pulls,
+    /** How many pulling hellos it answered. */
+    get hellos() {
+      return hellos;
+    },
     presenceClient: awareness.clientID,
     post: (data: Uint8Array) => post(data),
-    answer: (pull: Pull) => post(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(doc, pull.stateVector)), pull.from),
-    close: () => {
-      channel.close();
-      awareness.destroy();
+    /** Show `state` as its presence, to every tab (after anything it sent before). */
+    show: (state: Record<string, unknown>) => {
+      awareness.setLocalState(state);
+      post(encodeAwareness(encodeAwarenessUpdate(awareness, [awareness.clientID])));
     },
+    /** Say goodbye and close. */
+    bye: () => {
+      if (closed) return;
+      channel.postMessage({ t: 'meshparty-tab/1', from: id, bye: true });
+      close();
+    },
+    answer: (pull: Pull) => post(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(doc, pull.stateVector)), pull.from),
+    close,
   };
 }
