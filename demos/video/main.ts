@@ -73,8 +73,7 @@ function showPeerCount(r: Room): void {
  */
 const cameraMute = {
   muted: { audio: false, video: false },
-  /** `unpublish` stops sharing it (and is replaced when it is shared again). */
-  shared: null as { media: MediaShare; stream: MediaStream; unpublish: () => void } | null,
+  shared: null as { media: MediaShare; stream: MediaStream } | null,
   apply(stream: MediaStream): void {
     try {
       // setMuted sets the tracks and tells the peers.
@@ -135,25 +134,27 @@ function bindDeviceSwitch(stream: MediaStream, watch: (track: MediaStreamTrack) 
   bindDevicePicker(navigator.mediaDevices, stream, ui, {
     async switchTrack(oldTrack, next) {
       const kind = next.kind as 'audio' | 'video';
-      // Camera and mic both unplugged: the media share stopped sharing the stream (all its
-      // tracks ended), so there is no track at the peers to replace: share it again below.
-      const unshared = stream.getTracks().every((t) => t.readyState === 'ended');
       const swapHere = () => {
         stream.removeTrack(oldTrack);
         stream.addTrack(next);
         next.enabled = !cameraMute.muted[kind];
       };
-      if (!cameraMute.shared || unshared) swapHere();
+      const shared = cameraMute.shared;
+      if (!shared) swapHere();
       else {
         try {
           // Swaps it in our stream too (our tile follows) and keeps it muted if it was.
-          await cameraMute.shared.media.replaceTrack(stream, oldTrack, next);
+          await shared.media.replaceTrack(stream, oldTrack, next);
         } catch (err) {
-          if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
+          // Camera and mic both unplugged: the media share stopped sharing the stream when
+          // its last track ended (bad-argument), so there is nothing at the peers to replace.
+          const unshared = err instanceof MeshpartyError && err.code === 'bad-argument' && stream.getTracks().every((t) => t.readyState === 'ended');
+          if (!unshared && !(err instanceof MeshpartyError && err.code === 'closed')) throw err;
           swapHere();
+          // Shared again, with the new track.
+          if (unshared) publishCamera(shared.media, stream);
         }
       }
-      if (unshared && cameraMute.shared) publishCamera(cameraMute.shared.media, stream);
       watch(next);
       // Our own tile went with the last track: back with the new one.
       showOwnCamera(stream);
@@ -175,15 +176,13 @@ function showOwnCamera(stream: MediaStream): void {
 
 /**
  * Share our camera stream with the peers (again, once its tracks had all ended and a new
- * device came), and tell them what is muted. A share that still holds it (its tracks
- * ended without an `ended` event: it lets go within a second) lets go first, or it would
- * keep the ended tracks and drop the stream at its next check. A share destroyed with its
- * room (`closed`) leaves the stream ours alone.
+ * device came), and tell them what is muted. A share destroyed with its room (`closed`)
+ * leaves the stream ours alone.
  */
 function publishCamera(media: MediaShare, stream: MediaStream): void {
-  cameraMute.shared?.unpublish();
   try {
-    cameraMute.shared = { media, stream, unpublish: media.publish(stream, { label: 'camera' }) };
+    media.publish(stream, { label: 'camera' });
+    cameraMute.shared = { media, stream };
   } catch (err) {
     if (!(err instanceof MeshpartyError && err.code === 'closed')) throw err;
     return;
