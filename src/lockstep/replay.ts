@@ -59,24 +59,66 @@ export interface Recording {
  * ```
  */
 export class Recorder {
-  readonly frames: RecordedFrame[] = [];
-  readonly hashes: Array<readonly [number, number]> = [];
+  /**
+   * Each step as {@link encodeRecording} writes a frame: a few bytes per frame and player.
+   * Kept as the objects handed in (the frame, its arrays, each input a Uint8Array with a
+   * buffer of its own), a frame cost some 700 bytes: a game left running for a day held
+   * gigabytes.
+   */
+  #frames = new ByteWriter(1024);
+  #frameCount = 0;
+  /** [frame, hash] pairs as varint and u32. */
+  #hashes = new ByteWriter(256);
+  #hashCount = 0;
 
   constructor(
     private readonly start: { game: string; seed: number; startFrame: number; players: readonly PeerId[]; snapshot?: Uint8Array },
   ) {}
 
+  /** The frames recorded so far (decoded afresh on each read). */
+  get frames(): RecordedFrame[] {
+    const r = new ByteReader(this.#frames.finish());
+    return Array.from({ length: this.#frameCount }, () => readFrame(r));
+  }
+
+  /** The [frame, hash] pairs recorded so far (decoded afresh on each read). */
+  get hashes(): Array<readonly [number, number]> {
+    const r = new ByteReader(this.#hashes.finish());
+    return Array.from({ length: this.#hashCount }, () => [r.varint(), r.u32()] as const);
+  }
+
   step(f: SteppedFrame): void {
-    this.frames.push({ inputs: f.inputs, joined: f.joined, left: f.left });
+    writeFrame(this.#frames, f);
+    this.#frameCount++;
   }
 
   hash(frame: number, hash: number): void {
-    this.hashes.push([frame, hash >>> 0]);
+    this.#hashes.varint(frame).u32(hash >>> 0);
+    this.#hashCount++;
   }
 
   recording(): Recording {
-    return { ...this.start, players: [...this.start.players], frames: [...this.frames], hashes: [...this.hashes] };
+    return { ...this.start, players: [...this.start.players], frames: this.frames, hashes: this.hashes };
   }
+}
+
+/** One frame as a recording's bytes hold it: joins, leaves, then each input. */
+function writeFrame(w: ByteWriter, f: RecordedFrame): void {
+  w.varint(f.joined.length);
+  for (const p of f.joined) w.string(p);
+  w.varint(f.left.length);
+  for (const p of f.left) w.string(p);
+  w.varint(f.inputs.length);
+  for (const i of f.inputs) w.bytes(i);
+}
+
+/** Read what {@link writeFrame} wrote (inputs are copies: a recording shares no buffer). */
+function readFrame(r: ByteReader): RecordedFrame {
+  const strings = () => Array.from({ length: r.varint() }, () => r.string());
+  const joined = strings();
+  const left = strings();
+  const inputs = Array.from({ length: r.varint() }, () => r.bytes().slice());
+  return { joined, left, inputs };
 }
 
 /**
@@ -152,14 +194,7 @@ export function encodeRecording(rec: Recording): Uint8Array {
   w.u8(rec.snapshot ? 1 : 0);
   if (rec.snapshot) w.bytes(rec.snapshot);
   w.varint(rec.frames.length);
-  for (const f of rec.frames) {
-    w.varint(f.joined.length);
-    for (const p of f.joined) w.string(p);
-    w.varint(f.left.length);
-    for (const p of f.left) w.string(p);
-    w.varint(f.inputs.length);
-    for (const i of f.inputs) w.bytes(i);
-  }
+  for (const f of rec.frames) writeFrame(w, f);
   w.varint(rec.hashes.length);
   for (const [f, h] of rec.hashes) w.varint(f).u32(h);
   return w.finish();
@@ -183,12 +218,7 @@ export function decodeRecording(bytes: Uint8Array): Recording {
     const strings = () => Array.from({ length: r.varint() }, () => r.string());
     const players = strings();
     const snapshot = r.u8() === 1 ? r.bytes().slice() : undefined;
-    const frames = Array.from({ length: r.varint() }, () => {
-      const joined = strings();
-      const left = strings();
-      const inputs = Array.from({ length: r.varint() }, () => r.bytes().slice());
-      return { joined, left, inputs };
-    });
+    const frames = Array.from({ length: r.varint() }, () => readFrame(r));
     const hashes = Array.from({ length: r.varint() }, () => [r.varint(), r.u32()] as const);
     r.end();
     return { game, seed, startFrame, players, ...(snapshot ? { snapshot } : {}), frames, hashes };
