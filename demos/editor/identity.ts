@@ -16,9 +16,22 @@ export interface Identity {
   colorLight: string;
 }
 
+/**
+ * The page's localStorage, or undefined where the browser lets the site keep no data
+ * ("block all cookies / site data"): reading `localStorage` throws a SecurityError there,
+ * which at the page's top level left it without an editor.
+ */
+export function pageStorage(win: { readonly localStorage: Storage }): Storage | undefined {
+  try {
+    return win.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The stored identity, or a new random one (`random` in [0, 1), Math.random by default). */
-export function loadIdentity(storage: Storage, random: () => number = Math.random): Identity {
-  const name = storage.getItem('meshparty:name') || `Guest ${Math.floor(random() * 900 + 100)}`;
+export function loadIdentity(storage: Storage | undefined, random: () => number = Math.random): Identity {
+  const name = stored(storage) || `Guest ${Math.floor(random() * 900 + 100)}`;
   return { name, ...colours(HUES[Math.floor(random() * HUES.length)]!, random) };
 }
 
@@ -28,9 +41,25 @@ export function renamed(me: Identity, name: string, random: () => number = Math.
   return { name, ...colours(hue, random) };
 }
 
-/** Remember a changed name for the next visit. */
-export function saveName(storage: Storage, name: string): void {
-  storage.setItem('meshparty:name', name);
+/**
+ * Remember a changed name for the next visit, where the browser lets us: a storage that
+ * refuses (full, or no site data allowed) only means the name is not remembered; thrown,
+ * it stopped the rename before the others saw it.
+ */
+export function saveName(storage: Storage | undefined, name: string): void {
+  try {
+    storage?.setItem('meshparty:name', name);
+  } catch (err) {
+    console.warn('[meshparty editor] the name will not be remembered here', err);
+  }
+}
+
+function stored(storage: Storage | undefined): string | null {
+  try {
+    return storage?.getItem('meshparty:name') ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function colours(hue: number, random: () => number): Pick<Identity, 'color' | 'colorLight'> {

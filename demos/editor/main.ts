@@ -1,8 +1,9 @@
 /**
  * The editor demo: one shared document in CodeMirror 6 (y-codemirror.next) with remote
  * cursors, a presence list, a chat, connection status and peer count. The room and
- * password come from the link; the text is kept in IndexedDB, so a reload (even
- * offline) keeps it, and edits made offline sync when peers are back. Tabs of this
+ * password come from the link; the text is kept in IndexedDB (where the browser lets the
+ * site keep data: local-copy.ts), so a reload (even offline) keeps it, and edits made
+ * offline sync when peers are back. Tabs of this
  * browser on the same room sync with each other at once, relay or not (tab sync).
  */
 import * as Y from 'yjs';
@@ -16,7 +17,8 @@ import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { copyLink } from '../shared/copy-link.js';
-import { loadIdentity, renamed, saveName } from './identity.js';
+import { loadIdentity, pageStorage, renamed, saveName } from './identity.js';
+import { keepLocalCopy } from './local-copy.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
 import { sanitizeRemoteUsers } from './untrusted.js';
@@ -28,7 +30,8 @@ const DOC_NAME = 'main';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const link = readRoomLink(location, history, 'doc', 8);
 const relay = relayUrl(location);
-const me = loadIdentity(localStorage);
+const storage = pageStorage(window);
+const me = loadIdentity(storage);
 
 const doc = new Y.Doc();
 const text = doc.getText('text');
@@ -38,7 +41,7 @@ awareness.setLocalStateField('user', me);
 // First, before yCollab listens: other peers' names and colours reach the page only cleaned.
 sanitizeRemoteUsers(awareness);
 const storeName = storeNameFor(link, DOC_NAME);
-const persistence = new IndexeddbPersistence(storeName, doc);
+const localCopy = keepLocalCopy(storeName, doc);
 // Under the store's name: the same room, password and document as the IndexedDB copy, so
 // a tab never gets another password's text this way either. A browser without
 // BroadcastChannel (Safari before 15.4) gets none: it throws, and thrown here it left the
@@ -85,7 +88,7 @@ nameInput.addEventListener('change', () => {
   Object.assign(me, renamed(me, nameInput.value.trim() || me.name));
   // The name the others see: a cleared field keeps the old name, and would stay empty.
   nameInput.value = me.name;
-  saveName(localStorage, me.name);
+  saveName(storage, me.name);
   awareness.setLocalStateField('user', { ...me });
 });
 $('share').addEventListener('click', () => void copyLink(location.href, $('share')));
@@ -172,7 +175,7 @@ async function connect(): Promise<void> {
   render();
 }
 
-void persistence.whenSynced.then(() => connect());
+void localCopy.loaded.then(() => connect());
 
 /** For tests and the console: the document and connection at a glance. */
 (window as unknown as Record<string, unknown>).meshpartyEditor = {
@@ -182,7 +185,8 @@ void persistence.whenSynced.then(() => connect());
   /** Other tabs of this browser on the document (tab sync). */
   tabs: () => tabs?.tabs ?? 0,
   synced: () => provider?.synced ?? false,
-  persisted: persistence.whenSynced.then(() => true),
+  /** Whether the stored copy was loaded (false where this browser keeps none). */
+  persisted: localCopy.loaded,
   /** The text as stored in IndexedDB right now (read through a second, throwaway doc). */
   storedText: async () => {
     const probe = new Y.Doc();
