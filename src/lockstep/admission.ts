@@ -16,7 +16,7 @@ import { admissionKey, type JoinMessage, type SessionCore } from './session-core
 import { type Control, Kind, type Role } from './wire.js';
 
 /** Why a peer goes back to the lobby to be admitted again (the `rejoining` event's `reason.code`). */
-export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'join-dropped' | 'no-snapshot' | 'dropped';
+export type RejoinCode = 'fell-behind' | 'players-gone' | 'player-unreachable' | 'inputs-lost' | 'past-drop' | 'coordinator-left' | 'join-cancelled' | 'join-dropped' | 'no-snapshot' | 'dropped' | 'split';
 
 /**
  * How long a joiner waits for the snapshot of the coordinator that admitted it before it
@@ -60,9 +60,9 @@ export class Admission<S, I> {
     for (const p of this.c.room.peers.keys()) this.sayHelloTo(p);
   }
 
-  /** Our hello to one peer: our role, whether we play, whom we are connected to, our `after`. */
+  /** Our hello to one peer: our role, whether we play, whom we are connected to, our `after`, our game's players (split-games.ts). */
   sayHelloTo(peer: PeerId): void {
-    this.c.sendCtl(peer, { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore });
+    this.c.sendCtl(peer, { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore, players: this.c.splits.players() });
   }
 
   /** Every member: from `atFrame` on, `peer` plays (or watches); `proposer` is the coordinator that admitted it. */

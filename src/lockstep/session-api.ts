@@ -180,6 +180,10 @@ export interface LockstepEvents {
    * - `dropped`: the players dropped this player while it is still in the room (its link to
    *   one of them closed, so each reported the other gone). It is admitted again once it
    *   reaches every player; before, its session stopped for good.
+   * - `split`: a network outage closed every connection between this peer's group of
+   *   players and another (each dropped the other), and once they opened again the other
+   *   group's game outranks its own (more players; at equal size, the lower lowest id). It
+   *   is admitted into that game; before, both games ran on apart for good.
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
    * stays in the lobby), and never sooner than 5 seconds after its previous late join.

@@ -27,6 +27,7 @@ import type { LobbyWait } from './lobby-wait.js';
 import type { SilentMembers } from './silent-members.js';
 import type { Simulation } from './simulation.js';
 import type { SpectatorLinks } from './spectator-links.js';
+import type { SplitGames } from './split-games.js';
 import type { Ticker } from './ticker.js';
 import { type Control, type Kind, type Role, type SessionConfig, encodeControl } from './wire.js';
 
@@ -72,6 +73,7 @@ export class SessionCore<S, I> {
   links!: SpectatorLinks<S, I>;
   silent!: SilentMembers<S, I>;
   lobbyWait!: LobbyWait<S, I>;
+  splits!: SplitGames<S, I>;
 
   /** The agreed session parameters; `delay` is the start's input delay (every stream's neutral prefill at a start or join), not this player's current one (`delays.current`). */
   config: SessionConfig = { seed: 0, tickHz: 60, delay: 2, hashEvery: 10 };

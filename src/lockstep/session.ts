@@ -15,7 +15,8 @@
  * spectator's own lost connections), silent-members.ts (members never heard from),
  * lobby-wait.ts (a peer not admitted to a running game), concurrent-starts.ts (two starts at
  * once), input-relay.ts (a spectator's inputs forwarded by a player), control-relay.ts
- * (control passed on between the coordinator and a spectator it has no connection to), hash-exchange.ts.
+ * (control passed on between the coordinator and a spectator it has no connection to), hash-exchange.ts,
+ * split-games.ts (the two halves of a game a network outage split, once it heals).
  */
 import type { PeerId } from '../mesh/types.js';
 import { realClock } from '../util/clock.js';
@@ -39,6 +40,7 @@ import { LobbyWait } from './lobby-wait.js';
 import { SilentMembers } from './silent-members.js';
 import { Simulation } from './simulation.js';
 import { SpectatorLinks } from './spectator-links.js';
+import { SplitGames } from './split-games.js';
 import { Ticker } from './ticker.js';
 import { type Control, Kind, type Role, type SessionConfig, decodeControl, generationOf } from './wire.js';
 
@@ -82,6 +84,7 @@ class Session<S, I> implements LockstepSession<S, I> {
     c.links = new SpectatorLinks(c);
     c.silent = new SilentMembers(c);
     c.lobbyWait = new LobbyWait(c);
+    c.splits = new SplitGames(c);
     c.offs.push(
       release,
       () => c.offInput?.(),
@@ -288,6 +291,8 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#c.peerLinks.set(from, new Set(m.connected));
       // A player's connection closed: spectators nobody reaches any more are gone (Departures.reached).
       if (had && this.#c.isPlayer(from)) this.#c.departures.forgetUnreached([...had].filter((p) => !m.connected.includes(p)));
+      // The other half of our game, split from it by lost connections: the smaller half gives way (split-games.ts).
+      if (!relayed && this.#c.splits.onHello(from, m)) return;
       // A peer in the lobby hears whom we are connected to (it may be admitted as a spectator
       // that needs a forwarder, input-relay.ts): our hello sent when it joined the room may
       // have come before its session. Only lobby hellos are answered, so two members never

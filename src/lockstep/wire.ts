@@ -42,8 +42,10 @@ export const Kind = {
  * reaches both (control-relay.ts).
  * 9: `hash` carries the sender's current input delay (`inputDelay: 'auto'` adapts it during
  * the game; time sync needs it to tell a player's frame from its inputs, input-delay.ts).
+ * 10: `hello` carries the players of the game the sender runs, so the two halves of a game
+ * split by a network outage find each other when it heals (split-games.ts).
  */
-export const LOCKSTEP_WIRE_VERSION = 9;
+export const LOCKSTEP_WIRE_VERSION = 10;
 
 /**
  * What a member of a game does: a player sends inputs every frame, a spectator only
@@ -265,6 +267,11 @@ export type Control =
       connected: PeerId[];
       /** Earliest join frame this peer accepts (past every frame of an admission it left); 0 if never admitted. */
       after: number;
+      /**
+       * The players of the game the sender runs, not leaving or dropped (split-games.ts);
+       * empty in the lobby and while joining. Encoded empty when absent.
+       */
+      players?: PeerId[];
     }
   | ({ kind: typeof Kind.start; gen: number; startFrame: number; players: PeerId[]; spectators: PeerId[] } & SessionConfig)
   | ({
@@ -352,6 +359,7 @@ export function encodeControl(m: Control): Uint8Array {
       w.u8(LOCKSTEP_WIRE_VERSION).u8(roleByte(m.role)).u8(m.started ? 1 : 0);
       writeIds(w, m.connected);
       w.varint(m.after);
+      writeIds(w, m.players ?? []);
       break;
     case Kind.start:
       w.u32(m.gen).varint(m.startFrame);
@@ -416,7 +424,7 @@ export function decodeControl(bytes: Uint8Array): Control {
     case Kind.hello: {
       const version = r.u8();
       if (version !== LOCKSTEP_WIRE_VERSION) throw new MeshpartyError('bad-message', `lockstep wire version ${version}, this peer speaks ${LOCKSTEP_WIRE_VERSION}`, { wireVersion: version });
-      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint() };
+      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint(), players: readIds(r) };
       break;
     }
     case Kind.start: {

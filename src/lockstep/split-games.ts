@@ -1,0 +1,78 @@
+/**
+ * A game split in two by a network outage finds itself whole again when the outage ends.
+ *
+ * When a player's connections to the other players all close (a wifi outage, a laptop lid,
+ * a tab stopped long enough for heartbeats to time out), each side drops the other: the
+ * cut-off player plays on alone, the others on without it. Once the connections open again
+ * both halves run, same generation, neither listing the other; nothing else ever joins
+ * them up, so the cut-off friend played alone for good (in the demo, on an arena of its
+ * own, while the others saw its rider gone). Each running peer's `hello` (sent to every
+ * peer as a connection opens) lists the players of its game (wire version 10): a hello from
+ * a player whose admission we dropped, naming itself among players none of which are ours,
+ * is the other half. The smaller half (fewer players; at equal size, the one whose
+ * lowest player id is higher) gives way: each of its members goes back to the lobby
+ * (`rejoining`, code `split`, announced like any departure) and is admitted into the larger
+ * one. A member of the larger half answers such a hello with its own once, so the smaller
+ * half hears of it even if the hellos sent as the connection opened were lost.
+ *
+ * Trust: only a peer we dropped from this very game can make us give way (any peer of the
+ * room can send a hello), and it must name itself among the players it claims; a former
+ * player lying about a larger game sends us back to the lobby, as its leaving and hello
+ * would. PROTOCOL.md, "Split games".
+ */
+import type { PeerId } from '../mesh/types.js';
+import { byId, type SessionCore } from './session-core.js';
+import type { Control, Kind } from './wire.js';
+
+type Hello = Extract<Control, { kind: typeof Kind.hello }>;
+
+/** Answers to the smaller half's hellos kept at most (one per peer and generation). */
+const KEEP_ANSWERED = 64;
+
+/**
+ * Whether a game of players `theirs` outranks ours (`ours`): more players, or as many and
+ * the lower lowest id (plain code-unit order, so both halves reach the same verdict).
+ *
+ * @example
+ * ```ts
+ * outranks(['a', 'b'], ['c']); // true: two players against one
+ * outranks(['b'], ['a']); // false: as many, and 'a' is lower
+ * ```
+ */
+export function outranks(theirs: readonly PeerId[], ours: readonly PeerId[]): boolean {
+  if (theirs.length !== ours.length) return theirs.length > ours.length;
+  return byId([...theirs].sort(byId)[0]!, [...ours].sort(byId)[0]!) < 0;
+}
+
+export class SplitGames<S, I> {
+  /** Peers (with the generation) whose hello of the smaller half we answered. */
+  readonly #answered = new Set<string>();
+
+  constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** The players of our game that are not leaving or dropped, as our hello lists them (none unless running). */
+  players(): PeerId[] {
+    if (this.c.status !== 'running' || !this.c.sim) return [];
+    return this.c.sim.players.filter((p) => !this.c.leaving.has(p) && !this.c.dropped.has(p));
+  }
+
+  /** A hello straight from `from` (not relayed). True when we gave way to its half and went back to the lobby. */
+  onHello(from: PeerId, m: Hello): boolean {
+    const theirs = m.players ?? [];
+    const ours = this.players();
+    if (!m.started || ours.length === 0 || !theirs.includes(from) || theirs.some((p) => ours.includes(p))) return false;
+    // Only a player of this game that we dropped is evidence of a split: any room peer can say hello.
+    if (![...this.c.decidedDrops.values()].some((d) => d.leaver === from)) return false;
+    if (outranks(theirs, ours)) {
+      const why = `${from} plays on in a game of ${theirs.length} (${theirs.join(', ')}) split from ours of ${ours.length} (${ours.join(', ')}) by lost connections`;
+      this.c.admission.rejoin(true, 'split', why, { by: from, players: [...theirs] });
+      return true;
+    }
+    const key = `${from}\u0000${this.c.gen}`;
+    if (this.#answered.has(key)) return false;
+    this.#answered.add(key);
+    for (const k of this.#answered) if (this.#answered.size > KEEP_ANSWERED) this.#answered.delete(k);
+    this.c.admission.sayHelloTo(from);
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A game split in two by a network outage (each side dropped the other) is one game again
+ * once the connections open: the smaller half goes back to the lobby (`rejoining`, code
+ * `split`) and is admitted into the larger. Before, both halves ran on for good, in the same
+ * room and connected: in the demo, a friend whose tab had been stopped for 30 s rode alone
+ * on an arena of its own while the others saw its rider gone. On the in-memory network.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeControl, Kind } from '../../src/lockstep/wire.js';
+import { outranks } from '../../src/lockstep/split-games.js';
+import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
+import type { MemoryNetwork } from '../../src/index.js';
+
+/** Each session's `rejoining` codes and `stopped` reasons, as `id code`. */
+function watch(sessions: Walk[]): string[] {
+  const events: string[] = [];
+  for (const s of sessions) {
+    s.on('rejoining', ({ reason }) => events.push(`${s.selfId} rejoining ${reason.code}`));
+    s.on('stopped', ({ reason }) => events.push(`${s.selfId} stopped ${reason}`));
+  }
+  return events;
+}
+
+/** `who`'s links to every other id are cut for `ms`, then open again. */
+async function outage(n: MemoryNetwork, who: string, ids: readonly string[], ms: number): Promise<void> {
+  for (const o of ids) if (o !== who) n.block(who, o);
+  await n.advance(ms);
+  for (const o of ids) if (o !== who) n.unblock(who, o);
+}
+
+describe('a game split by a network outage', () => {
+  it('the host cut off from the two others for 30 s plays alone meanwhile, then rejoins their game (code split) and all three agree', async () => {
+    const n = net(81);
+    const ids = ['a', 'b', 'c'];
+    const rooms = await connect(n, ids);
+    const sessions = rooms.map((r, i) => walk(r, n, i));
+    const [a, b, c] = sessions as [Walk, Walk, Walk];
+    const events = watch(sessions);
+    await n.advance(500);
+    a.start({ seed: 1 });
+    await n.advance(2000);
+    await outage(n, 'a', ids, 30_000);
+    // Meanwhile each side dropped the other: a, the host, alone; b and c together.
+    expect([...a.players]).toEqual(['a']);
+    expect([...b.players].sort()).toEqual(['b', 'c']);
+    // The mesh connects them again within some 15 s (its backoff), then 5 s to be admitted.
+    await advanceUntil(n, () => sessions.every((s) => s.status === 'running' && s.players.length === 3), 60_000);
+    await n.advance(5000);
+    // a's half is the smaller: it gave way; b and c never left their game.
+    expect(events).toEqual(['a rejoining split']);
+    expect(rooms[0]!.peers.size).toBe(2);
+    for (const s of sessions) expect([s.status, [...s.players].sort()]).toEqual(['running', ['a', 'b', 'c']]);
+    const to = Math.min(a.frame, b.frame, c.frame);
+    expect(expectAgreement(sessions, to - 200, to)).toBeGreaterThan(15);
+    for (const s of sessions) s.leave();
+  }, 60_000);
+
+  it('two friends cut off from each other: the one with the higher id gives way, and they play one game again', async () => {
+    const n = net(82);
+    const ids = ['a', 'b'];
+    const rooms = await connect(n, ids);
+    const sessions = rooms.map((r, i) => walk(r, n, i));
+    const [a, b] = sessions as [Walk, Walk];
+    const events = watch(sessions);
+    await n.advance(500);
+    b.start({ seed: 2 });
+    await n.advance(2000);
+    await outage(n, 'b', ids, 30_000);
+    expect([[...a.players], [...b.players]]).toEqual([['a'], ['b']]);
+    await advanceUntil(n, () => sessions.every((s) => s.status === 'running' && s.players.length === 2), 60_000);
+    await n.advance(5000);
+    expect(events).toEqual(['b rejoining split']);
+    for (const s of sessions) expect([s.status, [...s.players].sort()]).toEqual(['running', ['a', 'b']]);
+    const to = Math.min(a.frame, b.frame);
+    expect(expectAgreement(sessions, to - 200, to)).toBeGreaterThan(15);
+    for (const s of sessions) s.leave();
+  }, 60_000);
+
+  it('a hello claiming a larger game from a peer that was never in ours changes nothing', async () => {
+    const n = net(83);
+    const rooms = await connect(n, ['a', 'x', 'y', 'z']);
+    const a = walk(rooms[0]!, n, 0);
+    const events = watch([a]);
+    await n.advance(500);
+    a.start({ seed: 3, players: ['a'] });
+    await n.advance(1000);
+    // x runs no session: it says it plays in a game of three (itself and two real room peers).
+    const hello = encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a', 'y', 'z'], after: 0, players: ['x', 'y', 'z'] });
+    await rooms[1]!.channel('lockstep:ctl').send('a', hello);
+    await n.advance(2000);
+    expect(events).toEqual([]);
+    expect([a.status, [...a.players]]).toEqual(['running', ['a']]);
+    a.leave();
+  });
+
+  it('the larger half wins, and at equal size the one with the lowest id', () => {
+    expect(outranks(['b', 'c'], ['a'])).toBe(true);
+    expect(outranks(['a'], ['b', 'c'])).toBe(false);
+    expect(outranks(['a'], ['b'])).toBe(true);
+    expect(outranks(['c', 'b'], ['d', 'a'])).toBe(false);
+  });
+});
