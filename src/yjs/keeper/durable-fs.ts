@@ -71,7 +71,15 @@ export function makeDirDurably(dir: string): void {
     missing.push(d);
     if (dirname(d) === d) break;
   }
-  if (missing.length === 0) return;
-  mkdirSync(dir, { recursive: true });
-  for (const d of missing.reverse()) syncDir(dirname(d));
+  // One level at a time, not mkdirSync's recursive mode: Node's (20) retries a mkdir that
+  // fails with ENOENT under a parent that exists (any path in /proc) forever, a busy loop
+  // in native code that no SIGTERM can stop.
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile by someone else: fine
+    }
+    syncDir(dirname(d));
+  }
 }
