@@ -35,7 +35,7 @@ describe('a room that stays open while peers come and go', () => {
         const visitor = net.join('r', { peerId: id });
         await net.advance(300);
         expect(a.peers.has(id)).toBe(true);
-        a.strike(id, 'one bad message'); // a record in the conduct book (bounded at 1,000)
+        a.strike!(id, 'one bad message'); // a record in the conduct book (bounded at 1,000)
         const how = i % 4;
         if (how === 0) await visitor.leave();
         else if (how === 1) {
