@@ -30,8 +30,15 @@ export interface KeeperArgs {
 
 const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never] [--webrtc wrtc|node-datachannel]`;
 
-/** Parse the keeper's arguments; throws `MeshpartyError('bad-argument')` carrying the usage line when they are wrong. */
-export function parseKeeperArgs(argv: string[]): KeeperArgs {
+/** The environment variable the rooms' password may come from instead of `--password` (kept out of `ps`). */
+export const PASSWORD_ENV = 'MESHPARTY_ROOM_PASSWORD';
+
+/**
+ * Parse the keeper's arguments; throws `MeshpartyError('bad-argument')` carrying the usage
+ * line when they are wrong. `env` is where {@link PASSWORD_ENV} is read (the CLI passes
+ * `process.env`); `--password` wins over it.
+ */
+export function parseKeeperArgs(argv: string[], env: Readonly<Record<string, string | undefined>> = {}): KeeperArgs {
   const usageError = (problem: string) => new MeshpartyError('bad-argument', `${problem}\n${USAGE}`);
   let values;
   try {
@@ -54,9 +61,13 @@ export function parseKeeperArgs(argv: string[]): KeeperArgs {
   if (values.help) throw new MeshpartyError('bad-argument', USAGE);
   if (!values.relay || !values.room?.length || !values.dir) throw usageError('--relay, --room and --dir are required');
   if (values.fsync !== 'always' && values.fsync !== 'never') throw usageError('--fsync must be always or never');
+  const password = values.password ?? env[PASSWORD_ENV];
+  // `--password "$PW"` with PW unset: a keeper with the empty password cannot decrypt any
+  // peer's signals, its rooms close with wrong-password and it runs on keeping nothing.
+  if (password === '') throw usageError(`--password (or ${PASSWORD_ENV}) is empty; leave it out for a room without a password`);
   const webrtc = values.webrtc;
   if (webrtc !== undefined && webrtc !== 'wrtc' && webrtc !== 'node-datachannel') throw usageError('--webrtc must be wrtc or node-datachannel');
-  return { relay: values.relay, rooms: values.room, dir: values.dir, password: values.password, fsync: values.fsync, webrtc };
+  return { relay: values.relay, rooms: values.room, dir: values.dir, password, fsync: values.fsync, webrtc };
 }
 
 /** How the keeper joins a room over WebRTC; injected so this module stays free of platform imports. */
@@ -78,7 +89,8 @@ export const keeperCommand = {
     '  --relay URL        the relay to join through (ws://...)',
     '  --room NAME        a room to keep (repeat for several)',
     '  --dir DIR          where documents are stored: one append-only log per document',
-    '  --password P       the rooms\' password (signals are end-to-end encrypted with it)',
+    '  --password P       the rooms\' password (signals are end-to-end encrypted with it;',
+    `                     or env ${PASSWORD_ENV}, which keeps it out of ps)`,
     '  --fsync always|never  fsync after every batch of appends (default always)',
     '  --webrtc ENGINE    the WebRTC for Node: wrtc (@roamhq/wrtc) or node-datachannel',
     '                     (default: wrtc if it can be loaded, else node-datachannel)',
@@ -91,10 +103,10 @@ export const keeperCommand = {
     // A keeper is left running under supervisors and pipes; its console lines are courtesy.
     keepRunningWhenOutputCloses();
     try {
-      const { webrtc } = parseKeeperArgs(args); // a usage error before any native module loads
+      const { webrtc } = parseKeeperArgs(args, process.env); // a usage error before any native module loads
       const loaded = await loadNodeWebRtc(webrtc);
       console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
-      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc), stop.signal);
+      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc), stop.signal, process.env);
       await stop.stopped;
       await keeper.close();
     } catch (err) {
@@ -125,16 +137,17 @@ async function webrtcJoin(wrtc: WebRtcImplementation): Promise<JoinOverRelay> {
 }
 
 /**
- * Start a keeper from command-line arguments; resolves with it once every room is joined.
- * Aborting `signal` before then rejects with `aborted` (see `KeeperOptions.signal`).
+ * Start a keeper from command-line arguments (and `env`, see {@link parseKeeperArgs});
+ * resolves with it once every room is joined. Aborting `signal` before then rejects with
+ * `aborted` (see `KeeperOptions.signal`).
  *
  * @example
  * ```ts
- * const keeper = await runKeeperCli(process.argv.slice(3), join, AbortSignal.timeout(60_000));
+ * const keeper = await runKeeperCli(process.argv.slice(3), join, AbortSignal.timeout(60_000), process.env);
  * ```
  */
-export async function runKeeperCli(argv: string[], join: JoinOverRelay, signal?: AbortSignal): Promise<Keeper> {
-  const args = parseKeeperArgs(argv);
+export async function runKeeperCli(argv: string[], join: JoinOverRelay, signal?: AbortSignal, env: Readonly<Record<string, string | undefined>> = {}): Promise<Keeper> {
+  const args = parseKeeperArgs(argv, env);
   const keeper = await createKeeper({
     signal,
     rooms: args.rooms,
