@@ -37,7 +37,10 @@ const doc = new Y.Doc();
 const text = doc.getText('text');
 const chat = doc.getArray<ChatMessage>('chat');
 const awareness = new Awareness(doc);
-awareness.setLocalStateField('user', me);
+// A copy: a rename changes `me` in place, and with `me` itself in presence the first
+// rename was equal to what presence held, so it was no change there (this page's list
+// kept the old name).
+awareness.setLocalStateField('user', { ...me });
 // First, before yCollab listens: other peers' names and colours reach the page only cleaned.
 sanitizeRemoteUsers(awareness);
 const storeName = storeNameFor(link, DOC_NAME);

@@ -1,6 +1,6 @@
 /**
- * The editor demo's name field in headless Chromium: a rename reaches the others, and a
- * name cleared (or only spaces) keeps the old one, which the field then shows again. It
+ * The editor demo's name field in headless Chromium: a rename reaches the others and the
+ * person's own presence list, and a name cleared (or only spaces) keeps the old one, which the field then shows again. It
  * used to stay empty while everyone else still saw the old name.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,9 @@ describe('editor demo: the name field', () => {
     await ada.page.fill('#name', 'Ada');
     await ada.page.press('#name', 'Enter');
     await waitUntilShown(bob, 'the new name', (s) => s.presence.includes('Ada'));
+    // And in Ada's own list: her first rename, made in place in the object presence held,
+    // was no change to presence there, so her list kept the old name.
+    await waitUntilShown(ada, 'her own new name', (s) => s.presence.includes('Ada (you)'), 5_000);
 
     await ada.page.fill('#name', '   ');
     await ada.page.press('#name', 'Tab'); // leaving the field commits it (change)
