@@ -1,7 +1,7 @@
 /**
  * The editor demo at a phone's width (390 px) in headless Chromium: the document gets
  * the width of the screen (the side panel used to leave it a column a word wide), and
- * nothing in the header or the chat form is off the screen.
+ * nothing in the header or the chat form is off the screen; a long link in the chat wraps.
  */
 import { describe, expect, it } from 'vitest';
 import { roomHash, shownText, typeAtEnd } from './support/editor-page.js';
@@ -32,6 +32,18 @@ describe('editor demo on a phone', () => {
       expect(b.x, selector).toBeGreaterThanOrEqual(0);
       expect(b.x + b.width, selector).toBeLessThanOrEqual(PHONE.width);
       expect(b.y + b.height, selector).toBeLessThanOrEqual(PHONE.height);
+    }
+
+    // A long link said in the chat, by a long unbroken name, wraps: read without scrolling sideways.
+    await p.page.fill('#name', 'N'.repeat(32));
+    await p.page.press('#name', 'Enter');
+    const link = `https://example.com/${'a'.repeat(300)}`;
+    await p.page.fill('#chat-input', link);
+    await p.page.click('#chat-form button[type=submit]');
+    await p.page.waitForFunction((t) => document.getElementById('chat-log')!.textContent!.includes(t), link);
+    for (const list of ['#chat-log', '#presence']) {
+      const { scroll, client } = await p.page.$eval(list, (e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+      expect(scroll, list).toBeLessThanOrEqual(client);
     }
     expect(p.errors).toEqual([]);
   }, 120_000);
