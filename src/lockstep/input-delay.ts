@@ -22,7 +22,13 @@
  * the stall until its frame could step, and a stall longer than ABSORBABLE_FRAMES frames (a
  * freeze: wifi scanning, a GC pause on a phone) is ignored, since a margin that absorbed it
  * would add that much lag to every input for the rare moment it helps; a freeze also does
- * not hold the margin up. A
+ * not hold the margin up. Our margin shortens our stalls only when the players we wait on
+ * raise theirs too (it is their inputs that come late): a burst of stalls whose mean
+ * length is not half a frame shorter than the burst that raised the last frame of margin
+ * takes that frame back instead (a freeze in pieces each only partly hidden by the delay,
+ * 3 × 130 ms say, left stalls short enough to count, one burst a scan, and took every
+ * player's margin up a frame a scan, for good with scans 6 s apart), and bursts no longer
+ * than that raise nothing while they keep coming within MARGIN_HOLD_MS. A
  * delay below what is wanted is raised one frame a tick; one above it is lowered one frame
  * only after what is wanted stayed lower for LOWER_AFTER_MS, and what is wanted when
  * lowering counts half a frame more of one-way latency than when raising (hysteresis: an
@@ -63,9 +69,13 @@ export class InputDelay<S, I> {
   current = 2;
   /** Frames added for late inputs on top of what the round trip needs. */
   #margin = 0;
+  /** For each frame of margin, the mean length of the stalls that raised it (ms), oldest first. */
+  #raisedFor: number[] = [];
+  /** Stalls this long (ms) that a frame of margin did not shorten, and when such stalls last came. */
+  #futile: { len: number; at: number } | undefined;
   /** Since when what is wanted stays below `current` (undefined: it does not). */
   #lowSince: number | undefined;
-  #stallTimes: number[] = [];
+  #stalls: Array<{ at: number; len: number }> = [];
   /** When this peer began waiting on other players for the frame it is at (undefined: it is not). */
   #stalledSince: number | undefined;
   #lastStallAt = -Infinity;
@@ -84,8 +94,10 @@ export class InputDelay<S, I> {
   reset(delay: number): void {
     this.current = delay;
     this.#margin = 0;
+    this.#raisedFor = [];
+    this.#futile = undefined;
     this.#lowSince = undefined;
-    this.#stallTimes = [];
+    this.#stalls = [];
     this.#stalledSince = undefined;
     this.#lastStallAt = -Infinity;
     this.#lastMarginDrop = -Infinity;
@@ -107,14 +119,33 @@ export class InputDelay<S, I> {
     const now = this.c.clock.now();
     const waited = now - this.#stalledSince;
     this.#stalledSince = undefined;
-    if (waited > (ABSORBABLE_FRAMES * 1000) / this.c.config.tickHz) return; // a freeze: more delay would not have hidden it
+    const frameMs = 1000 / this.c.config.tickHz;
+    if (waited > ABSORBABLE_FRAMES * frameMs) return; // a freeze: more delay would not have hidden it
     this.#lastStallAt = now;
-    this.#stallTimes = this.#stallTimes.filter((t) => now - t < STALL_WINDOW_MS);
-    this.#stallTimes.push(now);
-    if (this.#stallTimes.length >= STALLS_TO_RAISE && this.#margin < MAX_STALL_MARGIN) {
-      this.#margin++;
-      this.#stallTimes = [];
+    this.#stalls = this.#stalls.filter((t) => now - t.at < STALL_WINDOW_MS);
+    this.#stalls.push({ at: now, len: waited });
+    if (this.#stalls.length < STALLS_TO_RAISE) return;
+    const len = this.#stalls.reduce((sum, t) => sum + t.len, 0) / this.#stalls.length;
+    this.#stalls = [];
+    // Our margin shortens the stalls only when the players we wait on raise theirs too (their
+    // inputs come late, not ours): a raise after which they are as long as before did not
+    // help, and is taken back (a freeze in pieces, each only partly hidden by the delay).
+    const last = this.#raisedFor[this.#raisedFor.length - 1];
+    if (last !== undefined && len > last - frameMs / 2) {
+      this.#raisedFor.pop();
+      this.#margin--;
+      this.#lastMarginDrop = now;
+      this.#futile = { len, at: now };
+      return;
     }
+    // Nor raised again for stalls no longer than those it did not help with, while they keep coming.
+    if (this.#futile && now - this.#futile.at < MARGIN_HOLD_MS && len <= this.#futile.len + frameMs / 2) {
+      this.#futile.at = now;
+      return;
+    }
+    if (this.#margin >= MAX_STALL_MARGIN) return;
+    this.#margin++;
+    this.#raisedFor.push(len);
   }
 
   /** Once per tick while running: move this player's delay one frame toward what is wanted, if it is time to. */
@@ -126,6 +157,7 @@ export class InputDelay<S, I> {
     const since = Math.max(this.#lastStallAt, this.#lastMarginDrop);
     if (this.#margin > 0 && now - since >= MARGIN_HOLD_MS) {
       this.#margin--;
+      this.#raisedFor.pop();
       this.#lastMarginDrop = now;
     }
     let rtt = 0;

@@ -42,7 +42,8 @@ export interface LockstepSessionOptions<S, I> {
    * (`ceil(rtt / 2 / frameMs) + 2`, from the smoothed RTT) or while inputs keep arriving
    * late (3 stalls within a second add a frame of margin, at most 10, one taken back after
    * 10 s without such a stall; only stalls whose frame could step within 3 frames of
-   * waiting count, jitter more delay absorbs, not a freeze it would not hide), and down
+   * waiting count, jitter more delay absorbs, not a freeze it would not hide; a frame of
+   * margin after which the stalls are no shorter is taken back), and down
    * one frame at a time, only after what is needed stayed
    * lower for 3 s (with half a frame of hysteresis), within 0–60. Read it from
    * `session.inputDelay`, or follow it with the `input-delay` event.

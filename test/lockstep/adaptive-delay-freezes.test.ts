@@ -64,6 +64,27 @@ describe("inputDelay 'auto' raises its stall margin only for lateness more delay
     for (const s of ps) s.leave();
   }, 120_000);
 
+  // Each piece of a freeze only partly hidden by the delay (130 ms, of which ~85 ms hidden)
+  // leaves a stall short enough to count, so each scan raised the margin a frame, and with
+  // scans 6 s apart it never came back down: the others' delays climbed 5 to 6 frames over
+  // what the RTT needs (3 × 130 ms) and the scanner's 9 over (5 × 100 ms), while the stalls
+  // stayed as long, since only the late player's own delay could shorten them.
+  for (const f of [{ parts: 3, offMs: 130, onMs: 20 }, { parts: 5, offMs: 100, onMs: 20 }]) {
+    it(`a freeze in pieces every 6 s for 60 s (${f.parts} of ${f.offMs} ms, ${f.onMs} ms apart): a raise that does not shorten the stalls is taken back`, async () => {
+      const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(73, 'auto');
+      const from = n.clock.now();
+      const { highest, over } = await freezes(n, ps, rooms, f, 6000, 60_000);
+      console.log('pieces: highest delays', highest, 'most over the RTT need', over, 'final', ps.map((s) => s.inputDelay), 'delay changes', delays.map((l) => l.length), 'stalls', stalls.map((l) => l.filter((e) => e.at >= from).length));
+      for (const list of stalls) expect(list.filter((e) => e.at >= from).length).toBeGreaterThanOrEqual(10);
+      for (const d of over) expect(d).toBeLessThanOrEqual(3);
+      await n.advance(2000);
+      const end = Math.min(...ps.map((s) => s.frame));
+      expect(expectAgreement(ps, 0, end)).toBeGreaterThan(300);
+      expect(desyncs.flat()).toEqual([]);
+      for (const s of ps) s.leave();
+    }, 120_000);
+  }
+
   it('short hiccups (80 ms every 250 ms) raise the margin, and the stalls stop', async () => {
     const { n, rooms, ps, delays, stalls, desyncs } = await threePlayers(72, 'auto');
     expect(ps.map((s) => s.inputDelay)).toEqual([4, 4, 4]);
