@@ -22,7 +22,20 @@ const LEFT_CODES = new Set(['unknown-peer', 'peer-left', 'closed']);
  */
 export function createChannels(ctx: MeshContext): (name: string, o?: { reliability?: Reliability }) => Channel {
   const { opts, remotes, open, channelsById } = ctx;
-  const channels = new Map<string, MeshChannel>();
+  /**
+   * Every channel made, by name and by id, held weakly: one nobody listens on, claims or
+   * holds is let go. Held for good, each document ever opened in a room left two channels
+   * behind (its own and its links), some 1.7 KB, for as long as the room stayed open.
+   * Messages are routed only to channels in use (`ctx.channelsById`, held while a listener
+   * or a claim is): one with no listener has nobody to deliver to.
+   */
+  const channels = new Map<string, WeakRef<MeshChannel>>();
+  const ids = new Map<number, WeakRef<MeshChannel>>();
+  const collected = new FinalizationRegistry<{ name: string; id: number }>(({ name, id }) => {
+    // (The name may have a new channel by now: only a gone one is forgotten.)
+    if (channels.get(name)?.deref() === undefined) channels.delete(name);
+    if (ids.get(id)?.deref() === undefined) ids.delete(id);
+  });
 
   const tooLarge = (data: Uint8Array) =>
     new MeshpartyError('message-too-large', `message of ${data.byteLength} bytes over the ${opts.maxMessageBytes}-byte limit`, {
@@ -67,11 +80,15 @@ export function createChannels(ctx: MeshContext): (name: string, o?: { reliabili
     queuedOn(ch, to) {
       return remotes.get(to)?.conn?.queue?.queuedBytes(ch.id) ?? 0;
     },
+    used(ch, inUse) {
+      if (inUse) channelsById.set(ch.id, ch);
+      else channelsById.delete(ch.id);
+    },
   };
 
   const channel = (name: string, o?: { reliability?: Reliability }): Channel => {
     const reliability = o?.reliability ?? 'reliable';
-    const existing = channels.get(name);
+    const existing = channels.get(name)?.deref();
     if (existing) {
       if (o?.reliability && existing.reliability !== reliability) {
         throw new MeshpartyError('channel-reliability-mismatch', `channel "${name}" is already ${existing.reliability}`);
@@ -79,10 +96,11 @@ export function createChannels(ctx: MeshContext): (name: string, o?: { reliabili
       return existing;
     }
     const ch = new MeshChannel(name, reliability, host);
-    const clash = channelsById.get(ch.id);
+    const clash = ids.get(ch.id)?.deref();
     if (clash) throw new MeshpartyError('channel-id-collision', `channel names "${name}" and "${clash.name}" hash to the same id; rename one`);
-    channels.set(name, ch);
-    channelsById.set(ch.id, ch);
+    channels.set(name, new WeakRef(ch));
+    ids.set(ch.id, new WeakRef(ch));
+    collected.register(ch, { name, id: ch.id });
     return ch;
   };
 

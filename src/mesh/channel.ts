@@ -12,12 +12,16 @@ export interface ChannelHost {
   sendOn(channel: MeshChannel, to: PeerId, data: Uint8Array): Promise<void>;
   broadcastOn(channel: MeshChannel, data: Uint8Array): Promise<void>;
   queuedOn(channel: MeshChannel, to: PeerId): number;
+  /** The channel got its first user (a listener or a claim), or lost its last one. */
+  used(channel: MeshChannel, inUse: boolean): void;
 }
 
 export class MeshChannel implements Channel {
   readonly id: number;
   readonly events = new Emitter<ChannelEvents>();
   readonly #claim: ChannelClaim;
+  /** Listeners and claim (0 or 1) not yet given up: while any, the room keeps the channel. */
+  #users = 0;
 
   constructor(
     readonly name: string,
@@ -37,7 +41,7 @@ export class MeshChannel implements Channel {
   }
 
   on<K extends keyof ChannelEvents>(event: K, listener: (value: ChannelEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+    return this.#use(this.events.on(event, listener));
   }
 
   queuedBytes(to: PeerId): number {
@@ -45,6 +49,18 @@ export class MeshChannel implements Channel {
   }
 
   claim(by: string): () => void {
-    return this.#claim.take(by);
+    return this.#use(this.#claim.take(by));
+  }
+
+  /** Count one more user until `release` is first called; returns the release. */
+  #use(release: () => void): () => void {
+    if (this.#users++ === 0) this.host.used(this, true);
+    let done = false;
+    return () => {
+      release();
+      if (done) return;
+      done = true;
+      if (--this.#users === 0) this.host.used(this, false);
+    };
   }
 }

@@ -63,6 +63,7 @@ export interface MeshContext {
   readonly remotes: Map<PeerId, RemotePeer>;
   /** Peers with an open connection (the room's `peers`). */
   readonly open: Map<PeerId, PeerInfo>;
+  /** Channels in use (a listener or a claim), by wire id: where messages are routed (see channel-host.ts). */
   readonly channelsById: Map<number, MeshChannel>;
   /** Strikes, bans and password mismatches by peer id, for the life of the room (records come and go). */
   readonly conduct: PeerConduct;
