@@ -10,6 +10,9 @@
  */
 const HUES = [355, 215, 145, 35, 280, 180, 325, 75];
 
+/** Where the name is remembered (localStorage, so all tabs of this browser share it). */
+const NAME_KEY = 'meshparty:name';
+
 export interface Identity {
   name: string;
   color: string;
@@ -48,15 +51,20 @@ export function renamed(me: Identity, name: string, random: () => number = Math.
  */
 export function saveName(storage: Storage | undefined, name: string): void {
   try {
-    storage?.setItem('meshparty:name', name);
+    storage?.setItem(NAME_KEY, name);
   } catch (err) {
     console.warn('[meshparty editor] the name will not be remembered here', err);
   }
 }
 
+/** The name another tab of this browser just saved, when `event` (a `storage` event) is that; else undefined. */
+export function nameSavedElsewhere(event: Pick<StorageEvent, 'key' | 'newValue'>): string | undefined {
+  return event.key === NAME_KEY && event.newValue ? event.newValue : undefined;
+}
+
 function stored(storage: Storage | undefined): string | null {
   try {
-    return storage?.getItem('meshparty:name') ?? null;
+    return storage?.getItem(NAME_KEY) ?? null;
   } catch {
     return null;
   }

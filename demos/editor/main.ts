@@ -17,7 +17,7 @@ import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
 import { copyLink } from '../shared/copy-link.js';
-import { loadIdentity, pageStorage, renamed, saveName } from './identity.js';
+import { loadIdentity, nameSavedElsewhere, pageStorage, renamed, saveName } from './identity.js';
 import { keepLocalCopy } from './local-copy.js';
 import { showPresence } from './presence.js';
 import { bindChat, type ChatMessage } from './chat.js';
@@ -87,12 +87,21 @@ bindChat(chat, $('chat-log'), $<HTMLFormElement>('chat-form'), $<HTMLInputElemen
 
 const nameInput = $<HTMLInputElement>('name');
 nameInput.value = me.name;
-nameInput.addEventListener('change', () => {
-  Object.assign(me, renamed(me, nameInput.value.trim() || me.name));
+const rename = (name: string) => {
+  Object.assign(me, renamed(me, name));
   // The name the others see: a cleared field keeps the old name, and would stay empty.
   nameInput.value = me.name;
-  saveName(storage, me.name);
   awareness.setLocalStateField('user', { ...me });
+};
+nameInput.addEventListener('change', () => {
+  rename(nameInput.value.trim() || me.name);
+  saveName(storage, me.name);
+});
+// A rename in another tab of this browser is this person's too: this tab kept the old
+// name (in presence, on its cursor, in the chat) until it was reloaded.
+addEventListener('storage', (e) => {
+  const name = nameSavedElsewhere(e);
+  if (name !== undefined && name !== me.name) rename(name);
 });
 $('share').addEventListener('click', () => void copyLink(location.href, $('share')));
 // Another room's link pasted into this tab changes only the hash: the page would stay in

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/util/rng.js';
-import { loadIdentity, renamed, saveName } from '../../demos/editor/identity.js';
+import { loadIdentity, nameSavedElsewhere, pageStorage, renamed, saveName } from '../../demos/editor/identity.js';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
@@ -47,5 +47,32 @@ describe('editor identity', () => {
     expect(next.color).not.toBe(me.color);
     saveName(storage, next.name);
     expect(loadIdentity(storage, random).name).toBe('Ada');
+  });
+
+  it('reads a saved name from another tab, and nothing from other storage changes', () => {
+    const saved = memoryStorage();
+    saveName(saved, 'Ada');
+    const key = saved.key(0);
+    expect(nameSavedElsewhere({ key, newValue: 'Ada' })).toBe('Ada');
+    expect(nameSavedElsewhere({ key: 'other', newValue: 'Ada' })).toBeUndefined();
+    expect(nameSavedElsewhere({ key, newValue: null })).toBeUndefined(); // removed
+    expect(nameSavedElsewhere({ key: null, newValue: null })).toBeUndefined(); // cleared
+  });
+
+  it('goes without a storage the browser refuses: a new name, and a rename not remembered', () => {
+    const refused = {
+      get localStorage(): Storage {
+        throw new DOMException('Access is denied for this document.', 'SecurityError');
+      },
+    };
+    const none = pageStorage(refused);
+    expect(none).toBeUndefined();
+    expect(loadIdentity(none).name).toMatch(/^Guest \d{3}$/);
+    const full = Object.assign(memoryStorage(), {
+      setItem: () => {
+        throw new DOMException('quota', 'QuotaExceededError');
+      },
+    });
+    expect(() => saveName(full, 'Ada')).not.toThrow();
   });
 });

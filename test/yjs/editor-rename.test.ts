@@ -1,7 +1,8 @@
 /**
- * The editor demo's name field in headless Chromium: a rename reaches the others and the
- * person's own presence list, and a name cleared (or only spaces) keeps the old one, which the field then shows again. It
- * used to stay empty while everyone else still saw the old name.
+ * The editor demo's name field in headless Chromium: a rename reaches the others, the
+ * person's own presence list and their other tabs of the browser, and a name cleared (or
+ * only spaces) keeps the old one, which the field then shows again. It used to stay empty
+ * while everyone else still saw the old name.
  */
 import { describe, expect, it } from 'vitest';
 import { roomHash, waitUntilShown } from './support/editor-page.js';
@@ -28,5 +29,25 @@ describe('editor demo: the name field', () => {
     await expect.poll(() => ada.page.inputValue('#name')).toBe('Ada');
     expect((await waitUntilShown(bob, 'still Ada', (s) => s.presence.length === 2)).presence).toContain('Ada');
     expect([...ada.errors, ...bob.errors]).toEqual([]);
+  }, 120_000);
+
+  it('a rename in one tab is the name in the other tabs of the browser too', async () => {
+    const first = await editors.open(roomHash(`rename-tabs-${process.pid}`));
+    // A second tab of the same browser (same context: same localStorage), on the same room.
+    const page = await first.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
+    await page.goto(first.page.url());
+    await page.waitForSelector('.cm-content');
+    const second = { ...first, page };
+    await waitUntilShown(second, 'both tabs', (s) => s.presence.length === 2);
+
+    await first.page.fill('#name', 'Ada');
+    await first.page.press('#name', 'Enter');
+    // The other tab takes it: its field, its own entry, and what the first tab lists for it.
+    await expect.poll(() => page.inputValue('#name'), { timeout: 5_000 }).toBe('Ada');
+    await waitUntilShown(second, 'Ada in the other tab', (s) => s.presence.join() === ['Ada', 'Ada (you)'].join(), 5_000);
+    await waitUntilShown(first, 'the other tab as Ada', (s) => s.presence.join() === ['Ada', 'Ada (you)'].join(), 5_000);
+    expect([...first.errors, ...errors]).toEqual([]);
   }, 120_000);
 });
