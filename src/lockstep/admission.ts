@@ -320,9 +320,11 @@ export class Admission<S, I> {
    * members, who drop us at an agreed frame as for any player), a player cut us off, every
    * player is gone from our view or we cannot follow a drop (announced too), or our join
    * was cancelled (the members cancel it themselves) or dropped before our snapshot (the
-   * members agreed that drop already). Emits `rejoining`.
+   * members agreed that drop already). Emits `rejoining`. `raiseFloor` false: no packet of
+   * this admission can reach the game we go to (split-games.ts), so our next admission need
+   * not start past its frames.
    */
-  rejoin(announce: boolean, code: RejoinCode, why: string, detail?: Record<string, unknown>): void {
+  rejoin(announce: boolean, code: RejoinCode, why: string, detail?: Record<string, unknown>, raiseFloor = true): void {
     const frame = this.c.frame;
     this.c.log(`back to the lobby: ${why}`);
     const since = this.c.since.get(this.c.selfId) ?? 0;
@@ -331,7 +333,7 @@ export class Admission<S, I> {
     // frame they name (our inputs, and what we acknowledged of others').
     let last = Math.max(this.c.myNext, since + this.c.config.delay, this.c.sim?.frame ?? 0);
     for (const s of this.c.streams.values()) last = Math.max(last, s.next);
-    this.c.notBefore = Math.max(this.c.notBefore, last + 1);
+    if (raiseFloor) this.c.notBefore = Math.max(this.c.notBefore, last + 1);
     this.forgetGame();
     this.c.status = 'lobby';
     this.sayHello();

@@ -65,7 +65,12 @@ export class SplitGames<S, I> {
     if (![...this.c.decidedDrops.values()].some((d) => d.leaver === from)) return false;
     if (outranks(theirs, ours)) {
       const why = `${from} plays on in a game of ${theirs.length} (${theirs.join(', ')}) split from ours of ${ours.length} (${ours.join(', ')}) by lost connections`;
-      this.c.admission.rejoin(true, 'split', why, { by: from, players: [...theirs] });
+      // Alone in our half, nobody else has packets of ours or for us on this game's channels
+      // (the other half's players stopped sending to us when they dropped us): the join frame
+      // need not wait for our half's frames. Were we ahead of them (they were the ones
+      // stopped, a frozen tab with the lower id), it waited that long, past the snapshot deadline.
+      const alone = this.c.members().length === 0;
+      this.c.admission.rejoin(true, 'split', why, { by: from, players: [...theirs] }, !alone);
       return true;
     }
     const key = `${from}\u0000${this.c.gen}`;

@@ -9,7 +9,21 @@ import { describe, expect, it } from 'vitest';
 import { encodeControl, Kind } from '../../src/lockstep/wire.js';
 import { outranks } from '../../src/lockstep/split-games.js';
 import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
-import type { MemoryNetwork } from '../../src/index.js';
+import type { Clock, ManualClock, MemoryNetwork } from '../../src/index.js';
+
+/** `inner`'s time, with every timer held while frozen and run at the thaw: a tab stopped by the browser. */
+function freezable(inner: ManualClock): { clock: Clock; freeze(): void; thaw(): void } {
+  let frozen = false;
+  const held: Array<() => void> = [];
+  return {
+    clock: { now: () => inner.now(), setTimeout: (fn, ms) => inner.setTimeout(() => (frozen ? held.push(fn) : fn()), ms), clearTimeout: (h) => inner.clearTimeout(h) },
+    freeze: () => (frozen = true),
+    thaw: () => {
+      frozen = false;
+      for (const fn of held.splice(0)) fn();
+    },
+  };
+}
 
 /** Each session's `rejoining` codes and `stopped` reasons, as `id code`. */
 function watch(sessions: Walk[]): string[] {
@@ -74,6 +88,34 @@ describe('a game split by a network outage', () => {
     const to = Math.min(a.frame, b.frame);
     expect(expectAgreement(sessions, to - 200, to)).toBeGreaterThan(15);
     for (const s of sessions) s.leave();
+  }, 60_000);
+
+  it('a friend whose tab was stopped 30 s wins at equal size (lower id): the other, 1800 frames ahead, is admitted at once, not that far on', async () => {
+    const n = net(84);
+    const rooms = await connect(n, ['a', 'b']);
+    const tab = freezable(n.clock as ManualClock);
+    const [a, b] = [walk(rooms[0]!, n, 0, { clock: tab.clock }), walk(rooms[1]!, n, 1)];
+    const times: Record<string, number> = {};
+    b.on('rejoining', ({ reason }) => (times[reason.code] = n.clock.now()));
+    b.on('started', () => (times.started = n.clock.now()));
+    await n.advance(500);
+    b.start({ seed: 2 });
+    await n.advance(2000);
+    tab.freeze();
+    n.block('a', 'b');
+    await n.advance(30_000);
+    n.unblock('a', 'b');
+    tab.thaw();
+    await advanceUntil(n, () => times.split !== undefined, 60_000);
+    await n.advance(3000);
+    // b gave way (a has the lower id) and was admitted within a second; with its own frames
+    // as the floor of its next admission, the join waited for a to reach them (35 s, a
+    // snapshot deadline missed on the way).
+    expect(times.started! - times.split!).toBeLessThan(1000);
+    for (const s of [a, b]) expect([s.status, [...s.players].sort()]).toEqual(['running', ['a', 'b']]);
+    const to = Math.min(a.frame, b.frame);
+    expect(expectAgreement([a, b], to - 100, to)).toBeGreaterThan(5);
+    for (const s of [a, b]) s.leave();
   }, 60_000);
 
   it('a hello claiming a larger game from a peer that was never in ours changes nothing', async () => {
