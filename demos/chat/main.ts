@@ -229,8 +229,16 @@ ui.name.value = randomName('guest');
 ui.password.value = link.password ?? '';
 ui.joinForm.addEventListener('submit', (e) => {
   e.preventDefault();
+  const roomName = ui.room.value.trim();
+  // Only spaces pass the field's `required` (and come in links); joinRoom refused them in
+  // the library's words ('bad-argument: room must be a non-empty string').
+  if (!roomName) {
+    showError('room-name-empty', 'Enter a room name.');
+    ui.room.focus();
+    return;
+  }
   const myName = ui.name.value.trim().slice(0, MAX_NAME_LENGTH) || randomName('guest');
-  void join(ui.room.value.trim(), myName, ui.password.value || undefined);
+  void join(roomName, myName, ui.password.value || undefined);
 });
 // A shared link (room in the hash) joins at once; otherwise the form waits for the user.
 if (link.room) ui.joinForm.requestSubmit();

@@ -128,6 +128,26 @@ describe('chat demo on the Vite dev server', () => {
     expect(await page.isVisible('#join-form')).toBe(false);
   });
 
+  it('a blank room name, typed or in the link, is asked for in words and not joined', async () => {
+    // Only spaces passed the field's `required` and were trimmed to nothing, and the page
+    // showed the library's words: 'bad-argument: room must be a non-empty string'.
+    const page = await browser.newPage();
+    opened.push({ page } as ChatPage);
+    await page.goto(`${dev.url}chat/?relay=${encodeURIComponent(relay.address.url)}#room=%20%20`);
+    await page.waitForFunction(() => document.getElementById('error')?.dataset.code === 'room-name-empty');
+    expect(await page.textContent('#error')).toBe('Enter a room name.');
+    await page.fill('#room', '   ');
+    await page.click('#join-form button[type=submit]');
+    expect(await page.textContent('#error')).toBe('Enter a room name.');
+    expect(await page.isVisible('#join-form')).toBe(true);
+    expect(await page.textContent('#status')).toBe('not joined');
+    // A name then joins.
+    await page.fill('#room', nextRoom());
+    await page.click('#join-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', null, { timeout: 20_000 });
+    expect(await page.isVisible('#error')).toBe(false);
+  });
+
   it('the invite link is shown to copy by hand where the page has no clipboard', async () => {
     // A phone opening the dev server by a LAN address (plain http) has no clipboard: the
     // button did nothing, and the person believed the link was copied.
