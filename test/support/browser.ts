@@ -2,7 +2,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { ensureDebianPackage } from './system-package.js';
 
 /** Flags checked on this kind of machine (see ../shared/DESIGN.md). */
-const CHROMIUM_FLAGS = [
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
