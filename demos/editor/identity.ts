@@ -8,6 +8,8 @@
  * both cursors, and a rename kept the old label. A random fraction of a degree of hue,
  * drawn again on each rename, keeps the strings apart without a visible difference.
  */
+import { readStored, writeStored } from '../shared/page-storage.js';
+
 const HUES = [355, 215, 145, 35, 280, 180, 325, 75];
 
 /** Where the name is remembered (localStorage, so all tabs of this browser share it). */
@@ -19,22 +21,9 @@ export interface Identity {
   colorLight: string;
 }
 
-/**
- * The page's localStorage, or undefined where the browser lets the site keep no data
- * ("block all cookies / site data"): reading `localStorage` throws a SecurityError there,
- * which at the page's top level left it without an editor.
- */
-export function pageStorage(win: { readonly localStorage: Storage }): Storage | undefined {
-  try {
-    return win.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The stored identity, or a new random one (`random` in [0, 1), Math.random by default). */
 export function loadIdentity(storage: Storage | undefined, random: () => number = Math.random): Identity {
-  const name = stored(storage) || `Guest ${Math.floor(random() * 900 + 100)}`;
+  const name = readStored(storage, NAME_KEY) || `Guest ${Math.floor(random() * 900 + 100)}`;
   return { name, ...colours(HUES[Math.floor(random() * HUES.length)]!, random) };
 }
 
@@ -50,24 +39,12 @@ export function renamed(me: Identity, name: string, random: () => number = Math.
  * it stopped the rename before the others saw it.
  */
 export function saveName(storage: Storage | undefined, name: string): void {
-  try {
-    storage?.setItem(NAME_KEY, name);
-  } catch (err) {
-    console.warn('[meshparty editor] the name will not be remembered here', err);
-  }
+  if (!writeStored(storage, NAME_KEY, name) && storage) console.warn('[meshparty editor] the name will not be remembered here');
 }
 
 /** The name another tab of this browser just saved, when `event` (a `storage` event) is that; else undefined. */
 export function nameSavedElsewhere(event: Pick<StorageEvent, 'key' | 'newValue'>): string | undefined {
   return event.key === NAME_KEY && event.newValue ? event.newValue : undefined;
-}
-
-function stored(storage: Storage | undefined): string | null {
-  try {
-    return storage?.getItem(NAME_KEY) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function colours(hue: number, random: () => number): Pick<Identity, 'color' | 'colorLight'> {

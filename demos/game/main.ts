@@ -12,6 +12,7 @@ import { type CycleInput, type LightCyclesState, lightCycles } from './light-cyc
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { copyLink } from '../shared/copy-link.js';
+import { pageStorage, readStored, writeStored } from '../shared/page-storage.js';
 import { Lobby } from './lobby.js';
 import { formatOverlay } from './overlay.js';
 import { createArena, slotCss, type ArenaView } from './renderer.js';
@@ -20,7 +21,10 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 // The game has no password: of the link it uses the room alone.
 const roomName = readRoomLink(location, history, 'arena').room;
 const relay = relayUrl(location);
-const savedName = localStorage.getItem('meshparty:game:name') ?? `Rider-${Math.random().toString(36).slice(2, 6)}`;
+// A browser that keeps no site data only forgets the name (reading localStorage throws there).
+const storage = pageStorage(window);
+const NAME_KEY = 'meshparty:game:name';
+const savedName = readStored(storage, NAME_KEY) ?? `Rider-${Math.random().toString(36).slice(2, 6)}`;
 
 let room: Room | undefined;
 let session: LockstepSession<LightCyclesState, CycleInput> | undefined;
@@ -105,7 +109,7 @@ async function main(): Promise<void> {
   nameInput.value = savedName;
   nameInput.addEventListener('change', () => {
     const name = nameInput.value.trim() || savedName;
-    localStorage.setItem('meshparty:game:name', name);
+    writeStored(storage, NAME_KEY, name);
     lobby!.set({ name });
   });
   $('ready').addEventListener('click', () => lobby!.set({ ready: !lobby!.me.ready }));

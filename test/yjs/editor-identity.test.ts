@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/util/rng.js';
-import { loadIdentity, nameSavedElsewhere, pageStorage, renamed, saveName } from '../../demos/editor/identity.js';
+import { loadIdentity, nameSavedElsewhere, renamed, saveName } from '../../demos/editor/identity.js';
+import { pageStorage } from '../../demos/shared/page-storage.js';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();

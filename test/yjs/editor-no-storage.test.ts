@@ -8,39 +8,11 @@
  * good, waiting for a stored copy that never loaded.
  */
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { roomHash, shownNow, statusOf, textOf, typeAtEnd, waitUntilShown } from './support/editor-page.js';
 import { editorHarness } from './support/editor-harness.js';
+import { blockSiteData } from '../support/block-site-data.js';
 
 const editors = editorHarness();
-
-/** What Chromium does when the site may keep no data. */
-const blockSiteData = async (page: Page): Promise<void> => {
-  await page.addInitScript(() => {
-    Object.defineProperty(window, 'localStorage', {
-      get() {
-        throw new DOMException("Failed to read the 'localStorage' property from 'Window': Access is denied for this document.", 'SecurityError');
-      },
-    });
-    const open = IDBFactory.prototype.open;
-    IDBFactory.prototype.open = function (this: IDBFactory, ...args: Parameters<IDBFactory['open']>) {
-      const request = open.apply(this, args);
-      const denied = new DOMException('The user denied permission to access the database.', 'UnknownError');
-      // Its success turned into the error Chromium fires instead (before the page's own handlers see it).
-      request.addEventListener(
-        'success',
-        (e) => {
-          e.stopImmediatePropagation();
-          (e.target as IDBOpenDBRequest).result.close();
-          Object.defineProperty(request, 'error', { value: denied });
-          request.dispatchEvent(new Event('error'));
-        },
-        { capture: true },
-      );
-      return request;
-    };
-  });
-};
 
 describe('editor demo: a browser that keeps no site data', () => {
   it('still joins the room and co-edits, renames reach the others, no page error', async () => {
