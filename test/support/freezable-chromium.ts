@@ -54,8 +54,15 @@ export async function launchFreezableChromium(): Promise<FreezableChromium> {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async () => {
+  // Chromium started here would outlive a test process that exits without close() (one
+  // Playwright launches goes with its pipe): kill it on exit (a kill by signal still leaks it).
+  const kill = () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  const stop = async () => {
+    process.off('exit', kill);
+    kill();
     await exited;
     rmSync(profile, { recursive: true, force: true });
   };
