@@ -49,6 +49,8 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   #resyncWanted = false;
   #beat: NodeJS.Timeout | undefined;
   #beating = false;
+  /** Each connection's PING still waiting for its answer: when it was sent (see #probe). */
+  readonly #pings = new Map<Redis, { at: number }>();
   #partition: NodeJS.Timeout | undefined;
   #outage = false;
   /** Connection losses (either connection) since start: a sync pass that saw one is not trusted. */
@@ -386,6 +388,14 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
   }
 
   async #heartbeat(): Promise<void> {
+    if (this.#unanswered() >= this.ttlMs) {
+      // Timers run before sockets are read: after an event loop held up this long, the
+      // answer may be waiting unread. Judge once it has been read.
+      await new Promise((resolve) => setImmediate(resolve));
+      const waited = this.#unanswered();
+      if (waited >= this.ttlMs && !this.#closing) return this.#unresponsive(waited);
+    }
+    this.#probe();
     if (this.#outage) return this.#reconnected(); // a sync that failed on return is tried again
     if (!this.up || this.#syncing || this.#beating) return;
     this.#beating = true; // a slow Redis must not stack beats up
@@ -404,6 +414,44 @@ export class RedisRelayCluster implements RelayCluster, ClusterBus {
     } finally {
       this.#beating = false;
     }
+  }
+
+  /**
+   * PING each ready connection that has no PING unanswered, at every heartbeat tick, even
+   * while a heartbeat or a sync waits: a PING is one round trip behind what was sent
+   * before it, so it is answered within moments by a Redis that answers at all.
+   */
+  #probe(): void {
+    for (const conn of [this.#cmd, this.#sub]) {
+      if (conn.status !== 'ready' || this.#pings.has(conn)) continue;
+      const ping = { at: Date.now() };
+      this.#pings.set(conn, ping);
+      // Answered or failed (the connection lost): forget it, unless a newer one replaced it.
+      const settled = (): void => void (this.#pings.get(conn) === ping && this.#pings.delete(conn));
+      conn.ping().then(settled, settled);
+    }
+  }
+
+  /** How long the oldest unanswered PING has waited (0: none). */
+  #unanswered(): number {
+    const oldest = Math.min(...[...this.#pings.values()].map((p) => p.at));
+    return oldest === Infinity ? 0 : Date.now() - oldest;
+  }
+
+  /**
+   * Redis has not answered a PING for `instanceTtlMs`: hung, or the link silently cut (no
+   * reset, so TCP may not give up for many minutes). Without this
+   * the instance went on as connected, though the others had swept it by then: its
+   * members were told of peers long announced to those peers as gone, and what it
+   * published piled up in memory. Both connections are dropped as a reset would drop
+   * them: their commands fail, and the outage, reconnection and sync on return go as for
+   * any lost link.
+   */
+  #unresponsive(waitedMs: number): void {
+    this.#log({ level: 'error', event: 'redis-unresponsive', code: 'redis-unavailable', instance: this.instanceId, waitedMs });
+    this.#pings.clear(); // the dropped PINGs fail on their own; new ones go on the new connections
+    const error = new Error(`Redis did not answer within ${waitedMs} ms`);
+    for (const conn of [this.#cmd, this.#sub]) conn.stream?.destroy(error);
   }
 
   #lost(err: Error | undefined): void {
