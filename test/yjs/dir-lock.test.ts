@@ -96,6 +96,28 @@ describe('keeper directory lock', () => {
     await waitFor(() => lost.length > 0, 'onLost');
     expect(lost).toEqual(['1 1800000000000 other-box']);
   });
+
+  it('writes its lock again when it is deleted while held, so a second keeper is still turned away', async () => {
+    const dir = tempDir();
+    const missing: Array<Error | undefined> = [];
+    hold(dir, { heartbeatMs: 20, onMissing: (problem) => missing.push(problem) });
+    const mine = lockText(dir);
+    rmSync(join(dir, 'keeper.lock')); // an operator who took the keeper for stopped
+    await waitFor(() => existsSync(join(dir, 'keeper.lock')), 'the lock written again');
+    expect(lockText(dir)).toBe(mine);
+    expect(missing).toEqual([undefined]);
+    expect(() => lockDir(dir)).toThrow(expect.objectContaining({ code: 'dir-locked' }));
+  });
+
+  it('says so, once, when its directory is gone and the lock cannot be written again', async () => {
+    const dir = tempDir();
+    const missing: Array<Error | undefined> = [];
+    hold(dir, { heartbeatMs: 20, onMissing: (problem) => missing.push(problem) });
+    rmSync(dir, { recursive: true }); // removed or unmounted under a running keeper
+    await waitFor(() => missing.length > 0, 'onMissing');
+    await new Promise((r) => setTimeout(r, 200)); // ten more beats: no further calls
+    expect(missing).toEqual([expect.objectContaining({ code: 'store-unreadable', message: expect.stringContaining('ENOENT') })]);
+  });
 });
 
 /** Files a takeover set aside and did not clean up. */

@@ -28,6 +28,11 @@ export const LOCK_STALE_MS = 30_000;
 export interface LockDirOptions {
   /** Told once if the lock is found taken by another keeper while held (it was judged stale elsewhere). */
   onLost?: (holder: string) => void;
+  /**
+   * Told when the lock file was found gone while held (deleted by hand, or the directory
+   * removed or unmounted) and written again, or, with the error, when it could not be.
+   */
+  onMissing?: (problem: Error | undefined) => void;
   /** This machine's name as written in the lock (default `os.hostname()`). */
   host?: string;
   heartbeatMs?: number;
@@ -64,7 +69,7 @@ export function lockDir(dir: string, options: LockDirOptions = {}): () => void {
   // A pid alone is reused (pid 1 in every container); with its start time and host it is not.
   const me = `${process.pid} ${Math.round(performance.timeOrigin)} ${host}`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(path, me, dir)) return holdLock(path, me, options);
+    if (createExclusive(path, me, dir)) return holdLock(path, me, dir, options);
     const seen = readLock(path);
     if (!seen) continue; // released meanwhile
     if (isHeld(seen, me, host, staleMs)) throw dirLocked(dir, path, seen, host);
@@ -93,11 +98,32 @@ function createExclusive(path: string, me: string, dir: string): boolean {
   return true;
 }
 
-/** Touch the lock every heartbeat while held; the release removes it if it is still ours. */
-function holdLock(path: string, me: string, options: LockDirOptions): () => void {
+/**
+ * Touch the lock every heartbeat while held; the release removes it if it is still ours.
+ * A lock found gone is written again: the dir-locked message tells an operator to delete
+ * it when no keeper runs, and one deleted by mistake let a second keeper start and write
+ * the same logs. Gone twice in a row, since a keeper checking it moves it aside for a moment.
+ */
+function holdLock(path: string, me: string, dir: string, options: LockDirOptions): () => void {
   let lost = false;
+  let missing = 0;
+  let failing = false;
   const heartbeat = setInterval(() => {
     const seen = readLock(path);
+    if (!seen && !lost && ++missing >= 2) {
+      missing = 0;
+      try {
+        if (createExclusive(path, me, dir)) {
+          failing = false;
+          options.onMissing?.(undefined);
+        }
+      } catch (err) {
+        if (!failing) options.onMissing?.(err as Error); // once until it can be written again
+        failing = true;
+      }
+      return;
+    }
+    if (seen) missing = 0;
     if (seen?.text === me) {
       const now = new Date();
       try {

@@ -217,6 +217,12 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   if (signal?.aborted) throw aborted(); // before the lock: nothing to undo
   const release = lockDir(options.dir, {
     onLost: (holder) => say(`${options.dir}/keeper.lock was taken over by another keeper (${holder}), which judged this one gone: two keepers may now write this directory; stop one`),
+    onMissing: (problem) =>
+      say(
+        problem
+          ? `${options.dir}/keeper.lock is gone and cannot be written again (${problem.message}): was the directory removed or unmounted? What this keeper stores now may be lost; stop it and check the directory`
+          : `${options.dir}/keeper.lock was deleted while this keeper runs; written again (delete it only when no keeper runs)`,
+      ),
   });
   /**
    * Keep one document, reporting (not throwing) what stops it: one bad file must not stop
