@@ -31,6 +31,8 @@ let session: LockstepSession<LightCyclesState, CycleInput> | undefined;
 let lobby: Lobby | undefined;
 let arena: ArenaView | undefined;
 let lastDesync: number | undefined;
+/** Why this page went back to the lobby to be admitted again, each time (for the e2e tests). */
+const rejoins: string[] = [];
 
 function setStatus(state: string, text: string): void {
   const el = $('status');
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     s.start({ players: lobby!.readyPlayers() });
   });
   s.on('rejoining', ({ reason }) => {
+    rejoins.push(reason.code);
     // The session is taking this page back to the lobby to be admitted again with a fresh
     // snapshot (it fell far behind, or lost its link to a player); the game goes on.
     setStatus('connecting', `catching up with the game (${reason.code})…`);
@@ -172,6 +175,8 @@ void main();
     return { frame: f, hash: session?.hashAt(f) };
   },
   desyncs: () => session?.stats().desyncs ?? 0,
+  /** The `reason.code` of each `rejoining` this page had, oldest first. */
+  rejoins: () => [...rejoins],
   /** This page's rider: heading, the turn it has queued, alive; undefined before a game. */
   rider: () => {
     const c = session?.state?.cycles.find((x) => x.id === room?.selfId);

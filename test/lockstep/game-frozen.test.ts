@@ -141,15 +141,6 @@ describe('light-cycles demo with a player frozen for real', () => {
   it('frozen 6 s (past the peer timeout) in a game of three: the two others drop it and play on; thawed, it rejoins their game (split), catches up and agrees', async () => {
     const { sleeper, others, errors } = await playing('frozen-game-long', 2);
     const [b, c] = others as [Page, Page];
-    // Its status from now on, kept in the page (a page timer: it pauses with the freeze).
-    await sleeper.evaluate(() => {
-      const w = window as unknown as { statuses: string[]; __meshpartyGame: { status(): string } };
-      w.statuses = [w.__meshpartyGame.status()];
-      setInterval(() => {
-        const s = w.__meshpartyGame.status();
-        if (w.statuses[w.statuses.length - 1] !== s) w.statuses.push(s);
-      }, 20);
-    });
     await logFrames(b);
     await chromium.freeze(sleeper);
     const frozenAt = Date.now();
@@ -173,18 +164,19 @@ describe('light-cycles demo with a player frozen for real', () => {
     await until(sleeper, 'status', "v === 'running'", null, 60_000);
     await until(sleeper, 'frame', 'v >= a', thawFrame, 30_000);
     const backMs = Date.now() - thawedAt;
-    const statuses = await sleeper.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
-    // It went back to the lobby (the smaller half of a split game) and was admitted again.
-    expect(statuses[0]).toBe('running');
-    expect(statuses.slice(1)).toContain('lobby');
-    expect(statuses[statuses.length - 1]).toBe('running');
+    // It went back to the lobby as the smaller half of a split game and was admitted again
+    // (told by its session's events: a hidden page's timers, once a second, would miss a
+    // lobby visit of 180 ms, as one did in a CI run).
+    const rejoins = await game<string[]>(sleeper, 'rejoins');
+    expect(rejoins).toContain('split');
+    expect(await game<string>(sleeper, 'status')).toBe('running');
     const from = (await game<number>(b, 'frame')) + 30;
     expect(await hashesAgree([sleeper, b, c], from, from + 120)).toBeGreaterThan(10);
     for (const p of [sleeper, b, c]) expect(await game<number>(p, 'desyncs')).toBe(0);
     expect(errors).toEqual([]);
     console.log(
       `long freeze: dropped after ${droppedAt - frozenAt} ms, having stood still ${before.stallMs} ms; then ${after.stepped} frames by 6 s (longest stand ${after.stallMs} ms); ` +
-        `after the thaw the sleeper went ${statuses.join(' > ')} and was running at their frame ${backMs} ms later`,
+        `after the thaw the sleeper rejoined (${rejoins.join(', ')}) and was running at their frame ${backMs} ms later`,
     );
   }, 180_000);
 });
