@@ -44,9 +44,6 @@ function received(e: MessageEvent): void {
   if (withYjs) Y.applyUpdate(doc, new Uint8Array(e.data as ArrayBuffer), 'remote');
   else got();
 }
-doc.on('update', (update: Uint8Array, origin: unknown) => {
-  if (origin !== 'remote') for (const ch of channels) ch.send(update as Uint8Array<ArrayBuffer>);
-});
 function adopt(ch: RTCDataChannel): void {
   ch.binaryType = 'arraybuffer';
   ch.onmessage = received;
@@ -102,7 +99,14 @@ process.on('message', (m: { cmd: string; to?: number; from?: number; kind?: stri
       else early.set(m.from!, [...(early.get(m.from!) ?? []), m.data!]);
     } else if (m.cmd === 'fire') {
       const at = now();
-      if (withYjs) marks.set(`${process.pid}-${fired++}`, 1);
+      if (withYjs) {
+        // Listened to for this edit only: a doc with an update listener makes Yjs encode
+        // every update it applies, remote ones too, which no receiver here needs.
+        doc.once('update', (update: Uint8Array) => {
+          for (const ch of channels) ch.send(update as Uint8Array<ArrayBuffer>);
+        });
+        marks.set(`${process.pid}-${fired++}`, 1);
+      }
       else for (const ch of channels) ch.send(frame);
       setTimeout(() => send({ event: 'fired', at }), 30); // later, like `got`
     } else if (m.cmd === 'exit') {
