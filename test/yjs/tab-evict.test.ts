@@ -3,36 +3,21 @@
  * that went is: with the presence it spoke for, and with what it was asked for, which
  * another tab that has it is then asked for (without a hello to every tab).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createTabSync, MAX_TABS, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { MAX_TABS, type TabSync } from '../../src/yjs/tab-sync.js';
 import { encodeUpdate, YjsTag } from '../../src/yjs/protocol.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
-import { gatedChannel, scriptedTab } from './support/tab-fakes.js';
+import { gatedChannel, tabTestbed } from './support/tab-fakes.js';
 
-let names = 0;
 let crowds = 0;
-const freshName = () => `tab-evict-test-${process.pid}-${++names}`;
-const closers: Array<() => void> = [];
-afterEach(() => {
-  for (const c of closers.splice(0)) c();
-});
-const tab = (doc: Y.Doc, name: string, extra: Partial<TabSyncOptions> = {}) => {
-  const t = createTabSync(doc, { name, log: () => {}, limits: { maxUpdateBytes: 1 << 20 }, ...extra });
-  closers.push(() => t.destroy());
-  return t;
-};
-const scripted = (name: string, id: string, doc: Y.Doc) => {
-  const s = scriptedTab(name, id, doc);
-  closers.push(s.close);
-  return s;
-};
+const { freshName, tab, scripted, closeLater } = tabTestbed('tab-evict-test');
 
 /** `count` more tabs speak once each (an empty update) on `name`, until `t` knows `until` tabs. */
 async function crowd(name: string, t: TabSync, count: number, until: number) {
   const ch = new BroadcastChannel(`meshparty-tabs:${name}`);
-  closers.push(() => ch.close());
+  closeLater(() => ch.close());
   const empty = encodeUpdate(YjsTag.Update, Y.encodeStateAsUpdate(new Y.Doc()));
   const seen: number[] = [];
   const from = crowds++;

@@ -5,30 +5,15 @@
  * stays counted with its presence, is not asked again meanwhile, and its answer is
  * applied when it comes. The timeout runs on a ManualClock; the channel is Node's.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createTabSync, PULL_TIMEOUT_MS, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { PULL_TIMEOUT_MS, type TabSync } from '../../src/yjs/tab-sync.js';
 import { decodeYjsMessage, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
-import { gatedChannel, scriptedTab } from './support/tab-fakes.js';
+import { gatedChannel, tabTestbed, type scriptedTab } from './support/tab-fakes.js';
 
-let names = 0;
-const freshName = () => `tab-pull-timeout-test-${process.pid}-${++names}`;
-const closers: Array<() => void> = [];
-afterEach(() => {
-  for (const c of closers.splice(0)) c();
-});
-const tab = (doc: Y.Doc, name: string, extra: Partial<TabSyncOptions> = {}) => {
-  const t = createTabSync(doc, { name, log: () => {}, limits: { maxUpdateBytes: 1 << 20 }, ...extra });
-  closers.push(() => t.destroy());
-  return t;
-};
-const scripted = (name: string, id: string, doc: Y.Doc) => {
-  const s = scriptedTab(name, id, doc);
-  closers.push(s.close);
-  return s;
-};
+const { freshName, tab, scripted } = tabTestbed('tab-pull-timeout-test');
 /** How many requests for the document (rechecks) in `sent` went to `to`. */
 const pullsTo = (sent: unknown[], to: string) =>
   sent.filter((m) => {

@@ -4,9 +4,10 @@
  * is told to, shows a presence, and answers the request for the document only when the
  * test says so (or never).
  */
+import { afterEach } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
-import type { BroadcastChannelLike } from '../../../src/yjs/tab-sync.js';
+import { createTabSync, type BroadcastChannelLike, type TabSyncOptions } from '../../../src/yjs/tab-sync.js';
 import { decodeYjsMessage, encodeAwareness, encodeSyncStep1, encodeUpdate, Step1Kind, YjsTag } from '../../../src/yjs/protocol.js';
 
 /**
@@ -105,5 +106,32 @@ export function scriptedTab(name: string, id: string, doc: Y.Doc) {
     },
     answer: (pull: Pull) => post(encodeUpdate(YjsTag.SyncStep2, Y.encodeStateAsUpdate(doc, pull.stateVector)), pull.from),
     close,
+  };
+}
+
+/**
+ * What a tab-sync test file sets up for each test: fresh channel names, tab syncs and
+ * scripted tabs that are closed after the test (it registers the file's afterEach).
+ */
+export function tabTestbed(prefix: string) {
+  let names = 0;
+  const closers: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of closers.splice(0)) c();
+  });
+  return {
+    freshName: () => `${prefix}-${process.pid}-${++names}`,
+    /** Run `close` after the test. */
+    closeLater: (close: () => void) => void closers.push(close),
+    tab: (doc: Y.Doc, name: string, extra: Partial<TabSyncOptions> = {}) => {
+      const t = createTabSync(doc, { name, log: () => {}, limits: { maxUpdateBytes: 1 << 20 }, ...extra });
+      closers.push(() => t.destroy());
+      return t;
+    },
+    scripted: (name: string, id: string, doc: Y.Doc) => {
+      const s = scriptedTab(name, id, doc);
+      closers.push(s.close);
+      return s;
+    },
   };
 }
