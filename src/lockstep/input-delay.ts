@@ -44,10 +44,11 @@
  */
 import type { PeerId } from '../mesh/types.js';
 import type { SessionCore } from './session-core.js';
+import { MAX_WIRE_INPUT_DELAY } from './wire.js';
 
 /** The input delay stays within these bounds, in frames. */
 export const MIN_INPUT_DELAY = 0;
-export const MAX_INPUT_DELAY = 60;
+export const MAX_INPUT_DELAY = MAX_WIRE_INPUT_DELAY;
 /** What is wanted must stay below the delay this long before the delay goes down one frame. */
 export const LOWER_AFTER_MS = 3000;
 /** Stalls on other players' inputs at this many frames within STALL_WINDOW_MS add a frame of margin. */

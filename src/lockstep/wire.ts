@@ -9,6 +9,9 @@ import { MeshpartyError } from '../util/errors.js';
 import { fnv1a32 } from '../util/fnv1a.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
+/** The largest input delay the wire carries, in frames (a session keeps its delay within it: input-delay.ts). */
+export const MAX_WIRE_INPUT_DELAY = 60;
+
 /** Message kinds (first byte). */
 export const Kind = {
   input: 1,
@@ -329,7 +332,7 @@ const readIds = (r: ByteReader, max = 256) => {
 const writeConfig = (w: ByteWriter, c: SessionConfig) => w.u32(c.seed).u8(c.tickHz).u8(c.delay).varint(c.hashEvery);
 const readConfig = (r: ByteReader): SessionConfig => {
   const c = { seed: r.u32(), tickHz: r.u8(), delay: r.u8(), hashEvery: r.varint() };
-  if (c.tickHz < 1 || c.hashEvery < 1 || c.delay > 60) throw new MeshpartyError('bad-message', 'bad session config');
+  if (c.tickHz < 1 || c.hashEvery < 1 || c.delay > MAX_WIRE_INPUT_DELAY) throw new MeshpartyError('bad-message', 'bad session config');
   return c;
 };
 const writeInputs = (w: ByteWriter, inputs: readonly Uint8Array[]) => {
@@ -453,7 +456,7 @@ export function decodeControl(bytes: Uint8Array): Control {
     }
     case Kind.hash:
       m = { kind, gen: r.u32(), frame: r.varint(), hash: r.u32(), players: r.u32(), delay: r.u8() };
-      if (m.delay > 60) throw new MeshpartyError('bad-message', `input delay ${m.delay} over 60`);
+      if (m.delay > MAX_WIRE_INPUT_DELAY) throw new MeshpartyError('bad-message', `input delay ${m.delay} over ${MAX_WIRE_INPUT_DELAY}`);
       break;
     case Kind.leave:
       m = { kind, gen: r.u32(), peer: r.string(), since: r.varint() };
