@@ -6,14 +6,15 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { signalCommand } from './commands/signal-command.js';
 import { tokenCommand } from './commands/token-command.js';
-import { keeperCommand } from '../src/yjs/keeper/cli.js';
+import { createRoomToken } from './tokens.js';
+import { createKeeperCommand } from '../src/yjs/keeper/cli.js';
 import type { Subcommand } from './commands/subcommand.js';
 
 /** Every subcommand of the `meshparty` CLI, by name. */
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   signal: signalCommand,
   token: tokenCommand,
-  keeper: keeperCommand,
+  keeper: createKeeperCommand(createRoomToken),
 };
 
 function help(): string {

@@ -5,7 +5,9 @@
  * stores every document it hears of under `--dir`, and serves them to peers who join when
  * nobody else is online. A signal while it is still starting stops the startup at once
  * (see {@link keeperCommand}). The Node WebRTC is `@roamhq/wrtc` when it can be loaded, else
- * node-datachannel (through `adaptNodeDatachannel`); `--webrtc` picks one.
+ * node-datachannel (through `adaptNodeDatachannel`); `--webrtc` picks one. With the relay's
+ * secret in MESHPARTY_RELAY_SECRET it signs its own room token at each join (a relay that
+ * requires tokens refused the keeper with token-required).
  */
 import { parseArgs } from 'node:util';
 import { createKeeper, type Keeper } from './keeper.js';
@@ -26,17 +28,33 @@ export interface KeeperArgs {
   fsync: FsyncPolicy;
   /** The WebRTC to use; undefined: @roamhq/wrtc if it loads, else node-datachannel. */
   webrtc: NodeWebRtcEngine | undefined;
+  /** The relay's secret (env {@link RELAY_SECRET_ENV} only), to sign a room token for each join. */
+  relaySecret: string | undefined;
 }
 
 const USAGE = `usage: meshparty keeper --relay ws://HOST:PORT --room NAME [--room NAME ...] --dir DIR [--password P] [--fsync always|never] [--webrtc wrtc|node-datachannel]`;
 
 /** The environment variable the rooms' password may come from instead of `--password` (kept out of `ps`). */
 export const PASSWORD_ENV = 'MESHPARTY_ROOM_PASSWORD';
+/** The relay's secret, the same variable `meshparty signal` reads: with it the keeper signs its own room tokens. */
+export const RELAY_SECRET_ENV = 'MESHPARTY_RELAY_SECRET';
+/**
+ * How long a token the keeper signs is good for. One is signed per join; the relay checks
+ * it again when the keeper's socket comes back after a relay restart, and a refusal then
+ * ends the room for good, so it must outlive any run of the keeper. It never leaves the
+ * keeper's process but to the relay that holds the same secret.
+ */
+export const KEEPER_TOKEN_SECONDS = 365 * 24 * 3600;
 
 /**
  * Parse the keeper's arguments; throws `MeshpartyError('bad-argument')` carrying the usage
- * line when they are wrong. `env` is where {@link PASSWORD_ENV} is read (the CLI passes
- * `process.env`); `--password` wins over it.
+ * line when they are wrong. `env` is where {@link PASSWORD_ENV} and {@link RELAY_SECRET_ENV}
+ * are read (the CLI passes `process.env`); `--password` wins over the first.
+ *
+ * @example
+ * ```ts
+ * const args = parseKeeperArgs(['--relay', 'ws://127.0.0.1:4444', '--room', 'notes', '--dir', './data'], process.env);
+ * ```
  */
 export function parseKeeperArgs(argv: string[], env: Readonly<Record<string, string | undefined>> = {}): KeeperArgs {
   const usageError = (problem: string) => new MeshpartyError('bad-argument', `${problem}\n${USAGE}`);
@@ -67,21 +85,29 @@ export function parseKeeperArgs(argv: string[], env: Readonly<Record<string, str
   if (password === '') throw usageError(`--password (or ${PASSWORD_ENV}) is empty; leave it out for a room without a password`);
   const webrtc = values.webrtc;
   if (webrtc !== undefined && webrtc !== 'wrtc' && webrtc !== 'node-datachannel') throw usageError('--webrtc must be wrtc or node-datachannel');
-  return { relay: values.relay, rooms: values.room, dir: values.dir, password, fsync: values.fsync, webrtc };
+  const relaySecret = env[RELAY_SECRET_ENV];
+  if (relaySecret === '') throw usageError(`${RELAY_SECRET_ENV} is empty; leave it unset for a relay without tokens`);
+  return { relay: values.relay, rooms: values.room, dir: values.dir, password, fsync: values.fsync, webrtc, relaySecret };
 }
 
 /** How the keeper joins a room over WebRTC; injected so this module stays free of platform imports. */
-export type JoinOverRelay = (options: { relay: string; room: string; password?: string; signal?: AbortSignal }) => Promise<Room>;
+export type JoinOverRelay = (options: { relay: string; room: string; password?: string; token?: string; signal?: AbortSignal }) => Promise<Room>;
+/**
+ * Signs a room token with the relay's secret (the relay's `createRoomToken`, injected: this
+ * layer does not import `signaling/`).
+ */
+export type SignRoomToken = (options: { secret: string; room: string; expiresInSeconds: number }) => string;
 
 /**
  * The `keeper` entry of the `meshparty` CLI table (same shape as the relay's
- * `Subcommand`, written out so this layer does not import from `signaling/`). Runs until
+ * `Subcommand`, written out so this layer does not import from `signaling/`, which hands
+ * in `signRoomToken` for {@link RELAY_SECRET_ENV}). Runs until
  * SIGINT/SIGTERM, then closes the keeper (flushing every log) and resolves to 0. A signal
  * while the rooms are still being joined aborts the startup (the rooms joined so far are
  * left, their logs flushed and closed, the lock released) and also resolves to 0. A
  * second signal ends the process at once.
  */
-export const keeperCommand = {
+export const createKeeperCommand = (signRoomToken?: SignRoomToken) => ({
   summary: 'keep documents of rooms on disk and serve them to peers (a Node peer over WebRTC)',
   usage: [
     USAGE,
@@ -94,6 +120,8 @@ export const keeperCommand = {
     '  --fsync always|never  fsync after every batch of appends (default always)',
     '  --webrtc ENGINE    the WebRTC for Node: wrtc (@roamhq/wrtc) or node-datachannel',
     '                     (default: wrtc if it can be loaded, else node-datachannel)',
+    `  env ${RELAY_SECRET_ENV}  the relay's secret, when it requires room tokens: the keeper`,
+    '                     signs its own token for each room it joins',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
     // Listen from the start: a signal while the rooms are still being joined (against a
@@ -106,7 +134,7 @@ export const keeperCommand = {
       const { webrtc } = parseKeeperArgs(args, process.env); // a usage error before any native module loads
       const loaded = await loadNodeWebRtc(webrtc);
       console.log(`[meshparty keeper] WebRTC: ${loaded.engine}${webrtc ? '' : ' (default)'}`);
-      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc), stop.signal, process.env);
+      const keeper = await runKeeperCli(args, await webrtcJoin(loaded.wrtc), stop.signal, process.env, signRoomToken);
       await stop.stopped;
       await keeper.close();
     } catch (err) {
@@ -128,7 +156,7 @@ export const keeperCommand = {
     }
     return 0;
   },
-};
+});
 
 /** joinRoom over real WebRTC in Node with `wrtc` and ws, loaded only when the keeper runs. */
 async function webrtcJoin(wrtc: WebRtcImplementation): Promise<JoinOverRelay> {
@@ -138,22 +166,33 @@ async function webrtcJoin(wrtc: WebRtcImplementation): Promise<JoinOverRelay> {
 
 /**
  * Start a keeper from command-line arguments (and `env`, see {@link parseKeeperArgs});
- * resolves with it once every room is joined. Aborting `signal` before then rejects with
+ * resolves with it once every room is joined. `signRoomToken` signs its room tokens when
+ * {@link RELAY_SECRET_ENV} is set. Aborting `signal` before then rejects with
  * `aborted` (see `KeeperOptions.signal`).
  *
  * @example
  * ```ts
- * const keeper = await runKeeperCli(process.argv.slice(3), join, AbortSignal.timeout(60_000), process.env);
+ * const keeper = await runKeeperCli(process.argv.slice(3), join, AbortSignal.timeout(60_000), process.env, createRoomToken);
  * ```
  */
-export async function runKeeperCli(argv: string[], join: JoinOverRelay, signal?: AbortSignal, env: Readonly<Record<string, string | undefined>> = {}): Promise<Keeper> {
+export async function runKeeperCli(
+  argv: string[],
+  join: JoinOverRelay,
+  signal?: AbortSignal,
+  env: Readonly<Record<string, string | undefined>> = {},
+  signRoomToken?: SignRoomToken,
+): Promise<Keeper> {
   const args = parseKeeperArgs(argv, env);
+  const { relaySecret } = args;
+  if (relaySecret !== undefined && !signRoomToken) throw new MeshpartyError('bad-argument', `${RELAY_SECRET_ENV} is set but nothing was given to sign room tokens with`);
+  // Signed at each join (a rejoin after a failure too), for that room only.
+  const token = (room: string) => (relaySecret === undefined ? undefined : signRoomToken!({ secret: relaySecret, room, expiresInSeconds: KEEPER_TOKEN_SECONDS }));
   const keeper = await createKeeper({
     signal,
     rooms: args.rooms,
     dir: args.dir,
     fsync: args.fsync,
-    join: (room, joinSignal) => join({ relay: args.relay, room, password: args.password, signal: joinSignal }),
+    join: (room, joinSignal) => join({ relay: args.relay, room, password: args.password, token: token(room), signal: joinSignal }),
   });
   console.log(`[meshparty keeper] keeping ${args.rooms.join(', ')} in ${args.dir} via ${args.relay}`);
   return keeper;
