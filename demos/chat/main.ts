@@ -4,6 +4,7 @@
  *
  * Open `chat/#room=NAME` (add `&password=...` for an encrypted room) in two windows.
  */
+import { followLog } from '../shared/follow-log.js';
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
 import { decodeChatMessage, encodeChatMessage, MAX_HISTORY_LINES, MAX_NAME_LENGTH, type ChatLine, type ChatMessage } from './chat-message.js';
 import { errorText, refusalText } from '../shared/error-text.js';
@@ -54,7 +55,7 @@ function showError(code: string | null, text = ''): void {
  * Add a line to the log, in time order: `at` is when it was said (a line from a peer's
  * history goes among the lines said before it; live lines are said now).
  */
-function logLine(kind: 'chat' | 'system', text: string, who?: string, at = Date.now()): void {
+function logLine(kind: 'chat' | 'system', text: string, who?: string, at = Date.now(), own = false): void {
   const li = document.createElement('li');
   li.className = kind;
   li.dataset.at = String(at);
@@ -67,8 +68,7 @@ function logLine(kind: 'chat' | 'system', text: string, who?: string, at = Date.
   }
   li.append(document.createTextNode(text));
   const later = [...ui.log.children].find((other) => Number((other as HTMLElement).dataset.at) > at);
-  ui.log.insertBefore(li, later ?? null);
-  if (!later) ui.log.scrollTop = ui.log.scrollHeight;
+  followLog(ui.log, () => ui.log.insertBefore(li, later ?? null), own && !later);
 }
 
 /** Whether the line `id` of `from` is new here (and remember it). Lines of older pages have no id. */
@@ -186,7 +186,7 @@ function bindRoom(r: Room, myName: string): void {
     said.push(line);
     if (said.length > MAX_HISTORY_LINES) said.shift();
     send(null, { t: 'say', ...line });
-    logLine('chat', text, `${myName} (you)`, line.at);
+    logLine('chat', text, `${myName} (you)`, line.at, true);
     ui.message.value = '';
   });
   addEventListener('pagehide', () => void r.leave());

@@ -3,6 +3,7 @@
  * reload (y-indexeddb) and is kept by the keeper like the text.
  */
 import * as Y from 'yjs';
+import { followLog } from '../shared/follow-log.js';
 import type { Identity } from './identity.js';
 import { MAX_CHAT_TEXT, chatEntry } from './untrusted.js';
 
@@ -19,6 +20,8 @@ const MAX_KEPT = 500;
 
 /** Render the chat into `log` and send from `form`; returns the unsubscribe function. */
 export function bindChat(messages: Y.Array<ChatMessage>, log: HTMLElement, form: HTMLFormElement, input: HTMLInputElement, me: () => Identity): () => void {
+  /** The next render shows a line this person just sent: scroll to it wherever they were. */
+  let ownSent = false;
   const render = () => {
     // Runs inside Yjs transactions (also y-indexeddb's load): it must never throw, or the
     // page would never finish loading its stored document.
@@ -27,17 +30,20 @@ export function bindChat(messages: Y.Array<ChatMessage>, log: HTMLElement, form:
         const entry = chatEntry(m); // any peer can put any value in the array
         return entry ? [entry] : [];
       });
-      log.replaceChildren(
-        ...shown.map((m) => {
-          const li = document.createElement('li');
-          const who = document.createElement('b');
-          who.textContent = `${m.name}: `;
-          if (m.color) li.style.setProperty('--color', m.color);
-          li.append(who, m.text);
-          return li;
-        }),
+      followLog(log, () =>
+        log.replaceChildren(
+          ...shown.map((m) => {
+            const li = document.createElement('li');
+            const who = document.createElement('b');
+            who.textContent = `${m.name}: `;
+            if (m.color) li.style.setProperty('--color', m.color);
+            li.append(who, m.text);
+            return li;
+          }),
+        ),
+        ownSent,
       );
-      log.scrollTop = log.scrollHeight;
+      ownSent = false;
     } catch (err) {
       console.warn('[meshparty editor] could not show the chat', err);
     }
@@ -47,6 +53,7 @@ export function bindChat(messages: Y.Array<ChatMessage>, log: HTMLElement, form:
     const text = input.value.trim().slice(0, MAX_CHAT_TEXT);
     if (!text) return;
     const { name, color } = me();
+    ownSent = true; // (the push renders at once, inside this transaction)
     messages.doc!.transact(() => {
       messages.push([{ name, color, text, at: Date.now() }]);
       if (messages.length > MAX_KEPT) messages.delete(0, messages.length - MAX_KEPT);
