@@ -5,6 +5,7 @@
  * Open `chat/#room=NAME` (add `&password=...` for an encrypted room) in two windows.
  */
 import { followLog } from '../shared/follow-log.js';
+import { displayName } from '../shared/display-name.js';
 import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
 import { decodeChatMessage, encodeChatMessage, MAX_HISTORY_LINES, MAX_NAME_LENGTH, type ChatLine, type ChatMessage } from './chat-message.js';
 import { errorText, refusalText } from '../shared/error-text.js';
@@ -167,8 +168,9 @@ function bindRoom(r: Room, myName: string): void {
     }
     if (m.t === 'hello') {
       const before = nameOf(from);
-      names.set(from, m.name);
-      if (before !== m.name) logLine('system', `${before} is ${m.name}`);
+      const name = displayName(m.name, MAX_NAME_LENGTH) ?? from.slice(0, 8);
+      names.set(from, name);
+      if (before !== name) logLine('system', `${before} is ${name}`);
       renderPeers(r);
     } else if (m.t === 'history') {
       // Its clock, not ours: a line "from the future" would stay below every later one.

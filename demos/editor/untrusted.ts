@@ -6,6 +6,7 @@
  * style the page (y-codemirror.next puts a remote colour into a `style` attribute).
  */
 import type { Awareness } from 'y-protocols/awareness';
+import { displayName } from '../shared/display-name.js';
 
 /** Longest name shown, in characters. */
 export const MAX_NAME = 64;
@@ -20,11 +21,9 @@ export function safeColor(value: unknown): string | undefined {
   return /^(#[0-9a-f]{3,8}|(hsl|rgb)a?\([\d.%\s,/-]+\))$/i.test(value) ? value : undefined;
 }
 
-/** A name to show: a string, trimmed and cut to {@link MAX_NAME}; undefined if it is none. */
+/** A name to show: a string made safe to show (see display-name.ts), at most {@link MAX_NAME}; undefined if it is none. */
 export function safeName(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const name = value.trim().slice(0, MAX_NAME);
-  return name || undefined;
+  return typeof value === 'string' ? displayName(value, MAX_NAME) : undefined;
 }
 
 /** One chat entry as it may be shown, or undefined for a value that is not one. */

@@ -3,6 +3,7 @@
  * entry on a reliable channel (to everyone on change, and to each newcomer). The host is
  * the lowest peer id in the room, so every page agrees on who may press Start.
  */
+import { displayName } from '../shared/display-name.js';
 import type { PeerId, Room } from '../../src/index.js';
 
 export interface LobbyEntry {
@@ -98,7 +99,7 @@ export class Lobby {
     try {
       const v = JSON.parse(new TextDecoder().decode(data)) as Partial<LobbyEntry>;
       if (typeof v.name !== 'string' || typeof v.ready !== 'boolean') throw new Error('bad lobby entry');
-      this.entries.set(from, { name: v.name.slice(0, MAX_NAME), ready: v.ready, playing: v.playing === true });
+      this.entries.set(from, { name: displayName(v.name, MAX_NAME) ?? from.slice(0, 6), ready: v.ready, playing: v.playing === true });
       this.#changed();
     } catch (err) {
       console.warn(`lobby: dropped a message from ${from}: ${(err as Error).message}`);

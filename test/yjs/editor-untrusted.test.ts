@@ -47,6 +47,11 @@ describe('editor demo: untrusted input', () => {
     expect(safeName('  Ada  ')).toBe('Ada');
     expect(safeName('x'.repeat(1000))).toHaveLength(64);
     expect(safeName({ toString: null })).toBeUndefined();
+    // Names that pass for someone else: reversed by a bidi control, padded with invisible
+    // characters, or marked as this page's own person.
+    expect(safeName('\u202eAda\u200b')).toBe('Ada');
+    expect(safeName('Ada (you)')).toBe('Ada');
+    expect(safeName('\u200b\u2066\u200f')).toBeUndefined();
     expect(chatEntry({ name: { toString: null }, color: 'red', text: 'hi', at: 1 })).toEqual({ name: '?', color: undefined, text: 'hi' });
     expect(chatEntry({ name: 'a', text: 42 })).toBeUndefined();
     expect(chatEntry(null)).toBeUndefined();

@@ -2,6 +2,7 @@
  * The chat demo's log in headless Chromium: someone who scrolled up to read back stays
  * where they are when a new line comes (every line threw them to the bottom), someone at
  * the bottom follows the new lines, and a line of their own always takes them to it.
+ * A peer's name is shown so that it cannot pass for someone else (display-name.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -59,5 +60,26 @@ describe('chat demo log scrolling', () => {
     await b.waitForMessage('and a reply');
     expect((await logPosition(b)).fromBottom).toBeLessThanOrEqual(24);
     expect([...a.pageErrors, ...b.pageErrors]).toEqual([]);
+  }, 120_000);
+
+  it('shows a name that turns itself around or claims "(you)" as plain text', async () => {
+    const room = `chat-names-${process.pid}`;
+    const hostile = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room: '' });
+    opened.push(hostile);
+    await hostile.page.fill('#room', room);
+    await hostile.page.fill('#name', '\u202eAda (you)');
+    await hostile.page.click('#join-form button[type=submit]');
+    const reader = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room });
+    opened.push(reader);
+    await reader.waitForPeers(1);
+    await hostile.say('hello');
+    await reader.waitForMessage('hello');
+    const shown = await reader.page.evaluate(() => ({
+      peers: document.getElementById('peers')!.textContent!,
+      line: [...document.querySelectorAll('#log li.chat')].map((li) => li.textContent).find((t) => t?.includes('hello')),
+    }));
+    expect(shown.line).toBe('Adahello');
+    expect(shown.peers).toContain('Ada');
+    expect(shown.peers).not.toMatch(/\u202e|\(you\)/);
   }, 120_000);
 });
