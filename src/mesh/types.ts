@@ -228,7 +228,10 @@ export interface Room {
   /** Subscribe to room events; returns the unsubscribe function. */
   on<K extends keyof RoomEvents>(event: K, listener: (value: RoomEvents[K]) => void): () => void;
   /**
-   * Get (creating on first use) a named channel. The same name returns the same channel.
+   * Get (creating on first use) a named channel. The same name returns the same channel
+   * while it is open: held by the app, or in use (a listener or a claim not given up). A
+   * channel none of these hold is let go, and the name then opens afresh, with either
+   * reliability; messages reach only a channel in use.
    * Throws a MeshpartyError `channel-reliability-mismatch` when the name is open with the
    * other `reliability` than the one asked for, and `channel-id-collision` when another
    * name open in this room has the same wire id (PROTOCOL.md, "Frames").
