@@ -20,7 +20,8 @@
  *
  * Other peers' updates we pass on (forwarding.ts) wait in a queue of their own, merged
  * only with each other (and split by their own limit) and sent as `forwardedUpdate`, so
- * the receiver never passes them on again; forwarded presence is a keyed sync message (the latest per sender waits).
+ * the receiver never passes them on again; forwarded presence is a keyed sync message (the
+ * latest per sender and set of clients waits).
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
