@@ -16,9 +16,9 @@
  * half hears of it even if the hellos sent as the connection opened were lost.
  *
  * Trust: only a peer we dropped from this very game can make us give way (any peer of the
- * room can send a hello), and it must name itself among the players it claims; a former
- * player lying about a larger game sends us back to the lobby, as its leaving and hello
- * would. PROTOCOL.md, "Split games".
+ * room can send a hello), it must name itself among the players it claims, and only the
+ * claimed players that are peers of the room connected to us count, so a former player
+ * cannot make up a larger game. PROTOCOL.md, "Split games".
  */
 import type { PeerId } from '../mesh/types.js';
 import { byId, type SessionCore } from './session-core.js';
@@ -63,14 +63,19 @@ export class SplitGames<S, I> {
     if (!m.started || ours.length === 0 || !theirs.includes(from) || theirs.some((p) => ours.includes(p))) return false;
     // Only a player of this game that we dropped is evidence of a split: any room peer can say hello.
     if (![...this.c.decidedDrops.values()].some((d) => d.leaver === from)) return false;
-    if (outranks(theirs, ours)) {
-      const why = `${from} plays on in a game of ${theirs.length} (${theirs.join(', ')}) split from ours of ${ours.length} (${ours.join(', ')}) by lost connections`;
+    // Its players count only as peers of the room we are connected to: made-up ids would
+    // let one former player send every member of our game (the host too) to the lobby,
+    // leaving nobody running a game to admit them. Connections open one by one, so a half
+    // may look smaller at first; the hello each new connection brings sees more of it.
+    const counted = theirs.filter((p) => p === from || this.c.room.peers.has(p));
+    if (outranks(counted, ours)) {
+      const why = `${from} plays on in a game of ${counted.length} (${counted.join(', ')}) split from ours of ${ours.length} (${ours.join(', ')}) by lost connections`;
       // Alone in our half, nobody else has packets of ours or for us on this game's channels
       // (the other half's players stopped sending to us when they dropped us): the join frame
       // need not wait for our half's frames. Were we ahead of them (they were the ones
       // stopped, a frozen tab with the lower id), it waited that long, past the snapshot deadline.
       const alone = this.c.members().length === 0;
-      this.c.admission.rejoin(true, 'split', why, { by: from, players: [...theirs] }, !alone);
+      this.c.admission.rejoin(true, 'split', why, { by: from, players: counted }, !alone);
       return true;
     }
     const key = `${from}\u0000${this.c.gen}`;

@@ -164,11 +164,12 @@ describe('light-cycles demo with a player frozen for real', () => {
     await until(sleeper, 'status', "v === 'running'", null, 60_000);
     await until(sleeper, 'frame', 'v >= a', thawFrame, 30_000);
     const backMs = Date.now() - thawedAt;
-    // It went back to the lobby as the smaller half of a split game and was admitted again
-    // (told by its session's events: a hidden page's timers, once a second, would miss a
-    // lobby visit of 180 ms, as one did in a CI run).
+    // It went back to the lobby and was admitted again (told by its session's events: a
+    // hidden page's timers, once a second, would miss a lobby visit of 180 ms, as one did in
+    // a CI run): as the smaller half of a split game, or, when the others' drop of it reaches
+    // it before their hellos name both of them as peers it is connected to, as dropped.
     const rejoins = await game<string[]>(sleeper, 'rejoins');
-    expect(rejoins).toContain('split');
+    expect(rejoins.filter((code) => code === 'split' || code === 'dropped')).not.toEqual([]);
     expect(await game<string>(sleeper, 'status')).toBe('running');
     const from = (await game<number>(b, 'frame')) + 30;
     expect(await hashesAgree([sleeper, b, c], from, from + 120)).toBeGreaterThan(10);

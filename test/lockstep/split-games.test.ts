@@ -135,6 +135,28 @@ describe('a game split by a network outage', () => {
     a.leave();
   });
 
+  it('a player we dropped claiming a larger game of ids that are not peers of the room changes nothing', async () => {
+    const n = net(85);
+    const rooms = await connect(n, ['a', 'x']);
+    const [a, x] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
+    const events = watch([a]);
+    await n.advance(500);
+    a.start({ seed: 4 });
+    await n.advance(2000);
+    x.leave(); // (its goodbye is lost in the outage: a drops it as cut off)
+    await outage(n, 'x', ['a', 'x'], 30_000);
+    expect([...a.players]).toEqual(['a']);
+    await advanceUntil(n, () => rooms[0]!.peers.has('x') && rooms[1]!.peers.has('a'), 60_000);
+    // x, whose admission a dropped, says it plays on in a game of three with made-up ids:
+    // it would send a (and every member of a larger game, the host too) back to the lobby.
+    const hello = encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a'], after: 0, players: ['x', 'ghost-1', 'ghost-2'] });
+    await rooms[1]!.channel('lockstep:ctl').send('a', hello);
+    await n.advance(2000);
+    expect(events).toEqual([]);
+    expect([a.status, [...a.players]]).toEqual(['running', ['a']]);
+    a.leave();
+  }, 60_000);
+
   it('the larger half wins, and at equal size the one with the lowest id', () => {
     expect(outranks(['b', 'c'], ['a'])).toBe(true);
     expect(outranks(['a'], ['b', 'c'])).toBe(false);
