@@ -97,7 +97,7 @@ export class Forwarder {
     if (targets.length === 0) return;
     const message = encodeAwareness(awarenessUpdate, true);
     const key = presenceKey(from, clients);
-    for (const to of targets) this.host.peers.get(to)?.outbox.forwardPresence(message, key);
+    for (const to of targets) this.host.peers.get(to)?.outbox.forwardPresence(message, key, from);
   }
 
   /**
@@ -178,7 +178,7 @@ export class Forwarder {
     this.host.resync([...new Set(fresh.map(({ to }) => to))]);
     for (const { from, to } of fresh) {
       const presence = this.#presenceOf(from, true);
-      if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence.update, true), presenceKey(from, presence.clients));
+      if (presence) this.host.peers.get(to)?.outbox.forwardPresence(encodeAwareness(presence.update, true), presenceKey(from, presence.clients), from);
     }
   }
 

@@ -21,7 +21,7 @@
  * Other peers' updates we pass on (forwarding.ts) wait in a queue of their own, merged
  * only with each other (and split by their own limit) and sent as `forwardedUpdate`, so
  * the receiver never passes them on again; forwarded presence is a keyed sync message (the
- * latest per sender and set of clients waits).
+ * latest per sender and set of clients waits, at most MAX_FORWARDED_PRESENCE_PER_SENDER per sender).
  */
 import * as Y from 'yjs';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -60,6 +60,8 @@ const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 2000;
 /** Error codes that mean "not now" rather than "never": the message is kept. */
 const RETRYABLE = new Set(['queue-full']);
+/** Forwarded presence messages of one sender (each about another set of its clients) waiting at most. */
+export const MAX_FORWARDED_PRESENCE_PER_SENDER = 8;
 /** How long a closing outbox ({@link PeerOutbox.drainAndClose}) keeps retrying refusals that may pass. */
 export const DRAIN_FOR_MS = 5 * 60_000;
 
@@ -73,7 +75,7 @@ type InFlight =
 /** The send queue of one peer; see the module comment. */
 export class PeerOutbox {
   /** Sync messages, in order; a function is encoded only when its turn to be sent comes. */
-  #control: Array<{ message: Uint8Array | (() => Uint8Array); key?: string; forwarded?: boolean }> = [];
+  #control: Array<{ message: Uint8Array | (() => Uint8Array); key?: string; forwarded?: boolean; group?: string }> = [];
   #updates: Uint8Array[] = [];
   /** Other peers' updates to pass on, merged only with each other. */
   #forwards: Uint8Array[] = [];
@@ -145,16 +147,23 @@ export class PeerOutbox {
    * same `key` (its sender and the clients it is about) still waiting is replaced, so
    * only the latest goes.
    */
-  forwardPresence(message: Uint8Array, key: string): void {
-    this.#queueControl(message, key, true);
+  forwardPresence(message: Uint8Array, key: string, sender: string): void {
+    // Bounded per sender: each set of clients has a key of its own, and a hostile peer that
+    // keeps making clients and removing them would otherwise grow this queue for as long as
+    // the target's channel is backed up. Past the bound its oldest waiting one goes (at worst
+    // a presence the target then times out, as y-protocols does after 30 s).
+    const group = `${sender}\u0000`;
+    const waiting = this.#control.filter((c) => c.forwarded && c.group === group && c.key !== key);
+    if (waiting.length >= MAX_FORWARDED_PRESENCE_PER_SENDER) this.#control.splice(this.#control.indexOf(waiting[0]!), 1);
+    this.#queueControl(message, key, true, group);
   }
 
   /** Queue a message among the sync messages, in place of a waiting one of the same `key`. */
-  #queueControl(message: Uint8Array | (() => Uint8Array), key: string | undefined, forwarded?: true): void {
+  #queueControl(message: Uint8Array | (() => Uint8Array), key: string | undefined, forwarded?: true, group?: string): void {
     if (this.#draining) return;
     const waiting = key === undefined ? undefined : this.#control.find((c) => c.key === key);
     if (waiting) waiting.message = message;
-    else this.#control.push(forwarded ? { message, key, forwarded } : { message, key });
+    else this.#control.push(forwarded ? { message, key, forwarded, group } : { message, key });
     this.#pump();
   }
 

@@ -10,7 +10,7 @@ import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
 import { silentLogger } from '../../src/mesh/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { MeshpartyError } from '../../src/util/errors.js';
-import { DRAIN_FOR_MS, PeerOutbox, type OutboxFailure, type OutboxSink } from '../../src/yjs/outbox.js';
+import { DRAIN_FOR_MS, MAX_FORWARDED_PRESENCE_PER_SENDER, PeerOutbox, type OutboxFailure, type OutboxSink } from '../../src/yjs/outbox.js';
 import { Step1Kind, YjsTag, decodeYjsMessage, encodeSyncStep1, encodeUpdate } from '../../src/yjs/protocol.js';
 import { createYjsProvider, type YjsProviderEvents } from '../../src/yjs/provider.js';
 import { FakeHub } from './fake-room.js';
@@ -177,6 +177,19 @@ describe('outbox: refused sends', () => {
     expect(sent.slice(3).map((m) => m[0])).toEqual([YjsTag.Update, YjsTag.ForwardedUpdate, YjsTag.ForwardedUpdate]);
     expect(failures).toEqual([]);
     expect(box.idle).toBe(true);
+  });
+
+  it('keeps at most MAX_FORWARDED_PRESENCE_PER_SENDER forwarded presence messages of one sender waiting, its newest; other senders\' stay', async () => {
+    const { sent, next, box } = outbox();
+    box.update(update('x')); // in flight: the rest waits
+    // A hostile sender makes a client and removes it, over and over: a new set of clients each time.
+    for (let i = 0; i < 40; i++) box.forwardPresence(new Uint8Array([YjsTag.ForwardedAwareness, 1, i]), `presence:e:${i}`, 'e');
+    box.forwardPresence(new Uint8Array([YjsTag.ForwardedAwareness, 2, 0]), 'presence:f:1', 'f');
+    box.forwardPresence(new Uint8Array([YjsTag.ForwardedAwareness, 1, 39]), 'presence:e:39', 'e'); // same key: replaces, no eviction
+    while (!box.idle) await next();
+    const fromE = sent.filter((m) => m[1] === 1).map((m) => m[2]);
+    expect(fromE).toEqual(Array.from({ length: MAX_FORWARDED_PRESENCE_PER_SENDER }, (_, k) => 40 - MAX_FORWARDED_PRESENCE_PER_SENDER + k));
+    expect(sent.filter((m) => m[1] === 2)).toHaveLength(1);
   });
 
   it('drainAndClose() hands the sync answers and updates still queued over at once, retries queue-full, then closes; step 1s and presence are dropped', async () => {
