@@ -18,11 +18,13 @@ describe('displayName', () => {
     expect(displayName('Ada\u2067\u2069 \u061c', 32)).toBe('Ada');
     expect(displayName('  Ada \n\t Lovelace  ', 32)).toBe('Ada Lovelace');
     expect(displayName('Ad\u0000a\u001b[31m', 32)).toBe('Ada[31m');
+    expect(displayName('A\u034fd\u{e0041}a\u{1d173}\u{e0100}', 32)).toBe('Ada'); // grapheme joiner, tag and musical format characters, a variation selector
   });
 
   it('takes off a trailing "(you)", also repeated or spaced, and keeps one inside', () => {
     expect(displayName('Ada (you)', 32)).toBe('Ada');
     expect(displayName('Ada (YOU) ( you )', 32)).toBe('Ada');
+    expect(displayName('Ada\uff08you\uff09', 32)).toBe('Ada'); // full-width brackets
     expect(displayName('(you) and me', 32)).toBe('(you) and me');
   });
 
