@@ -15,6 +15,25 @@ import { keepRoomR, newKeeperDir, removeKeeperDirs } from './support/keeper-dir.
 const quiet = () => {};
 afterEach(removeKeeperDirs);
 
+/** An author's two edits, 'a' then 'b' after it: the second depends on the first. */
+function twoEdits(): Uint8Array[] {
+  const author = new Y.Doc();
+  const edits: Uint8Array[] = [];
+  author.on('update', (u: Uint8Array) => edits.push(u));
+  author.getText('t').insert(0, 'a');
+  author.getText('t').insert(1, 'b');
+  return edits;
+}
+
+/** A keeper restarted on `dir` kept the edit it held back: with `first` its `n` reads 'ab'. */
+async function expectHeldBackKept(dir: string, hub: FakeHub, first: Uint8Array): Promise<void> {
+  const again = await keepRoomR(dir, () => hub.join('keeper2'));
+  const doc = again.docs('r').get('n')!;
+  Y.applyUpdate(doc, first);
+  expect(doc.getText('t').toString()).toBe('ab');
+  await again.close();
+}
+
 describe('keeper (fake room)', () => {
   it('learns documents from announcements, keeps them across its restart, and serves a peer that is alone', async () => {
     const dir = newKeeperDir();
@@ -81,11 +100,7 @@ describe('keeper (fake room)', () => {
     const peer = hub.join('peer');
     await peer.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
     await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
-    const author = new Y.Doc();
-    const edits: Uint8Array[] = [];
-    author.on('update', (u: Uint8Array) => edits.push(u));
-    author.getText('t').insert(0, 'a');
-    author.getText('t').insert(1, 'b');
+    const edits = twoEdits();
     const send = (u: Uint8Array) => peer.channel('yjs:n').send('keeper', encodeUpdate(YjsTag.Update, u));
     await send(edits[1]!); // depends on the first: held back
     await waitFor(() => keeper.docs('r').get('n')!.store.pendingStructs !== null, 'held back');
@@ -94,11 +109,7 @@ describe('keeper (fake room)', () => {
     await send(Y.encodeStateAsUpdate(big)); // over maxUpdateBytes: dropped, never applied (delivered once send resolves)
     expect(keeper.docs('r').get('n')!.getText('t').toString()).toBe('');
     await keeper.close();
-    const again = await keepRoomR(dir, () => hub.join('keeper2'));
-    const doc = again.docs('r').get('n')!;
-    Y.applyUpdate(doc, edits[0]!);
-    expect(doc.getText('t').toString()).toBe('ab');
-    await again.close();
+    await expectHeldBackKept(dir, hub, edits[0]!);
   });
 
   it('stores a forwarded edit it holds back (passed on by a peer connected to its author): it is there after a restart', async () => {
@@ -110,19 +121,11 @@ describe('keeper (fake room)', () => {
     const forwarder = hub.join('forwarder');
     await forwarder.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(['n']));
     await waitFor(() => keeper.docs('r').has('n'), 'the keeper keeps n');
-    const author = new Y.Doc();
-    const edits: Uint8Array[] = [];
-    author.on('update', (u: Uint8Array) => edits.push(u));
-    author.getText('t').insert(0, 'a');
-    author.getText('t').insert(1, 'b');
+    const edits = twoEdits();
     await forwarder.channel('yjs:n').send('keeper', encodeUpdate(YjsTag.ForwardedUpdate, edits[1]!));
     await waitFor(() => keeper.docs('r').get('n')!.store.pendingStructs !== null, 'held back');
     await keeper.close();
-    const again = await keepRoomR(dir, () => hub.join('keeper2'));
-    const doc = again.docs('r').get('n')!;
-    Y.applyUpdate(doc, edits[0]!);
-    expect(doc.getText('t').toString()).toBe('ab');
-    await again.close();
+    await expectHeldBackKept(dir, hub, edits[0]!);
   });
 
   it('says so when a room it keeps closes for good (a relay refusal on rejoining), naming the refusal', async () => {
