@@ -4,40 +4,17 @@
  * page wider than the screen. Their name in the peer list did: the whole page grew to fit
  * it, and the Send button went off the right edge.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
-import { openChat, type ChatPage } from './support/chat-page.js';
-import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
+import { describe, expect, it } from 'vitest';
+import { chatHarness } from './support/chat-harness.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PHONE = { width: 390, height: 844 };
-let browser: Browser;
-let relay: SignalingServer;
-let dev: Served;
-const opened: ChatPage[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  relay = await startRelay();
-  dev = await startDevServer();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.page.close()));
-  await browser?.close();
-  await relay?.close();
-  await dev?.close();
-});
+const chats = chatHarness();
 
 describe('chat demo on a phone', () => {
   it('a long unbroken name and link stay within the screen; Send stays on it', async () => {
     const room = `chat-layout-${process.pid}`;
-    const open = async (): Promise<ChatPage> => {
-      const p = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room: '', beforeGoto: (page) => page.setViewportSize(PHONE) });
-      opened.push(p);
-      return p;
-    };
+    const open = (): Promise<ChatPage> => chats.open('', (page) => page.setViewportSize(PHONE));
     const long = await open();
     await long.page.fill('#room', room);
     await long.page.fill('#name', 'N'.repeat(32));

@@ -4,30 +4,11 @@
  * the bottom follows the new lines, and a line of their own always takes them to it.
  * A peer's name is shown so that it cannot pass for someone else (display-name.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { SignalingServer } from '../../signaling/index.js';
-import { launchChromium } from '../support/browser.js';
-import { openChat, type ChatPage } from './support/chat-page.js';
-import { startDevServer, startRelay, type Served } from './support/demo-servers.js';
+import { describe, expect, it } from 'vitest';
+import { chatHarness } from './support/chat-harness.js';
+import type { ChatPage } from './support/chat-page.js';
 
-let browser: Browser;
-let relay: SignalingServer;
-let dev: Served;
-const opened: ChatPage[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  relay = await startRelay();
-  dev = await startDevServer();
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((p) => p.page.close()));
-  await browser?.close();
-  await relay?.close();
-  await dev?.close();
-});
+const chats = chatHarness();
 
 /** How far (px) the log is from its bottom, and its scrollTop. */
 const logPosition = (p: ChatPage) =>
@@ -39,8 +20,7 @@ const logPosition = (p: ChatPage) =>
 describe('chat demo log scrolling', () => {
   it('keeps a reader who scrolled up where they are, follows one at the bottom, and shows one\'s own line', async () => {
     const room = `chat-scroll-${process.pid}`;
-    const [a, b] = [await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room }), await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room })];
-    opened.push(a, b);
+    const [a, b] = [await chats.open(room), await chats.open(room)];
     await b.waitForPeers(1);
     for (let i = 0; i < 60; i++) await a.say(`line ${i}`);
     await b.waitForMessage('line 59');
@@ -64,13 +44,11 @@ describe('chat demo log scrolling', () => {
 
   it('shows a name that turns itself around or claims "(you)" as plain text', async () => {
     const room = `chat-names-${process.pid}`;
-    const hostile = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room: '' });
-    opened.push(hostile);
+    const hostile = await chats.open('');
     await hostile.page.fill('#room', room);
     await hostile.page.fill('#name', '\u202eAda (you)');
     await hostile.page.click('#join-form button[type=submit]');
-    const reader = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room });
-    opened.push(reader);
+    const reader = await chats.open(room);
     await reader.waitForPeers(1);
     await hostile.say('hello');
     await reader.waitForMessage('hello');
