@@ -52,19 +52,28 @@ export async function launchFreezableChromium(): Promise<FreezableChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'meshparty-freezable-'));
   const proc = spawn(executable, ['--headless', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...CHROMIUM_FLAGS, 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own, so a stop kills its helper processes (renderers, GPU,
+    // crash handler) too: killed alone, they lived on writing into the profile, whose
+    // removal then failed with ENOTEMPTY (a fresh-clone CI run).
+    detached: true,
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   // Chromium started here would outlive a test process that exits without close() (one
   // Playwright launches goes with its pipe): kill it on exit (a kill by signal still leaks it).
   const kill = () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    try {
+      process.kill(-proc.pid!, 'SIGKILL'); // the whole group, which outlives its leader's exit
+    } catch {
+      // (already gone)
+    }
   };
   process.once('exit', kill);
   const stop = async () => {
     process.off('exit', kill);
     kill();
     await exited;
-    rmSync(profile, { recursive: true, force: true });
+    // (Its helpers take a moment to die after the kill: rmSync retries ENOTEMPTY and EBUSY.)
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   try {
     const endpoint = await new Promise<string>((resolve, reject) => {
