@@ -5,6 +5,7 @@
  */
 import type { PeerId } from '../mesh/types.js';
 import { MeshpartyError } from '../util/errors.js';
+import { ByteLog } from './byte-log.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import type { Game } from './game.js';
 import { Simulation, type SteppedFrame } from './simulation.js';
@@ -65,42 +66,56 @@ export class Recorder {
    * buffer of its own), a frame cost some 700 bytes: a game left running for a day held
    * gigabytes.
    */
-  #frames = new ByteWriter(1024);
-  #frameCount = 0;
+  #frames = new ByteLog(readFrame);
   /** [frame, hash] pairs as varint and u32. */
-  #hashes = new ByteWriter(256);
-  #hashCount = 0;
+  #hashes = new ByteLog((r) => [r.varint(), r.u32()] as const);
 
   constructor(
     private readonly start: { game: string; seed: number; startFrame: number; players: readonly PeerId[]; snapshot?: Uint8Array },
   ) {}
 
-  /** The frames recorded so far (decoded afresh on each read). */
-  get frames(): RecordedFrame[] {
-    const r = new ByteReader(this.#frames.finish());
-    return Array.from({ length: this.#frameCount }, () => readFrame(r));
+  /**
+   * The frames recorded so far. Cheap to read every frame: each read decodes only the
+   * frames recorded since the previous read, and returns the same array, extended (so an
+   * array read before grows too: copy it, `[...rec.frames]`, to keep it as it was). Shared
+   * with the recorder: never mutate it or its frames; take {@link Recorder.recording} for
+   * copies of your own. The first read makes the recorder keep the decoded frames (some
+   * 300 bytes a frame beside its few bytes), so that later reads need not decode them again;
+   * a recorder whose `frames` is never read keeps only the bytes.
+   *
+   * @example
+   * ```ts
+   * sim.advance(inputs);
+   * hud.textContent = `${rec.frames.length} frames recorded`; // decodes this frame only
+   * ```
+   */
+  get frames(): readonly RecordedFrame[] {
+    return this.#frames.list();
   }
 
-  /** The [frame, hash] pairs recorded so far (decoded afresh on each read). */
-  get hashes(): Array<readonly [number, number]> {
-    const r = new ByteReader(this.#hashes.finish());
-    return Array.from({ length: this.#hashCount }, () => [r.varint(), r.u32()] as const);
+  /** The [frame, hash] pairs recorded so far: read like {@link Recorder.frames} (the same array, extended; never mutate it). */
+  get hashes(): ReadonlyArray<readonly [number, number]> {
+    return this.#hashes.list();
   }
 
   step(f: SteppedFrame): void {
-    writeFrame(this.#frames, f);
-    this.#frameCount++;
+    const w = new ByteWriter(32);
+    writeFrame(w, f);
+    this.#frames.append(w.finish());
   }
 
   hash(frame: number, hash: number): void {
-    this.#hashes.varint(frame).u32(hash >>> 0);
-    this.#hashCount++;
+    this.#hashes.append(new ByteWriter(16).varint(frame).u32(hash >>> 0).finish());
   }
 
+  /** Everything recorded, as copies that share nothing with the recorder: decodes every frame (call it to save or replay, not every frame). */
   recording(): Recording {
-    return { ...this.start, players: [...this.start.players], frames: this.frames, hashes: this.hashes };
+    return { ...this.start, players: [...this.start.players], frames: this.#frames.copies(), hashes: this.#hashes.copies() };
   }
 }
+
+/** Frames read for {@link Recorder.frames} share these instead of an empty array each (most frames join and leave nobody). */
+const NOBODY: readonly PeerId[] = Object.freeze([]);
 
 /** One frame as a recording's bytes hold it: joins, leaves, then each input. */
 function writeFrame(w: ByteWriter, f: RecordedFrame): void {
@@ -112,12 +127,20 @@ function writeFrame(w: ByteWriter, f: RecordedFrame): void {
   for (const i of f.inputs) w.bytes(i);
 }
 
-/** Read what {@link writeFrame} wrote (inputs are copies: a recording shares no buffer). */
-function readFrame(r: ByteReader): RecordedFrame {
-  const strings = () => Array.from({ length: r.varint() }, () => r.string());
+/**
+ * Read what {@link writeFrame} wrote. With `copy` (a recording's frames) the inputs are
+ * copies and the arrays new: a recording shares no buffer. Without (the recorder's own
+ * list) inputs are views of the bytes read and empty lists are shared, which halves what
+ * a decoded frame costs.
+ */
+function readFrame(r: ByteReader, copy = true): RecordedFrame {
+  const strings = () => {
+    const n = r.varint();
+    return n === 0 && !copy ? NOBODY : Array.from({ length: n }, () => r.string());
+  };
   const joined = strings();
   const left = strings();
-  const inputs = Array.from({ length: r.varint() }, () => r.bytes().slice());
+  const inputs = Array.from({ length: r.varint() }, () => (copy ? r.bytes().slice() : r.bytes()));
   return { joined, left, inputs };
 }
 
@@ -218,7 +241,7 @@ export function decodeRecording(bytes: Uint8Array): Recording {
     const strings = () => Array.from({ length: r.varint() }, () => r.string());
     const players = strings();
     const snapshot = r.u8() === 1 ? r.bytes().slice() : undefined;
-    const frames = Array.from({ length: r.varint() }, () => readFrame(r));
+    const frames = Array.from({ length: r.varint() }, () => readFrame(r, true));
     const hashes = Array.from({ length: r.varint() }, () => [r.varint(), r.u32()] as const);
     r.end();
     return { game, seed, startFrame, players, ...(snapshot ? { snapshot } : {}), frames, hashes };
