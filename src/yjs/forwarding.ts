@@ -15,7 +15,10 @@
  * circulates. A pair starts to be forwarded only once it has looked unconnected for
  * {@link FORWARD_AFTER_MS}: while a room forms, its members learn of each other's links
  * one at a time, and every pair would look unconnected for a moment; the sync that starts
- * a duty brings what was missed meanwhile.
+ * a duty brings what was missed meanwhile. A pair both ends had listed before (its link
+ * broke) waits only {@link FORWARD_LOST_LINK_AFTER_MS}: that is no race of a forming
+ * room, and its ends' edits would otherwise stay apart for the long wait on top of the
+ * time it took to notice the break.
  * The pair's other common neighbours are its reserves: they sync its ends again now and
  * then, so a forwarder that drops what it should pass on cannot keep the pair apart.
  *
@@ -35,6 +38,15 @@ import type { PeerId } from '../mesh/types.js';
 
 /** How long a pair must look unconnected before we forward between them. */
 export const FORWARD_AFTER_MS = 3000;
+/**
+ * How long a pair whose link we had seen up (both ends listed each other) must look
+ * apart before we forward between them. Not at once: when a peer leaves, a neighbour may
+ * hear the other end drop it a moment before it drops that peer itself (a graceful leave
+ * reaches everyone within milliseconds; a silent one times out at each peer within about
+ * a heartbeat interval of the others), and a duty taken for a peer that is leaving costs a
+ * needless sync of its target.
+ */
+export const FORWARD_LOST_LINK_AFTER_MS = 1000;
 /**
  * How often a common neighbour of a pair that is not its forwarder syncs the pair's ends
  * again, times its rank (1 for the next lowest id, 2 for the one after...): see
@@ -90,6 +102,8 @@ export function decodeLinks(bytes: Uint8Array, sender: PeerId): Set<PeerId> | nu
 
 /** Key of one forwarding duty: `from`'s messages go to `to`. */
 const dutyKey = (from: PeerId, to: PeerId) => JSON.stringify([from, to]);
+/** Key of a pair, either way round. */
+const pairKey = (a: PeerId, b: PeerId) => (a < b ? dutyKey(a, b) : dutyKey(b, a));
 
 /**
  * What one provider knows of its neighbours' links, and the duties that follow: for each
@@ -101,12 +115,18 @@ export class ForwardingTable {
   #duties = new Map<PeerId, PeerId[]>();
   /** Pairs we are a common neighbour of (forwarder or reserve), and since when they have looked apart. */
   #since = new Map<string, number>();
+  /** Pairs of our neighbours that both listed each other at some point (their link was up). */
+  #wereLinked = new Set<string>();
 
-  constructor(private readonly afterMs = FORWARD_AFTER_MS) {}
+  constructor(
+    private readonly afterMs = FORWARD_AFTER_MS,
+    private readonly lostLinkAfterMs = FORWARD_LOST_LINK_AFTER_MS,
+  ) {}
 
   /** `peer` says it is connected to `links`. */
   setLinks(peer: PeerId, links: ReadonlySet<PeerId>): void {
     this.#links.set(peer, links);
+    for (const other of links) if (this.#links.get(other)?.has(peer)) this.#wereLinked.add(pairKey(peer, other));
   }
 
   /** Whether `peer` has told us its links (it runs this document and forwards). */
@@ -117,6 +137,9 @@ export class ForwardingTable {
   /** `peer` is gone, or its provider stopped: what it said no longer holds. */
   forget(peer: PeerId): void {
     this.#links.delete(peer);
+    // Its link to anyone counts as never seen up once it speaks again (a reopened provider
+    // is a new member of the document: its pairs form like any other's).
+    for (const key of this.#wereLinked) if ((JSON.parse(key) as PeerId[]).includes(peer)) this.#wereLinked.delete(key);
   }
 
   /** The peers to pass `from`'s messages on to (as of the last {@link recompute}). */
@@ -158,8 +181,9 @@ export class ForwardingTable {
         const key = dutyKey(from, to);
         const first = this.#since.get(key) ?? now;
         since.set(key, first);
-        if (now - first < this.afterMs) {
-          wakeAt = Math.min(wakeAt ?? Infinity, first + this.afterMs);
+        const wait = this.#wereLinked.has(pairKey(from, to)) ? this.lostLinkAfterMs : this.afterMs;
+        if (now - first < wait) {
+          wakeAt = Math.min(wakeAt ?? Infinity, first + wait);
           continue;
         }
         const rank = this.#rank(self, neighbours, from, to);

@@ -11,7 +11,7 @@ import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createYjsProvider, type MeshpartyProvider } from '../../src/yjs/provider.js';
 import { YjsTag } from '../../src/yjs/protocol.js';
-import { decodeLinks, encodeLinks, linksChannelName, LINKS_CLOSED, MAX_LINKS } from '../../src/yjs/forwarding.js';
+import { decodeLinks, encodeLinks, FORWARD_LOST_LINK_AFTER_MS, linksChannelName, LINKS_CLOSED, MAX_LINKS } from '../../src/yjs/forwarding.js';
 
 interface Member {
   room: Room;
@@ -133,6 +133,23 @@ describe('forwarding through a common neighbour', () => {
     expect(text(ms[0]!)).toHaveLength(4);
     expect(forwarded(...ms)).toBe(before);
     expect(before).toBe(0); // the mesh formed without anyone passing anything on either
+  });
+
+  it('a link that breaks between two members is forwarded after about a second, not the 3 s a forming pair waits', async () => {
+    const { net, join, text } = setup();
+    const [a, b, c] = ['a', 'b', 'c'].map(join) as [Member, Member, Member];
+    await net.advance(5000);
+    expect(forwarded(a, b, c)).toBe(0);
+    net.block('a', 'b'); // both ends see it close; it cannot connect again
+    await net.advance(100);
+    expect(a.room.peers.has('b')).toBe(false);
+    a.doc.getText('t').insert(0, 'after the break');
+    await net.advance(FORWARD_LOST_LINK_AFTER_MS + 200);
+    expect(text(b)).toBe('after the break');
+    b.doc.getText('t').insert(0, '> ');
+    await net.advance(300);
+    expect(text(a)).toBe('> after the break');
+    expect(c.provider.stats.forwarded).toBeGreaterThan(0);
   });
 
   it('only the lowest common neighbour forwards; when it leaves, the next one takes over', async () => {
