@@ -177,7 +177,7 @@ export class Admission<S, I> {
       this.c.reportSentTo.delete(p);
     }
     const state = this.c.game.deserialize(m.state);
-    this.c.recorder = new Recorder({ game: this.c.game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state });
+    this.c.recorder = new Recorder({ game: this.c.game.name, seed: m.seed, startFrame: m.frame, players: m.players, snapshot: m.state }, this.c.opts.recording);
     const rec = this.c.recorder;
     this.c.sim = new Simulation(this.c.game, state, m.frame, m.players, (f) => rec.step(f));
     this.c.silent.restart(); // a member's wait counts from when we play, not from the join

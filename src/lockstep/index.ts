@@ -7,6 +7,7 @@ export { defineGame, type Game, type GameDefinition, type StepContext } from './
 export { Simulation, type SteppedFrame } from './simulation.js';
 export { syncTest, type SyncTestOptions, type SyncTestResult } from './sync-test.js';
 export { decodeRecording, encodeRecording, playReplay, Recorder, type RecordedFrame, type Recording, type ReplayResult } from './replay.js';
+export type { RecordingLimits, RecordingTruncation } from './recording-limits.js';
 export type { PeerId } from '../mesh/types.js';
 export { createLockstepSession } from './session.js';
 export type { LockstepEvents, LockstepSession, LockstepSessionOptions, LockstepStats } from './session-api.js';

@@ -8,6 +8,7 @@ import { MeshpartyError } from '../util/errors.js';
 import { ByteLog } from './byte-log.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import type { Game } from './game.js';
+import { checkRecordingLimits, type RecordingLimits, type RecordingTruncation } from './recording-limits.js';
 import { Simulation, type SteppedFrame } from './simulation.js';
 
 /**
@@ -45,17 +46,27 @@ export interface Recording {
   readonly frames: readonly RecordedFrame[];
   /** [frame, hash] pairs the recording peer computed (state at that frame). */
   readonly hashes: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Present when the recording stopped at a {@link RecordingLimits} cap before its game
+   * did: the cap reached. Its frames are the game's first ones (up to frame
+   * `startFrame + frames.length`) and replay exactly; what came after is not recorded.
+   */
+  readonly truncated?: RecordingTruncation;
 }
 
 /**
  * Builds a {@link Recording} from a simulation's steps (the session uses one; use it
- * directly to record a local or single-player simulation).
+ * directly to record a local or single-player simulation). `limits` caps what it keeps
+ * (none by default; see {@link RecordingLimits}): at the cap it stops recording and says
+ * so in `truncated`. Throws a MeshpartyError `bad-argument` for a limit that is not a
+ * whole number ≥ 0.
  *
  * @example
  * ```ts
- * const rec = new Recorder({ game: game.name, seed, startFrame: 0, players });
+ * const rec = new Recorder({ game: game.name, seed, startFrame: 0, players }, { maxFrames: 60 * 60 * 60 });
  * const sim = Simulation.start(game, seed, players, 0, (f) => rec.step(f));
  * sim.advance(inputs); rec.hash(sim.frame, sim.hash());
+ * if (rec.truncated) hud.note('recording stopped: an hour recorded');
  * save(encodeRecording(rec.recording()));
  * ```
  */
@@ -70,9 +81,21 @@ export class Recorder {
   /** [frame, hash] pairs as varint and u32. */
   #hashes = new ByteLog((r) => [r.varint(), r.u32()] as const);
 
+  #truncated: RecordingTruncation | undefined;
+  readonly #limits: RecordingLimits;
+
   constructor(
     private readonly start: { game: string; seed: number; startFrame: number; players: readonly PeerId[]; snapshot?: Uint8Array },
-  ) {}
+    limits?: RecordingLimits,
+  ) {
+    checkRecordingLimits(limits);
+    this.#limits = { ...limits };
+  }
+
+  /** The cap that stopped this recording (see {@link RecordingLimits}); undefined while it records every frame. */
+  get truncated(): RecordingTruncation | undefined {
+    return this.#truncated;
+  }
 
   /**
    * The frames recorded so far. Cheap to read every frame: each read decodes only the
@@ -81,7 +104,7 @@ export class Recorder {
    * with the recorder: never mutate it or its frames; take {@link Recorder.recording} for
    * copies of your own. The first read makes the recorder keep the decoded frames (some
    * 300 bytes a frame beside its few bytes), so that later reads need not decode them again;
-   * a recorder whose `frames` is never read keeps only the bytes.
+   * a recorder whose `frames` is never read keeps only the bytes (`maxFrames` bounds both).
    *
    * @example
    * ```ts
@@ -98,19 +121,37 @@ export class Recorder {
     return this.#hashes.list();
   }
 
+  /** Record a stepped frame (the simulation's `onStep`); past a cap, nothing more is recorded. */
   step(f: SteppedFrame): void {
+    if (this.#truncated) return;
+    const { maxFrames } = this.#limits;
+    if (maxFrames !== undefined && this.#frames.count >= maxFrames) return void (this.#truncated = 'max-frames');
     const w = new ByteWriter(32);
     writeFrame(w, f);
-    this.#frames.append(w.finish());
+    this.#keep(this.#frames, w.finish());
   }
 
+  /** Record this peer's hash of the state at `frame`; past a cap, only hashes of recorded frames are kept. */
   hash(frame: number, hash: number): void {
-    this.#hashes.append(new ByteWriter(16).varint(frame).u32(hash >>> 0).finish());
+    // Once stopped, a hash of a state past the recorded frames could never be checked.
+    if (this.#truncated && frame > this.start.startFrame + this.#frames.count) return;
+    this.#keep(this.#hashes, new ByteWriter(16).varint(frame).u32(hash >>> 0).finish());
+  }
+
+  /** Append unless it would pass maxBytes (which stops the recording: a later, smaller frame must not fill the gap). */
+  #keep<T>(log: ByteLog<T>, entry: Uint8Array): void {
+    const { maxBytes } = this.#limits;
+    if (maxBytes !== undefined && this.#frames.byteLength + this.#hashes.byteLength + entry.length > maxBytes) {
+      this.#truncated ??= 'max-bytes';
+      return;
+    }
+    log.append(entry);
   }
 
   /** Everything recorded, as copies that share nothing with the recorder: decodes every frame (call it to save or replay, not every frame). */
   recording(): Recording {
-    return { ...this.start, players: [...this.start.players], frames: this.#frames.copies(), hashes: this.#hashes.copies() };
+    const truncated = this.#truncated ? { truncated: this.#truncated } : {};
+    return { ...this.start, players: [...this.start.players], frames: this.#frames.copies(), hashes: this.#hashes.copies(), ...truncated };
   }
 }
 
@@ -161,16 +202,24 @@ export interface ReplayResult<S> {
   readonly checked: number;
   /** Recorded hashes that came out different (empty when the replay is faithful). */
   readonly mismatches: ReadonlyArray<{ frame: number; recorded: number; replayed: number }>;
+  /**
+   * Present when the recording was truncated (its `truncated`): this replay is partial, it
+   * reached only `frame`, where the recording stopped, not where its game did.
+   */
+  readonly truncated?: RecordingTruncation;
 }
 
 /**
  * Step every recorded frame and compare every recorded hash. Throws a MeshpartyError
- * `wrong-game` for a recording of another game (its `game` is not `game.name`).
+ * `wrong-game` for a recording of another game (its `game` is not `game.name`). A
+ * truncated recording (see {@link RecordingLimits}) replays as far as it goes, and the
+ * result's `truncated` says the replay is partial.
  *
  * @example
  * ```ts
  * const result = playReplay(lightCycles, session.recording());
  * if (result.mismatches.length) console.error('not deterministic', result.mismatches[0]);
+ * if (result.truncated) console.info(`partial replay: the recording stopped at frame ${result.frame}`);
  * ```
  */
 export function playReplay<S, I>(game: Game<S, I>, rec: Recording, onFrame?: (frame: number, state: S) => void): ReplayResult<S> {
@@ -196,13 +245,20 @@ export function playReplay<S, I>(game: Game<S, I>, rec: Recording, onFrame?: (fr
     onFrame?.(sim.frame, sim.state);
     check();
   }
-  return { frame: sim.frame, state: sim.state, checked, mismatches };
+  return { frame: sim.frame, state: sim.state, checked, mismatches, ...(rec.truncated ? { truncated: rec.truncated } : {}) };
 }
 
 const MAGIC = 0x4d50524c; // "MPRL"
+/**
+ * Format 1 is a whole recording; format 2 adds after the version byte which cap truncated
+ * it (a byte, TRUNCATIONS' index + 1). A complete recording is still written as format 1,
+ * so older versions read it; they refuse a truncated one rather than take it for whole.
+ */
+const TRUNCATIONS: readonly RecordingTruncation[] = ['max-frames', 'max-bytes'];
 
 /**
- * Encode a recording as compact bytes (to save or share a replay).
+ * Encode a recording as compact bytes (to save or share a replay); a truncated one stays
+ * truncated once decoded.
  *
  * @example
  * ```ts
@@ -211,7 +267,14 @@ const MAGIC = 0x4d50524c; // "MPRL"
  * ```
  */
 export function encodeRecording(rec: Recording): Uint8Array {
-  const w = new ByteWriter(1024).u32(MAGIC).u8(1).string(rec.game).u32(rec.seed >>> 0).varint(rec.startFrame);
+  const w = new ByteWriter(1024).u32(MAGIC);
+  if (rec.truncated === undefined) w.u8(1);
+  else {
+    const code = TRUNCATIONS.indexOf(rec.truncated);
+    if (code < 0) throw new MeshpartyError('bad-argument', `truncated must be one of ${TRUNCATIONS.join(', ')}; got ${String(rec.truncated)}`);
+    w.u8(2).u8(code + 1);
+  }
+  w.string(rec.game).u32(rec.seed >>> 0).varint(rec.startFrame);
   w.varint(rec.players.length);
   for (const p of rec.players) w.string(p);
   w.u8(rec.snapshot ? 1 : 0);
@@ -234,7 +297,11 @@ export function encodeRecording(rec: Recording): Uint8Array {
 export function decodeRecording(bytes: Uint8Array): Recording {
   try {
     const r = new ByteReader(bytes);
-    if (r.u32() !== MAGIC || r.u8() !== 1) throw new Error('not a meshparty recording');
+    if (r.u32() !== MAGIC) throw new Error('not a meshparty recording');
+    const format = r.u8();
+    if (format !== 1 && format !== 2) throw new Error(`unknown recording format ${format}`);
+    const truncated = format === 2 ? TRUNCATIONS[r.u8() - 1] : undefined;
+    if (format === 2 && !truncated) throw new Error('unknown truncation');
     const game = r.string();
     const seed = r.u32();
     const startFrame = r.varint();
@@ -244,7 +311,7 @@ export function decodeRecording(bytes: Uint8Array): Recording {
     const frames = Array.from({ length: r.varint() }, () => readFrame(r, true));
     const hashes = Array.from({ length: r.varint() }, () => [r.varint(), r.u32()] as const);
     r.end();
-    return { game, seed, startFrame, players, ...(snapshot ? { snapshot } : {}), frames, hashes };
+    return { game, seed, startFrame, players, ...(snapshot ? { snapshot } : {}), frames, hashes, ...(truncated ? { truncated } : {}) };
   } catch (err) {
     throw new MeshpartyError('bad-recording', `cannot decode recording: ${(err as Error).message}`);
   }

@@ -6,6 +6,7 @@ import type { PeerId, Room } from '../mesh/types.js';
 import type { Clock } from '../util/clock.js';
 import type { MeshpartyError } from '../util/errors.js';
 import type { Game } from './game.js';
+import type { RecordingLimits } from './recording-limits.js';
 import type { Recording } from './replay.js';
 import type { Role } from './wire.js';
 
@@ -93,6 +94,19 @@ export interface LockstepSessionOptions<S, I> {
   input?: () => I;
   /** Where dropped messages and protocol oddities are reported (default console.warn). */
   log?: (message: string) => void;
+  /**
+   * Caps on this peer's recording of each game (default: none, so `recording()` holds the
+   * whole game, about 40 MB a day of play). At a cap the recording stops and its
+   * `truncated` says which; the game plays on. A limit that is not a whole number ≥ 0
+   * throws `bad-argument` here, naming it (`recording.maxFrames`).
+   *
+   * @example
+   * ```ts
+   * // A kiosk left running for days: keep at most 2 hours (60 Hz) of each game's replay.
+   * const session = createLockstepSession({ room, game, recording: { maxFrames: 2 * 60 * 60 * 60 } });
+   * ```
+   */
+  recording?: RecordingLimits;
 }
 
 /**
@@ -323,9 +337,10 @@ export interface LockstepSession<S, I> {
   start(options?: { seed?: number; players?: PeerId[]; spectators?: PeerId[] }): void;
   stats(): LockstepStats;
   /**
-   * Everything needed to replay this session with `playReplay`. Throws a MeshpartyError
-   * `not-started` while there is no game to record (before the start, or a late joiner's
-   * snapshot).
+   * Everything needed to replay this session with `playReplay`: copies, decoded afresh
+   * (a call costs O(frames)). Its `truncated` is set once the `recording` option's cap was
+   * reached. Throws a MeshpartyError `not-started` while there is no game to record
+   * (before the start, or a late joiner's snapshot).
    */
   recording(): Recording;
   /** This peer's hash of a hashed frame (every `hashEvery`), while remembered. */

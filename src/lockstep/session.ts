@@ -261,7 +261,7 @@ class Session<S, I> implements LockstepSession<S, I> {
       this.#c.silent.expect(p);
     }
     this.#c.myNext = m.startFrame + m.delay;
-    this.#c.recorder = new Recorder({ game: this.#c.game.name, seed: m.seed, startFrame: m.startFrame, players: m.players });
+    this.#c.recorder = new Recorder({ game: this.#c.game.name, seed: m.seed, startFrame: m.startFrame, players: m.players }, this.#c.opts.recording);
     const rec = this.#c.recorder;
     this.#c.sim = Simulation.start(this.#c.game, m.seed, m.players, m.startFrame, (f) => rec.step(f));
     this.#c.ticker.running();
