@@ -102,9 +102,10 @@ export class Recorder {
    * frames recorded since the previous read, and returns the same array, extended (so an
    * array read before grows too: copy it, `[...rec.frames]`, to keep it as it was). Shared
    * with the recorder: never mutate it or its frames; take {@link Recorder.recording} for
-   * copies of your own. The first read makes the recorder keep the decoded frames (some
-   * 300 bytes a frame beside its few bytes), so that later reads need not decode them again;
-   * a recorder whose `frames` is never read keeps only the bytes (`maxFrames` bounds both).
+   * copies of your own. The first read makes the recorder keep the decoded frames (100 to
+   * 300 bytes a frame beside its few bytes, measured with two players), so that later
+   * reads need not decode them again; a recorder whose `frames` is never read keeps only
+   * the bytes (`maxFrames` bounds both).
    *
    * @example
    * ```ts
