@@ -43,6 +43,19 @@ export const SNAPSHOT_DEADLINE_MS = 10_000;
  */
 const MAX_SNAPSHOT_DEADLINE_DOUBLINGS = 3;
 
+/** How Admission.rejoin leaves the game. */
+interface RejoinOptions {
+  /** Tell the members we leave (they drop us at an agreed frame, as any player); false when they know already. */
+  announce: boolean;
+  /** More of the `rejoining` reason's detail (its `frame` is always there). */
+  detail?: Record<string, unknown>;
+  /**
+   * Default true: our next admission starts past every frame of this one. False when no
+   * packet of this admission can reach the game we go to (split-games.ts).
+   */
+  raiseFloor?: boolean;
+}
+
 export class Admission<S, I> {
   constructor(private readonly c: SessionCore<S, I>) {}
 
@@ -291,7 +304,7 @@ export class Admission<S, I> {
     const deadline = SNAPSHOT_DEADLINE_MS * 2 ** Math.min(this.c.snapshotMisses, MAX_SNAPSHOT_DEADLINE_DOUBLINGS);
     if (this.c.status !== 'joining' || this.c.clock.now() - this.c.joinedAt < deadline) return false;
     this.c.snapshotMisses++;
-    this.rejoin(true, 'no-snapshot', `${this.c.joinedVia}, who admitted us at frame ${this.c.since.get(this.c.selfId)}, sent no snapshot within ${deadline} ms`);
+    this.rejoin('no-snapshot', `${this.c.joinedVia}, who admitted us at frame ${this.c.since.get(this.c.selfId)}, sent no snapshot within ${deadline} ms`, { announce: true });
     return true;
   }
 
@@ -309,9 +322,9 @@ export class Admission<S, I> {
     const forwarded = [...this.c.streams].find(([p, s]) => p !== from && this.c.relay.forwarderOf(p) === from && s.next === m.acked)?.[0];
     if (forwarded !== undefined) {
       const why = `${from}, which forwards us ${forwarded}'s inputs, stopped forwarding: it no longer holds them from frame ${m.acked}, the first we lack (we asked it for them further behind it than it keeps other players' inputs, at least ${RELAY_KEEP_FRAMES} frames)`;
-      return this.rejoin(true, 'fell-behind', why, { by: from, player: forwarded });
+      return this.rejoin('fell-behind', why, { announce: true, detail: { by: from, player: forwarded } });
     }
-    this.rejoin(true, 'fell-behind', `${from} stopped sending us its inputs: we acknowledged nothing past frame ${m.acked}, more than ${MAX_RESEND_BACKLOG} frames behind it`, { by: from, player: from });
+    this.rejoin('fell-behind', `${from} stopped sending us its inputs: we acknowledged nothing past frame ${m.acked}, more than ${MAX_RESEND_BACKLOG} frames behind it`, { announce: true, detail: { by: from, player: from } });
   }
 
   /**
@@ -320,11 +333,9 @@ export class Admission<S, I> {
    * members, who drop us at an agreed frame as for any player), a player cut us off, every
    * player is gone from our view or we cannot follow a drop (announced too), or our join
    * was cancelled (the members cancel it themselves) or dropped before our snapshot (the
-   * members agreed that drop already). Emits `rejoining`. `raiseFloor` false: no packet of
-   * this admission can reach the game we go to (split-games.ts), so our next admission need
-   * not start past its frames.
+   * members agreed that drop already). Emits `rejoining` (`code`, `why`, `detail`).
    */
-  rejoin(announce: boolean, code: RejoinCode, why: string, detail?: Record<string, unknown>, raiseFloor = true): void {
+  rejoin(code: RejoinCode, why: string, { announce, detail, raiseFloor = true }: RejoinOptions): void {
     const frame = this.c.frame;
     this.c.log(`back to the lobby: ${why}`);
     const since = this.c.since.get(this.c.selfId) ?? 0;

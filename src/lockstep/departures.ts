@@ -53,7 +53,7 @@ export class Departures<S, I> {
   }
 
   #connectionClosed(id: PeerId): void {
-    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left before our snapshot`);
+    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin('coordinator-left', `${id}, who admitted us, left before our snapshot`, { announce: true });
     if (this.c.status !== 'running' && this.c.status !== 'joining') return;
     // A spectator's connection to a player says nothing about that player: it is ours alone.
     // But that player's hellos no longer reach us (see reached): spectators only it reached
@@ -177,13 +177,13 @@ export class Departures<S, I> {
     if (!this.c.streams.has(id) || this.c.leaving.has(id) || this.c.dropped.has(id)) return;
     // The others count us gone (our link to one of them closed, say) while we are still in
     // the room: back to the lobby to be admitted again, not stopped for good.
-    if (id === this.c.selfId) return this.c.admission.rejoin(false, 'dropped', 'a player announced our departure');
+    if (id === this.c.selfId) return this.c.admission.rejoin('dropped', 'a player announced our departure', { announce: false });
     this.forgetMemberHellos(id);
     // The coordinator that admitted us leaves the game before our snapshot (it left the
     // session but not the room, so onPeerLeft never fires): nobody else will send that
     // snapshot. Waiting would keep us joining for good and, when its drop frame is past our
     // join frame (the join stands), every player waiting for our inputs for good.
-    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin(true, 'coordinator-left', `${id}, who admitted us, left the game before our snapshot`);
+    if (this.c.status === 'joining' && id === this.c.joinedVia) return this.c.admission.rejoin('coordinator-left', `${id}, who admitted us, left the game before our snapshot`, { announce: true });
     this.c.leaving.add(id);
     this.c.streams.get(id)!.frozen = true;
     this.c.receivers.delete(id);
@@ -329,8 +329,8 @@ export class Departures<S, I> {
     if (m.leaver === this.c.selfId) {
       // Dropped before our snapshot (a member had no connection to us when our join came,
       // say): we stepped nothing, so we are no player gone but a joiner to admit again.
-      if (this.c.status === 'joining') return this.c.admission.rejoin(false, 'join-dropped', `the members dropped our join at ${m.since} (at frame ${m.atFrame}) before our snapshot came`);
-      return this.c.admission.rejoin(false, 'dropped', `the players dropped us at frame ${m.atFrame}`);
+      if (this.c.status === 'joining') return this.c.admission.rejoin('join-dropped', `the members dropped our join at ${m.since} (at frame ${m.atFrame}) before our snapshot came`, { announce: false });
+      return this.c.admission.rejoin('dropped', `the players dropped us at frame ${m.atFrame}`, { announce: false });
     }
     const s = this.c.streams.get(m.leaver);
     if (!s) return;
@@ -341,7 +341,7 @@ export class Departures<S, I> {
     // cannot follow: it leaves and is admitted again with a fresh snapshot.
     const past = this.c.sim !== undefined && m.atFrame < this.c.sim.frame;
     if (this.c.role === 'spectator' && (past || s.next < m.atFrame)) {
-      return this.c.admission.rejoin(true, past ? 'past-drop' : 'inputs-lost', past ? `the drop of ${m.leaver} at ${m.atFrame} is behind our frame ${this.c.sim!.frame}` : `inputs of ${m.leaver} before ${m.atFrame} are lost for good (we have up to ${s.next})`);
+      return this.c.admission.rejoin(past ? 'past-drop' : 'inputs-lost', past ? `the drop of ${m.leaver} at ${m.atFrame} is behind our frame ${this.c.sim!.frame}` : `inputs of ${m.leaver} before ${m.atFrame} are lost for good (we have up to ${s.next})`, { announce: true });
     }
     if (past) this.c.log(`drop of ${m.leaver} at ${m.atFrame} is behind frame ${this.c.sim!.frame}`);
     const list = this.c.dropsAt.get(m.atFrame) ?? [];
@@ -359,7 +359,7 @@ export class Departures<S, I> {
     for (const [peer, proposer] of [...this.c.proposer]) {
       if (proposer === m.leaver && (this.c.since.get(peer) ?? -1) >= m.atFrame && peer !== this.c.selfId) this.c.admission.cancelJoin(peer);
     }
-    if (this.c.joinedVia === m.leaver && (this.c.since.get(this.c.selfId) ?? -1) >= m.atFrame) return this.c.admission.rejoin(false, 'join-cancelled', `our join at ${this.c.since.get(this.c.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`);
+    if (this.c.joinedVia === m.leaver && (this.c.since.get(this.c.selfId) ?? -1) >= m.atFrame) return this.c.admission.rejoin('join-cancelled', `our join at ${this.c.since.get(this.c.selfId)} was cancelled (${m.leaver} dropped at ${m.atFrame})`, { announce: false });
     this.c.admission.flushDeferredJoins();
   }
 

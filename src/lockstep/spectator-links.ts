@@ -83,7 +83,7 @@ export class SpectatorLinks<S, I> {
     // Its inputs reach us forwarded (input-relay.ts), and if it is the coordinator, its
     // control too (control-relay.ts): we need nothing from it directly.
     if (this.c.relay.forwarded(id) && (this.c.coordinator() !== id || this.c.relay.controlForwarder() !== undefined)) return;
-    this.c.admission.rejoin(true, 'player-unreachable', `our connection to player ${id} is open again, but it stopped sending us inputs when the old one closed`);
+    this.c.admission.rejoin('player-unreachable', `our connection to player ${id} is open again, but it stopped sending us inputs when the old one closed`, { announce: true });
   }
 
   /**
@@ -100,7 +100,7 @@ export class SpectatorLinks<S, I> {
     // frozen, and follow nobody when a connection to one opens again.
     if (!players.every((p) => this.c.leaving.has(p) || this.c.dropped.has(p) || this.#lost.has(p) || !this.c.room.peers.has(p))) return;
     const gone = players.filter((p) => !this.c.dropped.has(p));
-    this.c.admission.rejoin(true, 'players-gone', `every player is gone from our view (${gone.join(', ')})`);
+    this.c.admission.rejoin('players-gone', `every player is gone from our view (${gone.join(', ')})`, { announce: true });
   }
 
   /**
@@ -147,7 +147,7 @@ export class SpectatorLinks<S, I> {
     if (!this.#following(id)) return;
     // Joins and drops come from the coordinator, or a player passing them on: we must reach one.
     if (this.c.coordinator() === id && this.#coordinatorOutOfReach(id)) {
-      return this.c.admission.rejoin(true, 'player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms, nor to a player that reaches it: its joins and drops cannot reach us`);
+      return this.c.admission.rejoin('player-unreachable', `no connection to the coordinator ${id} for ${LINK_GRACE_MS} ms, nor to a player that reaches it: its joins and drops cannot reach us`, { announce: true });
     }
     this.#inputsCome(id, what);
   }
@@ -157,9 +157,9 @@ export class SpectatorLinks<S, I> {
     const need = this.c.sim?.frame ?? this.c.since.get(this.c.selfId) ?? 0;
     if (this.c.streams.get(id)!.next > need) return; // its inputs reach us after all (perhaps forwarded)
     this.c.admission.rejoin(
-      true,
       'player-unreachable',
       `no input from player ${id} for ${LINK_GRACE_MS} ms (${what}), and no drop of it (we are at frame ${need})`,
+      { announce: true },
     );
   }
 }

@@ -75,7 +75,7 @@ export class SplitGames<S, I> {
       // need not wait for our half's frames. Were we ahead of them (they were the ones
       // stopped, a frozen tab with the lower id), it waited that long, past the snapshot deadline.
       const alone = this.c.members().length === 0;
-      this.c.admission.rejoin(true, 'split', why, { by: from, players: counted }, !alone);
+      this.c.admission.rejoin('split', why, { announce: true, detail: { by: from, players: counted }, raiseFloor: !alone });
       return true;
     }
     const key = `${from}\u0000${this.c.gen}`;
