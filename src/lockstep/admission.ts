@@ -367,6 +367,7 @@ export class Admission<S, I> {
     // The same rule as the first game's book: made here without it, every later game of a
     // peer that rejoined or moved to a winning start judged a spectator's hash past a drop.
     this.c.hashes = this.c.newHashBook();
+    this.c.splits.forgetGame();
     this.c.sim = undefined;
     this.c.recorder = undefined;
     this.c.joinedVia = undefined;

@@ -31,6 +31,7 @@ export class Departures<S, I> {
     this.c.lastAdmission.delete(id);
     this.c.heardIn.delete(id);
     this.c.leftItself.delete(id);
+    this.c.splits.peerLeft(id);
     this.#connectionClosed(id);
     this.forgetPeer(id);
   }

@@ -12,8 +12,9 @@
  * is the other half. The smaller half (fewer players; at equal size, the one whose
  * lowest player id is higher) gives way: each of its members goes back to the lobby
  * (`rejoining`, code `split`, announced like any departure) and is admitted into the larger
- * one. A member of the larger half answers such a hello with its own once, so the smaller
- * half hears of it even if the hellos sent as the connection opened were lost.
+ * one. A member of the larger half answers such a hello with its own once per connection of
+ * that peer and game, so the smaller half hears of it even if the hellos sent as the
+ * connection opened were lost.
  *
  * Trust: only a peer we dropped from this very game can make us give way (any peer of the
  * room can send a hello), it must name itself among the players it claims, and only the
@@ -25,9 +26,6 @@ import { byId, type SessionCore } from './session-core.js';
 import type { Control, Kind } from './wire.js';
 
 type Hello = Extract<Control, { kind: typeof Kind.hello }>;
-
-/** Answers to the smaller half's hellos kept at most (one per peer and generation). */
-const KEEP_ANSWERED = 64;
 
 /**
  * Whether a game of players `theirs` outranks ours (`ours`): more players, or as many and
@@ -45,10 +43,25 @@ export function outranks(theirs: readonly PeerId[], ours: readonly PeerId[]): bo
 }
 
 export class SplitGames<S, I> {
-  /** Peers (with the generation) whose hello of the smaller half we answered. */
-  readonly #answered = new Set<string>();
+  /**
+   * Peers of the smaller half whose hello we answered in this game. Cleared with the game
+   * (a rejoin keeps its generation: kept, we never answered a half of the next split of
+   * it), and a peer's entry goes with its connection: our hello sent as the next one opens
+   * may be lost like the first, and only an answer then tells its half of ours.
+   */
+  readonly #answered = new Set<PeerId>();
 
   constructor(private readonly c: SessionCore<S, I>) {}
+
+  /** Our game is over for us (back to the lobby, or moved to another start). */
+  forgetGame(): void {
+    this.#answered.clear();
+  }
+
+  /** Our connection to `peer` closed. */
+  peerLeft(peer: PeerId): void {
+    this.#answered.delete(peer);
+  }
 
   /** The players of our game that are not leaving or dropped, as our hello lists them (none unless running). */
   players(): PeerId[] {
@@ -78,10 +91,8 @@ export class SplitGames<S, I> {
       this.c.admission.rejoin('split', why, { announce: true, detail: { by: from, players: counted }, raiseFloor: !alone });
       return true;
     }
-    const key = `${from}\u0000${this.c.gen}`;
-    if (this.#answered.has(key)) return false;
-    this.#answered.add(key);
-    for (const k of this.#answered) if (this.#answered.size > KEEP_ANSWERED) this.#answered.delete(k);
+    if (this.#answered.has(from)) return false;
+    this.#answered.add(from);
     this.c.admission.sayHelloTo(from);
     return false;
   }

@@ -6,7 +6,7 @@
  * on an arena of its own while the others saw its rider gone. On the in-memory network.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeControl, Kind } from '../../src/lockstep/wire.js';
+import { decodeControl, encodeControl, Kind } from '../../src/lockstep/wire.js';
 import { outranks } from '../../src/lockstep/split-games.js';
 import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
 import type { Clock, ManualClock, MemoryNetwork } from '../../src/index.js';
@@ -153,6 +153,45 @@ describe('a game split by a network outage', () => {
     await rooms[1]!.channel('lockstep:ctl').send('a', hello);
     await n.advance(2000);
     expect(events).toEqual([]);
+    expect([a.status, [...a.players]]).toEqual(['running', ['a']]);
+    a.leave();
+  }, 60_000);
+
+  it('the larger half answers a hello of the smaller once per connection: again once that peer connects anew', async () => {
+    const n = net(86);
+    const rooms = await connect(n, ['a', 'x']);
+    const [a, x] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
+    await n.advance(500);
+    a.start({ seed: 5 });
+    await n.advance(2000);
+    x.leave(); // (its goodbye is lost in the outage: a drops it as cut off)
+    await outage(n, 'x', ['a', 'x'], 30_000);
+    const connected = () => rooms[0]!.peers.has('x') && rooms[1]!.peers.has('a');
+    await advanceUntil(n, connected, 60_000);
+    await n.advance(500);
+    // x (its session stopped: we speak for it) plays on alone, a half of one with a higher id than a's.
+    const ctl = rooms[1]!.channel('lockstep:ctl');
+    let hellos = 0;
+    ctl.on('message', ({ from, data }) => void (from === 'a' && decodeControl(data).kind === Kind.hello && hellos++));
+    const splitHello = async () => {
+      await ctl.send('a', encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a'], after: 0, players: ['x'] }));
+      await n.advance(500);
+    };
+    await splitHello();
+    await splitHello();
+    expect(hellos).toBe(1); // answered once, not in a loop
+    // x's connection closes and opens again: a's hello as it opens may be lost, and an answer
+    // is then all that tells x's half of a's. Before, a answered a peer once per generation.
+    n.block('a', 'x');
+    await advanceUntil(n, () => !rooms[0]!.peers.has('x'), 10_000);
+    n.unblock('a', 'x');
+    await advanceUntil(n, connected, 60_000);
+    await n.advance(500);
+    const opened = hellos;
+    await splitHello();
+    expect(hellos).toBe(opened + 1);
+    await splitHello();
+    expect(hellos).toBe(opened + 1);
     expect([a.status, [...a.players]]).toEqual(['running', ['a']]);
     a.leave();
   }, 60_000);
