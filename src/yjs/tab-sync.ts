@@ -25,6 +25,7 @@ import {
 } from './protocol.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { TabLiveness, type TabLocks } from './tab-locks.js';
+import { ENVELOPE, randomTabId, readEnvelope, type Envelope } from './tab-envelope.js';
 
 /**
  * The part of a `BroadcastChannel` that tab sync uses (the browser's, or Node's for tests).
@@ -128,24 +129,7 @@ export const MAX_TABS = 256;
  * still applied when it comes.
  */
 export const PULL_TIMEOUT_MS = 5000;
-/** Marks our envelopes, and their version: a message without it is someone else's. */
-const ENVELOPE = 'meshparty-tab/1';
 const CHANNEL_PREFIX = 'meshparty-tabs:';
-
-interface Envelope {
-  t: typeof ENVELOPE;
-  /** The sending tab. */
-  from: string;
-  /** The tab an answer is for; absent when it is for every tab. */
-  to?: string;
-  /** The sender is going (its presence goes with it). */
-  bye?: true;
-  /** The sender holds its Web Lock, so a tab may ask for it to learn when the sender is gone. */
-  l?: true;
-  /** On a hello: answer with your state vector only; the sender asks one tab for what it lacks. */
-  p?: true;
-  data?: Uint8Array;
-}
 
 interface OtherTab {
   /** Awareness clients it spoke for, removed when it says goodbye. */
@@ -501,26 +485,6 @@ export class TabSync {
   #quietly(change: () => void): void {
     quietly(this.#log, change);
   }
-}
-
-/** The envelope in `raw`, or why it is not one of ours (then nothing of it is used). */
-function readEnvelope(raw: unknown): Envelope | string {
-  if (typeof raw !== 'object' || raw === null) return 'not an envelope';
-  const e = raw as Partial<Record<keyof Envelope, unknown>>;
-  if (e.t !== ENVELOPE) return `not a ${ENVELOPE} envelope`;
-  if (typeof e.from !== 'string' || e.from.length === 0 || e.from.length > 64) return 'bad sender';
-  if (e.to !== undefined && (typeof e.to !== 'string' || e.to.length > 64)) return 'bad recipient';
-  if (e.bye !== undefined && e.bye !== true) return 'bad goodbye';
-  if (e.l !== undefined && e.l !== true) return 'bad lock flag';
-  if (e.p !== undefined && e.p !== true) return 'bad pull flag';
-  if (e.bye) return { t: ENVELOPE, from: e.from, bye: true };
-  if (!(e.data instanceof Uint8Array)) return 'no message bytes';
-  return { t: ENVELOPE, from: e.from, to: e.to as string | undefined, data: e.data, ...(e.l && { l: true as const }), ...(e.p && { p: true as const }) };
-}
-
-function randomTabId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
