@@ -88,9 +88,17 @@ export interface TabSyncOptions {
   /** Where dropped messages are reported (default console.warn). */
   log?: (message: string) => void;
   /**
-   * Timers (default: the real clock): a tab asked for the document that has not answered
-   * within {@link PULL_TIMEOUT_MS} is passed over for another that has it.
+   * How long a tab asked for what this one lacks may take to send it, in ms, before
+   * another tab that has it is asked instead (default {@link PULL_TIMEOUT_MS}, 5 s: long
+   * enough for a tab encoding a big document on a slow machine, short enough that a tab
+   * opening beside one frozen in the background is not left without the document for
+   * long). Lower it where tabs are known fast and waiting shows (each tab passed over
+   * may still send its copy: more copies, never a lost edit); raise it for documents of
+   * many megabytes on slow machines. 0 to {@link MAX_PULL_TIMEOUT_MS} (10 minutes);
+   * anything else (NaN, Infinity, negative, larger, not a number) throws `bad-argument`.
    */
+  pullTimeoutMs?: number;
+  /** Timers (default: the real clock), for the pull timeout (`pullTimeoutMs`). */
   clock?: Clock;
 }
 
@@ -122,13 +130,19 @@ export const MAX_TAB_SYNC_NAME_LENGTH = 512;
  */
 export const MAX_TABS = 256;
 /**
- * How long a tab asked for what it has (our recheck) may take to send it before another
- * tab that has it is asked. Long enough for a tab encoding a big document on a slow
- * machine; a tab frozen in the background (its Web Lock still held) answers only when
- * it thaws. Passing over a slow tab costs a second copy, never an edit: its answer is
- * still applied when it comes.
+ * The default `pullTimeoutMs`: how long a tab asked for what it has (our recheck) may take
+ * to send it before another tab that has it is asked. Long enough for a tab encoding a
+ * big document on a slow machine; a tab frozen in the background (its Web Lock still
+ * held) answers only when it thaws. Passing over a slow tab costs a second copy, never an
+ * edit: its answer is still applied when it comes.
  */
 export const PULL_TIMEOUT_MS = 5000;
+/**
+ * The longest `pullTimeoutMs` accepted: a tab that has not sent the document in 10
+ * minutes is not about to, and a larger value is more likely a mistake (a timestamp, or
+ * microseconds) than a wait anyone means.
+ */
+export const MAX_PULL_TIMEOUT_MS = 10 * 60_000;
 const CHANNEL_PREFIX = 'meshparty-tabs:';
 
 interface OtherTab {
@@ -138,7 +152,7 @@ interface OtherTab {
   answered: boolean;
   /**
    * We asked it for what it has and we lack (a recheck) and its step 2 has not come:
-   * `waiting` while that counts as on its way, `overdue` once PULL_TIMEOUT_MS passed
+   * `waiting` while that counts as on its way, `overdue` once `pullTimeoutMs` passed
    * (other tabs are asked for it; its step 2 is still applied when it comes).
    */
   pull?: 'waiting' | 'overdue';
@@ -172,6 +186,7 @@ export class TabSync {
   #limits: YjsLimits;
   #log: (message: string) => void;
   #clock: Clock;
+  #pullTimeoutMs: number;
   #events = new Emitter<TabSyncEvents>();
   #tabs = new Map<string, OtherTab>();
   #ownsAwareness: boolean;
@@ -190,6 +205,10 @@ export class TabSync {
     if (typeof options.name !== 'string' || !options.name || options.name.length > MAX_TAB_SYNC_NAME_LENGTH) {
       throw new MeshpartyError('bad-argument', `tab sync name must be 1..${MAX_TAB_SYNC_NAME_LENGTH} characters`);
     }
+    const pullTimeoutMs: unknown = options.pullTimeoutMs === undefined ? PULL_TIMEOUT_MS : options.pullTimeoutMs;
+    if (typeof pullTimeoutMs !== 'number' || !(pullTimeoutMs >= 0 && pullTimeoutMs <= MAX_PULL_TIMEOUT_MS)) {
+      throw new MeshpartyError('bad-argument', `pullTimeoutMs must be a number of ms from 0 to ${MAX_PULL_TIMEOUT_MS}, got ${String(pullTimeoutMs)}`);
+    }
     const Channel = options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
     if (typeof Channel !== 'function') {
       throw new MeshpartyError('broadcast-channel-unsupported', 'no BroadcastChannel here: pass options.BroadcastChannel');
@@ -201,6 +220,7 @@ export class TabSync {
     this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#log = options.log ?? ((m) => console.warn(`[meshparty tabs ${options.name}] ${m}`));
     this.#clock = options.clock ?? realClock();
+    this.#pullTimeoutMs = pullTimeoutMs;
     this.tabId = randomTabId();
 
     this.#channel.onmessage = (event) => this.#receive(event.data);
@@ -401,13 +421,13 @@ export class TabSync {
     for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
     tab.pull = 'waiting';
     this.#stopTimer(tab);
-    tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), PULL_TIMEOUT_MS);
+    tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), this.#pullTimeoutMs);
     this.#post({ to: id, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
     return true;
   }
 
   /**
-   * `tab` has not sent what we asked it for within PULL_TIMEOUT_MS (stuck, frozen in the
+   * `tab` has not sent what we asked it for within `pullTimeoutMs` (stuck, frozen in the
    * background, or broken, and still holding its lock): what we asked of it no longer
    * counts as on its way, and another tab that has it is asked. The tab stays (its
    * presence too), and its step 2 is applied when it comes.
@@ -416,7 +436,7 @@ export class TabSync {
     tab.timer = undefined;
     if (this.#destroyed || tab.pull !== 'waiting' || this.#tabs.get(id) !== tab) return;
     tab.pull = 'overdue';
-    this.#log(`tab ${id} did not send what it was asked for within ${PULL_TIMEOUT_MS} ms: asking another tab`);
+    this.#log(`tab ${id} did not send what it was asked for within ${this.#pullTimeoutMs} ms: asking another tab`);
     this.#askAgain();
   }
 
@@ -491,7 +511,7 @@ export class TabSync {
  * Sync `doc` with the other tabs of this browser that use the same `options.name`, over
  * a BroadcastChannel: no room, relay or WebRTC needed, so tabs stay in sync offline. Use
  * it beside a provider (they share the doc and the Awareness); both are needed for
- * people in other browsers. Throws `bad-argument` for a bad name and
+ * people in other browsers. Throws `bad-argument` for a bad name or `pullTimeoutMs`, and
  * `broadcast-channel-unsupported` without a BroadcastChannel.
  *
  * @example

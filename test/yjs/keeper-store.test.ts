@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { createKeeper, type Keeper } from '../../src/yjs/keeper/keeper.js';
-import { encodeLogFile } from '../../src/yjs/keeper/log-format.js';
+import { encodeLogFile, readLogFile } from '../../src/yjs/keeper/log-format.js';
 import { storeName } from '../../src/yjs/keeper/store-names.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 import { waitFor } from '../support/net.js';
@@ -123,5 +123,26 @@ describe('keeper storage', () => {
     const copy = copyLine!.slice(copyLine!.lastIndexOf(' ') + 1);
     expect(readFileSync(copy).equals(stored)).toBe(true);
     await keeper.close();
+  });
+
+  it('sets a log with a record it cannot use aside once, however often it restarts, and keeps the document', async () => {
+    const dir = tempDir();
+    await keepText(dir, 'r', 'notes', 'hello');
+    const roomDir = join(dir, storeName('r'));
+    const path = join(roomDir, `${storeName('notes')}.ylog`);
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'hello');
+    writeFileSync(path, encodeLogFile([Y.encodeStateAsUpdate(doc), new Uint8Array([0xff, 0xff, 0xff])]));
+    const stored = readFileSync(path);
+    for (let i = 0; i < 4; i++) {
+      const { keeper } = await reopen(dir, ['r']);
+      expect(keeper.docs('r').get('notes')?.getText('t').toString()).toBe('hello');
+      await keeper.close();
+    }
+    const copies = readdirSync(roomDir).filter((f) => f.includes('.damaged-'));
+    expect(copies).toHaveLength(1); // without the fix: one per start
+    expect(readFileSync(join(roomDir, copies[0]!)).equals(stored)).toBe(true);
+    // The log was rewritten without the record, so later starts do not meet it at all.
+    expect(readLogFile(readFileSync(path)).records).toHaveLength(1);
   });
 });

@@ -1,13 +1,15 @@
 /**
  * A tab opening asks one other tab for the document (tab-hello.test.ts). When that tab
- * does not send it within PULL_TIMEOUT_MS (stuck, frozen in the background, a broken
- * build, still holding its lock), the new tab asks another tab that has it; the slow tab
- * stays counted with its presence, is not asked again meanwhile, and its answer is
- * applied when it comes. The timeout runs on a ManualClock; the channel is Node's.
+ * does not send it within PULL_TIMEOUT_MS, or the tab sync's pullTimeoutMs (stuck, frozen
+ * in the background, a broken build, still holding its lock), the new tab asks another
+ * tab that has it; the slow tab stays counted with its presence, is not asked again
+ * meanwhile, and its answer is applied when it comes. The timeout runs on a ManualClock;
+ * the channel is Node's.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { PULL_TIMEOUT_MS, type TabSync } from '../../src/yjs/tab-sync.js';
+import { createTabSync, MAX_PULL_TIMEOUT_MS, PULL_TIMEOUT_MS, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
+import { MeshpartyError } from '../../src/util/errors.js';
 import { decodeYjsMessage, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
@@ -27,13 +29,13 @@ const pullsTo = (sent: unknown[], to: string) =>
  * A new tab (clock `clock`) that hears `first` before tab `t1`: t1's messages are held
  * back until the new tab has asked `first` for the document. Resolves once it knows both.
  */
-async function newTabAsking(name: string, first: ReturnType<typeof scriptedTab>, t1: TabSync, clock: ManualClock) {
+async function newTabAsking(name: string, first: ReturnType<typeof scriptedTab>, t1: TabSync, clock: ManualClock, extra: Partial<TabSyncOptions> = {}) {
   const sent: unknown[] = [];
   // (A presence of its own: y-protocols does not apply a client's first, empty one.)
   t1.awareness.setLocalStateField('user', { name: 't1' });
   const doc = new Y.Doc();
   let release!: () => void;
-  const t = tab(doc, name, { clock, BroadcastChannel: gatedChannel(t1.tabId, new Promise<void>((r) => (release = r)), sent) });
+  const t = tab(doc, name, { clock, BroadcastChannel: gatedChannel(t1.tabId, new Promise<void>((r) => (release = r)), sent), ...extra });
   await waitFor(() => first.pulls.length === 1, 'the new tab asks the first tab it heard');
   release();
   // t1's presence comes after its recheck (its state vector), so both are in.
@@ -113,5 +115,34 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
     expect(clock.pending).toBe(0);
     clock.advance(10 * PULL_TIMEOUT_MS);
     expect(pullsTo(sent, t1.tabId)).toBe(0);
+  });
+
+  it('waits pullTimeoutMs when given, instead of PULL_TIMEOUT_MS', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    const stuck = scripted(name, 'stuck', full);
+    const { doc, sent } = await newTabAsking(name, stuck, t1, clock, { pullTimeoutMs: 800 });
+
+    clock.advance(799);
+    expect(pullsTo(sent, t1.tabId)).toBe(0);
+    clock.advance(1);
+    expect(pullsTo(sent, t1.tabId)).toBe(1);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'the text from t1');
+  });
+
+  it('refuses a pullTimeoutMs that is not a number of ms from 0 to MAX_PULL_TIMEOUT_MS', () => {
+    const codeOf = (pullTimeoutMs: unknown) => {
+      try {
+        createTabSync(new Y.Doc(), { name: freshName(), log: () => {}, pullTimeoutMs: pullTimeoutMs as number }).destroy();
+        return 'accepted';
+      } catch (err) {
+        return err instanceof MeshpartyError ? err.code : String(err);
+      }
+    };
+    for (const bad of [NaN, Infinity, -Infinity, -1, MAX_PULL_TIMEOUT_MS + 1, 1e12, '5000', null]) expect([bad, codeOf(bad)]).toEqual([bad, 'bad-argument']);
+    for (const good of [undefined, 0, 1, 250.5, PULL_TIMEOUT_MS, MAX_PULL_TIMEOUT_MS]) expect([good, codeOf(good)]).toEqual([good, 'accepted']);
   });
 });

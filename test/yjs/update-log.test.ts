@@ -167,6 +167,22 @@ describe('update log', () => {
     expect(readFileSync(copy).equals(readFileSync(path))).toBe(true);
   });
 
+  it('keepCopy() of the same bytes again reuses the copy it made (the same damage is kept once)', () => {
+    const path = tempFile();
+    const doc = new Y.Doc();
+    const { log } = openInto(path, doc);
+    doc.getText('t').insert(0, 'kept');
+    log.flush();
+    const first = log.keepCopy();
+    expect(log.keepCopy()).toBe(first);
+    doc.getText('t').insert(0, 'more ');
+    log.flush();
+    const second = log.keepCopy(); // other bytes: a copy of their own
+    log.close();
+    expect(second).not.toBe(first);
+    expect(copiesAside(path).map((b) => b.length).sort()).toEqual([statSync(first).size, statSync(path).size].sort());
+  });
+
   it('compacts into one merged record when the log grows past the threshold', () => {
     const path = tempFile();
     const doc = new Y.Doc();

@@ -195,8 +195,12 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
           say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
         }
       }
-      // The next compaction would drop those records for good: keep the file as it is now.
-      if (unused > 0) say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
+      // The next compaction would drop those records for good: keep the file as it is now,
+      // then rewrite the log without them, or every start would meet (and copy) them again.
+      if (unused > 0) {
+        say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
+        compactNow(log, say);
+      }
       doc.on('update', (update: Uint8Array, origin: unknown) => {
         if (origin !== FROM_DISK) log.append(update);
       });
@@ -355,4 +359,13 @@ function flushAll(logs: UpdateLog[]): void {
   if (failed.length === 0) return;
   const what = failed.length === 1 ? failed[0]!.message : `${failed.length} logs could not be written (their updates are kept, will retry): ${failed.map((f) => f.message).join('; ')}`;
   throw new MeshpartyError('log-write-failed', what, { paths: failed.map((f) => f.path) });
+}
+
+/** Rewrite `log` as the document it holds; a failure (a full disk) is logged, tried again at the next start. */
+function compactNow(log: UpdateLog, say: (message: string) => void): void {
+  try {
+    log.compact();
+  } catch (err) {
+    say(`${log.path}: could not rewrite it without the records not used (the copy aside is reused next time): ${(err as Error).message}`);
+  }
 }

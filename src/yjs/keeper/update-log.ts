@@ -7,12 +7,14 @@
  * written again later, so the file never holds half a batch with more after it.
  *
  * Loading never destroys bytes: if any part of the file is unreadable (a write torn by a
- * crash, a flipped bit), the original is first copied to `<log>.damaged-<ms>`, then the
- * log is rewritten with every intact record. When the log outgrows a threshold it is
+ * crash, a flipped bit), the original is first copied to `<log>.damaged-<ms>` (once: an
+ * existing copy with the same bytes is reused), then the log is rewritten with every
+ * intact record. When the log outgrows a threshold it is
  * compacted into one record holding the merged document, written to a temp file,
  * fsynced and renamed over the log, so a crash leaves either the old or the new log.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { MeshpartyError } from '../../util/errors.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import { replaceFileDurably, replaceFileOpen, writeFully } from './durable-fs.js';
@@ -215,7 +217,8 @@ export class UpdateLog {
   /**
    * Copy the log as it is on disk to `<log>.damaged-<ms>` and return that path: for a
    * caller that could not use some stored records, so a later compaction does not erase
-   * the only copy of them.
+   * the only copy of them. A copy with the same bytes that exists already is reused (its
+   * path returned), so the same damage met at every start is kept once.
    */
   keepCopy(): string {
     return copyAside(this.path, readFileSync(this.path));
@@ -283,10 +286,39 @@ export class UpdateLog {
   }
 }
 
-/** Write `bytes` (a log's original content) to `<path>.damaged-<ms>` and return that path. */
+/**
+ * Write `bytes` (a log's original content) to `<path>.damaged-<ms>` and return that path;
+ * or return an existing copy that holds the same bytes. The same damage is met again at
+ * every start until the log is rewritten (a rewrite that failed: a full disk), and a copy
+ * per start would fill the disk with identical files.
+ */
 function copyAside(path: string, bytes: Uint8Array): string {
+  const same = sameCopy(path, bytes);
+  if (same) return same;
   let copy = `${path}.damaged-${Date.now()}`;
   for (let n = 1; existsSync(copy); n++) copy = `${path}.damaged-${Date.now()}-${n}`;
   replaceFileDurably(copy, bytes);
   return copy;
+}
+
+/** A `<path>.damaged-*` file holding exactly `bytes`, if there is one. */
+function sameCopy(path: string, bytes: Uint8Array): string | undefined {
+  const prefix = `${basename(path)}.damaged-`;
+  let files: string[];
+  try {
+    files = readdirSync(dirname(path));
+  } catch {
+    return undefined; // then a new copy is made, as before
+  }
+  for (const file of files) {
+    // A `.tmp` is a copy cut short by a crash, never the one to rely on.
+    if (!file.startsWith(prefix) || file.endsWith('.tmp')) continue;
+    const candidate = join(dirname(path), file);
+    try {
+      if (statSync(candidate).size === bytes.length && readFileSync(candidate).equals(bytes)) return candidate;
+    } catch {
+      // unreadable or gone meanwhile: not a copy to rely on
+    }
+  }
+  return undefined;
 }
