@@ -125,8 +125,9 @@ export interface TabSyncEvents {
 /** Longest `name` accepted (BroadcastChannel names have no limit of their own). */
 export const MAX_TAB_SYNC_NAME_LENGTH = 512;
 /**
- * Other tabs remembered at once; past it the one heard from first is dropped (with its
- * presence and what we asked it for), as one that closed without a goodbye would be.
+ * Other tabs remembered at once; past it the one heard from least recently is dropped
+ * (with its presence and what we asked it for), as one that closed without a goodbye
+ * would be.
  */
 export const MAX_TABS = 256;
 /**
@@ -480,9 +481,19 @@ export class TabSync {
     return Y.getState(this.doc.store, client);
   }
 
+  /**
+   * The entry of `id`, just heard from. The table is kept in the order tabs were last heard
+   * from (a Map iterates in insertion order, so a tab heard again is moved to the back):
+   * past MAX_TABS the one dropped is the tab heard from least recently, the likeliest to
+   * have gone without a goodbye, not a long-lived tab that keeps talking.
+   */
   #tab(id: string): OtherTab {
     let tab = this.#tabs.get(id);
-    if (tab) return tab;
+    if (tab) {
+      this.#tabs.delete(id);
+      this.#tabs.set(id, tab);
+      return tab;
+    }
     if (this.#tabs.size >= MAX_TABS) {
       // Dropped as a tab that went is, but it may still be there: what it sends is applied
       // (and it comes back into the table). What we asked of it goes to another tab that

@@ -1,6 +1,6 @@
 /**
- * Past MAX_TABS other tabs, the one heard from first is dropped from the table as a tab
- * that went is: with the presence it spoke for, and with what it was asked for, which
+ * Past MAX_TABS other tabs, the one heard from least recently is dropped from the table
+ * as a tab that went is: with the presence it spoke for, and with what it was asked for, which
  * another tab that has it is then asked for (without a hello to every tab).
  */
 import { describe, expect, it } from 'vitest';
@@ -71,5 +71,23 @@ describe('tab sync: past MAX_TABS tabs', () => {
     expect(shows(stuck.presenceClient)).toBe(false);
     expect(stuck.pulls).toHaveLength(1);
     expect(clock.pending).toBe(0);
+  });
+
+  it('the tab dropped is the one heard from least recently: a tab heard again stays', async () => {
+    const name = freshName();
+    const first = scripted(name, 'first', new Y.Doc());
+    const t = tab(new Y.Doc(), name);
+    const shows = (client: number) => t.awareness.getStates().has(client);
+    await waitFor(() => t.tabs === 1 && shows(first.presenceClient), 'the first tab answers the hello and shows');
+    const second = scripted(name, 'second', new Y.Doc());
+    second.show({ user: { name: 'second' } });
+    await waitFor(() => t.tabs === 2 && shows(second.presenceClient), 'the second tab shows');
+
+    await crowd(name, t, MAX_TABS - 2, MAX_TABS);
+    // The first tab speaks again, so the second is now the one heard from least recently.
+    first.show({ user: { name: 'first, again' } });
+    await waitFor(() => t.awareness.getStates().get(first.presenceClient)?.user?.name === 'first, again', 'the first tab heard again');
+    await crowd(name, t, 1, MAX_TABS);
+    expect([shows(first.presenceClient), shows(second.presenceClient)]).toEqual([true, false]);
   });
 });
