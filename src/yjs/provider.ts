@@ -28,6 +28,7 @@ import { linksChannelName } from './forwarding.js';
 import { Forwarder } from './forwarder.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
+import { takeOverPresenceCheck } from './presence-check.js';
 
 /**
  * Options of {@link createYjsProvider}.
@@ -60,7 +61,11 @@ export interface YjsProviderOptions {
   blockForMs?: number;
   /** Say which documents we serve on the room's catalog channel (default true; the keeper listens). */
   announce?: boolean;
-  /** Timers (default: the real clock). */
+  /**
+   * Timers (default: the real clock), the presence check's too: the provider runs the
+   * Awareness's 15 s renewal and 30 s timeout on it, and after a stall of its timers (a
+   * frozen tab, a laptop asleep) counts connected peers' presence as renewed then.
+   */
   clock?: Clock;
   /** Where dropped messages and send failures are reported (default console.warn). */
   log?: (message: string) => void;
@@ -265,6 +270,9 @@ export class MeshpartyProvider {
     };
     this.awareness.on('update', onAwareness);
     this.#unsubscribe.push(() => this.awareness.off('update', onAwareness));
+    // Presence timeouts on our clock, and not held against connected peers for the time
+    // this page was frozen or asleep (presence-check.ts).
+    this.#unsubscribe.push(takeOverPresenceCheck(this.awareness, this.#clock, () => [...this.#peers.values()].flatMap((p) => [...p.clients])));
 
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),

@@ -395,11 +395,11 @@ describe('provider: refused sends', () => {
     const pa = createYjsProvider(a, new Y.Doc(), { name: 'd', log: () => {}, clock });
     await Promise.resolve();
     await Promise.resolve();
-    expect(clock.pending).toBe(1); // the hello waits for its retry
+    expect(clock.pending).toBe(2); // the hello waits for its retry (and the presence check, every 3 s)
     clock.advance(50);
     await Promise.resolve();
     await Promise.resolve();
-    expect(clock.pending).toBe(1); // refused again, waiting 100 ms
+    expect(clock.pending).toBe(2); // refused again, waiting 100 ms
     pa.destroy();
     // The hello is dropped; only the goodbye (presence removed) is still tried, for
     // DRAIN_FOR_MS at most, and then no timer is left.
