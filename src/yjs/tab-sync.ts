@@ -386,8 +386,10 @@ export class TabSync {
   #forget(id: string): void {
     const tab = this.#remove(id);
     if (!tab) return;
-    // It went before sending what we asked it for: ask everyone again.
-    if (tab.pull) this.#hello();
+    // It went before sending what we asked it for, which counted as on its way: ask
+    // everyone again. Not for an overdue tab: what it was asked for already stopped
+    // counting and was asked of the other tabs that have it, so its going changes nothing.
+    if (tab.pull === 'waiting') this.#hello();
     this.#events.emit('tabs', { count: this.#tabs.size });
   }
 

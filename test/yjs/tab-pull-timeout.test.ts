@@ -3,8 +3,8 @@
  * does not send it within PULL_TIMEOUT_MS, or the tab sync's pullTimeoutMs (stuck, frozen
  * in the background, a broken build, still holding its lock), the new tab asks another
  * tab that has it; the slow tab stays counted with its presence, is not asked again
- * meanwhile, and its answer is applied when it comes. The timeout runs on a ManualClock;
- * the channel is Node's.
+ * meanwhile, its answer is applied when it comes, and its going later sends no new
+ * hello. The timeout runs on a ManualClock; the channel is Node's.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -23,6 +23,13 @@ const pullsTo = (sent: unknown[], to: string) =>
     if (env.to !== to || !env.data) return false;
     const d = decodeYjsMessage(env.data, { maxUpdateBytes: 1 << 20 } as never);
     return d.ok && d.message.tag === YjsTag.SyncStep1 && d.message.kind === Step1Kind.Recheck;
+  }).length;
+
+/** How many hellos (step 1s that pull, to every tab) are in `sent`. */
+const hellos = (sent: unknown[]) =>
+  sent.filter((m) => {
+    const env = m as { to?: string; p?: true; data?: Uint8Array };
+    return env.p && env.to === undefined;
   }).length;
 
 /**
@@ -144,5 +151,23 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
     };
     for (const bad of [NaN, Infinity, -Infinity, -1, MAX_PULL_TIMEOUT_MS + 1, 1e12, '5000', null]) expect([bad, codeOf(bad)]).toEqual([bad, 'bad-argument']);
     for (const good of [undefined, 0, 1, 250.5, PULL_TIMEOUT_MS, MAX_PULL_TIMEOUT_MS]) expect([good, codeOf(good)]).toEqual([good, 'accepted']);
+  });
+
+  it('a tab passed over that goes later makes no new hello: what it was asked for was asked of another tab', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    const stuck = scripted(name, 'stuck', full);
+    const { t, doc, sent } = await newTabAsking(name, stuck, t1, clock);
+    clock.advance(PULL_TIMEOUT_MS);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'the text from t1');
+    expect(hellos(sent)).toBe(1);
+
+    stuck.bye();
+    await waitFor(() => t.tabs === 1, 'the stuck tab is forgotten');
+    expect(t.awareness.getStates().has(stuck.presenceClient)).toBe(false);
+    expect(hellos(sent)).toBe(1);
   });
 });
