@@ -20,8 +20,8 @@ import {
   encodeAwareness,
   encodeSyncStep1,
   encodeUpdate,
-  type AwarenessEntry,
   type YjsLimits,
+  type YjsMessage,
 } from './protocol.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { TabLiveness, type TabLocks } from './tab-locks.js';
@@ -118,7 +118,10 @@ export interface TabSyncEvents {
    * answer to ours) and that have not said goodbye or, with Web Locks, closed or crashed.
    */
   tabs: { count: number };
-  /** A message on the channel was dropped; nothing of it was applied. */
+  /**
+   * A message on the channel was dropped (malformed, over `limits`, or one no tab sends);
+   * nothing of it was applied, and its sender is not counted for it.
+   */
   dropped: { reason: string };
 }
 
@@ -328,9 +331,12 @@ export class TabSync {
     const decoded = decodeYjsMessage(envelope.data!, this.#limits);
     if (!decoded.ok) return this.#drop(decoded.reason);
     const from = envelope.from;
+    const m = decoded.message;
+    // Refused before its sender is known: a message dropped makes no tab counted or watched.
+    const refusal = this.#refusal(from, m);
+    if (refusal) return this.#drop(refusal);
     const tab = this.#tab(from);
     if (envelope.l) this.#liveness?.watch(from, () => this.#forget(from));
-    const m = decoded.message;
     switch (m.tag) {
       case YjsTag.SyncStep1:
         // A hello that pulls gets our deletions, our state vector (the recheck below), and
@@ -366,20 +372,22 @@ export class TabSync {
         if (m.tag === YjsTag.SyncStep2 && tab.pull) this.#pulled(tab);
         break;
       case YjsTag.Awareness:
-        this.#applyPresence(tab, m.update, m.entries);
+        tab.clients = clientsAfter(tab.clients, m.entries);
+        this.#quietly(() => applyAwarenessUpdate(this.awareness, m.update, this));
         break;
     }
   }
 
-  #applyPresence(tab: OtherTab, update: Uint8Array, entries: AwarenessEntry[]): void {
-    const after = clientsAfter(tab.clients, entries);
-    if (after.size > this.#limits.maxPresenceClients) {
-      return this.#drop(`presence for ${after.size} clients, over ${this.#limits.maxPresenceClients} for one tab`);
-    }
+  /** Why `m`, well formed, from the tab `from` is refused; undefined when it is taken. */
+  #refusal(from: string, m: YjsMessage): string | undefined {
+    // Forwarding is between the peers of a room (forwarding.ts): no tab sends it to tabs.
+    if (m.tag === YjsTag.ForwardedUpdate || m.tag === YjsTag.ForwardedAwareness) return `a forwarded message (tag ${m.tag}) from a tab`;
+    if (m.tag !== YjsTag.Awareness) return undefined;
+    const after = clientsAfter(this.#tabs.get(from)?.clients ?? new Set(), m.entries).size;
+    if (after > this.#limits.maxPresenceClients) return `presence for ${after} clients, over ${this.#limits.maxPresenceClients} for one tab`;
     // Our own client is ours to speak for: another tab cannot remove or change it.
-    if (entries.some((e) => e.clientId === this.awareness.clientID)) return this.#drop('presence for this tab\'s own client');
-    tab.clients = after;
-    this.#quietly(() => applyAwarenessUpdate(this.awareness, update, this));
+    if (m.entries.some((e) => e.clientId === this.awareness.clientID)) return 'presence for this tab\'s own client';
+    return undefined;
   }
 
   /** The tab said goodbye (or its lock): forget it and the presence it spoke for (unless another tab still speaks for it). */
