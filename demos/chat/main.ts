@@ -6,7 +6,8 @@
  */
 import { followLog } from '../shared/follow-log.js';
 import { displayName } from '../shared/display-name.js';
-import { joinRoom, MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
+import { MeshpartyError, type PeerId, type Room, type RoomStatus } from '../../src/index.js';
+import { joinRetrying } from '../shared/join-retry.js';
 import { decodeChatMessage, encodeChatMessage, MAX_HISTORY_LINES, MAX_NAME_LENGTH, type ChatLine, type ChatMessage } from './chat-message.js';
 import { errorText, refusalText } from '../shared/error-text.js';
 import { watchRoomProblem } from '../shared/room-problem.js';
@@ -199,16 +200,22 @@ async function join(roomName: string, myName: string, password: string | undefin
   showStatus('connecting', STATUS_TEXT.connecting);
   ui.joinForm.querySelector('button')!.disabled = true;
   try {
-    room = await joinRoom({ relay, room: roomName, ...(password ? { password } : {}) });
+    // Retried for as long as the relay cannot be reached, and said from the first failed
+    // attempt on, with the countdown to the next: "connecting…" stayed up through joinRoom's
+    // five attempts before, and then the page gave up.
+    room = await joinRetrying({ relay, room: roomName, ...(password ? { password } : {}) }, ({ retryInS, refusal }) => {
+      showStatus('connecting', `${refusal ? 'the relay turns us away' : "can't reach the relay"}, ${retryInS > 0 ? `retrying in ${retryInS} s` : 'retrying'}…`);
+      // Turned away (full, too many connections from here): say that, not "unreachable".
+      showError('relay-unreachable', refusal ? `${refusalText(refusal)} Retrying…` : `${errorText('relay-unreachable', '', relay)} Retrying…`);
+    });
   } catch (err) {
     const e = err instanceof MeshpartyError ? err : new MeshpartyError('join-failed', String(err));
     showStatus('closed', 'not joined');
-    // Out of attempts because the relay kept turning us away: say that, not "unreachable".
-    const refusal = e.code === 'relay-unreachable' ? e.detail?.lastRefusal : undefined;
-    showError(e.code, typeof refusal === 'string' ? `${refusalText(refusal)} Try again later.` : errorText(e.code, e.message, relay));
+    showError(e.code, errorText(e.code, e.message, relay));
     ui.joinForm.querySelector('button')!.disabled = false;
     return;
   }
+  showError(null);
   const invite = writeRoomLink(location, history, { room: roomName, password });
   ui.joinForm.hidden = true;
   ui.roomView.hidden = false;

@@ -11,7 +11,8 @@ import { Awareness } from 'y-protocols/awareness';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
-import { joinRoom, createYjsProvider, createTabSync, type Room, type MeshpartyProvider } from '../../src/index.js';
+import { createYjsProvider, createTabSync, type Room, type MeshpartyProvider } from '../../src/index.js';
+import { joinRetrying } from '../shared/join-retry.js';
 import { readRoomLink } from '../shared/room-link.js';
 import { relayUrl } from '../shared/relay-url.js';
 import { errorText } from '../shared/error-text.js';
@@ -132,27 +133,23 @@ function refusalText(code: unknown): string | undefined {
 let room: Room | undefined;
 let provider: MeshpartyProvider | undefined;
 
-/** Join the room, retrying with backoff while the relay is unreachable or full (the page works offline meanwhile). */
+/**
+ * Join the room, retrying with backoff while the relay is unreachable or full (the page
+ * works offline meanwhile). Said from the first failed attempt on, with the countdown to
+ * the next: "connecting…" alone stayed up through five attempts before.
+ */
 async function connect(): Promise<void> {
-  /** Why the last join did not get in, when the relay said (it refused the connection). */
-  let refused: string | undefined;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      showStatus('connecting', refused ? `${refused}, retrying…` : 'connecting…', 0);
-      room = await joinRoom({ relay, room: link.room, password: link.password });
-      break;
-    } catch (err) {
-      // Only an unreachable (or full) relay is worth waiting out; a refusal of the room
-      // (room-full, a token error) stays what it is, and the page keeps working offline.
-      const { code, detail } = err as { code?: string; detail?: { lastRefusal?: unknown } };
-      if (code !== 'relay-unreachable') {
-        const { message } = err as { message?: string };
-        return showStatus('error', errorText(code ?? 'join-failed', message ?? String(err), relay), 0);
-      }
-      refused = refusalText(detail?.lastRefusal);
-      showStatus('offline', `${refused ? `${refused}, retrying` : 'offline'} — edits are kept and will sync`, 0);
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
-    }
+  showStatus('connecting', 'connecting…', 0);
+  try {
+    room = await joinRetrying({ relay, room: link.room, password: link.password }, ({ retryInS, refusal }) => {
+      const why = refusalText(refusal) ?? "can't reach the relay";
+      showStatus('offline', `${why}, ${retryInS > 0 ? `retrying in ${retryInS} s` : 'retrying'}… — edits are kept and will sync`, 0);
+    });
+  } catch (err) {
+    // Only an unreachable (or full) relay is worth waiting out; a refusal of the room
+    // (room-full, a token error) stays what it is, and the page keeps working offline.
+    const { code, message } = err as { code?: string; message?: string };
+    return showStatus('error', errorText(code ?? 'join-failed', message ?? String(err), relay), 0);
   }
   const joined = room!;
   // While rejoining (the relay restarted), why the relay turns us away, until we are back in.
