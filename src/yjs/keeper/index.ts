@@ -3,6 +3,6 @@
  * browser code never imports this module.
  */
 export { createKeeper } from './keeper.js';
-export type { Keeper, KeeperOptions } from './keeper.js';
+export type { Keeper, KeeperEvents, KeeperOptions } from './keeper.js';
 export { UpdateLog } from './update-log.js';
 export type { UpdateLogOptions, FsyncPolicy } from './update-log.js';

@@ -5,21 +5,20 @@
  * uses the public Room and provider APIs.
  */
 import { join } from 'node:path';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import type { Room } from '../../mesh/types.js';
 import { joinRoom, type JoinRoomOptions } from '../../mesh/join-room.js';
 import { MeshpartyError } from '../../util/errors.js';
 import { realClock } from '../../util/clock.js';
-import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
-import { CATALOG_CHANNEL, decodeAnnounce, docChannelName } from '../catalog.js';
-import { checkUpdate, type YjsLimits } from '../protocol.js';
+import { Emitter } from '../../util/emitter.js';
+import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
+import type { YjsLimits } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
-import { keepHeldBack } from './held-back.js';
 import { KeepRetries } from './keep-retries.js';
-import { makeDirDurably } from './durable-fs.js';
+import { RoomDocs } from './room-docs.js';
 import { startupAborted, unlessAborted } from './startup-abort.js';
-import { docLogPath, recordDocName, storeName, storedDocNames } from './store-names.js';
-import { UpdateLog, type FsyncPolicy } from './update-log.js';
+import { storeName, storedDocNames } from './store-names.js';
+import type { FsyncPolicy, UpdateLog } from './update-log.js';
 
 /**
  * Options of {@link createKeeper}: `joinRoom`'s options, plus where to store and which
@@ -51,8 +50,20 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   fsync?: FsyncPolicy;
   /** Log size that triggers compaction (default 4 MiB). */
   compactBytes?: number;
-  /** Documents kept per room at most (default 1000); announcements beyond are ignored. */
+  /**
+   * Documents with content stored per room at most (default 1000). A document takes a slot
+   * (and a file) only once it has content: a name announced and never edited costs none.
+   * One that gets content while every slot is taken is refused: logged, and reported as a
+   * `refused` event with code `too-many-docs`. Stored documents are never dropped.
+   */
   maxDocsPerRoom?: number;
+  /**
+   * Announced documents still empty held per room at most (default 1000), in memory only
+   * (synced in case a peer has or adds content). At the cap the oldest name of the peer
+   * that announced the most is dropped, so a peer announcing names by the thousand churns
+   * its own; an empty one is also dropped once every peer that announced it has left.
+   */
+  maxEmptyDocsPerRoom?: number;
   /**
    * Size limits for what peers send (the provider's `limits`). `maxUpdateBytes` defaults
    * to `maxMessageBytes` when that is given (a room that carries bigger messages has
@@ -85,8 +96,22 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
  * ```
  */
 export interface Keeper {
-  /** The documents kept in `room`, by name (for tests and tools). */
+  /**
+   * The documents held in `room`, by name (for tests and tools): the stored ones, and the
+   * ones announced but still empty (nothing stored until they have content).
+   */
   docs(room: string): ReadonlyMap<string, Y.Doc>;
+  /**
+   * Subscribe to `refused`: a document with content was not kept because its room holds
+   * `maxDocsPerRoom` documents already (a `MeshpartyError` with code `too-many-docs`,
+   * `detail`: `room`, `doc`, `max`; it is logged too). Returns the unsubscribe.
+   *
+   * @example
+   * ```ts
+   * const off = keeper.on('refused', (err) => alert(`${err.detail?.room}: ${err.message}`));
+   * ```
+   */
+  on<K extends keyof KeeperEvents>(event: K, listener: (value: KeeperEvents[K]) => void): () => void;
   /**
    * Write every queued update to disk now. Every log is tried, even after one fails;
    * then throws `log-write-failed` if any could not be written (`detail.paths`: those
@@ -105,15 +130,17 @@ export interface Keeper {
   close(): Promise<void>;
 }
 
-/** Marks updates that came from our own log, so they are not written back. */
-const FROM_DISK = Symbol('from-disk');
-
-interface KeptDoc {
-  doc: Y.Doc;
-  log: UpdateLog;
-  provider: MeshpartyProvider;
-  /** Stops writing updates Yjs holds back (see held-back.ts). */
-  offHeldBack: () => void;
+/**
+ * Events of a {@link Keeper}.
+ *
+ * @example
+ * ```ts
+ * keeper.on('refused', (err: KeeperEvents['refused']) => console.warn(err.code, err.detail?.doc));
+ * ```
+ */
+export interface KeeperEvents {
+  /** A document with content not kept: its room is full (`too-many-docs`). */
+  refused: MeshpartyError;
 }
 
 /**
@@ -142,7 +169,7 @@ interface KeptDoc {
  */
 export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   // Everything that is not a keeper option is passed on to joinRoom.
-  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, limits: _li, log: _l, signal, ...joinOptions } = options;
+  const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, maxEmptyDocsPerRoom: _me, limits: _li, log: _l, signal, ...joinOptions } = options;
   const roomNames = [...new Set([...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])])];
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
   const joinOne =
@@ -152,70 +179,16 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       return joinRoom({ ...joinOptions, relay: joinOptions.relay, room, signal: joinSignal });
     });
   const say = options.log ?? ((m: string) => console.log(`[meshparty keeper] ${m}`));
-  const maxDocs = options.maxDocsPerRoom ?? 1000;
+  const maxDocs = wholeAtLeastOne(options.maxDocsPerRoom ?? 1000, 'maxDocsPerRoom');
+  const maxEmptyDocs = wholeAtLeastOne(options.maxEmptyDocsPerRoom ?? 1000, 'maxEmptyDocsPerRoom');
+  const events = new Emitter<KeeperEvents>((err) => say(`a 'refused' listener threw: ${String(err)}`));
   const limits: Partial<YjsLimits> = { ...(options.maxMessageBytes !== undefined && { maxUpdateBytes: options.maxMessageBytes }), ...options.limits };
-  const kept = new Map<string, Map<string, KeptDoc>>();
+  const kept = new Map<string, RoomDocs>();
   const rooms: Room[] = [];
   const offs: Array<() => void> = [];
   const retries = new KeepRetries(options.clock ?? realClock());
   let closed = false;
   let closing: Promise<void> | undefined;
-
-  const keepDoc = (roomName: string, room: Room, name: string): void => {
-    const docs = kept.get(roomName)!;
-    if (closed || docs.has(name)) return;
-    if (docs.size >= maxDocs) return say(`room ${roomName}: ignoring document ${JSON.stringify(name)}, already keeping ${maxDocs}`);
-    const roomDir = join(options.dir, storeName(roomName));
-    makeDirDurably(roomDir);
-    recordDocName(roomDir, name);
-    const doc = new Y.Doc();
-    const { log, updates } = UpdateLog.open(docLogPath(roomDir, name), {
-      fsync: options.fsync,
-      compactBytes: options.compactBytes,
-      clock: options.clock,
-      snapshot: () => Y.encodeStateAsUpdate(doc),
-      log: say,
-    });
-    // Whatever fails from here (a name whose channel id collides with another's) must not
-    // keep the log open: the name comes again with every peer's announcement, each time
-    // taking one more descriptor, until a keeper that runs for days has none left.
-    try {
-      let unused = 0;
-      for (const u of updates) {
-        const problem = checkUpdate(u);
-        if (problem) {
-          unused++;
-          say(`room ${roomName}, document ${JSON.stringify(name)}: skipping a stored record: ${problem}`);
-          continue;
-        }
-        try {
-          Y.applyUpdate(doc, u, FROM_DISK);
-        } catch (err) {
-          unused++;
-          say(`room ${roomName}, document ${JSON.stringify(name)}: a stored record failed to apply: ${(err as Error).message}`);
-        }
-      }
-      // The next compaction would drop those records for good: keep the file as it is now,
-      // then rewrite the log without them, or every start would meet (and copy) them again.
-      if (unused > 0) {
-        say(`room ${roomName}, document ${JSON.stringify(name)}: ${unused} stored records not used; the log as stored is at ${log.keepCopy()}`);
-        compactNow(log, say);
-      }
-      doc.on('update', (update: Uint8Array, origin: unknown) => {
-        if (origin !== FROM_DISK) log.append(update);
-      });
-      const provider = createYjsProvider(room, doc, { name, announce: false, log: say, limits });
-      provider.awareness.setLocalState(null); // the keeper is not a person: no presence
-      // After the provider's own listener: an update Yjs holds back fires no `update` event.
-      const offHeldBack = keepHeldBack(room.channel(docChannelName(name)), doc, provider, (u) => log.append(u));
-      docs.set(name, { doc, log, provider, offHeldBack });
-    } catch (err) {
-      doc.destroy(); // and with it the provider, if it was made
-      log.close();
-      throw err;
-    }
-    say(`room ${roomName}: keeping ${JSON.stringify(name)} (${updates.length} stored records)`);
-  };
 
   const aborted = () => startupAborted(signal!, roomNames.slice(0, rooms.length), roomNames.length);
   if (signal?.aborted) throw aborted(); // before the lock: nothing to undo
@@ -229,25 +202,6 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       ),
   });
   /**
-   * Keep one document, reporting (not throwing) what stops it: one bad file must not stop
-   * the rest. What stops it may pass (a full disk, no descriptors left), and its name may
-   * not come again while its peers stay, so it is tried again on a timer (see keep-retries.ts).
-   */
-  const tryKeepDoc = (roomName: string, room: Room, name: string): void => {
-    const key = `${roomName}\0${name}`;
-    try {
-      keepDoc(roomName, room, name);
-      retries.succeeded(key);
-    } catch (err) {
-      const code = err instanceof MeshpartyError ? ` [${err.code}]` : '';
-      // A room that closed for good (left, or a fatal error) has nobody to keep a document for.
-      const over = () => closed || room.status === 'closed';
-      const waitMs = over() ? undefined : retries.failed(key, () => (over() ? retries.succeeded(key) : tryKeepDoc(roomName, room, name)));
-      const next = waitMs === undefined ? '' : `; trying again in ${waitMs / 1000} s`;
-      say(`room ${roomName}: cannot keep ${JSON.stringify(name)}${code}: ${(err as Error).message}${next}`);
-    }
-  };
-  /**
    * Leave a room an abandoned join produced after the abort. Nobody awaits this, so a
    * leave that throws or rejects (a custom join's Room) is logged here: an unhandled
    * rejection would end the embedding Node process.
@@ -257,28 +211,35 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
       .then(() => late.leave())
       .catch((err: unknown) => say(`room ${roomName}: leaving it, joined after the startup was aborted, failed: ${String(err)}`));
   };
-  const all = () => [...kept.values()].flatMap((m) => [...m.values()]);
+  const allLogs = (): UpdateLog[] => [...kept.values()].flatMap((r) => r.logs());
   /** Stop every document; returns the logs whose final write failed, with their lost updates. */
-  const closeDocs = (): Array<{ path: string; lost: number }> => {
-    const failed: Array<{ path: string; lost: number }> = [];
-    for (const k of all()) {
-      k.offHeldBack();
-      k.provider.destroy();
-      const lost = k.log.close();
-      if (lost > 0) failed.push({ path: k.log.path, lost });
-    }
-    return failed;
-  };
+  const closeDocs = (): Array<{ path: string; lost: number }> => [...kept.values()].flatMap((r) => r.close());
   try {
     for (const roomName of roomNames) {
       // Aborted while the previous room's documents loaded: start no further join (a
       // custom join may ignore the signal and join a room only for us to leave it).
       if (signal?.aborted) throw aborted();
-      kept.set(roomName, new Map());
       // A promise either way: a join may also return its room, or throw, at once.
       const joining = Promise.resolve(roomName).then((name) => joinOne(name, signal));
       const room = await unlessAborted(joining, signal, aborted, (late) => leaveLate(roomName, late));
       rooms.push(room);
+      const roomDir = join(options.dir, storeName(roomName));
+      const docs = new RoomDocs({
+        room,
+        roomName,
+        dir: roomDir,
+        maxDocs,
+        maxEmptyDocs,
+        fsync: options.fsync,
+        compactBytes: options.compactBytes,
+        clock: options.clock,
+        limits,
+        say,
+        retries,
+        stopped: () => closed,
+        refused: (err) => events.emit('refused', err),
+      });
+      kept.set(roomName, docs);
       const catalog = room.channel(CATALOG_CHANNEL, { reliability: 'reliable' });
       let lastError: MeshpartyError | undefined;
       offs.push(
@@ -294,10 +255,11 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
         catalog.on('message', ({ from, data }) => {
           const names = decodeAnnounce(data);
           if (typeof names === 'string') return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
-          for (const n of names) tryKeepDoc(roomName, room, n);
+          for (const n of names) docs.announced(n, from);
         }),
+        room.on('peer-left', ({ id }) => docs.peerLeft(id)),
       );
-      for (const name of storedDocNames(join(options.dir, storeName(roomName)), say)) tryKeepDoc(roomName, room, name);
+      docs.loadStored(storedDocNames(roomDir, say));
     }
     // Aborted after the last join settled (while its documents loaded): the caller has
     // asked to stop, so it gets no keeper.
@@ -331,8 +293,9 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   };
 
   return {
-    docs: (room) => new Map([...(kept.get(room) ?? new Map<string, KeptDoc>())].map(([n, k]) => [n, k.doc])),
-    flush: () => flushAll(all().map((k) => k.log)),
+    docs: (room) => kept.get(room)?.docs ?? new Map<string, Y.Doc>(),
+    on: (event, listener) => events.on(event, listener),
+    flush: () => flushAll(allLogs()),
     close() {
       // One stop for every caller: a second close() (a signal handler beside the app's own
       // shutdown) settles with the first, once the rooms are left (their queues drained,
@@ -361,11 +324,8 @@ function flushAll(logs: UpdateLog[]): void {
   throw new MeshpartyError('log-write-failed', what, { paths: failed.map((f) => f.path) });
 }
 
-/** Rewrite `log` as the document it holds; a failure (a full disk) is logged, tried again at the next start. */
-function compactNow(log: UpdateLog, say: (message: string) => void): void {
-  try {
-    log.compact();
-  } catch (err) {
-    say(`${log.path}: could not rewrite it without the records not used (the copy aside is reused next time): ${(err as Error).message}`);
-  }
+/** `value` if it is a whole number >= 1, else `bad-argument` naming `option`. */
+function wholeAtLeastOne(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new MeshpartyError('bad-argument', `createKeeper: ${option} must be a whole number >= 1, not ${String(value)}`);
+  return value;
 }

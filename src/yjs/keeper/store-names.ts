@@ -6,10 +6,11 @@
  * and a document's real name is then kept beside its log in `h-<sha256>.name`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeshpartyError } from '../../util/errors.js';
-import { replaceFileDurably } from './durable-fs.js';
+import { replaceFileDurably, syncDir } from './durable-fs.js';
+import { LOG_MAGIC } from './log-format.js';
 
 const MAX_HEX_NAME_BYTES = 100;
 
@@ -63,4 +64,24 @@ export function storedDocNames(roomDir: string, say: (message: string) => void):
     }
   }
   return names;
+}
+
+/**
+ * Remove the log of document `name` in `roomDir` if it stores nothing (empty, or the
+ * header alone: a document announced and never edited, which keepers before this one
+ * stored), with its name file; returns whether it did. A log with anything more is left.
+ */
+export function removeIfEmpty(roomDir: string, name: string): boolean {
+  const path = docLogPath(roomDir, name);
+  try {
+    if (statSync(path).size > LOG_MAGIC.length) return false;
+    const bytes = readFileSync(path);
+    if (bytes.length > 0 && !bytes.equals(LOG_MAGIC)) return false;
+    rmSync(path);
+    rmSync(join(roomDir, `${storeName(name)}.name`), { force: true });
+    syncDir(roomDir);
+    return true;
+  } catch {
+    return false; // unreadable: opening it reports why
+  }
 }
