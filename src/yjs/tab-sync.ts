@@ -13,7 +13,6 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { Emitter } from '../util/emitter.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
-  DEFAULT_YJS_LIMITS,
   Step1Kind,
   YjsTag,
   decodeYjsMessage,
@@ -26,6 +25,7 @@ import {
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { TabLiveness, type TabLocks } from './tab-locks.js';
 import { ENVELOPE, randomTabId, readEnvelope, type Envelope } from './tab-envelope.js';
+import { resolveYjsLimits } from './yjs-limits.js';
 
 /**
  * The part of a `BroadcastChannel` that tab sync uses (the browser's, or Node's for tests).
@@ -83,7 +83,11 @@ export interface TabSyncOptions {
    * counted and its presence stays until y-protocols' 30 s timeout).
    */
   locks?: TabLocks | null;
-  /** Size limits for what other tabs send (the provider's defaults). */
+  /**
+   * Size limits for what other tabs send (the provider's defaults; one left out or
+   * `undefined` keeps its default; one that is not a whole number of at least 1, or
+   * Infinity for none, throws `bad-argument`).
+   */
   limits?: Partial<YjsLimits>;
   /** Where dropped messages are reported (default console.warn). */
   log?: (message: string) => void;
@@ -213,6 +217,8 @@ export class TabSync {
     if (typeof pullTimeoutMs !== 'number' || !(pullTimeoutMs >= 0 && pullTimeoutMs <= MAX_PULL_TIMEOUT_MS)) {
       throw new MeshpartyError('bad-argument', `pullTimeoutMs must be a number of ms from 0 to ${MAX_PULL_TIMEOUT_MS}, got ${String(pullTimeoutMs)}`);
     }
+    // Checked before the channel opens: a constructor that throws leaves nothing open.
+    this.#limits = resolveYjsLimits(options.limits);
     const Channel = options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
     if (typeof Channel !== 'function') {
       throw new MeshpartyError('broadcast-channel-unsupported', 'no BroadcastChannel here: pass options.BroadcastChannel');
@@ -221,7 +227,6 @@ export class TabSync {
     this.#channel = new Channel(CHANNEL_PREFIX + options.name);
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#ownsAwareness = !options.awareness;
-    this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#log = options.log ?? ((m) => console.warn(`[meshparty tabs ${options.name}] ${m}`));
     this.#clock = options.clock ?? realClock();
     this.#pullTimeoutMs = pullTimeoutMs;
@@ -532,7 +537,7 @@ export class TabSync {
  * Sync `doc` with the other tabs of this browser that use the same `options.name`, over
  * a BroadcastChannel: no room, relay or WebRTC needed, so tabs stay in sync offline. Use
  * it beside a provider (they share the doc and the Awareness); both are needed for
- * people in other browsers. Throws `bad-argument` for a bad name or `pullTimeoutMs`, and
+ * people in other browsers. Throws `bad-argument` for a bad name, `pullTimeoutMs` or limit, and
  * `broadcast-channel-unsupported` without a BroadcastChannel.
  *
  * @example

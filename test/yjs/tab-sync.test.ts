@@ -227,6 +227,43 @@ describe('tab sync', () => {
   });
 });
 
+describe('tab sync: limits', () => {
+  it('a limit passed as undefined keeps its default, instead of switching the check off', async () => {
+    const name = freshName();
+    const t = createTabSync(new Y.Doc(), { name, log: quiet, limits: { maxAwarenessBytes: undefined } });
+    open.push(t);
+    const dropped: string[] = [];
+    t.on('dropped', ({ reason }) => dropped.push(reason));
+    const intruder = new BroadcastChannel(`meshparty-tabs:${name}`);
+    // Presence over the default 1 MiB, then a small update whose arrival says it was heard.
+    const huge = [1, ...varUint(4242), 1, ...strBytes(JSON.stringify({ user: { name: 'x'.repeat(1024 * 1024) } }))];
+    intruder.postMessage({ t: 'meshparty-tab/1', from: 'intruder', data: new Uint8Array([3, ...encodeLen(huge)]) });
+    const small = new Y.Doc();
+    small.getText('t').insert(0, 'after');
+    intruder.postMessage({ t: 'meshparty-tab/1', from: 'intruder', data: encodeUpdate(YjsTag.Update, Y.encodeStateAsUpdate(small)) });
+    await waitFor(() => t.doc.getText('t').toString() === 'after', 'the update after it');
+    intruder.close();
+    expect(dropped).toEqual([`awareness update of ${huge.length} bytes exceeds ${1024 * 1024}`]);
+    expect(t.awareness.getStates().has(4242)).toBe(false);
+  });
+
+  it('refuses a limit that is not a whole number of at least 1 (or Infinity) with bad-argument', () => {
+    const codeOf = (limits: unknown) => {
+      try {
+        createTabSync(new Y.Doc(), { name: freshName(), log: quiet, limits: limits as never }).destroy();
+        return 'accepted';
+      } catch (err) {
+        return err instanceof MeshpartyError ? err.code : String(err);
+      }
+    };
+    const bad = [{ maxUpdateBytes: NaN }, { maxUpdateBytes: -1 }, { maxUpdateBytes: 0 }, { maxPresenceClients: 1.5 }, { maxAwarenessBytes: '1000' }, { maxUpdateBytes: null }, 5, null];
+    for (const limits of bad) expect([limits, codeOf(limits)]).toEqual([limits, 'bad-argument']);
+    for (const limits of [undefined, {}, { maxUpdateBytes: Infinity }, { maxPresenceClients: 1, maxAwarenessBytes: undefined }]) {
+      expect([limits, codeOf(limits)]).toEqual([limits, 'accepted']);
+    }
+  });
+});
+
 function varUint(n: number): number[] {
   const out: number[] = [];
   while (n > 0x7f) {
