@@ -12,6 +12,7 @@ import { InputStream } from '../../src/lockstep/input-stream.js';
 import { JoinProposals } from '../../src/lockstep/join-proposals.js';
 import { SessionCore } from '../../src/lockstep/session-core.js';
 import { LobbyWait } from '../../src/lockstep/lobby-wait.js';
+import { SplitGames } from '../../src/lockstep/split-games.js';
 import { SilentMembers } from '../../src/lockstep/silent-members.js';
 import { Simulation } from '../../src/lockstep/simulation.js';
 import { SpectatorLinks } from '../../src/lockstep/spectator-links.js';
@@ -59,6 +60,7 @@ describe('what the session keeps about peers', () => {
     c.links = new SpectatorLinks(c);
     c.silent = new SilentMembers(c);
     c.lobbyWait = new LobbyWait(c);
+    c.splits = new SplitGames(c);
     c.status = 'running';
     c.config = { seed: 97, tickHz: 60, delay: 2, hashEvery: 10 };
     c.gen = generationOf(97, 'a');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/lockstep/admission.js';
 import { playersDigest } from '../../src/lockstep/hash-exchange.js';
 import { LobbyWait } from '../../src/lockstep/lobby-wait.js';
+import { SplitGames } from '../../src/lockstep/split-games.js';
 import { SilentMembers } from '../../src/lockstep/silent-members.js';
 import { Simulation } from '../../src/lockstep/simulation.js';
 import { SpectatorLinks } from '../../src/lockstep/spectator-links.js';
@@ -80,6 +81,7 @@ describe('the hash book of a later game', () => {
     c.links = new SpectatorLinks(c);
     c.silent = new SilentMembers(c);
     c.lobbyWait = new LobbyWait(c);
+    c.splits = new SplitGames(c);
     c.admission.forgetGame();
     // Admitted again (to the same game, say): b watches it.
     c.status = 'running';
