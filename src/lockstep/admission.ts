@@ -73,9 +73,9 @@ export class Admission<S, I> {
     for (const p of this.c.room.peers.keys()) this.sayHelloTo(p);
   }
 
-  /** Our hello to one peer: our role, whether we play, whom we are connected to, our `after`, our game's players (split-games.ts). */
+  /** Our hello to one peer: our role, whether we play, whom we are connected to, our `after`, our game's players and frame (split-games.ts). */
   sayHelloTo(peer: PeerId): void {
-    this.c.sendCtl(peer, { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore, players: this.c.splits.players() });
+    this.c.sendCtl(peer, { kind: Kind.hello, role: this.c.role, started: this.c.status !== 'lobby', connected: [...this.c.room.peers.keys()], after: this.c.notBefore, players: this.c.splits.players(), frame: this.c.splits.frameFor(peer) });
   }
 
   /** Every member: from `atFrame` on, `peer` plays (or watches); `proposer` is the coordinator that admitted it. */

@@ -350,6 +350,7 @@ export class Departures<S, I> {
     this.c.dropsAt.set(m.atFrame, list);
     this.c.dropped.add(m.leaver);
     this.c.leaving.delete(m.leaver);
+    this.c.splits.dropped(m.leaver);
     // Our report on this admission is done with. Left behind, it would pass for one sent
     // about the peer's next admission (sendReports goes by peer): that departure would
     // never be reported, its drop never decided, and every player would wait for good.

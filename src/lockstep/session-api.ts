@@ -197,8 +197,10 @@ export interface LockstepEvents {
    *   reaches every player; before, its session stopped for good.
    * - `split`: a network outage closed every connection between this peer's group of
    *   players and another (each dropped the other), and once they opened again the other
-   *   group's game outranks its own (more players; at equal size, the lower lowest id). It
-   *   is admitted into that game; before, both games ran on apart for good.
+   *   group's game outranks its own (more players; at equal size, the one that kept playing:
+   *   more than a second further on as the two met again, e.g. while this peer's tab was
+   *   stopped; within a second, the lower lowest id). It is admitted into that game; before,
+   *   both games ran on apart for good. `detail.frames` has both games' frames as they met.
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it
    * stays in the lobby), and never sooner than 5 seconds after its previous late join.

@@ -7,14 +7,27 @@
  * both halves run, same generation, neither listing the other; nothing else ever joins
  * them up, so the cut-off friend played alone for good (in the demo, on an arena of its
  * own, while the others saw its rider gone). Each running peer's `hello` (sent to every
- * peer as a connection opens) lists the players of its game (wire version 10): a hello from
- * a player whose admission we dropped, naming itself among players none of which are ours,
- * is the other half. The smaller half (fewer players; at equal size, the one whose
- * lowest player id is higher) gives way: each of its members goes back to the lobby
- * (`rejoining`, code `split`, announced like any departure) and is admitted into the larger
- * one. A member of the larger half answers such a hello with its own once per connection of
- * that peer and game, so the smaller half hears of it even if the hellos sent as the
+ * peer as a connection opens) lists the players of its game (wire version 10) and a frame
+ * (11): a hello from a player whose admission we dropped, naming itself among players none
+ * of which are ours, is the other half. The smaller half (fewer players) gives way: each of
+ * its members goes back to the lobby (`rejoining`, code `split`, announced like any
+ * departure) and is admitted into the larger one. A member of the larger half answers such
+ * a hello with its own once per connection of that peer and game (and again when the frame
+ * it says changes), so the smaller half hears of it even if the hellos sent as the
  * connection opened were lost.
+ *
+ * At equal size the half that kept playing wins. Which one kept playing shows in how far
+ * each got, as the two met again: a half whose tab was stopped (or whose page was hidden,
+ * stepping once a second while alone) is seconds of frames behind one that played on. Both
+ * members of a pair must judge the same two numbers, though frames move on while hellos
+ * travel: so the frame each says is fixed, its frame as it first met that peer again after
+ * dropping it (the first hello to or from it over a connection: both ends take it within a
+ * round trip of each other), and every later hello to that peer says the same. One more
+ * than a second ahead (tickHz frames) wins; within a second (two halves that both played
+ * through an outage, where it is moot which one wins), the lower lowest id, so every pair
+ * of the two halves agrees as before. A hello sent before the sender dropped us says its
+ * current frame, which only grows: judged on it, we never both give way, and if neither
+ * does, the winner's answer (sent when the frame it heard changes) carries its fixed frame.
  *
  * Trust: only a peer we dropped from this very game can make us give way (any peer of the
  * room can send a hello), it must name itself among the players it claims, and only the
@@ -28,39 +41,61 @@ import type { Control, Kind } from './wire.js';
 type Hello = Extract<Control, { kind: typeof Kind.hello }>;
 
 /**
- * Whether a game of players `theirs` outranks ours (`ours`): more players, or as many and
- * the lower lowest id (plain code-unit order, so both halves reach the same verdict).
+ * One half of a split game as a hello tells it: its players, and its frame as the halves met again.
  *
  * @example
  * ```ts
- * outranks(['a', 'b'], ['c']); // true: two players against one
- * outranks(['b'], ['a']); // false: as many, and 'a' is lower
+ * const them: Half = { players: hello.players ?? [], frame: hello.frame ?? 0 };
  * ```
  */
-export function outranks(theirs: readonly PeerId[], ours: readonly PeerId[]): boolean {
-  if (theirs.length !== ours.length) return theirs.length > ours.length;
-  return byId([...theirs].sort(byId)[0]!, [...ours].sort(byId)[0]!) < 0;
+export interface Half {
+  players: readonly PeerId[];
+  frame: number;
+}
+
+/**
+ * Whether half `theirs` outranks ours (`ours`): more players; or as many and more than
+ * `lead` frames ahead (it kept playing while ours was stopped); or as many, within `lead`
+ * frames, and the lower lowest id (plain code-unit order). Both halves judge the same two
+ * halves alike.
+ *
+ * @example
+ * ```ts
+ * outranks({ players: ['a', 'b'], frame: 0 }, { players: ['c'], frame: 900 }, 60); // true: two players against one
+ * outranks({ players: ['b'], frame: 900 }, { players: ['a'], frame: 500 }, 60); // true: b played on, 400 frames further
+ * outranks({ players: ['b'], frame: 520 }, { players: ['a'], frame: 500 }, 60); // false: within a second, and 'a' is lower
+ * ```
+ */
+export function outranks(theirs: Half, ours: Half, lead: number): boolean {
+  if (theirs.players.length !== ours.players.length) return theirs.players.length > ours.players.length;
+  if (Math.abs(theirs.frame - ours.frame) > lead) return theirs.frame > ours.frame;
+  return byId([...theirs.players].sort(byId)[0]!, [...ours.players].sort(byId)[0]!) < 0;
 }
 
 export class SplitGames<S, I> {
   /**
-   * Peers of the smaller half whose hello we answered in this game. Cleared with the game
-   * (a rejoin keeps its generation: kept, we never answered a half of the next split of
-   * it), and a peer's entry goes with its connection: our hello sent as the next one opens
-   * may be lost like the first, and only an answer then tells its half of ours.
+   * Peers of the smaller half whose hello we answered in this game, with the frame it said.
+   * Cleared with the game (a rejoin keeps its generation: kept, we never answered a half of
+   * the next split of it), and a peer's entry goes with its connection: our hello sent as
+   * the next one opens may be lost like the first, and only an answer then tells its half
+   * of ours. Answered again when the frame it says changes (it dropped us since: fixed now).
    */
-  readonly #answered = new Set<PeerId>();
+  readonly #answered = new Map<PeerId, number>();
+  /** Our frame as we first met again each player we dropped from this game, over the connection we have to it now. */
+  readonly #metAt = new Map<PeerId, number>();
 
   constructor(private readonly c: SessionCore<S, I>) {}
 
   /** Our game is over for us (back to the lobby, or moved to another start). */
   forgetGame(): void {
     this.#answered.clear();
+    this.#metAt.clear();
   }
 
-  /** Our connection to `peer` closed. */
+  /** Our connection to `peer` closed: the next one is another meeting. */
   peerLeft(peer: PeerId): void {
     this.#answered.delete(peer);
+    this.#metAt.delete(peer);
   }
 
   /** The players of our game that are not leaving or dropped, as our hello lists them (none unless running). */
@@ -69,31 +104,66 @@ export class SplitGames<S, I> {
     return this.c.sim.players.filter((p) => !this.c.leaving.has(p) && !this.c.dropped.has(p));
   }
 
+  /**
+   * The frame our hello to `peer` says: to a player we dropped from this game, our frame as
+   * we first met it again (fixed from this hello on, if this is the first); to any other
+   * peer, our current frame (0 unless running).
+   */
+  frameFor(peer: PeerId): number {
+    if (this.c.status !== 'running' || !this.c.sim) return 0;
+    if (!this.#droppedByUs(peer)) {
+      this.#metAt.delete(peer); // a member again: a later drop of it is another split
+      return this.c.sim.frame;
+    }
+    let f = this.#metAt.get(peer);
+    if (f === undefined) this.#metAt.set(peer, (f = this.c.sim.frame));
+    return f;
+  }
+
+  /**
+   * We dropped `peer` while connected to it. If it runs a half of this game that dropped us
+   * (our connection opened again before our drop), its hellos came before our drop, when
+   * they were no evidence of a split, and it may have judged ours, saying our frame of then,
+   * and answered: nothing else would be said and both halves ran on for good. Our hello
+   * now (our frame fixed from it on) lets it judge again, and answer.
+   */
+  dropped(peer: PeerId): void {
+    if (this.c.status === 'running' && this.c.room.peers.has(peer)) this.c.admission.sayHelloTo(peer);
+  }
+
   /** A hello straight from `from` (not relayed). True when we gave way to its half and went back to the lobby. */
   onHello(from: PeerId, m: Hello): boolean {
     const theirs = m.players ?? [];
     const ours = this.players();
     if (!m.started || ours.length === 0 || !theirs.includes(from) || theirs.some((p) => ours.includes(p))) return false;
     // Only a player of this game that we dropped is evidence of a split: any room peer can say hello.
-    if (![...this.c.decidedDrops.values()].some((d) => d.leaver === from)) return false;
+    if (!this.#droppedByUs(from)) return false;
     // Its players count only as peers of the room we are connected to: made-up ids would
     // let one former player send every member of our game (the host too) to the lobby,
     // leaving nobody running a game to admit them. Connections open one by one, so a half
     // may look smaller at first; the hello each new connection brings sees more of it.
     const counted = theirs.filter((p) => p === from || this.c.room.peers.has(p));
-    if (outranks(counted, ours)) {
-      const why = `${from} plays on in a game of ${counted.length} (${counted.join(', ')}) split from ours of ${ours.length} (${ours.join(', ')}) by lost connections`;
+    const them: Half = { players: counted, frame: m.frame ?? 0 };
+    const us: Half = { players: ours, frame: this.frameFor(from) };
+    if (outranks(them, us, this.c.config.tickHz)) {
+      const why = `${from} plays on in a game of ${counted.length} (${counted.join(', ')}) at frame ${them.frame}, split from ours of ${ours.length} (${ours.join(', ')}) at frame ${us.frame} by lost connections`;
       // Alone in our half, nobody else has packets of ours or for us on this game's channels
       // (the other half's players stopped sending to us when they dropped us): the join frame
-      // need not wait for our half's frames. Were we ahead of them (they were the ones
-      // stopped, a frozen tab with the lower id), it waited that long, past the snapshot deadline.
+      // need not wait for our half's frames. Were we ahead of them (a larger half that was
+      // stopped), it waited that long, past the snapshot deadline.
       const alone = this.c.members().length === 0;
-      this.c.admission.rejoin('split', why, { announce: true, detail: { by: from, players: counted }, raiseFloor: !alone });
+      this.c.admission.rejoin('split', why, { announce: true, detail: { by: from, players: counted, frames: { theirs: them.frame, ours: us.frame } }, raiseFloor: !alone });
       return true;
     }
-    if (this.#answered.has(from)) return false;
-    this.#answered.add(from);
+    if (this.#answered.get(from) === them.frame) return false;
+    this.#answered.set(from, them.frame);
     this.c.admission.sayHelloTo(from);
     return false;
+  }
+
+  /** Whether we dropped `peer`'s admission in this game, and it is no member again since. */
+  #droppedByUs(peer: PeerId): boolean {
+    if (this.c.dropped.has(peer)) return true;
+    return !this.c.isMember(peer) && [...this.c.decidedDrops.values()].some((d) => d.leaver === peer);
   }
 }

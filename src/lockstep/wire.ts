@@ -47,8 +47,9 @@ export const Kind = {
  * the game; time sync needs it to tell a player's frame from its inputs, input-delay.ts).
  * 10: `hello` carries the players of the game the sender runs, so the two halves of a game
  * split by a network outage find each other when it heals (split-games.ts).
+ * 11: `hello` carries a frame, so at equal size the half that kept playing wins (split-games.ts).
  */
-export const LOCKSTEP_WIRE_VERSION = 10;
+export const LOCKSTEP_WIRE_VERSION = 11;
 
 /**
  * What a member of a game does: a player sends inputs every frame, a spectator only
@@ -275,6 +276,13 @@ export type Control =
        * empty in the lobby and while joining. Encoded empty when absent.
        */
       players?: PeerId[];
+      /**
+       * The sender's frame: to a player whose admission it dropped from its game, the frame
+       * it had reached as it first met that player again over this connection (the same in
+       * every hello to it); otherwise its current frame; 0 unless running (split-games.ts).
+       * Encoded 0 when absent.
+       */
+      frame?: number;
     }
   | ({ kind: typeof Kind.start; gen: number; startFrame: number; players: PeerId[]; spectators: PeerId[] } & SessionConfig)
   | ({
@@ -363,6 +371,7 @@ export function encodeControl(m: Control): Uint8Array {
       writeIds(w, m.connected);
       w.varint(m.after);
       writeIds(w, m.players ?? []);
+      w.varint(m.frame ?? 0);
       break;
     case Kind.start:
       w.u32(m.gen).varint(m.startFrame);
@@ -427,7 +436,7 @@ export function decodeControl(bytes: Uint8Array): Control {
     case Kind.hello: {
       const version = r.u8();
       if (version !== LOCKSTEP_WIRE_VERSION) throw new MeshpartyError('bad-message', `lockstep wire version ${version}, this peer speaks ${LOCKSTEP_WIRE_VERSION}`, { wireVersion: version });
-      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint(), players: readIds(r) };
+      m = { kind, role: byteRole(r.u8()), started: r.u8() === 1, connected: readIds(r), after: r.varint(), players: readIds(r), frame: r.varint() };
       break;
     }
     case Kind.start: {

@@ -11,17 +11,27 @@ import { outranks } from '../../src/lockstep/split-games.js';
 import { advanceUntil, connect, expectAgreement, net, walk, type Walk } from './support/memory-sessions.js';
 import type { Clock, ManualClock, MemoryNetwork } from '../../src/index.js';
 
-/** `inner`'s time, with every timer held while frozen and run at the thaw: a tab stopped by the browser. */
-function freezable(inner: ManualClock): { clock: Clock; freeze(): void; thaw(): void } {
+/**
+ * `inner`'s time, with every timer held while frozen and run at the thaw: a tab stopped by
+ * the browser. Hidden, its timers wait 1 s at least: a background tab, whose timers the
+ * browser runs at most once a second.
+ */
+function freezable(inner: ManualClock): { clock: Clock; freeze(): void; thaw(): void; hide(): void } {
   let frozen = false;
+  let hidden = false;
   const held: Array<() => void> = [];
   return {
-    clock: { now: () => inner.now(), setTimeout: (fn, ms) => inner.setTimeout(() => (frozen ? held.push(fn) : fn()), ms), clearTimeout: (h) => inner.clearTimeout(h) },
+    clock: {
+      now: () => inner.now(),
+      setTimeout: (fn, ms) => inner.setTimeout(() => (frozen ? held.push(fn) : fn()), hidden ? Math.max(ms, 1000) : ms),
+      clearTimeout: (h) => inner.clearTimeout(h),
+    },
     freeze: () => (frozen = true),
     thaw: () => {
       frozen = false;
       for (const fn of held.splice(0)) fn();
     },
+    hide: () => (hidden = true),
   };
 }
 
@@ -90,32 +100,104 @@ describe('a game split by a network outage', () => {
     for (const s of sessions) s.leave();
   }, 60_000);
 
-  it('a friend whose tab was stopped 30 s wins at equal size (lower id): the other, 1800 frames ahead, is admitted at once, not that far on', async () => {
+  it('a player alone, 1800 frames ahead of the two others whose tabs were stopped 30 s, gives way to their larger game and is admitted at once, not that far on', async () => {
     const n = net(84);
+    const rooms = await connect(n, ['a', 'b', 'c']);
+    const tabs = freezable(n.clock as ManualClock);
+    const [a, b, c] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1, { clock: tabs.clock }), walk(rooms[2]!, n, 2, { clock: tabs.clock })];
+    const events = watch([a, b, c]);
+    const times: Record<string, number> = {};
+    a.on('rejoining', ({ reason }) => (times[reason.code] = n.clock.now()));
+    a.on('started', () => (times.started = n.clock.now()));
+    await n.advance(500);
+    a.start({ seed: 2 });
+    await n.advance(2000);
+    tabs.freeze();
+    n.block('a', 'b');
+    n.block('a', 'c');
+    await n.advance(30_000);
+    n.unblock('a', 'b');
+    n.unblock('a', 'c');
+    tabs.thaw();
+    await advanceUntil(n, () => times.split !== undefined, 60_000);
+    await n.advance(3000);
+    // a gave way (two players against one, however far ahead it was) and was admitted within
+    // a second; with its own frames as the floor of its next admission, the join waited for
+    // b and c to reach them (35 s, a snapshot deadline missed on the way).
+    expect(events).toEqual(['a rejoining split']);
+    expect(times.started! - times.split!).toBeLessThan(1000);
+    for (const s of [a, b, c]) expect([s.status, [...s.players].sort()]).toEqual(['running', ['a', 'b', 'c']]);
+    const to = Math.min(a.frame, b.frame, c.frame);
+    expect(expectAgreement([a, b, c], to - 100, to)).toBeGreaterThan(5);
+    for (const s of [a, b, c]) s.leave();
+  }, 60_000);
+
+  // Both ways round: which one gives way goes by who kept playing, not by the ids.
+  for (const [sleeper, stayer] of [['a', 'b'], ['b', 'a']] as const) {
+    it(`two players, ${sleeper}'s tab stopped 6 s with its connections: ${stayer}, who played on, stays in its game, and ${sleeper} rejoins it (split), on both sides alike`, async () => {
+      const n = net(87);
+      const rooms = await connect(n, ['a', 'b']);
+      const tab = freezable(n.clock as ManualClock);
+      const sessions = rooms.map((r, i) => walk(r, n, i, r.selfId === sleeper ? { clock: tab.clock } : {}));
+      const [s, p] = [sessions[sleeper === 'a' ? 0 : 1]!, sessions[sleeper === 'a' ? 1 : 0]!];
+      const events = watch(sessions);
+      const frames: Array<{ theirs: number; ours: number }> = [];
+      s.on('rejoining', ({ reason }) => frames.push(reason.detail!.frames as { theirs: number; ours: number }));
+      await n.advance(500);
+      p.start({ seed: 6 });
+      await n.advance(2000);
+      const before = p.frame;
+      tab.freeze();
+      n.block('a', 'b');
+      await n.advance(6000);
+      n.unblock('a', 'b');
+      tab.thaw();
+      await advanceUntil(n, () => sessions.every((x) => x.status === 'running' && x.players.length === 2), 60_000);
+      await n.advance(3000);
+      // The stayer played on (6 s of frames) while the sleeper was stopped: it never left its game.
+      expect(events).toEqual([`${sleeper} rejoining split`]);
+      expect(frames[0]!.theirs - frames[0]!.ours).toBeGreaterThan(300);
+      expect(p.frame - before).toBeGreaterThan(60 * 9); // and went on without a stand
+      for (const x of sessions) expect([x.status, [...x.players].sort()]).toEqual(['running', ['a', 'b']]);
+      const to = Math.min(s.frame, p.frame);
+      expect(expectAgreement(sessions, to - 100, to)).toBeGreaterThan(5);
+      for (const x of sessions) x.leave();
+    }, 60_000);
+  }
+
+  it('a sleeper whose tab comes back hidden (its timers once a second, alone) rejoins the game of the one who stayed, which never waits on it in joining', async () => {
+    const n = net(88);
     const rooms = await connect(n, ['a', 'b']);
     const tab = freezable(n.clock as ManualClock);
     const [a, b] = [walk(rooms[0]!, n, 0, { clock: tab.clock }), walk(rooms[1]!, n, 1)];
-    const times: Record<string, number> = {};
-    b.on('rejoining', ({ reason }) => (times[reason.code] = n.clock.now()));
-    b.on('started', () => (times.started = n.clock.now()));
+    const events = watch([a, b]);
+    const statuses = new Set<string>();
     await n.advance(500);
-    b.start({ seed: 2 });
+    b.start({ seed: 7 });
     await n.advance(2000);
     tab.freeze();
     n.block('a', 'b');
-    await n.advance(30_000);
+    await n.advance(6000);
     n.unblock('a', 'b');
+    tab.hide();
     tab.thaw();
-    await advanceUntil(n, () => times.split !== undefined, 60_000);
+    await advanceUntil(
+      n,
+      () => {
+        statuses.add(b.status);
+        return [a, b].every((x) => x.status === 'running' && x.players.length === 2);
+      },
+      60_000,
+    );
     await n.advance(3000);
-    // b gave way (a has the lower id) and was admitted within a second; with its own frames
-    // as the floor of its next admission, the join waited for a to reach them (35 s, a
-    // snapshot deadline missed on the way).
-    expect(times.started! - times.split!).toBeLessThan(1000);
-    for (const s of [a, b]) expect([s.status, [...s.players].sort()]).toEqual(['running', ['a', 'b']]);
+    // Before, a (the lower id) won: b went into a's game and waited there ~9 s in `joining`
+    // for a snapshot from a tab stepping once a second.
+    expect(events).toEqual(['a rejoining split']);
+    expect([...statuses]).toEqual(['running']);
+    for (const x of [a, b]) expect([x.status, [...x.players].sort()]).toEqual(['running', ['a', 'b']]);
     const to = Math.min(a.frame, b.frame);
     expect(expectAgreement([a, b], to - 100, to)).toBeGreaterThan(5);
-    for (const s of [a, b]) s.leave();
+    for (const x of [a, b]) x.leave();
   }, 60_000);
 
   it('a hello claiming a larger game from a peer that was never in ours changes nothing', async () => {
@@ -172,7 +254,13 @@ describe('a game split by a network outage', () => {
     // x (its session stopped: we speak for it) plays on alone, a half of one with a higher id than a's.
     const ctl = rooms[1]!.channel('lockstep:ctl');
     let hellos = 0;
-    ctl.on('message', ({ from, data }) => void (from === 'a' && decodeControl(data).kind === Kind.hello && hellos++));
+    const said: number[] = []; // the frame of each hello of a's
+    ctl.on('message', ({ from, data }) => {
+      const m = decodeControl(data);
+      if (from !== 'a' || m.kind !== Kind.hello) return;
+      hellos++;
+      said.push(m.frame!);
+    });
     const splitHello = async () => {
       await ctl.send('a', encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a'], after: 0, players: ['x'] }));
       await n.advance(500);
@@ -180,8 +268,12 @@ describe('a game split by a network outage', () => {
     await splitHello();
     await splitHello();
     expect(hellos).toBe(1); // answered once, not in a loop
+    // Its frame as it met x again, not its frame now: the same in every hello to x (both ends judge the same numbers).
+    const met = said[0]!;
+    expect(a.frame - met).toBeGreaterThan(30);
     // x's connection closes and opens again: a's hello as it opens may be lost, and an answer
     // is then all that tells x's half of a's. Before, a answered a peer once per generation.
+    const first = said.length;
     n.block('a', 'x');
     await advanceUntil(n, () => !rooms[0]!.peers.has('x'), 10_000);
     n.unblock('a', 'x');
@@ -192,14 +284,61 @@ describe('a game split by a network outage', () => {
     expect(hellos).toBe(opened + 1);
     await splitHello();
     expect(hellos).toBe(opened + 1);
+    // A new connection is a new meeting: a later frame, again the same in every hello to x.
+    const again = said.slice(first);
+    expect(again[0]).toBeGreaterThan(met + 60);
+    expect(new Set(again).size).toBe(1);
     expect([a.status, [...a.players]]).toEqual(['running', ['a']]);
     a.leave();
   }, 60_000);
 
-  it('the larger half wins, and at equal size the one with the lowest id', () => {
-    expect(outranks(['b', 'c'], ['a'])).toBe(true);
-    expect(outranks(['a'], ['b', 'c'])).toBe(false);
-    expect(outranks(['a'], ['b'])).toBe(true);
-    expect(outranks(['c', 'b'], ['d', 'a'])).toBe(false);
+  it('a player that we drop while connected to it hears our hello then: its half judges ours again (it may have done so on a hello of ours from before our drop)', async () => {
+    const n = net(89);
+    const rooms = await connect(n, ['a', 'x']);
+    const [a, x] = [walk(rooms[0]!, n, 0), walk(rooms[1]!, n, 1)];
+    const events = watch([a]);
+    await n.advance(500);
+    a.start({ seed: 8 });
+    await n.advance(2000);
+    const ctl = rooms[1]!.channel('lockstep:ctl');
+    const said: Array<{ players: string[]; frame: number }> = [];
+    ctl.on('message', ({ from, data }) => {
+      const m = decodeControl(data);
+      if (from === 'a' && m.kind === Kind.hello) said.push({ players: m.players!, frame: m.frame! });
+    });
+    // x leaves the game but not the room (as a half that dropped a and plays on would seem to a, once a drops it).
+    x.leave();
+    await n.advance(500);
+    expect([...a.players]).toEqual(['a']);
+    expect(said).toHaveLength(1);
+    expect(said[0]!.players).toEqual(['a']);
+    // Its half (of one) judges a's frame fixed in that hello: one a second ahead of it outranks a's.
+    const hello = (frame: number) => encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a'], after: 0, players: ['x'], frame });
+    await ctl.send('a', hello(said[0]!.frame + 30));
+    await n.advance(500);
+    expect(events).toEqual([]); // within a second: a's lower id wins, and a answers (its frame as before)
+    expect(said.map((h) => h.frame)).toEqual([said[0]!.frame, said[0]!.frame]);
+    await ctl.send('a', hello(said[0]!.frame + 61));
+    await n.advance(500);
+    expect(events).toEqual(['a rejoining split']);
+    a.leave();
+  }, 60_000);
+
+  it('the larger half wins; at equal size the one more than `lead` frames ahead, else the one with the lowest id; of two halves exactly one wins', () => {
+    const half = (players: string[], frame: number) => ({ players, frame });
+    expect(outranks(half(['b', 'c'], 0), half(['a'], 900), 60)).toBe(true);
+    expect(outranks(half(['a'], 900), half(['b', 'c'], 0), 60)).toBe(false);
+    expect(outranks(half(['b'], 900), half(['a'], 500), 60)).toBe(true);
+    expect(outranks(half(['a'], 500), half(['b'], 900), 60)).toBe(false);
+    expect(outranks(half(['a'], 500), half(['b'], 560), 60)).toBe(true); // within a second: ids
+    expect(outranks(half(['b'], 561), half(['a'], 500), 60)).toBe(true);
+    expect(outranks(half(['c', 'b'], 100), half(['d', 'a'], 100), 60)).toBe(false);
+    // Both halves judge the same two numbers: one of them, never both nor neither, gives way.
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (let i = 0; i < 500; i++) {
+      const x = half(ids.slice(0, 1 + (i % 3)), (i * 37) % 200);
+      const y = half(ids.slice(3, 4 + ((i >> 2) % 3)), (i * 53) % 200);
+      expect(outranks(x, y, 60), JSON.stringify([x, y])).toBe(!outranks(y, x, 60));
+    }
   });
 });

@@ -58,8 +58,8 @@ describe('input packets', () => {
 describe('control messages', () => {
   const config = { seed: 0xdeadbeef, tickHz: 60, delay: 3, hashEvery: 10 };
   const all: Control[] = [
-    { kind: Kind.hello, role: 'spectator', started: true, connected: ['a', 'b'], after: 777, players: ['a', 'c'] },
-    { kind: Kind.hello, role: 'player', started: false, connected: [], after: 0, players: [] },
+    { kind: Kind.hello, role: 'spectator', started: true, connected: ['a', 'b'], after: 777, players: ['a', 'c'], frame: 123_456 },
+    { kind: Kind.hello, role: 'player', started: false, connected: [], after: 0, players: [], frame: 0 },
     { kind: Kind.start, gen: 0xfedcba98, startFrame: 0, players: ['a', 'b'], spectators: ['w'], ...config },
     { kind: Kind.join, gen: 0xfedcba98, peer: 'e', role: 'player', atFrame: 420, members: [[0, 'a'], [0, 'b'], [310, 'w']], ...config },
     { kind: Kind.joinAck, gen: 0xfedcba98, peer: 'e', atFrame: 420 },
@@ -87,19 +87,21 @@ describe('control messages', () => {
     expect(() => decodeControl(b(99))).toThrow(/unknown lockstep message kind 99/);
     expect(() => decodeControl(b(Kind.hello, LOCKSTEP_WIRE_VERSION, 2, 0, 0, 0))).toThrow(/bad role/);
     // A peer speaking the version before admissions were named is refused, not misread.
-    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 0, 0, 0, 0))).toThrow(/lockstep wire version 0, this peer speaks 11/);
     // Nor one speaking version 3, which knows no `cutOff` (it would count ours as bad messages).
-    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 3, 0, 0, 0, 0))).toThrow(/lockstep wire version 3, this peer speaks 11/);
     // Nor one speaking version 5, whose one-byte generation would be misread as ours.
-    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 5, 0, 0, 0, 0))).toThrow(/lockstep wire version 5, this peer speaks 11/);
     // Nor one speaking version 6, which forwards no inputs (a spectator relying on it would stall).
-    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 6, 0, 0, 0, 0))).toThrow(/lockstep wire version 6, this peer speaks 11/);
     // Nor one speaking version 7, which relays no control (a spectator relying on it would never be admitted).
-    expect(() => decodeControl(b(Kind.hello, 7, 0, 0, 0, 0))).toThrow(/lockstep wire version 7, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 7, 0, 0, 0, 0))).toThrow(/lockstep wire version 7, this peer speaks 11/);
     // Nor one speaking version 8, whose `hash` carries no input delay (its hashes would be bad messages to us).
-    expect(() => decodeControl(b(Kind.hello, 8, 0, 0, 0, 0))).toThrow(/lockstep wire version 8, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 8, 0, 0, 0, 0))).toThrow(/lockstep wire version 8, this peer speaks 11/);
     // Nor one speaking version 9, whose hello names no players (a game split by an outage would stay split).
-    expect(() => decodeControl(b(Kind.hello, 9, 0, 0, 0, 0))).toThrow(/lockstep wire version 9, this peer speaks 10/);
+    expect(() => decodeControl(b(Kind.hello, 9, 0, 0, 0, 0))).toThrow(/lockstep wire version 9, this peer speaks 11/);
+    // Nor one speaking version 10, whose hello says no frame (at equal size it would judge a split by ids alone, we by frames).
+    expect(() => decodeControl(b(Kind.hello, 10, 0, 0, 0, 0, 0))).toThrow(/lockstep wire version 10, this peer speaks 11/);
     // An input delay over 60 is no delay a peer plays with.
     expect(() => decodeControl(encodeControl({ ...(all[6] as Extract<Control, { kind: 7 }>), delay: 61 }))).toThrow(/input delay 61 over 60/);
     expect(() => decodeControl(encodeControl({ ...(all[2] as Extract<Control, { kind: 3 }>), tickHz: 0 }))).toThrow(/bad session config/);
