@@ -13,6 +13,7 @@ import { CATALOG_CHANNEL, encodeAnnounce } from '../../src/yjs/catalog.js';
 import { LOG_MAGIC } from '../../src/yjs/keeper/log-format.js';
 import { docLogPath, storeName } from '../../src/yjs/keeper/store-names.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
 import { keepRoomR, newKeeperDir, readKeeperDir, removeKeeperDirs, seedKeeperDir } from './support/keeper-dir.js';
@@ -114,6 +115,27 @@ describe('keeper: a document costs a slot and a file only once it has content', 
     expect([...keeper.docs('r').keys()]).toEqual(['kept']);
     expect(logsIn(dir)).toEqual([`${storeName('kept')}.ylog`]);
     expect(said).toContain('room r: removed 5 stored logs that held nothing (documents announced and never edited)');
+    await keeper.close();
+  });
+
+  it('syncs at most 1000 new names a peer announces at once, then 10 a second (each costs a hello to every peer)', async () => {
+    const dir = newKeeperDir();
+    const hub = new FakeHub();
+    const clock = new ManualClock();
+    const said: string[] = [];
+    const keeper = await keepRoomR(dir, () => hub.join('keeper'), { clock, log: (m) => said.push(m) });
+    hub.join('good');
+    const evil = hub.join('evil');
+    const synced = () => new Set(hub.sent.filter((m) => m.from === 'keeper' && m.channel.startsWith('yjs:junk-')).map((m) => m.channel)).size;
+    await evil.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(junk(0, 1000)));
+    await evil.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(junk(1000, 1000)));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the keeper's hellos are sent
+    expect(synced()).toBe(1000); // without the limit: 2000, a hello to each peer for every one
+    expect(said.filter((m) => m.includes('evil announces new documents faster than 10 a second'))).toHaveLength(1);
+    clock.advance(10_000);
+    await evil.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(junk(2000, 200)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(synced()).toBe(1100);
     await keeper.close();
   });
 

@@ -13,7 +13,8 @@
 import * as Y from 'yjs';
 import type { Room } from '../../mesh/types.js';
 import { MeshpartyError } from '../../util/errors.js';
-import type { Clock } from '../../util/clock.js';
+import { realClock, type Clock } from '../../util/clock.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import { createYjsProvider, type MeshpartyProvider } from '../provider.js';
 import { docChannelName } from '../catalog.js';
 import { checkUpdate, type YjsLimits } from '../protocol.js';
@@ -28,6 +29,14 @@ import { UpdateLog, type FsyncPolicy } from './update-log.js';
 const FROM_DISK = Symbol('from-disk');
 /** Refused names remembered (so a name announced again is not synced and refused again), at most. */
 const REFUSED_REMEMBERED = 1000;
+/**
+ * New names a peer may have the keeper sync: a burst of this many (a peer opening many
+ * documents at once), then {@link NEW_NAMES_PER_SECOND}. Each new name costs a sync hello
+ * to every peer in the room: unbounded, one announcement of 1000 junk names after another
+ * would have the keeper send 1000 messages to each peer, again and again.
+ */
+export const NEW_NAMES_BURST = 1000;
+export const NEW_NAMES_PER_SECOND = 10;
 
 /**
  * What a room's documents need from the keeper.
@@ -89,6 +98,8 @@ export class RoomDocs {
   readonly #docs = new Map<string, KeptDoc>();
   readonly #empty: EmptyDocs;
   readonly #refused = new Set<string>();
+  /** Per announcing peer: the new names it may still have synced (see NEW_NAMES_BURST). */
+  readonly #newNames = new Map<string, { bucket: TokenBucket; said: boolean }>();
   #slots = 0;
   #emptyDropped = 0;
 
@@ -127,7 +138,7 @@ export class RoomDocs {
       if (!known.slotted && !known.refused) this.#empty.add(name, from);
       return;
     }
-    if (this.#refused.has(name)) return;
+    if (this.#refused.has(name) || !this.#mayAddName(from)) return;
     let k: KeptDoc;
     try {
       k = this.#create(name, new Y.Doc());
@@ -143,7 +154,27 @@ export class RoomDocs {
 
   /** Peer `id` left the room: drop the empty documents nobody present announced. */
   peerLeft(id: string): void {
+    this.#newNames.delete(id);
     this.#empty.peerLeft(id).forEach((n) => this.#drop(n));
+  }
+
+  /** `from` may have one more new name synced (see NEW_NAMES_BURST); the first refusal per peer is logged. */
+  #mayAddName(from: string): boolean {
+    let entry = this.#newNames.get(from);
+    if (!entry) {
+      const clock = this.o.clock ?? realClock();
+      entry = { bucket: new TokenBucket(NEW_NAMES_PER_SECOND, NEW_NAMES_BURST, () => clock.now()), said: false };
+      this.#newNames.set(from, entry);
+    }
+    if (entry.bucket.take()) return true;
+    if (!entry.said) {
+      entry.said = true;
+      this.o.say(
+        `room ${this.o.roomName}: ${from} announces new documents faster than ${NEW_NAMES_PER_SECOND} a second (after ${NEW_NAMES_BURST}); ` +
+          `ignoring the names over that (a peer announces its documents again to each peer that joins)`,
+      );
+    }
+    return false;
   }
 
   /** Stop every document; returns the logs whose final write failed, with their lost updates. */
