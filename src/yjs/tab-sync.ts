@@ -400,9 +400,14 @@ export class TabSync {
     const tab = this.#remove(id);
     if (!tab) return;
     // It went before sending what we asked it for, which counted as on its way: ask
-    // everyone again. Not for an overdue tab: what it was asked for already stopped
-    // counting and was asked of the other tabs that have it, so its going changes nothing.
-    if (tab.pull === 'waiting') this.#hello();
+    // everyone again, if some of it is still neither here nor asked of a tab still
+    // waiting to answer (another tab asked for more of the same may have sent it). Not
+    // for an overdue tab: what it was asked for already stopped counting and was asked of
+    // the other tabs that have it, so its going changes nothing.
+    if (tab.pull === 'waiting') {
+      this.#recount();
+      if ([...(tab.claimed ?? [])].some(([client, clock]) => this.#beyond(client, clock))) this.#hello();
+    }
     this.#events.emit('tabs', { count: this.#tabs.size });
   }
 
@@ -432,9 +437,8 @@ export class TabSync {
     // An overdue tab is asked again only once its step 2 came: a channel keeps each
     // sender's order, so that step 2 comes before anything it answers after it.
     if (!want || tab.pull === 'overdue') return false;
-    const beyond = (client: number, clock: number) => clock > Math.max(this.#has(client), this.#asked.get(client) ?? 0);
-    if (![...want].some(([client, clock]) => beyond(client, clock))) return false;
-    for (const [client, clock] of want) if (beyond(client, clock)) this.#asked.set(client, clock);
+    if (![...want].some(([client, clock]) => this.#beyond(client, clock))) return false;
+    for (const [client, clock] of want) if (this.#beyond(client, clock)) this.#asked.set(client, clock);
     tab.pull = 'waiting';
     this.#stopTimer(tab);
     tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), this.#pullTimeoutMs);
@@ -484,6 +488,11 @@ export class TabSync {
     for (const t of this.#tabs.values()) {
       if (t.pull === 'waiting') for (const [client, clock] of t.claimed ?? []) this.#asked.set(client, Math.max(clock, this.#asked.get(client) ?? 0));
     }
+  }
+
+  /** Whether `client`'s edits up to `clock` go beyond what we have and what we asked tabs for. */
+  #beyond(client: number, clock: number): boolean {
+    return clock > Math.max(this.#has(client), this.#asked.get(client) ?? 0);
   }
 
   #stopTimer(tab: OtherTab): void {

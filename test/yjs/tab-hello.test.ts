@@ -2,7 +2,8 @@
  * A tab opening (tab sync's hello, src/yjs/tab-sync.ts) gets the document from one other
  * tab, not from each; still gets every tab's deletions (which state vectors do not
  * show); and asks again when the tab it asked goes before answering, without asking a
- * second time a tab that still owes its answer.
+ * second time a tab that still owes its answer, and only if what that tab owed is still
+ * missing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -173,5 +174,31 @@ describe('tab sync: asking again after a tab asked goes', () => {
     a.answer(a.pulls[0]!);
     await waitFor(() => late.getText('a').toString() === 'from a', 'a\'s answer applied');
     expect(t.tabs).toBe(1);
+  });
+
+  it('asks no one again when what the tab that went was asked for came from another tab meanwhile', async () => {
+    const name = freshName();
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    docA.getText('a').insert(0, 'from a');
+    // B has all a has, and more: the new tab asks a first (b is held back), then b for the rest.
+    Y.applyUpdate(docB, Y.encodeStateAsUpdate(docA));
+    docB.getText('b').insert(0, 'from b');
+    const a = scriptedTab(name, 'a', docA);
+    const b = scriptedTab(name, 'b', docB);
+    closers.push(a.close, b.close);
+    const sent: unknown[] = [];
+    let release!: () => void;
+    const late = new Y.Doc();
+    const t = tab(late, name, { BroadcastChannel: gatedChannel('b', new Promise<void>((r) => (release = r)), sent) });
+    await waitFor(() => a.pulls.length === 1, 'the new tab asks a');
+    release();
+    await waitFor(() => b.pulls.length === 1, 'and b for what a does not have');
+
+    // B's answer brings what a was asked for too; then a goes without answering.
+    b.answer(b.pulls[0]!);
+    await waitFor(() => late.getText('a').toString() === 'from a' && late.getText('b').toString() === 'from b', 'b\'s answer applied');
+    a.bye();
+    await waitFor(() => t.tabs === 1, 'a is forgotten');
+    expect(sent.filter((m) => (m as { p?: true }).p)).toHaveLength(1);
   });
 });
