@@ -65,6 +65,22 @@ describe('keeper storage', () => {
     expect(readFileSync(join(dir, storeName('r'), `${storeName(longDoc)}.name`), 'utf8')).toBe(longDoc);
   });
 
+  it('leaves alone a hex-named log whose name is not one it stores so (not UTF-8, or over 100 bytes), creating no other', async () => {
+    const dir = tempDir();
+    await keepText(dir, 'r', 'good', 'hello');
+    const roomDir = join(dir, storeName('r'));
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'foreign');
+    const foreign = ['ff.ylog', `${Buffer.from('x'.repeat(101)).toString('hex')}.ylog`];
+    for (const file of foreign) writeFileSync(join(roomDir, file), encodeLogFile([Y.encodeStateAsUpdate(doc)]));
+    const { keeper, said } = await reopen(dir, ['r']);
+    expect([...keeper.docs('r').keys()]).toEqual(['good']);
+    expect(said.filter((m) => m.includes('not a name this keeper stores as hex'))).toHaveLength(2);
+    await keeper.close();
+    // Without the check: read as the names they decode to, stored elsewhere (a new empty log each).
+    expect(readdirSync(roomDir).filter((f) => f.endsWith('.ylog')).sort()).toEqual([`${storeName('good')}.ylog`, ...foreign].sort());
+  });
+
   it('starts and keeps the other documents when one stored log cannot be read', async () => {
     const dir = tempDir();
     await keepText(dir, 'r', 'good', 'hello');

@@ -50,7 +50,11 @@ export function storedDocNames(roomDir: string, say: (message: string) => void):
   const names: string[] = [];
   for (const file of files) {
     if (/^([0-9a-f]{2})+\.ylog$/.test(file)) {
-      names.push(Buffer.from(file.slice(0, -'.ylog'.length), 'hex').toString('utf8'));
+      // A file the keeper did not write (not UTF-8, or too long for hex) would be read as a
+      // name stored elsewhere: its log left unread, and a new one made under the other name.
+      const name = Buffer.from(file.slice(0, -'.ylog'.length), 'hex').toString('utf8');
+      if (`${storeName(name)}.ylog` === file) names.push(name);
+      else say(`${join(roomDir, file)}: not a name this keeper stores as hex (not UTF-8, or over ${MAX_HEX_NAME_BYTES} bytes); not loaded`);
     } else if (/^h-[0-9a-f]{64}\.ylog$/.test(file)) {
       const base = file.slice(0, -'.ylog'.length);
       let name: string | undefined;
