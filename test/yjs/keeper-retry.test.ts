@@ -100,12 +100,13 @@ describe('keeper: a document it could not start keeping', () => {
     await net.advance(20 * 60_000);
     expect(refusals()).toBe(1);
     await end();
-    await keeper.close();
+    await expect(keeper.close()).rejects.toMatchObject({ code: 'log-write-failed', detail: { lost: 1 } }); // the edit it got is in no file
   });
 
-  it('stops its retries when it closes', async () => {
+  it('stops its retries when it closes, saying that what the document got is lost', async () => {
     const { net, logs, keeper, refusals, end } = await refusedOnce();
-    await keeper.close();
+    // Its log never opened: the edit is in no file, which close() must say as for a failed write.
+    await expect(keeper.close()).rejects.toMatchObject({ code: 'log-write-failed', detail: { lost: 1 } });
     disk.full = false;
     await net.advance(10_000);
     expect(refusals()).toBe(1);

@@ -77,8 +77,8 @@ interface KeptDoc {
   log?: UpdateLog;
   /** It has content (or was stored): it holds one of the room's slots and is never dropped. */
   slotted: boolean;
-  /** Content it got before its log was open (written, as the whole document, when it opens). */
-  unsaved: boolean;
+  /** Updates it got before its log was open (written, as the whole document, when it opens). */
+  unsaved: number;
   /** Refused for want of a slot: dropped, nothing more done with it. */
   refused: boolean;
 }
@@ -177,14 +177,18 @@ export class RoomDocs {
     return false;
   }
 
-  /** Stop every document; returns the logs whose final write failed, with their lost updates. */
+  /**
+   * Stop every document; returns the logs whose final write failed, with their lost
+   * updates, and those of documents with content whose log could not be opened (a full
+   * disk): what they got is in no file either.
+   */
   close(): Array<{ path: string; lost: number }> {
     const failed: Array<{ path: string; lost: number }> = [];
     for (const k of this.#docs.values()) {
       k.offHeldBack();
       k.provider.destroy();
-      const lost = k.log?.close() ?? 0;
-      if (lost > 0) failed.push({ path: k.log!.path, lost });
+      const lost = k.log ? k.log.close() : k.slotted ? k.unsaved : 0;
+      if (lost > 0) failed.push({ path: k.log?.path ?? docLogPath(this.o.dir, k.name), lost });
     }
     this.#docs.clear(); // nothing is destroyed twice (a refusal's deferred destroy)
     return failed;
@@ -218,9 +222,9 @@ export class RoomDocs {
   #open(k: KeptDoc): void {
     const { log, records } = this.#openLog(k.name, k.doc);
     // The whole document, with what Yjs holds back (encodeStateAsUpdate includes it).
-    if (k.unsaved) log.append(Y.encodeStateAsUpdate(k.doc));
+    if (k.unsaved > 0) log.append(Y.encodeStateAsUpdate(k.doc));
     k.log = log;
-    k.unsaved = false;
+    k.unsaved = 0;
     this.o.say(`room ${this.o.roomName}: keeping ${JSON.stringify(k.name)} (${records} stored records)`);
   }
 
@@ -275,7 +279,7 @@ export class RoomDocs {
       throw err;
     }
     provider.awareness.setLocalState(null); // the keeper is not a person: no presence
-    const k: KeptDoc = { name, doc, provider, offHeldBack: () => {}, slotted: false, unsaved: false, refused: false };
+    const k: KeptDoc = { name, doc, provider, offHeldBack: () => {}, slotted: false, unsaved: 0, refused: false };
     this.#docs.set(name, k);
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== FROM_DISK) this.#content(k, update);
@@ -289,7 +293,7 @@ export class RoomDocs {
   #content(k: KeptDoc, update: Uint8Array): void {
     if (k.refused || this.#docs.get(k.name) !== k) return;
     if (k.log) return k.log.append(update);
-    k.unsaved = true; // in the document (held back ones too): written whole when the log opens
+    k.unsaved++; // in the document (held back ones too): written whole when the log opens
     if (k.slotted) return; // its log could not be opened yet: a retry is due
     if (this.#slots >= this.o.maxDocs) return this.#refuse(k);
     this.#slot(k);
