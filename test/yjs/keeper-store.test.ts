@@ -104,6 +104,12 @@ describe('keeper storage', () => {
     expect(openFds()).toBe(before);
   });
 
+  it('refuses two rooms that would share one directory (names differing in a lone surrogate) with bad-argument', async () => {
+    const dir = tempDir();
+    const rooms = ['a\uD800', 'a\uFFFD']; // UTF-8 makes both 'a' U+FFFD
+    await expect(reopen(dir, rooms)).rejects.toMatchObject({ code: 'bad-argument', detail: { rooms } });
+  });
+
   it('runs one keeper per directory: a second fails with dir-locked until the first closes', async () => {
     const dir = tempDir();
     const first = await reopen(dir, ['r']);

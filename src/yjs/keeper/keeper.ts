@@ -147,7 +147,8 @@ export interface KeeperEvents {
  * Start a keeper: join `rooms`, load every stored document, keep and serve them.
  * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}). Rejects
  * with a MeshpartyError: `bad-argument` (no `rooms` or `room`; neither `join` nor
- * `relay`), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
+ * `relay`; two room names that would be stored in one directory; a limit that is not a
+ * whole number >= 1), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
  * be locked, or a room's directory listed), `aborted`, or what joining a room rejects
  * with (see `joinRoom`); whatever it had joined is left and the lock released. A document
  * that cannot be kept (`log-unreadable`, `log-version`, ...) is logged, not a rejection.
@@ -172,6 +173,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const { rooms: roomList, room: oneRoom, dir: _dir, join: customJoin, fsync: _f, compactBytes: _c, maxDocsPerRoom: _m, maxEmptyDocsPerRoom: _me, limits: _li, log: _l, signal, ...joinOptions } = options;
   const roomNames = [...new Set([...(roomList ?? []), ...(oneRoom ? [oneRoom] : [])])];
   if (roomNames.length === 0) throw new MeshpartyError('bad-argument', 'createKeeper needs `rooms` or `room`');
+  sameStoreName(roomNames);
   const joinOne =
     customJoin ??
     ((room: string, joinSignal: AbortSignal | undefined) => {
@@ -322,6 +324,20 @@ function flushAll(logs: UpdateLog[]): void {
   if (failed.length === 0) return;
   const what = failed.length === 1 ? failed[0]!.message : `${failed.length} logs could not be written (their updates are kept, will retry): ${failed.map((f) => f.message).join('; ')}`;
   throw new MeshpartyError('log-write-failed', what, { paths: failed.map((f) => f.path) });
+}
+
+/**
+ * Throw `bad-argument` if two rooms would share one directory: names that differ only in
+ * a lone surrogate (UTF-16 that is no text), which UTF-8 turns into the same U+FFFD. Two
+ * rooms' keepers would then append to the same logs at once, interleaving their records.
+ */
+function sameStoreName(roomNames: string[]): void {
+  const seen = new Map<string, string>();
+  for (const room of roomNames) {
+    const other = seen.get(storeName(room));
+    if (other !== undefined) throw new MeshpartyError('bad-argument', `createKeeper: rooms ${JSON.stringify(other)} and ${JSON.stringify(room)} would be stored in one directory (a lone surrogate in a name)`, { rooms: [other, room] });
+    seen.set(storeName(room), room);
+  }
 }
 
 /** `value` if it is a whole number >= 1, else `bad-argument` naming `option`. */
