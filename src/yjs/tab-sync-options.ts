@@ -113,8 +113,9 @@ interface CheckedTabSyncOptions {
 }
 
 /**
- * Checks `options`: throws `bad-argument` for a bad name, `pullTimeoutMs` or limit, and
- * `broadcast-channel-unsupported` without a BroadcastChannel; else what is resolved.
+ * Checks `options`: throws `bad-argument` for a bad name, `pullTimeoutMs`, limit,
+ * `awareness`, `locks`, `log` or `clock`, and `broadcast-channel-unsupported` without a
+ * BroadcastChannel; else what is resolved.
  *
  * @example
  * ```ts
@@ -130,6 +131,14 @@ export function checkTabSyncOptions(options: TabSyncOptions): CheckedTabSyncOpti
     throw new MeshpartyError('bad-argument', `pullTimeoutMs must be a number of ms from 0 to ${MAX_PULL_TIMEOUT_MS}, got ${String(pullTimeoutMs)}`);
   }
   const limits = resolveYjsLimits(options.limits);
+  // A bad one of these would throw a TypeError later: the awareness once the channel is
+  // open (left open), the others in a message handler (a lock request, a log, a timer).
+  const refuse = (name: keyof TabSyncOptions, what: string) => new MeshpartyError('bad-argument', `${name} must be ${what}, got ${options[name] === null ? 'null' : typeof options[name]}`);
+  const has = (o: unknown, ...methods: string[]) => typeof o === 'object' && o !== null && methods.every((m) => typeof (o as Record<string, unknown>)[m] === 'function');
+  if (options.awareness !== undefined && !has(options.awareness, 'on', 'off', 'getStates', 'setLocalState')) throw refuse('awareness', 'a y-protocols Awareness');
+  if (options.locks !== undefined && options.locks !== null && !has(options.locks, 'request')) throw refuse('locks', 'a LockManager (navigator.locks) or null');
+  if (options.log !== undefined && typeof options.log !== 'function') throw refuse('log', 'a function');
+  if (options.clock !== undefined && !has(options.clock, 'now', 'setTimeout', 'clearTimeout')) throw refuse('clock', 'a Clock');
   const Channel = options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
   if (typeof Channel !== 'function') {
     throw new MeshpartyError('broadcast-channel-unsupported', 'no BroadcastChannel here: pass options.BroadcastChannel');

@@ -443,7 +443,7 @@ export class TabSync {
  * Sync `doc` with the other tabs of this browser that use the same `options.name`, over
  * a BroadcastChannel: no room, relay or WebRTC needed, so tabs stay in sync offline. Use
  * it beside a provider (they share the doc and the Awareness); both are needed for
- * people in other browsers. Throws `bad-argument` for a bad name, `pullTimeoutMs` or limit, and
+ * people in other browsers. Throws `bad-argument` for a bad option (naming it), and
  * `broadcast-channel-unsupported` without a BroadcastChannel.
  *
  * @example

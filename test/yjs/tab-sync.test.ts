@@ -12,6 +12,7 @@ import { createTabSync, type TabSync } from '../../src/yjs/tab-sync.js';
 import { createYjsProvider } from '../../src/yjs/provider.js';
 import { encodeUpdate, YjsTag } from '../../src/yjs/protocol.js';
 import { MeshpartyError } from '../../src/util/errors.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
 
@@ -224,6 +225,35 @@ describe('tab sync', () => {
     } finally {
       globalThis.BroadcastChannel = saved;
     }
+  });
+});
+
+describe('tab sync: options', () => {
+  it('refuses a bad awareness, locks, log or clock with bad-argument naming it, and opens no channel', () => {
+    let opened = 0;
+    const Counting = class extends BroadcastChannel {
+      constructor(n: string) {
+        super(n);
+        opened++;
+        this.close();
+      }
+    };
+    const refusal = (extra: Record<string, unknown>) => {
+      try {
+        createTabSync(new Y.Doc(), { name: freshName(), log: quiet, BroadcastChannel: Counting as never, ...extra }).destroy();
+        return 'accepted';
+      } catch (err) {
+        return err instanceof MeshpartyError ? `${err.code}: ${err.message.split(' ')[0]}` : String(err);
+      }
+    };
+    const bad: Array<Record<string, unknown>> = [{ awareness: {} }, { awareness: 'aw' }, { locks: {} }, { locks: 1 }, { log: 'console' }, { clock: {} }, { clock: Date }];
+    for (const extra of bad) expect([extra, refusal(extra)]).toEqual([extra, `bad-argument: ${Object.keys(extra)[0]}`]);
+    expect(opened).toBe(0);
+    const awareness = new Awareness(new Y.Doc());
+    const good: Array<Record<string, unknown>> = [{ awareness }, { locks: null }, { locks: undefined }, { clock: new ManualClock() }, { log: undefined }];
+    for (const extra of good) expect([extra, refusal(extra)]).toEqual([extra, 'accepted']);
+    expect(opened).toBe(good.length);
+    awareness.destroy();
   });
 });
 
