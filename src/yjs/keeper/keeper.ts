@@ -12,6 +12,7 @@ import { MeshpartyError } from '../../util/errors.js';
 import { realClock } from '../../util/clock.js';
 import { Emitter } from '../../util/emitter.js';
 import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
+import { strikePeer } from '../cut-off.js';
 import type { YjsLimits } from '../protocol.js';
 import { lockDir } from './dir-lock.js';
 import { KeepRetries } from './keep-retries.js';
@@ -256,7 +257,12 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
         }),
         catalog.on('message', ({ from, data }) => {
           const names = decodeAnnounce(data);
-          if (typeof names === 'string') return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
+          if (typeof names === 'string') {
+            // Counted against the peer, as the provider does for its channel: one sending
+            // garbage on and on is cut off, not logged by the line until the disk is full.
+            strikePeer(room, from, `malformed document announcement: ${names}`);
+            return say(`room ${roomName}: dropped an announcement from ${from}: ${names}`);
+          }
           for (const n of names) docs.announced(n, from);
         }),
         room.on('peer-left', ({ id }) => docs.peerLeft(id)),
