@@ -54,7 +54,9 @@ describe('keeper: a document it could not start keeping', () => {
     expect(refusals[0]).toMatch(/ENOSPC.*; trying again in 1 s$/);
     expect(refusals[1]).toMatch(/ENOSPC.*; trying again in 2 s$/);
     // Held in memory (synced), but with no log: it is stored once the disk has room.
-    expect(existsSync(docLogPath(join(dir, storeName('r')), 'notes'))).toBe(false);
+    const path = docLogPath(join(dir, storeName('r')), 'notes');
+    expect(existsSync(path)).toBe(false);
+    expect(() => keeper.flush()).toThrow(expect.objectContaining({ code: 'log-write-failed', detail: { paths: [path] } })); // not "all on disk"
 
     disk.full = false;
     await net.advance(2000); // the third try, 4 s after the second

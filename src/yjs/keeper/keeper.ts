@@ -116,7 +116,8 @@ export interface Keeper {
   /**
    * Write every queued update to disk now. Every log is tried, even after one fails;
    * then throws `log-write-failed` if any could not be written (`detail.paths`: those
-   * logs; their updates stay queued and are written again later).
+   * logs, and those of documents with content whose log could not be created yet; their
+   * updates stay queued, or in memory, and are written again later).
    */
   flush(): void;
   /**
@@ -303,7 +304,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   return {
     docs: (room) => kept.get(room)?.docs ?? new Map<string, Y.Doc>(),
     on: (event, listener) => events.on(event, listener),
-    flush: () => flushAll(allLogs()),
+    flush: () => flushAll(allLogs(), [...kept.values()].flatMap((r) => r.unopened())),
     close() {
       // One stop for every caller: a second close() (a signal handler beside the app's own
       // shutdown) settles with the first, once the rooms are left (their queues drained,
@@ -318,8 +319,10 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
  * Flush every log, going on past one that fails (one full disk or bad file must not keep
  * the other documents' edits in memory), then throw once for all that failed.
  */
-function flushAll(logs: UpdateLog[]): void {
-  const failed: Array<{ path: string; message: string }> = [];
+function flushAll(logs: UpdateLog[], unopened: string[]): void {
+  // A document with content whose log could not be created yet (a full disk) has nothing
+  // written either: its log is tried again on a timer, and flush() must not say all is on disk.
+  const failed = unopened.map((path) => ({ path, message: `${path}: its log could not be created yet (the document is kept in memory, will retry)` }));
   for (const log of logs) {
     try {
       log.flush();

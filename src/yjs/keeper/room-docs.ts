@@ -35,8 +35,8 @@ const REFUSED_REMEMBERED = 1000;
  * to every peer in the room: unbounded, one announcement of 1000 junk names after another
  * would have the keeper send 1000 messages to each peer, again and again.
  */
-export const NEW_NAMES_BURST = 1000;
-export const NEW_NAMES_PER_SECOND = 10;
+const NEW_NAMES_BURST = 1000;
+const NEW_NAMES_PER_SECOND = 10;
 
 /**
  * What a room's documents need from the keeper.
@@ -110,6 +110,11 @@ export class RoomDocs {
   /** Every document held, by name: stored ones and empty ones waiting for content. */
   get docs(): ReadonlyMap<string, Y.Doc> {
     return new Map([...this.#docs].map(([name, k]) => [name, k.doc]));
+  }
+
+  /** The logs of documents with content that could not be created yet (a retry is due). */
+  unopened(): string[] {
+    return [...this.#docs.values()].flatMap((k) => (k.slotted && !k.log && k.unsaved > 0 ? [docLogPath(this.o.dir, k.name)] : []));
   }
 
   /** The open logs. */
