@@ -2,8 +2,8 @@
  * `meshparty keeper --relay ws://... --room R [--room R2 ...] --dir ./data [--password P] [--webrtc E]`
  *
  * Runs a keeper until SIGINT/SIGTERM: joins the rooms over real WebRTC through the relay,
- * stores every document it hears of under `--dir`, and serves them to peers who join when
- * nobody else is online. A signal while it is still starting stops the startup at once
+ * stores every document with content it hears of under `--dir`, and serves them to peers
+ * who join when nobody else is online. A signal while it is still starting stops the startup at once
  * (see {@link createKeeperCommand}). The Node WebRTC is `@roamhq/wrtc` when it can be loaded, else
  * node-datachannel (through `adaptNodeDatachannel`); `--webrtc` picks one. With the relay's
  * secret in MESHPARTY_RELAY_SECRET it signs its own room token at each join (a relay that

@@ -1,7 +1,7 @@
 /**
- * The keeper: a Node peer that joins rooms, keeps every document it hears of on disk
- * (one {@link UpdateLog} per document) and serves them to peers who join when nobody
- * else is online. It is also the example of embedding the mesh in a Node app: it only
+ * The keeper: a Node peer that joins rooms, keeps every document it hears of that has
+ * content on disk (one {@link UpdateLog} per document; which ones, see room-docs.ts) and
+ * serves them to peers who join when nobody else is online. It is also the example of embedding the mesh in a Node app: it only
  * uses the public Room and provider APIs.
  */
 import { join } from 'node:path';
