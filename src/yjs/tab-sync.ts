@@ -58,6 +58,8 @@ export interface TabSyncEvents {
  * would be.
  */
 export const MAX_TABS = 256;
+/** Tabs that went remembered at once, so that they are not asked for the document again (TabSync.#gone). */
+const MAX_GONE_TABS = 4 * MAX_TABS;
 const CHANNEL_PREFIX = 'meshparty-tabs:';
 
 interface OtherTab {
@@ -113,6 +115,15 @@ export class TabSync {
    * recheck), so that tabs holding the same edits are not each asked for them.
    */
   #asked = new Map<number, number>();
+  /**
+   * Tabs that went (goodbye, or their lock), the latest MAX_GONE_TABS, in the order they
+   * went. Such a tab is never asked for the document again: a live tab never comes back
+   * under its id (a new tab sync picks a new one), so what comes from it later is what it
+   * sent before going, or a broken or hostile tab's, which could otherwise answer each of
+   * our hellos with a claim and each request with a goodbye, and keep every tab saying
+   * hello in a loop. What it sends is still applied.
+   */
+  #gone = new Set<string>();
   #destroyed = false;
   #unsubscribe: Array<() => void> = [];
 
@@ -296,6 +307,9 @@ export class TabSync {
   #forget(id: string): void {
     const tab = this.#remove(id);
     if (!tab) return;
+    this.#gone.delete(id);
+    this.#gone.add(id);
+    if (this.#gone.size > MAX_GONE_TABS) this.#gone.delete(this.#gone.values().next().value!);
     // It went before sending what we asked it for, which counted as on its way: ask
     // everyone again, if some of it is still neither here nor asked of a tab still
     // waiting to answer (another tab asked for more of the same may have sent it). Not
@@ -333,7 +347,7 @@ export class TabSync {
     const want = tab.claimed;
     // An overdue tab is asked again only once its step 2 came: a channel keeps each
     // sender's order, so that step 2 comes before anything it answers after it.
-    if (!want || tab.pull === 'overdue') return false;
+    if (!want || tab.pull === 'overdue' || this.#gone.has(id)) return false;
     if (![...want].some(([client, clock]) => this.#beyond(client, clock))) return false;
     for (const [client, clock] of want) if (this.#beyond(client, clock)) this.#asked.set(client, clock);
     tab.pull = 'waiting';
