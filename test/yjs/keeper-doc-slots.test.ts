@@ -13,9 +13,12 @@ import { CATALOG_CHANNEL, encodeAnnounce } from '../../src/yjs/catalog.js';
 import { LOG_MAGIC } from '../../src/yjs/keeper/log-format.js';
 import { docLogPath, storeName } from '../../src/yjs/keeper/store-names.js';
 import type { MeshpartyError } from '../../src/util/errors.js';
+import type { Room } from '../../src/mesh/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
+import { createMemoryNetwork } from '../../src/mesh/memory-network.js';
+import { silentLogger } from '../../src/mesh/logger.js';
 import { keepRoomR, newKeeperDir, readKeeperDir, removeKeeperDirs, seedKeeperDir } from './support/keeper-dir.js';
 
 const quiet = () => {};
@@ -25,7 +28,7 @@ afterEach(removeKeeperDirs);
 const logsIn = (dir: string) => readdirSync(join(dir, storeName('r'))).filter((f) => f.endsWith('.ylog'));
 
 /** A provider of `name` for `peer`, with `text` typed into it (none: an empty document). */
-function open(peer: ReturnType<FakeHub['join']>, name: string, text?: string) {
+function open(peer: Room, name: string, text?: string) {
   const p = createYjsProvider(peer, new Y.Doc(), { name, log: quiet });
   if (text !== undefined) p.doc.getText('t').insert(0, text);
   return p;
@@ -59,6 +62,24 @@ describe('keeper: a document costs a slot and a file only once it has content', 
     later.destroy();
     await keeper.close();
     expect(await readKeeperDir(dir, ['r'])).toEqual({ r: { old: 'stored before', real: 'real content', later: 'typed later' } });
+  }, 60_000);
+
+  it('over the in-memory mesh too: 1000 junk names, then a real document is kept and stored', async () => {
+    const dir = newKeeperDir();
+    const net = createMemoryNetwork({ mesh: { logger: silentLogger() } });
+    const keeper = await keepRoomR(dir, () => net.join('r', { peerId: 'keeper' }));
+    const evil = net.join('r', { peerId: 'evil' });
+    const good = net.join('r', { peerId: 'good' });
+    await waitFor(() => evil.peers.has('keeper') && good.peers.has('keeper'), 'both connected to the keeper');
+    await evil.channel(CATALOG_CHANNEL).send('keeper', encodeAnnounce(junk(0, 1000)));
+    await waitFor(() => keeper.docs('r').size === 1000, 'the junk names are synced');
+    const real = open(good, 'real', 'real content');
+    await waitFor(() => keeper.docs('r').get('real')?.getText('t').toString() === 'real content', 'the keeper has real');
+    await waitFor(() => logsIn(dir).length === 1, 'real is stored');
+    expect(logsIn(dir)).toEqual([`${storeName('real')}.ylog`]);
+    real.destroy();
+    await keeper.close();
+    await Promise.all([evil.leave(), good.leave()]);
   }, 60_000);
 
   it('refuses a document with content once maxDocsPerRoom are stored: logged and a refused event (too-many-docs), once per name', async () => {
