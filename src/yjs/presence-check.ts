@@ -43,7 +43,10 @@ type Checked = Awareness & { [CHECK]?: Shared; _checkInterval: unknown };
  * stall, each of them (that has a state) counts as renewed now, so it is dropped only if
  * it is not renewed within the 30 s that follow. Providers on one Awareness share one
  * check (on the first one's clock); when the last lets go, y-protocols' plain check (on
- * the platform's timers) takes over again, unless the Awareness was destroyed meanwhile.
+ * the platform's timers) takes over again, unless the Awareness was destroyed meanwhile
+ * or `handBack` is false (a holder about to destroy it: Awareness.destroy() would clear
+ * that interval only after emitting to the app's listeners, and one that throws would
+ * leave it running for good, holding the Awareness and its doc).
  *
  * @example
  * ```ts
@@ -51,7 +54,7 @@ type Checked = Awareness & { [CHECK]?: Shared; _checkInterval: unknown };
  * release(); // at teardown
  * ```
  */
-export function takeOverPresenceCheck(awareness: Awareness, clock: Clock, spokenFor: SpokenFor): () => void {
+export function takeOverPresenceCheck(awareness: Awareness, clock: Clock, spokenFor: SpokenFor, handBack = true): () => void {
   const a = awareness as Checked;
   let shared = a[CHECK];
   if (!shared) {
@@ -74,6 +77,7 @@ export function takeOverPresenceCheck(awareness: Awareness, clock: Clock, spoken
     stop(a);
     own.offDestroy();
     delete a[CHECK];
+    if (!handBack) return;
     // Like y-protocols' constructor, so that Awareness.destroy() clears it.
     a._checkInterval = setInterval(() => checkPresence(awareness, Date.now(), []), PRESENCE_CHECK_MS);
   };

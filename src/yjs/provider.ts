@@ -271,8 +271,10 @@ export class MeshpartyProvider {
     this.awareness.on('update', onAwareness);
     this.#unsubscribe.push(() => this.awareness.off('update', onAwareness));
     // Presence timeouts on our clock, and not held against connected peers for the time
-    // this page was frozen or asleep (presence-check.ts).
-    this.#unsubscribe.push(takeOverPresenceCheck(this.awareness, this.#clock, () => [...this.#peers.values()].flatMap((p) => [...p.clients])));
+    // this page was frozen or asleep (presence-check.ts). Our own Awareness is not handed
+    // back to y-protocols' interval: it is destroyed with us.
+    const spokenFor = () => [...this.#peers.values()].flatMap((p) => [...p.clients]);
+    this.#unsubscribe.push(takeOverPresenceCheck(this.awareness, this.#clock, spokenFor, !this.#ownsAwareness));
 
     this.#unsubscribe.push(
       this.#channel.on('message', ({ from, data }) => this.#receive(from, data)),

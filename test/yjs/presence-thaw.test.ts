@@ -7,7 +7,7 @@
  * stamps of the states age by as much (y-protocols reads Date.now, which a test cannot move
  * for it, so the stamps are moved back instead).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { ManualClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
@@ -108,6 +108,31 @@ describe('yjs presence after a long freeze', () => {
     // Our own state, 30 s old, was renewed instead (and sent to b).
     expect(pa.awareness.getLocalState()).toEqual({});
     expect(Date.now() - pa.awareness.meta.get(docA.clientID)!.lastUpdated).toBeLessThan(1000);
+  });
+
+  it('leaves no platform interval behind when a provider destroys its own Awareness and an app listener on it throws', () => {
+    // The provider's own Awareness is destroyed with it: handing it back to y-protocols'
+    // interval first would leave that interval to Awareness.destroy(), which never gets to
+    // clear it when an app's 'change' listener throws (its UI already torn down): a 3 s
+    // interval for good, holding the Awareness and its doc.
+    const set = vi.spyOn(globalThis, 'setInterval');
+    const clear = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const hub = new FakeHub();
+      const p = createYjsProvider(hub.join('a'), new Y.Doc(), { name: 'd', log: quiet, clock: new ManualClock() });
+      p.awareness.setLocalStateField('user', { name: 'Ada' });
+      p.awareness.on('change', () => {
+        throw new Error('the UI is gone');
+      });
+      p.destroy();
+      const cleared = new Set(clear.mock.calls.map(([h]) => h));
+      const live = set.mock.results.map((r) => r.value as unknown).filter((h) => !cleared.has(h as Parameters<typeof clearInterval>[0]));
+      for (const h of live) clearInterval(h as Parameters<typeof clearInterval>[0]);
+      expect(live).toEqual([]);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it("hands an app's Awareness back to y-protocols' own check once the last provider on it is destroyed", async () => {
