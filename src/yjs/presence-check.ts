@@ -26,7 +26,9 @@ export type SpokenFor = () => Iterable<number>;
 const CHECK = Symbol('meshparty presence check');
 
 interface Shared {
-  sources: Set<SpokenFor>;
+  /** Each holder's clients, with its clock. */
+  sources: Map<SpokenFor, Clock>;
+  /** The clock the check runs on: a holder's, moved to another's when that holder lets go. */
   clock: Clock;
   timer: TimerHandle | undefined;
   /** When the check last ran, in wall time (what y-protocols stamps states with) and clock time. */
@@ -42,7 +44,8 @@ type Checked = Awareness & { [CHECK]?: Shared; _checkInterval: unknown };
  * called, taking the clients `spokenFor` returns as those of connected senders: after a
  * stall, each of them (that has a state) counts as renewed now, so it is dropped only if
  * it is not renewed within the 30 s that follow. Providers on one Awareness share one
- * check (on the first one's clock); when the last lets go, y-protocols' plain check (on
+ * check (on the first one's clock, then on another holder's once every holder of that
+ * clock has let go); when the last lets go, y-protocols' plain check (on
  * the platform's timers) takes over again, unless the Awareness was destroyed meanwhile
  * or `handBack` is false (a holder about to destroy it: Awareness.destroy() would clear
  * that interval only after emitting to the app's listeners, and one that throws would
@@ -64,16 +67,27 @@ export function takeOverPresenceCheck(awareness: Awareness, clock: Clock, spoken
       delete a[CHECK];
     };
     awareness.on('destroy', onDestroy);
-    shared = { sources: new Set(), clock, timer: undefined, ranAt: Date.now(), ranAtClock: clock.now(), offDestroy: () => awareness.off('destroy', onDestroy) };
+    shared = { sources: new Map(), clock, timer: undefined, ranAt: Date.now(), ranAtClock: clock.now(), offDestroy: () => awareness.off('destroy', onDestroy) };
     a[CHECK] = shared;
     schedule(a, shared);
   }
   const own = shared;
   // Wrapped: the same function passed twice is still two holders.
   const source: SpokenFor = () => spokenFor();
-  own.sources.add(source);
+  own.sources.set(source, clock);
   return () => {
-    if (!own.sources.delete(source) || own.sources.size > 0 || a[CHECK] !== own) return;
+    if (!own.sources.delete(source) || a[CHECK] !== own) return;
+    if (own.sources.size > 0) {
+      // Its clock may be nobody's to drive any more (a test's, a paused one): the check
+      // moves to a clock still held, counting a stall on it from now.
+      const held = [...own.sources.values()];
+      if (held.includes(own.clock)) return;
+      stop(a);
+      own.clock = held[0]!;
+      own.ranAtClock = own.clock.now();
+      schedule(a, own);
+      return;
+    }
     stop(a);
     own.offDestroy();
     delete a[CHECK];
@@ -95,7 +109,7 @@ function schedule(a: Checked, shared: Shared): void {
     // The next one first: a listener of the app that throws (or destroys the Awareness,
     // which stops it) must not end the checks.
     schedule(a, shared);
-    checkPresence(a, now, stalled ? [...shared.sources].flatMap((s) => [...s()]) : []);
+    checkPresence(a, now, stalled ? [...shared.sources.keys()].flatMap((s) => [...s()]) : []);
   }, PRESENCE_CHECK_MS);
 }
 

@@ -135,6 +135,27 @@ describe('yjs presence after a long freeze', () => {
     }
   });
 
+  it("moves the shared check to a remaining provider's clock when the provider whose clock ran it is destroyed", async () => {
+    const hub = new FakeHub();
+    const [a, b] = ['a', 'b'].map((id) => hub.join(id));
+    const [docA, docB] = [new Y.Doc(), new Y.Doc()];
+    const awareness = new Awareness(docA);
+    const [first, second] = [new ManualClock(), new ManualClock()];
+    const one = createYjsProvider(a!, docA, { name: 'one', log: quiet, clock: first, awareness });
+    const two = createYjsProvider(a!, docA, { name: 'two', log: quiet, clock: second, awareness });
+    const pb = createYjsProvider(b!, docB, { name: 'two', log: quiet });
+    opened.push(two, pb);
+    pb.awareness.setLocalStateField('user', { name: 'Bea' });
+    await waitFor(() => awareness.getStates().has(docB.clientID), 'presence of b at a');
+    one.destroy(); // its clock is nobody's to drive any more
+    expect(first.pending).toBe(0);
+    age(awareness, 30_000);
+    second.advance(3000);
+    expect(awareness.getStates().has(docB.clientID)).toBe(false);
+    two.destroy();
+    awareness.destroy();
+  });
+
   it("hands an app's Awareness back to y-protocols' own check once the last provider on it is destroyed", async () => {
     const hub = new FakeHub();
     const a = hub.join('a');
