@@ -12,7 +12,6 @@ import { Emitter } from '../util/emitter.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { MeshpartyError } from '../util/errors.js';
 import {
-  DEFAULT_YJS_LIMITS,
   Step1Kind,
   YjsTag,
   decodeYjsMessage,
@@ -29,6 +28,7 @@ import { Forwarder } from './forwarder.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { takeOverPresenceCheck } from './presence-check.js';
+import { resolveYjsLimits } from './yjs-limits.js';
 
 /**
  * Options of {@link createYjsProvider}.
@@ -48,7 +48,11 @@ export interface YjsProviderOptions {
   name: string;
   /** Presence to share (its local state outlives the provider); a new Awareness on `doc` when omitted. */
   awareness?: Awareness;
-  /** Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence, 64 presence clients per peer). */
+  /**
+   * Size limits for what peers send (defaults: 64 MiB updates, 1 MiB presence, 64 presence
+   * clients per peer). One left out or `undefined` keeps its default; any other must be a
+   * whole number of at least 1, or Infinity (no limit), else `bad-argument`.
+   */
   limits?: Partial<YjsLimits>;
   /** Bad messages from one peer before it is disconnected (default 3). */
   maxStrikes?: number;
@@ -191,6 +195,8 @@ export class MeshpartyProvider {
     if (!options.name || options.name.length > MAX_DOC_NAME_LENGTH) {
       throw new MeshpartyError('invalid-doc-name', `document name must be 1..${MAX_DOC_NAME_LENGTH} characters`);
     }
+    // Checked before anything is set up: a bad limit throws bad-argument, leaving nothing.
+    this.#limits = resolveYjsLimits(options.limits);
     this.room = room;
     this.doc = doc;
     this.name = options.name;
@@ -207,7 +213,6 @@ export class MeshpartyProvider {
     this.#unsubscribe.push(this.#channel.claim(`a provider of document "${this.name}" (destroy() it first)`));
     this.awareness = options.awareness ?? new Awareness(doc);
     this.#ownsAwareness = !options.awareness;
-    this.#limits = { ...DEFAULT_YJS_LIMITS, ...options.limits };
     this.#clock = options.clock ?? realClock();
     const blockForMs = options.blockForMs ?? DEFAULT_BLOCK_FOR_MS;
     this.#blockForMs = blockForMs >= 0 ? blockForMs : 0; // a room throws on a negative or NaN ban, and would then not cut the peer off

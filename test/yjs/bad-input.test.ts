@@ -77,3 +77,25 @@ describe('yjs bad input counts with the peer\'s bad input on the mesh', () => {
     await Promise.all([good!, evil!].map((r) => r.leave()));
   });
 });
+
+describe('yjs provider limits', () => {
+  it('a limit given as undefined keeps its default, and a bad one is refused with bad-argument, leaving nothing set up', async () => {
+    const clock = new ManualClock();
+    const net = createMemoryNetwork({ seed: 3, clock, mesh: { logger: silentLogger() } });
+    const [good, evil] = ['good', 'evil'].map((peerId) => net.join('r', { peerId }));
+    for (const bad of [{ maxUpdateBytes: NaN }, { maxAwarenessBytes: 0 }, { maxPresenceClients: 2.5 }, { maxUpdateBytes: '1' as unknown as number }]) {
+      expect(() => createYjsProvider(good!, new Y.Doc(), { name: 'd', clock, log: () => {}, limits: bad })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    }
+    // Nothing was left behind: the name is free for a provider with good limits.
+    const dropped: string[] = [];
+    const p = createYjsProvider(good!, new Y.Doc(), { name: 'd', clock, log: () => {}, limits: { maxAwarenessBytes: undefined } });
+    p.on('dropped', ({ reason }) => dropped.push(reason));
+    await net.advance(2000);
+    // Presence over the default 1 MiB: with the limit switched off by `undefined`, it was taken.
+    await evil!.channel('yjs:d').send('good', encodeAwareness(new Uint8Array(1024 * 1024 + 1)));
+    await net.advance(100);
+    expect(dropped).toEqual([expect.stringMatching(/awareness update of 1048577 bytes exceeds 1048576/)]);
+    p.destroy();
+    await Promise.all([good!, evil!].map((r) => r.leave()));
+  });
+});
