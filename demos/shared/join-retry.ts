@@ -1,7 +1,7 @@
 /**
  * Joining while the relay cannot be reached, for the demos: one attempt at a time, and the
  * wait before the next one counted down, so a page says "can't reach the relay, retrying
- * in 2 s…" as soon as its first attempt fails. joinRoom's own retries (five by default)
+ * in 1 s…" as soon as its first attempt fails (then 2 s, 4 s... after later ones). joinRoom's own retries (five by default)
  * kept the page at "connecting…" until they were all used up: about 4 s against a port
  * with nothing listening, and 10 s an attempt against a relay that never answers.
  */
