@@ -169,10 +169,21 @@ describe('yjs presence after a long freeze', () => {
     const awareness = new Awareness(doc);
     const third = createYjsProvider(a, doc, { name: 'three', log: quiet, clock, awareness });
     expect(clock.pending).toBe(2);
-    third.destroy(); // the app's Awareness lives on, checked on the platform's timers again
-    expect(clock.pending).toBe(1);
-    expect((awareness as unknown as { _checkInterval: unknown })._checkInterval).toBeDefined();
-    awareness.destroy();
+    // The platform's interval faked (Date.now is not), so that its check can be run here.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      third.destroy(); // the app's Awareness lives on, checked on the platform's timers again
+      expect(clock.pending).toBe(1);
+      // A remote state not renewed for 30 s times out at the next platform check.
+      awareness.states.set(42, { user: 'gone' });
+      awareness.meta.set(42, { clock: 1, lastUpdated: Date.now() - 30_000 });
+      vi.advanceTimersByTime(3000);
+      expect(awareness.states.has(42)).toBe(false);
+      awareness.destroy();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
     first.destroy(); // its own Awareness: destroyed, no check left
     expect(clock.pending).toBe(0);
   });
