@@ -14,6 +14,7 @@ import { Emitter } from '../../util/emitter.js';
 import { CATALOG_CHANNEL, decodeAnnounce } from '../catalog.js';
 import { strikePeer } from '../cut-off.js';
 import type { YjsLimits } from '../protocol.js';
+import { resolveYjsLimits } from '../yjs-limits.js';
 import { lockDir } from './dir-lock.js';
 import { KeepRetries } from './keep-retries.js';
 import { RoomDocs } from './room-docs.js';
@@ -68,8 +69,10 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
   /**
    * Size limits for what peers send (the provider's `limits`). `maxUpdateBytes` defaults
    * to `maxMessageBytes` when that is given (a room that carries bigger messages has
-   * bigger documents), else to the provider's 64 MiB. A peer whose update is over it is
-   * struck as a bad peer, and its document is not kept.
+   * bigger documents), else to the provider's 64 MiB; one given as `undefined` counts as
+   * not given. A peer whose update is over it is struck as a bad peer, and its document
+   * is not kept. Checked at startup: a limit that is not a whole number >= 1 (or
+   * Infinity) is `bad-argument`.
    */
   limits?: Partial<YjsLimits>;
   log?: (message: string) => void;
@@ -149,8 +152,8 @@ export interface KeeperEvents {
  * Start a keeper: join `rooms`, load every stored document, keep and serve them.
  * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}). Rejects
  * with a MeshpartyError: `bad-argument` (no `rooms` or `room`; neither `join` nor
- * `relay`; two room names that would be stored in one directory; a limit that is not a
- * whole number >= 1), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
+ * `relay`; two room names that would be stored in one directory; a limit, `limits`' or
+ * `maxMessageBytes` among them, that is not a whole number >= 1), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
  * be locked, or a room's directory listed), `aborted`, or what joining a room rejects
  * with (see `joinRoom`); whatever it had joined is left and the lock released. A document
  * that cannot be kept (`log-unreadable`, `log-version`, ...) is logged, not a rejection.
@@ -186,7 +189,7 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const maxDocs = wholeAtLeastOne(options.maxDocsPerRoom ?? 1000, 'maxDocsPerRoom');
   const maxEmptyDocs = wholeAtLeastOne(options.maxEmptyDocsPerRoom ?? 1000, 'maxEmptyDocsPerRoom');
   const events = new Emitter<KeeperEvents>((err) => say(`a 'refused' listener threw: ${String(err)}`));
-  const limits: Partial<YjsLimits> = { ...(options.maxMessageBytes !== undefined && { maxUpdateBytes: options.maxMessageBytes }), ...options.limits };
+  const limits = keeperLimits(options);
   const kept = new Map<string, RoomDocs>();
   const rooms: Room[] = [];
   const offs: Array<() => void> = [];
@@ -347,6 +350,20 @@ function sameStoreName(roomNames: string[]): void {
     if (other !== undefined) throw new MeshpartyError('bad-argument', `createKeeper: rooms ${JSON.stringify(other)} and ${JSON.stringify(room)} would be stored in one directory (a lone surrogate in a name)`, { rooms: [other, room] });
     seen.set(storeName(room), room);
   }
+}
+
+/**
+ * The providers' limits, checked here: each document's provider would refuse a bad one
+ * (`bad-argument`), so every document would fail to be kept, retried and logged, while
+ * the keeper ran on keeping nothing. `maxUpdateBytes` follows `maxMessageBytes` unless it
+ * is given; one given as `undefined` (a setting unset in a configuration) is not given.
+ */
+function keeperLimits(options: KeeperOptions): YjsLimits {
+  const limits = resolveYjsLimits(options.limits);
+  if (options.limits?.maxUpdateBytes === undefined && options.maxMessageBytes !== undefined) {
+    limits.maxUpdateBytes = wholeAtLeastOne(options.maxMessageBytes, 'maxMessageBytes');
+  }
+  return limits;
 }
 
 /** `value` if it is a whole number >= 1, else `bad-argument` naming `option`. */
