@@ -198,8 +198,9 @@ export interface LockstepEvents {
    * - `split`: a network outage closed every connection between this peer's group of
    *   players and another (each dropped the other), and once they opened again the other
    *   group's game outranks its own (more players; at equal size, the one that kept playing:
-   *   more than a second further on as the two met again, e.g. while this peer's tab was
-   *   stopped; within a second, the lower lowest id). It is admitted into that game; before,
+   *   further on as the two met again, by more than a quarter second of frames with one
+   *   player a side (a second with more), e.g. while this peer's tab was stopped; else the
+   *   lower lowest id). It is admitted into that game; before,
    *   both games ran on apart for good. `detail.frames` has both games' frames as they met.
    *
    * The coordinator admits it again unless it runs with `admitLateJoiners: false` (then it

@@ -22,10 +22,16 @@
  * members of a pair must judge the same two numbers, though frames move on while hellos
  * travel: so the frame each says is fixed, its frame as it first met that peer again after
  * dropping it (the first hello to or from it over a connection: both ends take it within a
- * round trip of each other), and every later hello to that peer says the same. One more
- * than a second ahead (tickHz frames) wins; within a second (two halves that both played
- * through an outage, where it is moot which one wins), the lower lowest id, so every pair
- * of the two halves agrees as before. A hello sent before the sender dropped us says its
+ * round trip of each other), and every later hello to that peer says the same. One ahead
+ * by more than a lead wins, else the lower lowest id, as before (two halves that both played
+ * through an outage, where it is moot which one wins). The lead is a quarter of a second
+ * (tickHz / 4 frames) with one player a side: the two players judge the very same numbers,
+ * and a half stopped for a few seconds is that far behind even on a machine stepping 10
+ * frames a second. With more players a side, each pair of members judges its own meeting,
+ * and pairs can disagree when the halves are about a lead apart (some members of each half
+ * would give way): a second (tickHz frames) puts that past the few hundred milliseconds by
+ * which halves that both played on differ (which end noticed the outage first), where the
+ * ids keep every pair agreeing. A hello sent before the sender dropped us says its
  * current frame, which only grows: judged on it, we never both give way, and if neither
  * does, the winner's answer (sent when the frame it heard changes) carries its fixed frame.
  *
@@ -54,20 +60,22 @@ export interface Half {
 }
 
 /**
- * Whether half `theirs` outranks ours (`ours`): more players; or as many and more than
- * `lead` frames ahead (it kept playing while ours was stopped); or as many, within `lead`
- * frames, and the lower lowest id (plain code-unit order). Both halves judge the same two
+ * Whether half `theirs` outranks ours (`ours`) in a game of `tickHz`: more players; or as
+ * many and further ahead by more than the lead (it kept playing while ours was stopped: a
+ * quarter of a second with one player a side, a second with more); or as many, within the
+ * lead, and the lower lowest id (plain code-unit order). Both halves judge the same two
  * halves alike.
  *
  * @example
  * ```ts
  * outranks({ players: ['a', 'b'], frame: 0 }, { players: ['c'], frame: 900 }, 60); // true: two players against one
  * outranks({ players: ['b'], frame: 900 }, { players: ['a'], frame: 500 }, 60); // true: b played on, 400 frames further
- * outranks({ players: ['b'], frame: 520 }, { players: ['a'], frame: 500 }, 60); // false: within a second, and 'a' is lower
+ * outranks({ players: ['b'], frame: 510 }, { players: ['a'], frame: 500 }, 60); // false: within 15 frames, and 'a' is lower
  * ```
  */
-export function outranks(theirs: Half, ours: Half, lead: number): boolean {
+export function outranks(theirs: Half, ours: Half, tickHz: number): boolean {
   if (theirs.players.length !== ours.players.length) return theirs.players.length > ours.players.length;
+  const lead = ours.players.length === 1 ? Math.ceil(tickHz / 4) : tickHz;
   if (Math.abs(theirs.frame - ours.frame) > lead) return theirs.frame > ours.frame;
   return byId([...theirs.players].sort(byId)[0]!, [...ours.players].sort(byId)[0]!) < 0;
 }

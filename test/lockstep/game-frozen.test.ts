@@ -6,7 +6,8 @@
  * As README (Lockstep, "A hidden tab") says: frozen for less than the peer timeout, the
  * other player stalls on its inputs and both go on in agreement; frozen for longer, the
  * other drops it and plays on, and the thawed page goes back through the lobby
- * (`rejoining`), is admitted again and agrees with it. The demo is built and served by
+ * (`rejoining`), is admitted again and agrees with it; with two players, into the game of
+ * the one who played on. The demo is built and served by
  * `vite preview`: Vite's dev client reloads a page whose socket to it came back, and
  * Chromium closes a frozen page's sockets.
  */
@@ -179,5 +180,35 @@ describe('light-cycles demo with a player frozen for real', () => {
       `long freeze: dropped after ${droppedAt - frozenAt} ms, having stood still ${before.stallMs} ms; then ${after.stepped} frames by 6 s (longest stand ${after.stallMs} ms); ` +
         `after the thaw the sleeper rejoined (${rejoins.join(', ')}) and was running at their frame ${backMs} ms later`,
     );
+  }, 180_000);
+
+  it('frozen 6 s in a game of two: the other drops it and plays on, and stays in its game; thawed, the sleeper rejoins that game (split), whichever id is lower', async () => {
+    const { sleeper, others, errors } = await playing('frozen-game-pair', 1);
+    const other = others[0]!;
+    const logs: string[] = []; // each page's lockstep log lines (why it went back to the lobby)
+    for (const p of [sleeper, other]) p.on('console', (m) => m.text().includes('[lockstep') && logs.push(m.text()));
+    await chromium.freeze(sleeper);
+    const frozenAt = Date.now();
+    await until(other, 'peers', 'v === 0', null, 15_000);
+    await pause(Math.max(0, frozenAt + 6000 - Date.now()));
+    const thawFrame = await game<number>(other, 'frame');
+    await chromium.thaw(sleeper);
+    const thawedAt = Date.now();
+    for (const p of [sleeper, other]) await until(p, 'peers', 'v === 1', null, 30_000);
+    await until(sleeper, 'status', "v === 'running'", null, 60_000);
+    await until(sleeper, 'frame', 'v >= a', thawFrame, 30_000);
+    const backMs = Date.now() - thawedAt;
+    // Each half is one player: the one who played on 6 s stays (before, at equal size the
+    // lower id won, and it went into the sleeper's older game, to wait there ~9 s joining).
+    const rejoins = await game<string[]>(sleeper, 'rejoins');
+    // (The log lines ride along so that a failure shows each page's reason and frames.)
+    expect([rejoins, await game<string[]>(other, 'rejoins'), logs]).toEqual([expect.arrayContaining(['split']), [], expect.anything()]);
+    for (const p of [sleeper, other]) expect(await game<string>(p, 'status')).toBe('running');
+    const from = (await game<number>(other, 'frame')) + 30;
+    expect(await hashesAgree([sleeper, other], from, from + 120)).toBeGreaterThan(10);
+    for (const p of [sleeper, other]) expect(await game<number>(p, 'desyncs')).toBe(0);
+    expect(errors).toEqual([]);
+    const lower = (await game<string>(sleeper, 'selfId')) < (await game<string>(other, 'selfId'));
+    console.log(`pair freeze: the sleeper (the ${lower ? 'lower' : 'higher'} id) rejoined (${rejoins.join(', ')}) and was running at the other's frame ${backMs} ms after the thaw (${logs.filter((l) => l.includes('back to the lobby')).join(' | ')})`);
   }, 180_000);
 });

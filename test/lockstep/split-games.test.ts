@@ -16,7 +16,7 @@ import type { Clock, ManualClock, MemoryNetwork } from '../../src/index.js';
  * the browser. Hidden, its timers wait 1 s at least: a background tab, whose timers the
  * browser runs at most once a second.
  */
-function freezable(inner: ManualClock): { clock: Clock; freeze(): void; thaw(): void; hide(): void } {
+function freezable(inner: Clock): { clock: Clock; freeze(): void; thaw(): void; hide(): void } {
   let frozen = false;
   let hidden = false;
   const held: Array<() => void> = [];
@@ -33,6 +33,11 @@ function freezable(inner: ManualClock): { clock: Clock; freeze(): void; thaw(): 
     },
     hide: () => (hidden = true),
   };
+}
+
+/** `inner`'s time with every timer waiting `minMs` at least: a machine too busy to tick at the game's rate. */
+function busy(inner: Clock, minMs: number): Clock {
+  return { now: () => inner.now(), setTimeout: (fn, ms) => inner.setTimeout(fn, Math.max(ms, minMs)), clearTimeout: (h) => inner.clearTimeout(h) };
 }
 
 /** Each session's `rejoining` codes and `stopped` reasons, as `id code`. */
@@ -164,6 +169,35 @@ describe('a game split by a network outage', () => {
       for (const x of sessions) x.leave();
     }, 60_000);
   }
+
+  it('on a machine stepping 10 frames a second, a\'s tab stopped 4 s with its connections: b, who played on 40 frames meanwhile, stays, and a (the lower id) rejoins its game', async () => {
+    const n = net(90);
+    const rooms = await connect(n, ['a', 'b']);
+    const slow = busy(n.clock, 100);
+    const tab = freezable(slow);
+    const [a, b] = [walk(rooms[0]!, n, 0, { clock: tab.clock }), walk(rooms[1]!, n, 1, { clock: slow })];
+    const events = watch([a, b]);
+    const frames: Array<{ theirs: number; ours: number }> = [];
+    a.on('rejoining', ({ reason }) => frames.push(reason.detail!.frames as { theirs: number; ours: number }));
+    await n.advance(500);
+    b.start({ seed: 9 });
+    await n.advance(3000);
+    tab.freeze();
+    n.block('a', 'b');
+    await n.advance(4000);
+    n.unblock('a', 'b');
+    tab.thaw();
+    await advanceUntil(n, () => [a, b].every((x) => x.status === 'running' && x.players.length === 2), 120_000);
+    await n.advance(5000);
+    // A second of frames (60) is more than b got ahead at this pace: the ids would decide, for a.
+    expect(events).toEqual(['a rejoining split']);
+    expect(frames[0]!.theirs - frames[0]!.ours).toBeGreaterThan(15);
+    expect(frames[0]!.theirs - frames[0]!.ours).toBeLessThan(60);
+    for (const x of [a, b]) expect([x.status, [...x.players].sort()]).toEqual(['running', ['a', 'b']]);
+    const to = Math.min(a.frame, b.frame);
+    expect(expectAgreement([a, b], to - 50, to)).toBeGreaterThan(2);
+    for (const x of [a, b]) x.leave();
+  }, 60_000);
 
   it('a sleeper whose tab comes back hidden (its timers once a second, alone) rejoins the game of the one who stayed, which never waits on it in joining', async () => {
     const n = net(88);
@@ -312,26 +346,28 @@ describe('a game split by a network outage', () => {
     expect([...a.players]).toEqual(['a']);
     expect(said).toHaveLength(1);
     expect(said[0]!.players).toEqual(['a']);
-    // Its half (of one) judges a's frame fixed in that hello: one a second ahead of it outranks a's.
+    // Its half (of one) judges a's frame fixed in that hello: one more than a quarter second (15 frames) ahead of it outranks a's.
     const hello = (frame: number) => encodeControl({ kind: Kind.hello, role: 'player', started: true, connected: ['a'], after: 0, players: ['x'], frame });
-    await ctl.send('a', hello(said[0]!.frame + 30));
+    await ctl.send('a', hello(said[0]!.frame + 15));
     await n.advance(500);
-    expect(events).toEqual([]); // within a second: a's lower id wins, and a answers (its frame as before)
+    expect(events).toEqual([]); // within the lead: a's lower id wins, and a answers (its frame as before)
     expect(said.map((h) => h.frame)).toEqual([said[0]!.frame, said[0]!.frame]);
-    await ctl.send('a', hello(said[0]!.frame + 61));
+    await ctl.send('a', hello(said[0]!.frame + 16));
     await n.advance(500);
     expect(events).toEqual(['a rejoining split']);
     a.leave();
   }, 60_000);
 
-  it('the larger half wins; at equal size the one more than `lead` frames ahead, else the one with the lowest id; of two halves exactly one wins', () => {
+  it('the larger half wins; at equal size the one further ahead by more than a quarter second (one player a side) or a second (more), else the one with the lowest id; of two halves exactly one wins', () => {
     const half = (players: string[], frame: number) => ({ players, frame });
     expect(outranks(half(['b', 'c'], 0), half(['a'], 900), 60)).toBe(true);
     expect(outranks(half(['a'], 900), half(['b', 'c'], 0), 60)).toBe(false);
     expect(outranks(half(['b'], 900), half(['a'], 500), 60)).toBe(true);
     expect(outranks(half(['a'], 500), half(['b'], 900), 60)).toBe(false);
-    expect(outranks(half(['a'], 500), half(['b'], 560), 60)).toBe(true); // within a second: ids
-    expect(outranks(half(['b'], 561), half(['a'], 500), 60)).toBe(true);
+    expect(outranks(half(['a'], 500), half(['b'], 515), 60)).toBe(true); // within 15 frames: ids
+    expect(outranks(half(['b'], 516), half(['a'], 500), 60)).toBe(true);
+    expect(outranks(half(['b', 'c'], 540), half(['a', 'd'], 500), 60)).toBe(false); // two a side: within a second, ids
+    expect(outranks(half(['b', 'c'], 561), half(['a', 'd'], 500), 60)).toBe(true);
     expect(outranks(half(['c', 'b'], 100), half(['d', 'a'], 100), 60)).toBe(false);
     // Both halves judge the same two numbers: one of them, never both nor neither, gives way.
     const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
