@@ -64,6 +64,9 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
    * (synced in case a peer has or adds content). At the cap the oldest name of the peer
    * that announced the most is dropped, so a peer announcing names by the thousand churns
    * its own; an empty one is also dropped once every peer that announced it has left.
+   * A dropped name is synced again only when a peer announces it again (each provider
+   * does to each peer that joins): content it gets meanwhile (typed into, or a peer's
+   * state still on its way at the drop) is not stored until then.
    */
   maxEmptyDocsPerRoom?: number;
   /**
