@@ -2,7 +2,8 @@
  * The keeper's `limits` (the provider's size limits for what peers send) are checked when
  * it starts, not at each document: a bad one would have every document refused by its
  * provider, the keeper running on and keeping nothing. `maxUpdateBytes` follows
- * `maxMessageBytes` unless it is given (undefined is not given).
+ * `maxMessageBytes` unless it is given (undefined is not given). So are the storage
+ * options, which a typo would otherwise turn off without a word.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -23,6 +24,17 @@ describe('keeper limits', () => {
       await expect(keepRoomR(dir, join, bad), JSON.stringify(bad)).rejects.toMatchObject({ code: 'bad-argument' });
     }
     expect(await readKeeperDir(dir, ['r'])).toEqual({ r: { notes: 'stored' } });
+  });
+
+  it('an fsync policy it does not know or a compactBytes that is not a whole number >= 1 is bad-argument', async () => {
+    const dir = newKeeperDir();
+    const join = () => new FakeHub().join('keeper');
+    // 'Always' ran without any fsync, and a NaN or string threshold never compacted.
+    for (const bad of [{ fsync: 'Always' as never }, { compactBytes: Number.NaN }, { compactBytes: '4MB' as never }, { compactBytes: 0 }]) {
+      await expect(keepRoomR(dir, join, bad), JSON.stringify(bad)).rejects.toMatchObject({ code: 'bad-argument' });
+    }
+    const keeper = await keepRoomR(dir, join, { fsync: 'always', compactBytes: 1024 });
+    await keeper.close();
   });
 
   it('maxUpdateBytes given as undefined still follows maxMessageBytes', async () => {

@@ -49,8 +49,9 @@ export interface KeeperOptions extends Partial<Omit<JoinRoomOptions, 'room'>> {
    * use it (the keeper does not wait for an aborted join either way).
    */
   join?: (room: string, signal: AbortSignal | undefined) => Promise<Room> | Room;
+  /** 'always' (default) or 'never'; anything else is `bad-argument`. */
   fsync?: FsyncPolicy;
-  /** Log size that triggers compaction (default 4 MiB). */
+  /** Log size that triggers compaction (default 4 MiB); a whole number >= 1, else `bad-argument`. */
   compactBytes?: number;
   /**
    * Documents with content stored per room at most (default 1000). A document takes a slot
@@ -155,8 +156,9 @@ export interface KeeperEvents {
  * Start a keeper: join `rooms`, load every stored document, keep and serve them.
  * Startup can be aborted through `signal` (see {@link KeeperOptions.signal}). Rejects
  * with a MeshpartyError: `bad-argument` (no `rooms` or `room`; neither `join` nor
- * `relay`; two room names that would be stored in one directory; a limit, `limits`' or
- * `maxMessageBytes` among them, that is not a whole number >= 1), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
+ * `relay`; two room names that would be stored in one directory; a limit, `limits`',
+ * `maxMessageBytes` or `compactBytes` among them, that is not a whole number >= 1; an
+ * `fsync` other than 'always' or 'never'), `dir-locked` (a running keeper holds `dir`), `store-unreadable` (`dir` cannot
  * be locked, or a room's directory listed), `aborted`, or what joining a room rejects
  * with (see `joinRoom`); whatever it had joined is left and the lock released. A document
  * that cannot be kept (`log-unreadable`, `log-version`, ...) is logged, not a rejection.
@@ -193,6 +195,12 @@ export async function createKeeper(options: KeeperOptions): Promise<Keeper> {
   const maxEmptyDocs = wholeAtLeastOne(options.maxEmptyDocsPerRoom ?? 1000, 'maxEmptyDocsPerRoom');
   const events = new Emitter<KeeperEvents>((err) => say(`a 'refused' listener threw: ${String(err)}`));
   const limits = keeperLimits(options);
+  // A typo here would not fail later: an unknown policy fsynced nothing, and a threshold
+  // that is not a number (NaN, '4MB') never compacted, the logs growing without end.
+  if (options.fsync !== undefined && options.fsync !== 'always' && options.fsync !== 'never') {
+    throw new MeshpartyError('bad-argument', `createKeeper: fsync must be 'always' or 'never', not ${JSON.stringify(options.fsync)}`);
+  }
+  if (options.compactBytes !== undefined) wholeAtLeastOne(options.compactBytes, 'compactBytes');
   const kept = new Map<string, RoomDocs>();
   const rooms: Room[] = [];
   const offs: Array<() => void> = [];
