@@ -135,7 +135,11 @@ export function checkTabSyncOptions(options: TabSyncOptions): CheckedTabSyncOpti
   // open (left open), the others in a message handler (a lock request, a log, a timer).
   const refuse = (name: keyof TabSyncOptions, what: string) => new MeshpartyError('bad-argument', `${name} must be ${what}, got ${options[name] === null ? 'null' : typeof options[name]}`);
   const has = (o: unknown, ...methods: string[]) => typeof o === 'object' && o !== null && methods.every((m) => typeof (o as Record<string, unknown>)[m] === 'function');
-  if (options.awareness !== undefined && !has(options.awareness, 'on', 'off', 'getStates', 'setLocalState')) throw refuse('awareness', 'a y-protocols Awareness');
+  // clientID and meta too: tab sync reads them as it starts, after the channel opened.
+  const aw = options.awareness as { clientID?: unknown; meta?: unknown } | undefined;
+  if (aw !== undefined && !(has(aw, 'on', 'off', 'getStates', 'setLocalState') && typeof aw.clientID === 'number' && has(aw.meta, 'get', 'has'))) {
+    throw refuse('awareness', 'a y-protocols Awareness');
+  }
   if (options.locks !== undefined && options.locks !== null && !has(options.locks, 'request')) throw refuse('locks', 'a LockManager (navigator.locks) or null');
   if (options.log !== undefined && typeof options.log !== 'function') throw refuse('log', 'a function');
   if (options.clock !== undefined && !has(options.clock, 'now', 'setTimeout', 'clearTimeout')) throw refuse('clock', 'a Clock');

@@ -246,7 +246,9 @@ describe('tab sync: options', () => {
         return err instanceof MeshpartyError ? `${err.code}: ${err.message.split(' ')[0]}` : String(err);
       }
     };
-    const bad: Array<Record<string, unknown>> = [{ awareness: {} }, { awareness: 'aw' }, { locks: {} }, { locks: 1 }, { log: 'console' }, { clock: {} }, { clock: Date }];
+    // An object with Awareness' methods but not its clientID and meta (a hand-made stand-in) threw after the channel opened.
+    const halfAwareness = { on() {}, off() {}, getStates: () => new Map(), setLocalState() {} };
+    const bad: Array<Record<string, unknown>> = [{ awareness: {} }, { awareness: 'aw' }, { awareness: halfAwareness }, { locks: {} }, { locks: 1 }, { log: 'console' }, { clock: {} }, { clock: Date }];
     for (const extra of bad) expect([extra, refusal(extra)]).toEqual([extra, `bad-argument: ${Object.keys(extra)[0]}`]);
     expect(opened).toBe(0);
     const awareness = new Awareness(new Y.Doc());
