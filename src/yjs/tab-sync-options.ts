@@ -74,7 +74,8 @@ export interface TabSyncOptions {
   /** Where dropped messages are reported (default console.warn). */
   log?: (message: string) => void;
   /**
-   * How long a tab asked for what this one lacks may take to send it, in ms, before
+   * How long a tab asked for what this one lacks may take to send it, in ms from the
+   * first request (asking it again for more it claims does not restart the wait), before
    * another tab that has it is asked instead (default {@link PULL_TIMEOUT_MS}, 5 s: long
    * enough for a tab encoding a big document on a slow machine, short enough that a tab
    * opening beside one frozen in the background is not left without the document for

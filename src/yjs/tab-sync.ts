@@ -350,9 +350,13 @@ export class TabSync {
     if (!want || tab.pull === 'overdue' || this.#gone.has(id)) return false;
     if (![...want].some(([client, clock]) => this.#beyond(client, clock))) return false;
     for (const [client, clock] of want) if (this.#beyond(client, clock)) this.#asked.set(client, clock);
-    tab.pull = 'waiting';
-    this.#stopTimer(tab);
-    tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), this.#pullTimeoutMs);
+    // A tab still waiting to answer that is asked again (its recheck claimed more) keeps
+    // the timeout of its first ask: restarted, a tab claiming a little more each time
+    // would never be passed over, and the tabs that have the edits never asked.
+    if (tab.pull !== 'waiting') {
+      tab.pull = 'waiting';
+      tab.timer = this.#clock.setTimeout(() => this.#overdue(id, tab), this.#pullTimeoutMs);
+    }
     this.#post({ to: id, data: encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(this.doc)) });
     return true;
   }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createTabSync, MAX_PULL_TIMEOUT_MS, PULL_TIMEOUT_MS, type TabSync, type TabSyncOptions } from '../../src/yjs/tab-sync.js';
 import { MeshpartyError } from '../../src/util/errors.js';
-import { decodeYjsMessage, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
+import { decodeYjsMessage, encodeSyncStep1, Step1Kind, YjsTag } from '../../src/yjs/protocol.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { waitFor } from '../support/net.js';
 import { gatedChannel, tabTestbed, type scriptedTab } from './support/tab-fakes.js';
@@ -105,6 +105,34 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
     expect(t.tabs).toBe(2);
     expect(t.awareness.getStates().get(slow.presenceClient)).toEqual({ user: { name: 'slow' } });
     expect(clock.pending).toBe(0);
+  });
+
+  it('a tab that keeps claiming a little more is passed over PULL_TIMEOUT_MS after it was first asked: re-asks do not restart the timeout', async () => {
+    const name = freshName();
+    const clock = new ManualClock();
+    const full = new Y.Doc();
+    full.getText('t').insert(0, 'the text');
+    const t1 = tab(full, name);
+    // Claims the text and a little more of its own each time, and never sends any of it.
+    const greedyDoc = new Y.Doc();
+    Y.applyUpdate(greedyDoc, Y.encodeStateAsUpdate(full));
+    const greedy = scripted(name, 'greedy', greedyDoc);
+    const { t, doc, sent } = await newTabAsking(name, greedy, t1, clock);
+
+    // Every half timeout (so a timeout restarted by each re-ask would never run out), a
+    // recheck claiming one more edit, then a presence, to know it was heard.
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(PULL_TIMEOUT_MS / 2);
+      greedyDoc.getText('mine').insert(0, 'x');
+      greedy.post(encodeSyncStep1(Step1Kind.Recheck, Y.encodeStateVector(greedyDoc)), t.tabId);
+      greedy.show({ user: { name: 'greedy' }, n: i });
+      await waitFor(() => (t.awareness.getStates().get(greedy.presenceClient) as { n?: number } | undefined)?.n === i, `recheck ${i} heard`);
+      if (i === 1) expect(greedy.pulls.length).toBe(2); // asked again for the more it claims
+    }
+    // Asked PULL_TIMEOUT_MS after its first ask, not after its last.
+    expect(pullsTo(sent, t1.tabId)).toBe(1);
+    await waitFor(() => doc.getText('t').toString() === 'the text', 'the text from t1');
+    expect(t.tabs).toBe(2);
   });
 
   it('a tab that answers in time is not passed over, and its timeout is cleared', async () => {

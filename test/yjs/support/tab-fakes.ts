@@ -92,7 +92,8 @@ export function scriptedTab(name: string, id: string, doc: Y.Doc) {
       return hellos;
     },
     presenceClient: awareness.clientID,
-    post: (data: Uint8Array) => post(data),
+    /** Send `data` to every tab, or only to the tab `to`. */
+    post: (data: Uint8Array, to?: string) => post(data, to),
     /** Show `state` as its presence, to every tab (after anything it sent before). */
     show: (state: Record<string, unknown>) => {
       awareness.setLocalState(state);
