@@ -177,7 +177,8 @@ export class TabSync {
 
   /**
    * Stop: say goodbye (the other tabs drop this tab's presence), close the channel,
-   * unsubscribe (and destroy the Awareness if this created it). The doc and a shared
+   * unsubscribe (and destroy the Awareness if this created it; an app listener on it that
+   * throws meanwhile is logged, and leaves no timer behind). The doc and a shared
    * Awareness are left as they are. Idempotent; called by itself when the doc is destroyed.
    */
   destroy(): void {
@@ -192,7 +193,14 @@ export class TabSync {
     this.#channel.onmessage = null;
     this.#channel.close();
     this.#events.clear();
-    if (this.#ownsAwareness) this.awareness.destroy();
+    if (this.#ownsAwareness) {
+      // y-protocols' interval cleared first: Awareness.destroy() clears it only after
+      // emitting 'change' for our removed state, and an app listener that throws there
+      // (its UI already torn down) would leave it running for good, holding the doc. That
+      // throw is logged, as the provider does: destroy() runs on pagehide and doc.destroy().
+      clearInterval((this.awareness as unknown as { _checkInterval: Parameters<typeof clearInterval>[0] })._checkInterval);
+      this.#quietly(() => this.awareness.destroy());
+    }
   }
 
   /** This tab holds its lock (or has none to hold): send what it said meanwhile. */
