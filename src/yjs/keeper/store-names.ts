@@ -3,7 +3,8 @@
  * safe for any file system. A name of up to 100 UTF-8 bytes becomes its hex (readable
  * back from the file name); a longer one becomes `h-<sha256 hex>`, since hex would pass
  * the 255-byte file name limit (with room for the `.damaged-<ms>` and `.tmp` suffixes),
- * and a document's real name is then kept beside its log in `h-<sha256>.name`.
+ * and a document's real name is then kept beside its log in `h-<sha256>.name` (for as
+ * long as the log, or a `.damaged-*` copy set aside from it, is there).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -73,7 +74,9 @@ export function storedDocNames(roomDir: string, say: (message: string) => void):
 /**
  * Remove the log of document `name` in `roomDir` if it stores nothing (empty, or the
  * header alone: a document announced and never edited, which keepers before this one
- * stored), with its name file; returns whether it did. A log with anything more is left.
+ * stored, or a damaged log salvaged to its header), with its name file unless a copy of
+ * the log set aside as damaged is still there; returns whether it did. A log with
+ * anything more is left.
  */
 export function removeIfEmpty(roomDir: string, name: string): boolean {
   const path = docLogPath(roomDir, name);
@@ -81,11 +84,21 @@ export function removeIfEmpty(roomDir: string, name: string): boolean {
     if (statSync(path).size > LOG_MAGIC.length) return false;
     const bytes = readFileSync(path);
     if (bytes.length > 0 && !bytes.equals(LOG_MAGIC)) return false;
+    // `<hash>.ylog.damaged-*` is named by the hash alone: its name file is all that tells an
+    // operator which document the copy was, so it stays as long as a copy does.
+    const keepName = hasDamagedCopy(roomDir, storeName(name));
     rmSync(path);
-    rmSync(join(roomDir, `${storeName(name)}.name`), { force: true });
+    if (!keepName) rmSync(join(roomDir, `${storeName(name)}.name`), { force: true });
     syncDir(roomDir);
     return true;
   } catch {
     return false; // unreadable: opening it reports why
   }
+}
+
+/** A `<base>.ylog.damaged-*` file (a copy set aside, or one cut short by a crash) is in `roomDir`. */
+function hasDamagedCopy(roomDir: string, base: string): boolean {
+  if (!base.startsWith('h-')) return false; // a hex name is readable from the copy's own name
+  const prefix = `${base}.ylog.damaged-`;
+  return readdirSync(roomDir).some((file) => file.startsWith(prefix));
 }
