@@ -4,7 +4,7 @@
  * Each must be traceable to its document and must not trouble a later start.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -92,5 +92,22 @@ describe('keeper leftover files', () => {
     await fourth.keeper.close();
     expect(copies()).toEqual([copy]);
     expect(readFileSync(join(roomDir, `${storeName(longDoc)}.name`), 'utf8')).toBe(longDoc);
+  });
+
+  it('writes the name file of a hashed document again when it does not hold its name, so the document is loaded after a restart', async () => {
+    const dir = tempDir();
+    const roomDir = join(dir, storeName('r'));
+    const longDoc = 'agenda-'.padEnd(150, 'a');
+    const nameFile = join(roomDir, `${storeName(longDoc)}.name`);
+    // A name file left without its log, damaged (or edited by hand: a trailing newline).
+    mkdirSync(roomDir, { recursive: true });
+    writeFileSync(nameFile, `${longDoc}\n`);
+    await keepText(dir, 'r', longDoc, 'hello');
+    expect(readFileSync(nameFile, 'utf8')).toBe(longDoc);
+    // Without the fix: the log is there, but "its name file ... does not match; not loaded".
+    const { keeper, said } = await reopen(dir, 'r');
+    expect(keeper.docs('r').get(longDoc)?.getText('t').toString()).toBe('hello');
+    expect(trouble(said)).toEqual([]);
+    await keeper.close();
   });
 });

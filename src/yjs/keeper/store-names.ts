@@ -7,7 +7,7 @@
  * long as the log, or a `.damaged-*` copy set aside from it, is there).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeshpartyError } from '../../util/errors.js';
 import { replaceFileDurably, syncDir } from './durable-fs.js';
@@ -27,12 +27,23 @@ export function docLogPath(roomDir: string, name: string): string {
   return join(roomDir, `${storeName(name)}.ylog`);
 }
 
-/** Before a hashed document's log is created: keep its real name beside it, so a restart finds it. */
+/**
+ * Before a hashed document's log is opened: keep its real name beside it, so a restart
+ * finds it. A name file there already that holds something else (damaged, or edited by
+ * hand) is written again: the hash shows this name is the one, and left so the log would
+ * be passed over at every start. One that cannot be read is left (starts report it).
+ */
 export function recordDocName(roomDir: string, name: string): void {
   const base = storeName(name);
   if (!base.startsWith('h-')) return;
   const path = join(roomDir, `${base}.name`);
-  if (!existsSync(path)) replaceFileDurably(path, Buffer.from(name, 'utf8'));
+  const bytes = Buffer.from(name, 'utf8');
+  try {
+    if (readFileSync(path).equals(bytes)) return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+  }
+  replaceFileDurably(path, bytes);
 }
 
 /**
