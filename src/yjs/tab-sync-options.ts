@@ -85,7 +85,11 @@ export interface TabSyncOptions {
    * anything else (NaN, Infinity, negative, larger, not a number) throws `bad-argument`.
    */
   pullTimeoutMs?: number;
-  /** Timers (default: the real clock), for the pull timeout (`pullTimeoutMs`). */
+  /**
+   * Timers (default: the real clock), for the pull timeout (`pullTimeoutMs`) and the
+   * Awareness's presence check, which tab sync shares with the providers on it (run on
+   * the first one's clock; see the README's presence section).
+   */
   clock?: Clock;
 }
 

@@ -21,6 +21,7 @@ import {
   type YjsLimits,
   type YjsMessage,
 } from './protocol.js';
+import { takeOverPresenceCheck } from './presence-check.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { TabLiveness, type TabLocks } from './tab-locks.js';
 import { ENVELOPE, randomTabId, readEnvelope, type Envelope } from './tab-envelope.js';
@@ -86,6 +87,9 @@ interface OtherTab {
  * true: the page came back from the back/forward cache). A tab that crashes or is killed
  * is dropped at once where the browser has Web Locks (every current one), else by
  * y-protocols' 30 s presence timeout. Only each tab's own presence goes between tabs.
+ * It shares the Awareness's presence check with the providers on it (presence-check.ts),
+ * so a page woken from a freeze or sleep keeps the other tabs' presence instead of
+ * dropping it until their renewals are read.
  *
  * @example
  * ```ts
@@ -155,6 +159,12 @@ export class TabSync {
     };
     this.awareness.on('update', onAwareness);
     this.#unsubscribe.push(() => this.awareness.off('update', onAwareness));
+    // The page's presence check, shared with the providers on this Awareness (one check
+    // per Awareness): after a freeze or sleep, the presence of the tabs we know counts as
+    // renewed instead of being dropped before their renewals are read (a tab that went
+    // meanwhile is still dropped by its goodbye or its lock). Not handed back to
+    // y-protocols' interval for an Awareness we destroy (see destroy()).
+    this.#unsubscribe.push(takeOverPresenceCheck(this.awareness, this.#clock, () => this.#spokenFor(), !this.#ownsAwareness));
     const onDocDestroy = () => this.destroy();
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
@@ -163,6 +173,11 @@ export class TabSync {
     this.#postPresence();
     const locks = options.locks === null ? undefined : (options.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks);
     this.#liveness = new TabLiveness(locks, this.tabId, () => this.#speak(), this.#log);
+  }
+
+  /** The presence clients the tabs we know speak for (the presence check's `spokenFor`). */
+  #spokenFor(): number[] {
+    return [...this.#tabs.values()].flatMap((t) => [...t.clients]);
   }
 
   /** How many other tabs of this document this one has heard from and knows to be open. */
@@ -194,10 +209,11 @@ export class TabSync {
     this.#channel.close();
     this.#events.clear();
     if (this.#ownsAwareness) {
-      // y-protocols' interval cleared first: Awareness.destroy() clears it only after
+      // No y-protocols interval may be running: Awareness.destroy() clears it only after
       // emitting 'change' for our removed state, and an app listener that throws there
-      // (its UI already torn down) would leave it running for good, holding the doc. That
-      // throw is logged, as the provider does: destroy() runs on pagehide and doc.destroy().
+      // (its UI already torn down) would leave it running for good, holding the doc. Our
+      // check was released without handing back; this clears one a provider handed back.
+      // That throw is logged, as the provider does: destroy() runs on pagehide and doc.destroy().
       clearInterval((this.awareness as unknown as { _checkInterval: Parameters<typeof clearInterval>[0] })._checkInterval);
       this.#quietly(() => this.awareness.destroy());
     }

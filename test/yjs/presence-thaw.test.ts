@@ -10,37 +10,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { ManualClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { createYjsProvider, type MeshpartyProvider } from '../../src/yjs/provider.js';
 import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
+import { StallableClock, age } from './support/thaw.js';
 
 const quiet = () => {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A ManualClock whose time can also jump ahead without running the timers due meanwhile (a frozen page's). */
-class StallableClock implements Clock {
-  readonly manual = new ManualClock();
-  #skipped = 0;
-  now(): number {
-    return this.manual.now() + this.#skipped;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.manual.setTimeout(fn, ms);
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.manual.clearTimeout(handle);
-  }
-  /** Time passes, and none of our timers run. */
-  stall(ms: number): void {
-    this.#skipped += ms;
-  }
-}
-
-/** The wall clock moved `ms` on for every state of `awareness` (ours too): they all look that much older. */
-function age(awareness: Awareness, ms: number): void {
-  for (const [client, meta] of awareness.meta) awareness.meta.set(client, { ...meta, lastUpdated: meta.lastUpdated - ms });
-}
 
 const opened: MeshpartyProvider[] = [];
 afterEach(() => {
