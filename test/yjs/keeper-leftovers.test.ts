@@ -4,36 +4,18 @@
  * Each must be traceable to its document and must not trouble a later start.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as Y from 'yjs';
 import { createKeeper, type Keeper } from '../../src/yjs/keeper/keeper.js';
 import { LOG_MAGIC } from '../../src/yjs/keeper/log-format.js';
 import { storeName } from '../../src/yjs/keeper/store-names.js';
-import { createYjsProvider } from '../../src/yjs/provider.js';
-import { waitFor } from '../support/net.js';
 import { FakeHub } from './fake-room.js';
+import { newKeeperDir, removeKeeperDirs, seedKeeperDir } from './support/keeper-dir.js';
 
-const quiet = () => {};
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'mp-keeper-leftovers-'));
-  dirs.push(d);
-  return d;
-}
+afterEach(removeKeeperDirs);
 
 /** A keeper on `dir` keeping `room`, fed `text` in document `name` by a peer; closed after. */
-async function keepText(dir: string, room: string, name: string, text: string): Promise<void> {
-  const hub = new FakeHub();
-  const keeper = await createKeeper({ rooms: [room], dir, join: () => hub.join('keeper'), fsync: 'never', log: quiet });
-  const p = createYjsProvider(hub.join('alice'), new Y.Doc(), { name, log: quiet });
-  p.doc.getText('t').insert(0, text);
-  await waitFor(() => keeper.docs(room).get(name)?.getText('t').toString() === text, `the keeper has ${name}`);
-  p.destroy();
-  await keeper.close();
-}
+const keepText = (dir: string, room: string, name: string, text: string) => seedKeeperDir(dir, { [room]: { [name]: text } });
 
 /** A new keeper on `dir` keeping `room` (before any peer), and what it logged. */
 async function reopen(dir: string, room: string): Promise<{ keeper: Keeper; said: string[] }> {
@@ -48,7 +30,7 @@ const trouble = (said: string[]) => said.filter((m) => /cannot keep|not loaded|d
 
 describe('keeper leftover files', () => {
   it('keeps the name of a hashed log set aside as damaged after the log, salvaged to its header alone, is removed', async () => {
-    const dir = tempDir();
+    const dir = newKeeperDir();
     const roomDir = join(dir, storeName('r'));
     const longDoc = 'minutes-'.padEnd(150, 'm'); // over 100 bytes: stored hashed, its name in a .name file
     await keepText(dir, 'r', longDoc, 'hello');
@@ -95,7 +77,7 @@ describe('keeper leftover files', () => {
   });
 
   it('writes the name file of a hashed document again when it does not hold its name, so the document is loaded after a restart', async () => {
-    const dir = tempDir();
+    const dir = newKeeperDir();
     const roomDir = join(dir, storeName('r'));
     const longDoc = 'agenda-'.padEnd(150, 'a');
     const nameFile = join(roomDir, `${storeName(longDoc)}.name`);

@@ -53,13 +53,17 @@ async function newTabAsking(name: string, first: ReturnType<typeof scriptedTab>,
   return { t, doc, sent };
 }
 
+/** A fresh document name, a clock for the new tab, and a tab `t1` whose document `full` holds 'the text'. */
+function tabWithText() {
+  const name = freshName();
+  const full = new Y.Doc();
+  full.getText('t').insert(0, 'the text');
+  return { name, clock: new ManualClock(), full, t1: tab(full, name) };
+}
+
 describe('tab sync: a tab asked for the document that does not send it', () => {
   it('is passed over after PULL_TIMEOUT_MS for a tab that has it, and stays counted with its presence', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     // Says it has the text, and never sends it.
     const stuck = scripted(name, 'stuck', full);
     const { t, doc, sent } = await newTabAsking(name, stuck, t1, clock);
@@ -80,11 +84,7 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
   });
 
   it('a slow tab passed over is still heard: its late answer is applied, and it is asked once', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     // Has the text and more of its own, which no other tab has; answers when told.
     const slowDoc = new Y.Doc();
     Y.applyUpdate(slowDoc, Y.encodeStateAsUpdate(full));
@@ -110,11 +110,7 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
   });
 
   it('a tab that keeps claiming a little more is passed over PULL_TIMEOUT_MS after it was first asked: re-asks do not restart the timeout', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     // Claims the text and a little more of its own each time, and never sends any of it.
     const greedyDoc = new Y.Doc();
     Y.applyUpdate(greedyDoc, Y.encodeStateAsUpdate(full));
@@ -138,11 +134,7 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
   });
 
   it('a tab that answers in time is not passed over, and its timeout is cleared', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     const prompt = scripted(name, 'prompt', full);
     const { doc, sent } = await newTabAsking(name, prompt, t1, clock);
 
@@ -155,11 +147,7 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
   });
 
   it('waits pullTimeoutMs when given, instead of PULL_TIMEOUT_MS', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     const stuck = scripted(name, 'stuck', full);
     const { doc, sent } = await newTabAsking(name, stuck, t1, clock, { pullTimeoutMs: 800 });
 
@@ -184,11 +172,7 @@ describe('tab sync: a tab asked for the document that does not send it', () => {
   });
 
   it('a tab passed over that goes later makes no new hello: what it was asked for was asked of another tab', async () => {
-    const name = freshName();
-    const clock = new ManualClock();
-    const full = new Y.Doc();
-    full.getText('t').insert(0, 'the text');
-    const t1 = tab(full, name);
+    const { name, clock, full, t1 } = tabWithText();
     const stuck = scripted(name, 'stuck', full);
     const { t, doc, sent } = await newTabAsking(name, stuck, t1, clock);
     clock.advance(PULL_TIMEOUT_MS);
