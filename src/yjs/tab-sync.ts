@@ -168,6 +168,16 @@ export class TabSync {
     const onDocDestroy = () => this.destroy();
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
+    // doc.destroy() destroys an Awareness made on it first (y-protocols listened to the doc
+    // before we could), and an app 'change' listener throwing there ends doc.destroy()
+    // before onDocDestroy runs: the channel and lock would stay, the tab counted for good.
+    // The Awareness says 'destroy' before that change, so we stop then (not destroying it
+    // a second time: it is being destroyed).
+    const onAwarenessDestroy = () => {
+      if (doc.isDestroyed) this.#teardown(false);
+    };
+    this.awareness.on('destroy', onAwarenessDestroy);
+    this.#unsubscribe.push(() => this.awareness.off('destroy', onAwarenessDestroy));
 
     this.#hello();
     this.#postPresence();
@@ -194,9 +204,15 @@ export class TabSync {
    * Stop: say goodbye (the other tabs drop this tab's presence), close the channel,
    * unsubscribe (and destroy the Awareness if this created it; an app listener on it that
    * throws meanwhile is logged, and leaves no timer behind). The doc and a shared
-   * Awareness are left as they are. Idempotent; called by itself when the doc is destroyed.
+   * Awareness are left as they are. Idempotent; called by itself when the doc is destroyed
+   * (also when an app listener throws as doc.destroy() destroys the Awareness).
    */
   destroy(): void {
+    this.#teardown(true);
+  }
+
+  /** destroy(), destroying an Awareness this created only if `destroyAwareness` (not when it is being destroyed). */
+  #teardown(destroyAwareness: boolean): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     for (const off of this.#unsubscribe) off();
@@ -208,7 +224,7 @@ export class TabSync {
     this.#channel.onmessage = null;
     this.#channel.close();
     this.#events.clear();
-    if (this.#ownsAwareness) {
+    if (this.#ownsAwareness && destroyAwareness) {
       // No y-protocols interval may be running: Awareness.destroy() clears it only after
       // emitting 'change' for our removed state, and an app listener that throws there
       // (its UI already torn down) would leave it running for good, holding the doc. Our

@@ -125,4 +125,31 @@ describe('tab sync: the presence check', () => {
       clear.mockRestore();
     }
   });
+
+  it('stops when its doc is destroyed, even if an app listener on its own Awareness throws then', () => {
+    // doc.destroy() runs the Awareness's own destroy first (y-protocols listens to the doc
+    // before tab sync could), and a 'change' listener throwing there ends doc.destroy():
+    // tab sync's own 'destroy' listener on the doc never ran, and its channel stayed open.
+    let closed = false;
+    const Channel = class extends BroadcastChannel {
+      override close() {
+        closed = true;
+        super.close();
+      }
+    };
+    const doc = new Y.Doc();
+    const clock = new ManualClock();
+    const t = createTabSync(doc, { name: freshName(), log: () => {}, locks: null, clock, BroadcastChannel: Channel as never });
+    t.awareness.setLocalStateField('user', { name: 'Ada' });
+    t.awareness.on('change', () => {
+      throw new Error('the UI is gone');
+    });
+    try {
+      doc.destroy(); // the app's throw comes out of y-protocols' Awareness.destroy()
+    } catch {
+      // not tab sync's to catch
+    }
+    expect(closed).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
 });
