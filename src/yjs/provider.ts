@@ -189,6 +189,8 @@ export class MeshpartyProvider {
   #announce: boolean;
   /** We created the Awareness, so we stop its renewal timer on destroy. */
   #ownsAwareness: boolean;
+  /** Our Awareness is being destroyed with the doc (see onAwarenessDestroy): not destroyed again by teardown. */
+  #awarenessGoing = false;
   #unsubscribe: Array<() => void> = [];
 
   constructor(room: Room, doc: Y.Doc, options: YjsProviderOptions) {
@@ -266,6 +268,18 @@ export class MeshpartyProvider {
     };
     doc.on('destroy', onDocDestroy);
     this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
+    // doc.destroy() destroys an Awareness made on it first (y-protocols listened to the doc
+    // before we could), and an app 'change' listener throwing there ends doc.destroy()
+    // before onDocDestroy runs: we would stay in the room serving a destroyed doc. The
+    // Awareness says 'destroy' before that change, so we stop then (not destroying it a
+    // second time: it is being destroyed).
+    const onAwarenessDestroy = () => {
+      if (!doc.isDestroyed) return;
+      this.#awarenessGoing = true;
+      onDocDestroy();
+    };
+    this.awareness.on('destroy', onAwarenessDestroy);
+    this.#unsubscribe.push(() => this.awareness.off('destroy', onAwarenessDestroy));
 
     const onAwareness = ({ added, updated, removed }: AwarenessChanges, origin: unknown) => {
       if (origin === this) return;
@@ -410,7 +424,7 @@ export class MeshpartyProvider {
       this.#removeRemoteAwareness(peer);
     }
     this.#events.clear();
-    if (this.#ownsAwareness) this.#presenceChange(() => this.awareness.destroy());
+    if (this.#ownsAwareness && !this.#awarenessGoing) this.#presenceChange(() => this.awareness.destroy());
   }
 
   #ensurePeer(id: PeerId): PeerSync | undefined {

@@ -112,6 +112,30 @@ describe('yjs presence after a long freeze', () => {
     }
   });
 
+  it('stops when its doc is destroyed, even if an app listener on its own Awareness throws then', async () => {
+    // doc.destroy() runs the Awareness's own destroy first (y-protocols listens to the doc
+    // before the provider could), and a 'change' listener throwing there ended doc.destroy()
+    // before the provider's listener on the doc ran: it stayed in the room, serving the
+    // destroyed doc to peers that join.
+    const hub = new FakeHub();
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'hi');
+    const p = createYjsProvider(hub.join('a'), doc, { name: 'd', log: quiet, clock: new ManualClock() });
+    p.awareness.setLocalStateField('user', { name: 'Ada' });
+    p.awareness.on('change', () => {
+      throw new Error('the UI is gone');
+    });
+    try {
+      doc.destroy(); // the app's throw comes out of y-protocols' Awareness.destroy()
+    } catch {
+      // not the provider's to catch
+    }
+    const docB = new Y.Doc();
+    opened.push(createYjsProvider(hub.join('b'), docB, { name: 'd', log: quiet }));
+    await sleep(100);
+    expect(docB.getText('t').toString()).toBe('');
+  });
+
   it("moves the shared check to a remaining provider's clock when the provider whose clock ran it is destroyed", async () => {
     const hub = new FakeHub();
     const [a, b] = ['a', 'b'].map((id) => hub.join(id));
