@@ -68,7 +68,9 @@ export interface YjsProviderOptions {
   /**
    * Timers (default: the real clock), the presence check's too: the provider runs the
    * Awareness's 15 s renewal and 30 s timeout on it, and after a stall of its timers (a
-   * frozen tab, a laptop asleep) counts connected peers' presence as renewed then.
+   * frozen tab, a laptop asleep) counts connected peers' presence as renewed then. An
+   * Awareness shared with other providers or a tab sync has one check, on the clock of
+   * the one that took it first, moving to another's when every holder of that one stops.
    */
   clock?: Clock;
   /** Where dropped messages and send failures are reported (default console.warn). */

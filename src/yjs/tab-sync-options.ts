@@ -87,8 +87,9 @@ export interface TabSyncOptions {
   pullTimeoutMs?: number;
   /**
    * Timers (default: the real clock), for the pull timeout (`pullTimeoutMs`) and the
-   * Awareness's presence check, which tab sync shares with the providers on it (run on
-   * the first one's clock; see the README's presence section).
+   * Awareness's presence check, which tab sync shares with the providers on it: it runs
+   * on the clock of whichever of them took it first, and moves to another holder's clock
+   * when every holder of that one has stopped.
    */
   clock?: Clock;
 }
