@@ -3,11 +3,9 @@
  * server, started before its tests and stopped after them, and chat pages opened on them
  * (closed after the file).
  */
-import { afterAll, beforeAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../support/browser.js';
+import type { Page } from 'playwright-core';
 import { openChat, type ChatPage } from './chat-page.js';
-import { startDevServer, startRelay, type Served } from './demo-servers.js';
+import { demoStack } from './demo-stack.js';
 
 export interface ChatHarness {
   /** Open `chat/` on this file's dev server and relay, in `room` (empty: the join form is left to fill). */
@@ -24,24 +22,11 @@ export interface ChatHarness {
  * ```
  */
 export function chatHarness(): ChatHarness {
-  let browser: Browser;
-  let relay: Awaited<ReturnType<typeof startRelay>>;
-  let dev: Served;
   const opened: ChatPage[] = [];
-  beforeAll(async () => {
-    browser = await launchChromium();
-    relay = await startRelay();
-    dev = await startDevServer();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(opened.map((p) => p.page.close()));
-    await browser?.close();
-    await relay?.close();
-    await dev?.close();
-  });
+  const stack = demoStack(() => Promise.allSettled(opened.map((p) => p.page.close())));
   return {
     open: async (room, beforeGoto) => {
-      const p = await openChat(browser, { baseUrl: dev.url, relay: relay.address.url, room, beforeGoto });
+      const p = await openChat(stack.browser, { baseUrl: stack.dev.url, relay: stack.relay!.address.url, room, beforeGoto });
       opened.push(p);
       return p;
     },

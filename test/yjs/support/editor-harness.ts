@@ -2,11 +2,9 @@
  * What a file of editor-demo browser tests needs: Chromium, the demos' dev server and a
  * relay, started before its tests and stopped after them, with every page it opened.
  */
-import { afterAll, beforeAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { SignalingServer } from '../../../signaling/index.js';
-import { launchChromium } from '../../support/browser.js';
-import { startDevServer, startRelay, type Served } from '../../e2e/support/demo-servers.js';
+import type { Page } from 'playwright-core';
+import { startRelay } from '../../e2e/support/demo-servers.js';
+import { demoStack } from '../../e2e/support/demo-stack.js';
 import { type EditorPage, openEditor } from './editor-page.js';
 
 export interface EditorHarness {
@@ -28,38 +26,25 @@ export interface EditorHarness {
  * ```
  */
 export function editorHarness(): EditorHarness {
-  let browser: Browser;
-  let dev: Served;
-  let relay: SignalingServer | undefined;
   const pages: EditorPage[] = [];
-  beforeAll(async () => {
-    browser = await launchChromium();
-    relay = await startRelay();
-    dev = await startDevServer();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((p) => p.context.close()));
-    await browser?.close();
-    await relay?.close();
-    await dev?.close();
-  });
+  const stack = demoStack(() => Promise.allSettled(pages.map((p) => p.context.close())));
   return {
     async open(hash, beforeGoto) {
-      if (!relay) throw new Error('the relay is stopped');
-      const p = await openEditor(browser, { baseUrl: dev.url, relay: relay.address.url, hash, beforeGoto });
+      if (!stack.relay) throw new Error('the relay is stopped');
+      const p = await openEditor(stack.browser, { baseUrl: stack.dev.url, relay: stack.relay.address.url, hash, beforeGoto });
       pages.push(p);
       return p;
     },
     async stopRelay() {
-      const r = relay;
-      relay = undefined;
+      const r = stack.relay;
+      stack.relay = undefined;
       await r?.close();
     },
     async restartRelay() {
-      if (!relay) throw new Error('the relay is stopped');
-      const port = relay.address.port;
+      if (!stack.relay) throw new Error('the relay is stopped');
+      const port = stack.relay.address.port;
       await this.stopRelay();
-      relay = await startRelay(port);
+      stack.relay = await startRelay(port);
     },
   };
 }
