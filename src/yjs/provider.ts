@@ -28,6 +28,7 @@ import { Forwarder } from './forwarder.js';
 import { DEFAULT_BLOCK_FOR_MS, PeerBlocks, type PeerBlockCounts } from './peer-blocks.js';
 import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.js';
 import { takeOverPresenceCheck } from './presence-check.js';
+import { onDocDestroyed } from './doc-destroyed.js';
 import { resolveYjsLimits } from './yjs-limits.js';
 
 /**
@@ -191,7 +192,7 @@ export class MeshpartyProvider {
   #announce: boolean;
   /** We created the Awareness, so we stop its renewal timer on destroy. */
   #ownsAwareness: boolean;
-  /** Our Awareness is being destroyed with the doc (see onAwarenessDestroy): not destroyed again by teardown. */
+  /** Our Awareness is being destroyed with the doc (see onDocDestroyed): not destroyed again by teardown. */
   #awarenessGoing = false;
   #unsubscribe: Array<() => void> = [];
 
@@ -268,20 +269,13 @@ export class MeshpartyProvider {
       if (open && !this.#tornDown) onUpdate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(open.beforeState)), undefined);
       this.#stop(false);
     };
-    doc.on('destroy', onDocDestroy);
-    this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
-    // doc.destroy() destroys an Awareness made on it first (y-protocols listened to the doc
-    // before we could), and an app 'change' listener throwing there ends doc.destroy()
-    // before onDocDestroy runs: we would stay in the room serving a destroyed doc. The
-    // Awareness says 'destroy' before that change, so we stop then (not destroying it a
-    // second time: it is being destroyed).
-    const onAwarenessDestroy = () => {
-      if (!doc.isDestroyed) return;
-      this.#awarenessGoing = true;
-      onDocDestroy();
-    };
-    this.awareness.on('destroy', onAwarenessDestroy);
-    this.#unsubscribe.push(() => this.awareness.off('destroy', onAwarenessDestroy));
+    // Also when an app listener throws as doc.destroy() destroys our Awareness (see doc-destroyed.ts).
+    this.#unsubscribe.push(
+      onDocDestroyed(doc, this.awareness, (awarenessGoing) => {
+        if (awarenessGoing) this.#awarenessGoing = true;
+        onDocDestroy();
+      }),
+    );
 
     const onAwareness = ({ added, updated, removed }: AwarenessChanges, origin: unknown) => {
       if (origin === this) return;

@@ -26,6 +26,7 @@ import { clientsAfter, quietly, removeSenderPresence } from './presence-senders.
 import { TabLiveness, type TabLocks } from './tab-locks.js';
 import { ENVELOPE, randomTabId, readEnvelope, type Envelope } from './tab-envelope.js';
 import { checkTabSyncOptions, type BroadcastChannelLike, type TabSyncOptions } from './tab-sync-options.js';
+import { onDocDestroyed } from './doc-destroyed.js';
 
 export { MAX_PULL_TIMEOUT_MS, MAX_TAB_SYNC_NAME_LENGTH, PULL_TIMEOUT_MS } from './tab-sync-options.js';
 export type { BroadcastChannelConstructor, BroadcastChannelLike, TabSyncOptions } from './tab-sync-options.js';
@@ -165,19 +166,9 @@ export class TabSync {
     // meanwhile is still dropped by its goodbye or its lock). Not handed back to
     // y-protocols' interval for an Awareness we destroy (see destroy()).
     this.#unsubscribe.push(takeOverPresenceCheck(this.awareness, this.#clock, () => this.#spokenFor(), !this.#ownsAwareness));
-    const onDocDestroy = () => this.destroy();
-    doc.on('destroy', onDocDestroy);
-    this.#unsubscribe.push(() => doc.off('destroy', onDocDestroy));
-    // doc.destroy() destroys an Awareness made on it first (y-protocols listened to the doc
-    // before we could), and an app 'change' listener throwing there ends doc.destroy()
-    // before onDocDestroy runs: the channel and lock would stay, the tab counted for good.
-    // The Awareness says 'destroy' before that change, so we stop then (not destroying it
-    // a second time: it is being destroyed).
-    const onAwarenessDestroy = () => {
-      if (doc.isDestroyed) this.#teardown(false);
-    };
-    this.awareness.on('destroy', onAwarenessDestroy);
-    this.#unsubscribe.push(() => this.awareness.off('destroy', onAwarenessDestroy));
+    // Also when an app listener throws as doc.destroy() destroys our Awareness: the channel
+    // and lock would stay, the tab counted for good (see doc-destroyed.ts).
+    this.#unsubscribe.push(onDocDestroyed(doc, this.awareness, (awarenessGoing) => this.#teardown(!awarenessGoing)));
 
     this.#hello();
     this.#postPresence();
